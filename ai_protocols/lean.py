@@ -113,6 +113,7 @@ def record(cls: type[T] | None = None, *, frozen: bool = False, slots: bool = Fa
                      if key not in own and key not in ("__dict__", "__weakref__")}
             cls = type(cls)(cls.__name__, cls.__bases__, {**space, "__slots__": tuple(own)})
         cls.__init__ = _first_init(cls, names, defaults, frozen)  # type: ignore[misc]
+        RECORDS.append((cls, names, defaults, frozen))
         cls.__value_fields__ = tuple(names)  # type: ignore[attr-defined]
         if "__eq__" not in cls.__dict__:
             cls.__eq__ = _eq  # type: ignore[assignment,method-assign]
@@ -145,11 +146,21 @@ def _first_init(cls: type, names: list[str], defaults: dict[str, object],
     return __init__
 
 
-def _make_init(cls: type, names: list[str], defaults: dict[str, object],
-               frozen: bool) -> Callable[..., None]:
-    """The ``__init__`` of the value class ``cls``: its fields ``names`` in order (keywords
-    too), with their ``defaults`` (a :func:`factory`'s made anew each time)."""
+#: Every class :func:`record` made, with its fields, their defaults and whether it is
+#: frozen: what ``scripts/gen_inits.py`` compiles ahead (:func:`init_source`).
+RECORDS: list[tuple[type, list[str], dict[str, object], bool]] = []
+#: The ``__init__`` functions compiled ahead (``ai_protocols/_inits.py``), by their
+#: source (:func:`init_source`); loaded at the first value made.
+_AHEAD: dict[str, Callable[..., None]] | None = None
+
+
+def init_source(names: list[str], defaults: dict[str, object],
+                frozen: bool) -> tuple[str, dict[str, object], tuple[object, ...]]:
+    """The source of the ``__init__`` of a value class whose fields are ``names`` with
+    ``defaults`` (:func:`record`), the globals it runs with (the defaults by name, and
+    what makes a :func:`factory`'s), and its parameters' default values in order."""
     params, body, scope = [], [], {"_MISSING": _MISSING}
+    given_defaults: list[object] = []
     for name in names:
         default = defaults.get(name, _MISSING)
         if default is _MISSING:
@@ -159,17 +170,44 @@ def _make_init(cls: type, names: list[str], defaults: dict[str, object],
             scope[f"_make_{name}"] = default.make
             params.append(f"{name}=_MISSING")
             given = f"_make_{name}() if {name} is _MISSING else {name}"
+            given_defaults.append(_MISSING)
         else:
             scope[f"_default_{name}"] = default
             params.append(f"{name}=_default_{name}")
             given = name
+            given_defaults.append(default)
         body.append(f"  _set(self, {name!r}, {given})" if frozen else
                     f"  self.{name} = {given}")
     scope["_set"] = object.__setattr__
     source = f"def __init__(self, {', '.join(params)}):\n" + ("\n".join(body) or "  pass")
-    exec(source, scope)
-    init = scope["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    return source, scope, tuple(given_defaults)
+
+
+def _make_init(cls: type, names: list[str], defaults: dict[str, object],
+               frozen: bool) -> Callable[..., None]:
+    """The ``__init__`` of the value class ``cls``: its fields ``names`` in order (keywords
+    too), with their ``defaults`` (a :func:`factory`'s made anew each time). Its code
+    is the one compiled ahead for the same source when there is one (parsing and
+    compiling a class's ``__init__`` costs about a million instructions, a session's
+    41 fields five: a tenth of an interpreter's start; docs/performance.md, nineteenth
+    round), else compiled here."""
+    global _AHEAD
+    source, scope, given_defaults = init_source(names, defaults, frozen)
+    qualname = f"{cls.__qualname__}.__init__"
+    if _AHEAD is None:
+        try:
+            from ai_protocols._inits import INITS
+        except ImportError:  # pragma: no cover - a copy of the package without it
+            INITS = {}
+        _AHEAD = INITS
+    ahead = _AHEAD.get(source)
+    if ahead is not None:
+        code = ahead.__code__.replace(co_name="__init__")
+        init = type(_make_init)(code, scope, "__init__", given_defaults or None)
+    else:
+        exec(source, scope)
+        init = scope["__init__"]
+    init.__qualname__ = qualname
     return init  # type: ignore[no-any-return]
 
 

@@ -355,7 +355,8 @@ def test_the_session_file_is_written_in_one_place() -> None:
         "integrations/spawn.py",  # how an agent without a session file ended, by its lease
         "board/board.py",  # a save displaced by the board's write, set aside
         "board/stale.py",  # the commit HEAD named at the board's last write, beside its kept copy
-        "board/brought.py"}  # the readers' kept "nothing lacking" check, beside it too
+        "board/brought.py",  # the readers' kept "nothing lacking" check, beside it too
+        "session/heads.py"}  # the readers' record of other agents' heads, under .locks/
     # The task board: written only over the very file it read (a person's save between
     # its read and its write is never written over).
     assert {str(path.relative_to(package)) for path in package.rglob("*.py")

@@ -44,14 +44,15 @@ READS = {
 
 def _tree(project: Path) -> dict[str, str]:
     """Every file of the project (outside .git) and every ref, by a digest of its bytes;
-    the caches of the archives (list's index, status's record of the newest) left out."""
+    the caches (list's index, status's record of the newest archives, the readers'
+    record of other agents' heads) left out."""
     files = {}
     for folder, dirs, names in os.walk(project):
         dirs[:] = [d for d in dirs if d != ".git"]
         for name in names:
             path = Path(folder, name)
-            if "archive-index" in name or name in ("sessions.index", "sessions.newest") or \
-                    path.is_symlink():
+            if "archive-index" in name or path.is_symlink() or \
+                    name in ("sessions.index", "sessions.newest", "others.heads"):
                 continue
             files[str(path.relative_to(project))] = hashlib.sha1(path.read_bytes()).hexdigest()
     refs = subprocess.run(["git", "for-each-ref"], cwd=project, capture_output=True,

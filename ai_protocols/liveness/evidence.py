@@ -28,7 +28,7 @@ import os
 
 from ai_protocols.errors import StorageError
 from ai_protocols.lean import datetime, digits, record, remembered, timedelta
-from ai_protocols.liveness.clock import age_since, boot_id, is_boot_id, is_word
+from ai_protocols.liveness.clock import Moment, age_since, boot_id, is_boot_id, is_word
 from ai_protocols.liveness.host import (
     boot_time,
     hostname,
@@ -431,21 +431,25 @@ def lease_path(ai_dir: str | os.PathLike[str], agent_id: str) -> str:
 def exit_record_path(ai_dir: str | os.PathLike[str], agent_id: str) -> str:
     """The file beside ``agent_id``'s lease where its spawner records how it ended when
     it left no session file to record it in (text): ``<safe-id>.exit``."""
-    return lease_path(ai_dir, agent_id)[:-len(".lease")] + ".exit"
+    return _exit_beside(lease_path(ai_dir, agent_id))
 
 
-def _spawn_exit(ai_dir: str | os.PathLike[str], agent_id: str | None, now: datetime,
+def _exit_beside(lease: str) -> str:
+    """:func:`exit_record_path` of the agent whose lease is ``lease``."""
+    return lease[:-len(".lease")] + ".exit"
+
+
+def _spawn_exit(lease: str | None, now: datetime,
                 age: timedelta | None) -> tuple[str, datetime, timedelta] | None:
-    """What ``ai-protocols spawn`` recorded for ``agent_id`` in :func:`exit_record_path`
+    """What ``ai-protocols spawn`` recorded in :func:`exit_record_path` for the agent whose
+    lease is ``lease`` (``None``: no agent id)
     (:func:`ai_protocols.integrations.spawn.record_spawn_exit`): how it ended, when (the
     writer's local time) and how long ago, when that was after what is judged was taken
     (``age`` ago: a record older than the claim is of an earlier run); else ``None``."""
-    from ai_protocols.liveness.clock import Moment
-
-    if not agent_id:
+    if lease is None:
         return None
     try:
-        with open(exit_record_path(ai_dir, agent_id), encoding="utf-8") as handle:
+        with open(_exit_beside(lease), encoding="utf-8") as handle:
             how, _, rest = handle.read(4096).partition("\n")
     except (OSError, ValueError):
         return None
@@ -460,7 +464,11 @@ def _spawn_exit(ai_dir: str | os.PathLike[str], agent_id: str | None, now: datet
 
 def lease_held(ai_dir: str | os.PathLike[str], agent_id: str) -> bool:
     """Whether a spawner holds the lease of ``agent_id`` right now."""
-    path = lease_path(ai_dir, agent_id)
+    return _held(lease_path(ai_dir, agent_id))
+
+
+def _held(path: str) -> bool:
+    """:func:`lease_held` of the lease file ``path``."""
     if not os.path.exists(path):
         return False
     lock = OsLock(path)
@@ -540,7 +548,8 @@ def assess(ai_dir: str | os.PathLike[str], *, agent_id: str | None, status: str 
     if status == "paused":
         when = f"{paused:%Y-%m-%d %H:%M}" if paused else "an unrecorded time"
         return Liveness("paused", f"paused at {when}: {pause_note or '(no note)'}", age)
-    if agent_id and lease_held(ai_dir, agent_id):
+    lease = lease_path(ai_dir, agent_id) if agent_id else None  # (once: two files by it)
+    if lease is not None and _held(lease):
         return Liveness("live", "its spawner holds the lease", age)
     if exit_:
         when = f" at {exited:%Y-%m-%d %H:%M}" if exited else ""
@@ -567,7 +576,7 @@ def assess(ai_dir: str | os.PathLike[str], *, agent_id: str | None, status: str 
         if alive:
             return Liveness("live", f"its owner, process {recorded.pid}, is running", age)
         if alive is False:
-            ended = _spawn_exit(ai_dir, agent_id, now, age)
+            ended = _spawn_exit(lease, now, age)
             if ended is not None:  # (its spawner saw how it ended: no session file said)
                 how, when, ago = ended
                 record = (f"its spawner recorded {how} at {when:%Y-%m-%d %H:%M}, with no "

@@ -1952,14 +1952,34 @@ def _minute_of(text: str) -> datetime | None:
         return None
 
 
-def read_session_head(path: str, text: str) -> Session:
+def read_session_head(path: str, text: str, plain: list[HeadParts] | None = None) -> Session:
     """What ``status`` needs of a session-context file: :func:`read_session`'s session
     less its entries and Log (the session headline's properties and the summary).
     Parses only the file's head, the session headline and the section after it, when
     that section is the summary (by its CUSTOM_ID, as the tool writes it); otherwise
-    the whole file, as :func:`read_session` does."""
-    plain = _plain_head(path, text)
-    return plain if plain is not None else _general_head(path, text)
+    the whole file, as :func:`read_session` does. ``plain``: extended with the head's
+    parts (:data:`HeadParts`) when it was read as the tool writes it
+    (:func:`_plain_head`), from which :func:`head_session` makes the same session
+    again (what the record of other agents' heads keeps: ``session.heads``)."""
+    parts = _plain_parts(text)
+    if parts is None:
+        return _general_head(path, text)
+    if plain is not None:
+        plain.append(parts)
+    return head_session(path, *parts)
+
+
+#: A head read as the tool writes it: the session headline's properties, their escapes
+#: undone, and the summary's text (``None``: no summary text).
+HeadParts = tuple[dict[str, str], "str | None"]
+
+
+def head_session(path: str, properties: dict[str, str], summary: str | None) -> Session:
+    """The session of ``path`` whose head's parts (:data:`HeadParts`) are ``properties``
+    and ``summary``, as :func:`read_session_head` reads it."""
+    session = _session_from(path, properties)
+    session.summary = summary
+    return session
 
 
 def _general_head(path: str, text: str) -> Session:
@@ -1987,6 +2007,12 @@ def _plain_head(path: str, text: str) -> Session | None:
     parsed, as a one-headline :class:`OrgFile`. ``None`` for any other head, and for a
     file with a carriage return (``tests/test_scan_fifteenth.py`` holds it to the
     general reader)."""
+    parts = _plain_parts(text)
+    return None if parts is None else head_session(path, *parts)
+
+
+def _plain_parts(text: str) -> HeadParts | None:
+    """The parts of the head :func:`_plain_head` reads (``None`` where it reads none)."""
     start = first_headline_start(text) if "\r" not in text else None
     drawer = plain_drawer(text, start) if start is not None else None
     if drawer is None or "STATUS" not in drawer[0] or "STARTED" not in drawer[0]:
@@ -1996,13 +2022,13 @@ def _plain_head(path: str, text: str) -> Session | None:
     if section is None or body is None or body[0].get("CUSTOM_ID") != "summary" or \
             _level(text, section) <= _level(text, start):
         return None
-    session = _session_from(path, _unescaped(drawer[0]))
     end = next_headline_start(text, body[1] - 1)
+    summary = None
     if text[body[1]:end].strip():  # (text, a drawer, a block...: Org's reading of it)
         lines = _split(text[body[1]:end])
-        first, last, summary = _summary_in(lines, 0, len(lines), "\n")
-        session.summary = summary if last > first else None
-    return session
+        first, last, found = _summary_in(lines, 0, len(lines), "\n")
+        summary = found if last > first else None
+    return _unescaped(drawer[0]), summary
 
 
 def _level(text: str, at: int) -> int:

@@ -79,6 +79,8 @@ if TYPE_CHECKING:
     from ai_protocols.liveness.evidence import Liveness, Owner
     from ai_protocols.org.emacs_lock import EmacsLock
     from ai_protocols.scaffold import InitAction
+    from ai_protocols.session.heads import Heads
+    from ai_protocols.session.layout import HeadParts
     from ai_protocols.session.resume import ResumeContext
     from ai_protocols.session.transaction import AsRead, SessionEdit
     from ai_protocols.storage import archive_index
@@ -305,8 +307,8 @@ class Project:
         return self._read(clean_path(path))
 
     def _read(self, path: str, *, head: bool = False, gone: list[str] | None = None,
-              brief: bool = False, view: bool = False, keep: list[AsRead] | None = None
-              ) -> Session | None:
+              brief: bool = False, view: bool = False, keep: list[AsRead] | None = None,
+              heads: Heads | None = None) -> Session | None:
         """:meth:`read`; with ``head``, the session without its entries and Log
         (:func:`~ai_protocols.session.layout.read_session_head`), as ``status`` needs;
         with ``brief``, without its closed items
@@ -318,7 +320,9 @@ class Project:
         ``keep``: extended with the file as read
         (:class:`~ai_protocols.session.transaction.AsRead`, its bytes and document) when
         a session is read from it (not with ``head`` or ``view``), for the edit that
-        follows (the SessionStart hook's record)."""
+        follows (the SessionStart hook's record). ``heads``: with ``head``, the record
+        of other agents' heads (:class:`~ai_protocols.session.heads.Heads`) keeps the
+        head read, when read as the tool writes it."""
         found = storage.read_file(path)
         if found is None:
             return None
@@ -344,8 +348,9 @@ class Project:
         # which Session does not keep; read from the text's head while it is here)
         moved = os.path.lexists(tombstone_path(self.ai_dir_text, path))
         session_id = _session_id_of(text) if moved else None
+        plain: list[HeadParts] = []
         if head:
-            session = read_session_head(path, text)
+            session = read_session_head(path, text, plain)
         elif kept is not None:
             from ai_protocols.session.transaction import AsRead
 
@@ -369,6 +374,8 @@ class Project:
                 return None
         if kept is not None and keep is not None:
             keep.append(as_read)
+        if heads is not None and plain and not moved:
+            heads.keep(path, read_as, plain[0])
         return session
 
     def show_file(self, path: str | os.PathLike[str], *, whole: bool = False,
@@ -1049,8 +1056,13 @@ class Project:
         judge = self._judge(now or datetime.now())
         paths = [path for path in self._session_files() if path != self.path_text]
         unread = 0
+        heads = None
         if most is not None and len(paths) > most:
-            order = sorted(((_modified(path), path) for path in paths), reverse=True)
+            if head:  # (the heads read last time, kept by each file's stat: issue 16,
+                from ai_protocols.session.heads import Heads  # nineteenth round)
+
+                heads = Heads(self.ai_dir_text)
+            order = sorted(zip(map(_modified, paths), paths, strict=True), reverse=True)
             newest = {path for _, path in order[:most]}
             # (one not there, as the old session-context.org mostly is: not counted)
             unread = sum(1 for when, _ in order[most:] if when >= 0)
@@ -1058,12 +1070,21 @@ class Project:
         found = []
         for path in paths:
             try:
-                session = self._read(path, head=head)
+                session = self._head(path, heads) if heads is not None else \
+                    self._read(path, head=head)
             except (UnreadableSession, StorageError, UnsafePath):
                 continue
             if session is not None:
                 found.append((session, judge(session, False)))
+        if heads is not None:
+            heads.save()
         return found, unread
+
+    def _head(self, path: str, heads: Heads) -> Session | None:
+        """:meth:`_read` of ``path``'s head, from ``heads`` when it kept this file's head
+        (:meth:`~ai_protocols.session.heads.Heads.session`); else read, and kept."""
+        session = heads.session(path)
+        return session if session is not None else self._read(path, head=True, heads=heads)
 
     def status(self, now: datetime | None = None) -> list[StatusRow]:
         """Every session-context file in the project, with its state and the evidence;

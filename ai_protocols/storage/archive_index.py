@@ -97,8 +97,9 @@ MAGIC = "ai-protocols sessions index 3 "
 APPENDED_MAX = 256
 #: A file changed this recently may change again within the file system's timestamp
 #: granularity without its mtime moving (git's "racy" entries): ``list`` does not
-#: cache it yet. ``record_archive`` does not wait: the tool itself wrote that file.
-RACY_NS = 2_000_000_000
+#: cache it yet (:data:`~ai_protocols.storage.files.RACY_NS`). ``record_archive`` does
+#: not wait: the tool itself wrote that file.
+RACY_NS = storage.RACY_NS
 #: How long a ``list`` waits for the archive lock to rewrite the index, in seconds.
 LOCK_WAIT = 0.1
 

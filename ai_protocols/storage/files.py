@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
     StrPath = str | os.PathLike[str]
 
-__all__ = ["AnchoredLock", "LockFileGone", "Locked", "NotRegular", "OsLock", "Prepared",
+__all__ = ["RACY_NS", "AnchoredLock", "LockFileGone", "Locked", "NotRegular", "OsLock", "Prepared",
            "atomic_write", "decode", "ensure_lock_files", "env_number", "fsync_dir", "identity",
            "lock_path", "locked", "open_regular", "prepare", "read_bytes", "read_file",
            "read_regular", "temp_stem", "temporary_name"]
@@ -903,6 +903,12 @@ def read_regular(path: str | os.PathLike[str], limit: int | None = None) -> byte
     return _read(path, limit)[0]
 
 
+#: Nanoseconds: a file (or folder) whose times are this recent may change again within
+#: the file system's timestamp granularity without its times moving (git's "racy"
+#: entries, Documentation/technical/racy-git.txt): a record kept of what it held, keyed
+#: on its ``stat``, is not trusted, so not written, until its times are older than this
+#: (``list``'s archive index, ``status``'s newest archives, the other agents' heads).
+RACY_NS = 2_000_000_000
 #: The block :func:`read_file` compares with the bytes the caller holds (``same``).
 SAME_BLOCK = 1 << 18
 
