@@ -28,7 +28,7 @@ _ID = re.compile(r"\b\d{8}-\d{6}-[0-9a-z]{8}\b")
 _VARYING = [
     (re.compile(r"(?m)^(:[A-Z_]+_AT:).*$"), r"\1"),
     (re.compile(r"\d{4}-\d\d-\d\d(?:T| [A-Z][a-z]{2} | )\d\d:\d\d(?::\d\d)?"), "T"),
-    (re.compile(r"\b(?=[0-9a-f]*[a-f])[0-9a-f]{8,40}\b"), "HASH"),  # (a ref names the root's)
+    (re.compile(r"\b[0-9a-f]{8,40}\b"), "HASH"),  # (a ref names the root's; all digits too)
 ]
 
 
