@@ -213,12 +213,17 @@ def older_than_write(board: str, kept: str, data: bytes, since: str,
     below = os.path.relpath(board, root)
     where = f"{pulled or 'HEAD'}:./{below}"
     newer = git_version(root, where)  # (the board as the pull left it)
-    if newer is None or newer == data:
-        return None
     base = git_version(root, f"{since}:./{below}")
-    if base is None or base in (data, newer):
+    if newer is None or base is None:
         return None
-    if tasks_lacking(data, older, (newer,)) <= 0:
+    from ai_protocols.git.state import holds_blob
+
+    if data in (base, newer) or holds_blob(root, data, since):
+        # (nothing typed: the save is byte for byte a board git holds, before the
+        # pull, as the pull left it, a commit's: a buffer older than the tool's writes
+        # since; they stand)
+        return typed_nothing(data, older, where)
+    if base == newer or tasks_lacking(data, older, (newer,)) <= 0:
         return None
     lacking = brought_lacking(tasks_lacking, data, newer, (base,))
     if lacking <= 0:
@@ -238,6 +243,29 @@ def older_than_write(board: str, kept: str, data: bytes, since: str,
         raise BoardStaleSave(Path(board), where, said, commands, kept=Path(kept),
                              left=left_to_person(merged))
     return merged.data, lacking, f"{said} ({where} holds them)"
+
+
+def typed_nothing(data: bytes, older: bytes, where: str
+                  ) -> tuple[bytes, int, str] | None:
+    """:func:`older_than_write` of a save with nothing typed in it: the board ``data``
+    is byte for byte a version git holds (the board before the pull, as the pull left
+    it, ``where``, or any other: :func:`~ai_protocols.git.state.holds_blob`), older
+    than the tool's writes since the pull, and the kept copy
+    ``older`` (the tool's last write, made on what the pull brought) holds what it
+    lacks: ``(older, how many tasks and locks it regained, what they are, said)``, as
+    the merge of the save onto the kept copy on the save as base makes it; ``None``
+    when it lacks nothing of the kept copy's (a write that only took something out).
+    A person's deletion that gives back a version git holds byte for byte cannot be
+    told from it: what was deleted comes back (docs/tasks.md). Raises nothing."""
+    from ai_protocols.board.merge import tasks_lacking
+
+    lacking = tasks_lacking(data, older)
+    if lacking <= 0:
+        return None
+    said = brought_said(data, older, (data,), lacking)
+    return older, lacking, f"{said} (a version git holds, saved with nothing typed " \
+                           f"in it after the tool's writes since {where}; the board " \
+                           "the tool wrote last holds them)"
 
 
 def for_reading(board: str, data: bytes, key: tuple[str, tuple[bytes, str] | None], *,

@@ -613,6 +613,14 @@ def blob_id(data: bytes, like: str) -> str:
     return digest(b"blob %d\0" % len(data) + data).hexdigest()
 
 
+def holds_blob(root: str | os.PathLike[str], data: bytes, like: str) -> bool:
+    """Whether the repository at ``root`` holds a blob of exactly ``data`` (any version
+    of any file git was given: a commit's, the index's, a stash's), its id
+    :func:`blob_id` (``like``: another object id of it, for its hash). One git run
+    (``git cat-file -e``, git-cat-file(1)); ``False`` when git cannot say."""
+    return _git(root, "cat-file", "-e", blob_id(data, like)) is not None
+
+
 def removed_in_history(root: str | os.PathLike[str], path: str,
                        needles: list[str]) -> set[str]:
     """The ``needles`` (exact texts) that the file ``path`` (from ``root``, git's

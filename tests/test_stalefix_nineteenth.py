@@ -1,0 +1,164 @@
+"""A stale save of the board with nothing typed in it loses nothing (issue 15,
+nineteenth round; docs/decisions.md, "Issue 15, nineteenth round (a stale save with
+nothing typed, after the tool wrote since the pull)").
+
+A buffer of ``.ai/tasks.org`` saved with nothing new typed in it puts back, byte for
+byte, a version the board had: the board before a pull, as the pull left it, after
+one of the tool's writes, ``HEAD``'s, a commit's. After any sequence of pulls (each
+bringing a task, a claim and a lock), the tool's writes (``task add``, ``lock``,
+``task claim``) and commits of one's own, a save of each such version (as Emacs saves:
+a new file renamed into place, or written in place) must lose nothing: every task,
+claim and lock of ``HEAD``'s board and of the tool's writes is in every reader's
+output (``task list``, ``locks``) before the next write, and on the board after it.
+The old code lost the tool's task for good (the reviewer's f1.sh, f1b.sh).
+
+Two real clones of a bare repository, real ``git pull``, the installed console script.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from boardkit import BOARD
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from test_merge_driver import git
+
+from conftest import Runner, clean_env
+
+Thing = tuple[str, str, str]
+
+
+def _things(text: str) -> set[Thing]:
+    """The tasks (by ``:ID:``, with their ``:OWNER:``, ``-`` for none) and the locks (by
+    ``:PATH:``, with their ``:OWNER:``) of a board's text."""
+    found: set[Thing] = set()
+    for chunk in re.split(r"^(?=\*{1,2} )", text, flags=re.M):
+        owner = re.search(r"^:OWNER: +(\S+)$", chunk, re.M)
+        who = owner.group(1) if owner else "-"
+        if chunk.startswith("** "):
+            path = re.search(r"^:PATH: +(\S+)$", chunk, re.M)
+            if path:
+                found.add(("lock", path.group(1).rstrip("/"), who))
+        elif chunk.startswith("* "):
+            ident = re.search(r"^:ID: +(\S+)$", chunk, re.M)
+            if ident:
+                found.add(("task", ident.group(1), who))
+    return found
+
+
+def _read(run: Runner) -> tuple[set[Thing], str]:
+    """What the readers show (``task list --all --json``, ``locks --json``), and their
+    stderr."""
+    tasks = run("task", "list", "--all", "--json", agent="pb")
+    locks = run("locks", "--json", agent="pb")
+    shown = {("task", t["id"], t["owner"] or "-") for t in json.loads(tasks.stdout)}
+    shown |= {("lock", h["path"].rstrip("/"), h["owner"]) for h in json.loads(locks.stdout)}
+    return shown, tasks.stderr + locks.stderr
+
+
+def _save(clone: Path, data: bytes, how: str) -> None:
+    """The person's save with nothing typed: ``data`` written as Emacs does, a new file
+    renamed into place (``rename``) or the file written over (``inplace``)."""
+    board = clone / BOARD
+    if how == "rename":
+        temp = clone / ".ai" / "tasks.org.saving"
+        temp.write_bytes(data)
+        os.replace(temp, board)
+    else:
+        with open(board, "r+b") as file:
+            file.write(data)
+            file.truncate()
+
+
+def _show(clone: Path, where: str) -> bytes | None:
+    """The bytes of ``git show WHERE`` in ``clone``; ``None`` when git holds none."""
+    done = subprocess.run(["git", "show", where], cwd=clone, capture_output=True,
+                          env=clean_env(), timeout=60)
+    return done.stdout if done.returncode == 0 else None
+
+
+def _commit(clone: Path, message: str) -> None:
+    git(clone, "add", "-A")
+    git(clone, "commit", "-q", "--allow-empty", "-m", message)
+
+
+#: The sequences: ``P`` a pull that brings a task, a claim and a lock (``a`` pushed them;
+#: ``b`` commits its work first when the board has changes, as git wants), ``W`` a write
+#: of the tool in ``b`` (in turn ``task add``, ``lock``, ``task claim`` of the task it
+#: added), ``C`` a commit of one's own in ``b``.
+SEQUENCES = ["PW", "PWC", "PCW", "PWW", "PWCW", "PWP", "PPW", "WPW", "CPWC", "PWPW"]
+
+
+@pytest.mark.parametrize("fresh", [False, True], ids=["b-wrote", "fresh-clone"])
+@pytest.mark.parametrize("sequence", SEQUENCES)
+@settings(max_examples=1, deadline=None, phases=(Phase.explicit, Phase.generate),
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(title=st.text(st.characters(whitelist_categories=("L", "N"), max_codepoint=0x2FF),
+                     min_size=1, max_size=16).map(lambda s: f"Tool task {s}"))
+def test_a_save_of_any_earlier_version_loses_nothing(tmp_path_factory, fresh: bool,
+                                                     sequence: str, title: str) -> None:
+    base = tmp_path_factory.mktemp("s").resolve()
+    origin, a, b = base / "origin.git", base / "a", base / "b"
+    git(base, "init", "-q", "--bare", "-b", "main", str(origin))
+    git(base, "clone", "-q", str(origin), str(a))
+    run_a, run_b = Runner(a), Runner(b)
+    run_a("init")
+    run_a("task", "add", "Task one", agent="pa")
+    _commit(a, "board")
+    git(a, "push", "-q", "origin", "HEAD:main")
+    git(base, "clone", "-q", "-b", "main", str(origin), str(b))
+    run_b("init")
+    if not fresh:
+        run_b("task", "add", "B own task", agent="pb")
+        _commit(b, "b")
+    versions = [(b / BOARD).read_bytes()]  # (the buffer opened before the first pull)
+    added: list[str] = []
+    pulls = writes = 0
+    for step in sequence:
+        if step == "P":
+            pulls += 1
+            ident = run_a("task", "add", f"Pulled {pulls}", agent="pa").stdout.strip()
+            run_a("task", "claim", ident, agent=f"ca{pulls}")
+            run_a("lock", f"a{pulls}", "--reason", "a's work", agent=f"ca{pulls}")
+            run_a("task", "add", f"Pulled unclaimed {pulls}", agent="pa")
+            _commit(a, f"a {pulls}")
+            git(a, "push", "-q", "origin", "HEAD:main")
+            if git(b, "status", "--porcelain").stdout.strip():
+                _commit(b, "before the pull")
+            git(b, "pull", "-q", "--no-rebase", "origin", "main")
+        elif step == "W":
+            kind = writes % 3
+            writes += 1
+            if kind == 0 or not added:
+                added.append(run_b("task", "add", f"{title} {writes}",
+                                   agent="pb").stdout.strip())
+            elif kind == 1:
+                run_b("lock", f"b{writes}", "--reason", "b's work", agent="pb")
+            else:
+                run_b("task", "claim", added[-1], agent="cb")
+        else:
+            _commit(b, f"own {step}")
+        versions.append((b / BOARD).read_bytes())
+    for commit in git(b, "rev-list", "HEAD").stdout.split():  # (HEAD's first)
+        shown = _show(b, f"{commit}:./{BOARD}")
+        if shown:
+            versions.append(shown)
+    unique = list(dict.fromkeys(versions))
+    for number, version in enumerate(unique):
+        before = (b / BOARD).read_bytes()
+        want = _things(before.decode("utf-8")) | _things(
+            (_show(b, f"HEAD:./{BOARD}") or b"").decode("utf-8"))
+        assert any(t[0] == "task" and t[1] in added for t in want) or not added
+        _save(b, version, "rename" if number % 2 == 0 else "inplace")
+        shown, said = _read(run_b)
+        assert want <= shown, (sequence, number, sorted(want - shown), said)
+        run_b("lock", f"w{number}", "--reason", "next write", agent="pb")
+        after = _things((b / BOARD).read_text(encoding="utf-8"))
+        assert want | {("lock", f"w{number}", "pb")} <= after, (
+            sequence, number, sorted(want - after))
