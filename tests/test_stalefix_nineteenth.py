@@ -35,8 +35,8 @@ Thing = tuple[str, str, str]
 
 
 def _things(text: str) -> set[Thing]:
-    """The tasks (by ``:ID:``, with their ``:OWNER:``, ``-`` for none) and the locks (by
-    ``:PATH:``, with their ``:OWNER:``) of a board's text."""
+    """The tasks (by ``:ID:``), their claims (the ``:ID:`` with its ``:OWNER:``) and the
+    locks (by ``:PATH:``, with their ``:OWNER:``) of a board's text."""
     found: set[Thing] = set()
     for chunk in re.split(r"^(?=\*{1,2} )", text, flags=re.M):
         owner = re.search(r"^:OWNER: +(\S+)$", chunk, re.M)
@@ -48,7 +48,9 @@ def _things(text: str) -> set[Thing]:
         elif chunk.startswith("* "):
             ident = re.search(r"^:ID: +(\S+)$", chunk, re.M)
             if ident:
-                found.add(("task", ident.group(1), who))
+                found.add(("task", ident.group(1), ""))
+                if owner:
+                    found.add(("claim", ident.group(1), who))
     return found
 
 
@@ -57,7 +59,9 @@ def _read(run: Runner) -> tuple[set[Thing], str]:
     stderr."""
     tasks = run("task", "list", "--all", "--json", agent="pb")
     locks = run("locks", "--json", agent="pb")
-    shown = {("task", t["id"], t["owner"] or "-") for t in json.loads(tasks.stdout)}
+    listed = json.loads(tasks.stdout)
+    shown = {("task", t["id"], "") for t in listed}
+    shown |= {("claim", t["id"], t["owner"]) for t in listed if t["owner"]}
     shown |= {("lock", h["path"].rstrip("/"), h["owner"]) for h in json.loads(locks.stdout)}
     return shown, tasks.stderr + locks.stderr
 
@@ -119,6 +123,7 @@ def test_a_save_of_any_earlier_version_loses_nothing(tmp_path_factory, fresh: bo
         _commit(b, "b")
     versions = [(b / BOARD).read_bytes()]  # (the buffer opened before the first pull)
     added: list[str] = []
+    seen = _things(versions[0].decode("utf-8"))  # (all the board held so far)
     pulls = writes = 0
     for step in sequence:
         if step == "P":
@@ -145,6 +150,9 @@ def test_a_save_of_any_earlier_version_loses_nothing(tmp_path_factory, fresh: bo
         else:
             _commit(b, f"own {step}")
         versions.append((b / BOARD).read_bytes())
+        now = _things(versions[-1].decode("utf-8"))
+        assert seen <= now, (sequence, step, sorted(seen - now))  # (no save yet)
+        seen |= now | _things((_show(b, f"HEAD:./{BOARD}") or b"").decode("utf-8"))
     for commit in git(b, "rev-list", "HEAD").stdout.split():  # (HEAD's first)
         shown = _show(b, f"{commit}:./{BOARD}")
         if shown:
@@ -152,13 +160,14 @@ def test_a_save_of_any_earlier_version_loses_nothing(tmp_path_factory, fresh: bo
     unique = list(dict.fromkeys(versions))
     for number, version in enumerate(unique):
         before = (b / BOARD).read_bytes()
-        want = _things(before.decode("utf-8")) | _things(
+        want = seen | _things(before.decode("utf-8")) | _things(
             (_show(b, f"HEAD:./{BOARD}") or b"").decode("utf-8"))
         assert any(t[0] == "task" and t[1] in added for t in want) or not added
         _save(b, version, "rename" if number % 2 == 0 else "inplace")
         shown, said = _read(run_b)
-        assert want <= shown, (sequence, number, sorted(want - shown), said)
+        assert want <= shown, (sequence, number, sorted(want - shown), said[-1500:])
         run_b("lock", f"w{number}", "--reason", "next write", agent="pb")
         after = _things((b / BOARD).read_text(encoding="utf-8"))
         assert want | {("lock", f"w{number}", "pb")} <= after, (
             sequence, number, sorted(want - after))
+        seen = want | after

@@ -147,6 +147,16 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
     below = os.path.relpath(board, root)
     where = f"{'HEAD' if result == head[1] else result}:./{below}"
     newer = git_version(root, where)
+    if newer is not None and older is not None and data not in (older, newer):
+        from ai_protocols.git.state import holds_blob
+
+        if holds_blob(root, data, head[1]):
+            # (nothing typed: a board git holds, older than the tool's last write and
+            # than HEAD's, which git wrote itself; what the tool wrote and what git
+            # brought since, merged on it as the base)
+            found = typed_nothing(data, older, where, newer)
+            if found is not None:
+                return found
     if newer is None or newer in (data, older):
         return None
     committed = git_version(root, f"{recorded}:./{below}") if recorded else None
@@ -245,7 +255,7 @@ def older_than_write(board: str, kept: str, data: bytes, since: str,
     return merged.data, lacking, f"{said} ({where} holds them)"
 
 
-def typed_nothing(data: bytes, older: bytes, where: str
+def typed_nothing(data: bytes, older: bytes, where: str, newer: bytes | None = None
                   ) -> tuple[bytes, int, str] | None:
     """:func:`older_than_write` of a save with nothing typed in it: the board ``data``
     is byte for byte a version git holds (the board before the pull, as the pull left
@@ -253,12 +263,21 @@ def typed_nothing(data: bytes, older: bytes, where: str
     than the tool's writes since the pull, and the kept copy
     ``older`` (the tool's last write, made on what the pull brought) holds what it
     lacks: ``(older, how many tasks and locks it regained, what they are, said)``, as
-    the merge of the save onto the kept copy on the save as base makes it; ``None``
-    when it lacks nothing of the kept copy's (a write that only took something out).
+    the merge of the save onto the kept copy on the save as base makes it; with
+    ``newer`` (``HEAD``'s board, after git moved ``HEAD`` since the tool's last write:
+    :func:`brought_back`), the kept copy and it merged on the save as the base. ``None``
+    when the result holds nothing the save lacks (a write that only took something
+    out), or that merge leaves a task both changed to a person (the caller's rule then
+    judges the save as any other).
     A person's deletion that gives back a version git holds byte for byte cannot be
     told from it: what was deleted comes back (docs/tasks.md). Raises nothing."""
-    from ai_protocols.board.merge import tasks_lacking
+    from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
 
+    if newer is not None and newer not in (data, older):
+        merged = merge_board_bytes(data, older, newer, labels=("kept", "saved", where))
+        if merged is None or merged.conflicts:
+            return None
+        older = merged.data
     lacking = tasks_lacking(data, older)
     if lacking <= 0:
         return None
