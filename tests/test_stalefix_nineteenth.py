@@ -171,3 +171,41 @@ def test_a_save_of_any_earlier_version_loses_nothing(tmp_path_factory, fresh: bo
         assert want | {("lock", f"w{number}", "pb")} <= after, (
             sequence, number, sorted(want - after))
         seen = want | after
+
+
+@pytest.mark.parametrize("then", ["add", "commit"])
+def test_a_deletion_made_after_the_tools_write_stands_once_git_holds_it(
+        tmp_path: Path, then: str) -> None:
+    """The guard: after a pull and the tool's write since, a person deletes a task in a
+    buffer made after that write and saves, then stages or commits the board: the save
+    is a version git holds, but not one from before the tool's write, so the deletion
+    stands (a rule that took any version git holds for a stale buffer brings it
+    back)."""
+    base = tmp_path.resolve()
+    origin, a, b = base / "origin.git", base / "a", base / "b"
+    git(base, "init", "-q", "--bare", "-b", "main", str(origin))
+    git(base, "clone", "-q", str(origin), str(a))
+    run_a, run_b = Runner(a), Runner(b)
+    run_a("init")
+    gone = run_a("task", "add", "Task one", agent="pa").stdout.strip()
+    _commit(a, "board")
+    git(a, "push", "-q", "origin", "HEAD:main")
+    git(base, "clone", "-q", "-b", "main", str(origin), str(b))
+    run_b("init")
+    run_a("lock", "lib", "--reason", "a's work", agent="ca")
+    _commit(a, "lock")
+    git(a, "push", "-q", "origin", "HEAD:main")
+    git(b, "pull", "-q", "--no-rebase", "origin", "main")
+    run_b("task", "add", "Task four", agent="pb")
+    text = (b / BOARD).read_text(encoding="utf-8")
+    start = text.index("* TODO Task one\n")
+    end = text.index("\n* ", start + 1) + 1
+    _save(b, (text[:start] + text[end:]).encode("utf-8"), "rename")
+    git(b, "add", "-A")
+    if then == "commit":
+        git(b, "commit", "-q", "-m", "the person took Task one out")
+    shown, said = _read(run_b)
+    assert ("task", gone, "") not in shown, said
+    run_b("lock", "docs", "--reason", "next", agent="pb")
+    after = (b / BOARD).read_text(encoding="utf-8")
+    assert gone not in after and "Task four" in after and "lib" in after, after

@@ -118,7 +118,8 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
         return None
     recorded, since, pulled = read_record(kept)  # (None: never recorded here)
     if recorded == head[1]:
-        return older_than_write(board, kept, data, since, pulled) if since else None
+        return older_than_write(board, kept, data, since, pulled, recorded) \
+            if since else None
     from ai_protocols.board.model import board_bytes
 
     try:
@@ -129,8 +130,8 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
         # (one's own commits since the last write: git brought nothing since; the
         # pull before that write, if any, is what a stale buffer lacks; a record
         # without the pull's result: the commit recorded)
-        return older_than_write(board, kept, data, since, pulled or recorded) \
-            if since else None
+        return older_than_write(board, kept, data, since, pulled or recorded,
+                                recorded) if since else None
     # (a board that is the tool's last write is no proof here: git changed it since
     # that write, and a save from a buffer older than git's change puts those bytes
     # back, a note typed and deleted, or Emacs's "save anyway": judged as any other)
@@ -147,13 +148,14 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
     below = os.path.relpath(board, root)
     where = f"{'HEAD' if result == head[1] else result}:./{below}"
     newer = git_version(root, where)
-    if newer is not None and older is not None and data not in (older, newer):
-        from ai_protocols.git.state import holds_blob
+    if newer is not None and older is not None and recorded is not None and \
+            data not in (older, newer):
+        from ai_protocols.git.state import in_history
 
-        if holds_blob(root, data, head[1]):
-            # (nothing typed: a board git holds, older than the tool's last write and
-            # than HEAD's, which git wrote itself; what the tool wrote and what git
-            # brought since, merged on it as the base)
+        if in_history(root, data, recorded, below):
+            # (nothing typed: a board of the history of the tool's last write, older
+            # than it (HEAD's, which git wrote itself, is no stale buffer); what the
+            # tool wrote and what git brought since, merged on it as the base)
             found = typed_nothing(data, older, where, newer)
             if found is not None:
                 return found
@@ -191,7 +193,8 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
 
 
 def older_than_write(board: str, kept: str, data: bytes, since: str,
-                     pulled: str | None = None) -> tuple[bytes, int, str] | None:
+                     pulled: str | None = None, written: str | None = None
+                     ) -> tuple[bytes, int, str] | None:
     """:func:`brought_back` of a save made after this tool wrote the board since the
     pull or merge that moved ``HEAD`` from ``since`` to ``pulled`` (``None``: ``HEAD``)
     (an agent's ``lock``, or the write that merged back an earlier stale save; one's
@@ -203,8 +206,12 @@ def older_than_write(board: str, kept: str, data: bytes, since: str,
     :func:`~ai_protocols.session.transaction.brought_lacking`; one's own commits are
     not git's doing), it is merged three ways: base the board at ``since`` (what the
     buffer was opened on), ours the board, theirs the kept copy. A buffer made after
-    those writes holds them: the person's edit, deletions included, stands. Runs git
-    (three ``git show``) only when the board is not its kept copy. Raises
+    those writes holds them: the person's edit, deletions included, stands. A save
+    with nothing typed in it, byte for byte the board at ``since``, at ``pulled``, or
+    at a commit of the history of ``written`` (the commit the tool's last write
+    recorded), is a buffer older than those writes (:func:`typed_nothing`). Runs git
+    (at most two ``git show`` and a ``git log``) only when the board is not its kept
+    copy. Raises
     :class:`~ai_protocols.errors.BoardStaleSave` as :func:`brought_back`."""
     from ai_protocols.board.model import board_bytes
     from ai_protocols.errors import AiProtocolsError
@@ -226,9 +233,10 @@ def older_than_write(board: str, kept: str, data: bytes, since: str,
     base = git_version(root, f"{since}:./{below}")
     if newer is None or base is None:
         return None
-    from ai_protocols.git.state import holds_blob
+    from ai_protocols.git.state import in_history
 
-    if data in (base, newer) or holds_blob(root, data, since):
+    if data in (base, newer) or (written is not None and
+                                 in_history(root, data, written, below)):
         # (nothing typed: the save is byte for byte a board git holds, before the
         # pull, as the pull left it, a commit's: a buffer older than the tool's writes
         # since; they stand)
@@ -258,9 +266,10 @@ def older_than_write(board: str, kept: str, data: bytes, since: str,
 def typed_nothing(data: bytes, older: bytes, where: str, newer: bytes | None = None
                   ) -> tuple[bytes, int, str] | None:
     """:func:`older_than_write` of a save with nothing typed in it: the board ``data``
-    is byte for byte a version git holds (the board before the pull, as the pull left
-    it, ``where``, or any other: :func:`~ai_protocols.git.state.holds_blob`), older
-    than the tool's writes since the pull, and the kept copy
+    is byte for byte a version git holds from before the tool's last write (the board
+    before the pull, as the pull left it, ``where``, or a board of the history of the
+    commit that write recorded: :func:`~ai_protocols.git.state.in_history`), and
+    the kept copy
     ``older`` (the tool's last write, made on what the pull brought) holds what it
     lacks: ``(older, how many tasks and locks it regained, what they are, said)``, as
     the merge of the save onto the kept copy on the save as base makes it; with

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 __all__ = ["GitState", "StateReading", "blob_id", "checked_out_at", "file_at", "has_commit",
-           "holds_changes", "present_commits", "read_state", "rebase_rewrote",
+           "holds_changes", "in_history", "present_commits", "read_state", "rebase_rewrote",
            "rebased_into", "recorded_in_history", "remote_for", "remote_holding", "same_file",
            "start_ancestry", "start_state",
            "start_work_diff", "stash_untracked", "stash_untracked_blobs", "uncommitted_here",
@@ -613,12 +613,21 @@ def blob_id(data: bytes, like: str) -> str:
     return digest(b"blob %d\0" % len(data) + data).hexdigest()
 
 
-def holds_blob(root: str | os.PathLike[str], data: bytes, like: str) -> bool:
-    """Whether the repository at ``root`` holds a blob of exactly ``data`` (any version
-    of any file git was given: a commit's, the index's, a stash's), its id
-    :func:`blob_id` (``like``: another object id of it, for its hash). One git run
-    (``git cat-file -e``, git-cat-file(1)); ``False`` when git cannot say."""
-    return _git(root, "cat-file", "-e", blob_id(data, like)) is not None
+def in_history(root: str | os.PathLike[str], data: bytes, commit: str, path: str,
+               limit: int = 200) -> bool:
+    """Whether the file ``path`` (from the work tree's top at ``root``) held exactly
+    ``data`` in the commit ``commit`` (a full hash) or one of its history (the blobs
+    the newest ``limit`` commits that changed it gave it and took from it, merges
+    against each parent: ``git log -m --raw``, git-log(1), "Raw output format"): a
+    version from before that commit, not one made since. One git run; ``False`` when
+    git cannot say."""
+    want = blob_id(data, commit).encode("ascii")
+    out = _git(root, "log", "-m", "--raw", "--no-abbrev", "--format=", f"-n{limit}",
+               commit, "--", f":(top,literal){path}")
+    for line in (out or b"").split(b"\n"):
+        if line.startswith(b":") and want in line.split(b"\t", 1)[0].split()[2:4]:
+            return True
+    return False
 
 
 def removed_in_history(root: str | os.PathLike[str], path: str,
