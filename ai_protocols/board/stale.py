@@ -271,7 +271,8 @@ def typed_nothing(data: bytes, older: bytes, where: str, newer: bytes | None = N
     commit that write recorded: :func:`~ai_protocols.git.state.in_history`), and
     the kept copy
     ``older`` (the tool's last write, made on what the pull brought) holds what it
-    lacks: ``(older, how many tasks and locks it regained, what they are, said)``, as
+    lacks: ``(older, how many tasks and locks it regained, what they are, said after
+    "lacks what git brought": "or the tool wrote since, ...")``, as
     the merge of the save onto the kept copy on the save as base makes it; with
     ``newer`` (``HEAD``'s board, after git moved ``HEAD`` since the tool's last write:
     :func:`brought_back`), the kept copy and it merged on the save as the base. ``None``
@@ -291,9 +292,9 @@ def typed_nothing(data: bytes, older: bytes, where: str, newer: bytes | None = N
     if lacking <= 0:
         return None
     said = brought_said(data, older, (data,), lacking)
-    return older, lacking, f"{said} (a version git holds, saved with nothing typed " \
-                           f"in it after the tool's writes since {where}; the board " \
-                           "the tool wrote last holds them)"
+    return older, lacking, f"or the tool wrote since, {said} (a save of an older " \
+                           "version with nothing typed in it; the board the tool " \
+                           f"wrote last and {where} hold them)"
 
 
 def for_reading(board: str, data: bytes, key: tuple[str, tuple[bytes, str] | None], *,
