@@ -618,6 +618,8 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     from ai_protocols.session.layout import read_session
     from ai_protocols.session.transaction import written_later
 
+    if os.path.islink(kept):
+        return carried_warning(project, path, kept)
     try:
         kept_data = storage.read_regular(kept)
         newer = read_session(kept, storage.decode(kept, kept_data))
@@ -650,12 +652,14 @@ def replaced_warning(project: Project, session: Session) -> str | None:
 
     # (the one rule of the write's replaced: line: a branch switch is named as such)
     what, by = head_put_back(path, newer.git_branch)
+    carried = False
     if what != OLDER:
         switched = _switched_warning(project, path, kept_data, newer.git_branch or "",
                                      what, by, lacks)
         if switched[1]:  # (the work is committed on that branch: nothing to restore)
             return switched[0]
         parts = [switched[0]]
+        carried = CARRY_SAID in switched[0]
     else:
         parts = [f"this session file is an older version than the one ai-protocols last "
                  f"wrote (git stash, git reset --hard or a checkout put it back?): it lacks "
@@ -668,6 +672,8 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     # (paths from the project's root: short, and within resume's bound)
     here, copy = (relative_to(p, project.root_text) for p in (path, kept))
     first = "else, " if stashed else ""  # (git stash pop brings the file back too)
+    if carried:  # (the carry moves the kept copy: the two are alternatives)
+        first = "or, instead of that carry (not after it), to work here: "
     from ai_protocols.session.transaction import lacking
 
     # a write went into the older version: copying either over the other loses some (an
@@ -1427,15 +1433,24 @@ def _missing_branch_check(project: Project, branch: str, path: str) -> str:
     nineteenth round: a file committed here only was gone after it); ``REMOTE`` the
     real one (:func:`~ai_protocols.git.state.remote_for`). Git runs: one or two (the
     remote)."""
-    from ai_protocols.git.state import remote_for
+    from ai_protocols.git.state import branch_refs, remote_for
 
-    name = shell_quote(branch_name(branch) or "")
+    plain = branch_name(branch) or ""
+    name = shell_quote(plain)
     remote = remote_for(project.root_text, None)
     remote_said = shell_quote(remote) if remote != "REMOTE" else remote
+    go = f"git switch {name}"
+    behind = ""
+    if plain and branch_refs(project.root_text, plain)[0]:
+        # (a branch of that name here lacks the commit: switched to alone, it is the old
+        # one; the fetched one brings it forward; issue 14, nineteenth round)
+        go += f" && git merge --ff-only {shell_quote(f'{remote}/{plain}')}"
+        behind = f" (the branch {_clip(branch)} here lacks that commit: brought forward)"
     return (f"check: branch {_clip(branch)} of another clone not pushed or not fetched "
             f"here: push it from that clone (git push {remote_said} {name}), then here: "
-            f"git fetch {remote_said} && {_keeping(project, path, f'git switch {name}', None)}"
-            "; git log --all shows what this clone has; a branch deleted here, git reflog")
+            f"git fetch {remote_said} && {_pasted(project, _keeping(project, path, go, None))}"
+            f"{behind}; git log --all shows what this clone has; a branch deleted here, "
+            "git reflog")
 
 
 def _branch_not_here(project: Project, path: str, branch: str, commit: str,
@@ -1449,7 +1464,7 @@ def _branch_not_here(project: Project, path: str, branch: str, commit: str,
     nineteenth round: the simplest command that works); else ``git switch -c NAME C``.
     Either with the session file ``path`` carried across (:func:`_keeping`). Up to three
     git runs."""
-    from ai_protocols.git.state import remote_holding
+    from ai_protocols.git.state import remote_ahead, remote_holding
 
     name = branch_name(branch) or ""
     said = f"this session was recorded {where}"
@@ -1458,10 +1473,33 @@ def _branch_not_here(project: Project, path: str, branch: str, commit: str,
         go = _keeping(project, path, f"git switch {shell_quote(name)}",
                       f"refs/remotes/{tracking}")
         return (f"{said}: it is on {_clip(tracking)}, fetched, with no branch "
-                f"{_clip(branch)} here yet: make it from that one with: {go}")
+                f"{_clip(branch)} here yet: make it from that one with: "
+                f"{_pasted(project, go)}")
+    ahead = remote_ahead(project.root_text, name, commit) if name else None
+    if ahead is not None:  # (the branch here is behind the fetched one: brought forward)
+        go = (f"git switch {shell_quote(name)} && git merge --ff-only "
+              f"{shell_quote(ahead)}")
+        there = _checked_out_elsewhere(project, name)
+        if there is not None:
+            return (f"{said}: it is on {_clip(ahead)}, fetched, and the branch "
+                    f"{_clip(branch)} here is behind it; {there}, then bring it forward "
+                    f"there with: git merge --ff-only {shell_quote(ahead)}")
+        go = _keeping(project, path, go, f"refs/remotes/{ahead}")
+        return (f"{said}: it is on {_clip(ahead)}, fetched, and the branch {_clip(branch)} "
+                f"here is behind it: bring it forward with: {_pasted(project, go)}")
     go = _keeping(project, path, f"git switch -c NAME {commit[:12]}", commit)
     return (f"{said}, and no branch {_clip(branch)} here holds it (deleted, or moved); that "
-            f"commit is still in this clone: get it back with {go}")
+            f"commit is still in this clone: get it back with {_pasted(project, go)}")
+
+
+def _pasted(project: Project, command: str) -> str:
+    """The advice's shell ``command`` as it is pasted: with where it runs from, ``(from
+    ROOT)``, after it unless it says so already (the one ending a command at the end of
+    a sentence gets, so that the sentence's full stop is never glued to it: issue 14,
+    nineteenth round, "advice pasteable as printed")."""
+    if command.endswith(")") and " (from " in command:
+        return command
+    return f"{command} (from {_clip(project.root_text, 120)})"
 
 
 def _go_to(project: Project, branch: str, path: str) -> str:
@@ -1556,10 +1594,45 @@ def _checked_out_elsewhere(project: Project, name: str, path: str | None = None,
     kept = kept_path(project.ai_dir_text, path)
     if newest is None and os.path.lexists(kept) and _same_inode(kept, path):
         steps.append(f"rm -f -- {shell_quote(kept)}")
+    if newest is not None:  # (the record of the carry, here: carried_warning reads it)
+        steps.append(f"ln -s -- {shell_quote(dest)} {shell_quote(newest)}")
     steps.append(go)
-    what = "the newest version of this session, kept here" if newest else "this session file"
-    return (f"{said}; {what} stays in this work tree (each work tree has its own .ai/): "
-            f"carry it there and work there with: {' && '.join(steps)}")
+    what = ("the newest version of this session (the copy ai-protocols keeps here, "
+            f"{_clip(display(relative_to(newest, project.root_text)), 200)}) is only in "
+            "this work tree") if newest else "this session file stays in this work tree"
+    record = ("; the kept copy's place here then links to it, so that ai-protocols here "
+              "says where the session went") if newest else ""
+    return (f"{said}; {what} (each work tree has its own .ai/): carry it there and work "
+            f"there with: {' && '.join(steps)} ({CARRY_SAID}{record})")
+
+
+#: What the carry advice of :func:`_checked_out_elsewhere` says after its command.
+CARRY_SAID = "absolute paths: from anywhere"
+
+
+def carried_warning(project: Project, path: str, kept: str) -> str | None:
+    """When the kept copy ``kept`` of the session file ``path`` is a symbolic link to
+    a session file in another work tree (what the carry advice of
+    :func:`_checked_out_elsewhere` leaves when the version here is another one: issue
+    14, nineteenth round, "work elsewhere"): that the session carries on there, and the
+    ``cd`` that goes there; ``None`` otherwise (no link, or what it names is gone).
+    Call on the warning's path only (the kept copy is not this file): one ``readlink``
+    and one ``stat``."""
+    try:
+        dest = os.readlink(kept)
+    except OSError:
+        return None
+    if not os.path.isabs(dest) or not os.path.isfile(dest):
+        return None
+    from ai_protocols.paths import git_dirs, parent
+
+    dirs = git_dirs(project.root_text)
+    below = relative_to(path, dirs[0] if dirs else project.root_text)
+    there = dest[:-len(below) - 1] if dest.endswith(os.sep + below) else parent(dest)
+    return (f"this session was carried to the work tree {_clip(display(there), 200)} "
+            f"(its file there: {_clip(display(dest), 200)}) and carries on there; this file "
+            f"is another version (the one git put here), not to be written to: work there "
+            f"with: cd -- {shell_quote(there)} ({CARRY_SAID})")
 
 
 def _same_inode(one: str, other: str) -> bool:
