@@ -619,7 +619,7 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     from ai_protocols.session.transaction import written_later
 
     if os.path.islink(kept):
-        return carried_warning(project, path, kept)
+        return carried_warning(path, kept)
     try:
         kept_data = storage.read_regular(kept)
         newer = read_session(kept, storage.decode(kept, kept_data))
@@ -1610,29 +1610,17 @@ def _checked_out_elsewhere(project: Project, name: str, path: str | None = None,
 CARRY_SAID = "absolute paths: from anywhere"
 
 
-def carried_warning(project: Project, path: str, kept: str) -> str | None:
-    """When the kept copy ``kept`` of the session file ``path`` is a symbolic link to
-    a session file in another work tree (what the carry advice of
-    :func:`_checked_out_elsewhere` leaves when the version here is another one: issue
-    14, nineteenth round, "work elsewhere"): that the session carries on there, and the
-    ``cd`` that goes there; ``None`` otherwise (no link, or what it names is gone).
-    Call on the warning's path only (the kept copy is not this file): one ``readlink``
-    and one ``stat``."""
-    try:
-        dest = os.readlink(kept)
-    except OSError:
-        return None
-    if not os.path.isabs(dest) or not os.path.isfile(dest):
-        return None
-    from ai_protocols.paths import git_dirs, parent
+def carried_warning(path: str, kept: str) -> str | None:
+    """When the kept copy ``kept`` of the session file ``path`` is the record of a carry
+    to another work tree (what the carry advice of :func:`_checked_out_elsewhere` leaves
+    when the version here is another one: issue 14, nineteenth round, "work
+    elsewhere"): what the writes' refusal says
+    (:func:`~ai_protocols.session.transaction.carried_refusal`), for the read commands;
+    ``None`` otherwise. One ``readlink`` and one ``stat``."""
+    from ai_protocols.session.transaction import carried_refusal
 
-    dirs = git_dirs(project.root_text)
-    below = relative_to(path, dirs[0] if dirs else project.root_text)
-    there = dest[:-len(below) - 1] if dest.endswith(os.sep + below) else parent(dest)
-    return (f"this session was carried to the work tree {_clip(display(there), 200)} "
-            f"(its file there: {_clip(display(dest), 200)}) and carries on there; this file "
-            f"is another version (the one git put here), not to be written to: work there "
-            f"with: cd -- {shell_quote(there)} ({CARRY_SAID})")
+    refusal = carried_refusal(path, kept)
+    return None if refusal is None else refusal.said
 
 
 def _same_inode(one: str, other: str) -> bool:
