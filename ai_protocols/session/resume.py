@@ -721,7 +721,8 @@ def _switched_warning(project: Project, path: str, kept: bytes, recorded: str, w
                 f"{_clip(name, 80)}; {there}"), committed
     if committed:
         return (f"{said}, which is committed on branch {_clip(name, 80)} with the session's "
-                f"work: go back to it with git switch {shell_quote(name)}"), True
+                f"work: go back to it with {_pasted(project, f'git switch {shell_quote(name)}')}"
+                ), True
     return (f"{said}; the work may be on branch {_clip(name, 80)}: git switch "
             f"{shell_quote(name)} goes back to it"), False
 
@@ -1176,14 +1177,16 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
     # (never git reset --hard: merge --ff-only moves the branch forward, keeping
     # uncommitted changes, and refuses when one is in the way)
     named = _clip(branch_text(git.branch))
-    forward = (f"bring branch {named} forward to it with git merge --ff-only "
-               f"{c_short}" if git.branch else f"go to it with git switch --detach {c_short}")
-    if git.work:
-        forward += " (your uncommitted changes stay; git refuses when one is in the way)"
+    stays = "your uncommitted changes stay; git refuses when one is in the way" \
+        if git.work else None
+    forward = (f"bring branch {named} forward to it with "
+               f"{_pasted(project, f'git merge --ff-only {c_short}', stays)}" if git.branch
+               else f"go to it with {_pasted(project, f'git switch --detach {c_short}', stays)}")
     detached = not session_branch and bool(commit)  # recorded on no branch
 
     def branch_it() -> str:  # (a git run: only where it is advised)
-        return _keeping(project, session.path_text, f"git switch -c NAME {c_short}", commit)
+        return _pasted(project, _keeping(project, session.path_text,
+                                         f"git switch -c NAME {c_short}", commit))
 
     if kept:  # HEAD moved off it, and the work tree holds its every change uncommitted
         parts.append(f"this session was recorded {recorded}, and HEAD ({git.commit[:12]}) "  # type: ignore[index]
@@ -1286,7 +1289,8 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
             # (docs/checkpoints.md: with a checkpoint recorded, the warning ends with
             # the command that restores it)
             parts.append(f"its last checkpoint ({short}) holds uncommitted work: "
-                         f"restore it with: ai-protocols checkpoint restore {short}")
+                         f"restore it with: "
+                         f"{_pasted(project, f'ai-protocols checkpoint restore {short}')}")
         return "; ".join(parts)  # (said where the work is, and how)
     if moved_on:  # the checkpoint is older than what HEAD holds: never go back to it
         return (f"{'; '.join(parts)}; HEAD ({git.commit[:12]}) holds work committed since its "  # type: ignore[index]
@@ -1298,9 +1302,10 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
     if point:
         it = "it" if uncommitted else f"the last checkpoint ({short})"
         if point_here:  # (its commit is here: the restore by hash takes it, ref or not)
-            warning += f"; restore {it} with: ai-protocols checkpoint restore {short}"
+            warning += (f"; restore {it} with: "
+                        f"{_pasted(project, f'ai-protocols checkpoint restore {short}')}")
             if partly:
-                warning += _take_back(lost, short, git.work_paths)  # type: ignore[arg-type]
+                warning += _take_back(project, lost, short, git.work_paths)  # type: ignore[arg-type]
         else:  # (the one rule: never fetched here, or collected by git gc)
             from ai_protocols.errors import AiProtocolsError
             from ai_protocols.git.checkpoint import Checkpoints
@@ -1328,7 +1333,8 @@ def _lost_paths(lost: list[tuple[str, str]]) -> str:
     return named + (f", and {len(lost) - 5} more" if len(lost) > 5 else "")
 
 
-def _take_back(lost: list[tuple[str, str]], short: str, changed_here: list[str]) -> str:
+def _take_back(project: Project, lost: list[tuple[str, str]], short: str,
+               changed_here: list[str]) -> str:
     """How to take back only what :func:`_lost_paths` named, in this work tree: a file
     with no change here (it is as ``HEAD`` has it, so nothing is lost) with ``git
     restore --source`` (git-restore(1): the work tree only, never the index); one with
@@ -1339,11 +1345,11 @@ def _take_back(lost: list[tuple[str, str]], short: str, changed_here: list[str])
     mixed = [p for p, _ in lost if p not in safe]
     said = []
     if safe:
-        said.append(f"git restore --source {short} -- "
-                    + " ".join(shell_quote(p) for p in safe[:20]))
+        said.append(_pasted(project, f"git restore --source {short} -- "
+                            + " ".join(shell_quote(p) for p in safe[:20])))
     if mixed:
-        said.append(f"for the files changed here since, compare first: git diff {short} -- "
-                    + " ".join(shell_quote(p) for p in mixed[:20]))
+        said.append("for the files changed here since, compare first: " + _pasted(
+            project, f"git diff {short} -- " + " ".join(shell_quote(p) for p in mixed[:20])))
     return f"; or take back only what is missing, here: {'; '.join(said)}"
 
 
@@ -1445,12 +1451,12 @@ def _missing_branch_check(project: Project, branch: str, path: str) -> str:
         # (a branch of that name here lacks the commit: switched to alone, it is the old
         # one; the fetched one brings it forward; issue 14, nineteenth round)
         go += f" && git merge --ff-only {shell_quote(f'{remote}/{plain}')}"
-        behind = f" (the branch {_clip(branch)} here lacks that commit: brought forward)"
+        behind = f" (the branch {_clip(branch)} here lacks that commit: the merge brings it)"
     return (f"check: branch {_clip(branch)} of another clone not pushed or not fetched "
-            f"here: push it from that clone (git push {remote_said} {name}), then here: "
-            f"git fetch {remote_said} && {_pasted(project, _keeping(project, path, go, None))}"
-            f"{behind}; git log --all shows what this clone has; a branch deleted here, "
-            "git reflog")
+            f"here: push it from that clone (git push {remote_said} {name}), then "
+            f"here{behind}: git fetch {remote_said} && "
+            f"{_pasted(project, _keeping(project, path, go, None))}; git log --all shows what "
+            "this clone has; a branch deleted here, git reflog")
 
 
 def _branch_not_here(project: Project, path: str, branch: str, commit: str,
@@ -1492,14 +1498,15 @@ def _branch_not_here(project: Project, path: str, branch: str, commit: str,
             f"commit is still in this clone: get it back with {_pasted(project, go)}")
 
 
-def _pasted(project: Project, command: str) -> str:
+def _pasted(project: Project, command: str, note: str | None = None) -> str:
     """The advice's shell ``command`` as it is pasted: with where it runs from, ``(from
-    ROOT)``, after it unless it says so already (the one ending a command at the end of
-    a sentence gets, so that the sentence's full stop is never glued to it: issue 14,
-    nineteenth round, "advice pasteable as printed")."""
+    ROOT)``, after it (and ``note``, in the same parentheses) unless it says so already:
+    so that no sentence's punctuation is ever glued to a command (issue 14, nineteenth
+    round, "advice pasteable as printed": ``cd PATH.`` failed)."""
     if command.endswith(")") and " (from " in command:
-        return command
-    return f"{command} (from {_clip(project.root_text, 120)})"
+        return command if note is None else f"{command[:-1]}; {note})"
+    also = f"; {note}" if note else ""
+    return f"{command} (from {_clip(project.root_text, 120)}{also})"
 
 
 def _go_to(project: Project, branch: str, path: str) -> str:
