@@ -283,3 +283,33 @@ def test_each_rolled_back_command_ends_before_the_full_stop(tmp_path: Path) -> N
     assert len(said) == 1, said
     _follow(root, _one(said[0], "git switch feat"))
     assert git(root, "rev-parse", "HEAD") == feat
+
+
+def test_the_checkpoint_fetch_and_restore_pasted_as_printed(tmp_path: Path) -> None:
+    """A checkpoint taken in another clone: "then here: git fetch origin 'REFSPEC',
+    then: ai-protocols checkpoint restore C." glued a comma to the refspec and the full
+    stop to the hash. Now one command, ``git fetch ... && ai-protocols checkpoint
+    restore C (from ROOT)``: pasted as printed (after the push), it restores the work."""
+    git(tmp_path, "init", "-q", "--bare", "origin.git")
+    git(tmp_path, "clone", "-q", "origin.git", "A")
+    a = tmp_path / "A"
+    (a / "a.txt").write_text("one\n")
+    commit_all(a, "base")
+    trunk = git(a, "rev-parse", "--abbrev-ref", "HEAD")
+    run = Runner(a)
+    run("start", "--title", "C", agent=ME)
+    (a / "a.txt").write_text("uncommitted work\n")
+    run("checkpoint", agent=ME)
+    git(a, "add", FILE)
+    git(a, "commit", "-q", "-m", "session", "--", FILE)
+    git(a, "push", "-q", "origin", trunk)
+    git(tmp_path, "clone", "-q", "origin.git", "B")
+    b = tmp_path / "B"
+    said = _warnings(Runner(b)("resume", agent=ME).stdout)
+    assert len(said) == 1, said
+    command = _one(said[0], "git fetch ")
+    assert "&& ai-protocols checkpoint restore " in command, command
+    git(a, "push", "-q", "origin", "refs/ai-protocols/*:refs/ai-protocols/*")
+    pasted_run = pasted(b, f"export AI_AGENT_ID={ME}; {command} --force")
+    assert pasted_run.returncode == 0, (command, pasted_run.stderr)
+    assert (b / "a.txt").read_text() == "uncommitted work\n"
