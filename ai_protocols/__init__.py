@@ -36,7 +36,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "ai_protocols.errors": (
         "AiProtocolsError", "AmbiguousItem", "BeingEdited", "CannotRecover", "InvalidAgentId",
         "InvalidConfigFile", "InvalidProjectRoot", "InvalidText", "ItemNotFound", "LockTimeout",
-        "MergeConflict", "NoProject", "NoSession", "SessionRemoved", "SessionReplaced",
+        "MergeConflict", "NoProject", "NoSession", "SessionCarried", "SessionRemoved",
+        "SessionReplaced",
         "SessionWrappedUp",
         "CheckpointNotFound", "CheckpointRefused", "GitFailed", "NotAGitRepository",
         "StorageError", "Unmerged", "UnreadableSession", "UnsafePath",
@@ -97,6 +98,7 @@ if TYPE_CHECKING:  # the same names, for type checkers (tests/test_imports.py ke
         OutputLost,
         PathLocked,
         RolloverUndone,
+        SessionCarried,
         SessionRemoved,
         SessionReplaced,
         SessionWrappedUp,

@@ -41,6 +41,7 @@ __all__ = [
     "OutputLost",
     "PathLocked",
     "RolloverUndone",
+    "SessionCarried",
     "SessionRemoved",
     "SessionReplaced",
     "SessionWrappedUp",
@@ -413,6 +414,28 @@ class SessionReplaced(UnreadableSession):
         super().__init__(
             path, f"it is older than the last version ai-protocols wrote (git stash pop, git "
             f"checkout, a rebase's abort or a restore put an older one back?); {how}")
+
+
+class SessionCarried(UnreadableSession):
+    """The session was carried to another work tree (the advice of a branch checked out
+    there: its newest version, the kept copy, moved to ``dest``, and the kept copy's
+    place here made a symbolic link to it, the record of the carry; docs/git.md): the
+    file here is another version (the one git put here), and a write into it would
+    make a second live copy of the session. ``there``: that work tree's top folder,
+    where the session carries on. Nothing is written."""
+
+    dest = PathField()
+    dest_text = TextOf("dest")
+
+    def __init__(self, path: Path, dest: Path, there: str) -> None:
+        self.dest = dest
+        self.there = there
+        super().__init__(
+            path, f"this session was carried to the work tree {there} (its file there: "
+            f"{dest}) and carries on there; this file is another version (the one git put "
+            f"here), not written to: work there (cd -- {shell_quote(there)})")
+        # (the reason, as the read commands' warning says it: resume.carried_warning)
+        self.said = self.reason
 
 
 class RolloverUndone(UnreadableSession):

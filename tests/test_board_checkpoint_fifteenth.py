@@ -46,7 +46,8 @@ def test_done_with_a_checkpoint_records_its_commit_and_show_says_where_it_is(
     assert ref.startswith("refs/ai-protocols/checkpoints/")
     assert commit == git(a, "rev-parse", ref)  # the commit, whole, beside its ref
     restore = f"ai-protocols checkpoint restore {commit[:12]}"
-    assert shown["checkpoint_where"] == f"restore it with: {restore}"
+    assert shown["checkpoint_where"].startswith(
+        f"restore it with: {restore} (from ")
     text = run_a("task", "show", task_id, agent=AGENT).stdout
     assert f"checkpoint where: restore it with: {restore}" in text
 
@@ -65,13 +66,14 @@ def test_done_with_a_checkpoint_records_its_commit_and_show_says_where_it_is(
     assert restore in where
     git(a, "push", "-q", "origin", ref)
     git(b, "fetch", "-q", "origin", "refs/ai-protocols/*:refs/ai-protocols/*")
-    assert _show(run_b, task_id)["checkpoint_where"] == f"restore it with: {restore}"
+    assert _show(run_b, task_id)["checkpoint_where"].startswith(
+        f"restore it with: {restore} (from ")
 
     # the ref deleted in the clone that took it: its commit still restores, by its hash
     git(a, "update-ref", "-d", ref)
     where = _show(run_a, task_id)["checkpoint_where"]
     assert where.startswith("its ref is gone here")
-    assert where.endswith(f"restore it with: {restore}")
+    assert f"restore it with: {restore} (from " in where and where.endswith(")")
 
 
 def test_a_ref_alone_recorded_before_is_still_found(tmp_path: Path) -> None:
@@ -89,7 +91,8 @@ def test_a_ref_alone_recorded_before_is_still_found(tmp_path: Path) -> None:
     board.write_text(board.read_text().replace(f"{ref} {commit}", ref))
     assert _show(run, task_id)["checkpoint"] == ref
     restore = f"ai-protocols checkpoint restore {commit[:12]}"
-    assert _show(run, task_id)["checkpoint_where"] == f"restore it with: {restore}"
+    assert _show(run, task_id)["checkpoint_where"].startswith(
+        f"restore it with: {restore} (from ")
     git(root, "update-ref", "-d", ref)
     where = _show(run, task_id)["checkpoint_where"]
     assert where.startswith(f"its ref {ref} is not in this clone")

@@ -557,7 +557,7 @@ def test_resume_and_start_say_when_the_work_is_in_another_clone(
         f"\nWarning: {unknown}; it is not in this clone (taken in another clone; a plain "
         "git clone or fetch never brings checkpoint refs): if it was never pushed, push it "
         f"from the clone that took it (git push {remote} {cref(project, 1)}); then here: "
-        f"{fetch}, then: ai-protocols checkpoint restore {point}.\n")
+        f"{fetch} && ai-protocols checkpoint restore {point} (from {clone}).\n")
     data = json.loads(elsewhere("resume", "--json", agent=ME).stdout)
     assert data["rolled_back"].startswith(unknown)
     started = elsewhere("start", agent=ME)
@@ -566,7 +566,8 @@ def test_resume_and_start_say_when_the_work_is_in_another_clone(
     git(project, "push", "-q", "origin", "refs/ai-protocols/*:refs/ai-protocols/*")
     git(clone, "fetch", "-q", "origin", "refs/ai-protocols/*:refs/ai-protocols/*")
     assert elsewhere("resume", agent=ME).stdout.endswith(
-        f"\nWarning: {lost}; restore it with: ai-protocols checkpoint restore {point}.\n")
+        f"\nWarning: {lost}; restore it with: ai-protocols checkpoint restore {point} "
+        f"(from {clone}).\n")
     elsewhere("checkpoint", "restore", point, "--force", agent=ME)
     assert "Warning" not in elsewhere("resume", agent=ME).stdout  # the work is here now
     assert files_of(clone) == {**files_of(project), ".gitignore": b"*.log\n"}
@@ -576,7 +577,7 @@ def test_resume_and_start_say_when_the_work_is_in_another_clone(
     assert run("resume", agent=ME).stdout.endswith(  # (the stash named: issue 14, 7th review)
         f"\nWarning: {lost}; if git stash took the work, it is in the stash (git stash list): "
         f"git stash pop brings the work back; restore it with: ai-protocols checkpoint "
-        f"restore {point}.\n")
+        f"restore {point} (from {project}).\n")
     git(project, "stash", "pop", "-q")
     (project / "b.txt").write_text("b edited further after the checkpoint\n")
     git(project, "add", "-A", "--", ":!.ai")
@@ -604,7 +605,8 @@ def test_a_checkpoint_on_another_branch_says_where_it_is(project: Path, run: Run
                         "it looks rolled back: the work may be in another checkout; if git "
                         "stash took the work, it is in the stash (git stash list): git stash "
                         "pop brings the work back; restore "
-                        f"it with: ai-protocols checkpoint restore {point}.\n")
+                        f"it with: ai-protocols checkpoint restore {point} "
+                        f"(from {project}).\n")
 
 
 # -- the fast path: checkpoint without click ----------------------------------------------------

@@ -23,7 +23,7 @@ def _executable(path: Path) -> bool:
 
 def _restore_as_advised(project: Path, said: str) -> None:
     command = said[said.index("git restore --source"):].splitlines()[0]
-    command = command.split(";")[0].strip().rstrip(".")
+    command = command.split(" (from ")[0].split(";")[0].strip()
     subprocess.run(command, shell=True, cwd=project, check=True)
 
 

@@ -112,7 +112,8 @@ def test_behind_on_the_same_branch_never_advises_reset_hard(repo: Path, run: Run
     (repo / "a").write_text("precious uncommitted edit\n")
     dirty = warning_of(run)
     assert "reset --hard" not in dirty, dirty
-    assert f"git merge --ff-only {recorded} (your uncommitted changes stay" in dirty
+    assert f"git merge --ff-only {recorded} (from {repo}; your uncommitted changes stay" \
+        in dirty
     assert "reset --hard" not in run("start").stderr
     # the advice given keeps the edit, and git refuses where it is in the way
     merged = subprocess.run(["git", "-C", str(repo), "merge", "--ff-only", recorded],

@@ -61,7 +61,8 @@ def test_the_read_commands_say_the_session_file_is_older_than_the_kept_copy(
         assert "older version than the one ai-protocols last wrote" in flat, (command, text)
         assert "lacks 1 Log line (checkpoint 1 " in flat, (command, text)
         assert (f"the uncommitted work of checkpoint 1: restore checkpoint 1 with: "
-                f"ai-protocols checkpoint restore {commit[:12]};") in flat, (command, text)
+                f"ai-protocols checkpoint restore {commit[:12]} (from {repo});") in flat, \
+            (command, text)
         assert (f"put back the newer session file ai-protocols keeps with cp "
                 f".ai/.locks/live/session-context.org .ai/session-context.org (from {repo})"
                 in flat), (command, text)

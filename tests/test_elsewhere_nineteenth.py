@@ -88,7 +88,8 @@ def test_the_work_tree_advice_followed_keeps_the_session(tmp_path: Path,
     said = _warning(run, agent)
     assert f"checked out in the work tree {other}" in said, said
     assert run("start", agent=agent).stderr.replace("\n", " ").count("carry it there") == 1
-    command = said.split("carry it there and work there with: ", 1)[1].rstrip(". ")
+    command = said.split("carry it there and work there with: ", 1)[1] \
+        .split(" (absolute paths", 1)[0]
     assert command.endswith(f"cd '{other}'"), command
     _follow(root, f"{command} && {f'AI_AGENT_ID={agent} ' if agent else ''}"
             "ai-protocols log --progress 'carried on there'")
@@ -195,7 +196,7 @@ def test_a_plain_switch_when_it_keeps_the_session_file(tmp_path: Path) -> None:
     git(root, "switch", "-q", trunk)
     git(root, "branch", "-q", "-D", "feat")
     said = _warning(run, ME)
-    assert said.endswith("make it from that one with: git switch feat."), said
+    assert said.endswith(f"make it from that one with: git switch feat (from {root})."), said
     _follow(root, "git switch feat")
     _session_is_there(root, ME, "Plain", commit)
 
@@ -310,7 +311,7 @@ def test_a_file_a_switch_removed_comes_back_by_start_then_goes_there(tmp_path: P
     assert "Bring it back with: " in said and "switch feat" not in said, said
     run("start", agent=ME)
     command = _warning(run, ME).split("carry it there and work there with: ", 1)[1]
-    _follow(root, command.rstrip(". "))
+    _follow(root, command.split(" (absolute paths", 1)[0])
     _session_is_there(other, ME, "Removed", commit)
 
 
@@ -338,9 +339,10 @@ def test_the_newest_version_kept_here_is_carried_to_the_branch_there(tmp_path: P
     git(root, "worktree", "add", "-q", str(other), "feat")
     said = run("resume", agent=ME).stdout.replace("\n", " ")
     assert f"checked out in the work tree {other}" in said, said
-    command = said.split("carry it there and work there with: ", 1)[1].split(";")[0]
+    command = said.split("carry it there and work there with: ", 1)[1] \
+        .split(" (absolute paths", 1)[0]
     assert command.startswith(f"mv -- {root}/.ai/.locks/live/"), command
-    _follow(root, command.rstrip(". "))
+    _follow(root, command)
     _session_is_there(other, ME, "Kept", commit)
     assert "only in the kept copy" in (other / FILES[ME]).read_text()
     assert "only in the kept copy" not in (root / FILES[ME]).read_text()  # (the branch's)
@@ -361,6 +363,7 @@ def test_keep_both_after_a_reset_is_a_switch_that_keeps_the_session(tmp_path: Pa
     commit = git(root, "rev-parse", "HEAD")
     git(root, "reset", "-q", "--hard", "HEAD~1")
     said = _warning(run, ME)
-    assert said.endswith(f"or keep both with git switch -c NAME {commit[:12]}."), said
+    assert said.endswith(f"or keep both with git switch -c NAME {commit[:12]} "
+                         f"(from {root})."), said
     _follow(root, f"git switch -c kept {commit[:12]}")
     _session_is_there(root, ME, "Reset", commit)

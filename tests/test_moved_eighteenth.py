@@ -218,7 +218,7 @@ def test_a_branch_checked_out_in_another_work_tree_is_named_there(tmp_path: Path
     _, started, last = _warnings(run)
     for said in (last, started):
         assert f"checked out in the work tree {other}" in said, said
-        assert f"&& cd {other}." in said and "git switch feat" not in said, said
+        assert f"&& cd {other} (absolute paths" in said and "git switch feat" not in said, said
     git(root, "worktree", "remove", str(other))
     _, _, last = _warnings(run)
     assert "switch to it (git switch feat)" in last, last
@@ -284,7 +284,8 @@ def test_the_work_tree_advice_pasted_goes_there(tmp_path: Path, name: str) -> No
     # (the whole command, as given since the nineteenth round: the session file carried
     # there first, then the cd)
     assert "carry it there and work there with: " in last, last
-    command = last.rstrip().split("carry it there and work there with: ", 1)[1][:-1]
+    command = last.rstrip().split("carry it there and work there with: ", 1)[1] \
+        .split(" (absolute paths", 1)[0]
     done = pasted(root, f"{command} && pwd")
     assert done.returncode == 0 and done.stdout.strip() == str(other), done
     assert not (tmp_path / "pwned").exists() and not (root / "pwned").exists()

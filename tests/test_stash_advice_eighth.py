@@ -36,7 +36,7 @@ def _stashed(project: Path, run: Runner) -> None:
 
 
 def _paste(project: Path, said: str) -> None:
-    found = re.search(r"back with: (.*) \(from (.*?)\)", said)
+    found = re.search(r"back with: (.*?) \(from (.*?)\)", said)
     assert found, said
     assert found.group(2) == str(project)
     done = subprocess.run(found.group(1), shell=True, cwd=project, capture_output=True,

@@ -1760,8 +1760,9 @@ class Board:
                 commit = held.commit
             else:
                 return (f"its ref {ref} is not in this clone, and the board does not record "
-                        f"its commit (closed by an older version): {points.fetch_command()}"
-                        f", then: ai-protocols checkpoint restore {ref}")
+                        f"its commit (closed by an older version): {points.fetch_command()} "
+                        f"&& ai-protocols checkpoint restore {shell_quote(ref)} (from "
+                        f"{self.project.root_text})")
         return points.whereabouts(ref, commit).say("it")
 
     @_redone

@@ -226,6 +226,9 @@ class Whereabouts:
         #: Whether this clone (or a worktree of it) took it, as its ref says (``None``:
         #: no ref recorded, or none of the form ``AGENT/CLONE/N``).
         self.mine: bool | None = None
+        #: The work tree the commands run in, said after a command that ends a sentence
+        #: (``(from ROOT)``: no full stop glued to it; issue 14, nineteenth round).
+        self.root: str | None = None
 
     def __repr__(self) -> str:
         return f"Whereabouts({self.state!r}, {self.commit!r}, {self.ref!r})"
@@ -235,8 +238,9 @@ class Whereabouts:
         it is and the command that brings it back, or that nothing can here, and why."""
         short, ref = self.commit[:12], self.ref or "its ref"
         restore = f"ai-protocols checkpoint restore {short}"
+        end = f" (from {self.root})" if self.root else ""
         if self.state == "here":
-            return f"restore {it} with: {restore}"
+            return f"restore {it} with: {restore}{end}"
         if self.state == "unreferenced" and self.mine is False:
             named = f" ({self.ref}; or it was deleted)" if self.ref else " (or it was deleted)"
             return (f"its ref was never fetched here{named}, but the "
@@ -248,18 +252,18 @@ class Whereabouts:
                 if self.mine else ("no ref of this clone holds it (never fetched here, or "
                                    "deleted, or pruned by git fetch --prune)")
             return (f"{how}, but the commit of {it} is still in this clone, until git gc "
-                    f"collects it: restore {it} with: {restore}")
+                    f"collects it: restore {it} with: {restore}{end}")
         what = shell_quote(self.ref) if self.ref else f"'{REFSPEC}'"
         if self.remotes is None:
             pushed = (f"this clone has no remote (git remote lists none): push it to a "
-                      f"repository both clones reach, git push URL {what}, and add that "
-                      f"one here, git remote add origin URL")
+                      f"repository both clones reach (git push URL {what}) and add that "
+                      f"one here (git remote add origin URL)")
         elif self.remotes.startswith("one of "):
             pushed = (f"to the remote this clone fetches from, {self.remotes}: git push "
                       f"URL {what}")
         else:
             pushed = f"git push {shell_quote(self.remotes)} {what}"
-        fetch = f"{self.fetch}, then: {restore}"
+        fetch = f"{self.fetch} && {restore}{end}"
         if self.state == "not-fetched":
             return (f"{it} is not in this clone (taken in another clone; a plain git clone "
                     f"or fetch never brings checkpoint refs): if it was never pushed, push "
@@ -269,7 +273,7 @@ class Whereabouts:
                      f"git gc collected its commit: what it held cannot be restored from "
                      f"this clone; a clone that fetched it before may still have it "
                      f"(ai-protocols checkpoint list --all there), and a remote it was "
-                     f"pushed to, if it still holds it, gives it back: {self.fetch}")
+                     f"pushed to, if it still holds it, gives it back: {self.fetch}{end}")
         if self.state == "collected":
             return collected
         return (f"{it} is not in this clone: if another clone took it, it was never fetched "
@@ -1144,7 +1148,9 @@ class Checkpoints:
         every, fetch, remotes = self._seen
         for point in every:
             if point.ref == ref or point.commit.startswith(commit):
-                return Whereabouts("here", point.commit, point.ref, fetch, point, remotes)
+                found = Whereabouts("here", point.commit, point.ref, fetch, point, remotes)
+                found.root = str(self.root)
+                return found
         parts = (ref or "").split("/")
         base = clone_id(self.common_dir)
         mine = None
@@ -1165,10 +1171,12 @@ class Checkpoints:
             if loose is not None:
                 found = Whereabouts("unreferenced", loose.commit, ref, fetch, loose, remotes)
                 found.mine = mine
+                found.root = str(self.root)
                 return found
         found = Whereabouts("unknown" if mine is None else "collected" if mine else
                             "not-fetched", commit, ref, fetch, remotes=remotes)
         found.mine = mine
+        found.root = str(self.root)
         return found
 
     def _unreferenced(self, text: str) -> Checkpoint | None:

@@ -16,10 +16,10 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (millise
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["GitState", "StateReading", "blob_id", "checked_out_at", "file_at", "has_commit",
-           "holds_changes", "in_history", "present_commits", "read_state", "rebase_rewrote",
-           "rebased_into", "recorded_in_history", "remote_for", "remote_holding", "same_file",
-           "start_ancestry", "start_state",
+__all__ = ["GitState", "StateReading", "blob_id", "branch_refs", "checked_out_at", "file_at",
+           "has_commit", "holds_changes", "in_history", "present_commits", "read_state",
+           "rebase_rewrote", "rebased_into", "recorded_in_history", "remote_ahead", "remote_for",
+           "remote_holding", "same_file", "start_ancestry", "start_state",
            "start_work_diff", "stash_untracked", "stash_untracked_blobs", "uncommitted_here",
            "work_of"]
 
@@ -472,14 +472,36 @@ def remote_holding(root: str | os.PathLike[str], branch: str, commit: str) -> st
     (git-switch(1), ``--guess``, which needs exactly one remote to have that name).
     ``None`` otherwise (none, several remotes with it, a local branch, or it does not
     hold ``commit``). Git runs: one (``git for-each-ref``), then one (the ancestry)."""
+    local, remote = branch_refs(root, branch)
+    if local or remote is None:
+        return None
+    return remote if start_ancestry(root, commit, f"refs/remotes/{remote}")() else None
+
+
+def remote_ahead(root: str | os.PathLike[str], branch: str, commit: str) -> str | None:
+    """The remote-tracking branch (``REMOTE/branch``) of the one remote that has a
+    branch named ``branch`` when a local branch of that name exists too and the remote
+    one holds ``commit`` (the local one lacks it: behind, fetched and not brought
+    forward; issue 14, nineteenth round): then ``git switch branch && git merge
+    --ff-only REMOTE/branch`` brings the local one forward. ``None`` otherwise. Git
+    runs: one, then one (the ancestry)."""
+    local, remote = branch_refs(root, branch)
+    if not local or remote is None:
+        return None
+    return remote if start_ancestry(root, commit, f"refs/remotes/{remote}")() else None
+
+
+def branch_refs(root: str | os.PathLike[str], branch: str) -> tuple[bool, str | None]:
+    """Whether the local branch ``branch`` exists, and the remote-tracking branch
+    (``REMOTE/branch``) of the one remote that has a branch of that name (``None``:
+    none, or several). One git run (``git for-each-ref``)."""
     out = _git(root, "for-each-ref", "--format=%(refname)", "refs/heads/" + branch,
                "refs/remotes/*/" + branch)
     refs = [r for r in (out or b"").decode("utf-8", "surrogateescape").split("\n") if r]
-    if len(refs) != 1 or not refs[0].startswith("refs/remotes/") or \
-            refs[0].count("/") != 3 + branch.count("/"):
-        return None
-    return refs[0][len("refs/remotes/"):] if start_ancestry(root, commit, refs[0])() \
-        else None
+    local = f"refs/heads/{branch}" in refs
+    remote = [r for r in refs if r.startswith("refs/remotes/")
+              and r.count("/") == 3 + branch.count("/")]
+    return local, remote[0][len("refs/remotes/"):] if len(remote) == 1 else None
 
 
 def rebase_rewrote(root: str | os.PathLike[str], commit: str, head: str,

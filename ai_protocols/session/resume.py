@@ -618,6 +618,8 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     from ai_protocols.session.layout import read_session
     from ai_protocols.session.transaction import written_later
 
+    if os.path.islink(kept):
+        return carried_warning(path, kept)
     try:
         kept_data = storage.read_regular(kept)
         newer = read_session(kept, storage.decode(kept, kept_data))
@@ -650,12 +652,14 @@ def replaced_warning(project: Project, session: Session) -> str | None:
 
     # (the one rule of the write's replaced: line: a branch switch is named as such)
     what, by = head_put_back(path, newer.git_branch)
+    carried = False
     if what != OLDER:
         switched = _switched_warning(project, path, kept_data, newer.git_branch or "",
                                      what, by, lacks)
         if switched[1]:  # (the work is committed on that branch: nothing to restore)
             return switched[0]
         parts = [switched[0]]
+        carried = CARRY_SAID in switched[0]
     else:
         parts = [f"this session file is an older version than the one ai-protocols last "
                  f"wrote (git stash, git reset --hard or a checkout put it back?): it lacks "
@@ -668,6 +672,8 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     # (paths from the project's root: short, and within resume's bound)
     here, copy = (relative_to(p, project.root_text) for p in (path, kept))
     first = "else, " if stashed else ""  # (git stash pop brings the file back too)
+    if carried:  # (the carry moves the kept copy: the two are alternatives)
+        first = "or, instead of that carry (not after it), to work here: "
     from ai_protocols.session.transaction import lacking
 
     # a write went into the older version: copying either over the other loses some (an
@@ -715,7 +721,8 @@ def _switched_warning(project: Project, path: str, kept: bytes, recorded: str, w
                 f"{_clip(name, 80)}; {there}"), committed
     if committed:
         return (f"{said}, which is committed on branch {_clip(name, 80)} with the session's "
-                f"work: go back to it with git switch {shell_quote(name)}"), True
+                f"work: go back to it with {_pasted(project, f'git switch {shell_quote(name)}')}"
+                ), True
     return (f"{said}; the work may be on branch {_clip(name, 80)}: git switch "
             f"{shell_quote(name)} goes back to it"), False
 
@@ -1170,14 +1177,16 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
     # (never git reset --hard: merge --ff-only moves the branch forward, keeping
     # uncommitted changes, and refuses when one is in the way)
     named = _clip(branch_text(git.branch))
-    forward = (f"bring branch {named} forward to it with git merge --ff-only "
-               f"{c_short}" if git.branch else f"go to it with git switch --detach {c_short}")
-    if git.work:
-        forward += " (your uncommitted changes stay; git refuses when one is in the way)"
+    stays = "your uncommitted changes stay; git refuses when one is in the way" \
+        if git.work else None
+    forward = (f"bring branch {named} forward to it with "
+               f"{_pasted(project, f'git merge --ff-only {c_short}', stays)}" if git.branch
+               else f"go to it with {_pasted(project, f'git switch --detach {c_short}', stays)}")
     detached = not session_branch and bool(commit)  # recorded on no branch
 
     def branch_it() -> str:  # (a git run: only where it is advised)
-        return _keeping(project, session.path_text, f"git switch -c NAME {c_short}", commit)
+        return _pasted(project, _keeping(project, session.path_text,
+                                         f"git switch -c NAME {c_short}", commit))
 
     if kept:  # HEAD moved off it, and the work tree holds its every change uncommitted
         parts.append(f"this session was recorded {recorded}, and HEAD ({git.commit[:12]}) "  # type: ignore[index]
@@ -1280,7 +1289,8 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
             # (docs/checkpoints.md: with a checkpoint recorded, the warning ends with
             # the command that restores it)
             parts.append(f"its last checkpoint ({short}) holds uncommitted work: "
-                         f"restore it with: ai-protocols checkpoint restore {short}")
+                         f"restore it with: "
+                         f"{_pasted(project, f'ai-protocols checkpoint restore {short}')}")
         return "; ".join(parts)  # (said where the work is, and how)
     if moved_on:  # the checkpoint is older than what HEAD holds: never go back to it
         return (f"{'; '.join(parts)}; HEAD ({git.commit[:12]}) holds work committed since its "  # type: ignore[index]
@@ -1292,9 +1302,10 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
     if point:
         it = "it" if uncommitted else f"the last checkpoint ({short})"
         if point_here:  # (its commit is here: the restore by hash takes it, ref or not)
-            warning += f"; restore {it} with: ai-protocols checkpoint restore {short}"
+            warning += (f"; restore {it} with: "
+                        f"{_pasted(project, f'ai-protocols checkpoint restore {short}')}")
             if partly:
-                warning += _take_back(lost, short, git.work_paths)  # type: ignore[arg-type]
+                warning += _take_back(project, lost, short, git.work_paths)  # type: ignore[arg-type]
         else:  # (the one rule: never fetched here, or collected by git gc)
             from ai_protocols.errors import AiProtocolsError
             from ai_protocols.git.checkpoint import Checkpoints
@@ -1322,7 +1333,8 @@ def _lost_paths(lost: list[tuple[str, str]]) -> str:
     return named + (f", and {len(lost) - 5} more" if len(lost) > 5 else "")
 
 
-def _take_back(lost: list[tuple[str, str]], short: str, changed_here: list[str]) -> str:
+def _take_back(project: Project, lost: list[tuple[str, str]], short: str,
+               changed_here: list[str]) -> str:
     """How to take back only what :func:`_lost_paths` named, in this work tree: a file
     with no change here (it is as ``HEAD`` has it, so nothing is lost) with ``git
     restore --source`` (git-restore(1): the work tree only, never the index); one with
@@ -1333,11 +1345,11 @@ def _take_back(lost: list[tuple[str, str]], short: str, changed_here: list[str])
     mixed = [p for p, _ in lost if p not in safe]
     said = []
     if safe:
-        said.append(f"git restore --source {short} -- "
-                    + " ".join(shell_quote(p) for p in safe[:20]))
+        said.append(_pasted(project, f"git restore --source {short} -- "
+                            + " ".join(shell_quote(p) for p in safe[:20])))
     if mixed:
-        said.append(f"for the files changed here since, compare first: git diff {short} -- "
-                    + " ".join(shell_quote(p) for p in mixed[:20]))
+        said.append("for the files changed here since, compare first: " + _pasted(
+            project, f"git diff {short} -- " + " ".join(shell_quote(p) for p in mixed[:20])))
     return f"; or take back only what is missing, here: {'; '.join(said)}"
 
 
@@ -1427,15 +1439,24 @@ def _missing_branch_check(project: Project, branch: str, path: str) -> str:
     nineteenth round: a file committed here only was gone after it); ``REMOTE`` the
     real one (:func:`~ai_protocols.git.state.remote_for`). Git runs: one or two (the
     remote)."""
-    from ai_protocols.git.state import remote_for
+    from ai_protocols.git.state import branch_refs, remote_for
 
-    name = shell_quote(branch_name(branch) or "")
+    plain = branch_name(branch) or ""
+    name = shell_quote(plain)
     remote = remote_for(project.root_text, None)
     remote_said = shell_quote(remote) if remote != "REMOTE" else remote
+    go = f"git switch {name}"
+    behind = ""
+    if plain and branch_refs(project.root_text, plain)[0]:
+        # (a branch of that name here lacks the commit: switched to alone, it is the old
+        # one; the fetched one brings it forward; issue 14, nineteenth round)
+        go += f" && git merge --ff-only {shell_quote(f'{remote}/{plain}')}"
+        behind = f" (the branch {_clip(branch)} here lacks that commit: the merge brings it)"
     return (f"check: branch {_clip(branch)} of another clone not pushed or not fetched "
-            f"here: push it from that clone (git push {remote_said} {name}), then here: "
-            f"git fetch {remote_said} && {_keeping(project, path, f'git switch {name}', None)}"
-            "; git log --all shows what this clone has; a branch deleted here, git reflog")
+            f"here: push it from that clone (git push {remote_said} {name}), then "
+            f"here{behind}: git fetch {remote_said} && "
+            f"{_pasted(project, _keeping(project, path, go, None))}; git log --all shows what "
+            "this clone has; a branch deleted here, git reflog")
 
 
 def _branch_not_here(project: Project, path: str, branch: str, commit: str,
@@ -1449,7 +1470,7 @@ def _branch_not_here(project: Project, path: str, branch: str, commit: str,
     nineteenth round: the simplest command that works); else ``git switch -c NAME C``.
     Either with the session file ``path`` carried across (:func:`_keeping`). Up to three
     git runs."""
-    from ai_protocols.git.state import remote_holding
+    from ai_protocols.git.state import remote_ahead, remote_holding
 
     name = branch_name(branch) or ""
     said = f"this session was recorded {where}"
@@ -1458,10 +1479,34 @@ def _branch_not_here(project: Project, path: str, branch: str, commit: str,
         go = _keeping(project, path, f"git switch {shell_quote(name)}",
                       f"refs/remotes/{tracking}")
         return (f"{said}: it is on {_clip(tracking)}, fetched, with no branch "
-                f"{_clip(branch)} here yet: make it from that one with: {go}")
+                f"{_clip(branch)} here yet: make it from that one with: "
+                f"{_pasted(project, go)}")
+    ahead = remote_ahead(project.root_text, name, commit) if name else None
+    if ahead is not None:  # (the branch here is behind the fetched one: brought forward)
+        go = (f"git switch {shell_quote(name)} && git merge --ff-only "
+              f"{shell_quote(ahead)}")
+        there = _checked_out_elsewhere(project, name)
+        if there is not None:
+            return (f"{said}: it is on {_clip(ahead)}, fetched, and the branch "
+                    f"{_clip(branch)} here is behind it; {there}, then bring it forward "
+                    f"there with: git merge --ff-only {shell_quote(ahead)}")
+        go = _keeping(project, path, go, f"refs/remotes/{ahead}")
+        return (f"{said}: it is on {_clip(ahead)}, fetched, and the branch {_clip(branch)} "
+                f"here is behind it: bring it forward with: {_pasted(project, go)}")
     go = _keeping(project, path, f"git switch -c NAME {commit[:12]}", commit)
     return (f"{said}, and no branch {_clip(branch)} here holds it (deleted, or moved); that "
-            f"commit is still in this clone: get it back with {go}")
+            f"commit is still in this clone: get it back with {_pasted(project, go)}")
+
+
+def _pasted(project: Project, command: str, note: str | None = None) -> str:
+    """The advice's shell ``command`` as it is pasted: with where it runs from, ``(from
+    ROOT)``, after it (and ``note``, in the same parentheses) unless it says so already:
+    so that no sentence's punctuation is ever glued to a command (issue 14, nineteenth
+    round, "advice pasteable as printed": ``cd PATH.`` failed)."""
+    if command.endswith(")") and " (from " in command:
+        return command if note is None else f"{command[:-1]}; {note})"
+    also = f"; {note}" if note else ""
+    return f"{command} (from {_clip(project.root_text, 120)}{also})"
 
 
 def _go_to(project: Project, branch: str, path: str) -> str:
@@ -1556,10 +1601,33 @@ def _checked_out_elsewhere(project: Project, name: str, path: str | None = None,
     kept = kept_path(project.ai_dir_text, path)
     if newest is None and os.path.lexists(kept) and _same_inode(kept, path):
         steps.append(f"rm -f -- {shell_quote(kept)}")
+    if newest is not None:  # (the record of the carry, here: carried_warning reads it)
+        steps.append(f"ln -s -- {shell_quote(dest)} {shell_quote(newest)}")
     steps.append(go)
-    what = "the newest version of this session, kept here" if newest else "this session file"
-    return (f"{said}; {what} stays in this work tree (each work tree has its own .ai/): "
-            f"carry it there and work there with: {' && '.join(steps)}")
+    what = ("the newest version of this session (the copy ai-protocols keeps here, "
+            f"{_clip(display(relative_to(newest, project.root_text)), 200)}) is only in "
+            "this work tree") if newest else "this session file stays in this work tree"
+    record = ("; the kept copy's place here then links to it, so that ai-protocols here "
+              "says where the session went") if newest else ""
+    return (f"{said}; {what} (each work tree has its own .ai/): carry it there and work "
+            f"there with: {' && '.join(steps)} ({CARRY_SAID}{record})")
+
+
+#: What the carry advice of :func:`_checked_out_elsewhere` says after its command.
+CARRY_SAID = "absolute paths: from anywhere"
+
+
+def carried_warning(path: str, kept: str) -> str | None:
+    """When the kept copy ``kept`` of the session file ``path`` is the record of a carry
+    to another work tree (what the carry advice of :func:`_checked_out_elsewhere` leaves
+    when the version here is another one: issue 14, nineteenth round, "work
+    elsewhere"): what the writes' refusal says
+    (:func:`~ai_protocols.session.transaction.carried_refusal`), for the read commands;
+    ``None`` otherwise. One ``readlink`` and one ``stat``."""
+    from ai_protocols.session.transaction import carried_refusal
+
+    refusal = carried_refusal(path, kept)
+    return None if refusal is None else refusal.said
 
 
 def _same_inode(one: str, other: str) -> bool:

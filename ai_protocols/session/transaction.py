@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 
 from ai_protocols.errors import (
     AiProtocolsError,
@@ -45,6 +46,7 @@ from ai_protocols.errors import (
     NoSession,
     OtherSession,
     RolloverUndone,
+    SessionCarried,
     SessionRemoved,
     SessionReplaced,
     SessionWrappedUp,
@@ -963,6 +965,11 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
         return stashed_newer(path, doc) if read_as is not None else None
     if read_as is None or (st.st_dev, st.st_ino) == (read_as.st_dev, read_as.st_ino):
         return None
+    if stat.S_ISLNK(st.st_mode):  # (the record of a carry to another work tree)
+        carried = carried_refusal(path, kept)
+        if carried is not None:
+            raise carried
+        return None
     try:
         head = storage.read_regular(kept, 65536).decode("utf-8", "replace")
     except (OSError, storage.NotRegular):
@@ -987,6 +994,29 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
                             headline.properties.get("GIT_COMMIT") or None)
         return stored
     return None
+
+
+def carried_refusal(path: str, kept: str) -> SessionCarried | None:
+    """When the kept copy ``kept`` of the session file ``path`` is a symbolic link to
+    an absolute path of a file there (the record the carry advice of
+    :func:`ai_protocols.session.resume.replaced_warning` leaves: issue 14, nineteenth
+    round, "work elsewhere"): :class:`~ai_protocols.errors.SessionCarried`, naming the
+    work tree it went to (the link's path less ``path``'s own below its work tree's top,
+    :func:`~ai_protocols.paths.git_dirs`); ``None`` otherwise (no link, or what it
+    names is gone). One ``readlink``, one ``stat``: call when the kept copy is not the
+    file (a rare path)."""
+    try:
+        dest = os.readlink(kept)
+    except OSError:
+        return None
+    if not os.path.isabs(dest) or not os.path.isfile(dest):
+        return None
+    from ai_protocols.paths import git_dirs, relative_to
+
+    dirs = git_dirs(parent(path))
+    below = relative_to(path, dirs[0]) if dirs else os.path.basename(path)
+    there = dest[:-len(below) - 1] if dest.endswith(os.sep + below) else parent(dest)
+    return SessionCarried(path, dest, there)
 
 
 def stashed_newer(path: str, doc: OrgFile) -> _Stored | None:
