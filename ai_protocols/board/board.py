@@ -66,6 +66,7 @@ from ai_protocols.board.model import (
     join_paths,
     kept_board_path,
     kept_other,
+    line_key_miss,
     lock_record,
     locks_section,
     lost_claims,
@@ -271,6 +272,10 @@ def _give_missing_ids(doc: OrgFile) -> list[tuple[str, int, str, int]]:
     headlines = [doc.headlines[i] for i in task_headlines(doc)]
     ids = {h.properties.get("ID", "").strip() for h in headlines}
     lacking = [h for h in headlines if not h.properties.get("ID")]
+    if lacking:  # (the line each task with an id stood on as read: a ``line:N`` key's
+        # message, :func:`_find`, says which task it is once the lines moved)
+        doc.__dict__["read_ids"] = {h.line + 1: h.properties["ID"].strip() for h in headlines
+                                    if h.properties.get("ID")}
     minted = []
     for _ in lacking:
         ids.add(new := mint_task_id(taken=ids))
@@ -2286,6 +2291,9 @@ def _find(doc: OrgFile, task_id: str, board: Path) -> Task:
     :class:`~ai_protocols.errors.TaskNotFound`, with what to do."""
     at = LINE_KEY.fullmatch(task_id.strip())
     minted = doc.__dict__.get("given_lines", {}).get(int(at.group(1))) if at else None
+    if at and not minted and doc.__dict__.get("given_lines"):  # (lines moved since read)
+        held = doc.__dict__.get("read_ids", {}).get(int(at.group(1)))
+        raise TaskNotFound(task_id, board, (), line_key_miss(int(at.group(1)), held))
     try:  # (a task without an id named by its line, which the change under way gave one)
         return find_task(read_board(doc, board)[0], minted or task_id, board,
                          doc.__dict__.get("given_ids", frozenset()))
@@ -2297,6 +2305,8 @@ def _find(doc: OrgFile, task_id: str, board: Path) -> Task:
         wanted = task_id.strip()
         if not wanted:
             raise
+        if at is not None:  # (a line's key names a line, never a title: bare_keys)
+            raise
         found = [s for s in all_sunk(doc, str(board)) if s.id == wanted or s.id.endswith(wanted)]
         if found:
             raise TaskNotFound(task_id, board, (), found[0].where()) from None
@@ -2304,7 +2314,10 @@ def _find(doc: OrgFile, task_id: str, board: Path) -> Task:
         if titled:  # (a task added in Emacs, named by its title as `task list` advised,
             # given its id since by a write: the id, or which of several)
             said = (f"the task titled {quoted(wanted)} (line {titled[0].line}) has the id "
-                    f"{titled[0].id} now; name it by that id") if len(titled) == 1 else (
+                    f"{titled[0].id} now; name it by that id") if len(titled) == 1 and \
+                titled[0].id else (
+                f"the task titled {quoted(wanted)} has no id yet: name it by its line, "
+                f"line:{titled[0].line}") if len(titled) == 1 else (
                 f"{counted(len(titled), 'task', 'tasks')} are titled {quoted(wanted)}: name one "
                 "by its id (" + ", ".join(f"{t.id} on line {t.line}" if t.id else
                                           f"line:{t.line}, which has none yet" for t in titled)

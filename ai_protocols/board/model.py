@@ -75,6 +75,7 @@ __all__ = [
     "done_states",
     "dropped_by_merge",
     "find_task",
+    "line_key_miss",
     "handoffs",
     "holder_name",
     "id_fault",
@@ -2024,9 +2025,12 @@ def find_task(tasks: list[Task], task_id: str, board: Path,
         lined = [t for t in bare if t.line == int(at.group(1))]
         if lined:
             return lined[0]
-        raise TaskNotFound(task_id, board, (), f"no task without an id has its headline on "
-                                              f"line {at.group(1)} now; 'ai-protocols task "
-                                              "list' names each task")
+        # (the lines of the tasks with an id are the board's as read only when the
+        # change under way gave none: else its id lines moved them)
+        held = None if given else next(
+            (t for t in tasks if t.id and t.line == int(at.group(1))), None)
+        raise TaskNotFound(task_id, board, (), line_key_miss(
+            int(at.group(1)), held.id if held is not None else None))
     found = [t for t in tasks if t.id and t.id.endswith(wanted)]
     if not found:  # Crockford's base 32 reads either case, and i, l as 1, o as 0
         loose = wanted.lower().translate(_CROCKFORD_READ)
@@ -2046,6 +2050,17 @@ def find_task(tasks: list[Task], task_id: str, board: Path,
 #: The key of a task without an id by the line of its headline (``line:19``): ``:`` is in
 #: no id (:func:`id_fault`), so it never names a task with one.
 LINE_KEY = pattern(r"line:([1-9][0-9]*)")
+
+
+def line_key_miss(line: int, held: str | None) -> str:
+    """What to tell a person whose key ``line:N`` (``line``, 1-based, on the board as
+    read) names no task without an id: the id of the task with one whose headline is
+    there (``held``), or that none is; with what to do. One text for every command."""
+    return (f"line {line} is the headline of the task {held}, which has an id: name it by "
+            "that id" if held else f"no task without an id has its headline on line "
+            f"{line} of the board as read") + ("; 'ai-protocols task list' names each task "
+                                               "(a line's key is the line of a task without "
+                                               "an id; nothing was changed)")
 
 
 def bare_keys(tasks: list[Task]) -> dict[int, str]:
