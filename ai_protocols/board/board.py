@@ -2142,7 +2142,12 @@ class Board:
         work tree (there is no other copy), :class:`~ai_protocols.errors.BoardCopyNotMerged`
         when a task both changed is left to a person (nothing written), and what
         :meth:`editing` raises."""
-        from ai_protocols.board.merge import merge_board_bytes, merged_before, without_merged
+        from ai_protocols.board.merge import (
+            merge_board_bytes,
+            merged_before,
+            tied_record,
+            without_merged,
+        )
         from ai_protocols.errors import BoardCopyNotMerged
         from ai_protocols.git.state import head_blob
 
@@ -2169,9 +2174,9 @@ class Board:
         with self.editing() as doc:
             # (a task without an id typed into the copy and merged by an earlier run is
             # in the shared board with an id now: not added again)
-            since, shared, data = without_merged(since, doc.text.encode("utf-8"), data,
-                                                 earlier)
-            merged = merge_board_bytes(since, shared, data,
+            read = doc.text.encode("utf-8")
+            since, shared, theirs, ties = without_merged(since, read, data, earlier)
+            merged = merge_board_bytes(since, shared, theirs,
                                        labels=(str(self.path), "HEAD", str(own)))
             if merged is None or merged.conflicts:
                 from ai_protocols.board.stale import left_to_person
@@ -2186,7 +2191,10 @@ class Board:
                 if lines and not lines[-1]:
                     lines.pop()
                 doc.replace(0, doc.line_count, lines)
-        self._copy_merged(base, record)
+        # (each task typed into the copy without an id, tied in the record to the id the
+        # shared board gave it, given after the body: known so next time, however changed)
+        self._copy_merged(base, tied_record(record, base, data, read,
+                                            doc.text.encode("utf-8"), ties))
         return changed
 
     @property
