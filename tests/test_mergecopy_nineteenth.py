@@ -75,7 +75,7 @@ def test_a_typed_task_changed_after_merge_copy_is_merged_never_added_again(
         tmp_path: Path, rounds: list[tuple[dict, dict]]) -> None:
     folder = tmp_path / str(next(_counter))
     folder.mkdir()
-    run, in_tree, _repo, tree = linked_copy(folder)
+    run, in_tree, repo, tree = linked_copy(folder)
     head = (tree / BOARD).read_text(encoding="utf-8")
     typed = [_Typed("Typed", ["t"], ["first line of one"]), _Typed("Other", [], [])]
     _copy_with(tree, head, typed)
@@ -95,7 +95,7 @@ def test_a_typed_task_changed_after_merge_copy_is_merged_never_added_again(
         for task, shown in zip(typed, now, strict=True):
             assert (shown["state"], shown["title"], shown["tags"]) == \
                 (task.state, task.title, task.tags)
-        text = (_repo / BOARD).read_text(encoding="utf-8")
+        text = (repo / BOARD).read_text(encoding="utf-8")
         for task in typed:
             for line in task.lines:
                 assert line in text
@@ -103,7 +103,7 @@ def test_a_typed_task_changed_after_merge_copy_is_merged_never_added_again(
 
 def test_the_reviewers_case_a_tag_added_then_retitled(tmp_path: Path) -> None:
     """f2.sh: ``Typed :t:`` merged, then ``:u:`` added, then retitled: one task."""
-    run, in_tree, repo, tree = linked_copy(tmp_path)
+    _run, in_tree, repo, tree = linked_copy(tmp_path)
     head = (tree / BOARD).read_text(encoding="utf-8")
     for line in ("* TODO Typed :t:", "* TODO Typed :t:u:", "* NEXT Retitled :u:"):
         (tree / BOARD).write_text(head + line + "\n", encoding="utf-8")
