@@ -75,3 +75,48 @@ def test_a_line_key_no_task_stood_on_before_ids_were_given_is_refused(
     assert (project / BOARD).read_bytes() == before
     run("task", "claim", f"line:{other}", agent="agent.a")
     assert "* DOING Other" in (project / BOARD).read_text(encoding="utf-8")
+
+
+# -- while a stale save is merged back in the readers' view only ---------------------------
+
+
+def test_lines_and_line_keys_are_the_files_while_a_stale_save_is_merged_back(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """f5.sh: a buffer opened before a pull, two tasks "Dup" typed in it, saved over the
+    pulled board. ``task list`` shows the board with what git brought merged back (more
+    lines above the typed tasks); it names each typed task by its line in the file on
+    disk, what Emacs shows, and ``task show``/``task claim`` of that key reach it. The
+    task only git brought has no line on disk: ``line`` null in ``--json``."""
+    import json
+
+    from test_boardstale_seventeenth import _clones, _push, _save
+    from test_merge_driver import git
+
+    base = tmp_path_factory.mktemp("f5").resolve()
+    a, b, run_a, run_b, _ids = _clones(base, b_writes=True)
+    buffer = (b / BOARD).read_text(encoding="utf-8")
+    pulled = run_a("task", "add", "Pulled in", agent="pa").stdout.strip()
+    _push(a)
+    git(b, "pull", "-q", "--no-rebase", "origin", "main")
+    _save(b, buffer + "* TODO Dup\nfirst dup\n* TODO Dup\nsecond dup\n")
+    disk = (b / BOARD).read_text(encoding="utf-8").splitlines()
+    on_disk = [n for n, line in enumerate(disk, 1) if line == "* TODO Dup"]
+    listed = run_b("task", "list", "--json", agent="pb")
+    rows = json.loads(listed.stdout)
+    dups = [t for t in rows if t["title"] == "Dup"]
+    assert [t["line"] for t in dups] == on_disk, (dups, on_disk)
+    assert [t["key"] for t in dups] == [f"line:{n}" for n in on_disk]
+    assert next(t for t in rows if t["id"] == pulled)["line"] is None  # (not on disk)
+    said = run_b("task", "list", agent="pb").stderr
+    assert f"task on line {on_disk[1]} ('Dup')" in said
+    shown = json.loads(run_b("task", "show", "--json", f"line:{on_disk[1]}",
+                             agent="pb").stdout)
+    assert shown["title"] == "Dup" and shown["id"] is None
+    # (the second: its line as read, below the first's)
+    view = {t["line"]: t for t in rows}
+    assert view[on_disk[1]]["key"] == f"line:{on_disk[1]}"
+    run_b("task", "claim", f"line:{on_disk[1]}", agent="pb")
+    text = (b / BOARD).read_text(encoding="utf-8")
+    claimed = text[text.index("* DOING Dup"):]
+    assert "second dup" in claimed.split("\n* ")[0]
+    assert text.count("* TODO Dup\n") == 1 and pulled in text

@@ -410,6 +410,8 @@ class Board:
             pairs = self.same_tasks(doc, kept_doc, old_tasks)
             if pairs:
                 view = BoardFile(doc.text)
+                if "disk_lines" in doc.__dict__:  # (the same text: the same lines)
+                    view.__dict__["disk_lines"] = doc.__dict__["disk_lines"]
                 # (the same text: the same pairs, not paired a second time)
                 self._same_memo = (view.headlines, kept_doc.headlines, pairs)
                 saved = self._noting, self._correcting
@@ -457,7 +459,16 @@ class Board:
                 merged, _, sides = as_read(str(self.path), data, key)
                 self._left = sides[1] if sides else None  # (left to a person: both hold)
                 if merged is not data:
+                    from ai_protocols.board.stale import disk_lines
+
+                    disk = BoardFile(text)
                     data, text = merged, board_text_of(self.path, merged)
+                    view = BoardFile(text)
+                    # (the lines said, and a line's key, are the file's: what Emacs shows)
+                    view.__dict__["disk_lines"] = disk_lines(view, disk)
+                    read = (seen or (), data, view)
+                    self._read_memo = read if seen is not None else None
+                    return read
         read = (seen or (), data, BoardFile(text))
         self._read_memo = read if seen is not None else None
         return read
@@ -538,6 +549,14 @@ class Board:
 
     def tasks(self) -> list[Task]:
         return self.read()[0]
+
+    def disk_lines(self) -> dict[int, int | None] | None:
+        """While the board lacks what git brought (a stale save) and is read with it
+        merged back: the line in the file on disk of each task's headline, by its line
+        as read (:func:`~ai_protocols.board.stale.disk_lines`; ``None`` for a task only
+        git brought); ``None`` otherwise (the lines read are the file's)."""
+        doc = self._doc()
+        return None if doc is None else doc.__dict__.get("disk_lines")
 
     def locks(self) -> list[AreaLock]:
         return self.read()[1]
@@ -1169,8 +1188,11 @@ class Board:
             brought = brought_back(str(self.path), self.kept_path, data) \
                 if data is not None else None
             if brought is not None:
-                doc = BoardFile(self._text(brought[0]))
+                from ai_protocols.board.stale import disk_lines
+
+                disk, doc = doc, BoardFile(self._text(brought[0]))
                 check_drawers(doc, self.path)
+                doc.__dict__["disk_lines"] = disk_lines(doc, disk)  # (a line:N key's)
             # What another program saved over this change's last write: merged in.
             displaced = self._merge_displaced(brought[0] if brought is not None else data)
             if displaced is not None:
@@ -2298,18 +2320,31 @@ def _find(doc: OrgFile, task_id: str, board: Path) -> Task:
     its id was that one (:func:`~ai_protocols.board.model.renamed_to`), is named in the
     :class:`~ai_protocols.errors.TaskNotFound`, with what to do."""
     at = LINE_KEY.fullmatch(task_id.strip())
-    minted = doc.__dict__.get("given_lines", {}).get(int(at.group(1))) if at else None
+    said = int(at.group(1)) if at else 0  # (the line the person gave: the file's)
+    line = said
+    lines = doc.__dict__.get("disk_lines")
+    if at and lines is not None:  # (a line of the file on disk: the board shown merges
+        # back what git brought, below or above it: that line's task's line here)
+        line = {disk: line for line, disk in lines.items() if disk is not None}.get(said, 0)
+        if not line:
+            raise TaskNotFound(task_id, board, (), line_key_miss(said, None))
+    minted = doc.__dict__.get("given_lines", {}).get(line) if at else None
     if at and not minted and doc.__dict__.get("given_lines"):  # (lines moved since read)
-        held = doc.__dict__.get("read_ids", {}).get(int(at.group(1)))
-        raise TaskNotFound(task_id, board, (), line_key_miss(int(at.group(1)), held))
+        raise TaskNotFound(task_id, board, (), line_key_miss(
+            said, doc.__dict__.get("read_ids", {}).get(line)))
     try:  # (a task without an id named by its line, which the change under way gave one)
-        return find_task(read_board(doc, board)[0], minted or task_id, board,
+        return find_task(read_board(doc, board)[0], minted or (
+            f"line:{line}" if at else task_id), board,
                          doc.__dict__.get("given_ids", frozenset()))
     except DuplicateTaskId:
         raise
     except TaskNotFound as error:
         if error.candidates:
             raise
+        if at is not None and line != said:  # (said by the file's line, not the view's)
+            raise TaskNotFound(task_id, board, (), line_key_miss(said, next(
+                (t.id for t in read_board(doc, board, check=False)[0]
+                 if t.line == line and t.id), None))) from None
         wanted = task_id.strip()
         if not wanted:
             raise

@@ -37,7 +37,7 @@ from ai_protocols.paths import (  # (kept_board_path: named here too, as it was)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
-    from collections.abc import Callable, Container, Iterable
+    from collections.abc import Callable, Container, Iterable, Mapping
     from datetime import datetime
     from pathlib import Path
 
@@ -2063,7 +2063,8 @@ def line_key_miss(line: int, held: str | None) -> str:
                                                "an id; nothing was changed)")
 
 
-def bare_keys(tasks: list[Task]) -> dict[int, str]:
+def bare_keys(tasks: list[Task], lines: Mapping[int, int | None] | None = None
+              ) -> dict[int, str | None]:
     """What names each task without an id among the board's ``tasks`` to
     :func:`find_task`, by the line of its headline: the one key ``task list`` tells (and
     gives as ``key`` in ``--json``) and ``task show``, ``task claim``... take. Its title
@@ -2071,13 +2072,20 @@ def bare_keys(tasks: list[Task]) -> dict[int, str]:
     that title, no task has it as its whole id, it is not empty, nor a line's key),
     else ``line:N``
     (:data:`LINE_KEY`, until the next change of the board gives it an id; a line a
-    person's edit may move). A task with an id is named by it. Linear in the tasks."""
+    person's edit may move). A task with an id is named by it. Linear in the tasks.
+    ``lines``: while the board is read with what git brought merged back (a stale
+    save), the line in the file on disk of each task by its line in ``tasks``
+    (:func:`~ai_protocols.board.stale.disk_lines`): ``N`` is the file's line, what a
+    person sees in Emacs; a task only git brought (no line on disk) has no line key,
+    ``None``, until the next change of the board writes it with an id."""
     from collections import Counter
 
     ids = {t.id for t in tasks if t.id}
     titles = Counter(t.title.strip() for t in tasks if not t.id)
     return {t.line: title if title and titles[title] == 1 and title not in ids
-            and LINE_KEY.fullmatch(title) is None else f"line:{t.line}"
+            and LINE_KEY.fullmatch(title) is None else
+            None if lines is not None and lines.get(t.line) is None else
+            f"line:{t.line if lines is None else lines[t.line]}"
             for t in tasks if not t.id for title in (t.title.strip(),)}
 
 
