@@ -452,8 +452,11 @@ def task_show(task_id: str, as_json: bool) -> None:
                                       since_at=item.claimed_at)
     passed = board.handoffs(item)
     where = board.checkpoint_where(item) if item.checkpoint else None
+    lines = board.disk_lines()  # (a stale save's view: the line said is the file's)
     if as_json:
-        print_json({**item.to_json(), "owner_state": state.state if state else None,
+        print_json({**item.to_json(), **({} if lines is None else
+                                         {"line": lines.get(item.line)}),
+                    "owner_state": state.state if state else None,
                     "owner_evidence": state.evidence if state else None,
                     "handoffs": [h.to_json() for h in passed],
                     "checkpoint_where": where})
