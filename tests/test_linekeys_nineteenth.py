@@ -1,5 +1,5 @@
-"""Keys of tasks without an ``:ID:`` (issue 16, nineteenth round; docs/decisions.md,
-"Issue 16, nineteenth round (keys of tasks without an id)").
+"""Keys of tasks without an ``:ID:`` (issue 17, nineteenth round; docs/decisions.md,
+"Issue 17, nineteenth round (keys of tasks without an id)").
 
 A ``line:N`` key names the task without an id whose headline is on line N, as ``task
 list`` told it, or is refused before any write, saying what is on that line; it never
