@@ -1188,11 +1188,9 @@ class Board:
             brought = brought_back(str(self.path), self.kept_path, data) \
                 if data is not None else None
             if brought is not None:
-                from ai_protocols.board.stale import disk_lines
-
                 disk, doc = doc, BoardFile(self._text(brought[0]))
                 check_drawers(doc, self.path)
-                doc.__dict__["disk_lines"] = disk_lines(doc, disk)  # (a line:N key's)
+                doc.__dict__["disk_doc"] = disk  # (a line:N key's lines: _give_ids)
             # What another program saved over this change's last write: merged in.
             displaced = self._merge_displaced(brought[0] if brought is not None else data)
             if displaced is not None:
@@ -1315,7 +1313,14 @@ class Board:
         name it (``task claim TITLE``: :func:`_find`); each said in ``self._correcting``
         (docs/tasks.md, "A task added in Emacs"). The ids given are kept on ``doc``
         (``given_ids``, and by the line each task stood on, ``given_lines``: the
-        ``line:N`` key ``task list`` told) for :func:`_find`."""
+        ``line:N`` key ``task list`` told) for :func:`_find`. When ``doc`` merged back
+        what git brought (a stale save), the line in the file on disk of each task, by
+        its line here (``disk_lines``: the keys ``task list`` told are the file's)."""
+        disk = doc.__dict__.pop("disk_doc", None)
+        if disk is not None:  # (taken as the given lines are: before the ids move them)
+            from ai_protocols.board.stale import disk_lines
+
+            doc.__dict__["disk_lines"] = disk_lines(doc, disk)
         given = _give_missing_ids(doc)
         for title, line, minted, _was in given[:SAID_AT_MOST]:
             self._correcting.append(
