@@ -66,6 +66,7 @@ from ai_protocols.board.model import (
     join_paths,
     kept_board_path,
     kept_other,
+    line_key_miss,
     lock_record,
     locks_section,
     lost_claims,
@@ -271,6 +272,10 @@ def _give_missing_ids(doc: OrgFile) -> list[tuple[str, int, str, int]]:
     headlines = [doc.headlines[i] for i in task_headlines(doc)]
     ids = {h.properties.get("ID", "").strip() for h in headlines}
     lacking = [h for h in headlines if not h.properties.get("ID")]
+    if lacking:  # (the line each task with an id stood on as read: a ``line:N`` key's
+        # message, :func:`_find`, says which task it is once the lines moved)
+        doc.__dict__["read_ids"] = {h.line + 1: h.properties["ID"].strip() for h in headlines
+                                    if h.properties.get("ID")}
     minted = []
     for _ in lacking:
         ids.add(new := mint_task_id(taken=ids))
@@ -405,6 +410,8 @@ class Board:
             pairs = self.same_tasks(doc, kept_doc, old_tasks)
             if pairs:
                 view = BoardFile(doc.text)
+                if "disk_lines" in doc.__dict__:  # (the same text: the same lines)
+                    view.__dict__["disk_lines"] = doc.__dict__["disk_lines"]
                 # (the same text: the same pairs, not paired a second time)
                 self._same_memo = (view.headlines, kept_doc.headlines, pairs)
                 saved = self._noting, self._correcting
@@ -452,7 +459,16 @@ class Board:
                 merged, _, sides = as_read(str(self.path), data, key)
                 self._left = sides[1] if sides else None  # (left to a person: both hold)
                 if merged is not data:
+                    from ai_protocols.board.stale import disk_lines
+
+                    disk = BoardFile(text)
                     data, text = merged, board_text_of(self.path, merged)
+                    view = BoardFile(text)
+                    # (the lines said, and a line's key, are the file's: what Emacs shows)
+                    view.__dict__["disk_lines"] = disk_lines(view, disk)
+                    read = (seen or (), data, view)
+                    self._read_memo = read if seen is not None else None
+                    return read
         read = (seen or (), data, BoardFile(text))
         self._read_memo = read if seen is not None else None
         return read
@@ -533,6 +549,14 @@ class Board:
 
     def tasks(self) -> list[Task]:
         return self.read()[0]
+
+    def disk_lines(self) -> dict[int, int | None] | None:
+        """While the board lacks what git brought (a stale save) and is read with it
+        merged back: the line in the file on disk of each task's headline, by its line
+        as read (:func:`~ai_protocols.board.stale.disk_lines`; ``None`` for a task only
+        git brought); ``None`` otherwise (the lines read are the file's)."""
+        doc = self._doc()
+        return None if doc is None else doc.__dict__.get("disk_lines")
 
     def locks(self) -> list[AreaLock]:
         return self.read()[1]
@@ -1164,8 +1188,9 @@ class Board:
             brought = brought_back(str(self.path), self.kept_path, data) \
                 if data is not None else None
             if brought is not None:
-                doc = BoardFile(self._text(brought[0]))
+                disk, doc = doc, BoardFile(self._text(brought[0]))
                 check_drawers(doc, self.path)
+                doc.__dict__["disk_doc"] = disk  # (a line:N key's lines: _give_ids)
             # What another program saved over this change's last write: merged in.
             displaced = self._merge_displaced(brought[0] if brought is not None else data)
             if displaced is not None:
@@ -1288,7 +1313,14 @@ class Board:
         name it (``task claim TITLE``: :func:`_find`); each said in ``self._correcting``
         (docs/tasks.md, "A task added in Emacs"). The ids given are kept on ``doc``
         (``given_ids``, and by the line each task stood on, ``given_lines``: the
-        ``line:N`` key ``task list`` told) for :func:`_find`."""
+        ``line:N`` key ``task list`` told) for :func:`_find`. When ``doc`` merged back
+        what git brought (a stale save), the line in the file on disk of each task, by
+        its line here (``disk_lines``: the keys ``task list`` told are the file's)."""
+        disk = doc.__dict__.pop("disk_doc", None)
+        if disk is not None:  # (taken as the given lines are: before the ids move them)
+            from ai_protocols.board.stale import disk_lines
+
+            doc.__dict__["disk_lines"] = disk_lines(doc, disk)
         given = _give_missing_ids(doc)
         for title, line, minted, _was in given[:SAID_AT_MOST]:
             self._correcting.append(
@@ -2138,7 +2170,12 @@ class Board:
         work tree (there is no other copy), :class:`~ai_protocols.errors.BoardCopyNotMerged`
         when a task both changed is left to a person (nothing written), and what
         :meth:`editing` raises."""
-        from ai_protocols.board.merge import merge_board_bytes, merged_before, without_merged
+        from ai_protocols.board.merge import (
+            merge_board_bytes,
+            merged_before,
+            tied_record,
+            without_merged,
+        )
         from ai_protocols.errors import BoardCopyNotMerged
         from ai_protocols.git.state import head_blob
 
@@ -2165,9 +2202,9 @@ class Board:
         with self.editing() as doc:
             # (a task without an id typed into the copy and merged by an earlier run is
             # in the shared board with an id now: not added again)
-            since, shared, data = without_merged(since, doc.text.encode("utf-8"), data,
-                                                 earlier)
-            merged = merge_board_bytes(since, shared, data,
+            read = doc.text.encode("utf-8")
+            since, shared, theirs, ties = without_merged(since, read, data, earlier)
+            merged = merge_board_bytes(since, shared, theirs,
                                        labels=(str(self.path), "HEAD", str(own)))
             if merged is None or merged.conflicts:
                 from ai_protocols.board.stale import left_to_person
@@ -2182,7 +2219,10 @@ class Board:
                 if lines and not lines[-1]:
                     lines.pop()
                 doc.replace(0, doc.line_count, lines)
-        self._copy_merged(base, record)
+        # (each task typed into the copy without an id, tied in the record to the id the
+        # shared board gave it, given after the body: known so next time, however changed)
+        self._copy_merged(base, tied_record(record, base, data, read,
+                                            doc.text.encode("utf-8"), ties))
         return changed
 
     @property
@@ -2286,17 +2326,35 @@ def _find(doc: OrgFile, task_id: str, board: Path) -> Task:
     its id was that one (:func:`~ai_protocols.board.model.renamed_to`), is named in the
     :class:`~ai_protocols.errors.TaskNotFound`, with what to do."""
     at = LINE_KEY.fullmatch(task_id.strip())
-    minted = doc.__dict__.get("given_lines", {}).get(int(at.group(1))) if at else None
+    said = int(at.group(1)) if at else 0  # (the line the person gave: the file's)
+    line = said
+    lines = doc.__dict__.get("disk_lines")
+    if at and lines is not None:  # (a line of the file on disk: the board shown merges
+        # back what git brought, below or above it: that line's task's line here)
+        line = {disk: line for line, disk in lines.items() if disk is not None}.get(said, 0)
+        if not line:
+            raise TaskNotFound(task_id, board, (), line_key_miss(said, None))
+    minted = doc.__dict__.get("given_lines", {}).get(line) if at else None
+    if at and not minted and doc.__dict__.get("given_lines"):  # (lines moved since read)
+        raise TaskNotFound(task_id, board, (), line_key_miss(
+            said, doc.__dict__.get("read_ids", {}).get(line)))
     try:  # (a task without an id named by its line, which the change under way gave one)
-        return find_task(read_board(doc, board)[0], minted or task_id, board,
+        return find_task(read_board(doc, board)[0], minted or (
+            f"line:{line}" if at else task_id), board,
                          doc.__dict__.get("given_ids", frozenset()))
     except DuplicateTaskId:
         raise
     except TaskNotFound as error:
         if error.candidates:
             raise
+        if at is not None and line != said:  # (said by the file's line, not the view's)
+            raise TaskNotFound(task_id, board, (), line_key_miss(said, next(
+                (t.id for t in read_board(doc, board, check=False)[0]
+                 if t.line == line and t.id), None))) from None
         wanted = task_id.strip()
         if not wanted:
+            raise
+        if at is not None:  # (a line's key names a line, never a title: bare_keys)
             raise
         found = [s for s in all_sunk(doc, str(board)) if s.id == wanted or s.id.endswith(wanted)]
         if found:
@@ -2305,7 +2363,10 @@ def _find(doc: OrgFile, task_id: str, board: Path) -> Task:
         if titled:  # (a task added in Emacs, named by its title as `task list` advised,
             # given its id since by a write: the id, or which of several)
             said = (f"the task titled {quoted(wanted)} (line {titled[0].line}) has the id "
-                    f"{titled[0].id} now; name it by that id") if len(titled) == 1 else (
+                    f"{titled[0].id} now; name it by that id") if len(titled) == 1 and \
+                titled[0].id else (
+                f"the task titled {quoted(wanted)} has no id yet: name it by its line, "
+                f"line:{titled[0].line}") if len(titled) == 1 else (
                 f"{counted(len(titled), 'task', 'tasks')} are titled {quoted(wanted)}: name one "
                 "by its id (" + ", ".join(f"{t.id} on line {t.line}" if t.id else
                                           f"line:{t.line}, which has none yet" for t in titled)

@@ -1460,7 +1460,7 @@ def _lacks_change(text: str, was: str, now: str) -> bool:
 
 
 def without_merged(base: bytes, ours: bytes, theirs: bytes, merged: bytes | None = None,
-                   ) -> tuple[bytes, bytes, bytes]:
+                   ) -> tuple[bytes, bytes, bytes, dict[str, str]]:
     """``(base, ours, theirs)`` for ``task merge-copy``'s merge: ``theirs`` (a linked work
     tree's copy of the board) without each task of it that has no ``ID``, that ``base``
     (the copy's ``HEAD``) lacks, and that is a task ``ours`` (the shared board) holds
@@ -1487,8 +1487,14 @@ def without_merged(base: bytes, ours: bytes, theirs: bytes, merged: bytes | None
     shared board took it: the base is given that task (with the shared task's ``:ID:``
     line, its text under the drawer as ``theirs`` has it), so that what the copy
     changed in it since (a date changed again) is one change, not two sides' setting
-    of a task the base lacks. All three as they are when any of them is no board this
-    merge reads. Raises nothing."""
+    of a task the base lacks. A record that ties such a task to the shared task's id
+    (:func:`tied_record`) names it first, whatever the person changed in it since (its
+    title, tags, keyword, the text under it: :func:`_tied`); the headline's rule is
+    for a task no record ties. Fourth: each task of ``theirs`` so found (its name in
+    the merge) with the shared task's (``task:ID#1``), for :func:`tied_record`. All
+    three as they are (and no ties) when any of them is no board this merge reads.
+    Raises nothing."""
+    ties: dict[str, str] = {}
     try:
         o, a, b = (_Version(data.decode("utf-8")) for data in (base, ours, theirs))
         r = _Version(merged.decode("utf-8")) if merged is not None else None
@@ -1496,6 +1502,9 @@ def without_merged(base: bytes, ours: bytes, theirs: bytes, merged: bytes | None
         merged: list[tuple[str, str]] = [
             (name, a.chunks[name].head[2]) for name in a.order
             if name.startswith("task:") and name not in o.chunks]
+        tied = {n: t for n, t in (_tied(o, b, r) if r is not None else {}).items()
+                if any(m[0] == t for m in merged)}  # (a shared task deleted since: none)
+        reserved = set(tied.values())
         kept, grown = [], {}
         for name in b.order:
             chunk = b.chunks[name]
@@ -1509,14 +1518,16 @@ def without_merged(base: bytes, ours: bytes, theirs: bytes, merged: bytes | None
                     chunk.head[1] is not None:
                 body = [strip_ending(line, b.newline) for line in chunk.body]
                 first = next((line for line in body if line.strip()), None)
-                alike = [m for m in merged if m[1] == chunk.head[2]]
+                alike = [m for m in merged if m[1] == chunk.head[2] and m[0] not in reserved]
                 shared = [(m, [strip_ending(line, a.newline)
                                for line in a.chunks[m[0]].body]) for m in alike]
-                same = next((m for m, lines in shared if _holds_in_order(lines, body)),
-                            None) or \
+                same = next((m for m in merged if m[0] == tied[name]), None) \
+                    if name in tied else \
+                    next((m for m, lines in shared if _holds_in_order(lines, body)), None) or \
                     next((m for m, lines in shared if first is None or first in lines), None)
                 if same is not None:
                     merged.remove(same)
+                    ties[name] = same[0]
                     shared_task = a.chunks[same[0]]
                     grown[same[0]] = _typed_into(shared_task, body)
                     # (what the copy changed above the lines, a planning line, a drawer:
@@ -1524,14 +1535,15 @@ def without_merged(base: bytes, ours: bytes, theirs: bytes, merged: bytes | None
                     head = _with_id(chunk, shared_task)
                     under = grown[same[0]].splitlines(True)[shared_task.body_start:]
                     kept.append("".join(head.lines[:head.body_start] + under))
-                    was = r.chunks.get(name) if r is not None else None
+                    was = r.chunks.get(tied[name]) if name in tied and r is not None else \
+                        _with_id(r.chunks[name], shared_task) \
+                        if r is not None and name in r.chunks else None
                     if was is not None:  # (as the earlier run merged it, with its id)
-                        was = _with_id(was, shared_task)
                         before.append("".join(was.lines[:was.body_start] + under))
                     continue
             kept.append(chunk.raw)
     except (_CannotMerge, _Conflict, UnicodeDecodeError, ValueError):
-        return base, ours, theirs
+        return base, ours, theirs, {}
     text = "".join(kept)
     if not b.final_newline and text.endswith(b.newline):
         text = text[: -len(b.newline)]
@@ -1540,7 +1552,92 @@ def without_merged(base: bytes, ours: bytes, theirs: bytes, merged: bytes | None
         shared_text = shared_text[: -len(a.newline)]
     if before:
         base = (o.text + ("" if o.final_newline else o.newline) + "".join(before)).encode()
-    return base, shared_text.encode("utf-8"), text.encode("utf-8")
+    return base, shared_text.encode("utf-8"), text.encode("utf-8"), ties
+
+
+def _typed(head: _Version, copy: _Version) -> list[str]:
+    """The names of the tasks of ``copy`` (a linked work tree's copy of the board) that
+    a person typed there without an ``ID``: ``head`` (the copy in the work tree's
+    ``HEAD``) lacks them. In the copy's order."""
+    return [n for n in copy.order if n.startswith("heading:") and n not in head.chunks
+            and copy.chunks[n].head[1] is not None]
+
+
+def _tied(head: _Version, copy: _Version, record: _Version) -> dict[str, str]:
+    """Which task typed into ``copy`` without an ``ID`` (:func:`_typed`) is which task
+    ``record`` (what an earlier ``task merge-copy`` merged, :func:`tied_record`) holds
+    with the id the shared board gave it: ``{copy's name: record's name}``
+    (``task:ID#1``). Paired by the strongest evidence first, each step on what the
+    ones before left, in board order: the same text (but the ``:ID:`` line); the same
+    title and tags (a keyword changed); the same first line under the headline (a
+    title or tags changed); then, when as many are left on both sides, by their order
+    (everything changed: the same place among the typed tasks). So a task the person
+    changed in any way after the first run is still the task the shared board holds,
+    and is merged as a change of it, never added a second time."""
+    recorded = [n for n in record.order if n.startswith("task:") and n not in head.chunks
+                and n not in copy.chunks]
+    typed = _typed(head, copy)
+    if not recorded or not typed:
+        return {}
+
+    def text(chunk: _Chunk) -> tuple[str, ...]:
+        return tuple(strip_ending(line, chunk.newline).rstrip()
+                     for line in _without_id(chunk))
+
+    def first(chunk: _Chunk) -> str | None:
+        return next((line for line in (strip_ending(raw, chunk.newline).strip()
+                                       for raw in chunk.body) if line), None)
+
+    found: dict[str, str] = {}
+    for key in (text, lambda chunk: task_key(chunk.head[2]), first):
+        for name in list(typed):
+            mine = key(copy.chunks[name])
+            pair = next((n for n in recorded if mine is not None
+                         and key(record.chunks[n]) == mine), None)
+            if pair is not None:
+                found[name] = pair
+                typed.remove(name)
+                recorded.remove(pair)
+    if len(typed) == len(recorded):
+        found.update(zip(typed, recorded, strict=True))
+    return found
+
+
+def tied_record(record: bytes, head: bytes, copy: bytes, before: bytes, after: bytes,
+                ties: dict[str, str]) -> bytes:
+    """The record ``task merge-copy`` keeps (``record``: :func:`merged_before`'s) with
+    each task typed into ``copy`` without an ``ID`` (:func:`_typed`; ``head``: the copy
+    in the work tree's ``HEAD``) given the ``:ID:`` line of the task of the shared
+    board that is it (``after``: the shared board as this run wrote it): the one
+    ``ties`` names (:func:`without_merged`'s, from an earlier run's record), else the
+    task this run added (an id ``before``, the shared board as read, lacks), of the
+    same text but the ``:ID:`` line, or else of the same title and tags, each paired
+    once, in order. The next run knows the copy's task by that tie
+    (:func:`_tied`) whatever the person changes in it next. ``record`` as it is when
+    any of them is no board this merge reads. Raises nothing."""
+    try:
+        r, h, c, was, now = (_Version(data.decode("utf-8"))
+                             for data in (record, head, copy, before, after))
+        ties = {n: t for n, t in ties.items() if t in now.chunks}
+        added = [n for n in now.order if n.startswith("task:") and n not in was.chunks]
+        for same in (lambda x, y: _without_id(x) == y.lines,
+                     lambda x, y: task_key(x.head[2]) == task_key(y.head[2])):
+            for name in _typed(h, c):
+                if name in ties:
+                    continue
+                pair = next((n for n in added if same(now.chunks[n], c.chunks[name])), None)
+                if pair is not None:
+                    ties[name] = pair
+                    added.remove(pair)
+        if not ties:
+            return record
+        text = "".join(_with_id(r.chunks[n], now.chunks[ties[n]]).raw if n in ties
+                       else r.chunks[n].raw for n in r.order)
+    except (_CannotMerge, _Conflict, UnicodeDecodeError, ValueError):
+        return record
+    if not r.final_newline and text.endswith(r.newline):
+        text = text[: -len(r.newline)]
+    return text.encode("utf-8")
 
 
 def merged_before(head: bytes, merged: bytes | None, copy: bytes) -> tuple[bytes, bytes]:

@@ -37,7 +37,7 @@ from ai_protocols.paths import (  # (kept_board_path: named here too, as it was)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
-    from collections.abc import Callable, Container, Iterable
+    from collections.abc import Callable, Container, Iterable, Mapping
     from datetime import datetime
     from pathlib import Path
 
@@ -82,6 +82,7 @@ __all__ = [
     "join_paths",
     "kept_board_path",
     "kept_other",
+    "line_key_miss",
     "mint_task_id",
     "names_a_loss",
     "no_glob",
@@ -2024,9 +2025,12 @@ def find_task(tasks: list[Task], task_id: str, board: Path,
         lined = [t for t in bare if t.line == int(at.group(1))]
         if lined:
             return lined[0]
-        raise TaskNotFound(task_id, board, (), f"no task without an id has its headline on "
-                                              f"line {at.group(1)} now; 'ai-protocols task "
-                                              "list' names each task")
+        # (the lines of the tasks with an id are the board's as read only when the
+        # change under way gave none: else its id lines moved them)
+        held = None if given else next(
+            (t for t in tasks if t.id and t.line == int(at.group(1))), None)
+        raise TaskNotFound(task_id, board, (), line_key_miss(
+            int(at.group(1)), held.id if held is not None else None))
     found = [t for t in tasks if t.id and t.id.endswith(wanted)]
     if not found:  # Crockford's base 32 reads either case, and i, l as 1, o as 0
         loose = wanted.lower().translate(_CROCKFORD_READ)
@@ -2048,7 +2052,19 @@ def find_task(tasks: list[Task], task_id: str, board: Path,
 LINE_KEY = pattern(r"line:([1-9][0-9]*)")
 
 
-def bare_keys(tasks: list[Task]) -> dict[int, str]:
+def line_key_miss(line: int, held: str | None) -> str:
+    """What to tell a person whose key ``line:N`` (``line``, 1-based, on the board as
+    read) names no task without an id: the id of the task with one whose headline is
+    there (``held``), or that none is; with what to do. One text for every command."""
+    return (f"line {line} is the headline of the task {held}, which has an id: name it by "
+            "that id" if held else f"no task without an id has its headline on line "
+            f"{line} of the board as read") + ("; 'ai-protocols task list' names each task "
+                                               "(a line's key is the line of a task without "
+                                               "an id; nothing was changed)")
+
+
+def bare_keys(tasks: list[Task], lines: Mapping[int, int | None] | None = None
+              ) -> dict[int, str | None]:
     """What names each task without an id among the board's ``tasks`` to
     :func:`find_task`, by the line of its headline: the one key ``task list`` tells (and
     gives as ``key`` in ``--json``) and ``task show``, ``task claim``... take. Its title
@@ -2056,13 +2072,20 @@ def bare_keys(tasks: list[Task]) -> dict[int, str]:
     that title, no task has it as its whole id, it is not empty, nor a line's key),
     else ``line:N``
     (:data:`LINE_KEY`, until the next change of the board gives it an id; a line a
-    person's edit may move). A task with an id is named by it. Linear in the tasks."""
+    person's edit may move). A task with an id is named by it. Linear in the tasks.
+    ``lines``: while the board is read with what git brought merged back (a stale
+    save), the line in the file on disk of each task by its line in ``tasks``
+    (:func:`~ai_protocols.board.stale.disk_lines`): ``N`` is the file's line, what a
+    person sees in Emacs; a task only git brought (no line on disk) has no line key,
+    ``None``, until the next change of the board writes it with an id."""
     from collections import Counter
 
     ids = {t.id for t in tasks if t.id}
     titles = Counter(t.title.strip() for t in tasks if not t.id)
     return {t.line: title if title and titles[title] == 1 and title not in ids
-            and LINE_KEY.fullmatch(title) is None else f"line:{t.line}"
+            and LINE_KEY.fullmatch(title) is None else
+            None if lines is not None and lines.get(t.line) is None else
+            f"line:{t.line if lines is None else lines[t.line]}"
             for t in tasks if not t.id for title in (t.title.strip(),)}
 
 

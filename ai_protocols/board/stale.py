@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ai_protocols.board.model import AreaLock
+    from ai_protocols.org.file import OrgFile
     from ai_protocols.session.merge import MergeResult
 
 __all__ = ["as_read", "brought_back", "for_reading", "left_sides", "left_to_person", "more_locks",
@@ -344,6 +345,32 @@ def for_reading(board: str, data: bytes, key: tuple[str, tuple[bytes, str] | Non
                                   "them back. In Emacs, revert the buffer (M-x "
                                   "revert-buffer) before editing on")
     return brought[0], brought[2], None
+
+
+def disk_lines(view: OrgFile, disk: OrgFile) -> dict[int, int | None]:
+    """The line (1-based) in ``disk`` (the board as the file on disk holds it, what a
+    person has open in Emacs) of each task's headline in ``view`` (the board with what
+    git brought merged back, as readers show it and the next write writes it), by its
+    line in ``view``; ``None`` for a task only ``view`` holds (git brought it). A task
+    is known by its ``ID``, one without by its headline's title (of several alike, the
+    first in ``view`` is the first in ``disk``...). So every line said to a person, and
+    every ``line:N`` key taken from one, is the file's (docs/tasks.md, "A task added in
+    Emacs"). Linear in the headlines; raises nothing."""
+    from ai_protocols.board.model import task_headlines
+
+    def keyed(doc: OrgFile) -> dict[tuple[str, str, int], int]:
+        seen: dict[tuple[str, str], int] = {}
+        found = {}
+        for index in task_headlines(doc):
+            h = doc.headlines[index]
+            ident = h.properties.get("ID", "").strip()
+            key = ("id", ident) if ident else ("title", h.raw_title.strip())
+            seen[key] = seen.get(key, 0) + 1
+            found[(*key, seen[key])] = h.line + 1
+        return found
+
+    on_disk = keyed(disk)
+    return {line: on_disk.get(key) for key, line in keyed(view).items()}
 
 
 def as_read(board: str, data: bytes, key: tuple[str, tuple[bytes, str] | None], *,

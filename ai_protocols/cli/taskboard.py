@@ -361,9 +361,11 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
     from ai_protocols.board.model import bare_keys
 
     twins = duplicate_ids(board.tasks())
+    lines = board.disk_lines()  # (a stale save's view: the lines said are the file's)
     if as_json:
-        keys = bare_keys(tasks) if any(not item.id for item, _ in rows) else {}
+        keys = bare_keys(tasks, lines) if any(not item.id for item, _ in rows) else {}
         print_json([{**item.to_json(), "key": item.id or keys.get(item.line),
+                     **({} if lines is None else {"line": lines.get(item.line)}),
                      "duplicate_id_lines": twins.get(item.id or "", []),
                      "owner_state": state.state if state else ("mine" if item.owner ==
                                                                board.me and item.owner
@@ -383,25 +385,42 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
             echo(f"  its claim is held from the kept copy {board.kept_path}: git took it "
                  "off the board on disk (the next change to the board puts it back)")
         if item.id in twins:
-            others = ", ".join(str(n) for n in twins[item.id] if n != item.line)
+            others = ", ".join(str(n if lines is None else lines.get(n) or "(not on disk)")
+                               for n in twins[item.id] if n != item.line)
             from ai_protocols.errors import DUPLICATE_FIX
 
             echo(f"  duplicate id: the task on line {others} has it too; {DUPLICATE_FIX}")
-    _said_no_id([item for item, _ in rows if not item.id], tasks)
+    _said_no_id([item for item, _ in rows if not item.id], tasks, lines)
 
 
-def _said_no_id(listed: list[Task], tasks: list[Task]) -> None:
+def _said_no_id(listed: list[Task], tasks: list[Task],
+                lines: dict[int, int | None] | None = None) -> None:
     """After ``task list``: how to name each task of ``listed`` a person added without an
     id (stderr), by the key ``task show`` and ``task claim`` take
     (:func:`~ai_protocols.board.model.bare_keys` among the board's ``tasks``): its exact
     title, or ``line:N`` when its title names no one task; a claim gives it its id
-    (``Board._give_ids``; docs/tasks.md, "A task added in Emacs")."""
+    (``Board._give_ids``; docs/tasks.md, "A task added in Emacs"). ``lines``: the
+    line in the file on disk of each task by its line as read, while a stale save is
+    merged back in the readers' view only (``Board.disk_lines``): the lines said are
+    the file's, and a task only git brought has no line key yet."""
     from ai_protocols.board.model import SAID_AT_MOST, bare_keys
     from ai_protocols.lean import shell_quote  # (the one quoter of what to paste)
 
-    keys = bare_keys(tasks) if listed else {}
+    keys = bare_keys(tasks, lines) if listed else {}
+
+    def line_of(item: Task) -> int | None:
+        return item.line if lines is None else lines.get(item.line)
+
     for item in listed[:SAID_AT_MOST]:
-        key = keys.get(item.line) or f"line:{item.line}"
+        key = keys.get(item.line)
+        where = f"task on line {line_of(item)} " if line_of(item) else \
+            "task brought by git (not in the file on disk yet) "
+        if key is None:  # (only git brought it, and its title names no one task)
+            echo(f"{where}({quoted(item.title)}) has no id yet and no key: its title "
+                 "names another task too; the next change of the board (task claim, lock, "
+                 "...) writes it with an id, which 'ai-protocols task list' then shows",
+                 err=True)
+            continue
         dash = "-- " if key.startswith("-") else ""
         how = f"to claim it now: ai-protocols task claim {dash}{shell_quote(key)}"
         if key != item.title.strip():  # (its title names no one task: by its line)
@@ -409,13 +428,13 @@ def _said_no_id(listed: list[Task], tasks: list[Task]) -> None:
                 "its title names another task too"
             how = f"{why}, so it is named by its line until then (which moves when lines " \
                 f"are added above it); {how}"
-        echo(f"task on line {item.line} ({quoted(item.title)}) has no id yet (added in "
+        echo(f"{where}({quoted(item.title)}) has no id yet (added in "
              f"Emacs?): the next change of the board gives it one; {how}", err=True)
     if len(listed) > SAID_AT_MOST:
         more = listed[SAID_AT_MOST:]
         echo(f"and {counted(len(more), 'more task', 'more tasks')} without an id (lines "
-             f"{more[0].line} to {more[-1].line}): the next change of the board gives each "
-             "its id", err=True)
+             f"{line_of(more[0])} to {line_of(more[-1])}): the next change of the board "
+             "gives each its id", err=True)
 
 
 def task_show(task_id: str, as_json: bool) -> None:
@@ -433,8 +452,11 @@ def task_show(task_id: str, as_json: bool) -> None:
                                       since_at=item.claimed_at)
     passed = board.handoffs(item)
     where = board.checkpoint_where(item) if item.checkpoint else None
+    lines = board.disk_lines()  # (a stale save's view: the line said is the file's)
     if as_json:
-        print_json({**item.to_json(), "owner_state": state.state if state else None,
+        print_json({**item.to_json(), **({} if lines is None else
+                                         {"line": lines.get(item.line)}),
+                    "owner_state": state.state if state else None,
                     "owner_evidence": state.evidence if state else None,
                     "handoffs": [h.to_json() for h in passed],
                     "checkpoint_where": where})
