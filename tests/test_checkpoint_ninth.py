@@ -76,9 +76,11 @@ def test_a_new_orphan_branch_is_not_said_rolled_back(project: Path, run: Runner)
     git(project, "checkout", "-q", "--orphan", "fresh")
     warning = run("resume").stdout
     assert "rolled back" not in warning and "another checkout" not in warning, warning
-    found = re.search(r"\(git switch ('it'\"'\"'s-\$\(main\)')\)", warning)
+    flat = " ".join(warning.split())
+    found = re.search(r"switch to it with: (.*? git switch 'it'\"'\"'s-\$\(main\)' .*?) \(from ",
+                      flat)
     assert found, warning
-    done = subprocess.run(["bash", "-c", f"git switch {found.group(1)}"], cwd=project,
+    done = subprocess.run(["bash", "-c", found.group(1)], cwd=project,
                           capture_output=True, text=True, env={**os.environ, **GIT_ENV})
     assert done.returncode == 0, done.stderr
     assert "Warning" not in run("resume").stdout
