@@ -17,7 +17,9 @@ that record (a write after an exit record is evidence of life), set
 ``UPDATED`` (and ``UPDATED_AT``, the same moment as a record no time zone or
 clock step can mislead, :mod:`ai_protocols.liveness.clock`), and write the
 whole file atomically, keeping a copy of it under ``.ai/.locks/live/`` (a
-hard link: a session git removes comes back from it). An exception in the
+copy of its own with the file's time, never a hard link, which a save in place
+writes into too: a session git removes comes back from it, and a stale save is
+told from it). An exception in the
 body writes nothing. Edits name the session headline by nothing: the
 transaction finds it again for each one, so no caller holds a headline made
 stale by an earlier edit.
@@ -797,12 +799,18 @@ def kept_in_git(path: str, kept: str) -> bool:
     return stored is not None and not stored.reflog_only
 
 
-def put_copy_back(path: str, data: bytes) -> None:
+def put_copy_back(path: str, data: bytes, like: os.stat_result | None = None) -> None:
     """Make the session file ``path``, absent, with the bytes ``data`` (its kept copy's),
     as a file of its own: atomically, never over a file there (``StorageError``). What
-    ``start`` does with a kept copy whose archive lacks some of its entries
-    (:meth:`~ai_protocols.session.project.Project._bring_back`). Call holding its lock."""
+    ``start`` does with a kept copy
+    (:meth:`~ai_protocols.session.project.Project._bring_back`). ``like``: the kept
+    copy's ``stat``, whose modification time the file is given, so that it is that
+    version (:func:`~ai_protocols.storage.files.same_version`; a copy, never a hard
+    link, which a save in place would write into too). Call holding its lock. Raises
+    ``OSError`` when the time cannot be set."""
     storage.atomic_write(path, data, exclusive=True, locked=True)
+    if like is not None:
+        os.utime(path, ns=(like.st_atime_ns, like.st_mtime_ns))
 
 
 def forget(ai_dir: str, path: str) -> None:
@@ -940,7 +948,8 @@ def refuse_missing(ai_dir: str, path: str) -> None:
 def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
                   read_as: os.stat_result | None) -> _Stored | None:
     """:class:`~ai_protocols.errors.SessionReplaced` when the file is not the version
-    this tool last wrote (its kept copy, a hard link, is another inode), that version
+    this tool last wrote (another version than its kept copy,
+    :func:`~ai_protocols.storage.files.same_version`), that version
     was written later than the file's (``UPDATED_AT``, else ``UPDATED``), and git does
     not hold it: an older one was put back, and a write would lose what the newer one
     holds. When git holds it (a branch switch or a reset put a committed version
@@ -952,7 +961,7 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
         st = os.stat(kept, follow_symlinks=False)
     except OSError:  # (no kept copy: git clean -fdx, a fresh clone; the stash may tell)
         return stashed_newer(path, doc) if read_as is not None else None
-    if read_as is None or (st.st_dev, st.st_ino) == (read_as.st_dev, read_as.st_ino):
+    if read_as is None or storage.same_version(st, read_as):
         return None
     try:
         head = storage.read_regular(kept, 65536).decode("utf-8", "replace")
@@ -1136,7 +1145,7 @@ def _refuse_archived(ai_dir: str, path: str, doc: OrgFile,
         return
     try:
         st = os.stat(kept_path(ai_dir, path), follow_symlinks=False)
-        if (st.st_dev, st.st_ino) == (read_as.st_dev, read_as.st_ino):
+        if storage.same_version(st, read_as):
             return
     except OSError:
         pass
@@ -1240,7 +1249,7 @@ def _misplaced(ai_dir: str, path: str, props: dict[str, str]) -> None:
         return
     kept = kept_path(ai_dir, path)
     try:
-        same = os.path.samefile(kept, path)
+        same = storage.same_version(os.stat(kept), os.stat(path))
     except OSError:
         same = False
     raise OtherSession(path, kept, f"its AGENT_ID is {quoted(agent, 80)}, its file's "
@@ -1415,7 +1424,7 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
             older = storage.read_regular(path)
             doc = OrgFile(older.decode("utf-8", "replace"))
             _refuse_misplaced(ai_dir, path, doc)
-            same = there is None or (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
+            same = there is None or storage.same_version(here, there)
             newer = older if same else storage.read_regular(kept)
         except (OSError, storage.NotRegular) as error:
             raise KeptNotMerged(path, kept, f"it cannot be read ({error})") from None
@@ -1649,7 +1658,7 @@ def _put_back_archive(ai_dir: str, path: str, kept: str) -> str | None:
         return None
     try:
         there = os.stat(kept, follow_symlinks=False)
-        if (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino):
+        if storage.same_version(here, there):
             return None
     except OSError:
         pass
@@ -2986,7 +2995,7 @@ class Editing:
         data = doc.encoded()
         say_not_kept(path, kept_path(ai_dir, path),
                       storage.atomic_write(path, data, keep=kept_path(ai_dir, path),
-                                          locked=True))
+                                          locked=True, keep_link=False))
         # The commit point: the file is written. What follows tidies up; a failure there
         # warns and never makes the command one that says nothing changed (a retry
         # would write its entries twice): docs/decisions.md, "Issue 14, fourteenth
@@ -3595,7 +3604,8 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     files, :func:`ai_protocols.git.head.read_head`, no process) is not the commit the
     file records (``GIT_COMMIT``, set at each write that sees ``HEAD`` move), and the
     file (``read_as``, its ``stat`` as read) is not its kept copy (the version this tool
-    wrote last, a hard link: git or a save made another file since; one ``stat``), is
+    wrote last, :func:`~ai_protocols.storage.files.same_version`: git or a save, by a
+    rename or in place, changed it since; one ``stat``), is
     ``HEAD``'s version of the file read (one ``git show``); nothing more when it is the
     file's bytes. Then what ``HEAD``'s version holds that neither the file nor the kept
     copy holds (:func:`~ai_protocols.session.merge.changes_lacking`: an entry, one an
@@ -3626,7 +3636,7 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
         there = os.stat(kept, follow_symlinks=False)
     except OSError:
         return None  # (no kept copy: this tool never wrote here; nothing to tell)
-    if read_as is None or (there.st_dev, there.st_ino) == (read_as.st_dev, read_as.st_ino):
+    if read_as is None or storage.same_version(there, read_as):
         return None  # (the file is what this tool wrote last: nobody saved over it)
     try:
         older = storage.read_regular(kept)
@@ -4176,7 +4186,7 @@ def _edited_since_kept(ai_dir: str, path: str, doc: OrgFile, read_as: os.stat_re
     olds: list[bytes] = []
     kept = kept_path(ai_dir, path)
     try:
-        if not os.path.samestat(os.stat(kept), read_as):
+        if not storage.same_version(os.stat(kept), read_as):
             data = _read_or_none(kept)
             if data is not None:
                 olds.append(data)
@@ -4606,13 +4616,14 @@ def _move_steps(ai_dir: str, edit: SessionEdit,
               f"source {' '.join(map(str, storage.identity(st)))}\n").encode()
     _make_folder(parent(target))
     written = storage.prepare(target, data, temp_name=edit.temp_name, locked=True,
-                              keep=None if edit.exclusive else kept_path(ai_dir, target))
+                              keep=None if edit.exclusive else kept_path(ai_dir, target),
+                              keep_link=False)
     then = None
     carried: list[str] = []
     try:
         if edit.then is not None:
             then = storage.prepare(path, edit.then.encode("utf-8"), keep=kept_path(ai_dir, path),
-                                   locked=True)
+                                   locked=True, keep_link=False)
         carried = _carry(ai_dir, moves)
         storage.atomic_write(tomb, record, locked=True)
         try:
