@@ -932,7 +932,8 @@ class Project:
     def _bring_back(self) -> str | None:
         """When this agent's session file is gone but not by this tool (no tombstone)
         and its kept copy is there, put the copy back (a copy of its own, with the kept
-        copy's time: the very bytes last written) and return where it was kept. Call holding the file's lock.
+        copy's time: the very bytes last written) and return where it was kept. Call
+        holding the file's lock.
 
         The kept copy is dropped only when an archive holds its session
         (:func:`~ai_protocols.session.transaction.moved_elsewhere`: wrapped up in

@@ -2843,7 +2843,19 @@ class Editing:
             doc, read_as = open_session(ai_dir, path, source=emacs is None,
                                         closed_ok=self._closed_ok, as_read=as_read)
             del as_read
-            replaced = _refuse_older(ai_dir, path, doc, read_as)
+            try:
+                replaced = _refuse_older(ai_dir, path, doc, read_as)
+            except SessionReplaced:
+                # (a stale buffer saved over this tool's write after a pull: merged back)
+                if emacs is not None:
+                    raise
+                from ai_protocols.git.head import read_head
+
+                head = read_head(parent(ai_dir))
+                brought = _stale_over_kept(ai_dir, path, doc, head)
+                if brought is None:
+                    raise
+                doc, replaced = brought[0], None
             _refuse_misplaced(ai_dir, path, doc)
             _refuse_archived(ai_dir, path, doc, read_as)
             waiting = read_pending(path, kept_path(ai_dir, pending_path(path)))
@@ -2857,9 +2869,11 @@ class Editing:
                 from ai_protocols.git.head import read_head
 
                 head = read_head(parent(ai_dir))
-                brought = _brought_back(ai_dir, path, doc, head, read_as)
-                if brought is not None:
-                    doc = brought[0]
+                again = _brought_back(ai_dir, path, doc, head, read_as)
+                if again is not None:  # (a second pull's: said with the first, when both)
+                    doc = again[0]
+                    brought = again if brought is None else \
+                        (doc, f"{brought[1]} and {again[1]}", again[2])
         else:
             doc, waiting, regained = OrgFile(new_text), [], []
             self._strays = None  # (listed at the write, as before)
@@ -2869,9 +2883,9 @@ class Editing:
         edit.head_read = head
         if brought is not None:
             edit.brought = brought[1:]
-            edit.note(f"merged back: {brought[1]} git brought "
-                      f"(git's HEAD holds them) that a save over this file dropped (an "
-                      f"editor's buffer opened before git changed the file, saved after)")
+            edit.note(f"merged back: {brought[1]} {_brought_how(brought[2])} that a save "
+                      f"over this file dropped (an editor's buffer opened before git "
+                      f"changed the file, saved after)")
         if new_text is None and replaced is not None and emacs is None:
             what, how = put_back(path, replaced)
             edit.note(f"replaced: git put {what} here ({how}); the "
@@ -2958,8 +2972,8 @@ class Editing:
         _restore_earlier(ai_dir, path, doc)
         drop_carried_leftovers(ai_dir, path)  # (first: they are the archive's, not strays)
         if edit.brought is not None:
-            warn(f"{path} lacked {edit.brought[0]} that git "
-                  f"brought ({edit.brought[1]} holds them): a buffer opened before git "
+            warn(f"{path} lacked {edit.brought[0]} {_brought_how(edit.brought[1], True)}"
+                  f": a buffer opened before git "
                   f"changed the file (a pull, a merge) was saved over it; merged back, with "
                   f"what was typed in it (a Log line says so). In Emacs, revert the buffer "
                   f"(M-x revert-buffer) before editing on, or turn on auto-revert-mode")
@@ -3696,6 +3710,73 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
                         None if driver is None else not driver.conflicts,
                         what=said_changes(found))
     return OrgFile(merged.data.decode("utf-8")), said_changes(found), where
+
+
+def _stale_over_kept(ai_dir: str, path: str, doc: OrgFile,
+                     head: tuple[str | None, str | None] | None
+                     ) -> tuple[OrgFile, str, str] | None:
+    """A stale save over what this tool wrote after git changed the file, merged back:
+    ``(the merged document, what it regained said by kind, where the newer version
+    is)``, or ``None`` (then :func:`_refuse_older`'s refusal stands, advising
+    ``merge-kept``). Called only when that refusal was raised: the file (read as
+    ``doc``) is older than its kept copy (the version this tool wrote last, a copy of
+    its own: :func:`~ai_protocols.storage.files.same_version`) and git does not hold
+    the kept copy. The case (docs/decisions.md, "Issue 14, seventeenth round (the kept
+    copy is a copy)"): a buffer opened before a ``git pull``; an agent logs after the
+    pull (into the version git wrote); the person saves the buffer, in place. The file
+    is then the version the buffer was opened on plus what was typed: it carries that
+    version's write record (``GIT_COMMIT``, which is not ``HEAD``: ``head`` as
+    :func:`~ai_protocols.git.head.read_head` gives it), and a commit holds that version
+    (:func:`_committed`, the one the file carries the ``UPDATED_AT`` of first), other
+    than the file (something was typed: a version git put back as it is, a checkout, is
+    refused as before). The three are merged as the stale save over what git brought
+    is (:func:`_brought_back`): the version the buffer came from as the base, the file
+    and the kept copy as the sides (what the pull brought and the agent wrote after
+    it), checked to drop no line. Not with earlier-entries files held aside (a
+    rollover since: the refusal's ``merge-kept`` takes them out). Runs git up to three
+    times, on the refusal's path only."""
+    mine = session_headline(doc)
+    if head is None or head[1] is None or mine is None or \
+            mine.properties.get("GIT_COMMIT") in (None, "", head[1]):
+        return None
+    kept = kept_path(ai_dir, path)
+    try:
+        newer = storage.read_regular(kept)
+    except (OSError, storage.NotRegular):
+        return None
+    data = b"".join(doc.encoded())
+    if held_entries(ai_dir, path, doc) or \
+            held_entries(ai_dir, path, OrgFile(newer.decode("utf-8", "replace"))):
+        return None
+    base = _committed(path, data, newer)
+    if base is None or base in (data, newer) or \
+            (_props_of(base) or {}).get("UPDATED_AT") != mine.properties.get("UPDATED_AT"):
+        return None
+    from ai_protocols.session.merge import (
+        changes_lacking,
+        lines_dropped,
+        merge_diverged_bytes,
+        said_changes,
+    )
+
+    merged = merge_diverged_bytes(data, newer, base, ancestor=True)
+    if merged is None or lines_dropped(data, merged.data, base, newer) or \
+            lines_dropped(newer, merged.data, base, data):
+        return None
+    found = changes_lacking(data, newer, None, also=(base,))
+    return OrgFile(merged.data.decode("utf-8")), said_changes(found), kept
+
+
+def _brought_how(where: str, named: bool = False) -> str:
+    """How the changes a stale save dropped came, by ``where`` the version holding them
+    is (:func:`_brought_back`'s ``HEAD:./REL``, :func:`_stale_over_kept`'s kept copy):
+    for the Log line, or (``named``) for stderr, naming that version."""
+    if where.startswith("HEAD:"):
+        return f"that git brought ({where} holds them)" if named else \
+            "git brought (git's HEAD holds them)"
+    what = "that git brought or ai-protocols wrote since"
+    return f"{what} ({where}, the version ai-protocols wrote last, holds them)" if named \
+        else f"{what} (the version ai-protocols wrote last holds them)"
 
 
 def _changed(counts: tuple[int, ...] | None) -> int:

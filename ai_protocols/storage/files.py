@@ -684,8 +684,9 @@ def atomic_write(path: StrPath, data: bytes | list[bytes | memoryview], mode: in
     ``exclusive``: make ``path``, never replace it (``FileExistsError`` as a
     :class:`StorageError` when a file is there); ``keep``: the new file is also
     there once this returns (see :func:`prepare`, and its ``keep_link``), and nothing
-    is written when that cannot be done; ``locked``: the caller holds the lock that guards ``path`` (and
-    ``keep``), and the temporary files take their fixed names (:func:`temporary_name`).
+    is written when that cannot be done; ``locked``: the caller holds the lock that
+    guards ``path`` (and ``keep``), and the temporary files take their fixed names
+    (:func:`temporary_name`).
     """
     prepared = prepare(path, data, mode, keep=keep, temp_name=temp_name, locked=locked,
                        keep_link=keep_link)
