@@ -3795,7 +3795,12 @@ def _saved_after_git(data: bytes, newer: bytes, older: bytes, held: set[str] | N
     brought (a person unticked an item the pull ticked: the Log line of that tick is
     still there), or the write
     record (``UPDATED_AT``, which only the tool's writes change) of ``HEAD``'s version
-    where that differs from ``older``'s (the kept copy). A stale save is the version
+    where that differs from ``older``'s (the kept copy); where it differs, a file that
+    carries another record (the kept copy's) was not made from git's version, whatever
+    it holds (a stale buffer in which a person ticked by hand an item the pull ticked
+    too: docs/decisions.md, "Issue 14, seventeenth round (the kept copy is a copy)"),
+    and the "holds some of it" rule is left for the versions with one record. A stale
+    save is the version
     from before git changed the file plus what a person typed: it holds none of what
     git brought and the old write record; a file that holds what git brought and lacks
     some of it is a person's deliberate deletion, which nothing brings back
@@ -3804,10 +3809,12 @@ def _saved_after_git(data: bytes, newer: bytes, older: bytes, held: set[str] | N
     from ai_protocols.session.merge import changes_lacking
 
     mine, theirs, kept = _props_of(data), _props_of(newer), _props_of(older)
-    stamp = (theirs or {}).get("UPDATED_AT")
-    if stamp and stamp != (kept or {}).get("UPDATED_AT") and \
-            (mine or {}).get("UPDATED_AT") == stamp:
-        return True
+    stamp, old = (theirs or {}).get("UPDATED_AT"), (kept or {}).get("UPDATED_AT")
+    if stamp and stamp != old:
+        # (the write record tells the two apart where it differs: a buffer made from
+        # what git wrote carries HEAD's; a stale one carries the kept copy's, though it
+        # holds a change the pull brought too, typed again by hand: seventeenth round)
+        return (mine or {}).get("UPDATED_AT") == stamp
     return brought_lacking(lambda one, other, also: _changed(
         changes_lacking(one, other, held, also=also)), data, newer, before) <= 0
 
