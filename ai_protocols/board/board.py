@@ -2261,26 +2261,13 @@ def _pulled_from(root: str, head: str) -> str | None:
     otherwise (another kind of move, a commit of one's own, no reflog). Reads the last
     4 KiB of one file; no process. For the stale-save merge back of a board this tool
     never wrote here (:meth:`Board._brought_back`)."""
-    from ai_protocols.paths import git_dirs
+    from ai_protocols.git.head import head_moves
 
-    dirs = git_dirs(root)
-    if dirs is None:
+    moves = head_moves(root)
+    if not moves:
         return None
-    try:
-        with open(os.path.join(dirs[1], "logs", "HEAD"), "rb") as log:
-            size = log.seek(0, os.SEEK_END)
-            log.seek(max(size - 4096, 0))
-            lines = log.read().splitlines()
-    except OSError:
-        return None
-    if not lines:
-        return None
-    info, _, message = lines[-1].partition(b"\t")
-    fields = info.split(b" ", 2)
-    if len(fields) < 3 or not message.startswith(_BROUGHT):
-        return None
-    old, new = (field.decode("ascii", "replace") for field in fields[:2])
-    if new != head or not old.strip("0") or len(old) != len(new):
+    old, new, message = moves[-1]
+    if not message.startswith(_BROUGHT) or new != head or not old.strip("0"):
         return None
     return old
 

@@ -22,7 +22,16 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["branch_name", "branch_text", "has_stash", "merging", "operation", "read_head"]
+__all__ = [
+    "below_own_commits",
+    "branch_name",
+    "branch_text",
+    "has_stash",
+    "head_moves",
+    "merging",
+    "operation",
+    "read_head",
+]
 
 _HEX = frozenset("0123456789abcdef")
 #: Symbolic refs followed at most (git stops at 5 too: ``MAXDEPTH`` in refs.c).
@@ -218,3 +227,57 @@ def operation(start: str | os.PathLike[str]) -> str | None:
                 return "revert" if todo.lstrip().startswith("revert") else what
             return what
     return None
+
+
+def head_moves(root: str | os.PathLike[str]) -> list[tuple[str, str, bytes]]:
+    """The newest moves of the work tree ``root``'s ``HEAD``, oldest first, each as
+    ``(old commit, new commit, message)``: the last 4 KiB of its reflog
+    (gitrepository-layout(5), ``logs/HEAD``: ``OLD NEW NAME <EMAIL> TIME
+    ZONE<TAB>MESSAGE``, a line a move), a partial first line left out; ``[]`` without
+    one. No process."""
+    from ai_protocols.paths import git_dirs
+
+    dirs = git_dirs(os.fspath(root))
+    if dirs is None:
+        return []
+    try:
+        with open(os.path.join(dirs[1], "logs", "HEAD"), "rb") as log:
+            size = log.seek(0, os.SEEK_END)
+            log.seek(max(size - 4096, 0))
+            lines = log.read().splitlines()
+    except OSError:
+        return []
+    if size > 4096:
+        lines = lines[1:]
+    moves = []
+    for line in lines:
+        info, _, message = line.partition(b"\t")
+        fields = info.split(b" ", 2)
+        if len(fields) == 3 and len(fields[0]) == len(fields[1]):
+            moves.append((fields[0].decode("ascii", "replace"),
+                          fields[1].decode("ascii", "replace"), message))
+    return moves
+
+
+#: The reflog messages of a commit made in this work tree (git-commit(1)), not of one
+#: git brought (``commit (merge)`` ends a merge: brought).
+_OWN = (b"commit: ", b"commit (amend): ", b"commit (initial): ")
+
+
+def below_own_commits(root: str | os.PathLike[str], head: str) -> str | None:
+    """The commit ``HEAD`` named before the commits of one's own (:data:`_OWN`) that
+    made it ``head``, one after another at the top of its reflog (:func:`head_moves`);
+    ``head`` itself when its last move was no such commit; ``""`` when they go back to
+    the first commit (no commit before them); ``None`` when the reflog does not say
+    (none, or its newest move is not to ``head``). Everything a version at
+    ``head`` holds beyond the version at that commit was committed here, not brought by
+    git. No process."""
+    moves = head_moves(root)
+    if not moves or moves[-1][1] != head:
+        return None
+    below = head
+    for old, new, message in reversed(moves):
+        if new != below or not message.startswith(_OWN):
+            break
+        below = old
+    return below.strip("0") and below

@@ -3621,7 +3621,10 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     wrote last, :func:`~ai_protocols.storage.files.same_version`: git or a save, by a
     rename or in place, changed it since; one ``stat``), is
     ``HEAD``'s version of the file read (one ``git show``); nothing more when it is the
-    file's bytes. Then what ``HEAD``'s version holds that neither the file nor the kept
+    file's bytes, or when ``HEAD`` moved since the commit the file records by commits
+    made here only (:func:`~ai_protocols.git.head.below_own_commits`, the reflog's last
+    4 KiB: a person's own line, committed, then changed in place, is no change git
+    brought). Then what ``HEAD``'s version holds that neither the file nor the kept
     copy holds (:func:`~ai_protocols.session.merge.changes_lacking`: an entry, one an
     earlier-entries file holds aside, a rollover moved it; a tick, a changed entry, a
     state, a property, a Log line, a line: docs/decisions.md, "Issue 14, seventeenth
@@ -3652,6 +3655,10 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
         return None  # (no kept copy: this tool never wrote here; nothing to tell)
     if read_as is None or storage.same_version(there, read_as):
         return None  # (the file is what this tool wrote last: nobody saved over it)
+    from ai_protocols.git.head import below_own_commits
+
+    if below_own_commits(root, head[1]) == (mine.properties.get("GIT_COMMIT") or ""):
+        return None  # (HEAD moved by commits made here only: git brought nothing)
     try:
         older = storage.read_regular(kept)
     except (OSError, storage.NotRegular):
