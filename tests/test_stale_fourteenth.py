@@ -5,8 +5,9 @@ A person opens the session file before a rollover; the agent's ``log`` rolls it 
 (committed or not); the person saves the old buffer: the moved entries back, no link.
 Emacs writes a second save in place, a first save by a new file: both are played, as
 a plain write after the lock file is gone (the kept copy, a copy of its own since the
-seventeenth round, keeps the newer version either way). Every entry must end up exactly once (the live file and the earlier
-files), the earlier file kept, its link back; Emacs (Org 9.5 and 9.7) judges the file.
+seventeenth round, keeps the newer version either way). Every entry must end up
+exactly once (the live file and the earlier files), the earlier file kept, its link
+back; Emacs (Org 9.5 and 9.7) judges the file.
 """
 
 from __future__ import annotations
