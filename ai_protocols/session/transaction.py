@@ -3009,7 +3009,7 @@ class Editing:
         data = doc.encoded()
         say_not_kept(path, kept_path(ai_dir, path),
                       storage.atomic_write(path, data, keep=kept_path(ai_dir, path),
-                                          locked=True, keep_link=False))
+                                          locked=True, keep_link=False, keep_time=True))
         # The commit point: the file is written. What follows tidies up; a failure there
         # warns and never makes the command one that says nothing changed (a retry
         # would write its entries twice): docs/decisions.md, "Issue 14, fourteenth
@@ -4712,13 +4712,13 @@ def _move_steps(ai_dir: str, edit: SessionEdit,
     _make_folder(parent(target))
     written = storage.prepare(target, data, temp_name=edit.temp_name, locked=True,
                               keep=None if edit.exclusive else kept_path(ai_dir, target),
-                              keep_link=False)
+                              keep_link=False, keep_time=True)
     then = None
     carried: list[str] = []
     try:
         if edit.then is not None:
             then = storage.prepare(path, edit.then.encode("utf-8"), keep=kept_path(ai_dir, path),
-                                   locked=True, keep_link=False)
+                                   locked=True, keep_link=False, keep_time=True)
         carried = _carry(ai_dir, moves)
         storage.atomic_write(tomb, record, locked=True)
         try:
