@@ -2562,8 +2562,8 @@ def _merge_unmerged_archive(ai_dir: str, path: str, archive: str, changed: int) 
         storage.atomic_write(archive, merged.data)
     kept = kept_path(ai_dir, path)
     try:
-        if os.path.samestat(os.stat(path, follow_symlinks=False),
-                            os.stat(kept, follow_symlinks=False)):
+        if storage.same_version(os.stat(path, follow_symlinks=False),
+                                os.stat(kept, follow_symlinks=False)):
             _unlink(kept)  # (this tool's last write of the file: all in the archive now)
     except OSError:
         pass
