@@ -2972,9 +2972,11 @@ class Editing:
         _restore_earlier(ai_dir, path, doc)
         drop_carried_leftovers(ai_dir, path)  # (first: they are the archive's, not strays)
         if edit.brought is not None:
+            later = "" if edit.brought[1].startswith("HEAD:") else \
+                " or before ai-protocols last wrote it"
             warn(f"{path} lacked {edit.brought[0]} {_brought_how(edit.brought[1], True)}"
                   f": a buffer opened before git "
-                  f"changed the file (a pull, a merge) was saved over it; merged back, with "
+                  f"changed the file (a pull, a merge){later} was saved over it; merged back, with "
                   f"what was typed in it (a Log line says so). In Emacs, revert the buffer "
                   f"(M-x revert-buffer) before editing on, or turn on auto-revert-mode")
         for earlier in edit.relinked:
