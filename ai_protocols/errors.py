@@ -667,28 +667,41 @@ class BoardCopyNotMerged(AiProtocolsError, ValueError):
 
 
 class BoardStaleSave(AiProtocolsError, ValueError):
-    """The task board lacks tasks git brought (``lacking``; ``newer`` names the version
-    holding them, ``HEAD``'s): a ``git pull`` changed it under an editor's buffer with
-    unsaved changes, saved after; the merge back, run at the board's next write, does
-    not come out clean (a task both changed, by no rule of the board's merge): nothing
-    is written. ``commands``: what merges the three with ``ai-protocols merge-driver``,
+    """The task board lacks what git brought (``lacking``: how many tasks, or what they
+    are, said and named; ``newer`` names the version holding them, ``HEAD``'s): a ``git
+    pull`` changed it under an editor's buffer with unsaved changes, saved after; the
+    merge back, run at the board's next write, does not come out clean (a task both
+    changed, by no rule of the board's merge; ``left``: the titles of those tasks, when
+    known): nothing is written. ``kept``: the kept copy, when it holds what git brought
+    (an earlier write merged it back; a second save of the same stale buffer), else
+    ``None``. ``commands``: what merges the three with ``ai-protocols merge-driver``,
     leaving conflict markers in the task both changed (docs/decisions.md, "Issue 14,
-    sixteenth round (stale saves and put-back copies)")."""
+    sixteenth round (stale saves and put-back copies)" and "Issue 14, seventeenth round
+    (the board's stale saves, again)")."""
 
     path = PathField()
     path_text = TextOf("path")
 
     exit_code = 6
 
-    def __init__(self, path: Path, newer: str, lacking: int, commands: str) -> None:
+    def __init__(self, path: Path, newer: str, lacking: int | str, commands: str,
+                 kept: Path | None = None, left: tuple[str, ...] = ()) -> None:
         self.path, self.newer, self.lacking, self.commands = path, newer, lacking, commands
+        self.kept, self.left = kept, left
+        what = counted(lacking, "task", "tasks") if isinstance(lacking, int) else lacking
+        held = ("neither the board nor the version ai-protocols wrote last does"
+                if kept is None else
+                f"so does the version ai-protocols wrote last, {kept}, into which an "
+                f"earlier write merged them back; the board does not")
+        both = ("a task both changed" if not left else
+                f"{counted(len(left), 'task', 'tasks')} both changed "
+                f"({', '.join(quoted(title, 60) for title in left)})")
         super().__init__(
-            f"the task board {path} lacks {counted(lacking, 'task', 'tasks')} that git "
-            f"brought ({newer} holds them; neither the board nor the version ai-protocols "
-            f"wrote last does): an editor's buffer opened before git changed the board "
-            f"(a pull, a merge) was saved over it, and a task both changed is left to a "
-            f"person by the board's merge. Merge the three, then settle the conflict "
-            f"markers in the board: {commands}; nothing was written")
+            f"the task board {path} lacks {what} that git brought ({newer} holds them; "
+            f"{held}): an editor's buffer opened before git changed the board (a pull, "
+            f"a merge) was saved over it, and the board's merge leaves {both} to a "
+            f"person. Merge the three, then settle the conflict markers in the board: "
+            f"{commands}; nothing was written")
 
 
 class MergeConflict(UnreadableSession):
@@ -974,10 +987,11 @@ class TaskNotFound(AiProtocolsError, LookupError):
 #: person can, in an editor (an agent's edit tool is refused the board: the PreToolUse
 #: hook; no command picks one copy of an id). docs/tasks.md, "Duplicate ids".
 DUPLICATE_FIX = ("a person must delete the :ID: line of every copy but one, in Emacs (open "
-                 "the board, M-g g and the line of a copy's headline, TAB to show its "
-                 "drawer, C-k C-k on its ':ID:' line, C-x C-s), and the next command gives "
-                 "each copy a new id; an agent cannot (its edit tool is refused the board), "
-                 "so it asks a person to")
+                 "the board, M-g g and the line of a copy's headline; its ':ID:' line is in "
+                 "the drawer just below it: if the drawer is folded, TAB on its "
+                 "':PROPERTIES:' line shows it; C-k C-k on the ':ID:' line, C-x C-s), and "
+                 "the next command gives each copy a new id; an agent cannot (its edit tool "
+                 "is refused the board), so it asks a person to")
 
 
 class DuplicateTaskId(TaskNotFound):

@@ -62,10 +62,17 @@ def _lock_noise(name: str, old: Entry | None, new: Entry | None) -> bool:
     """Under ``.ai/.locks/`` only: a new, empty ``*.lock`` file; a new folder to hold
     one; a folder's mtime changed by either. A lock is taken before the file it
     guards can be read, so a command refused for what it finds there may leave
-    the (empty, data-free) lock file behind. Nothing else may change."""
+    the (empty, data-free) lock file behind. And ``status``'s record of the newest
+    archives (a cache of a listing, written once the folder has been still a while:
+    whether a run writes it depends on the machine's speed). Nothing else may
+    change."""
+    from ai_protocols.storage.archive_index import NEWEST_NAME
+
     parts = name.split("/")
     if not any(parts[i:i + 2] == [".ai", ".locks"] for i in range(len(parts) - 1)):
         return False
+    if parts[-1] == NEWEST_NAME and parts[-2] == ".locks":
+        return True
     if old is None and new is not None:
         if new[0] == "dir":
             return True

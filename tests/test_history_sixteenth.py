@@ -232,7 +232,7 @@ SPACE = st.sampled_from([" ", "\t", "\u2003", "\u3000", "\x1c", ""])
 def test_the_duration_reader_takes_what_the_regular_expression_took(value: str) -> None:
     from ai_protocols.cli.since import _duration
 
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*", value)
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([mhdw])\s*", value)  # (0-9: lean.digits)
     assert _duration(value) == (match.groups() if match else None)
 
 

@@ -300,3 +300,23 @@ def test_any_text_b_logged_reaches_the_archive_once(tmp_path_factory: pytest.Tem
         assert lines.count(line) == (1 if line.startswith("- ") else lines.count(line) or 1)
     for line in entries:
         assert _count("\n".join(lines), line) == 1, line
+
+
+@pytest.mark.parametrize(("who", "how"), [("b", "merge"), ("b", "rebase")])
+def test_merge_kept_says_how_to_give_up_the_operation_instead(tmp_path: Path, who: str,
+                                                              how: str) -> None:
+    """After the advised ``merge-kept``, ``git merge --abort`` refuses (the archive differs
+    from the index): its output gives the command that gives the operation up, which,
+    pasted, leaves the clone as before the pull."""
+    a, b, _ = _diverge(tmp_path.resolve())
+    before = git(b, "rev-parse", "HEAD")
+    clone = _pull(a, b, who, how)
+    said = Runner(clone)("status").stdout
+    merge = pasted(clone, _quoted_command(said, "ai-protocols merge-kept "))
+    assert merge.returncode == 0, merge.stderr
+    abort = _quoted_command(merge.stderr, "git checkout -- ")
+    assert abort.endswith(f"git {how} --abort")
+    done = pasted(clone, abort)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert git(clone, "rev-parse", "HEAD") == before
+    assert git(clone, "status", "--porcelain") == ""

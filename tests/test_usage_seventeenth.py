@@ -74,3 +74,13 @@ def test_a_title_given_as_an_option_is_still_advised_and_works_pasted(project: P
     assert advice == "ai-protocols task add 'Fix the parser' --role dev"
     pasted = _run(project, *shlex.split(advice)[1:])
     assert pasted.returncode == 0 and "Fix the parser" in pasted.stderr
+
+
+@pytest.mark.parametrize(("args", "meant"), [
+    (["lock", "src/", "--message", "mine"], "--reason"),
+    (["lock", "src/", "-m", "mine"], "--reason"),
+    (["lock", "src/", "-mmine"], "--reason"),
+])
+def test_a_lock_message_is_its_reason(project: Path, args: list[str], meant: str) -> None:
+    done = _run(project, *args)
+    assert done.returncode == 2 and f"Did you mean '{meant}'?" in done.stderr, done

@@ -55,15 +55,16 @@ def test_the_first_held_line_is_the_regular_expressions(lines, newline, before) 
 @given(st.lists(LINE, max_size=300), st.sampled_from(["\n", "\r\n"]),
        st.integers(min_value=0, max_value=40), st.integers(min_value=0, max_value=40))
 def test_holds_and_the_sizes_are_the_plain_answers(lines, newline, cut, short) -> None:  # type: ignore[no-untyped-def]
-    """``_holds`` (its search from the end) says what ``in`` says, and ``_utf8_size``
-    (no copy of an ASCII text) what encoding says, for any window."""
-    from ai_protocols.session.rollover import _holds, _utf8_size
+    """``lean.holds`` (the search rollover's held write uses) says what ``in`` says, and
+    ``_utf8_size`` (no copy of an ASCII text) what encoding says, for any window."""
+    from ai_protocols.lean import holds
+    from ai_protocols.session.rollover import _utf8_size
 
     base = "".join(line + newline for line in lines)
     lo, hi = min(cut, len(base)), max(min(cut, len(base)), len(base) - short)
     window = base[lo:hi]
     for texts in (("[X]", "[x]"), ("<<<",)):
-        assert _holds(base, lo, hi, texts[0][0], texts) == any(t in window for t in texts)
+        assert any(holds(base, t, lo, hi) for t in texts) == any(t in window for t in texts)
     assert _utf8_size(base, lo, hi) == len(window.encode("utf-8"))
 
 

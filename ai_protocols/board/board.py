@@ -29,6 +29,7 @@ from ai_protocols.board.model import (
     CLOSED_STATES,
     LOCKS_ID,
     RETYPED,
+    SAID_AT_MOST,
     STATES,
     TODO_LINE,
     AreaLock,
@@ -120,6 +121,7 @@ if TYPE_CHECKING:
     from typing import TypeVar
 
     from ai_protocols.scaffold import InitAction
+    from ai_protocols.session.merge import MergeResult
 
     T = TypeVar("T")
 
@@ -781,10 +783,13 @@ class Board:
             if not gone:
                 live.append((old, missing, state))
         # (a claim another branch's tip holds: a switch off that branch took it; it stays
-        # that branch's. git runs only in this case)
+        # that branch's. git runs only in this case. Not a claim whose owner works in
+        # another work tree sharing the board: no switch of this board's branch moved it)
+        branched = [old for old, _, _ in live if self._works_here(old.owner)]
+        where = dict(zip([id(old) for old in branched],
+                         on_other_branch(str(self.path), branched), strict=True))
         for (old, missing, state), branch in zip(
-                live, on_other_branch(str(self.path), [old for old, _, _ in live]),
-                strict=True):
+                live, [where.get(id(old)) for old, _, _ in live], strict=True):
             if branch is not None:
                 self.on_branches.append(
                     f"task {old.id} ({old.title}) is claimed by {old.owner} on branch "
@@ -835,6 +840,37 @@ class Board:
                                      since_at=again.locked_at)
             found.append(Lost(None, again, state, False, True))
         return found
+
+    def _works_here(self, owner: str | None) -> bool:
+        """Whether the agent ``owner`` works in the work tree whose branch the board
+        follows (the main work tree, where the board is), for the branch rule of
+        :meth:`_lost`: always when no linked work tree shares the board; else only when
+        that is known: its session file or its spawner's lease is in the main work tree
+        and in no linked one, or this command is its own, run in the main work tree. A
+        claim of an agent of another work tree, or of one not known, is held as any
+        other (put back): a branch switch in the main work tree moved none of its work
+        (docs/decisions.md, "Issue 14, seventeenth round (the board's stale saves,
+        again)"). Reads files only; runs only for claims the board lost."""
+        from ai_protocols.liveness.evidence import lease_held
+
+        roots = _work_tree_projects(str(self.path))
+        if len(roots) < 2:
+            return True
+        if not owner:
+            return False
+        main = os.path.realpath(roots[0])
+        if owner == self.me and os.path.realpath(self.project.root) == main:
+            return True
+        places = [self.project, *self._other_work_trees()]
+        found = set()
+        for place in places:
+            try:
+                there = place.path_of(owner).exists() or lease_held(place.ai_dir, owner)
+            except (InvalidAgentId, OSError):
+                return False
+            if there:
+                found.add(os.path.realpath(place.root))
+        return found == {main}
 
     def held_tasks(self, tasks: list[Task] | None = None,
                    lost: list[Lost] | None = None) -> tuple[list[Task], list[str]]:
@@ -1145,8 +1181,8 @@ class Board:
         if head is None or not head[1]:
             return
         was = self._read_record()
-        since = was[1] if was[0] == head[1] else \
-            _pulled_from(root, head[1]) if was[0] is not None else None
+        pulled = _pulled_from(root, head[1]) if was[0] != head[1] else None
+        since = was[1] if was[0] == head[1] else pulled[0] if pulled else None
         with contextlib.suppress(OSError, AiProtocolsError, UnicodeEncodeError):
             storage.atomic_write(self._head_record, (head[1] + (
                 f" {since}" if since else "") + "\n").encode("ascii"))
@@ -1188,10 +1224,12 @@ class Board:
         recorded, since = self._read_record()  # (None: never recorded here)
         if recorded == head[1]:
             return self._older_than_write(root, data, since) if since else None
+        result = "HEAD"  # (the commit whose board holds what git brought)
         if recorded is None:
-            recorded = _pulled_from(root, head[1])
-            if recorded is None:
+            pulled = _pulled_from(root, head[1])
+            if pulled is None:
                 return None
+            recorded, result = pulled  # (commits of one's own since: not git's doing)
         try:
             older = board_bytes(Path(self.kept_path))
         except AiProtocolsError:  # (not a regular file: no version to tell by)
@@ -1203,7 +1241,7 @@ class Board:
         from ai_protocols.session.transaction import brought_lacking, git_version
 
         below = os.path.relpath(self.path, root)
-        where = f"HEAD:./{below}"
+        where = f"{'HEAD' if result == head[1] else result}:./{below}"
         newer = git_version(root, where)
         if newer is None or newer in (data, older):
             return None
@@ -1218,16 +1256,23 @@ class Board:
             return None
         merged = merge_board_bytes(older, data, newer,
                                    labels=(str(self.path), "kept", where))
+        said = _brought_said(data, newer, before) or counted(lacking, "task", "tasks")
         if merged is None or merged.conflicts:
             head_copy = f"{self.kept_path}.head"
-            commands = (f"git -C {shell_quote(root)} show {shell_quote(where)} > "
-                        f"{shell_quote(head_copy)} && ai-protocols merge-driver "
-                        f"{shell_quote(self.kept_path)} {shell_quote(str(self.path))} "
-                        f"{shell_quote(head_copy)} {shell_quote(below)}")
+            base = shell_quote(self.kept_path)
+            commands = f"git -C {shell_quote(root)} show {shell_quote(where)} > " \
+                       f"{shell_quote(head_copy)}"
+            if committed is None and recorded:  # (the base: the board before the pull)
+                base = shell_quote(f"{self.kept_path}.base")
+                commands = (f"mkdir -p {shell_quote(str(Path(self.kept_path).parent))} && "
+                            f"git -C {shell_quote(root)} show "
+                            f"{shell_quote(f'{recorded}:./{below}')} > {base} && {commands}")
+            commands += (f" && ai-protocols merge-driver {base} {shell_quote(str(self.path))}"
+                         f" {shell_quote(head_copy)} {shell_quote(below)}")
             from ai_protocols.errors import BoardStaleSave
 
-            raise BoardStaleSave(self.path, where, lacking, commands)
-        said = _brought_said(data, newer, before) or counted(lacking, "task", "tasks")
+            raise BoardStaleSave(self.path, where, said, commands,
+                                 left=_left_to_person(merged))
         return merged.data, lacking, f"{said} ({where} holds them)"
 
     def _older_than_write(self, root: str, data: bytes, since: str
@@ -1269,6 +1314,7 @@ class Board:
             return None
         merged = merge_board_bytes(base, data, older,
                                    labels=(str(self.path), since[:12], "kept"))
+        said = _brought_said(data, newer, (base,)) or counted(lacking, "task", "tasks")
         if merged is None or merged.conflicts:
             base_copy = f"{self.kept_path}.base"
             commands = (f"git -C {shell_quote(root)} show {shell_quote(f'{since}:./{below}')}"
@@ -1277,8 +1323,8 @@ class Board:
                         f"{shell_quote(self.kept_path)} {shell_quote(below)}")
             from ai_protocols.errors import BoardStaleSave
 
-            raise BoardStaleSave(self.path, where, lacking, commands)
-        said = _brought_said(data, newer, (base,)) or counted(lacking, "task", "tasks")
+            raise BoardStaleSave(self.path, where, said, commands, kept=Path(self.kept_path),
+                                 left=_left_to_person(merged))
         return merged.data, lacking, f"{said} ({where} holds them)"
 
     def _merge_displaced(self, current: bytes | None) -> bytes | None:
@@ -1327,10 +1373,16 @@ class Board:
         (docs/tasks.md, "A task added in Emacs"). The ids given are kept on ``doc``
         (``given_ids``) for :func:`_find`."""
         given = _give_missing_ids(doc)
-        for title, line, minted in given:
+        for title, line, minted in given[:SAID_AT_MOST]:
             self._correcting.append(
                 f"task {minted} ({quoted(unescape_inline(title))}, line {line + 1}), added "
                 "without an id: given its id")
+        if len(given) > SAID_AT_MOST:
+            more = given[SAID_AT_MOST:]
+            self._correcting.append(
+                f"{counted(len(more), 'more task', 'more tasks')} added without an id (lines "
+                f"{more[0][1] + 1} to {more[-1][1] + 1}): given their ids (task list shows "
+                "them)")
         doc.__dict__["given_ids"] = frozenset(minted for _, _, minted in given)
 
     def _new_ids(self, doc: OrgFile) -> None:
@@ -2228,7 +2280,9 @@ def _lockable(area: str, refusal: str = "it takes no lock; lock the files or fol
 #: What a ``HEAD`` reflog entry's message starts with when git brought others' work:
 #: ``git pull`` (``pull: Fast-forward``, ``pull --no-rebase: Merge made by ...``) and
 #: ``git merge`` (``merge origin/main: Fast-forward``); git-reflog(1).
-_BROUGHT = (b"pull", b"merge ")
+_BROUGHT = (b"pull", b"merge ", b"commit (merge): ")  # (the last: a merge's conflicts settled)
+_OWN_COMMIT = (b"commit: ", b"commit (amend): ")  # (moves that keep the pull's result)
+_REFLOG_READ = 16384  # (bytes of logs/HEAD read back: many own commits after a pull)
 
 
 def _brought_said(data: bytes, newer: bytes, before: tuple[bytes, ...]) -> str:
@@ -2253,23 +2307,91 @@ def _brought_said(data: bytes, newer: bytes, before: tuple[bytes, ...]) -> str:
     return " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
 
 
-def _pulled_from(root: str, head: str) -> str | None:
-    """The commit ``HEAD`` named before the ``git pull`` or ``git merge`` that made it
-    ``head``: the old value of ``HEAD``'s reflog's newest entry (gitrepository-layout(5),
-    ``logs/HEAD``: ``OLD NEW NAME <EMAIL> TIME ZONE<TAB>MESSAGE``) when its new value is
-    ``head`` and its message is a pull's or a merge's (:data:`_BROUGHT`); ``None``
-    otherwise (another kind of move, a commit of one's own, no reflog). Reads the last
-    4 KiB of one file; no process. For the stale-save merge back of a board this tool
-    never wrote here (:meth:`Board._brought_back`)."""
-    from ai_protocols.git.head import head_moves
+def _left_to_person(merged: MergeResult | None) -> tuple[str, ...]:
+    """The titles of the tasks the board's merge ``merged`` left to a person, in the
+    order they come: of each conflict, the tasks whose headlines its first side
+    (``<<<<<<<`` to ``=======``) holds, or, when it holds none, the task it is in;
+    ``()`` when there is no merged text. Raises nothing."""
+    if merged is None:
+        return ()
+    found: list[str] = []
+    title, side, named = None, False, False
+    for line in merged.data.decode("utf-8", "replace").splitlines():
+        if line.startswith("<<<<<<< "):
+            side, named = True, False
+        elif side and line.startswith("======="):
+            side = False
+            if not named and title and title not in found:
+                found.append(title)
+        elif line.startswith("* "):
+            title = _headline_title(line)
+            if side and title:
+                named = True
+                if title not in found:
+                    found.append(title)
+    return tuple(found)
 
-    moves = head_moves(root)
-    if not moves:
+
+def _headline_title(line: str) -> str | None:
+    """A level-1 headline's title: without its stars, its state keyword (:data:`STATES`)
+    and its tags; ``None`` for the locks section's."""
+    words = line[2:].strip()
+    first, _, rest = words.partition(" ")
+    if first in STATES:
+        words = rest
+    head, _, last = words.rpartition(" ")
+    if head and len(last) > 1 and last[0] == last[-1] == ":":  # (its tags)
+        words = head.strip()
+    return None if words == "Locks" else words
+
+
+def _pulled_from(root: str, head: str) -> tuple[str, str] | None:
+    """The commit ``HEAD`` named before the newest ``git pull`` or ``git merge`` whose
+    result ``head`` still holds: walking ``HEAD``'s reflog (gitrepository-layout(5),
+    ``logs/HEAD``: ``OLD NEW NAME <EMAIL> TIME ZONE<TAB>MESSAGE``) back from its newest
+    entry (whose new value must be ``head``) over one's own commits (``commit:``,
+    ``commit (amend):``: a commit's parent is the commit it moved from, an amend's
+    parents are those of the commit it replaces, so the pull's result stays an ancestor
+    of ``HEAD`` unless an amend replaced that very commit) to the newest entry whose
+    message is a pull's or a merge's (:data:`_BROUGHT`), each entry's new value the
+    old value of the one after it: that entry's ``(old value, new value)`` (the new
+    value is ``head`` unless one's own commits came after). ``None`` otherwise (another
+    kind of move on the way: a checkout, a reset, a rebase; the pull's result amended
+    away; no reflog; no pull within the last :data:`_REFLOG_READ` bytes). Reads the end
+    of one file; no process. For the stale-save merge back of a board
+    (:meth:`Board._brought_back`, :meth:`Board._record_head`)."""
+    from ai_protocols.paths import git_dirs
+
+    dirs = git_dirs(root)
+    if dirs is None:
         return None
-    old, new, message = moves[-1]
-    if not message.startswith(_BROUGHT) or new != head or not old.strip("0"):
+    try:
+        with open(os.path.join(dirs[1], "logs", "HEAD"), "rb") as log:
+            size = log.seek(0, os.SEEK_END)
+            log.seek(max(size - _REFLOG_READ, 0))
+            lines = log.read().splitlines()
+    except OSError:
         return None
-    return old
+    if size > _REFLOG_READ and lines:
+        lines = lines[1:]  # (the first may be cut)
+    want, amended = head, set()
+    for line in reversed(lines):
+        info, _, message = line.partition(b"\t")
+        fields = info.split(b" ", 2)
+        if len(fields) < 3:
+            return None
+        old, new = (field.decode("ascii", "replace") for field in fields[:2])
+        if new != want or not old.strip("0") or len(old) != len(new):
+            return None
+        if message.startswith(_BROUGHT):
+            return None if new in amended else (old, new)
+        if message.startswith(_OWN_COMMIT):
+            if message.startswith(b"commit (amend)"):
+                amended.add(old)
+            want = old
+            continue
+        return None
+    return None
 
 
 def _unique(items: Iterator[str] | list[str]) -> list[str]:

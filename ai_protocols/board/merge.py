@@ -1411,8 +1411,11 @@ def without_merged(base: bytes, ours: bytes, theirs: bytes) -> tuple[bytes, byte
     order, first. Each task of ``ours`` stands for one such task. The lines typed into
     the copy's task since that the shared board's task lacks are put into it in
     ``ours`` (each after the line it follows in the copy: :func:`_typed_into`), so the
-    merge keeps them. Both as they are when any of the three is no board this merge
-    reads. Raises nothing."""
+    merge keeps them. A task with an ``ID`` under which lines were typed in the copy,
+    merged by an earlier run (:func:`_typed_again`: the shared task holds the first
+    line typed), is dealt with by the same rule: its typed lines go into ``ours`` and
+    ``theirs`` holds it as ``base`` does. Both as they are when any of the three is no
+    board this merge reads. Raises nothing."""
     try:
         o, a, b = (_Version(data.decode("utf-8")) for data in (base, ours, theirs))
         merged: list[tuple[str, str]] = [
@@ -1421,6 +1424,12 @@ def without_merged(base: bytes, ours: bytes, theirs: bytes) -> tuple[bytes, byte
         kept, grown = [], {}
         for name in b.order:
             chunk = b.chunks[name]
+            again = _typed_again(o.chunks[name], a.chunks[name], chunk) \
+                if name.startswith("task:") and name in o.chunks and name in a.chunks else None
+            if again is not None:  # (a task with an ID, merged by an earlier run)
+                grown[name] = again
+                kept.append(o.chunks[name].raw)  # (what it added is in ``ours`` now)
+                continue
             if name.startswith("heading:") and name not in o.chunks and \
                     chunk.head[1] is not None:
                 body = [strip_ending(line, b.newline) for line in chunk.body]
@@ -1445,6 +1454,35 @@ def without_merged(base: bytes, ours: bytes, theirs: bytes) -> tuple[bytes, byte
     if not a.final_newline and shared_text.endswith(a.newline):
         shared_text = shared_text[: -len(a.newline)]
     return shared_text.encode("utf-8"), text.encode("utf-8")
+
+
+def _typed_again(base: _Chunk, shared: _Chunk, copy: _Chunk) -> str | None:
+    """For :func:`without_merged`: the text of ``shared`` (a task with an ``ID`` on the
+    shared board) with what was typed under the same task in the copy since an earlier
+    ``task merge-copy`` merged it (:func:`_typed_into`), when that is what happened: the
+    copy only added lines under the task (its headline, planning and drawer are
+    ``base``'s, every line under ``base``'s task still there, in order) and the shared
+    task holds the first line it added (the one rule for tasks with and without an id:
+    identity by the first typed line). ``None`` otherwise (the copy's change is merged as
+    any other)."""
+    if copy.raw in (base.raw, shared.raw) or \
+            copy.lines[:copy.body_start] != base.lines[:base.body_start]:
+        return None
+    typed = [strip_ending(line, copy.newline) for line in copy.body]
+    was = [strip_ending(line, base.newline) for line in base.body]
+    if not _holds_in_order(typed, was):
+        return None
+    rest = list(was)
+    added = []
+    for line in typed:
+        if line in rest:
+            rest.remove(line)
+        elif line.strip():
+            added.append(line)
+    held = [strip_ending(line, shared.newline) for line in shared.body]
+    if not added or added[0] not in held:
+        return None
+    return _typed_into(shared, typed)
 
 
 def _typed_into(chunk: _Chunk, typed: list[str]) -> str:

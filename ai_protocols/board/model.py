@@ -737,6 +737,20 @@ def own_log(doc: OrgFile, line: int) -> list[str]:
     return [text for text in lines if text.strip()]
 
 
+def log_items(doc: OrgFile, line: int) -> list[str]:
+    """The log items of the task on ``line`` (from 1) of ``doc``: the lines of its own
+    text (:func:`own_log`) that are the tool's items, ``- [STAMP] ...`` with an Org
+    timestamp (``- [ ]``, a checkbox, is not one), stripped; a person's free lines
+    (a note typed under the task) left out."""
+    found = []
+    for text in own_log(doc, line):
+        item = text.strip()
+        stamp = _NOTE_STAMP.match(item)
+        if stamp is not None and parse_timestamp(stamp.group(1)) is not None:
+            found.append(item)
+    return found
+
+
 def undone_ends(old_doc: OrgFile, old_tasks: list[Task], doc: OrgFile | None,
                 tasks: list[Task], same: dict[str, Task] | None = None) -> list[Task]:
     """The tasks of the kept copy (``old_doc``, read as ``old_tasks``) whose last change
@@ -745,7 +759,9 @@ def undone_ends(old_doc: OrgFile, old_tasks: list[Task], doc: OrgFile | None,
     kept copy's task does not (it was closed, released, handed off or taken over since),
     or it is open, unclaimed, where the kept copy's is closed (a ``task done`` of a task
     nobody claimed), and the task on disk is an older version of the kept copy's: every
-    line of its log is in the kept copy's, which has more (the log lines of that change).
+    item of its log (:func:`log_items`: the tool's ``- [STAMP]`` lines; a note a person
+    typed under it in the stale buffer is no item) is in the kept copy's, which has
+    more (the log items of that change).
     So ``git checkout``/``stash``/``reset``, or an editor's buffer opened before the
     change and saved after it, undid a ``task done``, ``release``, ``handoff`` or a
     takeover. A person's change in Emacs after the tool's write (a task reopened)
@@ -765,7 +781,7 @@ def undone_ends(old_doc: OrgFile, old_tasks: list[Task], doc: OrgFile | None,
                 old.properties.get("CLAIMED") == now.properties.get("CLAIMED") and \
                 old.claimed_at == now.claimed_at:
             continue  # the same claim on both
-        kept, there = own_log(old_doc, old.line), own_log(doc, now.line)
+        kept, there = log_items(old_doc, old.line), log_items(doc, now.line)
         if len(kept) > len(there) and not _has_more(there, kept):
             found.append(old)
     return found
@@ -815,6 +831,12 @@ def board_decode(path: str | Path, data: bytes) -> str:
                       f"{line}), text saved in another encoding (latin-1?). "
                       + resave.format("LATIN1"))
         raise _as_board(error) from None
+
+
+#: How many tasks a person typed without an id a message names one by one (what it
+#: says of each, and what to paste); the rest are counted, with their lines: a pasted
+#: list of thousands must not fill an agent's context.
+SAID_AT_MOST = 10
 
 
 def board_text_of(path: str | Path, data: bytes) -> str:

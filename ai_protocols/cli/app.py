@@ -911,8 +911,10 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
         if done.elsewhere is not None:
             taken, head = (c[:12] if c else "no commit" for c in done.elsewhere)
             gone = len(done.committed_removed)
+            now = "the work tree is now the checkpoint's" if not done.changed else \
+                "the work tree is now the checkpoint's but for the paths left below"
             click.echo(f"Note: checkpoint {display(point.name)} was taken on commit {taken}, "
-                       f"not on HEAD ({head}): the work tree is now the checkpoint's"
+                       f"not on HEAD ({head}): {now}"
                        + (f", and {_paths(gone)} HEAD has {'was' if gone == 1 else 'were'} "
                           "removed (committed: git checkout HEAD -- PATH gives one back)"
                           if gone else "") + ".", err=True)
@@ -940,7 +942,7 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
                        "restore checked the work tree (saved in an editor, or written by "
                        "another program, while it ran); look, then run the restore again:",
                        err=True)
-            for path in done.changed:
+            for path in sorted(done.changed):
                 click.echo(f"  {display(path)}", err=True)
     else:
         from ai_protocols.lean import shell_quote

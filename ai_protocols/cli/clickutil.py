@@ -50,7 +50,7 @@ def _article(word: str) -> str:
 #: Options agents often guess, and the ones each may mean, the first a command has
 #: (click's "Did you mean" finds near spellings only: --message is not near --note;
 #: ``-m`` is git's habit; a ``log`` message is a progress item).
-_GUESSED = {guessed: ("--note", "--progress")
+_GUESSED = {guessed: ("--note", "--progress", "--reason")
             for guessed in ("--message", "--msg", "--comment", "-m")} | {
     "--why": ("--reason", "--note"), "--reason": ("--note",), "--note": ("--reason",)}
 
@@ -249,6 +249,8 @@ def _advise(command: click.Command, ctx: click.Context, error: click.NoSuchOptio
     if typed not in given:  # only its start (-a of '-a b'): the word typed
         typed = next((a for a in given if a.startswith(typed)), typed)
     name_typed, equals, value = typed.partition("=")
+    if not typed.startswith("--") and len(typed) > 2 and not equals:  # -mtext: -m, text
+        name_typed, equals, value = typed[:2], "=", typed[2:]
     has = {o for p in command.params if isinstance(p, click.Option) for o in p.opts}
     guess = next((g for g in _GUESSED.get(name_typed, ()) if g in has), None)
     if guess is not None:  # (and not when the command lacks what it would mean)

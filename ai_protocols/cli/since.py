@@ -14,8 +14,10 @@ _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 def parse_since(value: str, now: datetime | None = None) -> datetime:
     """The local time ``value`` names; :class:`InvalidText` (exit 4) when it names none:
-    an empty value, text that is neither a duration nor a date, or a duration reaching
-    back before the year 1 (``datetime``'s range)."""
+    an empty value, text that is neither a duration nor a date, a number without its unit
+    (which dateutil would read as a day of this month), digits other than ``0``-``9``
+    (which dateutil reads), or a duration reaching back before the year 1
+    (``datetime``'s range)."""
     duration = _duration(value)
     if duration is not None:
         amount, unit = duration
@@ -28,6 +30,13 @@ def parse_since(value: str, now: datetime | None = None) -> datetime:
     moment = _iso_date(value)
     if moment is not None:
         return moment
+    text = value.strip()
+    if digits(text) or digits(text.replace(".", "", 1)):  # (dateutil: the day of the month)
+        raise InvalidText("--since", value, f"a number needs its unit: {text}h, {text}d or "
+                          f"{text}w (hours, days, weeks), or give a date such as 2026-11-01")
+    if any(ch.isdigit() and not ch.isascii() for ch in text):  # (dateutil reads them)
+        raise InvalidText("--since", value, "write its digits as 0-9: a duration such as "
+                          "12h or 3d, or a date such as 2026-11-01")
     from dateutil import parser
 
     try:
@@ -44,7 +53,8 @@ def parse_since(value: str, now: datetime | None = None) -> datetime:
 def _duration(value: str) -> tuple[str, str] | None:
     """The number and unit of a duration (``90m``, ``1.5 h``): what the regular expression
     ``\\s*(\\d+(?:\\.\\d+)?)\\s*([mhdw])\\s*`` matches whole, read with ``str`` methods
-    (``str.strip`` and ``\\s``, ``str.isdecimal`` and ``\\d`` take the same characters),
+    (``str.strip`` and ``\\s`` take the same characters; digits are ``[0-9]``:
+    :func:`~ai_protocols.lean.digits`),
     so that ``list --since`` imports no :mod:`re` (tests/test_history_sixteenth.py holds
     them equal); ``None`` for anything else."""
     text = value.strip()

@@ -381,8 +381,9 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
                  "off the board on disk (the next change to the board puts it back)")
         if item.id in twins:
             others = ", ".join(str(n) for n in twins[item.id] if n != item.line)
-            echo(f"  duplicate id: the task on line {others} has it too; delete the :ID: "
-                 "line of one copy (the next command gives it a new id)")
+            from ai_protocols.errors import DUPLICATE_FIX
+
+            echo(f"  duplicate id: the task on line {others} has it too; {DUPLICATE_FIX}")
     _said_no_id([item for item, _ in rows if not item.id])
 
 
@@ -390,11 +391,14 @@ def _said_no_id(tasks: list[Task]) -> None:
     """After ``task list``: how to name each task a person added without an id (stderr):
     by its exact title, which gives it its id (``Board._give_ids``; docs/tasks.md, "A
     task added in Emacs")."""
+    from collections import Counter
+
+    from ai_protocols.board.model import SAID_AT_MOST
     from ai_protocols.lean import shell_quote  # (the one quoter of what to paste)
 
-    titles = [item.title for item in tasks]
-    for item in tasks:
-        if titles.count(item.title) > 1:  # (a title names no one of them)
+    titles = Counter(item.title for item in tasks)
+    for item in tasks[:SAID_AT_MOST]:
+        if titles[item.title] > 1:  # (a title names no one of them)
             how = ("another task without an id has this title too, so it names neither: "
                    "make any change of the board (it gives each its id), then name it by "
                    "its id")
@@ -403,6 +407,11 @@ def _said_no_id(tasks: list[Task]) -> None:
             how = f"to claim it now: ai-protocols task claim {dash}{shell_quote(item.title)}"
         echo(f"task on line {item.line} ({quoted(item.title)}) has no id yet (added in "
              f"Emacs?): the next change of the board gives it one; {how}", err=True)
+    if len(tasks) > SAID_AT_MOST:
+        more = tasks[SAID_AT_MOST:]
+        echo(f"and {counted(len(more), 'more task', 'more tasks')} without an id (lines "
+             f"{more[0].line} to {more[-1].line}): the next change of the board gives each "
+             "its id", err=True)
 
 
 def task_show(task_id: str, as_json: bool) -> None:

@@ -2568,10 +2568,15 @@ def _merge_unmerged_archive(ai_dir: str, path: str, archive: str, changed: int) 
     except OSError:
         pass
     then = _archived_resolution(path, archive)
+    from ai_protocols.git.head import operation
+
+    abort = f"git {operation(parent(path)) or 'merge'} --abort"
     warn(f"merged {path}, which git's merge left unmerged (modify/delete: one side "
          f"archived the session, the other changed it), into the archive: {said}; now "
          f"'{then}' (removes the file, every entry of it being in the archive, and keeps "
-         f"the archive)" if said else
+         f"the archive). To give up the {abort.split()[1]} instead, put the archive back "
+         f"first ('{abort}' refuses while it differs from the index): "
+         f"'git checkout -- {shell_quote(archive)} && {abort}'" if said else
          f"the archive {archive} holds every entry of {path} already: nothing was "
          f"written; now '{then}' (removes the file and keeps the archive)")
     return gained
