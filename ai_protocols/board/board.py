@@ -2360,28 +2360,15 @@ def _pulled_from(root: str, head: str) -> tuple[str, str] | None:
     away; no reflog; no pull within the last :data:`_REFLOG_READ` bytes). Reads the end
     of one file; no process. For the stale-save merge back of a board
     (:meth:`Board._brought_back`, :meth:`Board._record_head`)."""
+    from ai_protocols.git.head import reflog_moves
     from ai_protocols.paths import git_dirs
 
     dirs = git_dirs(root)
-    if dirs is None:
-        return None
-    try:
-        with open(os.path.join(dirs[1], "logs", "HEAD"), "rb") as log:
-            size = log.seek(0, os.SEEK_END)
-            log.seek(max(size - _REFLOG_READ, 0))
-            lines = log.read().splitlines()
-    except OSError:
-        return None
-    if size > _REFLOG_READ and lines:
-        lines = lines[1:]  # (the first may be cut)
+    moves = None if dirs is None else \
+        reflog_moves(os.path.join(dirs[1], "logs", "HEAD"), _REFLOG_READ)
     want, amended = head, set()
-    for line in reversed(lines):
-        info, _, message = line.partition(b"\t")
-        fields = info.split(b" ", 2)
-        if len(fields) < 3:
-            return None
-        old, new = (field.decode("ascii", "replace") for field in fields[:2])
-        if new != want or not old.strip("0") or len(old) != len(new):
+    for old, new, message in reversed(moves or []):
+        if new != want or not old.strip("0"):
             return None
         if message.startswith(_BROUGHT):
             return None if new in amended else (old, new)

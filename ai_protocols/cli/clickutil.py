@@ -249,7 +249,7 @@ def _advise(command: click.Command, ctx: click.Context, error: click.NoSuchOptio
     if typed not in given:  # only its start (-a of '-a b'): the word typed
         typed = next((a for a in given if a.startswith(typed)), typed)
     name_typed, equals, value = typed.partition("=")
-    if not typed.startswith("--") and len(typed) > 2 and not equals:  # -mtext: -m, text
+    if typed[:2] in _GUESSED and typed[:3] != "---" and not equals:  # -mtext: -m, text
         name_typed, equals, value = typed[:2], "=", typed[2:]
     has = {o for p in command.params if isinstance(p, click.Option) for o in p.opts}
     guess = next((g for g in _GUESSED.get(name_typed, ()) if g in has), None)

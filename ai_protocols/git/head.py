@@ -27,10 +27,10 @@ __all__ = [
     "branch_name",
     "branch_text",
     "has_stash",
-    "head_moves",
     "merging",
     "operation",
     "read_head",
+    "reflog_moves",
 ]
 
 _HEX = frozenset("0123456789abcdef")
@@ -229,26 +229,22 @@ def operation(start: str | os.PathLike[str]) -> str | None:
     return None
 
 
-def head_moves(root: str | os.PathLike[str]) -> list[tuple[str, str, bytes]]:
-    """The newest moves of the work tree ``root``'s ``HEAD``, oldest first, each as
-    ``(old commit, new commit, message)``: the last 4 KiB of its reflog
-    (gitrepository-layout(5), ``logs/HEAD``: ``OLD NEW NAME <EMAIL> TIME
-    ZONE<TAB>MESSAGE``, a line a move), a partial first line left out; ``[]`` without
-    one. No process."""
-    from ai_protocols.paths import git_dirs
-
-    dirs = git_dirs(os.fspath(root))
-    if dirs is None:
-        return []
+def reflog_moves(path: str, tail: int | None = None) -> list[tuple[str, str, bytes]] | None:
+    """The moves a reflog file ``path`` records (gitrepository-layout(5), ``logs/HEAD``,
+    ``logs/refs/heads/BRANCH``: ``OLD NEW NAME <EMAIL> TIME ZONE<TAB>MESSAGE``, a line
+    a move), oldest first, each ``(old value, new value, message)``; with ``tail``,
+    only those in its last ``tail`` bytes (a first line cut there left out). A line
+    that is not one is left out. ``None`` when the file cannot be read. No process."""
     try:
-        with open(os.path.join(dirs[1], "logs", "HEAD"), "rb") as log:
-            size = log.seek(0, os.SEEK_END)
-            log.seek(max(size - 4096, 0))
+        with open(path, "rb") as log:
+            if tail is not None:
+                size = log.seek(0, os.SEEK_END)
+                log.seek(max(size - tail, 0))
             lines = log.read().splitlines()
-    except OSError:
-        return []
-    if size > 4096:
-        lines = lines[1:]
+    except (OSError, ValueError):
+        return None
+    if tail is not None and size > tail and lines:
+        lines = lines[1:]  # (the first may be cut)
     moves = []
     for line in lines:
         info, _, message = line.partition(b"\t")
@@ -262,17 +258,23 @@ def head_moves(root: str | os.PathLike[str]) -> list[tuple[str, str, bytes]]:
 #: The reflog messages of a commit made in this work tree (git-commit(1)), not of one
 #: git brought (``commit (merge)`` ends a merge: brought).
 _OWN = (b"commit: ", b"commit (amend): ", b"commit (initial): ")
+#: Bytes of ``logs/HEAD`` :func:`below_own_commits` reads back (its newest moves).
+_OWN_READ = 4096
 
 
 def below_own_commits(root: str | os.PathLike[str], head: str) -> str | None:
     """The commit ``HEAD`` named before the commits of one's own (:data:`_OWN`) that
-    made it ``head``, one after another at the top of its reflog (:func:`head_moves`);
-    ``head`` itself when its last move was no such commit; ``""`` when they go back to
-    the first commit (no commit before them); ``None`` when the reflog does not say
-    (none, or its newest move is not to ``head``). Everything a version at
-    ``head`` holds beyond the version at that commit was committed here, not brought by
-    git. No process."""
-    moves = head_moves(root)
+    made it ``head``, one after another at the top of its reflog (its last
+    :data:`_OWN_READ` bytes, :func:`reflog_moves`); ``head`` itself when its last move
+    was no such commit; ``""`` when they go back to the first commit (no commit before
+    them); ``None`` when the reflog does not say (none, or its newest move is not to
+    ``head``). Everything a version at ``head`` holds beyond the version at that commit
+    was committed here, not brought by git. No process."""
+    from ai_protocols.paths import git_dirs
+
+    dirs = git_dirs(os.fspath(root))
+    moves = None if dirs is None else \
+        reflog_moves(os.path.join(dirs[1], "logs", "HEAD"), _OWN_READ)
     if not moves or moves[-1][1] != head:
         return None
     below = head

@@ -340,24 +340,14 @@ def rebase_rewrote(root: str | os.PathLike[str], commit: str, head: str,
     git runs (git-merge-base(1), hashes, never options) only for such an entry that does
     not name ``commit`` and ``head`` themselves. ``False`` without a branch, a reflog
     (``core.logAllRefUpdates`` off, reftable refs) or such an entry."""
+    from ai_protocols.git.head import reflog_moves
     from ai_protocols.paths import git_dirs
 
     dirs = git_dirs(os.fspath(root))
     if not branch or dirs is None:
         return False
-    try:
-        with open(os.path.join(dirs[2], "logs", "refs", "heads", *branch.split("/")),
-                  "rb") as source:
-            lines = source.read().splitlines()
-    except (OSError, ValueError):
-        return False
-    finished = []
-    for line in lines:
-        info, _, message = line.partition(b"\t")
-        fields = info.split(b" ", 2)
-        if b"(finish): " in message and len(fields) == 3:
-            finished.append((fields[0].decode("ascii", "replace"),
-                             fields[1].decode("ascii", "replace")))
+    moves = reflog_moves(os.path.join(dirs[2], "logs", "refs", "heads", *branch.split("/")))
+    finished = [(old, new) for old, new, message in moves or [] if b"(finish): " in message]
     # The entry naming the commit first, then the last few (each asks git): most recent
     # first.
     exact = [entry for entry in finished if entry[0] == commit]
