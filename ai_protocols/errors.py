@@ -203,8 +203,12 @@ class SessionRemoved(NoSession):
     kept_text = TextOf("kept")
 
     def __init__(self, path: Path, kept: Path, stash: str | None = None,
-                 switched: tuple[str, str, str] | None = None) -> None:
+                 switched: tuple[str, str, str] | None = None,
+                 start: str = "'ai-protocols start'") -> None:
         self.kept = kept
+        #: The command that brings it back, as advice says it
+        #: (:func:`~ai_protocols.session.names.start_command`).
+        self.start = start
         #: ``(branch, here, top)`` when ``HEAD`` left the branch the file is committed
         #: on (:func:`~ai_protocols.session.transaction.switched_from`): ``git switch
         #: BRANCH`` in ``top`` brings it back.
@@ -228,8 +232,9 @@ class SessionRemoved(NoSession):
             pop = f"git -C {shell_quote(os.fspath(stash))} stash pop"
             self.args = (f"the session file {path} was removed by git stash (the newest "
                          f"stash entry holds it: git stash list): bring it back with the "
-                         f"rest of what git stash took, with {pop}; or run 'ai-protocols "
-                         f"start' to bring back its last version alone, kept in {kept} (git "
+                         f"rest of what git stash took, with {pop}; or run "
+                         f"{start} to bring back its last version alone, kept "
+                         f"in {kept} (git "
                          f"stash pop then refuses the stashed files that are here again: "
                          f"'ai-protocols resume' gives the commands)",)
             return
@@ -238,7 +243,7 @@ class SessionRemoved(NoSession):
                          f"{removed_by_switch(switched, os.fspath(kept))}",)
             return
         self.args = (f"the session file {path} was {REMOVED_HOW}; its last version, with every "
-                     f"entry logged to it, is kept in {kept}: run 'ai-protocols start' to "
+                     f"entry logged to it, is kept in {kept}: run {start} to "
                      "bring it back (or 'git stash pop', if it was stashed)",)
 
 
@@ -590,13 +595,15 @@ class KeptNotMerged(AiProtocolsError, ValueError):
 
     def __init__(self, path: Path, kept: Path, reason: str, *, archive: bool = False,
                  rolled: bool = False, restore: str | None = None,
-                 put_back: bool = False, unmerged: str | None = None) -> None:
+                 put_back: bool = False, unmerged: str | None = None,
+                 left_by: str = "git's merge") -> None:
         self.path, self.kept, self.reason = path, kept, reason
         if unmerged is not None:
             #: ``kept`` is a session file git's merge left unmerged (modify/delete) whose
-            #: other side archived it at ``path``; ``unmerged``: how to merge by hand.
+            #: other side archived it at ``path``; ``unmerged``: how to merge by hand;
+            #: ``left_by``: the operation that left it (``the git rebase under way``).
             self.archive, self.rolled, self.put_back = True, False, False
-            super().__init__(f"cannot merge {kept}, which git's merge left unmerged "
+            super().__init__(f"cannot merge {kept}, which {left_by} left unmerged "
                              f"(modify/delete), into its archive {path}: {reason}; nothing "
                              f"was written: {unmerged}")
             return
@@ -646,19 +653,36 @@ class KeptNotMerged(AiProtocolsError, ValueError):
                          "version, then carry on")
 
 
+def _both_changed(left: tuple[str, ...], both: str) -> str:
+    """The tasks a board's merge left to a person (``left``: their titles; ``()``: not
+    known), as the refusals say them: ``a task both changed`` or ``2 tasks both changed
+    ('Task one', 'Task two')`` (``both``: who changed them)."""
+    if not left:
+        return f"a task {both}"
+    return (f"{counted(len(left), 'task', 'tasks')} {both} "
+            f"({', '.join(quoted(title, 60) for title in left)})")
+
+
 class BoardCopyNotMerged(AiProtocolsError, ValueError):
     """``task merge-copy``: a linked work tree's own copy of the task board could not be
-    merged into the shared board (a task both changed, by no rule of the board's merge;
-    or versions the merge does not understand): nothing was written; ``reason`` says
-    why, and what to do."""
+    merged into the shared board: ``reason`` says why (versions the merge does not
+    understand, no board in ``HEAD``); ``None``: tasks both changed, by no rule of the
+    board's merge (``left``: their titles, when known), said by name as
+    :class:`BoardStaleSave` says them. Nothing was written; the message says what to
+    do."""
 
     path = PathField()
     path_text = TextOf("path")
 
     exit_code = 6
 
-    def __init__(self, path: Path, board: Path, reason: str) -> None:
-        self.path, self.reason = path, reason
+    def __init__(self, path: Path, board: Path, reason: str | None = None,
+                 left: tuple[str, ...] = ()) -> None:
+        if reason is None:
+            reason = (f"the board's merge leaves "
+                      f"{_both_changed(left, 'both it and the shared board changed')} to a "
+                      f"person")
+        self.path, self.reason, self.left = path, reason, left
         super().__init__(f"cannot merge {path}, this work tree's own copy of the task "
                          f"board, into the shared board {board}: {reason}; nothing was "
                          f"written: make the copy's edit in {board} by hand (in Emacs), "
@@ -667,8 +691,8 @@ class BoardCopyNotMerged(AiProtocolsError, ValueError):
 
 
 class BoardStaleSave(AiProtocolsError, ValueError):
-    """The task board lacks what git brought (``lacking``: how many tasks, or what they
-    are, said and named; ``newer`` names the version holding them, ``HEAD``'s): a ``git
+    """The task board lacks what git brought (``lacking``: what it lacks, said by kind,
+    counted and named; ``newer`` names the version holding them, ``HEAD``'s): a ``git
     pull`` changed it under an editor's buffer with unsaved changes, saved after; the
     merge back, run at the board's next write, does not come out clean (a task both
     changed, by no rule of the board's merge; ``left``: the titles of those tasks, when
@@ -684,20 +708,17 @@ class BoardStaleSave(AiProtocolsError, ValueError):
 
     exit_code = 6
 
-    def __init__(self, path: Path, newer: str, lacking: int | str, commands: str,
+    def __init__(self, path: Path, newer: str, lacking: str, commands: str,
                  kept: Path | None = None, left: tuple[str, ...] = ()) -> None:
         self.path, self.newer, self.lacking, self.commands = path, newer, lacking, commands
         self.kept, self.left = kept, left
-        what = counted(lacking, "task", "tasks") if isinstance(lacking, int) else lacking
         held = ("neither the board nor the version ai-protocols wrote last does"
                 if kept is None else
                 f"so does the version ai-protocols wrote last, {kept}, into which an "
                 f"earlier write merged them back; the board does not")
-        both = ("a task both changed" if not left else
-                f"{counted(len(left), 'task', 'tasks')} both changed "
-                f"({', '.join(quoted(title, 60) for title in left)})")
+        both = _both_changed(left, "both changed")
         super().__init__(
-            f"the task board {path} lacks {what} that git brought ({newer} holds them; "
+            f"the task board {path} lacks {lacking} that git brought ({newer} holds them; "
             f"{held}): an editor's buffer opened before git changed the board (a pull, "
             f"a merge) was saved over it, and the board's merge leaves {both} to a "
             f"person. Merge the three, then settle the conflict markers in the board: "

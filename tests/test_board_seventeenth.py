@@ -91,6 +91,13 @@ def test_a_claim_dropped_because_the_other_clone_closed_the_task_is_told(
         assert "closed in another clone" in told[0] and "task list --free" in told[0]
     assert len(json.loads(two("resume", "--json", agent=B).stdout)["dropped_by_merge"]) == 1
     assert "dropped" not in two("task", "list", agent=A).stderr
+    # B takes another task, as told (in the same minute as the dropped claim, as a
+    # told agent does): told no more
+    other = add(two, "another")
+    two("task", "claim", other, agent=B)
+    for said in (two("task", "list", "--mine", agent=B).stderr,
+                 two("check", agent=B, check=False).stderr, two("resume", agent=B).stdout):
+        assert f"your claim of task {task_id}" not in said, said
 
 
 def test_a_claim_committed_on_another_branch_is_not_put_back_after_a_switch(

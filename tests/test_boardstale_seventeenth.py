@@ -32,20 +32,20 @@ from test_merge_driver import git
 from conftest import Runner
 
 
-def _clones(base: Path, *, b_writes: bool = True) -> tuple[Path, Path, Runner, Runner,
-                                                           list[str]]:
-    """A bare origin; clone ``a`` with a board of three tasks pushed; clone ``b`` of it
-    (``init`` run there), which, with ``b_writes``, adds a task of its own through the
-    tool and commits it (so that it has a kept copy and a record of ``HEAD``). The ids of
-    the three tasks."""
+def _clones(base: Path, *, b_writes: bool = True,
+            tasks: tuple[str, ...] = ("one", "two", "three")
+            ) -> tuple[Path, Path, Runner, Runner, list[str]]:
+    """A bare origin; clone ``a`` with a board of ``tasks`` (``Task one``...) pushed;
+    clone ``b`` of it (``init`` run there), which, with ``b_writes``, adds a task of its
+    own through the tool and commits it (so that it has a kept copy and a record of
+    ``HEAD``). The ids of the tasks."""
     origin = base / "origin.git"
     git(base, "init", "-q", "--bare", "-b", "main", str(origin))
     a, b = base / "a", base / "b"
     git(base, "clone", "-q", str(origin), str(a))
     run_a = Runner(a)
     run_a("init")
-    ids = [run_a("task", "add", f"Task {n}", agent="pa").stdout.strip()
-           for n in ("one", "two", "three")]
+    ids = [run_a("task", "add", f"Task {n}", agent="pa").stdout.strip() for n in tasks]
     git(a, "add", "-A")
     git(a, "commit", "-q", "-m", "board")
     git(a, "push", "-q", "origin", "HEAD:main")

@@ -198,9 +198,11 @@ def test_restore_in_place_only_over_nothing_uncommitted(project: Path, run: Runn
     refused = run("checkpoint", "restore", "1", "--force", agent=ME, check=False)
     assert refused.returncode == 15
     assert refused.stderr == (f"Error: cannot restore to {project}: it would overwrite "
-                              "uncommitted, untracked or ignored work in b.txt; commit, stash "
-                              "or move it, or restore into a new worktree (without --force); "
-                              "nothing was changed\n")
+                              "uncommitted, untracked or ignored work in b.txt; keep it "
+                              "first: take a checkpoint (ai-protocols checkpoint), which "
+                              "records it (but a file git ignores: move that), or commit or "
+                              "move it; then restore again (or restore into a new worktree, "
+                              "without --force); nothing was changed\n")
     assert git_state(project) == before and files_of(project, ()) == files
 
     # Once the work is committed, in place is allowed: HEAD and the index stay.

@@ -54,6 +54,20 @@ def _races(monkeypatch: pytest.MonkeyPatch, path: Path, first: str, second,
     return saved
 
 
+def both_saves_kept_once(text: str, path: Path, run: Runner) -> None:
+    """The board ``text`` at ``path`` holds the seed, both person's saves (tasks 1 and 2,
+    with their text) and the tool's added task, each once, with nothing set aside or left
+    behind; ``task list`` lists both saves."""
+    for wanted in ("\n* TODO Person task 1\n", "\nPerson text 1\n", "\n* TODO seed\n",
+                   "\n* TODO Person task 2\n", "\nPerson text 2\n"):
+        assert text.count(wanted) == 1, text
+    assert text.count("Added by the tool") == 1, text
+    assert not list(path.parent.glob("tasks.org.saved-*"))
+    assert [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")] == []
+    listed = run("task", "list", agent="a.1").stdout
+    assert "Person task 1" in listed and "Person task 2" in listed
+
+
 @pytest.mark.parametrize("mode", ["rename", "inplace"])
 def test_a_save_over_the_tools_write_before_the_swap_back_is_merged_in(
         project: Path, run: Runner, monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
@@ -68,14 +82,7 @@ def test_a_save_over_the_tools_write_before_the_swap_back_is_merged_in(
     added = Board(Project(project, "a.1")).add("Added by the tool")
     text = board(project)
     assert len(saved) == 2 and "Person task 2" in saved[1] and added.title in saved[1]
-    for wanted in ("\n* TODO Person task 1\n", "\nPerson text 1\n", "\n* TODO seed\n",
-                   "\n* TODO Person task 2\n", "\nPerson text 2\n"):
-        assert text.count(wanted) == 1, text
-    assert text.count("Added by the tool") == 1, text
-    assert not list(path.parent.glob("tasks.org.saved-*"))
-    assert [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")] == []
-    listed = run("task", "list", agent="a.1").stdout
-    assert "Person task 1" in listed and "Person task 2" in listed
+    both_saves_kept_once(text, path, run)
 
 
 def test_a_save_over_the_tools_write_that_cannot_merge_is_set_aside_and_said(

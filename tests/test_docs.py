@@ -353,7 +353,8 @@ def test_the_session_file_is_written_in_one_place() -> None:
         "integrations/install.py", "integrations/agents_md.py",  # agents' settings, AGENTS.md
         "session/merge.py",  # the merge driver's result, into git's own temporary file %A
         "integrations/spawn.py",  # how an agent without a session file ended, by its lease
-        "board/board.py"}  # the commit HEAD named at the board's last write, beside its kept copy
+        "board/board.py",  # the commit HEAD named at the board's last write, beside its kept copy
+        "board/brought.py"}  # the readers' kept "nothing lacking" check, beside it too
     # The task board: written only over the very file it read (a person's save between
     # its read and its write is never written over).
     assert {str(path.relative_to(package)) for path in package.rglob("*.py")
@@ -425,3 +426,14 @@ def test_the_protocol_names_every_message_start_prints() -> None:
     assert len(messages) >= 15, messages
     missing = [m for m in messages if m not in protocol]
     assert missing == [], f"start prints these, .ai/protocols.org does not say them: {missing}"
+
+
+def test_the_duplicate_id_keys_in_the_docs_are_the_messages() -> None:
+    """docs/tasks.md ("Duplicate ids") gives a person the same Emacs keys as every
+    message about a duplicate id (``errors.DUPLICATE_FIX``): a fresh review found the doc
+    left at keys the message had dropped (``TAB`` on a headline folds its drawer)."""
+    from ai_protocols.errors import DUPLICATE_FIX
+
+    keys = DUPLICATE_FIX[DUPLICATE_FIX.index("(open"):DUPLICATE_FIX.index(")") + 1]
+    doc = " ".join((REPO_ROOT / "docs" / "tasks.md").read_text(encoding="utf-8").split())
+    assert keys.replace("'", "") in doc.replace("`", "").replace("'", ""), keys

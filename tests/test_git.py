@@ -138,18 +138,21 @@ AGENT = "me.p.claude.1700000002"
 
 
 def removed_message(path: Path, kept: Path, stash: Path | None = None) -> str:
+    # (a per-agent file's: started as its own agent, eighteenth round)
+    start = f"'AI_AGENT_ID={path.stem} ai-protocols start'" if \
+        path.parent.name == "session-context.d" else "'ai-protocols start'"
     if stash is not None:  # (the stash holds it: git stash pop named first, ninth review)
         from ai_protocols.lean import shell_quote
 
         return (f"Error: the session file {path} was removed by git stash (the newest stash "
                 f"entry holds it: git stash list): bring it back with the rest of what git "
                 f"stash took, with git -C {shell_quote(str(stash))} stash pop; or run "
-                f"'ai-protocols start' to bring back its last version alone, kept in {kept} "
+                f"{start} to bring back its last version alone, kept in {kept} "
                 f"(git stash pop then refuses the stashed files that are here again: "
                 f"'ai-protocols resume' gives the commands)\n")
     return (f"Error: the session file {path} was removed, and not by ai-protocols (git clean, "
             f"git stash -u or git checkout?); its last version, with every entry logged to "
-            f"it, is kept in {kept}: run 'ai-protocols start' to bring it back (or 'git "
+            f"it, is kept in {kept}: run {start} to bring it back (or 'git "
             "stash pop', if it was stashed)\n")
 
 

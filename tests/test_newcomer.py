@@ -342,7 +342,7 @@ def test_archive_names_fit_every_file_system(text: str, number: int) -> None:
      "the options before it: ai-protocols wrap-up -- --fix\n"),
     (["recover", "-a b.17", "--archive"], 2,
      "Error: No such option '-a'. An ID that starts with '-' goes after '--', the options "
-     "before it: ai-protocols recover -- '-a b.17'\n"),
+     "before it: ai-protocols recover --archive -- '-a b.17'\n"),
     (["start", "--title", "--fix"], 2,
      "Error: --title needs a value, and the next argument, '--fix', looks like an option: "
      "give --title its value, or write a value that starts with '-' in one argument with "

@@ -307,14 +307,16 @@ def test_merge_kept_says_how_to_give_up_the_operation_instead(tmp_path: Path, wh
                                                               how: str) -> None:
     """After the advised ``merge-kept``, ``git merge --abort`` refuses (the archive differs
     from the index): its output gives the command that gives the operation up, which,
-    pasted, leaves the clone as before the pull."""
+    pasted, leaves the clone as before the pull. A rebase's abort goes through as it is
+    (tests/test_restore_eighteenth.py: each operation's)."""
     a, b, _ = _diverge(tmp_path.resolve())
     before = git(b, "rev-parse", "HEAD")
     clone = _pull(a, b, who, how)
     said = Runner(clone)("status").stdout
     merge = pasted(clone, _quoted_command(said, "ai-protocols merge-kept "))
     assert merge.returncode == 0, merge.stderr
-    abort = _quoted_command(merge.stderr, "git checkout -- ")
+    abort = _quoted_command(merge.stderr, "git checkout -- " if how == "merge" else
+                            "git rebase --abort")
     assert abort.endswith(f"git {how} --abort")
     done = pasted(clone, abort)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -102,7 +102,7 @@ def test_work_only_staged_refuses_the_restore_until_it_is_kept(
     refused = run("checkpoint", "restore", point, "--force", check=False)
     assert refused.returncode == 15, refused.stderr
     assert name in refused.stderr and "b.txt" in refused.stderr
-    assert "staged" in refused.stderr and "git stash" in refused.stderr
+    assert "staged" in refused.stderr and "ai-protocols checkpoint" in refused.stderr
     assert "nothing was changed" in refused.stderr
     assert (project / name).exists() and "edit of b" in (project / "b.txt").read_text()
     assert (project / ".git" / "index").read_bytes() == index

@@ -45,6 +45,16 @@ ROLLED_BACK = "it looks rolled back: the work may be in another checkout"
 MISSING = (" (check: another clone's commits not fetched here, git fetch then git log --all; "
            "a reset here, git reflog; a rebase or amend elsewhere, git log shows whether its "
            "changes are here)")
+
+
+def missing_on(branch: str, remote: str = "REMOTE") -> str:
+    """What a commit missing on another branch adds (issue 14, eighteenth round)."""
+    return (f" (check: branch {branch} of another clone not pushed or not fetched here: "
+            f"push it from that clone (git push {remote} {branch}), then here git fetch "
+            f"{remote} and git switch {branch}; git log --all shows what this clone has; a "
+            "branch deleted here, git reflog)")
+
+
 GIT_ENV = {"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com",
            "GIT_COMMITTER_NAME": "T", "GIT_COMMITTER_EMAIL": "t@example.com"}
 
@@ -116,7 +126,7 @@ def test_sections_come_in_the_order_an_agent_needs_them(project: Path, run: Runn
              "\nWarning: this session was recorded on branch elsewhere at commit "
              f"{'ab' * 20}, but this checkout is on branch "
              f"{git(project, 'branch', '--show-current')} and does not have that commit"
-             f"{MISSING}: {ROLLED_BACK}.\n")
+             f"{missing_on('elsewhere')}: {ROLLED_BACK}.\n")
     assert text.endswith(f"{ROLLED_BACK}.\n")
     assert "Left out" not in text  # it all fits
     data = resume_json(run)
@@ -534,7 +544,8 @@ def test_a_session_recorded_elsewhere_looks_rolled_back(project: Path, run: Runn
     shutil.copy(session_file(project, ME), session_file(clone, ME))  # the file, elsewhere
     cloned = Runner(clone)
     assert resume(cloned).endswith(f"\nWarning: {recorded}, but this checkout is on branch "
-                                   f"main and does not have that commit{MISSING}: "
+                                   f"main and does not have that commit"
+                                   f"{missing_on('feature', 'origin')}: "
                                    f"{ROLLED_BACK}.\n")
     git(clone, "checkout", "-qb", "feature")
     warning = f"{recorded}, but this checkout does not have that commit{MISSING}: {ROLLED_BACK}"

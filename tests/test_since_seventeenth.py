@@ -15,8 +15,8 @@ from conftest import Runner
     ("\u0663h", "write its digits as 0-9"),
     ("\u0662\u0660\u0662\u0666-\u0661\u0661-\u0660\u0661", "write its digits as 0-9"),
     ("2026-\u0661\u0661-01 \u0661\u0660:00", "write its digits as 0-9"),
-    ("3", "a number needs its unit: 3h, 3d or 3w"),
-    ("1.5", "a number needs its unit: 1.5h, 1.5d or 1.5w"),
+    ("3", "a number needs its unit: 3m, 3h, 3d or 3w"),
+    ("1.5", "a number needs its unit: 1.5m, 1.5h, 1.5d or 1.5w"),
 ])
 def test_since_refuses_what_it_cannot_read_as_meant(project: Path, run: Runner, given: str,
                                                     said: str) -> None:

@@ -3,7 +3,8 @@ one word, which no guessed option's value stands for (``task done --comment fini
 advised ``task done 'finished ID'``, ``task release --why busy`` advised ``task release
 busy``); advice never keeps another guessed option (``wrap-up --summary=done --msg=x``
 advised ``wrap-up done --msg=x``); git's ``-m``, ``log --message`` and ``pause --reason``
-name the option meant. Each advice given is run as pasted."""
+name the option meant. Each advice given is run as pasted. (And, eighteenth round, an
+id that starts with ``-m``: see the end.)"""
 
 from __future__ import annotations
 
@@ -84,3 +85,36 @@ def test_a_title_given_as_an_option_is_still_advised_and_works_pasted(project: P
 def test_a_lock_message_is_its_reason(project: Path, args: list[str], meant: str) -> None:
     done = _run(project, *args)
     assert done.returncode == 2 and f"Did you mean '{meant}'?" in done.stderr, done
+
+# -- eighteenth round: an id that starts with -m (a person typed ':ID: -m1') is an id, not
+# git's -m with its text, and a guessed option is never advised as one already given
+# (task handoff -m1 --to reviewer --note x advised --note); the '--' advice keeps the
+# options given, and runs pasted.
+
+
+@pytest.mark.parametrize("args", [
+    ["task", "show", "-m1"],
+    ["task", "claim", "-m1"],
+    ["task", "done", "-m1"],
+    ["task", "handoff", "-m1", "--to", "reviewer", "--note", "x"],
+])
+def test_an_id_starting_with_dash_m_is_told_to_go_after_the_double_dash(
+        project: Path, args: list[str]) -> None:
+    done = _run(project, *args)
+    assert done.returncode == 2, done
+    assert "starts with '-' goes after '--'" in done.stderr, done.stderr
+    assert "Did you mean" not in done.stderr and "has no option -m" not in done.stderr
+    advised = done.stderr.rsplit("the options before it: ", 1)[1].strip().rstrip(".")
+    again = _run(project, *shlex.split(advised)[1:])
+    assert again.returncode != 2, again  # (read now: no such task, exit 3, not usage)
+    assert "No such option" not in again.stderr, again.stderr
+
+
+@pytest.mark.parametrize(("args", "meant"), [
+    (["task", "handoff", "ID", "--to", "reviewer", "-mwhy"], "--note"),
+    (["pause", "-mlunch"], "--note"),
+])
+def test_git_style_dash_m_with_its_text_still_names_the_option_meant(
+        project: Path, args: list[str], meant: str) -> None:
+    done = _run(project, *args)
+    assert done.returncode == 2 and f"Did you mean '{meant}'" in done.stderr, done.stderr

@@ -220,11 +220,16 @@ class _Changed(Exception):
     """The board changed between its read and its write (:meth:`Board._write`);
     ``displaced``: the board as this write had made it and what another program saved
     over it in the moment it stood in place (:attr:`storage.Prepared.displaced`), for
-    the redo to merge in (:meth:`Board._merge_displaced`), else ``None``."""
+    the redo to merge in (:meth:`Board._merge_displaced`), else ``None``; ``put_back``:
+    the board this write was made from, the board as it had made it, and the save it
+    put back in place (:attr:`storage.Prepared.put_back`), which a save made on the
+    write in that moment may replace after the swap back, else ``None``."""
 
-    def __init__(self, displaced: tuple[bytes, bytes] | None = None) -> None:
+    def __init__(self, displaced: tuple[bytes, bytes] | None = None,
+                 put_back: tuple[bytes, bytes, bytes] | None = None) -> None:
         super().__init__()
         self.displaced = displaced
+        self.put_back = put_back
 
 
 def _redone(method):  # type: ignore[no-untyped-def]
@@ -235,6 +240,7 @@ def _redone(method):  # type: ignore[no-untyped-def]
 
     def again(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         self._displaced = []
+        self._put_back = []
         try:
             for _ in range(CHANGE_TRIES):
                 try:
@@ -242,11 +248,14 @@ def _redone(method):  # type: ignore[no-untyped-def]
                 except _Changed as changed:
                     if changed.displaced is not None:  # (merged in order: each save
                         self._displaced.append(changed.displaced)  # over its own write)
-            for _written, saved in self._displaced:
-                self._set_aside(saved)
+                    if changed.put_back is not None:
+                        self._put_back.append(changed.put_back)
+            found = board_file(self.path)
+            self._merge_displaced(found[0] if found is not None else None, aside=True)
             raise BeingEdited(self.path, "", "changed")
         finally:
             self._displaced = []
+            self._put_back = []
 
     again.__name__, again.__qualname__ = method.__name__, method.__qualname__
     again.__doc__, again.__wrapped__ = method.__doc__, method  # type: ignore[attr-defined]
@@ -323,8 +332,13 @@ class Board:
         self._ending: list[AreaLock] = []
         #: What other programs saved over this change's own writes in the moment each
         #: stood in place (:class:`_Changed`): each write's bytes and the save over it,
-        #: merged into the board the redo reads (:meth:`_merge_displaced`).
+        #: merged into the board each redo reads, for the whole change
+        #: (:meth:`_merge_displaced`).
         self._displaced: list[tuple[bytes, bytes]] = []
+        #: The saves this change's writes put back in place (:class:`_Changed`), each with
+        #: the board the write was made from and the write, for the whole change: when a
+        #: save made on the write replaced it, it is merged back (:meth:`_merge_displaced`).
+        self._put_back: list[tuple[bytes, bytes, bytes]] = []
         # (what this board object read: one reading and parsing of the board, of its kept
         # copy, and one judgement of what git took away, per version of each: _read_once)
         self._read_memo: tuple[tuple[int, ...], bytes, BoardFile] | None = None
@@ -423,7 +437,15 @@ class Board:
         if data is None:
             self._read_memo = None
             return None
-        read = (seen or (), data, BoardFile(self._text(data)))
+        text = self._text(data)  # (git's conflict markers: refused as they are)
+        if data:  # (what git brought and a stale save dropped: as the next write reads it)
+            from ai_protocols.board.brought import unchecked
+
+            key = unchecked(str(self.path), data)  # (None: nothing to check, no git)
+            merged = None if key is None else self.brought_for_reading(data, key)[0]
+            if merged is not None:
+                data, text = merged, board_text_of(self.path, merged)
+        read = (seen or (), data, BoardFile(text))
         self._read_memo = read if seen is not None else None
         return read
 
@@ -791,10 +813,15 @@ class Board:
         for (old, missing, state), branch in zip(
                 live, [where.get(id(old)) for old, _, _ in live], strict=True):
             if branch is not None:
+                from ai_protocols.git.state import checked_out_at
+
+                there = checked_out_at(os.path.dirname(str(self.path)), branch)  # (refused)
+                go = f"switch back to work on it (git switch {shell_quote(branch)})" \
+                    if there is None else f"work on it in the work tree that has it " \
+                    f"checked out (cd {shell_quote(there)})"
                 self.on_branches.append(
                     f"task {old.id} ({old.title}) is claimed by {old.owner} on branch "
-                    f"{quoted(branch, 80)}, committed there: switch back to work on it "
-                    f"(git switch {shell_quote(branch)})")
+                    f"{quoted(branch, 80)}, committed there: {go}")
                 continue
             found.append(Lost(old, None, state, missing,
                               now=same.get(old.id or "") if not missing else None))
@@ -1111,7 +1138,11 @@ class Board:
             doc = BoardFile(board_text()) if data is None else \
                 BoardFile(self._text(data), source=data)
             check_drawers(doc, self.path)  # an id Org does not see: never written over
-            # What git brought and a stale buffer's save dropped: merged back first.
+            # What git brought and a stale buffer's save dropped: merged back first
+            # (said here, or refused: not by a reader of this command as well)
+            from ai_protocols.board.brought import settled
+
+            settled(str(self.path))
             brought = self._brought_back(data) if data is not None else None
             if brought is not None:
                 doc = BoardFile(self._text(brought[0]))
@@ -1181,8 +1212,12 @@ class Board:
         if head is None or not head[1]:
             return
         was = self._read_record()
-        pulled = _pulled_from(root, head[1]) if was[0] != head[1] else None
-        since = was[1] if was[0] == head[1] else pulled[0] if pulled else None
+        if was[0] == head[1] or (was[0] is not None and was[1] is not None and
+                                 _committed_onto(root, head[1], was[0])):
+            since = was[1]  # (git brought nothing since the last write: kept)
+        else:
+            pulled = _pulled_from(root, head[1])
+            since = pulled[0] if pulled else None
         with contextlib.suppress(OSError, AiProtocolsError, UnicodeEncodeError):
             storage.atomic_write(self._head_record, (head[1] + (
                 f" {since}" if since else "") + "\n").encode("ascii"))
@@ -1199,6 +1234,55 @@ class Board:
             return None, None
         return (parts[0] if parts else None), (parts[1] if len(parts) > 1 else None)
 
+    def brought_for_reading(self, data: bytes, key: tuple[str, tuple[bytes, str] | None], *,
+                            say: bool = True
+                            ) -> tuple[bytes | None, str | None, Exception | None]:
+        """The board's bytes ``data`` as its next write will read them, with what git
+        brought that a stale save dropped merged back by that write's rule
+        (:meth:`_brought_back`, run without the board's lock: it only reads), nothing
+        written, for a reader (``key``: the check
+        :func:`~ai_protocols.board.brought.unchecked` asks for, and what the last one
+        with that key found, taken as it is): ``(the merged bytes,
+        what it regained in words, None)``; ``(None, None, None)`` when it lacks nothing
+        (kept under ``key`` for the next reader:
+        :func:`~ai_protocols.board.brought.keep_checked`); ``(None, what it lacks, the
+        BoardStaleSave)`` when the merge back is left to a person (the next write
+        refuses; the board is read as it is). With ``say``, a warning on stderr, once
+        per command as it ends (:func:`~ai_protocols.board.brought.say`), says what the
+        board lacks and that the next board command that writes merges it back (the
+        hook says it in a refusal only: docs/agents.md). Raises nothing of the board's
+        (an error of the rule: read as it is)."""
+        from ai_protocols.board import brought as brought_module
+        from ai_protocols.errors import BoardStaleSave
+
+        board = str(self.path)
+        try:
+            brought = (key[1][0], 0, key[1][1]) if key[1] is not None else \
+                self._brought_back(data)
+        except BoardStaleSave as error:
+            if say:
+                said = str(error).removesuffix("; nothing was written")
+                brought_module.say(board, f"{said}. Until then every board command that "
+                                          "writes refuses, and what this one shows is the "
+                                          "board as it is, without them (the PreToolUse "
+                                          "hook holds the locks of both)")
+            return None, error.lacking, error
+        except (AiProtocolsError, OSError, ValueError):
+            return None, None, None
+        if brought is None or key[1] is None:
+            brought_module.keep_checked(board, key[0], brought and (brought[0], brought[2]))
+        if brought is None:
+            return None, None, None
+        if say:
+            brought_module.say(board, f"{board} lacks what git brought, {brought[2]}: a "
+                                      "buffer opened before git changed the board (a pull, "
+                                      "a merge) was saved over it. Shown here with them "
+                                      "merged back (nothing written); the next board "
+                                      "command that writes (task claim, lock, ...) merges "
+                                      "them back. In Emacs, revert the buffer (M-x "
+                                      "revert-buffer) before editing on")
+        return brought[0], brought[2], None
+
     def _brought_back(self, data: bytes) -> tuple[bytes, int, str] | None:
         """The board read as ``data`` with the tasks git brought that a stale save over
         it dropped merged back: ``(the merged board, how many tasks and locks it
@@ -1206,15 +1290,20 @@ class Board:
         ``None`` when nothing was dropped. The session
         file's rule (:func:`ai_protocols.session.transaction.brought_lacking`): only when
         ``HEAD`` (read from git's files, no process) is not the commit the board was last
-        written against (:meth:`_record_head`) and the board is not its kept copy, is
-        ``HEAD``'s board read (one ``git show``) and the board at the recorded commit
+        written against (:meth:`_record_head`), is ``HEAD``'s board read (one ``git
+        show``: the board may be its kept copy, which a stale buffer saved with nothing
+        typed in it puts back) and the board at the recorded commit
         (one more); the tasks ``HEAD``'s holds that none of the board, the kept copy and
         the recorded commit's holds came through git, and when the board lacks every one
         of them (:func:`~ai_protocols.board.merge.tasks_lacking`) they are merged back:
         the board's merge (:func:`~ai_protocols.board.merge.merge_board_bytes`), the kept
-        copy as the base. Raises :class:`~ai_protocols.errors.BoardStaleSave` (nothing
-        written) when a task both changed is left to a person, with the commands that
-        merge the three leaving conflict markers. Call holding the board's lock."""
+        copy as the base. When ``HEAD`` came from the recorded commit by one's own
+        commits only (:func:`_committed_onto`: git brought nothing since that write),
+        the save is judged as when ``HEAD`` had not moved (:meth:`_older_than_write`,
+        with the record's ``SINCE``; nothing without one). Raises
+        :class:`~ai_protocols.errors.BoardStaleSave` (nothing written) when a task both
+        changed is left to a person, with the commands that merge the three leaving
+        conflict markers. Call holding the board's lock."""
         from ai_protocols.git.head import read_head
 
         root = str(self.path.parent.parent)
@@ -1224,18 +1313,23 @@ class Board:
         recorded, since = self._read_record()  # (None: never recorded here)
         if recorded == head[1]:
             return self._older_than_write(root, data, since) if since else None
+        try:
+            older = board_bytes(Path(self.kept_path))
+        except AiProtocolsError:  # (not a regular file: no version to tell by)
+            return None
+        if recorded is not None and _committed_onto(root, head[1], recorded):
+            # (one's own commits since the last write: git brought nothing since; the
+            # pull before that write, if any, is what a stale buffer lacks)
+            return self._older_than_write(root, data, since, recorded) if since else None
+        # (a board that is the tool's last write is no proof here: git changed it since
+        # that write, and a save from a buffer older than git's change puts those bytes
+        # back, a note typed and deleted, or Emacs's "save anyway": judged as any other)
         result = "HEAD"  # (the commit whose board holds what git brought)
         if recorded is None:
             pulled = _pulled_from(root, head[1])
             if pulled is None:
                 return None
             recorded, result = pulled  # (commits of one's own since: not git's doing)
-        try:
-            older = board_bytes(Path(self.kept_path))
-        except AiProtocolsError:  # (not a regular file: no version to tell by)
-            return None
-        if older == data:
-            return None
         from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
         from ai_protocols.lean import shell_quote
         from ai_protocols.session.transaction import brought_lacking, git_version
@@ -1246,9 +1340,9 @@ class Board:
         if newer is None or newer in (data, older):
             return None
         committed = git_version(root, f"{recorded}:./{below}") if recorded else None
-        if older is None:  # (no write here yet: the board before the pull is the base)
-            older, committed = committed, None
-            if older is None or older in (data, newer):
+        if older is None:  # (no write here yet: the board before the pull is the base;
+            older, committed = committed, None  # the board may be it: a stale save)
+            if older is None or older == newer:
                 return None
         before = (older,) if committed is None else (older, committed)
         lacking = brought_lacking(tasks_lacking, data, newer, before)
@@ -1256,7 +1350,7 @@ class Board:
             return None
         merged = merge_board_bytes(older, data, newer,
                                    labels=(str(self.path), "kept", where))
-        said = _brought_said(data, newer, before) or counted(lacking, "task", "tasks")
+        said = _brought_said(data, newer, before, lacking)
         if merged is None or merged.conflicts:
             head_copy = f"{self.kept_path}.head"
             base = shell_quote(self.kept_path)
@@ -1275,8 +1369,8 @@ class Board:
                                  left=_left_to_person(merged))
         return merged.data, lacking, f"{said} ({where} holds them)"
 
-    def _older_than_write(self, root: str, data: bytes, since: str
-                          ) -> tuple[bytes, int, str] | None:
+    def _older_than_write(self, root: str, data: bytes, since: str,
+                          recorded: str | None = None) -> tuple[bytes, int, str] | None:
         """:meth:`_brought_back` of a save made after this tool wrote the board since
         the pull or merge that moved ``HEAD`` from ``since`` (an agent's ``lock``, or the
         write that merged back an earlier stale save): the board ``data`` is from a
@@ -1287,7 +1381,11 @@ class Board:
         :func:`~ai_protocols.session.transaction.brought_lacking`), it is merged three
         ways: base the board at ``since`` (what the buffer was opened on), ours the
         board, theirs the kept copy. A buffer made after those writes holds them: the
-        person's edit, deletions included, stands. Runs git (two ``git show``) only when
+        person's edit, deletions included, stands. ``recorded``: the commit the last
+        write recorded, when one's own commits moved ``HEAD`` on since
+        (:func:`_committed_onto`): what the tool wrote since the pull is then told
+        against the board at that commit, not ``HEAD``'s (a commit of the board took the
+        tool's writes in). Runs git (two ``git show``, three with ``recorded``) only when
         the board is not its kept copy. Raises
         :class:`~ai_protocols.errors.BoardStaleSave` as :meth:`_brought_back`."""
         try:
@@ -1306,15 +1404,19 @@ class Board:
         if newer is None or newer == data:
             return None
         base = git_version(root, f"{since}:./{below}")
-        if base is None or base in (data, newer) or \
-                tasks_lacking(data, older, (newer,)) <= 0:
+        if base is None or base in (data, newer):
             return None
+        written = newer if recorded is None else git_version(root, f"{recorded}:./{below}")
+        if written is None or tasks_lacking(data, older, (written,)) <= 0:
+            return None
+        if recorded is not None:  # (what the pull brought: at the commit recorded)
+            newer, where = written, f"{recorded}:./{below}"
         lacking = brought_lacking(tasks_lacking, data, newer, (base,))
         if lacking <= 0:
             return None
         merged = merge_board_bytes(base, data, older,
                                    labels=(str(self.path), since[:12], "kept"))
-        said = _brought_said(data, newer, (base,)) or counted(lacking, "task", "tasks")
+        said = _brought_said(data, newer, (base,), lacking)
         if merged is None or merged.conflicts:
             base_copy = f"{self.kept_path}.base"
             commands = (f"git -C {shell_quote(root)} show {shell_quote(f'{since}:./{below}')}"
@@ -1327,27 +1429,57 @@ class Board:
                                  left=_left_to_person(merged))
         return merged.data, lacking, f"{said} ({where} holds them)"
 
-    def _merge_displaced(self, current: bytes | None) -> bytes | None:
-        """The board ``current`` (as read, or with what git brought merged back) with
-        what other programs saved over this change's earlier writes in the moment each
-        stood in place (:attr:`_displaced`) merged in, each as git merges a branch:
-        what the save changed from the write it was made on, applied to the board
-        (:func:`~ai_protocols.board.merge.merge_board_bytes`). ``None`` when there is
-        nothing to merge. A save that cannot be merged (conflicting changes, or no
-        board this merge understands) is set aside (:meth:`_set_aside`), never lost."""
-        if not self._displaced:
+    def _merge_displaced(self, current: bytes | None, *, aside: bool = False) -> bytes | None:
+        """The board ``current`` (as read, or with what git brought merged back; ``None``:
+        there is none) with what other programs saved over this change's earlier writes
+        in the moment each stood in place (:attr:`_displaced`) merged in, each as git
+        merges a branch: what the save changed from the write it was made on, applied
+        to the board (:func:`~ai_protocols.board.merge.merge_board_bytes`); then each
+        save those writes put back (:attr:`_put_back`) that a save made on the write
+        replaced after the swap back: when ``current`` holds the write's change
+        (:func:`~ai_protocols.board.merge.tasks_lacking` finds none of it lacking: the
+        person saved on the write, not on the save put back), the save's change from
+        the write, which also takes the write's own change out (the change is made
+        again on what this gives). ``None`` when nothing changed. Each save is merged
+        again at each read for the whole change: the write that held the merge may not
+        land either (another save came first), and the board read again lacks it
+        again. A save that cannot be merged (conflicting changes, or no board this
+        merge understands) is set aside (:meth:`_set_aside`), never lost, and merged no
+        more; a save put back, with the write's own change taken out of the board where
+        that merges. With ``aside`` (the change gives up: nothing is written), each
+        save is set aside instead, a save put back when ``current`` lacks it. Raises
+        what :meth:`_set_aside` raises."""
+        if not self._displaced and not self._put_back:
             return None
-        from ai_protocols.board.merge import merge_board_bytes
+        from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
 
+        labels = (str(self.path), "written", "saved")
         merged = current if current is not None else board_text().encode()
-        for written, saved in self._displaced:
-            result = merge_board_bytes(written, merged, saved,
-                                       labels=(str(self.path), "written", "saved"))
+        for one in list(self._displaced):
+            written, saved = one
+            result = None if aside else merge_board_bytes(written, merged, saved,
+                                                          labels=labels)
             if result is None or result.conflicts:
                 self._set_aside(saved)
+                self._displaced.remove(one)
             else:
                 merged = result.data
-        self._displaced = []
+        for two in list(self._put_back):
+            read, written, saved = two
+            if tasks_lacking(merged, written, (read,)) != 0:  # (made on the save put
+                if aside and tasks_lacking(merged, saved, (written,)) != 0:  # back, or
+                    self._set_aside(saved)  # no board: as it is)
+                continue
+            result = None if aside else merge_board_bytes(written, merged, saved,
+                                                          labels=labels)
+            if result is not None and not result.conflicts:
+                merged = result.data
+                continue
+            self._set_aside(saved)
+            self._put_back.remove(two)
+            undone = None if aside else merge_board_bytes(written, merged, read, labels=labels)
+            if undone is not None and not undone.conflicts:
+                merged = undone.data
         return merged if merged != current else None
 
     def _set_aside(self, saved: bytes) -> None:
@@ -1429,9 +1561,12 @@ class Board:
             if emacs is not None:
                 raise BeingEdited(self.path, emacs.owner, lock_kind(emacs))
             if not prepared.commit_unless_changed(read_as, data):
-                raise _Changed(None if prepared.displaced is None else (
-                    encoded if isinstance(encoded, bytes) else b"".join(encoded),
-                    prepared.displaced))
+                written = encoded if isinstance(encoded, bytes) else b"".join(encoded)
+                raise _Changed(
+                    None if prepared.displaced is None else (written, prepared.displaced),
+                    None if prepared.put_back is None else (
+                        board_text().encode() if data is None else data, written,
+                        prepared.put_back))
         except OSError as error:
             raise StorageError(self.path, error) from error
         finally:
@@ -2245,8 +2380,7 @@ class Board:
             if merged is None or merged.conflicts:
                 raise BoardCopyNotMerged(
                     own, self.path, "the board's merge does not understand these versions"
-                    if merged is None else "a task both it and the shared board changed "
-                    "is left to a person by the board's merge (both retitled it, say)")
+                    if merged is None else None, left=_left_to_person(merged))
             text = merged.data.decode("utf-8")
             if text == doc.text:
                 return False
@@ -2285,18 +2419,20 @@ _OWN_COMMIT = (b"commit: ", b"commit (amend): ")  # (moves that keep the pull's 
 _REFLOG_READ = 16384  # (bytes of logs/HEAD read back: many own commits after a pull)
 
 
-def _brought_said(data: bytes, newer: bytes, before: tuple[bytes, ...]) -> str:
+def _brought_said(data: bytes, newer: bytes, before: tuple[bytes, ...], lacking: int) -> str:
     """What the board ``data`` lacked of what git brought (``newer``: ``HEAD``'s board;
     ``before``: the boards from before git changed it), said by kind
     (:func:`~ai_protocols.board.merge.lacking_said`), each counted (:func:`counted`)
     and named: ``1 task added ('Task four'), 2 tasks changed ('Task one', 'Task two')
-    and 1 lock (src/)``; ``""`` when they cannot be read. Raises nothing."""
+    and 1 lock (src/)``; when they cannot be read, ``lacking`` (how many,
+    :func:`~ai_protocols.board.merge.tasks_lacking`) counted as tasks or locks. Raises
+    nothing."""
     from ai_protocols.board.merge import lacking_said
     from ai_protocols.lean import quoted
 
     found = lacking_said(data, newer, before)
     if found is None:
-        return ""
+        return counted(lacking, "task or lock", "tasks or locks")
     added, changed, locks = found
     parts = [f"{counted(len(names), one, many)} ({', '.join(quoted(n, 60) for n in names)})"
              for names, one, many in ((added, "task added", "tasks added"),
@@ -2360,25 +2496,47 @@ def _pulled_from(root: str, head: str) -> tuple[str, str] | None:
     away; no reflog; no pull within the last :data:`_REFLOG_READ` bytes). Reads the end
     of one file; no process. For the stale-save merge back of a board
     (:meth:`Board._brought_back`, :meth:`Board._record_head`)."""
+    amended = set()
+    for old, new, message in _moves_back(root, head):
+        if message.startswith(_BROUGHT):
+            return None if new in amended else (old, new)
+        if message.startswith(b"commit (amend)"):
+            amended.add(old)
+    return None
+
+
+def _committed_onto(root: str, head: str, recorded: str) -> bool:
+    """Whether ``HEAD`` came to ``head`` from ``recorded`` (the commit the board's last
+    write recorded) by one's own commits only (:data:`_OWN_COMMIT`), as ``HEAD``'s
+    reflog says (:func:`_moves_back`): then git brought nothing since that write, and
+    what a stale buffer lacks is what the pull before it brought (the record's
+    ``SINCE``). Reads the end of one file; no process; raises nothing."""
+    return any(old == recorded for old, _new, message in _moves_back(root, head)
+               if message.startswith(_OWN_COMMIT))
+
+
+def _moves_back(root: str, head: str) -> Iterator[tuple[str, str, bytes]]:
+    """The entries of ``HEAD``'s reflog (gitrepository-layout(5), ``logs/HEAD``) from
+    the newest back, as ``(old value, new value, message)``, the newest's new value
+    ``head`` and each one's new value the old value of the one after it, over one's
+    own commits (:data:`_OWN_COMMIT`): the first entry of another kind is the last
+    given; none once the chain breaks (or a branch was born: no old value). The last
+    :data:`_REFLOG_READ` bytes only; no process; raises nothing. The one walk of
+    :func:`_pulled_from` and :func:`_committed_onto`."""
     from ai_protocols.git.head import reflog_moves
     from ai_protocols.paths import git_dirs
 
     dirs = git_dirs(root)
     moves = None if dirs is None else \
         reflog_moves(os.path.join(dirs[1], "logs", "HEAD"), _REFLOG_READ)
-    want, amended = head, set()
+    want = head
     for old, new, message in reversed(moves or []):
         if new != want or not old.strip("0"):
-            return None
-        if message.startswith(_BROUGHT):
-            return None if new in amended else (old, new)
-        if message.startswith(_OWN_COMMIT):
-            if message.startswith(b"commit (amend)"):
-                amended.add(old)
-            want = old
-            continue
-        return None
-    return None
+            return
+        yield old, new, message
+        if not message.startswith(_OWN_COMMIT):
+            return
+        want = old
 
 
 def _unique(items: Iterator[str] | list[str]) -> list[str]:

@@ -460,12 +460,19 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
     locks: list[AreaLock] = []
     sides = None
     unreadable = None
+    brought_said = None
     try:
         data = board_bytes(board)  # (a str: the errors' PathField makes a Path when read)
         if data:
             text = board_decode(board, data)  # not UTF-8 (UTF-16?), a NUL: an error
             # A merge left git's conflict markers in it: the locks of both sides hold.
             sides = conflict_sides(text)
+            # What git brought that a stale save dropped: its locks hold, as the next
+            # write makes the board (no process unless HEAD moved since the last write)
+            brought = _brought(root, board, data) if sides is None else None
+            if brought is not None:
+                data, text, brought_said = brought
+                sides = conflict_sides(text) if brought_said.endswith(_LEFT) else None
             for side in sides or [text]:
                 _, found = read_board(BoardFile(side), check=False)  # (a misplaced drawer)
                 locks += [lock for lock in found
@@ -540,7 +547,11 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
                         "the locks are those of its kept copy, the last board ai-protocols "
                         f"wrote, {kept_board_path(board)}. Re-save the board as UTF-8 text "
                         "(a regular file, not a link) to put it right.")
-            if sides is not None:
+            if brought_said is not None:
+                gone += (f" (The board on disk lacks what git brought, {brought_said}: a "
+                         "buffer opened before a pull or merge was saved over it; the next "
+                         "board command that writes merges it back.)")
+            if sides is not None and brought_said is None:
                 gone += (" (The board holds git's conflict markers, from a merge not yet "
                          "resolved: the locks on either side of them hold until it is.)")
             return (f"ai-protocols: refused: {where} ({lock.reason or 'no reason given'}); that "
@@ -548,6 +559,50 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
                     "something else, or ask its holder; 'ai-protocols locks' lists the "
                     f"locks.{gone}")
     return None
+
+
+def _brought(root: str, board: str, data: bytes) -> tuple[bytes, str, str] | None:
+    """The board ``board`` of the project at ``root`` (its bytes ``data``) with what git
+    brought that a stale save dropped merged back, as its next write will read it,
+    nothing written (:meth:`~ai_protocols.board.board.Board.brought_for_reading`, said
+    nowhere: the hook says it in a refusal only), or ``None`` when it lacks nothing:
+    ``(the bytes, their text, what it regained in words)``. At once, no process and no
+    import of the board's reader, when :func:`~ai_protocols.board.brought.unchecked`
+    says there is nothing to check. When the merge back is left to a person (its next
+    write refuses), the locks of the version git brought hold too: ``HEAD``'s board is
+    added as a side, as the two sides of git's conflict markers are (one ``git show``,
+    only then)."""
+    from ai_protocols.board.brought import unchecked
+
+    key = unchecked(board, data)
+    if key is None:
+        return None
+    from ai_protocols.board.model import board_decode
+
+    if key[1] is not None:  # (found by the last check with this key: no git, no import)
+        return key[1][0], board_decode(board, key[1][0]), key[1][1]
+    from ai_protocols.board.board import Board
+    from ai_protocols.session.project import Project
+
+    merged, said, refused = Board(Project(root, None)).brought_for_reading(data, key,
+                                                                           say=False)
+    if merged is not None and said is not None:
+        return merged, board_decode(board, merged), said
+    if refused is None:
+        return None
+    from ai_protocols.session.transaction import git_version
+
+    newer = git_version(os.path.dirname(os.path.dirname(board)), getattr(refused, "newer", ""))
+    if not newer:
+        return None
+    text = data.decode("utf-8", "replace")
+    both = (f"<<<<<<< {board}\n{text}{'' if text.endswith(chr(10)) else chr(10)}=======\n"
+            f"{newer.decode('utf-8', 'replace')}>>>>>>> HEAD\n")
+    return both.encode("utf-8"), both, f"{said}{_LEFT}"
+
+
+#: How :func:`_brought` ends what it says when the merge back is left to a person.
+_LEFT = " (its merge back is left to a person)"
 
 
 def kept_files_refusal(roots: list[str], paths: list[str]) -> str | None:

@@ -387,12 +387,14 @@ class _Seen:
 
 
 def _pair(gone: dict[_Key, _Seen], free: dict[_Key, _Seen], every_old: list[_Seen],
-          every_new: list[_Seen]) -> list[tuple[_Key, _Key]]:
+          every_new: list[_Seen], *, bare: bool = True) -> list[tuple[_Key, _Key]]:
     """The identity rule of :func:`same_tasks`: each task of ``gone`` (keyed by where it
     is) paired with the one of ``free`` that is it, by its whole text, then its claim,
-    then (a task of ``free`` without an ``ID`` only) its title; each step on what the
-    one before left; tasks that agree pair, in the keys' order, only when as many of
-    ``gone`` as of ``free`` agree."""
+    then the text under its headline when no other task has it (retitled; with
+    ``bare`` false, only a text that is not empty: for tasks both sides added, where
+    nothing says one was retitled), then (a task of ``free`` without an ``ID`` only)
+    its title; each step on what the one before left; tasks that agree pair, in the
+    keys' order, only when as many of ``gone`` as of ``free`` agree."""
     pairs: list[tuple[_Key, _Key]] = []
     paired_old: set[_Key] = set()
     paired_new: set[_Key] = set()
@@ -432,7 +434,8 @@ def _pair(gone: dict[_Key, _Seen], free: dict[_Key, _Seen], every_old: list[_See
     # has that text: tasks added in one minute have the same)
     old_under = Counter(t.under for t in every_old)
     new_under = Counter(t.under for t in every_new)
-    once = {rest for rest, n in old_under.items() if n == 1 and new_under[rest] == 1}
+    once = {rest for rest, n in old_under.items() if n == 1 and new_under[rest] == 1
+            and (bare or rest)}
     rules = ((lambda t: t.whole, False), (lambda t: t.claim, False),
              (lambda t: t.under if t.under in once else None, True),
              (lambda t: t.title, True))
@@ -1273,6 +1276,7 @@ def merge_board_bytes(base: bytes, ours: bytes, theirs: bytes, *,
             return None
         first = _ours_first(a.text, b.text)
         _adopt_ids(o, a, b)
+        _added_alike(o, a, b)
         merged, conflict = _merge_list(o.chunks, a.chunks, b.chunks, o.order, a.order,
                                        b.order, first=first, labels=labels,
                                        marker_size=marker_size, keep_changed=False)
@@ -1411,11 +1415,15 @@ def without_merged(base: bytes, ours: bytes, theirs: bytes) -> tuple[bytes, byte
     order, first. Each task of ``ours`` stands for one such task. The lines typed into
     the copy's task since that the shared board's task lacks are put into it in
     ``ours`` (each after the line it follows in the copy: :func:`_typed_into`), so the
-    merge keeps them. A task with an ``ID`` under which lines were typed in the copy,
-    merged by an earlier run (:func:`_typed_again`: the shared task holds the first
-    line typed), is dealt with by the same rule: its typed lines go into ``ours`` and
-    ``theirs`` holds it as ``base`` does. Both as they are when any of the three is no
-    board this merge reads. Raises nothing."""
+    merge keeps them; what the copy changed above them since (a planning line, a
+    drawer) stays in ``theirs``, in the copy's task given the shared task's ``:ID:``
+    line (:func:`_with_id`), so the merge merges it as any change. A task with an
+    ``ID`` under which lines were typed in the copy, merged by an earlier run
+    (:func:`_typed_again`: the shared task holds the first line typed), is dealt with
+    by the same rule: its typed lines go into ``ours`` and ``theirs`` holds the text
+    under it as ``base`` does (its headline, planning line and drawer as the copy has
+    them: merged as any change). Both as they are when any of the three is no board
+    this merge reads. Raises nothing."""
     try:
         o, a, b = (_Version(data.decode("utf-8")) for data in (base, ours, theirs))
         merged: list[tuple[str, str]] = [
@@ -1427,8 +1435,8 @@ def without_merged(base: bytes, ours: bytes, theirs: bytes) -> tuple[bytes, byte
             again = _typed_again(o.chunks[name], a.chunks[name], chunk) \
                 if name.startswith("task:") and name in o.chunks and name in a.chunks else None
             if again is not None:  # (a task with an ID, merged by an earlier run)
-                grown[name] = again
-                kept.append(o.chunks[name].raw)  # (what it added is in ``ours`` now)
+                grown[name] = again[0]
+                kept.append(again[1])  # (what it typed is in ``ours`` now)
                 continue
             if name.startswith("heading:") and name not in o.chunks and \
                     chunk.head[1] is not None:
@@ -1442,7 +1450,14 @@ def without_merged(base: bytes, ours: bytes, theirs: bytes) -> tuple[bytes, byte
                     next((m for m, lines in shared if first is None or first in lines), None)
                 if same is not None:
                     merged.remove(same)
-                    grown[same[0]] = _typed_into(a.chunks[same[0]], body)
+                    shared_task = a.chunks[same[0]]
+                    grown[same[0]] = _typed_into(shared_task, body)
+                    # (what the copy changed above the lines, a planning line, a drawer:
+                    # the shared task's with its id, merged as any change)
+                    head = _with_id(chunk, shared_task)
+                    kept.append("".join(
+                        head.lines[:head.body_start] + grown[same[0]].splitlines(True)[
+                            shared_task.body_start:]))
                     continue
             kept.append(chunk.raw)
     except (_CannotMerge, _Conflict, UnicodeDecodeError, ValueError):
@@ -1456,17 +1471,19 @@ def without_merged(base: bytes, ours: bytes, theirs: bytes) -> tuple[bytes, byte
     return shared_text.encode("utf-8"), text.encode("utf-8")
 
 
-def _typed_again(base: _Chunk, shared: _Chunk, copy: _Chunk) -> str | None:
-    """For :func:`without_merged`: the text of ``shared`` (a task with an ``ID`` on the
-    shared board) with what was typed under the same task in the copy since an earlier
-    ``task merge-copy`` merged it (:func:`_typed_into`), when that is what happened: the
-    copy only added lines under the task (its headline, planning and drawer are
-    ``base``'s, every line under ``base``'s task still there, in order) and the shared
-    task holds the first line it added (the one rule for tasks with and without an id:
-    identity by the first typed line). ``None`` otherwise (the copy's change is merged as
+def _typed_again(base: _Chunk, shared: _Chunk, copy: _Chunk) -> tuple[str, str] | None:
+    """For :func:`without_merged`: ``(the text of shared, with what was typed under the
+    same task in the copy since, the copy's task with the text under it as base's)``
+    for a task with an ``ID`` that an earlier ``task merge-copy`` merged, when that is
+    what happened: the copy added lines under the task (every line under ``base``'s
+    task still there, in order) and the shared task holds the first line it added (the
+    one rule for tasks with and without an id: identity by the first typed line). The
+    lines typed go into ``shared`` (:func:`_typed_into`); what the copy changed above
+    them (its headline, a planning line ``C-c C-s`` added, its drawer) stays in the
+    copy's task, which the board's merge then merges as any change (held by the shared
+    task already: nothing to do). ``None`` otherwise (the copy's change is merged as
     any other)."""
-    if copy.raw in (base.raw, shared.raw) or \
-            copy.lines[:copy.body_start] != base.lines[:base.body_start]:
+    if copy.raw in (base.raw, shared.raw):
         return None
     typed = [strip_ending(line, copy.newline) for line in copy.body]
     was = [strip_ending(line, base.newline) for line in base.body]
@@ -1482,7 +1499,7 @@ def _typed_again(base: _Chunk, shared: _Chunk, copy: _Chunk) -> str | None:
     held = [strip_ending(line, shared.newline) for line in shared.body]
     if not added or added[0] not in held:
         return None
-    return _typed_into(shared, typed)
+    return _typed_into(shared, typed), "".join(copy.lines[:copy.body_start] + base.body)
 
 
 def _typed_into(chunk: _Chunk, typed: list[str]) -> str:
@@ -1666,6 +1683,38 @@ def _adopt_ids(o: _Version, a: _Version, b: _Version) -> None:
                 chunk = side.chunks.pop(name)
                 side.chunks[kept] = _reparsed(side, put_id(chunk))
                 side.order[side.order.index(name)] = kept
+
+
+def _added_alike(o: _Version, a: _Version, b: _Version) -> None:
+    """A task both sides added (the base has it by neither name) that one side holds
+    without an ``ID`` and the other with one (a stale buffer saved again after a write
+    gave the task it held an id: the task a person typed, saved twice), known as one
+    task: the side without the id given the other's ``:ID:`` line
+    (:func:`_with_id`), so the two merge as one task. Which task of the other side it
+    is: the one identity rule (:func:`_pair`, as :func:`same_tasks` and :func:`_renamed`
+    pair a task whose ``:ID:`` line is gone: its whole text, its claim, the text under
+    its headline when no other task has it and it is not empty, else its title and
+    tags), with the same title and tags (both added it: neither title is known to be
+    the newer, so the merge never picks one), among the tasks
+    that side added that this side lacks; a task :func:`_renamed` pairs with a base
+    task is that task, never this one. Changes ``a`` and ``b`` in place."""
+    kinds = ("heading:", "task:")
+    for side, other in ((a, b), (b, a)):
+        known = set(_renamed(o.chunks, side.chunks, side.order)[1])
+        free = {n: _Seen.of_chunk(side.chunks[n]) for n in side.order
+                if n.startswith("heading:") and n in known and n not in o.chunks
+                and n not in other.chunks and side.chunks[n].head[1] is not None}
+        gone = {n: _Seen.of_chunk(other.chunks[n]) for n in other.order
+                if n.startswith("task:") and n not in o.chunks and n not in side.chunks}
+        if not free or not gone:
+            continue
+        every = ([_Seen.of_chunk(other.chunks[n]) for n in other.order if n.startswith(kinds)],
+                 [_Seen.of_chunk(side.chunks[n]) for n in side.order if n.startswith(kinds)])
+        for was, name in _pair(gone, free, *every, bare=False):
+            if gone[was].title != free[name].title:
+                continue  # (both added: nothing says which title is the newer one)
+            side.chunks[was] = _with_id(side.chunks.pop(name), other.chunks[was])
+            side.order[side.order.index(name)] = was
 
 
 #: How many changes of a task's id :func:`id_in_history` follows (each one git run for

@@ -596,9 +596,11 @@ def dropped_by_merge(doc: OrgFile, me: str | None, tasks: list[Task],
     (:func:`merge_drops`), never the same words in a note. Said only while it still
     applies: a claim, while the task is open and not ``me``'s; one the merge dropped
     because the other clone closed the task, while the task is closed and ``me`` has
-    claimed no task since (a claim of a later minute than the dropped one's stamp: it
-    has moved on); a lock, while no lock of ``me``'s covers the path. ``[]`` at once
-    (one search of the board's text) when the board names no loss of ``me``'s: no work
+    claimed no task since (a claim of the dropped one's minute or later: it has moved
+    on; Org's stamps count minutes, and an agent told takes another task at once, in
+    that minute, far more often than it held two claimed in one minute); a lock, while
+    no lock of ``me``'s covers the path. ``[]`` at once (one search of the board's
+    text) when the board names no loss of ``me``'s: no work
     on the hot paths. The words are plain text for a terminal; ``tasks`` and ``locks``
     are the board's (:func:`read_board`)."""
     if not me or not names_a_loss(doc.text, me):
@@ -615,7 +617,7 @@ def dropped_by_merge(doc: OrgFile, me: str | None, tasks: list[Task],
         if not task.is_open:
             if not drop.closed or any(
                     t.owner == me and t.claimed is not None and drop.stamp is not None and
-                    t.claimed > drop.stamp for t in tasks):
+                    t.claimed >= drop.stamp for t in tasks):  # (to the minute: docstring)
                 continue
             said.append(lost + "the task was closed in another clone while you held it, and "
                         "the close stands: stop working on it (the task is done or cancelled;"
@@ -737,15 +739,26 @@ def own_log(doc: OrgFile, line: int) -> list[str]:
     return [text for text in lines if text.strip()]
 
 
+#: The form of the tool's own log items on a task, one rule (:func:`log_items`): ``- ``,
+#: an Org timestamp in brackets, and the words each of the tool's writes begins its item
+#: with (``board.py``: ``added by``, ``claimed by``, ``released by``, ``done by``...;
+#: ``Board._same_again``'s ``its id was``/``is``; the merge's ``merge: ...``). A note a
+#: person types in Org's timestamped form (``- `` then ``C-c !``: ``- [2026-12-01 Tue
+#: 16:53] my note``) has the stamp but not the words: it is no item of the tool's.
+TOOL_ITEM = pattern(r"- (\[[^]\n]*\]) (?:(?:added|claimed|released|done|cancelled|reopened"
+                    r"|edited|handed off) by |claim (?:renewed by|taken by|carried over from) "
+                    r"|took it over: |its id (?:was|is) |merge: )")
+
+
 def log_items(doc: OrgFile, line: int) -> list[str]:
     """The log items of the task on ``line`` (from 1) of ``doc``: the lines of its own
-    text (:func:`own_log`) that are the tool's items, ``- [STAMP] ...`` with an Org
-    timestamp (``- [ ]``, a checkbox, is not one), stripped; a person's free lines
-    (a note typed under the task) left out."""
+    text (:func:`own_log`) that are the tool's items (:data:`TOOL_ITEM`: its stamp an
+    Org timestamp), stripped; a person's lines (a note typed under the task, in Org's
+    timestamped form too) left out."""
     found = []
     for text in own_log(doc, line):
         item = text.strip()
-        stamp = _NOTE_STAMP.match(item)
+        stamp = TOOL_ITEM.match(item)
         if stamp is not None and parse_timestamp(stamp.group(1)) is not None:
             found.append(item)
     return found
@@ -759,8 +772,8 @@ def undone_ends(old_doc: OrgFile, old_tasks: list[Task], doc: OrgFile | None,
     kept copy's task does not (it was closed, released, handed off or taken over since),
     or it is open, unclaimed, where the kept copy's is closed (a ``task done`` of a task
     nobody claimed), and the task on disk is an older version of the kept copy's: every
-    item of its log (:func:`log_items`: the tool's ``- [STAMP]`` lines; a note a person
-    typed under it in the stale buffer is no item) is in the kept copy's, which has
+    item of its log (:func:`log_items`: the tool's own items; a note a person typed
+    under it in the stale buffer, timestamped or not, is no item) is in the kept copy's, which has
     more (the log items of that change).
     So ``git checkout``/``stash``/``reset``, or an editor's buffer opened before the
     change and saved after it, undid a ``task done``, ``release``, ``handoff`` or a

@@ -205,7 +205,9 @@ def log(**options: Any) -> None:
 @click_options("show")
 @errors_to_exit
 def show(json: bool, **given: bool) -> None:
-    """Print the current session: summary, progress, next steps, blockers...
+    """Print the current session: objective, current step, key files, context first.
+
+    Then the summary, progress, decisions, discoveries, blockers and next steps.
 
     A session file past 4 MiB has had its oldest entries moved to earlier-entries
     files (docs/user-guide.md); --all reads them too."""
@@ -224,7 +226,8 @@ def show(json: bool, **given: bool) -> None:
 def resume(json: bool, max_bytes: int) -> None:
     """Print what this agent needs to carry on, within --max-bytes.
 
-    In this order: the summary, the step in progress, open next steps, open
+    In this order: the objective, the pause (when paused), the step in progress,
+    key files to read, context to keep, the summary, open next steps, open
     blockers, decisions with their rationale, discoveries (each list newest
     first), when the session was last updated and how often its context was
     compacted, the git state, other agents' sessions to recover (with the
@@ -911,8 +914,13 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
         if done.elsewhere is not None:
             taken, head = (c[:12] if c else "no commit" for c in done.elsewhere)
             gone = len(done.committed_removed)
-            now = "the work tree is now the checkpoint's" if not done.changed else \
-                "the work tree is now the checkpoint's but for the paths left below"
+            # (every path the restore leaves, for whatever reason, is said: kept as work
+            # kept nowhere else or a submodule's folder, the tool's own, changed meanwhile)
+            unrestored = len(done.kept) + len(done.left) + len(done.changed) + \
+                len(done.sparse)
+            now = "the work tree is now the checkpoint's" if not unrestored else \
+                (f"the work tree is now the checkpoint's but for {_paths(unrestored)} "
+                 f"named below, left as {'it is' if unrestored == 1 else 'they are'}")
             click.echo(f"Note: checkpoint {display(point.name)} was taken on commit {taken}, "
                        f"not on HEAD ({head}): {now}"
                        + (f", and {_paths(gone)} HEAD has {'was' if gone == 1 else 'were'} "
@@ -934,6 +942,15 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
                        "own files: its scaffold, board, sessions and locks are never "
                        "restored; git checkout REF -- PATH takes one back):", err=True)
             for path in done.left:
+                click.echo(f"  {display(path)}", err=True)
+        if done.sparse:
+            click.echo(f"Left {_paths(len(done.sparse))} outside the sparse checkout's "
+                       "definition as your index has "
+                       f"{'it' if len(done.sparse) == 1 else 'them'} (a restore in place "
+                       "never checks out what the sparse checkout leaves out: restore into "
+                       "a new worktree for them, or git sparse-checkout add their folder, "
+                       "then restore again):", err=True)
+            for path in done.sparse:
                 click.echo(f"  {display(path)}", err=True)
         if done.changed:
             click.echo(f"Left {_paths(len(done.changed))} as "

@@ -249,11 +249,18 @@ def _advise(command: click.Command, ctx: click.Context, error: click.NoSuchOptio
     if typed not in given:  # only its start (-a of '-a b'): the word typed
         typed = next((a for a in given if a.startswith(typed)), typed)
     name_typed, equals, value = typed.partition("=")
-    if typed[:2] in _GUESSED and typed[:3] != "---" and not equals:  # -mtext: -m, text
-        name_typed, equals, value = typed[:2], "=", typed[2:]
     has = {o for p in command.params if isinstance(p, click.Option) for o in p.opts}
-    guess = next((g for g in _GUESSED.get(name_typed, ()) if g in has), None)
-    if guess is not None:  # (and not when the command lacks what it would mean)
+    named = {w.partition("=")[0] for w in given if looks_like_option(w)}
+
+    def meant(option: str) -> str | None:  # (not one the command lacks, nor one given)
+        return next((g for g in _GUESSED.get(option, ()) if g in has and g not in named),
+                    None)
+
+    if typed[:2] in _GUESSED and typed[:3] != "---" and not equals and \
+            meant(typed[:2]) is not None:  # -mtext: -m, text (else an id such as -m1)
+        name_typed, equals, value = typed[:2], "=", typed[2:]
+    guess = meant(name_typed)
+    if guess is not None:
         error.possibilities = [guess]  # (click's nearest spelling would not find it)
         return
     arguments = [p for p in command.params if isinstance(p, click.Argument)]
@@ -298,11 +305,12 @@ def _advise(command: click.Command, ctx: click.Context, error: click.NoSuchOptio
         else:
             error.message += f" (see {ctx.command_path} --help)"
         return
-    example = _quote(typed) if len(arguments) == 1 else \
-        " ".join(a.human_readable_name for a in arguments)
+    example = " ".join(map(_quote, [*(w for w in given if w != typed), "--", typed])) \
+        if len(arguments) == 1 and typed in given and "--" not in given else \
+        "-- " + " ".join(a.human_readable_name for a in arguments)
     error.message = error.message.rstrip(".") + (
         f". {_article(name)} {name} that starts with '-' goes after '--', "
-        f"the options before it: {ctx.command_path} -- {example}")
+        f"the options before it: {ctx.command_path} {example}")
 
 
 _quote = commands.quote

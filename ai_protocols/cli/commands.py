@@ -117,7 +117,8 @@ def start(title_given: Given | None, task: str | None = None,
             if replaced else ""
         _echo(f"Note: this start resumed the paused session{named}{unused}. To begin other "
               "work while it stays paused, start it under another agent id "
-              "(AI_AGENT_ID=urgent ai-protocols start --title ...); or wrap up or abandon "
+              "(export AI_AGENT_ID=$(ai-protocols agent-id --runtime urgent), then ai-protocols "
+              "start --title ...); or wrap up or abandon "
               "the paused one first.", err=True)
     if report.reused_id_warning:
         _echo(f"Warning: {report.reused_id_warning}", err=True)

@@ -114,8 +114,9 @@ def print_log_report(report: LogReport) -> None:
     for line in report.said:
         print(f"logged {display(line)}")
     if report.moved:  # (issue 14: the evidence of a roll back, kept in the Log)
+        note = f"; {report.moved_note}" if report.moved_note else ""
         print(f"Warning: HEAD moved {display(report.moved.partition(': ')[2])} since this "
-              "session's last write; its Log keeps where it was.", file=sys.stderr)
+              f"session's last write; its Log keeps where it was{note}.", file=sys.stderr)
     if report.over_bound is not None:  # (issue 16: what no rollover can move)
         from ai_protocols.session.rollover import BOUND
 

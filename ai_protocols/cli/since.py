@@ -11,6 +11,15 @@ __all__ = ["parse_since"]
 
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
+#: Words of units a person may write a duration in (any case), which dateutil would read
+#: as a time of day (``3H`` and ``3 hours`` as 03:00, ``12M`` as 00:12, ``3s`` as
+#: 00:00:03): such a duration in any form but :func:`_duration`'s is refused, never read
+#: so (:func:`_duration_like`).
+_UNIT_WORDS = frozenset((
+    "s", "sec", "secs", "second", "seconds", "m", "min", "mins", "minute", "minutes", "h",
+    "hr", "hrs", "hour", "hours", "d", "day", "days", "w", "wk", "wks", "week", "weeks",
+    "mo", "mon", "month", "months", "y", "yr", "yrs", "year", "years"))
+
 
 def parse_since(value: str, now: datetime | None = None) -> datetime:
     """The local time ``value`` names; :class:`InvalidText` (exit 4) when it names none:
@@ -32,8 +41,13 @@ def parse_since(value: str, now: datetime | None = None) -> datetime:
         return moment
     text = value.strip()
     if digits(text) or digits(text.replace(".", "", 1)):  # (dateutil: the day of the month)
-        raise InvalidText("--since", value, f"a number needs its unit: {text}h, {text}d or "
-                          f"{text}w (hours, days, weeks), or give a date such as 2026-11-01")
+        raise InvalidText("--since", value, f"a number needs its unit: {text}m, {text}h, "
+                          f"{text}d or {text}w (minutes, hours, days, weeks), or give a date "
+                          "such as 2026-11-01")
+    if _duration_like(text):  # (dateutil: a time of day)
+        raise InvalidText("--since", value, "write a duration as a number and one of m, h, "
+                          "d or w (minutes, hours, days, weeks), lowercase, with no sign or "
+                          "word: 90m, 1.5h, 3d, 2w; or give a date such as 2026-11-01")
     if any(ch.isdigit() and not ch.isascii() for ch in text):  # (dateutil reads them)
         raise InvalidText("--since", value, "write its digits as 0-9: a duration such as "
                           "12h or 3d, or a date such as 2026-11-01")
@@ -65,6 +79,28 @@ def _duration(value: str) -> tuple[str, str] | None:
     if not digits(whole) or (dot and not digits(part)):
         return None
     return number, text[-1]
+
+
+def _duration_like(text: str) -> bool:
+    """Whether ``text`` (stripped) is a duration in a form :func:`_duration` does not
+    read: a sign, then one or more pairs of a number (digits ``0``-``9`` and dots,
+    holding a digit) and a unit word of :data:`_UNIT_WORDS` in any case, blanks or a
+    comma between, and ``ago`` after (``-3h``, ``.5h``, ``3H``, ``3 hours``, ``12M``,
+    ``3s``, ``3h30m``, ``1h, 30m``, ``2 days ago``)."""
+    rest = text.lstrip("+-").lstrip()
+    pairs = 0
+    while rest:
+        end = len(rest) - len(rest.lstrip("0123456789."))
+        if not any(ch in "0123456789" for ch in rest[:end]):
+            return pairs > 0 and rest.lower() == "ago"
+        rest = rest[end:].lstrip()
+        stop = next((at for at, ch in enumerate(rest) if not ch.isascii() or
+                     not ch.isalpha()), len(rest))
+        if rest[:stop].lower() not in _UNIT_WORDS:
+            return False
+        pairs += 1
+        rest = rest[stop:].lstrip().lstrip(",").lstrip()
+    return pairs > 0
 
 
 def _iso_date(value: str) -> datetime | None:

@@ -418,6 +418,10 @@ def task_show(task_id: str, as_json: bool) -> None:
     """Show one task: its state, role, working set, holder, checkpoint and hand-off notes."""
     board = open_board()
     item = board.task(task_id)
+    # (a task whose claim, close or release a stale board lost is shown as ai-protocols
+    # last wrote it, the kept copy's: as task list shows it and the next write makes it)
+    item = next((x.task for x in board.lost() if x.task is not None and x.lock is None
+                 and item.id and x.task.id == item.id), item)
     said_unusable_locks(board)
     state = None
     if item.owner and item.is_open and item.owner != board.me:

@@ -50,15 +50,16 @@ from ai_protocols.errors import (
     NotAGitRepository,
     StorageError,
 )
-from ai_protocols.git.spawn import ADD_ALL as _ADD_ALL
 from ai_protocols.git.spawn import GIT_PLACE as _GIT_PLACE
 from ai_protocols.git.spawn import TEMP_PREFIX as _TEMP_PREFIX
 from ai_protocols.git.spawn import (
     EarlyAdd,
+    add_all,
     add_pathspec,
     git_env,
     linked_worktrees_inside,
     session_names,
+    sparse_checkout,
     temp_index_env,
 )
 from ai_protocols.git.spawn import GitRun as _Git
@@ -309,6 +310,9 @@ class Restored:
         #: In place: the paths left as they are because they changed after the restore
         #: checked the work tree (saved in an editor, written by another program).
         self.changed: list[str] = []
+        #: In place: the paths a sparse checkout leaves out of the work tree (skip-
+        #: worktree in your index, not there), left as your index has them.
+        self.sparse: list[str] = []
 
     def __repr__(self) -> str:
         return f"Restored({self.checkpoint.ref!r}, where={str(self.where)!r})"
@@ -696,7 +700,7 @@ class Checkpoints:
         index ``temp``; returns the tree's hash."""
         env, spec = self._seeded(temp)
         flags = self._spawn("ls-files", "-v", "-z", env=env)
-        self._git(*_ADD_ALL, *spec, env=env)
+        self._git(*add_all(self.git_dir), *spec, env=env)
         self._unflag(env, flags.wait())
         return self._git("write-tree", env=env).decode().strip()
 
@@ -787,7 +791,7 @@ class Checkpoints:
         try:
             if early is None:
                 env, spec = self._seeded(temp)
-                adding = self._spawn(*_ADD_ALL, *spec, env=env)
+                adding = self._spawn(*add_all(self.git_dir), *spec, env=env)
             flags = self._spawn("ls-files", "-v", "-z", env=env)  # (the flags add keeps)
             try:
                 prefix = self._own_prefix()
@@ -827,8 +831,10 @@ class Checkpoints:
         number = max(numbers, default=0) + 1
         if before_commit is not None:
             before_commit()
-        moment = datetime.now(timezone.utc).replace(microsecond=0)
         while True:  # another run of this agent may take the same number: the next one
+            # (its time taken again: a number is never older than the one below it,
+            # so that the list's order, by time, is the numbers' order: see ``order``)
+            moment = datetime.now(timezone.utc).replace(microsecond=0)
             message = f"{_SUBJECT} {number}" + (f": {note.splitlines()[0]}" if note else "")
             message += "\n\n" + (f"{note}\n\n" if note else "")
             message += f"AI-Protocols-Agent: {self.agent}\nAI-Protocols-Files: {work}\n"
@@ -1346,8 +1352,9 @@ class Checkpoints:
             if not empty or any(not p or p.startswith("..") for p in empty):
                 raise
             exclude = [f":(top,literal,exclude){p}" for p in empty]
-            self._git(*_ADD_ALL, *add_pathspec(self.session_paths, self.worktrees_inside),
-                      *exclude, env=env)
+            self._git(*add_all(self.git_dir),
+                      *add_pathspec(self.session_paths, self.worktrees_inside), *exclude,
+                      env=env)
             self.empty_repositories = empty
     def _registered_submodules(self, commit: str) -> set[str]:
         """The paths ``.gitmodules`` in ``commit``'s tree names as submodules
@@ -1605,8 +1612,9 @@ class Checkpoints:
             finally:
                 listing = staged.wait()
             # What the work tree holds that HEAD does not (a deletion holds nothing).
-            uncommitted = {path: blob for status, path, _, mode, blob in self._raw(head, now)
-                           if status != "D" and mode != _GITLINK}
+            here = {path: (mode, blob) for status, path, _, mode, blob in self._raw(head, now)
+                    if status != "D" and mode != _GITLINK}
+            uncommitted = {path: blob for path, (_, blob) in here.items()}
             every = self._raw(now, checkpoint.commit)
             # The tool's own files (every .ai/ folder: the scaffold, the board, the
             # archives, the locks, the session files) are never written nor removed.
@@ -1633,6 +1641,8 @@ class Checkpoints:
                     kept.append(path)
                 else:
                     touched.append((status, path))
+            outside = self._outside_sparse([p for _, p in touched])
+            touched = [(s, p) for s, p in touched if p not in outside]
             written = [p for s, p in touched if s != "D"]
             removed = {p for s, p in touched if s == "D" and p not in only_here}
             clash = sorted({p for _, p in touched if p in only_here} |
@@ -1647,11 +1657,13 @@ class Checkpoints:
                         "kept elsewhere: its content is)") if chmod else ""
                 raise CheckpointRefused(
                     str(self.top), f"it would overwrite uncommitted, untracked or ignored "
-                    f"work in {shown}{said}; commit, stash or move it, or restore into a "
-                    "new worktree (without --force)")
+                    f"work in {shown}{said}; keep it first: take a checkpoint (ai-protocols "
+                    "checkpoint), which records it (but a file git ignores: move that), or "
+                    "commit or move it; then restore again (or restore into a new worktree, "
+                    "without --force)")
             if refused:
                 raise CheckpointRefused(str(self.top), "; ".join(refused))
-            self._refuse_staged(head, listing, [p for _, p in touched])
+            self._refuse_staged(head, listing, [p for _, p in touched], here)
             self._refuse_edited([p for s, p in touched if s != "D"],
                                 [p for s, p in touched if s == "D"])
             self._check_filters(checkpoint.commit, written)
@@ -1671,12 +1683,31 @@ class Checkpoints:
                         [p for p, _ in links], kept, links)
         done.left = tool
         done.changed = meanwhile
+        done.sparse = sorted(outside)
         if checkpoint.parent != head:  # taken on another commit: HEAD's files removed too
             done.elsewhere = (checkpoint.parent, head)
             done.committed_removed = [p for s, p in touched if s == "D" and p not in uncommitted]
         return done
 
-    def _refuse_staged(self, head: str | None, listing: bytes, paths: list[str]) -> None:
+    def _outside_sparse(self, paths: list[str]) -> set[str]:
+        """Which of ``paths`` (relative to the top) a sparse checkout leaves out of the
+        work tree: marked skip-worktree in your index (``git ls-files -t``, tag ``S``,
+        git-ls-files(1)) and not there. A restore in place leaves them as your index has
+        them: it never checks out what the sparse checkout's definition leaves out
+        (docs/checkpoints.md). Outside a sparse checkout (:func:`sparse_checkout`),
+        nothing, and no git run."""
+        if not paths or not sparse_checkout(self.git_dir):
+            return set()
+        wanted = set(paths)
+        found = set()
+        for item in self._git("ls-files", "-t", "-z").split(b"\0"):
+            if item[:2] == b"S " and (path := _s(item[2:])) in wanted and \
+                    not os.path.lexists(self.top / path):
+                found.add(path)
+        return found
+
+    def _refuse_staged(self, head: str | None, listing: bytes, paths: list[str],
+                       here: dict[str, tuple[str, str]]) -> None:
         """Refuse (:class:`CheckpointRefused`, before anything is written) when one of
         ``paths`` (relative to the top: those the restore would write or remove) holds
         work that only your index keeps: staged (``listing``: ``git diff-index --cached
@@ -1685,15 +1716,24 @@ class Checkpoints:
         that file mode when the staging changed it). Such work is uncommitted: the index
         keeps it through the restore, but the next ``git add -A`` (or ``git commit -a``)
         drops it for the restored file (docs/decisions.md, "Issue 14, seventeenth round
-        (restore, sparse checkouts, pause)")."""
+        (restore, sparse checkouts, pause)"). The advice is one that works when followed
+        (``here``: the work tree's ``(mode, hash)`` at each path that differs from
+        ``HEAD``): where the work tree holds what is staged, a checkpoint (it records the
+        work tree) or a commit; where it does not, a checkpoint would record the work
+        tree's text, not the index's, so what is staged is set aside in a patch in the git
+        folder and unstaged (``git diff --cached --binary``, ``git restore --staged``;
+        ``git apply --cached`` stages it again), with a checkpoint first when some other
+        path's work tree is what is staged (unstaged, it would be kept nowhere else)
+        (docs/decisions.md, "Issue 14, eighteenth round (restore)")."""
         touched = set(paths)
         staged: dict[str, str] = {}
         modes: dict[str, str] = {}
+        entries: dict[str, tuple[str, str]] = {}
         if head:
             for status, path, old_mode, new_mode, blob in _raw_records(listing):
                 if path in touched and status[:1] in ("A", "M", "T") and \
                         new_mode != _GITLINK:
-                    staged[path] = blob
+                    staged[path], entries[path] = blob, (new_mode, blob)
                     if status[:1] != "A" and old_mode != new_mode:
                         modes[path] = new_mode
         else:  # "MODE HASH STAGE" TAB PATH, git-ls-files(1)
@@ -1702,19 +1742,40 @@ class Checkpoints:
                 if item and _s(path) in touched:
                     mode, blob, stage = info.decode().split(" ")
                     if stage == "0" and mode != _GITLINK:
-                        staged[_s(path)] = blob
+                        staged[_s(path)], entries[_s(path)] = blob, (mode, blob)
         if not staged:
             return
         held = self._held(staged, index=False)
         lost = sorted(set(staged) - (set(held) - self._modes_not_kept(modes, held)))
-        if lost:
+        if not lost:
+            return
+        said = (f"the work staged (git add) in {_first_five(lost)} is in no commit or "
+                "checkpoint, only in your index, and the restore would overwrite or remove "
+                "those files, so your next git add -A would drop it; keep it first: ")
+        then = "; then restore again (or restore into a new worktree, without --force)"
+        apart = [p for p in lost if here.get(p) != entries[p]]
+        if not apart:  # (the work tree holds what is staged: a checkpoint records it)
             raise CheckpointRefused(
-                str(self.top), f"the work staged (git add) in {_first_five(lost)} is in no "
-                "commit or checkpoint, only in your index, and the restore would overwrite or "
-                "remove those files, so your next git add -A would drop it; keep it first: "
-                "commit it, or stash it (git stash), or take a checkpoint (ai-protocols "
-                "checkpoint) while the file is as staged; then restore again (or restore "
-                "into a new worktree, without --force)")
+                str(self.top), f"{said}take a checkpoint (ai-protocols checkpoint), which "
+                "records it (the work tree holds what is staged there), or commit it (git "
+                f"commit){then}")
+        top = shell_quote(str(self.top))
+        named = " ".join(shell_quote(f":(literal){p}" if p.startswith(":") or any(
+            c in p for c in "*?[\\") else p) for p in lost)  # (pathspecs: gitglossary(7))
+        patch = self.git_dir / "ai-protocols-staged.patch"
+        count = 1
+        while os.path.lexists(patch) and count < 1000:
+            count += 1
+            patch = self.git_dir / f"ai-protocols-staged-{count}.patch"
+        aside = shell_quote(str(patch))
+        first = "ai-protocols checkpoint && " if len(apart) < len(lost) else ""
+        raise CheckpointRefused(
+            str(self.top), f"{said}a checkpoint alone would not keep it (it records the work "
+            f"tree, which differs from the index at {_first_five(apart)}), nor would a bare "
+            f"git stash pop bring it back; set what is staged aside with: {first}git -C "
+            f"{top} diff --cached --binary -- {named} > {aside} && git -C {top} restore "
+            f"--staged -- {named} (after the restore, git -C {top} apply --cached {aside} "
+            f"stages it again){then}")
 
     def _write_checked(self, temp: Path,
                        items: list[tuple[str, tuple[str, str] | None]]) -> list[str]:
@@ -2547,6 +2608,12 @@ def take(root: Path, ai_dir: Path, path: Path, agent_id: str | None,
                                   "start' begins one)")
         except AiProtocolsError as error:
             session, why = None, error.message  # (shown through display, once)
+    except BaseException:
+        import contextlib
+
+        with contextlib.suppress(Exception):  # (never a process left behind; the
+            searching.wait(ok=tuple(range(256))) # first failure is the one told)
+        raise
     finally:
         if entered:
             lock.__exit__(None, None, None)  # type: ignore[union-attr]

@@ -110,12 +110,28 @@ def _glob_exclude(path: str) -> list[str]:
     return [f":(top,glob,exclude){name}", f":(top,glob,exclude){name}/**"]
 
 
-#: A checkpoint's ``git add``: every path (``-A``), those outside a sparse checkout's
-#: definition too (``--sparse``, git 2.34 and since, git-add(1)): without it git refuses
-#: an untracked file there ("outside of your sparse-checkout definition"), and a new
-#: ``.ai/`` outside the cone is always one. An entry marked skip-worktree whose file is
-#: not in the work tree stays as the index has it.
-ADD_ALL = ("add", "-A", "--sparse")
+#: A checkpoint's ``git add``: every path (``-A``); in a sparse checkout see
+#: :func:`add_all`.
+ADD_ALL = ("add", "-A")
+
+
+def add_all(git_dir: str | os.PathLike[str]) -> tuple[str, ...]:
+    """A checkpoint's ``git add`` (:data:`ADD_ALL`) in the work tree whose git folder
+    (``$GIT_DIR``, a linked worktree's own) is ``git_dir``: in a sparse checkout
+    (:func:`sparse_checkout`) those outside its definition too, ``--sparse`` (git-add(1),
+    git 2.34 and since): without it git refuses an untracked file there ("outside of
+    your sparse-checkout definition"), and a new ``.ai/`` outside the cone is always
+    one. Elsewhere without it, so that a git older than 2.34, which refuses the option,
+    takes checkpoints. An entry marked skip-worktree whose file is not in the work tree
+    stays as the index has it. One ``stat``; raises nothing."""
+    return (*ADD_ALL, "--sparse") if sparse_checkout(git_dir) else ADD_ALL
+
+
+def sparse_checkout(git_dir: str | os.PathLike[str]) -> bool:
+    """Whether the work tree whose git folder is ``git_dir`` is a sparse checkout: its
+    ``info/sparse-checkout`` file is there, as ``git sparse-checkout`` writes it
+    (git-sparse-checkout(1)). One ``stat``; raises nothing."""
+    return os.path.exists(os.path.join(git_dir, "info", "sparse-checkout"))
 
 
 def add_pathspec(session_paths: tuple[str, ...], worktrees: tuple[str, ...] = ()) -> list[str]:
@@ -273,7 +289,7 @@ def start_add(root: str) -> EarlyAdd | None:
     env = temp_index_env(git_env(), temp)
     spec = add_pathspec(session_names(AI_DIR), linked_worktrees_inside(git_dir, root))
     try:
-        run = GitRun(["git", "-C", root, *ADD_ALL, *spec], env, None)
+        run = GitRun(["git", "-C", root, *add_all(git_dir), *spec], env, None)
     except GitFailed:
         os.unlink(temp)
         return None

@@ -16,10 +16,11 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (millise
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["GitState", "StateReading", "blob_id", "file_at", "has_commit", "present_commits",
-           "read_state", "rebase_rewrote", "rebased_into", "recorded_in_history", "remote_for",
-           "start_ancestry", "start_state", "start_work_diff", "stash_untracked",
-           "stash_untracked_blobs"]
+__all__ = ["GitState", "StateReading", "blob_id", "checked_out_at", "file_at", "has_commit",
+           "holds_changes", "present_commits", "read_state", "rebase_rewrote",
+           "rebased_into", "recorded_in_history", "remote_for", "start_ancestry", "start_state",
+           "start_work_diff", "stash_untracked", "stash_untracked_blobs", "uncommitted_here",
+           "work_of"]
 
 #: Paths of changed or untracked files a state keeps (the first, in git's order).
 FIRST_FILES = 5
@@ -63,15 +64,18 @@ class GitState:
                 "first_files": list(self.first_files)}
 
 
-def _start(root: str | os.PathLike[str], *args: str,
-           stdin: int | None = None) -> Callable[[], bytes | None]:
+def _start(root: str | os.PathLike[str], *args: str, stdin: int | None = None,
+           index: str | None = None) -> Callable[[], bytes | None]:
     """Start ``git -C root ARGS`` and return what waits for it: a function that gives
     its stdout once it has ended, or ``None`` when it could not start or failed.
     Through ``posix_spawn`` and a pipe, because importing :mod:`subprocess` costs as
     much as a git run, and the hot commands run git; two can run at once. ``stdin``:
-    a file descriptor git reads as its standard input (default: none)."""
+    a file descriptor git reads as its standard input (default: none); ``index``: the
+    index file git uses (``GIT_INDEX_FILE``, git(1); default: the repository's)."""
     env = {**os.environ, **git_places_absolute(os.environ),  # (git runs at root: paths.py)
            "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}  # never take index.lock
+    if index is not None:
+        env["GIT_INDEX_FILE"] = index
     argv = ["git", "-C", os.fspath(root), *args]
     if not hasattr(os, "posix_spawnp"):  # pragma: no cover - not on POSIX
         import subprocess
@@ -297,10 +301,14 @@ def rebased_into(root: str | os.PathLike[str], commit: str, head: str) -> bool:
 
     - ``head``'s tree equals ``commit``'s (``git diff-tree --quiet``): a squash by
       ``git reset --soft`` and a commit, an amend of the message only;
-    - each commit of ``commit`` since it and ``head`` parted (their merge base,
-      git-merge-base(1)) has a commit of the same patch id (git-patch-id(1)
-      ``--stable``, as ``git cherry`` compares them) among ``head``'s since: a ``git
-      pull --rebase``, or a rebase or amend that kept every change;
+    - ``commit``'s change since it and ``head`` parted (their merge base,
+      git-merge-base(1)) reverses on ``head`` without context (:func:`holds_changes`):
+      an amend that added more, a ``git pull --rebase`` whose upstream changed lines
+      near its change (the patches' context differs), a squash;
+    - each commit of ``commit`` since the merge base has a commit of the same patch
+      id (git-patch-id(1) ``--stable``, as ``git cherry`` compares them) among
+      ``head``'s since: a ``git pull --rebase``, or a rebase or amend that kept every
+      change, then edited further;
     - the combined change of ``commit`` since the merge base (``git diff MB commit``)
       has the patch id of one commit among ``head``'s since: a squash merge
       (``git merge --squash``), an interactive rebase's squash.
@@ -313,6 +321,8 @@ def rebased_into(root: str | os.PathLike[str], commit: str, head: str) -> bool:
     base = out.decode().strip() if out else ""
     if not base:
         return False
+    if holds_changes(root, base, commit, head, spec):
+        return True
     left = _patch_ids(root, f"{base}..{commit}")
     if left is None:
         return False
@@ -325,6 +335,120 @@ def rebased_into(root: str | os.PathLike[str], commit: str, head: str) -> bool:
         return True
     combined = _diff_patch_id(root, base, commit, spec)
     return combined is not None and combined in right
+
+
+def holds_changes(root: str | os.PathLike[str], base: str, commit: str, head: str,
+                  spec: tuple[str, ...] | None = None) -> bool:
+    """Whether the commit ``head`` holds every change outside the tool's ``.ai/`` folders
+    that the commit ``commit`` made since ``base`` (their merge base), whatever else it
+    holds: that change (``git diff -U0 base commit``) reverses cleanly on ``head``'s
+    tree without context (``git apply --cached --check -R --unidiff-zero`` on a
+    temporary index read from ``head``, git-apply(1), git-read-tree(1): nothing is
+    written but that index, removed after): every line it added is there, in order,
+    every line it removed is gone, an added file is there as it added it, a deleted
+    one is not. So an amend that added more, or a ``git pull --rebase`` whose upstream
+    changed lines next to the change (the patches' context differs, so do their patch
+    ids) holds it. A three-way merge (``git merge-tree``) would not do: an amend
+    that appended a line after the line the commit appended is a conflict to it.
+    ``True`` when nothing changed; ``False`` when git fails. Hashes, never options.
+    Three git runs (``read-tree`` and ``diff`` at once, then ``apply``)."""
+    import tempfile
+
+    if spec is None:
+        spec = work_pathspec(tool_folders(os.fspath(root)))
+    with tempfile.TemporaryDirectory(prefix="ai-protocols-holds-") as folder:
+        index = os.path.join(folder, "index")
+        read = _start(root, "read-tree", head, index=index)
+        diff = _start(root, "diff", "-U0", "--binary", "--no-renames", "--no-color",
+                      "--no-ext-diff", "--no-textconv", base, commit, "--", *spec)
+        patch, ready = diff(), read()
+        if patch is None or ready is None:
+            return False
+        if not patch.strip():
+            return True
+        with open(os.path.join(folder, "patch"), "w+b") as file:
+            file.write(patch)
+            file.seek(0)
+            return _start(root, "apply", "--cached", "--check", "-R", "--unidiff-zero",
+                          "-", stdin=file.fileno(), index=index)() is not None
+
+
+def work_of(root: str | os.PathLike[str], commit: str, head: str, branch: str | None,
+            held: bool = False) -> str:
+    """Where the work of the commit ``commit`` (the one a session recorded) stands
+    against the commit ``head`` (``HEAD``'s now, on ``branch``; ``None``: detached):
+    the one rule of "``HEAD`` holds the recorded commit's work" that ``log``'s warning
+    and its ``moved:`` line (:func:`ai_protocols.session.pause.record_head`) and the
+    warning of ``resume``, ``start`` and the SessionStart hook
+    (:mod:`ai_protocols.session.resume`) all follow (issue 14, eighteenth round):
+
+    - ``"descends"``: ``head`` is ``commit`` or descends from it (git-merge-base(1)
+      ``--is-ancestor``): the work is here, carried on;
+    - ``"behind"``: ``head`` is an ancestor of ``commit``: its commits since are off
+      the branch (a ``git reset``);
+    - ``"carried"``: on another line, but ``head`` holds every change of it
+      (:func:`rebased_into`: an amend, a rebase, a squash), or ``branch``'s reflog
+      records a rebase that finished from it to ``head`` (:func:`rebase_rewrote`: its
+      conflicts resolved by hand); ``held``: the caller knows already (``HEAD``'s
+      files are the checkpoint's);
+    - ``"aside"``: on another line, its work not here (a reset to another line);
+    - ``"missing"``: this clone does not have ``commit`` (or git fails).
+
+    Hashes, never options. Git runs only when the commits differ: two at once for the
+    ancestry, then those of :func:`rebased_into` only on another line."""
+    if commit == head:
+        return "descends"
+    after, before = start_ancestry(root, commit, head), start_ancestry(root, head, commit)
+    descends, behind = after(), before()
+    if descends:
+        return "descends"
+    if behind:
+        return "behind"
+    if not has_commit(root, commit):
+        return "missing"
+    if held or rebased_into(root, commit, head) or rebase_rewrote(root, commit, head, branch):
+        return "carried"
+    return "aside"
+
+
+def uncommitted_here(root: str | os.PathLike[str], commit: str, head: str) -> bool:
+    """Whether the work tree at ``root`` holds every change outside ``.ai/`` by which
+    the commit ``commit`` differs from the commit ``head`` (``HEAD``'s), uncommitted:
+    ``git reset HEAD~1`` (or ``git reset --soft``) undid the commit and kept its work.
+    Each change judged by :func:`missing_work`'s one rule (a file as the commit has it,
+    an edit whose lines are still there around later edits, an added file present, a
+    deleted one absent, a mode). ``False`` when nothing differs or git fails. Git runs
+    (only when ``HEAD`` moved off ``commit``): ``git diff-tree``, ``git ls-tree``, ``git
+    hash-object`` of the files it changed, a ``git apply --check`` per file edited
+    further."""
+    changes = start_changes(root, head, commit)()
+    if not changes:
+        return False
+    return missing_work(root, head, commit, changes, head, [c[3] for c in changes]) == []
+
+
+def checked_out_at(root: str | os.PathLike[str], branch: str) -> str | None:
+    """The top folder of the work tree other than the one around ``root`` in which the
+    local branch ``branch`` is checked out (``git worktree list --porcelain -z``,
+    git-worktree(1) "Porcelain Format"): ``git switch BRANCH`` refuses it here ("is
+    already checked out at"), so advice names that work tree. ``None`` when none is
+    (or git cannot say). One git run."""
+    from ai_protocols.paths import git_dirs
+
+    out = _git(root, "worktree", "list", "--porcelain", "-z")
+    if not out:
+        return None
+    dirs = git_dirs(os.fspath(root))
+    here = os.path.realpath(dirs[0]) if dirs else None
+    ref = os.fsencode(f"refs/heads/{branch}")
+    path = None
+    for line in out.split(b"\0"):
+        if line.startswith(b"worktree "):
+            path = os.fsdecode(line[len(b"worktree "):])
+        elif line == b"branch " + ref and path is not None and \
+                os.path.realpath(path) != here:
+            return path
+    return None
 
 
 def rebase_rewrote(root: str | os.PathLike[str], commit: str, head: str,

@@ -55,13 +55,19 @@ def record_spawn_exit(ai_dir: str | os.PathLike[str], agent_id: str, how: str) -
     :func:`~ai_protocols.liveness.evidence.exit_record_path`, atomically, so that a
     claim or lock its process took is judged by it
     (:func:`~ai_protocols.liveness.evidence.assess`: ``ended``, not ``crashed``, for exit
-    status 0). Raises :class:`~ai_protocols.errors.StorageError` when it cannot be
-    written."""
+    status 0); then prunes what ended sessions left long ago
+    (:func:`~ai_protocols.session.leftovers.prune`). Raises
+    :class:`~ai_protocols.errors.StorageError` when it cannot be written."""
+    import time
+
     from ai_protocols.liveness.clock import now_moment
+    from ai_protocols.session.leftovers import prune
     from ai_protocols.storage import files as storage
 
     text = f"{how}\n{now_moment().to_property()}\n"
-    storage.atomic_write(exit_record_path(ai_dir, agent_id), text.encode("utf-8"))
+    record = exit_record_path(ai_dir, agent_id)
+    storage.atomic_write(record, text.encode("utf-8"))
+    prune(ai_dir, time.time(), keep=(record,))  # (earlier runs' old records)
 
 
 def spawn(root: Path, runtime: str, command: Sequence[str]) -> int:

@@ -396,6 +396,18 @@ class _LineView(Sequence[str]):
         return chunk.lines[local]
 
 
+def _outside(windows: Sequence[tuple[str, int, int]], base: str, start: int,
+             end: int) -> list[tuple[int, int]]:
+    """The parts ``(lo, hi)`` of ``base[start:end]`` outside every window ``(base, a, b)``
+    of ``windows`` (those of other strings aside), in order."""
+    parts = [(start, end)]
+    for other, a, b in windows:
+        if other is base and a < b:
+            parts = [(lo, hi) for x, y in parts for lo, hi in ((x, min(y, a)), (max(x, b), y))
+                     if lo < hi]
+    return parts
+
+
 def _newline_of(text: str) -> str:
     """The file's line ending: Emacs decodes a file as DOS only when every line ends in
     CRLF; in a mixed file a carriage return is part of its line, as it is here."""
@@ -504,6 +516,9 @@ class OrgFile:
         return _LineView(self)
 
     def _parse(self, text: str) -> None:
+        #: For each needle, the windows :meth:`pass_over` was given (of the text parsed
+        #: before, none applies to ``text``: not kept, nor that text with them).
+        self._passing: dict[str, list[tuple[str, int, int]]] = {}
         #: the keywords the file's ``#+TODO:`` lines declare (none: it declares none)
         self.declared_keywords, declares = _todo_keywords(text)
         # A file with a #+TODO: line has the states it declares, even none (``#+TODO: |``):
@@ -623,15 +638,32 @@ class OrgFile:
         ``str.rfind`` (:func:`~ai_protocols.lean.holds`). A
         window of the text as read found without it is not searched again for it (a
         write looks for its earlier-entries links three times, before and after its
-        edit, which touches few chunks)."""
+        edit, which touches few chunks); nor is one :meth:`pass_over` was given for it,
+        unless the rest of its chunk holds it (then every line of the chunk is looked
+        at, those too)."""
         absent = self._absent
+        passing = self._passing.get(needle, ())
         for number, chunk in enumerate(self._chunks):
-            if chunk._lines is None and not any(self._holds(base, start, end, needle, absent)
-                                                for base, start, end in chunk.pieces):
+            if chunk._lines is None and not any(
+                    self._holds(base, lo, hi, needle, absent)
+                    for base, start, end in chunk.pieces
+                    for lo, hi in _outside(passing, base, start, end)):
                 continue
             for index, line in enumerate(chunk.iter_lines(), start=self._first[number]):
                 if needle in line:
                     yield index, line
+
+    def pass_over(self, needle: str, windows: Iterable[tuple[str, int, int]]) -> None:
+        """Let every later :meth:`lines_holding` of ``needle`` leave out lines of
+        ``windows``: windows ``(base, lo, hi)`` of whole lines (as :meth:`window` gives
+        them; ``needle`` holds no newline) whose lines the caller of that search knows
+        it does not want, whatever they hold (a brief read's items of the tool's own
+        form, for the search for earlier-entries links: ``session.layout``). Sound
+        through edits: a window's string is never changed (an edit makes new pieces,
+        whole lines of it or new text), so a line of it that is still in the file is
+        that same line."""
+        known = self._passing.setdefault(needle, [])
+        known += (window for window in windows if window not in known)  # (read again)
 
     def _holds(self, base: str, start: int, end: int, needle: str,
                absent: dict[str, list[tuple[int, int]]]) -> bool:

@@ -143,12 +143,20 @@ def is_own_timestamp(value: str) -> bool:
     return len(value) == 22 and value.isascii() and value.translate(_SHAPE) == _OWN_SHAPE
 
 
+#: :data:`_SHAPE` for ASCII bytes (``bytes.translate`` reads a table of 256 bytes, several
+#: times quicker than ``str.translate`` reads a dictionary), and :data:`_OWN_SHAPE`'s bytes
+#: with the space after it.
+_BYTES_SHAPE = bytes.maketrans(bytes(_SHAPE), "".join(_SHAPE.values()).encode("ascii"))
+_OWN_SHAPED = f"{_OWN_SHAPE} ".encode("ascii")
+
+
 def are_own_timestamps(joined: str, count: int) -> bool:
     """Whether ``joined`` is ``count`` texts one after another, each one of the tool's own
-    timestamps (:func:`is_own_timestamp`) and a space: one ``str.translate`` for all of
-    them, no Python per stamp (the brief read's check of the items it passes over,
-    ``session.layout``)."""
-    return joined.isascii() and joined.translate(_SHAPE) == f"{_OWN_SHAPE} " * count
+    timestamps (:func:`is_own_timestamp`) and a space: one ``bytes.translate`` of them
+    all (:data:`_SHAPE` as bytes: ``joined`` is ASCII), no Python per stamp (the brief
+    read's check of the items it passes over, ``session.layout``)."""
+    return joined.isascii() and \
+        joined.encode("ascii").translate(_BYTES_SHAPE) == _OWN_SHAPED * count
 
 
 def own_time(stamp: str) -> datetime | None:

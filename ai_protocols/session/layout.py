@@ -561,7 +561,8 @@ def read_session(path: str, text: str | list[str] | OrgFile, *, brief: bool = Fa
     :class:`OrgFile` already parsed (an edit's, whose every edit leaves its headlines
     right for its text: read as its text would read, without joining and parsing that
     text again; ``tests/test_hot_fifteenth.py`` holds the two equal). Reading changes
-    no line of it.
+    no line of it (a brief read tells it which lines hold no earlier-entries link:
+    ``OrgFile.pass_over``).
 
     ``brief``: what ``resume``, ``start`` and the hooks' context read, at a cost that
     does not grow with the closed history (issue 16, fourteenth round): the closed
@@ -676,7 +677,8 @@ def closed_until(base: str, at: int, hi: int) -> int:
     return hi
 
 
-def _brief_entries(doc: OrgFile, section: Headline, items: bool) -> tuple[list[Entry], int]:
+def _brief_entries(doc: OrgFile, section: Headline, items: bool
+                   ) -> tuple[list[Entry], int, list[tuple[str, int, int]]]:
     """:func:`_entries` less the one-line closed items the tool writes, and the count of
     those passed over: with ``items`` (Progress, Next steps) the lines that begin
     ``- [X] [``; without (the Log), those that begin ``- [`` and a ``]`` followed by
@@ -687,15 +689,23 @@ def _brief_entries(doc: OrgFile, section: Headline, items: bool) -> tuple[list[E
     (no block, LaTeX environment or drawer, which may hold such a line): from the first
     other line on, the rest is read whole. The other lines are read as :func:`_entries`
     reads them, each run of them numbered from its first line. Only the lines that are
-    not passed over are looked at one by one (:func:`other_lines` finds them)."""
+    not passed over are looked at one by one (:func:`other_lines` finds them). And, with
+    ``items``, the runs of closed items passed over as windows ``(base, lo, hi)`` of the
+    text: no link line (:func:`earlier_links` need not search them; a Log line passed
+    over may be one: ``- [[file:...][...]] done: ...``)."""
     start, end = section.body_start, section.body_end
     if start >= end:
-        return [], 0
+        return [], 0, []
     base, lo, hi = doc.window(start, end)
     kept: list[tuple[int, int]] = []  # (line number, offset in base) of each line read
     rest = end  # from this line on, every line is read
     index, at = start, lo
+    passed: list[tuple[str, int, int]] = []
+    after = lo  # (where the line after the last one not passed over begins)
     for place in other_lines(base, lo, hi, items, end - start):
+        if items and after < place:
+            passed.append((base, after, place))
+        after = _line_end(base, place, hi)
         index += base.count("\n", at, place)
         at = place
         first = base[place:place + 1]
@@ -711,6 +721,9 @@ def _brief_entries(doc: OrgFile, section: Headline, items: bool) -> tuple[list[E
                     line.lstrip(" \t").startswith(("#+", "\\", ":")):
                 rest = index
                 break
+    else:
+        if items and after < hi:
+            passed.append((base, after, hi))
     found: list[Entry] = []
     run_first = run_at = -1
     previous, kept_offset = -2, lo
@@ -728,21 +741,25 @@ def _brief_entries(doc: OrgFile, section: Headline, items: bool) -> tuple[list[E
         stop = hi if rest < end else _line_end(base, kept_offset, hi)
         found += read_entries(_split(base[run_at:stop]), doc.newline, run_first)
         read += end - rest - 1 if rest < end else 0
-    return found, end - start - read
+    return found, end - start - read, passed
 
 
 #: Characters of a section :func:`_brief_notes` looks at a time (what it holds besides
 #: the file's text: a few times this).
 _NOTES_WINDOW = 1 << 16
-#: How an item of the tool's own form begins, after the newline before it; its timestamp
-#: and the space after it; how the line of a decision's rationale begins (ditto).
+#: How an item begins, after the newline before it; how one of the tool's own form
+#: begins, to its timestamp's bracket (``split`` finds this longer needle through a
+#: section of items about twice as fast: its last character is rare there; issue 16,
+#: eighteenth round); the rest of that timestamp and the space after it; how the line
+#: of a decision's rationale begins (after the newline).
 _ITEM = "\n- "
-_STAMP_OF = itemgetter(slice(0, 23))
+_STAMPED = "\n- ["
+_STAMP_REST = itemgetter(slice(0, 22))
 _RATIONALE_LINE = "\n  - Rationale:"
 
 
 def _brief_notes(doc: OrgFile, section: Headline, notes: int
-                 ) -> tuple[list[Entry], int] | None:
+                 ) -> tuple[list[Entry], int, tuple[str, int, int]] | None:
     """The entries of ``section`` from the ``notes``-th last line that begins ``- `` on
     (``read_entries`` of them), and how many entries the lines before hold, unread; or
     ``None`` (the caller reads the section whole) unless those lines are all items of
@@ -751,7 +768,9 @@ def _brief_notes(doc: OrgFile, section: Headline, notes: int
     ``  - Rationale: ...`` (no entry), and each of their timestamps no later than that
     of the ``notes``-th newest entry read (``model.newest_first``, the day's name
     aside): then the first ``notes`` of the whole in that order are among those read,
-    and the count is exact. Looked at :data:`_NOTES_WINDOW` characters at a time, by ``split``,
+    and the count is exact; and those lines as a window ``(base, lo, hi)`` of the text
+    (none of them a link line: :func:`earlier_links` need not search it). Looked at
+    :data:`_NOTES_WINDOW` characters at a time, by ``split`` (on :data:`_STAMPED`),
     ``map`` and ``str.join`` (no Python per line; per stamp only for those of the day
     of that ``notes``-th one); the lines counted from the section's known length."""
     start, end = section.body_start, section.body_end
@@ -770,29 +789,29 @@ def _brief_notes(doc: OrgFile, section: Headline, notes: int
     last = newest_first(read)[notes - 1]
     if last.time is None or last.stamp is None or not is_own_timestamp(last.stamp):
         return None
-    day, clock = last.stamp[:11], last.stamp[16:21]
+    day, clock = last.stamp[1:11], last.stamp[16:21]  # (its date, and its time of day)
     items = rationales = 0
     at = lo
     while at < cut:
         stop = base.find(_ITEM, min(cut - 1, at + _NOTES_WINDOW), cut + 2) + 1
         piece = base[at - 1:stop - 1]
-        chunks = piece.split(_ITEM)
+        chunks = piece.split(_STAMPED)
         if chunks[0]:
-            return None  # (a line before the first item)
+            return None  # (a line before the first item, or an item without a timestamp)
         del chunks[0]
-        stamps = list(map(_STAMP_OF, chunks))
-        if not are_own_timestamps("".join(stamps), len(stamps)):
+        stamps = list(map(_STAMP_REST, chunks))  # (each timestamp less its "[")
+        if not are_own_timestamps("[" + "[".join(stamps), len(stamps)):
             return None
-        latest = max(stamps)
-        if latest[:11] > day or (latest[:11] == day and any(
-                s[16:21] > clock for s in stamps if s.startswith(day))):
+        latest = max(stamps)  # (in the stamps' order: each begins with the same "[")
+        if latest[:10] > day or (latest[:10] == day and any(
+                s[15:20] > clock for s in stamps if s.startswith(day))):
             return None
         items += len(chunks)
         rationales += piece.count(_RATIONALE_LINE)
         at = stop
     if items + rationales != first - start:
         return None  # (some other line: a person's text, a block...)
-    return read, items
+    return read, items, (base, lo, cut)
 
 
 def _line_end(base: str, at: int, hi: int) -> int:
@@ -818,16 +837,19 @@ def _read_session(path: str, text: str | list[str] | OrgFile, brief: bool = Fals
     if headline is None:
         raise UnreadableSession(path, NO_SESSION_HEADLINE)
     session = _session_of(path, headline)
+    passing: list[tuple[str, int, int]] = []  # (lines a brief read passed: no link line)
     for kind in SECTION_KINDS:
         section = find_section(doc, headline, kind.section)  # type: ignore[arg-type]
         if section is None:
             session.entries[kind.kind] = []
         elif brief and kind.kind in BRIEF_KINDS:
-            session.entries[kind.kind], left = _brief_entries(doc, section, True)
+            session.entries[kind.kind], left, passed = _brief_entries(doc, section, True)
             session.left_out += left
+            passing += passed
         elif brief and kind.kind in NOTE_KINDS and \
                 (found := _brief_notes(doc, section, notes)) is not None:
-            session.entries[kind.kind], session.unread[kind.kind] = found
+            session.entries[kind.kind], session.unread[kind.kind], window = found
+            passing.append(window)
         else:
             session.entries[kind.kind] = _entries(doc, section)
     session.current = _current(doc, headline, session.progress)
@@ -839,9 +861,11 @@ def _read_session(path: str, text: str | list[str] | OrgFile, brief: bool = Fals
     if log is None:
         logged = []
     elif brief:
-        logged, session.left_out_log = _brief_entries(doc, log, False)
+        logged, session.left_out_log, passed = _brief_entries(doc, log, False)
+        passing += passed
     else:
         logged = _entries(doc, log)
+    doc.pass_over(_EARLIER_ITEM, passing)  # (this read's and any later write's search)
     session.earlier = read_earlier(doc, headline, path)
     del doc  # (its text, when the caller gave it in a list)
     session.log = chronology(session, logged)
@@ -880,7 +904,9 @@ def earlier_links(doc: OrgFile, session: Headline, *, every: bool = False
     session's subtree: a person who renamed, moved, demoted or duplicated the section,
     or deleted its drawer, cuts no session off from its earlier entries. A link to
     anything else is a person's, and not one of these. ``every``: each line, a path
-    named twice (a duplicated section) included, for a rewrite of every one."""
+    named twice (a duplicated section) included, for a rewrite of every one.
+    The lines a brief read of ``doc`` found to be no link line are not searched
+    (:func:`read_session`, ``OrgFile.pass_over``)."""
     others = [h for h in doc.headlines if h is not session and is_session(h)]
     found = []
     seen = set()
@@ -2585,13 +2611,20 @@ def apply_entry(doc: OrgFile, session_line: int, entry: LogEntry, stamp: str, *,
         append_entry(doc, session_line, "log", [log_line(stamp, line)])
         return line
     elif entry.kind == "key-file" and _listed(doc, session_line, "key-files", text):
-        return f"key-file: {preview(text)} (listed already)"
+        return f"key-file: {_said(entry.kind, text)} (listed already)"
     else:
         kind = KIND_OF[entry.kind]
         append_entry(doc, session_line, kind.section,
                      entry_lines(stamp, text, checkbox=False if kind.checkbox else None,
                                  rationale=entry.rationale))
-    return f"{entry.kind}: {preview(text)}".rstrip()
+    return f"{entry.kind}: {_said(entry.kind, text)}".rstrip()
+
+
+def _said(kind: str, text: str) -> str:
+    """How ``log`` says an entry's text it logged: its :func:`preview` (one line, blanks
+    squeezed, cut), but a key file's path as it is (a path is one line; two blanks in
+    it are two: ``docs/a  b.txt``)."""
+    return text if kind == "key-file" and "\n" not in text else preview(text)
 
 
 def read_info(path: str, kind: Literal["open", "archived"],

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import os
 
-from ai_protocols.lean import SHELL_SAFE, datetime, pattern, timezone
+from ai_protocols.errors import InvalidAgentId
+from ai_protocols.lean import SHELL_SAFE, datetime, pattern, shell_quote, timezone
 from ai_protocols.liveness.clock import utc_minute
-from ai_protocols.paths import git_dirs, join, parent, relative_to, safe_id
+from ai_protocols.paths import CONTEXT_DIR, git_dirs, join, parent, relative_to, safe_id
 from ai_protocols.storage.files import LOCK_DIR, lock_path, same_version
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "name_time",
     "runtime_of",
     "session_files",
+    "start_command",
     "tombstone_path",
 ]
 
@@ -262,3 +264,24 @@ def kept_relation(ai_dir: str, path: str) -> int:
     except OSError:
         return KEPT_SAME
     return KEPT_SAME if same_version(there, here) else KEPT_OTHER
+
+
+def start_command(path: str | os.PathLike[str]) -> str:
+    """The command that brings back (or starts) the session file ``path``, as advice
+    says it: ``ai-protocols start``, run as the agent whose file it is for a per-agent
+    file (``.ai/session-context.d/ID.org``: ``AI_AGENT_ID=ID ai-protocols start``;
+    another agent's ``start`` begins a file of its own), or, when the file's name is no
+    id that names it again (:func:`~ai_protocols.paths.safe_id`), said in words. Raises
+    nothing."""
+    folder, name = os.path.split(os.fspath(path))
+    if os.path.basename(folder) != CONTEXT_DIR or not name.endswith(".org"):
+        return "'ai-protocols start'"
+    agent = name[:-len(".org")]
+    try:
+        same = safe_id(agent) == agent
+    except InvalidAgentId:
+        same = False
+    if not same:
+        return "'ai-protocols start' run as the agent whose file it is (with its AI_AGENT_ID)"
+    return f"'AI_AGENT_ID={agent} ai-protocols start'" if shell_quote(agent) == agent else \
+        f"AI_AGENT_ID={shell_quote(agent)} ai-protocols start"

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 __all__ = ["abandon", "pause", "record_head", "resume_paused"]
 
 
-def record_head(edit: SessionEdit, root: str) -> str | None:
+def record_head(edit: SessionEdit, root: str) -> tuple[str, str | None] | None:
     """In an edit transaction: set ``GIT_BRANCH`` and ``GIT_COMMIT`` to what the work
     tree around ``root`` has checked out, when either changed (a detached ``HEAD``
     removes ``GIT_BRANCH``; before the first commit there is no ``GIT_COMMIT``).
@@ -52,13 +52,16 @@ def record_head(edit: SessionEdit, root: str) -> str | None:
 
     When ``HEAD`` moved away from what was recorded (another branch than the one
     recorded, a detached ``HEAD`` to a branch or back, even at the same commit: issue
-    14, thirteenth round, one rule for every such change; or a commit that does not
-    descend from the one recorded, and does not hold its changes rebased:
-    :func:`ai_protocols.git.state.rebased_into`), a
-    ``moved:`` Log line keeps where it was, and that line's text is returned (else
-    ``None``): the recorded place is the evidence ``resume``'s "rolled back" warning
-    reads, and is never overwritten without a record. git runs only when the commit
-    changed on the same branch (``git merge-base --is-ancestor``). When the write goes
+    14, thirteenth round, one rule for every such change; or a commit that neither
+    descends from the one recorded nor holds its work: :func:`ai_protocols.git.state.
+    work_of`, the one rule ``resume`` follows too, eighteenth round), a
+    ``moved:`` Log line keeps where it was, and that line's text is returned with a
+    note (else ``None``): the recorded place is the evidence ``resume``'s "rolled
+    back" warning reads, and is never overwritten without a record. The note, ``None``
+    unless the commit moved from is still in this clone, off ``HEAD``'s line, and the
+    work tree holds every change of it uncommitted (``git reset HEAD~1``:
+    :func:`ai_protocols.git.state.uncommitted_here`), says so. git runs only when the
+    commit changed on the same branch. When the write goes
     into an older version than the one written last (``git stash``, a checkout put it
     back: :attr:`~ai_protocols.session.transaction.SessionEdit.last_head`), the place
     moved from is that last write's record, not the older file's."""
@@ -78,14 +81,19 @@ def record_head(edit: SessionEdit, root: str) -> str | None:
             edit.set_properties(("GIT_BRANCH", branch), ("GIT_COMMIT", commit))
             return None
     moved = None
+    note = None
     if old_commit:
         if old_branch != branch or commit is None:  # (a detached HEAD to a branch too)
             moved = True
         elif old_commit != commit:
-            from ai_protocols.git.state import rebased_into, start_ancestry
+            from ai_protocols.git.state import uncommitted_here, work_of
 
-            moved = not start_ancestry(root, old_commit, commit)() and \
-                not rebased_into(root, old_commit, commit)
+            where = work_of(root, old_commit, commit, head[0])
+            moved = where not in ("descends", "carried")
+            if where in ("behind", "aside") and uncommitted_here(root, old_commit, commit):
+                note = (f"the work of {old_commit[:12]} is uncommitted here: every change "
+                        "of it is in the work tree (a git reset kept it); commit it to "
+                        "carry on")
     edit.set_properties(("GIT_BRANCH", branch), ("GIT_COMMIT", commit))
     if not moved:
         return None
@@ -96,7 +104,7 @@ def record_head(edit: SessionEdit, root: str) -> str | None:
 
     line = f"moved: from {place(old_branch, old_commit)} to {place(branch, commit)}"
     edit.note(line)
-    return line
+    return line, note
 
 
 def pause(project: Project, note: str | None = None,

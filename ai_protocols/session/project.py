@@ -61,7 +61,7 @@ from ai_protocols.session.model import (
     instant,
     iso,
 )
-from ai_protocols.session.names import kept_path, session_files, tombstone_path
+from ai_protocols.session.names import kept_path, session_files, start_command, tombstone_path
 from ai_protocols.session.pending import pending_path, read_pending
 from ai_protocols.session.text import check_text, conflict_marker_lines, preview, slugify
 from ai_protocols.storage import files as storage
@@ -207,6 +207,9 @@ class LogReport:
     #: of it (:func:`ai_protocols.session.rollover.held_by`): the sections that hold
     #: it there, biggest first; ``None``.
     over_bound: str | None = None
+    #: With :attr:`moved`: the work of the commit moved from is uncommitted in the work
+    #: tree (a ``git reset`` kept it), said so rather than "rolled back"; else ``None``.
+    moved_note: str | None = None
 
 
 class Project:
@@ -406,13 +409,14 @@ class Project:
                     raise SessionWrappedUp(path, where)
                 stash = stashed_in(path)
                 raise SessionRemoved(path, kept, stash,
-                                     None if stash is not None else switched_from(path, kept))
+                                     None if stash is not None else switched_from(path, kept),
+                                     start_command(path))
             if not os.path.lexists(path) and not os.path.lexists(kept):
                 from ai_protocols.session.transaction import stashed_in
 
                 stash = stashed_in(path)  # (git stash -a: the kept copy went with it)
                 if stash is not None:
-                    raise SessionRemoved(path, kept, stash)
+                    raise SessionRemoved(path, kept, stash, start=start_command(path))
             raise NoSession(path)
         session.pending = read_pending(path, kept_path(self.ai_dir_text, pending_path(path)))
         if session.earlier:  # (one behaviour: show says what show --all reads)
@@ -583,8 +587,8 @@ class Project:
         with editing(self.ai_dir_text, self.path_text, now=now, if_edited="defer",
                      first=first) as edit:
             moved = record_head(edit, self.root_text)
-        return LogReport(said, edit.pending, edit.emacs_lock,
-                         None if edit.replaced_said else moved, edit.over_bound)
+        line, note = moved if moved is not None and not edit.replaced_said else (None, None)
+        return LogReport(said, edit.pending, edit.emacs_lock, line, edit.over_bound, note)
 
     def record_exit(self, how: str, now: datetime | Moment | None = None) -> bool:
         """For a spawner whose child ended: record that the session ended without a
@@ -1165,7 +1169,7 @@ class Project:
         if stash is None:
             return None
         said = SessionRemoved(self.path_text, kept_path(self.ai_dir_text, self.path_text),
-                              stash).message
+                              stash, start=start_command(self.path_text)).message
         return StatusRow(self.path_text, self.agent_id, True, Liveness("stashed", said),
                          None, None, None, moment)
 
@@ -1304,6 +1308,8 @@ def _refuse_other_work(project: Project, session: Session, title: str | None) ->
         f"would resume it, not begin {quoted(title)}; nothing was changed. Resume it with "
         f"{resumed_by(project.agent_id, session.agent_session)} (no --title, or its own); "
         f"begin the other work beside it, in its own session file, under another agent id: "
-        f"AI_AGENT_ID=urgent ai-protocols start --title {shell_quote(title)}; or wrap up or "
+        f"export AI_AGENT_ID=$(ai-protocols agent-id --runtime urgent) (a fresh id, kept for "
+        f"every command of that work), then ai-protocols start --title {shell_quote(title)}; "
+        f"or wrap up or "
         "abandon the paused session first"))
 

@@ -692,6 +692,10 @@ def _switched_warning(project: Project, path: str, kept: bytes, recorded: str, w
                                        f"./{here}") == kept
     said = (f"this is {what}, not the one ai-protocols last wrote ({by}): it "
             f"lacks {lacks} of that one")
+    there = _checked_out_elsewhere(project, name) if name else None
+    if there is not None:  # (git switch refuses a branch another work tree has checked out)
+        return (f"{said}, which {'is committed' if committed else 'may be'} on branch "
+                f"{_clip(name, 80)}; {there}"), committed
     if committed:
         return (f"{said}, which is committed on branch {_clip(name, 80)} with the session's "
                 f"work: go back to it with git switch {shell_quote(name)}"), True
@@ -1117,26 +1121,21 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
             (committed == [] and (differs is None or bool(differs))))
     # The commit recorded is here and is not HEAD: is HEAD behind it (an ancestor),
     # ahead of it (it descends), or on another line (neither)?
-    behind = aside = descends = rebased = False
+    behind = aside = descends = rebased = kept = False
     if commit and commit != git.commit and not missing and git.commit is not None and \
             _is_hash(commit):
-        from ai_protocols.git.state import start_ancestry
+        from ai_protocols.git.state import work_of
 
-        ahead, after = (start_ancestry(root, git.commit, commit),
-                        start_ancestry(root, commit, git.commit))
-        behind, descends = ahead(), after()
-        aside = not behind and not descends
-        if aside and differs == [] and lost == []:  # HEAD's files are the checkpoint's
-            aside, rebased = False, True  # (an amend that took its work: it is here)
-        if aside:  # every change of it in HEAD as the same patch (a pull --rebase)?
-            from ai_protocols.git.state import rebased_into
+        # (the one rule log's moved: line follows too; HEAD's files the checkpoint's:
+        # an amend that took its work, it is here)
+        where = work_of(root, commit, git.commit, git.branch,
+                        held=differs == [] and lost == [])
+        behind, descends = where == "behind", where == "descends"
+        rebased, aside = where == "carried", where == "aside"
+        if (behind or aside) and git.work > 0 and not other_branch:
+            from ai_protocols.git.state import uncommitted_here
 
-            rebased = rebased_into(root, commit, git.commit)
-            if not rebased:  # (a rebase whose conflicts were resolved: its reflog says so)
-                from ai_protocols.git.state import rebase_rewrote
-
-                rebased = rebase_rewrote(root, commit, git.commit, git.branch)
-            aside = not rebased
+            kept = uncommitted_here(root, commit, git.commit)  # (a git reset HEAD~1)
     if not (other_branch or missing or uncommitted or behind or aside):
         return None
     if alarms_only and (descends or rebased) and not (missing or uncommitted):
@@ -1159,7 +1158,12 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
     if git.work:
         forward += " (your uncommitted changes stay; git refuses when one is in the way)"
     detached = not session_branch and bool(commit)  # recorded on no branch
-    if other_branch and (behind or aside) and not holds:  # that branch is gone or moved
+    if kept:  # HEAD moved off it, and the work tree holds its every change uncommitted
+        parts.append(f"this session was recorded {recorded}, and HEAD ({git.commit[:12]}) "  # type: ignore[index]
+                     f"{'is behind it' if behind else 'does not descend from it'}, but "
+                     "every change of that commit is in the work tree: its work is "
+                     "uncommitted here (a git reset kept it); commit it to carry on")
+    elif other_branch and (behind or aside) and not holds:  # that branch is gone or moved
         parts.append(f"this session was recorded {recorded}, but this checkout is {on}, "
                      f"{'behind' if behind else 'not on'} that commit, and no branch "
                      f"{_clip(session_branch)} here holds it (deleted, or moved); that "
@@ -1168,8 +1172,7 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
     elif other_branch and (behind or aside):  # the work is on that branch: go there
         parts.append(f"this session was recorded {recorded}, but this checkout is {on}, "
                      f"{'behind' if behind else 'not on'} that commit: the work is on branch "
-                     f"{_clip(session_branch)}: switch to it (git switch "
-                     f"{shell_quote(branch_name(session_branch) or '')})")
+                     f"{_clip(session_branch)}: {_go_to(project, session_branch)}")
     elif behind and detached:  # its commits were made on a detached HEAD
         parts.append(f"this session was recorded {recorded}, on a detached HEAD, and HEAD "
                      f"({git.commit[:12]}) is behind it: the commits made since are on no "  # type: ignore[index]
@@ -1199,8 +1202,8 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
         # A branch with no commit yet (git switch --orphan): the work is not elsewhere,
         # it is at that commit here, on its branch when that branch still holds it.
         holder = bool(session_branch) and _branch_holds(project, session_branch, commit)  # type: ignore[arg-type]
-        where = (f"on branch {_clip(session_branch)}: switch to it (git switch "
-                 f"{shell_quote(branch_name(session_branch) or '')})" if holder else
+        where = (f"on branch {_clip(session_branch)}: {_go_to(project, session_branch)}"  # type: ignore[arg-type]
+                 if holder else
                  f"at that commit, still in this clone: get it back with git switch -c "
                  f"NAME {c_short}")
         parts.append(f"this session was recorded {recorded}, but this checkout is {on}, "
@@ -1230,7 +1233,9 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
                 rewritten = _rewritten(project, session, commit)  # type: ignore[arg-type]
                 if rewritten is not None and not other_branch and not uncommitted:
                     return None  # (a rebase or reword: the work is here, not rolled back)
-                if rewritten is None and not moved_on:  # (moved on: said why, below)
+                if other_branch and not moved_on:  # (the branch: push it, fetch it here)
+                    parts[-1] += f" ({_missing_branch_check(project, session_branch)})"  # type: ignore[arg-type]
+                elif rewritten is None and not moved_on:  # (moved on: said why, below)
                     parts[-1] += f" ({MISSING_CHECK})"
     short = (point or "")[:12]
     partly = bool(lost) and (touched or len(lost) < len(work or ()))  # (some of it here)
@@ -1389,6 +1394,47 @@ def _place(text: str) -> tuple[str | None, str | None] | None:
     if rest.startswith("at ") and _is_hash(rest[3:]):
         return name, rest[3:]
     return None
+
+
+def _missing_branch_check(project: Project, branch: str) -> str:
+    """What to check when the commit a session recorded on ``branch``, not this
+    checkout's, is not in this clone (issue 14, eighteenth round: the same kind of
+    advice as :data:`MISSING_CHECK`): that branch's commits pushed from the clone that
+    made them, fetched here, then switched to; ``REMOTE`` the real one
+    (:func:`~ai_protocols.git.state.remote_for`). Git runs: one or two (the remote)."""
+    from ai_protocols.git.state import remote_for
+
+    name = shell_quote(branch_name(branch) or "")
+    remote = remote_for(project.root_text, None)
+    remote_said = shell_quote(remote) if remote != "REMOTE" else remote
+    return (f"check: branch {_clip(branch)} of another clone not pushed or not fetched "
+            f"here: push it from that clone (git push {remote_said} {name}), then here git "
+            f"fetch {remote_said} and git switch {name}; git log --all shows what this "
+            "clone has; a branch deleted here, git reflog")
+
+
+def _go_to(project: Project, branch: str) -> str:
+    """How to get to the local branch ``branch`` (as recorded: ``\\xNN`` for a byte not
+    UTF-8): ``switch to it (git switch B)``, or, when another work tree has it checked
+    out (:func:`~ai_protocols.git.state.checked_out_at`: git switch refuses it here,
+    "already checked out at"), that work tree, to work in. One git run."""
+    name = branch_name(branch) or ""
+    return _checked_out_elsewhere(project, name) or \
+        f"switch to it (git switch {shell_quote(name)})"
+
+
+def _checked_out_elsewhere(project: Project, name: str) -> str | None:
+    """When another work tree has the local branch ``name`` checked out
+    (:func:`~ai_protocols.git.state.checked_out_at`), where ``git switch`` refuses it:
+    that work tree, named, and the ``cd`` that goes there (quoted for a shell); else
+    ``None``. One git run."""
+    from ai_protocols.git.state import checked_out_at
+
+    there = checked_out_at(project.root_text, name)
+    if there is None:
+        return None
+    return (f"it is checked out in the work tree {_clip(display(there), 200)}, so git switch "
+            f"refuses it here: work there (cd {shell_quote(there)})")
 
 
 def _branch_holds(project: Project, branch: str, commit: str) -> bool:

@@ -92,6 +92,7 @@ from ai_protocols.session.names import (
     earlier_kept_paths,
     kept_path,
     left_path,
+    start_command,
     tombstone_path,
 )
 from ai_protocols.session.pending import PendingEntry, append_pending, pending_path, read_pending
@@ -847,10 +848,11 @@ def _missing(ai_dir: str, path: str) -> NoReturn:
             raise SessionWrappedUp(path, where)
         stash = stashed_in(path)
         raise SessionRemoved(path, kept, stash,
-                             None if stash is not None else switched_from(path, kept))
+                             None if stash is not None else switched_from(path, kept),
+                             start_command(path))
     stash = stashed_in(path)  # (git stash -a took the kept copy too; no process without one)
     if stash is not None:
-        raise SessionRemoved(path, kept, stash)
+        raise SessionRemoved(path, kept, stash, start=start_command(path))
     raise NoSession(path)
 
 
@@ -2424,6 +2426,68 @@ def _go_on(folder: str) -> str:
         operation(folder) or "", "git commit --no-edit")
 
 
+def _left_by(folder: str) -> str:
+    """Who left a file unmerged in the repository around ``folder``, for a message: ``the
+    git rebase under way`` (and ``merge``, ``cherry-pick``, ``revert``, ``am``:
+    :func:`ai_protocols.git.head.operation`), ``git's merge`` when none is under way.
+    A few ``stat`` calls."""
+    from ai_protocols.git.head import operation
+
+    what = operation(folder)
+    return f"the git {what} under way" if what else "git's merge"
+
+
+def _sides(folder: str) -> tuple[str, str]:
+    """How a message names git's two sides of an unmerged file (its stages 2 and 3) in
+    the repository around ``folder``: ``("this side", "the other side")``, but during a
+    rebase, where stage 2 is the branch the commits are replayed onto and stage 3 the
+    commit being replayed (git-rebase(1), "ours" and "theirs" swapped), those. A few
+    ``stat`` calls."""
+    from ai_protocols.git.head import operation
+
+    if operation(folder) == "rebase":
+        return "the branch being rebased onto", "the commit being replayed"
+    return "this side", "the other side"
+
+
+def _abort_with_archive(folder: str, archive: str) -> str:
+    """How to give up the git operation under way in the repository around ``folder``
+    once ``merge-kept`` wrote into ``archive`` (changes git has not staged), said as
+    each abort behaves (tested by running each: docs/decisions.md, "Issue 14, eighteenth
+    round (restore)"). ``git rebase --abort`` resets the work tree to the branch as it
+    was (git-rebase(1)): it goes through and drops the write. ``git merge --abort``,
+    ``git cherry-pick --abort``, ``git revert --abort`` and ``git am --abort`` reset as
+    ``git reset --merge`` does (git-reset(1)): a file with unstaged changes is kept as it
+    is when its index entry is ``HEAD``'s (the archive this side committed), else the
+    abort refuses ("Entry ... not uptodate": the archive the operation brought), and the
+    archive is put back first. ``""`` when no operation is under way. One ``git
+    diff-index`` run (only for the latter)."""
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.head import operation
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    what = operation(folder)
+    if what is None or what == "bisect":
+        return ""
+    abort, q = f"git {what} --abort", shell_quote(archive)
+    if what == "rebase":
+        return (f" To give up the rebase instead, '{abort}' goes through as it is: it puts "
+                f"the branch back as it was before the rebase and drops this write (what it "
+                f"merged is in the commits on either side)")
+    try:  # (named: the index's entry of the archive differs from HEAD's, or HEAD lacks it)
+        kept = not GitRun(["git", "-C", folder, "diff-index", "--cached", "--name-only",
+                           "HEAD", "--", f":(literal){archive}"], git_env(), None).wait().strip()
+    except (GitFailed, OSError):
+        kept = False
+    if kept:
+        return (f" To give up the {what} instead, '{abort}' goes through and keeps this "
+                f"write in the archive, a change not committed (the archive is HEAD's: "
+                f"'git checkout -- {q}' after it drops the write)")
+    return (f" To give up the {what} instead, put the archive back first ('{abort}' refuses "
+            f"while it differs from the index: the {what} brought the archive, which HEAD "
+            f"does not hold so): 'git checkout -- {q} && {abort}'")
+
+
 def archived_unmerged(ai_dir: str, path: str,
                       stages: set[int] | None = None) -> tuple[str, int] | None:
     """When git's index holds the session file ``path`` unmerged as a modify/delete
@@ -2483,7 +2547,8 @@ def _archived_advice(path: str, archive: str, changed: int) -> str:
     ours, theirs = ("the branch rebased onto", "the commit being replayed") if \
         operation(parent(path)) == "rebase" else ("this side", "the other side")
     who, other = (theirs, ours) if changed == 2 else (ours, theirs)
-    said = (f"git's merge left it unmerged (modify/delete): {who} wrapped this session up "
+    said = (f"{_left_by(parent(path))} left it unmerged (modify/delete): {who} wrapped "
+            f"this session up "
             f"({where}) in a commit that changed it too much for git to pair the two "
             f"(no rename found), while {other} changed it; the file holds {other}'s "
             f"version")
@@ -2543,20 +2608,20 @@ def _merge_unmerged_archive(ai_dir: str, path: str, archive: str, changed: int) 
         archived = storage.read_regular(archive)
     except (OSError, storage.NotRegular) as error:
         raise KeptNotMerged(archive, path, f"it cannot be read ({error})",
-                            unmerged=by_hand) from None
+                            unmerged=by_hand, left_by=_left_by(folder)) from None
     if mine is None or base is None:
         raise KeptNotMerged(archive, path, "git's index holds no common ancestor of them",
-                            unmerged=by_hand)
+                            unmerged=by_hand, left_by=_left_by(folder))
     ours, theirs = (mine, archived) if changed == 2 else (archived, mine)
     merged = merge_session_bytes(base, ours, theirs, place=archive)
     if merged is None or merged.conflicts:
         raise KeptNotMerged(archive, path, "both sides changed the same lines (or they "
                                            "are not three versions of one session)",
-                            unmerged=by_hand)
+                            unmerged=by_hand, left_by=_left_by(folder))
     if entries_lacking(merged.data, mine, also=(base,)) or \
             entries_lacking(merged.data, archived, also=(base,)):
         raise KeptNotMerged(archive, path, "the merge would lack an entry one side added",
-                            unmerged=by_hand)
+                            unmerged=by_hand, left_by=_left_by(folder))
     said, gained = _archive_gained(archive, archived, merged.data)
     if merged.data != archived:
         storage.atomic_write(archive, merged.data)
@@ -2568,15 +2633,10 @@ def _merge_unmerged_archive(ai_dir: str, path: str, archive: str, changed: int) 
     except OSError:
         pass
     then = _archived_resolution(path, archive)
-    from ai_protocols.git.head import operation
-
-    abort = f"git {operation(parent(path)) or 'merge'} --abort"
-    warn(f"merged {path}, which git's merge left unmerged (modify/delete: one side "
-         f"archived the session, the other changed it), into the archive: {said}; now "
+    warn(f"merged {path}, which {_left_by(parent(path))} left unmerged (modify/delete: one "
+         f"side archived the session, the other changed it), into the archive: {said}; now "
          f"'{then}' (removes the file, every entry of it being in the archive, and keeps "
-         f"the archive). To give up the {abort.split()[1]} instead, put the archive back "
-         f"first ('{abort}' refuses while it differs from the index): "
-         f"'git checkout -- {shell_quote(archive)} && {abort}'" if said else
+         f"the archive).{_abort_with_archive(parent(path), archive)}" if said else
          f"the archive {archive} holds every entry of {path} already: nothing was "
          f"written; now '{then}' (removes the file and keeps the archive)")
     return gained
@@ -2646,19 +2706,22 @@ def operation_warning(path: str) -> str | None:
 
 
 def _unmerged_advice(ai_dir: str, path: str, stages: set[int], what: str) -> str:
-    """What git's ``stages`` of the unmerged file ``path`` mean, and how to resolve it."""
+    """What git's ``stages`` of the unmerged file ``path`` mean, and how to resolve it;
+    the sides named as :func:`_sides` names them."""
     q = shell_quote(path)
+    by = _left_by(parent(path))
+    ours, theirs = _sides(parent(path))
     board = what != "session context"
-    lost = "the other side's tasks and claims" if board else "what the other side logged"
+    lost = f"{theirs}'s tasks and claims" if board else f"what {theirs} logged"
     if 2 in stages and 3 in stages:  # both sides changed it, and no driver merged them
-        return (f"git's merge left it unmerged without conflict markers: when the merge "
+        return (f"{by} left it unmerged without conflict markers: when the merge "
                 f"driver did not run (git said why: a driver program not found?), the file "
-                f"holds this side's version only, without {lost}; run 'ai-protocols init' "
+                f"holds {ours}'s version only, without {lost}; run 'ai-protocols init' "
                 f"(it installs the merge driver again), then 'git checkout -m {q}' "
                 f"merges it again, then 'git add {q}' once it holds both sides; or "
                 f"merge it by hand, then 'git add {q}'")
     if stages == {1}:  # deleted by both (git status: DD): each clone closed and archived it
-        return (f"git's merge left it unmerged (both deleted): each side removed it (both "
+        return (f"{by} left it unmerged (both deleted): each side removed it (both "
                 f"clones closed the session and archived it: 'ai-protocols status' names the "
                 f"archive to keep); 'git rm -q --cached {q}' resolves it, leaving the work "
                 f"tree as it is")
@@ -2666,15 +2729,14 @@ def _unmerged_advice(ai_dir: str, path: str, stages: set[int], what: str) -> str
     if found is not None:  # (modify/delete, the deleting side archived it)
         return _archived_advice(path, *found)
     if 2 in stages:  # deleted by them (git status: UD)
-        gone = "the other side removed it"
-        return (f"git's merge left it unmerged (modify/delete): {gone}, while this side "
-                f"changed it; the file holds this side's version. Resolve it: "
-                f"'git rm {q}' removes it here too (copy first whatever this side "
+        return (f"{by} left it unmerged (modify/delete): {theirs} removed it, while "
+                f"{ours} changed it; the file holds {ours}'s version. Resolve it: "
+                f"'git rm {q}' removes it here too (copy first whatever {ours} "
                 f"added that you need), or 'git add {q}' keeps it"
                 + ("" if board else " as a live session (which then lives on twice, here "
-                   "and where the other side put it)"))
-    return (f"git's merge left it unmerged (modify/delete): this side removed it, while "
-            f"the other side changed it; the file holds the other side's version. Resolve "
+                   f"and where {theirs} put it)"))
+    return (f"{by} left it unmerged (modify/delete): {ours} removed it, while "
+            f"{theirs} changed it; the file holds {theirs}'s version. Resolve "
             f"it: 'git rm {q}' keeps it removed ({lost} since then stays only in "
             f"git's history), or 'git add {q}' brings it back"
             + ("" if board else " as a live session"))
@@ -4654,6 +4716,17 @@ def _keep_left(ai_dir: str, path: str) -> None:
         _unlink(left_path(ai_dir, path))
 
 
+def _prune_left(ai_dir: str, keep: tuple[str, ...]) -> None:
+    """At an archive's move: what earlier ended sessions left under the lock folder
+    and no one read for :data:`~ai_protocols.session.leftovers.KEEP_SECONDS` removed
+    (:func:`~ai_protocols.session.leftovers.prune`), but this move's own (``keep``)."""
+    import time
+
+    from ai_protocols.session.leftovers import prune
+
+    prune(ai_dir, time.time(), keep=keep)
+
+
 def _drop_tombstone(ai_dir: str, path: str) -> None:
     """Remove the tombstone of ``path`` and, only when there was one (no more system
     calls on a write's usual path: one ``unlink``), the version a wrap-up left beside
@@ -4748,6 +4821,7 @@ def _move_steps(ai_dir: str, edit: SessionEdit,
     _tidy(target, lambda: _drop_pending(ai_dir, path))
     if then is None and edit.tombstone.startswith("archived "):
         _tidy(target, lambda: _keep_left(ai_dir, path))
+        _tidy(target, lambda: _prune_left(ai_dir, (tomb, left_path(ai_dir, path))))
     elif then is None:
         _tidy(target, lambda: _unlink(kept_path(ai_dir, path)))
     else:  # a new session is in the file's place: the tombstone has nothing to say

@@ -474,6 +474,12 @@ class Prepared:
         #: bytes of a save that would otherwise be lost: the caller merges them in);
         #: ``None``: nothing.
         self.displaced: bytes | None = None
+        #: The bytes of the file :meth:`commit_unless_changed` put back at ``path`` (a
+        #: save that came between its check and its swap), read through a descriptor
+        #: opened before the swap back: a program that read this file in the moment it
+        #: stood in place may save over that one next, and the caller must then merge
+        #: it back; ``None``: nothing was put back.
+        self.put_back: bytes | None = None
         #: Why ``keep`` was not given its second name once the write was done (a
         #: folder where the copy belongs, say): the write stands, the caller says so.
         self.keep_error: OSError | None = None
@@ -511,11 +517,13 @@ class Prepared:
         ``renameat2(2)`` with ``RENAME_EXCHANGE``), the file the swap took away is
         checked again (its identity), and put back if a save came between the check
         and the swap; a second save in the moment between the swap and the swap back
-        lands on this file, and is kept in :attr:`displaced` for the caller to merge.
-        What is left: elsewhere, a save between the check and the rename; here, a write
-        into the old file that keeps its size and time. Then fsync the folder
-        and give ``keep`` its second name, as :meth:`commit` does. Raises ``OSError``; a
-        failure leaves it prepared."""
+        lands on this file, and is kept in :attr:`displaced` for the caller to merge;
+        the save put back is kept in :attr:`put_back` (a save made on this file, which
+        stood in place for that moment, may replace it after the swap back: the caller
+        merges it back then). What is left: elsewhere, a save between the check and the
+        rename; here, a write into the old file that keeps its size and time. Then
+        fsync the folder and give ``keep`` its second name, as :meth:`commit` does.
+        Raises ``OSError``; a failure leaves it prepared."""
         if not _still(self.path, read_as, read):
             return False
         if read_as is None:
@@ -527,7 +535,9 @@ class Prepared:
         elif _exchange(self.tmp, self.path):  # self.tmp now names the file taken away
             # (its identity alone: the new file is at the path until this is told)
             if identity(os.lstat(self.tmp)) != identity(read_as):
-                _exchange(self.tmp, self.path)  # a save came in between: put it back
+                with open(self.tmp, "rb") as handle:  # (the save, read once put back)
+                    _exchange(self.tmp, self.path)  # a save came in between: put it back
+                    self.put_back = handle.read()
                 self._keep_displaced()
                 return False
             os.unlink(self.tmp)

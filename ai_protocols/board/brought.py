@@ -1,0 +1,141 @@
+"""What git brought that the board lacks, for the board's readers.
+
+A stale save (an editor's buffer opened before ``git pull``, saved after) can drop
+from ``.ai/tasks.org`` the tasks, claims and locks the pull brought. The board's next
+write merges them back (``Board._brought_back``, the one rule); this module lets every
+reader (``task list``/``show``, ``locks``, ``check``, the PreToolUse hook) act on the
+board as that write will make it, without writing the board (docs/tasks.md, on a
+buffer saved after a pull; docs/decisions.md, "Issue 14, eighteenth
+round (the board's readers after a stale save)").
+
+The hook runs on every edit, so the common case costs no process and imports nothing
+of the board's merge (:func:`unchecked`): the board is the kept copy (the tool's last
+write), or ``HEAD`` (read from git's files) is the commit the board was last written
+against, or this machine already checked this very ``HEAD``, record, board and kept
+copy and found nothing lacking (``.ai/.locks/live/tasks.org.checked``). Otherwise
+:meth:`Board.brought_for_reading <ai_protocols.board.board.Board.brought_for_reading>` runs
+the merge's rule (at most two ``git show``), and keeps the "nothing lacking" answer for
+the next reader (:func:`keep_checked`). This module is below the board's
+(docs/architecture.md): it decides and records; the rule stays ``Board``'s.
+"""
+
+from __future__ import annotations
+
+import os
+
+__all__ = ["checked_path", "keep_checked", "say", "settled", "unchecked"]
+
+
+def checked_path(kept: str) -> str:
+    """Where the per-machine record of the last check is kept: beside the board's kept
+    copy ``kept`` (``.ai/.locks/live/tasks.org.checked``, never in git)."""
+    return f"{kept}.checked"
+
+
+def unchecked(board: str, data: bytes
+              ) -> tuple[str, tuple[bytes, str] | None] | None:
+    """Whether the board ``board`` (its bytes ``data``) may lack what git brought:
+    ``None`` when it cannot: no git commit; ``HEAD`` is the commit the board was last
+    written against here, with no pull since that write (``Board._record_head``'s
+    record, ``tasks.org.commit``); or the last check made here had this very key
+    (``HEAD``, that record, the board's and the kept copy's bytes, by their lengths and
+    CRC-32s) and found nothing (a board that is its kept copy is checked too: a buffer
+    older than git's change, saved with nothing typed in it, puts those bytes back).
+    Otherwise ``(the key of the check, what it found)``: ``None`` when it is still to
+    make, else ``(the board with what git brought merged back, what it regained in
+    words)``, as the last check with this key found it (:func:`keep_checked`: a board
+    that lacks them costs the merge once, not once per hook call). Reads git's files
+    and two small records (the kept copy, and a CRC of the two, only once ``HEAD``
+    moved); no process. Raises nothing."""
+    from ai_protocols.board.model import kept_board_bytes, kept_board_path
+    from ai_protocols.git.head import read_head
+
+    head = read_head(os.path.dirname(os.path.dirname(board)))
+    if head is None or not head[1]:
+        return None
+    kept_path = kept_board_path(board)
+    parts = _small(f"{kept_path}.commit", 400).decode("ascii", "replace").split()
+    if len(parts) == 1 and parts[0] == head[1]:
+        return None  # (HEAD has not moved since the board's last write here)
+    kept = kept_board_bytes(kept_path)
+    from zlib import crc32  # (not hashlib: it loads OpenSSL, a third of a hook's start)
+
+    key = " ".join((head[1], *(parts[:2] or ["-"]), f"{len(data)}:{crc32(data):08x}",
+                    "-" if kept is None else f"{len(kept)}:{crc32(kept):08x}"))
+    record = _small(checked_path(kept_path), 400)
+    line, _, rest = record.partition(b"\n")
+    if line.decode("ascii", "replace") != key:
+        return key, None
+    if not rest:
+        return None  # (checked: nothing lacking)
+    record = _small(checked_path(kept_path), 1 << 25)  # (what it found: read whole)
+    _, _, rest = record.partition(b"\n")
+    said, _, merged = rest.partition(b"\n")
+    return (key, (merged, said.decode("utf-8", "replace"))) if merged else (key, None)
+
+
+def keep_checked(board: str, key: str, found: tuple[bytes, str] | None = None) -> None:
+    """Record what the check :func:`unchecked` keyed ``key`` found of the board
+    ``board``: nothing lacking (``found`` ``None``), or the board with what git brought
+    merged back and what it regained in words (:func:`checked_path`, as ``KEY``, or
+    ``KEY``, the words and the bytes, a line each; atomic); a failure only costs the
+    next reader a check."""
+    from ai_protocols.board.model import kept_board_path
+    from ai_protocols.errors import AiProtocolsError
+    from ai_protocols.storage import files as storage
+
+    path = checked_path(kept_board_path(board))
+    body = [(key + "\n").encode("ascii")]
+    if found is not None:
+        body.append(found[1].replace("\n", " ").encode("utf-8") + b"\n" + found[0])
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        storage.atomic_write(path, b"".join(body))
+    except (OSError, AiProtocolsError, UnicodeEncodeError):
+        pass
+
+
+#: The boards a warning was given for in this process (given once per command).
+_SAID: set[str] = set()
+#: The warnings to say as the process ends, by board: a write of the board in the same
+#: command (:func:`settled`) says what it merged back, or refuses, itself.
+_PENDING: dict[str, str] = {}
+
+
+def say(board: str, text: str) -> None:
+    """Say ``text`` (a warning of what the board ``board`` lacks) on stderr once per
+    process, as it ends (the command's output first), unless a write of the board in
+    the same command says it itself (:func:`settled`)."""
+    if board in _SAID:
+        return
+    _SAID.add(board)
+    if not _PENDING:
+        import atexit
+
+        atexit.register(_flush)
+    _PENDING[board] = text
+
+
+def settled(board: str) -> None:
+    """Drop the warning a reader of ``board`` left to say: a write of it in this command
+    merges back what git brought and says so, or refuses, saying why
+    (``Board.editing``)."""
+    _PENDING.pop(board, None)
+
+
+def _flush() -> None:
+    """Say the warnings left (at the process's end: the command's output first)."""
+    from ai_protocols.session.transaction import warn
+
+    for text in _PENDING.values():
+        warn(text)
+    _PENDING.clear()
+
+
+def _small(path: str, most: int) -> bytes:
+    """The first ``most`` bytes of the file ``path``; ``b""`` when it cannot be read."""
+    try:
+        with open(path, "rb") as record:
+            return record.read(most)
+    except OSError:
+        return b""
