@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from ai_protocols.org.syntax import entry_lines
 from ai_protocols.session.rollover import BOUND, KEEP
 
-from conftest import CLI, Runner, clean_env
+from conftest import CLI, Runner, as_last_written, clean_env
 from emacs import JUDGES, assert_reader_agrees, org_element
 
 CONTEXT = Path(".ai/session-context.org")
@@ -78,14 +78,6 @@ def started(run: Runner, project: Path) -> Path:
         "--key-file", "src/main.py", "--context", "Port 8080 is taken")
     run("log", "--current", "The step in progress", "--summary", "Where we are")
     return project / CONTEXT
-
-
-def as_last_written(project: Path, path: Path) -> None:
-    """Make the file ``path``, just written by hand, the version the tool wrote last:
-    its kept copy a copy with its time (a test that puts an older text back in place
-    means the tool's own version, not a stale save: the kept copy, a copy of its own
-    since the seventeenth round, no longer takes a write in place)."""
-    shutil.copy2(path, project / ".ai/.locks/live" / path.relative_to(project / ".ai"))
 
 
 def texts_of(project: Path) -> tuple[str, list[Path]]:

@@ -25,7 +25,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_rollover import (
     CONTEXT,
-    as_last_written,
     filler,
     insert,
     killed_between_writes,
@@ -38,7 +37,7 @@ from ai_protocols.org.file import OrgFile
 from ai_protocols.session.names import tombstone_path
 from ai_protocols.session.rollover import BOUND
 
-from conftest import CLI, Runner, clean_env
+from conftest import CLI, Runner, as_last_written, clean_env
 
 SECTION = "** Earlier entries\n:PROPERTIES:\n:CUSTOM_ID: earlier\n:END:\n"
 
