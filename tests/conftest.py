@@ -8,6 +8,7 @@ what agents and hooks run.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -26,6 +27,17 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 #: Variables an agent program running these tests would set, which the tool reads.
 AGENT_VARIABLES = ("CLAUDE_CODE_SESSION_ID", "CODEX_THREAD_ID", "CODEX_SESSION_ID",
                    "CLAUDE_ENV_FILE", "CLAUDE_PROJECT_DIR")
+
+
+def as_last_written(project: Path, path: Path) -> None:
+    """Make the session file ``path`` under ``project/.ai``, just written by hand, the
+    version the tool wrote last: its kept copy under ``.ai/.locks/live/`` a copy with its
+    time. A test that puts a text in place as if the tool had written it (a corpus
+    layout, an older version standing for the other side of a merge) calls this; without
+    it the tool rightly takes the text for another session or a stale save (the kept copy
+    is a copy of its own since the seventeenth round: a write in place no longer
+    changes it)."""
+    shutil.copy2(path, project / ".ai/.locks/live" / path.relative_to(project / ".ai"))
 
 
 def clean_env(**extra: str) -> dict[str, str]:

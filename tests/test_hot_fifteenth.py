@@ -28,7 +28,7 @@ from ai_protocols.session.layout import read_session
 from ai_protocols.session.model import ENTRY_KINDS, LogEntry
 from ai_protocols.session.transaction import editing
 
-from conftest import CLI, Runner, clean_env
+from conftest import CLI, Runner, as_last_written, clean_env
 
 CORPUS = Path(__file__).parent / "corpus"
 LAYOUTS = sorted(p.name for p in CORPUS.glob("[0-9]*.org"))
@@ -65,6 +65,7 @@ def test_an_edits_session_reads_as_its_text(project: Path, run: Runner, layout: 
                         encoding="utf-8")
     else:
         path.write_bytes((CORPUS / layout).read_bytes())
+    as_last_written(project, path)  # (the layout stands for the tool's own last version)
     try:
         with editing(str(project / ".ai"), str(path), if_edited="refuse") as edit:
             for kind, text in entries:

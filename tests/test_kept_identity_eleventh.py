@@ -51,21 +51,25 @@ def _two_agents(project: Path, run: Runner) -> None:
 
 
 def test_another_agents_file_copied_in_place_is_refused(project: Path, run: Runner) -> None:
-    """Point 1: ``cp B.org A.org`` writes into A's file in place (its kept copy is the
-    same inode): A's next write is refused (exit 6), naming both sessions, nothing
-    written; the advice pasted puts back A's committed session and writes go on."""
+    """Point 1: ``cp B.org A.org`` writes into A's file in place: A's next write is
+    refused (exit 6), naming both sessions, nothing written. The kept copy, a copy of
+    its own since the seventeenth round (a hard link took the ``cp`` too, and A's
+    uncommitted entry was lost), still holds A's session: the ``mv && cp`` advised,
+    pasted, gives back A's uncommitted entry and keeps B's file aside."""
     _two_agents(project, run)
+    kept = (project / KEPT_A).read_bytes()
     shutil.copyfile(project / f".ai/session-context.d/{B}.org", project / FILE_A)
     before = (project / FILE_A).read_bytes()
     refused = run("log", "--progress", "y", agent=A, check=False)
     assert refused.returncode == 6, refused.stderr
     assert A in refused.stderr and B in refused.stderr and "'other'" in refused.stderr
     assert (project / FILE_A).read_bytes() == before
-    assert (project / KEPT_A).read_bytes() == before  # (one file: nothing else written)
-    _paste(project, refused.stderr, "git checkout")
+    assert (project / KEPT_A).read_bytes() == kept  # (nothing written over A's)
+    _paste(project, refused.stderr, "mv ")
     run("log", "--progress", "after", agent=A)
     text = (project / FILE_A).read_text()
-    assert f":AGENT_ID: {A}" in text and "after" in text and "other" not in text, text
+    assert {"MY UNCOMMITTED WORK", "after"} <= _progress(text), text
+    assert f":AGENT_ID: {A}" in text and "other" not in _progress(text), text
 
 
 def test_another_agents_file_put_in_place_is_refused(project: Path, run: Runner) -> None:

@@ -36,7 +36,7 @@ from ai_protocols.session.merge import (
 from ai_protocols.session.text import preview
 
 import emacs
-from conftest import CLI, Runner, clean_env
+from conftest import CLI, Runner, as_last_written, clean_env
 
 CORPUS = Path(__file__).parent / "corpus"
 CONTEXT = Path(".ai/session-context.org")
@@ -402,6 +402,7 @@ def test_an_entry_one_side_removed_goes_and_one_both_added_stays_once(tmp_path: 
     project.log(LogEntry("discovery", "Same on both"), now=T0 + timedelta(minutes=20))
     ours = path.read_bytes()
     path.write_bytes(base)
+    as_last_written(tmp_path, path)  # (the other side starts from the base)
     project.log(LogEntry("progress", "Theirs"), now=T0 + timedelta(minutes=11))
     project.log(LogEntry("discovery", "Same on both"), now=T0 + timedelta(minutes=20))
     theirs = path.read_bytes()
@@ -515,6 +516,7 @@ def test_merging_keeps_the_union_each_once_in_time_order_whichever_side_is_ours(
             (ours_entries, tick_ours, remove_ours, (note_ours, "ours")),
             (theirs_entries, tick_theirs, remove_theirs, (note_theirs, "theirs"))):
         path.write_bytes(base)
+        as_last_written(root, path)  # (each side starts from the base)
         _write(project, entries, 60)
         open_items = [t for k, t, _ in base_entries if k in ("progress", "next")]
         if tick and open_items:

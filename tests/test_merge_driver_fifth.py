@@ -23,7 +23,7 @@ from ai_protocols import LogEntry, Project
 from ai_protocols.liveness.clock import Moment
 from ai_protocols.session.merge import merge_properties, merge_session_bytes
 
-from conftest import Runner
+from conftest import Runner, as_last_written
 
 TOKYO, LOS_ANGELES = "Asia/Tokyo", "America/Los_Angeles"
 
@@ -228,6 +228,7 @@ def test_entries_of_two_zones_merge_in_real_time_order_whichever_side_is_ours(
     instants: dict[str, datetime] = {}
     for who, zone, minutes in (("ours", zone_ours, ours_at), ("theirs", zone_theirs, theirs_at)):
         path.write_bytes(base)
+        as_last_written(root, path)  # (each side starts from the base)
         for n, minute in enumerate(sorted(minutes)):
             at = (start + timedelta(minutes=1 + minute, seconds=7 if who == "ours" else 11))
             instants[f"{who} {n}"] = at

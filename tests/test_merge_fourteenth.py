@@ -20,7 +20,7 @@ from ai_protocols.errors import InvalidText
 from ai_protocols.session.layout import read_entries, read_session
 from ai_protocols.session.merge import merge_session_bytes
 
-from conftest import CLI, Runner, clean_env
+from conftest import CLI, Runner, as_last_written, clean_env
 
 SESSION = Path(".ai") / "session-context.org"
 
@@ -261,6 +261,7 @@ def test_two_summaries_merge_to_the_later_and_keep_the_other_whole(
     sides = []
     for text, minute in ((text_a, minute_a), (text_b, minute_b)):
         path.write_bytes(base)
+        as_last_written(root, path)  # (each side starts from the base)
         try:
             project.log(LogEntry("summary", text), now=T0 + timedelta(minutes=10 + minute))
         except InvalidText:

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from ai_protocols.org.syntax import entry_lines
 from ai_protocols.session.rollover import BOUND, KEEP
 
-from conftest import CLI, Runner, clean_env
+from conftest import CLI, Runner, as_last_written, clean_env
 from emacs import JUDGES, assert_reader_agrees, org_element
 
 CONTEXT = Path(".ai/session-context.org")
@@ -184,6 +184,7 @@ def test_a_file_within_the_bound_and_one_of_open_items_stay_as_they_are(
     opened = "".join(block(entry_lines(stamp(n), f"open step {n:06d} " + "o" * 200,
                                        checkbox=False)) for n in range(20_000))
     path.write_text(insert(text, "progress", opened))
+    as_last_written(project, path)
     run("log", "--discovery", "Open items stay")
     assert not (project / ".ai/history").exists()
     assert opened in path.read_text()
@@ -424,6 +425,7 @@ def test_a_sigkill_while_rolling_over_loses_and_doubles_nothing(project: Path,
     windows = 0
     for attempt in range(6):
         path.write_text(original)
+        as_last_written(project, path)
         for stray in (project / ".ai/history").rglob("*") if \
                 (project / ".ai/history").exists() else []:
             if stray.is_file():

@@ -23,13 +23,21 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_rollover import CONTEXT, filler, insert, killed_between_writes, rolled, started, texts_of
+from test_rollover import (
+    CONTEXT,
+    filler,
+    insert,
+    killed_between_writes,
+    rolled,
+    started,
+    texts_of,
+)
 
 from ai_protocols.org.file import OrgFile
 from ai_protocols.session.names import tombstone_path
 from ai_protocols.session.rollover import BOUND
 
-from conftest import CLI, Runner, clean_env
+from conftest import CLI, Runner, as_last_written, clean_env
 
 SECTION = "** Earlier entries\n:PROPERTIES:\n:CUSTOM_ID: earlier\n:END:\n"
 
@@ -294,6 +302,7 @@ def test_a_killed_rollovers_file_goes_at_the_next_write_even_without_a_rollover(
     # too) is linked again instead: never removed.
     shutil.copyfile(left, killed)
     path.write_text(cut.replace(entries[0], "", 1))
+    as_last_written(project, path)  # (the same state again, not a stale save)
     done = run("log", "--discovery", "Another write")
     assert killed.exists() and "linked again" in done.stderr
     assert f"[[file:history/session-context/{killed.name}]" in path.read_text()

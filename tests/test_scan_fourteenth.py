@@ -14,7 +14,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import CLI, clean_env
+from conftest import CLI, as_last_written, clean_env
 
 CORPUS = Path(__file__).parent / "corpus"
 
@@ -286,6 +286,7 @@ def test_a_log_into_a_file_held_past_the_bound_still_warns(repo: Path) -> None:
     closed = "".join(f"- [X] [2026-10-01 Thu {n // 60 % 24:02}:{n % 60:02}] closed item {n}\n"
                      for n in range(100_000))
     path.write_text(f"{text[:at]}{closed}{text[at:]}", encoding="utf-8")
+    as_last_written(repo, path)  # (a layout in place of the tool's own, not a stale save)
     (repo / ".ai" / "history").write_text("my notes\n")
     before = path.stat().st_size
     done = subprocess.run([str(CLI), "log", "--progress", "two"], cwd=repo, env=env,

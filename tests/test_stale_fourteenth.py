@@ -3,10 +3,11 @@ docs/decisions.md, "Issue 16, fourteenth round (stale saves over a rollover)").
 
 A person opens the session file before a rollover; the agent's ``log`` rolls it over
 (committed or not); the person saves the old buffer: the moved entries back, no link.
-Emacs writes a second save in place (the kept copy, a hard link, gets the old bytes
-too), a first save by a new file: both are played, as a plain write after the lock
-file is gone. Every entry must end up exactly once (the live file and the earlier
-files), the earlier file kept, its link back; Emacs (Org 9.5 and 9.7) judges the file.
+Emacs writes a second save in place, a first save by a new file: both are played, as
+a plain write after the lock file is gone (the kept copy, a copy of its own since the
+seventeenth round, keeps the newer version either way). Every entry must end up
+exactly once (the live file and the earlier files), the earlier file kept, its link
+back; Emacs (Org 9.5 and 9.7) judges the file.
 """
 
 from __future__ import annotations
@@ -133,33 +134,16 @@ def test_a_stale_save_over_a_committed_rollover_is_refused_and_merged(
     _judged(root)
 
 
-def test_a_stale_save_in_place_over_an_uncommitted_rollover_links_it_again(
-        before: tuple[Path, bytes, list[str]], tmp_path: Path) -> None:
-    """Uncommitted rollover, the old buffer saved in place (the kept copy takes it too:
-    nothing newer is anywhere): the next write keeps the earlier file and its kept copy,
-    links it again and takes its entries out of the file: every entry once."""
+@pytest.mark.parametrize("in_place", [False, True], ids=["new-file", "in-place"])
+def test_a_stale_save_over_an_uncommitted_rollover_is_refused(
+        before: tuple[Path, bytes, list[str]], tmp_path: Path, in_place: bool) -> None:
+    """Uncommitted rollover, the old buffer saved as a new file or in place (the kept
+    copy, a copy of its own since the seventeenth round, holds the newer version
+    either way; as a hard link it took the save in place, and the rollover's entries
+    were lost): refused (exit 6); the advice, followed literally, leaves every entry
+    once."""
     root, run = _rolled(before, tmp_path, commit=False)
-    _save(root, before[1], in_place=True)
-    [earlier] = sorted((root / ".ai/history").rglob("*.org"))
-    copies = sorted((root / ".git/ai-protocols").rglob("*.org"))
-    done = run("log", "--progress", "Next")
-    assert "linked again" in done.stderr
-    assert earlier.exists() and copies and all(c.exists() for c in copies)
-    assert "] relinked: " in (root / CONTEXT).read_text()
-    texts = ["Under the bound", "Next", *before[2][::500], before[2][-1]]
-    _stored_once(root, texts)
-    assert set(_counts(root, run, texts).values()) == {1}
-    assert os.path.getsize(root / CONTEXT) < BOUND // 2
-    _judged(root)
-
-
-def test_a_stale_save_as_a_new_file_over_an_uncommitted_rollover_is_refused(
-        before: tuple[Path, bytes, list[str]], tmp_path: Path) -> None:
-    """Uncommitted rollover, the old buffer saved as a new file (the kept copy holds the
-    newer version): refused (exit 6); the advice, followed literally, leaves every
-    entry once."""
-    root, run = _rolled(before, tmp_path, commit=False)
-    _save(root, before[1], in_place=False)
+    _save(root, before[1], in_place=in_place)
     done = run("log", "--progress", "Next", check=False)
     assert done.returncode == 6, done.stderr
     assert (root / CONTEXT).read_bytes() == before[1]

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_held_fifteenth import _held
 
-from conftest import CLI, clean_env
+from conftest import CLI, as_last_written, clean_env
 
 #: Lines of a section: the tool's items, a person's text (non-ASCII too), the lines
 #: that end what least_movable reads, or not, and line ends of both kinds.
@@ -127,6 +127,7 @@ def test_a_held_file_is_told_held_without_regular_expressions(repo: Path) -> Non
         .replace("\n  ligne", "\n- ligne")
     for layout in (text, items):
         path.write_text(layout, encoding="utf-8")
+        as_last_written(repo, path)  # (a layout in place of the tool's own, not a stale save)
         done = subprocess.run([str(python), "-X", "importtime", str(CLI), "log",
                                "--progress", "x"], cwd=repo, env=env, capture_output=True,
                               text=True, check=True)

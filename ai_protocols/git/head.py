@@ -22,8 +22,16 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["branch_name", "branch_text", "has_stash", "merging", "operation", "read_head",
-           "reflog_moves"]
+__all__ = [
+    "below_own_commits",
+    "branch_name",
+    "branch_text",
+    "has_stash",
+    "merging",
+    "operation",
+    "read_head",
+    "reflog_moves",
+]
 
 _HEX = frozenset("0123456789abcdef")
 #: Symbolic refs followed at most (git stops at 5 too: ``MAXDEPTH`` in refs.c).
@@ -245,3 +253,33 @@ def reflog_moves(path: str, tail: int | None = None) -> list[tuple[str, str, byt
             moves.append((fields[0].decode("ascii", "replace"),
                           fields[1].decode("ascii", "replace"), message))
     return moves
+
+
+#: The reflog messages of a commit made in this work tree (git-commit(1)), not of one
+#: git brought (``commit (merge)`` ends a merge: brought).
+_OWN = (b"commit: ", b"commit (amend): ", b"commit (initial): ")
+#: Bytes of ``logs/HEAD`` :func:`below_own_commits` reads back (its newest moves).
+_OWN_READ = 4096
+
+
+def below_own_commits(root: str | os.PathLike[str], head: str) -> str | None:
+    """The commit ``HEAD`` named before the commits of one's own (:data:`_OWN`) that
+    made it ``head``, one after another at the top of its reflog (its last
+    :data:`_OWN_READ` bytes, :func:`reflog_moves`); ``head`` itself when its last move
+    was no such commit; ``""`` when they go back to the first commit (no commit before
+    them); ``None`` when the reflog does not say (none, or its newest move is not to
+    ``head``). Everything a version at ``head`` holds beyond the version at that commit
+    was committed here, not brought by git. No process."""
+    from ai_protocols.paths import git_dirs
+
+    dirs = git_dirs(os.fspath(root))
+    moves = None if dirs is None else \
+        reflog_moves(os.path.join(dirs[1], "logs", "HEAD"), _OWN_READ)
+    if not moves or moves[-1][1] != head:
+        return None
+    below = head
+    for old, new, message in reversed(moves):
+        if new != below or not message.startswith(_OWN):
+            break
+        below = old
+    return below.strip("0") and below

@@ -15,7 +15,7 @@ from ai_protocols.errors import InvalidAgentId
 from ai_protocols.lean import SHELL_SAFE, datetime, pattern, shell_quote, timezone
 from ai_protocols.liveness.clock import utc_minute
 from ai_protocols.paths import CONTEXT_DIR, git_dirs, join, parent, relative_to, safe_id
-from ai_protocols.storage.files import LOCK_DIR, lock_path
+from ai_protocols.storage.files import LOCK_DIR, lock_path, same_version
 
 __all__ = [
     "KEPT_LEFT",
@@ -201,8 +201,9 @@ def left_path(ai_dir: str, path: str) -> str:
 
 
 def kept_path(ai_dir: str, path: str) -> str:
-    """Where the per-machine copy of the live session file ``path`` is kept: a hard link
-    to the last version the tool wrote, ``.ai/.locks/live/<path under .ai>``. A live
+    """Where the per-machine copy of the live session file ``path`` is kept: a copy of
+    its own (not a hard link, which a save in place writes into too) of the last version
+    the tool wrote, with its modification time, ``.ai/.locks/live/<path under .ai>``. A live
     session that git removes (``git clean``, ``git stash -u``, ``git checkout``) is
     brought back from it."""
     ai_dir = os.fspath(ai_dir)
@@ -233,8 +234,9 @@ def earlier_kept_paths(ai_dir: str, path: str) -> list[str]:
 
 def kept_is_other(ai_dir: str, path: str) -> bool:
     """Whether the session file ``path`` and its kept copy (:func:`kept_path`) both exist
-    and are not one file (the kept copy is a hard link to the last version this tool
-    wrote): then something else wrote or replaced the file since, and
+    and are not one version (:func:`~ai_protocols.storage.files.same_version`: the kept
+    copy is a copy of the last version this tool wrote, with its size and time): then
+    something else wrote or replaced the file since, and
     :func:`ai_protocols.session.resume.replaced_warning` has a look. Two ``stat``
     calls."""
     return kept_relation(ai_dir, path) == KEPT_OTHER
@@ -261,8 +263,7 @@ def kept_relation(ai_dir: str, path: str) -> int:
         here = os.stat(path, follow_symlinks=False)
     except OSError:
         return KEPT_SAME
-    return KEPT_OTHER if (there.st_dev, there.st_ino) != (here.st_dev, here.st_ino) \
-        else KEPT_SAME
+    return KEPT_SAME if same_version(there, here) else KEPT_OTHER
 
 
 def start_command(path: str | os.PathLike[str]) -> str:

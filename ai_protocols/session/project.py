@@ -942,8 +942,9 @@ class Project:
 
     def _bring_back(self) -> str | None:
         """When this agent's session file is gone but not by this tool (no tombstone)
-        and its kept copy is there, put the copy back (a hard link: the very bytes last
-        written) and return where it was kept. Call holding the file's lock.
+        and its kept copy is there, put the copy back (a copy of its own, with the kept
+        copy's time: the very bytes last written) and return where it was kept. Call
+        holding the file's lock.
 
         The kept copy is dropped only when an archive holds its session
         (:func:`~ai_protocols.session.transaction.moved_elsewhere`: wrapped up in
@@ -969,8 +970,9 @@ class Project:
         storage.refuse_symlinks(self.root_text, self.path_text)
         try:
             os.makedirs(parent(self.path_text), exist_ok=True)
-            if copy is None:
-                os.link(kept, self.path_text, follow_symlinks=False)
+            if copy is None:  # (a copy of its own: a save in place leaves the kept copy)
+                put_copy_back(self.path_text, storage.read_regular(kept),
+                              os.stat(kept, follow_symlinks=False))
             else:
                 put_copy_back(self.path_text, copy)
             storage.fsync_dir(parent(self.path_text))

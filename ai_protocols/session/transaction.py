@@ -17,7 +17,9 @@ that record (a write after an exit record is evidence of life), set
 ``UPDATED`` (and ``UPDATED_AT``, the same moment as a record no time zone or
 clock step can mislead, :mod:`ai_protocols.liveness.clock`), and write the
 whole file atomically, keeping a copy of it under ``.ai/.locks/live/`` (a
-hard link: a session git removes comes back from it). An exception in the
+copy of its own with the file's time, never a hard link, which a save in place
+writes into too: a session git removes comes back from it, and a stale save is
+told from it). An exception in the
 body writes nothing. Edits name the session headline by nothing: the
 transaction finds it again for each one, so no caller holds a headline made
 stale by an earlier edit.
@@ -800,12 +802,18 @@ def kept_in_git(path: str, kept: str) -> bool:
     return stored is not None and not stored.reflog_only
 
 
-def put_copy_back(path: str, data: bytes) -> None:
+def put_copy_back(path: str, data: bytes, like: os.stat_result | None = None) -> None:
     """Make the session file ``path``, absent, with the bytes ``data`` (its kept copy's),
     as a file of its own: atomically, never over a file there (``StorageError``). What
-    ``start`` does with a kept copy whose archive lacks some of its entries
-    (:meth:`~ai_protocols.session.project.Project._bring_back`). Call holding its lock."""
+    ``start`` does with a kept copy
+    (:meth:`~ai_protocols.session.project.Project._bring_back`). ``like``: the kept
+    copy's ``stat``, whose modification time the file is given, so that it is that
+    version (:func:`~ai_protocols.storage.files.same_version`; a copy, never a hard
+    link, which a save in place would write into too). Call holding its lock. Raises
+    ``OSError`` when the time cannot be set."""
     storage.atomic_write(path, data, exclusive=True, locked=True)
+    if like is not None:
+        os.utime(path, ns=(like.st_atime_ns, like.st_mtime_ns))
 
 
 def forget(ai_dir: str, path: str) -> None:
@@ -951,7 +959,8 @@ def refuse_missing(ai_dir: str, path: str) -> None:
 def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
                   read_as: os.stat_result | None) -> _Stored | None:
     """:class:`~ai_protocols.errors.SessionReplaced` when the file is not the version
-    this tool last wrote (its kept copy, a hard link, is another inode), that version
+    this tool last wrote (another version than its kept copy,
+    :func:`~ai_protocols.storage.files.same_version`), that version
     was written later than the file's (``UPDATED_AT``, else ``UPDATED``), and git does
     not hold it: an older one was put back, and a write would lose what the newer one
     holds. When git holds it (a branch switch or a reset put a committed version
@@ -963,7 +972,7 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
         st = os.stat(kept, follow_symlinks=False)
     except OSError:  # (no kept copy: git clean -fdx, a fresh clone; the stash may tell)
         return stashed_newer(path, doc) if read_as is not None else None
-    if read_as is None or (st.st_dev, st.st_ino) == (read_as.st_dev, read_as.st_ino):
+    if read_as is None or storage.same_version(st, read_as):
         return None
     if stat.S_ISLNK(st.st_mode):  # (the record of a carry to another work tree)
         carried = carried_refusal(path, kept)
@@ -1175,7 +1184,7 @@ def _refuse_archived(ai_dir: str, path: str, doc: OrgFile,
         return
     try:
         st = os.stat(kept_path(ai_dir, path), follow_symlinks=False)
-        if (st.st_dev, st.st_ino) == (read_as.st_dev, read_as.st_ino):
+        if storage.same_version(st, read_as):
             return
     except OSError:
         pass
@@ -1279,7 +1288,7 @@ def _misplaced(ai_dir: str, path: str, props: dict[str, str]) -> None:
         return
     kept = kept_path(ai_dir, path)
     try:
-        same = os.path.samefile(kept, path)
+        same = storage.same_version(os.stat(kept), os.stat(path))
     except OSError:
         same = False
     raise OtherSession(path, kept, f"its AGENT_ID is {quoted(agent, 80)}, its file's "
@@ -1454,7 +1463,7 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
             older = storage.read_regular(path)
             doc = OrgFile(older.decode("utf-8", "replace"))
             _refuse_misplaced(ai_dir, path, doc)
-            same = there is None or (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
+            same = there is None or storage.same_version(here, there)
             newer = older if same else storage.read_regular(kept)
         except (OSError, storage.NotRegular) as error:
             raise KeptNotMerged(path, kept, f"it cannot be read ({error})") from None
@@ -1688,7 +1697,7 @@ def _put_back_archive(ai_dir: str, path: str, kept: str) -> str | None:
         return None
     try:
         there = os.stat(kept, follow_symlinks=False)
-        if (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino):
+        if storage.same_version(here, there):
             return None
     except OSError:
         pass
@@ -2655,8 +2664,8 @@ def _merge_unmerged_archive(ai_dir: str, path: str, archive: str, changed: int) 
         storage.atomic_write(archive, merged.data)
     kept = kept_path(ai_dir, path)
     try:
-        if os.path.samestat(os.stat(path, follow_symlinks=False),
-                            os.stat(kept, follow_symlinks=False)):
+        if storage.same_version(os.stat(path, follow_symlinks=False),
+                                os.stat(kept, follow_symlinks=False)):
             _unlink(kept)  # (this tool's last write of the file: all in the archive now)
     except OSError:
         pass
@@ -2938,7 +2947,19 @@ class Editing:
             doc, read_as = open_session(ai_dir, path, source=emacs is None,
                                         closed_ok=self._closed_ok, as_read=as_read)
             del as_read
-            replaced = _refuse_older(ai_dir, path, doc, read_as)
+            try:
+                replaced = _refuse_older(ai_dir, path, doc, read_as)
+            except SessionReplaced:
+                # (a stale buffer saved over this tool's write after a pull: merged back)
+                if emacs is not None:
+                    raise
+                from ai_protocols.git.head import read_head
+
+                head = read_head(parent(ai_dir))
+                brought = _stale_over_kept(ai_dir, path, doc, head)
+                if brought is None:
+                    raise
+                doc, replaced = brought[0], None
             _refuse_misplaced(ai_dir, path, doc)
             _refuse_archived(ai_dir, path, doc, read_as)
             waiting = read_pending(path, kept_path(ai_dir, pending_path(path)))
@@ -2952,9 +2973,11 @@ class Editing:
                 from ai_protocols.git.head import read_head
 
                 head = read_head(parent(ai_dir))
-                brought = _brought_back(ai_dir, path, doc, head, read_as)
-                if brought is not None:
-                    doc = brought[0]
+                again = _brought_back(ai_dir, path, doc, head, read_as)
+                if again is not None:  # (a second pull's: said with the first, when both)
+                    doc = again[0]
+                    brought = again if brought is None else \
+                        (doc, f"{brought[1]} and {again[1]}", again[2])
         else:
             doc, waiting, regained = OrgFile(new_text), [], []
             self._strays = None  # (listed at the write, as before)
@@ -2964,9 +2987,9 @@ class Editing:
         edit.head_read = head
         if brought is not None:
             edit.brought = brought[1:]
-            edit.note(f"merged back: {brought[1]} git brought "
-                      f"(git's HEAD holds them) that a save over this file dropped (an "
-                      f"editor's buffer opened before git changed the file, saved after)")
+            edit.note(f"merged back: {brought[1]} {_brought_how(brought[2])} that a save "
+                      f"over this file dropped (an editor's buffer opened before git "
+                      f"changed the file, saved after)")
         if new_text is None and replaced is not None and emacs is None:
             what, how = put_back(path, replaced)
             edit.note(f"replaced: git put {what} here ({how}); the "
@@ -3053,9 +3076,11 @@ class Editing:
         _restore_earlier(ai_dir, path, doc)
         drop_carried_leftovers(ai_dir, path)  # (first: they are the archive's, not strays)
         if edit.brought is not None:
-            warn(f"{path} lacked {edit.brought[0]} that git "
-                  f"brought ({edit.brought[1]} holds them): a buffer opened before git "
-                  f"changed the file (a pull, a merge) was saved over it; merged back, with "
+            later = "" if edit.brought[1].startswith("HEAD:") else \
+                " or before ai-protocols last wrote it"
+            warn(f"{path} lacked {edit.brought[0]} {_brought_how(edit.brought[1], True)}"
+                  f": a buffer opened before git "
+                  f"changed the file (a pull, a merge){later} was saved over it; merged back, with "
                   f"what was typed in it (a Log line says so). In Emacs, revert the buffer "
                   f"(M-x revert-buffer) before editing on, or turn on auto-revert-mode")
         for earlier in edit.relinked:
@@ -3090,7 +3115,7 @@ class Editing:
         data = doc.encoded()
         say_not_kept(path, kept_path(ai_dir, path),
                       storage.atomic_write(path, data, keep=kept_path(ai_dir, path),
-                                          locked=True))
+                                          locked=True, keep_link=False, keep_time=True))
         # The commit point: the file is written. What follows tidies up; a failure there
         # warns and never makes the command one that says nothing changed (a retry
         # would write its entries twice): docs/decisions.md, "Issue 14, fourteenth
@@ -3710,9 +3735,13 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     files, :func:`ai_protocols.git.head.read_head`, no process) is not the commit the
     file records (``GIT_COMMIT``, set at each write that sees ``HEAD`` move), and the
     file (``read_as``, its ``stat`` as read) is not its kept copy (the version this tool
-    wrote last, a hard link: git or a save made another file since; one ``stat``), is
+    wrote last, :func:`~ai_protocols.storage.files.same_version`: git or a save, by a
+    rename or in place, changed it since; one ``stat``), is
     ``HEAD``'s version of the file read (one ``git show``); nothing more when it is the
-    file's bytes. Then what ``HEAD``'s version holds that neither the file nor the kept
+    file's bytes, or when ``HEAD`` moved since the commit the file records by commits
+    made here only (:func:`~ai_protocols.git.head.below_own_commits`, the reflog's last
+    4 KiB: a person's own line, committed, then changed in place, is no change git
+    brought). Then what ``HEAD``'s version holds that neither the file nor the kept
     copy holds (:func:`~ai_protocols.session.merge.changes_lacking`: an entry, one an
     earlier-entries file holds aside, a rollover moved it; a tick, a changed entry, a
     state, a property, a Log line, a line: docs/decisions.md, "Issue 14, seventeenth
@@ -3741,8 +3770,12 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
         there = os.stat(kept, follow_symlinks=False)
     except OSError:
         return None  # (no kept copy: this tool never wrote here; nothing to tell)
-    if read_as is None or (there.st_dev, there.st_ino) == (read_as.st_dev, read_as.st_ino):
+    if read_as is None or storage.same_version(there, read_as):
         return None  # (the file is what this tool wrote last: nobody saved over it)
+    from ai_protocols.git.head import below_own_commits
+
+    if below_own_commits(root, head[1]) == (mine.properties.get("GIT_COMMIT") or ""):
+        return None  # (HEAD moved by commits made here only: git brought nothing)
     try:
         older = storage.read_regular(kept)
     except (OSError, storage.NotRegular):
@@ -3803,6 +3836,73 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     return OrgFile(merged.data.decode("utf-8")), said_changes(found), where
 
 
+def _stale_over_kept(ai_dir: str, path: str, doc: OrgFile,
+                     head: tuple[str | None, str | None] | None
+                     ) -> tuple[OrgFile, str, str] | None:
+    """A stale save over what this tool wrote after git changed the file, merged back:
+    ``(the merged document, what it regained said by kind, where the newer version
+    is)``, or ``None`` (then :func:`_refuse_older`'s refusal stands, advising
+    ``merge-kept``). Called only when that refusal was raised: the file (read as
+    ``doc``) is older than its kept copy (the version this tool wrote last, a copy of
+    its own: :func:`~ai_protocols.storage.files.same_version`) and git does not hold
+    the kept copy. The case (docs/decisions.md, "Issue 14, seventeenth round (the kept
+    copy is a copy)"): a buffer opened before a ``git pull``; an agent logs after the
+    pull (into the version git wrote); the person saves the buffer, in place. The file
+    is then the version the buffer was opened on plus what was typed: it carries that
+    version's write record (``GIT_COMMIT``, which is not ``HEAD``: ``head`` as
+    :func:`~ai_protocols.git.head.read_head` gives it), and a commit holds that version
+    (:func:`_committed`, the one the file carries the ``UPDATED_AT`` of first), other
+    than the file (something was typed: a version git put back as it is, a checkout, is
+    refused as before). The three are merged as the stale save over what git brought
+    is (:func:`_brought_back`): the version the buffer came from as the base, the file
+    and the kept copy as the sides (what the pull brought and the agent wrote after
+    it), checked to drop no line. Not with earlier-entries files held aside (a
+    rollover since: the refusal's ``merge-kept`` takes them out). Runs git up to three
+    times, on the refusal's path only."""
+    mine = session_headline(doc)
+    if head is None or head[1] is None or mine is None or \
+            mine.properties.get("GIT_COMMIT") in (None, "", head[1]):
+        return None
+    kept = kept_path(ai_dir, path)
+    try:
+        newer = storage.read_regular(kept)
+    except (OSError, storage.NotRegular):
+        return None
+    data = b"".join(doc.encoded())
+    if held_entries(ai_dir, path, doc) or \
+            held_entries(ai_dir, path, OrgFile(newer.decode("utf-8", "replace"))):
+        return None
+    base = _committed(path, data, newer)
+    if base is None or base in (data, newer) or \
+            (_props_of(base) or {}).get("UPDATED_AT") != mine.properties.get("UPDATED_AT"):
+        return None
+    from ai_protocols.session.merge import (
+        changes_lacking,
+        lines_dropped,
+        merge_diverged_bytes,
+        said_changes,
+    )
+
+    merged = merge_diverged_bytes(data, newer, base, ancestor=True)
+    if merged is None or lines_dropped(data, merged.data, base, newer) or \
+            lines_dropped(newer, merged.data, base, data):
+        return None
+    found = changes_lacking(data, newer, None, also=(base,))
+    return OrgFile(merged.data.decode("utf-8")), said_changes(found), kept
+
+
+def _brought_how(where: str, named: bool = False) -> str:
+    """How the changes a stale save dropped came, by ``where`` the version holding them
+    is (:func:`_brought_back`'s ``HEAD:./REL``, :func:`_stale_over_kept`'s kept copy):
+    for the Log line, or (``named``) for stderr, naming that version."""
+    if where.startswith("HEAD:"):
+        return f"that git brought ({where} holds them)" if named else \
+            "git brought (git's HEAD holds them)"
+    what = "that git brought or ai-protocols wrote since"
+    return f"{what} ({where}, the version ai-protocols wrote last, holds them)" if named \
+        else f"{what} (the version ai-protocols wrote last holds them)"
+
+
 def _changed(counts: tuple[int, ...] | None) -> int:
     """How many changes :func:`~ai_protocols.session.merge.changes_lacking` counted, of
     every kind; -1 when it could not read a version."""
@@ -3819,7 +3919,12 @@ def _saved_after_git(data: bytes, newer: bytes, older: bytes, held: set[str] | N
     brought (a person unticked an item the pull ticked: the Log line of that tick is
     still there), or the write
     record (``UPDATED_AT``, which only the tool's writes change) of ``HEAD``'s version
-    where that differs from ``older``'s (the kept copy). A stale save is the version
+    where that differs from ``older``'s (the kept copy); where it differs, a file that
+    carries another record (the kept copy's) was not made from git's version, whatever
+    it holds (a stale buffer in which a person ticked by hand an item the pull ticked
+    too: docs/decisions.md, "Issue 14, seventeenth round (the kept copy is a copy)"),
+    and the "holds some of it" rule is left for the versions with one record. A stale
+    save is the version
     from before git changed the file plus what a person typed: it holds none of what
     git brought and the old write record; a file that holds what git brought and lacks
     some of it is a person's deliberate deletion, which nothing brings back
@@ -3828,10 +3933,12 @@ def _saved_after_git(data: bytes, newer: bytes, older: bytes, held: set[str] | N
     from ai_protocols.session.merge import changes_lacking
 
     mine, theirs, kept = _props_of(data), _props_of(newer), _props_of(older)
-    stamp = (theirs or {}).get("UPDATED_AT")
-    if stamp and stamp != (kept or {}).get("UPDATED_AT") and \
-            (mine or {}).get("UPDATED_AT") == stamp:
-        return True
+    stamp, old = (theirs or {}).get("UPDATED_AT"), (kept or {}).get("UPDATED_AT")
+    if stamp and stamp != old:
+        # (the write record tells the two apart where it differs: a buffer made from
+        # what git wrote carries HEAD's; a stale one carries the kept copy's, though it
+        # holds a change the pull brought too, typed again by hand: seventeenth round)
+        return (mine or {}).get("UPDATED_AT") == stamp
     return brought_lacking(lambda one, other, also: _changed(
         changes_lacking(one, other, held, also=also)), data, newer, before) <= 0
 
@@ -4291,7 +4398,7 @@ def _edited_since_kept(ai_dir: str, path: str, doc: OrgFile, read_as: os.stat_re
     olds: list[bytes] = []
     kept = kept_path(ai_dir, path)
     try:
-        if not os.path.samestat(os.stat(kept), read_as):
+        if not storage.same_version(os.stat(kept), read_as):
             data = _read_or_none(kept)
             if data is not None:
                 olds.append(data)
@@ -4732,13 +4839,14 @@ def _move_steps(ai_dir: str, edit: SessionEdit,
               f"source {' '.join(map(str, storage.identity(st)))}\n").encode()
     _make_folder(parent(target))
     written = storage.prepare(target, data, temp_name=edit.temp_name, locked=True,
-                              keep=None if edit.exclusive else kept_path(ai_dir, target))
+                              keep=None if edit.exclusive else kept_path(ai_dir, target),
+                              keep_link=False, keep_time=True)
     then = None
     carried: list[str] = []
     try:
         if edit.then is not None:
             then = storage.prepare(path, edit.then.encode("utf-8"), keep=kept_path(ai_dir, path),
-                                   locked=True)
+                                   locked=True, keep_link=False, keep_time=True)
         carried = _carry(ai_dir, moves)
         storage.atomic_write(tomb, record, locked=True)
         try:

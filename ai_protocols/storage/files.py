@@ -564,7 +564,7 @@ class Prepared:
 
 def prepare(path: StrPath, data: bytes | list[bytes | memoryview], mode: int = 0o666, *,
             keep: StrPath | None = None, temp_name: str | None = None,
-            keep_link: bool = True, locked: bool = False) -> Prepared:
+            keep_link: bool = True, locked: bool = False, keep_time: bool = False) -> Prepared:
     """Write ``data`` (bytes, or a list of pieces written one after another) to a new
     temporary file beside ``path``, ``.<name>.<random>.tmp`` (``name``: ``temp_name``,
     else ``path``'s; ``locked``: the caller holds the lock that guards ``path`` and
@@ -572,7 +572,10 @@ def prepare(path: StrPath, data: bytes | list[bytes | memoryview], mode: int = 0
     of that name removed first), flush and fsync it; with ``keep``, give it a second name beside
     ``keep`` too (a hard link, or a copy where there can be none; not ``keep_link``:
     always a copy of its own, which a later write into the file in place leaves as it
-    was, as the task board's must be). The permission bits
+    was, as the task board's and the session files' must be; ``keep_time``: the copy is
+    given the file's modification time, so that :func:`same_version` tells it from a
+    later save with two ``stat`` calls, as the session files' copies are). The
+    permission bits
     and group are those of the file at ``path`` (its group where this user may give
     it); a new file gets ``mode`` less the umask, and the folder's group where the
     folder is setgid, as the files git checks out do (``0o666``: ``0o664`` under
@@ -597,12 +600,27 @@ def prepare(path: StrPath, data: bytes | list[bytes | memoryview], mode: int = 0
             if old is not None:
                 _keep_mode_and_group(handle.fileno(), old)
             os.fsync(handle.fileno())
-        kept = _keep_copy(tmp, keep, data, keep_link, locked) if keep is not None else None
+        kept = _keep_copy(tmp, keep, data, keep_link, locked, keep_time) \
+            if keep is not None else None
     except OSError as error:
         if tmp is not None:
             _unlink_quietly(tmp)
         raise StorageError(path, error) from error
     return Prepared(path, tmp, keep, kept, data)
+
+
+def same_version(one: os.stat_result, other: os.stat_result) -> bool:
+    """Whether the ``stat`` results ``one`` and ``other`` describe one version of a file
+    and its kept copy (:func:`prepare` with ``keep`` and not ``keep_link``: a copy of
+    its own, given the file's modification time): the same size and modification time
+    in nanoseconds. Not the inode: a hard link shares every write made into the file in
+    place (Emacs saves a file under version control so, making no backup), so the
+    inode cannot tell the kept copy from a person's save (docs/decisions.md, "Issue 14,
+    seventeenth round (the kept copy is a copy)"). A write into the file changes its
+    time (its size too, mostly); what is left is :func:`identity`'s limit, a write
+    within one tick of the clock that keeps the size. A kept copy left as a hard link
+    (a version before) is one version with the file, as it was taken before."""
+    return one.st_size == other.st_size and one.st_mtime_ns == other.st_mtime_ns
 
 
 def identity(st: os.stat_result) -> tuple[int, int, int, int]:
@@ -665,7 +683,8 @@ def _exchange(one: str, two: str) -> bool:
 
 def atomic_write(path: StrPath, data: bytes | list[bytes | memoryview], mode: int = 0o666, *,
                  exclusive: bool = False, keep: StrPath | None = None,
-                 temp_name: str | None = None, locked: bool = False) -> OSError | None:
+                 temp_name: str | None = None, locked: bool = False,
+                 keep_link: bool = True, keep_time: bool = False) -> OSError | None:
     """Replace ``path`` with ``data`` (bytes, or a list of pieces written one after
     another): all of it or none of it, even across a kill (:func:`prepare`, then
     :meth:`Prepared.commit`). Returns ``None``, or, with ``keep``, why the copy could
@@ -676,11 +695,13 @@ def atomic_write(path: StrPath, data: bytes | list[bytes | memoryview], mode: in
     disk, a read-only folder) the temporary file is removed and the original stays.
     ``exclusive``: make ``path``, never replace it (``FileExistsError`` as a
     :class:`StorageError` when a file is there); ``keep``: the new file is also
-    there once this returns (see :func:`prepare`), and nothing is written when
-    that cannot be done; ``locked``: the caller holds the lock that guards ``path`` (and
-    ``keep``), and the temporary files take their fixed names (:func:`temporary_name`).
+    there once this returns (see :func:`prepare`, its ``keep_link`` and ``keep_time``), and nothing
+    is written when that cannot be done; ``locked``: the caller holds the lock that
+    guards ``path`` (and ``keep``), and the temporary files take their fixed names
+    (:func:`temporary_name`).
     """
-    prepared = prepare(path, data, mode, keep=keep, temp_name=temp_name, locked=locked)
+    prepared = prepare(path, data, mode, keep=keep, temp_name=temp_name, locked=locked,
+                       keep_link=keep_link, keep_time=keep_time)
     try:
         prepared.commit(exclusive=exclusive)
     except OSError as error:
@@ -706,11 +727,11 @@ def _link_new(tmp: str, path: str) -> None:
 
 
 def _keep_copy(tmp: str, keep: str, data: bytes | list[bytes | memoryview],
-               link: bool = True, locked: bool = False) -> str:
+               link: bool = True, locked: bool = False, times: bool = False) -> str:
     """A second name for the written ``tmp``, beside ``keep`` (renamed onto it by the
     caller once the write is done): a hard link, or a copy where there can be none
-    (or, not ``link``, always a copy); ``locked``: under its fixed name
-    (:func:`temporary_name`)."""
+    (or, not ``link``, always a copy; ``times``: given ``tmp``'s modification time,
+    :func:`same_version`); ``locked``: under its fixed name (:func:`temporary_name`)."""
     os.makedirs(parent(keep), exist_ok=True)
     second = sibling(keep, temporary_name(os.path.basename(keep), locked=locked))
     if locked:
@@ -727,6 +748,9 @@ def _keep_copy(tmp: str, keep: str, data: bytes | list[bytes | memoryview],
             with os.fdopen(fd, "wb") as handle:
                 for piece in [data] if isinstance(data, bytes) else data:
                     handle.write(piece)
+            if times:
+                written = os.stat(tmp)
+                os.utime(second, ns=(written.st_atime_ns, written.st_mtime_ns))
         except OSError:
             _unlink_quietly(second)
             raise
