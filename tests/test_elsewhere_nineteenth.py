@@ -76,7 +76,7 @@ def test_the_work_tree_advice_followed_keeps_the_session(tmp_path: Path,
     """The reviewer's f4: the session's branch feat is checked out in another work tree,
     its session file (never committed) in this one: ``cd PATH`` alone led to a work tree
     with no session. The advice carries the file there (and drops its kept copy here,
-    a hard link to it, which would bring the session back here too); followed, the
+    the same version, which would bring the session back here too); followed, the
     session is there and carries on, and this work tree has none left."""
     root = tmp_path / "main"
     run = _project(root)

@@ -598,8 +598,9 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     there is one), the checkpoints' refs, each with the command that gets it back.
     ``None`` when the file is the version last written, or a later one.
 
-    Cheap when nothing happened: the file and its kept copy are one inode (a hard link,
-    :func:`ai_protocols.storage.files.prepare`), two ``stat`` calls; otherwise (a
+    Cheap when nothing happened: the file and its kept copy are one version (a copy
+    with the file's time, :func:`ai_protocols.storage.files.same_version`), two
+    ``stat`` calls; otherwise (a
     person's save, a checkout) the kept copy is read and the two writes' times compared
     by :func:`ai_protocols.session.transaction.written_later`, the rule the writes
     apply. Runs git once (``git rev-parse --verify refs/stash``) only when it warns.
@@ -1564,7 +1565,7 @@ def _checked_out_elsewhere(project: Project, name: str, path: str | None = None,
     that one first (issue 14, nineteenth round: ``cd`` alone left the session behind):
     its newest version, ``newest`` (the kept copy, when the file here is another
     version: moved, the file here stays this branch's), else the file itself (moved;
-    its kept copy, a hard link to it, removed: it holds nothing the file lacks, and left
+    its kept copy, the same version, removed: it holds nothing the file lacks, and left
     it would bring the session back here); never over a file there unless that file is
     what git holds at that branch's tip (nothing lost: git keeps it), else said, with
     no command. Up to two git runs."""
@@ -1599,7 +1600,7 @@ def _checked_out_elsewhere(project: Project, name: str, path: str | None = None,
     steps = [] if os.path.isdir(parent(dest)) else [f"mkdir -p -- {shell_quote(parent(dest))}"]
     steps.append(f"mv -- {shell_quote(newest or path)} {shell_quote(dest)}")
     kept = kept_path(project.ai_dir_text, path)
-    if newest is None and os.path.lexists(kept) and _same_inode(kept, path):
+    if newest is None and os.path.lexists(kept) and _one_version(kept, path):
         steps.append(f"rm -f -- {shell_quote(kept)}")
     if newest is not None:  # (the record of the carry, here: carried_warning reads it)
         steps.append(f"ln -s -- {shell_quote(dest)} {shell_quote(newest)}")
@@ -1630,11 +1631,12 @@ def carried_warning(path: str, kept: str) -> str | None:
     return None if refusal is None else refusal.said
 
 
-def _same_inode(one: str, other: str) -> bool:
-    """Whether the paths ``one`` and ``other`` are one file (a hard link: the kept copy
-    of a session file the tool wrote last); ``False`` when either cannot be read."""
+def _one_version(kept: str, path: str) -> bool:
+    """Whether the kept copy ``kept`` is the version of the session file ``path`` the
+    tool wrote last (:func:`~ai_protocols.storage.files.same_version`: a copy with the
+    file's time, since the seventeenth round); ``False`` when either cannot be read."""
     try:
-        return os.path.samefile(one, other)
+        return storage.same_version(os.stat(kept), os.stat(path))
     except OSError:
         return False
 
