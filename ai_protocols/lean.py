@@ -58,7 +58,8 @@ if TYPE_CHECKING:
 
 __all__ = ["FrozenInstanceError", "PathField", "TextOf", "counted", "counted_kinds", "date",
            "datetime", "display", "factory", "fields", "json_encoder", "loads", "pattern",
-           "quoted", "record", "remembered", "replace", "shell_quote", "timedelta", "timezone"]
+           "quoted", "record", "remembered", "replace", "shell_last_word", "shell_quote",
+           "timedelta", "timezone"]
 
 
 class FrozenInstanceError(AttributeError):
@@ -629,6 +630,16 @@ def counted_kinds(counts: list[tuple[int, str, str]], *, none: str) -> str:
 #: ``re``, which it imports: milliseconds of every command that names a session).
 SHELL_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
                        "_@%+=:,./-")
+
+
+def shell_last_word(text: str) -> str:
+    """``text`` quoted as :func:`shell_quote` quotes it, and in single quotes too when it
+    would end in a full stop, comma, colon or semicolon: for the last word of a command
+    that advice prints, so the command ends visibly before any punctuation of the
+    sentence around it (issue 14, nineteenth round: a path ``wt.`` read as ``wt`` and a
+    full stop)."""
+    quoted = shell_quote(text)
+    return f"'{quoted}'" if quoted[-1:] in (".", ",", ":", ";") else quoted
 
 
 def shell_quote(text: str) -> str:

@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 from gitkit import GIT_ENV, first_commit, git
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import Runner
@@ -27,6 +27,7 @@ def test_checkpoint_note_refuses_control_characters(project: Path, run: Runner, 
     """f11: ``checkpoint --note`` refuses a control character as ``pause --note`` does
     (each of its lines held to the one-line rule; a note may have several lines),
     exit 4, and takes no checkpoint."""
+    assume(not (odd == "\r" and after.startswith("\n")))  # (CRLF: a line ending, read as LF)
     if not (project / "a").exists():
         first_commit(project)
     note = f"x{before}{odd}{after}x"

@@ -520,14 +520,14 @@ class Board:
         note is read where it stands rather than refused
         (:func:`~ai_protocols.board.model.stray_properties`). When the board lacks what
         git brought and its merge back is left to a person, the locks of the version git
-        brought hold too, after the board's own (:func:`~ai_protocols.board.stale.more_locks`,
+        brought hold too, after the board's own (:func:`~ai_protocols.board.model.more_locks`,
         the PreToolUse hook's rule)."""
         doc = self._doc()
         if doc is None:
             return [], []
         tasks, locks = read_board(doc, self.path, check=not lenient)
         if self._left is not None:
-            from ai_protocols.board.stale import more_locks
+            from ai_protocols.board.model import more_locks
 
             locks = locks + more_locks(locks, [self._left])
         return tasks, locks

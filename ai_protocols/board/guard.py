@@ -474,7 +474,7 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
             brought = _brought(root, board, data) if sides is None else None
             if brought is not None:
                 data, text, brought_said, sides = brought
-            from ai_protocols.board.stale import more_locks
+            from ai_protocols.board.model import more_locks
 
             locks = more_locks([], sides or [text])  # (read as is: a misplaced drawer)
     except (AiProtocolsError, ValueError) as error:

@@ -84,6 +84,7 @@ __all__ = [
     "kept_other",
     "line_key_miss",
     "mint_task_id",
+    "more_locks",
     "names_a_loss",
     "no_glob",
     "normalize_path",
@@ -2123,3 +2124,17 @@ def mint_task_id(now: datetime | None = None, random_bytes: bytes | None = None,
             return minted
         if random_bytes is not None:
             raise ValueError(f"the id {minted} is taken, and random_bytes cannot change")
+
+
+def more_locks(locks: list[AreaLock], texts: list[str]) -> list[AreaLock]:
+    """The locks of the boards ``texts`` (the sides of git's conflict markers, or the
+    board and the version git brought: :func:`~ai_protocols.board.stale.left_sides`)
+    that ``locks`` has none of the same path and holder of, in order; each lock of
+    either side holds until a person settles the board (the one rule of the PreToolUse
+    hook, ``locks`` and ``check``). Raises :class:`ValueError` as reading a board does."""
+    found = list(locks)
+    for text in texts:
+        held = {(lock.path, lock.owner) for lock in found}
+        found += [lock for lock in read_board(BoardFile(text), check=False)[1]
+                  if (lock.path, lock.owner) not in held]
+    return found[len(locks):]

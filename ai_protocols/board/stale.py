@@ -29,11 +29,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ai_protocols.board.model import AreaLock
     from ai_protocols.org.file import OrgFile
     from ai_protocols.session.merge import MergeResult
 
-__all__ = ["as_read", "brought_back", "for_reading", "left_sides", "left_to_person", "more_locks",
+__all__ = ["as_read", "brought_back", "for_reading", "left_sides", "left_to_person",
            "pulled_from", "read_record", "record_head"]
 
 
@@ -380,9 +379,10 @@ def as_read(board: str, data: bytes, key: tuple[str, tuple[bytes, str] | None], 
     :func:`for_reading`): ``(the bytes, with what git brought merged back, what they
     regained in words, None)``; ``(data, what the board lacks in words, the board's
     text and the version git brought)`` when the merge back is left to a person (the
-    locks of both hold: :func:`left_sides`, :func:`more_locks`); ``(data, None,
-    None)`` when it lacks nothing, or the version git brought cannot be read. Raises
-    nothing of the board's."""
+    locks of both hold: :func:`left_sides`,
+    :func:`~ai_protocols.board.model.more_locks`); ``(data, None, None)`` when it
+    lacks nothing, or the version git brought cannot be read. Raises nothing of the
+    board's."""
     merged, said, refused = for_reading(board, data, key, say=say)
     if merged is not None:
         return merged, said, None
@@ -404,22 +404,6 @@ def left_sides(board: str, data: bytes, refused: Exception) -> tuple[str, str] |
     if not newer:
         return None
     return data.decode("utf-8", "replace"), newer.decode("utf-8", "replace")
-
-
-def more_locks(locks: list[AreaLock], texts: list[str]) -> list[AreaLock]:
-    """The locks of the boards ``texts`` (the sides of git's conflict markers, or the
-    board and the version git brought: :func:`left_sides`) that ``locks`` has none of
-    the same path and holder of, in order; each lock of either side holds until a
-    person settles the board (the one rule of the PreToolUse hook, ``locks`` and
-    ``check``). Raises :class:`ValueError` as reading a board does."""
-    from ai_protocols.board.model import BoardFile, read_board
-
-    found = list(locks)
-    for text in texts:
-        held = {(lock.path, lock.owner) for lock in found}
-        found += [lock for lock in read_board(BoardFile(text), check=False)[1]
-                  if (lock.path, lock.owner) not in held]
-    return found[len(locks):]
 
 
 #: What a ``HEAD`` reflog entry's message starts with when git brought others' work:

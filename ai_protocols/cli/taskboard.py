@@ -361,11 +361,11 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
     from ai_protocols.board.model import bare_keys
 
     twins = duplicate_ids(board.tasks())
-    lines = board.disk_lines()  # (a stale save's view: the lines said are the file's)
+    on_disk = board.disk_lines()  # (a stale save's view: the lines said are the file's)
     if as_json:
-        keys = bare_keys(tasks, lines) if any(not item.id for item, _ in rows) else {}
+        keys = bare_keys(tasks, on_disk) if any(not item.id for item, _ in rows) else {}
         print_json([{**item.to_json(), "key": item.id or keys.get(item.line),
-                     **({} if lines is None else {"line": lines.get(item.line)}),
+                     **({"line": on_disk.get(item.line)} if on_disk is not None else {}),
                      "duplicate_id_lines": twins.get(item.id or "", []),
                      "owner_state": state.state if state else ("mine" if item.owner ==
                                                                board.me and item.owner
@@ -385,12 +385,12 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
             echo(f"  its claim is held from the kept copy {board.kept_path}: git took it "
                  "off the board on disk (the next change to the board puts it back)")
         if item.id in twins:
-            others = ", ".join(str(n if lines is None else lines.get(n) or "(not on disk)")
+            others = ", ".join(str(n if on_disk is None else on_disk.get(n) or "(not on disk)")
                                for n in twins[item.id] if n != item.line)
             from ai_protocols.errors import DUPLICATE_FIX
 
             echo(f"  duplicate id: the task on line {others} has it too; {DUPLICATE_FIX}")
-    _said_no_id([item for item, _ in rows if not item.id], tasks, lines)
+    _said_no_id([item for item, _ in rows if not item.id], tasks, on_disk)
 
 
 def _said_no_id(listed: list[Task], tasks: list[Task],
@@ -454,8 +454,8 @@ def task_show(task_id: str, as_json: bool) -> None:
     where = board.checkpoint_where(item) if item.checkpoint else None
     lines = board.disk_lines()  # (a stale save's view: the line said is the file's)
     if as_json:
-        print_json({**item.to_json(), **({} if lines is None else
-                                         {"line": lines.get(item.line)}),
+        print_json({**item.to_json(), **({"line": lines.get(item.line)}
+                                         if lines is not None else {}),
                     "owner_state": state.state if state else None,
                     "owner_evidence": state.evidence if state else None,
                     "handoffs": [h.to_json() for h in passed],

@@ -34,7 +34,15 @@ from __future__ import annotations
 import os
 
 from ai_protocols.git.head import OPERATION_SAID, branch_name, branch_text
-from ai_protocols.lean import counted, datetime, digits, display, json_encoder, shell_quote
+from ai_protocols.lean import (
+    counted,
+    datetime,
+    digits,
+    display,
+    json_encoder,
+    shell_last_word,
+    shell_quote,
+)
 from ai_protocols.liveness.evidence import NAMED_TO_OTHERS, Liveness
 from ai_protocols.org.syntax import Entry
 from ai_protocols.paths import relative_to
@@ -375,7 +383,7 @@ def _tasks(project: Project, session: Session | None, context: ResumeContext
     if found is None:
         return [], {}, []
     if left is not None and context.board_unreadable is None:
-        from ai_protocols.board.stale import more_locks
+        from ai_protocols.board.model import more_locks
 
         locks = locks + more_locks(locks, [left])
     doc = found
@@ -1576,7 +1584,7 @@ def _checked_out_elsewhere(project: Project, name: str, path: str | None = None,
         return None
     said = (f"it is checked out in the work tree {_clip(display(there), 200)}, so git "
             f"switch refuses it here")
-    go = f"cd {shell_quote(there)}"
+    go = f"cd {shell_last_word(there)}"
     if path is None:
         return f"{said}: work there ({go})"
     from ai_protocols.git.state import file_at
