@@ -367,3 +367,32 @@ def test_keep_both_after_a_reset_is_a_switch_that_keeps_the_session(tmp_path: Pa
                          f"(from {root})."), said
     _follow(root, f"git switch -c kept {commit[:12]}")
     _session_is_there(root, ME, "Reset", commit)
+
+
+def test_a_session_committed_on_the_branch_there_is_never_written_over_by_this_one(
+        tmp_path: Path) -> None:
+    """The last review's f1: the session committed on main, then two entries committed on
+    feat; back on main (git put main's older file here), feat checked out in another work
+    tree. The newest version is the one committed on feat, which that work tree has: the
+    advice is ``cd`` there only, no ``mv`` of the older file over it; followed, the
+    session there holds every entry."""
+    root = tmp_path / "main"
+    run = _project(root)
+    trunk = git(root, "rev-parse", "--abbrev-ref", "HEAD")
+    run("start", "--title", "Tip")
+    run("log", "--progress", "first on main")
+    commit_all(root, "session on main")
+    git(root, "switch", "-q", "-c", "feat")
+    for text in ("feat one", "feat two"):
+        run("log", "--progress", text)
+        commit_all(root, text)
+    git(root, "switch", "-q", trunk)
+    other = (tmp_path / "other").resolve()
+    git(root, "worktree", "add", "-q", str(other), "feat")
+    said = " ".join(run("resume").stdout.split())
+    assert "which that work tree has" in said and "mv -- " not in said, said
+    assert f"work there (cd {other})" in said, said
+    there = (other / FILES[None]).read_text()
+    assert "feat one" in there and "feat two" in there
+    resumed = Runner(other)("resume").stdout
+    assert "feat two" in resumed and "Warning" not in resumed, resumed

@@ -1605,6 +1605,14 @@ def _checked_out_elsewhere(project: Project, name: str, path: str | None = None,
                     f"place ({_clip(display(dest), 200)}), which moving this one there would "
                     f"write over: see which session each is (ai-protocols show, here and "
                     f"there) before you work there ({go})")
+        kept_here = kept_path(project.ai_dir_text, path)
+        if newest is None and os.path.lexists(kept_here) and not _one_version(kept_here, path):
+            # The tip holds the newest (the kept copy is it) and the file here is another
+            # version (a switch put another branch's back): that work tree has the session.
+            return (f"{said}; the newest version of this session is the one committed on "
+                    f"branch {name}, which that work tree has (the file here is another "
+                    f"branch's version; moving it there would write over the newer one): "
+                    f"work there ({go})")
     steps = [] if os.path.isdir(parent(dest)) else [f"mkdir -p -- {shell_quote(parent(dest))}"]
     steps.append(f"mv -- {shell_quote(newest or path)} {shell_quote(dest)}")
     kept = kept_path(project.ai_dir_text, path)
