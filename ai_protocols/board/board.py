@@ -853,15 +853,16 @@ class Board:
         for (old, missing, state), branch in zip(
                 live, [where.get(id(old)) for old, _, _ in live], strict=True):
             if branch is not None:
-                from ai_protocols.git.state import checked_out_at
+                # (resume's one rule: the switch, or the work tree that has the branch
+                # checked out, with the claimant's session file carried along)
+                from ai_protocols.session.resume import go_to
 
-                there = checked_out_at(os.path.dirname(str(self.path)), branch)  # (refused)
-                go = f"switch back to work on it (git switch {shell_quote(branch)})" \
-                    if there is None else f"work on it in the work tree that has it " \
-                    f"checked out (cd {shell_quote(there)})"
+                main = self._main_project()
+                go = go_to(main, branch, self._session_file_of(main, old.owner))
                 self.on_branches.append(
                     f"task {old.id} ({old.title}) is claimed by {old.owner} on branch "
-                    f"{quoted(branch, 80)}, committed there: {go}")
+                    f"{quoted(branch, 80)}, committed there; to work on it with the "
+                    f"session of {old.owner}: {go}")
                 continue
             found.append(Lost(old, None, state, missing,
                               now=same.get(old.id or "") if not missing else None))
@@ -907,6 +908,31 @@ class Board:
                                      since_at=again.locked_at)
             found.append(Lost(None, again, state, False, True))
         return found
+
+    def _main_project(self) -> Project:
+        """This project in the main work tree, where the board is (the first of
+        :func:`_work_tree_projects`): ``self.project`` when this command runs there, or
+        when that one cannot be read."""
+        main = _work_tree_projects(str(self.path))[0]
+        if os.path.realpath(main) == os.path.realpath(self.project.root):
+            return self.project
+        try:
+            return Project(main, self.me)
+        except Exception:  # (a work tree git lost: as _other_work_trees)
+            return self.project
+
+    @staticmethod
+    def _session_file_of(project: Project, owner: str | None) -> str | None:
+        """The session file of the agent ``owner`` in ``project`` when it is there (a
+        claim's owner that :meth:`_works_here` placed in the main work tree), else
+        ``None`` (no file to carry: an owner known by its lease, or no agent id)."""
+        if not owner:
+            return None
+        try:
+            path = project.path_of(owner)
+        except InvalidAgentId:
+            return None
+        return str(path) if os.path.lexists(path) else None
 
     def _works_here(self, owner: str | None) -> bool:
         """Whether the agent ``owner`` works in the work tree whose branch the board

@@ -1210,7 +1210,7 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
         parts.append(f"this session was recorded {recorded}, but this checkout is {on}, "
                      f"{'behind' if behind else 'not on'} that commit: the work is on branch "
                      f"{_clip(session_branch)}: "
-                     f"{_go_to(project, session_branch, session.path_text)}")  # type: ignore[arg-type]
+                     f"{go_to(project, session_branch, session.path_text)}")  # type: ignore[arg-type]
     elif behind and detached:  # its commits were made on a detached HEAD
         parts.append(f"this session was recorded {recorded}, on a detached HEAD, and HEAD "
                      f"({git.commit[:12]}) is behind it: the commits made since are on no "  # type: ignore[index]
@@ -1241,7 +1241,7 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
         # it is at that commit here, on its branch when that branch still holds it.
         holder = bool(session_branch) and _branch_holds(project, session_branch, commit)  # type: ignore[arg-type]
         where = (f"on branch {_clip(session_branch)}: "  # type: ignore[arg-type]
-                 f"{_go_to(project, session_branch, session.path_text)}"  # type: ignore[arg-type]
+                 f"{go_to(project, session_branch, session.path_text)}"  # type: ignore[arg-type]
                  if holder else
                  f"at that commit, still in this clone: get it back with {branch_it()}")
         parts.append(f"this session was recorded {recorded}, but this checkout is {on}, "
@@ -1518,19 +1518,22 @@ def _pasted(project: Project, command: str, note: str | None = None) -> str:
     return f"{command} (from {_clip(project.root_text, 120)}{also})"
 
 
-def _go_to(project: Project, branch: str, path: str) -> str:
+def go_to(project: Project, branch: str, path: str | None) -> str:
     """How to get to the local branch ``branch`` (as recorded: ``\\xNN`` for a byte not
-    UTF-8) with the session file ``path``: ``switch to it (git switch B)``, the file
-    carried across when the switch would take it (:func:`_keeping`), or, when another
-    work tree has it checked out (:func:`~ai_protocols.git.state.checked_out_at`: git
-    switch refuses it here, "already checked out at"), that work tree, to work in, with
-    the session file carried there (:func:`_checked_out_elsewhere`). Two git runs."""
+    UTF-8) with the session file ``path`` (``None``: no session file to take along):
+    ``switch to it (git switch B)``, the file carried across when the switch would take
+    it (:func:`_keeping`), or, when another work tree has it checked out
+    (:func:`~ai_protocols.git.state.checked_out_at`: git switch refuses it here,
+    "already checked out at"), that work tree, to work in, with the session file carried
+    there (:func:`_checked_out_elsewhere`). The one rule of this advice: ``resume``'s
+    warnings and the task board's claim on another branch (issue 14, twentieth round).
+    Raises nothing; two git runs."""
     name = branch_name(branch) or ""
     go = f"git switch {shell_quote(name)}"
     there = _checked_out_elsewhere(project, name, path)
     if there is not None:
         return there
-    kept = _keeping(project, path, go, f"refs/heads/{name}")
+    kept = go if path is None else _keeping(project, path, go, f"refs/heads/{name}")
     return f"switch to it ({go})" if kept == go else f"switch to it with: {kept}"
 
 

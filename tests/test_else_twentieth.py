@@ -1,0 +1,115 @@
+"""Issue 14, twentieth round (work elsewhere, what the last rounds left): every piece of
+advice that sends a person where the work is, FOLLOWED as printed (pasted into bash) in
+real repositories and work trees with the installed console script, then checked where
+it led; and the messages say what happened and what to do (docs/decisions.md, "Issue
+14, twentieth round (work elsewhere, what was left)")."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from gitkit import commit_all, git, pasted
+
+from conftest import Runner
+
+ME = "w.1796000000"
+FILES = {ME: f".ai/session-context.d/{ME}.org", None: ".ai/session-context.org"}
+KEPT = {ME: f".ai/.locks/live/session-context.d/{ME}.org",
+        None: ".ai/.locks/live/session-context.org"}
+
+
+def _project(root: Path) -> Runner:
+    """``root``, a git repository with ``app.py`` and ``.ai/`` committed."""
+    git(root.parent, "init", "-q", str(root))
+    (root / "app.py").write_text("".join(f"{n}\n" for n in range(1, 11)))
+    commit_all(root, "base")
+    run = Runner(root)
+    run("init")
+    commit_all(root, "init")
+    return run
+
+
+def _follow(cwd: Path, command: str) -> None:
+    done = pasted(cwd, command)
+    assert done.returncode == 0, (command, done.stdout, done.stderr)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _carry(said: str) -> str:
+    """The carry command of a work-tree advice, as a person copies it."""
+    return said.split("carry it there and work there with: ", 1)[1] \
+        .split(" (absolute paths", 1)[0]
+
+
+# -- 1. the board's claim on a branch checked out in another work tree ------------------------
+
+
+def test_the_boards_work_tree_advice_followed_keeps_the_claimants_session(
+        tmp_path: Path) -> None:
+    """A task claimed on branch feature (committed there) by agent A of this work tree,
+    this checkout back on the first branch, feature checked out in another work tree:
+    the board said ``(cd PATH)`` only, and A's session file (never committed) stayed
+    here. The advice is resume's: the file carried there; followed as printed, A's
+    session is there, with its claim's task, and no longer here."""
+    from boardkit import add
+
+    root = tmp_path / "proj"
+    run = _project(root)
+    trunk = git(root, "rev-parse", "--abbrev-ref", "HEAD")
+    add(run, "on the first branch")
+    commit_all(root, "board")
+    git(root, "checkout", "-q", "-b", "feature")
+    only = add(run, "feature-only task")
+    run("start", "--title", "Claimant", agent="vm.f.x.A")
+    run("task", "claim", only, agent="vm.f.x.A")
+    run("log", "--progress", "claimed it", agent="vm.f.x.A")
+    git(root, "commit", "-q", "-am", "feature board")
+    git(root, "checkout", "-q", trunk)
+    other = (tmp_path / "feature wt").resolve()
+    git(root, "worktree", "add", "-q", str(other), "feature")
+    said = _one_line(run("task", "add", "B here", agent="vm.f.x.B").stderr)
+    assert f"task {only} (feature-only task) is claimed by vm.f.x.A on branch 'feature'" \
+        in said, said
+    assert "git switch feature" not in said, said
+    command = _carry(said)
+    assert command.endswith(f"cd '{other}'") and "mv -- " in command, command
+    _follow(root, f"{command} && AI_AGENT_ID=vm.f.x.A ai-protocols log --progress there")
+    there = Runner(other)("resume", agent="vm.f.x.A").stdout
+    assert there.startswith("Resume: Claimant (") and "feature-only task" in there, there
+    assert "claimed it" in (other / ".ai/session-context.d/vm.f.x.A.org").read_text()
+    assert not (root / ".ai/session-context.d/vm.f.x.A.org").exists()
+
+
+def test_the_boards_switch_back_advice_carries_the_claimants_file(tmp_path: Path) -> None:
+    """The same claim, no other work tree, and the claimant's session file committed on
+    the first branch only: ``git switch feature`` (the board's advice) removed it. The
+    advice is resume's carried switch; followed as printed, A's session is on feature
+    with every entry."""
+    from boardkit import add
+
+    root = tmp_path / "proj"
+    run = _project(root)
+    trunk = git(root, "rev-parse", "--abbrev-ref", "HEAD")
+    add(run, "on the first branch")
+    commit_all(root, "board")
+    git(root, "checkout", "-q", "-b", "feature")
+    only = add(run, "feature-only task")
+    run("start", "--title", "Claimant", agent="vm.f.x.A")
+    run("task", "claim", only, agent="vm.f.x.A")
+    git(root, "commit", "-q", "-am", "feature board")
+    git(root, "checkout", "-q", trunk)
+    run("log", "--progress", "logged on the first branch", agent="vm.f.x.A")
+    commit_all(root, "the session, on the first branch only")
+    said = _one_line(run("task", "add", "B here", agent="vm.f.x.B").stderr)
+    assert f"task {only} (feature-only task) is claimed by vm.f.x.A" in said, said
+    found = re.search(r"switch to it with: (.*?) \(from ", said)
+    assert found, said
+    git(root, "commit", "-q", "-m", "B's task", "--", ".ai/tasks.org")  # (B's add: its own)
+    _follow(root, found.group(1))
+    assert git(root, "rev-parse", "--abbrev-ref", "HEAD") == "feature"
+    text = (root / ".ai/session-context.d/vm.f.x.A.org").read_text()
+    assert "logged on the first branch" in text, text
