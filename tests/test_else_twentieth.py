@@ -113,3 +113,33 @@ def test_the_boards_switch_back_advice_carries_the_claimants_file(tmp_path: Path
     assert git(root, "rev-parse", "--abbrev-ref", "HEAD") == "feature"
     text = (root / ".ai/session-context.d/vm.f.x.A.org").read_text()
     assert "logged on the first branch" in text, text
+
+
+# -- 2. git merge --ff-only with the session file in its way ---------------------------------
+
+
+def test_the_fast_forward_advice_followed_carries_the_session_file(tmp_path: Path) -> None:
+    """The session file committed with the work (commit C), written again since, then
+    ``git reset HEAD~1`` and the work put back (``git restore``): the file is untracked
+    here and C holds it, so ``git merge --ff-only C`` (the advice) refused. The advice
+    carries the file across; followed as printed, the branch is at C, the session file
+    holds what was written after C, and nothing is said any more."""
+    root = tmp_path / "main"
+    run = _project(root)
+    run("start", "--title", "Forward", agent=ME)
+    (root / "app.py").write_text("changed\n")
+    run("log", "--progress", "the work", agent=ME)
+    commit_all(root, "work and session")
+    commit = git(root, "rev-parse", "HEAD")
+    run("log", "--progress", "after the commit", agent=ME)
+    git(root, "reset", "-q", "HEAD~1")
+    git(root, "restore", "app.py")
+    said = _one_line(run("resume", agent=ME).stdout)
+    found = re.search(r"bring branch \S+ forward to it with (.*?) \(from ", said)
+    assert found, said
+    assert f"git merge --ff-only {commit[:12]}" in found.group(1), said
+    _follow(root, found.group(1))
+    assert git(root, "rev-parse", "HEAD") == commit
+    assert "after the commit" in (root / FILES[ME]).read_text()
+    resumed = run("resume", agent=ME).stdout
+    assert "Warning" not in resumed and "after the commit" in resumed, resumed

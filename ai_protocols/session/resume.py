@@ -1188,10 +1188,16 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
     named = _clip(branch_text(git.branch))
     stays = "your uncommitted changes stay; git refuses when one is in the way" \
         if git.work else None
-    forward = (f"bring branch {named} forward to it with "
-               f"{_pasted(project, f'git merge --ff-only {c_short}', stays)}" if git.branch
-               else f"go to it with {_pasted(project, f'git switch --detach {c_short}', stays)}")
     detached = not session_branch and bool(commit)  # recorded on no branch
+
+    def forward() -> str:  # (a git run: only where it is advised)
+        # (the merge checks out that commit as a switch does: the session file carried
+        # across when it would be in the way; issue 14, twentieth round)
+        go = f"git merge --ff-only {c_short}" if git.branch else \
+            f"git switch --detach {c_short}"
+        go = _pasted(project, _keeping(project, session.path_text, go, commit), stays)
+        return f"bring branch {named} forward to it with {go}" if git.branch else \
+            f"go to it with {go}"
 
     def branch_it() -> str:  # (a git run: only where it is advised)
         return _pasted(project, _keeping(project, session.path_text,
@@ -1215,11 +1221,11 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
         parts.append(f"this session was recorded {recorded}, on a detached HEAD, and HEAD "
                      f"({git.commit[:12]}) is behind it: the commits made since are on no "  # type: ignore[index]
                      f"branch here; that commit is still in this clone: keep it on a branch "
-                     f"with {branch_it()}, or {forward}")
+                     f"with {branch_it()}, or {forward()}")
     elif behind:  # same branch (or none recorded): HEAD was moved back
         parts.append(f"this session was recorded {recorded}, but HEAD ({git.commit[:12]}) is "  # type: ignore[index]
                      "behind it: the commits since are no longer on the branch (a git "
-                     f"reset?); that commit is still in this clone: {forward}, or keep both "
+                     f"reset?); that commit is still in this clone: {forward()}, or keep both "
                      f"with {branch_it()}")
     elif aside:  # same branch: rewritten (an amend, a rebase) or reset to another line
         why = ("it was made on a detached HEAD, on no branch; or an amend or a rebase "
@@ -1562,7 +1568,7 @@ def _keeping(project: Project, path: str, go: str, target: str | None) -> str:
     aside = shell_quote(here + CARRY_SUFFIX)
     return (f"mv -- {shell_quote(here)} {aside} && {go} && mv -- {aside} "
             f"{shell_quote(here)} (from {_clip(project.root_text, 120)}; the session file "
-            "goes aside and back: the switch alone would take it away, write another "
+            "goes aside and back: the git command alone would take it away, write another "
             "version over it or refuse it)")
 
 
