@@ -422,20 +422,39 @@ class SessionCarried(UnreadableSession):
     place here made a symbolic link to it, the record of the carry; docs/git.md): the
     file here is another version (the one git put here), and a write into it would
     make a second live copy of the session. ``there``: that work tree's top folder,
-    where the session carries on. Nothing is written."""
+    where the session carries on. ``kept``: the record (the kept copy's place here);
+    ``gone``: whether ``dest`` is gone (that work tree removed or moved, or the session
+    there wrapped up): said so, with the ways on (docs/git.md, "Carried"; issue 14,
+    twentieth round). Nothing is written. The message says what happened, not "cannot
+    read" (the file here reads well: it is not this session's newest)."""
 
     dest = PathField()
     dest_text = TextOf("dest")
+    kept = PathField()
 
-    def __init__(self, path: Path, dest: Path, there: str) -> None:
-        self.dest = dest
-        self.there = there
-        super().__init__(
-            path, f"this session was carried to the work tree {there} (its file there: "
-            f"{dest}) and carries on there; this file is another version (the one git put "
-            f"here), not written to: work there (cd -- {shell_quote(there)})")
+    def __init__(self, path: Path, dest: Path, there: str, kept: Path | None = None,
+                 gone: bool = False) -> None:
+        self.path, self.dest, self.there, self.kept, self.gone = path, dest, there, kept, gone
+        if not gone:
+            self.reason = (
+                f"this session was carried to the work tree {there} (its file there: "
+                f"{dest}) and carries on there; this file is another version (the one git "
+                f"put here), not written to: work there (cd -- {shell_quote(there)})")
+        else:
+            record = f"rm -- {shell_quote(os.fspath(kept))} (absolute path: from anywhere)" \
+                if kept is not None else "the kept copy's place, a symbolic link, removed"
+            self.reason = (
+                f"this session was carried to the work tree {there}, and its file there "
+                f"({dest}) is gone: that work tree was removed or moved (git worktree list "
+                f"shows where each is), or the session there was wrapped up (ai-protocols "
+                f"list, there); this file is another version (the one git put here), not "
+                f"written to while the record of the carry (the kept copy's place here, a "
+                f"link to that file) stands: to carry on here from this version, remove "
+                f"the record with {record}")
         # (the reason, as the read commands' warning says it: resume.carried_warning)
         self.said = self.reason
+        AiProtocolsError.__init__(self, f"session context {path} not written: "
+                                  f"{self.reason}; it was left unchanged")
 
 
 class RolloverUndone(UnreadableSession):

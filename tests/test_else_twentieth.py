@@ -143,3 +143,68 @@ def test_the_fast_forward_advice_followed_carries_the_session_file(tmp_path: Pat
     assert "after the commit" in (root / FILES[ME]).read_text()
     resumed = run("resume", agent=ME).stdout
     assert "Warning" not in resumed and "after the commit" in resumed, resumed
+
+
+# -- 5, 6. the record of a carry whose file is gone; the carried refusal's words --------------
+
+
+def _carried(tmp_path: Path) -> tuple[Path, Path, Runner]:
+    """The nineteenth round's f3 case: the session file committed on the first branch, a
+    later version on feat, what was logged after feat's commit only in the kept copy
+    here (a forced switch put the first branch's version back), feat checked out in
+    another work tree, and the carry advice followed as printed: ``(here, there,
+    runner)``."""
+    root = tmp_path / "main"
+    run = _project(root)
+    trunk = git(root, "rev-parse", "--abbrev-ref", "HEAD")
+    run("start", "--title", "K", agent=ME)
+    run("log", "--progress", "e1 first", agent=ME)
+    commit_all(root, "session on the first branch")
+    git(root, "switch", "-q", "-c", "feat")
+    (root / "f").write_text("f\n")
+    run("log", "--progress", "e2 feat", agent=ME)
+    commit_all(root, "feat")
+    run("log", "--progress", "e3 uncommitted", agent=ME)
+    git(root, "checkout", "-q", "-f", trunk)
+    other = (tmp_path / "wt").resolve()
+    git(root, "worktree", "add", "-q", str(other), "feat")
+    said = _one_line(run("resume", agent=ME).stdout)
+    _follow(root, _carry(said))
+    assert "e3 uncommitted" in (other / FILES[ME]).read_text()
+    return root, other, run
+
+
+def test_the_carried_refusal_says_it_was_carried(tmp_path: Path) -> None:
+    """A write here after the carry is refused (exit 6) with what happened first: the
+    session was carried (not "cannot read session context", which read as if the file
+    were broken), where, and the ``cd`` there."""
+    root, other, run = _carried(tmp_path)
+    refused = run("log", "--progress", "here", agent=ME, check=False)
+    assert refused.returncode == 6, refused.stderr
+    assert refused.stderr.startswith(f"Error: session context {root / FILES[ME]} not "
+                                     f"written: this session was carried to the work tree "
+                                     f"{other}"), refused.stderr
+    assert "cannot read" not in refused.stderr, refused.stderr
+
+
+def test_a_carry_whose_file_is_gone_is_said_and_the_way_on_works(tmp_path: Path) -> None:
+    """The work tree the session was carried to removed (``git worktree remove``): the
+    record's target is gone. It was taken for no record (no word, and the next write
+    went into the older version here). ``resume`` now says it was carried there and is
+    gone, a write is refused (exit 6, nothing written), and the way on it gives, followed
+    as printed, lets the session carry on here from this version."""
+    root, other, run = _carried(tmp_path)
+    git(root, "worktree", "remove", "--force", str(other))
+    said = _one_line(run("resume", agent=ME).stdout)
+    assert f"carried to the work tree {other}, and its file there" in said, said
+    assert "is gone" in said, said
+    before = (root / FILES[ME]).read_bytes()
+    refused = run("log", "--progress", "here", agent=ME, check=False)
+    assert refused.returncode == 6 and "is gone" in refused.stderr, refused.stderr
+    assert (root / FILES[ME]).read_bytes() == before
+    found = re.search(r"remove the record with (.*?) \(absolute path", said)
+    assert found, said
+    _follow(tmp_path, found.group(1))
+    run("log", "--progress", "carried on here", agent=ME)
+    resumed = run("resume", agent=ME).stdout
+    assert "carried on here" in resumed and "Warning" not in resumed, resumed

@@ -31,6 +31,8 @@ EXAMPLES = [
     _errors.Unmerged(Path("/p/s.org"), (1, 2, 3), "git add it once merged"),
     _errors.SessionRemoved(Path("/p/s.org"), Path("/p/.ai/.locks/live/s.org")),
     _errors.SessionCarried(Path("/p/s.org"), Path("/w/.ai/s.org"), "/w"),
+    _errors.SessionCarried(Path("/p/s.org"), Path("/w/.ai/s.org"), "/w",
+                           Path("/p/.ai/.locks/live/s.org"), gone=True),
     _errors.SessionReplaced(Path("/p/s.org"), Path("/p/.ai/.locks/live/s.org")),
     _errors.SessionReplaced(Path("/p/s.org"), Path("/p/.ai/.locks/live/s.org"), None, 2),
     _errors.KeptNotMerged(Path("/p/s.org"), Path("/p/.ai/.locks/live/s.org"), "not one session"),

@@ -1011,21 +1011,24 @@ def carried_refusal(path: str, kept: str) -> SessionCarried | None:
     :func:`ai_protocols.session.resume.replaced_warning` leaves: issue 14, nineteenth
     round, "work elsewhere"): :class:`~ai_protocols.errors.SessionCarried`, naming the
     work tree it went to (the link's path less ``path``'s own below its work tree's top,
-    :func:`~ai_protocols.paths.git_dirs`); ``None`` otherwise (no link, or what it
-    names is gone). One ``readlink``, one ``stat``: call when the kept copy is not the
-    file (a rare path)."""
+    :func:`~ai_protocols.paths.git_dirs`), and whether what it names is gone (that work
+    tree removed or moved, the session there wrapped up: said so, and a write here is
+    refused until the record is removed; issue 14, twentieth round: it was taken for no
+    record, and the write went on with no word); ``None`` otherwise (no link, or a
+    relative one: no record of ours). One ``readlink``, one ``stat``: call when the
+    kept copy is not the file (a rare path)."""
     try:
         dest = os.readlink(kept)
     except OSError:
         return None
-    if not os.path.isabs(dest) or not os.path.isfile(dest):
+    if not os.path.isabs(dest):
         return None
     from ai_protocols.paths import git_dirs, relative_to
 
     dirs = git_dirs(parent(path))
     below = relative_to(path, dirs[0]) if dirs else os.path.basename(path)
     there = dest[:-len(below) - 1] if dest.endswith(os.sep + below) else parent(dest)
-    return SessionCarried(path, dest, there)
+    return SessionCarried(path, dest, there, kept, gone=not os.path.isfile(dest))
 
 
 def stashed_newer(path: str, doc: OrgFile) -> _Stored | None:
