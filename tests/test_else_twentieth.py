@@ -208,3 +208,61 @@ def test_a_carry_whose_file_is_gone_is_said_and_the_way_on_works(tmp_path: Path)
     run("log", "--progress", "carried on here", agent=ME)
     resumed = run("resume", agent=ME).stdout
     assert "carried on here" in resumed and "Warning" not in resumed, resumed
+
+
+# -- 7. back in the first work tree after the work went on where the branch is ----------------
+
+
+def _committed_there(tmp_path: Path) -> tuple[Path, Path, Runner]:
+    """The last review's f1 case: the session committed on the first branch, then two
+    entries committed on feat; back on the first branch (git put its older file here),
+    feat checked out in another work tree: ``(here, there, runner)``."""
+    root = tmp_path / "main"
+    run = _project(root)
+    trunk = git(root, "rev-parse", "--abbrev-ref", "HEAD")
+    run("start", "--title", "Tip")
+    run("log", "--progress", "first on main")
+    commit_all(root, "session on main")
+    git(root, "switch", "-q", "-c", "feat")
+    for text in ("feat one", "feat two"):
+        run("log", "--progress", text)
+        commit_all(root, text)
+    git(root, "switch", "-q", trunk)
+    other = (tmp_path / "other wt").resolve()
+    git(root, "worktree", "add", "-q", str(other), "feat")
+    return root, other, run
+
+
+def test_back_here_after_the_cd_the_warning_says_where_the_session_is(tmp_path: Path) -> None:
+    """The nineteenth round's advice there was ``cd`` only; followed, and the session
+    written there since, ``resume`` back here gave the switched-file warning, then "that
+    one has a session file of its own": it now says first that the session carries on
+    in that work tree, with the ``cd`` there."""
+    root, other, run = _committed_there(tmp_path)
+    _follow(root, f"cd '{other}' && ai-protocols log --progress 'there three'")
+    said = _one_line(run("resume").stdout)
+    assert f"Warning: this session carries on in the work tree {other}," in said, said
+    assert "a session file of its own" not in said, said
+    assert f"cd '{other}' (absolute paths" in said, said
+
+
+def test_the_advice_followed_leaves_the_record_and_this_work_tree_says_carried(
+        tmp_path: Path) -> None:
+    """Followed as printed (the record left here, then ``cd``), the session carries on
+    there; back here, ``resume`` says it was carried there, and a write into the older
+    file here is refused (exit 6), nothing written: no second live copy."""
+    root, other, run = _committed_there(tmp_path)
+    said = _one_line(run("resume").stdout)
+    command = re.search(r"leaving here the record of the carry with: (.*?) \(absolute",
+                        said)
+    assert command, said
+    _follow(root, f"{command.group(1)} && ai-protocols log --progress 'there three'")
+    there = (other / FILES[None]).read_text()
+    assert "feat two" in there and "there three" in there
+    back = _one_line(run("resume").stdout)
+    assert f"this session was carried to the work tree {other}" in back, back
+    before = (root / FILES[None]).read_bytes()
+    refused = run("log", "--progress", "a second copy", check=False)
+    assert refused.returncode == 6, refused.stderr
+    assert (root / FILES[None]).read_bytes() == before
+    assert (other / FILES[None]).read_text() == there

@@ -390,8 +390,8 @@ def test_a_session_committed_on_the_branch_there_is_never_written_over_by_this_o
     other = (tmp_path / "other").resolve()
     git(root, "worktree", "add", "-q", str(other), "feat")
     said = " ".join(run("resume").stdout.split())
-    assert "which that work tree has" in said and "mv -- " not in said, said
-    assert f"work there (cd {other})" in said, said
+    assert "carries on in the work tree" in said and "mv -- " not in said, said
+    assert f"&& cd {other} (absolute paths" in said, said  # (twentieth round: the record)
     there = (other / FILES[None]).read_text()
     assert "feat one" in there and "feat two" in there
     resumed = Runner(other)("resume").stdout

@@ -725,6 +725,8 @@ def _switched_warning(project: Project, path: str, kept: bytes, recorded: str, w
     # last, when that branch does not hold it, is the kept copy here: carried there)
     there = _checked_out_elsewhere(project, name, path, None if committed else
                                    kept_path(project.ai_dir_text, path)) if name else None
+    if there is not None and there.startswith(CARRIES_ON):  # (where it is, first)
+        return f"{there}; the file here is {what} ({by})", True
     if there is not None:
         return (f"{said}, which {'is committed' if committed else 'may be'} on branch "
                 f"{_clip(name, 80)}; {there}"), committed
@@ -1607,6 +1609,12 @@ def _checked_out_elsewhere(project: Project, name: str, path: str | None = None,
             mine = storage.read_regular(dest)
         except (OSError, storage.NotRegular):
             mine = None
+        kept_here = kept_path(project.ai_dir_text, path)
+        if mine is not None and os.path.lexists(kept_here) and \
+                not _one_version(kept_here, path):
+            on = _carries_on(project, name, there, dest, mine, kept_here)
+            if on is not None:  # (that work tree has the session's newest version)
+                return on
         if mine is None or mine != file_at(project.root_text, f"refs/heads/{name}",
                                            f"./{relative_to(path, project.root_text)}"):
             return (f"{said}; this session file stays in this work tree (each work tree has "
@@ -1614,7 +1622,6 @@ def _checked_out_elsewhere(project: Project, name: str, path: str | None = None,
                     f"place ({_clip(display(dest), 200)}), which moving this one there would "
                     f"write over: see which session each is (ai-protocols show, here and "
                     f"there) before you work there ({go})")
-        kept_here = kept_path(project.ai_dir_text, path)
         if newest is None and os.path.lexists(kept_here) and not _one_version(kept_here, path):
             # The tip holds the newest (the kept copy is it) and the file here is another
             # version (a switch put another branch's back): that work tree has the session.
@@ -1641,6 +1648,49 @@ def _checked_out_elsewhere(project: Project, name: str, path: str | None = None,
 
 #: What the carry advice of :func:`_checked_out_elsewhere` says after its command.
 CARRY_SAID = "absolute paths: from anywhere"
+
+#: How :func:`_carries_on`'s warning begins (:func:`_switched_warning` leads with it).
+CARRIES_ON = "this session carries on in the work tree "
+
+
+def _carries_on(project: Project, name: str, there: str, dest: str, there_data: bytes,
+                kept: str) -> str | None:
+    """When the session file at ``dest`` in the work tree ``there`` (which has the branch
+    ``name`` checked out; ``there_data``: its bytes) is this session (the same
+    ``AGENT_ID`` and ``STARTED``) and holds every entry, Log line and tick of the kept
+    copy ``kept`` here, the version this tool last wrote here (the file here being
+    another version): the session carries on there (a ``cd`` followed there, or the
+    newest version committed on that branch). The warning says so first, and the way
+    there leaves the record of a carry here (the kept copy's place made a link to
+    ``dest``, as the carry advice does), so that this work tree then says where the
+    session is and refuses a write into the older file (issue 14, twentieth round: it
+    gave the switched-file warning, then "a session file of its own" there). ``None``
+    otherwise. Reads the two files; call on the rare path only."""
+    from ai_protocols.errors import AiProtocolsError
+    from ai_protocols.session.layout import read_session
+    from ai_protocols.session.model import compared
+
+    try:
+        newest = read_session(kept, storage.decode(kept, storage.read_regular(kept)))
+        theirs = read_session(dest, storage.decode(dest, there_data))
+    except (OSError, ValueError, AiProtocolsError, storage.NotRegular):
+        return None
+    if newest.started is None or \
+            (newest.agent_id, newest.started) != (theirs.agent_id, theirs.started):
+        return None
+    lacks = compared(newest, theirs)
+    if lacks.log or lacks.entries or lacks.ticks:
+        return None
+    record = f"ln -sf -- {shell_quote(dest)} {shell_quote(kept)}"
+    return (f"{CARRIES_ON}{_clip(display(there), 200)}, where branch {_clip(name, 80)} is "
+            f"checked out (git switch refuses it here): its session file there "
+            f"({_clip(display(dest), 200)}) holds every entry of the version ai-protocols "
+            f"last wrote here (the copy it keeps, "
+            f"{_clip(display(relative_to(kept, project.root_text)), 200)}): work there, "
+            f"leaving here the record of the carry with: {record} && cd "
+            f"{shell_last_word(there)} ({CARRY_SAID}; the kept copy's place then links to "
+            f"that file, so that ai-protocols here says where the session is and writes "
+            f"nothing into the file here)")
 
 
 def carried_warning(path: str, kept: str) -> str | None:
