@@ -266,3 +266,92 @@ def test_the_advice_followed_leaves_the_record_and_this_work_tree_says_carried(
     assert refused.returncode == 6, refused.stderr
     assert (root / FILES[None]).read_bytes() == before
     assert (other / FILES[None]).read_text() == there
+
+
+# -- 4. not fetched yet, and the branch checked out in another work tree ----------------------
+
+
+def test_before_a_fetch_a_branch_checked_out_elsewhere_is_brought_forward_there(
+        tmp_path: Path) -> None:
+    """Clone A commits on branch side and logs it (the session file committed on its
+    first branch only, and pushed); clone B has a branch side of its own (behind), which
+    another work tree of B has checked out. The advice was ``git fetch origin && git
+    switch side && git merge --ff-only origin/side``: git refuses the switch. It now
+    fetches, brings side forward in that work tree and carries the session file there;
+    followed as printed (after A's push), the session is there with its work."""
+    git(tmp_path, "init", "-q", "--bare", "origin.git")
+    git(tmp_path, "clone", "-q", "origin.git", "A")
+    a = tmp_path / "A"
+    (a / "f").write_text("l1\n")
+    commit_all(a, "base")
+    trunk = git(a, "rev-parse", "--abbrev-ref", "HEAD")
+    git(a, "push", "-q", "origin", trunk)
+    git(a, "switch", "-q", "-c", "side")
+    git(a, "push", "-q", "origin", "side")
+    run = Runner(a)
+    run("start", "--title", "Side", agent=ME)
+    (a / "s").write_text("s\n")
+    git(a, "add", "s")
+    git(a, "commit", "-q", "-m", "side work")
+    run("log", "--progress", "Side committed", agent=ME)
+    commit = git(a, "rev-parse", "HEAD")
+    git(a, "switch", "-q", trunk)
+    git(a, "add", ".ai")
+    git(a, "commit", "-q", "-m", "session on the first branch only")
+    git(a, "push", "-q", "origin", trunk)
+    git(tmp_path, "clone", "-q", "origin.git", "B")
+    b = tmp_path / "B"
+    git(b, "branch", "-q", "side", "origin/side")
+    other = (tmp_path / "B side").resolve()
+    git(b, "worktree", "add", "-q", str(other), "side")
+    said = _one_line(Runner(b)("resume", agent=ME).stdout)
+    assert f"checked out in the work tree {other}" in said, said
+    assert "git switch side" not in said, said
+    command = _carry(said)
+    assert "fetch origin && git -C " in command and "merge --ff-only origin/side" in command
+    git(a, "push", "-q", "origin", "side")
+    _follow(tmp_path, command)
+    assert git(other, "rev-parse", "HEAD") == commit
+    resumed = Runner(other)("resume", agent=ME).stdout
+    assert resumed.startswith("Resume: Side (") and "Warning" not in resumed, resumed
+    assert "Side committed" in (other / FILES[ME]).read_text()
+
+
+def test_after_a_fetch_the_branch_elsewhere_is_brought_forward_with_the_session(
+        tmp_path: Path) -> None:
+    """The same, fetched already: the advice named the work tree and the merge to run
+    there, but left the session file here (``cd`` alone). Followed as printed, the
+    branch there is brought forward and the session is there."""
+    git(tmp_path, "init", "-q", "--bare", "origin.git")
+    git(tmp_path, "clone", "-q", "origin.git", "A")
+    a = tmp_path / "A"
+    (a / "f").write_text("l1\n")
+    commit_all(a, "base")
+    trunk = git(a, "rev-parse", "--abbrev-ref", "HEAD")
+    git(a, "switch", "-q", "-c", "side")
+    git(a, "push", "-q", "origin", trunk, "side")
+    run = Runner(a)
+    run("start", "--title", "Side", agent=ME)
+    (a / "s").write_text("s\n")
+    git(a, "add", "s")
+    git(a, "commit", "-q", "-m", "side work")
+    run("log", "--progress", "Side committed", agent=ME)
+    commit = git(a, "rev-parse", "HEAD")
+    git(a, "push", "-q", "origin", "side")
+    git(a, "switch", "-q", trunk)
+    git(a, "add", ".ai")
+    git(a, "commit", "-q", "-m", "session on the first branch only")
+    git(a, "push", "-q", "origin", trunk)
+    git(tmp_path, "clone", "-q", "origin.git", "B")
+    b = tmp_path / "B"
+    git(b, "branch", "-q", "side", f"{commit}~1")
+    other = (tmp_path / "B side").resolve()
+    git(b, "worktree", "add", "-q", str(other), "side")
+    said = _one_line(Runner(b)("resume", agent=ME).stdout)
+    assert "here is behind it" in said and f"work tree {other}" in said, said
+    command = _carry(said)
+    assert command.startswith(f"git -C '{other}' merge --ff-only origin/side"), command
+    _follow(tmp_path, command)
+    assert git(other, "rev-parse", "HEAD") == commit
+    resumed = Runner(other)("resume", agent=ME).stdout
+    assert resumed.startswith("Resume: Side (") and "Warning" not in resumed, resumed

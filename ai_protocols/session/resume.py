@@ -1464,16 +1464,25 @@ def _missing_branch_check(project: Project, branch: str, path: str) -> str:
     remote_said = shell_quote(remote) if remote != "REMOTE" else remote
     go = f"git switch {name}"
     behind = ""
+    pushed = (f"check: branch {_clip(branch)} of another clone not pushed or not fetched "
+              f"here: push it from that clone (git push {remote_said} {name}), then")
+    later = "git log --all shows what this clone has; a branch deleted here, git reflog"
     if plain and branch_refs(project.root_text, plain)[0]:
         # (a branch of that name here lacks the commit: switched to alone, it is the old
         # one; the fetched one brings it forward; issue 14, nineteenth round)
-        go += f" && git merge --ff-only {shell_quote(f'{remote}/{plain}')}"
+        merge = f"merge --ff-only {shell_quote(f'{remote}/{plain}')}"
+        go += f" && git {merge}"
         behind = f" (the branch {_clip(branch)} here lacks that commit: the merge brings it)"
-    return (f"check: branch {_clip(branch)} of another clone not pushed or not fetched "
-            f"here: push it from that clone (git push {remote_said} {name}), then "
-            f"here{behind}: git fetch {remote_said} && "
-            f"{_pasted(project, _keeping(project, path, go, None))}; git log --all shows what "
-            "this clone has; a branch deleted here, git reflog")
+        # (checked out in another work tree, git switch refuses it here: fetched, brought
+        # forward there and gone to, the session file carried; issue 14, twentieth round)
+        there = _checked_out_elsewhere(
+            project, plain, path, first=lambda top: (
+                f"git -C {shell_quote(project.root_text)} fetch {remote_said} && "
+                f"git -C {shell_quote(top)} {merge}"))
+        if there is not None:
+            return f"{pushed}{behind}: {there}; {later}"
+    return (f"{pushed} here{behind}: git fetch {remote_said} && "
+            f"{_pasted(project, _keeping(project, path, go, None))}; {later}")
 
 
 def _branch_not_here(project: Project, path: str, branch: str, commit: str,
@@ -1502,11 +1511,14 @@ def _branch_not_here(project: Project, path: str, branch: str, commit: str,
     if ahead is not None:  # (the branch here is behind the fetched one: brought forward)
         go = (f"git switch {shell_quote(name)} && git merge --ff-only "
               f"{shell_quote(ahead)}")
-        there = _checked_out_elsewhere(project, name)
+        # (the session file carried there too, the branch brought forward first: issue
+        # 14, twentieth round)
+        there = _checked_out_elsewhere(
+            project, name, path,
+            first=lambda top: f"git -C {shell_quote(top)} merge --ff-only {shell_quote(ahead)}")
         if there is not None:
             return (f"{said}: it is on {_clip(ahead)}, fetched, and the branch "
-                    f"{_clip(branch)} here is behind it; {there}, then bring it forward "
-                    f"there with: git merge --ff-only {shell_quote(ahead)}")
+                    f"{_clip(branch)} here is behind it; {there}")
         go = _keeping(project, path, go, f"refs/remotes/{ahead}")
         return (f"{said}: it is on {_clip(ahead)}, fetched, and the branch {_clip(branch)} "
                 f"here is behind it: bring it forward with: {_pasted(project, go)}")
@@ -1575,7 +1587,8 @@ def _keeping(project: Project, path: str, go: str, target: str | None) -> str:
 
 
 def _checked_out_elsewhere(project: Project, name: str, path: str | None = None,
-                           newest: str | None = None) -> str | None:
+                           newest: str | None = None,
+                           first: Callable[[str], str] | None = None) -> str | None:
     """When another work tree has the local branch ``name`` checked out
     (:func:`~ai_protocols.git.state.checked_out_at`), where ``git switch`` refuses it:
     that work tree, named, and the ``cd`` that goes there (quoted for a shell); else
@@ -1587,7 +1600,11 @@ def _checked_out_elsewhere(project: Project, name: str, path: str | None = None,
     its kept copy, the same version, removed: it holds nothing the file lacks, and left
     it would bring the session back here); never over a file there unless that file is
     what git holds at that branch's tip (nothing lost: git keeps it), else said, with
-    no command. Up to two git runs."""
+    no command. ``first``: of that work tree's top folder, a command (absolute paths)
+    to run before going there (bringing the branch forward there: ``git -C PATH merge
+    --ff-only R/B``; issue 14, twentieth round: ``git switch B`` was advised, which git
+    refuses), put first in the carry's command, else said on its own. Up to two git
+    runs."""
     from ai_protocols.git.state import checked_out_at
 
     there = checked_out_at(project.root_text, name)
@@ -1596,40 +1613,23 @@ def _checked_out_elsewhere(project: Project, name: str, path: str | None = None,
     said = (f"it is checked out in the work tree {_clip(display(there), 200)}, so git "
             f"switch refuses it here")
     go = f"cd {shell_last_word(there)}"
+    before = first(there) if first is not None else None
+    if path is None and before is not None:
+        return f"{said}: bring it forward there and work there with: {before} && {go} " \
+            f"({CARRY_SAID})"
     if path is None:
         return f"{said}: work there ({go})"
-    from ai_protocols.git.state import file_at
+    said_alone = _elsewhere_alone(project, name, path, newest, there, said, go)
+    if said_alone is not None:
+        return said_alone if before is None else \
+            f"{said_alone}; bring the branch forward there first with: {before} ({CARRY_SAID})"
     from ai_protocols.paths import git_dirs, join, parent
 
     dirs = git_dirs(project.root_text)
-    below = relative_to(path, dirs[0] if dirs else project.root_text)
-    dest = join(there, below)
-    if os.path.lexists(dest):
-        try:
-            mine = storage.read_regular(dest)
-        except (OSError, storage.NotRegular):
-            mine = None
-        kept_here = kept_path(project.ai_dir_text, path)
-        if mine is not None and os.path.lexists(kept_here) and \
-                not _one_version(kept_here, path):
-            on = _carries_on(project, name, there, dest, mine, kept_here)
-            if on is not None:  # (that work tree has the session's newest version)
-                return on
-        if mine is None or mine != file_at(project.root_text, f"refs/heads/{name}",
-                                           f"./{relative_to(path, project.root_text)}"):
-            return (f"{said}; this session file stays in this work tree (each work tree has "
-                    f"its own .ai/), and that one has a session file of its own at the same "
-                    f"place ({_clip(display(dest), 200)}), which moving this one there would "
-                    f"write over: see which session each is (ai-protocols show, here and "
-                    f"there) before you work there ({go})")
-        if newest is None and os.path.lexists(kept_here) and not _one_version(kept_here, path):
-            # The tip holds the newest (the kept copy is it) and the file here is another
-            # version (a switch put another branch's back): that work tree has the session.
-            return (f"{said}; the newest version of this session is the one committed on "
-                    f"branch {name}, which that work tree has (the file here is another "
-                    f"branch's version; moving it there would write over the newer one): "
-                    f"work there ({go})")
-    steps = [] if os.path.isdir(parent(dest)) else [f"mkdir -p -- {shell_quote(parent(dest))}"]
+    dest = join(there, relative_to(path, dirs[0] if dirs else project.root_text))
+    steps = [] if before is None else [before]
+    if not os.path.isdir(parent(dest)):
+        steps.append(f"mkdir -p -- {shell_quote(parent(dest))}")
     steps.append(f"mv -- {shell_quote(newest or path)} {shell_quote(dest)}")
     kept = kept_path(project.ai_dir_text, path)
     if newest is None and os.path.lexists(kept) and _one_version(kept, path):
@@ -1644,6 +1644,49 @@ def _checked_out_elsewhere(project: Project, name: str, path: str | None = None,
               "says where the session went") if newest else ""
     return (f"{said}; {what} (each work tree has its own .ai/): carry it there and work "
             f"there with: {' && '.join(steps)} ({CARRY_SAID}{record})")
+
+
+def _elsewhere_alone(project: Project, name: str, path: str, newest: str | None,
+                     there: str, said: str, go: str) -> str | None:
+    """What :func:`_checked_out_elsewhere` says instead of a carry when the session file
+    ``path``'s place in the work tree ``there`` holds a file (``said``: where the branch
+    ``name`` is checked out; ``go``: the ``cd`` there): the session carries on there
+    (:func:`_carries_on`), that work tree has a session file of its own (never moved
+    over), or the newest version is the one committed on that branch, which that work
+    tree has; ``None`` when the carry goes on (nothing there, or the file there is the
+    one git holds at that branch's tip). One git run, only when a file is there."""
+    from ai_protocols.git.state import file_at
+    from ai_protocols.paths import git_dirs, join
+
+    dirs = git_dirs(project.root_text)
+    dest = join(there, relative_to(path, dirs[0] if dirs else project.root_text))
+    if not os.path.lexists(dest):
+        return None
+    try:
+        mine = storage.read_regular(dest)
+    except (OSError, storage.NotRegular):
+        mine = None
+    kept_here = kept_path(project.ai_dir_text, path)
+    if mine is not None and os.path.lexists(kept_here) and \
+            not _one_version(kept_here, path):
+        on = _carries_on(project, name, there, dest, mine, kept_here)
+        if on is not None:  # (that work tree has the session's newest version)
+            return on
+    if mine is None or mine != file_at(project.root_text, f"refs/heads/{name}",
+                                       f"./{relative_to(path, project.root_text)}"):
+        return (f"{said}; this session file stays in this work tree (each work tree has its "
+                f"own .ai/), and that one has a session file of its own at the same place "
+                f"({_clip(display(dest), 200)}), which moving this one there would write "
+                f"over: see which session each is (ai-protocols show, here and there) "
+                f"before you work there ({go})")
+    if newest is None and os.path.lexists(kept_here) and not _one_version(kept_here, path):
+        # The tip holds the newest (the kept copy is it) and the file here is another
+        # version (a switch put another branch's back): that work tree has the session.
+        return (f"{said}; the newest version of this session is the one committed on "
+                f"branch {name}, which that work tree has (the file here is another "
+                f"branch's version; moving it there would write over the newer one): "
+                f"work there ({go})")
+    return None
 
 
 #: What the carry advice of :func:`_checked_out_elsewhere` says after its command.
