@@ -355,3 +355,49 @@ def test_after_a_fetch_the_branch_elsewhere_is_brought_forward_with_the_session(
     assert git(other, "rev-parse", "HEAD") == commit
     resumed = Runner(other)("resume", agent=ME).stdout
     assert resumed.startswith("Resume: Side (") and "Warning" not in resumed, resumed
+
+
+# -- 3. the carry takes a rolled-over session's earlier-entries files along ----------------
+
+
+def test_the_carry_takes_the_earlier_entries_files_along(tmp_path: Path) -> None:
+    """A session past 4 MiB on branch feat, rolled over (its oldest entries moved to an
+    earlier-entries file under ``.ai/history/``, never committed), this checkout back on
+    the first branch, feat checked out in another work tree: the carry moved the session
+    file only, and ``show --all`` there lacked the moved entries. Followed as printed,
+    the earlier file goes too: ``show --all`` there has the oldest entry, and says no
+    earlier file is missing."""
+    from test_rollover import block, insert, stamp
+
+    from ai_protocols.org.syntax import entry_lines
+    from ai_protocols.session.rollover import BOUND
+
+    root = tmp_path / "main"
+    run = _project(root)
+    trunk = git(root, "rev-parse", "--abbrev-ref", "HEAD")
+    git(root, "switch", "-q", "-c", "feat")
+    run("start", "--title", "Long")
+    path = root / FILES[None]
+    pieces, total, n = [], 0, 0
+    while total < BOUND + 10_000:
+        entry = block(entry_lines(stamp(n), f"old decision {n:06d} " + "d" * 150))
+        pieces.append(entry)
+        total += len(entry)
+        n += 1
+    path.write_text(insert(path.read_text(), "decisions", "".join(pieces)))
+    run("log", "--progress", "rolls over")
+    assert list((root / ".ai/history").rglob("*.org")), "no rollover"
+    (root / "feat.py").write_text("feat\n")
+    git(root, "add", "feat.py")
+    git(root, "commit", "-q", "-m", "feat work")
+    run("log", "--progress", "Long committed")
+    git(root, "switch", "-q", trunk)
+    other = (tmp_path / "other").resolve()
+    git(root, "worktree", "add", "-q", str(other), "feat")
+    said = _one_line(run("resume").stdout)
+    command = _carry(said)
+    assert ".ai/history/session-context" in command, command
+    _follow(root, command)
+    shown = Runner(other)("show", "--all")
+    assert "old decision 000000 " in shown.stdout, shown.stdout[-2000:]
+    assert "missing" not in shown.stderr and "Warning" not in shown.stderr, shown.stderr

@@ -1626,7 +1626,8 @@ def _checked_out_elsewhere(project: Project, name: str, path: str | None = None,
     from ai_protocols.paths import git_dirs, join, parent
 
     dirs = git_dirs(project.root_text)
-    dest = join(there, relative_to(path, dirs[0] if dirs else project.root_text))
+    top = dirs[0] if dirs else project.root_text
+    dest = join(there, relative_to(path, top))
     steps = [] if before is None else [before]
     if not os.path.isdir(parent(dest)):
         steps.append(f"mkdir -p -- {shell_quote(parent(dest))}")
@@ -1636,14 +1637,43 @@ def _checked_out_elsewhere(project: Project, name: str, path: str | None = None,
         steps.append(f"rm -f -- {shell_quote(kept)}")
     if newest is not None:  # (the record of the carry, here: carried_warning reads it)
         steps.append(f"ln -s -- {shell_quote(dest)} {shell_quote(newest)}")
+    earlier = _earlier_steps(project, path, there, top, newest is None)
+    steps.extend(earlier)
     steps.append(go)
     what = ("the newest version of this session (the copy ai-protocols keeps here, "
             f"{_clip(display(relative_to(newest, project.root_text)), 200)}) is only in "
             "this work tree") if newest else "this session file stays in this work tree"
     record = ("; the kept copy's place here then links to it, so that ai-protocols here "
               "says where the session went") if newest else ""
+    if earlier:
+        record += "; its earlier-entries files (a rollover's, .ai/history/) go along"
     return (f"{said}; {what} (each work tree has its own .ai/): carry it there and work "
             f"there with: {' && '.join(steps)} ({CARRY_SAID}{record})")
+
+
+def _earlier_steps(project: Project, path: str, there: str, top: str, move: bool) -> list[str]:
+    """The steps of the carry of the session file ``path`` to the work tree ``there``
+    (``top``: this work tree's top folder) that take its earlier-entries files along
+    (:func:`~ai_protocols.session.names.history_folder`: a session past 4 MiB rolled
+    over; its links to them are relative, so the same place there keeps them; issue
+    14, twentieth round: ``show --all`` there lacked them): none when it has no such
+    folder; the folder moved (``move``: the file itself goes, nothing here links them
+    any more) to a place there that holds none yet, else copied (the file here, another
+    version, may link some; or that work tree has the folder already: the same
+    session's files, committed on its branch). Absolute paths, quoted. A ``stat`` or
+    two; call on the carry's path only."""
+    from ai_protocols.paths import join, parent
+    from ai_protocols.session.names import history_folder
+
+    here = history_folder(project.ai_dir_text, path)
+    if not os.path.isdir(here):
+        return []
+    dest = join(there, relative_to(here, top))
+    if os.path.lexists(dest):
+        return [f"cp -Rp -- {shell_quote(f'{here}/.')} {shell_quote(dest)}"]
+    steps = [] if os.path.isdir(parent(dest)) else [f"mkdir -p -- {shell_quote(parent(dest))}"]
+    steps.append(f"{'mv' if move else 'cp -Rp'} -- {shell_quote(here)} {shell_quote(dest)}")
+    return steps
 
 
 def _elsewhere_alone(project: Project, name: str, path: str, newest: str | None,
