@@ -401,3 +401,32 @@ def test_the_carry_takes_the_earlier_entries_files_along(tmp_path: Path) -> None
     shown = Runner(other)("show", "--all")
     assert "old decision 000000 " in shown.stdout, shown.stdout[-2000:]
     assert "missing" not in shown.stderr and "Warning" not in shown.stderr, shown.stderr
+
+
+# -- 8. a committed version put back, then edited: the next write merges it --------------------
+
+
+def test_status_says_the_next_write_merges_a_version_put_back_and_edited(
+        tmp_path: Path) -> None:
+    """The session file committed, an entry logged since, ``git checkout -- FILE`` (the
+    committed version back), then a note typed into it: ``status`` and ``resume``
+    advised ``merge-kept``, though the next write merges the two on its own. They now
+    say so; and it is so: the next ``log`` goes on, and the file holds the note, the
+    entry the checkout took and the new one."""
+    root = tmp_path / "main"
+    run = _project(root)
+    run("start", "--title", "Put back", agent=ME)
+    run("log", "--progress", "one", agent=ME)
+    commit_all(root, "session")
+    run("log", "--progress", "two after the commit", agent=ME)
+    git(root, "checkout", "--", FILES[ME])
+    path = root / FILES[ME]
+    path.write_text(path.read_text().replace("one\n", "one\n  a note typed by hand\n", 1))
+    for said in (_one_line(run("status", agent=ME).stdout + run("status", agent=ME).stderr),
+                 _one_line(run("resume", agent=ME).stdout)):
+        assert "the next write here merges the two on its own" in said, said
+        assert "merge the two with" not in said, said
+    run("log", "--progress", "three", agent=ME)
+    text = path.read_text()
+    for line in ("a note typed by hand", "two after the commit", "three"):
+        assert line in text, (line, text)

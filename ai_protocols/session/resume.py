@@ -693,9 +693,18 @@ def replaced_warning(project: Project, session: Session) -> str | None:
         count = "some entries" if only_here < 0 else said or \
             "edits (a tick, a note, a property or a line typed or deleted by hand)"
         count += " the newer one lacks or holds otherwise" if said else " the newer one lacks"
-        parts.append(f"{first}this file holds {count}: merge the two with "
-                     f"ai-protocols merge-kept {shell_quote(here)} "
-                     f"(from {_clip(project.root_text, 120)}; it keeps what each changed)")
+        from ai_protocols.session.transaction import merges_at_write
+
+        if merges_at_write(project.ai_dir_text, path):  # (a version git holds, edited)
+            parts.append(f"{first}this file holds {count}: the next write here merges the "
+                         f"two on its own (it keeps what each changed, and its Log says "
+                         f"so): nothing to do; to merge them now, ai-protocols merge-kept "
+                         f"{shell_quote(here)} (from {_clip(project.root_text, 120)})")
+        else:
+            parts.append(f"{first}this file holds {count}: merge the two with "
+                         f"ai-protocols merge-kept {shell_quote(here)} "
+                         f"(from {_clip(project.root_text, 120)}; it keeps what each "
+                         f"changed)")
     else:
         parts.append(f"{first}put back the newer session file ai-protocols keeps with "
                      f"cp {shell_quote(copy)} {shell_quote(here)} "

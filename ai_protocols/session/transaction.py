@@ -3894,6 +3894,22 @@ def _stale_over_kept(ai_dir: str, path: str, doc: OrgFile,
     return OrgFile(merged.data.decode("utf-8")), said_changes(found), kept
 
 
+def merges_at_write(ai_dir: str, path: str) -> bool:
+    """Whether the next write into the session file ``path`` merges it with its kept
+    copy on its own (:func:`_stale_over_kept`: a committed version put back, then
+    edited, as a stale buffer's save is) rather than refusing it: what the read
+    commands then say instead of advising ``merge-kept`` (issue 14, twentieth round).
+    ``False`` when the file cannot be read. Runs git up to three times: call on the
+    warning's path only."""
+    from ai_protocols.git.head import read_head
+
+    try:
+        doc = OrgFile(storage.decode(path, storage.read_regular(path)))
+    except (OSError, ValueError, storage.NotRegular):
+        return False
+    return _stale_over_kept(ai_dir, path, doc, read_head(parent(ai_dir))) is not None
+
+
 def _brought_how(where: str, named: bool = False) -> str:
     """How the changes a stale save dropped came, by ``where`` the version holding them
     is (:func:`_brought_back`'s ``HEAD:./REL``, :func:`_stale_over_kept`'s kept copy):
