@@ -412,8 +412,8 @@ class SessionReplaced(UnreadableSession):
                    f"(cp {shell_quote(os.fspath(kept))} {shell_quote(os.fspath(path))}), "
                    "then carry on")
         super().__init__(
-            path, f"it is older than the last version ai-protocols wrote (git stash pop, git "
-            f"checkout, a rebase's abort or a restore put an older one back?); {how}")
+            path, f"it is older than the last version ai-protocols wrote (did a git stash pop, "
+            f"a git checkout, a rebase's abort or a restore put an older one back?); {how}")
 
 
 class SessionCarried(UnreadableSession):
@@ -446,11 +446,11 @@ class SessionCarried(UnreadableSession):
             self.reason = (
                 f"this session was carried to the work tree {there}, and its file there "
                 f"({dest}) is gone: that work tree was removed or moved (git worktree list "
-                f"shows where each is), or the session there was wrapped up (ai-protocols "
-                f"list, there); this file is another version (the one git put here), not "
-                f"written to while the record of the carry (the kept copy's place here, a "
-                f"link to that file) stands: to carry on here from this version, remove "
-                f"the record with {record}")
+                f"shows where each is), or the session there was wrapped up (see "
+                f"ai-protocols list in that work tree); this file is another version (the "
+                f"one git put here), not written to while the record of the carry (the kept "
+                f"copy's place here, a link to that file) stands: to carry on here from "
+                f"this version, remove the record with {record}")
         # (the reason, as the read commands' warning says it: resume.carried_warning)
         self.said = self.reason
         AiProtocolsError.__init__(self, f"session context {path} not written: "
@@ -478,7 +478,7 @@ class RolloverUndone(UnreadableSession):
             f"does not link {earlier}, which holds entries moved out of it, and it lacks "
             f"what the newer version ({newer}) holds; a write would store those entries "
             f"twice or drop them, and leave what was written since in git only. Merge the "
-            f"two ({merge}: it keeps what each version added or changed, each moved entry "
+            f"two ({merge}; it keeps what each version added or changed, each moved entry "
             f"once, in the earlier file, linked again), then carry on")
 
 
@@ -854,7 +854,7 @@ class SessionWrappedUp(AiProtocolsError):
                 how = f"it holds no entry the archive lacks: remove it (rm {file}), then {then}"
             else:
                 how = (f"it holds {_lacking(copy_lacks)} the archive lacks: merge them into "
-                       f"{archive} (ai-protocols merge-kept {file}: each once, the file "
+                       f"{archive} (ai-protocols merge-kept {file}; each once, the file "
                        f"removed after), commit the archive, then {then}")
             super().__init__(
                 f"the session at {path} {state}{said}: this file is a copy of it that git "

@@ -430,3 +430,83 @@ def test_status_says_the_next_write_merges_a_version_put_back_and_edited(
     text = path.read_text()
     for line in ("a note typed by hand", "two after the commit", "three"):
         assert line in text, (line, text)
+
+
+# -- 9. every command printed is pasteable: refusals, the board's warnings, the hooks ----------
+
+
+def _pasteable_all(text: str) -> list[str]:
+    """Each command of ``text`` (one line) as a person copies it, checked as the
+    nineteenth round's sweep checks ``resume``'s: parsed by bash, and no sentence
+    punctuation glued to it (``test_elsefix_nineteenth._pasteable``, the one rule)."""
+    import shlex
+
+    from test_elsefix_nineteenth import _pasteable
+
+    found = _pasteable(_one_line(text))
+    # (and none inside it: "git diff HEAD C, and ...", "FILE: each"; a question, "(git
+    # clean, git stash -u or git checkout?)", names commands in prose: no command)
+    for command in (c for c in found if "?" not in c):
+        try:
+            words = shlex.split(command, posix=False)
+        except ValueError:
+            words = command.split()
+        glued = [w for w in words if w[:1] not in "'\"" and w.endswith((".", ",", ";", ":"))]
+        assert not glued, (glued, command, text)
+    return found
+
+
+def test_every_refusal_of_errors_py_is_pasteable() -> None:
+    """Every error class's message (``test_errors.EXAMPLES``, one or more of each, and
+    their paths with a space, as a user's are): each command in it pastes as printed
+    (a prose mention of ``git stash pop, git checkout, ...`` read as a command with a
+    comma glued to it, and is worded as prose now)."""
+    import pickle
+
+    from test_errors import EXAMPLES
+
+    found = 0
+    for error in EXAMPLES:
+        found += len(_pasteable_all(str(error)))
+        spaced = pickle.loads(pickle.dumps(error))
+        for key, value in list(vars(spaced).items()):
+            if isinstance(value, Path) and str(value).startswith("/p"):
+                setattr(spaced, key, Path("/my work" + str(value)))
+        found += len(_pasteable_all(str(spaced)))
+    assert found > 20, found
+
+
+def test_the_boards_warnings_and_the_hooks_messages_are_pasteable(tmp_path: Path) -> None:
+    """The board's warnings (a claim and a lock git took, put back; a claim on another
+    branch, with its carry) and the hooks' messages (PreToolUse's refusal of an edit in
+    another agent's lock; SessionStart's context with the rolled-back warning): each
+    command in them pastes as printed."""
+    from boardkit import add, write_hook
+
+    root = tmp_path / "my proj"
+    run = _project(root)
+    trunk = git(root, "rev-parse", "--abbrev-ref", "HEAD")
+    task = add(run, "shared task")
+    commit_all(root, "board")
+    run("start", "--title", "Holder", agent="vm.h.x.A")
+    run("task", "claim", task, agent="vm.h.x.A")
+    run("lock", "app.py", "--reason", "refactor", agent="vm.h.x.A")
+    git(root, "checkout", "--", ".ai/tasks.org")
+    texts = [run("task", "list", agent="vm.h.x.B").stderr,
+             run("task", "add", "another", agent="vm.h.x.B").stderr]
+    refused = write_hook(root, root / "app.py", "vm.h.x.B")
+    texts += [refused.stdout, refused.stderr]
+    git(root, "checkout", "-q", "-b", "feature")
+    only = add(run, "feature-only task")
+    run("task", "claim", only, agent="vm.h.x.A")
+    git(root, "commit", "-q", "-am", "feature board")
+    git(root, "checkout", "-q", trunk)
+    git(root, "worktree", "add", "-q", str(tmp_path / "feature wt"), "feature")
+    texts.append(run("task", "add", "B here", agent="vm.h.x.B").stderr)
+    started = pasted(root, "AI_AGENT_ID=vm.h.x.A ai-protocols hook SessionStart --runtime "
+                     "claude <<< '{\"session_id\": \"s\", \"source\": \"startup\"}'")
+    texts += [started.stdout, started.stderr]
+    said = " ".join(texts)
+    assert "claimed by vm.h.x.A on branch 'feature'" in said, said
+    found = [c for text in texts for c in _pasteable_all(text)]
+    assert any(c.startswith("mv -- ") for c in found), said

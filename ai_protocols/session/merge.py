@@ -1729,11 +1729,12 @@ def _merge_earlier_file(data: list[bytes], place: str, ours: Path) -> int:
                         f"rev-parse --git-path ai-mine.org) && git show :1:{shell_quote(place)}"
                         f" > \"$B\" && git show :{lost_stage}:{shell_quote(place)} > \"$M\" "
                         f"&& ai-protocols merge-driver \"$B\" {shell_quote(into)} \"$M\" "
-                        f"{shell_quote(into)}; then git add {shell_quote(place)} "
-                        f"{shell_quote(into)} and commit.")
+                        f"{shell_quote(into)} && git add {shell_quote(place)} "
+                        f"{shell_quote(into)} (from the repository's top), then commit.")
     else:
         said.append(f"The other version is git's stage {lost_stage} (git show "
-                    f":{lost_stage}:{shell_quote(place)}); then git add {shell_quote(place)}.")
+                    f":{lost_stage}:{shell_quote(place)}); then: git add {shell_quote(place)} "
+                    f"(from the repository's top).")
     print(" ".join(said), file=sys.stderr)
     return 1
 

@@ -1244,8 +1244,8 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
                "branch was reset to another line")
         parts.append(f"this session was recorded {recorded}, but HEAD ({git.commit[:12]}) does "  # type: ignore[index]
                      f"not descend from it ({why}); that commit is still in this clone: "
-                     f"compare with git diff HEAD {c_short}, and get it back with "
-                     f"{branch_it()}")
+                     f"compare with {_pasted(project, f'git diff HEAD {c_short}')}, and get "
+                     f"it back with {branch_it()}")
     elif other_branch and rebased:  # the work is here, rebased, on another branch
         parts.append(f"this session was recorded {recorded}; this checkout is {on}, whose "
                      "HEAD holds that commit's changes (rebased or squashed): they are here, "
