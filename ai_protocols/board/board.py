@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from ai_protocols.board.model import (
@@ -1922,7 +1922,6 @@ class Board:
         board is not written)."""
         from ai_protocols.liveness.evidence import Owner
 
-        me = self._me("carrying claims over")
         here = current_owner()
 
         def ours(owner: str | None, process: str | None) -> bool:
@@ -1931,21 +1930,51 @@ class Board:
             recorded = Owner.parse(process)
             return recorded is not None and recorded.same_process(here)
 
+        return self._carry(ours, f"the same agent process (pid {here.pid}), its "
+                                 "conversation given a new id", now=now)
+
+    @_redone
+    def carry_adopted(self, agent_id: str, *, now: datetime | None = None) -> list[str]:
+        """Make the open claims and the locks of ``agent_id``, whose session the caller
+        (:attr:`me`) adopted (``recover ID --adopt``), the caller's, taken by this
+        process now (their ``OWNER_PROCESS`` and times renewed): the adopter carries that
+        work on, so no third agent takes it over without ``--force`` (docs/tasks.md,
+        "Adopting a session"). The rule of :meth:`carry_own`; returns what it carried,
+        one line each (none: the board is not written). Raises what a board change
+        raises (:meth:`editing`)."""
+        return self._carry(lambda owner, _process: bool(owner) and owner == agent_id and
+                           not self.is_me(owner),
+                           f"its session adopted by {self.me} (recover --adopt)",
+                           now=now, process=current_owner().to_property())
+
+    def _carry(self, ours: Callable[[str | None, str | None], bool], why: str, *,
+               now: datetime | None, process: str | None = None) -> list[str]:
+        """The one carry of claims and locks to the caller: each open claim and lock
+        whose owner and ``OWNER_PROCESS`` ``ours`` accepts gets the caller's id, and, given
+        ``process``, that process and a new time (claimed, locked: now); each claim a
+        line of its task's log saying ``why``. Returns one line per claim or lock."""
+        from ai_protocols.liveness.clock import now_moment
+
+        me = self._me("carrying claims over")
         said: list[str] = []
         with self.editing() as doc:
             # (the time taken holding the board's lock: 13th round)
-            stamp = format_timestamp(minute_of(now))
+            at = now_moment(now)
+            stamp = format_timestamp(at.minute)
             tasks, locks = read_board(doc)
             for task in tasks:
                 if task.is_open and ours(task.owner, task.owner_process):
-                    doc.set_properties(task.line - 1, [("OWNER", me)])
+                    doc.set_properties(task.line - 1, [("OWNER", me), *(
+                        [("OWNER_PROCESS", process), ("CLAIMED", stamp),
+                         ("CLAIMED_AT", at.to_property())] if process else [])])
                     _note(doc, task.line - 1, stamp,
-                          f"claim carried over from {task.owner} to {me}: the same agent "
-                          f"process (pid {here.pid}), its conversation given a new id")
+                          f"claim carried over from {task.owner} to {me}: {why}")
                     said.append(f"the claim of task {task.id}, from {task.owner}")
             for held in locks:
                 if ours(held.owner, held.owner_process):
-                    doc.set_properties(held.line - 1, [("OWNER", me)])
+                    doc.set_properties(held.line - 1, [("OWNER", me), *(
+                        [("OWNER_PROCESS", process), ("LOCKED", stamp),
+                         ("LOCKED_AT", at.to_property())] if process else [])])
                     said.append(f"the lock on {held.path}, from {held.owner}")
         return said
 
