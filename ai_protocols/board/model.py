@@ -596,15 +596,12 @@ def dropped_by_merge(doc: OrgFile, me: str | None, tasks: list[Task],
     task is dropped and logged so too): one sentence per claim or lock, naming it,
     whose it is now and what to do. Only the merge's own items count
     (:func:`merge_drops`), never the same words in a note. Said only while it still
-    applies: a claim, while the task is open and not ``me``'s; one the merge dropped
-    because the other clone closed the task, while the task is closed and ``me`` has
-    claimed no task since (a claim of the dropped one's minute or later: it has moved
-    on; Org's stamps count minutes, and an agent told takes another task at once, in
-    that minute, far more often than it held two claimed in one minute); a lock, while
-    no lock of ``me``'s covers the path. ``[]`` at once (one search of the board's
-    text) when the board names no loss of ``me``'s: no work
-    on the hot paths. The words are plain text for a terminal; ``tasks`` and ``locks``
-    are the board's (:func:`read_board`)."""
+    applies: a claim, while ``me`` has claimed no task since (:func:`_moved_on`) and
+    the task is open and not ``me``'s, or, the merge having dropped it because the other
+    clone closed the task, closed; a lock, while no lock of ``me``'s covers the path.
+    ``[]`` at once (one search of the board's text) when the board names no loss of
+    ``me``'s: no work on the hot paths. The words are plain text for a terminal;
+    ``tasks`` and ``locks`` are the board's (:func:`read_board`)."""
     if not me or not names_a_loss(doc.text, me):
         return []
     said = []
@@ -616,10 +613,10 @@ def dropped_by_merge(doc: OrgFile, me: str | None, tasks: list[Task],
             continue
         lost = f"your claim of task {task.id} ({task.title}) was dropped by a git merge of " \
             f"the board: "
+        if _moved_on(tasks, me, drop):
+            continue
         if not task.is_open:
-            if not drop.closed or any(
-                    t.owner == me and t.claimed is not None and drop.stamp is not None and
-                    t.claimed >= drop.stamp for t in tasks):  # (to the minute: docstring)
+            if not drop.closed:
                 continue
             said.append(lost + "the task was closed in another clone while you held it, and "
                         "the close stands: stop working on it (the task is done or cancelled;"
@@ -649,6 +646,18 @@ def dropped_by_merge(doc: OrgFile, me: str | None, tasks: list[Task],
                 f"inside {lock.owner or 'that'}'s lock (check reports them): leave them, "
                 f"or lock the path again once it is unlocked (ai-protocols locks)")
     return said
+
+
+def _moved_on(tasks: list[Task], me: str, drop: Drop) -> bool:
+    """Whether ``me`` has claimed a task (any, open or closed since: its claim is the
+    record) since the claim ``drop`` names was made: a claim of the dropped one's minute
+    or later. The one rule that ends the warning of a claim a merge dropped, whoever
+    holds the task now and whether it is open or closed (docs/tasks.md, "The loser is
+    told"): an agent that has moved on needs it no more. Org's stamps count minutes, and
+    an agent told takes another task at once, in that minute, far more often than it
+    held two claimed in one minute. ``False`` for a drop without a time."""
+    return drop.stamp is not None and any(
+        t.owner == me and t.claimed is not None and t.claimed >= drop.stamp for t in tasks)
 
 
 def _has_more(there: list[str], kept: list[str]) -> bool:
