@@ -188,3 +188,24 @@ def test_every_derived_id_of_a_session_is_its_own(session: str, folder: str,
         assert is_own(derived, "someone.else", suffix)
         other = "claude" if runtime == "codex" else "codex"
         assert not is_own(derived_agent_id(other, session, "/x/y"), "someone.else", suffix)
+
+
+def test_a_claim_a_merge_dropped_is_told_in_every_work_tree(tmp_path: Path) -> None:
+    """The dropped-claim warning follows the same rule: a merge's log item naming the
+    session's id of the linked work tree is told to that session in the main one (and
+    not to another session)."""
+    from boardkit import edit
+
+    main, _tree = _trees(tmp_path)
+    run = Runner(main)
+    task = add(run, "contested")
+    run("task", "claim", task, agent="pb.1796000001")
+    claimed = next(line for line in (main / ".ai/tasks.org").read_text().splitlines()
+                   if "claimed by pb.1796000001" in line)
+    edit(main, claimed, claimed + "\n- [2026-12-01 Tue 10:00] merge: dropped "
+         "vm.wt.codex.sess77's claim, which came after pb.1796000001's (the earlier claim "
+         "stands)")
+    told = _as_session(main, "CODEX_THREAD_ID", "sess77", "task", "list").stderr
+    assert f"your claim of task {task} (contested) was dropped" in told, told
+    assert "was dropped" not in _as_session(main, "CODEX_THREAD_ID", "sess78", "task",
+                                            "list").stderr

@@ -384,11 +384,19 @@ class Board:
         """Whether the claim's or lock's ``owner`` is this agent (:attr:`me`, or its
         agent program's session under another work tree's name): the one rule,
         :func:`~ai_protocols.paths.is_own`."""
-        from ai_protocols.paths import is_own, own_suffix
+        from ai_protocols.paths import is_own
 
+        return is_own(owner, self.me, self.own_suffix)
+
+    @property
+    def own_suffix(self) -> str | None:
+        """``.RUNTIME.SESSION`` of the agent program's session this command runs in
+        (:func:`~ai_protocols.paths.own_suffix`, read once); ``None``: none."""
         if not hasattr(self, "_suffix"):
+            from ai_protocols.paths import own_suffix
+
             self._suffix = own_suffix()
-        return is_own(owner, self.me, self._suffix)
+        return self._suffix
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -554,9 +562,10 @@ class Board:
 
         try:
             doc = self._doc()
-            if doc is None or not names_a_loss(doc.text, self.me):
+            if doc is None or not names_a_loss(doc.text, self.me, self.own_suffix):
                 return []
-            return dropped_by_merge(doc, self.me, *read_board(doc, self.path, check=False))
+            return dropped_by_merge(doc, self.me, *read_board(doc, self.path, check=False),
+                                    self.own_suffix)
         except AiProtocolsError:
             return []
 

@@ -412,7 +412,7 @@ def _tasks(project: Project, session: Session | None, context: ResumeContext
     passed = {t.id or "": handoffs(doc, t.line) for t in mine}
     from ai_protocols.board.model import dropped_by_merge
 
-    dropped = dropped_by_merge(doc, me, tasks, locks)  # (one search, when nothing was lost)
+    dropped = dropped_by_merge(doc, me, tasks, locks, suffix)  # (one search, when nothing was lost)
     return mine, {key: found[-1] for key, found in passed.items() if found}, dropped
 
 
