@@ -364,13 +364,14 @@ def _init_32(self, state, evidence, age):
   _set(self, 'age', age)
 
 
-def _init_33(self, task, already, previous, state, renewed, shared):
+def _init_33(self, task, already, previous, state, renewed, shared, revived):
   self.task = task
   self.already = already
   self.previous = previous
   self.state = state
   self.renewed = renewed
   self.shared = shared
+  self.revived = revived
 
 
 def _init_34(self, task, lock, state, missing, undone, now):
@@ -442,7 +443,7 @@ INITS = {
     'def __init__(self, said, pending=_default_pending, emacs_lock=_default_emacs_lock, moved=_default_moved, over_bound=_default_over_bound, moved_note=_default_moved_note):\n  self.said = said\n  self.pending = pending\n  self.emacs_lock = emacs_lock\n  self.moved = moved\n  self.over_bound = over_bound\n  self.moved_note = moved_note': _init_30,
     "def __init__(self, seq, kind, text, stamp, rationale=_default_rationale):\n  _set(self, 'seq', seq)\n  _set(self, 'kind', kind)\n  _set(self, 'text', text)\n  _set(self, 'stamp', stamp)\n  _set(self, 'rationale', rationale)": _init_31,
     "def __init__(self, state, evidence, age=_default_age):\n  _set(self, 'state', state)\n  _set(self, 'evidence', evidence)\n  _set(self, 'age', age)": _init_32,
-    'def __init__(self, task, already=_default_already, previous=_default_previous, state=_default_state, renewed=_default_renewed, shared=_default_shared):\n  self.task = task\n  self.already = already\n  self.previous = previous\n  self.state = state\n  self.renewed = renewed\n  self.shared = shared': _init_33,
+    'def __init__(self, task, already=_default_already, previous=_default_previous, state=_default_state, renewed=_default_renewed, shared=_default_shared, revived=_default_revived):\n  self.task = task\n  self.already = already\n  self.previous = previous\n  self.state = state\n  self.renewed = renewed\n  self.shared = shared\n  self.revived = revived': _init_33,
     'def __init__(self, task, lock, state, missing=_default_missing, undone=_default_undone, now=_default_now):\n  self.task = task\n  self.lock = lock\n  self.state = state\n  self.missing = missing\n  self.undone = undone\n  self.now = now': _init_34,
     'def __init__(self, time, by, from_role, to, note):\n  self.time = time\n  self.by = by\n  self.from_role = from_role\n  self.to = to\n  self.note = note': _init_35,
     'def __init__(self, time, text, done=_default_done, rationale=_default_rationale, line=_default_line, box=_default_box, stamp=_default_stamp):\n  self.time = time\n  self.text = text\n  self.done = done\n  self.rationale = rationale\n  self.line = line\n  self.box = box\n  self.stamp = stamp': _init_36,

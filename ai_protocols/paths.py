@@ -52,12 +52,15 @@ __all__ = [
     "id_part",
     "id_prefix",
     "in_a_project",
+    "is_own",
     "is_tool_path",
     "kept_board_path",
     "merge_driver_missing",
+    "own_suffix",
     "project_root_text",
     "safe_id",
     "session_context_path",
+    "session_suffix",
     "superprojects",
     "tool_folders",
     "work_pathspec",
@@ -187,6 +190,39 @@ def derived_agent_id(runtime: str, session_id: str, root: str | os.PathLike[str]
     characters); ``None`` when nothing of the session id is left."""
     tail = id_part(session_id, "", MAX_ID_TAIL)
     return f"{id_prefix(runtime, root)}.{tail}" if tail else None
+
+
+def session_suffix(runtime: str, session_id: str) -> str | None:
+    """``.RUNTIME.SESSION``: how every id :func:`derived_agent_id` makes of the agent
+    program's session ``session_id`` ends, whichever host and work tree's folder it was
+    made with (the session id made an :func:`id_part` of at most :data:`MAX_ID_TAIL`
+    characters); ``None`` when nothing of the session id is left."""
+    tail = id_part(session_id, "", MAX_ID_TAIL)
+    return f".{runtime}.{tail}" if tail else None
+
+
+def own_suffix(environ: Mapping[str, str] | None = None) -> str | None:
+    """:func:`session_suffix` of the agent program's own session, from the first agent
+    session variable set (:data:`AGENT_SESSION_VARIABLES`) of ``environ`` (default:
+    ``os.environ``); ``None`` when none is set."""
+    env = os.environ if environ is None else environ
+    for variable, runtime in AGENT_SESSION_VARIABLES:
+        session_id = env.get(variable, "")
+        if session_id:
+            return session_suffix(runtime, session_id)
+    return None
+
+
+def is_own(owner: str | None, agent_id: str | None, suffix: str | None) -> bool:
+    """Whether a claim's or lock's ``owner`` (a board's ``OWNER``) is the caller: its
+    agent id ``agent_id``, or an id of the caller's agent program session, which ends
+    with ``suffix`` (:func:`session_suffix`; ``None``: none) whichever work tree's folder
+    name it was derived with: one session of Claude Code or Codex is one agent to the
+    board in every work tree sharing it (docs/tasks.md, "One agent, every work tree").
+    The one rule of "is this me" of the board's commands and the PreToolUse hook."""
+    if not owner:
+        return False
+    return owner == agent_id or (suffix is not None and owner.endswith(suffix))
 
 
 def agent_id_from_env(environ: Mapping[str, str] | None = None,

@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from ai_protocols.board.model import (
@@ -197,6 +197,9 @@ class ClaimReport:
     #: The caller's own claim, held by another process of the same agent id that still
     #: runs (its ``OWNER_PROCESS``): left with it, not renewed.
     shared: str | None = None
+    #: The caller's own claim that held no more (its session wrapped up or abandoned
+    #: since it was taken; the state and evidence), renewed so that it holds.
+    revived: str | None = None
 
 
 @record
@@ -377,6 +380,24 @@ class Board:
     def me(self) -> str | None:
         return self.project.agent_id
 
+    def is_me(self, owner: str | None) -> bool:
+        """Whether the claim's or lock's ``owner`` is this agent (:attr:`me`, or its
+        agent program's session under another work tree's name): the one rule,
+        :func:`~ai_protocols.paths.is_own`."""
+        from ai_protocols.paths import is_own
+
+        return is_own(owner, self.me, self.own_suffix)
+
+    @property
+    def own_suffix(self) -> str | None:
+        """``.RUNTIME.SESSION`` of the agent program's session this command runs in
+        (:func:`~ai_protocols.paths.own_suffix`, read once); ``None``: none."""
+        if not hasattr(self, "_suffix"):
+            from ai_protocols.paths import own_suffix
+
+            self._suffix = own_suffix()
+        return self._suffix
+
     # -- reading ------------------------------------------------------------------------------
 
     def _doc(self) -> OrgFile | None:
@@ -541,9 +562,10 @@ class Board:
 
         try:
             doc = self._doc()
-            if doc is None or not names_a_loss(doc.text, self.me):
+            if doc is None or not names_a_loss(doc.text, self.me, self.own_suffix):
                 return []
-            return dropped_by_merge(doc, self.me, *read_board(doc, self.path, check=False))
+            return dropped_by_merge(doc, self.me, *read_board(doc, self.path, check=False),
+                                    self.own_suffix)
         except AiProtocolsError:
             return []
 
@@ -952,7 +974,7 @@ class Board:
         if not owner:
             return False
         main = os.path.realpath(roots[0])
-        if owner == self.me and os.path.realpath(self.project.root) == main:
+        if self.is_me(owner) and os.path.realpath(self.project.root) == main:
             return True
         places = [self.project, *self._other_work_trees()]
         found = set()
@@ -981,12 +1003,12 @@ class Board:
         lost = self.lost() if lost is None else lost
         # (a claim git put back after this tool ended it: not held)
         undone = {item.now.line for item in lost if item.undone and item.now is not None}
-        held = [t for t in tasks if t.is_open and t.owner == me and t.line not in undone]
+        held = [t for t in tasks if t.is_open and self.is_me(t.owner) and t.line not in undone]
         ids = {t.id for t in held}
         kept: list[str] = []
         for item in lost:
             task = item.task
-            if task is not None and not item.undone and task.owner == me and \
+            if task is not None and not item.undone and self.is_me(task.owner) and \
                     task.id not in ids:
                 held.append(task)
                 kept.append(task.id or "")
@@ -1516,20 +1538,21 @@ class Board:
             task, line = _locate(doc, task_id, self.path)
             if not task.is_open:
                 raise TaskClosed(task.id or task_id, task.state or "closed", "claim")
-            if task.commented and task.owner != me:
+            if task.commented and not self.is_me(task.owner):
                 raise TaskClosed(task.id or task_id, task.state or "open", "claim",
                                  commented=True)
             stamp = format_timestamp(moment)
             values = [("OWNER", me), ("OWNER_PROCESS", process), ("CLAIMED", stamp),
                       ("CLAIMED_AT", at.to_property())]
-            if task.owner == me:
-                if task.owner_process == process:
-                    return ClaimReport(task, already=True)
-                if _runs_elsewhere(task.owner_process):
+            if self.is_me(task.owner):
+                shared = task.owner_process if task.owner_process != process and \
+                    _runs_elsewhere(task.owner_process) else None
+                if task.owner_process == process or shared is not None:
                     # Two live processes share the agent id: the claim stays with the one
                     # that took it (moved, it would look crashed once this one ends while
-                    # that one works on): said, never renewed (docs/tasks.md).
-                    return ClaimReport(task, already=True, shared=task.owner_process)
+                    # that one works on): said, never renewed (docs/tasks.md). But a claim
+                    # its own agent's wrap-up (or abandon) ended holds no more: renewed.
+                    return self._held_again(doc, line, task, values, shared, stamp, now)
                 # The same agent from a new process (a resumed run): the claim is renewed
                 # in place, so that its live process, not the dead one, stands for it.
                 doc.set_properties(line, values)
@@ -1556,16 +1579,35 @@ class Board:
             task = _read_at(doc, line)
         return ClaimReport(task, previous=previous, state=state)
 
+    def _held_again(self, doc: OrgFile, line: int, task: Task,
+                    values: list[tuple[str, str | None]], shared: str | None, stamp: str,
+                    now: datetime | None) -> ClaimReport:
+        """The caller's claim of ``task`` (at ``line``), taken by this process or by
+        ``shared``, another of its agent id's that runs: left as it is while it holds;
+        renewed (its time, and its process unless ``shared``: ``values``) when the board
+        would let another agent take it over (:meth:`gone`: its own session wrapped up or
+        abandoned since it was taken), so that a claim command always leaves the claim
+        held (docs/tasks.md, "Claiming a task"). The report's ``revived`` says why."""
+        gone, state = self.gone(task.owner, task.owner_process, task.claimed, now,
+                                task.claimed_at)
+        if not gone:
+            return ClaimReport(task, already=True, shared=shared)
+        doc.set_properties(line, values if shared is None else
+                           [v for v in values if v[0] != "OWNER_PROCESS"])
+        _note(doc, line, stamp, f"claim renewed by {self.me}: it held no more ({state.state}: "
+                                f"{state.evidence})")
+        return ClaimReport(_read_at(doc, line), already=True, renewed=True, shared=shared,
+                           revived=f"{state.state}: {state.evidence}")
+
     def _owned(self, doc: OrgFile, task_id: str, action: str, force: bool,
                now: datetime | None) -> tuple[Task, int, str | None]:
         """The task, its line, and what to say of the claim it had, for a change only its
         holder (or anyone, when it is free or its holder gone, or ``force``) may make."""
-        me = self.me
         with self._explained():
             task, line = _locate(doc, task_id, self.path)
         if not task.is_open:  # closed: no claim to judge, whoever closed it
             raise TaskClosed(task.id or task_id, task.state or "closed", action)
-        if not task.owner or task.owner == me:
+        if not task.owner or self.is_me(task.owner):
             return task, line, None
         gone, state = self.gone(task.owner, task.owner_process, task.claimed, now,
                                         task.claimed_at)
@@ -1915,30 +1957,59 @@ class Board:
         board is not written)."""
         from ai_protocols.liveness.evidence import Owner
 
-        me = self._me("carrying claims over")
         here = current_owner()
 
         def ours(owner: str | None, process: str | None) -> bool:
-            if not owner or owner == me or not owner.startswith(prefix) or not process:
+            if not owner or self.is_me(owner) or not owner.startswith(prefix) or not process:
                 return False
             recorded = Owner.parse(process)
             return recorded is not None and recorded.same_process(here)
 
+        return self._carry(ours, f"the same agent process (pid {here.pid}), its "
+                                 "conversation given a new id", now=now)
+
+    @_redone
+    def carry_adopted(self, agent_id: str, *, now: datetime | None = None) -> list[str]:
+        """Make the open claims and the locks of ``agent_id``, whose session the caller
+        (:attr:`me`) adopted (``recover ID --adopt``), the caller's, taken by this
+        process now (their ``OWNER_PROCESS`` and times renewed): the adopter carries that
+        work on, so no third agent takes it over without ``--force`` (docs/tasks.md,
+        "Adopting a session"). The rule of :meth:`carry_own`; returns what it carried,
+        one line each (none: the board is not written). Raises what a board change
+        raises (:meth:`editing`)."""
+        return self._carry(lambda owner, _process: bool(owner) and owner == agent_id and
+                           not self.is_me(owner),
+                           f"its session adopted by {self.me} (recover --adopt)",
+                           now=now, process=current_owner().to_property())
+
+    def _carry(self, ours: Callable[[str | None, str | None], bool], why: str, *,
+               now: datetime | None, process: str | None = None) -> list[str]:
+        """The one carry of claims and locks to the caller: each open claim and lock
+        whose owner and ``OWNER_PROCESS`` ``ours`` accepts gets the caller's id, and, given
+        ``process``, that process and a new time (claimed, locked: now); each claim a
+        line of its task's log saying ``why``. Returns one line per claim or lock."""
+        from ai_protocols.liveness.clock import now_moment
+
+        me = self._me("carrying claims over")
         said: list[str] = []
         with self.editing() as doc:
             # (the time taken holding the board's lock: 13th round)
-            stamp = format_timestamp(minute_of(now))
+            at = now_moment(now)
+            stamp = format_timestamp(at.minute)
             tasks, locks = read_board(doc)
             for task in tasks:
                 if task.is_open and ours(task.owner, task.owner_process):
-                    doc.set_properties(task.line - 1, [("OWNER", me)])
+                    doc.set_properties(task.line - 1, [("OWNER", me), *(
+                        [("OWNER_PROCESS", process), ("CLAIMED", stamp),
+                         ("CLAIMED_AT", at.to_property())] if process else [])])
                     _note(doc, task.line - 1, stamp,
-                          f"claim carried over from {task.owner} to {me}: the same agent "
-                          f"process (pid {here.pid}), its conversation given a new id")
+                          f"claim carried over from {task.owner} to {me}: {why}")
                     said.append(f"the claim of task {task.id}, from {task.owner}")
             for held in locks:
                 if ours(held.owner, held.owner_process):
-                    doc.set_properties(held.line - 1, [("OWNER", me)])
+                    doc.set_properties(held.line - 1, [("OWNER", me), *(
+                        [("OWNER_PROCESS", process), ("LOCKED", stamp),
+                         ("LOCKED_AT", at.to_property())] if process else [])])
                     said.append(f"the lock on {held.path}, from {held.owner}")
         return said
 
@@ -1972,13 +2043,13 @@ class Board:
             locks = read_board(doc)[1]
             # (an area named as a lock of one's own is, with or without its final '/':
             # that lock, renewed in place; same_area, the one rule)
-            areas = [next((h.path for h in locks if h.owner == me and same_area(h.path, a)), a)
-                     for a in areas]
+            areas = [next((h.path for h in locks
+                           if self.is_me(h.owner) and same_area(h.path, a)), a) for a in areas]
             replaced: dict[int, tuple[AreaLock, Liveness]] = {}
             for area in areas:
                 found: list[tuple[AreaLock, Liveness]] = []
                 for held in locks:
-                    if held.owner == me or not overlap_real(root, held.path, area):
+                    if self.is_me(held.owner) or not overlap_real(root, held.path, area):
                         continue
                     gone, state = self.gone(held.owner, held.owner_process, held.locked, now,
                                             held.locked_at)
@@ -1989,7 +2060,7 @@ class Board:
                                          written=held.path)
                     replaced[held.line] = (held, state)
                     found.append((held, state))
-                mine = next((h for h in locks if h.owner == me and h.path == area), None)
+                mine = next((h for h in locks if self.is_me(h.owner) and h.path == area), None)
                 # (another live process of this agent id took it: it stays that process's)
                 shared = mine.owner_process if mine is not None and \
                     mine.owner_process != process and \
@@ -2087,7 +2158,7 @@ class Board:
         wanted = list(areas)
         found: list[tuple[str, T, Liveness]] = []
         for item, paths, owner, process, since, since_at in held if wanted else ():
-            if not owner or owner == self.me:
+            if not owner or self.is_me(owner):
                 continue
             hit = next((a for a in wanted for p in paths if overlap_real(root, p, a)), None)
             if hit is None:
@@ -2122,7 +2193,7 @@ class Board:
             for area in areas:
                 there = inner + "/" + ("" if area == "./" else area)
                 for lock in held:
-                    if not lock.owner or lock.owner == self.me or \
+                    if not lock.owner or self.is_me(lock.owner) or \
                             not overlap(lock.path, there):
                         continue
                     state = board.agent_state(lock.owner, lock.owner_process, lock.locked,
@@ -2138,7 +2209,6 @@ class Board:
         be at work is :class:`~ai_protocols.errors.PathLocked` unless ``force``; a path
         with no lock is :class:`~ai_protocols.errors.InvalidText`. Nothing changes
         unless every path can be unlocked."""
-        me = self.me
         if not paths:
             raise InvalidText("path", "", "give at least one path to unlock")
         areas = unique_areas(normalize_path(str(self.project.root), p, cwd) for p in paths)
@@ -2159,7 +2229,7 @@ class Board:
                                                     "('ai-protocols locks' lists them)"
                                       if moved is None else
                                       f"its lock is no lock on the board now: {moved.where()}")
-                if held.owner != me:
+                if not self.is_me(held.owner):
                     gone, state = self.gone(held.owner, held.owner_process, held.locked, now,
                                             held.locked_at)
                     if not gone and not force:

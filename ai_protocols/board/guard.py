@@ -232,7 +232,7 @@ def check(board: Board, changed: list[str] | None = None) -> CheckReport:
         held = None
         state = None
         for lock in locks:
-            if (me and lock.owner == me) or not covers_real(root, lock.path, path, follow=False):
+            if board.is_me(lock.owner) or not covers_real(root, lock.path, path, follow=False):
                 continue
             key = f"{lock.owner}\0{lock.owner_process}\0{lock.locked}"
             if key not in states:
@@ -249,7 +249,7 @@ def check(board: Board, changed: list[str] | None = None) -> CheckReport:
     for folder in nested:
         own: list[str] | None = None
         for lock in locks:
-            if (me and lock.owner == me) or not (
+            if board.is_me(lock.owner) or not (
                     covers_real(root, lock.path, folder, follow=False) or
                     covers(folder, lock.path)):
                 continue
@@ -506,8 +506,9 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
             removed = changed_in_history(board, lost)
             lost = [lock for lock, out in zip(lost, removed, strict=True) if not out]
         locks += lost
-    locks = [lock for lock in locks if not (agent_id and lock.owner == agent_id) and
-             not (own_suffix and lock.owner and lock.owner.endswith(own_suffix))]
+    from ai_protocols.paths import is_own
+
+    locks = [lock for lock in locks if not is_own(lock.owner, agent_id, own_suffix)]
     if not locks:
         return None
     real_root = os.path.realpath(root)

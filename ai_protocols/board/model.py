@@ -506,11 +506,15 @@ def lost_claims(old_tasks: list[Task], doc: OrgFile | None,
     return found
 
 
-def names_a_loss(text: str, me: str | None) -> bool:
-    """Whether the board's ``text`` holds a merge's log line naming a claim or lock of
-    ``me`` it dropped (``merge: dropped ME's ``): one search (:func:`dropped_by_merge`
-    reads them only then)."""
-    return bool(me) and f"merge: dropped {me}'s " in text
+def names_a_loss(text: str, me: str | None, suffix: str | None = None) -> bool:
+    """Whether the board's ``text`` may hold a merge's log line naming a claim or lock of
+    ``me`` it dropped (``merge: dropped ME's ``), or of its agent program's session under
+    another work tree's id (ending with ``suffix``: :func:`~ai_protocols.paths.is_own`):
+    one search or three (:func:`dropped_by_merge` reads them only then)."""
+    if not me:
+        return False
+    return f"merge: dropped {me}'s " in text or (
+        suffix is not None and f"{suffix}'s " in text and "merge: dropped " in text)
 
 
 def names_agent(board: str, me: str | None) -> bool:
@@ -572,14 +576,16 @@ class Drop:
     stamp: datetime | None
 
 
-def merge_drops(doc: OrgFile, line: int, me: str) -> list[Drop]:
+def merge_drops(doc: OrgFile, line: int, me: str, suffix: str | None = None) -> list[Drop]:
     """The merge's own items (:data:`DROPPED`, whole lines) in the log of the headline on
-    ``line`` (from 1) of ``doc`` that name a claim or lock of ``me`` it dropped, oldest
-    first."""
+    ``line`` (from 1) of ``doc`` that name a claim or lock of ``me`` it dropped (``me``'s
+    by :func:`~ai_protocols.paths.is_own` with ``suffix``), oldest first."""
+    from ai_protocols.paths import is_own
+
     found = []
     for text in own_log(doc, line):
         said = DROPPED.fullmatch(text.strip())
-        if said is not None and said[2] == me:
+        if said is not None and is_own(said[2], me, suffix):
             found.append(Drop(None if said[3] == "claim" else unescape_inline(said[4]),
                               said[5] is not None,
                               parse_timestamp(said[1]) if said[1] else None))
@@ -587,7 +593,7 @@ def merge_drops(doc: OrgFile, line: int, me: str) -> list[Drop]:
 
 
 def dropped_by_merge(doc: OrgFile, me: str | None, tasks: list[Task],
-                     locks: list[AreaLock]) -> list[str]:
+                     locks: list[AreaLock], suffix: str | None = None) -> list[str]:
     """What the agent ``me`` must be told it lost to a git merge of the board
     (:mod:`ai_protocols.board.merge`: of two claims of one task, or two overlapping locks,
     made in two clones, the earlier stays and the later is dropped, with a log item
@@ -596,30 +602,32 @@ def dropped_by_merge(doc: OrgFile, me: str | None, tasks: list[Task],
     task is dropped and logged so too): one sentence per claim or lock, naming it,
     whose it is now and what to do. Only the merge's own items count
     (:func:`merge_drops`), never the same words in a note. Said only while it still
-    applies: a claim, while the task is open and not ``me``'s; one the merge dropped
-    because the other clone closed the task, while the task is closed and ``me`` has
-    claimed no task since (a claim of the dropped one's minute or later: it has moved
-    on; Org's stamps count minutes, and an agent told takes another task at once, in
-    that minute, far more often than it held two claimed in one minute); a lock, while
-    no lock of ``me``'s covers the path. ``[]`` at once (one search of the board's
-    text) when the board names no loss of ``me``'s: no work
-    on the hot paths. The words are plain text for a terminal; ``tasks`` and ``locks``
-    are the board's (:func:`read_board`)."""
-    if not me or not names_a_loss(doc.text, me):
+    applies: a claim, while ``me`` has claimed no task since (:func:`_moved_on`) and
+    the task is open and not ``me``'s, or, the merge having dropped it because the other
+    clone closed the task, closed; a lock, while no lock of ``me``'s covers the path.
+    ``[]`` at once (one search of the board's text) when the board names no loss of
+    ``me``'s: no work on the hot paths. The words are plain text for a terminal;
+    ``tasks`` and ``locks`` are the board's (:func:`read_board`). ``me``'s: by
+    :func:`~ai_protocols.paths.is_own` with ``suffix`` (its agent program's session
+    under another work tree's id too)."""
+    from ai_protocols.paths import is_own
+
+    if not me or not names_a_loss(doc.text, me, suffix):
         return []
     said = []
     for task in tasks:
-        if task.owner == me:
+        if is_own(task.owner, me, suffix):
             continue
-        drop = next((d for d in merge_drops(doc, task.line, me) if d.path is None), None)
+        drop = next((d for d in merge_drops(doc, task.line, me, suffix) if d.path is None),
+                    None)
         if drop is None:
             continue
         lost = f"your claim of task {task.id} ({task.title}) was dropped by a git merge of " \
             f"the board: "
+        if _moved_on(tasks, me, drop, suffix):
+            continue
         if not task.is_open:
-            if not drop.closed or any(
-                    t.owner == me and t.claimed is not None and drop.stamp is not None and
-                    t.claimed >= drop.stamp for t in tasks):  # (to the minute: docstring)
+            if not drop.closed:
                 continue
             said.append(lost + "the task was closed in another clone while you held it, and "
                         "the close stands: stop working on it (the task is done or cancelled;"
@@ -637,10 +645,11 @@ def dropped_by_merge(doc: OrgFile, me: str | None, tasks: list[Task],
             f"it is free now, not yours: claim it again (ai-protocols task claim "
             f"{task.id}) before working on it"))
     for lock in locks:
-        for drop in merge_drops(doc, lock.line, me):
+        for drop in merge_drops(doc, lock.line, me, suffix):
             path = drop.path
-            if path is None or lock.owner == me or any(
-                    mine.owner == me and covers(mine.path, path) for mine in locks):
+            if path is None or is_own(lock.owner, me, suffix) or any(
+                    is_own(mine.owner, me, suffix) and covers(mine.path, path)
+                    for mine in locks):
                 continue
             said.append(
                 f"your lock on {path} was dropped by a git merge of the board: "
@@ -649,6 +658,22 @@ def dropped_by_merge(doc: OrgFile, me: str | None, tasks: list[Task],
                 f"inside {lock.owner or 'that'}'s lock (check reports them): leave them, "
                 f"or lock the path again once it is unlocked (ai-protocols locks)")
     return said
+
+
+def _moved_on(tasks: list[Task], me: str, drop: Drop, suffix: str | None = None) -> bool:
+    """Whether ``me`` has claimed a task (any, open or closed since: its claim is the
+    record) since the claim ``drop`` names was made: a claim of the dropped one's minute
+    or later. The one rule that ends the warning of a claim a merge dropped, whoever
+    holds the task now and whether it is open or closed (docs/tasks.md, "The loser is
+    told"): an agent that has moved on needs it no more. Org's stamps count minutes, and
+    an agent told takes another task at once, in that minute, far more often than it
+    held two claimed in one minute. ``False`` for a drop without a time. ``me``'s: by
+    :func:`~ai_protocols.paths.is_own` with ``suffix``."""
+    from ai_protocols.paths import is_own
+
+    return drop.stamp is not None and any(
+        is_own(t.owner, me, suffix) and t.claimed is not None and t.claimed >= drop.stamp
+        for t in tasks)
 
 
 def _has_more(there: list[str], kept: list[str]) -> bool:

@@ -454,10 +454,77 @@ def recover(target: str, adopt: bool, archive: bool, force: bool) -> None:
     """
     if adopt == archive:
         raise click.UsageError("give one of --adopt or --archive")
-    path = _project().recover(target, adopt=adopt, force=force)
+    project = _project()
+    whose = None if adopt else _session_agent(project, target)
+    path = project.recover(target, adopt=adopt, force=force)
     click.echo(f"Adopted {display(target)}'s session: it carries on in this agent's file:"
                if adopt else f"Archived {display(target)}'s session:", err=True)
     print_path(str(path))
+    if adopt:
+        _carry_adopted(project, target)
+    else:
+        _left_for_takeover(project, whose)
+
+
+def _session_agent(project: Project, target: str) -> str | None:
+    """The agent id of the session ``target`` names (its ``AGENT_ID``), or ``None``
+    when it cannot be read."""
+    from ai_protocols.session.recovery import target_path
+
+    try:
+        session = project.read(target_path(project, target))
+    except Exception:  # (recover itself says what is wrong with it)
+        return None
+    return session.agent_id if session is not None else None
+
+
+def _carry_adopted(project: Project, target: str) -> None:
+    """After ``recover --adopt``: the adopted agent's claims and locks become this
+    agent's (:meth:`~ai_protocols.board.board.Board.carry_adopted`), said on stderr; a
+    board that cannot be written is said, with how to carry them later (the adoption is
+    done: ``recover`` again carries them), and its error raised."""
+    from ai_protocols.errors import AiProtocolsError
+    from ai_protocols.lean import shell_quote
+    from ai_protocols.paths import has_board
+
+    session = project.read(project.path_text)
+    source = session.adopted_from if session is not None else None
+    if not source or not has_board(project.root_text):
+        return
+    from ai_protocols.board.board import Board
+
+    try:
+        carried = Board(project).carry_adopted(source)
+    except AiProtocolsError:
+        click.echo(f"Its claims and locks on the board are not carried over yet: run "
+                   f"'ai-protocols recover {shell_quote(target)} --adopt' again once the "
+                   "board can be written.", err=True)
+        raise
+    if carried:
+        click.echo("Carried over to this agent: " + "; ".join(carried), err=True)
+
+
+def _left_for_takeover(project: Project, agent: str | None) -> None:
+    """After ``recover --archive``: the archived agent's open claims and its locks stay
+    on the board, for any agent to take over without ``--force`` (its session archived,
+    its agent is gone): said on stderr, so that none is a surprise (docs/tasks.md)."""
+    from ai_protocols.errors import AiProtocolsError
+    from ai_protocols.paths import has_board
+
+    if not agent or not has_board(project.root_text):
+        return
+    from ai_protocols.board.board import Board
+
+    try:
+        tasks, locks = Board(project).read(lenient=True)
+    except AiProtocolsError:
+        return  # (a board that cannot be read: its own commands say why)
+    held = [f"task {t.id} ({t.title})" for t in tasks if t.is_open and t.owner == agent] + \
+        [f"the lock on {h.path}" for h in locks if h.owner == agent]
+    if held:
+        click.echo(f"Left on the board, for any agent to take over without --force: "
+                   f"{'; '.join(held)} (held by {agent}; 'ai-protocols task release ID' "
+                   "or 'ai-protocols unlock PATH' frees them).", err=True)
 
 
 @cli.command(context_settings={"ignore_unknown_options": True})

@@ -227,7 +227,7 @@ def start(title_given: Given | None, task: str | None = None,
         board = Board(project)
         linked = board.link_session(task)
         _echo(f"Linked the session to task {linked.id}: {linked.title}")
-        if linked.is_open and linked.owner and linked.owner != board.me:
+        if linked.is_open and linked.owner and not board.is_me(linked.owner):
             gone, state = board.gone(linked.owner, linked.owner_process, linked.claimed,
                                      since_at=linked.claimed_at)
             if not gone:  # (linking takes no claim: say whose it is)
@@ -300,7 +300,7 @@ def print_open_tasks(project: Project, linked: tuple[str, datetime | None] | Non
     board = Board(project)
     try:
         tasks = board.session_tasks(*(linked or (None,)))
-        locks = [lock for lock in board.locks() if board.me and lock.owner == board.me]
+        locks = [lock for lock in board.locks() if board.is_me(lock.owner)]
     except AiProtocolsError:  # (a board that cannot be read: what its kept copy holds,
         # and why, as check and resume say it)
         from ai_protocols.board.model import read_readable
@@ -309,17 +309,17 @@ def print_open_tasks(project: Project, linked: tuple[str, datetime | None] | Non
         if why:
             _echo(f"Warning: {why}.", err=True)
         tasks = [t for t in found if t.is_open and (
-            (board.me and t.owner == board.me) or (linked and t.id == linked[0]))]
-        locks = [lock for lock in held if board.me and lock.owner == board.me]
+            board.is_me(t.owner) or (linked and t.id == linked[0]))]
+        locks = [lock for lock in held if board.is_me(lock.owner)]
     from ai_protocols.liveness.evidence import RECOVERABLE
 
     left = ("now that this session is wrapped up, any agent may take it over without "
             "--force")
 
     for item in tasks:
-        whose = "still claimed by you" if item.owner and item.owner == board.me else \
+        whose = "still claimed by you" if board.is_me(item.owner) else \
             f"held by {item.owner}" if item.owner else "free"
-        if item.owner and item.owner != board.me:  # another agent's claim: theirs to end
+        if item.owner and not board.is_me(item.owner):  # another agent's claim: theirs to end
             state = board.agent_state(item.owner, item.owner_process, item.claimed,
                                       since_at=item.claimed_at)
             if state.state not in RECOVERABLE:

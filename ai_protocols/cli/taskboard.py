@@ -349,7 +349,7 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
         if role is not None and not same_role(item.role, role):
             continue
         state = None
-        if item.owner and item.is_open and item.owner != board.me:
+        if item.owner and item.is_open and not board.is_me(item.owner):
             state = board.agent_state(item.owner, item.owner_process, item.claimed,
                                       since_at=item.claimed_at)
         held = bool(item.owner) and not was_undone and \
@@ -367,8 +367,7 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
         print_json([{**item.to_json(), "key": item.id or keys.get(item.line),
                      **({"line": on_disk.get(item.line)} if on_disk is not None else {}),
                      "duplicate_id_lines": twins.get(item.id or "", []),
-                     "owner_state": state.state if state else ("mine" if item.owner ==
-                                                               board.me and item.owner
+                     "owner_state": state.state if state else ("mine" if board.is_me(item.owner)
                                                                else None),
                      "owner_evidence": state.evidence if state else None}
                     for item, state in rows])
@@ -379,7 +378,7 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
              "adds one.")
     for item, state in rows:
         said = {item.owner: _state(state.state)} if state and item.owner else \
-            ({item.owner: "you"} if item.owner and item.owner == board.me else {})
+            ({item.owner: "you"} if board.is_me(item.owner) else {})
         echo(_line(item, board, said))
         if item.id in kept:
             echo(f"  its claim is held from the kept copy {board.kept_path}: git took it "
@@ -447,7 +446,7 @@ def task_show(task_id: str, as_json: bool) -> None:
                  and item.id and x.task.id == item.id), item)
     said_unusable_locks(board)
     state = None
-    if item.owner and item.is_open and item.owner != board.me:
+    if item.owner and item.is_open and not board.is_me(item.owner):
         state = board.agent_state(item.owner, item.owner_process, item.claimed,
                                       since_at=item.claimed_at)
     passed = board.handoffs(item)
@@ -487,10 +486,12 @@ def task_claim(task_id: str, force: bool) -> None:
     _said_shared(board)
     item = report.task
     if report.already:
-        echo(f"Task {item.id} is yours already: {item.title}" +
-             (" (claim renewed: this process holds it now)" if report.renewed else ""))
+        echo(f"Task {item.id} is yours already: {item.title}" + (
+             f" (claim renewed: it held no more, {report.revived})" if report.revived else
+             " (claim renewed: this process holds it now)" if report.renewed else ""))
         if report.shared is not None:
-            _said_two_processes(item.owner, report.shared, "this claim", "not renewed")
+            _said_two_processes(item.owner, report.shared, "this claim",
+                                "its time renewed" if report.revived else "not renewed")
     elif report.previous is not None and report.state is not None:
         from ai_protocols.board.board import held_by
 
@@ -628,7 +629,7 @@ def unlock(paths: tuple[str, ...], force: bool) -> None:
             board.restored = [r for r in board.restored
                               if not r.startswith(f"the lock on {held.path}, ")]
         echo(f"Unlocked {held.path}" +
-             (f" (was {held.owner}'s)" if held.owner and held.owner != board.me else "") +
+             (f" (was {held.owner}'s)" if held.owner and not board.is_me(held.owner) else "") +
              (f" (the lock was lost from the board by git: stash, checkout or reset put "
              f"an older board back; it was put back from the kept copy {board.kept_path} "
              "and removed)" if back else ""))
@@ -652,10 +653,10 @@ def locks(as_json: bool) -> None:
     for held in [*(h for h in on_board if h not in again), *lost]:
         state = board.agent_state(held.owner, held.owner_process, held.locked,
                                   since_at=held.locked_at) \
-            if not (board.me and held.owner == board.me) else None
+            if not board.is_me(held.owner) else None
         rows.append((held, state))
     if as_json:
-        print_json([{**held.to_json(), "mine": bool(board.me) and held.owner == board.me,
+        print_json([{**held.to_json(), "mine": board.is_me(held.owner),
                      "state": state.state if state else None,
                      "evidence": state.evidence if state else None,
                      "lost": held in lost} for held, state in rows])
@@ -663,7 +664,7 @@ def locks(as_json: bool) -> None:
     if not rows:
         echo("No locks.")
     for held, state in rows:
-        who = "you" if board.me and held.owner == board.me else \
+        who = "you" if board.is_me(held.owner) else \
             f"{holder_name(held.owner)} ({_state(state.state)}: {state.evidence})" if state else \
             holder_name(held.owner)
         echo(f"{held.path}  locked by {who}" + (

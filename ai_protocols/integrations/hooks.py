@@ -547,6 +547,7 @@ def _pre_tool_use(payload: bytes, runtime: str, env: Mapping[str, str]) -> HookR
         enclosing_projects,
         file_project_root,
         project_root_text,
+        session_suffix,
         superprojects,
     )
 
@@ -624,7 +625,7 @@ def _pre_tool_use(payload: bytes, runtime: str, env: Mapping[str, str]) -> HookR
     derived = derived_agent_id(runtime, session, roots[0]) \
         if isinstance(session, str) and session else None
     agent_id = env.get("AI_AGENT_ID") or derived
-    suffix = derived[derived.find(f".{runtime}."):] if derived else None
+    suffix = session_suffix(runtime, session) if derived else None
     from ai_protocols.errors import AiProtocolsError
 
     for root in roots:

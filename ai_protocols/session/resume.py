@@ -387,7 +387,10 @@ def _tasks(project: Project, session: Session | None, context: ResumeContext
 
         locks = locks + more_locks(locks, [left])
     doc = found
+    from ai_protocols.paths import is_own, own_suffix
+
     me, linked = project.agent_id, session.task if session else None
+    suffix = own_suffix()  # (its session under another work tree's id: its own too)
     if linked:  # (its id changed since: the task its log says it is now)
         from ai_protocols.board.merge import current_or_history
         from ai_protocols.board.model import linked_since
@@ -396,19 +399,20 @@ def _tasks(project: Project, session: Session | None, context: ResumeContext
                                  linked_since(session.log, linked) if session else None,
                                  str(project.root))
         linked = now.id if now is not None else linked
-    mine = [t for t in tasks if t.is_open and ((me and t.owner == me) or
+    mine = [t for t in tasks if t.is_open and (is_own(t.owner, me, suffix) or
                                                (linked and t.id == linked))]
     if me and data and context.board_unreadable is None:  # its claims git took off the board
         # (stash, checkout...): still its own
-        mine += [t for t in _kept_claims(path, data, doc, tasks) if t.owner == me]
+        mine += [t for t in _kept_claims(path, data, doc, tasks)
+                 if is_own(t.owner, me, suffix)]
     context.tasks_left_out = max(len(mine) - MAX_TASKS, 0)
     mine = mine[:MAX_TASKS]
-    held = [lock for lock in locks if me and lock.owner == me]
+    held = [lock for lock in locks if is_own(lock.owner, me, suffix)]
     context.locks, context.locks_left_out = held[:MAX_LOCKS], max(len(held) - MAX_LOCKS, 0)
     passed = {t.id or "": handoffs(doc, t.line) for t in mine}
     from ai_protocols.board.model import dropped_by_merge
 
-    dropped = dropped_by_merge(doc, me, tasks, locks)  # (one search, when nothing was lost)
+    dropped = dropped_by_merge(doc, me, tasks, locks, suffix)  # (one search, when nothing was lost)
     return mine, {key: found[-1] for key, found in passed.items() if found}, dropped
 
 
@@ -444,7 +448,9 @@ def _kept_claims(path: str, data: bytes, doc: OrgFile, tasks: list[Task]) -> lis
 
 
 def _task_text(task: Task, me: str | None, handoff: Handoff | None = None) -> str:
-    whose = "yours" if me and task.owner == me else \
+    from ai_protocols.paths import is_own, own_suffix
+
+    whose = "yours" if is_own(task.owner, me, own_suffix()) else \
         f"held by {_clip(task.owner)}" if task.owner else "free"
     kept, left = _working_set(task, WORKING_SET_BYTES - 70, _shell_word)
     working = " ".join(map(_shell_word, kept)) or ("" if left else "(any file)")
