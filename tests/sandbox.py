@@ -62,19 +62,11 @@ def _lock_noise(name: str, old: Entry | None, new: Entry | None) -> bool:
     """Under ``.ai/.locks/`` only: a new, empty ``*.lock`` file; a new folder to hold
     one; a folder's mtime changed by either. A lock is taken before the file it
     guards can be read, so a command refused for what it finds there may leave
-    the (empty, data-free) lock file behind. And ``status``'s record of the newest
-    archives (a cache of a listing, written once the folder has been still a while:
-    whether a run writes it depends on the machine's speed), and the readers' record of
-    other agents' heads (``others.heads``, the same kind of cache). Nothing else may
-    change."""
-    from ai_protocols.session.heads import HEADS_NAME
-    from ai_protocols.storage.archive_index import NEWEST_NAME
-
+    the (empty, data-free) lock file behind. (The readers' caches there are never a
+    change: ``_cache``.) Nothing else may change."""
     parts = name.split("/")
     if not any(parts[i:i + 2] == [".ai", ".locks"] for i in range(len(parts) - 1)):
         return False
-    if parts[-1] in (NEWEST_NAME, HEADS_NAME) and parts[-2] == ".locks":
-        return True
     if old is None and new is not None:
         if new[0] == "dir":
             return True
@@ -83,19 +75,40 @@ def _lock_noise(name: str, old: Entry | None, new: Entry | None) -> bool:
             and old[1] == new[1])
 
 
+def _cache(name: str) -> bool:
+    """Whether ``name`` is one of the readers' per-machine caches in ``.ai/.locks/``:
+    ``status``'s record of the newest archives and the record of other agents' heads.
+    Each is written once what it records has been still a while (git's "racy" rule),
+    so whether a run writes it depends on the machine's speed and load; neither holds
+    anything a person or an agent wrote, so any command may write them."""
+    from ai_protocols.session.heads import HEADS_NAME
+    from ai_protocols.storage.archive_index import NEWEST_NAME
+
+    parts = name.split("/")
+    return len(parts) > 2 and parts[-2:-1] == [".locks"] and parts[-3] == ".ai" and \
+        parts[-1] in (NEWEST_NAME, HEADS_NAME)
+
+
 def changes(before: Snapshot, after: Snapshot, *, locks_may_appear: bool = False,
             folder_mtimes: bool = True) -> list[str]:
     """What differs between two snapshots, one line per entry, as allowed by:
 
-    ``locks_may_appear``: new lock files under ``.ai/.locks/`` (see ``_lock_noise``);
+    ``locks_may_appear``: new lock files under ``.ai/.locks/`` (see ``_lock_noise``;
+    the readers' caches there, ``_cache``, never count);
     ``folder_mtimes=False``: a folder's mtime (a write that failed created and
     removed its temporary file); its listing must still be the same.
     """
     found = []
-    for name in sorted(before.keys() | after.keys()):
+    names = sorted(before.keys() | after.keys())
+    cached = {name.rpartition("/")[0] for name in names if _cache(name)
+              and before.get(name) != after.get(name)}
+    for name in names:
         old, new = before.get(name), after.get(name)
-        if old == new:
+        if old == new or _cache(name):
             continue
+        if name in cached and old is not None and new is not None and \
+                old[0] == new[0] == "dir" and old[1] == new[1]:
+            continue  # (its mtime, moved by a cache written in it)
         if locks_may_appear and _lock_noise(name, old, new):
             continue
         if (not folder_mtimes and old is not None and new is not None
