@@ -594,7 +594,8 @@ def sibling(path: str, name: str) -> str:
 
 def join(folder: str, name: str) -> str:
     """``PurePosixPath(folder) / name``, as text, for a clean ``folder`` and a plain
-    ``name`` (no ``/``, not ``.``): as ``os.path.join``, but ``name`` alone in ``.``."""
+    ``name`` (no ``/``, not ``.``): as ``os.path.join``, but ``name`` alone in ``.``.
+    ``join(folder, "")`` is the part every name's path starts with (``""`` for ``.``)."""
     if folder == ".":
         return name
     return folder + name if folder.endswith("/") else f"{folder}/{name}"

@@ -33,20 +33,22 @@ __all__ = ["Moment", "age_since", "boot_id", "is_boot_id", "is_word", "now_momen
            "utc_minute"]
 
 _HEX = frozenset("0123456789abcdef")
-_boot_id: str | None = None
+#: :func:`boot_id`'s answer once read (a list of it: ``[]`` before; judged once, not at
+#: each of the thousand sessions a reader may judge).
+_boot_id: list[str | None] = []
 
 
 def boot_id() -> str | None:
     """This boot's id, its first 8 hexadecimal digits (Linux draws a random one at each
     boot); ``None`` where the system has none."""
-    global _boot_id
-    if _boot_id is None:
+    if not _boot_id:
         try:
             with open("/proc/sys/kernel/random/boot_id", "rb") as handle:  # (no codec to load)
-                _boot_id = handle.read().decode("ascii").strip().replace("-", "")[:8].lower()
+                read = handle.read().decode("ascii").strip().replace("-", "")[:8].lower()
         except (OSError, ValueError):
-            return None
-    return _boot_id if is_boot_id(_boot_id) else None
+            return None  # (not kept: asked again next time, as before)
+        _boot_id.append(read if is_boot_id(read) else None)
+    return _boot_id[0]
 
 
 def is_boot_id(text: str) -> bool:

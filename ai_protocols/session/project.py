@@ -1056,7 +1056,8 @@ class Project:
         A listing and a ``stat`` per file, so that a command that shows a few of many
         crashed sessions does not read them all (issue 16, fifteenth round)."""
         judge = self._judge(now or datetime.now())
-        paths = [path for path in self._session_files() if path != self.path_text]
+        own = self.path_text  # (once: a descriptor's call per file, beside thousands)
+        paths = [path for path in self._session_files() if path != own]
         unread = 0
         heads = None
         if most is not None and len(paths) > most:

@@ -54,7 +54,9 @@ LOCK_POLL = 0.01  # seconds between attempts while another process holds a lock
 def lock_path(ai_dir: StrPath, target: StrPath) -> str:
     """The lock file that guards ``target`` (a path under ``ai_dir``)."""
     ai_dir = os.fspath(ai_dir)
-    return os.path.join(ai_dir, LOCK_DIR, f"{relative_to(os.fspath(target), ai_dir)}.lock")
+    below = relative_to(os.fspath(target), ai_dir)  # (never absolute: os.path.join's rule
+    sep = "/" if ai_dir and not ai_dir.endswith("/") else ""  # as one f-string)
+    return f"{ai_dir}{sep}{LOCK_DIR}/{below}.lock"
 
 
 def _lock_timeout() -> float:
