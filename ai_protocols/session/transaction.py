@@ -3780,13 +3780,14 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
         older = storage.read_regular(kept)
     except (OSError, storage.NotRegular):
         return None
-    data = b"".join(doc.encoded())
-    if data == older:
-        # (the file is, byte for byte, the version this tool takes as its last, as after
-        # the advised ``cp FILE KEPT``: nothing was saved over it since; merged with the
-        # kept copy as the base, it would give HEAD's version, dropping what was typed)
-        return None
     below = os.path.relpath(path, root)
+    data = b"".join(doc.encoded())
+    # (a file that is, byte for byte, the version this tool wrote last is no proof that
+    # nobody saved over it: git changed the file since that write (its time is not the
+    # kept copy's), and a buffer opened before git's change, a character typed and
+    # deleted, or Emacs's "save anyway", puts those bytes back; judged as any other
+    # save, merged on the commit recorded, never on the kept copy: docs/decisions.md,
+    # "Issue 14, twentieth round (stale saves of an older version)")
     newer = git_version(root, f"HEAD:./{below}")
     if newer is None or newer in (data, older):
         return None
@@ -3817,19 +3818,33 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     if lacking <= 0 or _saved_after_git(data, newer, older, held, before):
         return None
     where = f"HEAD:./{below}"
-    merged = merge_diverged_bytes(data, newer, older, ancestor=True)
+    # (the base: the kept copy, the version the buffer was opened on; a save of that
+    # version itself (or the advised ``cp KEPT FILE``) holds nothing typed, and on it
+    # the merge would give HEAD's version, dropping what the tool wrote that HEAD
+    # lacks: then the commit recorded, where it is the ancestor of both, else what
+    # both hold, every entry of either kept)
+    merged = merge_diverged_bytes(data, newer, older, ancestor=True) if data != older \
+        else merge_diverged_bytes(data, newer, committed)
     if merged is None or lines_dropped(data, merged.data, older, newer) or \
             lines_dropped(newer, merged.data, older, data):
         head_copy = f"{kept}.head"
-        commands = (f"git -C {shell_quote(root)} show {shell_quote(where)} > "
-                    f"{shell_quote(head_copy)} && ai-protocols merge-driver "
-                    f"{shell_quote(kept)} {shell_quote(path)} {shell_quote(head_copy)} "
-                    f"{shell_quote(below)}")
+        base, at, under = kept, None, older  # (the base: the kept copy, else a commit's)
+        if data == older and committed is not None:
+            at, under = recorded, committed
+        commands = f"git -C {shell_quote(root)} show {shell_quote(where)} > " \
+                   f"{shell_quote(head_copy)}"
+        if at is not None:
+            base = f"{kept}.base"
+            commands = (f"git -C {shell_quote(root)} show "
+                        f"{shell_quote(f'{at}:./{below}')} > {shell_quote(base)} && "
+                        f"{commands}")
+        commands += (f" && ai-protocols merge-driver {shell_quote(base)} "
+                     f"{shell_quote(path)} {shell_quote(head_copy)} {shell_quote(below)}")
         from ai_protocols.errors import StaleSave
         from ai_protocols.session.merge import merge_session_bytes
 
         # (what the pasted commands will do: the driver's merge of the same three)
-        driver = merge_session_bytes(older, data, newer, place=below)
+        driver = merge_session_bytes(under, data, newer, place=below)
         raise StaleSave(path, where, lacking, commands,
                         None if driver is None else not driver.conflicts,
                         what=said_changes(found))

@@ -1,0 +1,155 @@
+"""A stale save of the session file with nothing typed in it loses nothing that git
+brought (issue 14, twentieth round; docs/decisions.md, "Issue 14, twentieth round
+(stale saves of an older version)").
+
+A buffer opened on the session file before ``git pull`` and saved after it (a
+character typed and deleted, Emacs's "changed on disk; really edit?" answered yes)
+puts back, byte for byte, a version the file had: the tool's last write, or an earlier
+one. The old code took a file that is byte for byte the tool's last version for one
+nobody saved over, and the next write dropped for good the entries and ticks the pull
+brought (the reviewer's f1.sh, case A). After any sequence of pulls (each bringing an
+entry and a tick of the other clone), the tool's writes and commits of one's own, a
+save of each version the file had (as Emacs saves: a new file renamed into place, or
+written in place) must lose nothing at the next write: every entry and tick of
+``HEAD``'s version and of the tool's writes is in the file after it.
+
+Two real clones of a bare repository, real ``git pull``, the installed console script;
+one case through real ``emacs --batch``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from test_merge_driver import git
+
+from conftest import Runner, clean_env
+
+SESSION = Path(".ai") / "session-context.org"
+_ITEM = re.compile(r"^- \[([ X])\] \[[^]\n]*\] ((?:a|b|n|w)\d+-\S+)$", re.M)
+
+
+def _things(text: str) -> tuple[set[str], set[str]]:
+    """The items of a session file's text by their words (``a1-...``, ``n1-...``), and
+    those of them ticked."""
+    items = _ITEM.findall(text)
+    return {words for _, words in items}, {words for box, words in items if box == "X"}
+
+
+def _show(clone: Path, where: str) -> bytes | None:
+    done = subprocess.run(["git", "show", where], cwd=clone, capture_output=True,
+                          env=clean_env(), timeout=60)
+    return done.stdout if done.returncode == 0 else None
+
+
+def _save(clone: Path, data: bytes, how: str) -> None:
+    """The person's save with nothing typed: ``data`` written as Emacs does, a new file
+    renamed into place (``rename``) or the file written over (``inplace``)."""
+    path = clone / SESSION
+    if how == "rename":
+        temp = clone / ".ai" / "session-context.org.saving"
+        temp.write_bytes(data)
+        os.replace(temp, path)
+    else:
+        with open(path, "r+b") as file:
+            file.write(data)
+            file.truncate()
+
+
+def _commit(clone: Path, message: str) -> None:
+    git(clone, "add", "-A")
+    git(clone, "commit", "-q", "--allow-empty", "-m", message)
+
+
+def _clones(base: Path) -> tuple[Path, Path, Runner, Runner]:
+    """A bare origin, clone ``a`` with a session (an entry, three next steps), pushed,
+    and clone ``b`` of it, both after ``init``."""
+    origin, a, b = base / "origin.git", base / "a", base / "b"
+    git(base, "init", "-q", "--bare", "-b", "main", str(origin))
+    git(base, "clone", "-q", str(origin), str(a))
+    run_a, run_b = Runner(a), Runner(b)
+    (a / "f.txt").write_text("base\n")
+    _commit(a, "base")
+    run_a("init")
+    run_a("start", "--title", "Shared")
+    run_a("log", "--progress", "a0-start", "--next", "n1-step", "--next", "n2-step",
+          "--next", "n3-step")
+    _commit(a, "a's session")
+    git(a, "push", "-q", "origin", "HEAD:main")
+    git(base, "clone", "-q", "-b", "main", str(origin), str(b))
+    run_b("init")
+    return a, b, run_a, run_b
+
+
+def _pull(a: Path, b: Path, run_a: Runner, number: int, how: str) -> None:
+    """``a`` logs an entry and ticks a next step, commits and pushes; ``b`` pulls it
+    (``commit``: commits first when the file has changes, as git wants; ``autostash``:
+    ``git pull --autostash``, the write left uncommitted)."""
+    git(a, "pull", "-q", "--no-rebase", "origin", "main")
+    run_a("log", "--done", f"n{number}-step", "--progress", f"a{number}-pulled")
+    _commit(a, f"a {number}")
+    git(a, "push", "-q", "origin", "HEAD:main")
+    if how == "autostash":
+        git(b, "pull", "-q", "--no-rebase", "--autostash", "origin", "main")
+        return
+    if git(b, "status", "--porcelain").stdout.strip():
+        _commit(b, "before the pull")
+    git(b, "pull", "-q", "--no-rebase", "origin", "main")
+
+
+#: The sequences in ``b``, each after a first write of the tool there: ``P`` a pull
+#: that brings an entry and a tick of ``a`` (``b`` commits first when the file has
+#: changes, as git wants), ``S`` the same with ``git pull --autostash`` (``b``'s write
+#: left uncommitted), ``W`` a write of the tool in ``b``, ``C`` a commit of one's own
+#: (pushed), ``M`` a commit not pushed, so that the next pull is a merge (the merge
+#: driver's).
+SEQUENCES = ["P", "S", "PC", "PP", "PWP", "CPC", "MP", "SP", "PWS", "WMPC"]
+
+
+@pytest.mark.parametrize("how", ["rename", "inplace"])
+@pytest.mark.parametrize("sequence", SEQUENCES)
+def test_a_save_of_the_tools_last_version_loses_nothing_git_brought(
+        tmp_path: Path, sequence: str, how: str) -> None:
+    """At each step after a pull, the person saves a buffer opened on the version the
+    tool wrote last (nothing typed): the next write holds every entry and tick of
+    ``HEAD``'s version and of the file before the save, and says it merged them back.
+    The old code found nothing to merge back (the file was its kept copy, byte for
+    byte) and dropped them."""
+    base = tmp_path.resolve()
+    a, b, run_a, run_b = _clones(base)
+    run_b("log", "--progress", "b0-wrote")
+    pulls = writes = 0
+    last = (b / SESSION).read_bytes()  # (the buffer: the tool's last write)
+    for step in sequence:
+        if step in "PS":
+            pulls += 1
+            _pull(a, b, run_a, pulls, "autostash" if step == "S" else "commit")
+            before = (b / SESSION).read_bytes()
+            assert before != last
+            head = (_show(b, f"HEAD:./{SESSION}") or b"").decode("utf-8")
+            items, ticked = _things(before.decode("utf-8"))
+            head_items, head_ticked = _things(head)
+            want, want_ticked = items | head_items, ticked | head_ticked
+            assert f"a{pulls}-pulled" in want and f"n{pulls}-step" in want_ticked
+            _save(b, last, how)
+            done = run_b("log", "--progress", f"w{pulls}-after-save")
+            text = (b / SESSION).read_text(encoding="utf-8")
+            now, now_ticked = _things(text)
+            assert want | {f"w{pulls}-after-save"} <= now, (sequence, pulls,
+                                                            sorted(want - now))
+            assert want_ticked <= now_ticked, (sequence, sorted(want_ticked - now_ticked))
+            assert "merged back" in done.stderr and "merged back:" in text, done.stderr
+        elif step == "W":
+            writes += 1
+            run_b("log", "--progress", f"b{writes}-wrote")
+        elif step == "C":
+            _commit(b, f"own {step}")
+            git(b, "push", "-q", "origin", "HEAD:main")
+        else:
+            _commit(b, f"own {step}, not pushed")
+        last = (b / SESSION).read_bytes()
