@@ -71,18 +71,18 @@ def test_one_file_however_spelled_is_one_path(tmp_path: Path, spelling: tuple[st
         _MADE[str(tmp_path)] = _project(tmp_path.resolve())
     real, link, run = _MADE[str(tmp_path)]
     where, text = spelling
-    given = text if where == "rel" else f"{real if where == 'real' else link}/{text}"
+    spelled = text if where == "rel" else f"{real if where == 'real' else link}/{text}"
     for root in (None, str(link)):  # (the project found from the working folder, or
         env = {"AI_PROJECT_ROOT": root} if root else None  # named through the link)
-        logged = run("log", "--key-file", given, agent="ag", env=env)
-        assert logged.stdout.startswith("logged key-file: src/main.py"), (given, logged)
-        locked = run("lock", given, "--reason", "r", agent="ag", env=env)
-        assert locked.stdout.split()[1:] == ["src/main.py"], (given, locked.stdout)
-        ident = run("task", "add", "T", "--working-set", given, agent="ag",
+        logged = run("log", "--key-file", spelled, agent="ag", env=env)
+        assert logged.stdout.startswith("logged key-file: src/main.py"), (spelled, logged)
+        locked = run("lock", spelled, "--reason", "r", agent="ag", env=env)
+        assert locked.stdout.split()[1:] == ["src/main.py"], (spelled, locked.stdout)
+        ident = run("task", "add", "T", "--working-set", spelled, agent="ag",
                     env=env).stdout.strip()
         tasks = json.loads(run("task", "list", "--all", "--json", agent="ag").stdout)
         assert [t["working_set"] for t in tasks if t["id"] == ident] == [
-            ["src/main.py"]], (given, ident, tasks)
+            ["src/main.py"]], (spelled, ident, tasks)
     shown = run("show", agent="ag").stdout
     assert shown.count("src/main.py") == 1 and "alias" not in shown, shown
 
@@ -90,10 +90,10 @@ def test_one_file_however_spelled_is_one_path(tmp_path: Path, spelling: tuple[st
 def test_paths_outside_are_refused_alike(tmp_path: Path) -> None:
     """A path that leaves the project (``..``, or a link inside it that leads out) is
     refused by each command (exit 4, nothing changed), through the linked folder too."""
-    real, link, run = _project(tmp_path.resolve())
-    for given in ("../x.py", "out/x.py", f"{link}/out/x.py", f"{link}/../x.py"):
-        for args in (("log", "--key-file", given), ("lock", given, "--reason", "r"),
-                     ("task", "add", "T", "--working-set", given)):
+    _real, link, run = _project(tmp_path.resolve())
+    for spelled in ("../x.py", "out/x.py", f"{link}/out/x.py", f"{link}/../x.py"):
+        for args in (("log", "--key-file", spelled), ("lock", spelled, "--reason", "r"),
+                     ("task", "add", "T", "--working-set", spelled)):
             done = run(*args, agent="ag", check=False)
             assert done.returncode == 4, (args, done)
             assert "project" in done.stderr, done.stderr

@@ -153,3 +153,35 @@ def test_a_save_of_the_tools_last_version_loses_nothing_git_brought(
         else:
             _commit(b, f"own {step}, not pushed")
         last = (b / SESSION).read_bytes()
+
+
+@pytest.mark.skipif(shutil.which("emacs") is None, reason="needs emacs")
+def test_emacs_a_character_typed_and_deleted_after_a_pull(tmp_path: Path) -> None:
+    """The reviewer's f1.sh, case A, in real Emacs: a buffer opened on the tool's last
+    version, ``git pull`` while it is open, a character typed and deleted, "changed on
+    disk" answered yes, saved: the next ``log`` merges back the pull's entry and tick
+    and says so (exit 0), as with a note typed and kept."""
+    base = tmp_path.resolve()
+    a, b, run_a, run_b = _clones(base)
+    run_b("log", "--progress", "b0-wrote")
+    _commit(b, "b's write")
+    git(b, "push", "-q", "origin", "HEAD:main")
+    git(a, "pull", "-q", "--no-rebase", "origin", "main")
+    run_a("log", "--done", "n1-step", "--progress", "a1-pulled")
+    _commit(a, "a 1")
+    git(a, "push", "-q", "origin", "HEAD:main")
+    lisp = ('(progn (call-process "git" nil nil nil "pull" "-q" "--no-rebase" "origin" '
+            '"main") (advice-add (quote ask-user-about-supersession-threat) :override '
+            '(lambda (f) nil)) (fset (quote yes-or-no-p) (lambda (p) t)) '
+            '(goto-char (point-max)) (insert "x") (delete-char -1) (save-buffer))')
+    subprocess.run(["emacs", "--batch", "-Q", str(SESSION), "--eval", lisp], cwd=b,
+                   env=clean_env(), capture_output=True, timeout=120, check=True)
+    saved = (b / SESSION).read_text(encoding="utf-8")
+    assert "a1-pulled" not in saved  # (the stale save dropped it)
+    assert "a1-pulled" in (_show(b, f"HEAD:./{SESSION}") or b"").decode("utf-8")
+    done = run_b("log", "--progress", "b2-after")
+    text = (b / SESSION).read_text(encoding="utf-8")
+    items, ticked = _things(text)
+    assert {"a1-pulled", "b0-wrote", "b2-after"} <= items and "n1-step" in ticked, text
+    assert "lacked 1 entry, 1 tick" in done.stderr, done.stderr
+    assert "merged back: 1 entry, 1 tick" in text
