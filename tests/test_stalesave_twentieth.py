@@ -185,3 +185,31 @@ def test_emacs_a_character_typed_and_deleted_after_a_pull(tmp_path: Path) -> Non
     assert {"a1-pulled", "b0-wrote", "b2-after"} <= items and "n1-step" in ticked, text
     assert "lacked 1 entry, 1 tick" in done.stderr, done.stderr
     assert "merged back: 1 entry, 1 tick" in text
+
+
+def test_the_advised_cp_of_the_kept_copy_still_puts_the_newest_back(tmp_path: Path) -> None:
+    """The guard: an older commit checked out (``HEAD`` moved, the file older than the
+    kept copy): the write is refused with ``cp KEPT FILE``; pasted, the file is its kept
+    copy byte for byte, and the next write keeps every entry of it and merges nothing
+    back from ``HEAD``'s older version (a rule that took the kept copy as the base
+    would give ``HEAD``'s version)."""
+    base = tmp_path.resolve()
+    _a, b, _run_a, run_b = _clones(base)
+    run_b("log", "--progress", "b1-wrote")
+    _commit(b, "b1")
+    run_b("log", "--progress", "b2-wrote")
+    _commit(b, "b2")
+    run_b("log", "--progress", "b3-wrote")
+    git(b, "stash", "-q")
+    git(b, "checkout", "-q", "HEAD~1")
+    git(b, "stash", "drop", "-q")
+    refused = run_b("log", "--progress", "refused", check=False)
+    assert refused.returncode == 6, refused
+    advice = re.search(r"\(cp (\S+) (\S+)\)", refused.stderr)
+    assert advice is not None, refused.stderr
+    subprocess.run(["sh", "-c", f"cp {advice.group(1)} {advice.group(2)}"], cwd=b,
+                   check=True, env=clean_env())
+    done = run_b("log", "--progress", "b4-after-cp")
+    assert "merged back" not in done.stderr, done.stderr
+    items, _ = _things((b / SESSION).read_text(encoding="utf-8"))
+    assert {"b1-wrote", "b2-wrote", "b3-wrote", "b4-after-cp", "a0-start"} <= items, items
