@@ -213,3 +213,43 @@ def test_the_advised_cp_of_the_kept_copy_still_puts_the_newest_back(tmp_path: Pa
     assert "merged back" not in done.stderr, done.stderr
     items, _ = _things((b / SESSION).read_text(encoding="utf-8"))
     assert {"b1-wrote", "b2-wrote", "b3-wrote", "b4-after-cp", "a0-start"} <= items, items
+
+
+@pytest.mark.parametrize("how", ["rename", "inplace"])
+@pytest.mark.parametrize("between", ["commit", "two-commits", "pushed-merge"])
+def test_a_save_of_an_earlier_version_loses_nothing_git_brought(
+        tmp_path: Path, between: str, how: str) -> None:
+    """A buffer opened before one of the tool's writes (committed since), ``git pull``,
+    the buffer saved with nothing typed in it: a version of ``HEAD``'s history, older
+    than the tool's last. The next write holds the tool's entries and what the pull
+    brought, and says it merged them back (the old code wrote into the older version,
+    as if git had put it back: the pull's entry and tick, and the tool's later entries,
+    were gone from the file)."""
+    base = tmp_path.resolve()
+    a, b, run_a, run_b = _clones(base)
+    run_b("log", "--progress", "b1-wrote")
+    _commit(b, "b1")
+    earlier = (b / SESSION).read_bytes()  # (the buffer)
+    run_b("log", "--progress", "b2-wrote")
+    if between == "two-commits":
+        _commit(b, "b2")
+        run_b("log", "--progress", "b3-wrote")
+    if between != "pushed-merge":
+        _commit(b, "b-last")
+        git(b, "push", "-q", "origin", "HEAD:main")
+    git(a, "pull", "-q", "--no-rebase", "origin", "main")
+    run_a("log", "--done", "n1-step", "--progress", "a1-pulled")
+    _commit(a, "a 1")
+    git(a, "push", "-q", "origin", "HEAD:main")
+    if between == "pushed-merge":
+        _commit(b, "b-last, not pushed")  # (the pull is then a merge, the driver's)
+    git(b, "pull", "-q", "--no-rebase", "origin", "main")
+    before = (b / SESSION).read_text(encoding="utf-8")
+    want, want_ticked = _things(before)
+    assert "a1-pulled" in want and "b2-wrote" in want
+    _save(b, earlier, how)
+    done = run_b("log", "--progress", "w9-after-save")
+    now, now_ticked = _things((b / SESSION).read_text(encoding="utf-8"))
+    assert want | {"w9-after-save"} <= now, (sorted(want - now), done.stderr)
+    assert want_ticked <= now_ticked, (sorted(want_ticked - now_ticked), done.stderr)
+    assert "merged back" in done.stderr, done.stderr

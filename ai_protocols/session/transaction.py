@@ -2949,6 +2949,15 @@ class Editing:
             del as_read
             try:
                 replaced = _refuse_older(ai_dir, path, doc, read_as)
+                if replaced is not None and emacs is None:
+                    # (an earlier version than this tool's last, saved from a buffer
+                    # opened before it after git brought changes: merged back)
+                    from ai_protocols.git.head import read_head
+
+                    head = read_head(parent(ai_dir))
+                    brought = _stale_earlier(ai_dir, path, doc, head)
+                    if brought is not None:
+                        doc, replaced = brought[0], None
             except SessionReplaced:
                 # (a stale buffer saved over this tool's write after a pull: merged back)
                 if emacs is not None:
@@ -3849,6 +3858,74 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
                         None if driver is None else not driver.conflicts,
                         what=said_changes(found))
     return OrgFile(merged.data.decode("utf-8")), said_changes(found), where
+
+
+def _stale_earlier(ai_dir: str, path: str, doc: OrgFile,
+                   head: tuple[str | None, str | None] | None
+                   ) -> tuple[OrgFile, str, str] | None:
+    """A save of an earlier version than the one this tool wrote last, after git
+    brought changes, merged back: ``(the merged document, what it regained said by
+    kind, where the newer version is)``, or ``None`` (then :func:`_refuse_older`'s rule
+    stands: git put an older version back, and the write goes into it). Called only
+    when that rule found the file (read as ``doc``) older than its kept copy and git
+    holding the kept copy. The case (docs/decisions.md, "Issue 14, twentieth round
+    (stale saves of an older version)"): a buffer opened before one of the tool's
+    writes, ``git pull`` since, the buffer saved with nothing typed in it (a character
+    typed and deleted, "changed on disk" answered yes). Only when ``HEAD`` moved since
+    the commit the kept copy records (``GIT_COMMIT``) and not by one's own commits
+    (:func:`~ai_protocols.git.head.below_own_commits`: git brought something), and the
+    file is, byte for byte, a version of ``HEAD``'s history
+    (:func:`~ai_protocols.git.state.in_history`: nothing typed, so it is the base):
+    the kept copy and ``HEAD``'s version are merged on it
+    (:func:`~ai_protocols.session.merge.merge_diverged_bytes`), every entry of both
+    kept, checked to drop no line of either
+    (:func:`~ai_protocols.session.merge.lines_dropped`). Runs git up to three times, on
+    that rare path only; raises nothing of its own."""
+    mine = session_headline(doc)
+    if head is None or head[1] is None or mine is None:
+        return None
+    kept = kept_path(ai_dir, path)
+    try:
+        older = storage.read_regular(kept)
+    except (OSError, storage.NotRegular):
+        return None
+    text = older[:65536].decode("utf-8", "replace")
+    kept_head = session_headline(OrgFile(text[: text.rfind("\n") + 1]))
+    recorded = kept_head.properties.get("GIT_COMMIT") if kept_head is not None else None
+    root = parent(ai_dir)
+    from ai_protocols.git.head import below_own_commits
+
+    if not recorded or recorded == head[1] or below_own_commits(root, head[1]) == recorded:
+        return None  # (git brought nothing since this tool's last write)
+    data = b"".join(doc.encoded())
+    below = os.path.relpath(path, root)
+    newer = git_version(root, f"HEAD:./{below}")
+    if newer is None or newer in (data, older):
+        return None
+    keys = ("STARTED", "AGENT_ID", SESSION_ID_PROPERTY)
+    theirs = session_headline(OrgFile(newer.decode("utf-8", "replace")))
+    if theirs is None or any(theirs.properties.get(k) != mine.properties.get(k)
+                             for k in keys):
+        return None
+    from ai_protocols.git.state import in_history
+
+    if not in_history(root, data, head[1], below):
+        return None  # (typed in: no base to merge on; the rule of a version put back)
+    from ai_protocols.session.merge import (
+        changes_lacking,
+        lines_dropped,
+        merge_diverged_bytes,
+        said_changes,
+    )
+
+    merged = merge_diverged_bytes(older, newer, data, ancestor=True)
+    if merged is None or merged.conflicts or lines_dropped(older, merged.data, data, newer) \
+            or lines_dropped(newer, merged.data, data, older):
+        return None
+    found = changes_lacking(data, newer, held_entries(ai_dir, path, doc), also=(older,))
+    if _changed(found) <= 0:
+        return None  # (HEAD holds nothing the save lacks: no pull's change dropped)
+    return OrgFile(merged.data.decode("utf-8")), said_changes(found), f"HEAD:./{below}"
 
 
 def _stale_over_kept(ai_dir: str, path: str, doc: OrgFile,
