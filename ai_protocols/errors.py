@@ -126,18 +126,31 @@ class NoSession(AiProtocolsError, FileNotFoundError):
         return str(self.args[0])
 
 
+#: What the commands that need git need it for: said alike by their refusal outside a
+#: git work tree (:class:`NotAGitRepository`) and outside any project
+#: (:class:`NoProject`'s ``needs``), so that the first refusal names all there is to do.
+CHECKPOINT_NEEDS_GIT = "checkpoints are git commits"
+CHECK_NEEDS_GIT = "check reads the changes from git status"
+
+
 class NoProject(AiProtocolsError, LookupError):
     """No project: outside any git work tree, and no folder from the working directory
     up holds ``.ai/``. Raised by ``start`` (which would set one up) and ``agent-id``
-    (whose id would name a folder that is no project)."""
+    (whose id would name a folder that is no project), and by every command that needs
+    a project. ``needs``: what the command needs git for (:data:`CHECKPOINT_NEEDS_GIT`,
+    :data:`CHECK_NEEDS_GIT`), when it does: then the advice is both steps, ``git init
+    && ai-protocols init`` (``init`` alone set up ``.ai/`` and the command refused
+    again, exit 14: issue 14, twentieth round)."""
 
     root = PathField()
     root_text = TextOf("root")
 
     exit_code = 13
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, needs: str | None = None) -> None:
         self.root = root
+        #: What the command needs git for; ``None``: it does not.
+        self.needs = needs
         bare = _bare_repository(str(root))
         if bare is not None:  # (git's own word: "must be run in a work tree")
             super().__init__(
@@ -145,6 +158,14 @@ class NoProject(AiProtocolsError, LookupError):
                 "no work tree (no files checked out, so nothing to keep a session or a "
                 f"checkpoint of); run ai-protocols in a clone of it (git clone "
                 f"{shell_quote(os.fspath(bare))} DIR)")
+            return
+        if needs is not None:
+            super().__init__(
+                f"no project here: {root} is not in a git repository and no folder above "
+                f"it holds .ai/; {needs}, so this command needs both: in the project's top "
+                "folder, make it a git repository and set up .ai/ there (git init && "
+                "ai-protocols init), then run it again; or set AI_PROJECT_ROOT to a "
+                "project's top folder that is a git work tree")
             return
         super().__init__(
             f"no project here: {root} is not in a git repository and no folder above it "
@@ -1219,7 +1240,7 @@ class NotAGitRepository(GitFailed):
     path = PathField()
     path_text = TextOf("path")
 
-    def __init__(self, path: Path, why: str = "checkpoints are git commits",
+    def __init__(self, path: Path, why: str = CHECKPOINT_NEEDS_GIT,
                  git_dir: str | None = None) -> None:
         self.path = path
         self.why = why

@@ -619,3 +619,29 @@ def merge_driver_missing(root: str) -> str | None:
     except OSError:
         return None
     return config
+
+
+def inside_root(relative: str) -> str | None:
+    """``relative`` (a path relative to a project's root, as :func:`os.path.relpath`
+    gives it) ``/``-separated; ``None`` when it leaves the root (``..``, or absolute)."""
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep) or \
+            os.path.isabs(relative):
+        return None
+    return relative.replace(os.sep, "/")
+
+
+def real_inside(root: str, given: str, cwd: str | None = None) -> str | None:
+    """Where the path ``given`` (relative to ``cwd``, by default the working directory,
+    or absolute; it need not exist) really is, relative to where the project ``root``
+    really is: the one rule of every path a person gives inside the project (``log
+    --key-file``, ``lock``, ``--working-set``), so that one file, however spelled, is
+    one path. Symbolic links are followed as the file system goes, part by part
+    (:func:`os.path.realpath`: ``link/..`` is the folder above the link's target), on
+    both sides, so that a project entered through a linked folder (``$PWD`` holds the
+    link, ``AI_PROJECT_ROOT`` names it) and a link inside the project that leads inside
+    it name the real place; ``./``, ``//`` and a final ``/`` are nothing. ``/``-separated,
+    ``"."`` for the root itself; ``None`` when it is outside the project, or leads
+    outside it through a link (issue 14, twentieth round: ``--key-file`` compared the
+    path as given against the real root, and refused one given through a link)."""
+    full = os.path.join(cwd if cwd is not None else os.getcwd(), given)
+    return inside_root(os.path.relpath(os.path.realpath(full), os.path.realpath(root)))

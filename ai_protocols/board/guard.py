@@ -116,7 +116,7 @@ def _status(root: str | os.PathLike[str]) -> tuple[list[str], list[str]]:
     (relative to ``root``, ending in ``/``)."""
     import subprocess
 
-    from ai_protocols.errors import GitFailed, NotAGitRepository
+    from ai_protocols.errors import CHECK_NEEDS_GIT, GitFailed, NotAGitRepository
     from ai_protocols.paths import git_places_absolute
 
     try:
@@ -130,8 +130,8 @@ def _status(root: str | os.PathLike[str]) -> tuple[list[str], list[str]]:
     if done.returncode != 0:
         said = os.fsdecode(done.stderr).strip().splitlines()
         if said and "not a git repository" in said[0]:
-            raise NotAGitRepository(_path(os.fspath(root)), "check reads the changes from "
-                                    "git status; nothing was checked")
+            raise NotAGitRepository(_path(os.fspath(root)),
+                                    f"{CHECK_NEEDS_GIT}; nothing was checked")
         raise GitFailed("status", f"{' '.join(said) or f'exit status {done.returncode}'}; "
                                   "the changes could not be read, so nothing was checked")
     records = done.stdout.split(b"\0")

@@ -32,7 +32,9 @@ from ai_protocols.paths import (  # (kept_board_path: named here too, as it was)
     board_path,
     fold_name,
     folds_names,
+    inside_root,
     kept_board_path,
+    real_inside,
 )
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
@@ -1849,8 +1851,8 @@ def normalize_path(root: str, given: str, cwd: str | None = None) -> str:
     root = os.path.normpath(root)
     real_root = os.path.realpath(root)
     _no_loop(given, full)
-    relative = _inside(os.path.relpath(os.path.normpath(full), root))
-    real = _inside(os.path.relpath(os.path.realpath(full), real_root))
+    relative = inside_root(os.path.relpath(os.path.normpath(full), root))
+    real = real_inside(real_root, full)  # (the one rule of a person's paths)
     if real is None:
         if relative is None:
             raise InvalidText("path", given, f"it is outside the project {root}")
@@ -1875,7 +1877,7 @@ def plain_path(root: str, written: str) -> str:
 
     text = written
     if posixpath.isabs(text):
-        relative = _inside(os.path.relpath(text, os.path.normpath(root)))
+        relative = inside_root(os.path.relpath(text, os.path.normpath(root)))
         if relative is None:
             return written
         text = relative
@@ -1904,14 +1906,6 @@ def _no_loop(given: str, full: str) -> None:
                                              "folder, or fix the links") from None
 
 
-def _inside(relative: str) -> str | None:
-    """A path relative to the root, ``/``-separated; ``None`` when it leaves the root."""
-    if relative == os.pardir or relative.startswith(os.pardir + os.sep) or \
-            os.path.isabs(relative):
-        return None
-    return relative.replace(os.sep, "/")
-
-
 def real_forms(root: str, path: str, *, follow: bool = True) -> set[str]:
     """``path`` (relative to the project ``root``, as :func:`normalize_path` gives it) and
     where it really is, when symbolic links inside the project lead elsewhere in it:
@@ -1929,7 +1923,7 @@ def real_forms(root: str, path: str, *, follow: bool = True) -> set[str]:
         where = os.path.join(os.path.realpath(head), name)
     else:
         where = os.path.realpath(full)
-    real = _inside(os.path.relpath(where, os.path.realpath(root)))
+    real = inside_root(os.path.relpath(where, os.path.realpath(root)))
     if real is not None and real != ".":
         forms.add(real + "/" if path.endswith("/") else real)
     return forms

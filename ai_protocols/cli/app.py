@@ -109,18 +109,14 @@ def agent_id(runtime: str) -> None:
     click.echo(mint_agent_id(runtime, project.root))
 
 
-def _refuse_outside_a_project() -> None:
+def _refuse_outside_a_project(needs: str | None = None) -> None:
     """:class:`~ai_protocols.errors.NoProject` outside any project (no folder holding
     .ai/ and no git work tree at or above, no AI_PROJECT_ROOT): an id minted there
-    would name a folder that is no project, and a lease would leave .ai/ there."""
-    import os
-    from pathlib import Path
+    would name a folder that is no project, and a lease would leave .ai/ there.
+    ``needs``: what the command needs git for, when it does (its advice: git init too)."""
+    from ai_protocols.cli.output import refuse_outside_a_project
 
-    from ai_protocols.errors import NoProject
-    from ai_protocols.paths import in_a_project
-
-    if not in_a_project():
-        raise NoProject(Path(os.path.realpath(os.getcwd())))
+    refuse_outside_a_project(needs)
 
 
 @cli.command()
@@ -812,17 +808,19 @@ def checkpoint(ctx: click.Context, note: str | None) -> None:
     REF: N (this agent's checkpoint N), AGENT/N, AGENT/CLONE/N, the full ref or
     a commit hash.
     """
+    from ai_protocols.errors import CHECKPOINT_NEEDS_GIT
+
     if ctx.invoked_subcommand is not None:
         if note is not None:
             raise click.UsageError("--note goes with 'checkpoint' alone, not with "
                                    f"'checkpoint {ctx.invoked_subcommand}'")
-        _refuse_outside_a_project()
+        _refuse_outside_a_project(CHECKPOINT_NEEDS_GIT)
         return
     from ai_protocols.cli.output import print_checkpoint
     from ai_protocols.git.checkpoint import take
 
     note = text_option("--note", note)
-    _refuse_outside_a_project()
+    _refuse_outside_a_project(CHECKPOINT_NEEDS_GIT)
     project = _project()
     print_checkpoint(take(project.root, project.ai_dir, project.path, project.agent_id, note))
 

@@ -206,8 +206,16 @@ def check(as_json: bool) -> None:
     from ai_protocols.board.board import state_words as _state
     from ai_protocols.board.guard import CHECK_FAILED
     from ai_protocols.board.guard import check as run_check
-    from ai_protocols.errors import DUPLICATE_FIX, MisplacedDrawer, UnreadableSession, UnsafePath
+    from ai_protocols.cli.output import refuse_outside_a_project
+    from ai_protocols.errors import (
+        CHECK_NEEDS_GIT,
+        DUPLICATE_FIX,
+        MisplacedDrawer,
+        UnreadableSession,
+        UnsafePath,
+    )
 
+    refuse_outside_a_project(CHECK_NEEDS_GIT)  # (a few stats: the advice names git init)
     board = _board()
     try:
         board.read()

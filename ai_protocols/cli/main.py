@@ -127,9 +127,9 @@ def _checkpoint(args: list[str]) -> int | None:
     if not in_a_project():  # as the click path refuses it (exit 13)
         from pathlib import Path
 
-        from ai_protocols.errors import NoProject
+        from ai_protocols.errors import CHECKPOINT_NEEDS_GIT, NoProject
 
-        raise NoProject(Path(os.path.realpath(os.getcwd())))
+        raise NoProject(Path(os.path.realpath(os.getcwd())), CHECKPOINT_NEEDS_GIT)
     root = project_root_text()  # as Project.discover() does, without importing it
     from ai_protocols.git.spawn import start_add
 

@@ -94,20 +94,21 @@ def _no_project_instead(error: BaseException) -> BaseException:
     return error
 
 
-def refuse_outside_a_project() -> None:
+def refuse_outside_a_project(needs: str | None = None) -> None:
     """Raise :class:`~ai_protocols.errors.NoProject` (exit 13, "run 'ai-protocols init'")
     when the working directory is in no project (:func:`~ai_protocols.paths.in_a_project`:
     no ``AI_PROJECT_ROOT``, no folder holding ``.ai/`` or ``.git`` from here up): there,
     advice to run ``start`` would lead to ``start``'s own refusal. The commands call it
     only when they found no session, so none pays for the search otherwise
-    (docs/decisions.md, issue 16, fourteenth round)."""
+    (docs/decisions.md, issue 16, fourteenth round). ``needs``: what the command needs
+    git for (``checkpoint``, ``check``): the advice is then ``git init`` and ``init``."""
     import os
 
     from ai_protocols.errors import NoProject
     from ai_protocols.paths import in_a_project
 
     if not in_a_project():
-        raise NoProject(os.path.realpath(os.getcwd()))  # type: ignore[arg-type]
+        raise NoProject(os.path.realpath(os.getcwd()), needs)  # type: ignore[arg-type]
 
 
 def print_log_report(report: LogReport) -> None:

@@ -128,22 +128,23 @@ def key_file_path(root: os.PathLike[str] | str, text: str) -> str:
     the project (``..`` past its root, or a symbolic link on the way that leads out), or
     is a folder, or a name in it starts or ends with white space while no such file
     exists (legal on disk, but mostly a quoting slip: docs/decisions.md, "Issue 14,
-    sixth review"). The same file, however spelled (``./a``, ``sub/../a``, absolute),
-    gives the same path: the session lists it once."""
+    sixth review"). The same file, however spelled (``./a``, ``sub/../a``, absolute,
+    through a linked folder above the project or a link inside it), gives the same
+    path, where it really is (:func:`~ai_protocols.paths.real_inside`, the one rule of
+    a person's paths in the project, as ``lock`` and ``--working-set`` take them): the
+    session lists it once."""
     check_text("key-file", text, one_line=True)
-    top = os.path.realpath(root)
-    wanted = os.path.normpath(os.path.join(os.getcwd(), text))
-    for path in (wanted, os.path.realpath(wanted)):
-        inside = os.path.relpath(path, top)
-        if inside == "." or inside == ".." or inside.startswith(".." + os.sep) or \
-                os.path.isabs(inside):
-            raise InvalidText("key-file", text, f"it is not a file inside the project "
-                              f"({top}); give a path in it, relative to the working "
-                              "directory or absolute")
+    from ai_protocols.paths import real_inside
+
+    found = real_inside(root, text)
+    if found is None or found == ".":
+        raise InvalidText("key-file", text, f"it is not a file inside the project "
+                          f"({root}); give a path in it, relative to the working "
+                          "directory or absolute")
+    wanted = os.path.join(os.getcwd(), text)
     if os.path.isdir(wanted):
         raise InvalidText("key-file", text, "it is a folder: give the files in it to read "
                           "first, one --key-file each")
-    found = os.path.relpath(wanted, top).replace(os.sep, "/")
     parts = found.split("/")
     if any(p != p.strip() for p in parts) and not os.path.lexists(wanted):
         # (legal on disk, but mostly a quoting slip: recorded, it names no file)

@@ -2952,6 +2952,15 @@ class Editing:
             del as_read
             try:
                 replaced = _refuse_older(ai_dir, path, doc, read_as)
+                if replaced is not None and emacs is None:
+                    # (an earlier version than this tool's last, saved from a buffer
+                    # opened before it after git brought changes: merged back)
+                    from ai_protocols.git.head import read_head
+
+                    head = read_head(parent(ai_dir))
+                    brought = _stale_earlier(ai_dir, path, doc, head)
+                    if brought is not None:
+                        doc, replaced = brought[0], None
             except SessionReplaced:
                 # (a stale buffer saved over this tool's write after a pull: merged back)
                 if emacs is not None:
@@ -3783,13 +3792,14 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
         older = storage.read_regular(kept)
     except (OSError, storage.NotRegular):
         return None
-    data = b"".join(doc.encoded())
-    if data == older:
-        # (the file is, byte for byte, the version this tool takes as its last, as after
-        # the advised ``cp FILE KEPT``: nothing was saved over it since; merged with the
-        # kept copy as the base, it would give HEAD's version, dropping what was typed)
-        return None
     below = os.path.relpath(path, root)
+    data = b"".join(doc.encoded())
+    # (a file that is, byte for byte, the version this tool wrote last is no proof that
+    # nobody saved over it: git changed the file since that write (its time is not the
+    # kept copy's), and a buffer opened before git's change, a character typed and
+    # deleted, or Emacs's "save anyway", puts those bytes back; judged as any other
+    # save, merged on the commit recorded, never on the kept copy: docs/decisions.md,
+    # "Issue 14, twentieth round (stale saves of an older version)")
     newer = git_version(root, f"HEAD:./{below}")
     if newer is None or newer in (data, older):
         return None
@@ -3820,23 +3830,105 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     if lacking <= 0 or _saved_after_git(data, newer, older, held, before):
         return None
     where = f"HEAD:./{below}"
-    merged = merge_diverged_bytes(data, newer, older, ancestor=True)
+    # (the base: the kept copy, the version the buffer was opened on; a save of that
+    # version itself (or the advised ``cp KEPT FILE``) holds nothing typed, and on it
+    # the merge would give HEAD's version, dropping what the tool wrote that HEAD
+    # lacks: then the commit recorded, where it is the ancestor of both, else what
+    # both hold, every entry of either kept)
+    merged = merge_diverged_bytes(data, newer, older, ancestor=True) if data != older \
+        else merge_diverged_bytes(data, newer, committed)
     if merged is None or lines_dropped(data, merged.data, older, newer) or \
             lines_dropped(newer, merged.data, older, data):
         head_copy = f"{kept}.head"
-        commands = (f"git -C {shell_quote(root)} show {shell_quote(where)} > "
-                    f"{shell_quote(head_copy)} && ai-protocols merge-driver "
-                    f"{shell_quote(kept)} {shell_quote(path)} {shell_quote(head_copy)} "
-                    f"{shell_quote(below)}")
+        base, at, under = kept, None, older  # (the base: the kept copy, else a commit's)
+        if data == older and committed is not None:
+            at, under = recorded, committed
+        commands = f"git -C {shell_quote(root)} show {shell_quote(where)} > " \
+                   f"{shell_quote(head_copy)}"
+        if at is not None:
+            base = f"{kept}.base"
+            commands = (f"git -C {shell_quote(root)} show "
+                        f"{shell_quote(f'{at}:./{below}')} > {shell_quote(base)} && "
+                        f"{commands}")
+        commands += (f" && ai-protocols merge-driver {shell_quote(base)} "
+                     f"{shell_quote(path)} {shell_quote(head_copy)} {shell_quote(below)}")
         from ai_protocols.errors import StaleSave
         from ai_protocols.session.merge import merge_session_bytes
 
         # (what the pasted commands will do: the driver's merge of the same three)
-        driver = merge_session_bytes(older, data, newer, place=below)
+        driver = merge_session_bytes(under, data, newer, place=below)
         raise StaleSave(path, where, lacking, commands,
                         None if driver is None else not driver.conflicts,
                         what=said_changes(found))
     return OrgFile(merged.data.decode("utf-8")), said_changes(found), where
+
+
+def _stale_earlier(ai_dir: str, path: str, doc: OrgFile,
+                   head: tuple[str | None, str | None] | None
+                   ) -> tuple[OrgFile, str, str] | None:
+    """A save of an earlier version than the one this tool wrote last, after git
+    brought changes, merged back: ``(the merged document, what it regained said by
+    kind, where the newer version is)``, or ``None`` (then :func:`_refuse_older`'s rule
+    stands: git put an older version back, and the write goes into it). Called only
+    when that rule found the file (read as ``doc``) older than its kept copy and git
+    holding the kept copy. The case (docs/decisions.md, "Issue 14, twentieth round
+    (stale saves of an older version)"): a buffer opened before one of the tool's
+    writes, ``git pull`` since, the buffer saved with nothing typed in it (a character
+    typed and deleted, "changed on disk" answered yes). Only when ``HEAD`` moved since
+    the commit the kept copy records (``GIT_COMMIT``) and not by one's own commits
+    (:func:`~ai_protocols.git.head.below_own_commits`: git brought something), and the
+    file is, byte for byte, a version of ``HEAD``'s history
+    (:func:`~ai_protocols.git.state.in_history`: nothing typed, so it is the base):
+    the kept copy and ``HEAD``'s version are merged on it
+    (:func:`~ai_protocols.session.merge.merge_diverged_bytes`), every entry of both
+    kept, checked to drop no line of either
+    (:func:`~ai_protocols.session.merge.lines_dropped`). Runs git up to three times, on
+    that rare path only; raises nothing of its own."""
+    mine = session_headline(doc)
+    if head is None or head[1] is None or mine is None:
+        return None
+    kept = kept_path(ai_dir, path)
+    try:
+        older = storage.read_regular(kept)
+    except (OSError, storage.NotRegular):
+        return None
+    text = older[:65536].decode("utf-8", "replace")
+    kept_head = session_headline(OrgFile(text[: text.rfind("\n") + 1]))
+    recorded = kept_head.properties.get("GIT_COMMIT") if kept_head is not None else None
+    root = parent(ai_dir)
+    from ai_protocols.git.head import below_own_commits
+
+    if not recorded or recorded == head[1] or below_own_commits(root, head[1]) == recorded:
+        return None  # (git brought nothing since this tool's last write)
+    data = b"".join(doc.encoded())
+    below = os.path.relpath(path, root)
+    newer = git_version(root, f"HEAD:./{below}")
+    if newer is None or newer in (data, older):
+        return None
+    keys = ("STARTED", "AGENT_ID", SESSION_ID_PROPERTY)
+    theirs = session_headline(OrgFile(newer.decode("utf-8", "replace")))
+    if theirs is None or any(theirs.properties.get(k) != mine.properties.get(k)
+                             for k in keys):
+        return None
+    from ai_protocols.git.state import in_history
+
+    if not in_history(root, data, head[1], below):
+        return None  # (typed in: no base to merge on; the rule of a version put back)
+    from ai_protocols.session.merge import (
+        changes_lacking,
+        lines_dropped,
+        merge_diverged_bytes,
+        said_changes,
+    )
+
+    merged = merge_diverged_bytes(older, newer, data, ancestor=True)
+    if merged is None or merged.conflicts or lines_dropped(older, merged.data, data, newer) \
+            or lines_dropped(newer, merged.data, data, older):
+        return None
+    found = changes_lacking(data, newer, held_entries(ai_dir, path, doc), also=(older,))
+    if _changed(found) <= 0:
+        return None  # (HEAD holds nothing the save lacks: no pull's change dropped)
+    return OrgFile(merged.data.decode("utf-8")), said_changes(found), f"HEAD:./{below}"
 
 
 def _stale_over_kept(ai_dir: str, path: str, doc: OrgFile,
