@@ -121,14 +121,16 @@ def _minutes(moment: object) -> int:
     return moment.toordinal() * 1440 + moment.hour * 60 + moment.minute  # type: ignore
 
 
-def _printable(joined: str, texts: list[str]) -> bool:
+def _printable(joined: str, texts: list[str], indented: int = 0) -> bool:
     """Whether each of ``texts`` (the tool's own items' texts, or their lines, without
-    white space at either end; ``joined``, them joined by newlines) is its own Log
+    white space at either end but for ``indented`` of them, each of which begins with
+    two spaces, a rationale's line; ``joined``, them joined by newlines) is its own Log
     preview up to its 100th character (``layout.quick_preview``: printable, no ``"  "``
     nor ``"::"``), and so its own JSON string's content but for a ``"`` or ``\\``
     (``json`` escapes those and the control characters): looked for in ``joined`` by
     ``str``'s C search; a text of other than ASCII, each by ``str.isprintable``."""
-    if "  " in joined or "::" in joined:
+    if ("  " in joined if not indented else joined.count("  ") != indented) or \
+            "::" in joined:
         return False
     if joined.isascii():
         return not any(map(joined.__contains__, _CONTROLS))
@@ -179,11 +181,16 @@ class _Table:
     ``-1`` and its ``Entry``; and
     each entry's key in the Log's order."""
 
-    __slots__ = ("clock_keys", "clocks", "day_keys", "days", "entries", "keys", "places")
+    __slots__ = ("clock_keys", "clocks", "day_keys", "days", "entries", "keys", "places",
+                 "rationales")
 
     def __init__(self) -> None:
         self.places: list[int] = []
         self.entries: dict[int, Entry] = {}
+        #: The place of the rationale of a quick item that has one (its own line,
+        #: ``  - Rationale: TEXT``: a decision a bulk read took), by row, as in
+        #: :attr:`places`.
+        self.rationales: dict[int, int] = {}
         self.keys: list[int] = []
         #: What a bulk read (``Rows._bulk``) found of the days and clock times of
         #: timestamps, by the part of the line that holds them: ``org.syntax.own_day``
@@ -358,11 +365,14 @@ class Rows:
         (``- [X] [STAMP] text``, or ``- [STAMP] text``) that :meth:`_read` would read
         line by line as such, one space after its timestamp and no white space at either
         end of its text (then the text is the rest of the line), with no escape in it and
-        the line after them not going on with white space: their rows added, their
-        ticked texts taken, their JSON texts given to ``put`` joined, by ``map``,
-        ``zip`` and ``str.join`` over the lines (C: no Python per line). Returns where
-        it stopped and how many lines it read; ``None`` (nothing done) for any other
-        lines."""
+        the line after them not going on with white space; or when they are pairs of an
+        item ``- [STAMP] text`` and its one-line rationale (``  - Rationale: TEXT``, as
+        :meth:`_rationale` reads it: a decision of the tool's own form, issue 16,
+        twentieth round): their rows added (a rationale's place in
+        :attr:`_Table.rationales`), their ticked texts taken, their JSON texts given to
+        ``put`` joined, by ``map``, ``zip`` and ``str.join`` over the lines (C: no Python
+        per line). Returns where it stopped and how many lines it read; ``None``
+        (nothing done) for any other lines."""
         base, hi = self.base, self.hi
         if base.startswith("- [X] [", at):
             close, form = 28, "\n- [X] ["
@@ -371,20 +381,40 @@ class Rows:
         else:
             return None
         end = base.find("\n", min(at + _BLOCK, hi - 1), hi)
-        following = hi if end == -1 else end + 1
         end = hi if end == -1 else end
-        if following < hi and base[following] in " \t\n":
-            return None
         chunk = base[at:end]
-        if "\t" in chunk or " \n" in chunk or chunk.endswith(" ") or "]  " in chunk or \
-                ZWSP in chunk or WJ in chunk:
+        if "\t" in chunk or "]  " in chunk or ZWSP in chunk or WJ in chunk:
             return None  # (a text to strip, or to unescape: line by line)
         lines = chunk.split("\n")
-        count = len(lines)
+        paired = close == 24 and base.startswith(_RATIONALE, at + len(lines[0]) + 1)
+        reasons: list[str] = []
+        if paired:
+            if len(lines) % 2:  # (the block ends with a rationale line)
+                end -= len(lines.pop()) + 1
+                if not lines:
+                    return None
+                chunk = base[at:end]
+            items, rationales = lines[::2], lines[1::2]
+            if "Rationale:  " in chunk or any(map(str.endswith, items, repeat(" "))) or \
+                    not all(map(str.startswith, rationales, repeat(_RATIONALE))):
+                return None  # (a text to strip: line by line)
+            # (a rationale's spaces at its end are not its text's: _rationale strips them)
+            reasons = list(map(str.rstrip, map(itemgetter(slice(len(_RATIONALE), None)),
+                                               rationales), repeat(" ")))
+            if not all(reasons):
+                return None
+        elif " \n" in chunk or chunk.endswith(" "):
+            return None
+        else:
+            items, rationales = lines, []
+        following = hi if end >= hi else end + 1
+        if following < hi and base[following] in " \t\n":
+            return None
+        count = len(items)
         if chunk.count(form) != count - 1:
             return None
-        day_parts = list(map(itemgetter(slice(close - 22, close - 6)), lines))
-        clock_parts = list(map(itemgetter(slice(close - 6, close + 1)), lines))  # (and " ")
+        day_parts = list(map(itemgetter(slice(close - 22, close - 6)), items))
+        clock_parts = list(map(itemgetter(slice(close - 6, close + 1)), items))  # (and " ")
         table = self.table
         days, clocks = table.days, table.clocks
         for part in set(day_parts).difference(days):
@@ -400,36 +430,49 @@ class Rows:
         row = len(table.places)
         sizes = list(map(len, lines))
         starts = list(accumulate(map(_HALF, sizes), initial=at))
+        if paired:  # (a rationale's text ends where its spaces begin)
+            sizes[1::2] = map(len, reasons)
         starts.pop()
         # (start << 32 | end, with start = line + close + 1 and end = line + size, as
         # line * (2 ** 32 + 1) + (size + (close + 1 << 32)): end < 2 ** 32)
-        table.places += map(add, map(mul, starts, repeat((1 << 32) + 1)),
-                            map(add, sizes, repeat(close + 1 << 32)))
+        table.places += map(add, map(mul, starts[::2] if paired else starts,
+                                     repeat((1 << 32) + 1)),
+                            map(add, sizes[::2] if paired else sizes, repeat(close + 1 << 32)))
+        if paired:
+            table.rationales.update(zip(range(row, row + count), map(
+                add, map(mul, starts[1::2], repeat((1 << 32) + 1)),
+                map(add, sizes[1::2], repeat((len(_RATIONALE) << 32) + len(_RATIONALE)))),
+                strict=True))
+        del sizes, starts
         rank = self.rank << _RANK
         plain = _PLAIN if '"' not in chunk and "\\" not in chunk and \
-            _printable(chunk, lines) else 0
+            _printable(chunk, lines, len(rationales)) else 0
         table.keys += map(add, map(add, map(table.day_keys.__getitem__, day_parts),
                                    map(table.clock_keys.__getitem__, clock_parts)),
                           range(rank + (row << 2) + plain, rank + ((row + count) << 2), 4))
-        texts = map(itemgetter(slice(close + 1, None)), lines)
+        texts = map(itemgetter(slice(close + 1, None)), items)
         if close == 28 and self.wanted:
             stamp_of = itemgetter(slice(6, 28))
-            if not self.wanted.isdisjoint(map(stamp_of, lines)):
-                for line in lines:
+            if not self.wanted.isdisjoint(map(stamp_of, items)):
+                for line in items:
                     if stamp_of(line) in self.wanted:
                         self.ticked.setdefault((self.kind.title, stamp_of(line)),
                                                []).append(line[close + 1:])
         if put is not None:
             quote = '"' if plain else ""
+            shown: list[str] | map[str] = reasons
             if not quote:
                 texts = map(encode, texts)  # type: ignore[arg-type]
+                shown = map(encode, reasons)  # type: ignore[arg-type]
             done = f'{ITEM_SEPARATOR}"done": true' if close == 28 else ""
-            put("".join(chain.from_iterable(zip(  # type: ignore[operator]
-                repeat('"time": "'), map(days.__getitem__, day_parts),
-                map(clocks.__getitem__, clock_parts),
-                repeat(f'"{ITEM_SEPARATOR}"text": {quote}'), texts,
-                repeat(f"{quote}{done}{OBJECT_SEPARATOR}"))))[:-len(OBJECT_SEPARATOR)])
-        return following, count
+            parts = [repeat('"time": "'), map(days.__getitem__, day_parts),
+                     map(clocks.__getitem__, clock_parts),
+                     repeat(f'"{ITEM_SEPARATOR}"text": {quote}'), texts]
+            if paired:
+                parts += (repeat(f'{quote}{ITEM_SEPARATOR}"rationale": {quote}'), shown)
+            parts.append(repeat(f"{quote}{done}{OBJECT_SEPARATOR}"))
+            put("".join(chain.from_iterable(zip(*parts, strict=False)))[:-len(OBJECT_SEPARATOR)])
+        return following, len(lines)
 
     def _entry_row(self, entry: Entry, put: object) -> None:
         """Add ``entry`` (an item not of the tool's own one-line form) to the rows, and
@@ -472,8 +515,10 @@ class Rows:
             base[line_start + 2:line_start + 24]
         if line is None:
             line = self.first + base.count("\n", self.lo, line_start)
+        reason = self.table.rationales.get(row)
         return Entry(own_time(stamp), self.text(row),
-                     base[line_start + 3] == "X" if boxed else None, None, line,
+                     base[line_start + 3] == "X" if boxed else None,
+                     None if reason is None else base[reason >> 32:reason & _END], line,
                      2 if boxed else None, stamp)
 
     def _entries(self, rows: range) -> Iterator[Entry]:
