@@ -114,6 +114,24 @@ class _DayTexts(dict):  # type: ignore[type-arg]
         return text
 
 
+#: What stands for the ``…`` that ends a Log text cut at 100 characters in a batch of
+#: the Log's JSON while it is made (a control character: never in a text written between
+#: quotes as it is, nor in a JSON text, where ``json`` escapes it), so that a batch of
+#: ASCII texts stays ASCII (one ``…`` made the whole batch UCS-2, and its UTF-8 encoding
+#: ~10 instructions a character); :func:`_given` puts it back, in the UTF-8 bytes.
+_CUT = "\x00"
+_CUT_UTF8 = "…".encode()
+
+
+def _given(batch: str) -> str | bytes:
+    """A batch of the Log's JSON as ``LogRows.json_texts`` gives it: itself, or, when it
+    holds a cut text (:data:`_CUT`), its UTF-8 bytes with the ``…`` put back
+    (``cli.output.json_pieces`` writes them as they are)."""
+    if _CUT not in batch:
+        return batch
+    return batch.encode().replace(b"\x00", _CUT_UTF8)
+
+
 def _minutes(moment: object) -> int:
     """``own_parts``'s count of minutes for a ``datetime`` (:data:`_NO_TIME` for ``None``)."""
     if moment is None:
@@ -121,16 +139,15 @@ def _minutes(moment: object) -> int:
     return moment.toordinal() * 1440 + moment.hour * 60 + moment.minute  # type: ignore
 
 
-def _printable(joined: str, texts: list[str], indented: int = 0) -> bool:
+def _printable(joined: str, texts: list[str], doubled: bool | None = None) -> bool:
     """Whether each of ``texts`` (the tool's own items' texts, or their lines, without
-    white space at either end but for ``indented`` of them, each of which begins with
-    two spaces, a rationale's line; ``joined``, them joined by newlines) is its own Log
+    white space at either end; ``joined``, them joined by newlines, and ``doubled``,
+    whether it holds ``"  "`` when known) is its own Log
     preview up to its 100th character (``layout.quick_preview``: printable, no ``"  "``
     nor ``"::"``), and so its own JSON string's content but for a ``"`` or ``\\``
     (``json`` escapes those and the control characters): looked for in ``joined`` by
     ``str``'s C search; a text of other than ASCII, each by ``str.isprintable``."""
-    if ("  " in joined if not indented else joined.count("  ") != indented) or \
-            "::" in joined:
+    if ("  " in joined if doubled is None else doubled) or "::" in joined:
         return False
     if joined.isascii():
         return not any(map(joined.__contains__, _CONTROLS))
@@ -383,8 +400,12 @@ class Rows:
         end = base.find("\n", min(at + _BLOCK, hi - 1), hi)
         end = hi if end == -1 else end
         chunk = base[at:end]
-        if "\t" in chunk or "]  " in chunk or ZWSP in chunk or WJ in chunk:
+        if "\t" in chunk or ZWSP in chunk or WJ in chunk:
             return None  # (a text to strip, or to unescape: line by line)
+        # (a search of two characters is a pass of ~2 instructions a character, memchr's a
+        # tenth of one: the lines' ends and their texts' starts are looked at line by line,
+        # in C, and a text's start only when the block holds two spaces in a row)
+        doubled = "  " in chunk
         lines = chunk.split("\n")
         paired = close == 24 and base.startswith(_RATIONALE, at + len(lines[0]) + 1)
         reasons: list[str] = []
@@ -395,18 +416,21 @@ class Rows:
                     return None
                 chunk = base[at:end]
             items, rationales = lines[::2], lines[1::2]
-            if "Rationale:  " in chunk or any(map(str.endswith, items, repeat(" "))) or \
-                    not all(map(str.startswith, rationales, repeat(_RATIONALE))):
+            if any(map(str.endswith, items, repeat(" "))) or \
+                    not all(map(str.startswith, rationales, repeat(_RATIONALE))) or \
+                    any(map(str.startswith, rationales, repeat(" "), repeat(len(_RATIONALE)))):
                 return None  # (a text to strip: line by line)
             # (a rationale's spaces at its end are not its text's: _rationale strips them)
             reasons = list(map(str.rstrip, map(itemgetter(slice(len(_RATIONALE), None)),
                                                rationales), repeat(" ")))
             if not all(reasons):
                 return None
-        elif " \n" in chunk or chunk.endswith(" "):
-            return None
         else:
             items, rationales = lines, []
+            if any(map(str.endswith, lines, repeat(" "))):
+                return None
+        if doubled and any(map(str.startswith, items, repeat(" "), repeat(close + 1))):
+            return None
         following = hi if end >= hi else end + 1
         if following < hi and base[following] in " \t\n":
             return None
@@ -446,7 +470,8 @@ class Rows:
         del sizes, starts
         rank = self.rank << _RANK
         plain = _PLAIN if '"' not in chunk and "\\" not in chunk and \
-            _printable(chunk, lines, len(rationales)) else 0
+            _printable(chunk, lines, chunk.count("  ") != len(rationales) if paired else
+                       doubled) else 0
         table.keys += map(add, map(add, map(table.day_keys.__getitem__, day_parts),
                                    map(table.clock_keys.__getitem__, clock_parts)),
                           range(rank + (row << 2) + plain, rank + ((row + count) << 2), 4))
@@ -639,10 +664,10 @@ class LogRows:
             places.append((place, at))
         return events, places, {each.rank: each for each in rows}
 
-    def json_texts(self) -> Iterator[str]:
+    def json_texts(self) -> Iterator[str | bytes]:
         """The JSON objects' items of the Log's lines as text (``model.ObjectBatches``),
-        a :data:`_BATCH` at a time or so; a run of quick items between two other lines
-        in bulk (:meth:`_bulk`)."""
+        a :data:`_BATCH` at a time or so, some as their UTF-8 bytes (:func:`_given`); a
+        run of quick items between two other lines in bulk (:meth:`_bulk`)."""
         events, places, by_rank = self._order()
         keys, entries = self.table.keys, self.table.entries
         bases = {id(each.base): each.base for each in by_rank.values() if each.lo < each.hi}
@@ -665,7 +690,7 @@ class LogRows:
                     at = end
                     # (given at once: a run between two stops may be a whole section,
                     # whose JSON, held whole, was 3x the file: issue 16, 17th round)
-                    yield OBJECT_SEPARATOR.join(out)
+                    yield _given(OBJECT_SEPARATOR.join(out))
                     out.clear()
                 else:
                     put(self._one(keys[at], by_rank))
@@ -677,13 +702,13 @@ class LogRows:
                 put(self._one(keys[at], by_rank))
                 at += 1
             if len(out) >= 8:
-                yield OBJECT_SEPARATOR.join(out)
+                yield _given(OBJECT_SEPARATOR.join(out))
                 out.clear()
         while event < len(places):  # (at the end: after every entry)
             put(log_json_text(events[places[event][1]]))
             event += 1
         if out:
-            yield OBJECT_SEPARATOR.join(out)
+            yield _given(OBJECT_SEPARATOR.join(out))
 
     def _one(self, key: int, by_rank: dict[int, Rows]) -> str:
         """The JSON text of the Log's object of the entry of ``key``."""
@@ -718,9 +743,11 @@ class LogRows:
         quote = ""
         if plain or _printable(joined, texts):
             shown: list[str] | map[str] = texts
+            escaped = not plain and ('"' in joined or "\\" in joined)
+            cut = "…" if escaped else _CUT  # (json would escape _CUT)
             for at in compress(count(), map(lt, repeat(100), map(len, texts))):
-                texts[at] = texts[at][:99].rstrip() + "…"
-            if not plain and ('"' in joined or "\\" in joined):
+                texts[at] = texts[at][:99].rstrip() + cut
+            if escaped:
                 shown = map(encode, texts)
             else:
                 quote = '"'
