@@ -198,12 +198,20 @@ class _Table:
     ``-1`` and its ``Entry``; and
     each entry's key in the Log's order."""
 
-    __slots__ = ("clock_keys", "clocks", "day_keys", "days", "entries", "keys", "places",
-                 "rationales")
+    __slots__ = ("block_rows", "blocks", "clock_keys", "clocks", "day_keys", "days", "entries",
+                 "keys", "log_clocks", "log_days", "places", "rationales")
 
     def __init__(self) -> None:
         self.places: list[int] = []
         self.entries: dict[int, Entry] = {}
+        #: The blocks ``Rows._bulk`` read: their first rows, in order, and for each the
+        #: row after its last, where its timestamps close, whether it is of decisions
+        #: with their rationales; and the Log's texts of the days and clock times
+        #: (``_DAYS``, ``_LOG_CLOCKS``) by the part of the line that holds them.
+        self.block_rows: list[int] = []
+        self.blocks: list[tuple[int, int, bool]] = []
+        self.log_days: dict[str, str] = {}
+        self.log_clocks: dict[str, str] = {}
         #: The place of the rationale of a quick item that has one (its own line,
         #: ``  - Rationale: TEXT``: a decision a bulk read took), by row, as in
         #: :attr:`places`.
@@ -446,12 +454,16 @@ class Rows:
             if day is None:
                 return None
             days[part], table.day_keys[part] = day[0], day[1] << _MINUTES
+            table.log_days[part] = _DAYS[day[1] // 1440]
         for part in set(clock_parts).difference(clocks):
             clock = own_clock(part[:6]) if part[6:] == " " else None
             if clock is None:
                 return None
             clocks[part], table.clock_keys[part] = clock[0], clock[1] << _MINUTES
+            table.log_clocks[part] = _LOG_CLOCKS[clock[1]]
         row = len(table.places)
+        table.block_rows.append(row)
+        table.blocks.append((row + count, close, paired))
         sizes = list(map(len, lines))
         starts = list(accumulate(map(_HALF, sizes), initial=at))
         if paired:  # (a rationale's text ends where its spaces begin)
@@ -728,16 +740,31 @@ class LogRows:
         itself, or its first 99 characters and ``…`` past 100, when all are
         :func:`_printable`; else one by one) and ``zip`` and ``str.join`` (C: no Python per
         key but for a text past 100 characters)."""
-        places = self.table.places
-        spans = list(map(places.__getitem__, map(and_, map(rshift, keys, repeat(2)),
-                                                 repeat(_ROW))))
-        texts = list(map(base.__getitem__, map(slice, map(rshift, spans, repeat(32)),
-                                               map(and_, spans, repeat(_END)))))
-        del spans
+        table = self.table
         encode = string_encoder()
         names = {rank: f"{encode(each.kind.kind)}{ITEM_SEPARATOR}" for rank, each
                  in by_rank.items()}
-        ranks = list(map(and_, map(rshift, keys, repeat(_RANK)), repeat(7)))
+        run = self._block_lines(base, keys)
+        if run is not None:  # (one block's lines: its texts and times cut from them)
+            items, close = run
+            texts = list(map(itemgetter(slice(close + 1, None)), items))
+            ranks: list[int] = [(keys[0] >> _RANK) & 7] * len(keys)
+            times: tuple[map[str], map[str]] = (
+                map(table.log_days.__getitem__, map(itemgetter(slice(close - 22, close - 6)),
+                                                    items)),
+                map(table.log_clocks.__getitem__, map(itemgetter(slice(close - 6, close + 1)),
+                                                      items)))
+        else:
+            places = table.places
+            spans = list(map(places.__getitem__, map(and_, map(rshift, keys, repeat(2)),
+                                                     repeat(_ROW))))
+            texts = list(map(base.__getitem__, map(slice, map(rshift, spans, repeat(32)),
+                                                   map(and_, spans, repeat(_END)))))
+            del spans
+            ranks = list(map(and_, map(rshift, keys, repeat(_RANK)), repeat(7)))
+            minutes = list(map(rshift, keys, repeat(_MINUTES)))
+            times = (map(_DAYS.__getitem__, map(floordiv, minutes, repeat(1440))),
+                     map(_LOG_CLOCKS.__getitem__, map(mod, minutes, repeat(1440))))
         plain = all(map(and_, keys, repeat(_PLAIN)))  # (as their sections' reads found)
         joined = "" if plain else "\n".join(texts)
         quote = ""
@@ -758,12 +785,29 @@ class LogRows:
                 if kind != by_rank[rank].kind.kind:
                     return OBJECT_SEPARATOR.join(self._one(key, by_rank) for key in keys)
                 shown.append(encode(preview))
-        minutes = list(map(rshift, keys, repeat(_MINUTES)))
+        kinds = map(names.__getitem__, ranks) if run is None else repeat(names[ranks[0]])
         return "".join(chain.from_iterable(zip(
-            map(_DAYS.__getitem__, map(floordiv, minutes, repeat(1440))),
-            map(_LOG_CLOCKS.__getitem__, map(mod, minutes, repeat(1440))),
-            map(names.__getitem__, ranks), repeat(f'"text": {quote}'), shown,
-            repeat(f"{quote}{OBJECT_SEPARATOR}"))))[:-len(OBJECT_SEPARATOR)]
+            *times, kinds, repeat(f'"text": {quote}'), shown,
+            repeat(f"{quote}{OBJECT_SEPARATOR}"), strict=False)))[:-len(OBJECT_SEPARATOR)]
+
+    def _block_lines(self, base: str, keys: list[int]) -> tuple[list[str], int] | None:
+        """The lines of the quick items of ``keys`` (a run of the Log) when they are the
+        rows of one block a section's bulk read took (``Rows._bulk``: the tool's own
+        one-line items, or decisions with their rationale lines, each text the rest of
+        its line) in their order: cut from ``base`` by one ``split``, a rationale's line
+        left out; and where their timestamps close. ``None`` for any other run."""
+        table = self.table
+        first = (keys[0] >> 2) & _ROW
+        at = bisect_left(table.block_rows, first + 1) - 1
+        if at < 0 or first + len(keys) > table.blocks[at][0]:
+            return None
+        if list(map(and_, map(rshift, keys, repeat(2)), repeat(_ROW))) != \
+                list(range(first, first + len(keys))):
+            return None
+        _, close, paired = table.blocks[at]
+        lines = base[(table.places[first] >> 32) - close - 1:
+                     table.places[first + len(keys) - 1] & _END].split("\n")
+        return (lines[::2] if paired else lines), close
 
     def __iter__(self) -> Iterator[Entry]:
         events, places, by_rank = self._order()
