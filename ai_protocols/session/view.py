@@ -199,7 +199,7 @@ class _Table:
     each entry's key in the Log's order."""
 
     __slots__ = ("block_rows", "blocks", "clock_keys", "clocks", "day_keys", "days", "entries",
-                 "keys", "log_clocks", "log_days", "places", "rationales")
+                 "keys", "log_clocks", "log_days", "places", "quoted_clocks", "rationales")
 
     def __init__(self) -> None:
         self.places: list[int] = []
@@ -219,9 +219,12 @@ class _Table:
         self.keys: list[int] = []
         #: What a bulk read (``Rows._bulk``) found of the days and clock times of
         #: timestamps, by the part of the line that holds them: ``org.syntax.own_day``
-        #: and ``own_clock``'s ISO texts, and their minutes shifted into a key's place.
+        #: and ``own_clock``'s ISO texts in an entry's JSON (``"time": "2026-11-21T``,
+        #: ``10:02",\n      "text": ``, and that with the text's ``"``), and their minutes
+        #: shifted into a key's place.
         self.days: dict[str, str] = {}
         self.clocks: dict[str, str] = {}
+        self.quoted_clocks: dict[str, str] = {}
         self.day_keys: dict[str, int] = {}
         self.clock_keys: dict[str, int] = {}
 
@@ -453,13 +456,15 @@ class Rows:
             day = own_day(part)
             if day is None:
                 return None
-            days[part], table.day_keys[part] = day[0], day[1] << _MINUTES
+            days[part], table.day_keys[part] = f'"time": "{day[0]}', day[1] << _MINUTES
             table.log_days[part] = _DAYS[day[1] // 1440]
         for part in set(clock_parts).difference(clocks):
             clock = own_clock(part[:6]) if part[6:] == " " else None
             if clock is None:
                 return None
-            clocks[part], table.clock_keys[part] = clock[0], clock[1] << _MINUTES
+            clocks[part] = f'{clock[0]}"{ITEM_SEPARATOR}"text": '
+            table.quoted_clocks[part] = f'{clocks[part]}"'
+            table.clock_keys[part] = clock[1] << _MINUTES
             table.log_clocks[part] = _LOG_CLOCKS[clock[1]]
         row = len(table.places)
         table.block_rows.append(row)
@@ -502,9 +507,9 @@ class Rows:
                 texts = map(encode, texts)  # type: ignore[arg-type]
                 shown = map(encode, reasons)  # type: ignore[arg-type]
             done = f'{ITEM_SEPARATOR}"done": true' if close == 28 else ""
-            parts = [repeat('"time": "'), map(days.__getitem__, day_parts),
-                     map(clocks.__getitem__, clock_parts),
-                     repeat(f'"{ITEM_SEPARATOR}"text": {quote}'), texts]
+            parts = [map(days.__getitem__, day_parts),
+                     map((table.quoted_clocks if quote else clocks).__getitem__, clock_parts),
+                     texts]
             if paired:
                 parts += (repeat(f'{quote}{ITEM_SEPARATOR}"rationale": {quote}'), shown)
             parts.append(repeat(f"{quote}{done}{OBJECT_SEPARATOR}"))
@@ -785,10 +790,11 @@ class LogRows:
                 if kind != by_rank[rank].kind.kind:
                     return OBJECT_SEPARATOR.join(self._one(key, by_rank) for key in keys)
                 shown.append(encode(preview))
-        kinds = map(names.__getitem__, ranks) if run is None else repeat(names[ranks[0]])
+        kinds = [repeat(f'{names[ranks[0]]}"text": {quote}')] if run is not None else \
+            [map(names.__getitem__, ranks), repeat(f'"text": {quote}')]
         return "".join(chain.from_iterable(zip(
-            *times, kinds, repeat(f'"text": {quote}'), shown,
-            repeat(f"{quote}{OBJECT_SEPARATOR}"), strict=False)))[:-len(OBJECT_SEPARATOR)]
+            *times, *kinds, shown, repeat(f"{quote}{OBJECT_SEPARATOR}"),
+            strict=False)))[:-len(OBJECT_SEPARATOR)]
 
     def _block_lines(self, base: str, keys: list[int]) -> tuple[list[str], int] | None:
         """The lines of the quick items of ``keys`` (a run of the Log) when they are the
