@@ -804,6 +804,8 @@ class LogRows:
         left out; and where their timestamps close. ``None`` for any other run."""
         table = self.table
         first = (keys[0] >> 2) & _ROW
+        if ((keys[-1] >> 2) & _ROW) - first != len(keys) - 1:
+            return None  # (the rows of two sections, or not in order)
         at = bisect_left(table.block_rows, first + 1) - 1
         if at < 0 or first + len(keys) > table.blocks[at][0]:
             return None
