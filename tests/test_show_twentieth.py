@@ -127,3 +127,33 @@ print(json.dumps(session.to_json(), indent=2, ensure_ascii=False))
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout == full.stdout
     assert shown.stdout.count(b'"rationale": ') == 3000
+
+
+def test_the_logs_cut_texts_are_written_in_the_streams_encoding(tmp_path: Path) -> None:
+    """The Log's batches of ASCII texts whose cut texts end in ``…`` go out as UTF-8
+    bytes only when standard output encodes in UTF-8: under another encoding (here
+    ASCII with ``backslashreplace``) ``show --json`` writes what the stream makes of the
+    whole read's text, and under UTF-8 the whole read's text itself."""
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    run = subprocess.run([str(CLI), "start", "--title", "cut"], cwd=tmp_path,
+                         capture_output=True, text=True, check=False, env=clean_env())
+    assert run.returncode == 0, run.stderr
+    context = tmp_path / ".ai" / "session-context.org"
+    items = "".join(f"- [X] {_stamp(n)} step {n}: {'word ' * (n % 30)}end\n"
+                    for n in range(400))
+    marker = ":CUSTOM_ID: progress\n:END:\n"
+    context.write_text(context.read_text().replace(marker, marker + items, 1))
+    full = subprocess.run([sys.executable, "-c", """
+import json
+from ai_protocols.session.project import Project
+session = Project.discover().show()
+print(json.dumps(session.to_json(), indent=2, ensure_ascii=False))
+"""], cwd=tmp_path, capture_output=True, text=True, check=False, env=clean_env())
+    assert full.returncode == 0, full.stderr
+    assert full.stdout.count("…") >= 100
+    for encoding in ("utf-8", "ascii:backslashreplace"):
+        shown = subprocess.run([str(CLI), "show", "--json"], cwd=tmp_path,
+                               capture_output=True, check=False,
+                               env={**clean_env(), "PYTHONIOENCODING": encoding})
+        assert shown.returncode == 0, shown.stderr
+        assert shown.stdout == full.stdout.encode(*encoding.split(":")), encoding
