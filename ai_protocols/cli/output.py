@@ -263,11 +263,19 @@ def print_json_items(items: dict[str, object]) -> None:
     import gc
 
     write = sys.stdout.write
+    # (a piece already UTF-8 goes to the bytes under the text stream, after what the
+    # stream holds: when it encodes in UTF-8, as it does but under an odd locale)
+    binary = getattr(sys.stdout, "buffer", None) \
+        if (sys.stdout.encoding or "").lower().replace("-", "") == "utf8" else None
     collecting = gc.isenabled()
     gc.disable()  # (as read_session does: none of the objects made holds a cycle)
     try:
-        for piece in json_pieces(items):
-            write(piece)
+        for piece in json_pieces(items, encoded=binary is not None):
+            if type(piece) is bytes:
+                sys.stdout.flush()
+                binary.write(piece)  # type: ignore[union-attr]
+            else:
+                write(piece)  # type: ignore[arg-type]
     finally:
         if collecting:
             gc.enable()
@@ -282,15 +290,18 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 _EMPTIES = (list, dict)
 
 
-def json_pieces(items: dict[str, object]) -> Iterator[str]:
+def json_pieces(items: dict[str, object], *, encoded: bool = False) -> Iterator[str | bytes]:
     """``json.dumps(data, indent=2, ensure_ascii=False) + "\\n"`` in pieces, ``data`` being
-    ``items`` with each ``map`` value made a list. A JSON string never holds a raw
-    newline, so the text of a value nested one level deeper is its own text with two
-    spaces after each newline; and a list of objects whose values are all scalars
-    (entries) is encoded by ``json``'s C encoder a batch at a time, with a newline and
-    the indentation of an object's items as the separator, then its objects' braces
-    put on lines of their own (``},\\n      {`` is only ever between two of them).
-    ``tests/test_big_files.py`` holds it to ``json.dumps``."""
+    ``items`` with each ``map`` value made a list; with ``encoded``, a batch of an
+    :class:`~ai_protocols.session.model.ObjectBatches` that came as UTF-8 bytes (the
+    Log's, from ``session.view``) is given as such, else decoded: every piece a
+    ``str``. A JSON string never holds a raw newline, so the text of a value nested one
+    level deeper is its own text with two spaces after each newline; and a list of
+    objects whose values are all scalars (entries) is encoded by ``json``'s C encoder a
+    batch at a time, with a newline and the indentation of an object's items as the
+    separator, then its objects' braces put on lines of their own (``},\\n      {`` is
+    only ever between two of them). ``tests/test_big_files.py`` holds it to
+    ``json.dumps``."""
     from itertools import chain, islice
 
     from ai_protocols.lean import json_encoder
@@ -319,7 +330,11 @@ def json_pieces(items: dict[str, object]) -> Iterator[str]:
                 batch = list(islice(value, size))
                 if not batch:
                     break
-                yield (between if started else "[\n    {\n      ") + between.join(batch)
+                if type(batch[0]) is bytes:  # (ObjectBatches: one batch, UTF-8)
+                    yield between if started else "[\n    {\n      "
+                    yield batch[0] if encoded else batch[0].decode()
+                else:
+                    yield (between if started else "[\n    {\n      ") + between.join(batch)
                 started = True
             yield "\n    }\n  ]" if started else "[]"
             continue

@@ -267,7 +267,7 @@ class Session:
             # (show's view of a big file, session.view: its texts made as written)
             texts = getattr(items, "json_texts", None) if as_text else None
             if texts is not None:
-                return ObjectBatches(str, texts())
+                return ObjectBatches(_as_given, texts())
             return (ObjectTexts if as_text else FlatObjects)(each, items)
 
         return {
@@ -466,9 +466,15 @@ class ObjectTexts(map):
 class ObjectBatches(map):
     """An :class:`ObjectTexts` whose items each hold the texts of a batch of objects,
     joined by :data:`OBJECT_SEPARATOR` (``show``'s view makes them a few thousand at a
-    time: ``json_pieces`` writes each as it comes)."""
+    time: ``json_pieces`` writes each as it comes); a batch may come as its UTF-8 bytes
+    (``session.view``'s Log: a batch of ASCII texts but for the ``…`` of cut ones)."""
 
     __slots__ = ()
+
+
+def _as_given(batch: str | bytes) -> str | bytes:
+    """A batch of :class:`ObjectBatches` as it came (``str`` or UTF-8 ``bytes``)."""
+    return batch
 
 
 #: What joins two items of an object in a list that is a value of the top object, in

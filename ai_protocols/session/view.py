@@ -114,6 +114,24 @@ class _DayTexts(dict):  # type: ignore[type-arg]
         return text
 
 
+#: What stands for the ``…`` that ends a Log text cut at 100 characters in a batch of
+#: the Log's JSON while it is made (a control character: never in a text written between
+#: quotes as it is, nor in a JSON text, where ``json`` escapes it), so that a batch of
+#: ASCII texts stays ASCII (one ``…`` made the whole batch UCS-2, and its UTF-8 encoding
+#: ~10 instructions a character); :func:`_given` puts it back, in the UTF-8 bytes.
+_CUT = "\x00"
+_CUT_UTF8 = "…".encode()
+
+
+def _given(batch: str) -> str | bytes:
+    """A batch of the Log's JSON as ``LogRows.json_texts`` gives it: itself, or, when it
+    holds a cut text (:data:`_CUT`), its UTF-8 bytes with the ``…`` put back
+    (``cli.output.json_pieces`` writes them as they are)."""
+    if _CUT not in batch:
+        return batch
+    return batch.encode().replace(b"\x00", _CUT_UTF8)
+
+
 def _minutes(moment: object) -> int:
     """``own_parts``'s count of minutes for a ``datetime`` (:data:`_NO_TIME` for ``None``)."""
     if moment is None:
@@ -121,14 +139,15 @@ def _minutes(moment: object) -> int:
     return moment.toordinal() * 1440 + moment.hour * 60 + moment.minute  # type: ignore
 
 
-def _printable(joined: str, texts: list[str]) -> bool:
+def _printable(joined: str, texts: list[str], doubled: bool | None = None) -> bool:
     """Whether each of ``texts`` (the tool's own items' texts, or their lines, without
-    white space at either end; ``joined``, them joined by newlines) is its own Log
+    white space at either end; ``joined``, them joined by newlines, and ``doubled``,
+    whether it holds ``"  "`` when known) is its own Log
     preview up to its 100th character (``layout.quick_preview``: printable, no ``"  "``
     nor ``"::"``), and so its own JSON string's content but for a ``"`` or ``\\``
     (``json`` escapes those and the control characters): looked for in ``joined`` by
     ``str``'s C search; a text of other than ASCII, each by ``str.isprintable``."""
-    if "  " in joined or "::" in joined:
+    if ("  " in joined if doubled is None else doubled) or "::" in joined:
         return False
     if joined.isascii():
         return not any(map(joined.__contains__, _CONTROLS))
@@ -179,17 +198,33 @@ class _Table:
     ``-1`` and its ``Entry``; and
     each entry's key in the Log's order."""
 
-    __slots__ = ("clock_keys", "clocks", "day_keys", "days", "entries", "keys", "places")
+    __slots__ = ("block_rows", "blocks", "clock_keys", "clocks", "day_keys", "days", "entries",
+                 "keys", "log_clocks", "log_days", "places", "quoted_clocks", "rationales")
 
     def __init__(self) -> None:
         self.places: list[int] = []
         self.entries: dict[int, Entry] = {}
+        #: The blocks ``Rows._bulk`` read: their first rows, in order, and for each the
+        #: row after its last, where its timestamps close, whether it is of decisions
+        #: with their rationales; and the Log's texts of the days and clock times
+        #: (``_DAYS``, ``_LOG_CLOCKS``) by the part of the line that holds them.
+        self.block_rows: list[int] = []
+        self.blocks: list[tuple[int, int, bool]] = []
+        self.log_days: dict[str, str] = {}
+        self.log_clocks: dict[str, str] = {}
+        #: The place of the rationale of a quick item that has one (its own line,
+        #: ``  - Rationale: TEXT``: a decision a bulk read took), by row, as in
+        #: :attr:`places`.
+        self.rationales: dict[int, int] = {}
         self.keys: list[int] = []
         #: What a bulk read (``Rows._bulk``) found of the days and clock times of
         #: timestamps, by the part of the line that holds them: ``org.syntax.own_day``
-        #: and ``own_clock``'s ISO texts, and their minutes shifted into a key's place.
+        #: and ``own_clock``'s ISO texts in an entry's JSON (``"time": "2026-11-21T``,
+        #: ``10:02",\n      "text": ``, and that with the text's ``"``), and their minutes
+        #: shifted into a key's place.
         self.days: dict[str, str] = {}
         self.clocks: dict[str, str] = {}
+        self.quoted_clocks: dict[str, str] = {}
         self.day_keys: dict[str, int] = {}
         self.clock_keys: dict[str, int] = {}
 
@@ -358,11 +393,14 @@ class Rows:
         (``- [X] [STAMP] text``, or ``- [STAMP] text``) that :meth:`_read` would read
         line by line as such, one space after its timestamp and no white space at either
         end of its text (then the text is the rest of the line), with no escape in it and
-        the line after them not going on with white space: their rows added, their
-        ticked texts taken, their JSON texts given to ``put`` joined, by ``map``,
-        ``zip`` and ``str.join`` over the lines (C: no Python per line). Returns where
-        it stopped and how many lines it read; ``None`` (nothing done) for any other
-        lines."""
+        the line after them not going on with white space; or when they are pairs of an
+        item ``- [STAMP] text`` and its one-line rationale (``  - Rationale: TEXT``, as
+        :meth:`_rationale` reads it: a decision of the tool's own form, issue 16,
+        twentieth round): their rows added (a rationale's place in
+        :attr:`_Table.rationales`), their ticked texts taken, their JSON texts given to
+        ``put`` joined, by ``map``, ``zip`` and ``str.join`` over the lines (C: no Python
+        per line). Returns where it stopped and how many lines it read; ``None``
+        (nothing done) for any other lines."""
         base, hi = self.base, self.hi
         if base.startswith("- [X] [", at):
             close, form = 28, "\n- [X] ["
@@ -371,65 +409,112 @@ class Rows:
         else:
             return None
         end = base.find("\n", min(at + _BLOCK, hi - 1), hi)
-        following = hi if end == -1 else end + 1
         end = hi if end == -1 else end
+        chunk = base[at:end]
+        if "\t" in chunk or ZWSP in chunk or WJ in chunk:
+            return None  # (a text to strip, or to unescape: line by line)
+        # (a search of two characters is a pass of ~2 instructions a character, memchr's a
+        # tenth of one: the lines' ends and their texts' starts are looked at line by line,
+        # in C, and a text's start only when the block holds two spaces in a row)
+        doubled = "  " in chunk
+        lines = chunk.split("\n")
+        paired = close == 24 and base.startswith(_RATIONALE, at + len(lines[0]) + 1)
+        reasons: list[str] = []
+        if paired:
+            if len(lines) % 2:  # (the block ends with a rationale line)
+                end -= len(lines.pop()) + 1
+                if not lines:
+                    return None
+                chunk = base[at:end]
+            items, rationales = lines[::2], lines[1::2]
+            if any(map(str.endswith, items, repeat(" "))) or \
+                    not all(map(str.startswith, rationales, repeat(_RATIONALE))) or \
+                    any(map(str.startswith, rationales, repeat(" "), repeat(len(_RATIONALE)))):
+                return None  # (a text to strip: line by line)
+            # (a rationale's spaces at its end are not its text's: _rationale strips them)
+            reasons = list(map(str.rstrip, map(itemgetter(slice(len(_RATIONALE), None)),
+                                               rationales), repeat(" ")))
+            if not all(reasons):
+                return None
+        else:
+            items, rationales = lines, []
+            if any(map(str.endswith, lines, repeat(" "))):
+                return None
+        if doubled and any(map(str.startswith, items, repeat(" "), repeat(close + 1))):
+            return None
+        following = hi if end >= hi else end + 1
         if following < hi and base[following] in " \t\n":
             return None
-        chunk = base[at:end]
-        if "\t" in chunk or " \n" in chunk or chunk.endswith(" ") or "]  " in chunk or \
-                ZWSP in chunk or WJ in chunk:
-            return None  # (a text to strip, or to unescape: line by line)
-        lines = chunk.split("\n")
-        count = len(lines)
+        count = len(items)
         if chunk.count(form) != count - 1:
             return None
-        day_parts = list(map(itemgetter(slice(close - 22, close - 6)), lines))
-        clock_parts = list(map(itemgetter(slice(close - 6, close + 1)), lines))  # (and " ")
+        day_parts = list(map(itemgetter(slice(close - 22, close - 6)), items))
+        clock_parts = list(map(itemgetter(slice(close - 6, close + 1)), items))  # (and " ")
         table = self.table
         days, clocks = table.days, table.clocks
         for part in set(day_parts).difference(days):
             day = own_day(part)
             if day is None:
                 return None
-            days[part], table.day_keys[part] = day[0], day[1] << _MINUTES
+            days[part], table.day_keys[part] = f'"time": "{day[0]}', day[1] << _MINUTES
+            table.log_days[part] = _DAYS[day[1] // 1440]
         for part in set(clock_parts).difference(clocks):
             clock = own_clock(part[:6]) if part[6:] == " " else None
             if clock is None:
                 return None
-            clocks[part], table.clock_keys[part] = clock[0], clock[1] << _MINUTES
+            clocks[part] = f'{clock[0]}"{ITEM_SEPARATOR}"text": '
+            table.quoted_clocks[part] = f'{clocks[part]}"'
+            table.clock_keys[part] = clock[1] << _MINUTES
+            table.log_clocks[part] = _LOG_CLOCKS[clock[1]]
         row = len(table.places)
+        table.block_rows.append(row)
+        table.blocks.append((row + count, close, paired))
         sizes = list(map(len, lines))
         starts = list(accumulate(map(_HALF, sizes), initial=at))
+        if paired:  # (a rationale's text ends where its spaces begin)
+            sizes[1::2] = map(len, reasons)
         starts.pop()
         # (start << 32 | end, with start = line + close + 1 and end = line + size, as
         # line * (2 ** 32 + 1) + (size + (close + 1 << 32)): end < 2 ** 32)
-        table.places += map(add, map(mul, starts, repeat((1 << 32) + 1)),
-                            map(add, sizes, repeat(close + 1 << 32)))
+        table.places += map(add, map(mul, starts[::2] if paired else starts,
+                                     repeat((1 << 32) + 1)),
+                            map(add, sizes[::2] if paired else sizes, repeat(close + 1 << 32)))
+        if paired:
+            table.rationales.update(zip(range(row, row + count), map(
+                add, map(mul, starts[1::2], repeat((1 << 32) + 1)),
+                map(add, sizes[1::2], repeat((len(_RATIONALE) << 32) + len(_RATIONALE)))),
+                strict=True))
+        del sizes, starts
         rank = self.rank << _RANK
         plain = _PLAIN if '"' not in chunk and "\\" not in chunk and \
-            _printable(chunk, lines) else 0
+            _printable(chunk, lines, chunk.count("  ") != len(rationales) if paired else
+                       doubled) else 0
         table.keys += map(add, map(add, map(table.day_keys.__getitem__, day_parts),
                                    map(table.clock_keys.__getitem__, clock_parts)),
                           range(rank + (row << 2) + plain, rank + ((row + count) << 2), 4))
-        texts = map(itemgetter(slice(close + 1, None)), lines)
+        texts = map(itemgetter(slice(close + 1, None)), items)
         if close == 28 and self.wanted:
             stamp_of = itemgetter(slice(6, 28))
-            if not self.wanted.isdisjoint(map(stamp_of, lines)):
-                for line in lines:
+            if not self.wanted.isdisjoint(map(stamp_of, items)):
+                for line in items:
                     if stamp_of(line) in self.wanted:
                         self.ticked.setdefault((self.kind.title, stamp_of(line)),
                                                []).append(line[close + 1:])
         if put is not None:
             quote = '"' if plain else ""
+            shown: list[str] | map[str] = reasons
             if not quote:
                 texts = map(encode, texts)  # type: ignore[arg-type]
+                shown = map(encode, reasons)  # type: ignore[arg-type]
             done = f'{ITEM_SEPARATOR}"done": true' if close == 28 else ""
-            put("".join(chain.from_iterable(zip(  # type: ignore[operator]
-                repeat('"time": "'), map(days.__getitem__, day_parts),
-                map(clocks.__getitem__, clock_parts),
-                repeat(f'"{ITEM_SEPARATOR}"text": {quote}'), texts,
-                repeat(f"{quote}{done}{OBJECT_SEPARATOR}"))))[:-len(OBJECT_SEPARATOR)])
-        return following, count
+            parts = [map(days.__getitem__, day_parts),
+                     map((table.quoted_clocks if quote else clocks).__getitem__, clock_parts),
+                     texts]
+            if paired:
+                parts += (repeat(f'{quote}{ITEM_SEPARATOR}"rationale": {quote}'), shown)
+            parts.append(repeat(f"{quote}{done}{OBJECT_SEPARATOR}"))
+            put("".join(chain.from_iterable(zip(*parts, strict=False)))[:-len(OBJECT_SEPARATOR)])
+        return following, len(lines)
 
     def _entry_row(self, entry: Entry, put: object) -> None:
         """Add ``entry`` (an item not of the tool's own one-line form) to the rows, and
@@ -472,8 +557,10 @@ class Rows:
             base[line_start + 2:line_start + 24]
         if line is None:
             line = self.first + base.count("\n", self.lo, line_start)
+        reason = self.table.rationales.get(row)
         return Entry(own_time(stamp), self.text(row),
-                     base[line_start + 3] == "X" if boxed else None, None, line,
+                     base[line_start + 3] == "X" if boxed else None,
+                     None if reason is None else base[reason >> 32:reason & _END], line,
                      2 if boxed else None, stamp)
 
     def _entries(self, rows: range) -> Iterator[Entry]:
@@ -594,10 +681,10 @@ class LogRows:
             places.append((place, at))
         return events, places, {each.rank: each for each in rows}
 
-    def json_texts(self) -> Iterator[str]:
+    def json_texts(self) -> Iterator[str | bytes]:
         """The JSON objects' items of the Log's lines as text (``model.ObjectBatches``),
-        a :data:`_BATCH` at a time or so; a run of quick items between two other lines
-        in bulk (:meth:`_bulk`)."""
+        a :data:`_BATCH` at a time or so, some as their UTF-8 bytes (:func:`_given`); a
+        run of quick items between two other lines in bulk (:meth:`_bulk`)."""
         events, places, by_rank = self._order()
         keys, entries = self.table.keys, self.table.entries
         bases = {id(each.base): each.base for each in by_rank.values() if each.lo < each.hi}
@@ -620,7 +707,7 @@ class LogRows:
                     at = end
                     # (given at once: a run between two stops may be a whole section,
                     # whose JSON, held whole, was 3x the file: issue 16, 17th round)
-                    yield OBJECT_SEPARATOR.join(out)
+                    yield _given(OBJECT_SEPARATOR.join(out))
                     out.clear()
                 else:
                     put(self._one(keys[at], by_rank))
@@ -632,13 +719,13 @@ class LogRows:
                 put(self._one(keys[at], by_rank))
                 at += 1
             if len(out) >= 8:
-                yield OBJECT_SEPARATOR.join(out)
+                yield _given(OBJECT_SEPARATOR.join(out))
                 out.clear()
         while event < len(places):  # (at the end: after every entry)
             put(log_json_text(events[places[event][1]]))
             event += 1
         if out:
-            yield OBJECT_SEPARATOR.join(out)
+            yield _given(OBJECT_SEPARATOR.join(out))
 
     def _one(self, key: int, by_rank: dict[int, Rows]) -> str:
         """The JSON text of the Log's object of the entry of ``key``."""
@@ -658,24 +745,41 @@ class LogRows:
         itself, or its first 99 characters and ``…`` past 100, when all are
         :func:`_printable`; else one by one) and ``zip`` and ``str.join`` (C: no Python per
         key but for a text past 100 characters)."""
-        places = self.table.places
-        spans = list(map(places.__getitem__, map(and_, map(rshift, keys, repeat(2)),
-                                                 repeat(_ROW))))
-        texts = list(map(base.__getitem__, map(slice, map(rshift, spans, repeat(32)),
-                                               map(and_, spans, repeat(_END)))))
-        del spans
+        table = self.table
         encode = string_encoder()
         names = {rank: f"{encode(each.kind.kind)}{ITEM_SEPARATOR}" for rank, each
                  in by_rank.items()}
-        ranks = list(map(and_, map(rshift, keys, repeat(_RANK)), repeat(7)))
+        run = self._block_lines(base, keys)
+        if run is not None:  # (one block's lines: its texts and times cut from them)
+            items, close = run
+            texts = list(map(itemgetter(slice(close + 1, None)), items))
+            ranks: list[int] = [(keys[0] >> _RANK) & 7] * len(keys)
+            times: tuple[map[str], map[str]] = (
+                map(table.log_days.__getitem__, map(itemgetter(slice(close - 22, close - 6)),
+                                                    items)),
+                map(table.log_clocks.__getitem__, map(itemgetter(slice(close - 6, close + 1)),
+                                                      items)))
+        else:
+            places = table.places
+            spans = list(map(places.__getitem__, map(and_, map(rshift, keys, repeat(2)),
+                                                     repeat(_ROW))))
+            texts = list(map(base.__getitem__, map(slice, map(rshift, spans, repeat(32)),
+                                                   map(and_, spans, repeat(_END)))))
+            del spans
+            ranks = list(map(and_, map(rshift, keys, repeat(_RANK)), repeat(7)))
+            minutes = list(map(rshift, keys, repeat(_MINUTES)))
+            times = (map(_DAYS.__getitem__, map(floordiv, minutes, repeat(1440))),
+                     map(_LOG_CLOCKS.__getitem__, map(mod, minutes, repeat(1440))))
         plain = all(map(and_, keys, repeat(_PLAIN)))  # (as their sections' reads found)
         joined = "" if plain else "\n".join(texts)
         quote = ""
         if plain or _printable(joined, texts):
             shown: list[str] | map[str] = texts
+            escaped = not plain and ('"' in joined or "\\" in joined)
+            cut = "…" if escaped else _CUT  # (json would escape _CUT)
             for at in compress(count(), map(lt, repeat(100), map(len, texts))):
-                texts[at] = texts[at][:99].rstrip() + "…"
-            if not plain and ('"' in joined or "\\" in joined):
+                texts[at] = texts[at][:99].rstrip() + cut
+            if escaped:
                 shown = map(encode, texts)
             else:
                 quote = '"'
@@ -686,12 +790,32 @@ class LogRows:
                 if kind != by_rank[rank].kind.kind:
                     return OBJECT_SEPARATOR.join(self._one(key, by_rank) for key in keys)
                 shown.append(encode(preview))
-        minutes = list(map(rshift, keys, repeat(_MINUTES)))
+        kinds = [repeat(f'{names[ranks[0]]}"text": {quote}')] if run is not None else \
+            [map(names.__getitem__, ranks), repeat(f'"text": {quote}')]
         return "".join(chain.from_iterable(zip(
-            map(_DAYS.__getitem__, map(floordiv, minutes, repeat(1440))),
-            map(_LOG_CLOCKS.__getitem__, map(mod, minutes, repeat(1440))),
-            map(names.__getitem__, ranks), repeat(f'"text": {quote}'), shown,
-            repeat(f"{quote}{OBJECT_SEPARATOR}"))))[:-len(OBJECT_SEPARATOR)]
+            *times, *kinds, shown, repeat(f"{quote}{OBJECT_SEPARATOR}"),
+            strict=False)))[:-len(OBJECT_SEPARATOR)]
+
+    def _block_lines(self, base: str, keys: list[int]) -> tuple[list[str], int] | None:
+        """The lines of the quick items of ``keys`` (a run of the Log) when they are the
+        rows of one block a section's bulk read took (``Rows._bulk``: the tool's own
+        one-line items, or decisions with their rationale lines, each text the rest of
+        its line) in their order: cut from ``base`` by one ``split``, a rationale's line
+        left out; and where their timestamps close. ``None`` for any other run."""
+        table = self.table
+        first = (keys[0] >> 2) & _ROW
+        if ((keys[-1] >> 2) & _ROW) - first != len(keys) - 1:
+            return None  # (the rows of two sections, or not in order)
+        at = bisect_left(table.block_rows, first + 1) - 1
+        if at < 0 or first + len(keys) > table.blocks[at][0]:
+            return None
+        if list(map(and_, map(rshift, keys, repeat(2)), repeat(_ROW))) != \
+                list(range(first, first + len(keys))):
+            return None
+        _, close, paired = table.blocks[at]
+        lines = base[(table.places[first] >> 32) - close - 1:
+                     table.places[first + len(keys) - 1] & _END].split("\n")
+        return (lines[::2] if paired else lines), close
 
     def __iter__(self) -> Iterator[Entry]:
         events, places, by_rank = self._order()
