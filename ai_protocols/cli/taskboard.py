@@ -84,6 +84,8 @@ def open_board(copy_warning: bool = True) -> Board:
              f"wrote is kept in {board.kept_path}; the next change to the board through "
              "ai-protocols puts them back (or 'git stash pop', if it was stashed and "
              "nothing changed the board since).", err=True)
+    if board.comes_back:  # (gone, and not by git: read as the next change writes it back)
+        echo(came_back_warning(board), err=True)
     for said in board.on_branches:  # (what a switch off another branch took: that branch's)
         echo(f"warning: {said}; it is not put back on this branch's board.", err=True)
     for sunk, state in board.sunk_claims():
@@ -101,6 +103,18 @@ def open_board(copy_warning: bool = True) -> Board:
         _said_own_copy(board)
     _AFTER.append(lambda: _said_after(board))
     return board
+
+
+def came_back_warning(board: Board) -> str:
+    """The warning every reader gives while the board is gone from disk and comes back
+    whole from its kept copy (:attr:`Board.comes_back`): what is read, and what writes
+    it back."""
+    return (f"warning: the task board {board.path} is gone (removed, and not by "
+            f"ai-protocols nor by a git commit or checkout: rm, git clean, git stash -u?); "
+            f"what is read here is its kept copy, {board.kept_path}, the last board "
+            f"ai-protocols wrote, every task of it, and the next change to the board "
+            f"through ai-protocols writes it back whole (or 'git stash pop', if it was "
+            f"stashed and nothing wrote the board since).")
 
 
 def finish() -> None:
@@ -163,6 +177,20 @@ def _stash_holds(path: object) -> bool:
     return done.returncode == 1
 
 
+def _stash_steps(board: Board) -> str | None:
+    """The commands that bring back what ``git stash -u`` took with the board, once the
+    board was written back whole (:func:`~ai_protocols.board.removed.stash_pop_steps`),
+    run from the work tree's top; ``None`` when the newest stash entry does not hold the
+    board."""
+    from ai_protocols.board.removed import stash_pop_steps
+    from ai_protocols.lean import shell_quote
+
+    steps = stash_pop_steps(str(board.path), board.kept_path)
+    if steps is None:
+        return None
+    return f"cd {shell_quote(str(board.path.parent.parent))} && {steps}"
+
+
 def said_unusable_locks(board: Board) -> None:
     """Warn (stderr) about each headline of the locks section that locks nothing, and
     each path of a working set that allows nothing (absolute, or above the top)."""
@@ -199,7 +227,13 @@ def _said_after(board: Board) -> None:
         echo(f"corrected on the task board: {'; '.join(board.corrected)}", err=True)
     if board.restored:
         echo(f"put back on the task board: {'; '.join(board.restored)}", err=True)
-        if _stash_holds(board.path):
+        steps = _stash_steps(board) if board.wrote_whole else None
+        if steps is not None:
+            echo(f"The newest 'git stash' entry holds the board too, as a file git did not "
+                 f"track (git stash -u): 'git stash pop' now refuses to write it over the "
+                 f"board written back here ('already exists, no checkout'). Bring back what "
+                 f"the stash holds, losing neither board, with: {steps}", err=True)
+        elif _stash_holds(board.path):
             from ai_protocols.cli.commands import quote
 
             echo(f"The newest 'git stash' entry changes the board too: 'git stash pop' "
