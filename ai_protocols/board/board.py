@@ -1281,9 +1281,9 @@ class Board:
         except ValueError:
             tasks, locks = [], []
         return (f"the whole board, {counted(len(tasks), 'task', 'tasks')} and "
-                f"{counted(len(locks), 'lock', 'locks')}, from its kept copy {self.kept_path} (it was "
-                "removed, and not by ai-protocols nor by a git commit or checkout: rm, git "
-                "clean, git stash -u?)")
+                f"{counted(len(locks), 'lock', 'locks')}, from its kept copy "
+                f"{self.kept_path} (it was removed, and not by ai-protocols nor by a git "
+                "commit or checkout: rm, git clean, git stash -u?)")
 
     def _merge_displaced(self, current: bytes | None, *, aside: bool = False) -> bytes | None:
         """The board ``current`` (as read, or with what git brought merged back; ``None``:
