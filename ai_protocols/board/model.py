@@ -866,7 +866,11 @@ def board_text_of(path: str | Path, data: bytes) -> str:
     if marked:
         from ai_protocols.errors import MergeConflict
 
-        raise MergeConflict(path, marked, "the task board")  # type: ignore[arg-type]
+        from ai_protocols.session.transaction import remerge_advice
+
+        # (git merged it without the driver: merged again through it, said first)
+        raise MergeConflict(path, marked, "the task board",  # type: ignore[arg-type]
+                            remerge=remerge_advice(str(path), text=text))
     return text
 
 
