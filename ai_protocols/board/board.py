@@ -173,14 +173,16 @@ class Lost:
                     "release, hand-off or takeover undone; that claim does not count)")
         if self.task is not None:
             return (f"task {self.task.id} claimed by {self.task.owner} "
-                    f"({state_words(self.state.state)})")
+                    f"({state_words(self.state.state)}"
+                    f"{'' if self.task.claimed_at else ', written by hand'})")
         assert self.lock is not None
         if self.undone:
             return (f"the lock on {self.lock.path} held by {self.lock.owner}: ai-protocols "
                     "removed it (unlock, or a takeover), but the board has it again (that "
                     "lock does not count)")
         return (f"the lock on {self.lock.path} held by {self.lock.owner} "
-                f"({state_words(self.state.state)})")
+                f"({state_words(self.state.state)}"
+                f"{'' if self.lock.locked_at else ', written by hand'})")
 
 
 @record
@@ -870,7 +872,7 @@ class Board:
                                         board=str(self.path)):
             gone, state = self.gone(old.owner, old.owner_process, old.claimed,
                                     since_at=old.claimed_at)
-            if not gone:
+            if not gone and not self._persons_removal(doc, old.owner, old.claimed_at):
                 live.append((old, missing, state))
         # (a claim another branch's tip holds: a switch off that branch took it; it stays
         # that branch's. git runs only in this case. Not a claim whose owner works in
@@ -924,7 +926,7 @@ class Board:
         # (a lock is no branch's: it keeps its paths in every work tree sharing the
         # board, whichever branch each is on; a switch's loss of one is put back)
         for old_lock, out in zip(missing_locks, removed, strict=True):
-            if out:
+            if out or self._persons_removal(doc, old_lock.owner, old_lock.locked_at):
                 continue
             gone, state = self.gone(old_lock.owner, old_lock.owner_process, old_lock.locked,
                                     since_at=old_lock.locked_at)
@@ -935,6 +937,36 @@ class Board:
                                      since_at=again.locked_at)
             found.append(Lost(None, again, state, False, True))
         return found
+
+    def _persons_removal(self, doc: OrgFile | None, owner: str | None,
+                         record: str | None) -> bool:
+        """Whether a claim or lock of the kept copy that the board ``doc`` lacks was
+        removed by a person, for good: it is not what this tool wrote for an agent (no
+        ``CLAIMED_AT``/``LOCKED_AT`` record, ``record``, or an ``owner`` that is no agent
+        id: :func:`~ai_protocols.board.model.owner_problem`; a person wrote it by hand,
+        docs/tasks.md "A holder the tool cannot judge"), and git did not write the board
+        as it is (:meth:`_by_git`): a save, not a stash, checkout, reset or switch.
+        Such a removal stands: not lost, not put back. One git run, only for such an
+        item."""
+        from ai_protocols.board.model import owner_problem
+
+        if record and owner_problem(owner) is None:
+            return False  # (the tool's, for an agent: put back, however it was removed)
+        return doc is not None and not self._by_git()
+
+    def _by_git(self) -> bool:
+        """Whether the board on disk holds exactly what git's index holds for it (stage 0,
+        ``git cat-file blob :PATH``, gitrevisions(7)): git wrote it as it is (a stash,
+        checkout, reset or switch writes the index's version), not a person's save.
+        ``False`` when it cannot be read, outside git or for a board git does not track.
+        One git run."""
+        from ai_protocols.git.state import file_at
+
+        try:
+            data = self.path.read_bytes()
+        except OSError:
+            return False
+        return file_at(str(self.path.parent.parent), "", f"{AI_DIR}/{BOARD_FILE}") == data
 
     def _works_here(self, owner: str | None) -> bool:
         """Whether the agent ``owner`` works in the work tree whose branch the board

@@ -23,7 +23,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (millise
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from ai_protocols.board.board import Board
+    from ai_protocols.board.board import Board, Lost
     from ai_protocols.board.model import Task
 
 __all__ = ["both_checkpoints", "echo", "finish", "lock", "locks", "open_board",
@@ -83,7 +83,7 @@ def open_board(copy_warning: bool = True) -> Board:
              f"{'; '.join(item.describe() for item in lost)}. The last board ai-protocols "
              f"wrote is kept in {board.kept_path}; the next change to the board through "
              "ai-protocols puts them back (or 'git stash pop', if it was stashed and "
-             "nothing changed the board since).", err=True)
+             f"nothing changed the board since).{_ending_for_good(lost)}", err=True)
     if board.comes_back:  # (gone, and not by git: read as the next change writes it back)
         echo(came_back_warning(board), err=True)
     for said in board.on_branches:  # (what a switch off another branch took: that branch's)
@@ -103,6 +103,23 @@ def open_board(copy_warning: bool = True) -> Board:
         _said_own_copy(board)
     _AFTER.append(lambda: _said_after(board))
     return board
+
+
+def _ending_for_good(lost: list[Lost]) -> str:
+    """How to end for good the claims and locks of ``lost`` (:meth:`Board.lost`), for its
+    warning: an edit that takes one out is put back, so ``unlock PATH --force`` ends a
+    lock and ``task release ID --force`` a claim ('' when ``lost`` holds neither: only
+    changes git undid)."""
+    from ai_protocols.lean import shell_quote
+
+    locks = [item.lock for item in lost if item.lock is not None and not item.undone]
+    tasks = [item.task for item in lost if item.task is not None and not item.undone]
+    ways = [f"'ai-protocols unlock {shell_quote(lock.path)} --force'" for lock in locks[:3]]
+    ways += [f"'ai-protocols task release {task.id} --force'" for task in tasks[:3]]
+    if not ways:
+        return ""
+    return (f" To end one for good, run {' or '.join(ways)}: an edit that takes it off the "
+            "board is undone.")
 
 
 def came_back_warning(board: Board) -> str:
