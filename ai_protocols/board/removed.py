@@ -8,7 +8,7 @@ docs/decisions.md, "Issue 15, twentieth round (the board's file and git)"):
 
 - a commit or checkout git made: ``HEAD``'s commit lacks the board, and the commit
   ``HEAD`` named at the tool's last write (the write record beside the kept copy,
-  ``board/stale.py``) held it: a branch switch, a ``git checkout`` of an older commit,
+  ``board/stale.py``), or one ``HEAD`` left since (its reflog), held it: a branch switch, a ``git checkout`` of an older commit,
   ``git reset --hard``, or a commit that removed it. That is the user's git history;
   only the live claims and locks are held and put back (``board/board.py``);
 - anything else (``rm``, ``git clean -fd`` or ``git stash -u`` of a board never
@@ -24,6 +24,11 @@ from __future__ import annotations
 import os
 
 __all__ = ["base_path", "comes_back_whole", "git_removed", "keep_base", "stash_pop_steps"]
+
+#: How many commits ``HEAD`` left since the board's last write are asked whether they
+#: held the board (one ``git cat-file`` each, the newest first), and how many bytes of
+#: the end of ``HEAD``'s reflog are read to find them.
+_ASKED, _REFLOG_READ = 8, 16384
 
 def _where(board: str) -> tuple[str, str, str] | None:
     """The board's work tree top, its git folder and the board's path from the top
@@ -41,22 +46,31 @@ def git_removed(board: str, kept: str) -> bool:
     """Whether git's own history says a commit or checkout took the board ``board`` away
     (a path; ``kept``: its kept copy): ``HEAD``'s commit lacks the board, and the commit
     ``HEAD`` named at the board's last write (the write record,
-    :func:`~ai_protocols.board.stale.read_record`) held it, so a commit or checkout
-    made since (a branch switch, ``git checkout`` of an older commit, ``git reset
-    --hard``, a commit that removed it) took it. ``False`` outside git, without a
-    record, or when that commit did not hold the board either (never committed: ``rm``,
-    ``git clean``, ``git stash -u``). At most two git runs."""
+    :func:`~ai_protocols.board.stale.read_record`) or one ``HEAD`` left since (its
+    reflog, ``logs/HEAD``, back to that commit: at most :data:`_ASKED` of them) held it:
+    a commit or checkout made since (a branch switch, ``git checkout`` of an older
+    commit, ``git reset --hard``, a commit that removed it) took it. ``False`` outside
+    git, or when none of them held the board (never committed: ``rm``, ``git clean``,
+    ``git stash -u``). At most ``2 + _ASKED`` git runs; only for a board gone from disk."""
     from ai_protocols.board.stale import read_record
+    from ai_protocols.git.head import reflog_moves
     from ai_protocols.git.state import file_at
 
     where = _where(board)
-    recorded = read_record(kept)[0]
-    if where is None or recorded is None:
+    if where is None:
         return False
-    top, _, relative = where
+    top, git_dir, relative = where
     if file_at(top, "HEAD", relative) is not None:
         return False  # (HEAD holds it: removed from the work tree, not by a commit)
-    return file_at(top, recorded, relative) is not None
+    recorded = read_record(kept)[0]
+    left = [recorded] if recorded else []
+    for old, _, _ in reversed(reflog_moves(os.path.join(git_dir, "logs", "HEAD"),
+                                           _REFLOG_READ) or []):
+        if old == recorded or len(left) > _ASKED:
+            break  # (HEAD was there at the last write: what it left since is all read)
+        if old.strip("0") and old not in left:
+            left.append(old)
+    return any(file_at(top, old, relative) is not None for old in left)
 
 
 def comes_back_whole(board: str, kept: str) -> bytes | None:

@@ -77,7 +77,7 @@ def open_board(copy_warning: bool = True) -> Board:
         lost_what = counted(len(lost), "live claim, lock or change to a claim",
                             "live claims, locks or changes to claims")
         echo(f"warning: the task board {board.path} lost {lost_what} "
-             "that ai-protocols wrote (git stash, git "
+             "of the last board ai-protocols wrote (git stash, git "
              "checkout, git reset or a branch switch put an older board back, or removed "
              "it? or an edit outside ai-protocols took them out): "
              f"{'; '.join(item.describe() for item in lost)}. The last board ai-protocols "
