@@ -8,8 +8,9 @@ docs/decisions.md, "Issue 15, twentieth round (the board's file and git)"):
 
 - a commit or checkout git made: ``HEAD``'s commit lacks the board, and the commit
   ``HEAD`` named at the tool's last write (the write record beside the kept copy,
-  ``board/stale.py``), or one ``HEAD`` left since (its reflog), held it: a branch switch, a ``git checkout`` of an older commit,
-  ``git reset --hard``, or a commit that removed it. That is the user's git history;
+  ``board/stale.py``), or one ``HEAD`` left since (its reflog), held it: a branch
+  switch, a ``git checkout`` of an older commit, ``git reset --hard``, or a commit
+  that removed it. That is the user's git history;
   only the live claims and locks are held and put back (``board/board.py``);
 - anything else (``rm``, ``git clean -fd`` or ``git stash -u`` of a board never
   committed, ``git rm`` not committed): the board comes back whole from the kept
