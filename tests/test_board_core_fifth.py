@@ -48,9 +48,11 @@ def test_a_board_git_stash_removed_still_enforces_its_live_lock(repo: Path, run:
     assert refused.returncode == 2, refused
     assert "lost this lock" in refused.stderr and "removed the board" in refused.stderr
     listed = run("locks", agent="b.1")
-    assert "lost 2 live claims, locks or changes to claims" in listed.stderr, listed
-    assert "the lock on src/ held by a.1" in listed.stderr
-    assert f"task {task} claimed by a.1" in listed.stderr
+    # (never committed: the board comes back whole from its kept copy, and is read so;
+    # issue 15, twentieth round)
+    assert "is gone" in listed.stderr and "writes it back whole" in listed.stderr, listed
+    assert "src/  locked by a.1" in listed.stdout
+    assert f"{task}" in run("task", "list", "--mine", agent="a.1").stdout
     (repo / "src" / "a").write_text("b\n")
     checked = run("check", agent="b.1", check=False)
     assert checked.returncode == 23, checked

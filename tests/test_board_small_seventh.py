@@ -435,9 +435,16 @@ def test_a_hand_written_board_without_a_todo_line_shows_its_doing_tasks(project:
 
 def test_locks_lists_the_live_locks_kept_while_the_board_is_gone(project: Path,
                                                                  run: Runner) -> None:
+    from boardkit import git
+
     (project / "src").mkdir()
+    git(project, "commit", "-q", "--allow-empty", "-m", "i")
+    git(project, "branch", "old")  # (a branch from before the board)
     run("lock", "src/", "--reason", "busy", agent="a.1")
-    (project / BOARD).unlink()  # (as git checkout of a branch without the board does)
+    git(project, "add", ".ai")
+    git(project, "commit", "-qm", "board")
+    git(project, "checkout", "-q", "old")  # git removes the board (a board an rm or git
+    assert not (project / BOARD).exists()  # clean removed comes back whole: twentieth round)
     listed = run("locks", agent="b.1")
     assert "No locks." not in listed.stdout
     assert "src/  locked by" in listed.stdout and "not on the board on disk" in listed.stdout

@@ -356,6 +356,7 @@ def test_the_session_file_is_written_in_one_place() -> None:
         "board/board.py",  # a save displaced by the board's write, set aside
         "board/stale.py",  # the commit HEAD named at the board's last write, beside its kept copy
         "board/brought.py",  # the readers' kept "nothing lacking" check, beside it too
+        "board/removed.py",  # the version a gone board came back whole from, beside it too
         "session/heads.py"}  # the readers' record of other agents' heads, under .locks/
     # The task board: written only over the very file it read (a person's save between
     # its read and its write is never written over).

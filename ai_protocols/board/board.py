@@ -173,14 +173,16 @@ class Lost:
                     "release, hand-off or takeover undone; that claim does not count)")
         if self.task is not None:
             return (f"task {self.task.id} claimed by {self.task.owner} "
-                    f"({state_words(self.state.state)})")
+                    f"({state_words(self.state.state)}"
+                    f"{'' if self.task.claimed_at else ', written by hand'})")
         assert self.lock is not None
         if self.undone:
             return (f"the lock on {self.lock.path} held by {self.lock.owner}: ai-protocols "
                     "removed it (unlock, or a takeover), but the board has it again (that "
                     "lock does not count)")
         return (f"the lock on {self.lock.path} held by {self.lock.owner} "
-                f"({state_words(self.state.state)})")
+                f"({state_words(self.state.state)}"
+                f"{'' if self.lock.locked_at else ', written by hand'})")
 
 
 @record
@@ -358,6 +360,12 @@ class Board:
         self._same_memo: tuple[object, object, list[tuple[Task, Task]]] | None = None
         self._view_memo: tuple[tuple[int, ...], bytes, bytes, BoardFile] | None = None
         self._kept_of_memo: tuple[tuple[int, ...], bytes, bytes | None] | None = None
+        #: Whether the board is gone from disk and is read, and written by the next
+        #: change, whole from its kept copy (:meth:`_whole`).
+        self.comes_back = False
+        #: Whether the last change wrote such a board back whole.
+        self.wrote_whole = False
+        self._whole_memo: tuple[tuple[int, ...], bytes | None] | None = None
         #: The claims a switch off another branch took from the board that that branch's
         #: tip holds, committed (:meth:`lost`: not lost, not put back), said for a person.
         self.on_branches: list[str] = []
@@ -468,7 +476,9 @@ class Board:
         self._left = None
         if data is None:
             self._read_memo = None
-            return None
+            data = self._whole()  # (gone, and not by git: as the next change writes it)
+            if data is None:
+                return None
         text = self._text(data)  # (git's conflict markers: refused as they are)
         if data:  # (what git brought and a stale save dropped: as the next write reads it)
             from ai_protocols.board.brought import unchecked
@@ -493,6 +503,26 @@ class Board:
         read = (seen or (), data, BoardFile(text))
         self._read_memo = read if seen is not None else None
         return read
+
+    def _whole(self) -> bytes | None:
+        """The kept copy's bytes when the board is gone from disk and comes back whole
+        from it (:func:`~ai_protocols.board.removed.comes_back_whole`: removed, and not
+        by a commit or checkout git made), else ``None``; sets :attr:`comes_back`. Judged
+        once per version of the kept copy for this board object."""
+        try:
+            found = os.stat(self.kept_path)
+            seen: tuple[int, ...] = (found.st_dev, found.st_ino, found.st_size,
+                                     found.st_mtime_ns)
+        except OSError:
+            self.comes_back = False
+            return None
+        memo = self._whole_memo
+        if memo is None or memo[0] != seen:
+            from ai_protocols.board.removed import comes_back_whole
+
+            memo = self._whole_memo = (seen, comes_back_whole(str(self.path), self.kept_path))
+        self.comes_back = memo[1] is not None
+        return memo[1]
 
     def _kept_of(self, read: tuple[tuple[int, ...], bytes, BoardFile]) -> bytes | None:
         """The kept copy's bytes when the board ``read`` (:meth:`_read_once`) is not
@@ -864,7 +894,7 @@ class Board:
                                         board=str(self.path)):
             gone, state = self.gone(old.owner, old.owner_process, old.claimed,
                                     since_at=old.claimed_at)
-            if not gone:
+            if not gone and not self._persons_removal(doc, old.owner, old.claimed_at):
                 live.append((old, missing, state))
         # (a claim another branch's tip holds: a switch off that branch took it; it stays
         # that branch's. git runs only in this case. Not a claim whose owner works in
@@ -919,7 +949,7 @@ class Board:
         # (a lock is no branch's: it keeps its paths in every work tree sharing the
         # board, whichever branch each is on; a switch's loss of one is put back)
         for old_lock, out in zip(missing_locks, removed, strict=True):
-            if out:
+            if out or self._persons_removal(doc, old_lock.owner, old_lock.locked_at):
                 continue
             gone, state = self.gone(old_lock.owner, old_lock.owner_process, old_lock.locked,
                                     since_at=old_lock.locked_at)
@@ -955,6 +985,36 @@ class Board:
         except InvalidAgentId:
             return None
         return str(path) if os.path.lexists(path) else None
+
+    def _persons_removal(self, doc: OrgFile | None, owner: str | None,
+                         record: str | None) -> bool:
+        """Whether a claim or lock of the kept copy that the board ``doc`` lacks was
+        removed by a person, for good: it is not what this tool wrote for an agent (no
+        ``CLAIMED_AT``/``LOCKED_AT`` record, ``record``, or an ``owner`` that is no agent
+        id: :func:`~ai_protocols.board.model.owner_problem`; a person wrote it by hand,
+        docs/tasks.md "A holder the tool cannot judge"), and git did not write the board
+        as it is (:meth:`_by_git`): a save, not a stash, checkout, reset or switch.
+        Such a removal stands: not lost, not put back. One git run, only for such an
+        item."""
+        from ai_protocols.board.model import owner_problem
+
+        if record and owner_problem(owner) is None:
+            return False  # (the tool's, for an agent: put back, however it was removed)
+        return doc is not None and not self._by_git()
+
+    def _by_git(self) -> bool:
+        """Whether the board on disk holds exactly what git's index holds for it (stage 0,
+        ``git cat-file blob :PATH``, gitrevisions(7)): git wrote it as it is (a stash,
+        checkout, reset or switch writes the index's version), not a person's save.
+        ``False`` when it cannot be read, outside git or for a board git does not track.
+        One git run."""
+        from ai_protocols.git.state import file_at
+
+        try:
+            data = self.path.read_bytes()
+        except OSError:
+            return False
+        return file_at(str(self.path.parent.parent), "", f"{AI_DIR}/{BOARD_FILE}") == data
 
     def _works_here(self, owner: str | None) -> bool:
         """Whether the agent ``owner`` works in the work tree whose branch the board
@@ -1223,8 +1283,9 @@ class Board:
                 raise BeingEdited(self.path, emacs.owner, lock_kind(emacs))
             found = board_file(self.path)
             data, read_as = found if found is not None else (None, None)
-            doc = BoardFile(board_text()) if data is None else \
-                BoardFile(self._text(data), source=data)
+            whole = self._whole() if data is None else None  # (gone, not by git: whole)
+            doc = BoardFile(board_text()) if data is None and whole is None else \
+                BoardFile(self._text(whole or data or b""), source=whole or data)
             check_drawers(doc, self.path)  # an id Org does not see: never written over
             # What git brought and a stale buffer's save dropped: merged back first
             # (said here, or refused: not by a reader of this command as well)
@@ -1249,8 +1310,9 @@ class Board:
             self._ending = []
             self._noting = []
             self._correcting = []
-            lost = self.lost(doc)
-            put_back = self._same_again(doc, data)  # (before: _restore finds those by id)
+            lost = self.lost(doc) if whole is None else []
+            put_back = self._same_again(doc, data) if whole is None else \
+                [self._came_back_words(doc)]  # (before: _restore finds those by id)
             put_back += self._restore(doc, lost)
             self._new_ids(doc)  # (before the command: it sees the ids the board keeps)
             self._give_ids(doc)  # (and a task a person added without one: its own)
@@ -1270,6 +1332,10 @@ class Board:
                     doc.text == before or (data is None and not put_back and
                                            not self._noting and not self._correcting)):
                 return  # nothing changed: the file stays as it was, inode and all
+            if whole is not None:  # (the base of a stash's board and this one: kept)
+                from ai_protocols.board.removed import keep_base
+
+                keep_base(self.kept_path, whole)
             self._write(doc, read_as, data)
             record_head(str(self.path), self.kept_path)
             if brought is not None:
@@ -1284,7 +1350,20 @@ class Board:
             self.noted = self._noting
             self.corrected = self._correcting
             self.restored_items = lost if put_back else []
+            self.wrote_whole = whole is not None
 
+
+    def _came_back_words(self, doc: OrgFile) -> str:
+        """What a change that writes a gone board back whole (:meth:`_whole`) says it
+        put back: the board, with how many tasks and locks, from where."""
+        try:
+            tasks, locks = read_board(doc, check=False)
+        except ValueError:
+            tasks, locks = [], []
+        return (f"the whole board, {counted(len(tasks), 'task', 'tasks')} and "
+                f"{counted(len(locks), 'lock', 'locks')}, from its kept copy "
+                f"{self.kept_path} (it was removed, and not by ai-protocols nor by a git "
+                "commit or checkout: rm, git clean, git stash -u?)")
 
     def _merge_displaced(self, current: bytes | None, *, aside: bool = False) -> bytes | None:
         """The board ``current`` (as read, or with what git brought merged back; ``None``:

@@ -892,8 +892,11 @@ def board_text_of(path: str | Path, data: bytes) -> str:
     marked = conflict_marker_lines(text)
     if marked:
         from ai_protocols.errors import MergeConflict
+        from ai_protocols.session.transaction import remerge_advice
 
-        raise MergeConflict(path, marked, "the task board")  # type: ignore[arg-type]
+        # (git merged it without the driver: merged again through it, said first)
+        raise MergeConflict(path, marked, "the task board",  # type: ignore[arg-type]
+                            remerge=remerge_advice(str(path), text=text))
     return text
 
 

@@ -23,7 +23,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (millise
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from ai_protocols.board.board import Board
+    from ai_protocols.board.board import Board, Lost
     from ai_protocols.board.model import Task
 
 __all__ = ["both_checkpoints", "echo", "finish", "lock", "locks", "open_board",
@@ -77,13 +77,15 @@ def open_board(copy_warning: bool = True) -> Board:
         lost_what = counted(len(lost), "live claim, lock or change to a claim",
                             "live claims, locks or changes to claims")
         echo(f"warning: the task board {board.path} lost {lost_what} "
-             "that ai-protocols wrote (git stash, git "
+             "of the last board ai-protocols wrote (git stash, git "
              "checkout, git reset or a branch switch put an older board back, or removed "
              "it? or an edit outside ai-protocols took them out): "
              f"{'; '.join(item.describe() for item in lost)}. The last board ai-protocols "
              f"wrote is kept in {board.kept_path}; the next change to the board through "
              "ai-protocols puts them back (or 'git stash pop', if it was stashed and "
-             "nothing changed the board since).", err=True)
+             f"nothing changed the board since).{_ending_for_good(lost)}", err=True)
+    if board.comes_back:  # (gone, and not by git: read as the next change writes it back)
+        echo(came_back_warning(board), err=True)
     for said in board.on_branches:  # (what a switch off another branch took: that branch's)
         echo(f"warning: {said}; it is not put back on this branch's board.", err=True)
     for sunk, state in board.sunk_claims():
@@ -101,6 +103,35 @@ def open_board(copy_warning: bool = True) -> Board:
         _said_own_copy(board)
     _AFTER.append(lambda: _said_after(board))
     return board
+
+
+def _ending_for_good(lost: list[Lost]) -> str:
+    """How to end for good the claims and locks of ``lost`` (:meth:`Board.lost`), for its
+    warning: an edit that takes one out is put back, so ``unlock PATH --force`` ends a
+    lock and ``task release ID --force`` a claim ('' when ``lost`` holds neither: only
+    changes git undid)."""
+    from ai_protocols.lean import shell_quote
+
+    locks = [item.lock for item in lost if item.lock is not None and not item.undone]
+    tasks = [item.task for item in lost if item.task is not None and not item.undone]
+    ways = [f"'ai-protocols unlock {shell_quote(lock.path)} --force'" for lock in locks[:3]]
+    ways += [f"'ai-protocols task release {task.id} --force'" for task in tasks[:3]]
+    if not ways:
+        return ""
+    return (f" To end one for good, run {' or '.join(ways)}: an edit that takes it off the "
+            "board is undone.")
+
+
+def came_back_warning(board: Board) -> str:
+    """The warning every reader gives while the board is gone from disk and comes back
+    whole from its kept copy (:attr:`Board.comes_back`): what is read, and what writes
+    it back."""
+    return (f"warning: the task board {board.path} is gone (removed, and not by "
+            f"ai-protocols nor by a git commit or checkout: rm, git clean, git stash -u?); "
+            f"what is read here is its kept copy, {board.kept_path}, the last board "
+            f"ai-protocols wrote, every task of it, and the next change to the board "
+            f"through ai-protocols writes it back whole (or 'git stash pop', if it was "
+            f"stashed and nothing wrote the board since).")
 
 
 def finish() -> None:
@@ -163,6 +194,20 @@ def _stash_holds(path: object) -> bool:
     return done.returncode == 1
 
 
+def _stash_steps(board: Board) -> str | None:
+    """The commands that bring back what ``git stash -u`` took with the board, once the
+    board was written back whole (:func:`~ai_protocols.board.removed.stash_pop_steps`),
+    run from the work tree's top; ``None`` when the newest stash entry does not hold the
+    board."""
+    from ai_protocols.board.removed import stash_pop_steps
+    from ai_protocols.lean import shell_quote
+
+    steps = stash_pop_steps(str(board.path), board.kept_path)
+    if steps is None:
+        return None
+    return f"cd {shell_quote(str(board.path.parent.parent))} && {steps}"
+
+
 def said_unusable_locks(board: Board) -> None:
     """Warn (stderr) about each headline of the locks section that locks nothing, and
     each path of a working set that allows nothing (absolute, or above the top)."""
@@ -199,7 +244,13 @@ def _said_after(board: Board) -> None:
         echo(f"corrected on the task board: {'; '.join(board.corrected)}", err=True)
     if board.restored:
         echo(f"put back on the task board: {'; '.join(board.restored)}", err=True)
-        if _stash_holds(board.path):
+        steps = _stash_steps(board) if board.wrote_whole else None
+        if steps is not None:
+            echo(f"The newest 'git stash' entry holds the board too, as a file git did not "
+                 f"track (git stash -u): 'git stash pop' now refuses to write it over the "
+                 f"board written back here ('already exists, no checkout'). Bring back what "
+                 f"the stash holds, losing neither board, with: {steps}", err=True)
+        elif _stash_holds(board.path):
             from ai_protocols.cli.commands import quote
 
             echo(f"The newest 'git stash' entry changes the board too: 'git stash pop' "

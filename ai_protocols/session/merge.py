@@ -91,6 +91,7 @@ __all__ = [
     "merge_properties",
     "merge_session_bytes",
     "run_merge_driver",
+    "tool_command",
     "without_held",
 ]
 
@@ -1857,16 +1858,23 @@ def driver_command(executable: str | None = None) -> str:
     script by its absolute path (a person's PATH is not always git's), with git's
     placeholders (gitattributes(5)): ``%O`` base, ``%A`` ours and the result, ``%B``
     theirs, ``%L`` the conflict marker size, ``%P`` the path in the tree."""
+    if executable is None:
+        executable = tool_command()
+    return f"{executable} merge-driver --marker-size %L %O %A %B %P"
+
+
+def tool_command() -> str:
+    """This installation's console script as a shell command: its absolute path, quoted
+    (a person's PATH is not always the one it ran from), or ``python -m ai_protocols``
+    by this interpreter's path when it was not run as ``ai-protocols``; for the merge
+    driver (:func:`driver_command`) and commands a message gives to paste."""
     import shlex
     import sys
 
-    if executable is None:
-        script = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
-        if script is not None and script.name == "ai-protocols" and script.is_file():
-            executable = shlex.quote(os.path.abspath(script))
-        else:
-            executable = f"{shlex.quote(sys.executable)} -m ai_protocols"
-    return f"{executable} merge-driver --marker-size %L %O %A %B %P"
+    script = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if script is not None and script.name == "ai-protocols" and script.is_file():
+        return shlex.quote(os.path.abspath(script))
+    return f"{shlex.quote(sys.executable)} -m ai_protocols"
 
 
 def configure_driver(root: str, command: str) -> tuple[str, bool] | None:

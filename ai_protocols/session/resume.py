@@ -362,6 +362,8 @@ def _tasks(project: Project, session: Session | None, context: ResumeContext
     data: bytes | None = b""
     try:
         data = storage.read_bytes(path)
+        if data is None:  # (gone, and not by git: as the next change writes it back whole)
+            data = _gone_board(path)
         if not data:
             return [], {}, []  # (no board: its module is not even imported)
     except AiProtocolsError:
@@ -414,6 +416,20 @@ def _tasks(project: Project, session: Session | None, context: ResumeContext
 
     dropped = dropped_by_merge(doc, me, tasks, locks, suffix)  # (one search, when nothing was lost)
     return mine, {key: found[-1] for key, found in passed.items() if found}, dropped
+
+
+def _gone_board(path: str) -> bytes | None:
+    """The board at ``path``, gone from disk, as the next change writes it back: its kept
+    copy, when it comes back whole (:func:`~ai_protocols.board.removed.comes_back_whole`);
+    else ``None``. A ``stat`` without a kept copy (nothing of the board's imported)."""
+    from ai_protocols.paths import kept_board_path
+
+    kept = kept_board_path(path)
+    if not os.path.isfile(kept):
+        return None
+    from ai_protocols.board.removed import comes_back_whole
+
+    return comes_back_whole(path, kept)
 
 
 def _kept_claims(path: str, data: bytes, doc: OrgFile, tasks: list[Task]) -> list[Task]:

@@ -474,7 +474,7 @@ def open_session(ai_dir: str, path: str, *, source: bool = True,
         if marked:
             sessions = conflict_sessions(ai_dir, path, text)
             raise MergeConflict(path, marked, sessions=sessions,
-                                remerge=None if sessions else remerge_advice(path))
+                                remerge=None if sessions else remerge_advice(path, text=text))
         doc = OrgFile(text, source=data if source else None)
     _refuse_unmerged(ai_dir, path)
     headline = session_headline(doc)
@@ -2303,7 +2303,26 @@ def _stages(path: str) -> set[int]:
     return stages
 
 
-def remerge_advice(path: str, configured: bool = False) -> str | None:
+def _driver_marked(path: str, text: str | None) -> bool:
+    """Whether the conflict markers in the file ``path`` (``text``, its text, when the
+    caller has it) are the merge driver's: its first opening marker line is labelled
+    ``ours``, as the driver labels its sides
+    (:func:`~ai_protocols.session.merge.run_merge_driver`), where git's own merge labels
+    them ``HEAD`` or a commit, branch or stash name (git-merge(1), "How conflicts are
+    presented"). ``False`` when it cannot be read."""
+    if text is None:
+        try:
+            text = storage.read_regular(path).decode("utf-8", "replace")
+        except (OSError, storage.NotRegular):
+            return False
+    lines = conflict_marker_lines(text)
+    if not lines:
+        return False
+    line = text.splitlines()[lines[0] - 1]
+    return line.startswith("<") and line.lstrip("<").strip() == "ours"
+
+
+def remerge_advice(path: str, configured: bool = False, text: str | None = None) -> str | None:
     """The command that merges the file ``path``, which holds git's conflict markers,
     again through the merge driver (``git checkout -m``, git-checkout(1): "recreate the
     conflicted merge in the specified paths", from the stages git's index still holds),
@@ -2311,16 +2330,19 @@ def remerge_advice(path: str, configured: bool = False) -> str | None:
     configured (a fresh clone's first pull: git clones no local configuration) is then
     made entry by entry, as later ones are. When the clone's configuration still lacks
     the driver (``status`` configures nothing), ``ai-protocols init`` first; when the
-    caller has just ``configured`` it (``start``), the command alone. ``None`` when the
-    driver was configured before (it ran, and its markers are where both sides changed
-    the same lines: merging again gives them again), no merge is under way or the index
-    does not hold both sides (a few ``stat`` calls; one git run while a merge is under
-    way). Issue 14, fifteenth round."""
+    caller has just ``configured`` it (``start``), or configured it since git merged
+    (the markers are git's own, not the driver's: :func:`_driver_marked`; ``text``: the
+    file's text, when the caller has it), the command alone. ``None`` when the driver
+    made the markers (they are where both sides changed the same lines: merging again
+    gives them again), no merge is under way or the index does not hold both sides (a
+    few ``stat`` calls; one git run while a merge is under way). Issue 14, fifteenth
+    round; issue 15, twentieth round (a driver configured after git merged)."""
     from ai_protocols.git.head import merging
     from ai_protocols.paths import merge_driver_missing
 
     missing = merge_driver_missing(parent(path)) is not None
-    if not (missing or configured) or not merging(parent(path)) or \
+    if not merging(parent(path)) or \
+            not (missing or configured or not _driver_marked(path, text)) or \
             not {2, 3} <= _stages(path):
         return None
     q = shell_quote(path)
