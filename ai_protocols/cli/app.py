@@ -124,9 +124,7 @@ def _refuse_outside_a_project() -> None:
 
 
 @cli.command()
-@click.option("--agents-md", is_flag=True,
-              help="Also add (or update) a short block telling agents what to log and "
-                   "when, in AGENTS.md and CLAUDE.md at the project root.")
+@click_options("init")
 @errors_to_exit
 def init(agents_md: bool) -> None:
     """Install .ai/ into this project: the resolver, the protocol, the folders.
@@ -136,22 +134,8 @@ def init(agents_md: bool) -> None:
     <!-- ai-protocols:end --> in AGENTS.md and CLAUDE.md (made when missing) is
     added or replaced; the rest of each file is left as it was.
     """
-    from ai_protocols.scaffold import init_project
-
-    root = _project().root
-    plans = None
-    if agents_md:  # planned first: broken markers refuse before anything is written
-        from ai_protocols.integrations.agents_md import plan_agents_md, write_agents_md
-
-        plans = plan_agents_md(root)
-    from ai_protocols.session.merge import driver_command
-
-    for action in init_project(root, merge_driver=driver_command()):
-        click.echo(f"{action.action}: {display(str(action.path))}")
-    if plans is not None:
-        for step in write_agents_md(plans):
-            click.echo(f"{step.action}: {display(str(step.path))}" +
-                       (f" ({step.note})" if step.note else ""))
+    for line in commands.init(agents_md):
+        click.echo(line)
 
 
 @cli.command()

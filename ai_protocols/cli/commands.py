@@ -1,4 +1,4 @@
-"""The bodies of ``start``, ``wrap-up``, ``status`` and ``list``, without click.
+"""The bodies of ``init``, ``start``, ``wrap-up``, ``status`` and ``list``, without click.
 
 Both the console script's fast path (:mod:`ai_protocols.cli.main`) and the click
 commands (:mod:`ai_protocols.cli.app`, which owns help and usage errors) call
@@ -26,10 +26,12 @@ from ai_protocols.session.project import Project
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from ai_protocols.cli.options import Given
     from ai_protocols.session.model import Session
 
-__all__ = ["list_sessions", "print_open_tasks", "quote", "replaced_of", "start", "status",
+__all__ = ["init", "list_sessions", "print_open_tasks", "quote", "replaced_of", "start", "status",
            "target", "warn_replaced", "wrap_up"]
 
 
@@ -51,6 +53,30 @@ def target(agent_id: str | None, path: object) -> str:
         if name and display(name) == name:
             return quote(name)
     return display(str(path))
+
+
+def init(agents_md: bool) -> Iterator[str]:
+    """``init``: install ``.ai/`` into the project (:func:`ai_protocols.scaffold.init_project`,
+    the merge driver in git's configuration with it) and, with ``agents_md``, the block
+    for agents in ``AGENTS.md`` and ``CLAUDE.md``
+    (:mod:`ai_protocols.integrations.agents_md`, planned first: broken markers refuse
+    before anything is written). Yields the lines to print, one per action, as each
+    step is done; raises what those raise."""
+    from ai_protocols.git.driver import driver_command
+    from ai_protocols.scaffold import init_project
+
+    root = Project.discover().root
+    plans = None
+    if agents_md:  # planned first: broken markers refuse before anything is written
+        from ai_protocols.integrations.agents_md import plan_agents_md, write_agents_md
+
+        plans = plan_agents_md(root)
+    for action in init_project(root, merge_driver=driver_command()):
+        yield f"{action.action}: {display(str(action.path))}"
+    if plans is not None:
+        for step in write_agents_md(plans):
+            yield f"{step.action}: {display(str(step.path))}" + \
+                (f" ({step.note})" if step.note else "")
 
 
 def _bounded_session(project: Project, session: Session) -> str:
@@ -103,7 +129,7 @@ def start(title_given: Given | None, task: str | None = None,
             if action.action != "unchanged":
                 _echo(f"  {action.action}: {display(action.path_text)}")
     if report.driver_configured:
-        from ai_protocols.session.merge import driver_configured_note
+        from ai_protocols.git.driver import driver_configured_note
 
         _echo(driver_configured_note(report.driver_configured), err=True)
     if title and report.titled:

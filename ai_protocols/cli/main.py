@@ -5,8 +5,9 @@ Hooks and agents run ``path``, ``log``, ``show``, ``resume``, ``start``,
 claim``, ``lock``...) many times per session, and importing
 click alone costs several times an interpreter's start (``checkpoint`` too is
 answered here: it is measured against ``git stash create``). So their plain forms
-are answered here: ``path`` from the standard library alone, the others from
-the library (``start``, ``wrap-up``, ``status`` and ``list`` through
+are answered here (and ``init``, which every set-up runs: docs/performance.md, "The
+test suite's time, twentieth round"): ``path`` from the standard library alone, the
+others from the library (``init``, ``start``, ``wrap-up``, ``status`` and ``list`` through
 :mod:`ai_protocols.cli.commands`, the board's through :mod:`ai_protocols.cli.taskboard`,
 as the click commands do), with their options read by
 :func:`~ai_protocols.cli.options.scan` (``show`` and ``resume`` through
@@ -256,6 +257,18 @@ def _list(parsed: Parsed) -> int:
     return 0
 
 
+def _init(parsed: Parsed) -> int | None:
+    """``init [--agents-md]``, its lines printed as ``click.echo`` prints them (each
+    flushed); left to click on a terminal whose encoding is ASCII (:func:`_plain_streams`)."""
+    if not _plain_streams():
+        return None
+    from ai_protocols.cli import commands
+
+    for line in commands.init(bool(parsed["agents_md"])):
+        print(line, flush=True)
+    return 0
+
+
 def _status(parsed: Parsed) -> int:
     from ai_protocols.cli import commands
 
@@ -271,6 +284,7 @@ _FAST: dict[str, Callable[[Parsed], int | None]] = {
     "wrap-up": _wrap_up,
     "list": _list,
     "status": _status,
+    "init": _init,
 }
 #: The commands answered here that read their command line in order themselves.
 _IN_ORDER: dict[str, Callable[[list[str]], int | None]] = {"log": _log, "start": _start}

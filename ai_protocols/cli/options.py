@@ -1,7 +1,7 @@
 """The one table of the hot commands' options, and the reading of command lines.
 
 Each option of ``log``, ``show``, ``resume``, ``hook``, ``start``, ``wrap-up``,
-``status``, ``list``, ``checkpoint`` and the task board's commands (``task ...``,
+``status``, ``list``, ``init``, ``checkpoint`` and the task board's commands (``task ...``,
 ``lock``, ``unlock``, ``locks``, ``check``) is declared once, in :data:`OPTIONS`
 (``log``'s from the table of entry kinds,
 :data:`ai_protocols.session.model.ENTRY_KINDS`). The click commands in
@@ -131,6 +131,9 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
         Option("--json", "flag", "Print JSON (keys in docs/cli.md)."),
     ),
     "status": (Option("--json", "flag", "Print JSON (keys in docs/cli.md)."),),
+    "init": (Option("--agents-md", "flag", "Also add (or update) a short block telling "
+                                           "agents what to log and when, in AGENTS.md and "
+                                           "CLAUDE.md at the project root."),),
     "checkpoint": (Option("--note", "one", "What the checkpoint is (kept in its commit and "
                                            "the session; - reads it from stdin, @FILE from "
                                            "a file)."),),
