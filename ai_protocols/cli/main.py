@@ -107,6 +107,8 @@ def _checkpoint(args: list[str]) -> int | None:
     (:func:`~ai_protocols.cli.options.text_of`: ``--note=TEXT`` as it is, ``--note -``
     standard input, ``--note @FILE`` a file); every other form (a subcommand, help,
     ``--``...) goes to click, which reads it the same way."""
+    if args and args[0] in ("list", "show"):
+        return _checkpoint_read(args)
     note = None
     if args:  # (checkpoint alone: nothing more to import)
         from ai_protocols.cli.options import text_of
@@ -157,6 +159,36 @@ def _checkpoint(args: list[str]) -> int | None:
     from ai_protocols.cli.output import print_checkpoint
 
     print_checkpoint(taken)
+    return 0
+
+
+def _checkpoint_read(args: list[str]) -> int | None:
+    """``checkpoint list [--all] [--json]`` and ``checkpoint show REF``, read by
+    :func:`~ai_protocols.cli.options.parse_command` from the one table of options and
+    run by the bodies the click commands run (:mod:`ai_protocols.cli.commands`), after
+    the refusal outside a project that the ``checkpoint`` group says first; every other
+    form goes to click, and so does a terminal whose encoding is ASCII
+    (:func:`_plain_streams`)."""
+    name = f"checkpoint {args[0]}"
+    if not _plain_streams():
+        return None
+    from ai_protocols.cli.options import parse_command
+
+    read = parse_command(args[1:], name)
+    if read is None:
+        return None
+    from ai_protocols.cli import commands
+    from ai_protocols.cli.output import refuse_outside_a_project
+
+    refuse_outside_a_project()
+
+    def echo(text: str, err: bool = False) -> None:  # (as click.echo: a line, flushed)
+        print(text, file=sys.stderr if err else sys.stdout, flush=True)
+
+    if args[0] == "list":
+        commands.checkpoint_list(bool(read[0]["every_agent"]), bool(read[0]["as_json"]), echo)
+    else:
+        commands.checkpoint_show(str(read[0]["ref"]), echo)
     return 0
 
 
