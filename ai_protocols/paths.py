@@ -71,7 +71,7 @@ DEFAULT_CONTEXT = "session-context.org"
 CONTEXT_DIR = "session-context.d"
 SESSIONS_DIR = "sessions"
 #: The merge driver's name in ``.ai/.gitattributes`` (``merge=ai-protocols``) and in git's
-#: configuration (``merge.ai-protocols.driver``): ai_protocols.session.merge.
+#: configuration (``merge.ai-protocols.driver``): ai_protocols.git.driver.
 DRIVER_NAME = "ai-protocols"
 #: The task board's file, in ``.ai/`` (ai_protocols.board.model).
 BOARD_FILE = "tasks.org"

@@ -172,11 +172,11 @@ def init_project(root: str | os.PathLike[str], *,
 
 def _configure_merge_driver(root: Path, command: str) -> list[InitAction]:
     """Define the merge driver in the git configuration of ``root``'s repository
-    (:func:`ai_protocols.session.merge.configure_driver`); nothing outside a git work
+    (:func:`ai_protocols.git.driver.configure_driver`); nothing outside a git work
     tree."""
     from pathlib import Path
 
-    from ai_protocols.session.merge import configure_driver
+    from ai_protocols.git.driver import configure_driver
 
     done = configure_driver(str(root), command)
     if done is None:

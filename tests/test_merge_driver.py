@@ -26,9 +26,9 @@ from hypothesis import strategies as st
 import ai_protocols
 from ai_protocols import LogEntry, Project
 from ai_protocols.errors import StorageError
+from ai_protocols.git.driver import driver_command
 from ai_protocols.org.syntax import format_timestamp
 from ai_protocols.session.merge import (
-    driver_command,
     merge_properties,
     merge_session_bytes,
     run_merge_driver,

@@ -1527,8 +1527,8 @@ class Board:
         """Set the project up as ``init`` does: ``.ai/`` and the merge driver in the local
         git configuration (without it, two branches that add tasks conflict); what was
         done is in :attr:`set_up`."""
+        from ai_protocols.git.driver import driver_command
         from ai_protocols.scaffold import init_project
-        from ai_protocols.session.merge import driver_command
 
         project = self.project
         if project.root_guessed and not os.path.lexists(project.root / ".git"):
@@ -1539,7 +1539,7 @@ class Board:
 
     def _merge_driver(self) -> None:
         """Configure the merge driver in a clone whose local git configuration lacks it
-        (:func:`ai_protocols.session.merge.configure_missing_merge_driver`);
+        (:func:`ai_protocols.git.driver.configure_missing_merge_driver`);
         :attr:`driver_configured` says when it did. The file is read first, as
         :meth:`Project.log <ai_protocols.session.project.Project.log>` reads it: the merge
         module is imported only for a clone that lacks the driver (a tenth of a board
@@ -1548,7 +1548,7 @@ class Board:
 
         if not merge_driver_missing(str(self.project.root)):
             return
-        from ai_protocols.session.merge import configure_missing_merge_driver
+        from ai_protocols.git.driver import configure_missing_merge_driver
 
         self.driver_configured = configure_missing_merge_driver(str(self.project.root))
 

@@ -139,7 +139,7 @@ def stash_pop_steps(board: str, kept: str) -> str | None:
     base = base_path(kept)
     if not os.path.isfile(base):
         return f"mv -- {here} {aside} && git stash pop && mv -f -- {aside} {here}"
-    from ai_protocols.session.merge import tool_command
+    from ai_protocols.git.driver import tool_command
 
     shown = shell_quote(os.path.relpath(base, top).replace(os.sep, "/"))
     return (f"mv -- {here} {aside} && git stash pop && {tool_command()} merge-driver "

@@ -28,7 +28,6 @@ from ai_protocols.cli.options import (
 )
 from ai_protocols.cli.output import (
     display,
-    note_head,
     print_json,
     print_json_items,
     print_log_report,
@@ -120,9 +119,7 @@ def _refuse_outside_a_project(needs: str | None = None) -> None:
 
 
 @cli.command()
-@click.option("--agents-md", is_flag=True,
-              help="Also add (or update) a short block telling agents what to log and "
-                   "when, in AGENTS.md and CLAUDE.md at the project root.")
+@click_options("init")
 @errors_to_exit
 def init(agents_md: bool) -> None:
     """Install .ai/ into this project: the resolver, the protocol, the folders.
@@ -132,22 +129,8 @@ def init(agents_md: bool) -> None:
     <!-- ai-protocols:end --> in AGENTS.md and CLAUDE.md (made when missing) is
     added or replaced; the rest of each file is left as it was.
     """
-    from ai_protocols.scaffold import init_project
-
-    root = _project().root
-    plans = None
-    if agents_md:  # planned first: broken markers refuse before anything is written
-        from ai_protocols.integrations.agents_md import plan_agents_md, write_agents_md
-
-        plans = plan_agents_md(root)
-    from ai_protocols.session.merge import driver_command
-
-    for action in init_project(root, merge_driver=driver_command()):
-        click.echo(f"{action.action}: {display(str(action.path))}")
-    if plans is not None:
-        for step in write_agents_md(plans):
-            click.echo(f"{step.action}: {display(str(step.path))}" +
-                       (f" ({step.note})" if step.note else ""))
+    for line in commands.init(agents_md):
+        click.echo(line)
 
 
 @cli.command()
@@ -825,107 +808,20 @@ def checkpoint(ctx: click.Context, note: str | None) -> None:
     print_checkpoint(take(project.root, project.ai_dir, project.path, project.agent_id, note))
 
 
-def _checkpoints() -> Any:
-    from ai_protocols.git.checkpoint import Checkpoints
-
-    project = _project()
-    return Checkpoints(project.root, project.agent_id)
-
-
 @checkpoint.command("list")
-@click.option("--all", "every_agent", is_flag=True, help="Every agent's checkpoints.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (keys in docs/checkpoints.md).")
+@click_options("checkpoint list")
 @errors_to_exit
 def checkpoint_list(every_agent: bool, as_json: bool) -> None:
     """List this agent's checkpoints (--all: every agent's), oldest first."""
-    points = _checkpoints()
-    found = points.list(every_agent=every_agent)
-    for bad, kind in points.bad_refs.items():  # (issue 14: never listed as a checkpoint)
-        click.echo(f"Note: {display(bad)} holds a {kind}, not a commit: it is no checkpoint; "
-                   f"delete it with git update-ref -d {display(commands.quote(bad))}", err=True)
-    if as_json:
-        print_json([point.to_json() for point in found])
-        return
-    gone = _recorded_but_gone(points, found)
-    for said in gone:  # (each recorded checkpoint not listed: where it is, what to do)
-        click.echo(f"Note: {said}", err=True)
-    if not found:
-        click.echo("No checkpoints yet ('ai-protocols checkpoint' takes one; another "
-                   f"clone's come with: {display(points.fetch_command())})." if not gone
-                   else "No checkpoint refs here.")
-    for point in found:
-        when = point.time.astimezone().strftime("%Y-%m-%d %H:%M")
-        first, left = note_head(point.note)  # (never cut without a sign: show has it)
-        note = f"{first} ({left})" if left else first
-        click.echo(f"{when}  {display(point.name)}  {point.short}  "
-                   f"{point.files} uncommitted  {note}".rstrip())
-
-
-def _session_checkpoints() -> list[Any]:
-    """The checkpoints the caller's session records
-    (:func:`ai_protocols.git.checkpoint.recorded`); none without a session to read."""
-    from ai_protocols.errors import AiProtocolsError
-    from ai_protocols.git.checkpoint import recorded
-
-    try:
-        session = _project().show()
-    except AiProtocolsError:
-        return []
-    return recorded([e.text for e in session.log], session.checkpoint,
-                    session.checkpoint_commit)
-
-
-def _recorded_but_gone(points: Any, found: list[Any]) -> list[str]:
-    """What to say of each checkpoint this agent's session records whose ref is not among
-    the refs listed (``found``): where it is and what to do, by the one rule
-    (:meth:`~ai_protocols.git.checkpoint.Checkpoints.whereabouts`: its commit still here,
-    never fetched, collected by git gc). Empty without a session to read."""
-    said = []
-    for point in _session_checkpoints():
-        if any(p.commit.startswith(point.commit) for p in found):
-            continue
-        where = points.whereabouts(point.ref, point.commit, point.number)
-        if where.state == "here":
-            continue  # (another agent's ref holds it: list --all shows it)
-        number = f" {point.number}" if point.number else ""
-        ref = f", ref {display(where.ref)}" if where.ref else ""
-        said.append(f"this session records checkpoint{number} ({point.commit[:12]}{ref}): "
-                    f"{display(where.say('it'))}")
-    return said
+    commands.checkpoint_list(every_agent, as_json, click.echo)
 
 
 @checkpoint.command("show", cls=_Command)
-@click.argument("ref")
+@click_options("checkpoint show")
 @errors_to_exit
 def checkpoint_show(ref: str) -> None:
     """Show a checkpoint: what differs from HEAD and from the one before it."""
-    points = _checkpoints()
-    point = points.resolve(ref, _session_checkpoints)
-    when = point.time.astimezone().strftime("%Y-%m-%d %H:%M")
-    click.echo(f"Checkpoint {display(point.name)} {point.commit}")
-    click.echo(f"  ref:   {display(point.ref)}\n  taken: {when} on "
-               f"{point.parent[:12] if point.parent else 'no commit yet'}" +
-               (" (past this shallow clone's history: git fetch --unshallow brings it)"
-                if point.parent and points.shallow and not points.has_commit(point.parent)
-                else ""))
-    if point.note:
-        click.echo("  note:  " + display(point.note, lines=True).replace("\n", "\n         "))
-    head = points.head()
-    previous = points.previous(point)
-    called = previous and (previous.number if previous.clone == point.clone else
-                           display(previous.name))  # (another clone's: its whole name)
-    for label, base in ((f"Against HEAD ({head[:12] if head else 'no commit yet'})", head),
-                        (f"Against checkpoint {called} ({previous.short})"
-                         if previous else "Against the previous checkpoint", previous and
-                         previous.commit)):
-        if label.endswith("previous checkpoint"):
-            click.echo(f"{label}: none, it is the first")
-            continue
-        changes = points.diff(base, point.commit)
-        click.echo(f"{label}: the same files" if not changes else
-                   f"{label}: {counted(len(changes), 'path differs', 'paths differ')}")
-        for status, path in changes:
-            click.echo(f"  {status} {display(path)}")
+    commands.checkpoint_show(ref, click.echo)
 
 
 def _paths(count: int) -> str:
@@ -968,11 +864,11 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
     if force and (worktree is not None or branch is not None):
         raise click.UsageError("--force restores into this work tree: not with --worktree "
                                "or --branch")
-    points = _checkpoints()
+    points = commands.checkpoints()
     problem = points.branch_problem(branch) if branch is not None else None
     if problem is not None:
         raise click.BadParameter(f"{quoted(branch)}: {problem}", param_hint="'--branch'")
-    point = points.resolve(ref, _session_checkpoints)
+    point = points.resolve(ref, commands.session_checkpoints)
     done = points.restore(point, worktree=Path(worktree) if worktree else None,
                           branch=branch, in_place=force)
     if force:
@@ -1067,8 +963,8 @@ def checkpoint_export(ref: str, file: str) -> None:
     if file == "":
         raise click.BadParameter(f"{quoted(file)} is empty: give the name of the file to write, "
                                  "ending in .tar.gz", param_hint="'FILE'")
-    points = _checkpoints()
-    point = points.resolve(ref, _session_checkpoints)
+    points = commands.checkpoints()
+    point = points.resolve(ref, commands.session_checkpoints)
     print_path(str(points.export(point, Path(file))))
 
 

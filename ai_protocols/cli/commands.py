@@ -1,4 +1,5 @@
-"""The bodies of ``start``, ``wrap-up``, ``status`` and ``list``, without click.
+"""The bodies of ``init``, ``start``, ``wrap-up``, ``status``, ``list``, ``checkpoint list``
+and ``checkpoint show``, without click.
 
 Both the console script's fast path (:mod:`ai_protocols.cli.main`) and the click
 commands (:mod:`ai_protocols.cli.app`, which owns help and usage errors) call
@@ -14,23 +15,32 @@ import sys
 from ai_protocols.cli.options import text_of
 from ai_protocols.cli.output import (
     display,
+    note_head,
     print_json,
     print_path,
     refuse_outside_a_project,
     render_session,
 )
-from ai_protocols.lean import datetime, shell_quote
+from ai_protocols.lean import counted, datetime, shell_quote
 from ai_protocols.session.layout import CLOSED_STATUSES
 from ai_protocols.session.names import KEPT_LEFT, KEPT_OTHER, kept_relation
 from ai_protocols.session.project import Project
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
     from ai_protocols.cli.options import Given
+    from ai_protocols.git.checkpoint import Checkpoint, Checkpoints, Recorded
+
+    #: How a body says a line: ``click.echo``'s signature (the text; ``err``: on
+    #: standard error).
+    Echo = Callable[..., object]
     from ai_protocols.session.model import Session
 
-__all__ = ["list_sessions", "print_open_tasks", "quote", "replaced_of", "start", "status",
-           "target", "warn_replaced", "wrap_up"]
+__all__ = ["checkpoint_list", "checkpoint_show", "checkpoints", "init", "list_sessions",
+           "print_open_tasks", "quote", "replaced_of", "session_checkpoints", "start",
+           "status", "target", "warn_replaced", "wrap_up"]
 
 
 def _echo(text: str, *, err: bool = False, nl: bool = True) -> None:
@@ -51,6 +61,30 @@ def target(agent_id: str | None, path: object) -> str:
         if name and display(name) == name:
             return quote(name)
     return display(str(path))
+
+
+def init(agents_md: bool) -> Iterator[str]:
+    """``init``: install ``.ai/`` into the project (:func:`ai_protocols.scaffold.init_project`,
+    the merge driver in git's configuration with it) and, with ``agents_md``, the block
+    for agents in ``AGENTS.md`` and ``CLAUDE.md``
+    (:mod:`ai_protocols.integrations.agents_md`, planned first: broken markers refuse
+    before anything is written). Yields the lines to print, one per action, as each
+    step is done; raises what those raise."""
+    from ai_protocols.git.driver import driver_command
+    from ai_protocols.scaffold import init_project
+
+    root = Project.discover().root
+    plans = None
+    if agents_md:  # planned first: broken markers refuse before anything is written
+        from ai_protocols.integrations.agents_md import plan_agents_md, write_agents_md
+
+        plans = plan_agents_md(root)
+    for action in init_project(root, merge_driver=driver_command()):
+        yield f"{action.action}: {display(str(action.path))}"
+    if plans is not None:
+        for step in write_agents_md(plans):
+            yield f"{step.action}: {display(str(step.path))}" + \
+                (f" ({step.note})" if step.note else "")
 
 
 def _bounded_session(project: Project, session: Session) -> str:
@@ -103,7 +137,7 @@ def start(title_given: Given | None, task: str | None = None,
             if action.action != "unchanged":
                 _echo(f"  {action.action}: {display(action.path_text)}")
     if report.driver_configured:
-        from ai_protocols.session.merge import driver_configured_note
+        from ai_protocols.git.driver import driver_configured_note
 
         _echo(driver_configured_note(report.driver_configured), err=True)
     if title and report.titled:
@@ -566,3 +600,111 @@ def status(json: bool) -> None:
             if switched is not None:
                 _echo(f"    warning: not on {display(switched[1])}: "
                       f"{display(removed_by_switch(switched, str(kept)))}")
+
+
+# -- checkpoint list and checkpoint show (both paths) ------------------------------------
+
+
+def checkpoints() -> Checkpoints:
+    """The project's checkpoints as this agent sees them."""
+    from ai_protocols.git.checkpoint import Checkpoints
+
+    project = Project.discover()
+    return Checkpoints(project.root, project.agent_id)
+
+
+def checkpoint_list(every_agent: bool, as_json: bool, echo: Echo) -> None:
+    """``checkpoint list``: this agent's checkpoints (``every_agent``: every agent's),
+    oldest first, each on a line (``as_json``: a JSON array), said through ``echo``
+    (``click.echo``'s signature: the text, ``err`` for standard error); notes on
+    standard error of refs that hold no commit and of checkpoints the session records
+    that are not listed. Raises what :class:`~ai_protocols.git.checkpoint.Checkpoints`
+    raises."""
+    points = checkpoints()
+    found = points.list(every_agent=every_agent)
+    for bad, kind in points.bad_refs.items():  # (issue 14: never listed as a checkpoint)
+        echo(f"Note: {display(bad)} holds a {kind}, not a commit: it is no checkpoint; "
+                   f"delete it with git update-ref -d {display(quote(bad))}", err=True)
+    if as_json:
+        print_json([point.to_json() for point in found])
+        return
+    gone = _recorded_but_gone(points, found)
+    for said in gone:  # (each recorded checkpoint not listed: where it is, what to do)
+        echo(f"Note: {said}", err=True)
+    if not found:
+        echo("No checkpoints yet ('ai-protocols checkpoint' takes one; another "
+                   f"clone's come with: {display(points.fetch_command())})." if not gone
+                   else "No checkpoint refs here.")
+    for point in found:
+        when = point.time.astimezone().strftime("%Y-%m-%d %H:%M")
+        first, left = note_head(point.note)  # (never cut without a sign: show has it)
+        note = f"{first} ({left})" if left else first
+        echo(f"{when}  {display(point.name)}  {point.short}  "
+                   f"{point.files} uncommitted  {note}".rstrip())
+
+
+def session_checkpoints() -> list[Recorded]:
+    """The checkpoints the caller's session records
+    (:func:`ai_protocols.git.checkpoint.recorded`); none without a session to read."""
+    from ai_protocols.errors import AiProtocolsError
+    from ai_protocols.git.checkpoint import recorded
+
+    try:
+        session = Project.discover().show()
+    except AiProtocolsError:
+        return []
+    return recorded([e.text for e in session.log], session.checkpoint,
+                    session.checkpoint_commit)
+
+
+def _recorded_but_gone(points: Checkpoints, found: list[Checkpoint]) -> list[str]:
+    """What to say of each checkpoint this agent's session records whose ref is not among
+    the refs listed (``found``): where it is and what to do, by the one rule
+    (:meth:`~ai_protocols.git.checkpoint.Checkpoints.whereabouts`: its commit still here,
+    never fetched, collected by git gc). Empty without a session to read."""
+    said = []
+    for point in session_checkpoints():
+        if any(p.commit.startswith(point.commit) for p in found):
+            continue
+        where = points.whereabouts(point.ref, point.commit, point.number)
+        if where.state == "here":
+            continue  # (another agent's ref holds it: list --all shows it)
+        number = f" {point.number}" if point.number else ""
+        ref = f", ref {display(where.ref)}" if where.ref else ""
+        said.append(f"this session records checkpoint{number} ({point.commit[:12]}{ref}): "
+                    f"{display(where.say('it'))}")
+    return said
+
+
+def checkpoint_show(ref: str, echo: Echo) -> None:
+    """``checkpoint show REF``: the checkpoint ``ref`` names, what differs from ``HEAD``
+    and from the one before it, said through ``echo`` (as :func:`checkpoint_list`).
+    Raises what :meth:`~ai_protocols.git.checkpoint.Checkpoints.resolve` raises (no such
+    checkpoint...)."""
+    points = checkpoints()
+    point = points.resolve(ref, session_checkpoints)
+    when = point.time.astimezone().strftime("%Y-%m-%d %H:%M")
+    echo(f"Checkpoint {display(point.name)} {point.commit}")
+    echo(f"  ref:   {display(point.ref)}\n  taken: {when} on "
+               f"{point.parent[:12] if point.parent else 'no commit yet'}" +
+               (" (past this shallow clone's history: git fetch --unshallow brings it)"
+                if point.parent and points.shallow and not points.has_commit(point.parent)
+                else ""))
+    if point.note:
+        echo("  note:  " + display(point.note, lines=True).replace("\n", "\n         "))
+    head = points.head()
+    previous = points.previous(point)
+    called = previous and (previous.number if previous.clone == point.clone else
+                           display(previous.name))  # (another clone's: its whole name)
+    for label, base in ((f"Against HEAD ({head[:12] if head else 'no commit yet'})", head),
+                        (f"Against checkpoint {called} ({previous.short})"
+                         if previous else "Against the previous checkpoint", previous and
+                         previous.commit)):
+        if label.endswith("previous checkpoint"):
+            echo(f"{label}: none, it is the first")
+            continue
+        changes = points.diff(base, point.commit)
+        echo(f"{label}: the same files" if not changes else
+                   f"{label}: {counted(len(changes), 'path differs', 'paths differ')}")
+        for status, path in changes:
+            echo(f"  {status} {display(path)}")

@@ -5,8 +5,9 @@ Hooks and agents run ``path``, ``log``, ``show``, ``resume``, ``start``,
 claim``, ``lock``...) many times per session, and importing
 click alone costs several times an interpreter's start (``checkpoint`` too is
 answered here: it is measured against ``git stash create``). So their plain forms
-are answered here: ``path`` from the standard library alone, the others from
-the library (``start``, ``wrap-up``, ``status`` and ``list`` through
+are answered here (and ``init``, which every set-up runs: docs/performance.md, "The
+test suite's time, twentieth round"): ``path`` from the standard library alone, the
+others from the library (``init``, ``start``, ``wrap-up``, ``status`` and ``list`` through
 :mod:`ai_protocols.cli.commands`, the board's through :mod:`ai_protocols.cli.taskboard`,
 as the click commands do), with their options read by
 :func:`~ai_protocols.cli.options.scan` (``show`` and ``resume`` through
@@ -106,6 +107,8 @@ def _checkpoint(args: list[str]) -> int | None:
     (:func:`~ai_protocols.cli.options.text_of`: ``--note=TEXT`` as it is, ``--note -``
     standard input, ``--note @FILE`` a file); every other form (a subcommand, help,
     ``--``...) goes to click, which reads it the same way."""
+    if args and args[0] in ("list", "show"):
+        return _checkpoint_read(args)
     note = None
     if args:  # (checkpoint alone: nothing more to import)
         from ai_protocols.cli.options import text_of
@@ -156,6 +159,36 @@ def _checkpoint(args: list[str]) -> int | None:
     from ai_protocols.cli.output import print_checkpoint
 
     print_checkpoint(taken)
+    return 0
+
+
+def _checkpoint_read(args: list[str]) -> int | None:
+    """``checkpoint list [--all] [--json]`` and ``checkpoint show REF``, read by
+    :func:`~ai_protocols.cli.options.parse_command` from the one table of options and
+    run by the bodies the click commands run (:mod:`ai_protocols.cli.commands`), after
+    the refusal outside a project that the ``checkpoint`` group says first; every other
+    form goes to click, and so does a terminal whose encoding is ASCII
+    (:func:`_plain_streams`)."""
+    name = f"checkpoint {args[0]}"
+    if not _plain_streams():
+        return None
+    from ai_protocols.cli.options import parse_command
+
+    read = parse_command(args[1:], name)
+    if read is None:
+        return None
+    from ai_protocols.cli import commands
+    from ai_protocols.cli.output import refuse_outside_a_project
+
+    refuse_outside_a_project()
+
+    def echo(text: str, err: bool = False) -> None:  # (as click.echo: a line, flushed)
+        print(text, file=sys.stderr if err else sys.stdout, flush=True)
+
+    if args[0] == "list":
+        commands.checkpoint_list(bool(read[0]["every_agent"]), bool(read[0]["as_json"]), echo)
+    else:
+        commands.checkpoint_show(str(read[0]["ref"]), echo)
     return 0
 
 
@@ -256,6 +289,18 @@ def _list(parsed: Parsed) -> int:
     return 0
 
 
+def _init(parsed: Parsed) -> int | None:
+    """``init [--agents-md]``, its lines printed as ``click.echo`` prints them (each
+    flushed); left to click on a terminal whose encoding is ASCII (:func:`_plain_streams`)."""
+    if not _plain_streams():
+        return None
+    from ai_protocols.cli import commands
+
+    for line in commands.init(bool(parsed["agents_md"])):
+        print(line, flush=True)
+    return 0
+
+
 def _status(parsed: Parsed) -> int:
     from ai_protocols.cli import commands
 
@@ -271,6 +316,7 @@ _FAST: dict[str, Callable[[Parsed], int | None]] = {
     "wrap-up": _wrap_up,
     "list": _list,
     "status": _status,
+    "init": _init,
 }
 #: The commands answered here that read their command line in order themselves.
 _IN_ORDER: dict[str, Callable[[list[str]], int | None]] = {"log": _log, "start": _start}

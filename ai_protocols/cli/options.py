@@ -1,9 +1,9 @@
 """The one table of the hot commands' options, and the reading of command lines.
 
 Each option of ``log``, ``show``, ``resume``, ``hook``, ``start``, ``wrap-up``,
-``status``, ``list``, ``checkpoint`` and the task board's commands (``task ...``,
-``lock``, ``unlock``, ``locks``, ``check``) is declared once, in :data:`OPTIONS`
-(``log``'s from the table of entry kinds,
+``status``, ``list``, ``init``, ``checkpoint`` (and its ``list`` and ``show``) and the
+task board's commands (``task ...``, ``lock``, ``unlock``, ``locks``, ``check``) is
+declared once, in :data:`OPTIONS` (``log``'s from the table of entry kinds,
 :data:`ai_protocols.session.model.ENTRY_KINDS`). The click commands in
 :mod:`ai_protocols.cli.app` and :mod:`ai_protocols.cli.board` get their options from
 :func:`click_options`; the console script's fast path (:mod:`ai_protocols.cli.main`)
@@ -131,9 +131,17 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
         Option("--json", "flag", "Print JSON (keys in docs/cli.md)."),
     ),
     "status": (Option("--json", "flag", "Print JSON (keys in docs/cli.md)."),),
+    "init": (Option("--agents-md", "flag", "Also add (or update) a short block telling "
+                                           "agents what to log and when, in AGENTS.md and "
+                                           "CLAUDE.md at the project root."),),
     "checkpoint": (Option("--note", "one", "What the checkpoint is (kept in its commit and "
                                            "the session; - reads it from stdin, @FILE from "
                                            "a file)."),),
+    "checkpoint list": (
+        Option("--all", "flag", "Every agent's checkpoints.", dest="every_agent"),
+        Option("--json", "flag", "Print JSON (keys in docs/checkpoints.md).", dest="as_json"),
+    ),
+    "checkpoint show": (Option("REF", "argument", ""),),
     # The task board's commands (ai_protocols.cli.taskboard; docs/tasks.md).
     "task add": (
         Option("TITLE", "argument", ""),

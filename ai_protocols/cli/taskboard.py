@@ -260,7 +260,7 @@ def _said_after(board: Board) -> None:
                  "when the entry holds nothing else you need, 'git stash drop' it.",
                  err=True)
     if board.driver_configured:
-        from ai_protocols.session.merge import driver_configured_note
+        from ai_protocols.git.driver import driver_configured_note
 
         echo(driver_configured_note(board.driver_configured), err=True)
 

@@ -698,12 +698,12 @@ class Project:
                 if self.root_guessed and not os.path.isdir(self.ai_dir_text) and \
                         not os.path.lexists(os.path.join(self.root_text, ".git")):
                     raise NoProject(self.root_text)
-                from ai_protocols.session.merge import driver_command  # (as init does)
+                from ai_protocols.git.driver import driver_command  # (as init does)
 
                 set_up = init_project(self.root_text, merge_driver=driver_command())
         driver_configured = None
         if not set_up and merge_driver_missing(self.root_text):  # (init_project did it)
-            from ai_protocols.session.merge import configure_missing_merge_driver
+            from ai_protocols.git.driver import configure_missing_merge_driver
 
             driver_configured = configure_missing_merge_driver(self.root_text)
         owner = current_owner()
@@ -732,7 +732,7 @@ class Project:
                     raise
                 # (said, as a clean fresh clone's start says it, with the command that
                 # merges the file again through the driver it configured)
-                from ai_protocols.session.merge import driver_configured_note
+                from ai_protocols.git.driver import driver_configured_note
                 from ai_protocols.session.transaction import remerge_advice
 
                 again = MergeConflict(error.path, error.lines, remerge=remerge_advice(

@@ -3178,7 +3178,7 @@ class Editing:
 def _configure_driver(ai_dir: str) -> None:
     """After a write of a session file of the ``.ai`` folder ``ai_dir``: configure the
     merge driver when the clone's local git configuration lacks it, as ``start`` does,
-    and say so on stderr (:func:`ai_protocols.session.merge.configure_missing_merge_driver`).
+    and say so on stderr (:func:`ai_protocols.git.driver.configure_missing_merge_driver`).
     A fresh clone whose first write is ``log`` or ``checkpoint`` would else let the next
     pull conflict on the file. Costs a read of the configuration file (no git run)
     unless the driver is missing (docs/decisions.md, "Issue 14, sixteenth round (git)")."""
@@ -3187,7 +3187,7 @@ def _configure_driver(ai_dir: str) -> None:
     root = parent(ai_dir)
     if merge_driver_missing(root) is None:
         return
-    from ai_protocols.session.merge import configure_missing_merge_driver, driver_configured_note
+    from ai_protocols.git.driver import configure_missing_merge_driver, driver_configured_note
 
     config = configure_missing_merge_driver(root)
     if config is not None:
