@@ -179,8 +179,9 @@ def _checkpoint_read(args: list[str]) -> int | None:
         return None
     from ai_protocols.cli import commands
     from ai_protocols.cli.output import refuse_outside_a_project
+    from ai_protocols.errors import CHECKPOINT_NEEDS_GIT
 
-    refuse_outside_a_project()
+    refuse_outside_a_project(CHECKPOINT_NEEDS_GIT)  # (as the click group: git init too)
 
     def echo(text: str, err: bool = False) -> None:  # (as click.echo: a line, flushed)
         print(text, file=sys.stderr if err else sys.stdout, flush=True)
