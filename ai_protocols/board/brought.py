@@ -57,8 +57,9 @@ def unchecked(board: str, data: bytes
         return None
     kept_path = kept_board_path(board)
     parts = _small(f"{kept_path}.commit", 400).decode("ascii", "replace").split()
-    if len(parts) == 1 and parts[0] == head[1]:
-        return None  # (HEAD has not moved since the board's last write here)
+    if len(parts) == 1 and parts[0] == head[1] and _is_kept(board, kept_path):
+        return None  # (HEAD has not moved since the board's last write here, and the
+        # board is that write: a save over it with no pull between is judged below)
     kept = kept_board_bytes(kept_path)
     from zlib import crc32  # (not hashlib: it loads OpenSSL, a third of a hook's start)
 
@@ -132,6 +133,21 @@ def _flush() -> None:
     for text in _PENDING.values():
         warn(text)
     _PENDING.clear()
+
+
+def _is_kept(board: str, kept: str) -> bool:
+    """Whether the board ``board`` is, by ``stat`` alone, this tool's last write, its
+    kept copy ``kept`` (:func:`~ai_protocols.storage.files.same_version`: the copy is
+    given the board's modification time when written): two ``stat`` calls, no read.
+    ``False`` when either cannot be stat'ed, or a copy kept by a version before this
+    round (the write's time not given it): the check then runs once, and its answer is
+    kept (:func:`keep_checked`)."""
+    from ai_protocols.storage.files import same_version
+
+    try:
+        return same_version(os.stat(board), os.stat(kept))
+    except OSError:
+        return False
 
 
 def _small(path: str, most: int) -> bytes:

@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     from ai_protocols.org.file import OrgFile
     from ai_protocols.session.merge import MergeResult
 
-__all__ = ["as_read", "brought_back", "for_reading", "left_sides", "left_to_person",
-           "pulled_from", "read_record", "record_head"]
+__all__ = ["as_read", "brought_back", "for_reading", "keep_before", "left_sides",
+           "left_to_person", "link_last", "pulled_from", "read_record", "record_head", "told"]
 
 
 def head_record(kept: str) -> str:
@@ -119,7 +119,7 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
     recorded, since, pulled = read_record(kept)  # (None: never recorded here)
     if recorded == head[1]:
         return older_than_write(board, kept, data, since, pulled, recorded) \
-            if since else None
+            if since else over_own_writes(board, kept, data)
     from ai_protocols.board.model import board_bytes
 
     try:
@@ -131,7 +131,7 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
         # pull before that write, if any, is what a stale buffer lacks; a record
         # without the pull's result: the commit recorded)
         return older_than_write(board, kept, data, since, pulled or recorded,
-                                recorded) if since else None
+                                recorded) if since else over_own_writes(board, kept, data)
     # (a board that is the tool's last write is no proof here: git changed it since
     # that write, and a save from a buffer older than git's change puts those bytes
     # back, a note typed and deleted, or Emacs's "save anyway": judged as any other)
@@ -189,7 +189,7 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
         from ai_protocols.errors import BoardStaleSave
 
         raise BoardStaleSave(Path(board), where, said, commands, left=left_to_person(merged))
-    return merged.data, lacking, f"{said} ({where} holds them)"
+    return merged.data, lacking, told("git", said, where, typed=data not in before)
 
 
 def older_than_write(board: str, kept: str, data: bytes, since: str,
@@ -260,7 +260,7 @@ def older_than_write(board: str, kept: str, data: bytes, since: str,
 
         raise BoardStaleSave(Path(board), where, said, commands, kept=Path(kept),
                              left=left_to_person(merged))
-    return merged.data, lacking, f"{said} ({where} holds them)"
+    return merged.data, lacking, told("git", said, where, typed=True)
 
 
 def typed_nothing(data: bytes, older: bytes, where: str, newer: bytes | None = None
@@ -292,9 +292,155 @@ def typed_nothing(data: bytes, older: bytes, where: str, newer: bytes | None = N
     if lacking <= 0:
         return None
     said = brought_said(data, older, (data,), lacking)
-    return older, lacking, f"or the tool wrote since, {said} (a save of an older " \
-                           "version with nothing typed in it; the board the tool " \
-                           f"wrote last and {where} hold them)"
+    return older, lacking, told("both", said, where, typed=False)
+
+
+#: What a stale save lacks, by whose doing (:func:`told`): what it is, and what the
+#: buffer saved over it was opened before.
+_TOLD = {"git": ("what git brought", "git changed the board (a pull, a merge)"),
+         "both": ("what git brought or the tool wrote since",
+                  "git changed the board (a pull, a merge) or ai-protocols wrote it"),
+         "tool": ("what ai-protocols wrote since", "ai-protocols wrote the board")}
+
+
+def told(kind: str, said: str, where: str, *, typed: bool) -> str:
+    """What a stale save of the board lacks, in words, said after ``lacks`` (a reader)
+    or ``lacked`` (the write that merges it back), the one text of every warning of the
+    stale paths: ``kind`` whose doing it is (``git``: a pull or merge; ``tool``: this
+    tool's writes, no pull between; ``both``), ``said`` what it is
+    (:func:`brought_said`), ``where`` the version that holds it (a commit's board, or
+    the kept copy), ``typed`` whether the save holds anything typed in the buffer (else
+    it is byte for byte an older version): ``what git brought, 1 task added ('T')
+    (HEAD:./.ai/tasks.org holds them): a buffer opened before git changed the board (a
+    pull, a merge) was saved over it, with what was typed in it``. Raises ``KeyError``
+    for another ``kind``."""
+    what, before = _TOLD[kind]
+    holds = {"both": f"the board the tool wrote last and {where} hold them",
+             "tool": f"the board it wrote last, {where}, holds them"}.get(
+                 kind, f"{where} holds them")
+    return (f"{what}, {said} ({holds}): a buffer opened before {before} was saved over "
+            f"it, {'with what was typed in it' if typed else 'with nothing typed in it'}")
+
+
+def before_path(kept: str) -> str:
+    """Where the board as it was before this tool's latest run of writes is kept, beside
+    its kept copy ``kept`` (``.ai/.locks/live/tasks.org.before``: per machine, never in
+    git): the board a write read when it was not this tool's own last write (a
+    person's save, git's version, or no kept copy yet), kept while the tool's writes
+    follow one another (:func:`keep_before`); with :func:`last_path`, the bases of
+    :func:`over_own_writes`."""
+    return f"{kept}.before"
+
+
+def last_path(kept: str) -> str:
+    """Where the board as this tool's last write read it is kept, while that write
+    continued a run of the tool's writes (``.ai/.locks/live/tasks.org.last``, beside
+    the kept copy ``kept``: the kept copy before that write, given a second name, no
+    copy made): :func:`keep_before`."""
+    return f"{kept}.last"
+
+
+def keep_before(kept: str, read: bytes | None, last: bytes | None, linked: str | None,
+                *, wrote: bool = True) -> None:
+    """After a write of the board that stands: keep ``read`` (the board as this write
+    read it; ``None``: there was none, kept as an empty board) as the board before this
+    tool's writes (:func:`before_path`) when it is not ``last`` (the kept copy, this
+    tool's last write: a person, an editor or git wrote it since), or when none is kept
+    yet; else (the run goes on) ``linked`` (:func:`link_last`, the kept copy before this
+    write) becomes :func:`last_path`. Not ``wrote`` (the write failed or gave way to a
+    save): ``linked`` only removed. Only after a write that stands: a person's
+    deletion read by a write that then wrote nothing must not read as a stale save.
+    Atomic; a failure only loses that base (a stale save over the tool's writes is
+    then judged as before: what it dropped of the tasks is lost, of the claims and
+    locks put back). Raises nothing."""
+    from ai_protocols.errors import AiProtocolsError
+    from ai_protocols.storage import files as storage
+
+    with contextlib.suppress(OSError, AiProtocolsError):
+        if wrote and read is not None and read == last and \
+                os.path.exists(before_path(kept)):
+            if linked is not None:  # (the run goes on: the last write's read kept)
+                os.replace(linked, last_path(kept))
+                return
+        elif wrote:  # (a new run: the board before it kept; no last write's read)
+            storage.atomic_write(before_path(kept), read or b"")
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(last_path(kept))
+    if linked is not None:
+        with contextlib.suppress(OSError):
+            os.unlink(linked)
+
+
+def link_last(kept: str) -> str | None:
+    """Before a write of the board: the kept copy ``kept`` (this tool's last write)
+    given a second, temporary name (a hard link: the write puts a new file in its
+    place), for :func:`keep_before`; ``None`` when it cannot be (no kept copy). No
+    copy, no read. Raises nothing."""
+    linked = f"{last_path(kept)}.tmp"
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(linked)
+    try:
+        os.link(kept, linked, follow_symlinks=False)
+    except OSError:
+        return None
+    return linked
+
+
+def over_own_writes(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] | None:
+    """:func:`brought_back` when git brought nothing since the board's last write here
+    and no pull is recorded (the write record has no ``SINCE``): the board ``data`` is
+    from a buffer opened before this tool's writes (an agent's ``task add``, ``claim``,
+    ``lock``...) when it lacks every thing the tool's last write made (the kept copy
+    against :func:`last_path`), or every thing its writes made since the board before
+    them (against :func:`before_path`), by
+    :func:`~ai_protocols.session.transaction.brought_lacking`'s rule: a buffer made
+    after those writes holds some of them, and the person's edit stands, deletions
+    included. It is then merged three ways: ours the board, theirs the kept copy, base
+    the board as the last write read it when the board holds all that board holds
+    over the one before the tool's writes (the buffer was opened on it), else the one
+    before the tool's writes (an older base: what both hold, both added alike): ``(the
+    merged board, how many tasks and locks it regained, what they are:
+    :func:`told`)``; ``None`` otherwise, or when the board is its kept copy or they
+    cannot be read. A person's deletion of exactly what the tool's last write made, in
+    a buffer made after it, cannot be told from a stale save: it comes back
+    (docs/tasks.md). Reads three small files; no process. Raises
+    :class:`~ai_protocols.errors.BoardStaleSave` (nothing written) when the merge
+    leaves a task both changed to a person."""
+    from ai_protocols.board.model import board_bytes
+    from ai_protocols.errors import AiProtocolsError
+
+    try:
+        older = board_bytes(kept)
+        first = board_bytes(before_path(kept))
+        last = board_bytes(last_path(kept))
+    except AiProtocolsError:  # (not regular files: no version to tell by)
+        return None
+    if older is None or first is None or data == older:
+        return None
+    from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
+    from ai_protocols.session.transaction import brought_lacking
+
+    lacking = max((brought_lacking(tasks_lacking, data, older, (base,))
+                   for base in (last, first) if base is not None and base != older),
+                  default=0)
+    if lacking <= 0:
+        return None
+    base = last if last is not None and tasks_lacking(data, last, (first,)) == 0 else first
+    merged = merge_board_bytes(base, data, older, labels=(board, "before", "kept"))
+    said = brought_said(data, older, (base,), lacking)
+    if merged is None or merged.conflicts:
+        from pathlib import Path
+
+        from ai_protocols.errors import BoardStaleSave
+        from ai_protocols.lean import shell_quote
+
+        root = os.path.dirname(os.path.dirname(board))
+        where = last_path(kept) if base is last else before_path(kept)
+        commands = (f"ai-protocols merge-driver {shell_quote(where)} {shell_quote(board)} "
+                    f"{shell_quote(kept)} {shell_quote(os.path.relpath(board, root))}")
+        raise BoardStaleSave(Path(board), kept, said, commands, kept=Path(kept),
+                             left=left_to_person(merged), kind="tool")
+    return merged.data, lacking, told("tool", said, kept, typed=data != base)
 
 
 def for_reading(board: str, data: bytes, key: tuple[str, tuple[bytes, str] | None], *,
@@ -328,7 +474,7 @@ def for_reading(board: str, data: bytes, key: tuple[str, tuple[bytes, str] | Non
                                       "writes refuses, and what this one shows is the "
                                       "board as it is, without them, but for the locks "
                                       "of both, which hold until then")
-        return None, error.lacking, error
+        return None, told(error.kind, error.lacking, error.newer, typed=True), error
     except (AiProtocolsError, OSError, ValueError):
         return None, None, None
     if brought is None or key[1] is None:
@@ -336,9 +482,7 @@ def for_reading(board: str, data: bytes, key: tuple[str, tuple[bytes, str] | Non
     if brought is None:
         return None, None, None
     if say:
-        brought_module.say(board, f"{board} lacks what git brought, {brought[2]}: a "
-                                  "buffer opened before git changed the board (a pull, "
-                                  "a merge) was saved over it. Shown here with them "
+        brought_module.say(board, f"{board} lacks {brought[2]}. Shown here with them "
                                   "merged back (nothing written); the next board "
                                   "command that writes (task claim, lock, ...) merges "
                                   "them back. In Emacs, revert the buffer (M-x "
