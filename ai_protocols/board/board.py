@@ -1237,8 +1237,8 @@ class Board:
                 raise
             # (a stale save's bases; a write that merged one back goes on the run: a
             # person's deletion in a buffer made after it is not told from one again)
-            keep_before(self.kept_path, data, data if brought is not None else last,
-                        linked)
+            read = data or board_text().encode()  # (none, or empty: an empty board)
+            keep_before(self.kept_path, read, read if brought is not None else last, linked)
             record_head(str(self.path), self.kept_path)
             if brought is not None:
                 from ai_protocols.session.transaction import warn

@@ -343,7 +343,7 @@ def last_path(kept: str) -> str:
 def keep_before(kept: str, read: bytes | None, last: bytes | None, linked: str | None,
                 *, wrote: bool = True) -> None:
     """After a write of the board that stands: keep ``read`` (the board as this write
-    read it; ``None``: there was none, kept as an empty board) as the board before this
+    read it; an empty board when there was none) as the board before this
     tool's writes (:func:`before_path`) when it is not ``last`` (the kept copy, this
     tool's last write: a person, an editor or git wrote it since), or when none is kept
     yet; else (the run goes on) ``linked`` (:func:`link_last`, the kept copy before this
@@ -357,7 +357,7 @@ def keep_before(kept: str, read: bytes | None, last: bytes | None, linked: str |
     from ai_protocols.storage import files as storage
 
     with contextlib.suppress(OSError, AiProtocolsError):
-        if wrote and read is not None and read == last and \
+        if wrote and read == last and \
                 os.path.exists(before_path(kept)):
             if linked is not None:  # (the run goes on: the last write's read kept)
                 os.replace(linked, last_path(kept))
