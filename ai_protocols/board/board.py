@@ -1186,7 +1186,7 @@ class Board:
             settled(str(self.path))
             from ai_protocols.board.stale import (
                 brought_back,
-                keep_before,
+                keep_read,
                 link_last,
                 record_head,
             )
@@ -1233,12 +1233,13 @@ class Board:
             try:
                 self._write(doc, read_as, data)
             except BaseException:
-                keep_before(self.kept_path, None, None, linked, wrote=False)
+                keep_read(self.kept_path, b"", None, linked, wrote=False)
                 raise
-            # (a stale save's bases; a write that merged one back goes on the run: a
-            # person's deletion in a buffer made after it is not told from one again)
+            # (a stale save's bases; a write that merged one back goes on from the
+            # kept copy: a deletion in a buffer made after it is not told from one)
             read = data or board_text().encode()  # (none, or empty: an empty board)
-            keep_before(self.kept_path, read, read if brought is not None else last, linked)
+            keep_read(self.kept_path, last if brought is not None and last else read,
+                      last, linked)
             record_head(str(self.path), self.kept_path)
             if brought is not None:
                 from ai_protocols.session.transaction import warn

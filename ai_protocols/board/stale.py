@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from ai_protocols.org.file import OrgFile
     from ai_protocols.session.merge import MergeResult
 
-__all__ = ["as_read", "brought_back", "for_reading", "keep_before", "left_sides",
+__all__ = ["as_read", "brought_back", "for_reading", "keep_read", "left_sides",
            "left_to_person", "link_last", "pulled_from", "read_record", "record_head", "told"]
 
 
@@ -260,7 +260,7 @@ def older_than_write(board: str, kept: str, data: bytes, since: str,
 
         raise BoardStaleSave(Path(board), where, said, commands, kept=Path(kept),
                              left=left_to_person(merged))
-    return merged.data, lacking, told("git", said, where, typed=True)
+    return merged.data, lacking, told("git", said, where, typed=merged.data != older)
 
 
 def typed_nothing(data: bytes, older: bytes, where: str, newer: bytes | None = None
@@ -322,50 +322,54 @@ def told(kind: str, said: str, where: str, *, typed: bool) -> str:
             f"it, {'with what was typed in it' if typed else 'with nothing typed in it'}")
 
 
-def before_path(kept: str) -> str:
-    """Where the board as it was before this tool's latest run of writes is kept, beside
-    its kept copy ``kept`` (``.ai/.locks/live/tasks.org.before``: per machine, never in
-    git): the board a write read when it was not this tool's own last write (a
-    person's save, git's version, or no kept copy yet), kept while the tool's writes
-    follow one another (:func:`keep_before`); with :func:`last_path`, the bases of
-    :func:`over_own_writes`."""
-    return f"{kept}.before"
+#: How many of the boards the tool's last writes read are kept (:func:`read_paths`): a
+#: buffer opened on one of them is merged on it exactly; one opened earlier, on the
+#: oldest (what both sides hold, both added alike).
+READ_KEPT = 24
 
 
-def last_path(kept: str) -> str:
-    """Where the board as this tool's last write read it is kept, while that write
-    continued a run of the tool's writes (``.ai/.locks/live/tasks.org.last``, beside
-    the kept copy ``kept``: the kept copy before that write, given a second name, no
-    copy made): :func:`keep_before`."""
-    return f"{kept}.last"
+def read_paths(kept: str) -> list[str]:
+    """The boards the tool's last writes read, newest first:
+    ``.ai/.locks/live/tasks.org.read.N`` beside the kept copy ``kept`` (per machine,
+    never in git; at most :data:`READ_KEPT`): the bases of :func:`over_own_writes`.
+    One ``listdir``; raises nothing."""
+    folder, name = os.path.split(kept)
+    stem = f"{name}.read."
+    try:
+        found = [(int(entry[len(stem):]), entry) for entry in os.listdir(folder)
+                 if entry.startswith(stem) and entry[len(stem):].isdigit()]
+    except OSError:
+        return []
+    return [os.path.join(folder, entry) for _n, entry in sorted(found, reverse=True)]
 
 
-def keep_before(kept: str, read: bytes | None, last: bytes | None, linked: str | None,
-                *, wrote: bool = True) -> None:
+def keep_read(kept: str, read: bytes, last: bytes | None, linked: str | None, *,
+              wrote: bool = True) -> None:
     """After a write of the board that stands: keep ``read`` (the board as this write
-    read it; an empty board when there was none) as the board before this
-    tool's writes (:func:`before_path`) when it is not ``last`` (the kept copy, this
-    tool's last write: a person, an editor or git wrote it since), or when none is kept
-    yet; else (the run goes on) ``linked`` (:func:`link_last`, the kept copy before this
-    write) becomes :func:`last_path`. Not ``wrote`` (the write failed or gave way to a
-    save): ``linked`` only removed. Only after a write that stands: a person's
-    deletion read by a write that then wrote nothing must not read as a stale save.
-    Atomic; a failure only loses that base (a stale save over the tool's writes is
-    then judged as before: what it dropped of the tasks is lost, of the claims and
-    locks put back). Raises nothing."""
+    read it) as the newest of :func:`read_paths`: ``linked`` (:func:`link_last`, the
+    kept copy before this write under a second name, no copy made) when ``read`` is
+    ``last`` (the kept copy's bytes: the tool's writes follow one another), else a
+    copy (a person, an editor or git wrote the board since, or there was no kept
+    copy); the oldest beyond :data:`READ_KEPT` removed. Not ``wrote`` (the write
+    failed or gave way to a save): ``linked`` only removed. Only after a write that
+    stands: a person's deletion read by a write that then wrote nothing must not read
+    as a stale save. Atomic; a failure only loses that base (a stale save over the
+    tool's writes is then judged as before: what it dropped of the tasks is lost, of
+    the claims and locks put back). Raises nothing."""
     from ai_protocols.errors import AiProtocolsError
     from ai_protocols.storage import files as storage
 
     with contextlib.suppress(OSError, AiProtocolsError):
-        if wrote and read == last and \
-                os.path.exists(before_path(kept)):
-            if linked is not None:  # (the run goes on: the last write's read kept)
-                os.replace(linked, last_path(kept))
-                return
-        elif wrote:  # (a new run: the board before it kept; no last write's read)
-            storage.atomic_write(before_path(kept), read or b"")
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(last_path(kept))
+        if wrote:
+            older = read_paths(kept)
+            path = f"{kept}.read.{int(older[0].rsplit('.', 1)[1]) + 1 if older else 1}"
+            if linked is not None and read == last:
+                os.replace(linked, path)
+                linked = None
+            else:
+                storage.atomic_write(path, read)
+            for gone in older[READ_KEPT - 1:]:
+                os.unlink(gone)
     if linked is not None:
         with contextlib.suppress(OSError):
             os.unlink(linked)
@@ -374,9 +378,9 @@ def keep_before(kept: str, read: bytes | None, last: bytes | None, linked: str |
 def link_last(kept: str) -> str | None:
     """Before a write of the board: the kept copy ``kept`` (this tool's last write)
     given a second, temporary name (a hard link: the write puts a new file in its
-    place), for :func:`keep_before`; ``None`` when it cannot be (no kept copy). No
+    place), for :func:`keep_read`; ``None`` when it cannot be (no kept copy). No
     copy, no read. Raises nothing."""
-    linked = f"{last_path(kept)}.tmp"
+    linked = f"{kept}.read.tmp"
     with contextlib.suppress(FileNotFoundError):
         os.unlink(linked)
     try:
@@ -386,24 +390,50 @@ def link_last(kept: str) -> str | None:
     return linked
 
 
+def lacks_all(data: bytes, older: bytes, base: bytes) -> int:
+    """How many tasks and locks the board ``older`` (the tool's last write) holds, made
+    since the board ``base``, when the board ``data`` lacks every one of them (a task it
+    lacks whole, or holds in another text: the claim, close or note made since; a lock
+    it lacks): a stale buffer, opened on ``base`` or before; 0 when ``older`` holds
+    nothing new, or ``data`` holds one of them (made from a version that had it: the
+    person's edit, deletions included), or a board cannot be read. Unlike
+    :func:`~ai_protocols.session.transaction.brought_lacking` (what git brought, told
+    by the versions before it), a task the buffer lacks whole counts as lacking its
+    claim. Parses the three boards; raises nothing."""
+    made, lacks = _made(base, older), _made(data, older)
+    if made is None or lacks is None:
+        return 0
+    return len(made) if made and made <= lacks else 0
+
+
+def _made(base: bytes, board: bytes) -> set[tuple[bool, str]] | None:
+    """What the board ``board`` holds that ``base`` lacks or holds in another text
+    (:func:`~ai_protocols.board.merge.lacking_said`): its tasks by title (``False``)
+    and its locks by path (``True``); ``None`` when one is no board the merge reads."""
+    from ai_protocols.board.merge import lacking_said
+
+    found = lacking_said(base, board)
+    if found is None:
+        return None
+    return {(False, name) for name in found[0] + found[1]} | {(True, p) for p in found[2]}
+
+
 def over_own_writes(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] | None:
     """:func:`brought_back` when git brought nothing since the board's last write here
     and no pull is recorded (the write record has no ``SINCE``): the board ``data`` is
     from a buffer opened before this tool's writes (an agent's ``task add``, ``claim``,
     ``lock``...) when it lacks every thing the tool's last write made (the kept copy
-    against :func:`last_path`), or every thing its writes made since the board before
-    them (against :func:`before_path`), by
-    :func:`~ai_protocols.session.transaction.brought_lacking`'s rule: a buffer made
-    after those writes holds some of them, and the person's edit stands, deletions
-    included. It is then merged three ways: ours the board, theirs the kept copy, base
-    the board as the last write read it when the board holds all that board holds
-    over the one before the tool's writes (the buffer was opened on it), else the one
-    before the tool's writes (an older base: what both hold, both added alike): ``(the
-    merged board, how many tasks and locks it regained, what they are:
-    :func:`told`)``; ``None`` otherwise, or when the board is its kept copy or they
-    cannot be read. A person's deletion of exactly what the tool's last write made, in
-    a buffer made after it, cannot be told from a stale save: it comes back
-    (docs/tasks.md). Reads three small files; no process. Raises
+    against the newest of :func:`read_paths`), or every thing its writes made since
+    the oldest kept, by :func:`lacks_all`: a buffer made after those writes holds some
+    of them, and the person's edit stands, deletions included. It is then merged three
+    ways: ours the board, theirs the kept copy, base the newest board a write read
+    whose every change since the oldest the save holds (the one the buffer was opened
+    on), else the oldest (what both hold, both added alike): ``(the merged board, how
+    many tasks and locks it regained, what they are: :func:`told`)``; ``None``
+    otherwise, or when the board is its kept copy or none can be read. A person's
+    deletion of exactly what the tool's last write made, in a buffer made after it,
+    cannot be told from a stale save: it comes back once (docs/tasks.md). Reads small
+    files beside the kept copy (from the newest, until the base); no process. Raises
     :class:`~ai_protocols.errors.BoardStaleSave` (nothing written) when the merge
     leaves a task both changed to a person."""
     from ai_protocols.board.model import board_bytes
@@ -411,23 +441,32 @@ def over_own_writes(board: str, kept: str, data: bytes) -> tuple[bytes, int, str
 
     try:
         older = board_bytes(kept)
-        first = board_bytes(before_path(kept))
-        last = board_bytes(last_path(kept))
-    except AiProtocolsError:  # (not regular files: no version to tell by)
+    except AiProtocolsError:  # (not a regular file: no version to tell by)
         return None
-    if older is None or first is None or data == older:
+    if older is None or data == older:
         return None
-    from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
-    from ai_protocols.session.transaction import brought_lacking
-
-    lacking = max((brought_lacking(tasks_lacking, data, older, (base,))
-                   for base in (last, first) if base is not None and base != older),
-                  default=0)
+    read: list[tuple[str, bytes]] = []
+    for path in read_paths(kept):
+        with contextlib.suppress(AiProtocolsError):
+            found = board_bytes(path)
+            if found is not None:
+                read.append((path, found))
+    if not read:
+        return None
+    first = read[-1][1]
+    lacking = max((lacks_all(data, older, base) for base in (read[0][1], first)
+                   if base != older), default=0)
     if lacking <= 0:
         return None
-    base = last if last is not None and tasks_lacking(data, last, (first,)) == 0 else first
+    from ai_protocols.board.merge import merge_board_bytes
+
+    def opened_on(one: bytes) -> bool:  # (the save lacks nothing it made since)
+        made, lacks = _made(first, one), _made(data, one)
+        return made is not None and lacks is not None and not made & lacks
+
+    where, base = next(((path, one) for path, one in read if opened_on(one)), read[-1])
     merged = merge_board_bytes(base, data, older, labels=(board, "before", "kept"))
-    said = brought_said(data, older, (base,), lacking)
+    said = brought_said(data, older, (), lacking)  # (a claim on a task it lacks: said)
     if merged is None or merged.conflicts:
         from pathlib import Path
 
@@ -435,12 +474,12 @@ def over_own_writes(board: str, kept: str, data: bytes) -> tuple[bytes, int, str
         from ai_protocols.lean import shell_quote
 
         root = os.path.dirname(os.path.dirname(board))
-        where = last_path(kept) if base is last else before_path(kept)
         commands = (f"ai-protocols merge-driver {shell_quote(where)} {shell_quote(board)} "
                     f"{shell_quote(kept)} {shell_quote(os.path.relpath(board, root))}")
         raise BoardStaleSave(Path(board), kept, said, commands, kept=Path(kept),
                              left=left_to_person(merged), kind="tool")
-    return merged.data, lacking, told("tool", said, kept, typed=data != base)
+    # (typed: the save gave the merge something the kept copy lacks)
+    return merged.data, lacking, told("tool", said, kept, typed=merged.data != older)
 
 
 def for_reading(board: str, data: bytes, key: tuple[str, tuple[bytes, str] | None], *,
