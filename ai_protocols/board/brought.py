@@ -12,12 +12,13 @@ round (the board's readers after a stale save)").
 The hook runs on every edit, so the common case costs no process and imports nothing
 of the board's merge (:func:`unchecked`): the board is the kept copy (the tool's last
 write), or ``HEAD`` (read from git's files) is the commit the board was last written
-against, or this machine already checked this very ``HEAD``, record, board and kept
-copy and found nothing lacking (``.ai/.locks/live/tasks.org.checked``). Otherwise
-:func:`~ai_protocols.board.stale.for_reading` runs
-the merge's rule (at most two ``git show``), and keeps the "nothing lacking" answer for
-the next reader (:func:`keep_checked`). This module is below the board's
-(docs/architecture.md): it decides and records; the rule is ``board/stale.py``'s.
+against and the board is that write by ``stat``, or this machine already checked
+this very ``HEAD``, record, board and kept copy and found nothing lacking
+(``.ai/.locks/live/tasks.org.checked``). Otherwise
+:func:`~ai_protocols.board.stale.for_reading` runs the merge's rule (at most two
+``git show``), and keeps the "nothing lacking" answer for the next reader
+(:func:`keep_checked`). This module is below the board's (docs/architecture.md): it
+decides and records; the rule is ``board/stale.py``'s.
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ def unchecked(board: str, data: bytes
     """Whether the board ``board`` (its bytes ``data``) may lack what git brought:
     ``None`` when it cannot: no git commit; ``HEAD`` is the commit the board was last
     written against here, with no pull since that write
-    (:func:`~ai_protocols.board.stale.record_head`'s record, ``tasks.org.commit``); or
+    (:func:`~ai_protocols.board.stale.record_head`'s record, ``tasks.org.commit``), and
+    the board is that write by ``stat`` alone (:func:`_is_kept`: a save over the tool's
+    own writes is judged too, :func:`~ai_protocols.board.stale.over_own_writes`); or
     the last check made here had this very key
     (``HEAD``, that record, the board's and the kept copy's bytes, by their lengths and
     CRC-32s) and found nothing (a board that is its kept copy is checked too: a buffer
