@@ -162,7 +162,8 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
     if newer is None or newer in (data, older):
         return None
     committed = git_version(root, f"{recorded}:./{below}") if recorded else None
-    if older is None:  # (no write here yet: the board before the pull is the base;
+    fresh = older is None
+    if fresh:  # (no write here yet: the board before the pull is the base;
         older, committed = committed, None  # the board may be it: a stale save)
         if older is None or older == newer:
             return None
@@ -170,8 +171,15 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
     lacking = brought_lacking(tasks_lacking, data, newer, before)
     if lacking <= 0:
         return None
-    merged = merge_board_bytes(older, data, newer, labels=(board, "kept", where))
     said = brought_said(data, newer, before, lacking)
+    typed = data not in before
+    # (a buffer older than the pulls before that one too: merged back first, on the
+    # board it was opened on; then what the newest pull brought, below)
+    earlier = _earlier(board, kept, data, (since, pulled, recorded), fresh, older)
+    if earlier is not None:
+        data, older, more, typed = earlier[0], earlier[1], earlier[2], earlier[3]
+        said = f"{said}; before that, {more}"
+    merged = merge_board_bytes(older, data, newer, labels=(board, "kept", where))
     if merged is None or merged.conflicts:
         head_copy = f"{kept}.head"
         base = shell_quote(kept)
@@ -189,7 +197,55 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
         from ai_protocols.errors import BoardStaleSave
 
         raise BoardStaleSave(Path(board), where, said, commands, left=left_to_person(merged))
-    return merged.data, lacking, told("git", said, where, typed=data not in before)
+    return merged.data, lacking, told("git", said, where, typed=typed)
+
+
+def _earlier(board: str, kept: str, data: bytes, record: tuple[str | None, ...],
+             fresh: bool, base: bytes) -> tuple[bytes, bytes, str, bool] | None:
+    """:func:`brought_back` of a save that lacks what the newest pull brought, when the
+    buffer is older than what came before that pull too: the tool's writes since an
+    earlier pull (``record``, the write record's ``SINCE PULLED HEAD``:
+    :func:`older_than_write` merges them back), or, in a clone the tool never wrote
+    (``fresh``: ``base`` is the board before the newest pull), the pulls before it
+    whose every change the save lacks (:func:`pulls_back`; the base goes back to the
+    board before the oldest of them). ``(the save with them merged back, the base for
+    the newest pull's merge, what they are in words, whether anything typed was
+    kept)``; ``None`` when there is nothing earlier the save lacks. Runs ``git show``
+    per earlier pull; raises :class:`~ai_protocols.errors.BoardStaleSave` as
+    :func:`older_than_write`."""
+    since, pulled, recorded = record
+    if not fresh:
+        if not since:
+            return None
+        found = older_than_write(board, kept, data, since, pulled, recorded)
+        if found is None:
+            return None
+        from ai_protocols.board.model import board_bytes
+
+        older = board_bytes(kept)
+        return (found[0], older, found[2], found[0] != older) if older else None
+    from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
+    from ai_protocols.git.head import read_head
+    from ai_protocols.session.transaction import brought_lacking, git_version
+
+    root = os.path.dirname(os.path.dirname(board))
+    head = read_head(root)
+    below = os.path.relpath(board, root)
+    opened, lacked = base, []
+    for number, (old, new) in enumerate(pulls_back(root, head[1] if head else "")):
+        if number == 0:
+            continue  # (the newest: the caller's)
+        before, after = (git_version(root, f"{commit}:./{below}") for commit in (old, new))
+        if before is None or after is None or \
+                brought_lacking(tasks_lacking, data, after, (before,)) <= 0:
+            break
+        opened, lacked = before, [*lacked, brought_said(data, after, (before,), 0)]
+    if not lacked:
+        return None
+    merged = merge_board_bytes(opened, data, base, labels=(board, "opened", "pulled"))
+    if merged is None or merged.conflicts:
+        return None
+    return merged.data, base, " and ".join(lacked), merged.data != base
 
 
 def older_than_write(board: str, kept: str, data: bytes, since: str,
@@ -676,13 +732,23 @@ def pulled_from(root: str, head: str) -> tuple[str, str] | None:
     away; no reflog; no pull within the last :data:`_REFLOG_READ` bytes). Reads the end
     of one file; no process. For the stale-save merge back of a board
     (:func:`brought_back`, :func:`record_head`)."""
+    return next(pulls_back(root, head), None)
+
+
+def pulls_back(root: str, head: str) -> Iterator[tuple[str, str]]:
+    """The pulls and merges ``head`` still holds the results of, newest first, as
+    :func:`pulled_from` finds the newest, walking on over one's own commits and those
+    pulls (:func:`moves_back`) to the ones before: each ``(the commit HEAD named
+    before it, the one it named after)``. Stops at another kind of move, or a pull's
+    result amended away. Reads the end of one file; no process; raises nothing."""
     amended = set()
-    for old, new, message in moves_back(root, head):
+    for old, new, message in moves_back(root, head, _OWN_COMMIT + _BROUGHT):
         if message.startswith(_BROUGHT):
-            return None if new in amended else (old, new)
-        if message.startswith(b"commit (amend)"):
+            if new in amended:
+                return
+            yield old, new
+        elif message.startswith(b"commit (amend)"):
             amended.add(old)
-    return None
 
 
 def committed_onto(root: str, head: str, recorded: str) -> bool:
@@ -695,12 +761,14 @@ def committed_onto(root: str, head: str, recorded: str) -> bool:
                if message.startswith(_OWN_COMMIT))
 
 
-def moves_back(root: str, head: str) -> Iterator[tuple[str, str, bytes]]:
+def moves_back(root: str, head: str, through: tuple[bytes, ...] = _OWN_COMMIT
+               ) -> Iterator[tuple[str, str, bytes]]:
     """The entries of ``HEAD``'s reflog (gitrepository-layout(5), ``logs/HEAD``) from
     the newest back, as ``(old value, new value, message)``, the newest's new value
     ``head`` and each one's new value the old value of the one after it, over one's
-    own commits (:data:`_OWN_COMMIT`): the first entry of another kind is the last
-    given; none once the chain breaks (or a branch was born: no old value). The last
+    own commits (:data:`_OWN_COMMIT`; ``through``: the kinds of entry walked over):
+    the first entry of another kind is the last given; none once the chain breaks
+    (or a branch was born: no old value). The last
     :data:`_REFLOG_READ` bytes only; no process; raises nothing. The one walk of
     :func:`pulled_from` and :func:`committed_onto`."""
     from ai_protocols.git.head import reflog_moves
@@ -714,6 +782,6 @@ def moves_back(root: str, head: str) -> Iterator[tuple[str, str, bytes]]:
         if new != want or not old.strip("0"):
             return
         yield old, new, message
-        if not message.startswith(_OWN_COMMIT):
+        if not message.startswith(through):
             return
         want = old
