@@ -722,9 +722,12 @@ class BoardStaleSave(AiProtocolsError, ValueError):
     known): nothing is written. ``kept``: the kept copy, when it holds what git brought
     (an earlier write merged it back; a second save of the same stale buffer), else
     ``None``. ``commands``: what merges the three with ``ai-protocols merge-driver``,
-    leaving conflict markers in the task both changed (docs/decisions.md, "Issue 14,
-    sixteenth round (stale saves and put-back copies)" and "Issue 14, seventeenth round
-    (the board's stale saves, again)")."""
+    leaving conflict markers in the task both changed. ``kind``: ``"git"`` (a pull or
+    merge), or ``"tool"`` (this tool's own writes, no pull between: ``newer`` is the
+    kept copy; :func:`ai_protocols.board.stale.over_own_writes`) (docs/decisions.md,
+    "Issue 14, sixteenth round (stale saves and put-back copies)", "Issue 14,
+    seventeenth round (the board's stale saves, again)" and "Issue 15, twentieth round
+    (the board's stale saves and messages)")."""
 
     path = PathField()
     path_text = TextOf("path")

@@ -19,6 +19,11 @@ The record of the board's last write here (:func:`record_head`,
 write before, the commit it moved from (``SINCE``) and the one it moved to
 (``PULLED``, the pull's result). What the pull brought is the board at ``PULLED``
 against the board at ``SINCE``; one's own commits since are not git's doing.
+
+With no pull recorded, a buffer opened before this tool's own writes and saved over
+them is judged on the boards its last writes read (:func:`over_own_writes`,
+``tasks.org.read.N``: :func:`keep_read`). Every warning of these paths says what is
+lacking in one text (:func:`told`): whose doing, and whether anything was typed.
 """
 
 from __future__ import annotations
