@@ -493,8 +493,12 @@ def over_own_writes(board: str, kept: str, data: bytes) -> tuple[bytes, int, str
     many tasks and locks it regained, what they are: :func:`told`)``; ``None``
     otherwise, or when the board is its kept copy or none can be read. A person's
     deletion of exactly what the tool's last write made, in a buffer made after it,
-    cannot be told from a stale save: it comes back once (docs/tasks.md). Reads small
-    files beside the kept copy (from the newest, until the base); no process. Raises
+    cannot be told from a stale save: it comes back once (docs/tasks.md). Not when the
+    board is the file git last wrote or was given
+    (:func:`~ai_protocols.git.state.index_wrote`: a checkout, a branch switch, a stash,
+    or the person's ``add``): git's doing, the "lost claims" rule's. Reads small files
+    beside the kept copy (from the newest, until the base) and runs one ``git
+    ls-files``. Raises
     :class:`~ai_protocols.errors.BoardStaleSave` (nothing written) when the merge
     leaves a task both changed to a person."""
     from ai_protocols.board.model import board_bytes
@@ -506,6 +510,12 @@ def over_own_writes(board: str, kept: str, data: bytes) -> tuple[bytes, int, str
         return None
     if older is None or data == older:
         return None
+    from ai_protocols.git.state import index_wrote
+
+    root = os.path.dirname(os.path.dirname(board))
+    with contextlib.suppress(OSError):
+        if index_wrote(root, os.path.relpath(board, root), os.stat(board)):
+            return None  # (git wrote it, or was given it: a checkout, a switch, an add)
     read: list[tuple[str, bytes]] = []
     for path in read_paths(kept):
         with contextlib.suppress(AiProtocolsError):
@@ -534,7 +544,6 @@ def over_own_writes(board: str, kept: str, data: bytes) -> tuple[bytes, int, str
         from ai_protocols.errors import BoardStaleSave
         from ai_protocols.lean import shell_quote
 
-        root = os.path.dirname(os.path.dirname(board))
         commands = (f"ai-protocols merge-driver {shell_quote(where)} {shell_quote(board)} "
                     f"{shell_quote(kept)} {shell_quote(os.path.relpath(board, root))}")
         raise BoardStaleSave(Path(board), kept, said, commands, kept=Path(kept),
