@@ -762,9 +762,12 @@ class BoardStaleSave(AiProtocolsError, ValueError):
     known): nothing is written. ``kept``: the kept copy, when it holds what git brought
     (an earlier write merged it back; a second save of the same stale buffer), else
     ``None``. ``commands``: what merges the three with ``ai-protocols merge-driver``,
-    leaving conflict markers in the task both changed (docs/decisions.md, "Issue 14,
-    sixteenth round (stale saves and put-back copies)" and "Issue 14, seventeenth round
-    (the board's stale saves, again)")."""
+    leaving conflict markers in the task both changed. ``kind``: ``"git"`` (a pull or
+    merge), or ``"tool"`` (this tool's own writes, no pull between: ``newer`` is the
+    kept copy; :func:`ai_protocols.board.stale.over_own_writes`) (docs/decisions.md,
+    "Issue 14, sixteenth round (stale saves and put-back copies)", "Issue 14,
+    seventeenth round (the board's stale saves, again)" and "Issue 15, twentieth round
+    (the board's stale saves and messages)")."""
 
     path = PathField()
     path_text = TextOf("path")
@@ -772,18 +775,23 @@ class BoardStaleSave(AiProtocolsError, ValueError):
     exit_code = 6
 
     def __init__(self, path: Path, newer: str, lacking: str, commands: str,
-                 kept: Path | None = None, left: tuple[str, ...] = ()) -> None:
+                 kept: Path | None = None, left: tuple[str, ...] = (),
+                 kind: str = "git") -> None:
         self.path, self.newer, self.lacking, self.commands = path, newer, lacking, commands
-        self.kept, self.left = kept, left
+        self.kept, self.left, self.kind = kept, left, kind
         held = ("neither the board nor the version ai-protocols wrote last does"
                 if kept is None else
                 f"so does the version ai-protocols wrote last, {kept}, into which an "
                 f"earlier write merged them back; the board does not")
+        who, opened = ("git brought", "git changed the board (a pull, a merge)")
+        if kind == "tool":  # (no pull: ai-protocols's own writes, newer is the kept copy)
+            who, opened = "ai-protocols wrote since", "ai-protocols wrote the board"
+            held = "the board does not"
         both = _both_changed(left, "both changed")
         super().__init__(
-            f"the task board {path} lacks {lacking} that git brought ({newer} holds them; "
-            f"{held}): an editor's buffer opened before git changed the board (a pull, "
-            f"a merge) was saved over it, and the board's merge leaves {both} to a "
+            f"the task board {path} lacks {lacking} that {who} ({newer} holds them; "
+            f"{held}): an editor's buffer opened before {opened} was saved over it, and "
+            f"the board's merge leaves {both} to a "
             f"person. Merge the three, then settle the conflict markers in the board: "
             f"{commands}; nothing was written")
 

@@ -64,6 +64,7 @@ from ai_protocols.board.model import (
     id_fault,
     id_shown,
     join_paths,
+    kept_board_bytes,
     kept_board_path,
     kept_other,
     line_key_miss,
@@ -1292,7 +1293,12 @@ class Board:
             from ai_protocols.board.brought import settled
 
             settled(str(self.path))
-            from ai_protocols.board.stale import brought_back, record_head
+            from ai_protocols.board.stale import (
+                brought_back,
+                keep_read,
+                link_last,
+                record_head,
+            )
 
             brought = brought_back(str(self.path), self.kept_path, data) \
                 if data is not None else None
@@ -1336,15 +1342,27 @@ class Board:
                 from ai_protocols.board.removed import keep_base
 
                 keep_base(self.kept_path, whole)
-            self._write(doc, read_as, data)
+            last = kept_board_bytes(self.kept_path)  # (this tool's last write)
+            linked = link_last(self.kept_path)  # (it, as this write reads it)
+            try:
+                self._write(doc, read_as, data)
+            except BaseException:
+                keep_read(self.kept_path, b"", None, linked, wrote=False)
+                raise
+            # (a stale save's bases; a write that merged one back goes on from the
+            # kept copy: a deletion in a buffer made after it is not told from one; a
+            # board that came back whole was read as its kept copy)
+            read = whole if whole is not None else \
+                data or board_text().encode()  # (none, or empty: an empty board)
+            keep_read(self.kept_path, last if brought is not None and last else read,
+                      last, linked)
             record_head(str(self.path), self.kept_path)
             if brought is not None:
                 from ai_protocols.session.transaction import warn
 
-                warn(f"{self.path} lacked what git brought, {brought[2]}: a buffer opened "
-                     f"before git changed the board (a pull, a merge) was saved over it; "
-                     f"merged back, with what was typed in it. In Emacs, revert the buffer "
-                     f"(M-x revert-buffer) before editing on, or turn on auto-revert-mode")
+                warn(f"{self.path} lacked {brought[2]}; merged back. In Emacs, revert the "
+                     f"buffer (M-x revert-buffer) before editing on, or turn on "
+                     f"auto-revert-mode")
             record_ended_locks(str(self.path), self._ending)
             self.restored = put_back
             self.noted = self._noting
@@ -1500,7 +1518,7 @@ class Board:
 
         encoded = doc.encoded()
         prepared = storage.prepare(self.path, encoded, keep=self.kept_path,
-                                   keep_link=False, locked=True)
+                                   keep_link=False, locked=True, keep_time=True)
         try:
             emacs = live_emacs_lock(self.path)
             if emacs is not None:

@@ -12,12 +12,13 @@ round (the board's readers after a stale save)").
 The hook runs on every edit, so the common case costs no process and imports nothing
 of the board's merge (:func:`unchecked`): the board is the kept copy (the tool's last
 write), or ``HEAD`` (read from git's files) is the commit the board was last written
-against, or this machine already checked this very ``HEAD``, record, board and kept
-copy and found nothing lacking (``.ai/.locks/live/tasks.org.checked``). Otherwise
-:func:`~ai_protocols.board.stale.for_reading` runs
-the merge's rule (at most two ``git show``), and keeps the "nothing lacking" answer for
-the next reader (:func:`keep_checked`). This module is below the board's
-(docs/architecture.md): it decides and records; the rule is ``board/stale.py``'s.
+against and the board is that write by ``stat``, or this machine already checked
+this very ``HEAD``, record, board and kept copy and found nothing lacking
+(``.ai/.locks/live/tasks.org.checked``). Otherwise
+:func:`~ai_protocols.board.stale.for_reading` runs the merge's rule (at most two
+``git show``), and keeps the "nothing lacking" answer for the next reader
+(:func:`keep_checked`). This module is below the board's (docs/architecture.md): it
+decides and records; the rule is ``board/stale.py``'s.
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ def unchecked(board: str, data: bytes
     """Whether the board ``board`` (its bytes ``data``) may lack what git brought:
     ``None`` when it cannot: no git commit; ``HEAD`` is the commit the board was last
     written against here, with no pull since that write
-    (:func:`~ai_protocols.board.stale.record_head`'s record, ``tasks.org.commit``); or
+    (:func:`~ai_protocols.board.stale.record_head`'s record, ``tasks.org.commit``), and
+    the board is that write by ``stat`` alone (:func:`_is_kept`: a save over the tool's
+    own writes is judged too, :func:`~ai_protocols.board.stale.over_own_writes`); or
     the last check made here had this very key
     (``HEAD``, that record, the board's and the kept copy's bytes, by their lengths and
     CRC-32s) and found nothing (a board that is its kept copy is checked too: a buffer
@@ -57,8 +60,9 @@ def unchecked(board: str, data: bytes
         return None
     kept_path = kept_board_path(board)
     parts = _small(f"{kept_path}.commit", 400).decode("ascii", "replace").split()
-    if len(parts) == 1 and parts[0] == head[1]:
-        return None  # (HEAD has not moved since the board's last write here)
+    if len(parts) == 1 and parts[0] == head[1] and _is_kept(board, kept_path):
+        return None  # (HEAD has not moved since the board's last write here, and the
+        # board is that write: a save over it with no pull between is judged below)
     kept = kept_board_bytes(kept_path)
     from zlib import crc32  # (not hashlib: it loads OpenSSL, a third of a hook's start)
 
@@ -132,6 +136,21 @@ def _flush() -> None:
     for text in _PENDING.values():
         warn(text)
     _PENDING.clear()
+
+
+def _is_kept(board: str, kept: str) -> bool:
+    """Whether the board ``board`` is, by ``stat`` alone, this tool's last write, its
+    kept copy ``kept`` (:func:`~ai_protocols.storage.files.same_version`: the copy is
+    given the board's modification time when written): two ``stat`` calls, no read.
+    ``False`` when either cannot be stat'ed, or a copy kept by a version before this
+    round (the write's time not given it): the check then runs once, and its answer is
+    kept (:func:`keep_checked`)."""
+    from ai_protocols.storage.files import same_version
+
+    try:
+        return same_version(os.stat(board), os.stat(kept))
+    except OSError:
+        return False
 
 
 def _small(path: str, most: int) -> bytes:

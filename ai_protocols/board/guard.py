@@ -549,9 +549,8 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
                         f"wrote, {kept_board_path(board)}. Re-save the board as UTF-8 text "
                         "(a regular file, not a link) to put it right.")
             if brought_said is not None:
-                gone += (f" (The board on disk lacks what git brought, {brought_said}: a "
-                         "buffer opened before a pull or merge was saved over it; the next "
-                         "board command that writes merges it back.)")
+                gone += (f" (The board on disk lacks {brought_said}; the next board "
+                         "command that writes merges it back.)")
             if sides is not None and brought_said is None:
                 gone += (" (The board holds git's conflict markers, from a merge not yet "
                          "resolved: the locks on either side of them hold until it is.)")

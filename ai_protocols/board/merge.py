@@ -1003,7 +1003,8 @@ def _merge_entry(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bo
         body, conflict = _merge_locks(o, a, b, first=first, labels=labels,
                                       marker_size=marker_size)
     else:
-        body, conflict = _merge_body(empty.body if o is not None else [], a.body, b.body,
+        body, conflict = _merge_body(empty.body if o is not None else
+                                     _added_base(a.body, b.body), a.body, b.body,
                                      first=first, labels=labels, marker_size=marker_size,
                                      newline=newline,
                                      offsets=_writer_offsets(values_o, a.values, b.values))
@@ -1022,6 +1023,20 @@ def _merge_entry(name: str, o: _Chunk | None, a: _Chunk, b: _Chunk, *, first: bo
                                        group=LOCK_KEYS, stamp="LOCKED",
                                        what=f"lock on {values.get('PATH') or ''}")
     return head + planning + drawer + body, conflict
+
+
+def _added_base(a: list[str], b: list[str]) -> list[str]:
+    """The base of the text under a task (or lock) both sides added (``a``, ``b``: the
+    lines under each side's drawer): the shorter side's lines when they are, in order,
+    lines of the longer (a subsequence: the longer is the shorter with lines typed on
+    between or after them, as a stale buffer saved again after the write that merged
+    its first save back and gave the task its id), so the merge takes the lines added
+    as one side's change; else none (nothing is known to be the base: two texts that
+    differ at one place are git's conflict). Never drops a line: every line of the base
+    is on both sides. Raises nothing."""
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    rest = iter(long)
+    return list(short) if all(line in rest for line in short) else []
 
 
 def _added_both(name: str, a: _Chunk, b: _Chunk, first: bool) -> str:

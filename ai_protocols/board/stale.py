@@ -19,6 +19,11 @@ The record of the board's last write here (:func:`record_head`,
 write before, the commit it moved from (``SINCE``) and the one it moved to
 (``PULLED``, the pull's result). What the pull brought is the board at ``PULLED``
 against the board at ``SINCE``; one's own commits since are not git's doing.
+
+With no pull recorded, a buffer opened before this tool's own writes and saved over
+them is judged on the boards its last writes read (:func:`over_own_writes`,
+``tasks.org.read.N``: :func:`keep_read`). Every warning of these paths says what is
+lacking in one text (:func:`told`): whose doing, and whether anything was typed.
 """
 
 from __future__ import annotations
@@ -32,8 +37,8 @@ if TYPE_CHECKING:
     from ai_protocols.org.file import OrgFile
     from ai_protocols.session.merge import MergeResult
 
-__all__ = ["as_read", "brought_back", "for_reading", "left_sides", "left_to_person",
-           "pulled_from", "read_record", "record_head"]
+__all__ = ["as_read", "brought_back", "for_reading", "keep_read", "left_sides",
+           "left_to_person", "link_last", "pulled_from", "read_record", "record_head", "told"]
 
 
 def head_record(kept: str) -> str:
@@ -119,7 +124,7 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
     recorded, since, pulled = read_record(kept)  # (None: never recorded here)
     if recorded == head[1]:
         return older_than_write(board, kept, data, since, pulled, recorded) \
-            if since else None
+            if since else over_own_writes(board, kept, data)
     from ai_protocols.board.model import board_bytes
 
     try:
@@ -131,7 +136,7 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
         # pull before that write, if any, is what a stale buffer lacks; a record
         # without the pull's result: the commit recorded)
         return older_than_write(board, kept, data, since, pulled or recorded,
-                                recorded) if since else None
+                                recorded) if since else over_own_writes(board, kept, data)
     # (a board that is the tool's last write is no proof here: git changed it since
     # that write, and a save from a buffer older than git's change puts those bytes
     # back, a note typed and deleted, or Emacs's "save anyway": judged as any other)
@@ -162,7 +167,8 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
     if newer is None or newer in (data, older):
         return None
     committed = git_version(root, f"{recorded}:./{below}") if recorded else None
-    if older is None:  # (no write here yet: the board before the pull is the base;
+    fresh = older is None
+    if fresh:  # (no write here yet: the board before the pull is the base;
         older, committed = committed, None  # the board may be it: a stale save)
         if older is None or older == newer:
             return None
@@ -170,8 +176,15 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
     lacking = brought_lacking(tasks_lacking, data, newer, before)
     if lacking <= 0:
         return None
-    merged = merge_board_bytes(older, data, newer, labels=(board, "kept", where))
     said = brought_said(data, newer, before, lacking)
+    typed = data not in before
+    # (a buffer older than the pulls before that one too: merged back first, on the
+    # board it was opened on; then what the newest pull brought, below)
+    earlier = _earlier(board, kept, data, (since, pulled, recorded), fresh, older)
+    if earlier is not None:
+        data, older, more, typed = earlier[0], earlier[1], earlier[2], earlier[3]
+        said = f"{said}; before that, {more}"
+    merged = merge_board_bytes(older, data, newer, labels=(board, "kept", where))
     if merged is None or merged.conflicts:
         head_copy = f"{kept}.head"
         base = shell_quote(kept)
@@ -189,7 +202,55 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
         from ai_protocols.errors import BoardStaleSave
 
         raise BoardStaleSave(Path(board), where, said, commands, left=left_to_person(merged))
-    return merged.data, lacking, f"{said} ({where} holds them)"
+    return merged.data, lacking, told("git", said, where, typed=typed)
+
+
+def _earlier(board: str, kept: str, data: bytes, record: tuple[str | None, ...],
+             fresh: bool, base: bytes) -> tuple[bytes, bytes, str, bool] | None:
+    """:func:`brought_back` of a save that lacks what the newest pull brought, when the
+    buffer is older than what came before that pull too: the tool's writes since an
+    earlier pull (``record``, the write record's ``SINCE PULLED HEAD``:
+    :func:`older_than_write` merges them back), or, in a clone the tool never wrote
+    (``fresh``: ``base`` is the board before the newest pull), the pulls before it
+    whose every change the save lacks (:func:`pulls_back`; the base goes back to the
+    board before the oldest of them). ``(the save with them merged back, the base for
+    the newest pull's merge, what they are in words, whether anything typed was
+    kept)``; ``None`` when there is nothing earlier the save lacks. Runs ``git show``
+    per earlier pull; raises :class:`~ai_protocols.errors.BoardStaleSave` as
+    :func:`older_than_write`."""
+    since, pulled, recorded = record
+    if not fresh:
+        if not since:
+            return None
+        found = older_than_write(board, kept, data, since, pulled, recorded)
+        if found is None:
+            return None
+        from ai_protocols.board.model import board_bytes
+
+        older = board_bytes(kept)
+        return (found[0], older, found[2], found[0] != older) if older else None
+    from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
+    from ai_protocols.git.head import read_head
+    from ai_protocols.session.transaction import brought_lacking, git_version
+
+    root = os.path.dirname(os.path.dirname(board))
+    head = read_head(root)
+    below = os.path.relpath(board, root)
+    opened, lacked = base, []
+    for number, (old, new) in enumerate(pulls_back(root, head[1] if head else "")):
+        if number == 0:
+            continue  # (the newest: the caller's)
+        before, after = (git_version(root, f"{commit}:./{below}") for commit in (old, new))
+        if before is None or after is None or \
+                brought_lacking(tasks_lacking, data, after, (before,)) <= 0:
+            break
+        opened, lacked = before, [*lacked, brought_said(data, after, (before,), 0)]
+    if not lacked:
+        return None
+    merged = merge_board_bytes(opened, data, base, labels=(board, "opened", "pulled"))
+    if merged is None or merged.conflicts:
+        return None
+    return merged.data, base, " and ".join(lacked), merged.data != base
 
 
 def older_than_write(board: str, kept: str, data: bytes, since: str,
@@ -260,7 +321,7 @@ def older_than_write(board: str, kept: str, data: bytes, since: str,
 
         raise BoardStaleSave(Path(board), where, said, commands, kept=Path(kept),
                              left=left_to_person(merged))
-    return merged.data, lacking, f"{said} ({where} holds them)"
+    return merged.data, lacking, told("git", said, where, typed=merged.data != older)
 
 
 def typed_nothing(data: bytes, older: bytes, where: str, newer: bytes | None = None
@@ -292,9 +353,203 @@ def typed_nothing(data: bytes, older: bytes, where: str, newer: bytes | None = N
     if lacking <= 0:
         return None
     said = brought_said(data, older, (data,), lacking)
-    return older, lacking, f"or the tool wrote since, {said} (a save of an older " \
-                           "version with nothing typed in it; the board the tool " \
-                           f"wrote last and {where} hold them)"
+    return older, lacking, told("both", said, where, typed=False)
+
+
+#: What a stale save lacks, by whose doing (:func:`told`): what it is, and what the
+#: buffer saved over it was opened before.
+_TOLD = {"git": ("what git brought", "git changed the board (a pull, a merge)"),
+         "both": ("what git brought or the tool wrote since",
+                  "git changed the board (a pull, a merge) or ai-protocols wrote it"),
+         "tool": ("what ai-protocols wrote since", "ai-protocols wrote the board")}
+
+
+def told(kind: str, said: str, where: str, *, typed: bool) -> str:
+    """What a stale save of the board lacks, in words, said after ``lacks`` (a reader)
+    or ``lacked`` (the write that merges it back), the one text of every warning of the
+    stale paths: ``kind`` whose doing it is (``git``: a pull or merge; ``tool``: this
+    tool's writes, no pull between; ``both``), ``said`` what it is
+    (:func:`brought_said`), ``where`` the version that holds it (a commit's board, or
+    the kept copy), ``typed`` whether the save holds anything typed in the buffer (else
+    it is byte for byte an older version): ``what git brought, 1 task added ('T')
+    (HEAD:./.ai/tasks.org holds them): a buffer opened before git changed the board (a
+    pull, a merge) was saved over it, with what was typed in it``. Raises ``KeyError``
+    for another ``kind``."""
+    what, before = _TOLD[kind]
+    holds = {"both": f"the board the tool wrote last and {where} hold them",
+             "tool": f"the board it wrote last, {where}, holds them"}.get(
+                 kind, f"{where} holds them")
+    return (f"{what}, {said} ({holds}): a buffer opened before {before} was saved over "
+            f"it, {'with what was typed in it' if typed else 'with nothing typed in it'}")
+
+
+#: How many of the boards the tool's last writes read are kept (:func:`read_paths`): a
+#: buffer opened on one of them is merged on it exactly; one opened earlier, on the
+#: oldest (what both sides hold, both added alike).
+READ_KEPT = 24
+
+
+def read_paths(kept: str) -> list[str]:
+    """The boards the tool's last writes read, newest first:
+    ``.ai/.locks/live/tasks.org.read.N`` beside the kept copy ``kept`` (per machine,
+    never in git; at most :data:`READ_KEPT`): the bases of :func:`over_own_writes`.
+    One ``listdir``; raises nothing."""
+    folder, name = os.path.split(kept)
+    stem = f"{name}.read."
+    try:
+        found = [(int(entry[len(stem):]), entry) for entry in os.listdir(folder)
+                 if entry.startswith(stem) and entry[len(stem):].isdigit()]
+    except OSError:
+        return []
+    return [os.path.join(folder, entry) for _n, entry in sorted(found, reverse=True)]
+
+
+def keep_read(kept: str, read: bytes, last: bytes | None, linked: str | None, *,
+              wrote: bool = True) -> None:
+    """After a write of the board that stands: keep ``read`` (the board as this write
+    read it) as the newest of :func:`read_paths`: ``linked`` (:func:`link_last`, the
+    kept copy before this write under a second name, no copy made) when ``read`` is
+    ``last`` (the kept copy's bytes: the tool's writes follow one another), else a
+    copy (a person, an editor or git wrote the board since, or there was no kept
+    copy); the oldest beyond :data:`READ_KEPT` removed. Not ``wrote`` (the write
+    failed or gave way to a save): ``linked`` only removed. Only after a write that
+    stands: a person's deletion read by a write that then wrote nothing must not read
+    as a stale save. Atomic; a failure only loses that base (a stale save over the
+    tool's writes is then judged as before: what it dropped of the tasks is lost, of
+    the claims and locks put back). Raises nothing."""
+    from ai_protocols.errors import AiProtocolsError
+    from ai_protocols.storage import files as storage
+
+    with contextlib.suppress(OSError, AiProtocolsError):
+        if wrote:
+            older = read_paths(kept)
+            path = f"{kept}.read.{int(older[0].rsplit('.', 1)[1]) + 1 if older else 1}"
+            if linked is not None and read == last:
+                os.replace(linked, path)
+                linked = None
+            else:
+                storage.atomic_write(path, read)
+            for gone in older[READ_KEPT - 1:]:
+                os.unlink(gone)
+    if linked is not None:
+        with contextlib.suppress(OSError):
+            os.unlink(linked)
+
+
+def link_last(kept: str) -> str | None:
+    """Before a write of the board: the kept copy ``kept`` (this tool's last write)
+    given a second, temporary name (a hard link: the write puts a new file in its
+    place), for :func:`keep_read`; ``None`` when it cannot be (no kept copy). No
+    copy, no read. Raises nothing."""
+    linked = f"{kept}.read.tmp"
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(linked)
+    try:
+        os.link(kept, linked, follow_symlinks=False)
+    except OSError:
+        return None
+    return linked
+
+
+def lacks_all(data: bytes, older: bytes, base: bytes) -> int:
+    """How many tasks and locks the board ``older`` (the tool's last write) holds, made
+    since the board ``base``, when the board ``data`` lacks every one of them (a task it
+    lacks whole, or holds in another text: the claim, close or note made since; a lock
+    it lacks): a stale buffer, opened on ``base`` or before; 0 when ``older`` holds
+    nothing new, or ``data`` holds one of them (made from a version that had it: the
+    person's edit, deletions included), or a board cannot be read. Unlike
+    :func:`~ai_protocols.session.transaction.brought_lacking` (what git brought, told
+    by the versions before it), a task the buffer lacks whole counts as lacking its
+    claim. Parses the three boards; raises nothing."""
+    made, lacks = _made(base, older), _made(data, older)
+    if made is None or lacks is None:
+        return 0
+    return len(made) if made and made <= lacks else 0
+
+
+def _made(base: bytes, board: bytes) -> set[tuple[bool, str]] | None:
+    """What the board ``board`` holds that ``base`` lacks or holds in another text
+    (:func:`~ai_protocols.board.merge.lacking_said`): its tasks by title (``False``)
+    and its locks by path (``True``); ``None`` when one is no board the merge reads."""
+    from ai_protocols.board.merge import lacking_said
+
+    found = lacking_said(base, board)
+    if found is None:
+        return None
+    return {(False, name) for name in found[0] + found[1]} | {(True, p) for p in found[2]}
+
+
+def over_own_writes(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] | None:
+    """:func:`brought_back` when git brought nothing since the board's last write here
+    and no pull is recorded (the write record has no ``SINCE``): the board ``data`` is
+    from a buffer opened before this tool's writes (an agent's ``task add``, ``claim``,
+    ``lock``...) when it lacks every thing the tool's last write made (the kept copy
+    against the newest of :func:`read_paths`), or every thing its writes made since
+    the oldest kept, by :func:`lacks_all`: a buffer made after those writes holds some
+    of them, and the person's edit stands, deletions included. It is then merged three
+    ways: ours the board, theirs the kept copy, base the newest board a write read
+    whose every change since the oldest the save holds (the one the buffer was opened
+    on), else the oldest (what both hold, both added alike): ``(the merged board, how
+    many tasks and locks it regained, what they are: :func:`told`)``; ``None``
+    otherwise, or when the board is its kept copy or none can be read. A person's
+    deletion of exactly what the tool's last write made, in a buffer made after it,
+    cannot be told from a stale save: it comes back once (docs/tasks.md). Not when the
+    board is the file git last wrote or was given
+    (:func:`~ai_protocols.git.state.index_wrote`: a checkout, a branch switch, a stash,
+    or the person's ``add``): git's doing, the "lost claims" rule's. Reads small files
+    beside the kept copy (from the newest, until the base) and runs one ``git
+    ls-files``. Raises
+    :class:`~ai_protocols.errors.BoardStaleSave` (nothing written) when the merge
+    leaves a task both changed to a person."""
+    from ai_protocols.board.model import board_bytes
+    from ai_protocols.errors import AiProtocolsError
+
+    try:
+        older = board_bytes(kept)
+    except AiProtocolsError:  # (not a regular file: no version to tell by)
+        return None
+    if older is None or data == older:
+        return None
+    from ai_protocols.git.state import index_wrote
+
+    root = os.path.dirname(os.path.dirname(board))
+    with contextlib.suppress(OSError):
+        if index_wrote(root, os.path.relpath(board, root), os.stat(board)):
+            return None  # (git wrote it, or was given it: a checkout, a switch, an add)
+    read: list[tuple[str, bytes]] = []
+    for path in read_paths(kept):
+        with contextlib.suppress(AiProtocolsError):
+            found = board_bytes(path)
+            if found is not None:
+                read.append((path, found))
+    if not read:
+        return None
+    first = read[-1][1]
+    lacking = max((lacks_all(data, older, base) for base in (read[0][1], first)
+                   if base != older), default=0)
+    if lacking <= 0:
+        return None
+    from ai_protocols.board.merge import merge_board_bytes
+
+    def opened_on(one: bytes) -> bool:  # (the save lacks nothing it made since)
+        made, lacks = _made(first, one), _made(data, one)
+        return made is not None and lacks is not None and not made & lacks
+
+    where, base = next(((path, one) for path, one in read if opened_on(one)), read[-1])
+    merged = merge_board_bytes(base, data, older, labels=(board, "before", "kept"))
+    said = brought_said(data, older, (), lacking)  # (a claim on a task it lacks: said)
+    if merged is None or merged.conflicts:
+        from pathlib import Path
+
+        from ai_protocols.errors import BoardStaleSave
+        from ai_protocols.lean import shell_quote
+
+        commands = (f"ai-protocols merge-driver {shell_quote(where)} {shell_quote(board)} "
+                    f"{shell_quote(kept)} {shell_quote(os.path.relpath(board, root))}")
+        raise BoardStaleSave(Path(board), kept, said, commands, kept=Path(kept),
+                             left=left_to_person(merged), kind="tool")
+    # (typed: the save gave the merge something the kept copy lacks)
+    return merged.data, lacking, told("tool", said, kept, typed=merged.data != older)
 
 
 def for_reading(board: str, data: bytes, key: tuple[str, tuple[bytes, str] | None], *,
@@ -328,7 +583,7 @@ def for_reading(board: str, data: bytes, key: tuple[str, tuple[bytes, str] | Non
                                       "writes refuses, and what this one shows is the "
                                       "board as it is, without them, but for the locks "
                                       "of both, which hold until then")
-        return None, error.lacking, error
+        return None, told(error.kind, error.lacking, error.newer, typed=True), error
     except (AiProtocolsError, OSError, ValueError):
         return None, None, None
     if brought is None or key[1] is None:
@@ -336,9 +591,7 @@ def for_reading(board: str, data: bytes, key: tuple[str, tuple[bytes, str] | Non
     if brought is None:
         return None, None, None
     if say:
-        brought_module.say(board, f"{board} lacks what git brought, {brought[2]}: a "
-                                  "buffer opened before git changed the board (a pull, "
-                                  "a merge) was saved over it. Shown here with them "
+        brought_module.say(board, f"{board} lacks {brought[2]}. Shown here with them "
                                   "merged back (nothing written); the next board "
                                   "command that writes (task claim, lock, ...) merges "
                                   "them back. In Emacs, revert the buffer (M-x "
@@ -493,13 +746,23 @@ def pulled_from(root: str, head: str) -> tuple[str, str] | None:
     away; no reflog; no pull within the last :data:`_REFLOG_READ` bytes). Reads the end
     of one file; no process. For the stale-save merge back of a board
     (:func:`brought_back`, :func:`record_head`)."""
+    return next(pulls_back(root, head), None)
+
+
+def pulls_back(root: str, head: str) -> Iterator[tuple[str, str]]:
+    """The pulls and merges ``head`` still holds the results of, newest first, as
+    :func:`pulled_from` finds the newest, walking on over one's own commits and those
+    pulls (:func:`moves_back`) to the ones before: each ``(the commit HEAD named
+    before it, the one it named after)``. Stops at another kind of move, or a pull's
+    result amended away. Reads the end of one file; no process; raises nothing."""
     amended = set()
-    for old, new, message in moves_back(root, head):
+    for old, new, message in moves_back(root, head, _OWN_COMMIT + _BROUGHT):
         if message.startswith(_BROUGHT):
-            return None if new in amended else (old, new)
-        if message.startswith(b"commit (amend)"):
+            if new in amended:
+                return
+            yield old, new
+        elif message.startswith(b"commit (amend)"):
             amended.add(old)
-    return None
 
 
 def committed_onto(root: str, head: str, recorded: str) -> bool:
@@ -512,12 +775,14 @@ def committed_onto(root: str, head: str, recorded: str) -> bool:
                if message.startswith(_OWN_COMMIT))
 
 
-def moves_back(root: str, head: str) -> Iterator[tuple[str, str, bytes]]:
+def moves_back(root: str, head: str, through: tuple[bytes, ...] = _OWN_COMMIT
+               ) -> Iterator[tuple[str, str, bytes]]:
     """The entries of ``HEAD``'s reflog (gitrepository-layout(5), ``logs/HEAD``) from
     the newest back, as ``(old value, new value, message)``, the newest's new value
     ``head`` and each one's new value the old value of the one after it, over one's
-    own commits (:data:`_OWN_COMMIT`): the first entry of another kind is the last
-    given; none once the chain breaks (or a branch was born: no old value). The last
+    own commits (:data:`_OWN_COMMIT`; ``through``: the kinds of entry walked over):
+    the first entry of another kind is the last given; none once the chain breaks
+    (or a branch was born: no old value). The last
     :data:`_REFLOG_READ` bytes only; no process; raises nothing. The one walk of
     :func:`pulled_from` and :func:`committed_onto`."""
     from ai_protocols.git.head import reflog_moves
@@ -531,6 +796,6 @@ def moves_back(root: str, head: str) -> Iterator[tuple[str, str, bytes]]:
         if new != want or not old.strip("0"):
             return
         yield old, new, message
-        if not message.startswith(_OWN_COMMIT):
+        if not message.startswith(through):
             return
         want = old

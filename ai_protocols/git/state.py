@@ -922,3 +922,27 @@ def _reverses(root: str | os.PathLike[str], old: str, new: str, path: str) -> bo
     finally:
         os.close(write)
     return wait() is not None
+
+
+def index_wrote(root: str | os.PathLike[str], path: str, st: os.stat_result) -> bool:
+    """Whether the file ``path`` (relative to ``root``; ``st``: what ``stat`` says of it
+    now) is the one git last wrote or took into its index (a checkout, a branch switch,
+    a stash, a reset, an ``add`` or ``commit -a``): the index entry's cached ``stat``
+    (``git ls-files --debug``, git-ls-files(1); gitformat-index(5): seconds and
+    nanoseconds, the inode as 32 bits, the size) is ``st``'s. An editor's save since
+    changes the inode or the time. One git run; ``False`` when git holds no entry or
+    cannot run. For the board's stale-save rule with no pull
+    (:func:`ai_protocols.board.stale.over_own_writes`)."""
+    import re
+
+    out = _git(root, "ls-files", "--debug", "--", f":(top,literal){path}")
+    if not out:
+        return False
+    fields = dict(re.findall(rb"(\w+): (\S+)", out))
+    try:
+        seconds, nanos = (int(part) for part in fields[b"mtime"].split(b":"))
+        return (seconds * 1_000_000_000 + nanos == st.st_mtime_ns and
+                int(fields[b"ino"]) == st.st_ino & 0xFFFFFFFF and
+                int(fields[b"size"]) == st.st_size & 0xFFFFFFFF)
+    except (KeyError, ValueError):
+        return False

@@ -177,6 +177,13 @@ class ResumeContext:
         #: read from instead (its kept copy), in words
         #: (:func:`~ai_protocols.board.model.read_readable`); ``None`` when it was read.
         self.board_unreadable: str | None = None
+        #: What the board on disk lacks that git brought or this tool wrote, dropped by
+        #: a stale editor's save (:func:`~ai_protocols.board.stale.told`'s words), and
+        #: whether its merge back is left to a person; :attr:`tasks` and :attr:`locks`
+        #: are read with it merged back (or, left to a person, with the locks of both);
+        #: ``None`` when it lacks nothing. Said in the context the agent reads, not only
+        #: on stderr (issue 15, twentieth round).
+        self.board_lacks: tuple[str, bool] | None = None
         #: The last hand-off of each of :attr:`tasks` that was handed off, by task id
         #: (its note for the agent that took it on: docs/tasks.md).
         self.handoffs: dict[str, Handoff] = {}
@@ -344,6 +351,20 @@ WORKING_SET_BYTES = 300
 HANDOFF_BYTES = 200
 
 
+
+def board_lacks_said(lacks: str, left: bool) -> str:
+    """What the resume context says of a board that lacks what a stale editor's save
+    dropped (:attr:`ResumeContext.board_lacks`): ``lacks`` (the stale rule's words) and
+    whether its merge back is left to a person (``left``), with what the agent is to
+    do. Raises nothing."""
+    if left:
+        return (f"the task board (.ai/tasks.org) lacks {lacks}, and its merge back is "
+                "left to a person: every board command that writes refuses until then, "
+                "saying how; the locks of both versions hold")
+    return (f"the task board (.ai/tasks.org) lacks {lacks}; the tasks and locks here "
+            "are read with them merged back, and the next board command that writes "
+            "(task claim, lock, ...) merges them back")
+
 def _tasks(project: Project, session: Session | None, context: ResumeContext
            ) -> tuple[list[Task], dict[str, Handoff], list[str]]:
     """The open tasks of the board the agent holds, or its session is linked to (none
@@ -376,8 +397,9 @@ def _tasks(project: Project, session: Session | None, context: ResumeContext
         if key is not None:  # (the board's one rule, nothing written; said once on stderr)
             from ai_protocols.board.stale import as_read
 
-            data, _, sides = as_read(path, data, key)
+            data, lacks, sides = as_read(path, data, key)
             left = sides[1] if sides else None
+            context.board_lacks = None if lacks is None else (lacks, sides is not None)
     from ai_protocols.board.model import handoffs, read_readable
 
     # (a board that cannot be read: its kept copy's claims and locks, and why, as check)
@@ -2111,6 +2133,8 @@ class _TextForm(_Form):
         context = self.context
         warning = None if context.warn_first else context.rolled_back
         out = f"\nWarning: {context.board_unreadable}.\n" if context.board_unreadable else ""
+        if context.board_lacks is not None:
+            out += f"\nWarning: {board_lacks_said(*context.board_lacks)}.\n"
         if self.tasks or self.tasks_left_out:
             out += "\nTasks (.ai/tasks.org):\n" + "".join(
                 _task_text(t, context.agent_id, context.handoffs.get(t.id or ""))
@@ -2317,6 +2341,8 @@ class _JsonForm(_Form):
             data["locks_left_out"] = context.locks_left_out
         if context.board_unreadable:  # (issue 15, sixteenth round)
             data["board_unreadable"] = context.board_unreadable
+        if context.board_lacks is not None:  # (issue 15, twentieth round)
+            data["board_lacks"] = board_lacks_said(*context.board_lacks)
         return data
 
     def base(self, summary: str | None, step: str | None) -> int:
