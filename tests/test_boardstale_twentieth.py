@@ -18,7 +18,6 @@ Real git repositories, the installed console script and hooks.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 from pathlib import Path
@@ -28,30 +27,9 @@ from boardkit import BOARD
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from test_merge_driver import git
+from test_stalefix_nineteenth import Thing, _commit, _save, _things
 
 from conftest import CLI, Runner, clean_env
-
-Thing = tuple[str, str, str]
-
-
-def _things(text: str) -> set[Thing]:
-    """The tasks (by ``:ID:``), claims (``:ID:`` and ``:OWNER:``) and locks (``:PATH:``
-    and ``:OWNER:``) of a board's text."""
-    found: set[Thing] = set()
-    for chunk in re.split(r"^(?=\*{1,2} )", text, flags=re.M):
-        owner = re.search(r"^:OWNER: +(\S+)$", chunk, re.M)
-        who = owner.group(1) if owner else "-"
-        if chunk.startswith("** "):
-            path = re.search(r"^:PATH: +(\S+)$", chunk, re.M)
-            if path:
-                found.add(("lock", path.group(1).rstrip("/"), who))
-        elif chunk.startswith("* "):
-            ident = re.search(r"^:ID: +(\S+)$", chunk, re.M)
-            if ident:
-                found.add(("task", ident.group(1), ""))
-                if owner:
-                    found.add(("claim", ident.group(1), who))
-    return found
 
 
 def _read(run: Runner) -> tuple[set[Thing], str, list[str]]:
@@ -66,30 +44,11 @@ def _read(run: Runner) -> tuple[set[Thing], str, list[str]]:
     return shown, tasks.stderr + locks.stderr, [t["title"] for t in listed]
 
 
-def _save(repo: Path, data: bytes, how: str) -> None:
-    """A person's save of ``data`` as Emacs makes it: a new file renamed into place
-    (``rename``) or the file written over (``inplace``)."""
-    board = repo / BOARD
-    if how == "rename":
-        temp = repo / ".ai" / "tasks.org.saving"
-        temp.write_bytes(data)
-        os.replace(temp, board)
-    else:
-        with open(board, "r+b") as file:
-            file.write(data)
-            file.truncate()
-
-
 def _drop(text: str, title: str) -> str:
     """``text`` without the task whose headline is ``* TODO TITLE`` (all its lines)."""
     cut = re.sub(rf"^\* TODO {re.escape(title)}\n(?:[^*\n].*\n|\n)*", "", text, flags=re.M)
     assert cut != text, (title, text)
     return cut
-
-
-def _commit(repo: Path, message: str) -> None:
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "--allow-empty", "-m", message)
 
 
 def _project(base: Path) -> tuple[Path, Runner]:
