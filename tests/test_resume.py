@@ -56,7 +56,7 @@ def missing_on(branch: str, root: Path, remote: str = "REMOTE") -> str:
             f"push it from that clone (git push {remote} {branch}), then here: git fetch "
             f"{remote} && mv -- {here} {here}.carry && git switch {branch} && mv -- "
             f"{here}.carry {here} (from {root}; the session file goes aside and back: the "
-            f"switch alone would take it away, write another version over it or refuse it)"
+            f"git command alone would take it away, write another version over it or refuse it)"
             "; git log --all shows what this clone has; a branch deleted here, git reflog)")
 
 
