@@ -454,24 +454,35 @@ class SessionCarried(UnreadableSession):
     kept = PathField()
 
     def __init__(self, path: Path, dest: Path, there: str, kept: Path | None = None,
-                 gone: bool = False) -> None:
+                 gone: bool = False, here: bool = True) -> None:
         self.path, self.dest, self.there, self.kept, self.gone = path, dest, there, kept, gone
+        #: Whether a file is here (another version); ``False``: the file itself was
+        #: carried (moved), and only the record is here (issue 14, twentieth round).
+        self.here = here
+        record = f"rm -- {shell_quote(os.fspath(kept))} (absolute path: from anywhere)" \
+            if kept is not None else "the kept copy's place, a symbolic link, removed"
+        stands = ("while the record of the carry (the kept copy's place here, a link to "
+                  "that file) stands")
+        if here:
+            this = "this file is another version (the one git put here), not written to"
+        else:
+            this = (f"no session file is here (the file itself went there), and none is "
+                    f"begun here {stands}")
         if not gone:
+            again = "" if here else (f"; to begin another session here instead, remove the "
+                                     f"record first with {record}")
             self.reason = (
                 f"this session was carried to the work tree {there} (its file there: "
-                f"{dest}) and carries on there; this file is another version (the one git "
-                f"put here), not written to: work there (cd -- {shell_quote(there)})")
+                f"{dest}) and carries on there; {this}: work there (cd -- "
+                f"{shell_quote(there)}){again}")
         else:
-            record = f"rm -- {shell_quote(os.fspath(kept))} (absolute path: from anywhere)" \
-                if kept is not None else "the kept copy's place, a symbolic link, removed"
+            then = "carry on here from this version" if here else "begin a new session here"
             self.reason = (
                 f"this session was carried to the work tree {there}, and its file there "
                 f"({dest}) is gone: that work tree was removed or moved (git worktree list "
                 f"shows where each is), or the session there was wrapped up (see "
-                f"ai-protocols list in that work tree); this file is another version (the "
-                f"one git put here), not written to while the record of the carry (the kept "
-                f"copy's place here, a link to that file) stands: to carry on here from "
-                f"this version, remove the record with {record}")
+                f"ai-protocols list in that work tree); {this}{' ' + stands if here else ''}"
+                f": to {then}, remove the record with {record}")
         # (the reason, as the read commands' warning says it: resume.carried_warning)
         self.said = self.reason
         AiProtocolsError.__init__(self, f"session context {path} not written: "

@@ -845,6 +845,9 @@ def _missing(ai_dir: str, path: str) -> NoReturn:
         raise SessionWrappedUp(path, _abandoned(where))
     kept = kept_path(ai_dir, path)
     if os.path.lexists(kept):
+        carried = carried_away(ai_dir, path)
+        if carried is not None:
+            raise carried
         where = moved_elsewhere(ai_dir, path)
         if where is not None:
             raise SessionWrappedUp(path, where)
@@ -1028,7 +1031,22 @@ def carried_refusal(path: str, kept: str) -> SessionCarried | None:
     dirs = git_dirs(parent(path))
     below = relative_to(path, dirs[0]) if dirs else os.path.basename(path)
     there = dest[:-len(below) - 1] if dest.endswith(os.sep + below) else parent(dest)
-    return SessionCarried(path, dest, there, kept, gone=not os.path.isfile(dest))
+    return SessionCarried(path, dest, there, kept, gone=not os.path.isfile(dest),
+                          here=os.path.lexists(path))
+
+
+def carried_away(ai_dir: str, path: str) -> SessionCarried | None:
+    """When the session file ``path`` is gone and its kept copy's place is the record of
+    a carry (the file itself moved to another work tree, the kept copy made a link to it:
+    the carry advice's plain route; issue 14, twentieth round: nothing here said where
+    the session went, and ``start`` began a second one): :func:`carried_refusal`'s
+    error, which every command that finds the file gone raises or says (``log``,
+    ``show``, ``resume``, ``status``, ``start``); ``None`` otherwise. One ``lstat``, and
+    a ``readlink`` and a ``stat`` when it is a link: call when the file is gone."""
+    kept = kept_path(ai_dir, path)
+    if not os.path.islink(kept):
+        return None
+    return carried_refusal(path, kept)
 
 
 def stashed_newer(path: str, doc: OrgFile) -> _Stored | None:
