@@ -1254,7 +1254,10 @@ class GitFailed(AiProtocolsError):
 
 class NotAGitRepository(GitFailed):
     """A command that needs a git work tree (``checkpoint``, ``check``) ran outside one;
-    ``why`` says what it needs git for."""
+    ``why`` says what it needs git for; ``path``: the project's root (its ``.ai/``'s
+    folder, or ``AI_PROJECT_ROOT``), which the advice makes a repository with ``git -C
+    ROOT init`` (quoted for a shell: pasted from any folder below it, it still makes the
+    root the repository)."""
 
     path = PathField()
     path_text = TextOf("path")
@@ -1272,9 +1275,12 @@ class NotAGitRepository(GitFailed):
                 self, f"GIT_DIR={git_dir} names no git repository ({why}): set it to a "
                 "repository's git folder, or unset it (env -u GIT_DIR ai-protocols ...)")
             return
+        # (the project's root named: git init pasted in a folder below it, where the
+        # command may have run, made that folder the project; issue 14, twentieth round)
         AiProtocolsError.__init__(
-            self, f"{path} is not in a git work tree: {why}; run it in a git repository "
-            "(git init makes one)")
+            self, f"{path} is not in a git work tree: {why}; make the project a git "
+            f"repository with: git -C {shell_quote(os.fspath(path))} init (from anywhere), "
+            "then run it again")
 
 
 class CheckpointNotFound(AiProtocolsError, LookupError):
