@@ -593,6 +593,18 @@ class Project:
         said: list[str] = []
 
         def first(edit: SessionEdit) -> None:  # (before any rollover: bad input makes nothing)
+            nonlocal entries
+            if any(entry.kind == "key-file" for entry in entries):  # (a hard link: one file)
+                from ai_protocols.session.layout import as_listed_key_file
+
+                mapped: list[LogEntry] = []
+                for e in entries:
+                    if e.kind == "key-file":
+                        e = LogEntry(e.kind, as_listed_key_file(
+                            edit.doc, edit.line, self.root_text, e.text,
+                            [m.text for m in mapped if m.kind == "key-file"]))
+                    mapped.append(e)
+                entries = tuple(mapped)
             said[:] = edit.apply_all(entries)
 
         with editing(self.ai_dir_text, self.path_text, now=now, if_edited="defer",
