@@ -2535,8 +2535,8 @@ def as_listed_key_file(doc: OrgFile, session_line: int, root: str, text: str,
     lists it already: when it is a file with more than one name (hard links: ``ln a
     b``) and a listed key file is that same file (the same device and inode), that
     one's text, so that one file is one key file (issue 14, twentieth round); so for
-    the key files ``also`` (those logged before it in the same call); else ``text``. One ``stat`` (and one per listed key file, only for a file with several
-    links)."""
+    the key files ``also`` (those logged before it in the same call); else ``text``.
+    One ``stat`` (and one per listed key file, only for a file with several links)."""
     real_root = os.path.realpath(root)
     try:
         st = os.stat(os.path.join(real_root, text))
