@@ -454,8 +454,12 @@ class SessionCarried(UnreadableSession):
     kept = PathField()
 
     def __init__(self, path: Path, dest: Path, there: str, kept: Path | None = None,
-                 gone: bool = False, here: bool = True) -> None:
+                 gone: bool = False, here: bool = True,
+                 moved: tuple[str, str] | None = None) -> None:
         self.path, self.dest, self.there, self.kept, self.gone = path, dest, there, kept, gone
+        #: When ``gone`` because ``git worktree move`` took that work tree elsewhere:
+        #: ``(its top folder now, the session file there)``; ``None`` otherwise.
+        self.moved = moved
         #: Whether a file is here (another version); ``False``: the file itself was
         #: carried (moved), and only the record is here (issue 14, twentieth round).
         self.here = here
@@ -468,7 +472,16 @@ class SessionCarried(UnreadableSession):
         else:
             this = (f"no session file is here (the file itself went there), and none is "
                     f"begun here {stands}")
-        if not gone:
+        if gone and moved is not None and kept is not None:
+            top, file = moved
+            self.reason = (
+                f"this session was carried to the work tree {there}, which git worktree "
+                f"move took to {top} (git worktree list): its file is there now ({file}) "
+                f"and the session carries on there; {this}: work there, bringing the "
+                f"record of the carry up to date with: ln -sf -- {shell_quote(file)} "
+                f"{shell_quote(os.fspath(kept))} && cd -- {shell_quote(top)} (absolute "
+                f"paths: from anywhere)")
+        elif not gone:
             again = "" if here else (f"; to begin another session here instead, remove the "
                                      f"record first with {record}")
             self.reason = (

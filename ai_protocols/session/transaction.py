@@ -1018,8 +1018,12 @@ def carried_refusal(path: str, kept: str) -> SessionCarried | None:
     tree removed or moved, the session there wrapped up: said so, and a write here is
     refused until the record is removed; issue 14, twentieth round: it was taken for no
     record, and the write went on with no word); ``None`` otherwise (no link, or a
-    relative one: no record of ours). One ``readlink``, one ``stat``: call when the
-    kept copy is not the file (a rare path)."""
+    relative one: no record of ours). When what it names is gone because ``git
+    worktree move`` took that work tree elsewhere, where its file is now
+    (:func:`~ai_protocols.git.state.moved_worktree`: the refusal names it, with the
+    ``ln -sf`` that brings the record up to date and the ``cd`` there). One
+    ``readlink``, one ``stat`` (and one git run when the file there is gone): call
+    when the kept copy is not the file (a rare path)."""
     try:
         dest = os.readlink(kept)
     except OSError:
@@ -1031,8 +1035,16 @@ def carried_refusal(path: str, kept: str) -> SessionCarried | None:
     dirs = git_dirs(parent(path))
     below = relative_to(path, dirs[0]) if dirs else os.path.basename(path)
     there = dest[:-len(below) - 1] if dest.endswith(os.sep + below) else parent(dest)
-    return SessionCarried(path, dest, there, kept, gone=not os.path.isfile(dest),
-                          here=os.path.lexists(path))
+    gone = not os.path.isfile(dest)
+    moved = None
+    if gone and dest.endswith(os.sep + below):  # (git worktree move: git knows where)
+        from ai_protocols.git.state import moved_worktree
+
+        top = moved_worktree(parent(path), there)
+        if top is not None and os.path.isfile(os.path.join(top, below)):
+            moved = (top, os.path.join(top, below))
+    return SessionCarried(path, dest, there, kept, gone=gone, here=os.path.lexists(path),
+                          moved=moved)
 
 
 def carried_away(ai_dir: str, path: str) -> SessionCarried | None:
