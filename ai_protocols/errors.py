@@ -173,11 +173,38 @@ class NoProject(AiProtocolsError, LookupError):
             "up .ai/ there), or set AI_PROJECT_ROOT to that folder")
 
 
-def removed_by_switch(switched: tuple[str, str, str], kept: str) -> str:
+#: What advice renames a session file to while a git command that would take it away,
+#: write another version over it or refuse it runs, before renaming it back (issue 14,
+#: nineteenth round: advice followed must not lose the session).
+CARRY_SUFFIX = ".carry"
+
+
+def removed_by_switch(switched: tuple[str, str, str], kept: str,
+                      path: str | None = None) -> str:
     """The one advice when ``HEAD`` left the branch the session file is committed on
     (``switched``: :attr:`SessionRemoved.switched`; ``kept``: its kept copy): ``git
-    switch BRANCH`` first, and what ``ai-protocols start`` would do instead."""
+    switch BRANCH`` first, and what ``ai-protocols start`` would do instead. When the
+    session file ``path`` (absolute) was put aside by a carry that stopped halfway
+    (``PATH.carry`` is there: its ``git switch`` refused, as with an unmerged index
+    after a conflicted ``git stash pop``), the carry finished instead: the file's
+    unmerged entries taken out of the index (``git reset -q -- PATH``: nothing in the
+    work tree changes), the switch, the file renamed back (issue 14, twentieth round:
+    the advice repeated the refused switch and never named the file put aside). One
+    ``lstat``."""
     branch, _here, top = switched
+    aside = None if path is None else path + CARRY_SUFFIX
+    if aside is not None and os.path.lexists(aside):
+        q, a = shell_quote(path), shell_quote(aside)  # type: ignore[arg-type]
+        return (f"it is committed on branch {branch}, which its last version records, and "
+                f"the session file was put aside at {aside} by a carry that stopped before "
+                f"its git switch (refused: an unmerged index, after a conflicted git stash "
+                f"pop or merge, or local changes); finish that carry with: cd -- "
+                f"{shell_quote(top)} && git reset -q -- {q} && git switch "
+                f"{shell_quote(branch)} && mv -- {a} {q} (git reset only takes the session "
+                f"file's unmerged entries out of git's index; when git switch still refuses, "
+                f"resolve the other files git status lists as unmerged first, then run it "
+                f"again; its last version, with every entry logged to it, stays kept in "
+                f"{kept})")
     back = f"git -C {shell_quote(top)} switch {shell_quote(branch)}"
     return (f"it is committed on branch {branch}, which its last version records (a branch "
             f"switch or checkout took it away with that branch's commit); go back with "
@@ -262,7 +289,7 @@ class SessionRemoved(NoSession):
             return
         if switched is not None:
             self.args = (f"the session file {path} is not on {switched[1]}: "
-                         f"{removed_by_switch(switched, os.fspath(kept))}",)
+                         f"{removed_by_switch(switched, os.fspath(kept), os.fspath(path))}",)
             return
         self.args = (f"the session file {path} was {REMOVED_HOW}; its last version, with every "
                      f"entry logged to it, is kept in {kept}: run {start} to "

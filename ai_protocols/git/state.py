@@ -452,6 +452,20 @@ def checked_out_at(root: str | os.PathLike[str], branch: str) -> str | None:
     return None
 
 
+def unmerged_paths(root: str | os.PathLike[str]) -> list[str]:
+    """The paths git's index holds unmerged (``git ls-files --unmerged``, git-ls-files(1):
+    a conflicted merge, ``git stash pop`` or ``git checkout -m`` left them), from the
+    work tree's top, ``/``-separated, each once; empty when none or git cannot say.
+    ``git switch`` refuses any branch while there is one ("you need to resolve your
+    current index first"). One git run."""
+    out = _git(root, "ls-files", "--unmerged", "-z", "--full-name", "--", ":/")
+    found: dict[str, None] = {}
+    for line in (out or b"").split(b"\0"):
+        if b"\t" in line:
+            found[os.fsdecode(line.split(b"\t", 1)[1])] = None
+    return list(found)
+
+
 def moved_worktree(root: str | os.PathLike[str], old: str) -> str | None:
     """Where the work tree that was at ``old`` (a top folder, gone now) is, when ``git
     worktree move`` took it elsewhere: the one other work tree git lists (``git worktree
