@@ -179,6 +179,12 @@ class NoProject(AiProtocolsError, LookupError):
 CARRY_SUFFIX = ".carry"
 
 
+def carry_left(path: str | os.PathLike[str]) -> bool:
+    """Whether the session file ``path`` was put aside by a carry that stopped halfway
+    (``PATH.carry`` is there: its git command refused). One ``lstat``."""
+    return os.path.lexists(os.fspath(path) + CARRY_SUFFIX)
+
+
 def removed_by_switch(switched: tuple[str, str, str], kept: str,
                       path: str | None = None) -> str:
     """The one advice when ``HEAD`` left the branch the session file is committed on
@@ -193,7 +199,7 @@ def removed_by_switch(switched: tuple[str, str, str], kept: str,
     ``lstat``."""
     branch, _here, top = switched
     aside = None if path is None else path + CARRY_SUFFIX
-    if aside is not None and os.path.lexists(aside):
+    if aside is not None and carry_left(path):  # type: ignore[arg-type]
         q, a = shell_quote(path), shell_quote(aside)  # type: ignore[arg-type]
         return (f"it is committed on branch {branch}, which its last version records, and "
                 f"the session file was put aside at {aside} by a carry that stopped before "
@@ -266,6 +272,11 @@ class SessionRemoved(NoSession):
         #: it): ``git stash pop`` there brings it back with the rest of what was stashed.
         self.stash = stash
         super().__init__(path)
+        if switched is not None and carry_left(path):
+            # (a carry stopped halfway: said first, stash or not; issue 14, twentieth round)
+            self.args = (f"the session file {path} is not on {switched[1]}: "
+                         f"{removed_by_switch(switched, os.fspath(kept), os.fspath(path))}",)
+            return
         if stash is not None and not os.path.lexists(kept):
             # git stash -a (--all) took the ignored .ai/.locks/ too: no kept copy left,
             # so start would begin a fresh session, which git stash pop then refuses.

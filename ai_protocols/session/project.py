@@ -405,6 +405,7 @@ class Project:
             kept = kept_path(self.ai_dir_text, path)
             if not os.path.lexists(path) and os.path.lexists(kept) and \
                     not os.path.lexists(tombstone_path(self.ai_dir_text, path)):
+                from ai_protocols.errors import carry_left
                 from ai_protocols.session.transaction import (
                     carried_away,
                     moved_elsewhere,
@@ -419,9 +420,9 @@ class Project:
                 if where is not None:
                     raise SessionWrappedUp(path, where)
                 stash = stashed_in(path)
-                raise SessionRemoved(path, kept, stash,
-                                     None if stash is not None else switched_from(path, kept),
-                                     start_command(path))
+                switched = switched_from(path, kept) \
+                    if stash is None or carry_left(path) else None
+                raise SessionRemoved(path, kept, stash, switched, start_command(path))
             if not os.path.lexists(path) and not os.path.lexists(kept):
                 from ai_protocols.session.transaction import stashed_in
 

@@ -56,6 +56,7 @@ from ai_protocols.errors import (
     Unmerged,
     UnreadableSession,
     UnsafePath,
+    carry_left,
 )
 from ai_protocols.git.head import OPERATION_SAID
 from ai_protocols.lean import counted, datetime, quoted, shell_quote, timedelta
@@ -853,7 +854,8 @@ def _missing(ai_dir: str, path: str) -> NoReturn:
             raise SessionWrappedUp(path, where)
         stash = stashed_in(path)
         raise SessionRemoved(path, kept, stash,
-                             None if stash is not None else switched_from(path, kept),
+                             switched_from(path, kept) if stash is None or carry_left(path)
+                             else None,
                              start_command(path))
     stash = stashed_in(path)  # (git stash -a took the kept copy too; no process without one)
     if stash is not None:
