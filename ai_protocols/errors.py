@@ -173,11 +173,44 @@ class NoProject(AiProtocolsError, LookupError):
             "up .ai/ there), or set AI_PROJECT_ROOT to that folder")
 
 
-def removed_by_switch(switched: tuple[str, str, str], kept: str) -> str:
+#: What advice renames a session file to while a git command that would take it away,
+#: write another version over it or refuse it runs, before renaming it back (issue 14,
+#: nineteenth round: advice followed must not lose the session).
+CARRY_SUFFIX = ".carry"
+
+
+def carry_left(path: str | os.PathLike[str]) -> bool:
+    """Whether the session file ``path`` was put aside by a carry that stopped halfway
+    (``PATH.carry`` is there: its git command refused). One ``lstat``."""
+    return os.path.lexists(os.fspath(path) + CARRY_SUFFIX)
+
+
+def removed_by_switch(switched: tuple[str, str, str], kept: str,
+                      path: str | None = None) -> str:
     """The one advice when ``HEAD`` left the branch the session file is committed on
     (``switched``: :attr:`SessionRemoved.switched`; ``kept``: its kept copy): ``git
-    switch BRANCH`` first, and what ``ai-protocols start`` would do instead."""
+    switch BRANCH`` first, and what ``ai-protocols start`` would do instead. When the
+    session file ``path`` (absolute) was put aside by a carry that stopped halfway
+    (``PATH.carry`` is there: its ``git switch`` refused, as with an unmerged index
+    after a conflicted ``git stash pop``), the carry finished instead: the file's
+    unmerged entries taken out of the index (``git reset -q -- PATH``: nothing in the
+    work tree changes), the switch, the file renamed back (issue 14, twentieth round:
+    the advice repeated the refused switch and never named the file put aside). One
+    ``lstat``."""
     branch, _here, top = switched
+    aside = None if path is None else path + CARRY_SUFFIX
+    if aside is not None and carry_left(path):  # type: ignore[arg-type]
+        q, a = shell_quote(path), shell_quote(aside)  # type: ignore[arg-type]
+        return (f"it is committed on branch {branch}, which its last version records, and "
+                f"the session file was put aside at {aside} by a carry that stopped before "
+                f"its git switch (refused: an unmerged index, after a conflicted git stash "
+                f"pop or merge, or local changes); finish that carry with: cd -- "
+                f"{shell_quote(top)} && git reset -q -- {q} && git switch "
+                f"{shell_quote(branch)} && mv -- {a} {q} (git reset only takes the session "
+                f"file's unmerged entries out of git's index; when git switch still refuses, "
+                f"resolve the other files git status lists as unmerged first, then run it "
+                f"again; its last version, with every entry logged to it, stays kept in "
+                f"{kept})")
     back = f"git -C {shell_quote(top)} switch {shell_quote(branch)}"
     return (f"it is committed on branch {branch}, which its last version records (a branch "
             f"switch or checkout took it away with that branch's commit); go back with "
@@ -239,6 +272,11 @@ class SessionRemoved(NoSession):
         #: it): ``git stash pop`` there brings it back with the rest of what was stashed.
         self.stash = stash
         super().__init__(path)
+        if switched is not None and carry_left(path):
+            # (a carry stopped halfway: said first, stash or not; issue 14, twentieth round)
+            self.args = (f"the session file {path} is not on {switched[1]}: "
+                         f"{removed_by_switch(switched, os.fspath(kept), os.fspath(path))}",)
+            return
         if stash is not None and not os.path.lexists(kept):
             # git stash -a (--all) took the ignored .ai/.locks/ too: no kept copy left,
             # so start would begin a fresh session, which git stash pop then refuses.
@@ -262,7 +300,7 @@ class SessionRemoved(NoSession):
             return
         if switched is not None:
             self.args = (f"the session file {path} is not on {switched[1]}: "
-                         f"{removed_by_switch(switched, os.fspath(kept))}",)
+                         f"{removed_by_switch(switched, os.fspath(kept), os.fspath(path))}",)
             return
         self.args = (f"the session file {path} was {REMOVED_HOW}; its last version, with every "
                      f"entry logged to it, is kept in {kept}: run {start} to "
@@ -454,24 +492,48 @@ class SessionCarried(UnreadableSession):
     kept = PathField()
 
     def __init__(self, path: Path, dest: Path, there: str, kept: Path | None = None,
-                 gone: bool = False) -> None:
+                 gone: bool = False, here: bool = True,
+                 moved: tuple[str, str] | None = None) -> None:
         self.path, self.dest, self.there, self.kept, self.gone = path, dest, there, kept, gone
-        if not gone:
+        #: When ``gone`` because ``git worktree move`` took that work tree elsewhere:
+        #: ``(its top folder now, the session file there)``; ``None`` otherwise.
+        self.moved = moved
+        #: Whether a file is here (another version); ``False``: the file itself was
+        #: carried (moved), and only the record is here (issue 14, twentieth round).
+        self.here = here
+        record = f"rm -- {shell_quote(os.fspath(kept))} (absolute path: from anywhere)" \
+            if kept is not None else "the kept copy's place, a symbolic link, removed"
+        stands = ("while the record of the carry (the kept copy's place here, a link to "
+                  "that file) stands")
+        if here:
+            this = "this file is another version (the one git put here), not written to"
+        else:
+            this = (f"no session file is here (the file itself went there), and none is "
+                    f"begun here {stands}")
+        if gone and moved is not None and kept is not None:
+            top, file = moved
+            self.reason = (
+                f"this session was carried to the work tree {there}, which git worktree "
+                f"move took to {top} (git worktree list): its file is there now ({file}) "
+                f"and the session carries on there; {this}: work there, bringing the "
+                f"record of the carry up to date with: ln -sf -- {shell_quote(file)} "
+                f"{shell_quote(os.fspath(kept))} && cd -- {shell_quote(top)} (absolute "
+                f"paths: from anywhere)")
+        elif not gone:
+            again = "" if here else (f"; to begin another session here instead, remove the "
+                                     f"record first with {record}")
             self.reason = (
                 f"this session was carried to the work tree {there} (its file there: "
-                f"{dest}) and carries on there; this file is another version (the one git "
-                f"put here), not written to: work there (cd -- {shell_quote(there)})")
+                f"{dest}) and carries on there; {this}: work there (cd -- "
+                f"{shell_quote(there)}){again}")
         else:
-            record = f"rm -- {shell_quote(os.fspath(kept))} (absolute path: from anywhere)" \
-                if kept is not None else "the kept copy's place, a symbolic link, removed"
+            then = "carry on here from this version" if here else "begin a new session here"
             self.reason = (
                 f"this session was carried to the work tree {there}, and its file there "
                 f"({dest}) is gone: that work tree was removed or moved (git worktree list "
                 f"shows where each is), or the session there was wrapped up (see "
-                f"ai-protocols list in that work tree); this file is another version (the "
-                f"one git put here), not written to while the record of the carry (the kept "
-                f"copy's place here, a link to that file) stands: to carry on here from "
-                f"this version, remove the record with {record}")
+                f"ai-protocols list in that work tree); {this}{' ' + stands if here else ''}"
+                f": to {then}, remove the record with {record}")
         # (the reason, as the read commands' warning says it: resume.carried_warning)
         self.said = self.reason
         AiProtocolsError.__init__(self, f"session context {path} not written: "
@@ -1243,7 +1305,10 @@ class GitFailed(AiProtocolsError):
 
 class NotAGitRepository(GitFailed):
     """A command that needs a git work tree (``checkpoint``, ``check``) ran outside one;
-    ``why`` says what it needs git for."""
+    ``why`` says what it needs git for; ``path``: the project's root (its ``.ai/``'s
+    folder, or ``AI_PROJECT_ROOT``), which the advice makes a repository with ``git -C
+    ROOT init`` (quoted for a shell: pasted from any folder below it, it still makes the
+    root the repository)."""
 
     path = PathField()
     path_text = TextOf("path")
@@ -1261,9 +1326,12 @@ class NotAGitRepository(GitFailed):
                 self, f"GIT_DIR={git_dir} names no git repository ({why}): set it to a "
                 "repository's git folder, or unset it (env -u GIT_DIR ai-protocols ...)")
             return
+        # (the project's root named: git init pasted in a folder below it, where the
+        # command may have run, made that folder the project; issue 14, twentieth round)
         AiProtocolsError.__init__(
-            self, f"{path} is not in a git work tree: {why}; run it in a git repository "
-            "(git init makes one)")
+            self, f"{path} is not in a git work tree: {why}; make the project a git "
+            f"repository with: git -C {shell_quote(os.fspath(path))} init (from anywhere), "
+            "then run it again")
 
 
 class CheckpointNotFound(AiProtocolsError, LookupError):

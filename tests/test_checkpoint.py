@@ -301,7 +301,8 @@ def test_outside_git_a_clear_error(tmp_path: Path) -> None:
         out = Runner(plain)(*args, check=False)
         assert out.returncode == 14
         assert out.stderr == (f"Error: {plain} is not in a git work tree: checkpoints are git "
-                              "commits; run it in a git repository (git init makes one)\n")
+                              f"commits; make the project a git repository with: git -C "
+                              f"{plain} init (from anywhere), then run it again\n")
     # A bare repository is said to be one (a small fault of the review: "not in a git
     # repository").
     bare = (tmp_path / "bare.git").resolve()

@@ -75,9 +75,10 @@ def test_the_work_tree_advice_followed_keeps_the_session(tmp_path: Path,
                                                         agent: str | None) -> None:
     """The reviewer's f4: the session's branch feat is checked out in another work tree,
     its session file (never committed) in this one: ``cd PATH`` alone led to a work tree
-    with no session. The advice carries the file there (and drops its kept copy here,
-    the same version, which would bring the session back here too); followed, the
-    session is there and carries on, and this work tree has none left."""
+    with no session. The advice carries the file there (and makes its kept copy here,
+    the same version, the record of the carry: a link to the file there); followed, the
+    session is there and carries on, and this work tree has none left, and says where
+    it went."""
     root = tmp_path / "main"
     run = _project(root)
     trunk = git(root, "rev-parse", "--abbrev-ref", "HEAD")
@@ -96,7 +97,10 @@ def test_the_work_tree_advice_followed_keeps_the_session(tmp_path: Path,
     _session_is_there(other, agent, "Wt", commit)
     assert "carried on there" in (other / FILES[agent]).read_text()
     here = run("resume", agent=agent)
-    assert "no session yet" in here.stdout and "removed" not in here.stdout, here.stdout
+    # (twentieth round, F3: the kept copy here is left the record of the carry, not
+    # removed, so that this work tree says where the session went: no "no session yet")
+    assert f"carried to the work tree {other}" in " ".join(here.stdout.split()), here.stdout
+    assert "no session yet" not in here.stdout and "removed" not in here.stdout, here.stdout
     assert not (root / FILES[agent]).exists()
 
 

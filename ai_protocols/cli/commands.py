@@ -599,7 +599,7 @@ def status(json: bool) -> None:
             switched = switched_from(str(path), str(kept))  # (a branch switch: go back)
             if switched is not None:
                 _echo(f"    warning: not on {display(switched[1])}: "
-                      f"{display(removed_by_switch(switched, str(kept)))}")
+                      f"{display(removed_by_switch(switched, str(kept), str(path)))}")
 
 
 # -- checkpoint list and checkpoint show (both paths) ------------------------------------

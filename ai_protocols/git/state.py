@@ -452,6 +452,54 @@ def checked_out_at(root: str | os.PathLike[str], branch: str) -> str | None:
     return None
 
 
+def unmerged_paths(root: str | os.PathLike[str]) -> list[str]:
+    """The paths git's index holds unmerged (``git ls-files --unmerged``, git-ls-files(1):
+    a conflicted merge, ``git stash pop`` or ``git checkout -m`` left them), from the
+    work tree's top, ``/``-separated, each once; empty when none or git cannot say.
+    ``git switch`` refuses any branch while there is one ("you need to resolve your
+    current index first"). One git run."""
+    out = _git(root, "ls-files", "--unmerged", "-z", "--full-name", "--", ":/")
+    found: dict[str, None] = {}
+    for line in (out or b"").split(b"\0"):
+        if b"\t" in line:
+            found[os.fsdecode(line.split(b"\t", 1)[1])] = None
+    return list(found)
+
+
+def moved_worktree(root: str | os.PathLike[str], old: str) -> str | None:
+    """Where the work tree that was at ``old`` (a top folder, gone now) is, when ``git
+    worktree move`` took it elsewhere: the one other work tree git lists (``git worktree
+    list --porcelain -z``, git-worktree(1)) whose administrative folder, named by its
+    ``.git`` file (``gitdir: .../worktrees/NAME``, gitrepository-layout(5)), is named
+    after ``old``'s last part (git names it so when the work tree is added, with a number
+    after it when that name is taken, and keeps it across a move). ``None`` when none or
+    several are, or git cannot say (``git worktree remove`` took it). One git run."""
+    from ai_protocols.paths import git_dirs
+
+    out = _git(root, "worktree", "list", "--porcelain", "-z")
+    if not out:
+        return None
+    dirs = git_dirs(os.fspath(root))
+    here = os.path.realpath(dirs[0]) if dirs else None
+    name = os.path.basename(old.rstrip("/"))
+    found = []
+    for line in out.split(b"\0"):
+        if not line.startswith(b"worktree "):
+            continue
+        path = os.fsdecode(line[len(b"worktree "):])
+        if os.path.realpath(path) == here or os.path.realpath(path) == os.path.realpath(old):
+            continue
+        try:
+            with open(os.path.join(path, ".git"), "rb") as handle:
+                link = os.fsdecode(handle.read(4096)).strip()
+        except OSError:
+            continue
+        admin = os.path.basename(link.removeprefix("gitdir:").strip().rstrip("/"))
+        if admin == name or (admin.startswith(name) and admin[len(name):].isdigit()):
+            found.append(path)
+    return found[0] if len(found) == 1 else None
+
+
 def same_file(root: str | os.PathLike[str], path: str, target: str) -> bool:
     """Whether the commit ``target`` (a branch, a remote-tracking branch, a hash) holds
     the file ``path`` (relative to ``root``, taken literally: git(1)

@@ -2528,6 +2528,34 @@ def _mark_done(doc: OrgFile, session_line: int, text: str) -> tuple[str, str]:
     return item.text, f'done: {title} item "{preview(item.text)}"'
 
 
+def as_listed_key_file(doc: OrgFile, session_line: int, root: str, text: str,
+                       also: Sequence[str] = ()) -> str:
+    """The key file ``text`` (a path from the project's real ``root``, as
+    :func:`~ai_protocols.session.text.key_file_path` gives it) as the session ``doc``
+    lists it already: when it is a file with more than one name (hard links: ``ln a
+    b``) and a listed key file is that same file (the same device and inode), that
+    one's text, so that one file is one key file (issue 14, twentieth round); so for
+    the key files ``also`` (those logged before it in the same call); else ``text``.
+    One ``stat`` (and one per listed key file, only for a file with several links)."""
+    real_root = os.path.realpath(root)
+    try:
+        st = os.stat(os.path.join(real_root, text))
+    except OSError:
+        return text
+    if st.st_nlink < 2:
+        return text
+    section = find_section(doc, doc.find(session_line), "key-files")
+    listed = [e.text for e in _entries(doc, section)] if section is not None else []
+    for name in (*listed, *also):
+        try:
+            other = os.stat(os.path.join(real_root, name))
+        except (OSError, ValueError):
+            continue
+        if (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino):
+            return name
+    return text
+
+
 def _listed(doc: OrgFile, session_line: int, key: str, text: str) -> bool:
     """Whether the section ``key`` holds an item whose text is ``text``."""
     section = find_section(doc, doc.find(session_line), key)

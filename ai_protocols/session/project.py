@@ -405,19 +405,24 @@ class Project:
             kept = kept_path(self.ai_dir_text, path)
             if not os.path.lexists(path) and os.path.lexists(kept) and \
                     not os.path.lexists(tombstone_path(self.ai_dir_text, path)):
+                from ai_protocols.errors import carry_left
                 from ai_protocols.session.transaction import (
+                    carried_away,
                     moved_elsewhere,
                     stashed_in,
                     switched_from,
                 )
 
+                carried = carried_away(self.ai_dir_text, path)
+                if carried is not None:
+                    raise carried
                 where = moved_elsewhere(self.ai_dir_text, path)
                 if where is not None:
                     raise SessionWrappedUp(path, where)
                 stash = stashed_in(path)
-                raise SessionRemoved(path, kept, stash,
-                                     None if stash is not None else switched_from(path, kept),
-                                     start_command(path))
+                switched = switched_from(path, kept) \
+                    if stash is None or carry_left(path) else None
+                raise SessionRemoved(path, kept, stash, switched, start_command(path))
             if not os.path.lexists(path) and not os.path.lexists(kept):
                 from ai_protocols.session.transaction import stashed_in
 
@@ -589,6 +594,18 @@ class Project:
         said: list[str] = []
 
         def first(edit: SessionEdit) -> None:  # (before any rollover: bad input makes nothing)
+            nonlocal entries
+            if any(entry.kind == "key-file" for entry in entries):  # (a hard link: one file)
+                from ai_protocols.session.layout import as_listed_key_file
+
+                mapped: list[LogEntry] = []
+                for e in entries:
+                    if e.kind == "key-file":
+                        e = LogEntry(e.kind, as_listed_key_file(
+                            edit.doc, edit.line, self.root_text, e.text,
+                            [m.text for m in mapped if m.kind == "key-file"]))
+                    mapped.append(e)
+                entries = tuple(mapped)
             said[:] = edit.apply_all(entries)
 
         with editing(self.ai_dir_text, self.path_text, now=now, if_edited="defer",
@@ -961,7 +978,16 @@ class Project:
         if os.path.lexists(self.path_text) or not os.path.lexists(kept) or \
                 os.path.lexists(tombstone_path(self.ai_dir_text, self.path_text)):
             return None
-        from ai_protocols.session.transaction import forget, kept_at_start, put_copy_back
+        from ai_protocols.session.transaction import (
+            carried_away,
+            forget,
+            kept_at_start,
+            put_copy_back,
+        )
+
+        carried = carried_away(self.ai_dir_text, self.path_text)
+        if carried is not None:  # (the file itself carried to another work tree)
+            raise carried
 
         where, copy = kept_at_start(self.ai_dir_text, self.path_text)
         if where is not None and copy is None:
@@ -1129,6 +1155,7 @@ class Project:
                 session.updated if session else None, session.summary if session else None,
                 session.title if session else None, moment,
                 session.updated_at if session else None, kept=kept))
+        rows += self._carried_rows(moment)
         stashed = self._stashed_row(rows, moment)
         if stashed is not None:
             rows.append(stashed)
@@ -1205,16 +1232,44 @@ class Project:
 
         return {Path(path): Path(kept) for path, kept in self._removed_sessions().items()}
 
-    def _removed_sessions(self) -> dict[str, str]:
-        """:meth:`removed_sessions`, as text."""
+    def _kept_alone(self) -> list[tuple[str, str]]:
+        """``(session file, its kept copy)`` for each kept copy under ``.ai/.locks/live/``
+        whose session file is gone (the common case: none; a ``listdir``)."""
         live = parent(kept_path(self.ai_dir_text, os.path.join(self.ai_dir_text, "x")))
         kept_files = [os.path.join(live, "session-context.org"),
                       *session_files(os.path.join(live, CONTEXT_DIR))]
+        pairs = [(os.path.join(self.ai_dir_text, relative_to(kept, live)), kept)
+                 for kept in kept_files]
+        return [(path, kept) for path, kept in pairs
+                if os.path.lexists(kept) and not os.path.lexists(path)]
+
+    def _carried_rows(self, moment: datetime) -> list[StatusRow]:
+        """``status``'s rows of the session files carried away whole to another work
+        tree (gone, their kept copy's place the record of the carry: state ``carried``,
+        its evidence where the session went: one text with the writes' refusal,
+        :func:`~ai_protocols.session.transaction.carried_away`; issue 14, twentieth
+        round: status said no session was under way)."""
+        from ai_protocols.liveness.evidence import Liveness
+
+        rows = []
+        for path, kept in self._kept_alone():
+            if not os.path.islink(kept):
+                continue
+            from ai_protocols.session.transaction import carried_away
+
+            carried = carried_away(self.ai_dir_text, path)
+            if carried is not None:
+                rows.append(StatusRow(path, None, path == self.path_text,
+                                      Liveness("carried", carried.said), None, None, None,
+                                      moment))
+        return rows
+
+    def _removed_sessions(self) -> dict[str, str]:
+        """:meth:`removed_sessions`, as text."""
         found: dict[str, str] = {}
-        for kept in kept_files:
-            path = os.path.join(self.ai_dir_text, relative_to(kept, live))
-            if not os.path.lexists(kept) or os.path.lexists(path):
-                continue  # (the common case: nothing removed, nothing more imported)
+        for path, kept in self._kept_alone():
+            if os.path.islink(kept):  # (the record of a carry: :meth:`_carried_rows`)
+                continue
             from ai_protocols.session.transaction import moved_elsewhere
 
             if not os.path.lexists(tombstone_path(self.ai_dir_text, path)) and \

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import os
 
+from ai_protocols.errors import CARRY_SUFFIX
 from ai_protocols.git.head import OPERATION_SAID, branch_name, branch_text
 from ai_protocols.lean import (
     counted,
@@ -196,6 +197,13 @@ class ResumeContext:
         #: (:func:`~ai_protocols.session.transaction.switched_from`), and the kept copy.
         self.switched: tuple[str, str, str] | None = None
         self.kept: str | None = None
+        #: When ``removed``: where the session file was (absolute).
+        self.removed_path: str | None = None
+        #: Without a session file: where it was carried, when its kept copy's place is
+        #: the record of a carry to another work tree (the file itself moved there:
+        #: :func:`~ai_protocols.session.transaction.carried_away`), as the writes'
+        #: refusal says it; also in :attr:`rolled_back` (the JSON's warning).
+        self.carried: str | None = None
 
     def __repr__(self) -> str:
         title = self.session.title if self.session else None
@@ -267,6 +275,11 @@ def _resume_context(project: Project, session: Session | None, max_bytes: int,
     context.others_unread = unread
     context.tasks, context.handoffs, context.dropped = _tasks(project, session, context)
     if session is None:
+        from ai_protocols.session.transaction import carried_away
+
+        carried = carried_away(project.ai_dir_text, project.path_text) \
+            if not os.path.lexists(project.path_text) else None
+        context.carried = carried.said if carried is not None else None
         removed = project._removed_sessions()
         context.removed = project.path_text in removed  # (as text)
         if context.removed:  # (a branch switch: git switch back first, issue 14 twelfth)
@@ -274,7 +287,8 @@ def _resume_context(project: Project, session: Session | None, max_bytes: int,
 
             context.switched = switched_from(project.path_text, removed[project.path_text])
             context.kept = removed[project.path_text]
-        context.rolled_back = _adopted(project, None)
+            context.removed_path = project.path_text
+        context.rolled_back = _joined(_adopted(project, None), context.carried)
         context.git = state()
         return context
     if session.unread and notes_to_read(max_bytes) > BRIEF_NOTES:
@@ -1610,10 +1624,6 @@ def go_to(project: Project, branch: str, path: str | None) -> str:
     return f"switch to it ({go})" if kept == go else f"switch to it with: {kept}"
 
 
-#: What advice renames a session file to while a git command that would take it away,
-#: write another version over it or refuse it runs, before renaming it back (issue 14,
-#: nineteenth round: advice followed must not lose the session).
-CARRY_SUFFIX = ".carry"
 
 
 def _keeping(project: Project, path: str, go: str, target: str | None) -> str:
@@ -1627,16 +1637,41 @@ def _keeping(project: Project, path: str, go: str, target: str | None) -> str:
     has, while a file that is not there is no change it refuses for (what git holds of
     either version stays in git). Quoted to paste, from the project's root (said). One
     git run when ``target`` is given, none otherwise."""
-    from ai_protocols.git.state import same_file
+    from ai_protocols.git.state import same_file, unmerged_paths
+    from ai_protocols.paths import git_dirs
 
     here = relative_to(path, project.root_text)
-    if target is not None and same_file(project.root_text, here, target):
+    unmerged = unmerged_paths(project.root_text)
+    first = ""
+    if unmerged:  # (git switch refuses: "you need to resolve your current index first")
+        dirs = git_dirs(project.root_text)
+        mine = relative_to(path, dirs[0]) if dirs else here
+        others = [p for p in unmerged if p != mine]
+        if others:
+            return (f"first resolve the {counted(len(others), 'file')} git's index holds "
+                    f"unmerged ({_clip(display(others[0]), 120)}"
+                    f"{', ...' if len(others) > 1 else ''}: git status lists them; git "
+                    f"refuses to switch until then), then ask again (ai-protocols resume)")
+        # (the session file alone: its unmerged entries taken out of the index, the
+        # file as it is: issue 14, twentieth round, a conflicted git stash pop)
+        first = f"git reset -q -- {shell_quote(here)} && "
+    if not first and target is not None and same_file(project.root_text, here, target):
         return go
+    if os.path.lexists(path + CARRY_SUFFIX):  # (never written over: issue 14, twentieth)
+        return (f"{go} once the session file an earlier carry put aside, "
+                f"{_clip(display(here + CARRY_SUFFIX), 200)}, is dealt with (that carry "
+                f"stopped halfway; see which of it and {_clip(display(here), 200)} is the "
+                f"newer with ai-protocols show and diff, keep that one at "
+                f"{_clip(display(here), 200)} and remove the other), then ask again "
+                f"(ai-protocols resume)")
     aside = shell_quote(here + CARRY_SUFFIX)
-    return (f"mv -- {shell_quote(here)} {aside} && {go} && mv -- {aside} "
+    reset = ("; git reset first takes the session file's unmerged entries out of git's "
+             "index (a conflicted git stash pop or merge left them; the file stays as it "
+             "is), or git switch refuses") if first else ""
+    return (f"{first}mv -- {shell_quote(here)} {aside} && {go} && mv -- {aside} "
             f"{shell_quote(here)} (from {_clip(project.root_text, 120)}; the session file "
             "goes aside and back: the git command alone would take it away, write another "
-            "version over it or refuse it)")
+            f"version over it or refuse it{reset})")
 
 
 def _checked_out_elsewhere(project: Project, name: str, path: str | None = None,
@@ -1650,8 +1685,11 @@ def _checked_out_elsewhere(project: Project, name: str, path: str | None = None,
     that one first (issue 14, nineteenth round: ``cd`` alone left the session behind):
     its newest version, ``newest`` (the kept copy, when the file here is another
     version: moved, the file here stays this branch's), else the file itself (moved;
-    its kept copy, the same version, removed: it holds nothing the file lacks, and left
-    it would bring the session back here); never over a file there unless that file is
+    its kept copy, the same version, made a symbolic link to where it went: it holds
+    nothing the file lacks, left it would bring the session back here, and removed
+    nothing here would say where the session went: issue 14, twentieth round); in both
+    ways the kept copy's place here is then the record of the carry
+    (:func:`carried_warning`); never over a file there unless that file is
     what git holds at that branch's tip (nothing lost: git keeps it), else said, with
     no command. ``first``: of that work tree's top folder, a command (absolute paths)
     to run before going there (bringing the branch forward there: ``git -C PATH merge
@@ -1686,9 +1724,13 @@ def _checked_out_elsewhere(project: Project, name: str, path: str | None = None,
         steps.append(f"mkdir -p -- {shell_quote(parent(dest))}")
     steps.append(f"mv -- {shell_quote(newest or path)} {shell_quote(dest)}")
     kept = kept_path(project.ai_dir_text, path)
-    if newest is None and os.path.lexists(kept) and _one_version(kept, path):
-        steps.append(f"rm -f -- {shell_quote(kept)}")
-    if newest is not None:  # (the record of the carry, here: carried_warning reads it)
+    if newest is None:  # (the kept copy, the same version, made the record of the carry:
+        # issue 14, twentieth round: removed, it left no word here of where the session
+        # went, and start here began a second one)
+        if not os.path.isdir(parent(kept)):
+            steps.append(f"mkdir -p -- {shell_quote(parent(kept))}")
+        steps.append(f"ln -sf -- {shell_quote(dest)} {shell_quote(kept)}")
+    else:  # (the record of the carry, here: carried_warning reads it)
         steps.append(f"ln -s -- {shell_quote(dest)} {shell_quote(newest)}")
     earlier = _earlier_steps(project, path, there, top, newest is None)
     steps.extend(earlier)
@@ -1697,7 +1739,7 @@ def _checked_out_elsewhere(project: Project, name: str, path: str | None = None,
             f"{_clip(display(relative_to(newest, project.root_text)), 200)}) is only in "
             "this work tree") if newest else "this session file stays in this work tree"
     record = ("; the kept copy's place here then links to it, so that ai-protocols here "
-              "says where the session went") if newest else ""
+              "says where the session went")
     if earlier:
         record += "; its earlier-entries files (a rollover's, .ai/history/) go along"
     return (f"{said}; {what} (each work tree has its own .ai/): carry it there and work "
@@ -2049,7 +2091,10 @@ class _TextForm(_Form):
                 kept = relative_to(context.kept or "", context.switched[2])
                 return (f"Resume: the session file{who} is not on "
                         f"{context.switched[1]}: "
-                        f"{removed_by_switch(context.switched, kept)}\n")
+                        f"{removed_by_switch(context.switched, kept, context.removed_path)}\n")
+            if context.carried:
+                return (f"Resume: no session file{who} here: it was carried to another "
+                        f"work tree (the warning below says where to work)\n")
             if context.removed:
                 return (f"Resume: the session file{who} was removed, and not by "
                         "ai-protocols (git clean, git stash -u or git checkout?); its last "

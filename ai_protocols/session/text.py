@@ -126,9 +126,15 @@ def key_file_path(root: os.PathLike[str] | str, text: str) -> str:
     records, ``/``-separated. It need not exist yet. Raises
     :class:`~ai_protocols.errors.InvalidText` when it is not one line, or is not inside
     the project (``..`` past its root, or a symbolic link on the way that leads out), or
-    is a folder, or a name in it starts or ends with white space while no such file
-    exists (legal on disk, but mostly a quoting slip: docs/decisions.md, "Issue 14,
-    sixth review"). The same file, however spelled (``./a``, ``sub/../a``, absolute,
+    is a folder or ends in ``/``, or is under ``.git/`` (any repository's: git's own
+    files) or the project's ``.ai/`` (the tool's own: the session file itself), or
+    cannot be a file (a part of it is a file: ``a.py/b``), or a name in it starts or
+    ends with white space while no such file exists (legal on disk, but mostly a
+    quoting slip: docs/decisions.md, "Issue 14, sixth review"; the rest: "Issue 14,
+    twentieth round (advice and messages)"). A hard link of a listed key file is that
+    file: the log says it is listed already
+    (:func:`~ai_protocols.session.layout.as_listed_key_file`). The same file, however
+    spelled (``./a``, ``sub/../a``, absolute,
     through a linked folder above the project or a link inside it), gives the same
     path, where it really is (:func:`~ai_protocols.paths.real_inside`, the one rule of
     a person's paths in the project, as ``lock`` and ``--working-set`` take them): the
@@ -145,7 +151,24 @@ def key_file_path(root: os.PathLike[str] | str, text: str) -> str:
     if os.path.isdir(wanted):
         raise InvalidText("key-file", text, "it is a folder: give the files in it to read "
                           "first, one --key-file each")
+    if text.endswith(("/", os.sep)):  # (src/a.py/: no file is there, file or not)
+        raise InvalidText("key-file", text, "it ends in /, which names a folder: a key file "
+                          "is a file; give its path without the final /")
+    from ai_protocols.paths import AI_DIR
+
     parts = found.split("/")
+    if ".git" in parts or parts[0] == AI_DIR:  # (git's own files, and the tool's)
+        whose = "git's own files" if ".git" in parts else \
+            "ai-protocols' own files (the session files, the board)"
+        raise InvalidText("key-file", text, f"it is among {whose}, not the project's work: "
+                          "give a file of the work tree")
+    real_root = os.path.realpath(root)
+    above = os.path.dirname(os.path.join(real_root, found))
+    while not os.path.lexists(above) and len(above) > len(real_root):
+        above = os.path.dirname(above)
+    if not os.path.isdir(above):  # (a file on the way: nothing can ever be there)
+        raise InvalidText("key-file", text, f"{quoted(os.path.relpath(above, real_root))} "
+                          "in it is a file, not a folder, so no file can be at that path")
     if any(p != p.strip() for p in parts) and not os.path.lexists(wanted):
         # (legal on disk, but mostly a quoting slip: recorded, it names no file)
         meant = "/".join(p.strip() for p in parts)

@@ -56,6 +56,7 @@ from ai_protocols.errors import (
     Unmerged,
     UnreadableSession,
     UnsafePath,
+    carry_left,
 )
 from ai_protocols.git.head import OPERATION_SAID
 from ai_protocols.lean import counted, datetime, quoted, shell_quote, timedelta
@@ -845,12 +846,16 @@ def _missing(ai_dir: str, path: str) -> NoReturn:
         raise SessionWrappedUp(path, _abandoned(where))
     kept = kept_path(ai_dir, path)
     if os.path.lexists(kept):
+        carried = carried_away(ai_dir, path)
+        if carried is not None:
+            raise carried
         where = moved_elsewhere(ai_dir, path)
         if where is not None:
             raise SessionWrappedUp(path, where)
         stash = stashed_in(path)
         raise SessionRemoved(path, kept, stash,
-                             None if stash is not None else switched_from(path, kept),
+                             switched_from(path, kept) if stash is None or carry_left(path)
+                             else None,
                              start_command(path))
     stash = stashed_in(path)  # (git stash -a took the kept copy too; no process without one)
     if stash is not None:
@@ -1015,8 +1020,12 @@ def carried_refusal(path: str, kept: str) -> SessionCarried | None:
     tree removed or moved, the session there wrapped up: said so, and a write here is
     refused until the record is removed; issue 14, twentieth round: it was taken for no
     record, and the write went on with no word); ``None`` otherwise (no link, or a
-    relative one: no record of ours). One ``readlink``, one ``stat``: call when the
-    kept copy is not the file (a rare path)."""
+    relative one: no record of ours). When what it names is gone because ``git
+    worktree move`` took that work tree elsewhere, where its file is now
+    (:func:`~ai_protocols.git.state.moved_worktree`: the refusal names it, with the
+    ``ln -sf`` that brings the record up to date and the ``cd`` there). One
+    ``readlink``, one ``stat`` (and one git run when the file there is gone): call
+    when the kept copy is not the file (a rare path)."""
     try:
         dest = os.readlink(kept)
     except OSError:
@@ -1028,7 +1037,30 @@ def carried_refusal(path: str, kept: str) -> SessionCarried | None:
     dirs = git_dirs(parent(path))
     below = relative_to(path, dirs[0]) if dirs else os.path.basename(path)
     there = dest[:-len(below) - 1] if dest.endswith(os.sep + below) else parent(dest)
-    return SessionCarried(path, dest, there, kept, gone=not os.path.isfile(dest))
+    gone = not os.path.isfile(dest)
+    moved = None
+    if gone and dest.endswith(os.sep + below):  # (git worktree move: git knows where)
+        from ai_protocols.git.state import moved_worktree
+
+        top = moved_worktree(parent(path), there)
+        if top is not None and os.path.isfile(os.path.join(top, below)):
+            moved = (top, os.path.join(top, below))
+    return SessionCarried(path, dest, there, kept, gone=gone, here=os.path.lexists(path),
+                          moved=moved)
+
+
+def carried_away(ai_dir: str, path: str) -> SessionCarried | None:
+    """When the session file ``path`` is gone and its kept copy's place is the record of
+    a carry (the file itself moved to another work tree, the kept copy made a link to it:
+    the carry advice's plain route; issue 14, twentieth round: nothing here said where
+    the session went, and ``start`` began a second one): :func:`carried_refusal`'s
+    error, which every command that finds the file gone raises or says (``log``,
+    ``show``, ``resume``, ``status``, ``start``); ``None`` otherwise. One ``lstat``, and
+    a ``readlink`` and a ``stat`` when it is a link: call when the file is gone."""
+    kept = kept_path(ai_dir, path)
+    if not os.path.islink(kept):
+        return None
+    return carried_refusal(path, kept)
 
 
 def stashed_newer(path: str, doc: OrgFile) -> _Stored | None:
