@@ -1214,7 +1214,7 @@ def _lexed(text: str, version: int) -> list[tuple[int, int, str]]:
                            re.compile(plain.format(part, group)),
                            re.compile(r"<[A-Za-z][A-Za-z0-9+_-]*:[^>\n]*"
                                       r"(?:\n[ \t]*[^> \t\n][^>\n]*)*>"),
-                           re.compile(r"<<<?(?:[^<>\s]|[^<>\s][^<>\n]*[^<>\s])>>"),
+                           re.compile(_TARGET),
                            re.compile(r"\[\[|<|(?<![^\W_])(?<!')[A-Za-z]")))
     plain, angle, target, candidate = _ANY_PLAIN[version], *_ANY_PLAIN[2:]  # type: ignore[misc]
     found: list[tuple[int, int, str]] = []
@@ -1248,6 +1248,10 @@ def _lexed(text: str, version: int) -> list[tuple[int, int, str]]:
 
 
 _ANY_PLAIN: list[object] = []
+#: A radio target or a target (Org 9.5 and 9.7: ``org-radio-target-regexp``,
+#: ``org-target-regexp``, which ``org-element-radio-target-parser`` and
+#: ``org-element-target-parser`` look for, in this order, at a ``<<``).
+_TARGET = r"<<<(?:{0}|{0}[^<>\n\r]*{0})>>>|<<(?:{0}|{0}[^<>\n\r]*{0})>>".format(r"[^<>\n\r \t]")
 
 
 def _adds_boundary(old: str, new: str, marks: str) -> bool:
@@ -1629,7 +1633,8 @@ def _raw_spans(text: str) -> list[tuple[int, int]]:
     (``org-element-latex-fragment-parser``: ``\\(...\\)``, ``\\[...\\]``,
     ``$...$``, ``$$...$$``, a ``\\command`` with its ``[...]``/``{...}`` arguments), an
     export snippet (``@@BACKEND:...@@``), a macro (``{{{NAME(ARGS)}}}``: to the first
-    ``)}}}`` or ``}}}``, whichever is later), a target (``<<...>>``) and an angle link
+    ``)}}}`` or ``}}}``, whichever is later), a target (``<<...>>``, as :data:`_TARGET`
+    reads it: nothing but ``<<`` and ``>>`` in it are ``<`` or ``>``) and an angle link
     of another type, or of any type across lines (``<TYPE:...>``, ``org-link-angle-re``:
     the text in it is the link's path). Each opener to the first closer after it, with
     no regard to what Org checks before or after (a superset: a link in a span Org does
@@ -1661,7 +1666,8 @@ def _raw_spans(text: str) -> list[tuple[int, int]]:
         if close > at:
             spans.append((at, close))
         at += 1
-    for opener, closer, shape in (("@@", "@@", r"@@[-A-Za-z0-9]+:"), ("<<", ">>", "<<"),
+    spans += [(found.start(), found.end() - 1) for found in re.finditer(_TARGET, text)]
+    for opener, closer, shape in (("@@", "@@", r"@@[-A-Za-z0-9]+:"),
                                   ("<", ">", r"<[A-Za-z][-A-Za-z0-9+.]*:")):
         for found in re.finditer(shape, text):
             close = text.find(closer, found.end())
