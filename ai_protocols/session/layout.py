@@ -1209,11 +1209,10 @@ def _lexed(text: str, version: int) -> list[tuple[int, int, str]]:
         part = r"[^\[\] \t\n()<>]"
         paren = rf"\((?:{part}|\({part}*\))*\)"
         group = rf"[(<\[](?:{part}|[(<\[]{part}*[\])>])*[\])>]"
-        plain = r"[A-Za-z][A-Za-z0-9+_-]*:(?:{0}|{1})+(?:[^\W_]|/|{1})"
+        plain = r"[A-Za-z][A-Za-z0-9+._-]*:(?:{0}|{1})+(?:[^\W_]|/|{1})"
         _ANY_PLAIN.extend((re.compile(plain.format(part, paren)),
                            re.compile(plain.format(part, group)),
-                           re.compile(r"<[A-Za-z][A-Za-z0-9+_-]*:[^>\n]*"
-                                      r"(?:\n[ \t]*[^> \t\n][^>\n]*)*>"),
+                           re.compile(_ANGLE),
                            re.compile(_TARGET),
                            re.compile(r"\[\[|<|(?<![^\W_])(?<!')[A-Za-z]")))
     plain, angle, target, candidate = _ANY_PLAIN[version], *_ANY_PLAIN[2:]  # type: ignore[misc]
@@ -1248,6 +1247,9 @@ def _lexed(text: str, version: int) -> list[tuple[int, int, str]]:
 
 
 _ANY_PLAIN: list[object] = []
+#: An angle link of any type (Org 9.5 and 9.7's ``org-link-angle-re``, any ``TYPE:``),
+#: its path going on across lines whose first non-blank is no ``>``.
+_ANGLE = r"<[A-Za-z][A-Za-z0-9+._-]*:[^>\n]*(?:\n[ \t]*[^> \t\n][^>\n]*)*>"
 #: A radio target or a target (Org 9.5 and 9.7: ``org-radio-target-regexp``,
 #: ``org-target-regexp``, which ``org-element-radio-target-parser`` and
 #: ``org-element-target-parser`` look for, in this order, at a ``<<``).
@@ -1287,7 +1289,7 @@ _NOT_IN_PLAIN = frozenset("[] \t\n()<>")
 
 
 def _plain_links(line: str, begin: int, end: int,
-                 org: set[tuple[int, int, str]]) -> list[tuple[int, int]]:
+                 org: set[tuple[int, int, str]] | None = None) -> list[tuple[int, int]]:
     """Where the paths of the plain file links of ``line[begin:end]`` (outside bracket
     and angle links) are: ``(start, end)`` in ``line``. Org 9.5's ``org-link-plain-re``:
     a ``file``, ``file+sys`` or ``file+emacs`` type at the start of a word, ``:``, then
@@ -1296,8 +1298,12 @@ def _plain_links(line: str, begin: int, end: int,
     before is in :data:`_BEFORE_PLAIN` (or the line begins there), and the path's last
     character and those that could follow it are ASCII (Emacs's ``[:punct:]`` of
     other characters depends on its syntax table); and only a link Org 9.5 and 9.7 both
-    read so (``(start, end, "plain")`` in ``org``, :func:`org_links`)."""
+    read so (``(start, end, "plain")`` in ``org``, :func:`org_links`, by default the
+    line's)."""
     import re  # (only at a move)
+
+    if org is None:
+        org = org_links(line)
 
     found = []
     for match in _plain_re(re).finditer(line, begin, end):  # type: ignore[attr-defined]
@@ -1635,8 +1641,9 @@ def _raw_spans(text: str) -> list[tuple[int, int]]:
     export snippet (``@@BACKEND:...@@``), a macro (``{{{NAME(ARGS)}}}``: to the first
     ``)}}}`` or ``}}}``, whichever is later), a target (``<<...>>``, as :data:`_TARGET`
     reads it: nothing but ``<<`` and ``>>`` in it are ``<`` or ``>``) and an angle link
-    of another type, or of any type across lines (``<TYPE:...>``, ``org-link-angle-re``:
-    the text in it is the link's path). Each opener to the first closer after it, with
+    of another type, or of any type across lines (``<TYPE:...>``, :data:`_ANGLE`,
+    ``org-link-angle-re``: the text in it is the link's path; a ``>`` at the start of a
+    line ends none). Each opener to the first closer after it, with
     no regard to what Org checks before or after (a superset: a link in a span Org does
     not make keeps its bytes, and may break at a move, never is it changed into
     something else)."""
@@ -1667,16 +1674,13 @@ def _raw_spans(text: str) -> list[tuple[int, int]]:
             spans.append((at, close))
         at += 1
     spans += [(found.start(), found.end() - 1) for found in re.finditer(_TARGET, text)]
-    for opener, closer, shape in (("@@", "@@", r"@@[-A-Za-z0-9]+:"),
-                                  ("<", ">", r"<[A-Za-z][-A-Za-z0-9+.]*:")):
-        for found in re.finditer(shape, text):
-            close = text.find(closer, found.end())
-            if close == -1:
-                continue
-            if opener == "<" and "\n" not in text[found.start():close] and \
-                    file_scheme(text, found.start() + 1):
-                continue  # (a file angle link on its line: rewritten as one)
-            spans.append((found.start(), close + len(closer) - 1))
+    for found in re.finditer(r"@@[-A-Za-z0-9]+:", text):
+        close = text.find("@@", found.end())
+        if close != -1:
+            spans.append((found.start(), close + 1))
+    for found in re.finditer(_ANGLE, text):
+        if "\n" in found.group() or not file_scheme(text, found.start() + 1):
+            spans.append((found.start(), found.end() - 1))  # (else rewritten as a link)
     at = 0
     while (at := text.find("{{{", at)) != -1:
         ends = [n for n in (text.find("}}}", at + 3), text.find(")}}}", at + 3) + 1) if n > 0]
@@ -1888,7 +1892,8 @@ def move_links(doc: OrgFile, old_folder: str, new_folder: str, skip: set[int],
                 openers[first, last] = _openers(whole)
                 read[first, last] = org_links(whole)
             offset = sum(len(strip_ending(doc.lines[n], doc.newline)) + 1
-                         for n in range(first, index))
+                         for n in range(first, index)) + \
+                len(strip_ending(doc.lines[index], doc.newline)) - len(bare)  # (a BOM)
             moved = moved_link_line(bare, old_folder, new_folder, existing_only=True,
                                     renamed=renamed, inert=inert,
                                     marks=openers[first, last],
