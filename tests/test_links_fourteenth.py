@@ -107,6 +107,7 @@ _OVERLAPS = ["File:x<file:][[[../a.org]]>", "d<file:][[[../a.org]]>fILe+sys:",
              "x <file:../a.org [[../b.org]]", "<http://x file:../a.org>",
              "<<file:../a.org>> <<x [[../a.org]]", "<file:x\n[[../a.org]]> <file:../a.org>",
              "x file:../a.org <file:../b.org> [[../a.org]]", "[[../a.org]]]><file:../a.org>>",
+             "<http:\n\\][[[[../a.org]]../b.orgfile:d\n>", "<http:x\n [[../a.org]]>",
              "[[FILE:../a.org][d]][[file:../a.org]]File:../a.org../a.orgd<file:][[[../a.org]]>"
              "fILe+sys:"]
 
