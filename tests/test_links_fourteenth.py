@@ -169,7 +169,7 @@ def test_a_move_reads_each_link_as_org_does(tmp_path_factory: object,
                     ("[[", "<"), link[0] - 1) and link[4].endswith('.org"') and \
                     ":" not in old[:link[0] - 1].split("\n")[-1].split(" ")[-1]:
                 # (nor a bracket link right after a "TYPE:", which 9.7 may take into a
-                # plain link: its bytes kept, layout._in_plain)
+                # plain link: its bytes kept, layout.org_links)
                 at = sorted(judged[0][str(before)]).index(link)
                 moved = sorted(judged[0][str(after)])
                 assert len(moved) > at and moved[at][4] == link[4], (old, new, link, moved)
