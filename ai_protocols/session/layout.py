@@ -1110,7 +1110,8 @@ def _moved_path(where: str, old_folder: str, new_folder: str,
 def moved_link_line(line: str, old_folder: str, new_folder: str,
                     existing_only: bool = False, renamed: dict[str, str] | None = None,
                     inert: Iterable[tuple[int, int]] = (), marks: str = "",
-                    opened: tuple[int, int] | None = None) -> str:
+                    opened: tuple[int, int] | None = None,
+                    org: set[tuple[int, int, str]] | None = None) -> str:
     """``line`` with each relative file link in it naming, from ``new_folder``, the file
     it named from ``old_folder``: a file moving there keeps its links (Org's links,
     https://orgmode.org/manual/External-Links.html and "Link Format", as Org 9.5's
@@ -1137,24 +1138,31 @@ def moved_link_line(line: str, old_folder: str, new_folder: str,
     of a bracket link that begins in the line and goes on past its end (its
     description across lines: Org reads it in the paragraph, :func:`_crossing_links`),
     its target ``line[begin + 2:close]``, rewritten as any; the rest of the line is
-    its description."""
+    its description. ``org``: the links Org 9.5 and 9.7 both read (:func:`org_links`),
+    in the line's columns (one may end past the line's end), by default the line's own:
+    a link is rewritten only where it is one of them (a ``[[../a.org]]`` in an angle
+    link's path, ``<file:x [[../a.org]]>``, is that link's text; where the versions
+    differ, ``File:x<file:][[[../a.org]]>``, no link), its span as both read it."""
     inert = list(inert)
     out = []
     at = 0
-    links = bracket_links(line)  # (Org's spans: the one rule)
-    if opened is not None:
+    if org is None:
+        org = org_links(line)
+    links = [link for link in bracket_links(line)  # (Org's spans: the one rule)
+             if (link[0], link[2], "bracket") in org]
+    if opened is not None and any(begin == opened[0] and kind == "bracket"
+                                  for begin, _, kind in org):
         links.append((opened[0], opened[1], len(line)))
     for start, end, after in links:
         out.append(_moved_unbracketed(line, at, start, old_folder, new_folder,
-                                      existing_only, renamed, inert, marks))
+                                      existing_only, renamed, inert, marks, org))
         target = org_link_unescape(line[start + 2:end])
         scheme = file_scheme(target)
         rest = target[len(scheme):]
         bare = not scheme and (rest.startswith("./") or rest.startswith("../"))
         where, sep, search = rest.partition("::")
         moved = _moved_path(where, old_folder, new_folder, existing_only, renamed) \
-            if (scheme or bare) and not _inert_at(inert, start) and \
-            not _in_plain(line, start) else None
+            if (scheme or bare) and not _inert_at(inert, start) else None
         if moved is not None and bare and not moved.startswith("../"):
             moved = "./" + moved
         new_text = org_link_escape(scheme + moved + sep + search) \
@@ -1166,41 +1174,86 @@ def moved_link_line(line: str, old_folder: str, new_folder: str,
         out.append(line[end:after])  # (a description as it is: no link in it for Org)
         at = after
     out.append(_moved_unbracketed(line, at, len(line), old_folder, new_folder,
-                                  existing_only, renamed, inert, marks))
+                                  existing_only, renamed, inert, marks, org))
     return "".join(out)
 
 
-def _in_plain(line: str, start: int) -> bool:
-    """Whether the link at ``line[start]`` (bracket, angle or plain) may be part of a
-    plain link for Org 9.7, whose plain link's path takes bracketed text
-    (``file:d[[x.org]]``, ``file:a<file:b.org>``, ``file:x[file:y.org]`` are each one
-    plain link for 9.7, a link after text for 9.5): a plain link of any type
-    (9.7's ``org-link-plain-re``, any ``TYPE:``: a superset) beginning at a word's
-    start before it, back to a blank and outside a bracket link, reaches past it. The
-    versions differ there: the stricter reading, no link, keeps its bytes."""
-    at = start
-    while at and line[at - 1] not in " \t":
-        at -= 1
-    if line.find(":", at, start) == -1:
-        return False
+def org_links(text: str) -> set[tuple[int, int, str]]:
+    """The links Org 9.5 and 9.7 both read in ``text`` (a paragraph, or one line of it),
+    each ``(begin, end, kind)`` (``kind``: ``"bracket"``, ``"angle"`` or ``"plain"``;
+    ``text[begin:end]`` the link less its trailing blanks): :func:`_lexed` for each
+    version, the links both give alike. Where the versions differ, the stricter
+    reading wins: a link only one of them reads is no link here (its bytes kept)."""
+    return set(_lexed(text, 0)) & set(_lexed(text, 1))
+
+
+def _lexed(text: str, version: int) -> list[tuple[int, int, str]]:
+    """The links Org's object lexer reads in ``text``, in order, as Org 9.5
+    (``version`` 0) or 9.7 (1) reads them: ``org-element--object-lex`` (the same in
+    both) searches for the earliest place an object may begin (``[[``, ``<TYPE:``, a
+    ``TYPE:`` at a word's start, ...), tries that place's parser
+    (``org-element-link-parser``: ``org-link-bracket-re``, then ``org-link-plain-re``,
+    then ``org-link-angle-re``) and, when it reads an object there, goes on after its
+    end; else from the next character. So the link that begins first wins, and any
+    link-like text inside it (a ``[[../a.org]]`` in ``<file:x [[../a.org]]>``'s path,
+    a ``<file:a.org>`` in a bracket link's target) is part of it, no link. The
+    versions differ in the plain link alone: 9.7's path takes bracketed text
+    (``File:x<file:]``, ``file:d[[x.org]]``). Any ``TYPE:`` counts, a superset of Org's
+    link types (``org-link-types``: a person's Emacs may have more), and a word starts
+    after any character but a letter, a digit or ``'`` (word characters of Org's
+    syntax table). A target (``<<x>>``) is read as the lexer reads it, no link.
+    Other objects (markup, footnotes...) are the callers' (:func:`_markup_spans`)."""
     import re  # (only at a move)
 
     if not _ANY_PLAIN:
         part = r"[^\[\] \t\n()<>]"
+        paren = rf"\((?:{part}|\({part}*\))*\)"
         group = rf"[(<\[](?:{part}|[(<\[]{part}*[\])>])*[\])>]"
-        _ANY_PLAIN.append(re.compile(rf"[A-Za-z][A-Za-z0-9+_-]*:(?:{part}|{group})+"
-                                     rf"(?:[^\W_]|/|{group})"))
-    inside = [(a, b) for a, _, b in bracket_links(line[:start])]
-    for begin in range(at, start):
-        if line[begin].isalpha() and (begin == 0 or not line[begin - 1].isalnum()) and \
-                not any(a <= begin < b for a, b in inside):
-            found = _ANY_PLAIN[0].match(line, begin)  # type: ignore[attr-defined]
-            if found is not None and found.end() > start:
-                return True
-    return False
+        plain = r"[A-Za-z][A-Za-z0-9+._-]*:(?:{0}|{1})+(?:[^\W_]|/|{1})"
+        _ANY_PLAIN.extend((re.compile(plain.format(part, paren)),
+                           re.compile(plain.format(part, group)),
+                           re.compile(_ANGLE),
+                           re.compile(_TARGET),
+                           re.compile(r"\[\[|<|(?<![^\W_])(?<!')[A-Za-z]")))
+    plain, angle, target, candidate = _ANY_PLAIN[version], *_ANY_PLAIN[2:]  # type: ignore[misc]
+    found: list[tuple[int, int, str]] = []
+    at = 0
+    while True:
+        hit = candidate.search(text, at)  # type: ignore[attr-defined]
+        if hit is None:
+            return found
+        at = hit.start()
+        if text.startswith("[[", at):
+            span = bracket_link(text, at)
+            if span is not None:
+                found.append((at, span[1], "bracket"))
+                at = span[1]
+                continue
+        elif text[at] == "<":
+            read = target.match(text, at) if text.startswith("<<", at) else \
+                angle.match(text, at)  # type: ignore[attr-defined]
+            if read is not None:
+                if not text.startswith("<<", at):
+                    found.append((at, read.end(), "angle"))
+                at = read.end()
+                continue
+        else:
+            read = plain.match(text, at)  # type: ignore[attr-defined]
+            if read is not None:
+                found.append((at, read.end(), "plain"))
+                at = read.end()
+                continue
+        at += 1
 
 
 _ANY_PLAIN: list[object] = []
+#: An angle link of any type (Org 9.5 and 9.7's ``org-link-angle-re``, any ``TYPE:``),
+#: its path going on across lines whose first non-blank is no ``>``.
+_ANGLE = r"<[A-Za-z][A-Za-z0-9+._-]*:[^>\n]*(?:\n[ \t]*[^> \t\n][^>\n]*)*>"
+#: A radio target or a target (Org 9.5 and 9.7: ``org-radio-target-regexp``,
+#: ``org-target-regexp``, which ``org-element-radio-target-parser`` and
+#: ``org-element-target-parser`` look for, in this order, at a ``<<``).
+_TARGET = r"<<<(?:{0}|{0}[^<>\n\r]*{0})>>>|<<(?:{0}|{0}[^<>\n\r]*{0})>>".format(r"[^<>\n\r \t]")
 
 
 def _adds_boundary(old: str, new: str, marks: str) -> bool:
@@ -1235,7 +1288,8 @@ _BEFORE_PLAIN = frozenset(" \t([{\",;")
 _NOT_IN_PLAIN = frozenset("[] \t\n()<>")
 
 
-def _plain_links(line: str, begin: int, end: int) -> list[tuple[int, int]]:
+def _plain_links(line: str, begin: int, end: int,
+                 org: set[tuple[int, int, str]] | None = None) -> list[tuple[int, int]]:
     """Where the paths of the plain file links of ``line[begin:end]`` (outside bracket
     and angle links) are: ``(start, end)`` in ``line``. Org 9.5's ``org-link-plain-re``:
     a ``file``, ``file+sys`` or ``file+emacs`` type at the start of a word, ``:``, then
@@ -1243,8 +1297,13 @@ def _plain_links(line: str, begin: int, end: int) -> list[tuple[int, int]]:
     that is not punctuation, or ``/``, or ``(...)``. Only when sure: the character
     before is in :data:`_BEFORE_PLAIN` (or the line begins there), and the path's last
     character and those that could follow it are ASCII (Emacs's ``[:punct:]`` of
-    other characters depends on its syntax table)."""
+    other characters depends on its syntax table); and only a link Org 9.5 and 9.7 both
+    read so (``(start, end, "plain")`` in ``org``, :func:`org_links`, by default the
+    line's)."""
     import re  # (only at a move)
+
+    if org is None:
+        org = org_links(line)
 
     found = []
     for match in _plain_re(re).finditer(line, begin, end):  # type: ignore[attr-defined]
@@ -1256,7 +1315,7 @@ def _plain_links(line: str, begin: int, end: int) -> list[tuple[int, int]]:
         while run < end and line[run] not in _NOT_IN_PLAIN:
             run += 1
         if line[stop - 1].isascii() and line[stop:run].isascii() and \
-                not _in_plain(line, start):
+                (start, stop, "plain") in org:
             found.append((match.start(2), stop))
     return found
 
@@ -1306,12 +1365,16 @@ class _BothPlain:
 def _moved_unbracketed(line: str, begin: int, end: int, old_folder: str,
                        new_folder: str, existing_only: bool,
                        renamed: dict[str, str] | None = None,
-                       inert: list[tuple[int, int]] | None = None, marks: str = "") -> str:
+                       inert: list[tuple[int, int]] | None = None, marks: str = "",
+                       org: set[tuple[int, int, str]] | None = None) -> str:
     """``line[begin:end]`` (text outside bracket links) with each angle link
     (``<file:PATH>``, on one line) and plain link (:func:`_plain_links`) naming a file
-    moved as :func:`moved_link_line` says."""
+    moved as :func:`moved_link_line` says, each where it is a link in ``org``
+    (:func:`org_links`, by default the line's)."""
     if "file" not in line[begin:end].lower():  # (a type in any case: file_scheme)
         return line[begin:end]
+    if org is None:
+        org = org_links(line)
     paths = []
     at = begin
     while True:
@@ -1321,14 +1384,14 @@ def _moved_unbracketed(line: str, begin: int, end: int, old_folder: str,
             break
         scheme = file_scheme(line, angle + 1)
         if not scheme or angle + 1 + len(scheme) > close:
-            paths += _plain_links(line, at, angle + 1)
+            paths += _plain_links(line, at, angle + 1, org)
             at = angle + 1
             continue
-        paths += _plain_links(line, at, angle)
-        if not _in_plain(line, angle):
+        paths += _plain_links(line, at, angle, org)
+        if (angle, close + 1, "angle") in org:
             paths.append((angle + 1 + len(scheme), -close))  # (negative: an angle link's)
         at = close + 1
-    paths += _plain_links(line, at, end)
+    paths += _plain_links(line, at, end, org)
     out = []
     at = begin
     for start, stop in paths:
@@ -1576,9 +1639,11 @@ def _raw_spans(text: str) -> list[tuple[int, int]]:
     (``org-element-latex-fragment-parser``: ``\\(...\\)``, ``\\[...\\]``,
     ``$...$``, ``$$...$$``, a ``\\command`` with its ``[...]``/``{...}`` arguments), an
     export snippet (``@@BACKEND:...@@``), a macro (``{{{NAME(ARGS)}}}``: to the first
-    ``)}}}`` or ``}}}``, whichever is later), a target (``<<...>>``) and an angle link
-    of another type, or of any type across lines (``<TYPE:...>``, ``org-link-angle-re``:
-    the text in it is the link's path). Each opener to the first closer after it, with
+    ``)}}}`` or ``}}}``, whichever is later), a target (``<<...>>``, as :data:`_TARGET`
+    reads it: nothing but ``<<`` and ``>>`` in it are ``<`` or ``>``) and an angle link
+    of another type, or of any type across lines (``<TYPE:...>``, :data:`_ANGLE`,
+    ``org-link-angle-re``: the text in it is the link's path; a ``>`` at the start of a
+    line ends none). Each opener to the first closer after it, with
     no regard to what Org checks before or after (a superset: a link in a span Org does
     not make keeps its bytes, and may break at a move, never is it changed into
     something else)."""
@@ -1608,16 +1673,14 @@ def _raw_spans(text: str) -> list[tuple[int, int]]:
         if close > at:
             spans.append((at, close))
         at += 1
-    for opener, closer, shape in (("@@", "@@", r"@@[-A-Za-z0-9]+:"), ("<<", ">>", "<<"),
-                                  ("<", ">", r"<[A-Za-z][-A-Za-z0-9+.]*:")):
-        for found in re.finditer(shape, text):
-            close = text.find(closer, found.end())
-            if close == -1:
-                continue
-            if opener == "<" and "\n" not in text[found.start():close] and \
-                    file_scheme(text, found.start() + 1):
-                continue  # (a file angle link on its line: rewritten as one)
-            spans.append((found.start(), close + len(closer) - 1))
+    spans += [(found.start(), found.end() - 1) for found in re.finditer(_TARGET, text)]
+    for found in re.finditer(r"@@[-A-Za-z0-9]+:", text):
+        close = text.find("@@", found.end())
+        if close != -1:
+            spans.append((found.start(), close + 1))
+    for found in re.finditer(_ANGLE, text):
+        if "\n" in found.group() or not file_scheme(text, found.start() + 1):
+            spans.append((found.start(), found.end() - 1))  # (else rewritten as a link)
     at = 0
     while (at := text.find("{{{", at)) != -1:
         ends = [n for n in (text.find("}}}", at + 3), text.find(")}}}", at + 3) + 1) if n > 0]
@@ -1803,6 +1866,7 @@ def move_links(doc: OrgFile, old_folder: str, new_folder: str, skip: set[int],
     cache: dict[tuple[int, int], list[tuple[int, int]] | None] = {}
     openers: dict[tuple[int, int], str] = {}
     crossing: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
+    read: dict[tuple[int, int], set[tuple[int, int, str]]] = {}
     for index in lines:
         at = bisect_right(starts, index) - 1
         inside = at >= 0 and index <= spans[at][1]
@@ -1823,12 +1887,20 @@ def move_links(doc: OrgFile, old_folder: str, new_folder: str, skip: set[int],
                 continue  # (markup by it this reading is not sure of: its bytes kept)
             first, last = bounds if bounds is not None else _paragraph(doc, index, out)
             if (first, last) not in openers:
-                openers[first, last] = _openers("\n".join(
-                    strip_ending(doc.lines[n], doc.newline) for n in range(first, last + 1)))
+                whole = "\n".join(
+                    strip_ending(doc.lines[n], doc.newline) for n in range(first, last + 1))
+                openers[first, last] = _openers(whole)
+                read[first, last] = org_links(whole)
+            offset = sum(len(strip_ending(doc.lines[n], doc.newline)) + 1
+                         for n in range(first, index)) + \
+                len(strip_ending(doc.lines[index], doc.newline)) - len(bare)  # (a BOM)
             moved = moved_link_line(bare, old_folder, new_folder, existing_only=True,
                                     renamed=renamed, inert=inert,
                                     marks=openers[first, last],
-                                    opened=_opened(doc, index, (first, last), crossing))
+                                    opened=_opened(doc, index, (first, last), crossing),
+                                    org={(begin - offset, end - offset, kind)
+                                         for begin, end, kind in read[first, last]
+                                         if offset <= begin <= offset + len(bare)})
         if moved != bare:
             changes.append((index, moved))
     for index, moved in changes:
