@@ -3857,8 +3857,7 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     # the merge would give HEAD's version, dropping what the tool wrote that HEAD
     # lacks: then the commit recorded, where it is the ancestor of both, else what
     # both hold, every entry of either kept)
-    merged = merge_diverged_bytes(data, newer, older, ancestor=True) if data != older \
-        else merge_diverged_bytes(data, newer, committed)
+    merged = merge_stale(path, data, older, newer, committed)
     if merged is None or lines_dropped(data, merged.data, older, newer) or \
             lines_dropped(newer, merged.data, older, data):
         head_copy = f"{kept}.head"
@@ -3883,6 +3882,54 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
                         None if driver is None else not driver.conflicts,
                         what=said_changes(found))
     return OrgFile(merged.data.decode("utf-8")), said_changes(found), where
+
+
+def opened_on(path: str, data: bytes, older: bytes, committed: bytes | None) -> bytes | None:
+    """The version a stale buffer saved as ``data`` (the session file at ``path``) was
+    opened on: the version whose write record (``UPDATED_AT``, which only the tool's
+    writes change) ``data`` carries, among the kept copy ``older`` (the version this tool
+    wrote last), ``committed`` (the file at the commit that copy records) and the last
+    versions git committed (:func:`_committed`, one ``git log`` and one ``git cat-file``,
+    only when neither of the first two carries it); ``None`` when none does (a buffer
+    opened on a version never committed). docs/decisions.md, "Issue 14, twentieth round
+    (the base of a stale save's merge)"."""
+    stamp = (_props_of(data) or {}).get("UPDATED_AT")
+    if not stamp:
+        return None
+    for version in (older, committed):
+        if version is not None and (_props_of(version) or {}).get("UPDATED_AT") == stamp:
+            return version
+    found = _committed(path, older, data, carried=True)
+    if found is not None and (_props_of(found) or {}).get("UPDATED_AT") == stamp:
+        return found
+    return None
+
+
+def merge_stale(path: str, data: bytes, older: bytes, newer: bytes,
+                committed: bytes | None) -> MergeResult | None:
+    """The merge of a stale save (``data``, the session file at ``path``) with the two
+    newer versions it went over: ``older``, the kept copy (the version this tool wrote
+    last), and ``newer``, ``HEAD``'s version. The rule (docs/decisions.md, "Issue 14,
+    twentieth round (the base of a stale save's merge)"): every entry, tick and line
+    any of the three holds is kept, unless the save removed it from the version its
+    buffer was opened on (:func:`opened_on`); an entry the tool wrote after that, or
+    git brought, is never the person's deletion. First the tool's two versions are
+    merged (on ``committed``, the file at the commit the kept copy records, where it is
+    the ancestor of both, else on what both hold: every entry of either kept), then
+    the save's changes are taken on that, three ways on the version it was opened on;
+    without one, every entry of both is kept. ``None`` when a merge is not clean
+    (:func:`~ai_protocols.session.merge.merge_diverged_bytes`). Runs git only when
+    :func:`opened_on` looks through the history."""
+    from ai_protocols.session.merge import MergeResult, merge_diverged_bytes
+
+    tools = merge_diverged_bytes(older, newer, committed) if older != newer else None
+    both = older if older == newer else None if tools is None else tools.data
+    if both is None:
+        return None
+    base = opened_on(path, data, older, committed)
+    if base == data:
+        return MergeResult(both, False)
+    return merge_diverged_bytes(data, both, base, ancestor=base is not None)
 
 
 def _stale_earlier(ai_dir: str, path: str, doc: OrgFile,
