@@ -1449,6 +1449,21 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
     # then, never made in this clone, cannot be made while another lock is held)
     with locked_sessions(ai_dir, path, also=(_archive_lock(ai_dir),)):
         refuse_if_edited(path)
+        # (a stale buffer's save that the next write merges back on its own: merged the
+        # same way, with HEAD's version too, never the kept copy alone, which would drop
+        # what git brought: docs/decisions.md, "Issue 14, twentieth round (the base of a
+        # stale save's merge)")
+        stale = next_write_merges(ai_dir, path)
+        if stale is not None:
+            before = storage.read_regular(path)
+            with editing(ai_dir, path, now=now, held=True,
+                         new_text=stale[0].text) as edit:
+                edit.note(f"merged back: {stale[1]} {_brought_how(stale[2])} that a save "
+                          f"over this file dropped (an editor's buffer opened before git "
+                          f"changed the file, saved after)")
+                if then is not None:
+                    then(edit)
+            return path, max(entries_lacking(before, stale[0].text.encode("utf-8")), 0), 0
         put_back = _put_back_archive(ai_dir, path, kept)
         if put_back is not None:
             return put_back, _merge_into_archive(ai_dir, path, path,
@@ -2990,7 +3005,8 @@ class Editing:
                 from ai_protocols.git.head import read_head
 
                 head = read_head(parent(ai_dir))
-                brought = _stale_over_kept(ai_dir, path, doc, head)
+                brought = _stale_over_kept(ai_dir, path, doc, head) or \
+                    _stale_earlier(ai_dir, path, doc, head)
                 if brought is None:
                     raise
                 doc, replaced = brought[0], None
@@ -3979,18 +3995,12 @@ def _stale_earlier(ai_dir: str, path: str, doc: OrgFile,
     if theirs is None or any(theirs.properties.get(k) != mine.properties.get(k)
                              for k in keys):
         return None
-    from ai_protocols.git.state import in_history
+    committed = git_version(root, f"{recorded}:./{below}")
+    if opened_on(path, data, older, committed) is None:
+        return None  # (no version it was opened on: the rule of a version put back)
+    from ai_protocols.session.merge import changes_lacking, lines_dropped, said_changes
 
-    if not in_history(root, data, head[1], below):
-        return None  # (typed in: no base to merge on; the rule of a version put back)
-    from ai_protocols.session.merge import (
-        changes_lacking,
-        lines_dropped,
-        merge_diverged_bytes,
-        said_changes,
-    )
-
-    merged = merge_diverged_bytes(older, newer, data, ancestor=True)
+    merged = merge_stale(path, data, older, newer, committed)
     if merged is None or merged.conflicts or lines_dropped(older, merged.data, data, newer) \
             or lines_dropped(newer, merged.data, data, older):
         return None
@@ -4062,13 +4072,41 @@ def merges_at_write(ai_dir: str, path: str) -> bool:
     commands then say instead of advising ``merge-kept`` (issue 14, twentieth round).
     ``False`` when the file cannot be read. Runs git up to three times: call on the
     warning's path only."""
+    return next_write_merges(ai_dir, path) is not None
+
+
+def next_write_merges(ai_dir: str, path: str) -> tuple[OrgFile, str, str] | None:
+    """What the next write into the session file ``path`` merges back on its own, by
+    the very functions the write runs (:meth:`Editing._open`): ``(the merged document,
+    what it regains said by kind, where the newer version is)``, or ``None`` when it
+    merges nothing (the file is as the tool wrote it, or the write refuses it, or git
+    put an older version back and the write goes into it). For ``status``'s and
+    ``resume``'s advice and ``merge-kept`` (docs/decisions.md, "Issue 14, twentieth round
+    (the base of a stale save's merge)"). Runs git only when the file is not the version
+    the tool wrote last and ``HEAD`` moved; raises nothing of its own."""
+    from ai_protocols.errors import AiProtocolsError
     from ai_protocols.git.head import read_head
 
     try:
-        doc = OrgFile(storage.decode(path, storage.read_regular(path)))
+        data = storage.read_regular(path)
+        read_as = os.stat(path, follow_symlinks=False)
+        doc = OrgFile(storage.decode(path, data))
     except (OSError, ValueError, storage.NotRegular):
-        return False
-    return _stale_over_kept(ai_dir, path, doc, read_head(parent(ai_dir))) is not None
+        return None
+    head = read_head(parent(ai_dir))
+    try:
+        replaced = _refuse_older(ai_dir, path, doc, read_as)
+        if replaced is not None:
+            return _stale_earlier(ai_dir, path, doc, head)
+    except SessionReplaced:
+        return _stale_over_kept(ai_dir, path, doc, head) or \
+            _stale_earlier(ai_dir, path, doc, head)
+    except AiProtocolsError:
+        return None
+    try:
+        return _brought_back(ai_dir, path, doc, head, read_as)
+    except AiProtocolsError:
+        return None
 
 
 def _brought_how(where: str, named: bool = False) -> str:
