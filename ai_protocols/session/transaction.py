@@ -4094,19 +4094,28 @@ def next_write_merges(ai_dir: str, path: str) -> tuple[OrgFile, str, str] | None
     except (OSError, ValueError, storage.NotRegular):
         return None
     head = read_head(parent(ai_dir))
+    brought = None
     try:
         replaced = _refuse_older(ai_dir, path, doc, read_as)
         if replaced is not None:
-            return _stale_earlier(ai_dir, path, doc, head)
+            brought = _stale_earlier(ai_dir, path, doc, head)
+            if brought is None:
+                return None  # (the write goes into the version git put back)
     except SessionReplaced:
-        return _stale_over_kept(ai_dir, path, doc, head) or \
+        brought = _stale_over_kept(ai_dir, path, doc, head) or \
             _stale_earlier(ai_dir, path, doc, head)
+        if brought is None:
+            return None  # (the write refuses it)
     except AiProtocolsError:
         return None
-    try:
-        return _brought_back(ai_dir, path, doc, head, read_as)
+    try:  # (then what git brought, on the merged document, as the write does)
+        again = _brought_back(ai_dir, path, doc if brought is None else brought[0], head,
+                              read_as)
     except AiProtocolsError:
         return None
+    if again is None:
+        return brought
+    return again if brought is None else (again[0], f"{brought[1]} and {again[1]}", again[2])
 
 
 def _brought_how(where: str, named: bool = False) -> str:
