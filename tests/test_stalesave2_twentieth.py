@@ -27,12 +27,14 @@ import pytest
 from test_merge_driver import git
 from test_stalesave_twentieth import SESSION, _clones, _commit, _pull, _save, _show, _things
 
+from conftest import Runner
+
 KEPT = Path(".ai") / ".locks" / "live" / "session-context.org"
 TYPED = "typed-by-hand note, kept"
 _LOG_LINE = re.compile(r"^- \[\d{4}-\d\d-\d\d [^]\n]*\] (?:start|done|progress)[^\n]*$", re.M)
 
 
-def _scenario(a: Path, b: Path, run_a, run_b, which: str) -> None:  # noqa: ANN001
+def _scenario(a: Path, b: Path, run_a: Runner, run_b: Runner, which: str) -> None:
     """What happens in clone ``b`` while a buffer is open on its session file."""
     if which == "autostash":  # (the tool's write left uncommitted over the pull)
         run_b("log", "--progress", "b1-wrote")

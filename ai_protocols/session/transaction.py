@@ -3849,7 +3849,6 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     from ai_protocols.session.merge import (
         changes_lacking,
         lines_dropped,
-        merge_diverged_bytes,
         said_changes,
     )
 
