@@ -3800,9 +3800,9 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     those that were committed here before this tool's last write (a person deleted
     them since), and nothing is lacking when the file was made from what git wrote
     (:func:`_saved_after_git`: a deliberate deletion). What is left was dropped: the
-    three versions are merged, the kept copy as their base
-    (:func:`~ai_protocols.session.merge.merge_diverged_bytes`: every entry of both sides,
-    a person's typed lines kept, checked to drop no line,
+    three versions are merged by :func:`merge_stale`, on the version the buffer was
+    opened on (:func:`opened_on`: every entry of the kept copy and of ``HEAD``'s kept,
+    a person's typed lines and deletions from that version too, checked to drop no line,
     :func:`~ai_protocols.session.merge.lines_dropped`). Raises
     :class:`~ai_protocols.errors.StaleSave` (nothing written) when they do not merge
     cleanly, with the commands that merge them, saying whether those leave conflict
@@ -3961,13 +3961,16 @@ def _stale_earlier(ai_dir: str, path: str, doc: OrgFile,
     typed and deleted, "changed on disk" answered yes). Only when ``HEAD`` moved since
     the commit the kept copy records (``GIT_COMMIT``) and not by one's own commits
     (:func:`~ai_protocols.git.head.below_own_commits`: git brought something), and the
-    file is, byte for byte, a version of ``HEAD``'s history
-    (:func:`~ai_protocols.git.state.in_history`: nothing typed, so it is the base):
-    the kept copy and ``HEAD``'s version are merged on it
-    (:func:`~ai_protocols.session.merge.merge_diverged_bytes`), every entry of both
-    kept, checked to drop no line of either
-    (:func:`~ai_protocols.session.merge.lines_dropped`). Runs git up to three times, on
-    that rare path only; raises nothing of its own."""
+    file carries the write record of a version the buffer was opened on
+    (:func:`opened_on`: the kept copy, or one git committed): the three are merged by
+    :func:`merge_stale` (every entry of the kept copy and of ``HEAD``'s version kept,
+    what was typed too), checked to drop no line of either
+    (:func:`~ai_protocols.session.merge.lines_dropped`). Also called when the write
+    refuses the file (git does not hold the kept copy: a write left uncommitted over
+    ``git pull --autostash``) and :func:`_stale_over_kept` merges nothing
+    (docs/decisions.md, "Issue 14, twentieth round (the base of a stale save's
+    merge)"). Runs git up to five times, on that rare path only; raises nothing of its
+    own."""
     mine = session_headline(doc)
     if head is None or head[1] is None or mine is None:
         return None
