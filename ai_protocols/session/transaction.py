@@ -4110,9 +4110,16 @@ def next_write_merges(ai_dir: str, path: str) -> tuple[OrgFile, str, str] | None
             return None  # (the write refuses it)
     except AiProtocolsError:
         return None
-    try:  # (then what git brought, on the merged document, as the write does)
-        again = _brought_back(ai_dir, path, doc if brought is None else brought[0], head,
-                              read_as)
+    doc = doc if brought is None else brought[0]
+    try:  # (the write's refusals in between; and an older file after a rollover, whose
+        # merge the write and merge-kept make otherwise: nothing said here)
+        _refuse_misplaced(ai_dir, path, doc)
+        _refuse_archived(ai_dir, path, doc, read_as)
+        strays = unlinked_earlier(ai_dir, path, doc)
+        if strays and _refuse_undone(ai_dir, path, doc, strays):
+            return None
+        # (then what git brought, on the merged document, as the write does)
+        again = _brought_back(ai_dir, path, doc, head, read_as)
     except AiProtocolsError:
         return None
     if again is None:
