@@ -88,7 +88,7 @@ def test_a_stale_save_loses_nothing_of_any_version(tmp_path: Path, which: str, t
     # git holds put back with nothing typed over a write made since the pull (a
     # checkout looks the same), refuse with the cp of the kept copy, which holds all)
     refused = " cp " in status
-    assert refused or "merges them back on its own" in status, status
+    assert refused or "merges the two on its own" in status, status
     if refused:
         assert not typed and which == "after", status
     if action == "merge-kept":

@@ -781,9 +781,9 @@ def _stale_warning(project: Project, path: str) -> str | None:
     here = relative_to(path, project.root_text)
     return (f"this session file was saved from an editor's buffer opened before git or "
             f"ai-protocols changed it: it lacks {lacks} that the version ai-protocols "
-            f"wrote last or git's HEAD holds; the next write here merges them back on "
-            f"its own, with what was typed (its Log says so): nothing to do; to merge "
-            f"them now, ai-protocols merge-kept {shell_quote(here)} (from "
+            f"wrote last or git's HEAD holds; the next write here merges the two on its "
+            f"own, with what git's HEAD holds and what was typed (its Log says so): "
+            f"nothing to do; to merge them now, ai-protocols merge-kept {shell_quote(here)} (from "
             f"{_clip(project.root_text, 120)}); in Emacs, revert the buffer first")
 
 
