@@ -697,6 +697,9 @@ def replaced_warning(project: Project, session: Session) -> str | None:
         return other
     if not written_later((newer.updated_at, newer.updated), (session.updated_at, session.updated)):
         return None
+    stale = _stale_warning(project, path)
+    if stale is not None:  # (what the next write does, by the function it runs)
+        return stale
     from ai_protocols.session.layout import whole
     from ai_protocols.session.model import compared
 
@@ -768,6 +771,34 @@ def replaced_warning(project: Project, session: Session) -> str | None:
                      f"cp {shell_quote(copy)} {shell_quote(here)} "
                      f"(from {_clip(project.root_text, 120)})")
     return "; ".join(parts)
+
+
+def _stale_warning(project: Project, path: str) -> str | None:
+    """:func:`replaced_warning`'s words when the next write merges the session file
+    ``path`` back on its own (:func:`~ai_protocols.session.transaction.next_write_merges`,
+    the functions the write runs: an editor's buffer opened before git or this tool
+    changed the file, saved after): what the file lacks that the merge brings back, said
+    by kind, and that nothing is to be done. ``None`` otherwise. Runs git a few times,
+    on the warning's path only (docs/decisions.md, "Issue 14, twentieth round (the base
+    of a stale save's merge)")."""
+    from ai_protocols.session.merge import changes_lacking, said_changes
+    from ai_protocols.session.transaction import next_write_merges
+
+    stale = next_write_merges(project.ai_dir_text, path)
+    if stale is None:
+        return None
+    try:
+        data = storage.read_regular(path)
+    except (OSError, storage.NotRegular):
+        return None
+    lacks = said_changes(changes_lacking(data, stale[0].text.encode("utf-8")))
+    here = relative_to(path, project.root_text)
+    return (f"this session file was saved from an editor's buffer opened before git or "
+            f"ai-protocols changed it: it lacks {lacks} that the version ai-protocols "
+            f"wrote last or git's HEAD holds; the next write here merges the two on its "
+            f"own, with what git's HEAD holds and what was typed (its Log says so): "
+            f"nothing to do; to merge them now, ai-protocols merge-kept {shell_quote(here)} (from "
+            f"{_clip(project.root_text, 120)}); in Emacs, revert the buffer first")
 
 
 def _switched_warning(project: Project, path: str, kept: bytes, recorded: str, what: str,

@@ -1481,6 +1481,21 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
     # then, never made in this clone, cannot be made while another lock is held)
     with locked_sessions(ai_dir, path, also=(_archive_lock(ai_dir),)):
         refuse_if_edited(path)
+        # (a stale buffer's save that the next write merges back on its own: merged the
+        # same way, with HEAD's version too, never the kept copy alone, which would drop
+        # what git brought: docs/decisions.md, "Issue 14, twentieth round (the base of a
+        # stale save's merge)")
+        stale = next_write_merges(ai_dir, path)
+        if stale is not None:
+            before = storage.read_regular(path)
+            with editing(ai_dir, path, now=now, held=True,
+                         new_text=stale[0].text) as edit:
+                edit.note(f"merged back: {stale[1]} {_brought_how(stale[2])} that a save "
+                          f"over this file dropped (an editor's buffer opened before git "
+                          f"changed the file, saved after)")
+                if then is not None:
+                    then(edit)
+            return path, max(entries_lacking(before, stale[0].text.encode("utf-8")), 0), 0
         put_back = _put_back_archive(ai_dir, path, kept)
         if put_back is not None:
             return put_back, _merge_into_archive(ai_dir, path, path,
@@ -3022,7 +3037,8 @@ class Editing:
                 from ai_protocols.git.head import read_head
 
                 head = read_head(parent(ai_dir))
-                brought = _stale_over_kept(ai_dir, path, doc, head)
+                brought = _stale_over_kept(ai_dir, path, doc, head) or \
+                    _stale_earlier(ai_dir, path, doc, head)
                 if brought is None:
                     raise
                 doc, replaced = brought[0], None
@@ -3816,9 +3832,9 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     those that were committed here before this tool's last write (a person deleted
     them since), and nothing is lacking when the file was made from what git wrote
     (:func:`_saved_after_git`: a deliberate deletion). What is left was dropped: the
-    three versions are merged, the kept copy as their base
-    (:func:`~ai_protocols.session.merge.merge_diverged_bytes`: every entry of both sides,
-    a person's typed lines kept, checked to drop no line,
+    three versions are merged by :func:`merge_stale`, on the version the buffer was
+    opened on (:func:`opened_on`: every entry of the kept copy and of ``HEAD``'s kept,
+    a person's typed lines and deletions from that version too, checked to drop no line,
     :func:`~ai_protocols.session.merge.lines_dropped`). Raises
     :class:`~ai_protocols.errors.StaleSave` (nothing written) when they do not merge
     cleanly, with the commands that merge them, saying whether those leave conflict
@@ -3865,7 +3881,6 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     from ai_protocols.session.merge import (
         changes_lacking,
         lines_dropped,
-        merge_diverged_bytes,
         said_changes,
     )
 
@@ -3889,8 +3904,7 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     # the merge would give HEAD's version, dropping what the tool wrote that HEAD
     # lacks: then the commit recorded, where it is the ancestor of both, else what
     # both hold, every entry of either kept)
-    merged = merge_diverged_bytes(data, newer, older, ancestor=True) if data != older \
-        else merge_diverged_bytes(data, newer, committed)
+    merged = merge_stale(path, data, older, newer, committed)
     if merged is None or lines_dropped(data, merged.data, older, newer) or \
             lines_dropped(newer, merged.data, older, data):
         head_copy = f"{kept}.head"
@@ -3917,6 +3931,54 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     return OrgFile(merged.data.decode("utf-8")), said_changes(found), where
 
 
+def opened_on(path: str, data: bytes, older: bytes, committed: bytes | None) -> bytes | None:
+    """The version a stale buffer saved as ``data`` (the session file at ``path``) was
+    opened on: the version whose write record (``UPDATED_AT``, which only the tool's
+    writes change) ``data`` carries, among the kept copy ``older`` (the version this tool
+    wrote last), ``committed`` (the file at the commit that copy records) and the last
+    versions git committed (:func:`_committed`, one ``git log`` and one ``git cat-file``,
+    only when neither of the first two carries it); ``None`` when none does (a buffer
+    opened on a version never committed). docs/decisions.md, "Issue 14, twentieth round
+    (the base of a stale save's merge)"."""
+    stamp = (_props_of(data) or {}).get("UPDATED_AT")
+    if not stamp:
+        return None
+    for version in (older, committed):
+        if version is not None and (_props_of(version) or {}).get("UPDATED_AT") == stamp:
+            return version
+    found = _committed(path, older, data, carried=True)
+    if found is not None and (_props_of(found) or {}).get("UPDATED_AT") == stamp:
+        return found
+    return None
+
+
+def merge_stale(path: str, data: bytes, older: bytes, newer: bytes,
+                committed: bytes | None) -> MergeResult | None:
+    """The merge of a stale save (``data``, the session file at ``path``) with the two
+    newer versions it went over: ``older``, the kept copy (the version this tool wrote
+    last), and ``newer``, ``HEAD``'s version. The rule (docs/decisions.md, "Issue 14,
+    twentieth round (the base of a stale save's merge)"): every entry, tick and line
+    any of the three holds is kept, unless the save removed it from the version its
+    buffer was opened on (:func:`opened_on`); an entry the tool wrote after that, or
+    git brought, is never the person's deletion. First the tool's two versions are
+    merged (on ``committed``, the file at the commit the kept copy records, where it is
+    the ancestor of both, else on what both hold: every entry of either kept), then
+    the save's changes are taken on that, three ways on the version it was opened on;
+    without one, every entry of both is kept. ``None`` when a merge is not clean
+    (:func:`~ai_protocols.session.merge.merge_diverged_bytes`). Runs git only when
+    :func:`opened_on` looks through the history."""
+    from ai_protocols.session.merge import MergeResult, merge_diverged_bytes
+
+    tools = merge_diverged_bytes(older, newer, committed) if older != newer else None
+    both = older if older == newer else None if tools is None else tools.data
+    if both is None:
+        return None
+    base = opened_on(path, data, older, committed)
+    if base == data:
+        return MergeResult(both, False)
+    return merge_diverged_bytes(data, both, base, ancestor=base is not None)
+
+
 def _stale_earlier(ai_dir: str, path: str, doc: OrgFile,
                    head: tuple[str | None, str | None] | None
                    ) -> tuple[OrgFile, str, str] | None:
@@ -3931,13 +3993,16 @@ def _stale_earlier(ai_dir: str, path: str, doc: OrgFile,
     typed and deleted, "changed on disk" answered yes). Only when ``HEAD`` moved since
     the commit the kept copy records (``GIT_COMMIT``) and not by one's own commits
     (:func:`~ai_protocols.git.head.below_own_commits`: git brought something), and the
-    file is, byte for byte, a version of ``HEAD``'s history
-    (:func:`~ai_protocols.git.state.in_history`: nothing typed, so it is the base):
-    the kept copy and ``HEAD``'s version are merged on it
-    (:func:`~ai_protocols.session.merge.merge_diverged_bytes`), every entry of both
-    kept, checked to drop no line of either
-    (:func:`~ai_protocols.session.merge.lines_dropped`). Runs git up to three times, on
-    that rare path only; raises nothing of its own."""
+    file carries the write record of a version the buffer was opened on
+    (:func:`opened_on`: the kept copy, or one git committed): the three are merged by
+    :func:`merge_stale` (every entry of the kept copy and of ``HEAD``'s version kept,
+    what was typed too), checked to drop no line of either
+    (:func:`~ai_protocols.session.merge.lines_dropped`). Also called when the write
+    refuses the file (git does not hold the kept copy: a write left uncommitted over
+    ``git pull --autostash``) and :func:`_stale_over_kept` merges nothing
+    (docs/decisions.md, "Issue 14, twentieth round (the base of a stale save's
+    merge)"). Runs git up to five times, on that rare path only; raises nothing of its
+    own."""
     mine = session_headline(doc)
     if head is None or head[1] is None or mine is None:
         return None
@@ -3964,18 +4029,12 @@ def _stale_earlier(ai_dir: str, path: str, doc: OrgFile,
     if theirs is None or any(theirs.properties.get(k) != mine.properties.get(k)
                              for k in keys):
         return None
-    from ai_protocols.git.state import in_history
+    committed = git_version(root, f"{recorded}:./{below}")
+    if opened_on(path, data, older, committed) is None:
+        return None  # (no version it was opened on: the rule of a version put back)
+    from ai_protocols.session.merge import changes_lacking, lines_dropped, said_changes
 
-    if not in_history(root, data, head[1], below):
-        return None  # (typed in: no base to merge on; the rule of a version put back)
-    from ai_protocols.session.merge import (
-        changes_lacking,
-        lines_dropped,
-        merge_diverged_bytes,
-        said_changes,
-    )
-
-    merged = merge_diverged_bytes(older, newer, data, ancestor=True)
+    merged = merge_stale(path, data, older, newer, committed)
     if merged is None or merged.conflicts or lines_dropped(older, merged.data, data, newer) \
             or lines_dropped(newer, merged.data, data, older):
         return None
@@ -4047,13 +4106,57 @@ def merges_at_write(ai_dir: str, path: str) -> bool:
     commands then say instead of advising ``merge-kept`` (issue 14, twentieth round).
     ``False`` when the file cannot be read. Runs git up to three times: call on the
     warning's path only."""
+    return next_write_merges(ai_dir, path) is not None
+
+
+def next_write_merges(ai_dir: str, path: str) -> tuple[OrgFile, str, str] | None:
+    """What the next write into the session file ``path`` merges back on its own, by
+    the very functions the write runs (:meth:`Editing._open`): ``(the merged document,
+    what it regains said by kind, where the newer version is)``, or ``None`` when it
+    merges nothing (the file is as the tool wrote it, or the write refuses it, or git
+    put an older version back and the write goes into it). For ``status``'s and
+    ``resume``'s advice and ``merge-kept`` (docs/decisions.md, "Issue 14, twentieth round
+    (the base of a stale save's merge)"). Runs git only when the file is not the version
+    the tool wrote last and ``HEAD`` moved; raises nothing of its own."""
+    from ai_protocols.errors import AiProtocolsError
     from ai_protocols.git.head import read_head
 
     try:
-        doc = OrgFile(storage.decode(path, storage.read_regular(path)))
+        data = storage.read_regular(path)
+        read_as = os.stat(path, follow_symlinks=False)
+        doc = OrgFile(storage.decode(path, data))
     except (OSError, ValueError, storage.NotRegular):
-        return False
-    return _stale_over_kept(ai_dir, path, doc, read_head(parent(ai_dir))) is not None
+        return None
+    head = read_head(parent(ai_dir))
+    brought = None
+    try:
+        replaced = _refuse_older(ai_dir, path, doc, read_as)
+        if replaced is not None:
+            brought = _stale_earlier(ai_dir, path, doc, head)
+            if brought is None:
+                return None  # (the write goes into the version git put back)
+    except SessionReplaced:
+        brought = _stale_over_kept(ai_dir, path, doc, head) or \
+            _stale_earlier(ai_dir, path, doc, head)
+        if brought is None:
+            return None  # (the write refuses it)
+    except AiProtocolsError:
+        return None
+    doc = doc if brought is None else brought[0]
+    try:  # (the write's refusals in between; and an older file after a rollover, whose
+        # merge the write and merge-kept make otherwise: nothing said here)
+        _refuse_misplaced(ai_dir, path, doc)
+        _refuse_archived(ai_dir, path, doc, read_as)
+        strays = unlinked_earlier(ai_dir, path, doc)
+        if strays and _refuse_undone(ai_dir, path, doc, strays):
+            return None
+        # (then what git brought, on the merged document, as the write does)
+        again = _brought_back(ai_dir, path, doc, head, read_as)
+    except AiProtocolsError:
+        return None
+    if again is None:
+        return brought
+    return again if brought is None else (again[0], f"{brought[1]} and {again[1]}", again[2])
 
 
 def _brought_how(where: str, named: bool = False) -> str:
