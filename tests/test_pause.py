@@ -456,10 +456,18 @@ def test_outside_any_project_every_pause_and_checkpoint_command_exits_13(
                           capture_output=True).returncode != 0, "the test needs no git above"
     done = Runner(plain)(*args, agent=ME, check=False)
     assert done.returncode == 13, done.stderr
-    assert done.stderr == (f"Error: no project here: {plain} is not in a git repository and "
-                           "no folder above it holds .ai/; run 'ai-protocols init' in the "
-                           "project's top folder first (it sets up .ai/ there), or set "
-                           "AI_PROJECT_ROOT to that folder\n")
+    if args[0] == "checkpoint":  # (git too: both steps named, issue 14, twentieth round)
+        assert done.stderr == (
+            f"Error: no project here: {plain} is not in a git repository and no folder above "
+            "it holds .ai/; checkpoints are git commits, so this command needs both: in the "
+            "project's top folder, make it a git repository and set up .ai/ there (git init "
+            "&& ai-protocols init), then run it again; or set AI_PROJECT_ROOT to a project's "
+            "top folder that is a git work tree\n")
+    else:
+        assert done.stderr == (f"Error: no project here: {plain} is not in a git repository "
+                               "and no folder above it holds .ai/; run 'ai-protocols init' in "
+                               "the project's top folder first (it sets up .ai/ there), or set "
+                               "AI_PROJECT_ROOT to that folder\n")
     assert done.stdout == "" and list(plain.iterdir()) == []
 
 

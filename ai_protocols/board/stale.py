@@ -460,7 +460,19 @@ def lacks_all(data: bytes, older: bytes, base: bytes) -> int:
     person's edit, deletions included), or a board cannot be read. Unlike
     :func:`~ai_protocols.session.transaction.brought_lacking` (what git brought, told
     by the versions before it), a task the buffer lacks whole counts as lacking its
-    claim. Parses the three boards; raises nothing."""
+    claim. Not when ``data`` holds every line ``older`` added to ``base``, or one of
+    them that carries a time (``:CREATED:``, ``:CLAIMED_AT:``, a log item: text no
+    buffer opened before the write can hold, whatever a person changed since): it was
+    made after, as a person's edit of ids is (two ``:ID:`` lines swapped, or one
+    retyped: by id, a task would look changed). Parses the three boards; raises
+    nothing."""
+    import re
+
+    added = set(older.splitlines()) - set(base.splitlines()) - {b""}
+    held = added & set(data.splitlines())
+    stamp = re.compile(rb"\[\d{4}-\d{2}-\d{2} ")  # (an inactive timestamp's date)
+    if added and (held == added or any(stamp.search(line) for line in held)):
+        return 0  # (made after the write: it holds what the write wrote)
     made, lacks = _made(base, older), _made(data, older)
     if made is None or lacks is None:
         return 0
