@@ -27,7 +27,7 @@ from boardkit import BOARD
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from test_merge_driver import git
-from test_stalefix_nineteenth import Thing, _commit, _save, _things
+from test_stalefix_nineteenth import Thing, _commit, _save, _things, two_clones
 
 from conftest import CLI, Runner, clean_env
 
@@ -332,20 +332,7 @@ def test_a_typed_save_of_any_version_before_two_pulls_loses_nothing(
     version of the board before the last pull, saved with a task typed in it, loses
     nothing of ``HEAD``'s board or of the tool's writes, and the typed task is on the
     board once after the next write."""
-    base = tmp_path.resolve()
-    origin, a, b = base / "origin.git", base / "a", base / "b"
-    git(base, "init", "-q", "--bare", "-b", "main", str(origin))
-    git(base, "clone", "-q", str(origin), str(a))
-    run_a, run_b = Runner(a), Runner(b)
-    run_a("init")
-    run_a("task", "add", "Task one", agent="pa")
-    _commit(a, "board")
-    git(a, "push", "-q", "origin", "HEAD:main")
-    git(base, "clone", "-q", "-b", "main", str(origin), str(b))
-    run_b("init")
-    if not fresh:
-        run_b("task", "add", "B own task", agent="pb")
-        _commit(b, "b")
+    a, b, run_a, run_b = two_clones(tmp_path.resolve(), fresh)
     versions = [(b / BOARD).read_bytes()]
     pulls = 0
     for number, step in enumerate(sequence):

@@ -92,6 +92,27 @@ def _commit(clone: Path, message: str) -> None:
     git(clone, "commit", "-q", "--allow-empty", "-m", message)
 
 
+def two_clones(base: Path, fresh: bool) -> tuple[Path, Path, Runner, Runner]:
+    """Clones ``a`` and ``b`` of one bare ``origin.git`` under ``base``: ``a`` made the
+    board with "Task one" (``pa``) and pushed it, ``b`` cloned it and ran ``init``; not
+    ``fresh``: ``b`` added and committed "B own task" (``pb``) too. Returns ``(a, b,
+    their runners)``."""
+    origin, a, b = base / "origin.git", base / "a", base / "b"
+    git(base, "init", "-q", "--bare", "-b", "main", str(origin))
+    git(base, "clone", "-q", str(origin), str(a))
+    run_a, run_b = Runner(a), Runner(b)
+    run_a("init")
+    run_a("task", "add", "Task one", agent="pa")
+    _commit(a, "board")
+    git(a, "push", "-q", "origin", "HEAD:main")
+    git(base, "clone", "-q", "-b", "main", str(origin), str(b))
+    run_b("init")
+    if not fresh:
+        run_b("task", "add", "B own task", agent="pb")
+        _commit(b, "b")
+    return a, b, run_a, run_b
+
+
 #: The sequences: ``P`` a pull that brings a task, a claim and a lock (``a`` pushed them;
 #: ``b`` commits its work first when the board has changes, as git wants), ``W`` a write
 #: of the tool in ``b`` (in turn ``task add``, ``lock``, ``task claim`` of the task it
@@ -107,20 +128,7 @@ SEQUENCES = ["PW", "PWC", "PCW", "PWW", "PWCW", "PWP", "PPW", "WPW", "CPWC", "PW
                      min_size=1, max_size=16).map(lambda s: f"Tool task {s}"))
 def test_a_save_of_any_earlier_version_loses_nothing(tmp_path_factory, fresh: bool,
                                                      sequence: str, title: str) -> None:
-    base = tmp_path_factory.mktemp("s").resolve()
-    origin, a, b = base / "origin.git", base / "a", base / "b"
-    git(base, "init", "-q", "--bare", "-b", "main", str(origin))
-    git(base, "clone", "-q", str(origin), str(a))
-    run_a, run_b = Runner(a), Runner(b)
-    run_a("init")
-    run_a("task", "add", "Task one", agent="pa")
-    _commit(a, "board")
-    git(a, "push", "-q", "origin", "HEAD:main")
-    git(base, "clone", "-q", "-b", "main", str(origin), str(b))
-    run_b("init")
-    if not fresh:
-        run_b("task", "add", "B own task", agent="pb")
-        _commit(b, "b")
+    a, b, run_a, run_b = two_clones(tmp_path_factory.mktemp("s").resolve(), fresh)
     versions = [(b / BOARD).read_bytes()]  # (the buffer opened before the first pull)
     added: list[str] = []
     seen = _things(versions[0].decode("utf-8"))  # (all the board held so far)
