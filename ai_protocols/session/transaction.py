@@ -3908,23 +3908,48 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     if merged is None or lines_dropped(data, merged.data, older, newer) or \
             lines_dropped(newer, merged.data, older, data):
         head_copy = f"{kept}.head"
-        base, at, under = kept, None, older  # (the base: the kept copy, else a commit's)
+        base, at, under, ours, theirs = kept, None, older, data, newer
         if data == older and committed is not None:
             at, under = recorded, committed
-        commands = f"git -C {shell_quote(root)} show {shell_quote(where)} > " \
-                   f"{shell_quote(head_copy)}"
-        if at is not None:
-            base = f"{kept}.base"
-            commands = (f"git -C {shell_quote(root)} show "
-                        f"{shell_quote(f'{at}:./{below}')} > {shell_quote(base)} && "
-                        f"{commands}")
-        commands += (f" && ai-protocols merge-driver {shell_quote(base)} "
-                     f"{shell_quote(path)} {shell_quote(head_copy)} {shell_quote(below)}")
+        # The commands merge the file on disk (``data`` may be it merged already with
+        # the kept copy by an earlier step): on the version its buffer was opened on,
+        # with the tool's two versions joined as the other side, as merge_stale does
+        # (an entry the tool wrote since and HEAD lacks is no deletion), both written
+        # beside the kept copy for the driver (per machine, no one's text;
+        # docs/decisions.md, "Issue 14, twentieth round (the refusal's commands)").
+        try:
+            raw: bytes | None = storage.read_regular(path)
+        except (OSError, storage.NotRegular):
+            raw = None
+        opened = None if raw is None else opened_on(path, raw, older, committed)
+        joined = None if opened is None else _tools_join(older, newer, committed)
+        ready = raw is not None and opened is not None and joined is not None and \
+            opened != raw
+        if ready:
+            try:
+                storage.atomic_write(f"{kept}.base", opened)  # type: ignore[arg-type]
+                storage.atomic_write(head_copy, joined)  # type: ignore[arg-type]
+            except (OSError, storage.StorageError):
+                ready = False  # (then git's versions, as before)
+        if ready:
+            base, under, ours, theirs = f"{kept}.base", opened, raw, joined
+            commands = (f"ai-protocols merge-driver {shell_quote(base)} "
+                        f"{shell_quote(path)} {shell_quote(head_copy)} {shell_quote(below)}")
+        else:
+            commands = f"git -C {shell_quote(root)} show {shell_quote(where)} > " \
+                       f"{shell_quote(head_copy)}"
+            if at is not None:
+                base = f"{kept}.base"
+                commands = (f"git -C {shell_quote(root)} show "
+                            f"{shell_quote(f'{at}:./{below}')} > {shell_quote(base)} && "
+                            f"{commands}")
+            commands += (f" && ai-protocols merge-driver {shell_quote(base)} "
+                         f"{shell_quote(path)} {shell_quote(head_copy)} {shell_quote(below)}")
         from ai_protocols.errors import StaleSave
         from ai_protocols.session.merge import merge_session_bytes
 
         # (what the pasted commands will do: the driver's merge of the same three)
-        driver = merge_session_bytes(under, data, newer, place=below)
+        driver = merge_session_bytes(under, ours, theirs, place=below)  # type: ignore[arg-type]
         raise StaleSave(path, where, lacking, commands,
                         None if driver is None else not driver.conflicts,
                         what=said_changes(found))
@@ -3952,6 +3977,18 @@ def opened_on(path: str, data: bytes, older: bytes, committed: bytes | None) -> 
     return None
 
 
+def _tools_join(older: bytes, newer: bytes, committed: bytes | None) -> bytes | None:
+    """The tool's two versions a stale save went over, merged: the kept copy ``older``
+    and ``HEAD``'s version ``newer`` (on ``committed``, as :func:`merge_stale` says);
+    ``None`` when that merge is not clean."""
+    from ai_protocols.session.merge import merge_diverged_bytes
+
+    if older == newer:
+        return older
+    tools = merge_diverged_bytes(older, newer, committed)
+    return None if tools is None else tools.data
+
+
 def merge_stale(path: str, data: bytes, older: bytes, newer: bytes,
                 committed: bytes | None) -> MergeResult | None:
     """The merge of a stale save (``data``, the session file at ``path``) with the two
@@ -3969,8 +4006,7 @@ def merge_stale(path: str, data: bytes, older: bytes, newer: bytes,
     :func:`opened_on` looks through the history."""
     from ai_protocols.session.merge import MergeResult, merge_diverged_bytes
 
-    tools = merge_diverged_bytes(older, newer, committed) if older != newer else None
-    both = older if older == newer else None if tools is None else tools.data
+    both = _tools_join(older, newer, committed)
     if both is None:
         return None
     base = opened_on(path, data, older, committed)
