@@ -455,7 +455,7 @@ def test_the_property_rule() -> None:
               "COMPACTIONS": "4", "OWNER": "b", "GIT_BRANCH": "main"}
     del theirs["EXIT_BY"]
     for ours_first in (True, False):
-        merged = merge_properties(base, ours, theirs, ours_first=ours_first)
+        merged = merge_properties(base, ours, theirs, ours_first=ours_first).values
         # UPDATED (with UPDATED_AT) is the side updated last's, as ours_first says
         assert merged["UPDATED"] == (ours if ours_first else theirs)["UPDATED"]
         # the status unit: a closed session stays closed, with its side's EXIT_BY
@@ -464,7 +464,7 @@ def test_the_property_rule() -> None:
         assert merged["OWNER"] == ("a" if ours_first else "b")
         assert merged["GIT_BRANCH"] == "main"
     swapped = merge_properties(base, theirs, ours, ours_first=False)
-    assert swapped == merge_properties(base, ours, theirs, ours_first=True)
+    assert swapped.values == merge_properties(base, ours, theirs, ours_first=True).values
 
 
 T0 = datetime(2026, 11, 21, 10, 0)

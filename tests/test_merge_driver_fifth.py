@@ -259,8 +259,8 @@ def test_the_status_unit_rule() -> None:
 
     def merged(ours: dict[str, str], theirs: dict[str, str], ours_first: bool,
                start: dict[str, str] = base) -> dict[str, str | None]:
-        one = merge_properties(start, ours, theirs, ours_first=ours_first)
-        other = merge_properties(start, theirs, ours, ours_first=not ours_first)
+        one = merge_properties(start, ours, theirs, ours_first=ours_first).values
+        other = merge_properties(start, theirs, ours, ours_first=not ours_first).values
         assert one == other  # the same whichever side is ours
         return {k: one.get(k) for k in unit}
 

@@ -30,8 +30,11 @@ clones that logged to the same session meet without a conflict:
   the side's ``UPDATED_AT``), and the free
   text there goes through ``git merge-file`` on its own lines, leaving ordinary
   conflict markers only where both sides changed the same lines;
-- the drawer's properties follow :func:`merge_properties` (docs/merge-driver.md);
-  "the side updated last" is the later real instant of ``UPDATED_AT``.
+- the drawer's properties follow :func:`merge_properties` (docs/merge-driver.md): a
+  value both sides changed differently by a precedence where one applies, else by who
+  changed it (:func:`tool_changes`): both the tool's writes, the side updated last's
+  (the later real instant of ``UPDATED_AT``); one a person's, the person's; both a
+  person's, a conflict; a value that gives way is kept whole in the Log.
 
 Anything else (a file that is not UTF-8 Org text with a session headline, three
 versions that are not the same session, line endings that differ) is merged as
@@ -54,7 +57,13 @@ from pathlib import Path
 from ai_protocols.lean import datetime, timedelta
 from ai_protocols.liveness.clock import Moment
 from ai_protocols.org.file import OrgFile
-from ai_protocols.org.syntax import entry_lines, format_property, parse_timestamp, strip_ending
+from ai_protocols.org.syntax import (
+    entry_lines,
+    format_property,
+    parse_timestamp,
+    strip_ending,
+    unescape_inline,
+)
 from ai_protocols.paths import AI_DIR, DRIVER_NAME
 from ai_protocols.session.layout import (
     CLOSED_STATUSES,
@@ -62,6 +71,7 @@ from ai_protocols.session.layout import (
     SECTIONS,
     SESSION_ID_PROPERTY,
     SUMMARY_LOGGED,
+    TITLE_PROPERTY,
     earlier_link_line,
     earlier_section,
     find_section,
@@ -73,12 +83,15 @@ from ai_protocols.session.layout import (
     with_earlier_path,
 )
 from ai_protocols.session.rollover import HISTORY, SUPERSEDED, blank_box, entry_digest
+from ai_protocols.session.text import preview
 from ai_protocols.storage import files as storage
 
 __all__ = [
     "DRIVER_NAME",
     "STATUS_PRECEDENCE",
+    "GaveWay",
     "MergeResult",
+    "PropertyMerge",
     "changes_lacking",
     "conflict_block",
     "entries_lacking",
@@ -114,6 +127,27 @@ STATUS_UNIT = frozenset({"PAUSED", "PAUSE_NOTE", "EXIT", "EXITED", "EXIT_BY", "E
 GIT_UNIT = frozenset({"GIT_BRANCH", "GIT_COMMIT"})
 #: Properties holding a count: when both sides changed one, both increments are kept.
 COUNT_PROPERTIES = frozenset({"COMPACTIONS"})
+#: Every key the tool writes in a session's drawer (a fresh session, ``start``, ``pause``,
+#: a resume, an adoption, the agents' hooks, a checkpoint's record with every
+#: ``CHECKPOINT_*`` key, the fold of pending entries). A change of one of these on a side
+#: whose write record (``UPDATED`` and ``UPDATED_AT``) changed since the base counts as the
+#: tool's own write (but see :data:`LOGGED_VALUES` and the title's rule,
+#: :func:`tool_changes`); a key not listed (``TITLE``, a person's own key) is always a
+#: person's change (docs/merge-driver.md, "The properties").
+TOOL_PROPERTIES = frozenset({
+    TITLE_PROPERTY, "AGENT_ID", "HOST", "OWNER", "STARTED", SESSION_ID_PROPERTY, "UPDATED",
+    "UPDATED_AT", "STATUS", "OBJECTIVE", "AGENT_SESSION", "AGENT_SOURCE", "TRANSCRIPT",
+    "CONTEXT_SHOWN", "PENDING_FOLDED", "ADOPTED_FROM", "COMPACTED", "CHECKPOINT",
+    *GIT_UNIT, *STATUS_UNIT, *COUNT_PROPERTIES})
+#: The keys whose value the tool writes into the Log too, in a line of its own, when it
+#: sets it (:func:`logs_value`): a change of one is the tool's only when the side holds
+#: that line, new since the base, with that value (a person's edit, in Emacs, writes no
+#: line, whatever else the tool wrote on that clone).
+LOGGED_VALUES = frozenset({"OBJECTIVE", "PAUSE_NOTE", "DESCRIPTION", "EXIT"})
+#: The keys whose value is a text someone gave (the objective, the title, the pause's
+#: note, the closing's note, an exit's record): the tool's value that gives way in a merge
+#: is written whole into the Log unless its own Log line holds it whole already.
+TEXT_PROPERTIES = LOGGED_VALUES | {TITLE_PROPERTY}
 #: The sections whose stamped items are merged as entries (not the summary's text).
 ENTRY_SECTIONS: tuple[str, ...] = tuple(key for key, _title in SECTIONS if key != "summary")
 
@@ -366,34 +400,85 @@ def _count(value: str | None) -> int:
     return int(value) if value and re.fullmatch(r"[0-9]{1,9}", value) else 0
 
 
+@dataclass(frozen=True)
+class GaveWay:
+    """A value of the session's drawer that gave way in a merge: ``key``, the ``value``
+    the side whose change did not stand held (as written in the drawer, escapes and
+    all), whether that side is ``ours``, whether its change was the tool's own write
+    (``by_tool``, :func:`tool_changes`) and ``why`` the other side's stood (the rule's
+    words, as the Log says them: "the one a person edited", "the later one"...)."""
+
+    key: str
+    value: str
+    ours: bool
+    by_tool: bool
+    why: str
+
+
+@dataclass(frozen=True)
+class PropertyMerge:
+    """The session headline's properties merged (:func:`merge_properties`): ``values``,
+    each key's merged value (``None``: the key goes; a key of a unit in conflict: ours);
+    ``conflicts``, the units (their keys, sorted) both sides changed by hand to different
+    values, left to a person between conflict markers; ``gave_way``, every value of a
+    side that changed a key and did not stand, in the order of the keys."""
+
+    values: dict[str, str | None]
+    conflicts: tuple[tuple[str, ...], ...] = ()
+    gave_way: tuple[GaveWay, ...] = ()
+
+
+def _units_of(keys: set[str]) -> list[tuple[str, list[str]]]:
+    """The keys in ``keys`` in their units, each unit named, merged as one (never
+    mixed): the last write's, the status's, where the work was recorded, the
+    checkpoint's record; every other key is a unit of its own."""
+    units = [("write", sorted(k for k in keys if k in ("UPDATED", "UPDATED_AT"))),
+             ("status", sorted(k for k in keys if k == "STATUS" or k in STATUS_UNIT)),
+             ("git", sorted(k for k in keys if k in GIT_UNIT)),
+             ("checkpoint", sorted(k for k in keys if _in_checkpoint_group(k)))]
+    grouped = {k for _name, group in units for k in group}
+    return [unit for unit in units if unit[1]] + \
+        [(key, [key]) for key in sorted(keys - grouped)]
+
+
 def merge_properties(base: dict[str, str], ours: dict[str, str], theirs: dict[str, str],
                      *, ours_first: bool, checkpoint_ours: bool | None = None,
                      offsets: tuple[timedelta | None, timedelta | None] = (None, None),
-                     ) -> dict[str, str | None]:
-    """The session headline's properties, merged three ways, key by key: a key only one
-    side changed takes that side's value (a removal included); when both sides changed
-    it differently, a time (:data:`TIME_PROPERTIES`: ``COMPACTED``...) takes the later
-    one (placed in real time by ``offsets``, ours and theirs: the UTC offsets of their
-    ``UPDATED_AT``, when known), ``COMPACTIONS`` the base plus both increments, and any
-    other key the value of the side updated last (``ours_first``: ours wrote last, by
-    the real instants of ``UPDATED_AT``; see :func:`_primary_is_ours`). Some keys are
-    one unit, never mixed; when both sides changed a unit differently, all of it comes
-    from one side:
+                     by_tool: tuple[frozenset[str], frozenset[str]] | None = None,
+                     ) -> PropertyMerge:
+    """The session headline's properties, merged three ways (docs/merge-driver.md, "The
+    properties"). A key only one side changed takes that side's value (a removal
+    included). Some keys are one unit, never mixed (:func:`_units_of`): when both sides
+    changed a unit differently, all of it comes from one side, or it is a conflict. For
+    a unit (or a key) both sides changed differently, a precedence first:
 
-    - the last write, ``UPDATED`` and ``UPDATED_AT``: the side updated last;
-    - the status, ``STATUS`` with :data:`STATUS_UNIT` (``PAUSED``, ``PAUSE_NOTE``, the
-      exit record...): a closed session stays closed (a side with a status in
-      :data:`CLOSED_STATUSES`, the stronger by :data:`STATUS_PRECEDENCE`); a pause
-      against an exit record (:data:`EXIT_STATUSES`) stays paused; else the side
-      updated last: a pause after a resume stays paused, a resume after a pause active;
-    - where the work was recorded, :data:`GIT_UNIT` (``GIT_BRANCH``, ``GIT_COMMIT``):
-      the side updated last;
+    - the last write, ``UPDATED`` and ``UPDATED_AT``: the side updated last
+      (``ours_first``: ours wrote last, by the real instants of ``UPDATED_AT``; see
+      :func:`_primary_is_ours`);
+    - the status, ``STATUS`` with :data:`STATUS_UNIT`: a closed session stays closed (a
+      side with a status in :data:`CLOSED_STATUSES`, the stronger by
+      :data:`STATUS_PRECEDENCE`); a pause against an exit record
+      (:data:`EXIT_STATUSES`) stays paused;
     - the checkpoint's record (``CHECKPOINT`` and every ``CHECKPOINT_*`` key): ours when
-      ``checkpoint_ours`` (ours recorded the later checkpoint; ``None``: unknown,
-      ``ours_first`` decides).
+      ``checkpoint_ours`` (ours recorded the later checkpoint; ``None``: no precedence);
+    - a time (:data:`TIME_PROPERTIES`: ``COMPACTED``): the later one (placed in real time
+      by ``offsets``, ours and theirs: the UTC offsets of their ``UPDATED_AT``);
+      ``COMPACTIONS``: the base plus both increments.
 
-    ``None`` means the key goes."""
+    Where none applies (the status between two open sessions, where the work was
+    recorded, ``OBJECTIVE``, the title, any other key) the one rule: ``by_tool`` (ours,
+    theirs) names the keys whose change on that side was the tool's own write
+    (:func:`tool_changes`; ``None``: every change counts as the tool's); a unit is the
+    tool's when each key of it that side changed is. Both sides' the tool's: the side
+    updated last's; one side's by a person's hand: the person's; both by hand: a
+    conflict (:attr:`PropertyMerge.conflicts`), never one side's value taken in
+    silence. Every value of the side whose change did not stand, where it differs from
+    the result, is in :attr:`PropertyMerge.gave_way` (the caller keeps the ones a person
+    typed, and the tool's texts, in the Log). The same result whichever side is ours
+    (``ours_first`` and ``checkpoint_ours`` given as the sides are)."""
     merged: dict[str, str | None] = {}
+    conflicts: list[tuple[str, ...]] = []
+    gave_way: list[GaveWay] = []
     rank = {status: -n for n, status in enumerate(STATUS_PRECEDENCE)}
     low = -len(STATUS_PRECEDENCE)
 
@@ -401,39 +486,137 @@ def merge_properties(base: dict[str, str], ours: dict[str, str], theirs: dict[st
         status = side.get("STATUS") or ""
         return (rank.get(status, low), status) if status in CLOSED_STATUSES else (low - 1, "")
 
-    closed_a, closed_b = status_rank(ours), status_rank(theirs)
-    statuses = (ours.get("STATUS"), theirs.get("STATUS"))
-    if closed_a != closed_b:
-        status_ours = closed_a > closed_b
-    elif statuses.count("paused") == 1 and {*statuses} - {"paused"} <= EXIT_STATUSES:
-        status_ours = statuses[0] == "paused"  # a pause outlives its agent's exit
-    else:
-        status_ours = ours_first
-    for member, side_is_ours in (
-            (lambda k: k in ("UPDATED", "UPDATED_AT"), ours_first),
-            (lambda k: k == "STATUS" or k in STATUS_UNIT, status_ours),
-            (lambda k: k in GIT_UNIT, ours_first),
-            (_in_checkpoint_group, ours_first if checkpoint_ours is None else checkpoint_ours)):
-        group = sorted(k for k in {*base, *ours, *theirs} if member(k))
+    def precedence(name: str, a: dict[str, str], b: dict[str, str]) -> tuple[bool, str] | None:
+        """(whether ours stands, the rule's words), or ``None``: no precedence."""
+        if name == "write":
+            return ours_first, "the later one"
+        if name == "status":
+            closed_a, closed_b = status_rank(a), status_rank(b)
+            statuses = (a.get("STATUS"), b.get("STATUS"))
+            if closed_a != closed_b:
+                return closed_a > closed_b, "a closed session stays closed"
+            if statuses.count("paused") == 1 and {*statuses} - {"paused"} <= EXIT_STATUSES:
+                return statuses[0] == "paused", "a pause outlives its agent's exit"
+            return None
+        if name == "checkpoint":
+            return None if checkpoint_ours is None else (checkpoint_ours, "the later checkpoint")
+        if name in TIME_PROPERTIES:
+            later = _later(a.get(name), b.get(name), offsets)
+            return later == a.get(name), "the later time"
+        return None
+
+    tools = by_tool
+    for name, group in _units_of({*base, *ours, *theirs}):
         go, ga, gb = ([side.get(k) for k in group] for side in (base, ours, theirs))
-        if ga != gb and gb != go and ga != go:
-            side = ours if side_is_ours else theirs
-            merged.update((k, side.get(k)) for k in group)
-    for key in {*base, *ours, *theirs}:
-        if key in merged:
+        if ga == gb or gb == go:
+            merged.update((k, ours.get(k)) for k in group)
             continue
-        o, a, b = base.get(key), ours.get(key), theirs.get(key)
-        if a == b or b == o:
-            merged[key] = a
-        elif a == o:
-            merged[key] = b
-        elif key in TIME_PROPERTIES:
-            merged[key] = _later(a, b, offsets)
-        elif key in COUNT_PROPERTIES:
-            merged[key] = str(_count(a) + _count(b) - _count(o))
+        if ga == go:
+            merged.update((k, theirs.get(k)) for k in group)
+            continue
+        if name in COUNT_PROPERTIES:
+            merged[name] = str(_count(ours.get(name)) + _count(theirs.get(name))
+                               - _count(base.get(name)))
+            continue
+        tool = [all(k in side_tools for k in group if side.get(k) != base.get(k))
+                if tools is not None else True
+                for side, side_tools in zip((ours, theirs), tools or ((), ()), strict=True)]
+        decided = precedence(name, ours, theirs)
+        if decided is None:
+            if tool[0] and tool[1]:
+                decided = ours_first, "the later one"
+            elif tool[0] != tool[1]:
+                decided = tool[1], "the one a person edited"
+            else:
+                conflicts.append(tuple(group))
+                merged.update((k, ours.get(k)) for k in group)
+                continue
+        ours_stands, why = decided
+        winner, loser = (ours, theirs) if ours_stands else (theirs, ours)
+        merged.update((k, winner.get(k)) for k in group)
+        for key in group:
+            value = loser.get(key)
+            if value is None or value == base.get(key) or value == winner.get(key):
+                continue
+            gave_way.append(GaveWay(key, value, not ours_stands,
+                                    tools is None or key in tools[0 if not ours_stands else 1],
+                                    why))
+    return PropertyMerge(merged, tuple(conflicts), tuple(gave_way))
+
+
+def logs_value(key: str, line: str, value: str) -> bool:
+    """Whether the Log line ``line`` (its text, as the readers give it) is the one the
+    tool writes when it sets the session's ``key`` (one of :data:`LOGGED_VALUES`) to
+    ``value`` (as written in the drawer): ``start --objective`` (``objective: X``, with
+    ``(it was: Y)`` after a former one), ``pause --note`` (``pause: NOTE``), ``wrap-up``
+    and ``abandon`` (``wrap-up: NOTE``, ``abandon: REASON``), an exit record (``exit:
+    ended without wrap-up (TEXT)``), each with the value's
+    :func:`~ai_protocols.session.text.preview`."""
+    said = preview(unescape_inline(value))
+    if key == "OBJECTIVE":
+        return line == f"objective: {said}" or line.startswith(f"objective: {said} (it was: ")
+    if key == "PAUSE_NOTE":
+        return line == f"pause: {said}"
+    if key == "DESCRIPTION":
+        return line in (f"wrap-up: {said}", f"abandon: {said}")
+    return key == "EXIT" and line == f"exit: ended without wrap-up ({said})"
+
+
+def _new_log(base: _Version, side: _Version) -> list[_Unit]:
+    """The Log entries ``side`` holds that ``base`` does not (by their lines; one the
+    base holds fewer times than the side: the later ones), in file order."""
+    left: dict[str, int] = {}
+    for unit in base.chunks.get("section:log", []):
+        if unit.kind == "E":
+            left[unit.raw] = left.get(unit.raw, 0) + 1
+    new = []
+    for unit in side.chunks.get("section:log", []):
+        if unit.kind == "E":
+            if left.get(unit.raw, 0) > 0:
+                left[unit.raw] -= 1
+            else:
+                new.append(unit)
+    return new
+
+
+def _logged(key: str, value: str, new: list[_Unit]) -> _Unit | None:
+    """The last of the Log entries ``new`` that the tool wrote setting ``key`` to
+    ``value`` (:func:`logs_value`), or ``None``."""
+    if key not in LOGGED_VALUES:
+        return None
+    return next((unit for unit in reversed(new)
+                 if logs_value(key, _entry_text(unit.raw), value)), None)
+
+
+def tool_changes(base: _Version, side: _Version) -> frozenset[str]:
+    """The keys of the session's drawer whose change on ``side`` (from ``base``) was the
+    tool's own write, not a person's edit (docs/merge-driver.md, "The properties"):
+
+    - a key of :data:`LOGGED_VALUES` set to a value: when ``side`` holds, new since the
+      base, the Log line the tool writes with that value (:func:`logs_value`);
+    - the title (``SESSION_TITLE``): when the base had none (the tool titles an untitled
+      session; it never changes a title) and the side wrote since the base;
+    - any other key of :data:`TOOL_PROPERTIES` (and a removal of a logged one): when the
+      side wrote since the base (its ``UPDATED`` or ``UPDATED_AT`` changed);
+    - any other key: never."""
+    o, s = base.properties, side.properties
+    wrote = (o.get("UPDATED"), o.get("UPDATED_AT")) != (s.get("UPDATED"), s.get("UPDATED_AT"))
+    new: list[_Unit] | None = None
+    keys = set()
+    for key in {*o, *s}:
+        value = s.get(key)
+        if value == o.get(key):
+            continue
+        if key in LOGGED_VALUES and value:
+            new = _new_log(base, side) if new is None else new
+            tool = _logged(key, value, new) is not None
+        elif key == TITLE_PROPERTY:
+            tool = wrote and not o.get(key)
         else:
-            merged[key] = a if ours_first else b
-    return merged
+            tool = wrote and (key in TOOL_PROPERTIES or _in_checkpoint_group(key))
+        if tool:
+            keys.add(key)
+    return frozenset(keys)
 
 
 def _in_checkpoint_group(key: str) -> bool:
@@ -461,13 +644,42 @@ def _checkpoint_is_ours(ours: _Version, theirs: _Version) -> bool | None:
     return None if not order else order > 0
 
 
-def _merge_drawer(base: _Version, ours: _Version, theirs: _Version, ours_first: bool) -> str:
-    """The merged property drawer: keys in the order of the side updated last, then the
-    other side's new keys; a line that keeps its value keeps its bytes."""
-    values = merge_properties(base.properties, ours.properties, theirs.properties,
-                              ours_first=ours_first,
-                              checkpoint_ours=_checkpoint_is_ours(ours, theirs),
-                              offsets=(ours.offset, theirs.offset))
+@dataclass(frozen=True)
+class _Drawer:
+    """The merged property drawer (:func:`_merge_drawer`): its ``text``, whether it holds
+    conflict markers (``conflict``), and the Log entries that keep the values that gave
+    way (``entries``: each entry's text and the first line of the Log entry it goes
+    after, ``None``: after the Log's last entry)."""
+
+    text: str
+    conflict: bool
+    entries: tuple[tuple[str, str | None], ...]
+
+
+def _merge_drawer(base: _Version, ours: _Version, theirs: _Version, ours_first: bool, *,
+                  labels: tuple[str, str, str], marker_size: int,
+                  known_base: bool = True) -> _Drawer:
+    """The merged property drawer (:func:`merge_properties`, each side's changes told
+    apart by :func:`tool_changes`): keys in the order of the side updated last, then the
+    other side's new keys; a line that keeps its value keeps its bytes. A unit both
+    sides changed by hand stands between conflict markers: each side's lines of the
+    keys of it the two hold differently, at the first one's place. A value that gave
+    way is kept in a Log entry, whole, when a person typed it, or when it is one of the
+    tool's texts (:data:`TEXT_PROPERTIES`) that its own Log line does not hold whole:
+    ``- [stamp] merge: this KEY, from one clone, gave way to the other clone's (WHY):
+    VALUE``, after that side's own line (the tool's) with its stamp, else at the Log's
+    end stamped with that side's ``UPDATED``.
+    ``known_base``: ``base`` is the sides' real common ancestor; else (a base made of
+    what both hold, :func:`_common_base`) every change counts as the tool's and nothing
+    is added to the Log (the rule before the twenty-first round). Raises
+    ``_CannotMerge`` when a value to keep has no time to be stamped with."""
+    merged = merge_properties(
+        base.properties, ours.properties, theirs.properties, ours_first=ours_first,
+        checkpoint_ours=_checkpoint_is_ours(ours, theirs),
+        offsets=(ours.offset, theirs.offset),
+        by_tool=(tool_changes(base, ours), tool_changes(base, theirs)) if known_base
+        else None)
+    values = merged.values
     first, second = (ours, theirs) if ours_first else (theirs, ours)
     frame = next(u for u in first.chunks["session"] if u.kind == "D").raw.splitlines(True)
     lines = [frame[0]]
@@ -475,7 +687,20 @@ def _merge_drawer(base: _Version, ours: _Version, theirs: _Version, ours_first: 
         [key for key, _ in second.drawer if key not in dict(first.drawer)] + \
         [key for key, _ in base.drawer if key not in dict(first.drawer)
          and key not in dict(second.drawer)]
+    # A unit in conflict: its keys the two sides hold differently between the markers
+    # (each side's lines of them, at the first one's place), the others as both hold them.
+    clashing = {key: unit for unit in (
+        tuple(k for k in unit if ours.properties.get(k) != theirs.properties.get(k))
+        for unit in merged.conflicts) for key in unit}
     for key in order:
+        unit = clashing.get(key)
+        if unit is not None:
+            if key == next(k for k in order if k in unit):  # (the unit's first key)
+                a, o, b = ("".join(raw for k, raw in side.drawer if k in unit)
+                           for side in (ours, base, theirs))
+                lines.append(conflict_block(a, b, labels, marker_size, ours.newline,
+                                            base=o if _shows_base() else None))
+            continue
         value = values.get(key)
         if value is None:
             continue
@@ -487,7 +712,23 @@ def _merge_drawer(base: _Version, ours: _Version, theirs: _Version, ours_first: 
         else:
             lines.append(format_property(key, value) + ours.newline)
     lines.append(frame[-1])
-    return "".join(lines)
+    entries: list[tuple[str, str | None]] = []
+    for gave in sorted(merged.gave_way, key=lambda g: (g.key, g.value)) if known_base else ():
+        side = ours if gave.ours else theirs
+        own = _logged(gave.key, gave.value, _new_log(base, side)) if gave.by_tool else None
+        text = unescape_inline(gave.value)
+        if gave.by_tool and (gave.key not in TEXT_PROPERTIES or
+                             (own is not None and preview(text) == text)):
+            continue  # (a record of the tool's, or its text whole in its own Log line)
+        stamp = _stamp(own) if own is not None else \
+            (side.properties.get("UPDATED") or "").strip()
+        if parse_timestamp(stamp or "") is None:
+            raise _CannotMerge
+        entry = "".join(line + side.newline for line in entry_lines(
+            stamp or "", f"merge: this {gave.key}, from one clone, gave way to the other "
+            f"clone's ({gave.why}): {text}"))
+        entries.append((entry, own.raw.partition("\n")[0] if own is not None else None))
+    return _Drawer("".join(lines), bool(merged.conflicts), tuple(entries))
 
 
 def _entry_keys(units: list[_Unit]) -> list[tuple[str, int]]:
@@ -1226,9 +1467,10 @@ def _merge_entry_chunk(o: list[_Unit], a: list[_Unit], b: list[_Unit], *, ours_f
 
 def _merge_chunk(name: str, base: _Version, ours: _Version, theirs: _Version, *,
                  ours_first: bool, labels: tuple[str, str, str],
-                 marker_size: int, rolled: _Rolled | None = None) -> tuple[str, bool]:
+                 marker_size: int, rolled: _Rolled | None = None,
+                 drawer: _Drawer | None = None) -> tuple[str, bool]:
     """One chunk both sides hold (the base may not): its units merged by git, entries
-    and the drawer by their rules."""
+    and the drawer by their rules (``drawer``: the session's, merged already)."""
     o, a, b = base.chunks.get(name, []), ours.chunks[name], theirs.chunks[name]
     if name not in base.chunks and name.startswith("section:"):
         # Both sides made the section (each its first entry of that kind): its base is
@@ -1270,8 +1512,14 @@ def _merge_chunk(name: str, base: _Version, ours: _Version, theirs: _Version, *,
         units = [[by_token[token] for token in side] for side in part]
         if len(units) == 1:
             for unit in units[0]:
-                pieces.append(_merge_drawer(base, ours, theirs, ours_first)
-                              if unit.kind == "D" else unit.raw)
+                if unit.kind == "D":
+                    if drawer is None:
+                        drawer = _merge_drawer(base, ours, theirs, ours_first, labels=labels,
+                                               marker_size=marker_size)
+                    pieces.append(drawer.text)
+                    conflict = conflict or drawer.conflict
+                else:
+                    pieces.append(unit.raw)
             continue
         in_a, in_o, in_b = units
         if any(u.kind in "DE" for u in (*in_a, *in_o, *in_b)):
@@ -1522,30 +1770,34 @@ def _summaries(base: _Version, ours: _Version, theirs: _Version,
     return _Summary(not ours_wins, put_back, entry, anchor)
 
 
-def _with_entry(text: str, summary: _Summary, newline: str) -> str:
-    """The merged Log section ``text`` with ``summary.entry`` after the last entry whose
-    first line is ``summary.after`` (else after its last entry, or at its end)."""
+def _with_entry(text: str, entry: str, after: str | None, newline: str) -> str:
+    """The merged Log section ``text`` with ``entry`` (its lines) after the last entry
+    whose first line is ``after`` (else after its last entry, or at its end)."""
     lines = _lines(text)
     units = _units(lines, 0, len(lines), entries=True, drawer=None, newline=newline)
     at = next((i for i in range(len(units) - 1, -1, -1)
-               if units[i].kind == "E" and summary.after is not None
-               and units[i].raw.partition("\n")[0] == summary.after), None)
+               if units[i].kind == "E" and after is not None
+               and units[i].raw.partition("\n")[0] == after), None)
     if at is None:
         at = next((i for i in range(len(units) - 1, -1, -1) if units[i].kind == "E"),
                   len(units) - 1)
     pieces = [unit.raw for unit in units]
     if pieces and not pieces[at].endswith("\n"):
         pieces[at] += newline
-    pieces.insert(at + 1, summary.entry)
+    pieces.insert(at + 1, entry)
     return "".join(pieces)
 
 
 def _structural(base: _Version, ours: _Version, theirs: _Version, *,
                 labels: tuple[str, str, str], marker_size: int,
-                place: str | None = None) -> MergeResult:
+                place: str | None = None, known_base: bool = True) -> MergeResult:
     """Merge chunk by chunk: their order three ways (a chunk one side removed and the
-    other left as it was goes), then each chunk's units."""
+    other left as it was goes), then each chunk's units (``known_base``: see
+    :func:`_merge_drawer`)."""
     ours_first = _primary_is_ours(ours, theirs)
+    drawer = _merge_drawer(base, ours, theirs, ours_first, labels=labels,
+                           marker_size=marker_size, known_base=known_base)
+    logged = not drawer.entries
     order: list[str] = []
     for part in _token_merge(base.order, ours.order, theirs.order):
         if len(part) == 1:
@@ -1583,13 +1835,18 @@ def _structural(base: _Version, ours: _Version, theirs: _Version, *,
                 a, b = (summary.loser, theirs) if summary.loser_is_ours else \
                     (ours, summary.loser)
             text, clash = _merge_chunk(name, base, a, b, ours_first=ours_first,
-                                       labels=labels, marker_size=marker_size, rolled=rolled)
+                                       labels=labels, marker_size=marker_size, rolled=rolled,
+                                       drawer=drawer)
             if name == "section:progress" and not clash:
                 text = _one_current(text, ours, theirs, base)
             if name == "section:key-files" and not clash:
                 text = _one_each(text, ours, theirs)
             if name == "section:log" and summary is not None:
-                text = _with_entry(text, summary, newline)
+                text = _with_entry(text, summary.entry, summary.after, newline)
+            if name == "section:log":
+                for entry, after in drawer.entries:
+                    text = _with_entry(text, entry, after, newline)
+                logged = True
         elif not in_a and not in_b:
             continue
         elif name not in base.chunks:
@@ -1604,6 +1861,8 @@ def _structural(base: _Version, ours: _Version, theirs: _Version, *,
             earlier_at = len(pieces)
         pieces.append(text)
         conflict = conflict or clash
+    if not logged:
+        raise _CannotMerge  # (a value that gave way, and no Log both sides hold to keep it)
     if rolled is not None and rolled.superseded and earlier_at is not None:
         pieces[earlier_at] = _with_superseded(pieces[earlier_at], rolled.superseded, newline)
     if earlier_at is not None:
@@ -1622,10 +1881,14 @@ def _structural(base: _Version, ours: _Version, theirs: _Version, *,
 
 def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
                         labels: tuple[str, str, str] = ("ours", "base", "theirs"),
-                        marker_size: int = 7, place: str | None = None) -> MergeResult | None:
+                        marker_size: int = 7, place: str | None = None,
+                        known_base: bool = True) -> MergeResult | None:
     """Merge three versions of a session file by its structure (see the module's
     docstring), ``place`` its path in the tree (git's ``%P``: the links to earlier
-    files are written relative to its folder, :func:`_relinked`); ``None`` when this is
+    files are written relative to its folder, :func:`_relinked`); ``known_base``:
+    ``base`` is the sides' real common ancestor (else a version made of what both hold,
+    :func:`_common_base`: the drawer's changes are not told apart as a person's or the
+    tool's, :func:`_merge_drawer`); ``None`` when this is
     not three versions of one session file that the structural merge understands,
     and the caller merges them as git merge-file does. Runs ``git merge-file``;
     raises nothing of its own."""
@@ -1646,7 +1909,8 @@ def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
             len({v.properties.get("SESSION_ID") for v in (o, a, b)} - {None, ""}) > 1:
         return None  # another session on one side (one started afresh), or other endings
     try:
-        result = _structural(o, a, b, labels=labels, marker_size=marker_size, place=place)
+        result = _structural(o, a, b, labels=labels, marker_size=marker_size, place=place,
+                             known_base=known_base)
     except (_CannotMerge, UnicodeDecodeError, OSError):
         return None
     statuses = [v.properties.get("STATUS") for v in (o, a, b)]
@@ -2042,12 +2306,14 @@ def merge_diverged_bytes(older: bytes, newer: bytes, base: bytes | None = None, 
         committed = _read(base.decode("utf-8"))
     else:
         base, committed = None, None
+    known = base is not None and committed is not None
     if base is None or committed is None:
         base = _common_base(old, new, wording).encode("utf-8")
         committed = _read(base.decode("utf-8"))
     if base == older:  # (nothing changed on the file's side: the kept copy as it is)
         return MergeResult(newer, False)
-    result = merge_session_bytes(base, newer, older, labels=("kept copy", "common", "file"))
+    result = merge_session_bytes(base, newer, older, labels=("kept copy", "common", "file"),
+                                 known_base=known)
     if result is None or result.conflicts:
         return None
     merged = _read(result.data.decode("utf-8"))
