@@ -196,7 +196,8 @@ def removed_by_switch(switched: tuple[str, str, str], kept: str,
     unmerged entries taken out of the index (``git reset -q -- PATH``: nothing in the
     work tree changes), the switch, the file renamed back (issue 14, twentieth round:
     the advice repeated the refused switch and never named the file put aside). One
-    ``lstat``."""
+    ``lstat``. ``switched``'s last part is the project's folder (the top of the work
+    tree, or the folder below it that holds ``.ai/``), where the advice's ``cd`` goes."""
     branch, _here, top = switched
     aside = None if path is None else path + CARRY_SUFFIX
     if aside is not None and carry_left(path):  # type: ignore[arg-type]
@@ -493,8 +494,14 @@ class SessionCarried(UnreadableSession):
 
     def __init__(self, path: Path, dest: Path, there: str, kept: Path | None = None,
                  gone: bool = False, here: bool = True,
-                 moved: tuple[str, str] | None = None) -> None:
+                 moved: tuple[str, str] | None = None, folder: str | None = None,
+                 moved_folder: str | None = None) -> None:
         self.path, self.dest, self.there, self.kept, self.gone = path, dest, there, kept, gone
+        #: The project's folder in that work tree (``there`` itself, but for a project
+        #: below its work tree's top: ``there/pkg``), where the ``cd`` of the advice goes,
+        #: so that ai-protocols there finds the session (issue 14, twenty-first round);
+        #: ``moved_folder``, the same in the place ``git worktree move`` took it to.
+        self.folder = folder or there
         #: When ``gone`` because ``git worktree move`` took that work tree elsewhere:
         #: ``(its top folder now, the session file there)``; ``None`` otherwise.
         self.moved = moved
@@ -512,12 +519,13 @@ class SessionCarried(UnreadableSession):
                     f"begun here {stands}")
         if gone and moved is not None and kept is not None:
             top, file = moved
+            go = moved_folder or top
             self.reason = (
                 f"this session was carried to the work tree {there}, which git worktree "
                 f"move took to {top} (git worktree list): its file is there now ({file}) "
                 f"and the session carries on there; {this}: work there, bringing the "
                 f"record of the carry up to date with: ln -sf -- {shell_quote(file)} "
-                f"{shell_quote(os.fspath(kept))} && cd -- {shell_quote(top)} (absolute "
+                f"{shell_quote(os.fspath(kept))} && cd -- {shell_quote(go)} (absolute "
                 f"paths: from anywhere)")
         elif not gone:
             again = "" if here else (f"; to begin another session here instead, remove the "
@@ -525,7 +533,7 @@ class SessionCarried(UnreadableSession):
             self.reason = (
                 f"this session was carried to the work tree {there} (its file there: "
                 f"{dest}) and carries on there; {this}: work there (cd -- "
-                f"{shell_quote(there)}){again}")
+                f"{shell_quote(self.folder)}){again}")
         else:
             then = "carry on here from this version" if here else "begin a new session here"
             self.reason = (

@@ -840,8 +840,10 @@ def missing_work(root: str | os.PathLike[str], old: str, new: str,
                  changes: list[tuple[str, str, str, str, str, str]], head: str | None,
                  changed_here: list[str]) -> list[tuple[str, str]] | None:
     """Which of ``changes`` (:func:`start_changes` from ``old``, the commit a checkpoint
-    was taken on or the empty tree, to ``new``, the checkpoint) neither the work tree at
-    ``root`` nor the commit ``head`` (``None``: no commit yet) holds: ``(path, how)``,
+    was taken on or the empty tree, to ``new``, the checkpoint) neither the work tree
+    around ``root`` (its top folder's; ``root`` may be a project folder below it: the
+    paths are git's, from the top) nor the commit ``head`` (``None``: no commit yet)
+    holds: ``(path, how)``,
     ``how`` being ``"added"`` (a file it added that is nowhere here), ``"deleted"`` (a
     file it deleted that is in both), ``"edited"`` (its edit is in neither) or
     ``"chmod +x"`` (``"chmod -x"``: its content is here, but the mode it gave the file,
@@ -863,6 +865,12 @@ def missing_work(root: str | os.PathLike[str], old: str, new: str,
     changes = changes[:MISSING_PATHS]
     if not changes:
         return []
+    from ai_protocols.paths import git_dirs
+
+    # (git names every path from the top: the files are looked at, hashed and patched
+    # there, never from a project folder below it; issue 14, twenty-first round)
+    dirs = git_dirs(os.fspath(root))
+    top = dirs[0] if dirs else os.fspath(root)
     blobs: dict[str, str] = {}
     modes: dict[str, str] = {}  # (HEAD's, then the work tree's where git status names it)
     if head is not None:
@@ -886,7 +894,7 @@ def missing_work(root: str | os.PathLike[str], old: str, new: str,
     for _, _, blob, path, *_modes in changes:
         if not changed(path):
             continue
-        full = os.path.join(os.fspath(root), path)
+        full = os.path.join(top, path)
         work.pop(path, None)
         work_modes.pop(path, None)
         if os.path.islink(full):
@@ -897,7 +905,7 @@ def missing_work(root: str | os.PathLike[str], old: str, new: str,
         elif os.path.lexists(full):  # (a folder: a submodule's, whose commit is its
             work[path] = blob            # own to judge; never a false alarm)
     if hashing:
-        out = _git(root, "hash-object", "--", *hashing)
+        out = _git(top, "hash-object", "--", *hashing)
         if out is None:
             return None
         for path, blob in zip(hashing, out.decode().split(), strict=False):
@@ -916,7 +924,7 @@ def missing_work(root: str | os.PathLike[str], old: str, new: str,
                     held = True  # (not judged: never a false alarm)
                 else:
                     tries -= 1
-                    held = _reverses(root, old, new, path)
+                    held = _reverses(top, old, new, path)
         # (a regular file's mode the checkpoint changed, or an executable it added:
         # held when HEAD or the work tree has the path with that mode)
         lost_mode = status != "D" and mode in _FILE_MODES and \

@@ -1388,7 +1388,8 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
     if uncommitted and partly:
         parts.append(f"its last checkpoint ({short}) holds "
                      f"{counted(len(lost), 'file', 'files')} of uncommitted work that "  # type: ignore[arg-type]
-                     f"neither this work tree nor HEAD has: {_lost_paths(lost)}")  # type: ignore[arg-type]
+                     f"neither this work tree nor HEAD has: "
+                     f"{_lost_paths(project, lost)}")  # type: ignore[arg-type]
     elif uncommitted:
         count = len(work) if work is not None else session.checkpoint_files
         what = f"{counted(count, 'file', 'files')} of uncommitted work"
@@ -1404,8 +1405,7 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
             # (docs/checkpoints.md: with a checkpoint recorded, the warning ends with
             # the command that restores it)
             parts.append(f"its last checkpoint ({short}) holds uncommitted work: "
-                         f"restore it with: "
-                         f"{_pasted(project, f'ai-protocols checkpoint restore {short}')}")
+                         f"{_restore_it(project, 'it', short, point)}")  # type: ignore[arg-type]
         return "; ".join(parts)  # (said where the work is, and how)
     if moved_on:  # the checkpoint is older than what HEAD holds: never go back to it
         return (f"{'; '.join(parts)}; HEAD ({git.commit[:12]}) holds work committed since its "  # type: ignore[index]
@@ -1417,8 +1417,7 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
     if point:
         it = "it" if uncommitted else f"the last checkpoint ({short})"
         if point_here:  # (its commit is here: the restore by hash takes it, ref or not)
-            warning += (f"; restore {it} with: "
-                        f"{_pasted(project, f'ai-protocols checkpoint restore {short}')}")
+            warning += f"; {_restore_it(project, it, short, point, force=not partly)}"
             if partly:
                 warning += _take_back(project, lost, short, git.work_paths)  # type: ignore[arg-type]
         else:  # (the one rule: never fetched here, or collected by git gc)
@@ -1436,15 +1435,39 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
     return warning
 
 
-def _lost_paths(lost: list[tuple[str, str]]) -> str:
+def _restore_it(project: Project, it: str, short: str, point: str, force: bool = True) -> str:
+    """How to get back the checkpoint ``it`` (its commit ``point``, ``short`` its first
+    12 digits), which this clone holds: ``restore it with: ai-protocols checkpoint
+    restore HASH``, unless a restore made a worktree of it already
+    (:func:`~ai_protocols.git.checkpoint.restored_at`): then that worktree, where its
+    work is, and what brings its files beside the session here
+    (:func:`~ai_protocols.git.checkpoint.restored_said`, the one text; ``force``: the
+    in-place restore fits; issue 14, twenty-first round: the same restore was advised
+    again, and refused). One git run."""
+    from ai_protocols.git.checkpoint import restored_at, restored_said
+
+    where = restored_at(project.root_text, point)
+    if where is None:
+        return (f"restore {it} with: "
+                f"{_pasted(project, f'ai-protocols checkpoint restore {short}')}")
+    return restored_said(it, where, short, _clip(project.root_text, 120) or "", force)
+
+
+def _lost_paths(project: Project, lost: list[tuple[str, str]]) -> str:
     """The paths :func:`~ai_protocols.git.state.missing_work` found, each with what of
-    the checkpoint's change is missing (at most 5 named, then how many more)."""
+    the checkpoint's change is missing (at most 5 named, then how many more), named from
+    the project's root as the commands after them name them
+    (:func:`~ai_protocols.paths.named_from`)."""
+    from ai_protocols.paths import named_from
+
     how = {"added": "added in it, not here", "deleted": "deleted in it, here still",
            "edited": "its edit is not here"}
     for chmod in ("chmod +x", "chmod -x"):  # (a mode is work too: git restore sets it)
         how[chmod], how[f"edited, {chmod}"] = (f"its {chmod} is not here",
                                                f"its edit and its {chmod} are not here")
-    named = ", ".join(f"{_clip(display(p), 80)} ({how[h]})" for p, h in lost[:5])
+    names = named_from(project.root_text, [p for p, _ in lost[:5]])
+    named = ", ".join(f"{_clip(display(n), 80)} ({how[h]})"
+                      for n, (_, h) in zip(names, lost, strict=False))
     return named + (f", and {len(lost) - 5} more" if len(lost) > 5 else "")
 
 
@@ -1453,11 +1476,17 @@ def _take_back(project: Project, lost: list[tuple[str, str]], short: str,
     """How to take back only what :func:`_lost_paths` named, in this work tree: a file
     with no change here (it is as ``HEAD`` has it, so nothing is lost) with ``git
     restore --source`` (git-restore(1): the work tree only, never the index); one with
-    changes here is compared first, never written over."""
+    changes here is compared first, never written over. The paths are git's (from the
+    top), named from the project's root, where the commands run
+    (:func:`~ai_protocols.paths.named_from`: a project below the top; issue 14,
+    twenty-first round)."""
+    from ai_protocols.paths import named_from
+
     here = set(changed_here)
     safe = [p for p, _ in lost if p not in here and
             not any(p.startswith(d) for d in here if d.endswith("/"))]
-    mixed = [p for p, _ in lost if p not in safe]
+    mixed = named_from(project.root_text, [p for p, _ in lost if p not in safe])
+    safe = named_from(project.root_text, safe)
     said = []
     if safe:
         said.append(_pasted(project, f"git restore --source {short} -- "
@@ -1732,9 +1761,13 @@ def _checked_out_elsewhere(project: Project, name: str, path: str | None = None,
     there = checked_out_at(project.root_text, name)
     if there is None:
         return None
+    from ai_protocols.paths import same_place
+
     said = (f"it is checked out in the work tree {_clip(display(there), 200)}, so git "
             f"switch refuses it here")
-    go = f"cd {shell_last_word(there)}"
+    # (this project's folder there, not that work tree's top: a project below the top
+    # has its .ai/ there; issue 14, twenty-first round)
+    go = f"cd {shell_last_word(same_place(project.root_text, there))}"
     before = first(there) if first is not None else None
     if path is None and before is not None:
         return f"{said}: bring it forward there and work there with: {before} && {go} " \
@@ -1880,6 +1913,8 @@ def _carries_on(project: Project, name: str, there: str, dest: str, there_data: 
     lacks = compared(newest, theirs)
     if lacks.log or lacks.entries or lacks.ticks:
         return None
+    from ai_protocols.paths import same_place
+
     record = f"ln -sf -- {shell_quote(dest)} {shell_quote(kept)}"
     return (f"{CARRIES_ON}{_clip(display(there), 200)}, where branch {_clip(name, 80)} is "
             f"checked out (git switch refuses it here): its session file there "
@@ -1887,7 +1922,8 @@ def _carries_on(project: Project, name: str, there: str, dest: str, there_data: 
             f"last wrote here (the copy it keeps, "
             f"{_clip(display(relative_to(kept, project.root_text)), 200)}): work there, "
             f"leaving here the record of the carry with: {record} && cd "
-            f"{shell_last_word(there)} ({CARRY_SAID}; the kept copy's place then links to "
+            f"{shell_last_word(same_place(project.root_text, there))} ({CARRY_SAID}; the "
+            f"kept copy's place then links to "
             f"that file, so that ai-protocols here says where the session is and writes "
             f"nothing into the file here)")
 

@@ -868,9 +868,10 @@ def switched_from(path: str, kept: str) -> tuple[str, str, str] | None:
     committed on (``git switch``, ``git checkout -b NEW OLD``: git removes a tracked file
     the new commit lacks, git-checkout(1)): ``(branch, here, top)``, the branch its
     kept copy ``kept`` records (``GIT_BRANCH``) whose tip holds the file, where ``HEAD``
-    is now (a branch, or "a detached HEAD"), and the work tree's top, where ``git switch
-    BRANCH`` brings the file back. ``None`` otherwise: no such branch recorded, ``HEAD``
-    on it, the branch not holding the file, or checked out in another work tree
+    is now (a branch, or "a detached HEAD"), and the project's folder (the work tree's
+    top, or the folder below it that holds ``.ai/``), where ``git switch BRANCH`` brings
+    the file back and ``ai-protocols`` finds it. ``None`` otherwise: no such branch
+    recorded, ``HEAD`` on it, the branch not holding the file, or checked out in another work tree
     (:func:`~ai_protocols.git.state.checked_out_at`: ``git switch`` refuses it there, so
     ``start`` brings the file back; issue 14, nineteenth round). Reads the kept copy's
     first lines and git's files; git runs (``git cat-file -e``, then ``git worktree
@@ -907,7 +908,12 @@ def switched_from(path: str, kept: str) -> tuple[str, str, str] | None:
     if checked_out_at(top, branch) is not None:  # (git switch refuses it here: start it is)
         return None
     here = f"branch {branch_text(now[0])}" if now[0] is not None else "a detached HEAD"
-    return branch, here, top
+    from ai_protocols.paths import project_of
+
+    # (the project's folder, not the top: git runs anywhere in the work tree, and
+    # ai-protocols finds the session there after a cd; issue 14, twenty-first round)
+    folder = project_of(path)
+    return branch, here, folder if folder.startswith(top.rstrip(os.sep) + os.sep) else top
 
 
 def stashed_in(path: str) -> str | None:
@@ -1039,14 +1045,22 @@ def carried_refusal(path: str, kept: str) -> SessionCarried | None:
     there = dest[:-len(below) - 1] if dest.endswith(os.sep + below) else parent(dest)
     gone = not os.path.isfile(dest)
     moved = None
+    # (the project's folder there, where the cd goes: a project below the top of its
+    # work tree has its .ai/ there; issue 14, twenty-first round)
+    from ai_protocols.paths import project_of, same_place
+
+    root = project_of(path)
+    moved_folder = None
     if gone and dest.endswith(os.sep + below):  # (git worktree move: git knows where)
         from ai_protocols.git.state import moved_worktree
 
         top = moved_worktree(parent(path), there)
         if top is not None and os.path.isfile(os.path.join(top, below)):
             moved = (top, os.path.join(top, below))
+            moved_folder = same_place(root, top)
     return SessionCarried(path, dest, there, kept, gone=gone, here=os.path.lexists(path),
-                          moved=moved)
+                          moved=moved, folder=same_place(root, there),
+                          moved_folder=moved_folder)
 
 
 def carried_away(ai_dir: str, path: str) -> SessionCarried | None:
