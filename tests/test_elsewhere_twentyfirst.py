@@ -23,11 +23,12 @@ from conftest import Runner
 ME = "w.1796000000"
 
 
-def _sub_project(base: Path, files: dict[str, bytes] | None = None) -> tuple[Path, Path, Runner]:
+def _sub_project(base: Path, files: dict[str, bytes] | None = None,
+                 start: bool = True) -> tuple[Path, Path, Runner]:
     """``base/repo``, a git repository whose project is its folder ``pkg`` (``.ai/``
     there, as ``mkdir .ai && ai-protocols init`` makes it), with ``files`` (paths from the
     top; default: ``pkg/p.txt``, ``pkg/q.txt``, ``top.txt``) committed, and a session
-    started: ``(top, pkg, runner in pkg)``."""
+    started (unless not ``start``): ``(top, pkg, runner in pkg)``."""
     top = (base / "repo").resolve()
     (top / "pkg").mkdir(parents=True)
     git(base, "init", "-q", "-b", "main", str(top))
@@ -40,7 +41,8 @@ def _sub_project(base: Path, files: dict[str, bytes] | None = None) -> tuple[Pat
     (pkg / ".ai").mkdir()
     run = Runner(pkg)
     run("init")
-    run("start", "--title", "Sub")
+    if start:
+        run("start", "--title", "Sub")
     return top, pkg, run
 
 
@@ -367,3 +369,109 @@ def test_a_restored_copy_of_the_live_session_is_never_written(tmp_path: Path,
     assert pasted(new, way.group(1)).returncode == 0
     there("start", "--title", "Its own", agent=agent)
     assert "Its own" in copy.read_text()
+
+
+def test_a_moved_work_tree_s_record_leads_to_the_project_folder_there(tmp_path: Path) -> None:
+    """After the carry, ``git worktree move`` took that work tree elsewhere: the refusal's
+    ``ln -sf ... && cd -- NEWPATH`` went to its top. It goes to ``pkg`` there now;
+    followed, the session is there."""
+    top, pkg, run = _sub_project(tmp_path)
+    commit_all(top, "ai")
+    git(top, "switch", "-q", "-c", "feature")
+    run("start")
+    (pkg / "p.txt").write_text("p\nfeature\n")
+    git(top, "commit", "-q", "-am", "feature work")
+    run("log", "--progress", "did feature")
+    git(top, "switch", "-q", "main")
+    wt = (tmp_path / "wt").resolve()
+    git(top, "worktree", "add", "-q", str(wt), "feature")
+    carry = re.search(r"work there with: (.*?) \(absolute paths", _warning(run)).group(1)  # type: ignore[union-attr]
+    assert pasted(pkg, carry).returncode == 0
+    moved = (tmp_path / "wt moved").resolve()
+    git(top, "worktree", "move", str(wt), str(moved))
+    said = _warning(run)
+    found = re.search(r"up to date with: (ln -sf .*?) \(absolute paths", said)
+    assert found and found.group(1).endswith(f"cd -- '{moved / 'pkg'}'"), said
+    done = pasted(tmp_path, f"{found.group(1)} && ai-protocols resume")
+    assert done.stdout.startswith("Resume: Sub (active)"), (done.stdout, done.stderr)
+
+
+def test_a_carry_stopped_halfway_is_finished_in_the_project_folder(tmp_path: Path) -> None:
+    """A carry across a branch switch stopped halfway (the session file unmerged after a
+    conflicted ``git stash pop``): its finishing command began ``cd -- TOP``, so the
+    ``ai-protocols`` after it, in the top, found no session. It goes to ``pkg`` now;
+    followed, the next ``log`` goes into the session, with every entry."""
+    top, pkg, run = _sub_project(tmp_path, start=False)
+    commit_all(top, "ai")
+    git(top, "switch", "-q", "-c", "feat")
+    run("start", "--title", "Sub")
+    run("log", "--progress", "F1")
+    commit_all(top, "f1")
+    run("log", "--progress", "F2 uncommitted")
+    git(top, "stash", "-q")
+    git(top, "switch", "-q", "main")
+    pasted(top, "git stash pop -q")
+    session = ".ai/session-context.org"
+    stopped = pasted(pkg, f"mv -- {session} {session}.carry && git switch feat && "
+                          f"mv -- {session}.carry {session}")
+    assert stopped.returncode != 0 and (pkg / f"{session}.carry").exists()
+    said = _warning(run) or run("resume").stdout.replace("\n", " ")
+    found = re.search(r"finish that carry with: (.*?) \(git reset only", said)
+    assert found and found.group(1).startswith(f"cd -- {pkg} "), said
+    done = pasted(tmp_path, f"{found.group(1)} && ai-protocols log --progress F3")
+    assert done.returncode == 0, done.stderr
+    assert git(top, "branch", "--show-current") == "feat"
+    logged = re.findall(r"\] (F\S*(?: uncommitted)?)$", (pkg / session).read_text(), re.M)
+    assert logged == ["F1", "F2 uncommitted", "F3"]
+
+
+def test_the_stash_advice_counts_files_above_the_project_and_runs_from_it(
+        tmp_path: Path) -> None:
+    """``git stash -u`` took the work, the session file and a new file at the top; both
+    are here again (``start`` brought the session back, the file made anew). The stash
+    advice listed only what is in the project's folder (``git ls-tree`` from there), so
+    its ``git stash pop`` refused the file above it. Now every such file is named, from
+    the project's folder, and the command pasted there brings the work back."""
+    top, pkg, run = _sub_project(tmp_path, start=False)
+    commit_all(top, "ai")
+    run("start", "--title", "Sub")
+    (pkg / "p.txt").write_text("p\ny\n")
+    (top / "newtop.txt").write_text("new at the top\n")
+    run("checkpoint")
+    git(top, "stash", "-u", "-q")
+    run("start")
+    (top / "newtop.txt").write_text("made again\n")
+    said = _warning(run)
+    found = re.search(r"bring the work back with: (.*?) \(from ([^)]+)\)", said)
+    assert found and "../newtop.txt" in found.group(1), said
+    assert Path(found.group(2)) == pkg, said
+    done = pasted(pkg, found.group(1))
+    assert done.returncode == 0, (found.group(1), done.stderr)
+    assert (pkg / "p.txt").read_text() == "p\ny\n"
+    assert (top / "newtop.txt").read_text() == "new at the top\n"
+    assert (top / "newtop.txt.before-pop").read_text() == "made again\n"
+    assert "Sub" in (pkg / ".ai/session-context.org").read_text()
+
+
+def test_the_board_s_stash_steps_run_at_the_top_whose_paths_they_name(
+        tmp_path: Path) -> None:
+    """``git stash -u`` took the board of a project below the top; a board write brought
+    it back, and its steps (paths from the top: ``pkg/.ai/tasks.org``) began with ``cd``
+    to the project's folder, where they name nothing. Pasted from anywhere now, they
+    bring back both boards, and leave the shell where it was."""
+    top, pkg, run = _sub_project(tmp_path, start=False)
+    git(top, "add", "-A")
+    git(top, "reset", "-q", "--", "pkg/.ai/tasks.org")
+    git(top, "commit", "-q", "-m", "ai, the board not committed")
+    run("task", "add", "Before the stash")
+    (top / "work.txt").write_text("work\n")
+    git(top, "stash", "-u", "-q")
+    added = run("task", "add", "During the stash")
+    said = re.search(r"losing neither board, with: (.*)", added.stderr)
+    assert said, added.stderr
+    done = pasted(tmp_path, f"{said.group(1)} && pwd")
+    assert done.returncode == 0, (said.group(1), done.stderr)
+    assert done.stdout.strip().splitlines()[-1] == str(tmp_path)
+    board = (pkg / ".ai/tasks.org").read_text()
+    assert "Before the stash" in board and "During the stash" in board, board
+    assert (top / "work.txt").read_text() == "work\n"

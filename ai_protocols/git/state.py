@@ -651,11 +651,11 @@ def file_at(root: str | os.PathLike[str], revision: str, path: str) -> bytes | N
 
 
 def stash_untracked(root: str | os.PathLike[str]) -> list[str]:
-    """The paths (from the work tree's top, as git names them) of the untracked files the
-    newest stash entry holds: its third parent's tree, which ``git stash -u`` makes
-    (git-stash(1), "Discussion"); ``git stash pop`` refuses to write any of them that
-    exists again ("already exists, no checkout"). Empty without such a part. One git
-    run."""
+    """The paths (from the work tree's top, as git names them, whatever folder of it
+    ``root`` is: ``--full-tree``) of the untracked files the newest stash entry holds:
+    its third parent's tree, which ``git stash -u`` makes (git-stash(1), "Discussion");
+    ``git stash pop`` refuses to write any of them that exists again ("already exists,
+    no checkout"). Empty without such a part. One git run."""
     return list(stash_untracked_blobs(root))
 
 
@@ -664,7 +664,7 @@ def stash_untracked_blobs(root: str | os.PathLike[str]) -> dict[str, str]:
     stash holds for it (``git ls-tree``'s "<mode> SP <type> SP <object> TAB <file>",
     git-ls-tree(1), "Output format"): whether a file here again holds the same bytes
     (:func:`blob_id`). Empty without such a part. One git run."""
-    out = _git(root, "ls-tree", "-r", "-z", "refs/stash^3")
+    out = _git(root, "ls-tree", "-r", "-z", "--full-tree", "refs/stash^3")  # (from the top)
     found: dict[str, str] = {}
     for line in (out or b"").split(b"\0"):
         head, tab, name = line.partition(b"\t")

@@ -1043,35 +1043,45 @@ def _stash_advice(project: Project, also: str = "") -> str | None:
     kept copy), any other file moved aside, ``git stash pop``."""
     from ai_protocols.git.head import has_stash  # (the one rule: git's files, no process)
     from ai_protocols.git.state import stash_untracked_blobs
-    from ai_protocols.paths import is_tool_path, join
+    from ai_protocols.paths import git_dirs, is_tool_path, join, named_from, tool_folders
 
     root = project.root_text
     if not has_stash(root):
         return None
     said = "if git stash took the work, it is in the stash (git stash list): "
+    # (git's paths, from the top, looked at there; said from the project's root, where
+    # the command runs: a project below the top; issue 14, twenty-first round)
+    dirs = git_dirs(root)
+    top = dirs[0] if dirs else root
+    tools = tool_folders(root)
     held = stash_untracked_blobs(root)
-    here = [p for p in held if os.path.lexists(join(root, p))]
+    here = [p for p in held if os.path.lexists(join(top, p))]
     if not here:
         return f"{said}git stash pop brings the work{also} back"
+    name = dict(zip(here, named_from(root, here), strict=True))
     # Only what the stash holds as it is, or the tool's locks and kept copies, is
     # removed; anything else (a session started after the stash, a person's file) is
     # moved aside: never deleted (issue 14, twelfth round).
-    gone = [p for p in here if is_tool_path(p) and _same_as_stashed(root, p, held[p])]
+    gone = [p for p in here if is_tool_path(p, tools) and
+            _same_as_stashed(top, p, held[p], tools)]
     aside = [p for p in here if p not in gone]
-    steps = [f"mv -- {shell_quote(p)} {shell_quote(p + '.before-pop')}" for p in aside]
+    steps = [f"mv -- {shell_quote(name[p])} {shell_quote(name[p] + '.before-pop')}"
+             for p in aside]
     if gone:
-        steps.append("rm -f -- " + " ".join(shell_quote(p) for p in gone))
+        steps.append("rm -f -- " + " ".join(shell_quote(name[p]) for p in gone))
     steps.append("git stash pop")
     fresh = []  # (sessions started after the stash, moved aside: said)
-    for p in (p for p in here if is_tool_path(p) and p.endswith(".org")):
-        if p in aside and _continues_stashed(root, p):  # (the newest of that session)
-            steps.append(f"mv -f -- {shell_quote(p + '.before-pop')} {shell_quote(p)}")
+    for p in (p for p in here if is_tool_path(p, tools) and p.endswith(".org")):
+        if p in aside and _continues_stashed(top, p):  # (the newest of that session)
+            steps.append(f"mv -f -- {shell_quote(name[p] + '.before-pop')} "
+                         f"{shell_quote(name[p])}")
             continue
         if p in aside:
-            fresh.append(p)
-        kept = kept_path(project.ai_dir_text, join(root, p))
+            fresh.append(name[p])
+        kept = kept_path(project.ai_dir_text, join(top, p))
         if os.path.isfile(kept):
-            steps.append(f"cp -- {shell_quote(relative_to(kept, root))} {shell_quote(p)}")
+            steps.append(f"cp -- {shell_quote(relative_to(kept, root))} "
+                         f"{shell_quote(name[p])}")
     files = "file that is" if len(here) == 1 else "files that are"
     then = "" if not fresh else (
         f"; what was written here since the stash is then in "
@@ -1080,7 +1090,7 @@ def _stash_advice(project: Project, also: str = "") -> str | None:
         f"session, which merge-kept does not join: copy what you need of it into the "
         f"session file in an editor, then remove it)")
     return (f"{said}it also holds {len(here)} untracked {files} "
-            f"here again ({', '.join(_clip(display(p), 60) or '' for p in here[:3])}"
+            f"here again ({', '.join(_clip(display(name[p]), 60) or '' for p in here[:3])}"
             f"{', ...' if len(here) > 3 else ''}), which git stash pop refuses to "
             f"overwrite; bring the work{also} back with: {' && '.join(steps)} (from "
             f"{_clip(root, 120)}){then}")
@@ -1117,16 +1127,18 @@ def _continues_stashed(root: str, path: str) -> bool:
     return entries_lacking(mine, stashed) == 0  # (the stash's every entry is here too)
 
 
-def _same_as_stashed(root: str, path: str, blob: str) -> bool:
+def _same_as_stashed(root: str, path: str, blob: str,
+                     tools: tuple[str, ...] = (".ai/",)) -> bool:
     """Whether the file ``path`` (from the work tree's top at ``root``) may be removed
     before ``git stash pop`` without losing a byte: one of the tool's locks or kept
-    copies (``.ai/.locks/``: the stash brings its own back; a session file moved aside
-    keeps what its kept copy held), or a file holding exactly the blob the stash holds
-    for it (:func:`~ai_protocols.git.state.blob_id`). Reads the file."""
+    copies (``.locks/`` of one of the tool's folders ``tools``,
+    :func:`~ai_protocols.paths.tool_folders`: the stash brings its own back; a session
+    file moved aside keeps what its kept copy held), or a file holding exactly the blob
+    the stash holds for it (:func:`~ai_protocols.git.state.blob_id`). Reads the file."""
     from ai_protocols.git.state import blob_id
-    from ai_protocols.paths import AI_DIR, LOCK_DIR, join
+    from ai_protocols.paths import LOCK_DIR, join
 
-    if path.startswith(f"{AI_DIR}/{LOCK_DIR}/"):
+    if any(path.startswith(f"{folder}{LOCK_DIR}/") for folder in tools):
         return True
     try:
         return blob_id(storage.read_regular(join(root, path)), blob) == blob
