@@ -1538,7 +1538,8 @@ class Checkpoints:
                 raise CheckpointRefused(str(target), "it exists already, as the worktree a "
                                         "restore of this very checkpoint made: its files are "
                                         "there, with any work done there since (git -C "
-                                        f"{shell_quote(str(target))} status); give another "
+                                        f"{shell_quote(str(target))} status; removing it "
+                                        "deletes its files); give another "
                                         "folder (--worktree) for a second copy, or restore it "
                                         "into this work tree with --force")
             if _restored_mark(target):
