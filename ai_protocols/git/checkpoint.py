@@ -2592,9 +2592,10 @@ def restored_said(it: str, where: str, short: str, root: str, force: bool = True
     ``resume``'s warning and of :meth:`Whereabouts.say`. Its work is there, without the
     session (whose file is here); ``force``: what brings its files beside the session,
     ``ai-protocols checkpoint restore HASH --force`` from ``root`` (it refuses, changing
-    nothing, when it would overwrite uncommitted work here); ``force`` false (some of its
-    files are here as it has them, or changed since: the caller says how to take back
-    only what is missing), that command is left out."""
+    nothing, when it would overwrite uncommitted work here); ``force`` false, that command
+    is left out: some of its files are here as it has them, or changed since (the caller
+    says how to take back only what is missing), or ``HEAD`` is not where the session
+    was recorded (the caller says where the work is first)."""
     there = shell_quote(where)
     said = (f"{it} is restored already, in the worktree {display(where)} (a checkpoint "
             f"restore made it: its work is there, as uncommitted changes on the commit "

@@ -1417,7 +1417,7 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
             # (docs/checkpoints.md: with a checkpoint recorded, the warning ends with
             # the command that restores it)
             parts.append(f"its last checkpoint ({short}) holds uncommitted work: "
-                         f"{_restore_it(project, 'it', short, point)}")  # type: ignore[arg-type]
+                         f"{_restore_it(project, 'it', short, point, force=False)}")  # type: ignore[arg-type]
         return "; ".join(parts)  # (said where the work is, and how)
     if moved_on:  # the checkpoint is older than what HEAD holds: never go back to it
         return (f"{'; '.join(parts)}; HEAD ({git.commit[:12]}) holds work committed since its "  # type: ignore[index]
