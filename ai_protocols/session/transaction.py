@@ -1563,7 +1563,8 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
                 without_held(whole, held)[1]:
             raise KeptNotMerged(path, kept, "the merged file would not link every "
                                             "earlier-entries file holding its entries",
-                                rolled=rolled, restore=from_head)
+                                rolled=rolled, restore=from_head,
+                                **_only_in_each(older, newer))
         # (an entry kept in the kept copy's words is no entry the file lacked: a reword)
         gained = max(entries_lacking(whole, merged.data), 0) - \
             (len(reworded) if wording == "kept" else 0)
@@ -1716,7 +1717,8 @@ def _merged_or_refused(path: str, kept: str, older: bytes, newer: bytes,
         raise KeptNotMerged(path, kept, "both changed the same lines (or they are not two "
                                         "versions of one session that merge without a "
                                         "conflict)", archive=archive, rolled=rolled,
-                            restore=restore, put_back=put_back)
+                            restore=restore, put_back=put_back,
+                            **_only_in_each(older, newer))
     dropped = lines_dropped(older, merged.data, base, newer) + \
         lines_dropped(newer, merged.data, base, older)
     if dropped and not (base is not None and (ancestor or base_rank(base, older, newer))):
@@ -1728,8 +1730,26 @@ def _merged_or_refused(path: str, kept: str, older: bytes, newer: bytes,
         lost = counted(len(dropped), "line", "lines")
         raise KeptNotMerged(path, kept, f"the merge would drop {lost} one of them holds "
                                         f"(as {dropped[0]!r})", archive=archive,
-                            rolled=rolled, restore=restore, put_back=put_back)
+                            rolled=rolled, restore=restore, put_back=put_back,
+                            **_only_in_each(older, newer))
     return merged
+
+
+def _only_in_each(older: bytes, newer: bytes) -> dict[str, str]:
+    """What only ``newer`` (the kept copy, the newer version) holds and what only
+    ``older`` (the file) holds, each said by kind and count
+    (:func:`~ai_protocols.session.merge.changes_lacking` without a base: an entry, a
+    tick, a changed entry, a property, a Log line, a line; ``""`` for none or not
+    known), as :class:`~ai_protocols.errors.KeptNotMerged`'s ``kept_holds`` and
+    ``file_holds``: what its by-hand advice names before the ``cp`` that would lose
+    it. Reads nothing."""
+    from ai_protocols.session.merge import changes_lacking, said_changes
+
+    said = {}
+    for key, one, other in (("kept_holds", older, newer), ("file_holds", newer, older)):
+        found = changes_lacking(one, other)
+        said[key] = said_changes(found) if _changed(found) > 0 else ""
+    return said
 
 
 def _put_back_archive(ai_dir: str, path: str, kept: str) -> str | None:
