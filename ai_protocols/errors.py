@@ -585,14 +585,19 @@ class StaleSave(UnreadableSession):
         #: both changed (one side's words kept, the other's in a Log line), no conflict
         #: marker left; ``False``, it leaves conflict markers; ``None``, it may.
         self.settled = settled
-        how = ("Merge the three with git's merge driver, which settles them (one side's "
-               "words kept, the other's in a Log line of the file: read it) and leaves no "
-               "conflict marker: " if settled else
-               "Merge the three, then settle the conflict markers in the file: "
-               if settled is False else
-               "Merge the three, then settle any conflict markers in the file: ")
+        #: What the file lacks, said by kind (``1 entry and 1 tick``).
+        self.what = what or counted(lacking, "entry", "entries")
+        #: How the ``commands`` are said, ending before them (the read commands' warning
+        #: says the same: :func:`ai_protocols.session.resume.replaced_warning`).
+        self.how = how = (
+            "Merge the three with git's merge driver, which settles them (one side's "
+            "words kept, the other's in a Log line of the file: read it) and leaves no "
+            "conflict marker: " if settled else
+            "Merge the three, then settle the conflict markers in the file: "
+            if settled is False else
+            "Merge the three, then settle any conflict markers in the file: ")
         super().__init__(
-            path, f"it lacks {what or counted(lacking, 'entry', 'entries')} that git brought "
+            path, f"it lacks {self.what} that git brought "
             f"({newer} holds them; neither this file nor the version ai-protocols wrote "
             f"last does): an editor's buffer opened before git changed the file (a pull, "
             f"a merge) was saved over it. Both changed the same lines, which the merge "
