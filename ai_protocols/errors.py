@@ -196,7 +196,8 @@ def removed_by_switch(switched: tuple[str, str, str], kept: str,
     unmerged entries taken out of the index (``git reset -q -- PATH``: nothing in the
     work tree changes), the switch, the file renamed back (issue 14, twentieth round:
     the advice repeated the refused switch and never named the file put aside). One
-    ``lstat``."""
+    ``lstat``. ``switched``'s last part is the project's folder (the top of the work
+    tree, or the folder below it that holds ``.ai/``), where the advice's ``cd`` goes."""
     branch, _here, top = switched
     aside = None if path is None else path + CARRY_SUFFIX
     if aside is not None and carry_left(path):  # type: ignore[arg-type]
@@ -493,8 +494,14 @@ class SessionCarried(UnreadableSession):
 
     def __init__(self, path: Path, dest: Path, there: str, kept: Path | None = None,
                  gone: bool = False, here: bool = True,
-                 moved: tuple[str, str] | None = None) -> None:
+                 moved: tuple[str, str] | None = None, folder: str | None = None,
+                 moved_folder: str | None = None) -> None:
         self.path, self.dest, self.there, self.kept, self.gone = path, dest, there, kept, gone
+        #: The project's folder in that work tree (``there`` itself, but for a project
+        #: below its work tree's top: ``there/pkg``), where the ``cd`` of the advice goes,
+        #: so that ai-protocols there finds the session (issue 14, twenty-first round);
+        #: ``moved_folder``, the same in the place ``git worktree move`` took it to.
+        self.folder = folder or there
         #: When ``gone`` because ``git worktree move`` took that work tree elsewhere:
         #: ``(its top folder now, the session file there)``; ``None`` otherwise.
         self.moved = moved
@@ -512,12 +519,13 @@ class SessionCarried(UnreadableSession):
                     f"begun here {stands}")
         if gone and moved is not None and kept is not None:
             top, file = moved
+            go = moved_folder or top
             self.reason = (
                 f"this session was carried to the work tree {there}, which git worktree "
                 f"move took to {top} (git worktree list): its file is there now ({file}) "
                 f"and the session carries on there; {this}: work there, bringing the "
                 f"record of the carry up to date with: ln -sf -- {shell_quote(file)} "
-                f"{shell_quote(os.fspath(kept))} && cd -- {shell_quote(top)} (absolute "
+                f"{shell_quote(os.fspath(kept))} && cd -- {shell_quote(go)} (absolute "
                 f"paths: from anywhere)")
         elif not gone:
             again = "" if here else (f"; to begin another session here instead, remove the "
@@ -525,7 +533,7 @@ class SessionCarried(UnreadableSession):
             self.reason = (
                 f"this session was carried to the work tree {there} (its file there: "
                 f"{dest}) and carries on there; {this}: work there (cd -- "
-                f"{shell_quote(there)}){again}")
+                f"{shell_quote(self.folder)}){again}")
         else:
             then = "carry on here from this version" if here else "begin a new session here"
             self.reason = (
@@ -585,14 +593,19 @@ class StaleSave(UnreadableSession):
         #: both changed (one side's words kept, the other's in a Log line), no conflict
         #: marker left; ``False``, it leaves conflict markers; ``None``, it may.
         self.settled = settled
-        how = ("Merge the three with git's merge driver, which settles them (one side's "
-               "words kept, the other's in a Log line of the file: read it) and leaves no "
-               "conflict marker: " if settled else
-               "Merge the three, then settle the conflict markers in the file: "
-               if settled is False else
-               "Merge the three, then settle any conflict markers in the file: ")
+        #: What the file lacks, said by kind (``1 entry and 1 tick``).
+        self.what = what or counted(lacking, "entry", "entries")
+        #: How the ``commands`` are said, ending before them (the read commands' warning
+        #: says the same: :func:`ai_protocols.session.resume.replaced_warning`).
+        self.how = how = (
+            "Merge the three with git's merge driver, which settles them (one side's "
+            "words kept, the other's in a Log line of the file: read it) and leaves no "
+            "conflict marker: " if settled else
+            "Merge the three, then settle the conflict markers in the file: "
+            if settled is False else
+            "Merge the three, then settle any conflict markers in the file: ")
         super().__init__(
-            path, f"it lacks {what or counted(lacking, 'entry', 'entries')} that git brought "
+            path, f"it lacks {self.what} that git brought "
             f"({newer} holds them; neither this file nor the version ai-protocols wrote "
             f"last does): an editor's buffer opened before git changed the file (a pull, "
             f"a merge) was saved over it. Both changed the same lines, which the merge "
@@ -709,7 +722,11 @@ class OtherSession(UnreadableSession):
 class KeptNotMerged(AiProtocolsError, ValueError):
     """``merge-kept`` could not merge the session file with its kept copy (not two
     versions of one session, or both changed the same lines): nothing was written;
-    ``reason`` says why, and a person merges them."""
+    ``reason`` says why, and a person merges them. The advice names what the person
+    adds by hand before the ``cp`` it gives, which would else lose it, by kind and
+    count: ``kept_holds``, what only the kept copy (the newer version) holds,
+    ``file_holds``, what only the file holds (``1 entry and 1 tick``;
+    :func:`~ai_protocols.session.merge.said_changes`; empty: not known)."""
 
     path = PathField()
     path_text = TextOf("path")
@@ -721,8 +738,11 @@ class KeptNotMerged(AiProtocolsError, ValueError):
     def __init__(self, path: Path, kept: Path, reason: str, *, archive: bool = False,
                  rolled: bool = False, restore: str | None = None,
                  put_back: bool = False, unmerged: str | None = None,
-                 left_by: str = "git's merge") -> None:
+                 left_by: str = "git's merge", kept_holds: str = "",
+                 file_holds: str = "") -> None:
         self.path, self.kept, self.reason = path, kept, reason
+        self.kept_holds, self.file_holds = kept_holds, file_holds
+        only_kept = f": {kept_holds}" if kept_holds else ""
         if unmerged is not None:
             #: ``kept`` is a session file git's merge left unmerged (modify/delete) whose
             #: other side archived it at ``path``; ``unmerged``: how to merge by hand;
@@ -752,7 +772,7 @@ class KeptNotMerged(AiProtocolsError, ValueError):
             super().__init__(
                 f"cannot merge {what} into its archive {path}: {reason}; nothing was "
                 f"written: add to the archive by hand (an editor) what only {copy} "
-                f"holds (compare them: diff {shell_quote(os.fspath(kept))} "
+                f"holds{only_kept} (compare them: diff {shell_quote(os.fspath(kept))} "
                 f"{shell_quote(os.fspath(path))}), then remove {copy} "
                 f"(rm {shell_quote(os.fspath(kept))}), as merge-kept would, and commit the "
                 f"archive")
@@ -766,16 +786,21 @@ class KeptNotMerged(AiProtocolsError, ValueError):
                 f"out to earlier-entries files, so add to it, not to the file (the other "
                 f"way stores those entries twice): keep the file aside (cp {file} "
                 f"{aside}), put the newer version back ({restore}), then add to {path} "
-                f"by hand (an editor) what only {aside} holds, an entry or an edit of "
-                f"yours, never an entry the earlier-entries files it links hold; remove "
-                f"{aside} and carry on")
+                f"by hand (an editor) what only {aside} holds"
+                + (f" ({file_holds}, which the newer version lacks)" if file_holds
+                   else "") +
+                f", an entry or an edit of yours, never an entry the earlier-entries files "
+                f"it links hold; remove {aside} and carry on")
             return
         done = f"cp {file} {shell_quote(os.fspath(kept))}"
+        lost = " (what of them is not added by then is lost)" if kept_holds else ""
         super().__init__(f"cannot merge {path} with the newer version ai-protocols kept of "
                          f"it, {kept}: {reason}; nothing was written: add to the file by "
-                         "hand (an editor) what only the kept copy holds, then run "
-                         f"'{done}' so that ai-protocols takes the file as its last "
-                         "version, then carry on")
+                         f"hand (an editor) what only the kept copy holds{only_kept} "
+                         f"(compare them: diff "
+                         f"{shell_quote(os.fspath(kept))} {file}); then run '{done}' so "
+                         f"that ai-protocols takes the file as its last version{lost}, "
+                         "then carry on")
 
 
 def _both_changed(left: tuple[str, ...], both: str) -> str:

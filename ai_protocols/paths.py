@@ -56,9 +56,12 @@ __all__ = [
     "is_tool_path",
     "kept_board_path",
     "merge_driver_missing",
+    "named_from",
     "own_suffix",
+    "project_of",
     "project_root_text",
     "safe_id",
+    "same_place",
     "session_context_path",
     "session_suffix",
     "superprojects",
@@ -406,6 +409,51 @@ def tool_folders(root: str) -> tuple[str, ...]:
         if below != AI_DIR and not below.startswith("../"):
             folders.append(below + "/")
     return tuple(folders)
+
+
+def named_from(root: str, paths: list[str]) -> list[str]:
+    """``paths`` (``/``-separated, from the top of the work tree around the folder
+    ``root``, as git names them: ``git status --porcelain``, ``git diff-tree``) as a
+    command run in ``root`` names them: the one rule of every path advice gives with
+    ``(from ROOT)`` (issue 14, twenty-first round: a project below the top, ``repo/pkg``,
+    was told ``git restore -- pkg/q.txt`` from ``repo/pkg``, which names
+    ``pkg/pkg/q.txt``). Themselves when ``root`` is the top (or in no work tree); else
+    relative to ``root``, ``../`` first for one outside it, a trailing ``/`` (an
+    untracked folder) kept. Reads git's files only (:func:`git_dirs`); never raises."""
+    found = git_dirs(root)
+    if found is None or not paths:
+        return list(paths)
+    below = os.path.relpath(root, found[0]).replace(os.sep, "/")
+    if below == ".":
+        return list(paths)
+    ups = "../" * (below.count("/") + 1)
+    prefix = below + "/"
+    return [p[len(prefix):] if p.startswith(prefix) and len(p) > len(prefix) else
+            "." if p in (below, prefix) else ups + p for p in paths]
+
+
+def project_of(path: str) -> str:
+    """The project folder of the file ``path`` under its ``.ai/`` folder (a session file,
+    ``ROOT/.ai/session-context.org``, or a kept copy or record under ``ROOT/.ai/.locks/``):
+    the text before its last ``/.ai/``; its folder when it has none. Reads nothing."""
+    at = path.rfind(os.sep + AI_DIR + os.sep)
+    return path[:at] if at > 0 else os.path.dirname(path)
+
+
+def same_place(root: str, there: str) -> str:
+    """The folder of the work tree whose top is ``there`` (another work tree of the same
+    repository: ``git worktree list``) at the place the folder ``root`` has in its own
+    work tree: ``there/pkg`` for the project ``repo/pkg``; ``there`` itself when ``root``
+    is its work tree's top (or in none). Where advice that goes to another work tree
+    leads, so that ``ai-protocols`` there finds the same project (issue 14, twenty-first
+    round: ``cd`` to that work tree's top found no session). Reads git's files only
+    (:func:`git_dirs`); never raises."""
+    found = git_dirs(root)
+    if found is None:
+        return there
+    below = os.path.relpath(root, found[0])
+    return there if below == "." or below.startswith(os.pardir) else \
+        os.path.join(there, below)
 
 
 def is_tool_path(path: str, folders: tuple[str, ...] = (AI_DIR + "/",)) -> bool:

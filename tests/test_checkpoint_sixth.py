@@ -159,7 +159,8 @@ def test_restore_in_place_names_the_tool_paths_it_left(repo: Path, run: Runner) 
     assert ".ai/tasks.org" in named, done.stderr
 
 
-# -- 3. export holds the checkpoint's files exactly, whatever .gitattributes says --------------
+# -- 3. export holds the checkpoint's files as a checkout writes them, never export-ignore or
+# export-subst (the twenty-first round: filters and line endings apply, as in a restore) ---
 
 
 def tar_files(target: Path) -> dict[str, tuple[int, bytes]]:
@@ -198,8 +199,10 @@ def test_export_ignores_export_attributes_and_filters(repo: Path, run: Runner,
     run("checkpoint", "export", "1", str(target))
     got = tar_files(target)
     assert got["tests/t.py"] == (0o664, b"t\nthe uncommitted work\n")
-    assert got["ver.txt"] == (0o664, b"v=$Format:%H$\n")
-    assert got["d.dat"] == (0o664, b"lower\n")
+    # (a checkout's bytes since the twenty-first round: eol=crlf, the smudge filter; never
+    # export-subst)
+    assert got["ver.txt"] == (0o664, b"v=$Format:%H$\r\n")
+    assert got["d.dat"] == (0o664, b"LOWER\n")
     assert got["run.sh"] == (0o775, b"#!/bin/sh\n")
     assert got["link"] == (0o777, b"-> ver.txt")
     again = tmp_path / "again.tar.gz"

@@ -394,7 +394,11 @@ def merge_kept(target: str | None, wording: str) -> None:
     (modify/delete) because one side archived the session (a wrap-up or an
     abandon git paired no rename with), the changed side is merged into the
     archive as the merge driver would have merged it, and the one git command
-    left is said. Prints the file that gained entries.
+    left is said. When the file is an editor's stale save over what git brought,
+    it is merged as the next write merges it (with git's HEAD too), or refused as
+    the write refuses it (exit 6, with the commands that merge the three). When
+    the two do not merge, the advice names what only each holds, by kind and
+    count. Prints the file that gained entries.
     """
     import os
 
@@ -872,6 +876,12 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
     done = points.restore(point, worktree=Path(worktree) if worktree else None,
                           branch=branch, in_place=force)
     if force:
+        from ai_protocols.lean import shell_quote
+
+        # (the paths listed are git's, from the top the first line names: the commands
+        # given for them run there, git -C TOP, wherever they are pasted; issue 14,
+        # twenty-first round: a project below the top was told a path from the top)
+        top = display(shell_quote(str(done.where)))
         if done.elsewhere is not None:
             taken, head = (c[:12] if c else "no commit" for c in done.elsewhere)
             gone = len(done.committed_removed)
@@ -885,7 +895,8 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
             click.echo(f"Note: checkpoint {display(point.name)} was taken on commit {taken}, "
                        f"not on HEAD ({head}): {now}"
                        + (f", and {_paths(gone)} HEAD has {'was' if gone == 1 else 'were'} "
-                          "removed (committed: git checkout HEAD -- PATH gives one back)"
+                          f"removed (committed: git -C {top} checkout HEAD -- PATH gives "
+                          "one back, PATH as listed below)"
                           if gone else "") + ".", err=True)
         click.echo(f"Restored checkpoint {display(point.name)} into "
                    f"{display(str(done.where))}: {_paths(len(done.paths))} written or removed",
@@ -901,7 +912,8 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
             click.echo(f"Left {_paths(len(done.left))} under .ai/ as "
                        f"{'it is' if len(done.left) == 1 else 'they are'} (the tool's "
                        "own files: its scaffold, board, sessions and locks are never "
-                       "restored; git checkout REF -- PATH takes one back):", err=True)
+                       f"restored; git -C {top} checkout {point.commit[:12]} -- PATH takes "
+                       "one back, PATH as listed):", err=True)
             for path in done.left:
                 click.echo(f"  {display(path)}", err=True)
         if done.sparse:
@@ -935,6 +947,14 @@ def checkpoint_restore(ref: str, worktree: str | None, branch: str | None,
                        "checkpoint's commits, their folders empty; check them out with: git -C "
                        f"{display(shell_quote(str(done.where)))} submodule update --init "
                        "--recursive", err=True)
+        for copy, live, record in done.copies:  # (a second live copy of one session)
+            click.echo(f"Note: the new worktree holds a copy of the session file "
+                       f"{display(copy)}, whose session is live here ({display(live)}): "
+                       "ai-protocols there says where it is and writes nothing into that "
+                       "copy (it would make a second live copy of the session); the session "
+                       "carries on here (to begin a session of its own there instead: rm -- "
+                       f"{display(shell_quote(copy))} {display(shell_quote(record))}, then "
+                       "ai-protocols start there)", err=True)
         registered = {path for path, _ in done.submodules}
         for path, commit in done.unpushed:
             new = shell_quote(str(done.where / path))

@@ -197,15 +197,20 @@ def _stash_holds(path: object) -> bool:
 def _stash_steps(board: Board) -> str | None:
     """The commands that bring back what ``git stash -u`` took with the board, once the
     board was written back whole (:func:`~ai_protocols.board.removed.stash_pop_steps`),
-    run from the work tree's top; ``None`` when the newest stash entry does not hold the
-    board."""
+    run from the work tree's top, whose paths they name (in a subshell: the ``cd`` leaves
+    the shell where it was; issue 14, twenty-first round: it went to the project's
+    folder, which is not the top when the project is a folder below it); ``None`` when
+    the newest stash entry does not hold the board."""
     from ai_protocols.board.removed import stash_pop_steps
     from ai_protocols.lean import shell_quote
+    from ai_protocols.paths import git_dirs
 
     steps = stash_pop_steps(str(board.path), board.kept_path)
     if steps is None:
         return None
-    return f"cd {shell_quote(str(board.path.parent.parent))} && {steps}"
+    dirs = git_dirs(str(board.path.parent.parent))
+    top = dirs[0] if dirs else str(board.path.parent.parent)
+    return f"(cd -- {shell_quote(top)} && {steps})"
 
 
 def said_unusable_locks(board: Board) -> None:

@@ -63,12 +63,13 @@ from ai_protocols.git.spawn import (
     temp_index_env,
 )
 from ai_protocols.git.spawn import GitRun as _Git
-from ai_protocols.lean import counted, datetime, digits, shell_quote, timezone
+from ai_protocols.lean import counted, datetime, digits, display, shell_quote, timezone
 from ai_protocols.paths import AI_DIR, is_tool_path, safe_id
 from ai_protocols.storage.files import temp_stem, temporary_name
 
 __all__ = ["CLONE_FILE", "NAMESPACE", "REFSPEC", "Checkpoint", "Checkpoints", "Recorded",
-           "Restored", "Taken", "Whereabouts", "clone_id", "record", "recorded", "take"]
+           "Restored", "Taken", "Whereabouts", "clone_id", "record", "recorded", "restored_at",
+           "restored_said", "take"]
 
 #: Where every checkpoint ref lives: ``<NAMESPACE>/<agent>/<n>``.
 NAMESPACE = "refs/ai-protocols/checkpoints"
@@ -229,6 +230,10 @@ class Whereabouts:
         #: The work tree the commands run in, said after a command that ends a sentence
         #: (``(from ROOT)``: no full stop glued to it; issue 14, nineteenth round).
         self.root: str | None = None
+        #: The worktree a restore of it made already (:func:`restored_at`), where its
+        #: work is: said instead of the restore, which that folder would refuse (issue
+        #: 14, twenty-first round); ``None``: none.
+        self.restored: str | None = None
 
     def __repr__(self) -> str:
         return f"Whereabouts({self.state!r}, {self.commit!r}, {self.ref!r})"
@@ -239,6 +244,8 @@ class Whereabouts:
         short, ref = self.commit[:12], self.ref or "its ref"
         restore = f"ai-protocols checkpoint restore {short}"
         end = f" (from {self.root})" if self.root else ""
+        if self.restored is not None and self.state in ("here", "unreferenced"):
+            return restored_said(it, self.restored, short, self.root or ".")
         if self.state == "here":
             return f"restore {it} with: {restore}{end}"
         if self.state == "unreferenced" and self.mine is False:
@@ -317,6 +324,10 @@ class Restored:
         #: In place: the paths a sparse checkout leaves out of the work tree (skip-
         #: worktree in your index, not there), left as your index has them.
         self.sparse: list[str] = []
+        #: In a new worktree: ``(copy, live, record)`` of each session file it holds a
+        #: copy of whose session is live in this work tree, marked there as a carried
+        #: session's second copy (``record``: :meth:`Checkpoints._second_copies`).
+        self.copies: list[tuple[str, str, str]] = []
 
     def __repr__(self) -> str:
         return f"Restored({self.checkpoint.ref!r}, where={str(self.where)!r})"
@@ -416,6 +427,8 @@ class Checkpoints:
         #: The refs under :data:`NAMESPACE` read so far that hold no commit (ref: what
         #: they hold, ``blob``, ``tree``, ``tag``): no checkpoints.
         self.bad_refs: dict[str, str] = {}
+        #: How many trees :meth:`_as_checked_out` converted (each its own folder).
+        self._exports = 0
         #: Every checkpoint and the fetch command, once read by :meth:`whereabouts`.
         self._seen: tuple[list[Checkpoint], str, str | None] | None = None
         if (self.root / ".git").is_dir() and not _GIT_PLACE & os.environ.keys():
@@ -1150,6 +1163,7 @@ class Checkpoints:
             if point.ref == ref or point.commit.startswith(commit):
                 found = Whereabouts("here", point.commit, point.ref, fetch, point, remotes)
                 found.root = str(self.root)
+                found.restored = restored_at(str(self.root), point.commit)
                 return found
         parts = (ref or "").split("/")
         base = clone_id(self.common_dir)
@@ -1172,6 +1186,7 @@ class Checkpoints:
                 found = Whereabouts("unreferenced", loose.commit, ref, fetch, loose, remotes)
                 found.mine = mine
                 found.root = str(self.root)
+                found.restored = restored_at(str(self.root), loose.commit)
                 return found
         found = Whereabouts("unknown" if mine is None else "collected" if mine else
                             "not-fetched", commit, ref, fetch, remotes=remotes)
@@ -1282,7 +1297,7 @@ class Checkpoints:
             return self._restore_here(checkpoint)
         target = Path(os.path.abspath(worktree or self.default_worktree(checkpoint)))
         if os.path.lexists(target):
-            self._refuse_existing(target)
+            self._refuse_existing(target, checkpoint)
         self._refuse_nested(target, checkpoint)
         if branch is not None:
             self._check_branch(branch)
@@ -1320,17 +1335,72 @@ class Checkpoints:
                 self._git("update-index", "-z", "--index-info", cwd=target, env=env,
                           stdin=b"".join(f"{_GITLINK} {blob}\t".encode() + _b(path) + b"\0"
                                          for path, blob in links))
-        _restored_mark(target, make=True)  # the last step: a whole restore
+        copies = self._second_copies(target)
+        _restored_mark(target, make=checkpoint.commit)  # the last step: a whole restore
         self._git("worktree", "unlock", str(target))
         registered = self._registered_submodules(checkpoint.commit) if links else set()
         done = Restored(checkpoint, target, branch,
                         submodules=[link for link in links if link[0] in registered])
+        done.copies = copies
         # A nested repository (a gitlink no .gitmodules names: git add took an untracked
         # repository so) has no URL for submodule update; one whose commit was never
         # pushed cannot be fetched from its URL: both are taken from this checkout.
         done.unpushed = [(path, commit) for path, commit in links
                          if path not in registered or not self._pushed(path, commit)]
         return done
+
+    def _second_copies(self, target: Path) -> list[tuple[str, str, str]]:
+        """For each live session file of this project that the new worktree at
+        ``target`` holds too (a checkpoint keeps them as the index has them: a session
+        file committed comes along), whose session is the one live here (the same file
+        at the same place in this work tree, of one session:
+        :func:`~ai_protocols.session.layout.one_session`): the record a carry leaves
+        made there, its kept copy's place a symbolic link to the file here, so that
+        ``ai-protocols`` in that worktree says where the session is and refuses a write
+        into the copy (:class:`~ai_protocols.errors.SessionCarried`, exit 6: a second
+        live copy of one session, the one rule of a carried session's; issue 14,
+        twenty-first round: ``log`` there wrote into it without a word). Returns
+        ``(copy, live, record)`` of each, absolute paths. Reads the first 64 KiB of each
+        pair."""
+        from ai_protocols.org.file import OrgFile
+        from ai_protocols.paths import CONTEXT_DIR, DEFAULT_CONTEXT
+        from ai_protocols.session.layout import one_session, session_headline
+        from ai_protocols.session.names import kept_path
+
+        ai = Path(os.path.relpath(self.root / AI_DIR, self.top))
+        if ai.parts[:1] == ("..",):
+            return []
+        there, here = target / ai, self.root / AI_DIR
+        names = [DEFAULT_CONTEXT]
+        if os.path.isdir(there / CONTEXT_DIR):
+            names += sorted(f"{CONTEXT_DIR}/{n}" for n in os.listdir(there / CONTEXT_DIR)
+                            if n.endswith(".org") and not n.startswith("."))
+
+        def heading(path: Path) -> dict[str, str] | None:
+            try:
+                with open(path, "rb") as source:
+                    text = source.read(65536).decode("utf-8", "replace")
+            except OSError:
+                return None
+            found = session_headline(OrgFile(text))
+            return None if found is None else found.properties
+
+        copies = []
+        for name in names:
+            copy, live = there / name, here / name
+            if not copy.is_file() or copy.is_symlink() or not live.is_file() or \
+                    live.is_symlink():
+                continue
+            mine, theirs = heading(copy), heading(live)
+            if mine is None or theirs is None or not one_session(mine, theirs):
+                continue
+            record = kept_path(str(there), str(copy))
+            if os.path.lexists(record):
+                continue
+            os.makedirs(os.path.dirname(record), exist_ok=True)
+            os.symlink(str(live), record)
+            copies.append((str(copy), str(live), record))
+        return copies
 
     def _undo_worktree(self, target: Path, branch: str | None) -> str:
         """Remove the worktree at ``target`` a restore began (and the ``branch`` it made)
@@ -1446,12 +1516,14 @@ class Checkpoints:
                 found.append(_s(fields[-1]))
         return found
 
-    def _refuse_existing(self, target: Path) -> None:
+    def _refuse_existing(self, target: Path, checkpoint: Checkpoint | None = None) -> None:
         """Refuse to restore into ``target``, which exists, unless it is an empty folder
         that is no worktree (git-worktree(1) ``add`` takes one so). Only a worktree a
         restore of ours demonstrably left half way (still locked with the reason
         :data:`RESTORING`) gets the advice to remove it; any other folder or worktree
-        (a person's, the main work tree) may hold work."""
+        (a person's, the main work tree) may hold work. One a restore of ``checkpoint``
+        itself made is said so: its work is there already (issue 14, twenty-first
+        round)."""
         listed = self._worktrees()
         real = _real(target)
         if real in listed:
@@ -1461,6 +1533,15 @@ class Checkpoints:
                                         "worktree remove -f -f "
                                         f"{shell_quote(str(target))}, or give another "
                                         "folder (--worktree)")
+            if checkpoint is not None and \
+                    restored_commit(str(target)) == checkpoint.commit:
+                raise CheckpointRefused(str(target), "it exists already, as the worktree a "
+                                        "restore of this very checkpoint made: its files are "
+                                        "there, with any work done there since (git -C "
+                                        f"{shell_quote(str(target))} status; removing it "
+                                        "deletes its files); give another "
+                                        "folder (--worktree) for a second copy, or restore it "
+                                        "into this work tree with --force")
             if _restored_mark(target):
                 raise CheckpointRefused(str(target), "it exists already, as a worktree a "
                                         "restore made (it may hold work done there since: "
@@ -2015,8 +2096,11 @@ class Checkpoints:
             return [f"{path} is a submodule in the checkpoint and not here (or the other "
                     "way round); restore into a new worktree (without --force)"]
         if not os.path.lexists(where / ".git"):
-            return [f"the submodule {path} is not checked out here; run git submodule "
-                    f"update --init -- {shell_quote(path)} first, or restore into a new worktree"]
+            # (git -C TOP: the path is git's, from the top, wherever it is pasted; issue
+            # 14, twenty-first round)
+            return [f"the submodule {path} is not checked out here; run git -C "
+                    f"{shell_quote(str(self.top))} submodule update --init -- "
+                    f"{shell_quote(path)} first, or restore into a new worktree"]
         env = {k: v for k, v in self._env.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
         if self._spawn("status", "--porcelain", cwd=where, env=env).wait().strip():
             return [f"the submodule {path} has uncommitted changes; commit or stash them "
@@ -2025,7 +2109,7 @@ class Checkpoints:
                             env=env).wait(ok=(0, 1, 128))
         if not probe.strip():
             return [f"the submodule {path} does not have the commit {commit[:12]}; fetch it "
-                    f"there first (git -C {shell_quote(path)} fetch)"]
+                    f"there first (git -C {shell_quote(str(where))} fetch)"]
         return []
 
     def _in_the_way(self, written: list[str], added: set[str],
@@ -2080,11 +2164,13 @@ class Checkpoints:
         """Write ``checkpoint``'s files to the gzipped tar file ``target``, under one folder
         named as :meth:`default_worktree`'s; atomically, never over an existing file;
         ``target`` must end in ``.tar.gz`` or ``.tgz`` (``-``, standard output, is
-        refused). The files are the checkpoint's bytes exactly: no ``.gitattributes``
-        rule applies (``export-ignore``, ``export-subst``, filters and line-ending
-        conversion, which git-archive(1) would apply); the metadata is git-archive's
-        (modes ``0664``/``0775``, symlinks, owner ``root``, each file's time its
-        commit's), so the same checkpoint always gives the same file. Raises
+        refused). The files are the bytes a checkout of the checkpoint writes (those a
+        restore into a new worktree gives): filters' smudge, line endings, ``ident`` and
+        ``working-tree-encoding`` by its ``.gitattributes`` (:meth:`_as_checked_out`),
+        never ``export-ignore`` nor ``export-subst``, which git-archive(1) would apply;
+        the metadata is git-archive's (modes ``0664``/``0775``, symlinks, owner
+        ``root``, each file's time its commit's), so the same checkpoint always gives
+        the same file. Raises
         :class:`~ai_protocols.errors.CheckpointRefused` and
         :class:`~ai_protocols.errors.GitFailed`."""
         if str(target) == "-":
@@ -2140,12 +2226,15 @@ class Checkpoints:
             if not probe.strip():
                 registered = path in self._registered_submodules(commit) if not above \
                     else True
-                fix = (f"run git submodule update --init --recursive, or git -C "
-                       f"{shell_quote(path)} fetch" if registered else
+                # (absolute paths: git's path is from the top, wherever it is pasted;
+                # issue 14, twenty-first round)
+                fix = (f"run git -C {shell_quote(str(self.top))} submodule update --init "
+                       f"--recursive, or git -C {shell_quote(str(folder))} fetch"
+                       if registered else
                        "it is a nested repository, no submodule (.gitmodules does not name "
-                       f"it): put it back at {shell_quote(path)} (git clone URL "
-                       f"{shell_quote(path)}, then check out {link[:12]}), or restore the "
-                       "checkpoint into a worktree instead")
+                       f"it): put it back at {shell_quote(str(folder))} (git clone URL "
+                       f"{shell_quote(str(folder))}, then check out {link[:12]}), or restore "
+                       "the checkpoint into a worktree instead")
                 what = "the submodule" if registered else "the nested repository"
                 raise CheckpointRefused(
                     str(target or self.top), f"the checkpoint holds {what} {path} at commit "
@@ -2159,7 +2248,8 @@ class Checkpoints:
         """One gzipped tar of the tree of ``commit`` and, in each submodule's folder, the
         files of the commit the checkpoint holds for it: each tree read with ``git
         ls-tree`` and its blobs with ``git cat-file --batch`` (git-cat-file(1)), as
-        stored, written with :mod:`tarfile` in git-archive(1)'s layout (a pax global
+        stored, but those a checkout converts, as it writes them (:meth:`_as_checked_out`),
+        written with :mod:`tarfile` in git-archive(1)'s layout (a pax global
         header whose comment is the commit, then the entries in git's order)."""
         import fcntl
         import gzip
@@ -2207,7 +2297,13 @@ class Checkpoints:
             info, _, raw = item.partition(b"\t")
             mode, kind, oid = info.decode().split(" ")
             items.append((mode, kind, oid, _s(raw)))
-        blobs = [oid for _, kind, oid, _ in items if kind == "blob"]
+        # (the bytes a checkout writes, for the files git converts: issue 14,
+        # twenty-first round)
+        converted, staging = self._as_checked_out(
+            repo, env, commit, [path for mode, kind, _, path in items
+                                if kind == "blob" and mode != "120000"])
+        blobs = [oid for _, kind, oid, path in items if kind == "blob" and
+                 path not in converted]
         batch = subprocess.Popen(["git", "-C", str(repo), "cat-file", "--batch"], env=env,
                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                  stderr=subprocess.DEVNULL)
@@ -2233,6 +2329,11 @@ class Checkpoints:
                     sub = {k: v for k, v in env.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
                     self._tar_tree(out, folder, sub, link, name + "/", above + path + "/",
                                    modules)
+                elif path in converted:  # (as a checkout writes it: filters, line ends)
+                    with open(converted[path], "rb") as data:
+                        out.addfile(entry(name, tarfile.REGTYPE,
+                                          0o775 if mode == "100755" else 0o664,
+                                          os.fstat(data.fileno()).st_size), data)
                 else:
                     head = batch.stdout.readline().split()
                     if len(head) != 3 or head[0].decode() != oid:
@@ -2251,6 +2352,60 @@ class Checkpoints:
             batch.stdout.close()
             batch.wait()
             asking.join()
+            if staging is not None:
+                _discard(staging)
+                _discard(Path(f"{staging}.idx"))
+
+    def _as_checked_out(self, repo: Path, env: dict[str, str], commit: str,
+                        paths: list[str]) -> tuple[dict[str, Path], Path | None]:
+        """The regular files among ``paths`` of the tree of ``commit`` (in the repository
+        at ``repo``) whose bytes a checkout converts (gitattributes(5): a ``filter``'s
+        smudge, ``text``/``eol``/``crlf`` line endings, ``ident``,
+        ``working-tree-encoding``, by the commit's own ``.gitattributes``, read from a
+        temporary index of its tree, ``git check-attr --cached``; every file when
+        ``core.autocrlf`` is true), each written as a checkout writes it (``git
+        checkout-index --prefix``, git-checkout-index(1), on that index) into a folder of
+        the git folder: ``(path: where its bytes are, that folder)``; ``({}, None)`` when
+        none is converted. The caller removes the folder (a killed run's is removed by
+        the next run: :meth:`_temp_index`). So an export gives the bytes a restore into a
+        new worktree gives (issue 14, twenty-first round: a file with ``eol=crlf`` came
+        out with LF endings). Raises :class:`~ai_protocols.errors.GitFailed` (a filter
+        that fails, as the checkout would)."""
+        if not paths:
+            return {}, None
+        self._exports += 1
+        staging = Path(f"{self._temp_index()}.export{self._exports}")
+        index = Path(f"{staging}.idx")
+        _discard(staging)
+        _discard(index)
+        ienv = temp_index_env(env, str(index))
+        self._spawn("read-tree", commit, cwd=repo, env=ienv).wait()
+        crlf = self._spawn("config", "core.autocrlf", cwd=repo, env=env).wait(
+            ok=(0, 1)).strip().lower() in (b"true", b"yes", b"on", b"1")
+        if crlf:
+            chosen = list(paths)
+        else:
+            out = self._spawn("check-attr", "--cached", "-z", "--stdin", *_CONVERTING,
+                              cwd=repo, env=ienv,
+                              stdin=b"".join(_b(p) + b"\0" for p in paths)).wait()
+            fields = out.split(b"\0")
+            chosen = list(dict.fromkeys(
+                _s(path) for path, _, value in zip(fields[0::3], fields[1::3],
+                                                   fields[2::3], strict=False)
+                if path and value not in (b"unspecified", b"unset")))
+        if not chosen:
+            _discard(index)
+            return {}, None
+        os.makedirs(staging)
+        try:
+            self._spawn(*_NO_HOOKS, "checkout-index", f"--prefix={staging}/", "-z", "--stdin",
+                        cwd=repo, env=ienv,
+                        stdin=b"".join(_b(p) + b"\0" for p in chosen)).wait()
+        except GitFailed:
+            _discard(staging)
+            _discard(index)
+            raise
+        return {p: staging / p for p in chosen}, staging
 
 
 def _git_tar_info() -> type[tarfile.TarInfo]:
@@ -2316,6 +2471,11 @@ _NO_HOOKS = ("-c", "core.hooksPath=/dev/null")
 #: A git run that ignores sparse checkout (git-sparse-checkout(1)): it writes, and
 #: marks, every path, whatever the patterns.
 _WHOLE = ("-c", "core.sparseCheckout=false")
+
+#: The attributes under which a checkout writes other bytes than git stores
+#: (gitattributes(5)): an export converts the files that have one set
+#: (:meth:`Checkpoints._as_checked_out`).
+_CONVERTING = ("filter", "text", "eol", "crlf", "ident", "working-tree-encoding")
 #: An index entry's skip-worktree flag as ``git ls-files --debug`` shows the flags
 #: (git's ``CE_SKIP_WORKTREE``, read-cache.h).
 _SKIP_WORKTREE = 1 << 30
@@ -2355,20 +2515,100 @@ RESTORING = "ai-protocols checkpoint restore under way"
 RESTORED_MARK = "ai-protocols-restored"
 
 
-def _restored_mark(target: Path, make: bool = False) -> bool:
+def _restored_mark(target: Path, make: str | None = None) -> bool:
     """Whether the linked worktree at ``target`` holds :data:`RESTORED_MARK` in its git
-    folder (gitrepository-layout(5): its ``.git`` file names it); ``make``: write it."""
-    from ai_protocols.paths import git_dirs
-
-    dirs = git_dirs(str(target))
-    if dirs is None or os.path.realpath(dirs[0]) != os.path.realpath(target):
+    folder (gitrepository-layout(5): its ``.git`` file names it); ``make``: write it,
+    naming the commit of the checkpoint restored there (``restored COMMIT``: what
+    :func:`restored_at` reads; a mark written before the twenty-first round of issue 14
+    says ``restored`` alone)."""
+    mark = _mark_path(str(target))
+    if mark is None:
         return False
-    mark = os.path.join(dirs[1], RESTORED_MARK)
-    if make:
+    if make is not None:
         with open(mark, "w", encoding="ascii") as out:
-            out.write("restored\n")
+            out.write(f"restored {make}\n")
         return True
     return os.path.exists(mark)
+
+
+def _mark_path(target: str) -> str | None:
+    """Where the linked worktree whose top is ``target`` keeps :data:`RESTORED_MARK`
+    (its own git folder); ``None`` when ``target`` is no such worktree's top. Reads
+    git's files only (:func:`~ai_protocols.paths.git_dirs`)."""
+    from ai_protocols.paths import git_dirs
+
+    dirs = git_dirs(target)
+    if dirs is None or os.path.realpath(dirs[0]) != os.path.realpath(target):
+        return None
+    return os.path.join(dirs[1], RESTORED_MARK)
+
+
+def restored_commit(target: str) -> str | None:
+    """The commit of the checkpoint a restore put into the worktree whose top is
+    ``target`` (its :data:`RESTORED_MARK`, written by a whole restore); ``None`` when no
+    restore made it, or one before the mark named the commit. A ``stat`` and a read."""
+    mark = _mark_path(target)
+    if mark is None:
+        return None
+    try:
+        with open(mark, encoding="ascii", errors="replace") as source:
+            words = source.read(200).split()
+    except OSError:
+        return None
+    return words[1] if len(words) == 2 and words[0] == "restored" else None
+
+
+def restored_at(root: str, commit: str) -> str | None:
+    """The top folder of a worktree of the repository around ``root``, other than the
+    one around ``root``, that ``checkpoint restore`` made of the checkpoint whose commit
+    ``commit`` names (a hash of 4 digits or more): the work is there already, as
+    uncommitted changes (issue 14, twenty-first round: ``resume`` repeated "restore it
+    with", and the restore pasted again was refused); ``None`` when none is (or git
+    cannot say). One git run (``git worktree list --porcelain -z``, git-worktree(1)),
+    and a read of each worktree's mark: call on a warning's path only."""
+    from ai_protocols.git.state import _git
+    from ai_protocols.paths import git_dirs
+
+    out = _git(root, "worktree", "list", "--porcelain", "-z")
+    dirs = git_dirs(root)
+    here = os.path.realpath(dirs[0]) if dirs else None
+    commit = commit.lower()
+    for line in (out or b"").split(b"\0"):
+        if not line.startswith(b"worktree "):
+            continue
+        path = os.fsdecode(line[len(b"worktree "):])
+        if os.path.realpath(path) == here:
+            continue
+        made = restored_commit(path)
+        if made is not None and len(commit) >= 4 and made.startswith(commit):
+            return path
+    return None
+
+
+def restored_said(it: str, where: str, short: str, root: str, force: bool = True) -> str:
+    """What advice says of a checkpoint (``it``, ``short`` its hash) that a restore put
+    into the worktree ``where`` already (:func:`restored_at`), instead of the restore
+    command again, which would be refused (that folder exists): the one rule of
+    ``resume``'s warning and of :meth:`Whereabouts.say`. Its work is there, without the
+    session (whose file is here); ``force``: what brings its files beside the session,
+    ``ai-protocols checkpoint restore HASH --force`` from ``root`` (it refuses, changing
+    nothing, when it would overwrite uncommitted work here); ``force`` false, that command
+    is left out: some of its files are here as it has them, or changed since (the caller
+    says how to take back only what is missing), or ``HEAD`` is not where the session
+    was recorded (the caller says where the work is first)."""
+    there = shell_quote(where)
+    said = (f"{it} is restored already, in the worktree {display(where)} (a checkpoint "
+            f"restore made it: its work is there, as uncommitted changes on the commit "
+            f"{it} was taken on, but not this session, whose file is here; see it with git "
+            f"-C {there} status)")
+    if not force:
+        return said
+    return (f"{said}; bring its files here, beside the session, with: ai-protocols "
+            f"checkpoint restore {short} --force (from {root}; it writes the checkpoint's "
+            f"files into this work tree, leaving HEAD, the branch and the index as they "
+            f"are, and refuses, changing nothing, when that would overwrite uncommitted work "
+            f"here; git worktree remove --force {there} then removes that worktree, with "
+            f"anything done there since)")
 
 
 def _raw_records(out: bytes) -> list[tuple[str, str, str, str, str]]:

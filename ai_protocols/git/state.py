@@ -651,11 +651,11 @@ def file_at(root: str | os.PathLike[str], revision: str, path: str) -> bytes | N
 
 
 def stash_untracked(root: str | os.PathLike[str]) -> list[str]:
-    """The paths (from the work tree's top, as git names them) of the untracked files the
-    newest stash entry holds: its third parent's tree, which ``git stash -u`` makes
-    (git-stash(1), "Discussion"); ``git stash pop`` refuses to write any of them that
-    exists again ("already exists, no checkout"). Empty without such a part. One git
-    run."""
+    """The paths (from the work tree's top, as git names them, whatever folder of it
+    ``root`` is: ``--full-tree``) of the untracked files the newest stash entry holds:
+    its third parent's tree, which ``git stash -u`` makes (git-stash(1), "Discussion");
+    ``git stash pop`` refuses to write any of them that exists again ("already exists,
+    no checkout"). Empty without such a part. One git run."""
     return list(stash_untracked_blobs(root))
 
 
@@ -664,7 +664,7 @@ def stash_untracked_blobs(root: str | os.PathLike[str]) -> dict[str, str]:
     stash holds for it (``git ls-tree``'s "<mode> SP <type> SP <object> TAB <file>",
     git-ls-tree(1), "Output format"): whether a file here again holds the same bytes
     (:func:`blob_id`). Empty without such a part. One git run."""
-    out = _git(root, "ls-tree", "-r", "-z", "refs/stash^3")
+    out = _git(root, "ls-tree", "-r", "-z", "--full-tree", "refs/stash^3")  # (from the top)
     found: dict[str, str] = {}
     for line in (out or b"").split(b"\0"):
         head, tab, name = line.partition(b"\t")
@@ -840,8 +840,10 @@ def missing_work(root: str | os.PathLike[str], old: str, new: str,
                  changes: list[tuple[str, str, str, str, str, str]], head: str | None,
                  changed_here: list[str]) -> list[tuple[str, str]] | None:
     """Which of ``changes`` (:func:`start_changes` from ``old``, the commit a checkpoint
-    was taken on or the empty tree, to ``new``, the checkpoint) neither the work tree at
-    ``root`` nor the commit ``head`` (``None``: no commit yet) holds: ``(path, how)``,
+    was taken on or the empty tree, to ``new``, the checkpoint) neither the work tree
+    around ``root`` (its top folder's; ``root`` may be a project folder below it: the
+    paths are git's, from the top) nor the commit ``head`` (``None``: no commit yet)
+    holds: ``(path, how)``,
     ``how`` being ``"added"`` (a file it added that is nowhere here), ``"deleted"`` (a
     file it deleted that is in both), ``"edited"`` (its edit is in neither) or
     ``"chmod +x"`` (``"chmod -x"``: its content is here, but the mode it gave the file,
@@ -863,6 +865,12 @@ def missing_work(root: str | os.PathLike[str], old: str, new: str,
     changes = changes[:MISSING_PATHS]
     if not changes:
         return []
+    from ai_protocols.paths import git_dirs
+
+    # (git names every path from the top: the files are looked at, hashed and patched
+    # there, never from a project folder below it; issue 14, twenty-first round)
+    dirs = git_dirs(os.fspath(root))
+    top = dirs[0] if dirs else os.fspath(root)
     blobs: dict[str, str] = {}
     modes: dict[str, str] = {}  # (HEAD's, then the work tree's where git status names it)
     if head is not None:
@@ -886,7 +894,7 @@ def missing_work(root: str | os.PathLike[str], old: str, new: str,
     for _, _, blob, path, *_modes in changes:
         if not changed(path):
             continue
-        full = os.path.join(os.fspath(root), path)
+        full = os.path.join(top, path)
         work.pop(path, None)
         work_modes.pop(path, None)
         if os.path.islink(full):
@@ -897,7 +905,7 @@ def missing_work(root: str | os.PathLike[str], old: str, new: str,
         elif os.path.lexists(full):  # (a folder: a submodule's, whose commit is its
             work[path] = blob            # own to judge; never a false alarm)
     if hashing:
-        out = _git(root, "hash-object", "--", *hashing)
+        out = _git(top, "hash-object", "--", *hashing)
         if out is None:
             return None
         for path, blob in zip(hashing, out.decode().split(), strict=False):
@@ -916,7 +924,7 @@ def missing_work(root: str | os.PathLike[str], old: str, new: str,
                     held = True  # (not judged: never a false alarm)
                 else:
                     tries -= 1
-                    held = _reverses(root, old, new, path)
+                    held = _reverses(top, old, new, path)
         # (a regular file's mode the checkpoint changed, or an executable it added:
         # held when HEAD or the work tree has the path with that mode)
         lost_mode = status != "D" and mode in _FILE_MODES and \

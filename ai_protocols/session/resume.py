@@ -679,7 +679,8 @@ def replaced_warning(project: Project, session: Session) -> str | None:
         return misplaced
     if relation != KEPT_OTHER:
         return stashed_write_warning(project, session) or \
-            stashed_unkept_warning(project, session)
+            stashed_unkept_warning(project, session) or \
+            (unkept_stale_warning(project, path) if relation != KEPT_LEFT else None)
     kept = kept_path(project.ai_dir_text, path)
     from ai_protocols.errors import AiProtocolsError
     from ai_protocols.session.layout import read_session
@@ -696,7 +697,9 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     if other is not None:
         return other
     if not written_later((newer.updated_at, newer.updated), (session.updated_at, session.updated)):
-        return None
+        # (a save over what git brought, from a buffer opened on the version written
+        # last: the next write merges it back or refuses it; else a person's edit)
+        return _stale_warning(project, path) if _head_moved(project, session) else None
     stale = _stale_warning(project, path)
     if stale is not None:  # (what the next write does, by the function it runs)
         return stale
@@ -773,18 +776,62 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     return "; ".join(parts)
 
 
+def _head_moved(project: Project, session: Session) -> bool:
+    """Whether git may have brought a version of the session file since the commit it
+    records (``GIT_COMMIT``): the stale-save merge back's own gate
+    (:func:`~ai_protocols.session.transaction.git_moved`, from git's files, no process),
+    the one condition under which a save from a buffer opened before may lack what git
+    brought (:func:`~ai_protocols.session.transaction.next_write_merges` looks
+    further)."""
+    from ai_protocols.git.head import read_head
+    from ai_protocols.session.transaction import git_moved
+
+    return git_moved(project.root_text, read_head(project.root_text), session.git_commit)
+
+
+def unkept_stale_warning(project: Project, path: str) -> str | None:
+    """:func:`_stale_warning` of this agent's own session file ``path`` in a clone
+    where the tool never wrote it (no kept copy: a fresh clone), where a stale save is
+    found by git's history (docs/decisions.md, "Issue 14, twenty-first round (a stale
+    save in a fresh clone)"); ``None`` for another agent's file (its own agent's next
+    write finds it), when there is a kept copy, and when nothing is stale. One ``stat``
+    for a file with a kept copy; without, git's files and the file's head are read
+    (:func:`~ai_protocols.session.transaction.unkept_stale_may_be`), and git runs only
+    when ``HEAD`` moved since the clone, not by one's own commits alone."""
+    if path != project.path_text or os.path.lexists(kept_path(project.ai_dir_text, path)):
+        return None
+    from ai_protocols.session.transaction import unkept_stale_may_be
+
+    return _stale_warning(project, path) if unkept_stale_may_be(project.ai_dir_text, path) \
+        else None
+
+
 def _stale_warning(project: Project, path: str) -> str | None:
     """:func:`replaced_warning`'s words when the next write merges the session file
-    ``path`` back on its own (:func:`~ai_protocols.session.transaction.next_write_merges`,
-    the functions the write runs: an editor's buffer opened before git or this tool
-    changed the file, saved after): what the file lacks that the merge brings back, said
-    by kind, and that nothing is to be done. ``None`` otherwise. Runs git a few times,
-    on the warning's path only (docs/decisions.md, "Issue 14, twentieth round (the base
-    of a stale save's merge)")."""
+    ``path`` back on its own or refuses it as a stale save
+    (:func:`~ai_protocols.session.transaction.next_write_merges`, the functions the
+    write runs: an editor's buffer opened before git or this tool changed the file,
+    saved after): what the file lacks that the merge brings back, said by kind, and
+    that nothing is to be done; or, when the write refuses it
+    (:class:`~ai_protocols.errors.StaleSave`: both changed the same lines), that it
+    does, with the commands that merge the three (the refusal's own, its files written
+    beside the kept copy). ``None`` otherwise. Runs git a few times, on the warning's
+    path only (docs/decisions.md, "Issue 14, twentieth round (the base of a stale
+    save's merge)", "twenty-first round (the stale save's refusal)")."""
+    from ai_protocols.errors import StaleSave
     from ai_protocols.session.merge import changes_lacking, said_changes
     from ai_protocols.session.transaction import next_write_merges
 
-    stale = next_write_merges(project.ai_dir_text, path)
+    root = _clip(project.root_text, 120)
+    try:
+        stale = next_write_merges(project.ai_dir_text, path)
+    except StaleSave as refused:
+        how = refused.how[0].lower() + refused.how[1:]
+        return (f"this session file was saved from an editor's buffer opened before git "
+                f"changed it: it lacks {refused.what} that git brought ({refused.newer} "
+                f"holds them), and both changed the same lines, so the next write here "
+                f"refuses it (exit 6) until the three are merged; {how}{refused.commands} "
+                f"(from {root}); in Emacs, revert the buffer first")
     if stale is None:
         return None
     try:
@@ -793,12 +840,15 @@ def _stale_warning(project: Project, path: str) -> str | None:
         return None
     lacks = said_changes(changes_lacking(data, stale[0].text.encode("utf-8")))
     here = relative_to(path, project.root_text)
-    return (f"this session file was saved from an editor's buffer opened before git or "
-            f"ai-protocols changed it: it lacks {lacks} that the version ai-protocols "
-            f"wrote last or git's HEAD holds; the next write here merges the two on its "
-            f"own, with what git's HEAD holds and what was typed (its Log says so): "
-            f"nothing to do; to merge them now, ai-protocols merge-kept {shell_quote(here)} (from "
-            f"{_clip(project.root_text, 120)}); in Emacs, revert the buffer first")
+    unkept = not os.path.lexists(kept_path(project.ai_dir_text, path))  # (a fresh clone's)
+    return (f"this session file was saved from an editor's buffer opened before git"
+            f"{'' if unkept else ' or ai-protocols'} changed it: it lacks {lacks} that "
+            f"{'' if unkept else 'the version ai-protocols wrote last or '}git's HEAD "
+            f"holds; the next write "
+            f"here merges the two on its own, with what git's HEAD holds and what was "
+            f"typed (its Log says so): nothing to do; to merge them now, ai-protocols "
+            f"merge-kept {shell_quote(here)} (from {root}); in Emacs, revert the buffer "
+            f"first")
 
 
 def _switched_warning(project: Project, path: str, kept: bytes, recorded: str, what: str,
@@ -1043,35 +1093,45 @@ def _stash_advice(project: Project, also: str = "") -> str | None:
     kept copy), any other file moved aside, ``git stash pop``."""
     from ai_protocols.git.head import has_stash  # (the one rule: git's files, no process)
     from ai_protocols.git.state import stash_untracked_blobs
-    from ai_protocols.paths import is_tool_path, join
+    from ai_protocols.paths import git_dirs, is_tool_path, join, named_from, tool_folders
 
     root = project.root_text
     if not has_stash(root):
         return None
     said = "if git stash took the work, it is in the stash (git stash list): "
+    # (git's paths, from the top, looked at there; said from the project's root, where
+    # the command runs: a project below the top; issue 14, twenty-first round)
+    dirs = git_dirs(root)
+    top = dirs[0] if dirs else root
+    tools = tool_folders(root)
     held = stash_untracked_blobs(root)
-    here = [p for p in held if os.path.lexists(join(root, p))]
+    here = [p for p in held if os.path.lexists(join(top, p))]
     if not here:
         return f"{said}git stash pop brings the work{also} back"
+    name = dict(zip(here, named_from(root, here), strict=True))
     # Only what the stash holds as it is, or the tool's locks and kept copies, is
     # removed; anything else (a session started after the stash, a person's file) is
     # moved aside: never deleted (issue 14, twelfth round).
-    gone = [p for p in here if is_tool_path(p) and _same_as_stashed(root, p, held[p])]
+    gone = [p for p in here if is_tool_path(p, tools) and
+            _same_as_stashed(top, p, held[p], tools)]
     aside = [p for p in here if p not in gone]
-    steps = [f"mv -- {shell_quote(p)} {shell_quote(p + '.before-pop')}" for p in aside]
+    steps = [f"mv -- {shell_quote(name[p])} {shell_quote(name[p] + '.before-pop')}"
+             for p in aside]
     if gone:
-        steps.append("rm -f -- " + " ".join(shell_quote(p) for p in gone))
+        steps.append("rm -f -- " + " ".join(shell_quote(name[p]) for p in gone))
     steps.append("git stash pop")
     fresh = []  # (sessions started after the stash, moved aside: said)
-    for p in (p for p in here if is_tool_path(p) and p.endswith(".org")):
-        if p in aside and _continues_stashed(root, p):  # (the newest of that session)
-            steps.append(f"mv -f -- {shell_quote(p + '.before-pop')} {shell_quote(p)}")
+    for p in (p for p in here if is_tool_path(p, tools) and p.endswith(".org")):
+        if p in aside and _continues_stashed(top, p):  # (the newest of that session)
+            steps.append(f"mv -f -- {shell_quote(name[p] + '.before-pop')} "
+                         f"{shell_quote(name[p])}")
             continue
         if p in aside:
-            fresh.append(p)
-        kept = kept_path(project.ai_dir_text, join(root, p))
+            fresh.append(name[p])
+        kept = kept_path(project.ai_dir_text, join(top, p))
         if os.path.isfile(kept):
-            steps.append(f"cp -- {shell_quote(relative_to(kept, root))} {shell_quote(p)}")
+            steps.append(f"cp -- {shell_quote(relative_to(kept, root))} "
+                         f"{shell_quote(name[p])}")
     files = "file that is" if len(here) == 1 else "files that are"
     then = "" if not fresh else (
         f"; what was written here since the stash is then in "
@@ -1080,7 +1140,7 @@ def _stash_advice(project: Project, also: str = "") -> str | None:
         f"session, which merge-kept does not join: copy what you need of it into the "
         f"session file in an editor, then remove it)")
     return (f"{said}it also holds {len(here)} untracked {files} "
-            f"here again ({', '.join(_clip(display(p), 60) or '' for p in here[:3])}"
+            f"here again ({', '.join(_clip(display(name[p]), 60) or '' for p in here[:3])}"
             f"{', ...' if len(here) > 3 else ''}), which git stash pop refuses to "
             f"overwrite; bring the work{also} back with: {' && '.join(steps)} (from "
             f"{_clip(root, 120)}){then}")
@@ -1117,16 +1177,18 @@ def _continues_stashed(root: str, path: str) -> bool:
     return entries_lacking(mine, stashed) == 0  # (the stash's every entry is here too)
 
 
-def _same_as_stashed(root: str, path: str, blob: str) -> bool:
+def _same_as_stashed(root: str, path: str, blob: str,
+                     tools: tuple[str, ...] = (".ai/",)) -> bool:
     """Whether the file ``path`` (from the work tree's top at ``root``) may be removed
     before ``git stash pop`` without losing a byte: one of the tool's locks or kept
-    copies (``.ai/.locks/``: the stash brings its own back; a session file moved aside
-    keeps what its kept copy held), or a file holding exactly the blob the stash holds
-    for it (:func:`~ai_protocols.git.state.blob_id`). Reads the file."""
+    copies (``.locks/`` of one of the tool's folders ``tools``,
+    :func:`~ai_protocols.paths.tool_folders`: the stash brings its own back; a session
+    file moved aside keeps what its kept copy held), or a file holding exactly the blob
+    the stash holds for it (:func:`~ai_protocols.git.state.blob_id`). Reads the file."""
     from ai_protocols.git.state import blob_id
-    from ai_protocols.paths import AI_DIR, LOCK_DIR, join
+    from ai_protocols.paths import LOCK_DIR, join
 
-    if path.startswith(f"{AI_DIR}/{LOCK_DIR}/"):
+    if any(path.startswith(f"{folder}{LOCK_DIR}/") for folder in tools):
         return True
     try:
         return blob_id(storage.read_regular(join(root, path)), blob) == blob
@@ -1388,7 +1450,8 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
     if uncommitted and partly:
         parts.append(f"its last checkpoint ({short}) holds "
                      f"{counted(len(lost), 'file', 'files')} of uncommitted work that "  # type: ignore[arg-type]
-                     f"neither this work tree nor HEAD has: {_lost_paths(lost)}")  # type: ignore[arg-type]
+                     f"neither this work tree nor HEAD has: "
+                     f"{_lost_paths(project, lost)}")  # type: ignore[arg-type]
     elif uncommitted:
         count = len(work) if work is not None else session.checkpoint_files
         what = f"{counted(count, 'file', 'files')} of uncommitted work"
@@ -1404,8 +1467,7 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
             # (docs/checkpoints.md: with a checkpoint recorded, the warning ends with
             # the command that restores it)
             parts.append(f"its last checkpoint ({short}) holds uncommitted work: "
-                         f"restore it with: "
-                         f"{_pasted(project, f'ai-protocols checkpoint restore {short}')}")
+                         f"{_restore_it(project, 'it', short, point, force=False)}")  # type: ignore[arg-type]
         return "; ".join(parts)  # (said where the work is, and how)
     if moved_on:  # the checkpoint is older than what HEAD holds: never go back to it
         return (f"{'; '.join(parts)}; HEAD ({git.commit[:12]}) holds work committed since its "  # type: ignore[index]
@@ -1417,8 +1479,7 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
     if point:
         it = "it" if uncommitted else f"the last checkpoint ({short})"
         if point_here:  # (its commit is here: the restore by hash takes it, ref or not)
-            warning += (f"; restore {it} with: "
-                        f"{_pasted(project, f'ai-protocols checkpoint restore {short}')}")
+            warning += f"; {_restore_it(project, it, short, point, force=not partly)}"
             if partly:
                 warning += _take_back(project, lost, short, git.work_paths)  # type: ignore[arg-type]
         else:  # (the one rule: never fetched here, or collected by git gc)
@@ -1436,15 +1497,39 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
     return warning
 
 
-def _lost_paths(lost: list[tuple[str, str]]) -> str:
+def _restore_it(project: Project, it: str, short: str, point: str, force: bool = True) -> str:
+    """How to get back the checkpoint ``it`` (its commit ``point``, ``short`` its first
+    12 digits), which this clone holds: ``restore it with: ai-protocols checkpoint
+    restore HASH``, unless a restore made a worktree of it already
+    (:func:`~ai_protocols.git.checkpoint.restored_at`): then that worktree, where its
+    work is, and what brings its files beside the session here
+    (:func:`~ai_protocols.git.checkpoint.restored_said`, the one text; ``force``: the
+    in-place restore fits; issue 14, twenty-first round: the same restore was advised
+    again, and refused). One git run."""
+    from ai_protocols.git.checkpoint import restored_at, restored_said
+
+    where = restored_at(project.root_text, point)
+    if where is None:
+        return (f"restore {it} with: "
+                f"{_pasted(project, f'ai-protocols checkpoint restore {short}')}")
+    return restored_said(it, where, short, _clip(project.root_text, 120) or "", force)
+
+
+def _lost_paths(project: Project, lost: list[tuple[str, str]]) -> str:
     """The paths :func:`~ai_protocols.git.state.missing_work` found, each with what of
-    the checkpoint's change is missing (at most 5 named, then how many more)."""
+    the checkpoint's change is missing (at most 5 named, then how many more), named from
+    the project's root as the commands after them name them
+    (:func:`~ai_protocols.paths.named_from`)."""
+    from ai_protocols.paths import named_from
+
     how = {"added": "added in it, not here", "deleted": "deleted in it, here still",
            "edited": "its edit is not here"}
     for chmod in ("chmod +x", "chmod -x"):  # (a mode is work too: git restore sets it)
         how[chmod], how[f"edited, {chmod}"] = (f"its {chmod} is not here",
                                                f"its edit and its {chmod} are not here")
-    named = ", ".join(f"{_clip(display(p), 80)} ({how[h]})" for p, h in lost[:5])
+    names = named_from(project.root_text, [p for p, _ in lost[:5]])
+    named = ", ".join(f"{_clip(display(n), 80)} ({how[h]})"
+                      for n, (_, h) in zip(names, lost, strict=False))
     return named + (f", and {len(lost) - 5} more" if len(lost) > 5 else "")
 
 
@@ -1453,11 +1538,17 @@ def _take_back(project: Project, lost: list[tuple[str, str]], short: str,
     """How to take back only what :func:`_lost_paths` named, in this work tree: a file
     with no change here (it is as ``HEAD`` has it, so nothing is lost) with ``git
     restore --source`` (git-restore(1): the work tree only, never the index); one with
-    changes here is compared first, never written over."""
+    changes here is compared first, never written over. The paths are git's (from the
+    top), named from the project's root, where the commands run
+    (:func:`~ai_protocols.paths.named_from`: a project below the top; issue 14,
+    twenty-first round)."""
+    from ai_protocols.paths import named_from
+
     here = set(changed_here)
     safe = [p for p, _ in lost if p not in here and
             not any(p.startswith(d) for d in here if d.endswith("/"))]
-    mixed = [p for p, _ in lost if p not in safe]
+    mixed = named_from(project.root_text, [p for p, _ in lost if p not in safe])
+    safe = named_from(project.root_text, safe)
     said = []
     if safe:
         said.append(_pasted(project, f"git restore --source {short} -- "
@@ -1732,9 +1823,13 @@ def _checked_out_elsewhere(project: Project, name: str, path: str | None = None,
     there = checked_out_at(project.root_text, name)
     if there is None:
         return None
+    from ai_protocols.paths import same_place
+
     said = (f"it is checked out in the work tree {_clip(display(there), 200)}, so git "
             f"switch refuses it here")
-    go = f"cd {shell_last_word(there)}"
+    # (this project's folder there, not that work tree's top: a project below the top
+    # has its .ai/ there; issue 14, twenty-first round)
+    go = f"cd {shell_last_word(same_place(project.root_text, there))}"
     before = first(there) if first is not None else None
     if path is None and before is not None:
         return f"{said}: bring it forward there and work there with: {before} && {go} " \
@@ -1880,6 +1975,8 @@ def _carries_on(project: Project, name: str, there: str, dest: str, there_data: 
     lacks = compared(newest, theirs)
     if lacks.log or lacks.entries or lacks.ticks:
         return None
+    from ai_protocols.paths import same_place
+
     record = f"ln -sf -- {shell_quote(dest)} {shell_quote(kept)}"
     return (f"{CARRIES_ON}{_clip(display(there), 200)}, where branch {_clip(name, 80)} is "
             f"checked out (git switch refuses it here): its session file there "
@@ -1887,7 +1984,8 @@ def _carries_on(project: Project, name: str, there: str, dest: str, there_data: 
             f"last wrote here (the copy it keeps, "
             f"{_clip(display(relative_to(kept, project.root_text)), 200)}): work there, "
             f"leaving here the record of the carry with: {record} && cd "
-            f"{shell_last_word(there)} ({CARRY_SAID}; the kept copy's place then links to "
+            f"{shell_last_word(same_place(project.root_text, there))} ({CARRY_SAID}; the "
+            f"kept copy's place then links to "
             f"that file, so that ai-protocols here says where the session is and writes "
             f"nothing into the file here)")
 
