@@ -1474,8 +1474,11 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
     :class:`~ai_protocols.errors.OtherSession` when the file is another session than
     the kept copy's (:func:`~ai_protocols.session.layout.other_session`; two sessions
     are never merged), :class:`~ai_protocols.errors.KeptNotMerged` when they cannot be
-    merged (nothing written), :class:`~ai_protocols.errors.BeingEdited` while a person
-    edits the file in Emacs, and what :func:`editing` raises."""
+    merged (nothing written; its advice names what only each holds, by kind and count),
+    :class:`~ai_protocols.errors.StaleSave` when the file is an editor's stale save
+    whose merge back the next write refuses (:func:`next_write_merges`: the same
+    refusal, with its commands; nothing written), :class:`~ai_protocols.errors.BeingEdited`
+    while a person edits the file in Emacs, and what :func:`editing` raises."""
     from ai_protocols.errors import KeptNotMerged
     from ai_protocols.session.merge import (
         base_rank,
