@@ -710,7 +710,7 @@ def kept_at_start(ai_dir: str, path: str) -> tuple[str | None, bytes | None]:
     except (OSError, storage.NotRegular) as error:
         raise StorageError(kept, error) from None
     archive = where.partition(" to ")[2].removesuffix(" (in another clone)")
-    if not archive or entries_lacking_in(archive, copy) == 0 or \
+    if not archive or archive_lacks(archive, copy, path)[0] == 0 or \
             kept_in_git(path, kept):  # (adopted: not an archive)
         return where, None
     return where, copy
@@ -1213,7 +1213,7 @@ def _refuse_archived(ai_dir: str, path: str, doc: OrgFile,
     archive under ``.ai/sessions/`` holds (:func:`archived_copy`: a git checkout or a
     copy put a wrapped-up session back): a write would bring it back, and the next
     wrap-up would archive its entries a second time. The error says whether the file
-    holds entries the archive lacks. The file is written into as usual (no check) while
+    holds anything the archive lacks (:func:`archive_lacks`). The file is written into as usual (no check) while
     it is its kept copy."""
     if read_as is None:
         return
@@ -1229,21 +1229,23 @@ def _refuse_archived(ai_dir: str, path: str, doc: OrgFile,
     found = archived_copy(ai_dir, path, headline.properties,
                           b"".join(bytes(piece) for piece in doc.encoded()))
     if found is not None:
-        raise SessionWrappedUp(path, f"archived to {found[0]}", copy_lacks=found[1])
+        raise SessionWrappedUp(path, f"archived to {found[0]}", copy_lacks=found[1],
+                               copy_holds=found[2])
 
 
 def archived_copy(ai_dir: str, path: str, props: dict[str, str],
-                  data: bytes) -> tuple[str, int] | None:
-    """``(archive, lacking)`` when an archive under ``.ai/sessions/`` holds the session
-    of the session file at ``path`` (its headline properties ``props``, its bytes
+                  data: bytes) -> tuple[str, int, str] | None:
+    """``(archive, lacking, said)`` when an archive under ``.ai/sessions/`` holds the
+    session of the session file at ``path`` (its headline properties ``props``, its bytes
     ``data``): :func:`archive_of`, the same ``AGENT_ID``, ``STARTED`` and
-    ``SESSION_ID`` (when both hold one); ``lacking``: how many entries the file holds
-    that the archive does not (:func:`ai_protocols.session.merge.entries_lacking`; -1
-    when either cannot be read as a session). ``None`` when no archive holds it."""
+    ``SESSION_ID`` (when both hold one); ``lacking``: how many things (an entry, a
+    checkbox item, a line typed...) the file holds that the archive does not, ``said``
+    by kind (:func:`archive_lacks`, the one rule; -1 when either cannot be read as a
+    session). ``None`` when no archive holds it."""
     archive = archive_of(ai_dir, props)
     if archive is None:
         return None
-    return archive, entries_lacking_in(archive, data)
+    return (archive, *archive_lacks(archive, data, path))
 
 
 def _texts(doc: OrgFile | bytes, kept: str) -> Callable[[], tuple[str, str]]:
@@ -1786,7 +1788,7 @@ def put_back_refusal(ai_dir: str, path: str) -> SessionWrappedUp | None:
     if archive is None:
         return None
     try:
-        lacks = entries_lacking_in(archive, storage.read_regular(path))
+        lacks, holds = archive_lacks(archive, storage.read_regular(path), path)
     except (OSError, storage.NotRegular):
         return None
     where = "abandoned, archived" if (_head_properties(archive) or {}).get("STATUS") == \
@@ -1794,7 +1796,8 @@ def put_back_refusal(ai_dir: str, path: str) -> SessionWrappedUp | None:
     mine = _head_properties(kept)
     live = kept if mine and archive_of(ai_dir, mine) is None and \
         not one_session(mine, _head_properties(path) or {}) else None
-    return SessionWrappedUp(path, f"{where} to {archive}", copy_lacks=lacks, kept=live)
+    return SessionWrappedUp(path, f"{where} to {archive}", copy_lacks=lacks, kept=live,
+                            copy_holds=holds)
 
 
 def refuse_put_back(ai_dir: str, path: str) -> None:
@@ -1805,16 +1808,49 @@ def refuse_put_back(ai_dir: str, path: str) -> None:
         raise refusal
 
 
-def entries_lacking_in(archive: str, data: bytes) -> int:
-    """How many entries the session file bytes ``data`` hold that the file at
-    ``archive`` lacks (:func:`ai_protocols.session.merge.entries_lacking`); -1 when
-    either cannot be read as a session."""
-    from ai_protocols.session.merge import entries_lacking
+#: The kinds of :func:`~ai_protocols.session.merge.changes_lacking`'s answer that are
+#: the tool's own records of the session headline (a state, a property): never what a
+#: copy holds that its archive lacks (the archive's later write changed them).
+_HEADLINE_KINDS = (3, 4)
+
+
+def archive_lacks(archive: str, data: bytes, path: str | None = None) -> tuple[int, str]:
+    """What the session file bytes ``data`` (a copy of the session the archive at
+    ``archive`` holds, put back, or a kept copy; of the file at ``path``) hold that the
+    archive lacks: ``(how many, said by kind)``, ``(0, "")`` when nothing, ``(-1, "")``
+    when either cannot be read as a session. The one rule of "holds nothing the archive
+    lacks" (``rm`` of the copy advised, or the kept copy dropped at ``start``, only
+    then; else ``merge-kept``): byte for byte, every entry, tick, changed entry, Log
+    line and line of free text (a checkbox item or a line a person typed, which
+    :func:`~ai_protocols.session.merge.changes_lacking` counts as lines) the archive
+    does not hold, the session headline's properties aside (the wrap-up's write changed
+    them). Only when something is found and ``path`` is given, what the version the
+    copy derives from holds (:func:`_archive_base`, as ``merge-kept`` takes it, two or
+    three git runs) is not counted either: the archive changed it since (a tick made
+    before the wrap-up, a summary it rewrote), which ``merge-kept`` would not bring back.
+    docs/decisions.md, "Issue 14, twenty-first round (what a put-back copy holds)".
+    Raises nothing of its own."""
+    from ai_protocols.session.merge import changes_lacking, said_changes
 
     try:
-        return entries_lacking(storage.read_regular(archive), data)
+        archived = storage.read_regular(archive)
     except (OSError, storage.NotRegular):
-        return -1
+        return -1, ""
+
+    def beyond(*also: bytes) -> tuple[int, ...] | None:
+        found = changes_lacking(archived, data, also=also)
+        return None if found is None else tuple(
+            0 if kind in _HEADLINE_KINDS else count for kind, count in enumerate(found))
+
+    found = beyond()
+    if found is None:
+        return -1, ""
+    if sum(found) and path is not None:
+        base = _archive_base(path, archive, data)
+        if base is not None:
+            found = beyond(base) or found
+    total = sum(found)
+    return total, said_changes(found) if total else ""
 
 
 def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
@@ -2662,11 +2698,11 @@ def _archived_advice(path: str, archive: str, changed: int) -> str:
             f"(no rename found), while {other} changed it; the file holds {other}'s "
             f"version")
     try:
-        lacking = entries_lacking_in(archive, storage.read_regular(path))
+        lacking, holds = archive_lacks(archive, storage.read_regular(path), path)
     except (OSError, storage.NotRegular):
-        lacking = -1
+        lacking, holds = -1, ""
     if lacking == 0:
-        return (f"{said}, and the archive holds every entry of it (merged in): "
+        return (f"{said}, and the archive holds all of it (merged in): "
                 f"'{_archived_resolution(path, archive)}' resolves it (removes the file, "
                 f"keeps the archive)")
     return (f"{said}, and git merged none of it into the archive: 'ai-protocols "
@@ -2674,8 +2710,7 @@ def _archived_advice(path: str, archive: str, changed: int) -> str:
             f"into the archive, as the merge driver merges a session (every entry of both "
             f"once; it writes only the archive), then says the one command left (git rm "
             f"of this file, git add of the archive); 'git rm {q}' alone would leave "
-            f"{'its entries' if lacking < 0 else counted(lacking, 'entry', 'entries')} "
-            f"in git's history only, and 'git add {q}' keeps it "
+            f"{holds or 'its entries'} in git's history only, and 'git add {q}' keeps it "
             f"as a live session (which then lives on twice, here and in the archive)")
 
 
