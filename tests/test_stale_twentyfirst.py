@@ -36,6 +36,8 @@ from pathlib import Path
 
 import pytest
 from gitkit import pasted
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_merge_driver import git
 
 from conftest import Runner
@@ -184,3 +186,109 @@ def test_a_put_back_copy_is_advised_rm_only_when_it_holds_nothing_the_archive_la
         assert TYPED[typed] in archives[0].read_text()
     assert not run_a.path.exists()
     run_a("start", "--objective", "Again")
+
+
+# -- 7. git stash, then a stale save: status's advice works when pasted (r6) --------------
+
+
+@pytest.mark.parametrize("how", ["rename", "inplace"])
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_status_after_a_stash_and_a_stale_save_advises_commands_that_work(
+        tmp_path: Path, layout: str, how: str) -> None:
+    """The agent's entry left uncommitted and a change of a tracked file; a buffer opened;
+    ``git stash`` takes both; the agent logs; the person types into the old buffer and
+    saves. ``status`` counts what the file lacks by the merge's rule (an entry and the
+    ``replaced:`` Log line, no "reworded entry": the two entries of one minute have
+    unlike words) and its first advice, pasted, brings back everything: the stash's work,
+    the agent's entries before and after the stash, the typed line."""
+    base = tmp_path.resolve()
+    (base / "a").mkdir()
+    git(base / "a", "init", "-q", "-b", "main")
+    run = Agent(base / "a", LAYOUTS[layout])
+    (run.cwd / "README").write_text("hi\n")
+    commit(run.cwd, "init")
+    run("init")
+    run("start", "--objective", "Fix")
+    run("log", "--progress", "first step")
+    commit(run.cwd, "session")
+    run("log", "--progress", "uncommitted step")
+    (run.cwd / "README").write_text("hi\nchange\n")
+    buffer = run.path.read_text()
+    git(run.cwd, "stash", "-q")
+    run("log", "--progress", "after-stash step")
+    save(run.path, (buffer + "- [ ] TYPED-note\n").encode(), how)
+    said = " ".join(run("status").stdout.split())
+    assert "it lacks 1 Log line and 1 entry of the newer one" in said, said
+    assert "reworded" not in said, said
+    advice = _between(said, f"from {run.cwd}: ", " (the merge driver merges the two)")
+    assert advice.startswith("ai-protocols merge-kept ") and "git stash pop" in advice, said
+    done = pasted(run.cwd, advice)
+    assert done.returncode == 0, done.stderr
+    text = run.path.read_text()
+    for kept in ("] first step\n", "] uncommitted step\n", "] after-stash step\n",
+                 "- [ ] TYPED-note\n"):
+        assert text.count(kept) == 1, (kept, text)
+    assert (run.cwd / "README").read_text() == "hi\nchange\n"
+    assert git(run.cwd, "stash", "list").stdout == ""
+    assert "warning" not in run("status").stdout
+    run("log", "--progress", "next")
+
+
+# -- 8c. two entries of one minute are two entries, for every reader ----------------------
+
+
+def _session_text(progress: list[str]) -> str:
+    """A session file whose Progress section holds ``progress``, each an entry of one
+    minute."""
+    items = "".join(f"- [ ] [2026-11-30 Mon 09:15] {words}\n" for words in progress)
+    return ("* Session\n:PROPERTIES:\n:STARTED:  [2026-11-30 Mon 09:00]\n"
+            ":STATUS:   active\n:END:\n** Progress\n:PROPERTIES:\n:CUSTOM_ID: progress\n"
+            f":END:\n{items}** Log\n:PROPERTIES:\n:CUSTOM_ID: log\n:END:\n")
+
+
+_WORDS = st.text(alphabet="abcdefgh -", min_size=1, max_size=24).map(str.strip).filter(
+    lambda w: w and not w.startswith("-"))
+
+
+@settings(max_examples=150, deadline=None)
+@given(mine=st.lists(_WORDS, min_size=1, max_size=3, unique=True),
+       theirs=st.lists(_WORDS, min_size=1, max_size=3, unique=True))
+def test_the_counted_rewords_are_the_merges(mine: list[str], theirs: list[str]) -> None:
+    """What the read commands and refusals count as reworded entries
+    (``model.compared``) is what the merge keeps once as one entry reworded
+    (``merge.reworded_entries``): two entries of one minute with unlike words are two."""
+    from ai_protocols.session.layout import read_session
+    from ai_protocols.session.merge import reworded_entries
+    from ai_protocols.session.model import compared
+
+    one, two = _session_text(mine), _session_text(theirs)
+    counted = compared(read_session("a.org", one), read_session("b.org", two))
+    merged = reworded_entries(two.encode(), one.encode())
+    assert counted.reworded == len(merged), (mine, theirs, merged)
+    assert counted.entries == len(set(mine) - set(theirs)) - counted.reworded
+
+
+# -- 8a. merge-kept names where what it merged in came from ------------------------------
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_merge_kept_of_a_stale_save_names_git_head_as_the_source(tmp_path: Path,
+                                                                 layout: str) -> None:
+    """A buffer opened before a fast-forward pull that brings the other clone's entry,
+    saved after with a typed item: ``merge-kept`` merges it as the next write would and
+    says the entry came from what git's ``HEAD`` holds, not from the kept copy (which
+    never held it)."""
+    run_a, run_b = two_clones(tmp_path.resolve(), layout)
+    run_b("log", "--progress", "B-entry")
+    push(run_b, "b log")
+    buffer = run_a.path.read_bytes()
+    git(run_a.cwd, "pull", "-q", "origin", "main")
+    save(run_a.path, buffer + b"- [ ] TYPED-note\n", "inplace")
+    kept = run_a.cwd / ".ai" / ".locks" / "live" / run_a.file.relative_to(".ai")
+    assert "B-entry" not in kept.read_text()
+    done = run_a("merge-kept", str(run_a.file))
+    assert "Merged what git's HEAD holds in: 1 entry the file lacked." in done.stderr, \
+        done.stderr
+    assert "kept copy" not in done.stderr
+    text = run_a.path.read_text()
+    assert text.count("] B-entry\n") == 1 and "TYPED-note" in text

@@ -82,6 +82,7 @@ from ai_protocols.session.layout import (
     summary_span,
     with_earlier_path,
 )
+from ai_protocols.session.model import reworded_among
 from ai_protocols.session.rollover import HISTORY, SUPERSEDED, blank_box, entry_digest
 from ai_protocols.session.text import preview
 from ai_protocols.storage import files as storage
@@ -2136,7 +2137,8 @@ def reworded_pairs(first: _Version, second: _Version) -> dict[tuple[str, str], _
     of the same timestamp (to the minute: the tool writes an entry's stamp once, and
     only a person changes its words), when each is the other's closest in words among
     those (difflib's ratio of their words, the only best on both sides) and they
-    are alike enough (:data:`_REWORD_RATIO`): the same entry, reworded. Two entries of
+    are alike enough (:func:`~ai_protocols.session.model.reworded_among`, the one rule
+    of a reword, which the read commands count by too): the same entry, reworded. Two entries of
     one minute with unlike words are two entries, never paired (a person's new entry
     is never taken for another's reword): both are kept. Raises nothing of its own."""
     pairs: dict[tuple[str, str], _Unit] = {}
@@ -2155,16 +2157,9 @@ def reworded_pairs(first: _Version, second: _Version) -> dict[tuple[str, str], _
             twins = alone[1].get(when, [])
             if when is None or not twins:
                 continue
-            ratio = {(i, j): difflib.SequenceMatcher(None, _words(a), _words(b)).ratio()
-                     for i, a in enumerate(found) for j, b in enumerate(twins)}
-            for i, unit in enumerate(found):
-                row = sorted(((r, j) for (x, j), r in ratio.items() if x == i), reverse=True)
-                best, j = row[0]
-                if best < _REWORD_RATIO or (len(row) > 1 and row[1][0] == best):
-                    continue
-                column = sorted((r for (x, y), r in ratio.items() if y == j), reverse=True)
-                if column[0] == best and (len(column) == 1 or column[1] < best):
-                    pairs[(name, unit.key)] = twins[j]
+            paired = reworded_among([_words(u) for u in found], [_words(u) for u in twins])
+            for i, j in paired.items():
+                pairs[(name, found[i].key)] = twins[j]
     return pairs
 
 
@@ -2172,12 +2167,6 @@ def _words(unit: _Unit) -> str:
     """An entry's words: its first line after the timestamp (``""``: none)."""
     found = _ITEM.match(unit.key)
     return unit.key[found.end():].strip() if found else unit.key.strip()
-
-
-#: How alike (difflib's ratio, 0 to 1) the words of two entries of one minute
-#: must be to be taken as one entry reworded (:func:`reworded_pairs`): most of the
-#: words kept. Unlike ones are two entries, both kept.
-_REWORD_RATIO = 0.6
 
 
 def _common_base(first: _Version, second: _Version, wording: str | None = None) -> str:

@@ -89,7 +89,7 @@ from ai_protocols.session.layout import (
     session_headline,
     session_named,
 )
-from ai_protocols.session.model import LogEntry, Session
+from ai_protocols.session.model import Compared, LogEntry, Session
 from ai_protocols.session.names import (
     ADOPTED_AWAY,
     earlier_kept_paths,
@@ -1213,8 +1213,8 @@ def _refuse_archived(ai_dir: str, path: str, doc: OrgFile,
     archive under ``.ai/sessions/`` holds (:func:`archived_copy`: a git checkout or a
     copy put a wrapped-up session back): a write would bring it back, and the next
     wrap-up would archive its entries a second time. The error says whether the file
-    holds anything the archive lacks (:func:`archive_lacks`). The file is written into as usual (no check) while
-    it is its kept copy."""
+    holds anything the archive lacks (:func:`archive_lacks`). The file is written into
+    as usual (no check) while it is its kept copy."""
     if read_as is None:
         return
     try:
@@ -1364,21 +1364,43 @@ def _lacking(ai_dir: str, path: str, kept: str, doc: OrgFile | bytes
 def _by_kind(path: str, data: bytes, kept: str, newer: bytes, found: int) -> str:
     """The ``found`` entries the session file ``path`` (``data``) holds that its kept
     copy (``kept``, ``newer``) lacks, said by kind by the one rule of the read commands'
-    warning (:func:`~ai_protocols.session.model.compared`,
-    :meth:`~ai_protocols.session.model.Compared.said`): a reworded entry (the same
-    section and timestamp, other words) is said as one, not as an entry; ticks too.
-    ``found`` (which leaves out what the kept copy's rollover moved) bounds the new
-    entries said."""
+    warning (:func:`compared_versions`, :meth:`~ai_protocols.session.model.Compared.said`):
+    a reworded entry (the same section and timestamp, other words, as the merge takes
+    one) is said as one, not as an entry; ticks too. ``found`` (which leaves out what
+    the kept copy's rollover moved) bounds the new entries said."""
+    counts = compared_versions(path, data, newer, kept)
+    if counts is None:
+        return counted(found, "entry", "entries")
+    counts.entries = max(min(counts.entries, found - counts.reworded), 0)
+    return counts.said(log=False, none=counted(found, "entry", "entries"))
+
+
+def compared_versions(path: str, data: bytes, kept: bytes, kept_at: str, *,
+                      lacks: bool = False) -> Compared | None:
+    """What the kept copy ``kept`` (at ``kept_at``) lacks of the session file at ``path``
+    (``data``), counted by kind (:func:`~ai_protocols.session.model.compared`); with
+    ``lacks``, what the file lacks of the kept copy. Counted on the version both derive
+    from that git committed (:func:`_committed`, two git runs), so that a reword is
+    what the merge takes for one (an entry one holds as committed, the other in other
+    words) and two entries added are two; without one, by the merge's pairing of words.
+    The one count of the refusals' and the read commands' "holds" and "lacks"
+    (docs/decisions.md, "Issue 14, twenty-first round (stale saves, a fresh review)").
+    ``None`` when either is no session. Call on a refusal's or a warning's path
+    only."""
     from ai_protocols.session.model import compared
 
     try:
         here = read_session(path, data.decode("utf-8", "replace"))
-        there = read_session(kept, newer.decode("utf-8", "replace"))
+        there = read_session(kept_at, kept.decode("utf-8", "replace"))
     except (AiProtocolsError, ValueError):
-        return counted(found, "entry", "entries")
-    counts = compared(here, there)
-    counts.entries = max(min(counts.entries, found - counts.reworded), 0)
-    return counts.said(log=False, none=counted(found, "entry", "entries"))
+        return None
+    committed = _committed(path, data, kept) if path else None
+    try:
+        base = None if committed is None else \
+            read_session(path, committed.decode("utf-8", "replace"))
+    except (AiProtocolsError, ValueError):
+        base = None
+    return compared(there, here, base) if lacks else compared(here, there, base)
 
 
 def copy_loses(path: str, older: bytes, newer: bytes, held: set[str] | None = None) -> bool:
@@ -1428,9 +1450,15 @@ def merge_kept(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
     return merge_kept_into(ai_dir, path, now=now, then=then, wording=wording)[1]
 
 
+#: What ``merge-kept`` merged into the file (:func:`merge_kept_into`'s fourth answer):
+#: the version this tool wrote last, or what git's ``HEAD`` holds (a stale save's merge
+#: back, whose entries git brought; a version from before a rollover ``HEAD`` holds).
+KEPT_SOURCE, HEAD_SOURCE = "the kept copy", "git's HEAD"
+
+
 def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
                     then: Callable[[SessionEdit], object] | None = None,
-                    wording: str = "file") -> tuple[str, int, int]:
+                    wording: str = "file") -> tuple[str, int, int, str]:
     """Merge the session file at ``path`` with the newer version this tool wrote last,
     its kept copy (:func:`~ai_protocols.session.names.kept_path`), when git put an older
     version back and a write went into it, so that each holds entries the other lacks
@@ -1440,7 +1468,10 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
     drawer as the merge driver merges it) and written, with a Log line saying so.
     Returns the file that gained entries, how many (entries the file lacked; an entry
     kept in the kept copy's words is a reword, not among them) and how many entries
-    the two word differently were merged as one (reworded): ``path``, or the archive
+    the two word differently were merged as one (reworded), and where what the file
+    lacked came from (:data:`KEPT_SOURCE`, :data:`HEAD_SOURCE` when ``HEAD``'s version
+    held it, or both joined by "and": a stale save merged back as the next write would,
+    or a version from before a rollover; said by the command): ``path``, or the archive
     of the kept copy's session when it was wrapped up in another clone
     (:func:`_merge_into_archive`; its reworded count 0), or the archive of the file's
     own session when git's merge or rebase left the file unmerged as a modify/delete
@@ -1475,7 +1506,7 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
     found = archived_unmerged(ai_dir, path)
     if found is not None:  # (git's merge left it unmerged, its other side archived)
         with locked_sessions(ai_dir, path, also=(_archive_lock(ai_dir),)):
-            return found[0], _merge_unmerged_archive(ai_dir, path, *found), 0
+            return found[0], _merge_unmerged_archive(ai_dir, path, *found), 0, KEPT_SOURCE
     refuse_missing(ai_dir, path)
     kept = kept_path(ai_dir, path)
     # (the archive folder's lock too, taken with the session file's in the one order of
@@ -1490,6 +1521,10 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
         stale = next_write_merges(ai_dir, path)
         if stale is not None:
             before = storage.read_regular(path)
+            try:
+                kept_before: bytes | None = storage.read_regular(kept)
+            except (OSError, storage.NotRegular):
+                kept_before = None
             with editing(ai_dir, path, now=now, held=True,
                          new_text=stale[0].text) as edit:
                 edit.note(f"merged back: {stale[1]} {_brought_how(stale[2])} that a save "
@@ -1497,16 +1532,23 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
                           f"changed the file, saved after)")
                 if then is not None:
                     then(edit)
-            return path, max(entries_lacking(before, stale[0].text.encode("utf-8")), 0), 0
+            after = stale[0].text.encode("utf-8")
+            gained = max(entries_lacking(before, after), 0)
+            # (the entries the kept copy lacked too came from HEAD's version)
+            alone = -1 if kept_before is None else \
+                entries_lacking(before, after, also=(kept_before,))
+            source = HEAD_SOURCE if alone == gained and gained else \
+                KEPT_SOURCE if alone == 0 else f"{HEAD_SOURCE} and {KEPT_SOURCE}"
+            return path, gained, 0, source
         put_back = _put_back_archive(ai_dir, path, kept)
         if put_back is not None:
             return put_back, _merge_into_archive(ai_dir, path, path,
                                                  storage.read_regular(path), put_back,
-                                                 wording=wording), 0
+                                                 wording=wording), 0, KEPT_SOURCE
         try:
             here = os.stat(path, follow_symlinks=False)
         except OSError:
-            return path, 0, 0
+            return path, 0, 0, KEPT_SOURCE
         try:
             there = os.stat(kept, follow_symlinks=False)
         except OSError:
@@ -1526,7 +1568,7 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
         if older == newer:
             kept, newer, from_head = _newer_in_head(ai_dir, path, doc) or (kept, newer, None)
             if from_head is None:
-                return path, 0, 0
+                return path, 0, 0, KEPT_SOURCE
         text = newer.decode("utf-8", "replace")
         mine, theirs = session_headline(OrgFile(text)), session_headline(doc)
         if mine is not None and theirs is not None:
@@ -1538,13 +1580,13 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
                     raise
                 return other.archived, _merge_into_archive(ai_dir, path, kept, newer,
                                                            other.archived,
-                                                           wording=wording), 0
+                                                           wording=wording), 0, KEPT_SOURCE
         if from_head is None and not _kept_is_later(older, newer):
             # (a person's save, say: the file is not the older one; unless it is one
             # from before a rollover HEAD holds, saved over the file after the kept copy)
             kept, newer, from_head = _newer_in_head(ai_dir, path, doc) or (kept, newer, None)
             if from_head is None:
-                return path, 0, 0
+                return path, 0, 0, KEPT_SOURCE
             text = newer.decode("utf-8", "replace")
         # An entry a rollover moved to an earlier file either version links is no entry
         # that the other version alone holds: taken out of all three, so that the
@@ -1599,7 +1641,7 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
             warn(f"{path}: {back[1]}")
         if words:
             warn(f"{path}: {words[1]}")
-    return path, gained, len(reworded)
+    return path, gained, len(reworded), KEPT_SOURCE if from_head is None else HEAD_SOURCE
 
 
 def _newer_in_head(ai_dir: str, path: str, doc: OrgFile) -> tuple[str, bytes, str] | None:
@@ -3563,7 +3605,7 @@ def stash_moved(folder: str) -> tuple[str, str | None, str, str] | None:
 
 def stash_back(path: str, commit: bool = True, *, detached: bool = False,
                moved: tuple[str, str | None, str, str] | None = None,
-               operation: str | None = None) -> str:
+               operation: str | None = None, chained: bool = False) -> str:
     """The commands that bring back the version of the session file ``path`` only the
     stash holds, keeping what was written into the older one since (``commit``: the file
     has changes of its own): ``git stash pop`` refuses while it has them (git-stash(1)),
@@ -3579,7 +3621,8 @@ def stash_back(path: str, commit: bool = True, *, detached: bool = False,
     file's changes put aside, the operation ended (``git bisect reset`` goes back where
     it began; ``git rebase --abort`` and the other aborts too: git-bisect(1),
     git-rebase(1)), the pop, ``merge-kept``; no commit in the middle of it. Quoted to
-    paste (:func:`~ai_protocols.lean.shell_quote`)."""
+    paste (:func:`~ai_protocols.lean.shell_quote`); with ``chained``, the commit and the
+    pop of the plain case joined by ``&&``, to paste after other commands."""
     if operation is not None and moved is not None:
         end = "git bisect reset" if operation == "bisect" else f"git {operation} --abort"
         aside = f"git checkout -- {shell_quote(path)} && " if commit else ""
@@ -3590,7 +3633,8 @@ def stash_back(path: str, commit: bool = True, *, detached: bool = False,
                 f"it back in); log nothing in between")
     branch = "git switch -c NAME (HEAD is detached: a commit there is on no branch), " \
         "then " if detached and commit else ""
-    first = f"{branch}git commit -m 'Session' -- {shell_quote(path)}, then " if commit else ""
+    then = " && " if chained and not branch else ", then "
+    first = f"{branch}git commit -m 'Session' -- {shell_quote(path)}{then}" if commit else ""
     here = f"{first}git stash pop (the merge driver merges the two)"
     if moved is None:
         return here
