@@ -292,3 +292,48 @@ def test_merge_kept_of_a_stale_save_names_git_head_as_the_source(tmp_path: Path,
     assert "kept copy" not in done.stderr
     text = run_a.path.read_text()
     assert text.count("] B-entry\n") == 1 and "TYPED-note" in text
+
+
+# -- 2. a stale save carried through a second pull's stash (r4) ---------------------------
+
+#: How the second pull meets the stale save left in the work tree: ``git pull
+#: --autostash`` as a fast-forward, as a merge (a commit of one's own first), as a rebase
+#: (``--rebase --autostash``); or the save committed first, then a merging pull.
+SECOND_PULLS = ["autostash", "autostash-merge", "rebase-autostash", "committed"]
+
+
+@pytest.mark.parametrize("how", ["rename", "inplace"])
+@pytest.mark.parametrize("second", SECOND_PULLS)
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_a_stale_save_carried_through_a_second_pull_loses_nothing(
+        tmp_path: Path, layout: str, second: str, how: str) -> None:
+    """A buffer opened; a pull brings ``B-entry``; the old buffer saved with a typed
+    item (dropping ``B-entry``); the other clone logs ``B2-entry``; a second pull
+    carries the save through git's stash (or its commit) and the merge driver. The
+    driver must not take what the stale save never held for its deletion: after the
+    next write the file holds ``B-entry``, ``B2-entry``, the typed item and the new
+    entry, each once."""
+    run_a, run_b = two_clones(tmp_path.resolve(), layout)
+    run_b("log", "--progress", "B-entry")
+    push(run_b, "b log")
+    buffer = run_a.path.read_bytes()
+    git(run_a.cwd, "pull", "-q", "--no-rebase", "origin", "main")
+    save(run_a.path, buffer + b"- [ ] TYPED-note\n", how)
+    run_b("log", "--progress", "B2-entry")
+    push(run_b, "b log 2")
+    if second == "committed":
+        commit(run_a.cwd, "the save")
+        git(run_a.cwd, "pull", "-q", "--no-rebase", "--no-edit", "origin", "main")
+    else:
+        if second == "autostash-merge":
+            (run_a.cwd / "other.txt").write_text("mine\n")
+            git(run_a.cwd, "add", "other.txt")
+            git(run_a.cwd, "commit", "-q", "-m", "own work")
+        rebase = "--rebase" if second == "rebase-autostash" else "--no-rebase"
+        git(run_a.cwd, "pull", "-q", rebase, "--no-edit", "--autostash", "origin", "main")
+    assert "<<<<<<<" not in run_a.path.read_text()
+    run_a("log", "--progress", "A-post")
+    text = run_a.path.read_text()
+    for kept in ("] first step\n", "] B-entry\n", "] B2-entry\n", "- [ ] TYPED-note\n",
+                 "] A-post\n"):
+        assert text.count(kept) == 1, (kept, text)

@@ -1889,7 +1889,10 @@ def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
     files are written relative to its folder, :func:`_relinked`); ``known_base``:
     ``base`` is the sides' real common ancestor (else a version made of what both hold,
     :func:`_common_base`: the drawer's changes are not told apart as a person's or the
-    tool's, :func:`_merge_drawer`); ``None`` when this is
+    tool's, :func:`_merge_drawer`). A side made from a version older than ``base``
+    (:func:`stale_against`: a stale save) is merged against what it and ``base`` both
+    hold instead, so that what it never held is not taken for its deletion: every entry,
+    tick and line of ``base`` the other side keeps stays. ``None`` when this is
     not three versions of one session file that the structural merge understands,
     and the caller merges them as git merge-file does. Runs ``git merge-file``;
     raises nothing of its own."""
@@ -1909,6 +1912,13 @@ def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
             len({v.properties.get("STARTED") for v in (o, a, b)}) != 1 or \
             len({v.properties.get("SESSION_ID") for v in (o, a, b)} - {None, ""}) > 1:
         return None  # another session on one side (one started afresh), or other endings
+    stale = [side for side in (a, b) if known_base and stale_against(side, o)]
+    for side in stale:  # (what the base holds that a stale side lacks is no deletion of
+        # its: against what both hold, every entry of the base stays)
+        o = _read(_common_base(o, side))  # type: ignore[arg-type,assignment]
+        known_base = False
+        if o is None:
+            return None
     try:
         result = _structural(o, a, b, labels=labels, marker_size=marker_size, place=place,
                              known_base=known_base)
@@ -1919,6 +1929,22 @@ def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
             statuses[2] in CLOSED_STATUSES:
         return MergeResult(result.data, result.conflicts, closed_twice=True)
     return result
+
+
+def stale_against(side: _Version, base: _Version) -> bool:
+    """Whether the version ``side`` of a merge was made from a version older than its
+    ``base``: its write record (``UPDATED_AT``, which only the tool's writes change,
+    never a person's edit) is of a write before the base's
+    (:meth:`~ai_protocols.liveness.clock.Moment.order`, the one rule of which write came
+    first). A version derived from the base carries the base's record or a later one;
+    one that carries an earlier record is an editor's buffer opened before the base was
+    written and saved after it (a stale save: a ``git pull --autostash`` stashes it
+    and pops it back through this driver; committed, it meets the next pull), or an
+    older version put back by hand: what it lacks of the base it never held, and is no
+    deletion (docs/decisions.md, "Issue 14, twenty-first round (stale saves, a fresh
+    review)"). ``False`` when either record is missing. No I/O."""
+    mine, theirs = side.moment, base.moment
+    return mine is not None and theirs is not None and mine.order(theirs) < theirs.order(mine)
 
 
 def _earlier_place(place: str | None) -> bool:
