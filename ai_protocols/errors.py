@@ -585,14 +585,19 @@ class StaleSave(UnreadableSession):
         #: both changed (one side's words kept, the other's in a Log line), no conflict
         #: marker left; ``False``, it leaves conflict markers; ``None``, it may.
         self.settled = settled
-        how = ("Merge the three with git's merge driver, which settles them (one side's "
-               "words kept, the other's in a Log line of the file: read it) and leaves no "
-               "conflict marker: " if settled else
-               "Merge the three, then settle the conflict markers in the file: "
-               if settled is False else
-               "Merge the three, then settle any conflict markers in the file: ")
+        #: What the file lacks, said by kind (``1 entry and 1 tick``).
+        self.what = what or counted(lacking, "entry", "entries")
+        #: How the ``commands`` are said, ending before them (the read commands' warning
+        #: says the same: :func:`ai_protocols.session.resume.replaced_warning`).
+        self.how = how = (
+            "Merge the three with git's merge driver, which settles them (one side's "
+            "words kept, the other's in a Log line of the file: read it) and leaves no "
+            "conflict marker: " if settled else
+            "Merge the three, then settle the conflict markers in the file: "
+            if settled is False else
+            "Merge the three, then settle any conflict markers in the file: ")
         super().__init__(
-            path, f"it lacks {what or counted(lacking, 'entry', 'entries')} that git brought "
+            path, f"it lacks {self.what} that git brought "
             f"({newer} holds them; neither this file nor the version ai-protocols wrote "
             f"last does): an editor's buffer opened before git changed the file (a pull, "
             f"a merge) was saved over it. Both changed the same lines, which the merge "
@@ -709,7 +714,11 @@ class OtherSession(UnreadableSession):
 class KeptNotMerged(AiProtocolsError, ValueError):
     """``merge-kept`` could not merge the session file with its kept copy (not two
     versions of one session, or both changed the same lines): nothing was written;
-    ``reason`` says why, and a person merges them."""
+    ``reason`` says why, and a person merges them. The advice names what the person
+    adds by hand before the ``cp`` it gives, which would else lose it, by kind and
+    count: ``kept_holds``, what only the kept copy (the newer version) holds,
+    ``file_holds``, what only the file holds (``1 entry and 1 tick``;
+    :func:`~ai_protocols.session.merge.said_changes`; empty: not known)."""
 
     path = PathField()
     path_text = TextOf("path")
@@ -721,8 +730,11 @@ class KeptNotMerged(AiProtocolsError, ValueError):
     def __init__(self, path: Path, kept: Path, reason: str, *, archive: bool = False,
                  rolled: bool = False, restore: str | None = None,
                  put_back: bool = False, unmerged: str | None = None,
-                 left_by: str = "git's merge") -> None:
+                 left_by: str = "git's merge", kept_holds: str = "",
+                 file_holds: str = "") -> None:
         self.path, self.kept, self.reason = path, kept, reason
+        self.kept_holds, self.file_holds = kept_holds, file_holds
+        only_kept = f": {kept_holds}" if kept_holds else ""
         if unmerged is not None:
             #: ``kept`` is a session file git's merge left unmerged (modify/delete) whose
             #: other side archived it at ``path``; ``unmerged``: how to merge by hand;
@@ -752,7 +764,7 @@ class KeptNotMerged(AiProtocolsError, ValueError):
             super().__init__(
                 f"cannot merge {what} into its archive {path}: {reason}; nothing was "
                 f"written: add to the archive by hand (an editor) what only {copy} "
-                f"holds (compare them: diff {shell_quote(os.fspath(kept))} "
+                f"holds{only_kept} (compare them: diff {shell_quote(os.fspath(kept))} "
                 f"{shell_quote(os.fspath(path))}), then remove {copy} "
                 f"(rm {shell_quote(os.fspath(kept))}), as merge-kept would, and commit the "
                 f"archive")
@@ -766,16 +778,21 @@ class KeptNotMerged(AiProtocolsError, ValueError):
                 f"out to earlier-entries files, so add to it, not to the file (the other "
                 f"way stores those entries twice): keep the file aside (cp {file} "
                 f"{aside}), put the newer version back ({restore}), then add to {path} "
-                f"by hand (an editor) what only {aside} holds, an entry or an edit of "
-                f"yours, never an entry the earlier-entries files it links hold; remove "
-                f"{aside} and carry on")
+                f"by hand (an editor) what only {aside} holds"
+                + (f" ({file_holds}, which the newer version lacks)" if file_holds
+                   else "") +
+                f", an entry or an edit of yours, never an entry the earlier-entries files "
+                f"it links hold; remove {aside} and carry on")
             return
         done = f"cp {file} {shell_quote(os.fspath(kept))}"
+        lost = " (what of them is not added by then is lost)" if kept_holds else ""
         super().__init__(f"cannot merge {path} with the newer version ai-protocols kept of "
                          f"it, {kept}: {reason}; nothing was written: add to the file by "
-                         "hand (an editor) what only the kept copy holds, then run "
-                         f"'{done}' so that ai-protocols takes the file as its last "
-                         "version, then carry on")
+                         f"hand (an editor) what only the kept copy holds{only_kept} "
+                         f"(compare them: diff "
+                         f"{shell_quote(os.fspath(kept))} {file}); then run '{done}' so "
+                         f"that ai-protocols takes the file as its last version{lost}, "
+                         "then carry on")
 
 
 def _both_changed(left: tuple[str, ...], both: str) -> str:

@@ -248,6 +248,7 @@ def _redone(method):  # type: ignore[no-untyped-def]
     def again(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         self._displaced = []
         self._put_back = []
+        self._given_before = {}
         try:
             for _ in range(CHANGE_TRIES):
                 try:
@@ -263,6 +264,7 @@ def _redone(method):  # type: ignore[no-untyped-def]
         finally:
             self._displaced = []
             self._put_back = []
+            self._given_before = {}
 
     again.__name__, again.__qualname__ = method.__name__, method.__qualname__
     again.__doc__, again.__wrapped__ = method.__doc__, method  # type: ignore[attr-defined]
@@ -1302,6 +1304,7 @@ class Board:
 
             brought = brought_back(str(self.path), self.kept_path, data) \
                 if data is not None else None
+            disk = None
             if brought is not None:
                 disk, doc = doc, BoardFile(self._text(brought[0]))
                 check_drawers(doc, self.path)
@@ -1309,8 +1312,19 @@ class Board:
             # What another program saved over this change's last write: merged in.
             displaced = self._merge_displaced(brought[0] if brought is not None else data)
             if displaced is not None:
+                # (a save the write put back, made on the board before it, takes the
+                # write's own change out, and with it what the write merged back from
+                # git: judged again, as the board now stands; docs/decisions.md, "Issue
+                # 14, twenty-first round (a save at the write, over a stale save)")
+                again = brought_back(str(self.path), self.kept_path, displaced)
+                if again is not None:
+                    displaced, brought = again[0], brought or again
                 doc = BoardFile(self._text(displaced))
                 check_drawers(doc, self.path)
+                if disk is not None:  # (still the file's lines that a line:N key names:
+                    # the board merged, on the file as read; docs/decisions.md, "Issue
+                    # 14, twenty-first round (a save at the write, over a stale save)")
+                    doc.__dict__["disk_doc"] = disk
             # Live claims and locks git took away (git stash, checkout...): put back.
             # (a board git removed is the oldest board of all: the same)
             self._ending = []
@@ -1466,6 +1480,12 @@ class Board:
             from ai_protocols.board.stale import disk_lines
 
             doc.__dict__["disk_lines"] = disk_lines(doc, disk)
+        lines = doc.__dict__.get("disk_lines")
+        # (ids an earlier try of this change gave, back in the board through another
+        # program's save at its write, merged in: their tasks are still named by the
+        # keys they had, their line in the file as read or their title; docs/decisions.md,
+        # "Issue 14, twenty-first round (a save at the write, over a stale save)")
+        came_back = self._came_back(doc, lines)
         given = _give_missing_ids(doc)
         for title, line, minted, _was in given[:SAID_AT_MOST]:
             self._correcting.append(
@@ -1477,8 +1497,40 @@ class Board:
                 f"{counted(len(more), 'more task', 'more tasks')} added without an id (lines "
                 f"{more[0][1] + 1} to {more[-1][1] + 1}): given their ids (task list shows "
                 "them)")
-        doc.__dict__["given_ids"] = frozenset(minted for _, _, minted, _was in given)
-        doc.__dict__["given_lines"] = {was + 1: minted for _, _, minted, was in given}
+        before = getattr(self, "_given_before", None)
+        if before is not None:  # (within _redone: kept for the next try)
+            for _, _, minted, was in given:
+                before[minted] = was + 1 if lines is None else lines.get(was + 1)
+        doc.__dict__["given_ids"] = frozenset(
+            [minted for _, _, minted, _was in given] + list(came_back.values()))
+        doc.__dict__["given_lines"] = {**came_back,
+                                       **{was + 1: minted for _, _, minted, was in given}}
+
+    def _came_back(self, doc: OrgFile, lines: dict[int, int | None] | None
+                   ) -> dict[int, str]:
+        """The tasks of ``doc`` (a board about to be changed again, :func:`_redone`)
+        that hold an id an earlier try of this change gave (``_given_before``: each id,
+        the line its task had in the file as read), by their line here (as read, before
+        this try's ids move them); each such line is made to stand for that file's line
+        in ``lines`` (``disk_lines``, when the board merges back what git brought), so
+        that ``line:N`` and the title reach the task the earlier try found (without
+        ``lines``, by that line as read: the key's). Empty outside a redo. Reads
+        nothing."""
+        before = getattr(self, "_given_before", None)
+        if not before:
+            return {}
+        found = {}
+        for index in task_headlines(doc):
+            headline = doc.headlines[index]
+            ident = headline.properties.get("ID", "").strip()
+            if ident not in before:
+                continue
+            if lines is not None:  # (a line of the file on disk: told through the table)
+                found[headline.line + 1] = ident
+                lines[headline.line + 1] = before[ident]
+            elif before[ident] is not None:  # (the line as read: the key's own)
+                found[before[ident]] = ident  # type: ignore[index]
+        return found
 
     def _new_ids(self, doc: OrgFile) -> None:
         """Give each task whose ``:ID:`` a person typed as a text no id can be

@@ -394,7 +394,11 @@ def merge_kept(target: str | None, wording: str) -> None:
     (modify/delete) because one side archived the session (a wrap-up or an
     abandon git paired no rename with), the changed side is merged into the
     archive as the merge driver would have merged it, and the one git command
-    left is said. Prints the file that gained entries.
+    left is said. When the file is an editor's stale save over what git brought,
+    it is merged as the next write merges it (with git's HEAD too), or refused as
+    the write refuses it (exit 6, with the commands that merge the three). When
+    the two do not merge, the advice names what only each holds, by kind and
+    count. Prints the file that gained entries.
     """
     import os
 

@@ -23,7 +23,7 @@ from ai_protocols.cli.output import (
 )
 from ai_protocols.lean import counted, datetime, shell_quote
 from ai_protocols.session.layout import CLOSED_STATUSES
-from ai_protocols.session.names import KEPT_LEFT, KEPT_OTHER, kept_relation
+from ai_protocols.session.names import KEPT_LEFT, KEPT_OTHER, KEPT_SAME, kept_path, kept_relation
 from ai_protocols.session.project import Project
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
@@ -507,6 +507,17 @@ def replaced_of(project: Project, path: str, session: Session | None = None,
                     unmerged == operation_warning(path):  # (one procedure: the stash's)
                 unmerged = None
             return ". ".join(w for w in (unmerged, stashed) if w) or None
+        if relation == KEPT_SAME and path == project.path_text and \
+                not os.path.lexists(kept_path(project.ai_dir_text, path)):
+            # (this agent's file where the tool never wrote it: a fresh clone's stale
+            # save, found by git's history; docs/decisions.md, "Issue 14, twenty-first
+            # round (a stale save in a fresh clone)"; the two checks first, so that
+            # status imports nothing more where a kept copy is there, as it is after
+            # any write)
+            from ai_protocols.session.resume import unkept_stale_warning
+
+            return ". ".join(w for w in (unmerged, unkept_stale_warning(project, path))
+                             if w) or None
         return unmerged
     from ai_protocols.errors import AiProtocolsError
     from ai_protocols.session.resume import replaced_warning

@@ -1703,6 +1703,12 @@ def _entry_text(raw: str) -> str:
     return found[0].text if found else raw
 
 
+#: How the Log line that keeps a summary that gave way in a merge starts
+#: (:func:`_summaries`; docs/merge-driver.md, "The summary"): its text follows, whole,
+#: after ``(why): ``.
+SUMMARY_GAVE_WAY = "merge: this summary, from one clone, gave way to the other clone's"
+
+
 @dataclass
 class _Summary:
     """How two summaries that both sides replaced merge (:func:`_summaries`): the loser's
@@ -1766,8 +1772,7 @@ def _summaries(base: _Version, ours: _Version, theirs: _Version,
     if parse_timestamp(stamp) is None:
         return None
     entry = "".join(line + loser.newline for line in entry_lines(
-        stamp, f"merge: this summary, from one clone, gave way to the other clone's "
-        f"({why}): {said}"))
+        stamp, f"{SUMMARY_GAVE_WAY} ({why}): {said}"))
     return _Summary(not ours_wins, put_back, entry, anchor)
 
 
@@ -2447,7 +2452,9 @@ def changes_lacking(version: bytes, other: bytes, held: set[str] | None = None, 
       sets it);
     - a Log line none of them holds;
     - a line of free text (the summary's, a person's, a headline) ``other`` holds more
-      times than each of them does, blank lines aside.
+      times than each of them does, blank lines aside, and a summary's line that a Log
+      line of ``version`` keeps aside (the merge driver's, when that summary gave way
+      to another: :func:`_kept_in_log`).
 
     A change ``version`` made on its own (a text none of ``also`` holds) is a person's,
     never counted. ``None`` when one is no session file this module reads. Raises
@@ -2487,6 +2494,12 @@ def changes_lacking(version: bytes, other: bytes, held: set[str] | None = None, 
                 continue
             counts["tick" if _with_box(_Unit("E", text), _box(unit)) == unit.raw
                    else "changed entry"] += 1
+        if lines and name == "section:summary":
+            # (a summary the merge driver settled against another keeps its words in a
+            # Log line, whole: no line the file lacks; docs/decisions.md, "Issue 14,
+            # twenty-first round (the stale save's refusal)")
+            lines = {raw: count for raw, count in lines.items()
+                     if not _kept_in_log(raw, mine)}
         if lines:
             held_most: dict[str, int] = {}
             for one in [mine, *before]:
@@ -2508,6 +2521,27 @@ def changes_lacking(version: bytes, other: bytes, held: set[str] | None = None, 
             continue
         counts["state" if key == "STATUS" else "property"] += 1
     return tuple(counts[one] for one, _many in CHANGE_KINDS)
+
+
+def _kept_in_log(raw: str, version: _Version) -> bool:
+    """Whether the line ``raw`` of a summary (its text, escaped as the file holds it,
+    or as read) is in a Log line of ``version`` that keeps a summary that gave way in a
+    merge (:data:`SUMMARY_GAVE_WAY`, :func:`_summaries`): the merge driver moved it
+    there. No I/O."""
+    from ai_protocols.org.syntax import unescape_inline
+
+    line = raw.strip()
+    if not line:
+        return False
+    words = {line, unescape_inline(line)}
+    for unit in version.chunks.get("section:log", ()):
+        if unit.kind == "E" and SUMMARY_GAVE_WAY in unit.raw:
+            text = _entry_text(unit.raw)
+            if text.startswith(SUMMARY_GAVE_WAY):
+                kept = text.partition("): ")[2]
+                if any(word in kept for word in words):
+                    return True
+    return False
 
 
 def said_changes(counts: tuple[int, ...] | None) -> str:

@@ -679,7 +679,8 @@ def replaced_warning(project: Project, session: Session) -> str | None:
         return misplaced
     if relation != KEPT_OTHER:
         return stashed_write_warning(project, session) or \
-            stashed_unkept_warning(project, session)
+            stashed_unkept_warning(project, session) or \
+            (unkept_stale_warning(project, path) if relation != KEPT_LEFT else None)
     kept = kept_path(project.ai_dir_text, path)
     from ai_protocols.errors import AiProtocolsError
     from ai_protocols.session.layout import read_session
@@ -696,7 +697,9 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     if other is not None:
         return other
     if not written_later((newer.updated_at, newer.updated), (session.updated_at, session.updated)):
-        return None
+        # (a save over what git brought, from a buffer opened on the version written
+        # last: the next write merges it back or refuses it; else a person's edit)
+        return _stale_warning(project, path) if _head_moved(project, session) else None
     stale = _stale_warning(project, path)
     if stale is not None:  # (what the next write does, by the function it runs)
         return stale
@@ -819,18 +822,62 @@ def _stash_pop_refused(project: Project, path: str, fix: str) -> str | None:
             f"{_clip(project.root_text, 120)}: {fix}{joined}{back}")
 
 
+def _head_moved(project: Project, session: Session) -> bool:
+    """Whether git may have brought a version of the session file since the commit it
+    records (``GIT_COMMIT``): the stale-save merge back's own gate
+    (:func:`~ai_protocols.session.transaction.git_moved`, from git's files, no process),
+    the one condition under which a save from a buffer opened before may lack what git
+    brought (:func:`~ai_protocols.session.transaction.next_write_merges` looks
+    further)."""
+    from ai_protocols.git.head import read_head
+    from ai_protocols.session.transaction import git_moved
+
+    return git_moved(project.root_text, read_head(project.root_text), session.git_commit)
+
+
+def unkept_stale_warning(project: Project, path: str) -> str | None:
+    """:func:`_stale_warning` of this agent's own session file ``path`` in a clone
+    where the tool never wrote it (no kept copy: a fresh clone), where a stale save is
+    found by git's history (docs/decisions.md, "Issue 14, twenty-first round (a stale
+    save in a fresh clone)"); ``None`` for another agent's file (its own agent's next
+    write finds it), when there is a kept copy, and when nothing is stale. One ``stat``
+    for a file with a kept copy; without, git's files and the file's head are read
+    (:func:`~ai_protocols.session.transaction.unkept_stale_may_be`), and git runs only
+    when ``HEAD`` moved since the clone, not by one's own commits alone."""
+    if path != project.path_text or os.path.lexists(kept_path(project.ai_dir_text, path)):
+        return None
+    from ai_protocols.session.transaction import unkept_stale_may_be
+
+    return _stale_warning(project, path) if unkept_stale_may_be(project.ai_dir_text, path) \
+        else None
+
+
 def _stale_warning(project: Project, path: str) -> str | None:
     """:func:`replaced_warning`'s words when the next write merges the session file
-    ``path`` back on its own (:func:`~ai_protocols.session.transaction.next_write_merges`,
-    the functions the write runs: an editor's buffer opened before git or this tool
-    changed the file, saved after): what the file lacks that the merge brings back, said
-    by kind, and that nothing is to be done. ``None`` otherwise. Runs git a few times,
-    on the warning's path only (docs/decisions.md, "Issue 14, twentieth round (the base
-    of a stale save's merge)")."""
+    ``path`` back on its own or refuses it as a stale save
+    (:func:`~ai_protocols.session.transaction.next_write_merges`, the functions the
+    write runs: an editor's buffer opened before git or this tool changed the file,
+    saved after): what the file lacks that the merge brings back, said by kind, and
+    that nothing is to be done; or, when the write refuses it
+    (:class:`~ai_protocols.errors.StaleSave`: both changed the same lines), that it
+    does, with the commands that merge the three (the refusal's own, its files written
+    beside the kept copy). ``None`` otherwise. Runs git a few times, on the warning's
+    path only (docs/decisions.md, "Issue 14, twentieth round (the base of a stale
+    save's merge)", "twenty-first round (the stale save's refusal)")."""
+    from ai_protocols.errors import StaleSave
     from ai_protocols.session.merge import changes_lacking, said_changes
     from ai_protocols.session.transaction import next_write_merges
 
-    stale = next_write_merges(project.ai_dir_text, path)
+    root = _clip(project.root_text, 120)
+    try:
+        stale = next_write_merges(project.ai_dir_text, path)
+    except StaleSave as refused:
+        how = refused.how[0].lower() + refused.how[1:]
+        return (f"this session file was saved from an editor's buffer opened before git "
+                f"changed it: it lacks {refused.what} that git brought ({refused.newer} "
+                f"holds them), and both changed the same lines, so the next write here "
+                f"refuses it (exit 6) until the three are merged; {how}{refused.commands} "
+                f"(from {root}); in Emacs, revert the buffer first")
     if stale is None:
         return None
     try:
@@ -839,12 +886,15 @@ def _stale_warning(project: Project, path: str) -> str | None:
         return None
     lacks = said_changes(changes_lacking(data, stale[0].text.encode("utf-8")))
     here = relative_to(path, project.root_text)
-    return (f"this session file was saved from an editor's buffer opened before git or "
-            f"ai-protocols changed it: it lacks {lacks} that the version ai-protocols "
-            f"wrote last or git's HEAD holds; the next write here merges the two on its "
-            f"own, with what git's HEAD holds and what was typed (its Log says so): "
-            f"nothing to do; to merge them now, ai-protocols merge-kept {shell_quote(here)} (from "
-            f"{_clip(project.root_text, 120)}); in Emacs, revert the buffer first")
+    unkept = not os.path.lexists(kept_path(project.ai_dir_text, path))  # (a fresh clone's)
+    return (f"this session file was saved from an editor's buffer opened before git"
+            f"{'' if unkept else ' or ai-protocols'} changed it: it lacks {lacks} that "
+            f"{'' if unkept else 'the version ai-protocols wrote last or '}git's HEAD "
+            f"holds; the next write "
+            f"here merges the two on its own, with what git's HEAD holds and what was "
+            f"typed (its Log says so): nothing to do; to merge them now, ai-protocols "
+            f"merge-kept {shell_quote(here)} (from {root}); in Emacs, revert the buffer "
+            f"first")
 
 
 def _switched_warning(project: Project, path: str, kept: bytes, recorded: str, what: str,

@@ -1534,8 +1534,9 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
                     then(edit)
             after = stale[0].text.encode("utf-8")
             gained = max(entries_lacking(before, after), 0)
-            # (the entries the kept copy lacked too came from HEAD's version)
-            alone = -1 if kept_before is None else \
+            # (the entries the kept copy lacked too came from HEAD's version; all of them
+            # where the tool never wrote: a fresh clone)
+            alone = gained if kept_before is None else \
                 entries_lacking(before, after, also=(kept_before,))
             source = HEAD_SOURCE if alone == gained and gained else \
                 KEPT_SOURCE if alone == 0 else f"{HEAD_SOURCE} and {KEPT_SOURCE}"
@@ -1607,7 +1608,8 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
                 without_held(whole, held)[1]:
             raise KeptNotMerged(path, kept, "the merged file would not link every "
                                             "earlier-entries file holding its entries",
-                                rolled=rolled, restore=from_head)
+                                rolled=rolled, restore=from_head,
+                                **_only_in_each(older, newer))
         # (an entry kept in the kept copy's words is no entry the file lacked: a reword)
         gained = max(entries_lacking(whole, merged.data), 0) - \
             (len(reworded) if wording == "kept" else 0)
@@ -1760,7 +1762,8 @@ def _merged_or_refused(path: str, kept: str, older: bytes, newer: bytes,
         raise KeptNotMerged(path, kept, "both changed the same lines (or they are not two "
                                         "versions of one session that merge without a "
                                         "conflict)", archive=archive, rolled=rolled,
-                            restore=restore, put_back=put_back)
+                            restore=restore, put_back=put_back,
+                            **_only_in_each(older, newer))
     dropped = lines_dropped(older, merged.data, base, newer) + \
         lines_dropped(newer, merged.data, base, older)
     if dropped and not (base is not None and (ancestor or base_rank(base, older, newer))):
@@ -1772,8 +1775,26 @@ def _merged_or_refused(path: str, kept: str, older: bytes, newer: bytes,
         lost = counted(len(dropped), "line", "lines")
         raise KeptNotMerged(path, kept, f"the merge would drop {lost} one of them holds "
                                         f"(as {dropped[0]!r})", archive=archive,
-                            rolled=rolled, restore=restore, put_back=put_back)
+                            rolled=rolled, restore=restore, put_back=put_back,
+                            **_only_in_each(older, newer))
     return merged
+
+
+def _only_in_each(older: bytes, newer: bytes) -> dict[str, str]:
+    """What only ``newer`` (the kept copy, the newer version) holds and what only
+    ``older`` (the file) holds, each said by kind and count
+    (:func:`~ai_protocols.session.merge.changes_lacking` without a base: an entry, a
+    tick, a changed entry, a property, a Log line, a line; ``""`` for none or not
+    known), as :class:`~ai_protocols.errors.KeptNotMerged`'s ``kept_holds`` and
+    ``file_holds``: what its by-hand advice names before the ``cp`` that would lose
+    it. Reads nothing."""
+    from ai_protocols.session.merge import changes_lacking, said_changes
+
+    said = {}
+    for key, one, other in (("kept_holds", older, newer), ("file_holds", newer, older)):
+        found = changes_lacking(one, other)
+        said[key] = said_changes(found) if _changed(found) > 0 else ""
+    return said
 
 
 def _put_back_archive(ai_dir: str, path: str, kept: str) -> str | None:
@@ -3293,6 +3314,9 @@ class Editing:
         # failed or killed move left beside the file it never moved: it says nothing now.
         _tidy(path, lambda: drop_carried_leftovers(ai_dir, path))
         _tidy(path, lambda: _drop_tombstone(ai_dir, path))
+        kept = kept_path(ai_dir, path)
+        if os.path.lexists(kept + REFUSAL_HEAD):  # (a stale save's refusal, settled: one
+            _tidy(path, lambda: _drop_refusal_copies(kept))  # lstat when there is none)
         if waiting:  # only now: a kill before this line folds nothing twice (PENDING_FOLDED)
             _tidy(path, lambda: _drop_pending(ai_dir, path))
         if not edit.operation_said:  # (the stash's warning gave one procedure for both)
@@ -3929,13 +3953,11 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     kept = kept_path(ai_dir, path)
     try:
         there = os.stat(kept, follow_symlinks=False)
-    except OSError:
-        return None  # (no kept copy: this tool never wrote here; nothing to tell)
+    except OSError:  # (no kept copy: this tool never wrote here; git's history tells)
+        return _stale_unkept(ai_dir, path, doc, head) if read_as is not None else None
     if read_as is None or storage.same_version(there, read_as):
         return None  # (the file is what this tool wrote last: nobody saved over it)
-    from ai_protocols.git.head import below_own_commits
-
-    if below_own_commits(root, head[1]) == (mine.properties.get("GIT_COMMIT") or ""):
+    if not git_moved(root, head, mine.properties.get("GIT_COMMIT")):
         return None  # (HEAD moved by commits made here only: git brought nothing)
     try:
         older = storage.read_regular(kept)
@@ -3943,6 +3965,8 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
         return None
     below = os.path.relpath(path, root)
     data = b"".join(doc.encoded())
+    if _from_refusal(kept, data):
+        return None  # (the refusal's commands followed: the three merged by a person)
     # (a file that is, byte for byte, the version this tool wrote last is no proof that
     # nobody saved over it: git changed the file since that write (its time is not the
     # kept copy's), and a buffer opened before git's change, a character typed and
@@ -3986,53 +4010,131 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     merged = merge_stale(path, data, older, newer, committed)
     if merged is None or lines_dropped(data, merged.data, older, newer) or \
             lines_dropped(newer, merged.data, older, data):
-        head_copy = f"{kept}.head"
-        base, at, under, ours, theirs = kept, None, older, data, newer
-        if data == older and committed is not None:
-            at, under = recorded, committed
-        # The commands merge the file on disk (``data`` may be it merged already with
-        # the kept copy by an earlier step): on the version its buffer was opened on,
-        # with the tool's two versions joined as the other side, as merge_stale does
-        # (an entry the tool wrote since and HEAD lacks is no deletion), both written
-        # beside the kept copy for the driver (per machine, no one's text;
-        # docs/decisions.md, "Issue 14, twentieth round (the refusal's commands)").
-        try:
-            raw: bytes | None = storage.read_regular(path)
-        except (OSError, storage.NotRegular):
-            raw = None
-        opened = None if raw is None else opened_on(path, raw, older, committed)
-        joined = None if opened is None else _tools_join(older, newer, committed)
-        ready = raw is not None and opened is not None and joined is not None and \
-            opened != raw
-        if ready:
-            try:
-                storage.atomic_write(f"{kept}.base", opened)  # type: ignore[arg-type]
-                storage.atomic_write(head_copy, joined)  # type: ignore[arg-type]
-            except (OSError, storage.StorageError):
-                ready = False  # (then git's versions, as before)
-        if ready:
-            base, under, ours, theirs = f"{kept}.base", opened, raw, joined
-            commands = (f"ai-protocols merge-driver {shell_quote(base)} "
-                        f"{shell_quote(path)} {shell_quote(head_copy)} {shell_quote(below)}")
-        else:
-            commands = f"git -C {shell_quote(root)} show {shell_quote(where)} > " \
-                       f"{shell_quote(head_copy)}"
-            if at is not None:
-                base = f"{kept}.base"
-                commands = (f"git -C {shell_quote(root)} show "
-                            f"{shell_quote(f'{at}:./{below}')} > {shell_quote(base)} && "
-                            f"{commands}")
-            commands += (f" && ai-protocols merge-driver {shell_quote(base)} "
-                         f"{shell_quote(path)} {shell_quote(head_copy)} {shell_quote(below)}")
-        from ai_protocols.errors import StaleSave
-        from ai_protocols.session.merge import merge_session_bytes
-
-        # (what the pasted commands will do: the driver's merge of the same three)
-        driver = merge_session_bytes(under, ours, theirs, place=below)  # type: ignore[arg-type]
-        raise StaleSave(path, where, lacking, commands,
-                        None if driver is None else not driver.conflicts,
-                        what=said_changes(found))
+        _refuse_stale(ai_dir, path, data, older, newer, committed, recorded, found)
     return OrgFile(merged.data.decode("utf-8")), said_changes(found), where
+
+
+#: What a stale save's refusal (:func:`_refuse_stale`) writes beside the kept copy for
+#: the merge driver: the version the buffer was opened on, and the tool's two versions
+#: joined, with a write record of its own (per machine, no one's text).
+REFUSAL_BASE, REFUSAL_HEAD = ".base", ".head"
+
+
+def _stamped(data: bytes, at: Moment) -> bytes:
+    """The session file ``data`` with a write record of its own, ``at`` (``UPDATED``
+    and ``UPDATED_AT``, as a write sets them): what the stale save's refusal writes as
+    the other side of the merge it advises (:func:`_refuse_stale`), so that the merged
+    file carries a record no buffer opened before can carry (the driver takes the
+    record of the side updated last). ``data`` as it is when it has no session
+    headline. Raises nothing of its own."""
+    doc = OrgFile(data.decode("utf-8", "replace"))
+    headline = session_headline(doc)
+    if headline is None:
+        return data
+    doc.set_properties(headline.line, [
+        ("UPDATED", format_timestamp(at.minute)),
+        ("UPDATED_AT", at.to_property() if at.measured else None)])
+    return b"".join(doc.encoded())
+
+
+def _from_refusal(kept: str, data: bytes) -> bool:
+    """Whether the session file ``data`` was made from the version a stale save's
+    refusal wrote at ``kept`` + :data:`REFUSAL_HEAD` (its printed commands followed:
+    the merge driver's result carries that version's write record, which no other
+    version holds): the three were merged as the refusal advised, and the file is what
+    a person made of them, conflicts settled by the driver or by hand; nothing of it is
+    a stale save's to merge back (docs/decisions.md, "Issue 14, twenty-first round (the
+    stale save's refusal)"). One read of a small file, on the stale-save path only."""
+    stamp = (_props_of(data) or {}).get("UPDATED_AT")
+    if not stamp:
+        return False
+    try:
+        head = storage.read_regular(kept + REFUSAL_HEAD, 65536)
+    except (OSError, storage.NotRegular):
+        return False
+    text = head.decode("utf-8", "replace")
+    return (_props_of(text[: text.rfind("\n") + 1].encode("utf-8")) or {}
+            ).get("UPDATED_AT") == stamp
+
+
+def _drop_refusal_copies(kept: str) -> None:
+    """Remove what a stale save's refusal wrote beside the kept copy ``kept``
+    (:data:`REFUSAL_BASE`, :data:`REFUSAL_HEAD`), once a write took the file made from
+    them. Raises nothing."""
+    for end in (REFUSAL_BASE, REFUSAL_HEAD):
+        try:
+            os.unlink(kept + end)
+        except OSError:
+            pass
+
+
+def _refuse_stale(ai_dir: str, path: str, data: bytes, older: bytes, newer: bytes,
+                  committed: bytes | None, recorded: str | None,
+                  found: tuple[int, ...] | None) -> NoReturn:
+    """Raise :class:`~ai_protocols.errors.StaleSave` (nothing written into the file) for
+    a stale save of the session file ``path`` whose merge back is not clean: ``data``, the file as
+    the write read it (maybe joined with the kept copy by an earlier step), ``older``
+    the kept copy, ``newer`` ``HEAD``'s version, ``committed`` the file at the commit
+    the kept copy records (``recorded``), ``found`` what the file lacks
+    (:func:`~ai_protocols.session.merge.changes_lacking`). The one refusal of every
+    stale-save path (:func:`_brought_back`, :func:`_stale_earlier`, a stale save in a
+    clone the tool never wrote in): its commands merge the file on disk (the person's
+    save) on the version its buffer was opened on (:func:`opened_on`) with the tool's
+    two versions joined (:func:`_tools_join`), as :func:`merge_stale` does; without
+    those, on the kept copy (or the commit it records, when the file is the kept copy)
+    with ``HEAD``'s version. Both are written beside the kept copy
+    (:data:`REFUSAL_BASE`, :data:`REFUSAL_HEAD`; the second with a write record of its
+    own, :func:`_stamped`, so that the next write knows the file made from it,
+    :func:`_from_refusal`) and the commands are one ``ai-protocols merge-driver``; when
+    they cannot be written, ``git show`` commands write git's versions. Says whether
+    the commands leave conflict markers (the driver's merge of the same three,
+    :func:`~ai_protocols.session.merge.merge_session_bytes`). docs/decisions.md, "Issue
+    14, twentieth round (the refusal's commands)" and "twenty-first round (the stale
+    save's refusal)"."""
+    from ai_protocols.errors import StaleSave
+    from ai_protocols.session.merge import merge_session_bytes, said_changes
+
+    root = parent(ai_dir)
+    below = os.path.relpath(path, root)
+    kept = kept_path(ai_dir, path)
+    where = f"HEAD:./{below}"
+    head_copy, base_copy = kept + REFUSAL_HEAD, kept + REFUSAL_BASE
+    try:
+        raw: bytes | None = storage.read_regular(path)
+    except (OSError, storage.NotRegular):
+        raw = None
+    ours = data if raw is None else raw
+    opened = None if raw is None else opened_on(path, raw, older, committed)
+    joined = None if opened is None else _tools_join(older, newer, committed)
+    # (git's versions, without those: the kept copy, or the commit it records when the
+    # file is the kept copy, and HEAD's)
+    at = recorded if ours == older and committed is not None else None
+    if opened is None or joined is None or opened == ours:
+        opened, joined = (committed if at is not None else older), newer
+    theirs = _stamped(joined, now_moment())  # type: ignore[arg-type]
+    try:
+        os.makedirs(parent(kept), exist_ok=True)  # (a clone the tool never wrote in)
+        storage.atomic_write(base_copy, opened)  # type: ignore[arg-type]
+        storage.atomic_write(head_copy, theirs)
+        commands = (f"ai-protocols merge-driver {shell_quote(base_copy)} "
+                    f"{shell_quote(path)} {shell_quote(head_copy)} {shell_quote(below)}")
+    except (OSError, storage.StorageError):  # (then git's versions, by git show)
+        theirs, base = newer, kept
+        opened = committed if at is not None else older
+        commands = f"git -C {shell_quote(root)} show {shell_quote(where)} > " \
+                   f"{shell_quote(head_copy)}"
+        if at is not None:
+            base = base_copy
+            commands = (f"git -C {shell_quote(root)} show "
+                        f"{shell_quote(f'{at}:./{below}')} > {shell_quote(base)} && "
+                        f"{commands}")
+        commands += (f" && ai-protocols merge-driver {shell_quote(base)} "
+                     f"{shell_quote(path)} {shell_quote(head_copy)} {shell_quote(below)}")
+    # (what the pasted commands will do: the driver's merge of the same three)
+    driver = merge_session_bytes(opened, ours, theirs, place=below)  # type: ignore[arg-type]
+    raise StaleSave(path, where, _changed(found), commands,  # type: ignore[arg-type]
+                    None if driver is None else not driver.conflicts,
+                    what=said_changes(found))
 
 
 def opened_on(path: str, data: bytes, older: bytes, committed: bytes | None) -> bytes | None:
@@ -4116,8 +4218,13 @@ def _stale_earlier(ai_dir: str, path: str, doc: OrgFile,
     refuses the file (git does not hold the kept copy: a write left uncommitted over
     ``git pull --autostash``) and :func:`_stale_over_kept` merges nothing
     (docs/decisions.md, "Issue 14, twentieth round (the base of a stale save's
-    merge)"). Runs git up to five times, on that rare path only; raises nothing of its
-    own."""
+    merge)"). When HEAD's version holds changes the save lacks and the three do not
+    merge cleanly, raises :class:`~ai_protocols.errors.StaleSave` with the commands that
+    merge them (:func:`_refuse_stale`), as for a stale save over the tool's last
+    version: never the rule of a version put back, which would leave out of the file
+    what the pull brought and the tool wrote since the buffer was opened
+    (docs/decisions.md, "Issue 14, twenty-first round (the stale save's refusal)").
+    Runs git up to five times, on that rare path only."""
     mine = session_headline(doc)
     if head is None or head[1] is None or mine is None:
         return None
@@ -4147,16 +4254,130 @@ def _stale_earlier(ai_dir: str, path: str, doc: OrgFile,
     committed = git_version(root, f"{recorded}:./{below}")
     if opened_on(path, data, older, committed) is None:
         return None  # (no version it was opened on: the rule of a version put back)
+    if (_props_of(newer) or {}).get("UPDATED_AT") == mine.properties.get("UPDATED_AT"):
+        return None  # (made from the version git put here, HEAD's: a person's edit of it)
     from ai_protocols.session.merge import changes_lacking, lines_dropped, said_changes
 
-    merged = merge_stale(path, data, older, newer, committed)
-    if merged is None or merged.conflicts or lines_dropped(older, merged.data, data, newer) \
-            or lines_dropped(newer, merged.data, data, older):
-        return None
     found = changes_lacking(data, newer, held_entries(ai_dir, path, doc), also=(older,))
     if _changed(found) <= 0:
         return None  # (HEAD holds nothing the save lacks: no pull's change dropped)
+    merged = merge_stale(path, data, older, newer, committed)
+    if merged is None or merged.conflicts or lines_dropped(older, merged.data, data, newer) \
+            or lines_dropped(newer, merged.data, data, older):
+        # (a stale save of a pull, as git's autostash leaves it or not: refused with the
+        # commands that merge the three, never the rule of a version put back, which
+        # drops from the file what the pull brought and the tool wrote: docs/decisions.md,
+        # "Issue 14, twenty-first round (the stale save's refusal)")
+        _refuse_stale(ai_dir, path, data, older, newer, committed, recorded, found)
     return OrgFile(merged.data.decode("utf-8")), said_changes(found), f"HEAD:./{below}"
+
+
+def _stale_unkept(ai_dir: str, path: str, doc: OrgFile,
+                  head: tuple[str | None, str | None]) -> tuple[OrgFile, str, str] | None:
+    """A stale save in a clone where this tool never wrote the session file ``path``
+    (read as ``doc``; no kept copy: a fresh clone), found by git's history and merged
+    back: ``(the merged document, what it regained said by kind, where the newer
+    version is)``, or ``None``. The case (docs/decisions.md, "Issue 14, twenty-first
+    round (a stale save in a fresh clone)"): a buffer opened on the version a commit
+    holds, ``git pull`` since, the buffer saved after: the file carries the write
+    record (``UPDATED_AT``, which only the tool's writes change) of a version
+    committed before ``HEAD``'s (:func:`_committed`, ``carried``) and lacks what
+    ``HEAD``'s version brought. Only when ``HEAD`` moved since the commit the file
+    records (``head``, :func:`~ai_protocols.git.head.read_head`), not by one's own
+    commits only, and not at the first move its reflog holds alone (the clone that
+    brought the file: no buffer was open on an earlier version). The three are merged
+    as any stale save is (:func:`merge_stale`, the opened-on version standing for the
+    tool's last write, which there is none of), checked to drop no line; raises
+    :class:`~ai_protocols.errors.StaleSave` (:func:`_refuse_stale`) when they do not
+    merge cleanly. Runs git up to three times, only in a clone with no kept copy after
+    ``HEAD`` moved."""
+    mine = session_headline(doc)
+    root = parent(ai_dir)
+    if mine is None or not _brought_since(root, head, mine.properties.get("GIT_COMMIT")):
+        return None  # (git brought nothing since the file was checked out)
+    data = b"".join(doc.encoded())
+    stamp = mine.properties.get("UPDATED_AT")
+    if not stamp:
+        return None
+    below = os.path.relpath(path, root)
+    newer = git_version(root, f"HEAD:./{below}")
+    theirs = None if newer is None or newer == data else _props_of(newer)
+    if theirs is None or theirs.get("UPDATED_AT") == stamp or \
+            not one_session(theirs, dict(mine.properties.items())):
+        return None  # (HEAD's version, or one made from it, or another session)
+    opened = _committed(path, data, data, carried=True)
+    if opened is None or opened == newer or (_props_of(opened) or {}).get("UPDATED_AT") != stamp:
+        return None  # (no committed version carries its record: never committed)
+    from ai_protocols.session.merge import changes_lacking, lines_dropped, said_changes
+
+    found = changes_lacking(data, newer, held_entries(ai_dir, path, doc), also=(opened,))
+    if _changed(found) <= 0:
+        return None
+    merged = merge_stale(path, data, opened, newer, opened)
+    if merged is None or merged.conflicts or lines_dropped(data, merged.data, opened, newer) \
+            or lines_dropped(newer, merged.data, opened, data):
+        _refuse_stale(ai_dir, path, data, opened, newer, opened, None, found)
+    return OrgFile(merged.data.decode("utf-8")), said_changes(found), f"HEAD:./{below}"
+
+
+def unkept_stale_may_be(ai_dir: str, path: str) -> bool:
+    """Whether the session file ``path``, which has no kept copy (this tool never wrote
+    it here), may be a stale save :func:`_stale_unkept` finds: ``HEAD`` moved since the
+    commit the file records (:func:`_brought_since`). What the read commands ask before
+    :func:`next_write_merges` (``resume.unkept_stale_warning``): a few reads of git's
+    files and of the file's first 64 KiB, no process."""
+    from ai_protocols.git.head import read_head
+
+    props = _head_properties(path)
+    return props is not None and _brought_since(parent(ai_dir), read_head(parent(ai_dir)),
+                                                props.get("GIT_COMMIT"))
+
+
+def git_moved(root: str, head: tuple[str | None, str | None] | None,
+              recorded: str | None) -> bool:
+    """Whether git may have brought a version of a session file since the commit
+    ``recorded`` (its ``GIT_COMMIT``, set at each write that sees ``HEAD`` move):
+    ``head`` (:func:`~ai_protocols.git.head.read_head`, for the work tree at ``root``)
+    names another commit, not reached from ``recorded`` by commits made here only
+    (:func:`~ai_protocols.git.head.below_own_commits`). The one gate of the stale-save
+    merge back (:func:`_brought_back`), which the read commands ask before saying what
+    the next write does (``resume.replaced_warning``). No process."""
+    from ai_protocols.git.head import below_own_commits
+
+    if head is None or head[1] is None or head[1] == recorded:
+        return False
+    return below_own_commits(root, head[1]) != (recorded or "")
+
+
+def _brought_since(root: str, head: tuple[str | None, str | None] | None,
+                   recorded: str | None) -> bool:
+    """:func:`git_moved`, and by more than the first move ``HEAD``'s reflog holds
+    (:func:`_only_first_move`: the clone that brought the file, in a clone where the
+    tool never wrote it). No process."""
+    from ai_protocols.git.head import below_own_commits
+
+    return git_moved(root, head, recorded) and \
+        not _only_first_move(root, below_own_commits(root, head[1]))  # type: ignore[index]
+
+
+def _only_first_move(root: str, below: str | None) -> bool:
+    """Whether ``HEAD``'s reflog (its last 4 KiB, :func:`~ai_protocols.git.head.
+    reflog_moves`) starts with the move that made it (from no commit: a clone, a first
+    commit) and every later move is a commit of one's own: ``below``, the commit below
+    those (:func:`~ai_protocols.git.head.below_own_commits`), is where that first move
+    went, or ``""`` (one's own commits from the first). Then every version of a file
+    git wrote here is the one the clone checked out, or one made here since: no buffer
+    was opened on an older one. ``False`` when the reflog does not say. No process."""
+    if below == "":
+        return True
+    if not below:
+        return False
+    from ai_protocols.git.head import reflog_moves
+    from ai_protocols.paths import git_dirs
+
+    dirs = git_dirs(root)
+    moves = None if dirs is None else reflog_moves(os.path.join(dirs[1], "logs", "HEAD"), 4096)
+    return bool(moves) and not moves[0][0].strip("0") and moves[0][1] == below
 
 
 def _stale_over_kept(ai_dir: str, path: str, doc: OrgFile,
@@ -4219,21 +4440,33 @@ def merges_at_write(ai_dir: str, path: str) -> bool:
     copy on its own (:func:`_stale_over_kept`: a committed version put back, then
     edited, as a stale buffer's save is) rather than refusing it: what the read
     commands then say instead of advising ``merge-kept`` (issue 14, twentieth round).
-    ``False`` when the file cannot be read. Runs git up to three times: call on the
+    ``False`` when the file cannot be read, and when the write refuses it (a stale
+    save whose merge back is not clean: :class:`~ai_protocols.errors.StaleSave`, which
+    :func:`next_write_merges` raises). Runs git up to three times: call on the
     warning's path only."""
-    return next_write_merges(ai_dir, path) is not None
+    from ai_protocols.errors import StaleSave
+
+    try:
+        return next_write_merges(ai_dir, path) is not None
+    except StaleSave:
+        return False
 
 
 def next_write_merges(ai_dir: str, path: str) -> tuple[OrgFile, str, str] | None:
     """What the next write into the session file ``path`` merges back on its own, by
     the very functions the write runs (:meth:`Editing._open`): ``(the merged document,
     what it regains said by kind, where the newer version is)``, or ``None`` when it
-    merges nothing (the file is as the tool wrote it, or the write refuses it, or git
-    put an older version back and the write goes into it). For ``status``'s and
-    ``resume``'s advice and ``merge-kept`` (docs/decisions.md, "Issue 14, twentieth round
-    (the base of a stale save's merge)"). Runs git only when the file is not the version
-    the tool wrote last and ``HEAD`` moved; raises nothing of its own."""
-    from ai_protocols.errors import AiProtocolsError
+    merges nothing (the file is as the tool wrote it, or the write refuses it for
+    another reason, or git put an older version back and the write goes into it).
+    Raises :class:`~ai_protocols.errors.StaleSave`, as the write would, when the write
+    refuses a stale save whose merge back is not clean (its commands merge the three:
+    the files they read are written beside the kept copy, :func:`_refuse_stale`). For
+    ``status``'s and ``resume``'s advice and ``merge-kept``, which say or do what the
+    write does (docs/decisions.md, "Issue 14, twentieth round (the base of a stale
+    save's merge)", "twenty-first round (the stale save's refusal)"). Runs git only
+    when the file is not the version the tool wrote last (or there is none) and
+    ``HEAD`` moved; raises nothing else of its own."""
+    from ai_protocols.errors import AiProtocolsError, StaleSave
     from ai_protocols.git.head import read_head
 
     try:
@@ -4255,6 +4488,8 @@ def next_write_merges(ai_dir: str, path: str) -> tuple[OrgFile, str, str] | None
             _stale_earlier(ai_dir, path, doc, head)
         if brought is None:
             return None  # (the write refuses it)
+    except StaleSave:
+        raise  # (the write refuses the stale save: its commands, for the caller to say)
     except AiProtocolsError:
         return None
     doc = doc if brought is None else brought[0]
@@ -4267,6 +4502,8 @@ def next_write_merges(ai_dir: str, path: str) -> tuple[OrgFile, str, str] | None
             return None
         # (then what git brought, on the merged document, as the write does)
         again = _brought_back(ai_dir, path, doc, head, read_as)
+    except StaleSave:
+        raise
     except AiProtocolsError:
         return None
     if again is None:
