@@ -337,3 +337,66 @@ def test_a_stale_save_carried_through_a_second_pull_loses_nothing(
     for kept in ("] first step\n", "] B-entry\n", "] B2-entry\n", "- [ ] TYPED-note\n",
                  "] A-post\n"):
         assert text.count(kept) == 1, (kept, text)
+
+
+# -- 1. a stale save over a rebasing pull and a write after it (r1) -----------------------
+
+
+def follow(run: Agent, *args: str) -> subprocess.CompletedProcess[str]:
+    """``ai-protocols ARGS`` (a write); when refused (exit 6), what the refusal advises,
+    pasted as printed (``cp KEPT FILE``, ``ai-protocols merge-kept FILE``, or the
+    ``merge-driver`` commands), then the write again, which must go through."""
+    done = run(*args, check=False)
+    if done.returncode == 0:
+        return done
+    assert done.returncode == 6, done.stderr
+    said = " ".join(done.stderr.split())
+    found = re.search(r"\((cp \S+ \S+)\)", said) or \
+        re.search(r"\((ai-protocols merge-kept \S+)\)", said) or \
+        re.search(r": ((?:git -C |ai-protocols merge-driver ).*?); it was left unchanged",
+                  said)
+    assert found, said
+    pasted_done = pasted(run.cwd, found.group(1))
+    assert pasted_done.returncode == 0, pasted_done.stderr
+    return run(*args)
+
+
+#: The pull that brings ``B-entry`` while the buffer is open, over the agent's write
+#: ``A-decision``: committed first, then ``git pull --rebase`` (the review's case) or a
+#: merge; left uncommitted, then ``--autostash``, merging or rebasing.
+FIRST_PULLS = {"rebase": ["--rebase"], "merge": ["--no-rebase", "--no-edit"],
+               "autostash": ["--no-rebase", "--autostash"],
+               "rebase-autostash": ["--rebase", "--autostash"]}
+
+
+@pytest.mark.parametrize("typed", [True, False])
+@pytest.mark.parametrize("how", ["rename", "inplace"])
+@pytest.mark.parametrize("pull", list(FIRST_PULLS))
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_a_stale_save_over_a_pull_and_a_write_after_it_loses_nothing(
+        tmp_path: Path, layout: str, pull: str, how: str, typed: bool) -> None:
+    """The agent logs ``A-decision`` (committed, or not); a buffer opened; a pull brings
+    the other clone's ``B-entry``; the agent logs ``A-after-pull``; the old buffer saved
+    (a line typed, or nothing). The next write (with the advice of its refusal followed,
+    if it refuses) keeps every entry of the three versions once, and the typed line: the
+    rebased commit's version, which carries the buffer's write record but holds
+    ``B-entry`` too, is not the version the buffer was opened on."""
+    run_a, run_b = two_clones(tmp_path.resolve(), layout)
+    run_b("log", "--progress", "B-entry")
+    push(run_b, "b log")
+    run_a("log", "--decision", "A-decision", "--rationale", "why")
+    if "autostash" not in pull:
+        commit(run_a.cwd, "a log")
+    buffer = run_a.path.read_bytes()
+    git(run_a.cwd, "pull", "-q", *FIRST_PULLS[pull], "origin", "main")
+    assert "B-entry" in run_a.head()
+    run_a("log", "--discovery", "A-after-pull")
+    save(run_a.path, buffer + (b"- [ ] TYPED-note\n" if typed else b""), how)
+    status = " ".join(run_a("status").stdout.split())
+    assert "warning" in status, status
+    follow(run_a, "log", "--progress", "A-next")
+    text = run_a.path.read_text()
+    for kept in ("] first step\n", "] B-entry\n", "] A-decision\n", "] A-after-pull\n",
+                 "] A-next\n"):
+        assert text.count(kept) == 1, (kept, text)
+    assert text.count("- [ ] TYPED-note\n") == (1 if typed else 0), text

@@ -2229,47 +2229,89 @@ def _committed(path: str, older: bytes, newer: bytes,
     (:func:`_archive_base`'s); ``carried``: the newest version that is of ``newer``'s
     session (:func:`~ai_protocols.session.layout.one_session`) and whose
     ``UPDATED_AT`` ``newer`` carries is returned first, whatever entries it holds."""
+    from ai_protocols.session.merge import base_rank, without_held
+
+    mine = _props_of(newer) if carried else None
+    found = None
+    versions = _history(path, [since])
+    if held:
+        versions = [without_held(blob, held)[0] for blob in versions]
+    if mine and mine.get("UPDATED_AT"):
+        written = _written_with(path, versions, mine, since, held)
+        if written is not None:
+            return written
+    for blob in versions:
+        rank = base_rank(blob, older, newer)
+        if rank == 2:  # (the version whose record older carries: the tool's write of it)
+            written = _written_with(path, versions, _props_of(older) or {}, since, held)
+            return written if written is not None and \
+                base_rank(written, older, newer) == 2 else blob
+        if rank == 1 and found is None:
+            found = blob
+    return found
+
+
+def _written_with(path: str, versions: list[bytes], props: dict[str, str], since: str,
+                  held: set[str] | None = None) -> bytes | None:
+    """The version of the session file at ``path`` that the tool wrote with the write
+    record (``UPDATED_AT``) of ``props`` (a session headline's properties), among
+    ``versions`` (of ``since``'s history, newest first) and, when one of those carries
+    it and ``since`` is ``HEAD``, the versions ``HEAD``'s and the branches' reflogs
+    reach (:func:`_history`: the commit a rebase replayed is no longer in ``HEAD``'s
+    history): :func:`_written`, the one all others carrying it hold. ``held``: entries
+    taken out of each (:func:`_committed`'s). ``None`` when none carries it. Runs git
+    twice more only when one does."""
+    from ai_protocols.session.merge import without_held
+
+    stamp = props.get("UPDATED_AT")
+
+    def carrying(found: list[bytes]) -> list[bytes]:
+        return [v for v in found if (theirs := _props_of(v)) and
+                theirs.get("UPDATED_AT") == stamp and one_session(theirs, props)]
+
+    mine = carrying(versions) if stamp else []
+    if not mine:
+        return None
+    if since == "HEAD":
+        more = _history(path, ["--reflog"])
+        if held:
+            more = [without_held(blob, held)[0] for blob in more]
+        mine += [v for v in carrying(more) if v not in mine]
+    return _written(mine) or mine[0]
+
+
+def _history(path: str, revs: list[str]) -> list[bytes]:
+    """The versions of the file at ``path`` that the last :data:`_BASES` commits that
+    changed it, from ``revs`` (``git log`` arguments: ``HEAD``, ``--reflog``...), hold,
+    newest first, each once (``git log --raw``, then one ``git cat-file --batch``);
+    ``[]`` when none (no commit, untracked, no git)."""
     from ai_protocols.errors import GitFailed
     from ai_protocols.git.spawn import GitRun, git_env
-    from ai_protocols.session.merge import base_rank, without_held
 
     env = git_env()
     folder, name = parent(path), path.rsplit("/", 1)[-1]
     try:
         log = GitRun(["git", "-C", folder, "log", f"-{_BASES}", "--format=", "--raw",
-                      "--no-abbrev", "--no-renames", since, "--", name], env, None).wait()
+                      "--no-abbrev", "--no-renames", *revs, "--", name], env, None).wait()
         blobs = [line.split()[3] for line in log.decode("ascii", "replace").split("\n")
                  if line.startswith(":") and len(line.split()) > 4]
         blobs = [b for b in dict.fromkeys(blobs) if b.strip("0")]
         if not blobs:
-            return None
+            return []
         out = GitRun(["git", "-C", folder, "cat-file", "--batch"], env,
                      "".join(b + "\n" for b in blobs).encode("ascii")).wait()
     except (GitFailed, OSError):
-        return None
-    mine = _props_of(newer) if carried else None
-    at, found = 0, None
+        return []
+    versions, at = [], 0
     while at < len(out):
         end = out.index(b"\n", at)
         header = out[at:end].split()
         if len(header) != 3:
-            return found
+            break
         size = int(header[2])
-        blob = out[end + 1:end + 1 + size]
+        versions.append(out[end + 1:end + 1 + size])
         at = end + 1 + size + 1
-        if held:
-            blob = without_held(blob, held)[0]
-        if mine and mine.get("UPDATED_AT"):
-            theirs = _props_of(blob)
-            if theirs and theirs.get("UPDATED_AT") == mine["UPDATED_AT"] and \
-                    one_session(theirs, mine):
-                return blob
-        rank = base_rank(blob, older, newer)
-        if rank == 2:
-            return blob
-        if rank == 1 and found is None:
-            found = blob
-    return found
+    return versions
 
 
 def _props_of(data: bytes) -> dict[str, str] | None:
@@ -4139,22 +4181,48 @@ def _refuse_stale(ai_dir: str, path: str, data: bytes, older: bytes, newer: byte
 
 def opened_on(path: str, data: bytes, older: bytes, committed: bytes | None) -> bytes | None:
     """The version a stale buffer saved as ``data`` (the session file at ``path``) was
-    opened on: the version whose write record (``UPDATED_AT``, which only the tool's
-    writes change) ``data`` carries, among the kept copy ``older`` (the version this tool
-    wrote last), ``committed`` (the file at the commit that copy records) and the last
-    versions git committed (:func:`_committed`, one ``git log`` and one ``git cat-file``,
-    only when neither of the first two carries it); ``None`` when none does (a buffer
-    opened on a version never committed). docs/decisions.md, "Issue 14, twentieth round
-    (the base of a stale save's merge)"."""
-    stamp = (_props_of(data) or {}).get("UPDATED_AT")
+    opened on: the version the tool wrote with the write record (``UPDATED_AT``, which
+    only the tool's writes change) ``data`` carries. The kept copy ``older`` (the
+    version this tool wrote last, byte for byte) when it carries it; else, among the
+    versions that carry it, ``committed`` (the file at the commit that copy records)
+    and the last versions git committed in ``HEAD``'s history and its reflogs
+    (:func:`_history`, one ``git log`` and one ``git cat-file``), the one every other
+    holds every entry of: a record names one version only while its bytes are the
+    tool's write, and the merge driver's result of a rebase or a merge (``git pull
+    --rebase`` replays the commit of that write over the other clone's) carries the
+    same record with the other clone's entries too, which the buffer never held
+    (docs/decisions.md, "Issue 14, twenty-first round (stale saves, a fresh review)");
+    when no one of them is held by all the others, the first (``committed``, else the
+    newest). ``None`` when none carries it (a buffer opened on a version never
+    committed). docs/decisions.md, "Issue 14, twentieth round (the base of a stale
+    save's merge)"."""
+    mine = _props_of(data) or {}
+    stamp = mine.get("UPDATED_AT")
     if not stamp:
         return None
-    for version in (older, committed):
-        if version is not None and (_props_of(version) or {}).get("UPDATED_AT") == stamp:
-            return version
-    found = _committed(path, older, data, carried=True)
-    if found is not None and (_props_of(found) or {}).get("UPDATED_AT") == stamp:
-        return found
+    if (_props_of(older) or {}).get("UPDATED_AT") == stamp:
+        return older
+    found: list[bytes] = []
+    for version in ([committed] if committed is not None else []) + \
+            _history(path, ["HEAD", "--reflog"]):
+        theirs = _props_of(version)
+        if theirs and theirs.get("UPDATED_AT") == stamp and one_session(theirs, mine) and \
+                version not in found:
+            found.append(version)
+    return (_written(found) or found[0]) if found else None
+
+
+def _written(versions: list[bytes]) -> bytes | None:
+    """Of ``versions`` of a session file that carry one write record, the one the tool
+    wrote: the one whose every entry each other holds (the merge driver adds the other
+    side's entries to a write it carries the record of; a person's edit of a committed
+    version is another version too, and the one they all come from is the write).
+    ``None`` when there is none, or no one of them is so held. Reads no file."""
+    from ai_protocols.session.merge import entries_lacking
+
+    for one in versions:
+        if all(other is one or entries_lacking(other, one) == 0 for other in versions):
+            return one
     return None
 
 
@@ -4416,9 +4484,8 @@ def _stale_over_kept(ai_dir: str, path: str, doc: OrgFile,
     if held_entries(ai_dir, path, doc) or \
             held_entries(ai_dir, path, OrgFile(newer.decode("utf-8", "replace"))):
         return None
-    base = _committed(path, data, newer)
-    if base is None or base in (data, newer) or \
-            (_props_of(base) or {}).get("UPDATED_AT") != mine.properties.get("UPDATED_AT"):
+    base = opened_on(path, data, newer, None)  # (the one rule of that version)
+    if base is None or base in (data, newer):
         return None
     from ai_protocols.session.merge import (
         changes_lacking,
