@@ -946,16 +946,20 @@ class SessionWrappedUp(AiProtocolsError):
     exit_code = 7
 
     def __init__(self, path: Path, where: str | None = None,
-                 copy_lacks: int | None = None, kept: str | None = None) -> None:
+                 copy_lacks: int | None = None, kept: str | None = None,
+                 copy_holds: str = "") -> None:
         self.path = path
         self.where = where
         #: The kept copy of another session, one started since (``None``: none): what
         #: ``start`` brings back once the put-back copy is gone.
         self.kept = kept
         #: The file is a copy of a session its archive holds (``where``: ``archived to
-        #: A``) put back by git or a copy: how many entries it holds that the archive
-        #: lacks (-1: unknown); ``None``: not such a copy.
+        #: A``) put back by git or a copy: how many things (an entry, a checkbox item, a
+        #: line typed...) it holds that the archive lacks (-1: unknown); ``None``: not
+        #: such a copy. ``copy_holds``: those said by kind (``1 entry and 2 lines``;
+        #: ``""``: not said). :func:`ai_protocols.session.transaction.archive_lacks`.
         self.copy_lacks = copy_lacks
+        self.copy_holds = copy_holds
         said = f" ({where})" if where else ""
         state = "was abandoned" if where and where.startswith("abandoned") else \
             "is already wrapped up"
@@ -967,11 +971,15 @@ class SessionWrappedUp(AiProtocolsError):
                     f"ai-protocols wrote last here (kept in {kept})") if kept else \
                 "run 'ai-protocols start' for a new session"
             if copy_lacks == 0:
-                how = f"it holds no entry the archive lacks: remove it (rm {file}), then {then}"
+                how = (f"it holds nothing the archive lacks (no entry, no checkbox item, no "
+                       f"line): remove it (rm {file}), then {then}")
             else:
-                how = (f"it holds {_lacking(copy_lacks)} the archive lacks: merge them into "
+                holds = copy_holds or ("things (entries, checkbox items or lines typed)"
+                                       if copy_lacks < 0 else _lacking(copy_lacks))
+                how = (f"it holds {holds} the archive lacks: merge them into "
                        f"{archive} (ai-protocols merge-kept {file}; each once, the file "
-                       f"removed after), commit the archive, then {then}")
+                       f"removed after), commit the archive, then {then}; "
+                       f"never rm it, which would lose them")
             super().__init__(
                 f"the session at {path} {state}{said}: this file is a copy of it that git "
                 f"or a copy put back (git checkout of an older commit?); a write would "

@@ -407,14 +407,16 @@ def merge_kept(target: str | None, wording: str) -> None:
         project = Project.discover(os.path.dirname(os.path.realpath(target)))
     else:
         project = _project()
-    path, gained, reworded = project.merge_kept(target, wording=wording)
+    path, gained, reworded, source = project.merge_kept(target, wording=wording)
     lacked = counted(gained, "entry", "entries")
     rewords = f"; {counted(reworded, 'entry', 'entries')} reworded, merged as one " \
               f"(the words left out are in the Log)" if reworded else ""
     if str(path).startswith(project.sessions_dir_text + os.sep):
         pass  # (into an archive: what was written, by kind, or that nothing was, is said)
     elif gained or reworded:
-        click.echo(f"Merged the kept copy in: {lacked} the file lacked{rewords}.", err=True)
+        what = "the kept copy" if source == "the kept copy" else \
+            f"what {source} {'holds' if ' and ' not in source else 'hold'}"
+        click.echo(f"Merged {what} in: {lacked} the file lacked{rewords}.", err=True)
     else:
         click.echo("Nothing to merge: the file is the version ai-protocols wrote last.",
                    err=True)

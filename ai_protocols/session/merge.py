@@ -82,6 +82,7 @@ from ai_protocols.session.layout import (
     summary_span,
     with_earlier_path,
 )
+from ai_protocols.session.model import reworded_among
 from ai_protocols.session.rollover import HISTORY, SUPERSEDED, blank_box, entry_digest
 from ai_protocols.session.text import preview
 from ai_protocols.storage import files as storage
@@ -1893,7 +1894,10 @@ def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
     files are written relative to its folder, :func:`_relinked`); ``known_base``:
     ``base`` is the sides' real common ancestor (else a version made of what both hold,
     :func:`_common_base`: the drawer's changes are not told apart as a person's or the
-    tool's, :func:`_merge_drawer`); ``None`` when this is
+    tool's, :func:`_merge_drawer`). A side made from a version older than ``base``
+    (:func:`stale_against`: a stale save) is merged against what it and ``base`` both
+    hold instead, so that what it never held is not taken for its deletion: every entry,
+    tick and line of ``base`` the other side keeps stays. ``None`` when this is
     not three versions of one session file that the structural merge understands,
     and the caller merges them as git merge-file does. Runs ``git merge-file``;
     raises nothing of its own."""
@@ -1913,6 +1917,13 @@ def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
             len({v.properties.get("STARTED") for v in (o, a, b)}) != 1 or \
             len({v.properties.get("SESSION_ID") for v in (o, a, b)} - {None, ""}) > 1:
         return None  # another session on one side (one started afresh), or other endings
+    stale = [side for side in (a, b) if known_base and stale_against(side, o)]
+    for side in stale:  # (what the base holds that a stale side lacks is no deletion of
+        # its: against what both hold, every entry of the base stays)
+        o = _read(_common_base(o, side))  # type: ignore[arg-type,assignment]
+        known_base = False
+        if o is None:
+            return None
     try:
         result = _structural(o, a, b, labels=labels, marker_size=marker_size, place=place,
                              known_base=known_base)
@@ -1923,6 +1934,22 @@ def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
             statuses[2] in CLOSED_STATUSES:
         return MergeResult(result.data, result.conflicts, closed_twice=True)
     return result
+
+
+def stale_against(side: _Version, base: _Version) -> bool:
+    """Whether the version ``side`` of a merge was made from a version older than its
+    ``base``: its write record (``UPDATED_AT``, which only the tool's writes change,
+    never a person's edit) is of a write before the base's
+    (:meth:`~ai_protocols.liveness.clock.Moment.order`, the one rule of which write came
+    first). A version derived from the base carries the base's record or a later one;
+    one that carries an earlier record is an editor's buffer opened before the base was
+    written and saved after it (a stale save: a ``git pull --autostash`` stashes it
+    and pops it back through this driver; committed, it meets the next pull), or an
+    older version put back by hand: what it lacks of the base it never held, and is no
+    deletion (docs/decisions.md, "Issue 14, twenty-first round (stale saves, a fresh
+    review)"). ``False`` when either record is missing. No I/O."""
+    mine, theirs = side.moment, base.moment
+    return mine is not None and theirs is not None and mine.order(theirs) < theirs.order(mine)
 
 
 def _earlier_place(place: str | None) -> bool:
@@ -2141,7 +2168,8 @@ def reworded_pairs(first: _Version, second: _Version) -> dict[tuple[str, str], _
     of the same timestamp (to the minute: the tool writes an entry's stamp once, and
     only a person changes its words), when each is the other's closest in words among
     those (difflib's ratio of their words, the only best on both sides) and they
-    are alike enough (:data:`_REWORD_RATIO`): the same entry, reworded. Two entries of
+    are alike enough (:func:`~ai_protocols.session.model.reworded_among`, the one rule
+    of a reword, which the read commands count by too): the same entry, reworded. Two entries of
     one minute with unlike words are two entries, never paired (a person's new entry
     is never taken for another's reword): both are kept. Raises nothing of its own."""
     pairs: dict[tuple[str, str], _Unit] = {}
@@ -2160,16 +2188,9 @@ def reworded_pairs(first: _Version, second: _Version) -> dict[tuple[str, str], _
             twins = alone[1].get(when, [])
             if when is None or not twins:
                 continue
-            ratio = {(i, j): difflib.SequenceMatcher(None, _words(a), _words(b)).ratio()
-                     for i, a in enumerate(found) for j, b in enumerate(twins)}
-            for i, unit in enumerate(found):
-                row = sorted(((r, j) for (x, j), r in ratio.items() if x == i), reverse=True)
-                best, j = row[0]
-                if best < _REWORD_RATIO or (len(row) > 1 and row[1][0] == best):
-                    continue
-                column = sorted((r for (x, y), r in ratio.items() if y == j), reverse=True)
-                if column[0] == best and (len(column) == 1 or column[1] < best):
-                    pairs[(name, unit.key)] = twins[j]
+            paired = reworded_among([_words(u) for u in found], [_words(u) for u in twins])
+            for i, j in paired.items():
+                pairs[(name, found[i].key)] = twins[j]
     return pairs
 
 
@@ -2177,12 +2198,6 @@ def _words(unit: _Unit) -> str:
     """An entry's words: its first line after the timestamp (``""``: none)."""
     found = _ITEM.match(unit.key)
     return unit.key[found.end():].strip() if found else unit.key.strip()
-
-
-#: How alike (difflib's ratio, 0 to 1) the words of two entries of one minute
-#: must be to be taken as one entry reworded (:func:`reworded_pairs`): most of the
-#: words kept. Unlike ones are two entries, both kept.
-_REWORD_RATIO = 0.6
 
 
 def _common_base(first: _Version, second: _Version, wording: str | None = None) -> str:

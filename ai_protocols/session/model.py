@@ -389,12 +389,54 @@ class Compared:
                               (self.ticks, "tick", "ticks")], none=none)
 
 
-def compared(newer: Session, older: Session) -> Compared:
+#: How alike (difflib's ratio, 0 to 1) the words of two entries of one section and
+#: minute must be to be taken as one entry reworded (:func:`reworded_among`): most of
+#: the words kept. Unlike ones are two entries, both kept.
+REWORD_RATIO = 0.6
+
+
+def reworded_among(found: list[str], twins: list[str]) -> dict[int, int]:
+    """Which of the words ``found`` (the entries of one section and minute that one
+    version alone holds) are a reword of which of ``twins`` (those the other version
+    alone holds there): ``{index in found: index in twins}``, each paired with its
+    closest in words (difflib's ratio, the same whichever side each is on), when that
+    is the only best on both sides and the two are alike enough
+    (:data:`REWORD_RATIO`). The one rule of a reword, for the
+    merge (:func:`ai_protocols.session.merge.reworded_pairs`: what it keeps once) and
+    for what the read commands and refusals count (:func:`compared`): two entries of
+    one minute with unlike words are two entries, never one reworded (docs/decisions.md,
+    "Issue 14, twenty-first round (stale saves, a fresh review)"). Raises nothing."""
+    if not found or not twins:
+        return {}
+    import difflib
+
+    # (difflib's ratio is not symmetric: taken on the two in one order, so that either
+    # version's side gives the same pairs)
+    ratio = {(i, j): difflib.SequenceMatcher(None, *sorted((a, b))).ratio()
+             for i, a in enumerate(found) for j, b in enumerate(twins)}
+    pairs: dict[int, int] = {}
+    for i in range(len(found)):
+        row = sorted(((r, j) for (x, j), r in ratio.items() if x == i), reverse=True)
+        best, j = row[0]
+        if best < REWORD_RATIO or (len(row) > 1 and row[1][0] == best):
+            continue
+        column = sorted((r for (x, y), r in ratio.items() if y == j), reverse=True)
+        if column[0] == best and (len(column) == 1 or column[1] < best):
+            pairs[i] = j
+    return pairs
+
+
+def compared(newer: Session, older: Session, base: Session | None = None) -> Compared:
     """What the session ``older`` lacks of ``newer``, counted by kind
     (:class:`Compared`; issue 14, thirteenth round: a tick and an entry were counted as
     Log entries, a reword as an entry missing). Items are matched by section, timestamp
-    and text; of the items of one section and timestamp that only one side holds, as
-    many as the other side holds there are rewords, the rest are entries."""
+    and text; of the items of one section and timestamp that only one side holds, those
+    the merge takes for one entry reworded are rewords, the rest are entries (the one
+    rule of the merge; twenty-first round: two entries of one minute were called one
+    reworded). With ``base``, the version both derive from (a three-way merge's): an
+    item one side holds as ``base`` has it, the other in other words, is a reword (that
+    side changed it); two items ``base`` lacks are two entries, as the merge keeps both
+    added. Without it: :func:`reworded_among`, the merge's pairing by words."""
     kinds = {k.kind for k in SECTION_KINDS}
     have = {(e.time, e.text) for e in older.log}
     missing = [e for e in newer.log if e.text.partition(": ")[0] not in kinds and
@@ -405,17 +447,50 @@ def compared(newer: Session, older: Session) -> Compared:
         new = {(e.time, e.text): e for e in newer.items(kind)}
         ticks += sum(1 for key, e in new.items()
                      if key in old and e.done is True and old[key].done is not True)
-        extra: dict[datetime | None, int] = {}
+        extra: dict[datetime | None, list[str]] = {}
         for key in old:
             if key not in new:
-                extra[key[0]] = extra.get(key[0], 0) + 1
-        for time, _text in (key for key in new if key not in old):
-            if extra.get(time):
-                extra[time] -= 1
-                reworded += 1
+                extra.setdefault(key[0], []).append(key[1])
+        alone: dict[datetime | None, list[str]] = {}
+        for key in new:
+            if key not in old:
+                alone.setdefault(key[0], []).append(key[1])
+        was = None if base is None else {(e.time, e.text) for e in base.items(kind)}
+        for time, texts in alone.items():
+            others = extra.get(time, [])
+            if not time or not others:
+                paired = 0
+            elif was is None:
+                paired = len(reworded_among([_words(t) for t in texts],
+                                            [_words(t) for t in others]))
             else:
-                lacking += 1
+                paired = _reworded_on(time, texts, others, was)
+            reworded += paired
+            lacking += len(texts) - paired
     return Compared(missing, lacking, ticks, reworded)
+
+
+def _reworded_on(time: datetime, texts: list[str], others: list[str],
+                 was: set[tuple[datetime | None, str]]) -> int:
+    """How many of the items ``texts`` (of one section and minute ``time`` that one
+    version alone holds) are a reword of one of ``others`` (those the other version
+    alone holds there), judged on the version both derive from, whose items ``was``
+    holds: one of the two as it was there, the other not."""
+    left = list(others)
+    paired = 0
+    for text in texts:
+        mine = (time, text) in was
+        match = next((i for i, other in enumerate(left) if mine != ((time, other) in was)),
+                     None)
+        if match is not None:
+            del left[match]
+            paired += 1
+    return paired
+
+
+def _words(text: str) -> str:
+    """An entry's words as the merge compares them: its first line."""
+    return text.split("\n", 1)[0].strip()
 
 
 def instant(record: str | None, updated: datetime | None) -> str | None:

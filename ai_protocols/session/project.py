@@ -1018,11 +1018,13 @@ class Project:
 
     def merge_kept(self, target: str | None = None,
                    now: datetime | Moment | None = None, *,
-                   wording: str = "file") -> tuple[Path, int, int]:
+                   wording: str = "file") -> tuple[Path, int, int, str]:
         """Merge a session file with the newer version the tool kept of it (what exit 6,
         :class:`~ai_protocols.errors.SessionReplaced`, advises); ``target``: an agent id
         or a session file's path (default: the caller's). Returns the file that gained
-        entries, how many, and how many entries worded differently were merged as one:
+        entries, how many, how many entries worded differently were merged as one, and
+        where what the file lacked came from (``"the kept copy"``, or ``"git's HEAD"``
+        for a stale save merged back with what git brought):
         the session file, or the archive of the kept copy's
         session when another clone wrapped it up (the file's own session carries on),
         or the archive of the file's session when git's merge stopped on the file
@@ -1043,10 +1045,10 @@ class Project:
 
         path = self.path_text if target is None else target_path(self, target, "merge-kept")
         root = self.root_text  # (GIT_BRANCH and GIT_COMMIT: where HEAD is now)
-        where, gained, reworded = merge_kept_into(self.ai_dir_text, path, now=now,
-                                                  then=lambda edit: record_head(edit, root),
-                                                  wording=wording)
-        return Path(where), gained, reworded
+        where, gained, reworded, source = merge_kept_into(
+            self.ai_dir_text, path, now=now, then=lambda edit: record_head(edit, root),
+            wording=wording)
+        return Path(where), gained, reworded, source
 
     # -- other agents ---------------------------------------------------------------------
 

@@ -705,14 +705,21 @@ def replaced_warning(project: Project, session: Session) -> str | None:
         return stale
     from ai_protocols.session.layout import whole
     from ai_protocols.session.model import compared
+    from ai_protocols.session.transaction import compared_versions
 
     try:
         session = whole(session)  # (every entry compared: not a brief read's)
     except (OSError, AiProtocolsError, storage.NotRegular):
         return None
-    # (what the file lacks, by kind: a reword of the file's is said below as its own,
-    # not as an entry it lacks)
-    found = compared(newer, session)
+    # (what the file lacks, by kind, by the merge's rule of a reword: a reword of the
+    # file's is said below as its own, not as an entry it lacks)
+    try:
+        data = storage.read_regular(path)
+    except (OSError, storage.NotRegular):
+        data = None
+    found = (None if data is None else
+             compared_versions(path, data, kept_data, kept, lacks=True)) or \
+        compared(newer, session)
     found.reworded = 0
     missing, lacks = found.log, found.said()
     points = [e.text[len("checkpoint: "):].split(" (", 1)[0] for e in missing
@@ -737,21 +744,25 @@ def replaced_warning(project: Project, session: Session) -> str | None:
         parts = [f"this session file is an older version than the one ai-protocols last "
                  f"wrote (git stash, git reset --hard or a checkout put it back?): it lacks "
                  f"{lacks} of the newer one"]
-    stashed = _stash_advice(project, " and the session file")
-    if stashed:
-        parts.append(f"{stashed}; do that before any write here")
-    if points:
-        parts.append(_checkpoint_whereabouts(project, newer, points[-1]))
     # (paths from the project's root: short, and within resume's bound)
     here, copy = (relative_to(p, project.root_text) for p in (path, kept))
-    first = "else, " if stashed else ""  # (git stash pop brings the file back too)
-    if carried:  # (the carry moves the kept copy: the two are alternatives)
-        first = "or, instead of that carry (not after it), to work here: "
     from ai_protocols.session.transaction import lacking
 
     # a write went into the older version: copying either over the other loses some (an
     # entry the newer one's rollover moved to its earlier files is not lacking)
     only_here, loses, said = lacking(project.ai_dir_text, path)
+    stashed = _stash_advice(project, " and the session file")
+    if stashed and "here again" not in stashed:
+        fix = f"ai-protocols merge-kept {shell_quote(here)}" if loses else \
+            f"cp {shell_quote(copy)} {shell_quote(here)}"
+        stashed = _stash_pop_refused(project, path, fix) or stashed
+    if stashed:
+        parts.append(f"{stashed}; do that before any write here")
+    if points:
+        parts.append(_checkpoint_whereabouts(project, newer, points[-1]))
+    first = "else, " if stashed else ""  # (git stash pop brings the file back too)
+    if carried:  # (the carry moves the kept copy: the two are alternatives)
+        first = "or, instead of that carry (not after it), to work here: "
     if loses:
         # (said by kind, as the write's refusal says it: a reword is not an entry added)
         count = "some entries" if only_here < 0 else said or \
@@ -774,6 +785,41 @@ def replaced_warning(project: Project, session: Session) -> str | None:
                      f"cp {shell_quote(copy)} {shell_quote(here)} "
                      f"(from {_clip(project.root_text, 120)})")
     return "; ".join(parts)
+
+
+def _stash_pop_refused(project: Project, path: str, fix: str) -> str | None:
+    """When ``git stash pop`` would refuse to bring back the newest stash entry because
+    the session file ``path`` has changes of its own and the entry changes it too
+    (git-stash(1): "Your local changes ... would be overwritten"): the stash advice
+    (:func:`_stash_advice`'s words) with the commands that work, to paste from the
+    project's root: ``fix`` (``ai-protocols merge-kept FILE``, or the ``cp`` of the kept
+    copy, as the advice after it says), which makes the file hold every version the tool
+    and the person wrote, then :func:`~ai_protocols.session.transaction.stash_back`'s
+    commit and pop (the merge driver merges the stash's version in). ``None`` when the
+    pop would not refuse (the file as ``HEAD`` holds it, or the stash leaves it as it
+    was). Runs git twice, on a warning's path only (docs/decisions.md, "Issue 14,
+    twenty-first round (stale saves, a fresh review)")."""
+    from ai_protocols.git.head import read_head
+    from ai_protocols.git.state import _git
+    from ai_protocols.session.transaction import stash_back, stash_moved
+
+    folder = os.path.dirname(path)
+    name = "./" + os.path.basename(path)
+    if not _git(folder, "status", "--porcelain", "--", name):
+        return None  # (no change of its own: the pop brings the stash's version back)
+    if _git(folder, "diff", "--quiet", "refs/stash^1", "refs/stash", "--", name) \
+            is not None:
+        return None  # (the stash does not change the file: the pop leaves it alone)
+    here = relative_to(path, project.root_text)
+    head = read_head(folder)
+    moved = stash_moved(folder)
+    detached = head is not None and head[0] is None and head[1] is not None
+    back = stash_back(here, True, moved=moved, detached=detached, chained=True)
+    joined = " && " if moved is None and not detached else ", then "
+    return (f"if git stash took the work, it is in the stash (git stash list), and git "
+            f"stash pop refuses it while this file has changes of its own: to bring the "
+            f"work and the session file back with what is here, from "
+            f"{_clip(project.root_text, 120)}: {fix}{joined}{back}")
 
 
 def _head_moved(project: Project, session: Session) -> bool:

@@ -89,7 +89,7 @@ from ai_protocols.session.layout import (
     session_headline,
     session_named,
 )
-from ai_protocols.session.model import LogEntry, Session
+from ai_protocols.session.model import Compared, LogEntry, Session
 from ai_protocols.session.names import (
     ADOPTED_AWAY,
     earlier_kept_paths,
@@ -710,7 +710,7 @@ def kept_at_start(ai_dir: str, path: str) -> tuple[str | None, bytes | None]:
     except (OSError, storage.NotRegular) as error:
         raise StorageError(kept, error) from None
     archive = where.partition(" to ")[2].removesuffix(" (in another clone)")
-    if not archive or entries_lacking_in(archive, copy) == 0 or \
+    if not archive or archive_lacks(archive, copy, path)[0] == 0 or \
             kept_in_git(path, kept):  # (adopted: not an archive)
         return where, None
     return where, copy
@@ -1227,8 +1227,8 @@ def _refuse_archived(ai_dir: str, path: str, doc: OrgFile,
     archive under ``.ai/sessions/`` holds (:func:`archived_copy`: a git checkout or a
     copy put a wrapped-up session back): a write would bring it back, and the next
     wrap-up would archive its entries a second time. The error says whether the file
-    holds entries the archive lacks. The file is written into as usual (no check) while
-    it is its kept copy."""
+    holds anything the archive lacks (:func:`archive_lacks`). The file is written into
+    as usual (no check) while it is its kept copy."""
     if read_as is None:
         return
     try:
@@ -1243,21 +1243,23 @@ def _refuse_archived(ai_dir: str, path: str, doc: OrgFile,
     found = archived_copy(ai_dir, path, headline.properties,
                           b"".join(bytes(piece) for piece in doc.encoded()))
     if found is not None:
-        raise SessionWrappedUp(path, f"archived to {found[0]}", copy_lacks=found[1])
+        raise SessionWrappedUp(path, f"archived to {found[0]}", copy_lacks=found[1],
+                               copy_holds=found[2])
 
 
 def archived_copy(ai_dir: str, path: str, props: dict[str, str],
-                  data: bytes) -> tuple[str, int] | None:
-    """``(archive, lacking)`` when an archive under ``.ai/sessions/`` holds the session
-    of the session file at ``path`` (its headline properties ``props``, its bytes
+                  data: bytes) -> tuple[str, int, str] | None:
+    """``(archive, lacking, said)`` when an archive under ``.ai/sessions/`` holds the
+    session of the session file at ``path`` (its headline properties ``props``, its bytes
     ``data``): :func:`archive_of`, the same ``AGENT_ID``, ``STARTED`` and
-    ``SESSION_ID`` (when both hold one); ``lacking``: how many entries the file holds
-    that the archive does not (:func:`ai_protocols.session.merge.entries_lacking`; -1
-    when either cannot be read as a session). ``None`` when no archive holds it."""
+    ``SESSION_ID`` (when both hold one); ``lacking``: how many things (an entry, a
+    checkbox item, a line typed...) the file holds that the archive does not, ``said``
+    by kind (:func:`archive_lacks`, the one rule; -1 when either cannot be read as a
+    session). ``None`` when no archive holds it."""
     archive = archive_of(ai_dir, props)
     if archive is None:
         return None
-    return archive, entries_lacking_in(archive, data)
+    return (archive, *archive_lacks(archive, data, path))
 
 
 def _texts(doc: OrgFile | bytes, kept: str) -> Callable[[], tuple[str, str]]:
@@ -1376,21 +1378,43 @@ def _lacking(ai_dir: str, path: str, kept: str, doc: OrgFile | bytes
 def _by_kind(path: str, data: bytes, kept: str, newer: bytes, found: int) -> str:
     """The ``found`` entries the session file ``path`` (``data``) holds that its kept
     copy (``kept``, ``newer``) lacks, said by kind by the one rule of the read commands'
-    warning (:func:`~ai_protocols.session.model.compared`,
-    :meth:`~ai_protocols.session.model.Compared.said`): a reworded entry (the same
-    section and timestamp, other words) is said as one, not as an entry; ticks too.
-    ``found`` (which leaves out what the kept copy's rollover moved) bounds the new
-    entries said."""
+    warning (:func:`compared_versions`, :meth:`~ai_protocols.session.model.Compared.said`):
+    a reworded entry (the same section and timestamp, other words, as the merge takes
+    one) is said as one, not as an entry; ticks too. ``found`` (which leaves out what
+    the kept copy's rollover moved) bounds the new entries said."""
+    counts = compared_versions(path, data, newer, kept)
+    if counts is None:
+        return counted(found, "entry", "entries")
+    counts.entries = max(min(counts.entries, found - counts.reworded), 0)
+    return counts.said(log=False, none=counted(found, "entry", "entries"))
+
+
+def compared_versions(path: str, data: bytes, kept: bytes, kept_at: str, *,
+                      lacks: bool = False) -> Compared | None:
+    """What the kept copy ``kept`` (at ``kept_at``) lacks of the session file at ``path``
+    (``data``), counted by kind (:func:`~ai_protocols.session.model.compared`); with
+    ``lacks``, what the file lacks of the kept copy. Counted on the version both derive
+    from that git committed (:func:`_committed`, two git runs), so that a reword is
+    what the merge takes for one (an entry one holds as committed, the other in other
+    words) and two entries added are two; without one, by the merge's pairing of words.
+    The one count of the refusals' and the read commands' "holds" and "lacks"
+    (docs/decisions.md, "Issue 14, twenty-first round (stale saves, a fresh review)").
+    ``None`` when either is no session. Call on a refusal's or a warning's path
+    only."""
     from ai_protocols.session.model import compared
 
     try:
         here = read_session(path, data.decode("utf-8", "replace"))
-        there = read_session(kept, newer.decode("utf-8", "replace"))
+        there = read_session(kept_at, kept.decode("utf-8", "replace"))
     except (AiProtocolsError, ValueError):
-        return counted(found, "entry", "entries")
-    counts = compared(here, there)
-    counts.entries = max(min(counts.entries, found - counts.reworded), 0)
-    return counts.said(log=False, none=counted(found, "entry", "entries"))
+        return None
+    committed = _committed(path, data, kept) if path else None
+    try:
+        base = None if committed is None else \
+            read_session(path, committed.decode("utf-8", "replace"))
+    except (AiProtocolsError, ValueError):
+        base = None
+    return compared(there, here, base) if lacks else compared(here, there, base)
 
 
 def copy_loses(path: str, older: bytes, newer: bytes, held: set[str] | None = None) -> bool:
@@ -1440,9 +1464,15 @@ def merge_kept(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
     return merge_kept_into(ai_dir, path, now=now, then=then, wording=wording)[1]
 
 
+#: What ``merge-kept`` merged into the file (:func:`merge_kept_into`'s fourth answer):
+#: the version this tool wrote last, or what git's ``HEAD`` holds (a stale save's merge
+#: back, whose entries git brought; a version from before a rollover ``HEAD`` holds).
+KEPT_SOURCE, HEAD_SOURCE = "the kept copy", "git's HEAD"
+
+
 def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
                     then: Callable[[SessionEdit], object] | None = None,
-                    wording: str = "file") -> tuple[str, int, int]:
+                    wording: str = "file") -> tuple[str, int, int, str]:
     """Merge the session file at ``path`` with the newer version this tool wrote last,
     its kept copy (:func:`~ai_protocols.session.names.kept_path`), when git put an older
     version back and a write went into it, so that each holds entries the other lacks
@@ -1452,7 +1482,10 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
     drawer as the merge driver merges it) and written, with a Log line saying so.
     Returns the file that gained entries, how many (entries the file lacked; an entry
     kept in the kept copy's words is a reword, not among them) and how many entries
-    the two word differently were merged as one (reworded): ``path``, or the archive
+    the two word differently were merged as one (reworded), and where what the file
+    lacked came from (:data:`KEPT_SOURCE`, :data:`HEAD_SOURCE` when ``HEAD``'s version
+    held it, or both joined by "and": a stale save merged back as the next write would,
+    or a version from before a rollover; said by the command): ``path``, or the archive
     of the kept copy's session when it was wrapped up in another clone
     (:func:`_merge_into_archive`; its reworded count 0), or the archive of the file's
     own session when git's merge or rebase left the file unmerged as a modify/delete
@@ -1490,7 +1523,7 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
     found = archived_unmerged(ai_dir, path)
     if found is not None:  # (git's merge left it unmerged, its other side archived)
         with locked_sessions(ai_dir, path, also=(_archive_lock(ai_dir),)):
-            return found[0], _merge_unmerged_archive(ai_dir, path, *found), 0
+            return found[0], _merge_unmerged_archive(ai_dir, path, *found), 0, KEPT_SOURCE
     refuse_missing(ai_dir, path)
     kept = kept_path(ai_dir, path)
     # (the archive folder's lock too, taken with the session file's in the one order of
@@ -1505,6 +1538,10 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
         stale = next_write_merges(ai_dir, path)
         if stale is not None:
             before = storage.read_regular(path)
+            try:
+                kept_before: bytes | None = storage.read_regular(kept)
+            except (OSError, storage.NotRegular):
+                kept_before = None
             with editing(ai_dir, path, now=now, held=True,
                          new_text=stale[0].text) as edit:
                 edit.note(f"merged back: {stale[1]} {_brought_how(stale[2])} that a save "
@@ -1512,16 +1549,24 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
                           f"changed the file, saved after)")
                 if then is not None:
                     then(edit)
-            return path, max(entries_lacking(before, stale[0].text.encode("utf-8")), 0), 0
+            after = stale[0].text.encode("utf-8")
+            gained = max(entries_lacking(before, after), 0)
+            # (the entries the kept copy lacked too came from HEAD's version; all of them
+            # where the tool never wrote: a fresh clone)
+            alone = gained if kept_before is None else \
+                entries_lacking(before, after, also=(kept_before,))
+            source = HEAD_SOURCE if alone == gained and gained else \
+                KEPT_SOURCE if alone == 0 else f"{HEAD_SOURCE} and {KEPT_SOURCE}"
+            return path, gained, 0, source
         put_back = _put_back_archive(ai_dir, path, kept)
         if put_back is not None:
             return put_back, _merge_into_archive(ai_dir, path, path,
                                                  storage.read_regular(path), put_back,
-                                                 wording=wording), 0
+                                                 wording=wording), 0, KEPT_SOURCE
         try:
             here = os.stat(path, follow_symlinks=False)
         except OSError:
-            return path, 0, 0
+            return path, 0, 0, KEPT_SOURCE
         try:
             there = os.stat(kept, follow_symlinks=False)
         except OSError:
@@ -1541,7 +1586,7 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
         if older == newer:
             kept, newer, from_head = _newer_in_head(ai_dir, path, doc) or (kept, newer, None)
             if from_head is None:
-                return path, 0, 0
+                return path, 0, 0, KEPT_SOURCE
         text = newer.decode("utf-8", "replace")
         mine, theirs = session_headline(OrgFile(text)), session_headline(doc)
         if mine is not None and theirs is not None:
@@ -1553,13 +1598,13 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
                     raise
                 return other.archived, _merge_into_archive(ai_dir, path, kept, newer,
                                                            other.archived,
-                                                           wording=wording), 0
+                                                           wording=wording), 0, KEPT_SOURCE
         if from_head is None and not _kept_is_later(older, newer):
             # (a person's save, say: the file is not the older one; unless it is one
             # from before a rollover HEAD holds, saved over the file after the kept copy)
             kept, newer, from_head = _newer_in_head(ai_dir, path, doc) or (kept, newer, None)
             if from_head is None:
-                return path, 0, 0
+                return path, 0, 0, KEPT_SOURCE
             text = newer.decode("utf-8", "replace")
         # An entry a rollover moved to an earlier file either version links is no entry
         # that the other version alone holds: taken out of all three, so that the
@@ -1615,7 +1660,7 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
             warn(f"{path}: {back[1]}")
         if words:
             warn(f"{path}: {words[1]}")
-    return path, gained, len(reworded)
+    return path, gained, len(reworded), KEPT_SOURCE if from_head is None else HEAD_SOURCE
 
 
 def _newer_in_head(ai_dir: str, path: str, doc: OrgFile) -> tuple[str, bytes, str] | None:
@@ -1823,7 +1868,7 @@ def put_back_refusal(ai_dir: str, path: str) -> SessionWrappedUp | None:
     if archive is None:
         return None
     try:
-        lacks = entries_lacking_in(archive, storage.read_regular(path))
+        lacks, holds = archive_lacks(archive, storage.read_regular(path), path)
     except (OSError, storage.NotRegular):
         return None
     where = "abandoned, archived" if (_head_properties(archive) or {}).get("STATUS") == \
@@ -1831,7 +1876,8 @@ def put_back_refusal(ai_dir: str, path: str) -> SessionWrappedUp | None:
     mine = _head_properties(kept)
     live = kept if mine and archive_of(ai_dir, mine) is None and \
         not one_session(mine, _head_properties(path) or {}) else None
-    return SessionWrappedUp(path, f"{where} to {archive}", copy_lacks=lacks, kept=live)
+    return SessionWrappedUp(path, f"{where} to {archive}", copy_lacks=lacks, kept=live,
+                            copy_holds=holds)
 
 
 def refuse_put_back(ai_dir: str, path: str) -> None:
@@ -1842,16 +1888,49 @@ def refuse_put_back(ai_dir: str, path: str) -> None:
         raise refusal
 
 
-def entries_lacking_in(archive: str, data: bytes) -> int:
-    """How many entries the session file bytes ``data`` hold that the file at
-    ``archive`` lacks (:func:`ai_protocols.session.merge.entries_lacking`); -1 when
-    either cannot be read as a session."""
-    from ai_protocols.session.merge import entries_lacking
+#: The kinds of :func:`~ai_protocols.session.merge.changes_lacking`'s answer that are
+#: the tool's own records of the session headline (a state, a property): never what a
+#: copy holds that its archive lacks (the archive's later write changed them).
+_HEADLINE_KINDS = (3, 4)
+
+
+def archive_lacks(archive: str, data: bytes, path: str | None = None) -> tuple[int, str]:
+    """What the session file bytes ``data`` (a copy of the session the archive at
+    ``archive`` holds, put back, or a kept copy; of the file at ``path``) hold that the
+    archive lacks: ``(how many, said by kind)``, ``(0, "")`` when nothing, ``(-1, "")``
+    when either cannot be read as a session. The one rule of "holds nothing the archive
+    lacks" (``rm`` of the copy advised, or the kept copy dropped at ``start``, only
+    then; else ``merge-kept``): byte for byte, every entry, tick, changed entry, Log
+    line and line of free text (a checkbox item or a line a person typed, which
+    :func:`~ai_protocols.session.merge.changes_lacking` counts as lines) the archive
+    does not hold, the session headline's properties aside (the wrap-up's write changed
+    them). Only when something is found and ``path`` is given, what the version the
+    copy derives from holds (:func:`_archive_base`, as ``merge-kept`` takes it, two or
+    three git runs) is not counted either: the archive changed it since (a tick made
+    before the wrap-up, a summary it rewrote), which ``merge-kept`` would not bring back.
+    docs/decisions.md, "Issue 14, twenty-first round (what a put-back copy holds)".
+    Raises nothing of its own."""
+    from ai_protocols.session.merge import changes_lacking, said_changes
 
     try:
-        return entries_lacking(storage.read_regular(archive), data)
+        archived = storage.read_regular(archive)
     except (OSError, storage.NotRegular):
-        return -1
+        return -1, ""
+
+    def beyond(*also: bytes) -> tuple[int, ...] | None:
+        found = changes_lacking(archived, data, also=also)
+        return None if found is None else tuple(
+            0 if kind in _HEADLINE_KINDS else count for kind, count in enumerate(found))
+
+    found = beyond()
+    if found is None:
+        return -1, ""
+    if sum(found) and path is not None:
+        base = _archive_base(path, archive, data)
+        if base is not None:
+            found = beyond(base) or found
+    total = sum(found)
+    return total, said_changes(found) if total else ""
 
 
 def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
@@ -2167,47 +2246,89 @@ def _committed(path: str, older: bytes, newer: bytes,
     (:func:`_archive_base`'s); ``carried``: the newest version that is of ``newer``'s
     session (:func:`~ai_protocols.session.layout.one_session`) and whose
     ``UPDATED_AT`` ``newer`` carries is returned first, whatever entries it holds."""
+    from ai_protocols.session.merge import base_rank, without_held
+
+    mine = _props_of(newer) if carried else None
+    found = None
+    versions = _history(path, [since])
+    if held:
+        versions = [without_held(blob, held)[0] for blob in versions]
+    if mine and mine.get("UPDATED_AT"):
+        written = _written_with(path, versions, mine, since, held)
+        if written is not None:
+            return written
+    for blob in versions:
+        rank = base_rank(blob, older, newer)
+        if rank == 2:  # (the version whose record older carries: the tool's write of it)
+            written = _written_with(path, versions, _props_of(older) or {}, since, held)
+            return written if written is not None and \
+                base_rank(written, older, newer) == 2 else blob
+        if rank == 1 and found is None:
+            found = blob
+    return found
+
+
+def _written_with(path: str, versions: list[bytes], props: dict[str, str], since: str,
+                  held: set[str] | None = None) -> bytes | None:
+    """The version of the session file at ``path`` that the tool wrote with the write
+    record (``UPDATED_AT``) of ``props`` (a session headline's properties), among
+    ``versions`` (of ``since``'s history, newest first) and, when one of those carries
+    it and ``since`` is ``HEAD``, the versions ``HEAD``'s and the branches' reflogs
+    reach (:func:`_history`: the commit a rebase replayed is no longer in ``HEAD``'s
+    history): :func:`_written`, the one all others carrying it hold. ``held``: entries
+    taken out of each (:func:`_committed`'s). ``None`` when none carries it. Runs git
+    twice more only when one does."""
+    from ai_protocols.session.merge import without_held
+
+    stamp = props.get("UPDATED_AT")
+
+    def carrying(found: list[bytes]) -> list[bytes]:
+        return [v for v in found if (theirs := _props_of(v)) and
+                theirs.get("UPDATED_AT") == stamp and one_session(theirs, props)]
+
+    mine = carrying(versions) if stamp else []
+    if not mine:
+        return None
+    if since == "HEAD":
+        more = _history(path, ["--reflog"])
+        if held:
+            more = [without_held(blob, held)[0] for blob in more]
+        mine += [v for v in carrying(more) if v not in mine]
+    return _written(mine) or mine[0]
+
+
+def _history(path: str, revs: list[str]) -> list[bytes]:
+    """The versions of the file at ``path`` that the last :data:`_BASES` commits that
+    changed it, from ``revs`` (``git log`` arguments: ``HEAD``, ``--reflog``...), hold,
+    newest first, each once (``git log --raw``, then one ``git cat-file --batch``);
+    ``[]`` when none (no commit, untracked, no git)."""
     from ai_protocols.errors import GitFailed
     from ai_protocols.git.spawn import GitRun, git_env
-    from ai_protocols.session.merge import base_rank, without_held
 
     env = git_env()
     folder, name = parent(path), path.rsplit("/", 1)[-1]
     try:
         log = GitRun(["git", "-C", folder, "log", f"-{_BASES}", "--format=", "--raw",
-                      "--no-abbrev", "--no-renames", since, "--", name], env, None).wait()
+                      "--no-abbrev", "--no-renames", *revs, "--", name], env, None).wait()
         blobs = [line.split()[3] for line in log.decode("ascii", "replace").split("\n")
                  if line.startswith(":") and len(line.split()) > 4]
         blobs = [b for b in dict.fromkeys(blobs) if b.strip("0")]
         if not blobs:
-            return None
+            return []
         out = GitRun(["git", "-C", folder, "cat-file", "--batch"], env,
                      "".join(b + "\n" for b in blobs).encode("ascii")).wait()
     except (GitFailed, OSError):
-        return None
-    mine = _props_of(newer) if carried else None
-    at, found = 0, None
+        return []
+    versions, at = [], 0
     while at < len(out):
         end = out.index(b"\n", at)
         header = out[at:end].split()
         if len(header) != 3:
-            return found
+            break
         size = int(header[2])
-        blob = out[end + 1:end + 1 + size]
+        versions.append(out[end + 1:end + 1 + size])
         at = end + 1 + size + 1
-        if held:
-            blob = without_held(blob, held)[0]
-        if mine and mine.get("UPDATED_AT"):
-            theirs = _props_of(blob)
-            if theirs and theirs.get("UPDATED_AT") == mine["UPDATED_AT"] and \
-                    one_session(theirs, mine):
-                return blob
-        rank = base_rank(blob, older, newer)
-        if rank == 2:
-            return blob
-        if rank == 1 and found is None:
-            found = blob
-    return found
+    return versions
 
 
 def _props_of(data: bytes) -> dict[str, str] | None:
@@ -2699,11 +2820,11 @@ def _archived_advice(path: str, archive: str, changed: int) -> str:
             f"(no rename found), while {other} changed it; the file holds {other}'s "
             f"version")
     try:
-        lacking = entries_lacking_in(archive, storage.read_regular(path))
+        lacking, holds = archive_lacks(archive, storage.read_regular(path), path)
     except (OSError, storage.NotRegular):
-        lacking = -1
+        lacking, holds = -1, ""
     if lacking == 0:
-        return (f"{said}, and the archive holds every entry of it (merged in): "
+        return (f"{said}, and the archive holds all of it (merged in): "
                 f"'{_archived_resolution(path, archive)}' resolves it (removes the file, "
                 f"keeps the archive)")
     return (f"{said}, and git merged none of it into the archive: 'ai-protocols "
@@ -2711,8 +2832,7 @@ def _archived_advice(path: str, archive: str, changed: int) -> str:
             f"into the archive, as the merge driver merges a session (every entry of both "
             f"once; it writes only the archive), then says the one command left (git rm "
             f"of this file, git add of the archive); 'git rm {q}' alone would leave "
-            f"{'its entries' if lacking < 0 else counted(lacking, 'entry', 'entries')} "
-            f"in git's history only, and 'git add {q}' keeps it "
+            f"{holds or 'its entries'} in git's history only, and 'git add {q}' keeps it "
             f"as a live session (which then lives on twice, here and in the archive)")
 
 
@@ -3568,7 +3688,7 @@ def stash_moved(folder: str) -> tuple[str, str | None, str, str] | None:
 
 def stash_back(path: str, commit: bool = True, *, detached: bool = False,
                moved: tuple[str, str | None, str, str] | None = None,
-               operation: str | None = None) -> str:
+               operation: str | None = None, chained: bool = False) -> str:
     """The commands that bring back the version of the session file ``path`` only the
     stash holds, keeping what was written into the older one since (``commit``: the file
     has changes of its own): ``git stash pop`` refuses while it has them (git-stash(1)),
@@ -3584,7 +3704,8 @@ def stash_back(path: str, commit: bool = True, *, detached: bool = False,
     file's changes put aside, the operation ended (``git bisect reset`` goes back where
     it began; ``git rebase --abort`` and the other aborts too: git-bisect(1),
     git-rebase(1)), the pop, ``merge-kept``; no commit in the middle of it. Quoted to
-    paste (:func:`~ai_protocols.lean.shell_quote`)."""
+    paste (:func:`~ai_protocols.lean.shell_quote`); with ``chained``, the commit and the
+    pop of the plain case joined by ``&&``, to paste after other commands."""
     if operation is not None and moved is not None:
         end = "git bisect reset" if operation == "bisect" else f"git {operation} --abort"
         aside = f"git checkout -- {shell_quote(path)} && " if commit else ""
@@ -3595,7 +3716,8 @@ def stash_back(path: str, commit: bool = True, *, detached: bool = False,
                 f"it back in); log nothing in between")
     branch = "git switch -c NAME (HEAD is detached: a commit there is on no branch), " \
         "then " if detached and commit else ""
-    first = f"{branch}git commit -m 'Session' -- {shell_quote(path)}, then " if commit else ""
+    then = " && " if chained and not branch else ", then "
+    first = f"{branch}git commit -m 'Session' -- {shell_quote(path)}{then}" if commit else ""
     here = f"{first}git stash pop (the merge driver merges the two)"
     if moved is None:
         return here
@@ -4076,22 +4198,48 @@ def _refuse_stale(ai_dir: str, path: str, data: bytes, older: bytes, newer: byte
 
 def opened_on(path: str, data: bytes, older: bytes, committed: bytes | None) -> bytes | None:
     """The version a stale buffer saved as ``data`` (the session file at ``path``) was
-    opened on: the version whose write record (``UPDATED_AT``, which only the tool's
-    writes change) ``data`` carries, among the kept copy ``older`` (the version this tool
-    wrote last), ``committed`` (the file at the commit that copy records) and the last
-    versions git committed (:func:`_committed`, one ``git log`` and one ``git cat-file``,
-    only when neither of the first two carries it); ``None`` when none does (a buffer
-    opened on a version never committed). docs/decisions.md, "Issue 14, twentieth round
-    (the base of a stale save's merge)"."""
-    stamp = (_props_of(data) or {}).get("UPDATED_AT")
+    opened on: the version the tool wrote with the write record (``UPDATED_AT``, which
+    only the tool's writes change) ``data`` carries. The kept copy ``older`` (the
+    version this tool wrote last, byte for byte) when it carries it; else, among the
+    versions that carry it, ``committed`` (the file at the commit that copy records)
+    and the last versions git committed in ``HEAD``'s history and its reflogs
+    (:func:`_history`, one ``git log`` and one ``git cat-file``), the one every other
+    holds every entry of: a record names one version only while its bytes are the
+    tool's write, and the merge driver's result of a rebase or a merge (``git pull
+    --rebase`` replays the commit of that write over the other clone's) carries the
+    same record with the other clone's entries too, which the buffer never held
+    (docs/decisions.md, "Issue 14, twenty-first round (stale saves, a fresh review)");
+    when no one of them is held by all the others, the first (``committed``, else the
+    newest). ``None`` when none carries it (a buffer opened on a version never
+    committed). docs/decisions.md, "Issue 14, twentieth round (the base of a stale
+    save's merge)"."""
+    mine = _props_of(data) or {}
+    stamp = mine.get("UPDATED_AT")
     if not stamp:
         return None
-    for version in (older, committed):
-        if version is not None and (_props_of(version) or {}).get("UPDATED_AT") == stamp:
-            return version
-    found = _committed(path, older, data, carried=True)
-    if found is not None and (_props_of(found) or {}).get("UPDATED_AT") == stamp:
-        return found
+    if (_props_of(older) or {}).get("UPDATED_AT") == stamp:
+        return older
+    found: list[bytes] = []
+    for version in ([committed] if committed is not None else []) + \
+            _history(path, ["HEAD", "--reflog"]):
+        theirs = _props_of(version)
+        if theirs and theirs.get("UPDATED_AT") == stamp and one_session(theirs, mine) and \
+                version not in found:
+            found.append(version)
+    return (_written(found) or found[0]) if found else None
+
+
+def _written(versions: list[bytes]) -> bytes | None:
+    """Of ``versions`` of a session file that carry one write record, the one the tool
+    wrote: the one whose every entry each other holds (the merge driver adds the other
+    side's entries to a write it carries the record of; a person's edit of a committed
+    version is another version too, and the one they all come from is the write).
+    ``None`` when there is none, or no one of them is so held. Reads no file."""
+    from ai_protocols.session.merge import entries_lacking
+
+    for one in versions:
+        if all(other is one or entries_lacking(other, one) == 0 for other in versions):
+            return one
     return None
 
 
@@ -4353,9 +4501,8 @@ def _stale_over_kept(ai_dir: str, path: str, doc: OrgFile,
     if held_entries(ai_dir, path, doc) or \
             held_entries(ai_dir, path, OrgFile(newer.decode("utf-8", "replace"))):
         return None
-    base = _committed(path, data, newer)
-    if base is None or base in (data, newer) or \
-            (_props_of(base) or {}).get("UPDATED_AT") != mine.properties.get("UPDATED_AT"):
+    base = opened_on(path, data, newer, None)  # (the one rule of that version)
+    if base is None or base in (data, newer):
         return None
     from ai_protocols.session.merge import (
         changes_lacking,

@@ -1,0 +1,402 @@
+"""The session file kept open in Emacs while the agent logs and git moves the file under
+the buffer, the old buffer saved after (issue 14, twenty-first round; docs/decisions.md,
+"Issue 14, twenty-first round (stale saves, a fresh review)").
+
+A fresh review found, each with a script (its number in brackets):
+
+1. a ``git pull --rebase`` that brings the other clone's entry, an agent's write after
+   it and the old buffer saved: the next write dropped the pulled entry for good, the
+   rebased commit's version (the same write record as the buffer's, but holding the
+   pulled entry) taken for the version the buffer was opened on (r1);
+2. a stale save left uncommitted and a second ``git pull --autostash``: the stash's pop
+   through the merge driver took what the save dropped for deletions (r4);
+3. a wrapped-up session's live file recreated by a stale save holding a typed checkbox
+   item and a line: the refusal advised ``rm`` (r7);
+4. a buffer opened after a merging pull, an entry deleted in it: the next write kept an
+   entry of the other clone twice (r2);
+5. the other clone and the stale buffer reworded one entry: the write kept both wordings
+   as two entries where the driver stops at a conflict (r5);
+7. ``git stash`` and a stale save: ``status`` advised a ``git stash pop`` that fails, with
+   wrong counts (r6);
+8. ``merge-kept`` named the wrong source, the refusal's files stayed behind (r8), and two
+   entries of one minute were called one reworded entry.
+
+Two real clones of a bare repository, real git, the installed console script; both
+layouts of the session file (``.ai/session-context.org``, and an agent's
+``.ai/session-context.d/ID.org``); the save written as Emacs writes a buffer (a new file
+renamed into place, or in place).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from gitkit import pasted
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_merge_driver import git
+
+from conftest import Runner
+
+#: The two layouts: one agent without an id, or an agent's own file.
+LAYOUTS = {"single": None, "per-agent": "ag7"}
+
+
+class Agent(Runner):
+    """The installed ``ai-protocols`` in one clone, as one agent (``agent``: its
+    ``AI_AGENT_ID``, ``None``: none)."""
+
+    def __init__(self, cwd: Path, agent: str | None) -> None:
+        super().__init__(cwd)
+        self.agent = agent
+
+    def __call__(self, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+        kwargs.setdefault("agent", self.agent)
+        return super().__call__(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def file(self) -> Path:
+        """The session file, from the clone's top."""
+        return Path(".ai") / ("session-context.org" if self.agent is None else
+                              f"session-context.d/{self.agent}.org")
+
+    @property
+    def path(self) -> Path:
+        return self.cwd / self.file
+
+    def head(self) -> str:
+        """``HEAD``'s version of the session file."""
+        return git(self.cwd, "show", f"HEAD:./{self.file}").stdout
+
+
+def two_clones(base: Path, layout: str) -> tuple[Agent, Agent]:
+    """A bare origin under ``base``; clone ``a`` with a session (``first step``),
+    committed and pushed; clone ``b`` of it; both after ``init``: the reviewer's set-up."""
+    origin, a, b = base / "origin.git", base / "a", base / "b"
+    git(base, "init", "-q", "--bare", "-b", "main", str(origin))
+    git(base, "clone", "-q", str(origin), str(a))
+    (a / "README").write_text("hi\n")
+    commit(a, "init")
+    run_a, run_b = Agent(a, LAYOUTS[layout]), Agent(b, LAYOUTS[layout])
+    run_a("init")
+    run_a("start", "--objective", "Fix")
+    run_a("log", "--progress", "first step")
+    commit(a, "session")
+    git(a, "push", "-q", "origin", "HEAD:main")
+    git(base, "clone", "-q", "-b", "main", str(origin), str(b))
+    run_b("init")
+    return run_a, run_b
+
+
+def commit(clone: Path, message: str) -> None:
+    git(clone, "add", "-A")
+    git(clone, "commit", "-q", "--allow-empty", "-m", message)
+
+
+def push(run: Agent, message: str) -> None:
+    commit(run.cwd, message)
+    git(run.cwd, "push", "-q", "origin", "HEAD:main")
+
+
+def save(path: Path, data: bytes, how: str) -> None:
+    """A person's save of a buffer holding ``data``: a new file renamed into place
+    (``rename``, Emacs's first save of a file) or the file written over (``inplace``,
+    Emacs's later saves of a file under git); the file made anew when it is gone."""
+    if how == "rename" or not path.exists():
+        temp = path.with_name(path.name + ".saving")
+        temp.write_bytes(data)
+        os.replace(temp, path)
+        return
+    with open(path, "r+b") as file:
+        file.write(data)
+        file.truncate()
+
+
+def _between(text: str, start: str, end: str) -> str:
+    """The part of a message from ``start`` up to ``end`` (exclusive), white space
+    joined."""
+    said = " ".join(text.split())
+    found = re.search(re.escape(start) + r"(.*?)" + re.escape(end), said)
+    assert found, said
+    return found.group(1)
+
+
+# -- 3. a wrapped-up session's file put back by a stale save (r7) --------------------------
+
+#: What a person types into the stale buffer, under Next steps: an entry as the tool
+#: writes one, a checkbox item as ``C-c C-x b`` or typing makes it, a free line; or
+#: nothing.
+TYPED = {
+    "entry": "- [ ] [2026-11-30 Mon 09:15] Typed entry for QA",
+    "checkbox": "- [ ] Ask QA for the dump",
+    "line": "A free line the person typed.",
+    "nothing": "",
+}
+
+
+@pytest.mark.parametrize("how", ["rename", "inplace"])
+@pytest.mark.parametrize("typed", list(TYPED))
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_a_put_back_copy_is_advised_rm_only_when_it_holds_nothing_the_archive_lacks(
+        tmp_path: Path, layout: str, typed: str, how: str) -> None:
+    """The other clone wraps the session up; a buffer opened before the pull that brings
+    the wrap-up is saved after it, recreating the live file. Every write refuses it (exit
+    7); the advice pasted loses nothing: ``merge-kept`` (the typed text ends in the
+    archive) whenever the file holds anything the archive lacks, ``rm`` only when it
+    holds nothing (every line of it is in the archive)."""
+    run_a, run_b = two_clones(tmp_path.resolve(), layout)
+    run_b("log", "--progress", "B-entry")
+    run_b("wrap-up", "B wrapped up")
+    push(run_b, "b wrap")
+    buffer = run_a.path.read_text()
+    git(run_a.cwd, "pull", "-q", "--no-rebase", "origin", "main")
+    assert not run_a.path.exists()
+    if TYPED[typed]:
+        buffer = re.sub(r"(:CUSTOM_ID: next-steps\n:END:\n)", rf"\1{TYPED[typed]}\n",
+                        buffer, count=1)
+        assert TYPED[typed] in buffer
+    save(run_a.path, buffer.encode(), how)
+    refused = run_a("log", "--progress", "A-post", check=False)
+    assert refused.returncode == 7, refused.stderr
+    said = " ".join(refused.stderr.split())
+    archives = list((run_a.cwd / ".ai" / "sessions").glob("*.org"))
+    assert len(archives) == 1
+    started = run_a("start", "--objective", "Again", check=False)
+    assert started.returncode == 7
+    assert " ".join(started.stderr.split()).split("nothing is written:")[1] == \
+        said.split("nothing is written:")[1]
+    if typed == "nothing":
+        assert "rm " in said and "merge-kept" not in said, said
+        kept = archives[0].read_text()
+        assert all(line in kept for line in buffer.splitlines()
+                   if line and not re.match(r":\S+:", line)), said
+        command = _between(said, "(rm ", ")")
+        assert pasted(run_a.cwd, f"rm {command}").returncode == 0
+    else:
+        assert "merge-kept" in said and "(rm " not in said, said
+        assert "never rm it" in said
+        command = "ai-protocols merge-kept " + _between(said, "(ai-protocols merge-kept ",
+                                                        ";")
+        done = pasted(run_a.cwd, command)
+        assert done.returncode == 0, done.stderr
+        assert TYPED[typed] in archives[0].read_text()
+    assert not run_a.path.exists()
+    run_a("start", "--objective", "Again")
+
+
+# -- 7. git stash, then a stale save: status's advice works when pasted (r6) --------------
+
+
+@pytest.mark.parametrize("how", ["rename", "inplace"])
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_status_after_a_stash_and_a_stale_save_advises_commands_that_work(
+        tmp_path: Path, layout: str, how: str) -> None:
+    """The agent's entry left uncommitted and a change of a tracked file; a buffer opened;
+    ``git stash`` takes both; the agent logs; the person types into the old buffer and
+    saves. ``status`` counts what the file lacks by the merge's rule (an entry and the
+    ``replaced:`` Log line, no "reworded entry": the two entries of one minute have
+    unlike words) and its first advice, pasted, brings back everything: the stash's work,
+    the agent's entries before and after the stash, the typed line."""
+    base = tmp_path.resolve()
+    (base / "a").mkdir()
+    git(base / "a", "init", "-q", "-b", "main")
+    run = Agent(base / "a", LAYOUTS[layout])
+    (run.cwd / "README").write_text("hi\n")
+    commit(run.cwd, "init")
+    run("init")
+    run("start", "--objective", "Fix")
+    run("log", "--progress", "first step")
+    commit(run.cwd, "session")
+    run("log", "--progress", "uncommitted step")
+    (run.cwd / "README").write_text("hi\nchange\n")
+    buffer = run.path.read_text()
+    git(run.cwd, "stash", "-q")
+    run("log", "--progress", "after-stash step")
+    save(run.path, (buffer + "- [ ] TYPED-note\n").encode(), how)
+    said = " ".join(run("status").stdout.split())
+    assert "it lacks 1 Log line and 1 entry of the newer one" in said, said
+    assert "reworded" not in said, said
+    advice = _between(said, f"from {run.cwd}: ", " (the merge driver merges the two)")
+    assert advice.startswith("ai-protocols merge-kept ") and "git stash pop" in advice, said
+    done = pasted(run.cwd, advice)
+    assert done.returncode == 0, done.stderr
+    text = run.path.read_text()
+    for kept in ("] first step\n", "] uncommitted step\n", "] after-stash step\n",
+                 "- [ ] TYPED-note\n"):
+        assert text.count(kept) == 1, (kept, text)
+    assert (run.cwd / "README").read_text() == "hi\nchange\n"
+    assert git(run.cwd, "stash", "list").stdout == ""
+    assert "warning" not in run("status").stdout
+    run("log", "--progress", "next")
+
+
+# -- 8c. two entries of one minute are two entries, for every reader ----------------------
+
+
+def _session_text(progress: list[str]) -> str:
+    """A session file whose Progress section holds ``progress``, each an entry of one
+    minute."""
+    items = "".join(f"- [ ] [2026-11-30 Mon 09:15] {words}\n" for words in progress)
+    return ("* Session\n:PROPERTIES:\n:STARTED:  [2026-11-30 Mon 09:00]\n"
+            ":STATUS:   active\n:END:\n** Progress\n:PROPERTIES:\n:CUSTOM_ID: progress\n"
+            f":END:\n{items}** Log\n:PROPERTIES:\n:CUSTOM_ID: log\n:END:\n")
+
+
+_WORDS = st.text(alphabet="abcdefgh -", min_size=1, max_size=24).map(str.strip).filter(
+    lambda w: w and not w.startswith("-"))
+
+
+@settings(max_examples=150, deadline=None)
+@given(mine=st.lists(_WORDS, min_size=1, max_size=3, unique=True),
+       theirs=st.lists(_WORDS, min_size=1, max_size=3, unique=True))
+def test_the_counted_rewords_are_the_merges(mine: list[str], theirs: list[str]) -> None:
+    """What the read commands and refusals count as reworded entries
+    (``model.compared``) is what the merge keeps once as one entry reworded
+    (``merge.reworded_entries``): two entries of one minute with unlike words are two."""
+    from ai_protocols.session.layout import read_session
+    from ai_protocols.session.merge import reworded_entries
+    from ai_protocols.session.model import compared
+
+    one, two = _session_text(mine), _session_text(theirs)
+    counted = compared(read_session("a.org", one), read_session("b.org", two))
+    merged = reworded_entries(two.encode(), one.encode())
+    assert counted.reworded == len(merged), (mine, theirs, merged)
+    assert counted.entries == len(set(mine) - set(theirs)) - counted.reworded
+
+
+# -- 8a. merge-kept names where what it merged in came from ------------------------------
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_merge_kept_of_a_stale_save_names_git_head_as_the_source(tmp_path: Path,
+                                                                 layout: str) -> None:
+    """A buffer opened before a fast-forward pull that brings the other clone's entry,
+    saved after with a typed item: ``merge-kept`` merges it as the next write would and
+    says the entry came from what git's ``HEAD`` holds, not from the kept copy (which
+    never held it)."""
+    run_a, run_b = two_clones(tmp_path.resolve(), layout)
+    run_b("log", "--progress", "B-entry")
+    push(run_b, "b log")
+    buffer = run_a.path.read_bytes()
+    git(run_a.cwd, "pull", "-q", "origin", "main")
+    save(run_a.path, buffer + b"- [ ] TYPED-note\n", "inplace")
+    kept = run_a.cwd / ".ai" / ".locks" / "live" / run_a.file.relative_to(".ai")
+    assert "B-entry" not in kept.read_text()
+    done = run_a("merge-kept", str(run_a.file))
+    assert "Merged what git's HEAD holds in: 1 entry the file lacked." in done.stderr, \
+        done.stderr
+    assert "kept copy" not in done.stderr
+    text = run_a.path.read_text()
+    assert text.count("] B-entry\n") == 1 and "TYPED-note" in text
+
+
+# -- 2. a stale save carried through a second pull's stash (r4) ---------------------------
+
+#: How the second pull meets the stale save left in the work tree: ``git pull
+#: --autostash`` as a fast-forward, as a merge (a commit of one's own first), as a rebase
+#: (``--rebase --autostash``); or the save committed first, then a merging pull.
+SECOND_PULLS = ["autostash", "autostash-merge", "rebase-autostash", "committed"]
+
+
+@pytest.mark.parametrize("how", ["rename", "inplace"])
+@pytest.mark.parametrize("second", SECOND_PULLS)
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_a_stale_save_carried_through_a_second_pull_loses_nothing(
+        tmp_path: Path, layout: str, second: str, how: str) -> None:
+    """A buffer opened; a pull brings ``B-entry``; the old buffer saved with a typed
+    item (dropping ``B-entry``); the other clone logs ``B2-entry``; a second pull
+    carries the save through git's stash (or its commit) and the merge driver. The
+    driver must not take what the stale save never held for its deletion: after the
+    next write the file holds ``B-entry``, ``B2-entry``, the typed item and the new
+    entry, each once."""
+    run_a, run_b = two_clones(tmp_path.resolve(), layout)
+    run_b("log", "--progress", "B-entry")
+    push(run_b, "b log")
+    buffer = run_a.path.read_bytes()
+    git(run_a.cwd, "pull", "-q", "--no-rebase", "origin", "main")
+    save(run_a.path, buffer + b"- [ ] TYPED-note\n", how)
+    run_b("log", "--progress", "B2-entry")
+    push(run_b, "b log 2")
+    if second == "committed":
+        commit(run_a.cwd, "the save")
+        git(run_a.cwd, "pull", "-q", "--no-rebase", "--no-edit", "origin", "main")
+    else:
+        if second == "autostash-merge":
+            (run_a.cwd / "other.txt").write_text("mine\n")
+            git(run_a.cwd, "add", "other.txt")
+            git(run_a.cwd, "commit", "-q", "-m", "own work")
+        rebase = "--rebase" if second == "rebase-autostash" else "--no-rebase"
+        git(run_a.cwd, "pull", "-q", rebase, "--no-edit", "--autostash", "origin", "main")
+    assert "<<<<<<<" not in run_a.path.read_text()
+    run_a("log", "--progress", "A-post")
+    text = run_a.path.read_text()
+    for kept in ("] first step\n", "] B-entry\n", "] B2-entry\n", "- [ ] TYPED-note\n",
+                 "] A-post\n"):
+        assert text.count(kept) == 1, (kept, text)
+
+
+# -- 1. a stale save over a rebasing pull and a write after it (r1) -----------------------
+
+
+def follow(run: Agent, *args: str) -> subprocess.CompletedProcess[str]:
+    """``ai-protocols ARGS`` (a write); when refused (exit 6), what the refusal advises,
+    pasted as printed (``cp KEPT FILE``, ``ai-protocols merge-kept FILE``, or the
+    ``merge-driver`` commands), then the write again, which must go through."""
+    done = run(*args, check=False)
+    if done.returncode == 0:
+        return done
+    assert done.returncode == 6, done.stderr
+    said = " ".join(done.stderr.split())
+    found = re.search(r"\((cp \S+ \S+)\)", said) or \
+        re.search(r"\((ai-protocols merge-kept \S+)\)", said) or \
+        re.search(r": ((?:git -C |ai-protocols merge-driver ).*?); it was left unchanged",
+                  said)
+    assert found, said
+    pasted_done = pasted(run.cwd, found.group(1))
+    assert pasted_done.returncode == 0, pasted_done.stderr
+    return run(*args)
+
+
+#: The pull that brings ``B-entry`` while the buffer is open, over the agent's write
+#: ``A-decision``: committed first, then ``git pull --rebase`` (the review's case) or a
+#: merge; left uncommitted, then ``--autostash``, merging or rebasing.
+FIRST_PULLS = {"rebase": ["--rebase"], "merge": ["--no-rebase", "--no-edit"],
+               "autostash": ["--no-rebase", "--autostash"],
+               "rebase-autostash": ["--rebase", "--autostash"]}
+
+
+@pytest.mark.parametrize("typed", [True, False])
+@pytest.mark.parametrize("how", ["rename", "inplace"])
+@pytest.mark.parametrize("pull", list(FIRST_PULLS))
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_a_stale_save_over_a_pull_and_a_write_after_it_loses_nothing(
+        tmp_path: Path, layout: str, pull: str, how: str, typed: bool) -> None:
+    """The agent logs ``A-decision`` (committed, or not); a buffer opened; a pull brings
+    the other clone's ``B-entry``; the agent logs ``A-after-pull``; the old buffer saved
+    (a line typed, or nothing). The next write (with the advice of its refusal followed,
+    if it refuses) keeps every entry of the three versions once, and the typed line: the
+    rebased commit's version, which carries the buffer's write record but holds
+    ``B-entry`` too, is not the version the buffer was opened on."""
+    run_a, run_b = two_clones(tmp_path.resolve(), layout)
+    run_b("log", "--progress", "B-entry")
+    push(run_b, "b log")
+    run_a("log", "--decision", "A-decision", "--rationale", "why")
+    if "autostash" not in pull:
+        commit(run_a.cwd, "a log")
+    buffer = run_a.path.read_bytes()
+    git(run_a.cwd, "pull", "-q", *FIRST_PULLS[pull], "origin", "main")
+    assert "B-entry" in run_a.head()
+    run_a("log", "--discovery", "A-after-pull")
+    save(run_a.path, buffer + (b"- [ ] TYPED-note\n" if typed else b""), how)
+    status = " ".join(run_a("status").stdout.split())
+    assert "warning" in status, status
+    follow(run_a, "log", "--progress", "A-next")
+    text = run_a.path.read_text()
+    for kept in ("] first step\n", "] B-entry\n", "] A-decision\n", "] A-after-pull\n",
+                 "] A-next\n"):
+        assert text.count(kept) == 1, (kept, text)
+    assert text.count("- [ ] TYPED-note\n") == (1 if typed else 0), text
