@@ -31,9 +31,11 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
+    from collections import Counter
+
     from ai_protocols.org.file import OrgFile
     from ai_protocols.session.merge import MergeResult
 
@@ -146,63 +148,238 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
         if found is None:
             return None
         recorded, result = found  # (commits of one's own since: not git's doing)
-    from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
-    from ai_protocols.lean import shell_quote
-    from ai_protocols.session.transaction import brought_lacking, git_version
+    from ai_protocols.session.transaction import git_version
 
     below = os.path.relpath(board, root)
     where = f"{'HEAD' if result == head[1] else result}:./{below}"
     newer = git_version(root, where)
-    if newer is not None and older is not None and recorded is not None and \
-            data not in (older, newer):
-        from ai_protocols.git.state import in_history
+    if newer is None or newer == data:
+        return None  # (no board there; or git wrote these very bytes: a pull, a checkout)
+    committed = git_version(root, f"{recorded}:./{below}")
+    if older is not None and not came_from(root, head[1], recorded):
+        older = None  # (a checkout, a reset since the tool's last write: its writes since
+        # are that line's, the lost claims rule's; what git brought here is HEAD's)
+    return merge_back(board, kept, data, older, newer, committed, where)
 
-        if in_history(root, data, recorded, below):
-            # (nothing typed: a board of the history of the tool's last write, older
-            # than it (HEAD's, which git wrote itself, is no stale buffer); what the
-            # tool wrote and what git brought since, merged on it as the base)
-            found = typed_nothing(data, older, where, newer)
-            if found is not None:
-                return found
-    if newer is None or newer in (data, older):
-        return None
-    committed = git_version(root, f"{recorded}:./{below}") if recorded else None
-    fresh = older is None
-    if fresh:  # (no write here yet: the board before the pull is the base;
-        older, committed = committed, None  # the board may be it: a stale save)
-        if older is None or older == newer:
-            return None
-    before = (older,) if committed is None else (older, committed)
-    lacking = brought_lacking(tasks_lacking, data, newer, before)
+
+def came_from(root: str, head: str, recorded: str) -> bool:
+    """Whether ``HEAD`` came to ``head`` from ``recorded`` (the commit the board's last
+    write here recorded) by pulls, merges and one's own commits only, as ``HEAD``'s
+    reflog says (:func:`moves_back`): then the tool's writes since ``recorded`` are on
+    the line ``HEAD`` is on (committed, or kept over a ``git pull --autostash``), and a
+    stale save must keep them as it keeps what git brought. Reads the end of one file;
+    no process; raises nothing."""
+    kinds = _OWN_COMMIT + _BROUGHT
+    return head == recorded or any(
+        old == recorded for old, _new, message in moves_back(root, head, kinds)
+        if message.startswith(kinds))
+
+
+def opened_on(data: bytes, versions: list[bytes]) -> bytes:
+    """The version of the board a buffer saved as ``data`` was opened on, among
+    ``versions`` (newest first, one at least: the tool's versions, the boards its
+    writes read, the versions git's history holds, :func:`known_versions`): the one
+    ``data`` holds the most of, line by line (as multisets): the fewest lines ``data``
+    holds that it lacks (what was typed since, and what a version older than the buffer
+    lacks), then the fewest it holds that ``data`` lacks (what a newer version made
+    since the buffer was opened); of two alike, the older (keeping what a version holds
+    is the side to err on). A line of a person's text that the save holds changed (a
+    box ticked, words typed on: :func:`_changed_lines`) counts as held when every line
+    the version holds that ``data`` lacks is such a line: a buffer opened on the
+    version that added it, not on the one before. A person's deletion in a buffer made
+    after a write, of exactly what that write added, reads as a buffer opened before it
+    (docs/tasks.md). Linear in the versions' lines; raises nothing (docs/decisions.md,
+    "Issue 15, twenty-first round (the board's stale saves: the version a buffer was
+    opened on)")."""
+    from collections import Counter
+
+    mine = Counter(data.splitlines())
+    best: tuple[tuple[int, int, int, int], bytes] | None = None
+    for age, version in enumerate(versions):
+        theirs = Counter(version.splitlines())
+        typed, lacked = mine - theirs, theirs - mine
+        held, missing = sum(typed.values()), sum(lacked.values())
+        changed = _changed_lines(typed, lacked) if missing else 0
+        key = (held - changed, 0, changed, -age) if changed == missing else \
+            (held, missing, 0, -age)
+        if best is None or key < best[0]:
+            best = key, version
+    assert best is not None, "no version"
+    return best[1]
+
+
+#: How many pairs of lines :func:`_changed_lines` compares at most (a version far from
+#: the save is no candidate to tell by its lines' likeness).
+_LIKENESS_PAIRS = 400
+
+
+def _changed_lines(typed: Counter[bytes], lacked: Counter[bytes]) -> int:
+    """How many of the lines ``lacked`` (a version holds them, the save does not) the
+    save holds changed, as ``typed`` lines (it holds them, the version does not), each
+    paired once: lines of a person's text only (not a headline, a drawer's or a
+    property's line, or an item of the tool's log: :data:`~ai_protocols.board.model.TOOL_ITEM`),
+    alike by :class:`difflib.SequenceMatcher`'s ratio (0.6 or more: a box ticked,
+    words typed on or changed); 0 when there are too many to compare. Raises nothing."""
+    from difflib import SequenceMatcher
+
+    from ai_protocols.board.model import TOOL_ITEM
+
+    def persons(lines: Counter[bytes]) -> list[str]:
+        found = []
+        for raw, count in lines.items():
+            text = raw.decode("utf-8", "replace").strip()
+            if text and not text.startswith(("*", ":")) and not TOOL_ITEM.match(text):
+                found.extend([text] * count)
+        return found
+
+    mine, theirs = persons(typed), persons(lacked)
+    if not mine or not theirs or len(mine) * len(theirs) > _LIKENESS_PAIRS:
+        return 0
+    paired = 0
+    for line in theirs:
+        match = next((one for one in mine
+                      if SequenceMatcher(None, line, one).ratio() >= 0.6), None)
+        if match is not None:
+            mine.remove(match)
+            paired += 1
+    return paired
+
+
+def known_versions(board: str, kept: str, first: list[bytes | None]) -> list[bytes]:
+    """The versions of the board ``board`` a buffer may have been opened on, newest
+    first, each once: ``first`` (the tool's and git's newest: its two joined, the kept
+    copy ``kept``, ``HEAD``'s, the board at the commit the last write recorded; ``None``
+    left out), the boards the tool's last writes read (:func:`read_paths`, newest
+    first) and the versions ``HEAD``'s history holds
+    (:func:`~ai_protocols.git.state.history_versions`: a buffer opened on a version
+    committed, a person's own included). Reads small files and runs git twice; raises
+    nothing."""
+    from ai_protocols.board.model import board_bytes
+    from ai_protocols.errors import AiProtocolsError
+    from ai_protocols.git.state import history_versions
+
+    root = os.path.dirname(os.path.dirname(board))
+    found = dict.fromkeys(version for version in first if version is not None)
+    for path in read_paths(kept):
+        with contextlib.suppress(AiProtocolsError):
+            version = board_bytes(path)
+            if version is not None:
+                found[version] = None
+    found.update(dict.fromkeys(history_versions(root, os.path.relpath(board, root))))
+    return list(found)
+
+
+def tools_join(older: bytes | None, newer: bytes | None, committed: bytes | None,
+               history: list[bytes] | tuple[()] = ()) -> bytes | None:
+    """The tool's two versions a stale save went over, joined: the kept copy ``older``
+    (this tool's last write; ``None``: none here, or not on ``HEAD``'s line) and the
+    version git holds, ``newer`` (``HEAD``'s board, or the board a pull left), merged
+    three ways on ``committed`` (the board at the commit the kept copy's write recorded,
+    what both came from), else, when ``history`` (:func:`known_versions`) holds
+    ``older`` (committed since), on ``older`` itself (``newer`` descends from it), else
+    on an empty board (what both hold, both added alike). ``None`` when that merge is
+    not clean. Raises nothing."""
+    if older is None or newer is None or older == newer:
+        return older if newer is None else newer
+    from ai_protocols.board.merge import merge_board_bytes
+    from ai_protocols.board.model import board_text
+
+    base = committed if committed is not None else \
+        older if older in history else \
+        board_text().encode()
+    joined = merge_board_bytes(base, older, newer, labels=("kept", "base", "git"))
+    return None if joined is None or joined.conflicts else joined.data
+
+
+def merge_back(board: str, kept: str, data: bytes, older: bytes | None, newer: bytes,
+               committed: bytes | None, where: str) -> tuple[bytes, int, str] | None:
+    """:func:`brought_back` of a save over what git brought (``newer``, the board at
+    ``where``: ``HEAD``'s, or the pull's result before one's own commits) and the
+    tool's writes on ``HEAD``'s line (``older``, the kept copy; ``None``: none), the rule
+    the session file's is (docs/decisions.md, "Issue 14, twentieth round (the base of
+    a stale save's merge)"): every task, claim, lock and line any of the tool's
+    versions holds is kept unless the save removed it from the version its buffer was
+    opened on; what the tool wrote after that, or git brought, is never the person's
+    deletion. The tool's two versions are joined (:func:`tools_join`, on
+    ``committed``, the board at the commit the last write recorded), the version the
+    buffer was opened on found (:func:`opened_on` among :func:`known_versions`), and
+    the save merged three ways on it, theirs the joined one, when the save lacks what
+    they made since it (:func:`~ai_protocols.session.transaction.brought_lacking`,
+    the tasks known by the one identity rule: a person's retyped or deleted ``:ID:`` is
+    the same task). ``(the merged board, how many tasks and locks it regained, what
+    they are: :func:`told`)``; ``None`` when the save lacks nothing. Runs git twice
+    (:func:`known_versions`). Raises :class:`~ai_protocols.errors.BoardStaleSave`
+    (nothing written to the board) when the merge leaves a task both changed to a
+    person, its base and theirs written for the commands it gives
+    (:func:`refuse`)."""
+    from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
+    from ai_protocols.session.transaction import brought_lacking
+
+    versions = known_versions(board, kept, [older, newer, committed])
+    theirs = tools_join(older, newer, committed, versions)
+    if theirs is None:  # (the two do not join: what git holds, as before)
+        theirs = newer
+    base = opened_on(data, [theirs, *versions])
+    lacking = brought_lacking(tasks_lacking, data, theirs, (base,))
     if lacking <= 0:
         return None
-    said = brought_said(data, newer, before, lacking)
-    typed = data not in before
-    # (a buffer older than the pulls before that one too: merged back first, on the
-    # board it was opened on; then what the newest pull brought, below)
-    earlier = _earlier(board, kept, data, (since, pulled, recorded), fresh, older)
-    if earlier is not None:
-        data, older, more, typed = earlier[0], earlier[1], earlier[2], earlier[3]
-        said = f"{said}; before that, {more}"
-    merged = merge_board_bytes(older, data, newer, labels=(board, "kept", where))
+    said = brought_said(data, theirs, (base,), lacking)
+    merged = merge_board_bytes(base, data, theirs, labels=(board, "opened", "theirs"))
+    # (whose: the tool's when the kept copy holds lines neither git nor the base does;
+    # the kept copy holds some of what the save lacks when it lacks less of it)
+    tools = older is not None and bool(set(older.splitlines()) - set(newer.splitlines())
+                                       - set(base.splitlines()))
+    kind = "both" if tools else "git"
     if merged is None or merged.conflicts:
-        head_copy = f"{kept}.head"
-        base = shell_quote(kept)
-        commands = f"git -C {shell_quote(root)} show {shell_quote(where)} > " \
-                   f"{shell_quote(head_copy)}"
-        if committed is None and recorded:  # (the base: the board before the pull)
-            base = shell_quote(f"{kept}.base")
-            commands = (f"mkdir -p {shell_quote(os.path.dirname(kept))} && "
-                        f"git -C {shell_quote(root)} show "
-                        f"{shell_quote(f'{recorded}:./{below}')} > {base} && {commands}")
-        commands += (f" && ai-protocols merge-driver {base} {shell_quote(board)}"
-                     f" {shell_quote(head_copy)} {shell_quote(below)}")
-        from pathlib import Path
+        held = older is not None and tasks_lacking(older, theirs, (base,)) < lacking
+        refuse(board, kept, base, theirs, where, said, merged,
+               held=kept if held else None, kind=kind)
+    return merged.data, lacking, told(kind, said, where, typed=data != base)
 
-        from ai_protocols.errors import BoardStaleSave
 
-        raise BoardStaleSave(Path(board), where, said, commands, left=left_to_person(merged))
-    return merged.data, lacking, told("git", said, where, typed=typed)
+def refuse(board: str, kept: str, base: bytes, theirs: bytes, where: str, said: str,
+           merged: MergeResult | None, *, held: str | None = None,
+           kind: str = "git") -> NoReturn:
+    """Refuse the merge back of a stale save of the board ``board`` (its kept copy
+    ``kept``) that leaves tasks both changed to a person (``merged``, the board's merge
+    of the save on ``base``, theirs ``theirs``), with commands that merge the very same
+    three when pasted, in every case: ``base`` (the version the buffer was opened on)
+    and ``theirs`` are written beside the kept copy (``.ai/.locks/live/tasks.org.base``
+    and ``.head``, per machine, never in git; no git run in the commands) and ``ai-protocols
+    merge-driver BASE BOARD HEAD PATH`` merges them into the board, leaving the conflict
+    markers a person settles. ``where``: the version that holds what the save lacks, as
+    said; ``said``: what it lacks (:func:`brought_said`); ``held``: the kept copy, when
+    it holds some of that; ``kind``: as :func:`told`. Raises
+    :class:`~ai_protocols.errors.BoardStaleSave` (the files not written when they
+    cannot be: the commands then fail, saying why)."""
+    from pathlib import Path
+
+    from ai_protocols.errors import AiProtocolsError, BoardStaleSave
+    from ai_protocols.lean import shell_quote
+    from ai_protocols.storage import files as storage
+
+    root = os.path.dirname(os.path.dirname(board))
+    copies = (f"{kept}.base", f"{kept}.head")
+    for path, version in zip(copies, (base, theirs), strict=True):
+        with contextlib.suppress(OSError, AiProtocolsError):
+            if board_file_bytes(path) != version:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                storage.atomic_write(path, version)
+    commands = (f"ai-protocols merge-driver {shell_quote(copies[0])} {shell_quote(board)} "
+                f"{shell_quote(copies[1])} {shell_quote(os.path.relpath(board, root))}")
+    left, locks = left_parts(merged)
+    raise BoardStaleSave(Path(board), where, said, commands,
+                         kept=None if held is None else Path(held), left=left,
+                         kind=kind, theirs=copies[1], locks=locks)
+
+
+def board_file_bytes(path: str) -> bytes | None:
+    """The bytes of the small file ``path``; ``None`` when it cannot be read."""
+    try:
+        with open(path, "rb") as file:
+            return file.read()
+    except OSError:
+        return None
 
 
 def _earlier(board: str, kept: str, data: bytes, record: tuple[str | None, ...],
@@ -284,7 +461,6 @@ def older_than_write(board: str, kept: str, data: bytes, since: str,
     if older is None or older == data:
         return None
     from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
-    from ai_protocols.lean import shell_quote
     from ai_protocols.session.transaction import brought_lacking, git_version
 
     root = os.path.dirname(os.path.dirname(board))
@@ -310,17 +486,7 @@ def older_than_write(board: str, kept: str, data: bytes, since: str,
     merged = merge_board_bytes(base, data, older, labels=(board, since[:12], "kept"))
     said = brought_said(data, newer, (base,), lacking)
     if merged is None or merged.conflicts:
-        base_copy = f"{kept}.base"
-        commands = (f"git -C {shell_quote(root)} show {shell_quote(f'{since}:./{below}')}"
-                    f" > {shell_quote(base_copy)} && ai-protocols merge-driver "
-                    f"{shell_quote(base_copy)} {shell_quote(board)} "
-                    f"{shell_quote(kept)} {shell_quote(below)}")
-        from pathlib import Path
-
-        from ai_protocols.errors import BoardStaleSave
-
-        raise BoardStaleSave(Path(board), where, said, commands, kept=Path(kept),
-                             left=left_to_person(merged))
+        refuse(board, kept, base, older, where, said, merged, held=kept)
     return merged.data, lacking, told("git", said, where, typed=merged.data != older)
 
 
@@ -543,25 +709,14 @@ def over_own_writes(board: str, kept: str, data: bytes) -> tuple[bytes, int, str
         return None
     from ai_protocols.board.merge import merge_board_bytes
 
-    def opened_on(one: bytes) -> bool:  # (the save lacks nothing it made since)
-        made, lacks = _made(first, one), _made(data, one)
-        return made is not None and lacks is not None and not made & lacks
-
-    where, base = next(((path, one) for path, one in read if opened_on(one)), read[-1])
+    # (merged on the version the buffer was opened on: the board one of these writes
+    # read, or one git's history holds, the one rule of every stale save's base)
+    base = opened_on(data, known_versions(board, kept, [older]))
     merged = merge_board_bytes(base, data, older, labels=(board, "before", "kept"))
-    said = brought_said(data, older, (), lacking)  # (a claim on a task it lacks: said)
+    said = brought_said(data, older, (base,), lacking)  # (a claim on a task it lacks: said)
     if merged is None or merged.conflicts:
-        from pathlib import Path
-
-        from ai_protocols.errors import BoardStaleSave
-        from ai_protocols.lean import shell_quote
-
-        commands = (f"ai-protocols merge-driver {shell_quote(where)} {shell_quote(board)} "
-                    f"{shell_quote(kept)} {shell_quote(os.path.relpath(board, root))}")
-        raise BoardStaleSave(Path(board), kept, said, commands, kept=Path(kept),
-                             left=left_to_person(merged), kind="tool")
-    # (typed: the save gave the merge something the kept copy lacks)
-    return merged.data, lacking, told("tool", said, kept, typed=merged.data != older)
+        refuse(board, kept, base, older, kept, said, merged, held=kept, kind="tool")
+    return merged.data, lacking, told("tool", said, kept, typed=data != base)
 
 
 def for_reading(board: str, data: bytes, key: tuple[str, tuple[bytes, str] | None], *,
@@ -658,14 +813,16 @@ def as_read(board: str, data: bytes, key: tuple[str, tuple[bytes, str] | None], 
 def left_sides(board: str, data: bytes, refused: Exception) -> tuple[str, str] | None:
     """When the merge back of what git brought is left to a person (``refused``, the
     :class:`~ai_protocols.errors.BoardStaleSave` of :func:`for_reading`): the board's
-    text (``data``) and the text of the version git brought (the refusal's ``newer``,
-    one ``git show``), whose locks both hold until the person settles it, as the two
+    text (``data``) and the text of the version git brought and the tool wrote (the
+    refusal's ``theirs``, the file its commands merge, else its ``newer``, one ``git
+    show``), whose locks both hold until the person settles it, as the two
     sides of git's conflict markers do (the one rule of the PreToolUse hook, ``locks``
     and ``check``); ``None`` when that version cannot be read. Raises nothing."""
     from ai_protocols.session.transaction import git_version
 
-    newer = git_version(os.path.dirname(os.path.dirname(board)),
-                        getattr(refused, "newer", ""))
+    theirs = getattr(refused, "theirs", None)
+    newer = board_file_bytes(theirs) if theirs else \
+        git_version(os.path.dirname(os.path.dirname(board)), getattr(refused, "newer", ""))
     if not newer:
         return None
     return data.decode("utf-8", "replace"), newer.decode("utf-8", "replace")
@@ -705,27 +862,45 @@ def brought_said(data: bytes, newer: bytes, before: tuple[bytes, ...], lacking: 
 
 def left_to_person(merged: MergeResult | None) -> tuple[str, ...]:
     """The titles of the tasks the board's merge ``merged`` left to a person, in the
-    order they come: of each conflict, the tasks whose headlines its first side
-    (``<<<<<<<`` to ``=======``) holds, or, when it holds none, the task it is in;
-    ``()`` when there is no merged text. Raises nothing."""
+    order they come, each task once (:func:`left_parts`). Raises nothing."""
+    return left_parts(merged)[0]
+
+
+def left_parts(merged: MergeResult | None) -> tuple[tuple[str, ...], bool]:
+    """What the board's merge ``merged`` left to a person, in the order it comes: ``(the
+    titles of the tasks: of each conflict, those whose headlines its first side
+    (``<<<<<<<`` to ``=======``) holds, or, when it holds none, the task it is in, each
+    task once (a headline both changed and a line under it are one task, named by its
+    first side's title), whether a conflict is in the locks section)``; ``((), False)``
+    when there is no merged text. Raises nothing."""
     if merged is None:
-        return ()
+        return (), False
     found: list[str] = []
-    title, side, named = None, False, False
+    locks = False
+    title: str | None = None
+    in_locks = False
+    side = 0  # (0: outside a conflict; 1: its first side; 2: its second)
+    named = False
     for line in merged.data.decode("utf-8", "replace").splitlines():
         if line.startswith("<<<<<<< "):
-            side, named = True, False
-        elif side and line.startswith("======="):
-            side = False
-            if not named and title and title not in found:
-                found.append(title)
-        elif line.startswith("* "):
+            side, named = 1, False
+        elif side == 1 and line.startswith("======="):
+            side = 2
+            if not named:
+                if in_locks:
+                    locks = True
+                elif title and title not in found:
+                    found.append(title)
+        elif side == 2 and line.startswith(">>>>>>> "):
+            side = 0
+        elif side != 2 and line.startswith("* "):  # (the second side's: the same task's)
             title = headline_title(line)
-            if side and title:
+            in_locks = title is None
+            if side == 1 and title:
                 named = True
                 if title not in found:
                     found.append(title)
-    return tuple(found)
+    return tuple(found), locks
 
 
 def headline_title(line: str) -> str | None:
