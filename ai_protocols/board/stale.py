@@ -148,7 +148,8 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
         if found is None:
             return None
         recorded, result = found  # (commits of one's own since: not git's doing)
-    from ai_protocols.session.transaction import git_version
+    from ai_protocols.board.merge import tasks_lacking
+    from ai_protocols.session.transaction import brought_lacking, git_version
 
     below = os.path.relpath(board, root)
     where = f"{'HEAD' if result == head[1] else result}:./{below}"
@@ -159,6 +160,16 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
     if older is not None and not came_from(root, head[1], recorded):
         older = None  # (a checkout, a reset since the tool's last write: its writes since
         # are that line's, the lost claims rule's; what git brought here is HEAD's)
+    # (what git brought: the board the newest pull left against the board before it,
+    # whatever wrote that one: the tool, or a person's own commit; a save that holds
+    # some of it was made after it, deletions included: the person's edit)
+    pull = pulled_from(root, head[1])
+    before = git_version(root, f"{pull[0]}:./{below}") if pull else None
+    gate = (before,) if before is not None else \
+        tuple(one for one in (older, committed) if one is not None)
+    if not gate or brought_lacking(tasks_lacking, data, newer, gate) <= 0:
+        # (nothing git brought is lacking: the tool's own writes, judged as with no pull)
+        return over_own_writes(board, kept, data) if older is not None else None
     return merge_back(board, kept, data, older, newer, committed, where)
 
 
@@ -179,29 +190,27 @@ def opened_on(data: bytes, versions: list[bytes]) -> bytes:
     """The version of the board a buffer saved as ``data`` was opened on, among
     ``versions`` (newest first, one at least: the tool's versions, the boards its
     writes read, the versions git's history holds, :func:`known_versions`): the one
-    ``data`` holds the most of, line by line (as multisets): the fewest lines ``data``
-    holds that it lacks (what was typed since, and what a version older than the buffer
-    lacks), then the fewest it holds that ``data`` lacks (what a newer version made
-    since the buffer was opened); of two alike, the older (keeping what a version holds
-    is the side to err on). A line of a person's text that the save holds changed (a
-    box ticked, words typed on: :func:`_changed_lines`) counts as held when every line
-    the version holds that ``data`` lacks is such a line: a buffer opened on the
-    version that added it, not on the one before. A person's deletion in a buffer made
-    after a write, of exactly what that write added, reads as a buffer opened before it
+    ``data`` is the fewest edits from, line by line (as multisets: the lines ``data``
+    holds that it lacks, what was typed since or what a version older than the buffer
+    lacks, and the lines it holds that ``data`` lacks, what a version newer than the
+    buffer made since), a line of a person's text that the save holds changed (a box
+    ticked, words typed into it: :func:`_changed_lines`) counted as no edit; of two
+    alike, the one with fewer such changes, then the older (keeping what a version holds
+    is the side to err on). A person's deletion in a buffer made after a write, of
+    more than the versions before it lack, reads as a buffer opened before it: the
+    callers ask first whether the save holds any of what was written since
     (docs/tasks.md). Linear in the versions' lines; raises nothing (docs/decisions.md,
     "Issue 15, twenty-first round (the board's stale saves: the version a buffer was
     opened on)")."""
     from collections import Counter
 
     mine = Counter(data.splitlines())
-    best: tuple[tuple[int, int, int, int], bytes] | None = None
-    for age, version in enumerate(versions):
+    best: tuple[tuple[int, int, int], bytes] | None = None
+    for age, version in enumerate(dict.fromkeys(versions)):  # (each once, where it first is)
         theirs = Counter(version.splitlines())
         typed, lacked = mine - theirs, theirs - mine
-        held, missing = sum(typed.values()), sum(lacked.values())
-        changed = _changed_lines(typed, lacked) if missing else 0
-        key = (held - changed, 0, changed, -age) if changed == missing else \
-            (held, missing, 0, -age)
+        changed = _changed_lines(typed, lacked)
+        key = (sum(typed.values()) + sum(lacked.values()) - 2 * changed, changed, -age)
         if best is None or key < best[0]:
             best = key, version
     assert best is not None, "no version"
@@ -217,28 +226,39 @@ def _changed_lines(typed: Counter[bytes], lacked: Counter[bytes]) -> int:
     """How many of the lines ``lacked`` (a version holds them, the save does not) the
     save holds changed, as ``typed`` lines (it holds them, the version does not), each
     paired once: lines of a person's text only (not a headline, a drawer's or a
-    property's line, or an item of the tool's log: :data:`~ai_protocols.board.model.TOOL_ITEM`),
-    alike by :class:`difflib.SequenceMatcher`'s ratio (0.6 or more: a box ticked,
-    words typed on or changed); 0 when there are too many to compare. Raises nothing."""
-    from difflib import SequenceMatcher
-
+    property's line, or an item of the tool's log:
+    :data:`~ai_protocols.board.model.TOOL_ITEM`), the one the other with words typed
+    into it, or one character changed (a box ticked): what is left of the shorter but
+    one character is the longer's start and end. 0 when there are too many to compare.
+    Raises nothing."""
     from ai_protocols.board.model import TOOL_ITEM
 
-    def persons(lines: Counter[bytes]) -> list[str]:
+    def persons(lines: Counter[bytes]) -> list[bytes]:
         found = []
         for raw, count in lines.items():
-            text = raw.decode("utf-8", "replace").strip()
-            if text and not text.startswith(("*", ":")) and not TOOL_ITEM.match(text):
-                found.extend([text] * count)
+            text = raw.strip()
+            if text and not text.startswith((b"*", b":")) and \
+                    not TOOL_ITEM.match(text.decode("utf-8", "replace")):
+                found.extend([raw] * count)
         return found
+
+    def same_start(one: bytes, other: bytes) -> int:
+        return next((n for n, (x, y) in enumerate(zip(one, other, strict=False))
+                     if x != y),
+                    min(len(one), len(other)))
+
+    def alike(one: bytes, other: bytes) -> bool:
+        short, long = sorted((one, other), key=len)
+        start = same_start(short, long)
+        end = same_start(short[start:][::-1], long[::-1])
+        return start + end >= len(short) - 1 and len(short) > 3
 
     mine, theirs = persons(typed), persons(lacked)
     if not mine or not theirs or len(mine) * len(theirs) > _LIKENESS_PAIRS:
         return 0
     paired = 0
     for line in theirs:
-        match = next((one for one in mine
-                      if SequenceMatcher(None, line, one).ratio() >= 0.6), None)
+        match = next((one for one in mine if alike(line, one)), None)
         if match is not None:
             mine.remove(match)
             paired += 1
@@ -321,7 +341,7 @@ def merge_back(board: str, kept: str, data: bytes, older: bytes | None, newer: b
         theirs = newer
     base = opened_on(data, [theirs, *versions])
     lacking = brought_lacking(tasks_lacking, data, theirs, (base,))
-    if lacking <= 0:
+    if lacking <= 0:  # (opened on a version that holds it all: the person's edit)
         return None
     said = brought_said(data, theirs, (base,), lacking)
     merged = merge_board_bytes(base, data, theirs, labels=(board, "opened", "theirs"))
@@ -940,14 +960,23 @@ def pulls_back(root: str, head: str) -> Iterator[tuple[str, str]]:
     """The pulls and merges ``head`` still holds the results of, newest first, as
     :func:`pulled_from` finds the newest, walking on over one's own commits and those
     pulls (:func:`moves_back`) to the ones before: each ``(the commit HEAD named
-    before it, the one it named after)``. Stops at another kind of move, or a pull's
-    result amended away. Reads the end of one file; no process; raises nothing."""
+    before it, the one it named after)``; the steps of a rebasing pull (``pull --rebase
+    (start)``, ``(pick)``..., ``(finish)``) as one pull, from before its start to its
+    result. Stops at another kind of move, or a pull's result amended away. Reads the
+    end of one file; no process; raises nothing."""
     amended = set()
+    result = None  # (a rebasing pull's result, while its steps are walked back)
     for old, new, message in moves_back(root, head, _OWN_COMMIT + _BROUGHT):
         if message.startswith(_BROUGHT):
             if new in amended:
                 return
-            yield old, new
+            what = message.split(b":", 1)[0]
+            if what.startswith(b"pull") and what.endswith(b")") and \
+                    not what.endswith(b"(start)"):
+                result = result or new  # (a step of ``git pull --rebase``: pick, finish)
+                continue
+            yield old, result or new
+            result = None
         elif message.startswith(b"commit (amend)"):
             amended.add(old)
 
