@@ -785,9 +785,8 @@ def _both_changed(left: tuple[str, ...], both: str, locks: bool = False) -> str:
     which both changed`` or ``1 task both changed ('Task one') and the locks section``
     (``both``: who changed them)."""
     if locks:
-        section = f"the locks section, which {both.removeprefix('both ')} both" \
-            if both.startswith("both ") else f"the locks section ({both})"
-        return section if not left else f"{_both_changed(left, both)} and the locks section"
+        return f"the locks section, which {both}" if not left else \
+            f"{_both_changed(left, both)} and the locks section"
     if not left:
         return f"a task {both}"
     return (f"{counted(len(left), 'task', 'tasks')} {both} "

@@ -282,6 +282,7 @@ def test_a_refusal_over_the_tools_own_writes_names_one_task_once(tmp_path: Path)
     agent's retitle appended), the agent's task kept (the reviewer's f7.sh)."""
     repo = tmp_path.resolve() / "p"
     git(tmp_path, "init", "-q", "-b", "main", str(repo))
+    git(repo, "commit", "-q", "--allow-empty", "-m", "root")
     run = Runner(repo)
     one = run("task", "add", "Task one", agent="pb").stdout.strip()
     buffer = (repo / BOARD).read_text(encoding="utf-8")
@@ -319,7 +320,8 @@ def test_a_conflict_in_the_locks_section_is_said_as_such_by_every_reader(
     git(b, "pull", "-q", "--no-rebase", "origin", "main")
     _save(b, buffer.replace("rewriting docs\n", "rewriting docs (Bob)\n").encode(), "rename")
     listed = run_b("locks", agent="pb")
-    assert "docs/" in listed.stdout and "the locks section" in listed.stderr, listed.stderr
+    assert "docs  locked by ca" in listed.stdout, listed.stdout
+    assert "the locks section, which both changed" in listed.stderr, listed.stderr
     assert "a task both changed" not in listed.stderr, listed.stderr
     (b / "docs").mkdir()
     hook = write_hook(b, b / "docs" / "a.md", "pb")

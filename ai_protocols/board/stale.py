@@ -170,7 +170,7 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
     if not gate or brought_lacking(tasks_lacking, data, newer, gate) <= 0:
         # (nothing git brought is lacking: the tool's own writes, judged as with no pull)
         return over_own_writes(board, kept, data) if older is not None else None
-    return merge_back(board, kept, data, older, newer, committed, where)
+    return merge_back(board, kept, data, older, newer, committed, where, gate[0])
 
 
 def came_from(root: str, head: str, recorded: str) -> bool:
@@ -312,7 +312,8 @@ def tools_join(older: bytes | None, newer: bytes | None, committed: bytes | None
 
 
 def merge_back(board: str, kept: str, data: bytes, older: bytes | None, newer: bytes,
-               committed: bytes | None, where: str) -> tuple[bytes, int, str] | None:
+               committed: bytes | None, where: str, before: bytes
+               ) -> tuple[bytes, int, str] | None:
     """:func:`brought_back` of a save over what git brought (``newer``, the board at
     ``where``: ``HEAD``'s, or the pull's result before one's own commits) and the
     tool's writes on ``HEAD``'s line (``older``, the kept copy; ``None``: none), the rule
@@ -322,7 +323,9 @@ def merge_back(board: str, kept: str, data: bytes, older: bytes | None, newer: b
     opened on; what the tool wrote after that, or git brought, is never the person's
     deletion. The tool's two versions are joined (:func:`tools_join`, on
     ``committed``, the board at the commit the last write recorded), the version the
-    buffer was opened on found (:func:`opened_on` among :func:`known_versions`), and
+    buffer was opened on found (:func:`opened_on` among :func:`known_versions`; the
+    caller found that the save lacks what git brought since ``before``, the board
+    before the pull: ``before`` itself when the one found holds all of it), and
     the save merged three ways on it, theirs the joined one, when the save lacks what
     they made since it (:func:`~ai_protocols.session.transaction.brought_lacking`,
     the tasks known by the one identity rule: a person's retyped or deleted ``:ID:`` is
@@ -341,8 +344,11 @@ def merge_back(board: str, kept: str, data: bytes, older: bytes | None, newer: b
         theirs = newer
     base = opened_on(data, [theirs, *versions])
     lacking = brought_lacking(tasks_lacking, data, theirs, (base,))
-    if lacking <= 0:  # (opened on a version that holds it all: the person's edit)
-        return None
+    if lacking <= 0:  # (the caller found it lacks what git brought since ``before``: a
+        base = before  # version after that cannot be the one it was opened on)
+        lacking = brought_lacking(tasks_lacking, data, theirs, (base,))
+        if lacking <= 0:
+            return None
     said = brought_said(data, theirs, (base,), lacking)
     merged = merge_board_bytes(base, data, theirs, labels=(board, "opened", "theirs"))
     # (whose: the tool's when the kept copy holds lines neither git nor the base does;
