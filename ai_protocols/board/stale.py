@@ -408,54 +408,6 @@ def board_file_bytes(path: str) -> bytes | None:
         return None
 
 
-def _earlier(board: str, kept: str, data: bytes, record: tuple[str | None, ...],
-             fresh: bool, base: bytes) -> tuple[bytes, bytes, str, bool] | None:
-    """:func:`brought_back` of a save that lacks what the newest pull brought, when the
-    buffer is older than what came before that pull too: the tool's writes since an
-    earlier pull (``record``, the write record's ``SINCE PULLED HEAD``:
-    :func:`older_than_write` merges them back), or, in a clone the tool never wrote
-    (``fresh``: ``base`` is the board before the newest pull), the pulls before it
-    whose every change the save lacks (:func:`pulls_back`; the base goes back to the
-    board before the oldest of them). ``(the save with them merged back, the base for
-    the newest pull's merge, what they are in words, whether anything typed was
-    kept)``; ``None`` when there is nothing earlier the save lacks. Runs ``git show``
-    per earlier pull; raises :class:`~ai_protocols.errors.BoardStaleSave` as
-    :func:`older_than_write`."""
-    since, pulled, recorded = record
-    if not fresh:
-        if not since:
-            return None
-        found = older_than_write(board, kept, data, since, pulled, recorded)
-        if found is None:
-            return None
-        from ai_protocols.board.model import board_bytes
-
-        older = board_bytes(kept)
-        return (found[0], older, found[2], found[0] != older) if older else None
-    from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
-    from ai_protocols.git.head import read_head
-    from ai_protocols.session.transaction import brought_lacking, git_version
-
-    root = os.path.dirname(os.path.dirname(board))
-    head = read_head(root)
-    below = os.path.relpath(board, root)
-    opened, lacked = base, []
-    for number, (old, new) in enumerate(pulls_back(root, head[1] if head else "")):
-        if number == 0:
-            continue  # (the newest: the caller's)
-        before, after = (git_version(root, f"{commit}:./{below}") for commit in (old, new))
-        if before is None or after is None or \
-                brought_lacking(tasks_lacking, data, after, (before,)) <= 0:
-            break
-        opened, lacked = before, [*lacked, brought_said(data, after, (before,), 0)]
-    if not lacked:
-        return None
-    merged = merge_board_bytes(opened, data, base, labels=(board, "opened", "pulled"))
-    if merged is None or merged.conflicts:
-        return None
-    return merged.data, base, " and ".join(lacked), merged.data != base
-
-
 def older_than_write(board: str, kept: str, data: bytes, since: str,
                      pulled: str | None = None, written: str | None = None
                      ) -> tuple[bytes, int, str] | None:
@@ -516,31 +468,20 @@ def older_than_write(board: str, kept: str, data: bytes, since: str,
     return merged.data, lacking, told("git", said, where, typed=merged.data != older)
 
 
-def typed_nothing(data: bytes, older: bytes, where: str, newer: bytes | None = None
-                  ) -> tuple[bytes, int, str] | None:
+def typed_nothing(data: bytes, older: bytes, where: str) -> tuple[bytes, int, str] | None:
     """:func:`older_than_write` of a save with nothing typed in it: the board ``data``
     is byte for byte a version git holds from before the tool's last write (the board
     before the pull, as the pull left it, ``where``, or a board of the history of the
-    commit that write recorded: :func:`~ai_protocols.git.state.in_history`), and
-    the kept copy
-    ``older`` (the tool's last write, made on what the pull brought) holds what it
-    lacks: ``(older, how many tasks and locks it regained, what they are, said after
-    "lacks what git brought": "or the tool wrote since, ...")``, as
-    the merge of the save onto the kept copy on the save as base makes it; with
-    ``newer`` (``HEAD``'s board, after git moved ``HEAD`` since the tool's last write:
-    :func:`brought_back`), the kept copy and it merged on the save as the base. ``None``
-    when the result holds nothing the save lacks (a write that only took something
-    out), or that merge leaves a task both changed to a person (the caller's rule then
-    judges the save as any other).
-    A person's deletion that gives back a version git holds byte for byte cannot be
-    told from it: what was deleted comes back (docs/tasks.md). Raises nothing."""
-    from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
+    commit that write recorded: :func:`~ai_protocols.git.state.in_history`), and the
+    kept copy ``older`` (the tool's last write, made on what the pull brought) holds
+    what it lacks: ``(older, how many tasks and locks it regained, what they are, said
+    after "lacks what git brought": "or the tool wrote since, ...")``, as the merge of
+    the save onto the kept copy on the save as base makes it. ``None`` when the kept
+    copy holds nothing the save lacks (a write that only took something out). A
+    person's deletion that gives back a version git holds byte for byte cannot be told
+    from it: what was deleted comes back (docs/tasks.md). Raises nothing."""
+    from ai_protocols.board.merge import tasks_lacking
 
-    if newer is not None and newer not in (data, older):
-        merged = merge_board_bytes(data, older, newer, labels=("kept", "saved", where))
-        if merged is None or merged.conflicts:
-            return None
-        older = merged.data
     lacking = tasks_lacking(data, older)
     if lacking <= 0:
         return None
