@@ -426,6 +426,13 @@ def agent_process(environ: dict[str, str] | None = None) -> Owner | None:
     return Owner(hostname(), pid, process_start(pid), process_since_boot(pid), pid_namespace())
 
 
+#: Programs that adopt the processes their children leave behind (subreapers:
+#: ``PR_SET_CHILD_SUBREAPER``, or a container's or sandbox's first process): never an
+#: agent, nor is what stands above them (:func:`agent_process`).
+_REAPERS = frozenset(("systemd", "tini", "dumb-init", "catatonit", "docker-init",
+                      "s6-svscan", "containerd-shim", "conmon", "bwrap"))
+
+
 def _sid(pid: int) -> int | None:
     """The session id of process ``pid`` (getsid(2)); ``None`` when it cannot be read."""
     try:
@@ -450,8 +457,8 @@ def _agent_pid(environ: dict[str, str] | None, *, reaped: bool) -> int | None:
             break
         if reaped:
             sid = _sid(pid)
-            if child_sid is not None and sid is not None and sid != child_sid and \
-                    child != child_sid:
+            if (child_sid is not None and sid is not None and sid != child_sid and
+                    child != child_sid) or stat[0] in _REAPERS:
                 break  # (it adopted the child: a subreaper, not who ran the command)
             child, child_sid = pid, sid
         chain.append((pid, stat[0]))
