@@ -9,6 +9,7 @@ an agent; an id's end names a task from 4 characters on; ``check --since REF``
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -567,3 +568,64 @@ def test_check_help_names_since() -> None:
                           env=clean_env(), timeout=60)
     assert "--since REF" in done.stdout
 
+
+
+@pytest.mark.agents
+def test_real_codex_sandboxed_claim_warns_and_is_judged_by_its_session(codex, fake_api,
+                                                                       monkeypatch) -> None:
+    """r10 with the real Codex, in its default sandbox (bubblewrap, a PID namespace of its
+    own: ``--sandbox workspace-write``, hooks trusted): the claim records no process, the
+    model is told why and what to do, and the claim is judged by the session file Codex's
+    hooks wrote: another agent is refused while Codex runs, and takes the claim over once
+    Codex's process is gone."""
+    import re
+    import signal
+    import threading
+
+    import agents.programs as programs
+    from agents.fake_api import Shell, Text
+    from conftest import BIN
+
+    monkeypatch.setattr(programs, "CODEX_BYPASS", ("--dangerously-bypass-hook-trust",))
+    for args in (("init",), ("hooks", "install", "codex")):
+        done = subprocess.run([str(CLI), *args], cwd=codex.project, capture_output=True,
+                              text=True, env=clean_env(HOME=str(codex.home)))
+        assert done.returncode == 0, done.stderr
+    codex.env["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    git(codex.project, "add", "-A")
+    git(codex.project, "commit", "-qm", "set up")
+    run = Runner(codex.project)
+    task = add(run, "sandboxed")
+    waiting, release = threading.Event(), threading.Event()
+
+    def hang(_request):  # (Codex waits here, running, while the board is judged)
+        waiting.set()
+        release.wait(90)
+        return Text("done")
+
+    fake_api.reply(Shell(f"{CLI} task claim {task}"), hang)
+    runs: list = []
+    thread = threading.Thread(target=lambda: runs.append(
+        codex.run("claim it", "--sandbox", "workspace-write")))
+    thread.start()
+    try:
+        assert waiting.wait(120), "Codex never ran the claim"
+        text = board(codex.project)
+        assert ":OWNER_PROCESS:" not in text.split("sandboxed")[-1], text
+        refused = run("task", "claim", task, agent=OTHER, check=False)
+        assert refused.returncode == 21, refused.stdout + refused.stderr
+        assert "its session" in refused.stderr or "live" in refused.stderr
+        owners = [re.search(r":OWNER:\s+pid (\d+)", p.read_text(encoding="utf-8"))
+                  for p in (codex.project / ".ai" / "session-context.d").glob("*.org")]
+        pids = [int(m.group(1)) for m in owners if m]
+        assert pids, "Codex's SessionStart hook wrote no session file"
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+    finally:
+        release.set()
+        thread.join(120)
+    results = [r for one in runs for req in one.model_requests() for r in req.tool_results()]
+    assert any("PID namespace of its own" in r for r in results), results
+    taken = run("task", "claim", task, agent=OTHER, check=False)
+    assert taken.returncode == 0, taken.stdout + taken.stderr
+    assert "taken over" in taken.stdout and "crashed" in taken.stdout
