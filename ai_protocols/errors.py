@@ -779,10 +779,15 @@ class KeptNotMerged(AiProtocolsError, ValueError):
                          "version, then carry on")
 
 
-def _both_changed(left: tuple[str, ...], both: str) -> str:
+def _both_changed(left: tuple[str, ...], both: str, locks: bool = False) -> str:
     """The tasks a board's merge left to a person (``left``: their titles; ``()``: not
-    known), as the refusals say them: ``a task both changed`` or ``2 tasks both changed
-    ('Task one', 'Task two')`` (``both``: who changed them)."""
+    known; ``locks``: the locks section too), as the refusals say them: ``a task both
+    changed``, ``2 tasks both changed ('Task one', 'Task two')``, ``the locks section,
+    which both changed`` or ``1 task both changed ('Task one') and the locks section``
+    (``both``: who changed them)."""
+    if locks:
+        return f"the locks section, which {both}" if not left else \
+            f"{_both_changed(left, both)} and the locks section"
     if not left:
         return f"a task {both}"
     return (f"{counted(len(left), 'task', 'tasks')} {both} "
@@ -822,12 +827,17 @@ class BoardStaleSave(AiProtocolsError, ValueError):
     pull`` changed it under an editor's buffer with unsaved changes, saved after; the
     merge back, run at the board's next write, does not come out clean (a task both
     changed, by no rule of the board's merge; ``left``: the titles of those tasks, when
-    known): nothing is written. ``kept``: the kept copy, when it holds what git brought
-    (an earlier write merged it back; a second save of the same stale buffer), else
-    ``None``. ``commands``: what merges the three with ``ai-protocols merge-driver``,
-    leaving conflict markers in the task both changed. ``kind``: ``"git"`` (a pull or
-    merge), or ``"tool"`` (this tool's own writes, no pull between: ``newer`` is the
-    kept copy; :func:`ai_protocols.board.stale.over_own_writes`) (docs/decisions.md,
+    known): nothing is written. ``kept``: the kept copy, when it holds some of what
+    the board lacks (the tool's writes since the buffer was opened, or an earlier
+    write merged it back: a second save of the same stale buffer), else ``None``.
+    ``commands``: what merges the three with ``ai-protocols merge-driver``, leaving
+    conflict markers in the task both changed; ``theirs``: the file they merge
+    the board with (what the tool and git hold, joined), whose locks hold until then;
+    ``locks``: whether the merge leaves the locks section to a person too. ``kind``:
+    ``"git"`` (a pull or merge), ``"tool"`` (this tool's own writes, no pull between:
+    ``newer`` is the kept copy; :func:`ai_protocols.board.stale.over_own_writes`), or
+    ``"both"`` (the tool's writes and a pull since the buffer was opened)
+    (docs/decisions.md,
     "Issue 14, sixteenth round (stale saves and put-back copies)", "Issue 14,
     seventeenth round (the board's stale saves, again)" and "Issue 15, twentieth round
     (the board's stale saves and messages)")."""
@@ -839,18 +849,25 @@ class BoardStaleSave(AiProtocolsError, ValueError):
 
     def __init__(self, path: Path, newer: str, lacking: str, commands: str,
                  kept: Path | None = None, left: tuple[str, ...] = (),
-                 kind: str = "git") -> None:
+                 kind: str = "git", theirs: str | None = None, locks: bool = False) -> None:
         self.path, self.newer, self.lacking, self.commands = path, newer, lacking, commands
         self.kept, self.left, self.kind = kept, left, kind
+        self.theirs, self.locks = theirs, locks
         held = ("neither the board nor the version ai-protocols wrote last does"
                 if kept is None else
-                f"so does the version ai-protocols wrote last, {kept}, into which an "
-                f"earlier write merged them back; the board does not")
+                f"so does the version ai-protocols wrote last, {kept}, of some or all; "
+                f"the board does not")
         who, opened = ("git brought", "git changed the board (a pull, a merge)")
         if kind == "tool":  # (no pull: ai-protocols's own writes, newer is the kept copy)
             who, opened = "ai-protocols wrote since", "ai-protocols wrote the board"
             held = "the board does not"
-        both = _both_changed(left, "both changed")
+        elif kind == "both":  # (git's and the tool's writes since the buffer was opened)
+            who, opened = ("git brought or ai-protocols wrote since",
+                           "git changed the board (a pull, a merge) or ai-protocols "
+                           "wrote it")
+            held = (f"the version ai-protocols wrote last, {kept}, holds what it wrote; "
+                    "the board does not")
+        both = _both_changed(left, "both changed", locks)
         super().__init__(
             f"the task board {path} lacks {lacking} that {who} ({newer} holds them; "
             f"{held}): an editor's buffer opened before {opened} was saved over it, and "

@@ -1310,9 +1310,9 @@ class Board:
             check_drawers(doc, self.path)  # an id Org does not see: never written over
             # What git brought and a stale buffer's save dropped: merged back first
             # (said here, or refused: not by a reader of this command as well)
-            from ai_protocols.board.brought import settled
+            from ai_protocols.board.brought import settled, unsettled
 
-            settled(str(self.path))
+            dropped = settled(str(self.path))
             from ai_protocols.board.stale import (
                 brought_back,
                 keep_read,
@@ -1352,7 +1352,11 @@ class Board:
                 # now; a state it sets ends that (_set_state): the line it writes decides.
                 doc.read_done = as_read
             before = doc.text
-            yield doc
+            try:
+                yield doc
+            except BaseException:  # (the command refused: nothing written, the board still
+                unsettled(str(self.path), dropped)  # lacks what a reader said it lacks)
+                raise
             _give_missing_ids(doc)
             if not (data is None and create) and brought is None and displaced is None and (
                     doc.text == before or (data is None and not put_back and

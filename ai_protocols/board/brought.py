@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["checked_path", "keep_checked", "say", "settled", "unchecked"]
+__all__ = ["checked_path", "keep_checked", "say", "settled", "unchecked", "unsettled"]
 
 
 def checked_path(kept: str) -> str:
@@ -122,11 +122,25 @@ def say(board: str, text: str) -> None:
     _PENDING[board] = text
 
 
-def settled(board: str) -> None:
+def settled(board: str) -> str | None:
     """Drop the warning a reader of ``board`` left to say: a write of it in this command
     merges back what git brought and says so, or refuses, saying why
-    (``Board.editing``)."""
-    _PENDING.pop(board, None)
+    (``Board.editing``). Returns the warning dropped (``None``: none), for
+    :func:`unsettled`."""
+    return _PENDING.pop(board, None)
+
+
+def unsettled(board: str, text: str | None) -> None:
+    """Say again, as the process ends, the warning :func:`settled` dropped (``text``):
+    the write of ``board`` it was dropped for wrote nothing (the command refused: a
+    task claimed by another agent, a lock in the way), so the board still lacks what
+    it said, and the next write merges it back."""
+    if text is not None:
+        if not _PENDING:
+            import atexit
+
+            atexit.register(_flush)
+        _PENDING[board] = text
 
 
 def _flush() -> None:

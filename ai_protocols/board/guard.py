@@ -592,7 +592,12 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
                         "the locks are those of its kept copy, the last board ai-protocols "
                         f"wrote, {kept_board_path(board)}. Re-save the board as UTF-8 text "
                         "(a regular file, not a link) to put it right.")
-            if brought_said is not None:
+            if brought_said is not None and brought_said.endswith(_LEFT):
+                gone += (f" (The board on disk lacks {brought_said.removesuffix(_LEFT)}; "
+                         "its merge back is left to a person: every board command that "
+                         "writes refuses until then, and 'ai-protocols task list' says how "
+                         "to merge it.)")
+            elif brought_said is not None:
                 gone += (f" (The board on disk lacks {brought_said}; the next board "
                          "command that writes merges it back.)")
             if sides is not None and brought_said is None:

@@ -1400,9 +1400,16 @@ def lacking_said(version: bytes, other: bytes, also: tuple[bytes, ...] = ()
     stale-save warning, which says what it merged back. Raises nothing."""
     try:
         read = [_Version(data.decode("utf-8")) for data in (version, other, *also)]
+        mine, theirs, before = read[0], read[1], read[2:]
+        # (a task whose :ID: line a person deleted or retyped is the same task: known by
+        # the one identity rule, each board named as ``other`` names its tasks, ``version``
+        # first as the boards before do, the one a buffer was opened on among them)
+        for one in before:
+            _known_as(theirs, one)
+        for one in [*before, theirs]:
+            _known_as(one, mine)
     except (_CannotMerge, _Conflict, UnicodeDecodeError, ValueError):
         return None
-    mine, theirs, before = read[0], read[1], read[2:]
     have = {name for one in [mine, *before] for name in one.order}
     added: list[str] = []
     changed: list[str] = []
@@ -1432,6 +1439,14 @@ def lacking_said(version: bytes, other: bytes, also: tuple[bytes, ...] = ()
             (changed if name in have else added).append(
                 _title_of(chunk.head[2]))
     return added, changed, locks
+
+
+def _known_as(known: _Version, side: _Version) -> None:
+    """``side``'s tasks whose ``:ID:`` line a person deleted or retyped, or a headline
+    edited, renamed as the same task of ``known`` (:func:`_renamed`, the one identity
+    rule the merge pairs them by), so that :func:`lacking_said` compares a task with
+    itself, not a retyped id with a task that seems gone. Changes ``side`` in place."""
+    side.chunks, side.order = _renamed(known.chunks, side.chunks, side.order)
 
 
 def _locks_of(chunk: _Chunk) -> dict[str, str]:

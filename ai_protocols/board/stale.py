@@ -31,9 +31,11 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
+    from collections import Counter
+
     from ai_protocols.org.file import OrgFile
     from ai_protocols.session.merge import MergeResult
 
@@ -146,111 +148,264 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
         if found is None:
             return None
         recorded, result = found  # (commits of one's own since: not git's doing)
-    from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
-    from ai_protocols.lean import shell_quote
+    from ai_protocols.board.merge import tasks_lacking
     from ai_protocols.session.transaction import brought_lacking, git_version
 
     below = os.path.relpath(board, root)
     where = f"{'HEAD' if result == head[1] else result}:./{below}"
     newer = git_version(root, where)
-    if newer is not None and older is not None and recorded is not None and \
-            data not in (older, newer):
-        from ai_protocols.git.state import in_history
-
-        if in_history(root, data, recorded, below):
-            # (nothing typed: a board of the history of the tool's last write, older
-            # than it (HEAD's, which git wrote itself, is no stale buffer); what the
-            # tool wrote and what git brought since, merged on it as the base)
-            found = typed_nothing(data, older, where, newer)
-            if found is not None:
-                return found
-    if newer is None or newer in (data, older):
-        return None
-    committed = git_version(root, f"{recorded}:./{below}") if recorded else None
-    fresh = older is None
-    if fresh:  # (no write here yet: the board before the pull is the base;
-        older, committed = committed, None  # the board may be it: a stale save)
-        if older is None or older == newer:
-            return None
-    before = (older,) if committed is None else (older, committed)
-    lacking = brought_lacking(tasks_lacking, data, newer, before)
-    if lacking <= 0:
-        return None
-    said = brought_said(data, newer, before, lacking)
-    typed = data not in before
-    # (a buffer older than the pulls before that one too: merged back first, on the
-    # board it was opened on; then what the newest pull brought, below)
-    earlier = _earlier(board, kept, data, (since, pulled, recorded), fresh, older)
-    if earlier is not None:
-        data, older, more, typed = earlier[0], earlier[1], earlier[2], earlier[3]
-        said = f"{said}; before that, {more}"
-    merged = merge_board_bytes(older, data, newer, labels=(board, "kept", where))
-    if merged is None or merged.conflicts:
-        head_copy = f"{kept}.head"
-        base = shell_quote(kept)
-        commands = f"git -C {shell_quote(root)} show {shell_quote(where)} > " \
-                   f"{shell_quote(head_copy)}"
-        if committed is None and recorded:  # (the base: the board before the pull)
-            base = shell_quote(f"{kept}.base")
-            commands = (f"mkdir -p {shell_quote(os.path.dirname(kept))} && "
-                        f"git -C {shell_quote(root)} show "
-                        f"{shell_quote(f'{recorded}:./{below}')} > {base} && {commands}")
-        commands += (f" && ai-protocols merge-driver {base} {shell_quote(board)}"
-                     f" {shell_quote(head_copy)} {shell_quote(below)}")
-        from pathlib import Path
-
-        from ai_protocols.errors import BoardStaleSave
-
-        raise BoardStaleSave(Path(board), where, said, commands, left=left_to_person(merged))
-    return merged.data, lacking, told("git", said, where, typed=typed)
+    if newer is None or newer == data:
+        return None  # (no board there; or git wrote these very bytes: a pull, a checkout)
+    committed = git_version(root, f"{recorded}:./{below}")
+    if older is not None and not came_from(root, head[1], recorded):
+        older = None  # (a checkout, a reset since the tool's last write: its writes since
+        # are that line's, the lost claims rule's; what git brought here is HEAD's)
+    # (what git brought: the board the newest pull left against the board before it,
+    # whatever wrote that one: the tool, or a person's own commit; a save that holds
+    # some of it was made after it, deletions included: the person's edit)
+    pull = pulled_from(root, head[1])
+    before = git_version(root, f"{pull[0]}:./{below}") if pull else None
+    gate = (before,) if before is not None else \
+        tuple(one for one in (older, committed) if one is not None)
+    if not gate or brought_lacking(tasks_lacking, data, newer, gate) <= 0:
+        # (nothing git brought is lacking: the tool's own writes, judged as with no pull)
+        return over_own_writes(board, kept, data) if older is not None else None
+    return merge_back(board, kept, data, older, newer, committed, where, gate[0])
 
 
-def _earlier(board: str, kept: str, data: bytes, record: tuple[str | None, ...],
-             fresh: bool, base: bytes) -> tuple[bytes, bytes, str, bool] | None:
-    """:func:`brought_back` of a save that lacks what the newest pull brought, when the
-    buffer is older than what came before that pull too: the tool's writes since an
-    earlier pull (``record``, the write record's ``SINCE PULLED HEAD``:
-    :func:`older_than_write` merges them back), or, in a clone the tool never wrote
-    (``fresh``: ``base`` is the board before the newest pull), the pulls before it
-    whose every change the save lacks (:func:`pulls_back`; the base goes back to the
-    board before the oldest of them). ``(the save with them merged back, the base for
-    the newest pull's merge, what they are in words, whether anything typed was
-    kept)``; ``None`` when there is nothing earlier the save lacks. Runs ``git show``
-    per earlier pull; raises :class:`~ai_protocols.errors.BoardStaleSave` as
-    :func:`older_than_write`."""
-    since, pulled, recorded = record
-    if not fresh:
-        if not since:
-            return None
-        found = older_than_write(board, kept, data, since, pulled, recorded)
-        if found is None:
-            return None
-        from ai_protocols.board.model import board_bytes
+def came_from(root: str, head: str, recorded: str) -> bool:
+    """Whether ``HEAD`` came to ``head`` from ``recorded`` (the commit the board's last
+    write here recorded) by pulls, merges and one's own commits only, as ``HEAD``'s
+    reflog says (:func:`moves_back`): then the tool's writes since ``recorded`` are on
+    the line ``HEAD`` is on (committed, or kept over a ``git pull --autostash``), and a
+    stale save must keep them as it keeps what git brought. Reads the end of one file;
+    no process; raises nothing."""
+    kinds = _OWN_COMMIT + _BROUGHT
+    return head == recorded or any(
+        old == recorded for old, _new, message in moves_back(root, head, kinds)
+        if message.startswith(kinds))
 
-        older = board_bytes(kept)
-        return (found[0], older, found[2], found[0] != older) if older else None
-    from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
-    from ai_protocols.git.head import read_head
-    from ai_protocols.session.transaction import brought_lacking, git_version
+
+def opened_on(data: bytes, versions: list[bytes]) -> bytes:
+    """The version of the board a buffer saved as ``data`` was opened on, among
+    ``versions`` (newest first, one at least: the tool's versions, the boards its
+    writes read, the versions git's history holds, :func:`known_versions`): the one
+    ``data`` is the fewest edits from, line by line (as multisets: the lines ``data``
+    holds that it lacks, what was typed since or what a version older than the buffer
+    lacks, and the lines it holds that ``data`` lacks, what a version newer than the
+    buffer made since), a line of a person's text that the save holds changed (a box
+    ticked, words typed into it: :func:`_changed_lines`) counted as no edit; of two
+    alike, the one with fewer such changes, then the older (keeping what a version holds
+    is the side to err on). A person's deletion in a buffer made after a write, of
+    more than the versions before it lack, reads as a buffer opened before it: the
+    callers ask first whether the save holds any of what was written since
+    (docs/tasks.md). Linear in the versions' lines; raises nothing (docs/decisions.md,
+    "Issue 15, twenty-first round (the board's stale saves: the version a buffer was
+    opened on)")."""
+    from collections import Counter
+
+    mine = Counter(data.splitlines())
+    best: tuple[tuple[int, int, int], bytes] | None = None
+    for age, version in enumerate(dict.fromkeys(versions)):  # (each once, where it first is)
+        theirs = Counter(version.splitlines())
+        typed, lacked = mine - theirs, theirs - mine
+        changed = _changed_lines(typed, lacked)
+        key = (sum(typed.values()) + sum(lacked.values()) - 2 * changed, changed, -age)
+        if best is None or key < best[0]:
+            best = key, version
+    assert best is not None, "no version"
+    return best[1]
+
+
+#: How many pairs of lines :func:`_changed_lines` compares at most (a version far from
+#: the save is no candidate to tell by its lines' likeness).
+_LIKENESS_PAIRS = 400
+
+
+def _changed_lines(typed: Counter[bytes], lacked: Counter[bytes]) -> int:
+    """How many of the lines ``lacked`` (a version holds them, the save does not) the
+    save holds changed, as ``typed`` lines (it holds them, the version does not), each
+    paired once: lines of a person's text only (not a headline, a drawer's or a
+    property's line, or an item of the tool's log:
+    :data:`~ai_protocols.board.model.TOOL_ITEM`), the one the other with words typed
+    into it, or one character changed (a box ticked): what is left of the shorter but
+    one character is the longer's start and end. 0 when there are too many to compare.
+    Raises nothing."""
+    from ai_protocols.board.model import TOOL_ITEM
+
+    def persons(lines: Counter[bytes]) -> list[bytes]:
+        found = []
+        for raw, count in lines.items():
+            text = raw.strip()
+            if text and not text.startswith((b"*", b":")) and \
+                    not TOOL_ITEM.match(text.decode("utf-8", "replace")):
+                found.extend([raw] * count)
+        return found
+
+    def same_start(one: bytes, other: bytes) -> int:
+        return next((n for n, (x, y) in enumerate(zip(one, other, strict=False))
+                     if x != y),
+                    min(len(one), len(other)))
+
+    def alike(one: bytes, other: bytes) -> bool:
+        short, long = sorted((one, other), key=len)
+        start = same_start(short, long)
+        end = same_start(short[start:][::-1], long[::-1])
+        return start + end >= len(short) - 1 and len(short) > 3
+
+    mine, theirs = persons(typed), persons(lacked)
+    if not mine or not theirs or len(mine) * len(theirs) > _LIKENESS_PAIRS:
+        return 0
+    paired = 0
+    for line in theirs:
+        match = next((one for one in mine if alike(line, one)), None)
+        if match is not None:
+            mine.remove(match)
+            paired += 1
+    return paired
+
+
+def known_versions(board: str, kept: str, first: list[bytes | None]) -> list[bytes]:
+    """The versions of the board ``board`` a buffer may have been opened on, newest
+    first, each once: ``first`` (the tool's and git's newest: its two joined, the kept
+    copy ``kept``, ``HEAD``'s, the board at the commit the last write recorded; ``None``
+    left out), the boards the tool's last writes read (:func:`read_paths`, newest
+    first) and the versions ``HEAD``'s history holds
+    (:func:`~ai_protocols.git.state.history_versions`: a buffer opened on a version
+    committed, a person's own included). Reads small files and runs git twice; raises
+    nothing."""
+    from ai_protocols.board.model import board_bytes
+    from ai_protocols.errors import AiProtocolsError
+    from ai_protocols.git.state import history_versions
 
     root = os.path.dirname(os.path.dirname(board))
-    head = read_head(root)
-    below = os.path.relpath(board, root)
-    opened, lacked = base, []
-    for number, (old, new) in enumerate(pulls_back(root, head[1] if head else "")):
-        if number == 0:
-            continue  # (the newest: the caller's)
-        before, after = (git_version(root, f"{commit}:./{below}") for commit in (old, new))
-        if before is None or after is None or \
-                brought_lacking(tasks_lacking, data, after, (before,)) <= 0:
-            break
-        opened, lacked = before, [*lacked, brought_said(data, after, (before,), 0)]
-    if not lacked:
-        return None
-    merged = merge_board_bytes(opened, data, base, labels=(board, "opened", "pulled"))
+    found = dict.fromkeys(version for version in first if version is not None)
+    for path in read_paths(kept):
+        with contextlib.suppress(AiProtocolsError):
+            version = board_bytes(path)
+            if version is not None:
+                found[version] = None
+    found.update(dict.fromkeys(history_versions(root, os.path.relpath(board, root))))
+    return list(found)
+
+
+def tools_join(older: bytes | None, newer: bytes | None, committed: bytes | None,
+               history: list[bytes] | tuple[()] = ()) -> bytes | None:
+    """The tool's two versions a stale save went over, joined: the kept copy ``older``
+    (this tool's last write; ``None``: none here, or not on ``HEAD``'s line) and the
+    version git holds, ``newer`` (``HEAD``'s board, or the board a pull left), merged
+    three ways on ``committed`` (the board at the commit the kept copy's write recorded,
+    what both came from), else, when ``history`` (:func:`known_versions`) holds
+    ``older`` (committed since), on ``older`` itself (``newer`` descends from it), else
+    on an empty board (what both hold, both added alike). ``None`` when that merge is
+    not clean. Raises nothing."""
+    if older is None or newer is None or older == newer:
+        return older if newer is None else newer
+    from ai_protocols.board.merge import merge_board_bytes
+    from ai_protocols.board.model import board_text
+
+    base = committed if committed is not None else \
+        older if older in history else \
+        board_text().encode()
+    joined = merge_board_bytes(base, older, newer, labels=("kept", "base", "git"))
+    return None if joined is None or joined.conflicts else joined.data
+
+
+def merge_back(board: str, kept: str, data: bytes, older: bytes | None, newer: bytes,
+               committed: bytes | None, where: str, before: bytes
+               ) -> tuple[bytes, int, str] | None:
+    """:func:`brought_back` of a save over what git brought (``newer``, the board at
+    ``where``: ``HEAD``'s, or the pull's result before one's own commits) and the
+    tool's writes on ``HEAD``'s line (``older``, the kept copy; ``None``: none), the rule
+    the session file's is (docs/decisions.md, "Issue 14, twentieth round (the base of
+    a stale save's merge)"): every task, claim, lock and line any of the tool's
+    versions holds is kept unless the save removed it from the version its buffer was
+    opened on; what the tool wrote after that, or git brought, is never the person's
+    deletion. The tool's two versions are joined (:func:`tools_join`, on
+    ``committed``, the board at the commit the last write recorded), the version the
+    buffer was opened on found (:func:`opened_on` among :func:`known_versions`; the
+    caller found that the save lacks what git brought since ``before``, the board
+    before the pull: ``before`` itself when the one found holds all of it), and
+    the save merged three ways on it, theirs the joined one, when the save lacks what
+    they made since it (:func:`~ai_protocols.session.transaction.brought_lacking`,
+    the tasks known by the one identity rule: a person's retyped or deleted ``:ID:`` is
+    the same task). ``(the merged board, how many tasks and locks it regained, what
+    they are: :func:`told`)``; ``None`` when the save lacks nothing. Runs git twice
+    (:func:`known_versions`). Raises :class:`~ai_protocols.errors.BoardStaleSave`
+    (nothing written to the board) when the merge leaves a task both changed to a
+    person, its base and theirs written for the commands it gives
+    (:func:`refuse`)."""
+    from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
+    from ai_protocols.session.transaction import brought_lacking
+
+    versions = known_versions(board, kept, [older, newer, committed])
+    theirs = tools_join(older, newer, committed, versions)
+    if theirs is None:  # (the two do not join: what git holds, as before)
+        theirs = newer
+    base = opened_on(data, [theirs, *versions])
+    lacking = brought_lacking(tasks_lacking, data, theirs, (base,))
+    if lacking <= 0:  # (the caller found it lacks what git brought since ``before``: a
+        base = before  # version after that cannot be the one it was opened on)
+        lacking = brought_lacking(tasks_lacking, data, theirs, (base,))
+        if lacking <= 0:
+            return None
+    said = brought_said(data, theirs, (base,), lacking)
+    merged = merge_board_bytes(base, data, theirs, labels=(board, "opened", "theirs"))
+    # (whose: the tool's when the kept copy holds lines neither git nor the base does;
+    # the kept copy holds some of what the save lacks when it lacks less of it)
+    tools = older is not None and bool(set(older.splitlines()) - set(newer.splitlines())
+                                       - set(base.splitlines()))
+    kind = "both" if tools else "git"
     if merged is None or merged.conflicts:
+        held = older is not None and tasks_lacking(older, theirs, (base,)) < lacking
+        refuse(board, kept, base, theirs, where, said, merged,
+               held=kept if held else None, kind=kind)
+    return merged.data, lacking, told(kind, said, where, typed=data != base)
+
+
+def refuse(board: str, kept: str, base: bytes, theirs: bytes, where: str, said: str,
+           merged: MergeResult | None, *, held: str | None = None,
+           kind: str = "git") -> NoReturn:
+    """Refuse the merge back of a stale save of the board ``board`` (its kept copy
+    ``kept``) that leaves tasks both changed to a person (``merged``, the board's merge
+    of the save on ``base``, theirs ``theirs``), with commands that merge the very same
+    three when pasted, in every case: ``base`` (the version the buffer was opened on)
+    and ``theirs`` are written beside the kept copy (``.ai/.locks/live/tasks.org.base``
+    and ``.head``, per machine, never in git; no git run in the commands) and ``ai-protocols
+    merge-driver BASE BOARD HEAD PATH`` merges them into the board, leaving the conflict
+    markers a person settles. ``where``: the version that holds what the save lacks, as
+    said; ``said``: what it lacks (:func:`brought_said`); ``held``: the kept copy, when
+    it holds some of that; ``kind``: as :func:`told`. Raises
+    :class:`~ai_protocols.errors.BoardStaleSave` (the files not written when they
+    cannot be: the commands then fail, saying why)."""
+    from pathlib import Path
+
+    from ai_protocols.errors import AiProtocolsError, BoardStaleSave
+    from ai_protocols.lean import shell_quote
+    from ai_protocols.storage import files as storage
+
+    root = os.path.dirname(os.path.dirname(board))
+    copies = (f"{kept}.base", f"{kept}.head")
+    for path, version in zip(copies, (base, theirs), strict=True):
+        with contextlib.suppress(OSError, AiProtocolsError):
+            if board_file_bytes(path) != version:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                storage.atomic_write(path, version)
+    commands = (f"ai-protocols merge-driver {shell_quote(copies[0])} {shell_quote(board)} "
+                f"{shell_quote(copies[1])} {shell_quote(os.path.relpath(board, root))}")
+    left, locks = left_parts(merged)
+    raise BoardStaleSave(Path(board), where, said, commands,
+                         kept=None if held is None else Path(held), left=left,
+                         kind=kind, theirs=copies[1], locks=locks)
+
+
+def board_file_bytes(path: str) -> bytes | None:
+    """The bytes of the small file ``path``; ``None`` when it cannot be read."""
+    try:
+        with open(path, "rb") as file:
+            return file.read()
+    except OSError:
         return None
-    return merged.data, base, " and ".join(lacked), merged.data != base
 
 
 def older_than_write(board: str, kept: str, data: bytes, since: str,
@@ -284,7 +439,6 @@ def older_than_write(board: str, kept: str, data: bytes, since: str,
     if older is None or older == data:
         return None
     from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
-    from ai_protocols.lean import shell_quote
     from ai_protocols.session.transaction import brought_lacking, git_version
 
     root = os.path.dirname(os.path.dirname(board))
@@ -310,45 +464,24 @@ def older_than_write(board: str, kept: str, data: bytes, since: str,
     merged = merge_board_bytes(base, data, older, labels=(board, since[:12], "kept"))
     said = brought_said(data, newer, (base,), lacking)
     if merged is None or merged.conflicts:
-        base_copy = f"{kept}.base"
-        commands = (f"git -C {shell_quote(root)} show {shell_quote(f'{since}:./{below}')}"
-                    f" > {shell_quote(base_copy)} && ai-protocols merge-driver "
-                    f"{shell_quote(base_copy)} {shell_quote(board)} "
-                    f"{shell_quote(kept)} {shell_quote(below)}")
-        from pathlib import Path
-
-        from ai_protocols.errors import BoardStaleSave
-
-        raise BoardStaleSave(Path(board), where, said, commands, kept=Path(kept),
-                             left=left_to_person(merged))
+        refuse(board, kept, base, older, where, said, merged, held=kept)
     return merged.data, lacking, told("git", said, where, typed=merged.data != older)
 
 
-def typed_nothing(data: bytes, older: bytes, where: str, newer: bytes | None = None
-                  ) -> tuple[bytes, int, str] | None:
+def typed_nothing(data: bytes, older: bytes, where: str) -> tuple[bytes, int, str] | None:
     """:func:`older_than_write` of a save with nothing typed in it: the board ``data``
     is byte for byte a version git holds from before the tool's last write (the board
     before the pull, as the pull left it, ``where``, or a board of the history of the
-    commit that write recorded: :func:`~ai_protocols.git.state.in_history`), and
-    the kept copy
-    ``older`` (the tool's last write, made on what the pull brought) holds what it
-    lacks: ``(older, how many tasks and locks it regained, what they are, said after
-    "lacks what git brought": "or the tool wrote since, ...")``, as
-    the merge of the save onto the kept copy on the save as base makes it; with
-    ``newer`` (``HEAD``'s board, after git moved ``HEAD`` since the tool's last write:
-    :func:`brought_back`), the kept copy and it merged on the save as the base. ``None``
-    when the result holds nothing the save lacks (a write that only took something
-    out), or that merge leaves a task both changed to a person (the caller's rule then
-    judges the save as any other).
-    A person's deletion that gives back a version git holds byte for byte cannot be
-    told from it: what was deleted comes back (docs/tasks.md). Raises nothing."""
-    from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
+    commit that write recorded: :func:`~ai_protocols.git.state.in_history`), and the
+    kept copy ``older`` (the tool's last write, made on what the pull brought) holds
+    what it lacks: ``(older, how many tasks and locks it regained, what they are, said
+    after "lacks what git brought": "or the tool wrote since, ...")``, as the merge of
+    the save onto the kept copy on the save as base makes it. ``None`` when the kept
+    copy holds nothing the save lacks (a write that only took something out). A
+    person's deletion that gives back a version git holds byte for byte cannot be told
+    from it: what was deleted comes back (docs/tasks.md). Raises nothing."""
+    from ai_protocols.board.merge import tasks_lacking
 
-    if newer is not None and newer not in (data, older):
-        merged = merge_board_bytes(data, older, newer, labels=("kept", "saved", where))
-        if merged is None or merged.conflicts:
-            return None
-        older = merged.data
     lacking = tasks_lacking(data, older)
     if lacking <= 0:
         return None
@@ -543,25 +676,14 @@ def over_own_writes(board: str, kept: str, data: bytes) -> tuple[bytes, int, str
         return None
     from ai_protocols.board.merge import merge_board_bytes
 
-    def opened_on(one: bytes) -> bool:  # (the save lacks nothing it made since)
-        made, lacks = _made(first, one), _made(data, one)
-        return made is not None and lacks is not None and not made & lacks
-
-    where, base = next(((path, one) for path, one in read if opened_on(one)), read[-1])
+    # (merged on the version the buffer was opened on: the board one of these writes
+    # read, or one git's history holds, the one rule of every stale save's base)
+    base = opened_on(data, known_versions(board, kept, [older]))
     merged = merge_board_bytes(base, data, older, labels=(board, "before", "kept"))
-    said = brought_said(data, older, (), lacking)  # (a claim on a task it lacks: said)
+    said = brought_said(data, older, (base,), lacking)  # (a claim on a task it lacks: said)
     if merged is None or merged.conflicts:
-        from pathlib import Path
-
-        from ai_protocols.errors import BoardStaleSave
-        from ai_protocols.lean import shell_quote
-
-        commands = (f"ai-protocols merge-driver {shell_quote(where)} {shell_quote(board)} "
-                    f"{shell_quote(kept)} {shell_quote(os.path.relpath(board, root))}")
-        raise BoardStaleSave(Path(board), kept, said, commands, kept=Path(kept),
-                             left=left_to_person(merged), kind="tool")
-    # (typed: the save gave the merge something the kept copy lacks)
-    return merged.data, lacking, told("tool", said, kept, typed=merged.data != older)
+        refuse(board, kept, base, older, kept, said, merged, held=kept, kind="tool")
+    return merged.data, lacking, told("tool", said, kept, typed=data != base)
 
 
 def for_reading(board: str, data: bytes, key: tuple[str, tuple[bytes, str] | None], *,
@@ -658,14 +780,16 @@ def as_read(board: str, data: bytes, key: tuple[str, tuple[bytes, str] | None], 
 def left_sides(board: str, data: bytes, refused: Exception) -> tuple[str, str] | None:
     """When the merge back of what git brought is left to a person (``refused``, the
     :class:`~ai_protocols.errors.BoardStaleSave` of :func:`for_reading`): the board's
-    text (``data``) and the text of the version git brought (the refusal's ``newer``,
-    one ``git show``), whose locks both hold until the person settles it, as the two
+    text (``data``) and the text of the version git brought and the tool wrote (the
+    refusal's ``theirs``, the file its commands merge, else its ``newer``, one ``git
+    show``), whose locks both hold until the person settles it, as the two
     sides of git's conflict markers do (the one rule of the PreToolUse hook, ``locks``
     and ``check``); ``None`` when that version cannot be read. Raises nothing."""
     from ai_protocols.session.transaction import git_version
 
-    newer = git_version(os.path.dirname(os.path.dirname(board)),
-                        getattr(refused, "newer", ""))
+    theirs = getattr(refused, "theirs", None)
+    newer = board_file_bytes(theirs) if theirs else \
+        git_version(os.path.dirname(os.path.dirname(board)), getattr(refused, "newer", ""))
     if not newer:
         return None
     return data.decode("utf-8", "replace"), newer.decode("utf-8", "replace")
@@ -705,27 +829,45 @@ def brought_said(data: bytes, newer: bytes, before: tuple[bytes, ...], lacking: 
 
 def left_to_person(merged: MergeResult | None) -> tuple[str, ...]:
     """The titles of the tasks the board's merge ``merged`` left to a person, in the
-    order they come: of each conflict, the tasks whose headlines its first side
-    (``<<<<<<<`` to ``=======``) holds, or, when it holds none, the task it is in;
-    ``()`` when there is no merged text. Raises nothing."""
+    order they come, each task once (:func:`left_parts`). Raises nothing."""
+    return left_parts(merged)[0]
+
+
+def left_parts(merged: MergeResult | None) -> tuple[tuple[str, ...], bool]:
+    """What the board's merge ``merged`` left to a person, in the order it comes: ``(the
+    titles of the tasks: of each conflict, those whose headlines its first side
+    (``<<<<<<<`` to ``=======``) holds, or, when it holds none, the task it is in, each
+    task once (a headline both changed and a line under it are one task, named by its
+    first side's title), whether a conflict is in the locks section)``; ``((), False)``
+    when there is no merged text. Raises nothing."""
     if merged is None:
-        return ()
+        return (), False
     found: list[str] = []
-    title, side, named = None, False, False
+    locks = False
+    title: str | None = None
+    in_locks = False
+    side = 0  # (0: outside a conflict; 1: its first side; 2: its second)
+    named = False
     for line in merged.data.decode("utf-8", "replace").splitlines():
         if line.startswith("<<<<<<< "):
-            side, named = True, False
-        elif side and line.startswith("======="):
-            side = False
-            if not named and title and title not in found:
-                found.append(title)
-        elif line.startswith("* "):
+            side, named = 1, False
+        elif side == 1 and line.startswith("======="):
+            side = 2
+            if not named:
+                if in_locks:
+                    locks = True
+                elif title and title not in found:
+                    found.append(title)
+        elif side == 2 and line.startswith(">>>>>>> "):
+            side = 0
+        elif side != 2 and line.startswith("* "):  # (the second side's: the same task's)
             title = headline_title(line)
-            if side and title:
+            in_locks = title is None
+            if side == 1 and title:
                 named = True
                 if title not in found:
                     found.append(title)
-    return tuple(found)
+    return tuple(found), locks
 
 
 def headline_title(line: str) -> str | None:
@@ -765,14 +907,23 @@ def pulls_back(root: str, head: str) -> Iterator[tuple[str, str]]:
     """The pulls and merges ``head`` still holds the results of, newest first, as
     :func:`pulled_from` finds the newest, walking on over one's own commits and those
     pulls (:func:`moves_back`) to the ones before: each ``(the commit HEAD named
-    before it, the one it named after)``. Stops at another kind of move, or a pull's
-    result amended away. Reads the end of one file; no process; raises nothing."""
+    before it, the one it named after)``; the steps of a rebasing pull (``pull --rebase
+    (start)``, ``(pick)``..., ``(finish)``) as one pull, from before its start to its
+    result. Stops at another kind of move, or a pull's result amended away. Reads the
+    end of one file; no process; raises nothing."""
     amended = set()
+    result = None  # (a rebasing pull's result, while its steps are walked back)
     for old, new, message in moves_back(root, head, _OWN_COMMIT + _BROUGHT):
         if message.startswith(_BROUGHT):
             if new in amended:
                 return
-            yield old, new
+            what = message.split(b":", 1)[0]
+            if what.startswith(b"pull") and what.endswith(b")") and \
+                    not what.endswith(b"(start)"):
+                result = result or new  # (a step of ``git pull --rebase``: pick, finish)
+                continue
+            yield old, result or new
+            result = None
         elif message.startswith(b"commit (amend)"):
             amended.add(old)
 

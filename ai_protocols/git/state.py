@@ -686,18 +686,67 @@ def blob_id(data: bytes, like: str) -> str:
 def in_history(root: str | os.PathLike[str], data: bytes, commit: str, path: str,
                limit: int = 200) -> bool:
     """Whether the file ``path`` (from the work tree's top at ``root``) held exactly
-    ``data`` in the commit ``commit`` (a full hash) or one of its history (the blobs
-    the newest ``limit`` commits that changed it gave it and took from it, merges
-    against each parent: ``git log -m --raw``, git-log(1), "Raw output format"): a
-    version from before that commit, not one made since. One git run; ``False`` when
-    git cannot say."""
-    want = blob_id(data, commit).encode("ascii")
+    ``data`` in the commit ``commit`` (a full hash) or one of its history
+    (:func:`_history_blobs`): a version from before that commit, not one made since. One
+    git run; ``False`` when git cannot say."""
+    return blob_id(data, commit) in _history_blobs(root, commit, path, limit)
+
+
+def _history_blobs(root: str | os.PathLike[str], commit: str, path: str,
+                   limit: int) -> list[str]:
+    """The object ids of the versions of the file ``path`` (from the work tree's top at
+    ``root``) in the history of ``commit``: the blobs the newest ``limit`` commits that
+    changed it gave it and took from it, merges against each parent (``git log -m
+    --raw``, git-log(1), "Raw output format"), newest first, each once; none for a
+    version that is no file (a creation's or deletion's all-zero id). One git run;
+    empty when git cannot say. The one reading of :func:`in_history` and
+    :func:`history_versions`."""
     out = _git(root, "log", "-m", "--raw", "--no-abbrev", "--format=", f"-n{limit}",
                commit, "--", f":(top,literal){path}")
+    found: dict[str, None] = {}
     for line in (out or b"").split(b"\n"):
-        if line.startswith(b":") and want in line.split(b"\t", 1)[0].split()[2:4]:
-            return True
-    return False
+        if line.startswith(b":"):
+            for blob in reversed(line.split(b"\t", 1)[0].split()[2:4]):  # (after, before)
+                if blob.strip(b"0"):
+                    found[blob.decode("ascii", "replace")] = None
+    return list(found)
+
+
+def history_versions(root: str | os.PathLike[str], path: str, commit: str = "HEAD",
+                     limit: int = 24) -> list[bytes]:
+    """The versions of the file ``path`` (from the work tree's top at ``root``) that the
+    history of ``commit`` holds (:func:`_history_blobs`: the newest ``limit`` commits
+    that changed it, each version it had before and after), newest first, each once:
+    what a buffer opened on a committed version was opened on (the board's stale-save
+    rule, :func:`ai_protocols.board.stale.opened_on`). Two git runs (``git log``, then
+    ``git cat-file --batch`` of them all, git-cat-file(1)); empty when git cannot say.
+    Raises nothing."""
+    blobs = _history_blobs(root, commit, path, limit)
+    if not blobs:
+        return []
+    read, write = os.pipe()
+    try:
+        os.write(write, "".join(f"{blob}\n" for blob in blobs).encode("ascii"))
+        os.close(write)
+        write = -1
+        out = _start(root, "cat-file", "--batch", stdin=read)()
+    except OSError:
+        return []
+    finally:
+        os.close(read)
+        if write >= 0:
+            os.close(write)
+    found: list[bytes] = []
+    at = 0
+    while out and at < len(out):  # ("<id> blob <size>\n<bytes>\n" each)
+        end = out.find(b"\n", at)
+        header = out[at:end].split() if end >= 0 else []
+        if len(header) != 3 or not header[2].isdigit():
+            break
+        size = int(header[2])
+        found.append(out[end + 1:end + 1 + size])
+        at = end + 1 + size + 1
+    return found
 
 
 def removed_in_history(root: str | os.PathLike[str], path: str,
