@@ -39,7 +39,7 @@ def _init_3(self, agent, scope, path, exists, state, events, missing, differing,
   _set(self, 'error', error)
 
 
-def _init_4(self, agent_id, tasks, working_set, changed, findings, unreadable, kept, nested):
+def _init_4(self, agent_id, tasks, working_set, changed, findings, unreadable, kept, nested, since):
   self.agent_id = agent_id
   self.tasks = tasks
   self.working_set = working_set
@@ -48,6 +48,7 @@ def _init_4(self, agent_id, tasks, working_set, changed, findings, unreadable, k
   self.unreadable = unreadable
   self.kept = _make_kept() if kept is _MISSING else kept
   self.nested = _make_nested() if nested is _MISSING else nested
+  self.since = since
 
 
 def _init_5(self, branch, commit, short, subject, upstream, ahead, behind, changed, untracked, first_files, work, work_tracked, work_paths):
@@ -414,7 +415,7 @@ INITS = {
     "def __init__(self, action, path, note=_default_note):\n  _set(self, 'action', action)\n  _set(self, 'path', path)\n  _set(self, 'note', note)": _init_1,
     "def __init__(self, agent, scope, path, existed, changes, written):\n  _set(self, 'agent', agent)\n  _set(self, 'scope', scope)\n  _set(self, 'path', path)\n  _set(self, 'existed', existed)\n  _set(self, 'changes', changes)\n  _set(self, 'written', written)": _init_2,
     "def __init__(self, agent, scope, path, exists, state, events=_MISSING, missing=_MISSING, differing=_MISSING, other_events=_MISSING, error=_default_error):\n  _set(self, 'agent', agent)\n  _set(self, 'scope', scope)\n  _set(self, 'path', path)\n  _set(self, 'exists', exists)\n  _set(self, 'state', state)\n  _set(self, 'events', _make_events() if events is _MISSING else events)\n  _set(self, 'missing', _make_missing() if missing is _MISSING else missing)\n  _set(self, 'differing', _make_differing() if differing is _MISSING else differing)\n  _set(self, 'other_events', _make_other_events() if other_events is _MISSING else other_events)\n  _set(self, 'error', error)": _init_3,
-    'def __init__(self, agent_id, tasks, working_set, changed, findings=_MISSING, unreadable=_default_unreadable, kept=_MISSING, nested=_MISSING):\n  self.agent_id = agent_id\n  self.tasks = tasks\n  self.working_set = working_set\n  self.changed = changed\n  self.findings = _make_findings() if findings is _MISSING else findings\n  self.unreadable = unreadable\n  self.kept = _make_kept() if kept is _MISSING else kept\n  self.nested = _make_nested() if nested is _MISSING else nested': _init_4,
+    'def __init__(self, agent_id, tasks, working_set, changed, findings=_MISSING, unreadable=_default_unreadable, kept=_MISSING, nested=_MISSING, since=_default_since):\n  self.agent_id = agent_id\n  self.tasks = tasks\n  self.working_set = working_set\n  self.changed = changed\n  self.findings = _make_findings() if findings is _MISSING else findings\n  self.unreadable = unreadable\n  self.kept = _make_kept() if kept is _MISSING else kept\n  self.nested = _make_nested() if nested is _MISSING else nested\n  self.since = since': _init_4,
     'def __init__(self, branch, commit, short=_default_short, subject=_default_subject, upstream=_default_upstream, ahead=_default_ahead, behind=_default_behind, changed=_default_changed, untracked=_default_untracked, first_files=_MISSING, work=_default_work, work_tracked=_default_work_tracked, work_paths=_MISSING):\n  self.branch = branch\n  self.commit = commit\n  self.short = short\n  self.subject = subject\n  self.upstream = upstream\n  self.ahead = ahead\n  self.behind = behind\n  self.changed = changed\n  self.untracked = untracked\n  self.first_files = _make_first_files() if first_files is _MISSING else first_files\n  self.work = work\n  self.work_tracked = work_tracked\n  self.work_paths = _make_work_paths() if work_paths is _MISSING else work_paths': _init_5,
     "def __init__(self, event, action):\n  _set(self, 'event', event)\n  _set(self, 'action', action)": _init_6,
     'def __init__(self, head, block, count, others, holes=_MISSING):\n  self.head = head\n  self.block = block\n  self.count = count\n  self.others = others\n  self.holes = _make_holes() if holes is _MISSING else holes': _init_7,

@@ -25,6 +25,7 @@ __all__ = [
     "CannotRecover",
     "CheckpointNotFound",
     "CheckpointRefused",
+    "ClaimVoid",
     "GitFailed",
     "InvalidAgentId",
     "InvalidConfigFile",
@@ -1159,7 +1160,8 @@ class TaskNotFound(AiProtocolsError, LookupError):
     exit_code = 20
 
     def __init__(self, task_id: str, board: Path, candidates: tuple[str, ...] = (),
-                 elsewhere: str | None = None, starting: tuple[str, ...] = ()) -> None:
+                 elsewhere: str | None = None, starting: tuple[str, ...] = (),
+                 shortest: int = 0) -> None:
         self.task_id = task_id
         self.board = board
         self.candidates = candidates
@@ -1169,7 +1171,17 @@ class TaskNotFound(AiProtocolsError, LookupError):
         #: The ids that start with the text given (an id is matched by its end, not its
         #: start: the caller may have typed the start of one).
         self.starting = starting
-        if candidates:
+        #: The fewest characters of an id's end that name a task (a text shorter than
+        #: that, no task's whole id, names none): 0 when that is not why.
+        self.shortest = shortest
+        if shortest:
+            ends = (f"; it ends {', '.join(candidates[:5])}"
+                    f"{', ...' if len(candidates) > 5 else ''}") if candidates else ""
+            said = (f"{_show(task_id)} is too short to name a task: give at least {shortest} "
+                    "characters of the end of its id (its last 8, the random part, are "
+                    f"surest) or its whole id{ends}; 'ai-protocols task list' shows the ids; "
+                    "nothing was changed")
+        elif candidates:
             said = (f"{_show(task_id)} names {counted(len(candidates), 'task', 'tasks')} "
                     f"({', '.join(candidates)}); "
                     "give more of the end of the one you mean, or its whole id")
@@ -1315,6 +1327,25 @@ class TaskClosed(AiProtocolsError):
                          f"it again: ai-protocols task reopen {task_id}; nothing was changed")
 
 
+class ClaimVoid(AiProtocolsError):
+    """A claim the board would not read as held once written: the task's own text says
+    it was closed after this very moment (Org's record of a close, a note dated later:
+    another machine's clock ahead of this one's), so every reader would take the task
+    for free and a second agent could claim it too. Nothing is written; ``why`` says
+    which line (:func:`~ai_protocols.board.model.claim_void`, the readers' rule)."""
+
+    exit_code = 24
+
+    def __init__(self, task_id: str, why: str) -> None:
+        self.task_id = task_id
+        self.why = why
+        super().__init__(f"cannot claim task {task_id}: the board would not read the claim "
+                         f"as held: {why}; a claim must never be reported won while the "
+                         "board reads the task as free. Correct or remove that line in the "
+                         "board (Emacs), or claim it once its time has passed; nothing was "
+                         "changed")
+
+
 class MisplacedDrawer(AiProtocolsError, ValueError):
     """A task's or lock's property drawer that Org does not read as its properties: a
     line other than a planning line stands between the headline and ``:PROPERTIES:``
@@ -1338,6 +1369,46 @@ class MisplacedDrawer(AiProtocolsError, ValueError):
             "read that drawer as the headline's properties (its ID and claim would be "
             "lost); move line " + str(line) + " below the drawer's :END: line (only a "
             "SCHEDULED:, DEADLINE: or CLOSED: planning line may stand between), then try "
+            "again; nothing was changed")
+
+
+class BrokenDrawer(MisplacedDrawer):
+    """A task's or lock's property drawer, where Org looks for it (right after the
+    headline and its planning line), that Org does not read at all: a line in it is no
+    property line as Org reads one (a blank line, which Emacs leaves easily; a name
+    holding a space, ``:WORKING SET: x``; no space after the name), or no ``:END:``
+    closes it before the next headline. Org 9.5 and 9.7 then read no property of that
+    headline, its ``ID`` and claim among them: written over, they would be lost (a
+    second drawer put beside the first), so every change of the board refuses (exit 6)
+    until a person fixes that line; ``line`` and ``text`` name it (``text`` empty for a
+    blank line), ``drawer`` the ``:PROPERTIES:`` line; ``line`` is 0 when no ``:END:``
+    closes the drawer."""
+
+    def __init__(self, path: Path | None, headline: int, drawer: int, line: int,
+                 text: str) -> None:
+        self.path = path
+        self.headline = headline
+        self.drawer = drawer
+        self.line = line
+        self.text = text
+        where = f"the task board {path}" if path is not None else "the task board"
+        if not line:
+            what = (f"the property drawer on line {drawer} (of the headline on line "
+                    f"{headline}) has no :END: line before the next headline")
+            fix = "add an :END: line after its last property line"
+        else:
+            kind = "a blank line" if not text.strip() else \
+                f"{_show(text)}, not a property as Org reads one (:NAME: value, the name " \
+                "without white space, then a space)"
+            what = (f"line {line} of the property drawer on line {drawer} (of the headline "
+                    f"on line {headline}) is {kind}")
+            fix = (f"delete line {line}" if not text.strip() else
+                   f"write line {line} as :NAME: value, or delete it")
+        AiProtocolsError.__init__(
+            self,
+            f"cannot read {where}: {what}, so Org reads no property drawer there at all "
+            "(Org 9.5 and 9.7 alike: that headline's ID, claim and working set would be "
+            f"lost, and a second drawer written beside it); {fix} (in Emacs), then try "
             "again; nothing was changed")
 
 

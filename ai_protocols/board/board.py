@@ -48,15 +48,16 @@ from ai_protocols.board.model import (
     board_text_of,
     board_title,
     board_value,
-    changed_in_history,
     check_drawers,
     check_given_path,
     check_line,
     check_role,
     check_tag,
     check_title,
+    claim_void,
     done_states,
     dropped_by_merge,
+    ended_elsewhere,
     ended_locks,
     find_task,
     handoffs,
@@ -88,6 +89,7 @@ from ai_protocols.board.model import (
     task_headlines,
     undone_ends,
     unique_areas,
+    unlock_item,
 )
 from ai_protocols.errors import (
     AiProtocolsError,
@@ -322,6 +324,9 @@ class Board:
         self.released_from: str | None = None
         #: Whether the last :meth:`reopen` opened a closed task (``False``: it was open).
         self.reopened = False
+        #: Why the agent behind the last claim or lock cannot be judged by its process
+        #: from outside (``None``: it can; :meth:`_agent_process`).
+        self.unseen: str | None = None
         #: Where the per-machine copy of the last board this tool wrote is kept (a hard
         #: link): ``.ai/.locks/live/tasks.org`` beside the board (docs/git.md).
         self.kept_path = kept_board_path(str(self.path))
@@ -816,9 +821,24 @@ class Board:
                                  f"'ai-protocols abandon' there", live.age)
             if live.state != "unknown":
                 return Liveness(live.state, f"its session: {live.evidence}")
-        return assess(project.ai_dir, agent_id=agent_id, status=None, owner=process,
-                      exit_=None, exited=None, host=None, updated=since, now=moment,
-                      stale_after=stale_after(), age=age)
+        judged = assess(project.ai_dir, agent_id=agent_id, status=None, owner=process,
+                        exit_=None, exited=None, host=None, updated=since, now=moment,
+                        stale_after=stale_after(), age=age)
+        if judged.state == "unknown" and (recorded is None or not recorded.visible()):
+            # (no process to judge: why, and until when it holds)
+            left = stale_after() - age if age is not None else None
+            until = f"{left.total_seconds() / 3600:.1f} h from now" if left is not None \
+                else "an unknown time from now"
+            why = "records no process of its agent (made in a sandbox's PID namespace, or " \
+                "by a command its shell left behind)" if recorded is None else \
+                f"records process {recorded.pid} of another PID namespace (a sandbox?), " \
+                "which nothing here can see"
+            return Liveness("unknown", f"the claim or lock {why}, and no lease or session "
+                                       "file of its agent says more: it holds until "
+                                       f"AI_PROTOCOLS_STALE_HOURS after it was taken ({until}),"
+                                       " or until taken with --force once its agent is gone",
+                            age)
+        return judged
 
     def _other_work_trees(self) -> list[Project]:
         """This project in each other work tree of its git repository (the main one and
@@ -946,9 +966,9 @@ class Board:
                    for h in locks):
                 continue  # another agent's lock is there now (a merge kept the earlier)
             missing_locks.append(old_lock)
-        # (an unlock made in another clone, brought by a pull or a merge: a commit of
-        # HEAD's history took the lock out; it stays out. git runs only in this case)
-        removed = changed_in_history(str(self.path), missing_locks)
+        # (an unlock made in another clone, brought by a pull or a merge: the board holds
+        # the item that unlock wrote; it stays out. An edit's removal is no end)
+        removed = ended_elsewhere(str(self.path), doc, missing_locks)
         # (a lock is no branch's: it keeps its paths in every work tree sharing the
         # board, whichever branch each is on; a switch's loss of one is put back)
         for old_lock, out in zip(missing_locks, removed, strict=True):
@@ -1626,6 +1646,31 @@ class Board:
 
         self.driver_configured = configure_missing_merge_driver(str(self.project.root))
 
+    def _agent_process(self) -> str | None:
+        """The ``OWNER_PROCESS`` a claim or lock made now records
+        (:func:`~ai_protocols.liveness.evidence.agent_process`), or ``None`` when no process
+        can stand for the agent; :attr:`unseen` says why the agent cannot be judged by
+        its process from outside, when it cannot (``None``: it can)."""
+        from ai_protocols.liveness.evidence import agent_process
+        from ai_protocols.liveness.host import pid_namespace
+
+        found = agent_process()
+        namespace = pid_namespace()
+        if found is None:
+            self.unseen = (
+                "no process of the agent is to be seen from this command: it runs in a PID "
+                f"namespace of its own (namespace {namespace}: a sandbox, as Codex's runs "
+                "commands), whose first process stands for no agent" if namespace else
+                "no process of the agent is to be seen from this command: its shell left "
+                "it behind (run in the background, adopted by process 1 or a subreaper)")
+        elif namespace is not None:
+            self.unseen = (f"the agent's process, {found.pid}, is one of PID namespace "
+                           f"{namespace} (a sandbox, a container), which no command outside "
+                           "it can see")
+        else:
+            self.unseen = None
+        return found.to_property() if found is not None else None
+
     def _me(self, action: str) -> str:
         if not self.me:
             raise InvalidAgentId("", f"it is not set, and {action} needs to know who you are: "
@@ -1683,7 +1728,7 @@ class Board:
         from ai_protocols.liveness.clock import now_moment
 
         me = self._me("a claim")
-        process = current_owner().to_property()
+        process = self._agent_process()
         with self.editing() as doc, self._explained():
             # (the time taken holding the board's lock: 13th round)
             at = now_moment(now)
@@ -1695,7 +1740,7 @@ class Board:
                 raise TaskClosed(task.id or task_id, task.state or "open", "claim",
                                  commented=True)
             stamp = format_timestamp(moment)
-            values = [("OWNER", me), ("OWNER_PROCESS", process), ("CLAIMED", stamp),
+            values = [("OWNER", board_value(me)), ("OWNER_PROCESS", process), ("CLAIMED", stamp),
                       ("CLAIMED_AT", at.to_property())]
             if self.is_me(task.owner):
                 shared = task.owner_process if task.owner_process != process and \
@@ -1710,7 +1755,8 @@ class Board:
                 # in place, so that its live process, not the dead one, stands for it.
                 doc.set_properties(line, values)
                 _note(doc, line, stamp, f"claim renewed by {me}, from a new process")
-                return ClaimReport(_read_at(doc, line), already=True, renewed=True)
+                return ClaimReport(self._held(doc, line, task_id), already=True,
+                                   renewed=True)
             previous = state = None
             if task.owner:
                 gone, state = self.gone(task.owner, task.owner_process, task.claimed, now,
@@ -1719,8 +1765,11 @@ class Board:
                     raise TaskTaken(task.id or task_id, task.owner, state.state, state.evidence)
                 previous = task.owner
             # A task closed once and reopened by a person: its closure's record goes (the
-            # log keeps it), so that its claim is this one.
+            # log keeps it), so that its claim is this one; so does a CLOSED: planning
+            # line Org left (a reopen by hand, or by an older version), which would make
+            # a claim in its minute count for nothing (docs/tasks.md).
             doc.set_properties(line, [*values, ("CLOSED_AT", None), ("CHECKPOINT", None)])
+            closed = _drop_closed(doc, line)
             if task.state in ("TODO", "NEXT", None) or task.state in CLOSED_STATES:
                 # (DONE, CANCELLED read as open: the board's #+TODO: line, which this
                 # write declares, would close it again)
@@ -1728,9 +1777,26 @@ class Board:
             said = f"claimed by {me}"
             if previous is not None and state is not None:
                 said += f", taking it over: it was {held_by(previous, state, force)}"
+            if closed is not None:
+                said += f" (its planning line's {closed} taken out, as Org does on a reopen)"
             _note(doc, line, stamp, said)
-            task = _read_at(doc, line)
+            task = self._held(doc, line, task_id)
         return ClaimReport(task, previous=previous, state=state)
+
+    def _held(self, doc: OrgFile, line: int, task_id: str) -> Task:
+        """The task on ``line`` of ``doc`` as every reader reads it, once a claim by this
+        agent is made there: :class:`~ai_protocols.errors.ClaimVoid` (nothing written)
+        when the readers' rule (:func:`~ai_protocols.board.model.claim_void`) reads it as
+        free, or as another's: a claim is never reported won unless the board holds it."""
+        from ai_protocols.errors import ClaimVoid
+
+        task = _read_at(doc, line)
+        if task.owner is not None and self.is_me(task.owner):
+            return task
+        headline = doc.find(line)
+        why = claim_void(doc, headline, headline.properties, done_states(doc)) or \
+            "its claim's properties do not read back as this agent's"
+        raise ClaimVoid(task.id or task_id, why)
 
     def _held_again(self, doc: OrgFile, line: int, task: Task,
                     values: list[tuple[str, str | None]], shared: str | None, stamp: str,
@@ -1749,8 +1815,8 @@ class Board:
                            [v for v in values if v[0] != "OWNER_PROCESS"])
         _note(doc, line, stamp, f"claim renewed by {self.me}: it held no more ({state.state}: "
                                 f"{state.evidence})")
-        return ClaimReport(_read_at(doc, line), already=True, renewed=True, shared=shared,
-                           revived=f"{state.state}: {state.evidence}")
+        return ClaimReport(self._held(doc, line, task.id or ""), already=True, renewed=True,
+                           shared=shared, revived=f"{state.state}: {state.evidence}")
 
     def _owned(self, doc: OrgFile, task_id: str, action: str, force: bool,
                now: datetime | None) -> tuple[Task, int, str | None]:
@@ -1840,6 +1906,7 @@ class Board:
             if task.is_open:
                 return task
             doc.set_properties(line, [(key, None) for key in (*CLAIM_KEYS, "CLOSED_AT")])
+            _drop_closed(doc, line)  # (Org's CLOSED: goes too, as Org's reopen takes it out)
             _set_state(doc, line, "TODO")
             _note(doc, line, format_timestamp(moment),
                   f"reopened by {self.me or '(no agent id)'} (it was {task.state}"
@@ -2152,7 +2219,7 @@ class Board:
             tasks, locks = read_board(doc)
             for task in tasks:
                 if task.is_open and ours(task.owner, task.owner_process):
-                    doc.set_properties(task.line - 1, [("OWNER", me), *(
+                    doc.set_properties(task.line - 1, [("OWNER", board_value(me)), *(
                         [("OWNER_PROCESS", process), ("CLAIMED", stamp),
                          ("CLAIMED_AT", at.to_property())] if process else [])])
                     _note(doc, task.line - 1, stamp,
@@ -2160,7 +2227,7 @@ class Board:
                     said.append(f"the claim of task {task.id}, from {task.owner}")
             for held in locks:
                 if ours(held.owner, held.owner_process):
-                    doc.set_properties(held.line - 1, [("OWNER", me), *(
+                    doc.set_properties(held.line - 1, [("OWNER", board_value(me)), *(
                         [("OWNER_PROCESS", process), ("LOCKED", stamp),
                          ("LOCKED_AT", at.to_property())] if process else [])])
                     said.append(f"the lock on {held.path}, from {held.owner}")
@@ -2186,7 +2253,7 @@ class Board:
         reason = check_line("reason", reason)
         from ai_protocols.liveness.clock import now_moment
 
-        process = current_owner().to_property()
+        process = self._agent_process()
         reports: list[LockReport] = []
         root = str(self.project.root)
         with self.editing(create=True) as doc:
@@ -2221,7 +2288,7 @@ class Board:
                 reports.append(LockReport(AreaLock(area, me, process, reason, moment), found,
                                           mine is not None, shared))
             stamp = format_timestamp(moment)
-            values = [("OWNER", me), ("OWNER_PROCESS", process), ("LOCKED", stamp),
+            values = [("OWNER", board_value(me)), ("OWNER_PROCESS", process), ("LOCKED", stamp),
                       ("LOCKED_AT", at.to_property()), ("REASON", board_value(reason))]
             kept = {h.path for h in locks if h.path in areas}  # changed in place
             self._ending = [h for h, _ in replaced.values()]
@@ -2391,8 +2458,20 @@ class Board:
                                          state.evidence, held.reason or "(no reason given)",
                                          "unlock", written=held.path)
                 removed.append(held)
+            section = locks_section(doc)
+            top = doc.headlines[section].line if section is not None else None
             for held in sorted(removed, key=lambda h: h.line, reverse=True):
                 _remove_subtree(doc, held.line - 1)
+            if removed and top is not None:
+                # (the record of each end, in the Locks section's own text: a clone that
+                # still holds the lock learns by it, through git, that it was ended, not
+                # taken out by an edit: board.model.ended_elsewhere)
+                section = doc.find(top)
+                stamp = format_timestamp(minute_of(now))
+                who = self.me or "(no agent id)"
+                doc.insert(doc.content_end(section), [
+                    line for held in removed
+                    for line in entry_lines(stamp, _whole(unlock_item(who, held)))])
             self._ending = list(removed)
         return removed
 
@@ -2594,7 +2673,7 @@ def _find(doc: OrgFile, task_id: str, board: Path) -> Task:
     except DuplicateTaskId:
         raise
     except TaskNotFound as error:
-        if error.candidates:
+        if error.candidates or error.shortest:
             raise
         if at is not None and line != said:  # (said by the file's line, not the view's)
             raise TaskNotFound(task_id, board, (), line_key_miss(said, next(
@@ -2694,6 +2773,31 @@ def _set_heading(doc: OrgFile, line: int, title: str | None, tags: list[str]) ->
 
 def _read_at(doc: OrgFile, line: int) -> Task:
     return next(t for t in read_board(doc)[0] if t.line == line + 1)
+
+
+def _drop_closed(doc: OrgFile, line: int) -> str | None:
+    """Take the ``CLOSED: [T]`` out of the planning line of the headline on ``line``, as
+    Org takes it out when a task goes back to an open state
+    (:func:`~ai_protocols.org.syntax.without_closed`: ``SCHEDULED``, ``DEADLINE`` and
+    every other byte stay; a line left empty goes); the text taken out (``CLOSED:
+    [T]``), or ``None`` when there was none."""
+    from ai_protocols.org.syntax import is_planning, without_closed
+
+    at = line + 1
+    headline = doc.find(line)
+    if at >= headline.body_end or not is_planning(doc.lines[at]):
+        return None
+    bare = doc.lines[at].rstrip("\r\n")
+    kept = without_closed(bare)
+    if kept == bare:
+        return None
+    start = bare.find("CLOSED:")
+    taken = bare[start:bare.find("]", start) + 1]
+    if kept is None:
+        doc.replace(at, at + 1, [])
+    else:
+        doc.set_line(at, kept)
+    return taken
 
 
 def _set_state(doc: OrgFile, line: int, state: str) -> None:

@@ -85,6 +85,9 @@ class CheckReport:
     #: The nested repositories with changes inside another agent's lock: not findings
     #: (their changes are their own), said so that they are not missed.
     nested: list[NestedInLock] = factory(list)
+    #: ``--since``'s revision: the commits since it were looked at too (``None``: only
+    #: the work tree).
+    since: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -92,13 +95,14 @@ class CheckReport:
 
     def to_json(self) -> dict[str, object]:
         return {"agent_id": self.agent_id, "tasks": self.tasks, "working_set": self.working_set,
-                "changed": self.changed, "ok": self.ok, "tasks_from_kept_copy": self.kept,
+                "changed": self.changed, "since": self.since, "ok": self.ok,
+                "tasks_from_kept_copy": self.kept,
                 "board_unreadable": self.unreadable,
                 "findings": [f.to_json() for f in self.findings],
                 "nested_repositories_in_locks": [n.to_json() for n in self.nested]}
 
 
-def changed_paths(root: str | os.PathLike[str]) -> list[str]:
+def changed_paths(root: str | os.PathLike[str], since: str | None = None) -> list[str]:
     """The paths ``git status --porcelain -z --untracked-files=all`` reports in the work
     tree at ``root`` (both sides of a rename), relative to it, leaving out ``.ai/``
     (the tool's own files) and any untracked folder that holds a ``.git`` (a linked
@@ -107,23 +111,59 @@ def changed_paths(root: str | os.PathLike[str]) -> list[str]:
     git-status(1), "Short Format" with ``-z``.
     :class:`~ai_protocols.errors.GitFailed` (exit 14) when git cannot tell (not a work
     tree, a repository git refuses as of dubious ownership, a corrupt index, no git):
-    the guard never says "nothing changed" when it could not look."""
-    return _status(root)[0]
+    the guard never says "nothing changed" when it could not look. With ``since`` (a
+    branch, a tag, a commit: ``check --since REF``), the files the commits of ``HEAD``
+    since ``REF`` changed too (an edit committed counts as one not yet committed);
+    :class:`~ai_protocols.errors.InvalidText` when it names no commit."""
+    return _status(root, since)[0]
 
 
-def _status(root: str | os.PathLike[str]) -> tuple[list[str], list[str]]:
+def _committed(root: str, since: str, env: dict[str, str]) -> list[bytes]:
+    """The paths (from the top of the work tree, as git gives them) that the commits of
+    ``HEAD`` since ``since`` changed: ``git diff --name-only --no-renames
+    MERGE_BASE HEAD``, the merge base of ``since`` and ``HEAD`` (git-diff(1), ``A...B``:
+    the changes made on this branch since it left ``since``; for an ancestor of
+    ``HEAD``, everything committed since it), both sides of a rename.
+    :class:`~ai_protocols.errors.InvalidText` (exit 4) when ``since`` names no commit
+    (git-rev-parse(1)); :class:`~ai_protocols.errors.GitFailed` when git cannot tell."""
+    import subprocess
+
+    from ai_protocols.errors import GitFailed, InvalidText
+
+    found = subprocess.run(["git", "-C", root, "rev-parse", "--verify", "--quiet",
+                            "--end-of-options", f"{since}^{{commit}}"],
+                           capture_output=True, env=env, check=False)
+    if found.returncode != 0 or not found.stdout.strip():
+        raise InvalidText("--since", since, "it names no commit of this repository (give a "
+                                            "branch, a tag or a commit: git-rev-parse(1)); "
+                                            "nothing was checked")
+    commit = os.fsdecode(found.stdout.strip())
+    done = subprocess.run(["git", "-C", root, "diff", "--name-only", "-z", "--no-renames",
+                           "--no-ext-diff", f"{commit}...HEAD", "--"],
+                          capture_output=True, env=env, check=False)
+    if done.returncode != 0:
+        said = os.fsdecode(done.stderr).strip()
+        raise GitFailed("diff", f"{said or f'exit status {done.returncode}'}; the changes "
+                                "since it could not be read, so nothing was checked")
+    return [record for record in done.stdout.split(b"\0") if record]
+
+
+def _status(root: str | os.PathLike[str],
+            since: str | None = None) -> tuple[list[str], list[str]]:
     """:func:`changed_paths`, and the untracked folders holding a ``.git`` it left out
-    (relative to ``root``, ending in ``/``)."""
+    (relative to ``root``, ending in ``/``); with ``since`` (a git revision), the paths
+    the commits since it changed too (:func:`_committed`), after the work tree's."""
     import subprocess
 
     from ai_protocols.errors import CHECK_NEEDS_GIT, GitFailed, NotAGitRepository
     from ai_protocols.paths import git_places_absolute
 
+    env = {**os.environ, **git_places_absolute(os.environ), "GIT_OPTIONAL_LOCKS": "0",
+           "LC_ALL": "C"}
     try:
         done = subprocess.run(["git", "-C", os.fspath(root), "status", "--porcelain", "-z",
                                "--untracked-files=all"], capture_output=True,
-                              env={**os.environ, **git_places_absolute(os.environ),
-                                   "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}, check=False)
+                              env=env, check=False)
     except OSError as error:  # no git at all
         raise GitFailed("status", f"{error}; the changes could not be read, so nothing "
                                   "was checked") from error
@@ -148,6 +188,8 @@ def _status(root: str | os.PathLike[str]) -> tuple[list[str], list[str]]:
             if index < len(records) and records[index]:
                 paths.append(os.fsdecode(records[index]))
             index += 1
+    if since is not None:
+        paths += [os.fsdecode(path) for path in _committed(os.fspath(root), since, env)]
     prefix = os.fspath(root)
     top = subprocess.run(["git", "-C", prefix, "rev-parse", "--show-prefix"],
                          capture_output=True, check=False)
@@ -173,7 +215,8 @@ def _status(root: str | os.PathLike[str]) -> tuple[list[str], list[str]]:
     return result, nested
 
 
-def check(board: Board, changed: list[str] | None = None) -> CheckReport:
+def check(board: Board, changed: list[str] | None = None,
+          since: str | None = None) -> CheckReport:
     """Each changed file (``changed``, default :func:`changed_paths`) outside the working
     sets of the open tasks the board's agent has claimed, or inside a lock of another
     agent who is not gone (crashed, abandoned, wrapped up). An agent with no claimed
@@ -222,7 +265,7 @@ def check(board: Board, changed: list[str] | None = None) -> CheckReport:
         [p for t in mine for p in t.working_set]
     nested: list[str] = []
     if changed is None:
-        changed, nested = _status(board.project.root)
+        changed, nested = _status(board.project.root, since)
     states: dict[str, Liveness] = {}
     findings = []
     root = str(board.project.root)
@@ -269,7 +312,7 @@ def check(board: Board, changed: list[str] | None = None) -> CheckReport:
                 inside.append(NestedInLock(folder, lock, states[key], hits))
                 break
     return CheckReport(me, [t.id or "" for t in mine], working, changed, findings, unreadable,
-                       kept, inside)
+                       kept, inside, since)
 
 
 def edited_paths(tool_input: object, cwd: str) -> list[str]:
@@ -442,9 +485,9 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
         BoardFile,
         board_bytes,
         board_decode,
-        changed_in_history,
         conflict_sides,
         covers_real,
+        ended_elsewhere,
         ended_locks,
         holder_name,
         kept_board_bytes,
@@ -501,9 +544,10 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
         lost = [lock for lock in old if (lock.path, lock.owner) not in held and not any(
             h.owner != lock.owner and overlap(h.path, lock.path) for h in locks)]
         if lost and unreadable is None:
-            # (an unlock made in another clone and brought by a pull or a merge: a commit
-            # of HEAD's history took the lock out; no lock. git runs only in this case)
-            removed = changed_in_history(board, lost)
+            # (an unlock made in another clone and brought by a pull or a merge: the board
+            # holds the item that unlock wrote; no lock. An edit's removal is no end)
+            read = BoardFile(text) if data and not sides else None
+            removed = ended_elsewhere(board, read, lost)
             lost = [lock for lock, out in zip(lost, removed, strict=True) if not out]
         locks += lost
     from ai_protocols.paths import is_own
@@ -610,12 +654,13 @@ def kept_files_refusal(roots: list[str], paths: list[str]) -> str | None:
     ``ai-protocols task``, ``lock`` and ``unlock`` (a person's Emacs aside); ``None``
     when no path is one of them. Compared as given and where each really is
     (symbolic links, ``..``)."""
-    from ai_protocols.paths import board_path, fold_name, folds_names
+    from ai_protocols.paths import BOARD_FILE, board_path, fold_name, folds_names
     from ai_protocols.storage.files import LOCK_DIR
 
     # On a file system that folds names (macOS, Windows), .AI/TASKS.ORG is the board too.
     fold = fold_name if any(folds_names(root) for root in roots) else str
     boards: list[str] = []
+    copies: dict[str, str] = {}  # a linked work tree's own copy: the board it shares
     emacs_locks: list[str] = []
     lock_dirs: list[str] = []
     for root in roots:
@@ -625,12 +670,27 @@ def kept_files_refusal(roots: list[str], paths: list[str]) -> str | None:
             folder, name = os.path.split(form)
             emacs_locks.append(os.path.join(folder, f".#{name}"))  # (its Emacs lock)
             lock_dirs.append(os.path.join(folder, LOCK_DIR))
+        # A linked work tree's own copy of the board (git checks it out with the branch;
+        # the board used is the main work tree's): an edit there merges into the shared
+        # board with the branch, dropping what the copy lacks (docs/tasks.md).
+        copy = os.path.join(root, AI_DIR, BOARD_FILE)
+        for form in {os.path.normpath(copy), os.path.realpath(copy)}:
+            if form not in boards:
+                copies[fold(form)] = board
         own = os.path.join(root, AI_DIR, LOCK_DIR)
         lock_dirs += [os.path.normpath(own), os.path.realpath(own)]
     boards, emacs_locks = [fold(b) for b in boards], [fold(e) for e in emacs_locks]
     lock_dirs = [fold(d) for d in lock_dirs]
     for path in paths:
         for form in {fold(os.path.normpath(path)), fold(os.path.realpath(path))}:
+            if form in copies and form not in boards:
+                return (f"ai-protocols: refused: {path} is a linked git work tree's own copy "
+                        f"of the task board (the work trees share {copies[form]}): an edit "
+                        "tool must not change it, since a merge of its branch brings the "
+                        "edit into the shared board, where it could drop another agent's "
+                        "claim or lock. Use 'ai-protocols task ...', 'ai-protocols lock ...' "
+                        "or 'ai-protocols unlock ...' (they change the shared board from "
+                        "any work tree).")
             if form in boards:
                 return (f"ai-protocols: refused: {path} is the task board, which "
                         "ai-protocols keeps: an edit tool must not change it (it could drop "

@@ -23,10 +23,16 @@ from __future__ import annotations
 
 import os
 
-from ai_protocols.errors import DuplicateTaskId, InvalidText, MisplacedDrawer, TaskNotFound
+from ai_protocols.errors import (
+    BrokenDrawer,
+    DuplicateTaskId,
+    InvalidText,
+    MisplacedDrawer,
+    TaskNotFound,
+)
 from ai_protocols.lean import factory, pattern, record
 from ai_protocols.org.file import Headline, OrgFile
-from ai_protocols.org.syntax import parse_timestamp, unescape_inline
+from ai_protocols.org.syntax import format_timestamp, parse_timestamp, unescape_inline
 from ai_protocols.paths import (  # (kept_board_path: named here too, as it was)
     BOARD_FILE,
     board_path,
@@ -71,11 +77,13 @@ __all__ = [
     "check_role",
     "check_tag",
     "check_title",
+    "claim_void",
     "conflict_sides",
     "covers",
     "covers_real",
     "done_states",
     "dropped_by_merge",
+    "ended_elsewhere",
     "find_task",
     "handoffs",
     "holder_name",
@@ -108,6 +116,7 @@ __all__ = [
     "sunk_tasks",
     "unique_areas",
     "unknown_holders",
+    "unlock_item",
     "unusable_locks",
     "unusable_working_sets",
 ]
@@ -497,15 +506,16 @@ def lost_claims(old_tasks: list[Task], doc: OrgFile | None,
             continue
         record = records.get(old.id) if now is None or now.id == old.id else now.properties
         if record is not None and (now is None or (
-                record.get("OWNER") == old.owner and
+                read_value(record.get("OWNER")) == old.owner and
                 record.get("CLAIMED") == old.properties.get("CLAIMED"))):
             continue
-        found.append((old, now is None))
+        found.append((old, now is None, now))
     if board is not None and found:
-        removed = changed_in_history(board, [old for old, _ in found])
-        found = [(old, gone) for (old, gone), out in zip(found, removed, strict=True)
-                 if not out]
-    return found
+        removed = ended_elsewhere(board, doc, [old for old, _, _ in found],
+                                  [now for _, _, now in found])
+        return [(old, gone) for (old, gone, _), out in zip(found, removed, strict=True)
+                if not out]
+    return [(old, gone) for old, gone, _ in found]
 
 
 def names_a_loss(text: str, me: str | None, suffix: str | None = None) -> bool:
@@ -515,8 +525,17 @@ def names_a_loss(text: str, me: str | None, suffix: str | None = None) -> bool:
     one search or three (:func:`dropped_by_merge` reads them only then)."""
     if not me:
         return False
-    return f"merge: dropped {me}'s " in text or (
+    return any(f"merge: dropped {form}'s " in text for form in _owner_forms(me)) or (
         suffix is not None and f"{suffix}'s " in text and "merge: dropped " in text)
+
+
+def _owner_forms(me: str) -> tuple[str, ...]:
+    """The agent id ``me`` as the board may hold it as an ``OWNER``: as the tool writes
+    it (:func:`board_value`: inert, a zero-width space after a ``<`` or ``[`` that could
+    open a timestamp) and, when that differs, as written raw (by an older version, or a
+    person)."""
+    written = board_value(me) or me
+    return (written,) if written == me else (written, me)
 
 
 def names_agent(board: str, me: str | None) -> bool:
@@ -525,8 +544,8 @@ def names_agent(board: str, me: str | None) -> bool:
     count) may hold a claim or lock of ``me``: a search of each file's bytes for the id's
     on a property line (one that starts, after blanks, with ``:`` and has another ``:``
     before the id). A claim's ``OWNER`` and a lock's are property values written as the
-    id is (:meth:`~ai_protocols.org.file.OrgFile.set_properties`, never escaped) and
-    read as they stand, so that a ``False`` here means the full reader
+    id made inert (:func:`board_value`) and read back as typed (:func:`read_value`):
+    both forms are searched (:func:`_owner_forms`), so that a ``False`` here means the full reader
     (:meth:`~ai_protocols.board.board.Board.held_tasks` and its locks) finds none of
     ``me``'s; the id in a task's log (``added by ME``) is no claim. ``True`` also when
     either file cannot be read as a regular file (the full reader says why). ``False``
@@ -537,7 +556,7 @@ def names_agent(board: str, me: str | None) -> bool:
         return False
     from ai_protocols.storage import files as storage
 
-    word = os.fsencode(me)
+    words = [os.fsencode(form) for form in _owner_forms(me)]
     for path in (board, kept_board_path(board)):
         try:
             data = storage.read_regular(path)
@@ -545,12 +564,13 @@ def names_agent(board: str, me: str | None) -> bool:
             continue
         except (OSError, storage.NotRegular):
             return True
-        at = data.find(word)
-        while at != -1:
-            before = data[data.rfind(b"\n", 0, at) + 1:at].lstrip(b" \t")
-            if before.startswith(b":") and b":" in before[1:]:
-                return True
-            at = data.find(word, at + 1)
+        for word in words:
+            at = data.find(word)
+            while at != -1:
+                before = data[data.rfind(b"\n", 0, at) + 1:at].lstrip(b" \t")
+                if before.startswith(b":") and b":" in before[1:]:
+                    return True
+                at = data.find(word, at + 1)
     return False
 
 
@@ -587,7 +607,7 @@ def merge_drops(doc: OrgFile, line: int, me: str, suffix: str | None = None) -> 
     found = []
     for text in own_log(doc, line):
         said = DROPPED.fullmatch(text.strip())
-        if said is not None and is_own(said[2], me, suffix):
+        if said is not None and is_own(unescape_inline(said[2]), me, suffix):
             found.append(Drop(None if said[3] == "claim" else unescape_inline(said[4]),
                               said[5] is not None,
                               parse_timestamp(said[1]) if said[1] else None))
@@ -689,6 +709,75 @@ def _has_more(there: list[str], kept: list[str]) -> bool:
     return False
 
 
+#: The words of the item ``unlock`` writes into the Locks section's own text, naming the
+#: lock it ended (its ``LOCKED_AT``): the record that tells its end, brought by git from
+#: another clone or branch, from a lock an edit took out (:func:`ended_elsewhere`).
+UNLOCKED_BY = "unlocked by "
+#: The words of the tool's items in a task's log that end a claim (:func:`ended_elsewhere`).
+_CLAIM_ENDS = ("released by ", "handed off by ", "done by ", "cancelled by ", "reopened by ")
+
+
+def unlock_item(me: str, lock: AreaLock) -> str:
+    """The text of the item ``unlock`` writes into the Locks section's own text for
+    ``lock`` (:data:`UNLOCKED_BY`), made inert where the item is written."""
+    record = f"LOCKED_AT {lock.locked_at}" if lock.locked_at else "no LOCKED_AT"
+    return f"{UNLOCKED_BY}{me}: {lock.path}, {lock.owner or '(no owner)'}'s lock ({record})"
+
+
+def ended_elsewhere(board: str, doc: OrgFile | None, held: list[Task] | list[AreaLock],
+                    nows: list[Task | None] | None = None) -> list[bool]:
+    """For each of ``held`` (claims of the kept copy's tasks, or locks, that the board on
+    disk ``doc`` at ``board`` lacks; ``nows``: each claim's task on that board, ``None``
+    when it is gone), whether that is an end made by ai-protocols elsewhere (in another
+    clone, or a work tree's branch, and brought by git), not a loss (the one rule of
+    every reader: ``Board.lost``, ``check``, the PreToolUse hook):
+
+    - a claim with its record (``CLAIMED_AT``) whose task is on the board: when its log
+      there holds an item of the tool's ending a claim (``released by``, ``handed off
+      by``, ``done by``, ``cancelled by``, ``reopened by``), stamped at or after the
+      claim's minute;
+    - a lock with its record (``LOCKED_AT``): when the Locks section's own text holds
+      the item every ``unlock`` writes naming that record (:func:`unlock_item`);
+    - any other (a task gone from the board, a claim or lock written by hand without
+      its record): when a commit of ``HEAD``'s history took it out
+      (:func:`changed_in_history`: git runs only then).
+
+    So an edit that took a live agent's claim or lock out of a copy of the board (an
+    editor, an agent's edit tool), merged or fast-forwarded with its branch, is no end:
+    the claim or lock is lost, still enforced and put back while its agent is at work
+    (docs/tasks.md, "A newer board git brought is kept"). Raises nothing."""
+    nows = nows if nows is not None else [None] * len(held)
+    unlocked = _unlock_items(doc) if doc is not None else ""
+    answers: list[bool | None] = []
+    for item, now in zip(held, nows, strict=True):
+        if isinstance(item, Task) and item.claimed_at and now is not None and \
+                doc is not None and now.line:
+            taken = item.claimed
+            answers.append(any(
+                said.split("] ", 1)[-1].startswith(_CLAIM_ENDS) and
+                (taken is None or (parse_timestamp(said[2:said.find("]") + 1]) or taken)
+                 >= taken) for said in log_items(doc, now.line)))
+        elif isinstance(item, AreaLock) and item.locked_at:
+            answers.append(f"(LOCKED_AT {item.locked_at})" in unlocked)
+        else:
+            answers.append(None)
+    rest = [item for item, answer in zip(held, answers, strict=True) if answer is None]
+    history = iter(changed_in_history(board, rest) if rest else [])  # type: ignore[arg-type]
+    return [answer if answer is not None else next(history) for answer in answers]
+
+
+def _unlock_items(doc: OrgFile) -> str:
+    """The items :func:`unlock_item` wrote in the Locks section's own text of ``doc``,
+    read as typed (one text, a line each); ``""`` without a Locks section."""
+    section = locks_section(doc)
+    if section is None:
+        return ""
+    top = doc.headlines[section]
+    return "\n".join(unescape_inline(line.strip()) for line in
+                     doc.lines_between(top.body_start, top.body_end)
+                     if UNLOCKED_BY in unescape_inline(line))
+
+
 def changed_in_history(board: str, held: list[Task] | list[AreaLock]) -> list[bool]:
     """For each of ``held`` (claims of the kept copy's tasks, or locks), whether a commit
     of ``HEAD``'s history took it off the board at ``board`` while ``HEAD``'s board lacks
@@ -711,7 +800,7 @@ def changed_in_history(board: str, held: list[Task] | list[AreaLock]) -> list[bo
     records = [_record_of(item) for item in held]
     removed = removed_in_history(root, path, [record for record in records if record])
     return [(record in removed) if record else
-            bool(item.owner) and held_in_history(root, path, item.owner or "",
+            bool(item.owner) and held_in_history(root, path, board_value(item.owner) or "",
                                                  _holder_of(item))
             for item, record in zip(held, records, strict=True)]
 
@@ -1146,7 +1235,12 @@ def check_drawers(doc: OrgFile, path: Path | None = None) -> None:
     lock whose ``:PROPERTIES:`` drawer, holding an ``ID``, ``OWNER`` or ``PATH``, comes
     after a line that is not a planning line: Org reads no properties there (its
     ``org-property-drawer-re`` wants the drawer right after the headline and planning
-    line), so its id and claim would be lost, and a new id written over them."""
+    line), so its id and claim would be lost, and a new id written over them.
+    :class:`~ai_protocols.errors.BrokenDrawer` (a kind of it) for such a headline whose
+    drawer stands where Org looks but is one Org does not read at all (a blank line in
+    it, a line that is no property, no ``:END:``: :func:`_broken_drawer`), when the
+    headline is a task (it has a state) or the drawer holds a property the board reads
+    (an ``ID``, ``OWNER`` or ``PATH``...). Raises nothing else."""
     section = locks_section(doc)
     top = doc.headlines[section] if section is not None else None
     for h in doc.headlines:
@@ -1154,6 +1248,14 @@ def check_drawers(doc: OrgFile, path: Path | None = None) -> None:
             continue
         in_locks = top is not None and top.line < h.line < top.subtree_end
         if h.level != 1 and not in_locks:
+            continue
+        broken = _broken_drawer(doc, h)
+        if broken is not None:
+            bad, names = broken
+            if h.todo is not None or in_locks or any(
+                    name.rstrip("+") in BOARD_KEYS for name in names):
+                raise BrokenDrawer(path, h.line + 1, h.body_start + 1, bad + 1 if bad else 0,
+                                   doc.lines[bad].rstrip("\r\n") if bad else "")
             continue
         for index in range(h.body_start, h.body_end):
             if not _DRAWER_LINE.match(doc.lines[index]):
@@ -1167,13 +1269,51 @@ def check_drawers(doc: OrgFile, path: Path | None = None) -> None:
             break
 
 
+#: The properties the board reads of a task or a lock: a drawer Org does not read that
+#: holds one of them is refused (:func:`check_drawers`), never written beside.
+BOARD_KEYS = frozenset(("ID", "OWNER", "OWNER_PROCESS", "PATH", "CLAIMED", "CLAIMED_AT",
+                        "LOCKED", "LOCKED_AT", "WORKING_SET", "ROLE", "CREATED", "CLOSED_AT",
+                        "CHECKPOINT", "REASON"))
+
+
+def _broken_drawer(doc: OrgFile, h: Headline) -> tuple[int | None, list[str]] | None:
+    """For headline ``h`` without a drawer Org reads: when a ``:PROPERTIES:`` line stands
+    where Org looks for its drawer (``h.body_start``: right after the headline and its
+    planning line), the index of the first line in it that Org does not read as a
+    property (a blank line, ``:WORKING SET: x``...; ``None`` when no ``:END:`` closes
+    it before the next headline) and the property names its lines give; else ``None``
+    (no drawer there at all)."""
+    from ai_protocols.org.file import is_drawer_line, read_property
+
+    at = h.body_start
+    if at >= h.body_end or not _DRAWER_LINE.match(doc.lines[at]):
+        return None
+    names: list[str] = []
+    bad = None
+    for index in range(at + 1, h.body_end):
+        bare = doc.lines[index].rstrip("\r\n")
+        if is_drawer_line(bare, "end"):
+            return bad, names
+        pair = read_property(bare)
+        if pair is None:
+            if bad is None:
+                bad = index
+            continue
+        names.append(pair[0].upper())
+    return None, names
+
+
 def stray_properties(doc: OrgFile, index: int) -> dict[str, str]:
     """The properties of the headline ``doc.headlines[index]``: its drawer's, as Org reads
     them; for one without a drawer where Org looks, those of a ``:PROPERTIES:`` drawer
     holding an ``ID``, ``OWNER`` or ``PATH`` further down its own text (after a note a
     person typed under the headline: what :func:`check_drawers` refuses to write over),
-    so that a reader (the guard, the hook) still sees the lock or claim it records."""
-    from ai_protocols.org.file import is_drawer_line, read_property
+    or of a drawer where Org looks that Org does not read (a blank line in it, a line
+    that is no property, no ``:END:``: what :func:`check_drawers` refuses too), each of
+    its property lines read (:func:`~ai_protocols.org.file.org_properties`) and the
+    others passed over, so that a reader (the guard, the hook) still sees the lock or
+    claim it records."""
+    from ai_protocols.org.file import is_drawer_line, org_properties, read_property
 
     h = doc.headlines[index]
     if h.drawer is not None:
@@ -1181,18 +1321,19 @@ def stray_properties(doc: OrgFile, index: int) -> dict[str, str]:
     for at in range(h.body_start, h.body_end):
         if not _DRAWER_LINE.match(doc.lines[at]):
             continue
-        if at + 1 >= h.body_end or not _KEY_LINE.match(doc.lines[at + 1]):
+        where_org_looks = at == h.body_start
+        if not where_org_looks and (at + 1 >= h.body_end or
+                                    not _KEY_LINE.match(doc.lines[at + 1])):
             break
-        found: dict[str, str] = {}
+        pairs: list[tuple[str, str | None]] = []
         for line in doc.lines[at + 1:h.body_end]:
             bare = line.rstrip("\r\n")
             if is_drawer_line(bare, "end"):
-                return found
-            pair = read_property(bare)
-            if pair is None:
                 break
-            found.setdefault(pair[0].upper(), (pair[1] or "").strip())
-        break
+            pair = read_property(bare)
+            if pair is not None:
+                pairs.append(pair)
+        return org_properties(pairs)
     return h.properties
 
 
@@ -1201,44 +1342,73 @@ def stray_properties(doc: OrgFile, index: int) -> dict[str, str]:
 _FREE_STATES = ("TODO", "NEXT")
 
 
+def claim_void(doc: OrgFile, h: Headline, properties: dict[str, str],
+               closed_states: frozenset[str] = frozenset(CLOSED_STATES)) -> str | None:
+    """Why the claim recorded in ``properties`` (an open task's, headline ``h`` of
+    ``doc``) counts for nothing, in words; ``None`` when it stands (or there is none to
+    judge). The one rule of every reader (:func:`read_board` reads such a task as free)
+    and of ``task claim``, which checks its own write by it before saying it won
+    (docs/tasks.md, "A task reopened so"):
+
+    - a ``CLOSED_AT``: the tool closed it, then it was reopened: ``OWNER`` is the record
+      of who closed it;
+    - an ``OWNER`` on a task in ``TODO`` or ``NEXT``, states no claim leaves a task in
+      (a person ended the claim: reopened it, or moved it back);
+    - Org's own record of a close at or after the claim (:func:`_closed_since`).
+
+    ``closed_states``: the board's done states. Raises nothing."""
+    if h.todo in closed_states:
+        return None
+    if properties.get("CLOSED_AT"):
+        return "it was closed by ai-protocols and then reopened (its CLOSED_AT)"
+    if not properties.get("OWNER"):
+        return None
+    if h.todo in _FREE_STATES:
+        return f"it is {h.todo}, a state no claim leaves a task in"
+    return _closed_since(doc, h, properties.get("CLAIMED"), closed_states)
+
+
 def _closed_since(doc: OrgFile, h: Headline, claimed: str | None,
-                  closed_states: frozenset[str] = frozenset(CLOSED_STATES)) -> bool:
-    """Whether Org recorded a close of headline ``h``'s task at or after ``claimed`` (or
-    any close, when there is no claim time): its ``CLOSED: [T]`` planning line (Org
-    Manual, "Closing items"), or a note in its own section, in a ``LOGBOOK`` drawer or
-    not, of a change into ``DONE`` or ``CANCELLED`` (``- State "DONE" from "DOING" [T]``,
-    ``org-log-note-headings``' default for ``state``; Org Manual, "Tracking TODO state
-    changes") or a closing note (``- CLOSING NOTE [T]``, its ``done`` heading).
-    Headings a person customised are not recognised.
+                  closed_states: frozenset[str] = frozenset(CLOSED_STATES)) -> str | None:
+    """Where Org recorded a close of headline ``h``'s task at or after ``claimed`` (or
+    any close, when there is no claim time), in words; ``None`` when it recorded none:
+    its ``CLOSED: [T]`` planning line (Org Manual, "Closing items"), or a note in its own
+    section, in a ``LOGBOOK`` drawer or not, of a change into ``DONE`` or ``CANCELLED``
+    (``- State "DONE" from "DOING" [T]``, ``org-log-note-headings``' default for
+    ``state``; Org Manual, "Tracking TODO state changes") or a closing note (``- CLOSING
+    NOTE [T]``, its ``done`` heading). Headings a person customised are not recognised.
 
     Org's times are to the minute. A ``CLOSED:`` line in the claim's minute counts
     (``org-todo`` removes it on a reopen, so on a claimed task it is a close after
     the claim); a note in the claim's minute does not: notes stay after a reopen, and
     an agent may claim a task in the minute a person reopened it."""
     taken = parse_timestamp(claimed or "")
-    for closed, planning in _close_records(doc, h, closed_states):
+    for closed, planning, index in _close_records(doc, h, closed_states):
         if taken is None or closed > taken or (planning and closed == taken):
-            return True
-    return False
+            what = "planning line CLOSED:" if planning else "note of a close"
+            return (f"Org's {what} on line {index + 1} says it was closed at "
+                    f"{format_timestamp(closed)}, " + ("after the claim" if taken is not None
+                                                      else "and it has no claim time"))
+    return None
 
 
 def _close_records(doc: OrgFile, h: Headline,
-                   closed_states: frozenset[str]) -> list[tuple[datetime, bool]]:
+                   closed_states: frozenset[str]) -> list[tuple[datetime, bool, int]]:
     """The times Org recorded closes of headline ``h`` (see :func:`_closed_since`), each
-    with whether it is the planning line's."""
+    with whether it is the planning line's, and its line's index."""
     found = []
     lines = doc.lines_between(h.line + 1, h.body_end)
     if lines and "CLOSED:" in lines[0]:
-        found.append((_stamp_in(lines[0], lines[0].find("CLOSED:")), True))
-    for line in lines:
+        found.append((_stamp_in(lines[0], lines[0].find("CLOSED:")), True, h.line + 1))
+    for number, line in enumerate(lines, start=h.line + 1):
         text = line.strip()
         if text.startswith('- State "'):
             state = text[9:text.find('"', 9)]
             if state in closed_states:
-                found.append((_stamp_in(text, text.find('"', 9)), False))
+                found.append((_stamp_in(text, text.find('"', 9)), False, number))
         elif text.startswith("- CLOSING NOTE ["):
-            found.append((_stamp_in(text, 0), False))
-    return [(t, planning) for t, planning in found if t is not None]
+            found.append((_stamp_in(text, 0), False, number))
+    return [(t, planning, n) for t, planning, n in found if t is not None]
 
 
 def _stamp_in(text: str, after: int) -> datetime | None:
@@ -1306,9 +1476,7 @@ def _read_board(doc: OrgFile, path: Path | None, *,
     for index in task_headlines(doc):
         h = doc.headlines[index]
         p = h.properties if check else stray_properties(doc, index)
-        if h.todo not in closed_states and (p.get("CLOSED_AT") or (p.get("OWNER") and (
-                h.todo in _FREE_STATES or _closed_since(doc, h, p.get("CLAIMED"),
-                                                                  closed_states)))):
+        if claim_void(doc, h, p, closed_states) is not None:
             # Closed, then reopened by a person (its state back to TODO): OWNER is the
             # record of who closed it, not a claim; the task is free. The same whichever
             # way it was closed (Emacs's org-todo writes no CLOSED_AT): a claim stands
@@ -1321,7 +1489,7 @@ def _read_board(doc: OrgFile, path: Path | None, *,
             id=p.get("ID") or None, title=unescape_inline(h.raw_title), state=h.todo,
             tags=h.tags, role=read_value(p.get("ROLE")),
             working_set=split_paths(p.get("WORKING_SET", "")),
-            owner=p.get("OWNER") or None, owner_process=p.get("OWNER_PROCESS") or None,
+            owner=read_value(p.get("OWNER")), owner_process=p.get("OWNER_PROCESS") or None,
             claimed=parse_timestamp(p.get("CLAIMED", "")),
             claimed_at=p.get("CLAIMED_AT") or None,
             created=parse_timestamp(p.get("CREATED", "")),
@@ -1342,7 +1510,7 @@ def _read_board(doc: OrgFile, path: Path | None, *,
             paths = split_paths(p["PATH"])
             if len(paths) != 1 or _leaves_project(paths[0]):
                 continue  # no lock (:func:`unusable_locks` warns): for every reader alike
-            locks.append(AreaLock(paths[0], p.get("OWNER") or None,
+            locks.append(AreaLock(paths[0], read_value(p.get("OWNER")),
                                   p.get("OWNER_PROCESS") or None, read_value(p.get("REASON")),
                                   parse_timestamp(p.get("LOCKED", "")), h.line + 1,
                                   p.get("LOCKED_AT") or None))
@@ -1417,7 +1585,7 @@ def sunk_tasks(doc: OrgFile, archive: str | None = None) -> list[Sunk]:
         if not p.get("ID") or not any(p.get(key) for key in TASK_RECORD):
             continue  # (a person's own heading with an org-id ID: never a task)
         state = h.todo if archive is None else (p.get("ARCHIVE_TODO") or h.todo)
-        found.append(Sunk(p["ID"], h.line + 1, h.level, state, p.get("OWNER") or None,
+        found.append(Sunk(p["ID"], h.line + 1, h.level, state, read_value(p.get("OWNER")),
                           p.get("OWNER_PROCESS") or None,
                           parse_timestamp(p.get("CLAIMED", "")),
                           p.get("CLAIMED_AT") or None, archive))
@@ -1446,7 +1614,7 @@ def sunk_locks(doc: OrgFile) -> list[Sunk]:
         paths = split_paths(p["PATH"])
         if len(paths) != 1:
             continue
-        lock = AreaLock(paths[0], p["OWNER"], p.get("OWNER_PROCESS") or None,
+        lock = AreaLock(paths[0], read_value(p["OWNER"]) or "", p.get("OWNER_PROCESS") or None,
                         read_value(p.get("REASON")), parse_timestamp(p.get("LOCKED", "")),
                         h.line + 1, p.get("LOCKED_AT") or None)
         found.append(Sunk("", h.line + 1, h.level, None, lock.owner, lock.owner_process,
@@ -2017,11 +2185,18 @@ _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 _CROCKFORD_READ = str.maketrans({"i": "1", "l": "1", "o": "0"})
 
 
+#: The fewest characters of the end of a task's id that name it, for every command (a
+#: whole id, a title, ``line:N`` aside): one to three characters name whichever task's id
+#: happens to end so (ids end in random characters, and an agent may well make up "1").
+SHORTEST_END = 4
+
+
 def find_task(tasks: list[Task], task_id: str, board: Path,
               given: Container[str] = frozenset()) -> Task:
-    """The one task ``task_id`` names among ``tasks``: its whole id, or any end of it (one
-    character or more: the random part, ``k3f9qxm2``, or less of it) that only one task's
-    id has; else, the one task a person added without an id (none, or one given in
+    """The one task ``task_id`` names among ``tasks``: its whole id, or any end of it (of
+    :data:`SHORTEST_END` characters or more: the random part, ``k3f9qxm2``, or less of
+    it) that only one task's id has (a shorter end names none: refused, naming the ids it
+    ends); else, the one task a person added without an id (none, or one given in
     ``given`` by the change under way) whose title is exactly ``task_id`` (docs/tasks.md,
     "A task added in Emacs"). :class:`~ai_protocols.errors.DuplicateTaskId` when
     several tasks have that very id (a copied task),
@@ -2058,6 +2233,9 @@ def find_task(tasks: list[Task], task_id: str, board: Path,
     if not found:  # Crockford's base 32 reads either case, and i, l as 1, o as 0
         loose = wanted.lower().translate(_CROCKFORD_READ)
         found = [t for t in tasks if t.id and t.id.lower().endswith(loose)]
+    if len(wanted) < SHORTEST_END:  # ("1": whichever id ends so; never a guess)
+        raise TaskNotFound(task_id, board, tuple(f"{t.id} (line {t.line})" for t in found),
+                           shortest=SHORTEST_END)
     if len(found) == 1:
         return found[0]
     if found and len({t.id for t in found}) == 1:

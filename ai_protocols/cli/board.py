@@ -195,12 +195,14 @@ def task_merge_copy() -> None:
 @click.command("check", cls=InOrderCommand)
 @click_options("check")
 @errors_to_exit
-def check(as_json: bool) -> None:
+def check(as_json: bool, since: str | None) -> None:
     """Compare the work tree's changes with this agent's claims and others' locks.
 
     Reports each changed file (git status, .ai/ aside) outside the working
     sets of the tasks this agent has claimed, or inside an area another
-    agent, not gone, has locked. Exit 0: nothing to report; 23: something.
+    agent, not gone, has locked. With --since REF, the files the commits
+    since REF changed count too (an edit already committed). Exit 0:
+    nothing to report; 23: something; 4: REF names no commit.
     """
     from ai_protocols.board.board import duplicate_ids
     from ai_protocols.board.board import state_words as _state
@@ -224,7 +226,7 @@ def check(as_json: bool) -> None:
     except (UnreadableSession, UnsafePath):
         pass  # checked against its kept copy (run_check), or the error there
     _said_unusable_locks(board)
-    report = run_check(board)
+    report = run_check(board, since=since)
     if report.unreadable is not None:
         _echo(f"Warning: the task board {board.path} could not be read ({report.unreadable}): "
               f"checked against its kept copy {board.kept_path}, the last board "
@@ -265,9 +267,9 @@ def check(as_json: bool) -> None:
                   f"{', ...' if len(nested.changed) > 3 else ''}). Its own 'check' reads its "
                   "own board, not this lock; the PreToolUse hook refuses edits there.")
         if report.ok:
-            _echo(f"{counted(len(report.changed), 'changed file', 'changed files')}, none "
-                  "outside the working set "
-                       "or inside another agent's lock.")
+            _echo(f"{counted(len(report.changed), 'changed file', 'changed files')}"
+                  f"{f' (the commits since {since} and the work tree)' if since else ''}, "
+                  "none outside the working set or inside another agent's lock.")
     sys.exit(0 if report.ok else CHECK_FAILED)
 
 

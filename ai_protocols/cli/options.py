@@ -210,7 +210,12 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
         _FORCE_CLAIM,
     ),
     "task merge-copy": (),
-    "check": (_BOARD_JSON,),
+    "check": (
+        _BOARD_JSON,
+        Option("--since", "one", "Also the files the commits since REF changed (a branch, "
+                                 "a tag, a commit: from where this branch left it), not only "
+                                 "the work tree's changes.", metavar="REF"),
+    ),
 }
 #: The options that ask click for help, whatever the command.
 HELP = ("-h", "--help")

@@ -530,6 +530,25 @@ def task_show(task_id: str, as_json: bool) -> None:
              f" -> {h.to}: {h.note}")
 
 
+def _said_unseen(board: Board, what: str) -> None:
+    """Say on stderr, after a claim or lock (``what``), when no command outside can judge
+    its agent by a process (:attr:`Board.unseen`: a sandbox's PID namespace, as Codex's
+    runs commands; a command its shell left behind): what it is judged by instead, and
+    how to give it better evidence (docs/tasks.md, "An agent no process stands for")."""
+    if board.unseen is None:
+        return
+    from ai_protocols.liveness.evidence import stale_after
+
+    hours = stale_after().total_seconds() / 3600
+    _say(f"warning: {board.unseen}; so other agents cannot tell from a process whether "
+         f"{what}'s agent still runs: they judge it by its session file when it has one "
+         "(let the hooks write it: 'ai-protocols hooks install codex' or 'claude', and "
+         "trust them), or by its lease under 'ai-protocols spawn' (which holds the lease "
+         "while the agent runs); without either it holds until AI_PROTOCOLS_STALE_HOURS "
+         f"({hours:g} h) after it was taken, and another agent takes it sooner only with "
+         "--force", err=True)
+
+
 def task_claim(task_id: str, force: bool) -> None:
     """Claim a task for this agent (AI_AGENT_ID, or the agent's own session).
 
@@ -557,6 +576,7 @@ def task_claim(task_id: str, force: bool) -> None:
         echo(f"Claimed task {item.id}: {item.title}")
     if item.working_set:
         echo(f"  working set: {_paths(item.working_set)}")
+    _said_unseen(board, "this claim")
     from ai_protocols.board.model import holder_name
 
     # (a task naming no working set may change any file: docs/tasks.md)
@@ -656,6 +676,7 @@ def lock(paths: tuple[str, ...], reason: str, force: bool) -> None:
 
             whose = held_by(held.owner, state, force, "locked")
             echo(f"  taken over: {held.path} was {whose}")
+    _said_unseen(board, "this lock")
     from ai_protocols.board.model import holder_name
 
     for area, task, state in board.claims_over([r.lock.path for r in reports]):

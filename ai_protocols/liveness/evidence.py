@@ -48,6 +48,7 @@ __all__ = [
     "STATES",
     "Liveness",
     "Owner",
+    "agent_process",
     "assess",
     "current_owner",
     "exit_record_path",
@@ -402,25 +403,73 @@ def current_owner(environ: dict[str, str] | None = None) -> Owner:
     which is the agent program that ran the shell command. Reads ``/proc/PID/stat`` of
     each ancestor and ``/proc/PID/cmdline`` of those its name does not decide.
     """
+    pid = _agent_pid(environ, reaped=False) or os.getppid()
+    return Owner(hostname(), pid, process_start(pid), process_since_boot(pid), pid_namespace())
+
+
+def agent_process(environ: dict[str, str] | None = None) -> Owner | None:
+    """The agent process behind this command, as :func:`current_owner` finds it, for a
+    claim's or lock's ``OWNER_PROCESS``; ``None`` when no ancestor can stand for the
+    agent: never process 1 of this PID namespace (an init, or a sandbox's: bubblewrap's
+    ``--unshare-pid``, as Codex's sandbox runs commands), nor a process that adopted
+    this command or one of its ancestors (a subreaper, ``PR_SET_CHILD_SUBREAPER``:
+    ``systemd --user``, ``tini``...; known by the session id, setsid(2): a process that
+    leads no session of its own has its parent's, so a parent in another session,
+    above a child that leads none, adopted it when its own parent ended, as after ``(cmd
+    &)`` in a shell), nor what stands above either. Recorded, such a process would stand
+    for the agent long after it is gone; without one, the claim is judged by the next
+    evidence (a lease, the session file, its age: docs/tasks.md). Reads ``/proc`` and
+    calls getsid(2) for each ancestor; raises nothing."""
+    pid = _agent_pid(environ, reaped=True)
+    if pid is None:
+        return None
+    return Owner(hostname(), pid, process_start(pid), process_since_boot(pid), pid_namespace())
+
+
+#: Programs that adopt the processes their children leave behind (subreapers:
+#: ``PR_SET_CHILD_SUBREAPER``, or a container's or sandbox's first process): never an
+#: agent, nor is what stands above them (:func:`agent_process`).
+_REAPERS = frozenset(("systemd", "tini", "dumb-init", "catatonit", "docker-init",
+                      "s6-svscan", "containerd-shim", "conmon", "bwrap"))
+
+
+def _sid(pid: int) -> int | None:
+    """The session id of process ``pid`` (getsid(2)); ``None`` when it cannot be read."""
+    try:
+        return os.getsid(pid)
+    except OSError:
+        return None
+
+
+def _agent_pid(environ: dict[str, str] | None, *, reaped: bool) -> int | None:
+    """The agent's process id (:func:`current_owner`): the spawner's child, else the
+    nearest ancestor that is no go-between; ``None`` when there is none. ``reaped``: the
+    walk stops, before it, at process 1 and at an ancestor that adopted its child
+    (:func:`agent_process`)."""
     env = os.environ if environ is None else environ
-    host = hostname()
     chain: list[tuple[int, str]] = []
+    child = os.getpid()
+    child_sid = _sid(child) if reaped else None
     pid = os.getppid()
     while pid > 1 and len(chain) < 64:
         stat = process_stat(pid)
         if stat is None:
             break
+        if reaped:
+            sid = _sid(pid)
+            if (child_sid is not None and sid is not None and sid != child_sid and
+                    child != child_sid) or stat[0] in _REAPERS:
+                break  # (it adopted the child: a subreaper, not who ran the command)
+            child, child_sid = pid, sid
         chain.append((pid, stat[0]))
         pid = stat[1]
     spawner = env.get("AI_SPAWNER_PID", "")
     pids = [p for p, _ in chain]
     if digits(spawner) and int(spawner) in pids:
         index = pids.index(int(spawner))
-        pid = pids[index - 1] if index > 0 else int(spawner)
-    else:
-        pid = next((p for p, name in chain
-                    if not is_go_between(name, lambda p=p: _command_line(p))), os.getppid())
-    return Owner(host, pid, process_start(pid), process_since_boot(pid), pid_namespace())
+        return pids[index - 1] if index > 0 else int(spawner)
+    return next((p for p, name in chain
+                 if not is_go_between(name, lambda p=p: _command_line(p))), None)
 
 
 def lease_path(ai_dir: str | os.PathLike[str], agent_id: str) -> str:

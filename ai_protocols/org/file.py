@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from typing import overload
 
 __all__ = ["Headline", "OrgFile", "first_headline_properties", "first_headline_start",
-           "next_headline_start", "plain_drawer"]
+           "next_headline_start", "org_properties", "plain_drawer"]
 
 # The lines are read with str methods, not regular expressions (importing re costs half
 # an interpreter's start: docs/performance.md); tests/test_str_readers.py holds each
@@ -125,6 +125,34 @@ def read_property(line: str) -> tuple[str, str | None] | None:
             return key, None
         colon = body.find(":", colon + 1)
     return None
+
+
+def org_properties(pairs: Iterable[tuple[str, str | None]]) -> dict[str, str]:
+    """The properties a drawer's ``(NAME, value)`` lines (:func:`read_property`'s, in
+    order) give, as Org reads each (``org-entry-get``): by the name upper-cased, the
+    value without white space at its ends (``""`` for none); of a name given twice, the
+    first value (Org 9.5's reading); and a ``NAME+`` line's value added to ``NAME``'s
+    after a space, each in order, after the ``NAME`` line's value wherever that line
+    stands (the Org manual, "Property Syntax": ``:WORKING_SET+: docs/`` widens
+    ``:WORKING_SET: src/`` to ``src/ docs/``; a ``NAME+`` line alone is the whole
+    value). The one rule of every reader of properties (a headline's drawer, a drawer
+    read where it stands). Raises nothing."""
+    properties: dict[str, str] = {}
+    more: dict[str, list[str]] | None = None
+    for key, value in pairs:
+        upper = key.upper()
+        text = (value or "").strip()
+        if len(upper) > 1 and upper[-1] == "+":
+            if more is None:
+                more = {}
+            more.setdefault(upper[:-1], []).append(text)
+        elif upper not in properties:
+            properties[upper] = text
+    if more is not None:
+        for name, values in more.items():
+            base = properties.get(name)
+            properties[name] = " ".join(values if base is None else [base, *values])
+    return properties
 
 
 def _is_tag_char(char: str) -> bool:
@@ -576,18 +604,18 @@ class OrgFile:
             line = next(lines, None)
         if line is None or not is_drawer_line(strip_ending(line, self.newline), "properties"):
             return head
-        properties: dict[str, str] = {}
+        pairs: list[tuple[str, str | None]] = []
         for index, line in enumerate(lines, start=head.body_start + 1):
             bare = strip_ending(line, self.newline)
             if is_drawer_line(bare, "end"):
                 head.drawer = (head.body_start, index)
-                head.properties = properties
+                head.properties = org_properties(pairs)
                 head.body_start = index + 1
                 return head
             found = read_property(bare)
             if not found:
                 return head
-            properties.setdefault(found[0].upper(), (found[1] or "").strip())
+            pairs.append(found)
         return head
 
     def locate(self, index: int, *, at_end: bool = False) -> tuple[_Chunk, int]:
@@ -878,31 +906,50 @@ class OrgFile:
         chunk.count -= 1
         self._changed(chunk, [], [removed], touches_headline=local == 0)
 
+    def _property_lines(self, headline: Headline, key: str) -> list[tuple[int, str]]:
+        """The lines of the headline's drawer that give ``key`` its value as Org reads
+        it (:func:`org_properties`): each ``KEY`` line and each ``KEY+`` line, in order,
+        as ``(index, name as written)``; ``[]`` without a drawer."""
+        if headline.drawer is None:
+            return []
+        start, end = headline.drawer
+        wanted = key.upper()
+        found = []
+        for index in range(start + 1, end):
+            pair = read_property(self._bare(index))
+            if pair and pair[0].upper() in (wanted, wanted + "+"):
+                found.append((index, pair[0]))
+        return found
+
     def set_property(self, headline: Headline, key: str, value: str) -> None:
-        """Set ``key`` in the headline's drawer, touching only that one line."""
+        """Set ``key`` in the headline's drawer, touching only its own lines: its ``KEY``
+        line gets ``value`` (else its first ``KEY+`` line becomes ``KEY``'s; else a new
+        line at the end of the drawer, or a new drawer), and every other line that adds
+        to its value as Org reads it (``KEY+``, a second ``KEY``) goes, so that Org reads
+        ``value`` (:func:`org_properties`)."""
         if headline.drawer is None:
             self.insert(headline.body_start, [":PROPERTIES:", format_property(key, value), ":END:"])
             return
-        start, end = headline.drawer
-        for index in range(start + 1, end):
-            found = read_property(self._bare(index))
-            if found and found[0].upper() == key.upper():
-                line = self.lines[index]
-                indent = line[: len(line) - len(line.lstrip())]
-                self.set_line(index, indent + format_property(found[0], value))
-                return
-        self.insert(end, [format_property(key, value)])
+        found = self._property_lines(headline, key)
+        if not found:
+            self.insert(headline.drawer[1], [format_property(key, value)])
+            return
+        kept = next(((i, name) for i, name in found if not name.endswith("+")), found[0])
+        for index, _name in reversed(found):
+            if index > kept[0]:
+                self._delete_line(index)
+        line = self.lines[kept[0]]
+        indent = line[: len(line) - len(line.lstrip())]
+        self.set_line(kept[0], indent + format_property(kept[1].rstrip("+") or key, value))
+        for index, _name in reversed(found):
+            if index < kept[0]:
+                self._delete_line(index)
 
     def remove_property(self, headline: Headline, key: str) -> None:
-        """Delete ``key``'s line from the headline's drawer, if it is there."""
-        if headline.drawer is None:
-            return
-        start, end = headline.drawer
-        for index in range(start + 1, end):
-            found = read_property(self._bare(index))
-            if found and found[0].upper() == key.upper():
-                self._delete_line(index)
-                return
+        """Delete ``key``'s lines from the headline's drawer (its ``KEY`` line and every
+        ``KEY+`` line adding to it: Org then reads no ``key``), if it is there."""
+        for index, _name in reversed(self._property_lines(headline, key)):
+            self._delete_line(index)
 
     def set_properties(self, line: int, values: Iterable[tuple[str, str | None]]) -> None:
         """Set each ``(key, value)`` in the drawer of the headline on ``line``, in order,

@@ -42,6 +42,7 @@ __all__ = [
     "strip_ending",
     "text_lines",
     "unescape_inline",
+    "without_closed",
 ]
 
 # What the hot commands read is read with str methods rather than regular expressions
@@ -229,6 +230,30 @@ def own_clock(part: str) -> tuple[str, int] | None:
 def is_planning(line: str) -> bool:
     """Whether ``line`` is a planning line: ``[ \\t]*(?:CLOSED|DEADLINE|SCHEDULED):``."""
     return line.lstrip(" \t").startswith(("CLOSED:", "DEADLINE:", "SCHEDULED:"))
+
+
+#: Org's ``org-closed-time-regexp`` and ``org-keyword-time-not-clock-regexp`` (org.el):
+#: a planning line's ``CLOSED: [T]``, and where the next keyword's timestamp starts.
+_CLOSED_TIME = pattern(r"\bCLOSED: *\[[^\]]+\]")
+_KEYWORD_TIME = pattern(r"\b(?:SCHEDULED|DEADLINE|CLOSED): *[\[<][^\]>]+[\]>]")
+
+
+def without_closed(line: str) -> str | None:
+    """The planning line ``line`` (without its ending) with its ``CLOSED: [T]`` taken out
+    as Org takes it out when a task goes back to an open state (``org-todo`` with
+    ``org-log-done`` set: ``org-add-planning-info`` removing ``closed``): from
+    ``CLOSED:`` up to the next ``SCHEDULED:``, ``DEADLINE:`` or ``CLOSED:`` with its
+    timestamp, or to the end of the line; then the white space that ends the line goes.
+    ``None`` when nothing but white space is left (the whole line goes, as Org deletes
+    it); ``line`` itself when it holds no ``CLOSED: [T]``. Raises nothing."""
+    found = _CLOSED_TIME.search(line)
+    if found is None:
+        return line
+    after = _KEYWORD_TIME.search(line, found.end())
+    rest = line[:found.start()] + (line[after.start():] if after is not None else "")
+    if not rest.strip(" \t"):
+        return None
+    return rest.rstrip(" \t")
 
 
 def format_timestamp(moment: datetime) -> str:
