@@ -103,19 +103,22 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
     (read from git's files, no process) is not the commit the board was last written
     against (:func:`record_head`), is ``HEAD``'s board read (one ``git show``: the
     board may be its kept copy, which a stale buffer saved with nothing typed in it
-    puts back) and the board at the recorded commit (one more); the tasks ``HEAD``'s
-    holds that none of the board, the kept copy and the recorded commit's holds came
-    through git, and when the board lacks every one of them
-    (:func:`~ai_protocols.board.merge.tasks_lacking`) they are merged back: the board's
-    merge (:func:`~ai_protocols.board.merge.merge_board_bytes`), the kept copy as the
-    base. When ``HEAD`` came from the recorded commit by one's own commits only
-    (:func:`committed_onto`: git brought nothing since that write), the save is judged
-    as when ``HEAD`` had not moved (:func:`older_than_write`, with the record's
-    ``SINCE`` and ``PULLED``; nothing without them). Raises
-    :class:`~ai_protocols.errors.BoardStaleSave` (nothing written) when a task both
-    changed is left to a person, with the commands that merge the three leaving
-    conflict markers. Reads only: the board's writer calls it holding the board's lock,
-    a reader without (:func:`for_reading`)."""
+    puts back) and the board at the recorded commit (one more); what git brought is
+    what the board the newest pull left (:func:`pulled_from`) holds against the board
+    before that pull (one more ``git show``; else the kept copy and the recorded
+    commit's), and when the board lacks every thing of it
+    (:func:`~ai_protocols.board.merge.tasks_lacking`) the save is merged back on the
+    version its buffer was opened on, with the tool's writes kept (:func:`merge_back`);
+    when it lacks nothing git brought, the tool's own writes are judged as with no pull
+    (:func:`over_own_writes`). When ``HEAD`` came from the recorded commit by one's own
+    commits only (:func:`committed_onto`: git brought nothing since that write), the
+    save is judged as when ``HEAD`` had not moved (:func:`older_than_write`, with the
+    record's ``SINCE`` and ``PULLED``; :func:`over_own_writes` without them). Raises
+    :class:`~ai_protocols.errors.BoardStaleSave` (nothing written to the board) when a
+    task both changed is left to a person, with the commands that merge the three
+    leaving conflict markers (:func:`refuse`). Reads only, but for the two versions
+    those commands merge, written beside the kept copy: the board's writer calls it
+    holding the board's lock, a reader without (:func:`for_reading`)."""
     from ai_protocols.errors import AiProtocolsError
     from ai_protocols.git.head import read_head
 
