@@ -3,32 +3,41 @@ the Log put in time order from them, no list of ``Entry`` held (issue 16, fiftee
 round; docs/performance.md).
 
 :func:`read_view` reads what :func:`~ai_protocols.session.layout.read_session` reads,
-but each section of entries is a :class:`Rows`: the place of each item of the tool's
-own form on one line (``- [X] [YYYY-MM-DD Ddd HH:MM] text``, as
-:func:`~ai_protocols.session.layout.iter_entries` tells it) in the file's text, and an
-``Entry`` for every other item. Its JSON is cut from the item's line (the ISO time from
-the timestamp's positions, ``org.syntax.own_parts``; the text escaped by ``json``'s C
-function), and the Log's (:class:`LogRows`) is made as it is written, merged by time
-from one sorted list of numbers. Both are sequences of ``Entry`` too, made one at a
-time for any other reader. ``tests/test_show_fifteenth.py`` holds the output equal to
-the whole read's.
+but each section of entries is a :class:`Rows`, a list of parts: blocks of the tool's own
+items read in bulk (:class:`_Block`: lines that are all items of its one-line form, ``-
+[X] [YYYY-MM-DD Ddd HH:MM] text``, or all decisions of its two-line form, kept as the
+runs of their items of one day, not item by item), and rows read line by line between
+them (:class:`_Singles`: the place of each quick item in the file's text, as
+:func:`~ai_protocols.session.layout.iter_entries` tells it, an ``Entry`` for every
+other item). A block's JSON is made from its text by a few ``str`` operations per run
+of a day (a ``split`` at each line's day, one ``replace`` per item at its clock time, a
+``join``), and the Log's (:class:`LogRows`) as it is written: the parts merged by their
+times, whole where no other part's entry or Log line falls among theirs, else sorted
+together by the text of their times (issue 16, twenty-first round). Both are sequences
+of ``Entry`` too, made one at a time for any other reader.
+``tests/test_show_fifteenth.py`` holds the output equal to the whole read's.
 """
 
 from __future__ import annotations
 
-from itertools import accumulate, chain, compress, count, islice, repeat
+from itertools import chain, compress, count, islice, repeat
 
 try:  # (the C module operator.py takes its functions from)
-    from _operator import add, and_, floordiv, itemgetter, lt, mod, mul, rshift
+    from _operator import gt, itemgetter, lt, not_, or_
 except ImportError:  # pragma: no cover - a Python without it
-    from operator import add, and_, floordiv, itemgetter, lt, mod, mul, rshift
+    from operator import gt, itemgetter, lt, not_, or_
 
-from ai_protocols.lean import date, digits
-from ai_protocols.org.file import OrgFile, bisect_left  # (_bisect's: no bisect.py)
+from ai_protocols.lean import digits
+from ai_protocols.org.file import (  # (_bisect's: no bisect.py)
+    OrgFile,
+    bisect_left,
+    bisect_right,
+)
 from ai_protocols.org.syntax import (
     WJ,
     ZWSP,
     Entry,
+    iso_minutes,
     own_clock,
     own_day,
     own_time,
@@ -69,50 +78,47 @@ from ai_protocols.session.model import (
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from ai_protocols.org.file import Headline
     from ai_protocols.session.model import EntryKind
 
-#: The minutes (``org.syntax.own_parts``) of an entry without a time: after every other.
-_NO_TIME = 1 << 40
-#: An entry's key in the Log's order: its minutes, its section's rank, its row (its
-#: place in :class:`_Table`), whether it is a quick item whose text a bulk read found
-#: :func:`_printable` with nothing to escape (2: ``plain``), and whether it is an
-#: ``Entry`` (1) or a quick item (0):
-#: ``minutes << _MINUTES | rank << _RANK | row << 2 | plain | entry``. No two are equal.
-_RANK = 33
-_MINUTES = 36
-_ROW = (1 << 31) - 1
-_PLAIN = 2
-#: A quick item's place (:class:`_Table`): ``start << 32 | end``.
-_END = (1 << 32) - 1
-#: How many entries' JSON texts are joined into one item of ``model.ObjectBatches``, and
-#: how many bytes of a section a bulk read takes at a time (about 2,000 items).
-_BATCH = 2048
+#: How many bytes of a section a bulk read takes at a time (about 2,000 items), and how
+#: many rows read line by line make one item of ``model.ObjectBatches`` and one part.
 _BLOCK = 1 << 18
-#: The fewest items of one kind in a row of the Log that are written in bulk.
-_RUN = 4
-_CLOCKS = tuple(f"{minute // 60:02d}:{minute % 60:02d}" for minute in range(1440))
-_HALF = (1).__add__  # (a line's length and its newline)
-#: How a decision's rationale, a nested item, begins (``org.syntax.parse_entries``).
+_BATCH = 2048
+#: The first step (bytes) of the search for the end of a run of items of one day.
+_STEP = 1 << 12
+#: A quick item's place (:class:`_Singles`): ``start << 32 | end``.
+_END = (1 << 32) - 1
+#: How a decision's rationale, a nested item, begins (``org.syntax.parse_entries``), and
+#: that line with the newline before it.
 _RATIONALE = "  - Rationale: "
-#: The ASCII characters ``str.isprintable`` refuses but the newline (which parts lines).
-_CONTROLS = tuple(chr(code) for code in (*range(10), *range(11, 32), 127))
-#: The beginnings of a Log object's JSON text: its time's day (``_DAYS``) and its clock
-#: time up to its kind, by minute of the day.
-_LOG_CLOCKS = tuple(f'{clock}"{ITEM_SEPARATOR}"kind": ' for clock in _CLOCKS)
-_LOG_JSON = "{}{}{}" + ITEM_SEPARATOR + '"text": {}'
-
-
-class _DayTexts(dict):  # type: ignore[type-arg]
-    """A Log object's JSON text up to its day's ISO text (``"time": "2026-11-21T``), by
-    the day's ordinal, made when first asked for."""
-
-    def __missing__(self, ordinal: int) -> str:
-        text = self[ordinal] = f'"time": "{date.fromordinal(ordinal).isoformat()}T'
-        return text
-
+_RATIONALE_LINE = f"\n{_RATIONALE}"
+#: What stands for :data:`_RATIONALE_LINE` in a block of decisions while it is read:
+#: control characters, which no block read in bulk holds.
+_MARK = "\x1c\x1d"
+#: What makes a block's lines be read line by line: a text to strip (a tab), to unescape
+#: (``org.syntax.ZWSP``, ``WJ``) or to escape otherwise than ``"`` and ``\\`` (the ASCII
+#: characters ``str.isprintable`` refuses but the newline, which parts lines).
+_BARRED = (ZWSP, WJ, *(chr(code) for code in (*range(10), *range(11, 32), 127)))
+#: An item's clock time and the ``] `` after it, at the start of its piece (``_Block``).
+_CLOCK = itemgetter(slice(0, 7))
+#: The clock times with ``] `` that :func:`~ai_protocols.org.syntax.own_clock` reads, as
+#: found (each judged once).
+_CLOCKS_READ: set[str] = set()
+#: What an object's JSON text holds after an item's clock time, before its text; before
+#: its rationale; and what ends the object of a ticked item.
+_TEXT = f'"{ITEM_SEPARATOR}"text": "'
+_REASON = f'"{ITEM_SEPARATOR}"rationale": "'
+_DONE = f'"{ITEM_SEPARATOR}"done": true'
+#: A Log object's time, as its JSON text holds it (the key of its order), and the key of
+#: an object of no time (after every other).
+_LOG_KEY = itemgetter(slice(9, 25))
+_UNTIMED = _LOG_KEY(f'"time": null{ITEM_SEPARATOR}"kind"')
+#: How long a quick item's piece (``HH:MM] text``) is when its text is the longest the
+#: Log shows whole (``layout.quick_preview``: 100 characters).
+_SHOWN = 107
 
 #: What stands for the ``…`` that ends a Log text cut at 100 characters in a batch of
 #: the Log's JSON while it is made (a control character: never in a text written between
@@ -132,28 +138,6 @@ def _given(batch: str) -> str | bytes:
     return batch.encode().replace(b"\x00", _CUT_UTF8)
 
 
-def _minutes(moment: object) -> int:
-    """``own_parts``'s count of minutes for a ``datetime`` (:data:`_NO_TIME` for ``None``)."""
-    if moment is None:
-        return _NO_TIME
-    return moment.toordinal() * 1440 + moment.hour * 60 + moment.minute  # type: ignore
-
-
-def _printable(joined: str, texts: list[str], doubled: bool | None = None) -> bool:
-    """Whether each of ``texts`` (the tool's own items' texts, or their lines, without
-    white space at either end; ``joined``, them joined by newlines, and ``doubled``,
-    whether it holds ``"  "`` when known) is its own Log
-    preview up to its 100th character (``layout.quick_preview``: printable, no ``"  "``
-    nor ``"::"``), and so its own JSON string's content but for a ``"`` or ``\\``
-    (``json`` escapes those and the control characters): looked for in ``joined`` by
-    ``str``'s C search; a text of other than ASCII, each by ``str.isprintable``."""
-    if ("  " in joined if doubled is None else doubled) or "::" in joined:
-        return False
-    if joined.isascii():
-        return not any(map(joined.__contains__, _CONTROLS))
-    return all(map(str.isprintable, texts))
-
-
 def read_view(path: str, held: list[str]) -> Session:
     """:func:`~ai_protocols.session.layout.read_session` of the text in ``held`` (a
     list holding it alone, emptied), its sections of entries :class:`Rows` and its Log
@@ -171,11 +155,10 @@ def read_view(path: str, held: list[str]) -> Session:
     del text
     session = _session_of(path, headline)
     references = ticked_references(logged)
-    table = _Table()
     sections = []
     for rank, kind in enumerate(SECTION_KINDS):
         section = find_section(doc, headline, kind.section)  # type: ignore[arg-type]
-        rows = [] if section is None else Rows(doc, section, rank, kind, references, table)
+        rows = [] if section is None else Rows(doc, section, rank, kind, references)
         session.entries[kind.kind] = rows  # type: ignore[assignment]
         sections.append(rows)
     progress = session.entries["progress"]
@@ -186,70 +169,345 @@ def read_view(path: str, held: list[str]) -> Session:
         start, end, summary_text = _summary_span(doc, summary)
         session.summary = summary_text if end > start else None
     session.earlier = read_earlier(doc, headline, path)
-    session.log = LogRows(logged, sections, table, session)  # type: ignore[assignment]
+    session.log = LogRows(logged, sections, session)  # type: ignore[assignment]
     return session
 
 
-class _Table:
-    """What the view keeps of each entry of every section, by row (in the order read):
-    for a quick item, where its text (white space at either end left out) begins and
-    ends in its section's text, as one number (``start << 32 | end``: a list of
-    ints, not an ``array``, whose module imports ``collections.abc``); for any other,
-    ``-1`` and its ``Entry``; and
-    each entry's key in the Log's order."""
+# -- a block read in bulk --------------------------------------------------------------
 
-    __slots__ = ("block_rows", "blocks", "clock_keys", "clocks", "day_keys", "days", "entries",
-                 "keys", "log_clocks", "log_days", "places", "quoted_clocks", "rationales")
 
-    def __init__(self) -> None:
-        self.places: list[int] = []
-        self.entries: dict[int, Entry] = {}
-        #: The blocks ``Rows._bulk`` read: their first rows, in order, and for each the
-        #: row after its last, where its timestamps close, whether it is of decisions
-        #: with their rationales; and the Log's texts of the days and clock times
-        #: (``_DAYS``, ``_LOG_CLOCKS``) by the part of the line that holds them.
-        self.block_rows: list[int] = []
-        self.blocks: list[tuple[int, int, bool]] = []
-        self.log_days: dict[str, str] = {}
-        self.log_clocks: dict[str, str] = {}
-        #: The place of the rationale of a quick item that has one (its own line,
-        #: ``  - Rationale: TEXT``: a decision a bulk read took), by row, as in
-        #: :attr:`places`.
-        self.rationales: dict[int, int] = {}
-        self.keys: list[int] = []
-        #: What a bulk read (``Rows._bulk``) found of the days and clock times of
-        #: timestamps, by the part of the line that holds them: ``org.syntax.own_day``
-        #: and ``own_clock``'s ISO texts in an entry's JSON (``"time": "2026-11-21T``,
-        #: ``10:02",\n      "text": ``, and that with the text's ``"``), and their minutes
-        #: shifted into a key's place.
-        self.days: dict[str, str] = {}
-        self.clocks: dict[str, str] = {}
-        self.quoted_clocks: dict[str, str] = {}
-        self.day_keys: dict[str, int] = {}
-        self.clock_keys: dict[str, int] = {}
+def _run_end(base: str, at: int, end: int, needle: str, item: str, paired: bool) -> int:
+    """Where the run of a block's items from ``at`` (a line's start, before ``end``) whose
+    lines begin with ``needle`` (the form and the day: ``- [X] [2026-11-21 Sat ``) ends
+    (the end of its last line, or of that item's rationale's), when they are one run:
+    found by looking at items (lines that begin with ``item``) farther and farther on,
+    then back from the first of another day (:func:`_walk` finds it line by line)."""
+    step = _STEP
+    bound = end
+    while at + step < end:
+        probe = base.find(item, at + step, end)
+        if probe == -1:
+            break
+        if not base.startswith(needle, probe + 1):
+            bound = probe
+            break
+        step <<= 1
+    stop = base.find("\n", base.rfind(f"\n{needle}", at - 1, bound) + 1, end)
+    if paired and stop != -1:
+        stop = base.find("\n", stop + 1, end)
+    return end if stop == -1 else stop
+
+
+def _walk(base: str, at: int, end: int, needle: str, paired: bool) -> int:
+    """:func:`_run_end`, line by line: the end of the run of lines from ``at`` that begin
+    with ``needle`` (or, ``paired``, are rationales), for a run :func:`_run_end` took
+    past a line of another day."""
+    stop = base.find("\n", at, end)
+    while stop != -1 and (base.startswith(needle, stop + 1) or
+                          (paired and base.startswith(_RATIONALE, stop + 1))):
+        stop = base.find("\n", stop + 1, end)
+    return end if stop == -1 else stop
+
+
+def _split_run(base: str, start: int, stop: int, needle: str, paired: bool
+               ) -> tuple[str, list[str]]:
+    """The items of the run ``base[start:stop]`` whose lines begin with ``needle``, each
+    as what follows it on its line, ``HH:MM] text`` (a decision's with its rationale
+    after :data:`_MARK`), cut at each line's ``needle``; and the text they were cut from
+    (the line before the first held a newline: ``start`` follows a headline). Cut by
+    ``str.rsplit``, which gives what ``split`` gives for a separator that begins with a
+    newline and holds no other: CPython looks for a separator of 6 characters or more
+    in a text of 30,000 or more by its two-way algorithm, whose set-up (~1,000
+    instructions) ``split`` pays again at each piece; ``rsplit`` searches backwards,
+    without it (docs/performance.md, issue 16, twenty-first round)."""
+    text = base[start - 1:stop]
+    if paired:
+        text = _MARK.join(text.rsplit(_RATIONALE_LINE))
+    pieces = text.rsplit(f"\n{needle}")
+    del pieces[0]  # ("": the text begins with it)
+    return text, pieces
+
+
+def _in_order(pieces: list[str]) -> bool:
+    """Whether the clock times at the start of ``pieces`` (``HH:MM] text``) run in order:
+    each piece is no greater than the next (its clock time is then no later), or their
+    clock times are equal (and the texts that follow not in order)."""
+    later = compress(count(1), map(gt, pieces, islice(pieces, 1, None)))
+    return all(pieces[at - 1][:5] == pieces[at][:5] for at in later)
+
+
+def _clock_shapes(heads: str) -> bool:
+    """Whether ``heads``, the first 8 characters of each of a run's pieces joined
+    (``HH:MM] X``), hold ASCII digits where the clock times do, ``:`` and ``] `` between
+    and after them, and minutes' tens of 0 to 5: with the first and last clock times ones
+    ``own_clock`` reads, in order, every one between is (its hour is between theirs)."""
+    return not heads[2::8].strip(":") and not heads[5::8].strip("]") and \
+        not heads[6::8].strip(" ") and max(heads[3::8]) <= "5" and \
+        digits(f"{heads[0::8]}{heads[1::8]}{heads[3::8]}{heads[4::8]}")
+
+
+def _escaped(pieces: list[str]) -> map[str]:
+    """``pieces`` with each ``\\`` and ``"`` escaped as ``json`` escapes them (the other
+    characters it escapes are never in a block read in bulk: :data:`_BARRED`)."""
+    return map(str.replace, map(str.replace, pieces, repeat("\\"), repeat("\\\\")),
+               repeat('"'), repeat('\\"'))
+
+
+def _objects(pieces: list[str] | map[str], head: str, middle: str, end: str) -> str:
+    """The JSON text of one object of each of ``pieces`` (``HH:MM] text``), joined by
+    :data:`~ai_protocols.session.model.OBJECT_SEPARATOR`: ``head`` (the object up to its
+    day's ISO text), the clock time, ``middle`` in place of the ``] `` after it (the
+    first of the piece), the text and ``end``."""
+    joined = f"{end}{OBJECT_SEPARATOR}{head}".join(
+        map(str.replace, pieces, repeat("] "), repeat(middle), repeat(1)))
+    return f"{head}{joined}{end}"
+
+
+class _Block:
+    """Items of one section read in bulk (:meth:`Rows._read`): the lines
+    ``base[start:stop]``, every one an item of the tool's own one-line form of one
+    ``prefix`` (``- [X] [STAMP] text``, or ``- [STAMP] text``), or, ``paired``, every
+    other one a decision of that form (``- [STAMP] text``) and the one after it its
+    rationale (``  - Rationale: TEXT``, as :meth:`Rows._rationale` reads it): ``size``
+    items, from the section's row ``row`` and the file's line ``line``. Kept as the runs
+    of its items of one day (``segments``: each run's start and stop in ``base``, its
+    day's part of the timestamps, ``[2026-11-21 Sat ``, and its ISO text,
+    ``2026-11-21T``), not item by item; with whether their texts need no escape in JSON
+    (``plain``: no ``"`` nor ``\\``), whether some rationale has spaces at its end
+    (``strip``: not its text's), whether their times run in the file's order
+    (``ordered``), and the first and the last of them (ISO texts)."""
+
+    __slots__ = ("base", "first", "last", "line", "ordered", "paired", "plain", "prefix",
+                 "row", "segments", "size", "start", "stop", "strip")
+
+    def __init__(self, base: str, start: int, prefix: str, paired: bool, plain: bool,
+                 row: int, line: int) -> None:
+        self.base, self.start, self.stop = base, start, start
+        self.prefix, self.paired, self.plain = prefix, paired, plain
+        self.row, self.line, self.size = row, line, 0
+        self.segments: list[tuple[int, int, str, str]] = []
+        self.strip = False
+        self.ordered = True
+        self.first = self.last = ""
+
+    @classmethod
+    def read(cls, rows: Rows, at: int, row: int, line: int) -> tuple[_Block, str] | None:
+        """The block of ``rows``'s lines from ``at`` (a line's start, the file's line
+        ``line``, the section's row ``row``) to the first line end past :data:`_BLOCK`
+        bytes, or the runs of a day of them that read as such, and its JSON text (the
+        objects of its entries, joined); ``None`` when its first run does not: an item of
+        another form, a text with white space at either end or anything
+        :data:`_BARRED`, a clock time ``own_clock`` does not read, a decision whose
+        rationale is not one line of text, a line after the block that goes on with
+        white space. Takes the ticked texts :attr:`Rows.wanted` names."""
+        base, hi = rows.base, rows.hi
+        if base.startswith("- [X] [", at):
+            prefix = "- [X] "
+        elif base.startswith("- [", at) and digits(base[at + 3:at + 4]):
+            prefix = "- "
+        else:
+            return None
+        end = base.find("\n", min(at + _BLOCK, hi - 1), hi)
+        end = hi if end == -1 else end
+        second = base.find("\n", at, end) + 1
+        paired = prefix == "- " and second > 0 and base.startswith(_RATIONALE, second)
+        if paired and not base.startswith(_RATIONALE, base.rfind("\n", at, end) + 1):
+            end = base.rfind("\n", at, end)  # (it ends with a rationale's line)
+        if any(base.find(char, at, end) != -1 for char in _BARRED):
+            return None
+        block = cls(base, at, prefix, paired,
+                    base.find('"', at, end) == -1 and base.find("\\", at, end) == -1, row, line)
+        texts: list[str] = []
+        ticked: list[tuple[str, list[str], list[str]]] = []
+        end_text = _DONE if prefix != "- " else '"'
+        while block.stop < end:
+            pos = block.stop + 1 if block.segments else at
+            day_part = base[pos + len(prefix):pos + len(prefix) + 16]
+            day = own_day(day_part) if base.startswith(prefix, pos) else None
+            if day is None:
+                break
+            needle = prefix + day_part
+            stop = _run_end(base, pos, end, needle, f"\n{prefix}[", paired)
+            text, pieces = _split_run(base, pos, stop, needle, paired)
+            if "\n" in "".join(pieces):  # (a line of another day among them)
+                stop = _walk(base, pos, end, needle, paired)
+                text, pieces = _split_run(base, pos, stop, needle, paired)
+            json = block._run_json(text, pieces, day[0], end_text)
+            if json is None:
+                break
+            texts.append(json)
+            if rows.wanted and prefix != "- ":
+                ticked.append((day_part, pieces, list(map(_CLOCK, pieces))))
+            block.stop = stop
+            block.segments.append((pos, stop, day_part, day[0]))
+        following = block.stop + 1 if block.stop < hi else hi
+        if not block.segments or (following < hi and base[following] in " \t\n"):
+            return None  # (its last item goes on on the next line: line by line)
+        for day_part, pieces, clocks in ticked:
+            rows.take_ticked(day_part, clocks, pieces)
+        return block, OBJECT_SEPARATOR.join(texts)
+
+    def _run_json(self, text: str, pieces: list[str], day: str, end_text: str
+                  ) -> str | None:
+        """The JSON text of the run of ``pieces`` of the day ``day`` (its ISO text; cut
+        from ``text`` by :func:`_split_run`), when they read as the block's items (see
+        :meth:`read`), its size and times added to the block's; else ``None``."""
+        heads = ("%.8s" * len(pieces)) % tuple(pieces)  # (their first 8 characters, joined)
+        if len(heads) != 8 * len(pieces) or " " in heads[7::8]:
+            return None  # (a text that is none, or begins with a space)
+        ordered = _in_order(pieces)
+        if ordered and _clock_shapes(heads) and own_clock(heads[:6]) and \
+                own_clock(heads[-8:-2]):  # (then every clock between them: own_clock reads it)
+            first, last = heads[:5], heads[-8:-3]
+        else:
+            clocks = list(map(_CLOCK, pieces))
+            if not _CLOCKS_READ.issuperset(clocks):
+                for part in set(clocks).difference(_CLOCKS_READ):
+                    if part[6:] != " " or own_clock(part[:6]) is None:
+                        return None
+                    _CLOCKS_READ.add(part)
+            first, last = min(clocks)[:5], max(clocks)[:5]
+        strip = False
+        if self.paired:  # (one rationale each, its text not blank, no space at its start)
+            if text.count(_MARK) != len(pieces) or f" {_MARK}" in text or \
+                    f"{_MARK} " in text or not all(map(str.__contains__, pieces, repeat(_MARK))):
+                return None
+            strip = " \n" in text or text.endswith(" ")  # (not the rationale's: stripped)
+            if strip:
+                pieces = list(map(str.rstrip, pieces, repeat(" ")))
+            if any(map(str.endswith, pieces, repeat(_MARK))):
+                return None
+        json = _objects(pieces if self.plain else _escaped(pieces), f'"time": "{day}', _TEXT,
+                        end_text)
+        if not self.paired and (f" {end_text}{OBJECT_SEPARATOR}" in json or
+                                json.endswith(f" {end_text}")):
+            return None  # (a text with white space at its end)
+        if self.paired:
+            json = json.replace(_MARK, _REASON)
+        first, last = f"{day}{first}", f"{day}{last}"
+        if self.segments:
+            self.ordered = self.ordered and ordered and self.last < first
+            self.first, self.last = min(self.first, first), max(self.last, last)
+        else:
+            self.ordered, self.first, self.last = ordered, first, last
+        self.strip = self.strip or strip
+        self.size += len(pieces)
+        return json
+
+    def _pieces(self, segment: tuple[int, int, str, str]) -> list[str]:
+        """The items of a run of one day as :func:`_split_run` cuts them, a rationale's
+        spaces at its end left out."""
+        start, stop, day_part, _ = segment
+        pieces = _split_run(self.base, start, stop, self.prefix + day_part, self.paired)[1]
+        return list(map(str.rstrip, pieces, repeat(" "))) if self.strip else pieces
+
+    def json(self) -> str:
+        """The JSON text of the block's entries' objects, joined (as :meth:`read` made it)."""
+        end_text = _DONE if self.prefix != "- " else '"'
+        texts = []
+        for segment in self.segments:
+            pieces = self._pieces(segment)
+            text = _objects(pieces if self.plain else _escaped(pieces),
+                            f'"time": "{segment[3]}', _TEXT, end_text)
+            texts.append(text.replace(_MARK, _REASON) if self.paired else text)
+        return OBJECT_SEPARATOR.join(texts)
+
+    def log(self, name: str, whole: bool) -> str | list[str]:
+        """The JSON texts of the Log's objects of the block's items (``name``, the kind
+        of its section's entries), in the file's order: joined (``whole``), or one by
+        one. Each text is its Log preview (``layout.quick_preview``): itself, or its
+        first 99 characters and ``…`` (:data:`_CUT`) past 100, when it is printable with
+        no ``"  "`` nor ``::``, found by looking for them in all the run's texts at once
+        (then in each, when the run holds one); ``layout.chronology_parts`` of any other."""
+        encode = string_encoder()
+        middle = f'"{ITEM_SEPARATOR}"kind": {encode(name)}{ITEM_SEPARATOR}"text": "'
+        texts: list[str] = []
+        objects: list[str] = []
+        for segment in self.segments:
+            pieces = _split_run(self.base, segment[0], segment[1],
+                                self.prefix + segment[2], self.paired)[1]
+            if self.paired:  # (a decision's rationale is not in the Log)
+                pieces = list(map(itemgetter(0), map(str.partition, pieces, repeat(_MARK))))
+            joined = "".join(pieces)
+            odd = [] if "  " not in joined and "::" not in joined and \
+                (joined.isascii() or joined.isprintable()) else list(compress(count(), map(
+                    or_, map(or_, map(str.__contains__, pieces, repeat("  ")),
+                             map(str.__contains__, pieces, repeat("::"))),
+                    map(not_, map(str.isprintable, pieces)))))
+            previews = [chronology_parts(name, pieces[at][7:]) for at in odd]
+            clocks = [pieces[at][:5] for at in odd]
+            del joined
+            for at in compress(count(), map(lt, repeat(_SHOWN), map(len, pieces))):
+                pieces[at] = pieces[at][:_SHOWN - 1].rstrip() + _CUT
+            made = list(map(str.replace, pieces if self.plain else _escaped(pieces),
+                            repeat("] "), repeat(middle), repeat(1)))
+            for at, clock, (kind, shown) in zip(odd, clocks, previews, strict=True):
+                made[at] = f'{clock}"{ITEM_SEPARATOR}"kind": {encode(kind)}' \
+                    f'{ITEM_SEPARATOR}"text": {encode(shown)[:-1]}'
+            head = f'"time": "{segment[3]}'
+            if whole:
+                joined = f'"{OBJECT_SEPARATOR}{head}'.join(made)
+                texts.append(f'{head}{joined}"')
+            else:
+                objects += [f'{head}{each}"' for each in made]
+        return OBJECT_SEPARATOR.join(texts) if whole else objects
+
+    def entries(self) -> Iterator[Entry]:
+        """The ``Entry`` of each of the block's items, in order."""
+        lines = self.base[self.start:self.stop].split("\n")
+        close = len(self.prefix) + 22
+        boxed = self.prefix != "- "
+        step = 2 if self.paired else 1
+        for at in range(0, len(lines), step):
+            line = lines[at]
+            stamp = line[close - 22:close]
+            reason = lines[at + 1][len(_RATIONALE):].rstrip(" ") if self.paired else None
+            yield Entry(own_time(stamp), line[close + 1:], True if boxed else None, reason,
+                        self.line + at, 2 if boxed else None, stamp)
+
+
+# -- rows read line by line -------------------------------------------------------------
+
+
+class _Singles:
+    """Rows of a section read line by line (:meth:`Rows._read`), from its row ``row``:
+    for each, where a quick item's text (white space at either end left out) begins and
+    ends in the section's text, as one number (``start << 32 | end``), or its ``Entry``;
+    and its time, the key of its place in the Log (an ISO text, :data:`_UNTIMED` for
+    none)."""
+
+    __slots__ = ("items", "keys", "row")
+
+    def __init__(self, row: int) -> None:
+        self.row = row
+        self.items: list[int | Entry] = []
+        self.keys: list[str] = []
 
 
 class Rows:
     """The entries of one section, as :func:`read_view` reads them: a sequence of
     ``Entry`` (each made when asked for), and :meth:`json_texts`, their JSON."""
 
-    __slots__ = ("base", "doc", "first", "hi", "kind", "lo", "rank", "rows", "table",
-                 "the_current", "ticked", "wanted")
+    __slots__ = ("base", "doc", "first", "hi", "kind", "lo", "parts", "rank", "starts",
+                 "the_current", "ticked", "wanted", "wanted_days")
 
     def __init__(self, doc: OrgFile, section: Headline, rank: int, kind: EntryKind,
-                 references: set[tuple[str, str]], table: _Table) -> None:
+                 references: set[tuple[str, str]]) -> None:
         self.doc = doc
         self.first = section.body_start
         if section.body_start < section.body_end:
             self.base, self.lo, self.hi = doc.window(section.body_start, section.body_end)
         else:
             self.base, self.lo, self.hi = "", 0, 0
-        self.rank, self.kind, self.table = rank, kind, table
-        #: The rows of :attr:`table` that are this section's; ``None`` until read once.
-        self.rows: range | None = None
+        self.rank, self.kind = rank, kind
+        #: The blocks and runs of rows read line by line, in order, and the first row of
+        #: each; ``None`` until read once.
+        self.parts: list[_Block | _Singles] | None = None
+        self.starts: list[int] = []
         #: The timestamps of the ticked items of this section that the Log's done lines
         #: name, and their texts, in file order (``layout._ticked``'s, for those alone).
         self.wanted = {stamp for title, stamp in references if title == kind.title}
+        self.wanted_days: dict[str, dict[str, str]] | None = None
         self.ticked: dict[tuple[str, str | None], list[str]] = {}
         self.the_current: tuple[int, Entry] | None = None
 
@@ -257,24 +515,22 @@ class Rows:
 
     def _read(self, texts: bool) -> Iterator[str]:
         """Read the section once (:func:`~ai_protocols.session.layout.iter_entries`'s
-        reading, from its window), adding its rows to :attr:`table` and the ticked
-        texts wanted; with ``texts``, yield the entries' JSON texts on the way, a
-        :data:`_BATCH` at a time (``model.ObjectBatches``'s items). A part of the
+        reading, from its window), setting :attr:`parts` and taking the ticked texts
+        wanted; with ``texts``, yield the entries' JSON texts on the way, a block's or
+        :data:`_BATCH` rows' at a time (``model.ObjectBatches``'s items). A part of the
         section whose every line is a quick item of one form is read in bulk
-        (:meth:`_bulk`)."""
+        (:meth:`_Block.read`)."""
         base, lo, hi = self.base, self.lo, self.hi
-        table = self.table
-        first_row = len(table.places)
+        parts: list[_Block | _Singles] = []
+        singles = _Singles(0)
         out: list[str] = []
         put = out.append
-        wanted, ticked, title = self.wanted, self.ticked, self.kind.title
+        wanted, title = self.wanted, self.kind.title
         prefixes, days, clocks = _ITEM_PREFIXES, own_day, own_clock
         encode = string_encoder()
         separator = ITEM_SEPARATOR
         tick = f'{separator}"done": true'
         untick = f'{separator}"done": false'
-        rank = self.rank << _RANK
-        places, keys = table.places, table.keys
         run_at = -1  # the offset of the first line since the last quick item, and its number
         run_first = 0
         bulk_from = lo  # (no bulk read is tried again before this offset)
@@ -282,15 +538,22 @@ class Rows:
         general: list[Entry] | None = None
         while at < hi:
             if run_at < 0 and at >= bulk_from:
-                done = self._bulk(at, put if texts else None, encode)
-                if done is None:
+                made = _Block.read(self, at, singles.row + len(singles.items), index)
+                if made is None:
                     bulk_from = base.find("\n", min(at + _BLOCK, hi - 1), hi) + 1 or hi
                 else:
-                    at, count = done
-                    index += count
-                    if len(out) >= 1:
-                        yield OBJECT_SEPARATOR.join(out)
-                        out.clear()
+                    block, text = made
+                    if singles.items:
+                        parts.append(singles)
+                    parts.append(block)
+                    singles = _Singles(block.row + block.size)
+                    at = block.stop + 1 if block.stop < hi else hi
+                    index += block.size * (2 if block.paired else 1)
+                    if texts:
+                        if out:
+                            yield OBJECT_SEPARATOR.join(out)
+                            out.clear()
+                        yield text
                     continue
             stop = base.find("\n", at, hi)
             following = hi if stop == -1 else stop + 1
@@ -331,17 +594,16 @@ class Rows:
                         general = _general(_split(base[run_at:hi]), run_first)
                         break
                     for entry in _general(lines, run_first):
-                        self._entry_row(entry, put if texts else None)
+                        singles = self._entry_row(entry, parts, singles, put if texts else None)
                     run_at = -1
                 if clock is not None:  # (the tool's own item: no Entry)
                     boxed = close == 28
                     done = boxed and line[3] == "X"
                     if done and wanted and line[close - 22:close] in wanted:
-                        ticked.setdefault((title, line[close - 22:close]), []).append(inline)
-                    keys.append(((day[1] + clock[1]) << _MINUTES) + rank +  # type: ignore
-                                (len(places) << 2))
+                        self.ticked.setdefault((title, line[close - 22:close]), []).append(inline)
                     start = at + line.index(inline, close)  # (its text's place)
-                    places.append(start << 32 | (start + len(inline)))
+                    singles = self._add(parts, singles, start << 32 | (start + len(inline)),
+                                        f"{day[0]}{clock[0]}")  # type: ignore[index]
                     if texts:
                         put(f'"time": "{day[0]}{clock[0]}"{separator}'  # type: ignore
                             f'"text": {encode(inline)}'
@@ -350,8 +612,9 @@ class Rows:
                     time, done, box, stamp = known  # type: ignore[misc]
                     if ZWSP in inline or WJ in inline:
                         inline = unescape_inline(inline)
-                    self._entry_row(Entry(time, inline, done, rationale, index, box, stamp),
-                                    put if texts else None)
+                    singles = self._entry_row(Entry(time, inline, done, rationale, index, box,
+                                                    stamp), parts, singles,
+                                              put if texts else None)
                     if rationale:  # (its line read too)
                         following = after
                         index += 1
@@ -364,10 +627,24 @@ class Rows:
             if run_at >= 0:
                 general = _general(_split(base[run_at:hi]), run_first)
         for entry in general or ():
-            self._entry_row(entry, put if texts else None)
+            singles = self._entry_row(entry, parts, singles, put if texts else None)
+        if singles.items:
+            parts.append(singles)
         if out:
             yield OBJECT_SEPARATOR.join(out)
-        self.rows = range(first_row, len(table.places))
+        self.starts = [part.row for part in parts]
+        self.parts = parts
+
+    def _add(self, parts: list[_Block | _Singles], singles: _Singles, item: int | Entry,
+             key: str) -> _Singles:
+        """Add the row ``item`` of time ``key`` to ``singles``, or to a new run after it
+        when it holds :data:`_BATCH` rows (then in ``parts``); the run added to."""
+        if len(singles.items) >= _BATCH:
+            parts.append(singles)
+            singles = _Singles(singles.row + len(singles.items))
+        singles.items.append(item)
+        singles.keys.append(key)
+        return singles
 
     def _rationale(self, at: int) -> tuple[str | None, int]:
         """The rationale on the line at ``at`` (the line after an item's only one) when
@@ -387,461 +664,345 @@ class Rows:
             return None, at
         return (unescape_inline(text) if ZWSP in text or WJ in text else text), following
 
-    def _bulk(self, at: int, put: object, encode: object) -> tuple[int, int] | None:
-        """Read the lines from ``at`` (a line's start) to the first line end past
-        :data:`_BLOCK` bytes, when every one of them is a quick item of one form
-        (``- [X] [STAMP] text``, or ``- [STAMP] text``) that :meth:`_read` would read
-        line by line as such, one space after its timestamp and no white space at either
-        end of its text (then the text is the rest of the line), with no escape in it and
-        the line after them not going on with white space; or when they are pairs of an
-        item ``- [STAMP] text`` and its one-line rationale (``  - Rationale: TEXT``, as
-        :meth:`_rationale` reads it: a decision of the tool's own form, issue 16,
-        twentieth round): their rows added (a rationale's place in
-        :attr:`_Table.rationales`), their ticked texts taken, their JSON texts given to
-        ``put`` joined, by ``map``, ``zip`` and ``str.join`` over the lines (C: no Python
-        per line). Returns where it stopped and how many lines it read; ``None``
-        (nothing done) for any other lines."""
-        base, hi = self.base, self.hi
-        if base.startswith("- [X] [", at):
-            close, form = 28, "\n- [X] ["
-        elif base.startswith("- [", at) and digits(base[at + 3:at + 4]):
-            close, form = 24, "\n- ["
-        else:
-            return None
-        end = base.find("\n", min(at + _BLOCK, hi - 1), hi)
-        end = hi if end == -1 else end
-        chunk = base[at:end]
-        if "\t" in chunk or ZWSP in chunk or WJ in chunk:
-            return None  # (a text to strip, or to unescape: line by line)
-        # (a search of two characters is a pass of ~2 instructions a character, memchr's a
-        # tenth of one: the lines' ends and their texts' starts are looked at line by line,
-        # in C, and a text's start only when the block holds two spaces in a row)
-        doubled = "  " in chunk
-        lines = chunk.split("\n")
-        paired = close == 24 and base.startswith(_RATIONALE, at + len(lines[0]) + 1)
-        reasons: list[str] = []
-        if paired:
-            if len(lines) % 2:  # (the block ends with a rationale line)
-                end -= len(lines.pop()) + 1
-                if not lines:
-                    return None
-                chunk = base[at:end]
-            items, rationales = lines[::2], lines[1::2]
-            if any(map(str.endswith, items, repeat(" "))) or \
-                    not all(map(str.startswith, rationales, repeat(_RATIONALE))) or \
-                    any(map(str.startswith, rationales, repeat(" "), repeat(len(_RATIONALE)))):
-                return None  # (a text to strip: line by line)
-            # (a rationale's spaces at its end are not its text's: _rationale strips them)
-            reasons = list(map(str.rstrip, map(itemgetter(slice(len(_RATIONALE), None)),
-                                               rationales), repeat(" ")))
-            if not all(reasons):
-                return None
-        else:
-            items, rationales = lines, []
-            if any(map(str.endswith, lines, repeat(" "))):
-                return None
-        if doubled and any(map(str.startswith, items, repeat(" "), repeat(close + 1))):
-            return None
-        following = hi if end >= hi else end + 1
-        if following < hi and base[following] in " \t\n":
-            return None
-        count = len(items)
-        if chunk.count(form) != count - 1:
-            return None
-        day_parts = list(map(itemgetter(slice(close - 22, close - 6)), items))
-        clock_parts = list(map(itemgetter(slice(close - 6, close + 1)), items))  # (and " ")
-        table = self.table
-        days, clocks = table.days, table.clocks
-        for part in set(day_parts).difference(days):
-            day = own_day(part)
-            if day is None:
-                return None
-            days[part], table.day_keys[part] = f'"time": "{day[0]}', day[1] << _MINUTES
-            table.log_days[part] = _DAYS[day[1] // 1440]
-        for part in set(clock_parts).difference(clocks):
-            clock = own_clock(part[:6]) if part[6:] == " " else None
-            if clock is None:
-                return None
-            clocks[part] = f'{clock[0]}"{ITEM_SEPARATOR}"text": '
-            table.quoted_clocks[part] = f'{clocks[part]}"'
-            table.clock_keys[part] = clock[1] << _MINUTES
-            table.log_clocks[part] = _LOG_CLOCKS[clock[1]]
-        row = len(table.places)
-        table.block_rows.append(row)
-        table.blocks.append((row + count, close, paired))
-        sizes = list(map(len, lines))
-        starts = list(accumulate(map(_HALF, sizes), initial=at))
-        if paired:  # (a rationale's text ends where its spaces begin)
-            sizes[1::2] = map(len, reasons)
-        starts.pop()
-        # (start << 32 | end, with start = line + close + 1 and end = line + size, as
-        # line * (2 ** 32 + 1) + (size + (close + 1 << 32)): end < 2 ** 32)
-        table.places += map(add, map(mul, starts[::2] if paired else starts,
-                                     repeat((1 << 32) + 1)),
-                            map(add, sizes[::2] if paired else sizes, repeat(close + 1 << 32)))
-        if paired:
-            table.rationales.update(zip(range(row, row + count), map(
-                add, map(mul, starts[1::2], repeat((1 << 32) + 1)),
-                map(add, sizes[1::2], repeat((len(_RATIONALE) << 32) + len(_RATIONALE)))),
-                strict=True))
-        del sizes, starts
-        rank = self.rank << _RANK
-        plain = _PLAIN if '"' not in chunk and "\\" not in chunk and \
-            _printable(chunk, lines, chunk.count("  ") != len(rationales) if paired else
-                       doubled) else 0
-        table.keys += map(add, map(add, map(table.day_keys.__getitem__, day_parts),
-                                   map(table.clock_keys.__getitem__, clock_parts)),
-                          range(rank + (row << 2) + plain, rank + ((row + count) << 2), 4))
-        texts = map(itemgetter(slice(close + 1, None)), items)
-        if close == 28 and self.wanted:
-            stamp_of = itemgetter(slice(6, 28))
-            if not self.wanted.isdisjoint(map(stamp_of, items)):
-                for line in items:
-                    if stamp_of(line) in self.wanted:
-                        self.ticked.setdefault((self.kind.title, stamp_of(line)),
-                                               []).append(line[close + 1:])
-        if put is not None:
-            quote = '"' if plain else ""
-            shown: list[str] | map[str] = reasons
-            if not quote:
-                texts = map(encode, texts)  # type: ignore[arg-type]
-                shown = map(encode, reasons)  # type: ignore[arg-type]
-            done = f'{ITEM_SEPARATOR}"done": true' if close == 28 else ""
-            parts = [map(days.__getitem__, day_parts),
-                     map((table.quoted_clocks if quote else clocks).__getitem__, clock_parts),
-                     texts]
-            if paired:
-                parts += (repeat(f'{quote}{ITEM_SEPARATOR}"rationale": {quote}'), shown)
-            parts.append(repeat(f"{quote}{done}{OBJECT_SEPARATOR}"))
-            put("".join(chain.from_iterable(zip(*parts, strict=False)))[:-len(OBJECT_SEPARATOR)])
-        return following, len(lines)
-
-    def _entry_row(self, entry: Entry, put: object) -> None:
-        """Add ``entry`` (an item not of the tool's own one-line form) to the rows, and
-        its JSON text through ``put``."""
+    def _entry_row(self, entry: Entry, parts: list[_Block | _Singles], singles: _Singles,
+                   put: Callable[[str], object] | None) -> _Singles:
+        """Add ``entry`` (an item not of the tool's own one-line form) to the rows
+        (:meth:`_add`), and its JSON text through ``put``."""
         if entry.done and entry.stamp in self.wanted:
             self.ticked.setdefault((self.kind.title, entry.stamp), []).append(entry.text)
-        table = self.table
-        row = len(table.places)
-        table.keys.append((_minutes(entry.time) << _MINUTES) + (self.rank << _RANK) +
-                          (row << 2) + 1)
-        table.places.append(-1)
-        table.entries[row] = entry
         if put is not None:
-            put(entry_json_text(entry))  # type: ignore[operator]
+            put(entry_json_text(entry))
+        return self._add(parts, singles, entry,
+                         _UNTIMED if entry.time is None else iso_minutes(entry.time))
 
-    def read(self) -> range:
-        """:attr:`rows`, the section read once first when it was not."""
-        if self.rows is None:
+    def take_ticked(self, day_part: str, clocks: list[str], pieces: list[str]) -> None:
+        """Take the texts of the ticked items that :attr:`wanted` names among a block's
+        run of one day (``day_part``, ``[2026-11-21 Sat ``; the items' ``clocks``,
+        ``HH:MM] ``, and ``pieces``, ``HH:MM] text``)."""
+        if self.wanted_days is None:  # (the stamps wanted by their day, then clock time)
+            self.wanted_days = {}
+            for stamp in self.wanted:
+                self.wanted_days.setdefault(stamp[:16], {})[f"{stamp[16:]} "] = stamp
+        named = self.wanted_days.get(day_part)
+        if named and not named.keys().isdisjoint(clocks):
+            for clock, piece in zip(clocks, pieces, strict=True):
+                if clock in named:
+                    self.ticked.setdefault((self.kind.title, named[clock]),
+                                           []).append(piece[7:])
+
+    def read(self) -> list[_Block | _Singles]:
+        """:attr:`parts`, the section read once first when it was not."""
+        if self.parts is None:
             for _ in self._read(False):
                 pass
-        return self.rows  # type: ignore[return-value]
+        return self.parts  # type: ignore[return-value]
 
-    def text(self, row: int) -> str:
-        """The text of the quick item of ``row``."""
-        place = self.table.places[row]
+    def size(self) -> int:
+        """How many entries the section holds."""
+        parts = self.read()
+        if not parts:
+            return 0
+        last = parts[-1]
+        return last.row + (last.size if type(last) is _Block else len(last.items))
+
+    def text(self, place: int) -> str:
+        """The text of a quick item read line by line at ``place``."""
         return self.base[place >> 32:place & _END]
 
-    def entry(self, row: int, line: int | None = None) -> Entry:
-        """The ``Entry`` of ``row``; ``line``, the number of its line when known (else
-        counted from the section's start)."""
-        found = self.table.entries.get(row)
-        if found is not None:
-            return found
-        if self.the_current is not None and self.the_current[0] == row:
-            return self.the_current[1]  # (the same object: ``show`` marks it by identity)
-        base, start = self.base, self.table.places[row] >> 32
+    def _single(self, place: int, line: int | None = None) -> Entry:
+        """The ``Entry`` of the quick item at ``place``; ``line``, the number of its line
+        when known (else counted from the section's start)."""
+        base, start = self.base, place >> 32
         line_start = base.rfind("\n", self.lo, start) + 1 or self.lo
         boxed = base.startswith("] [", line_start + 4)  # (else "- [STAMP] ")
         stamp = base[line_start + 6:line_start + 28] if boxed else \
             base[line_start + 2:line_start + 24]
         if line is None:
             line = self.first + base.count("\n", self.lo, line_start)
-        reason = self.table.rationales.get(row)
-        return Entry(own_time(stamp), self.text(row),
-                     base[line_start + 3] == "X" if boxed else None,
-                     None if reason is None else base[reason >> 32:reason & _END], line,
+        return Entry(own_time(stamp), self.text(place),
+                     base[line_start + 3] == "X" if boxed else None, None, line,
                      2 if boxed else None, stamp)
 
-    def _entries(self, rows: range) -> Iterator[Entry]:
-        """The ``Entry`` of each of ``rows`` (in order), their lines counted as it goes."""
-        base, places, lo = self.base, self.table.places, self.lo
+    def entry(self, row: int) -> Entry:
+        """The ``Entry`` of ``row``."""
+        if self.the_current is not None and self.the_current[0] == row:
+            return self.the_current[1]  # (the same object: ``show`` marks it by identity)
+        part = self.read()[bisect_right(self.starts, row) - 1]
+        if type(part) is _Block:
+            return next(islice(part.entries(), row - part.row, None))
+        item = part.items[row - part.row]
+        return item if type(item) is Entry else self._single(item)  # type: ignore[arg-type]
+
+    def _entries(self) -> Iterator[Entry]:
+        """The ``Entry`` of each row, in order, the lines of quick items read line by
+        line counted as it goes."""
+        base, lo = self.base, self.lo
         line, counted = self.first, lo
-        for row in rows:
-            start = places[row] >> 32
-            if start < 0:
-                yield self.entry(row)
+        current = self.the_current
+        for part in self.read():
+            if type(part) is _Block:
+                yield from part.entries()
                 continue
-            line_start = base.rfind("\n", lo, start) + 1 or lo
-            line += base.count("\n", counted, line_start)
-            counted = line_start
-            yield self.entry(row, line)
+            for row, item in enumerate(part.items, start=part.row):  # type: ignore[union-attr]
+                if type(item) is Entry:
+                    yield item
+                elif current is not None and current[0] == row:
+                    yield current[1]
+                else:
+                    line_start = base.rfind("\n", lo, item >> 32) + 1 or lo  # type: ignore
+                    line += base.count("\n", counted, line_start)
+                    counted = line_start
+                    yield self._single(item, line)  # type: ignore[arg-type]
 
     def current(self) -> Entry | None:
         """The step in progress, as ``layout._current`` finds it: the last open item
         whose checkbox is :data:`~ai_protocols.session.layout.CURRENT_BOX` (none when
-        the section's text holds none, without reading the section)."""
-        if self.base.find(CURRENT_BOX, self.lo, self.hi) == -1:
+        the section's text holds none, without reading the section; never one of a
+        block's, all ticked or of no checkbox)."""
+        if self.base.rfind(CURRENT_BOX, self.lo, self.hi) == -1:  # (backwards: quicker)
             return None
-        for row in reversed(self.read()):
-            found = self.table.entries.get(row)
-            if found is None:
-                start = self.table.places[row] >> 32
-                line_start = self.base.rfind("\n", self.lo, start) + 1 or self.lo
+        for part in reversed(self.read()):
+            if type(part) is _Block:
+                continue
+            for row in range(part.row + len(part.items) - 1, part.row - 1, -1):  # type: ignore
+                item = part.items[row - part.row]  # type: ignore[union-attr]
+                if type(item) is Entry:
+                    if item.done is False and _is_current(self.doc, item):
+                        return item
+                    continue
+                line_start = self.base.rfind("\n", self.lo, item >> 32) + 1 or self.lo
                 if self.base.startswith(CURRENT_BOX, line_start + 2):
-                    found = self.entry(row)
+                    found = self._single(item)  # type: ignore[arg-type]
                     self.the_current = (row, found)
                     return found
-            elif found.done is False and _is_current(self.doc, found):
-                return found
         return None
 
     # -- what readers see
 
     def json_texts(self) -> Iterator[str]:
         """The entries' JSON objects' items as text (``model.ObjectBatches``'s items)."""
-        if self.rows is None:
+        if self.parts is None:
             yield from self._read(True)
             return
-        entries = self._entries(self.rows)
-        while True:
-            batch = [entry_json_text(entry) for entry in islice(entries, _BATCH)]
-            if not batch:
-                return
-            yield OBJECT_SEPARATOR.join(batch)
+        for part in self.parts:
+            if type(part) is _Block:
+                yield part.json()
+            else:
+                yield OBJECT_SEPARATOR.join(entry_json_text(
+                    item if type(item) is Entry else self._single(item))  # type: ignore
+                    for item in part.items)  # type: ignore[union-attr]
 
-    def log_entry(self, row: int) -> Entry:
-        """The Log's ``Entry`` for ``row`` (as ``layout.chronology`` makes it)."""
-        entry = self.entry(row)
-        return Entry(entry.time, chronology_line(self.kind.kind, entry.text), None, None,
-                     entry.line, None, entry.stamp)
+    def log_objects(self, part: _Block | _Singles, as_json: bool) -> list:  # type: ignore
+        """The Log's objects of the entries of ``part``, one of :attr:`parts`, in the
+        file's order: their JSON texts (``as_json``: as :meth:`_Block.log` and
+        :func:`~ai_protocols.session.model.log_json_text` make them), or their ``Entry``
+        (as ``layout.chronology`` makes them)."""
+        name = self.kind.kind
+        if type(part) is _Singles:
+            return [self._log_object(item, key, as_json)
+                    for item, key in zip(part.items, part.keys, strict=True)]
+        if as_json:
+            return part.log(name, False)  # type: ignore[union-attr,return-value]
+        return [Entry(entry.time, chronology_line(name, entry.text), None, None, entry.line,
+                      None, entry.stamp) for entry in part.entries()]  # type: ignore[union-attr]
+
+    def _log_object(self, item: int | Entry, key: str, as_json: bool) -> str | Entry:
+        """The Log's object of a row read line by line (``item``, of time ``key``): its
+        JSON text, or its ``Entry``."""
+        name = self.kind.kind
+        if type(item) is int and as_json:
+            kind, shown = chronology_parts(name, self.text(item))
+            encode = string_encoder()
+            return f'"time": "{key}"{ITEM_SEPARATOR}"kind": {encode(kind)}' \
+                f'{ITEM_SEPARATOR}"text": {encode(shown)}'
+        entry = item if type(item) is Entry else self._single(item)  # type: ignore[arg-type]
+        logged = Entry(entry.time, chronology_line(name, entry.text), None, None,  # type: ignore
+                       entry.line, None, entry.stamp)  # type: ignore[union-attr]
+        return log_json_text(logged) if as_json else logged
 
     def __iter__(self) -> Iterator[Entry]:
-        return self._entries(self.read())
+        return self._entries()
 
     def __len__(self) -> int:
-        return len(self.read())
+        return self.size()
 
     def __bool__(self) -> bool:
         return self.lo < self.hi and bool(self.read())
 
     def __getitem__(self, index: int | slice) -> Entry | list[Entry]:
-        rows = self.read()
         if isinstance(index, slice):
-            return [self.entry(row) for row in rows[index]]
-        return self.entry(rows[index])
+            return list(self._entries())[index]
+        return self.entry(range(self.size())[index])
 
     def __reversed__(self) -> Iterator[Entry]:
-        return map(self.entry, reversed(self.read()))
+        return reversed(list(self._entries()))
+
+
+# -- the Log ----------------------------------------------------------------------------
+
+
+def _entry_key(entry: Entry) -> str:
+    """An ``Entry``'s key in the Log's order: its time's ISO text (:data:`_UNTIMED`)."""
+    return _UNTIMED if entry.time is None else iso_minutes(entry.time)
+
+
+class _Unit:
+    """A part of a section (``rows``) in the Log's merge (:meth:`LogRows._windows`): its
+    rank and first row (the order of entries of one time), the first and last of its
+    times, and, once made, its Log objects in the Log's order, of which ``at`` are
+    taken."""
+
+    __slots__ = ("at", "first", "items", "last", "ordered", "part", "rank", "row", "rows",
+                 "size")
+
+    def __init__(self, rows: Rows, part: _Block | _Singles) -> None:
+        self.rows, self.part, self.rank, self.row = rows, part, rows.rank, part.row
+        if type(part) is _Block:
+            self.first, self.last, self.ordered = part.first, part.last, part.ordered
+            self.size = part.size
+        else:
+            self.first, self.last = min(part.keys), max(part.keys)  # type: ignore[union-attr]
+            self.ordered, self.size = False, len(part.keys)  # type: ignore[union-attr]
+        self.at = 0
+        self.items: list | None = None  # type: ignore[type-arg]
+
+    def objects(self, as_json: bool, key: Callable[[object], str]) -> list:  # type: ignore
+        """Its Log objects in the Log's order (the file's, sorted by their times)."""
+        if self.items is None:
+            self.items = self.rows.log_objects(self.part, as_json)
+            if not self.ordered:
+                self.items.sort(key=key)
+        return self.items
+
+    def before(self, bound: _Unit | None, as_json: bool, key: Callable[[object], str]) -> int:
+        """How many of its objects not taken go before ``bound``'s first (all, for none):
+        those of an earlier time, and those of its time when this part goes before
+        ``bound`` (an earlier section, or rows before it)."""
+        left = self.size - self.at
+        if bound is None:
+            return left
+        earlier = (self.rank, self.row) < (bound.rank, bound.row)
+        if self.last < bound.first or (earlier and self.last == bound.first):
+            return left
+        find = bisect_right if earlier else bisect_left
+        return find(self.objects(as_json, key), bound.first, self.at, key=key) - self.at
+
+    def whole(self) -> str | None:
+        """The JSON text of all its Log objects, joined, when it gives them all at once in
+        the file's order (a block read in bulk whose times run in order); else ``None``."""
+        if self.at or type(self.part) is not _Block or not self.ordered:
+            return None
+        self.at = self.size
+        return self.part.log(self.rows.kind.kind, True)  # type: ignore[return-value]
 
 
 class LogRows:
     """The Log as ``layout.chronology`` orders it, made as it is read: a sequence of
     ``Entry``, and :meth:`json_texts`, their JSON."""
 
-    __slots__ = ("logged", "sections", "session", "table")
+    __slots__ = ("logged", "sections", "session")
 
     def __init__(self, logged: list[Entry], sections: list[Rows | list[Entry]],
-                 table: _Table, session: Session) -> None:
-        self.logged, self.sections, self.table, self.session = logged, sections, table, session
+                 session: Session) -> None:
+        self.logged, self.sections, self.session = logged, sections, session
 
-    def _order(self) -> tuple[list[Entry], list[tuple[int, int]], dict[int, Rows]]:
-        """The Log's lines as ``layout.log_events`` makes them, where each goes among
-        the sections' entries (:attr:`table`'s keys, sorted: ``(place, line)``, in order,
-        the line going before the key at that place), and the sections by rank. The
-        places are those of ``layout.chronology``'s merge: a line goes before the first
-        entry, from the place of the line before, that it goes before
+    def _windows(self, as_json: bool) -> Iterator[list | str]:  # type: ignore[type-arg]
+        """The Log's objects in its order (``layout.chronology``'s), a window at a time:
+        JSON texts (``as_json``) or ``Entry``. The sections' parts are taken in the order
+        of their first times; at each, the parts begun give the objects that go before
+        its first (:meth:`_Unit.before`), merged by a stable sort on their times (the
+        parts in the order of their sections and rows: ``chronology``'s order of entries
+        of one minute); a part that gives all its objects alone, in the file's order,
+        with no Log line among them, gives its JSON whole (:meth:`_Block.log`). The Log's
+        lines (``layout.log_events``) go in as ``chronology``'s merge puts them: a line
+        before the first entry, from the place of the line before, that it goes before
         (``layout.goes_before``: later minutes do, earlier ones do not), found by
-        halving; after all of them when none."""
-        rows = [rows for rows in self.sections if type(rows) is Rows]
-        for each in rows:
-            each.read()
-        keys = self.table.keys
-        keys.sort()  # (in place: no two equal)
+        halving; after all of them when none, or when that entry has no time."""
+        rows = [each for each in self.sections if type(each) is Rows]
+        units = [_Unit(each, part) for each in rows for part in each.read()]
+        found: dict[tuple[str, str | None], list[str]] = {}
+        for each in rows:  # (copies: log_events takes the texts out as it uses them)
+            found.update((key, list(texts)) for key, texts in each.ticked.items())
+        events = log_events(self.logged, lambda: found, self.session.earlier)
+        times = [None if event.time is None else iso_minutes(event.time) for event in events]
+        key: Callable[[object], str] = _LOG_KEY if as_json else _entry_key  # type: ignore
+        units.sort(key=lambda unit: (unit.first, unit.rank, unit.row))
+        active: list[_Unit] = []
+        event = 0
+        to_end = False  # (the lines left go after every entry)
+        for upcoming in chain(units, (None,)):
+            taken = [(unit, unit.before(upcoming, as_json, key)) for unit in active]
+            taken = [(unit, many) for unit, many in taken if many]
+            whole = None
+            if as_json and len(taken) == 1 and taken[0][1] == taken[0][0].size and \
+                    (to_end or event == len(events) or
+                     self._after(events, times, event, taken[0][0].last)):
+                whole = taken[0][0].whole()  # (no Log line among its entries)
+            if whole is not None:
+                yield whole
+            elif taken:
+                merged: list = []  # type: ignore[type-arg]
+                for unit, many in taken:
+                    merged += unit.objects(as_json, key)[unit.at:unit.at + many]
+                    unit.at += many
+                if len(taken) > 1:
+                    merged.sort(key=key)
+                out: list = []  # type: ignore[type-arg]
+                at = 0
+                while event < len(events) and not to_end:
+                    time = times[event]
+                    if time is not None:
+                        place = bisect_left(merged, time, at, key=key)
+                        if place < len(merged) and key(merged[place]) == time and \
+                                not goes_before(events, times, event, time):
+                            place = bisect_right(merged, time, place, key=key)
+                        if place == len(merged):
+                            break  # (after every entry of this window)
+                        if key(merged[place]) == _UNTIMED:
+                            to_end = True
+                            break
+                        out += merged[at:place]
+                        at = place
+                    out.append(log_json_text(events[event]) if as_json else events[event])
+                    event += 1
+                out += merged[at:]
+                yield out
+            for unit in active:
+                if unit.at == unit.size:
+                    unit.items = None  # (its objects are written: not held to the end)
+            active = [unit for unit in active if unit.at < unit.size]
+            if upcoming is not None:
+                active.append(upcoming)
+                active.sort(key=lambda unit: (unit.rank, unit.row))
+        if event < len(events):  # (at the end: after every entry)
+            yield [log_json_text(each) if as_json else each for each in events[event:]]
 
-        def ticked() -> dict[tuple[str, str | None], list[str]]:
-            found: dict[tuple[str, str | None], list[str]] = {}
-            for each in rows:  # (copies: log_events takes the texts out as it uses them)
-                found.update((key, list(texts)) for key, texts in each.ticked.items())
-            return found
-
-        events = log_events(self.logged, ticked, self.session.earlier)
-        times = [None if event.time is None else _minutes(event.time) for event in events]
-        timed = bisect_left(keys, _NO_TIME << _MINUTES)
-        places = []
-        place = 0
-        for at, time in enumerate(times):
-            if place < timed and time is not None:
-                place = bisect_left(keys, time << _MINUTES, place, timed)
-                if place < timed and keys[place] >> _MINUTES == time and \
-                        not goes_before(events, times, at, time):
-                    place = bisect_left(keys, (time + 1) << _MINUTES, place, timed)
-            if place >= timed:
-                place = len(keys)
-            places.append((place, at))
-        return events, places, {each.rank: each for each in rows}
+    @staticmethod
+    def _after(events: list[Entry], times: list[str | None], event: int, last: str) -> bool:
+        """Whether the Log's line ``events[event]`` goes after every entry of a part
+        whose last time is ``last``."""
+        time = times[event]
+        return time is not None and (time > last or (time == last and
+                                     not goes_before(events, times, event, time)))
 
     def json_texts(self) -> Iterator[str | bytes]:
         """The JSON objects' items of the Log's lines as text (``model.ObjectBatches``),
-        a :data:`_BATCH` at a time or so, some as their UTF-8 bytes (:func:`_given`); a
-        run of quick items between two other lines in bulk (:meth:`_bulk`)."""
-        events, places, by_rank = self._order()
-        keys, entries = self.table.keys, self.table.entries
-        bases = {id(each.base): each.base for each in by_rank.values() if each.lo < each.hi}
-        base = next(iter(bases.values()), "")
-        same = len(bases) <= 1  # (the file's text, as read, for every section)
-        stops = [place for place, _ in places]
-        if entries:  # (the keys of Entry rows: their own place each)
-            stops += compress(count(), map(and_, keys, repeat(1)))
-            stops.sort()
-        stops.append(len(keys))
-        out: list[str] = []
-        put = out.append
-        event = 0
-        at = 0
-        for stop in stops:
-            while at < stop:
-                if stop - at >= _RUN and same:  # (no Entry row before stop)
-                    end = min(stop, at + _BATCH)
-                    put(self._bulk(base, keys[at:end], by_rank))
-                    at = end
-                    # (given at once: a run between two stops may be a whole section,
-                    # whose JSON, held whole, was 3x the file: issue 16, 17th round)
-                    yield _given(OBJECT_SEPARATOR.join(out))
-                    out.clear()
-                else:
-                    put(self._one(keys[at], by_rank))
-                    at += 1
-            while event < len(places) and places[event][0] == at:
-                put(log_json_text(events[places[event][1]]))
-                event += 1
-            if at < len(keys) and keys[at] & 1 and at == stop:
-                put(self._one(keys[at], by_rank))
-                at += 1
-            if len(out) >= 8:
-                yield _given(OBJECT_SEPARATOR.join(out))
-                out.clear()
-        while event < len(places):  # (at the end: after every entry)
-            put(log_json_text(events[places[event][1]]))
-            event += 1
-        if out:
-            yield _given(OBJECT_SEPARATOR.join(out))
-
-    def _one(self, key: int, by_rank: dict[int, Rows]) -> str:
-        """The JSON text of the Log's object of the entry of ``key``."""
-        rows = by_rank[(key >> _RANK) & 7]
-        if key & 1:
-            return log_json_text(rows.log_entry((key >> 2) & _ROW))
-        minutes = key >> _MINUTES
-        kind, shown = chronology_parts(rows.kind.kind, rows.text((key >> 2) & _ROW))
-        encode = string_encoder()
-        return _LOG_JSON.format(_DAYS[minutes // 1440], _LOG_CLOCKS[minutes % 1440],
-                                encode(kind), encode(shown))
-
-    def _bulk(self, base: str, keys: list[int], by_rank: dict[int, Rows]) -> str:
-        """The JSON texts of the Log's objects of the quick items of ``keys``, joined,
-        by ``map`` over them (their texts cut from ``base``, their ISO times from their
-        minutes, their previews as ``layout.quick_preview`` makes them: each text
-        itself, or its first 99 characters and ``…`` past 100, when all are
-        :func:`_printable`; else one by one) and ``zip`` and ``str.join`` (C: no Python per
-        key but for a text past 100 characters)."""
-        table = self.table
-        encode = string_encoder()
-        names = {rank: f"{encode(each.kind.kind)}{ITEM_SEPARATOR}" for rank, each
-                 in by_rank.items()}
-        run = self._block_lines(base, keys)
-        if run is not None:  # (one block's lines: its texts and times cut from them)
-            items, close = run
-            texts = list(map(itemgetter(slice(close + 1, None)), items))
-            ranks: list[int] = [(keys[0] >> _RANK) & 7] * len(keys)
-            times: tuple[map[str], map[str]] = (
-                map(table.log_days.__getitem__, map(itemgetter(slice(close - 22, close - 6)),
-                                                    items)),
-                map(table.log_clocks.__getitem__, map(itemgetter(slice(close - 6, close + 1)),
-                                                      items)))
-        else:
-            places = table.places
-            spans = list(map(places.__getitem__, map(and_, map(rshift, keys, repeat(2)),
-                                                     repeat(_ROW))))
-            texts = list(map(base.__getitem__, map(slice, map(rshift, spans, repeat(32)),
-                                                   map(and_, spans, repeat(_END)))))
-            del spans
-            ranks = list(map(and_, map(rshift, keys, repeat(_RANK)), repeat(7)))
-            minutes = list(map(rshift, keys, repeat(_MINUTES)))
-            times = (map(_DAYS.__getitem__, map(floordiv, minutes, repeat(1440))),
-                     map(_LOG_CLOCKS.__getitem__, map(mod, minutes, repeat(1440))))
-        plain = all(map(and_, keys, repeat(_PLAIN)))  # (as their sections' reads found)
-        joined = "" if plain else "\n".join(texts)
-        quote = ""
-        if plain or _printable(joined, texts):
-            shown: list[str] | map[str] = texts
-            escaped = not plain and ('"' in joined or "\\" in joined)
-            cut = "…" if escaped else _CUT  # (json would escape _CUT)
-            for at in compress(count(), map(lt, repeat(100), map(len, texts))):
-                texts[at] = texts[at][:99].rstrip() + cut
-            if escaped:
-                shown = map(encode, texts)
-            else:
-                quote = '"'
-        else:
-            shown = []
-            for rank, text in zip(ranks, texts, strict=True):
-                kind, preview = chronology_parts(by_rank[rank].kind.kind, text)
-                if kind != by_rank[rank].kind.kind:
-                    return OBJECT_SEPARATOR.join(self._one(key, by_rank) for key in keys)
-                shown.append(encode(preview))
-        kinds = [repeat(f'{names[ranks[0]]}"text": {quote}')] if run is not None else \
-            [map(names.__getitem__, ranks), repeat(f'"text": {quote}')]
-        return "".join(chain.from_iterable(zip(
-            *times, *kinds, shown, repeat(f"{quote}{OBJECT_SEPARATOR}"),
-            strict=False)))[:-len(OBJECT_SEPARATOR)]
-
-    def _block_lines(self, base: str, keys: list[int]) -> tuple[list[str], int] | None:
-        """The lines of the quick items of ``keys`` (a run of the Log) when they are the
-        rows of one block a section's bulk read took (``Rows._bulk``: the tool's own
-        one-line items, or decisions with their rationale lines, each text the rest of
-        its line) in their order: cut from ``base`` by one ``split``, a rationale's line
-        left out; and where their timestamps close. ``None`` for any other run."""
-        table = self.table
-        first = (keys[0] >> 2) & _ROW
-        if ((keys[-1] >> 2) & _ROW) - first != len(keys) - 1:
-            return None  # (the rows of two sections, or not in order)
-        at = bisect_left(table.block_rows, first + 1) - 1
-        if at < 0 or first + len(keys) > table.blocks[at][0]:
-            return None
-        if list(map(and_, map(rshift, keys, repeat(2)), repeat(_ROW))) != \
-                list(range(first, first + len(keys))):
-            return None
-        _, close, paired = table.blocks[at]
-        lines = base[(table.places[first] >> 32) - close - 1:
-                     table.places[first + len(keys) - 1] & _END].split("\n")
-        return (lines[::2] if paired else lines), close
+        a window at a time (:meth:`_windows`), some as their UTF-8 bytes
+        (:func:`_given`)."""
+        for window in self._windows(True):
+            if window:
+                yield _given(window if type(window) is str else OBJECT_SEPARATOR.join(window))
 
     def __iter__(self) -> Iterator[Entry]:
-        events, places, by_rank = self._order()
-        keys = self.table.keys
-        event = 0
-        for at, key in enumerate(keys):
-            while event < len(places) and places[event][0] == at:
-                yield events[places[event][1]]
-                event += 1
-            yield by_rank[(key >> _RANK) & 7].log_entry((key >> 2) & _ROW)
-        for _, line in places[event:]:
-            yield events[line]
+        for window in self._windows(False):
+            yield from window
 
     def __len__(self) -> int:
-        for each in self.sections:
-            if type(each) is Rows:
-                each.read()
-        return len(self.logged) + len(self.table.keys)  # (a Log line each, an entry each)
+        return len(self.logged) + sum(  # (a Log line each, an entry each)
+            each.size() for each in self.sections if type(each) is Rows)
 
     def __getitem__(self, index: int | slice) -> Entry | list[Entry]:
         return list(self)[index]
 
     def __reversed__(self) -> Iterator[Entry]:
         return reversed(list(self))
-
-
-#: The Log objects' beginnings up to their days' ISO texts, by ordinal (from the minutes).
-_DAYS = _DayTexts()
-
