@@ -189,19 +189,20 @@ def test_a_buffer_saved_and_committed_then_saved_after_a_pull_keeps_the_pulled_c
 _IDS = st.from_regex(r"[a-z][a-z0-9]{0,6}-[0-9]{1,3}", fullmatch=True)
 
 
-@pytest.mark.parametrize("how", ["retyped", "deleted"])
+@pytest.mark.parametrize("how", ["retyped", "deleted", "swapped"])
 @pytest.mark.parametrize("pull", [True, False], ids=["after-a-pull", "no-pull"])
 @_ONE
 @given(typed_id=_IDS)
 def test_a_retyped_or_deleted_id_in_a_stale_buffer_keeps_the_claim_on_one_task(
         tmp_path_factory, how: str, pull: bool, typed_id: str) -> None:
     """A buffer opened before another agent's claim (pulled, or written here with no
-    pull) in which the person retypes the task's ``:ID:`` or deletes the line: one task,
-    claimed by that agent, in the readers and after the next write; a third agent's
-    claim is refused naming the holder; the warning says a task changed, typed."""
+    pull) in which the person retypes the task's ``:ID:``, deletes the line, or swaps
+    it with another task's: one task, claimed by that agent, in the readers and after
+    the next write (the other task unclaimed); a third agent's claim is refused naming
+    the holder; the warning says a task changed, typed."""
     a, b, run_a, run_b = two_clones(tmp_path_factory.mktemp("i").resolve(), False)
     text = (b / BOARD).read_text(encoding="utf-8")
-    one = re.search(r"^:ID: +(\S+)$", text, re.M).group(1)
+    one, other = re.findall(r"^:ID: +(\S+)$", text, re.M)
     if pull:
         run_a("task", "claim", one, agent="ca")
         _commit(a, "a: claim")
@@ -210,19 +211,26 @@ def test_a_retyped_or_deleted_id_in_a_stale_buffer_keeps_the_claim_on_one_task(
     else:
         run_b("task", "claim", one, agent="ca")
     line = f":ID:       {one}\n"
-    saved = text.replace(line, f":ID:       {typed_id}\n" if how == "retyped" else "")
+    if how == "swapped":
+        typed_id = other
+        saved = text.replace(one, "SWAP").replace(other, one).replace("SWAP", other)
+    else:
+        saved = text.replace(line, f":ID:       {typed_id}\n" if how == "retyped" else "")
     _save(b, saved.encode(), "rename")
     shown, said = _listed(run_b)
     assert shown["Task one"]["owner"] == "ca", (shown, said)
+    assert shown["B own task"]["owner"] is None, (shown, said)
     assert "1 task changed ('Task one')" in said and "with what was typed in it" in said
     assert "task added" not in said, said
-    key = typed_id if how == "retyped" else shown["Task one"]["id"]
+    key = typed_id if how != "deleted" else shown["Task one"]["id"]
     refused = run_b("task", "claim", str(key), agent="cz", check=False)
     assert refused.returncode == 21 and "claimed by ca" in refused.stderr, refused.stderr
     run_b("task", "add", "Next", agent="pb")
     after = (b / BOARD).read_text(encoding="utf-8")
     assert _headlines(after, "Task one") == 1 and _owner(after, "Task one") == "ca", after
-    assert how == "deleted" or f":ID:       {typed_id}\n" in after, after
+    assert _owner(after, "B own task") is None, after
+    assert how == "deleted" or re.search(
+        rf"^\* DOING Task one\n:PROPERTIES:\n:ID: +{re.escape(typed_id)}$", after, re.M), after
 
 
 # 5. to 8. The refusal (exit 6): what it names, and commands that work when pasted.

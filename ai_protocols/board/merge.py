@@ -336,7 +336,8 @@ def _moved(olds: list[tuple[str | None, _Seen]],
 class _Seen:
     """A task as the identity rule sees it (:func:`_pair`): the key of its headline's
     title and tags (:func:`task_key`), its properties, and the lines under its headline
-    but the ``:ID:`` property (without line ends and blank lines; a drawer that held the
+    but the ``:ID:`` property and the log's notes of its id changed (:data:`RETYPED`,
+    kept apart: :attr:`was`) (without line ends and blank lines; a drawer that held the
     ``ID`` alone left out, as a task a command gave an id has it)."""
 
     def __init__(self, title: str, values: dict[str, str], under: list[str]) -> None:
@@ -345,7 +346,10 @@ class _Seen:
         kept = [text.rstrip() for text in under if text.strip() and not _is_id_line(text)]
         if [t.strip().upper() for t in kept[:2]] == [":PROPERTIES:", ":END:"]:
             kept = kept[2:]  # (a drawer that held the id alone: as no drawer)
-        self.under = tuple(kept)
+        # (the log's notes of an id changed are of its id, as its :ID: line is: not of
+        # its text, which is the same task's with or without them)
+        self.notes = tuple(text for text in kept if RETYPED.match(text.strip()))
+        self.under = tuple(text for text in kept if not RETYPED.match(text.strip()))
 
     @classmethod
     def of(cls, doc: OrgFile, index: int) -> _Seen:
@@ -367,7 +371,7 @@ class _Seen:
     def was(self) -> set[str]:
         """The ids its log says it had (``Board._same_again``'s note of a person's
         change, or the merge's of an id two clones gave: :data:`RETYPED`)."""
-        return {found.group(1) for text in self.under
+        return {found.group(1) for text in self.notes
                 if (found := RETYPED.match(text.strip())) is not None}
 
     @property
