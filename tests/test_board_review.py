@@ -196,7 +196,12 @@ def test_any_end_of_an_id_names_the_one_task_that_has_it(tails: list[str], pick:
     wanted = tasks[pick % len(tasks)]
     end = wanted.id[-length:]
     having = [t for t in tasks if t.id.endswith(end)]
-    if len(having) == 1:
+    if length < 4:  # (too short to name a task: twenty-first round, docs/tasks.md "Ids")
+        with pytest.raises(TaskNotFound) as caught:
+            find_task(tasks, end, Path("b"))
+        assert "too short to name a task: give at least 4 characters" in str(caught.value)
+        assert all(t.id in str(caught.value) for t in having)
+    elif len(having) == 1:
         assert find_task(tasks, end, Path("b")) is wanted
         assert find_task(tasks, f" {end} ", Path("b")) is wanted
     else:
@@ -211,9 +216,10 @@ def test_a_short_unique_end_of_an_id_works_on_the_command_line(project: Path,
                                                                run: Runner) -> None:
     ids = [add(run, f"Task {n}") for n in range(3)]
     for task in ids:
-        end = next(task[-k:] for k in range(1, 9) if sum(i.endswith(task[-k:]) for i in ids) == 1)
-        if len(end) < 4:
-            assert json.loads(run("task", "show", end, "--json").stdout)["id"] == task
+        end = next(task[-k:] for k in range(4, 9) if sum(i.endswith(task[-k:]) for i in ids) == 1)
+        assert json.loads(run("task", "show", end, "--json").stdout)["id"] == task
+        short = run("task", "show", task[-3:], "--json", check=False)  # (twenty-first round)
+        assert short.returncode == 20 and "too short" in short.stderr
 
 
 # -- 7. the words of the board's messages ------------------------------------------------------

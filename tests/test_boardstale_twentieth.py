@@ -314,14 +314,9 @@ def test_a_typed_save_after_two_pulls_loses_nothing(tmp_path: Path, b_writes: bo
 
 #: Sequences of two pulls (``P``, as in tests/test_stalefix_nineteenth.py: a task, a
 #: claim, a lock and an unclaimed task each), the tool's writes (``W``) and commits of
-#: one's own (``C``) in ``b``.
-_LEFT_TWO = pytest.mark.xfail(strict=True, reason=(
-    "left (issue 15, twentieth round, item 2): after the tool wrote since the newest "
-    "pull (or between the pulls), a typed buffer older than the pull before is merged "
-    "against the newest pull's base only (stale.older_than_write has no walk back over "
-    "earlier pulls, as stale._earlier has)"))
-TWO_PULLS = ["PP", "PCP", pytest.param("PWP", marks=_LEFT_TWO),
-             pytest.param("PPW", marks=_LEFT_TWO), pytest.param("PWPW", marks=_LEFT_TWO)]
+#: one's own (``C``) in ``b``. ``PWP``, ``PPW`` and ``PWPW`` failed until the twenty-first
+#: round (the walk back of :func:`ai_protocols.board.stale.opened_before`).
+TWO_PULLS = ["PP", "PCP", "PWP", "PPW", "PWPW"]
 
 
 @pytest.mark.parametrize("fresh", [False, True], ids=["b-wrote", "fresh-clone"])

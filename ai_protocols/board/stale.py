@@ -108,17 +108,17 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
     before that pull (one more ``git show``; else the kept copy and the recorded
     commit's), and when the board lacks every thing of it
     (:func:`~ai_protocols.board.merge.tasks_lacking`) the save is merged back on the
-    version its buffer was opened on, with the tool's writes kept (:func:`merge_back`);
-    when it lacks nothing git brought, the tool's own writes are judged as with no pull
-    (:func:`over_own_writes`). When ``HEAD`` came from the recorded commit by one's own
-    commits only (:func:`committed_onto`: git brought nothing since that write), the
-    save is judged as when ``HEAD`` had not moved (:func:`older_than_write`, with the
-    record's ``SINCE`` and ``PULLED``; :func:`over_own_writes` without them). Raises
-    :class:`~ai_protocols.errors.BoardStaleSave` (nothing written to the board) when a
-    task both changed is left to a person, with the commands that merge the three
-    leaving conflict markers (:func:`refuse`). Reads only, but for the two versions
-    those commands merge, written beside the kept copy: the board's writer calls it
-    holding the board's lock, a reader without (:func:`for_reading`)."""
+    version its buffer was opened on, with the tool's writes kept (:func:`merge_back`:
+    a buffer older than several pulls too); when it lacks nothing git brought, the
+    tool's own writes are judged as with no pull (:func:`over_own_writes`). When
+    ``HEAD`` came from the recorded commit by one's own commits only
+    (:func:`committed_onto`: git brought nothing since that write), the save is judged
+    as when ``HEAD`` had not moved (:func:`over_writes`, with the record's ``SINCE`` and
+    ``PULLED``). Raises :class:`~ai_protocols.errors.BoardStaleSave` (nothing written to
+    the board) when a task both changed is left to a person, with the commands that
+    merge the three leaving conflict markers (:func:`refuse`). Reads only, but for the
+    versions those commands merge, written beside the kept copy: the board's writer
+    calls it holding the board's lock, a reader without (:func:`for_reading`)."""
     from ai_protocols.errors import AiProtocolsError
     from ai_protocols.git.head import read_head
 
@@ -128,8 +128,7 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
         return None
     recorded, since, pulled = read_record(kept)  # (None: never recorded here)
     if recorded == head[1]:
-        return older_than_write(board, kept, data, since, pulled, recorded) \
-            if since else over_own_writes(board, kept, data)
+        return over_writes(board, kept, data, since, pulled, recorded)
     from ai_protocols.board.model import board_bytes
 
     try:
@@ -140,8 +139,7 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
         # (one's own commits since the last write: git brought nothing since; the
         # pull before that write, if any, is what a stale buffer lacks; a record
         # without the pull's result: the commit recorded)
-        return older_than_write(board, kept, data, since, pulled or recorded,
-                                recorded) if since else over_own_writes(board, kept, data)
+        return over_writes(board, kept, data, since, pulled or recorded, recorded)
     # (a board that is the tool's last write is no proof here: git changed it since
     # that write, and a save from a buffer older than git's change puts those bytes
     # back, a note typed and deleted, or Emacs's "save anyway": judged as any other)
@@ -367,8 +365,8 @@ def merge_back(board: str, kept: str, data: bytes, older: bytes | None, newer: b
 
 
 def refuse(board: str, kept: str, base: bytes, theirs: bytes, where: str, said: str,
-           merged: MergeResult | None, *, held: str | None = None,
-           kind: str = "git") -> NoReturn:
+           merged: MergeResult | None, *, held: str | None = None, kind: str = "git",
+           walked: tuple[bytes, bytes] | None = None) -> NoReturn:
     """Refuse the merge back of a stale save of the board ``board`` (its kept copy
     ``kept``) that leaves tasks both changed to a person (``merged``, the board's merge
     of the save on ``base``, theirs ``theirs``), with commands that merge the very same
@@ -378,23 +376,23 @@ def refuse(board: str, kept: str, base: bytes, theirs: bytes, where: str, said: 
     merge-driver BASE BOARD HEAD PATH`` merges them into the board, leaving the conflict
     markers a person settles. ``where``: the version that holds what the save lacks, as
     said; ``said``: what it lacks (:func:`brought_said`); ``held``: the kept copy, when
-    it holds some of that; ``kind``: as :func:`told`. Raises
+    it holds some of that; ``kind``: as :func:`told`; ``walked``: ``(what the merge
+    took as ours, the save)`` when what came before was merged into the save first
+    (:func:`opened_before`): that is put in the board's place first
+    (:func:`_put_first`). Raises
     :class:`~ai_protocols.errors.BoardStaleSave` (the files not written when they
     cannot be: the commands then fail, saying why)."""
     from pathlib import Path
 
-    from ai_protocols.errors import AiProtocolsError, BoardStaleSave
+    from ai_protocols.errors import BoardStaleSave
     from ai_protocols.lean import shell_quote
-    from ai_protocols.storage import files as storage
 
     root = os.path.dirname(os.path.dirname(board))
     copies = (f"{kept}.base", f"{kept}.head")
-    for path, version in zip(copies, (base, theirs), strict=True):
-        with contextlib.suppress(OSError, AiProtocolsError):
-            if board_file_bytes(path) != version:
-                os.makedirs(os.path.dirname(path), exist_ok=True)
-                storage.atomic_write(path, version)
-    commands = (f"ai-protocols merge-driver {shell_quote(copies[0])} {shell_quote(board)} "
+    for name, version in (("base", base), ("head", theirs)):
+        _scratch(kept, name, version)
+    commands = (f"{_put_first(kept, board, *walked) if walked else ''}ai-protocols "
+                f"merge-driver {shell_quote(copies[0])} {shell_quote(board)} "
                 f"{shell_quote(copies[1])} {shell_quote(os.path.relpath(board, root))}")
     left, locks = left_parts(merged)
     raise BoardStaleSave(Path(board), where, said, commands,
@@ -409,6 +407,164 @@ def board_file_bytes(path: str) -> bytes | None:
             return file.read()
     except OSError:
         return None
+def over_writes(board: str, kept: str, data: bytes, since: str | None,
+                pulled: str | None, written: str | None
+                ) -> tuple[bytes, int, str] | None:
+    """:func:`brought_back` of a save judged against the tool's writes here (the board
+    ``board`` saved as ``data``, its kept copy ``kept``, the write record's ``SINCE``,
+    ``PULLED`` and ``HEAD`` (``written``): :func:`read_record`): a buffer opened
+    before the pull the record names (:func:`older_than_write`), else before some of
+    the tool's writes (:func:`over_own_writes`: since that pull, or with none
+    recorded). The one judgement of a save over the tool's writes, whether git moved
+    ``HEAD`` since them or not. Raises :class:`~ai_protocols.errors.BoardStaleSave` as
+    they do."""
+    found = older_than_write(board, kept, data, since, pulled, written) if since else None
+    return found if found is not None else over_own_writes(board, kept, data)
+
+
+def _steps_back(root: str, below: str, start: str, at_start: bytes
+                ) -> Iterator[tuple[bytes, bytes]]:
+    """The steps of the board's history before the commit ``start`` (whose board is
+    ``at_start``), newest first, as ``HEAD``'s reflog tells them (:func:`moves_back`,
+    from the entry that moved ``HEAD`` to ``start``): one's own commits, pulls and
+    merges, each ``(the board at the commit it moved from, the board at the one it
+    moved to)``; those that left the board as it was passed over. Ends at another
+    kind of move (a checkout, a reset: what came before is no history of this board)
+    or a board git cannot give. One ``git show`` per step, as the caller walks."""
+    from ai_protocols.git.head import read_head
+    from ai_protocols.session.transaction import git_version
+
+    head = read_head(root)
+    after, reached = at_start, False
+    for old, new, message in moves_back(root, head[1] if head else "",
+                                        _OWN_COMMIT + _BROUGHT):
+        reached = reached or new == start
+        if not reached:
+            continue  # (after start: the caller's)
+        if not message.startswith(_OWN_COMMIT + _BROUGHT):
+            return
+        before = git_version(root, f"{old}:./{below}")
+        if before is None:
+            return
+        if before != after:
+            yield before, after
+            after = before
+
+
+def _holds_some(version: bytes, before: bytes, after: bytes) -> bool:
+    """Whether the board ``version`` holds some of what the step from the board
+    ``before`` to the board ``after`` made (a task, a claim, a lock: not every one
+    lacking, :func:`~ai_protocols.session.transaction.brought_lacking`), or the step
+    made nothing: ``version`` is then of after that step."""
+    from ai_protocols.board.merge import tasks_lacking
+    from ai_protocols.session.transaction import brought_lacking
+
+    return brought_lacking(tasks_lacking, version, after, (before,)) <= 0
+
+
+def _versions_back(root: str, below: str, start: str, at_start: bytes,
+                   reads: list[bytes]) -> Iterator[bytes]:
+    """The versions the board had before ``at_start`` (the board at the commit
+    ``start``, or this tool's write made there), newest first: the boards of
+    :func:`_steps_back` (what git's history holds), with ``reads`` (the boards the
+    tool's writes read, :func:`read_paths`, newest first, each older than
+    ``at_start``) between them where they were read: a board read holding some of
+    what a step made (:func:`_holds_some`) was read after that step. The tool's writes
+    made between two commits are thus steps of their own. Lazy: one ``git show`` per
+    step of git's history reached."""
+    reads = list(reads)
+    steps = _steps_back(root, below, start, at_start)
+    step = next(steps, None)
+    while reads or step is not None:
+        if reads and (step is None or _holds_some(reads[0], *step)):
+            yield reads.pop(0)
+        elif step is not None:
+            yield step[0]
+            step = next(steps, None)
+
+
+def opened_before(board: str, kept: str, data: bytes, start: str, at_start: bytes,
+                  reads: list[bytes] | None = None) -> tuple[bytes, str] | None:
+    """The one walk back of a stale save: the board ``board`` saved as ``data`` from a
+    buffer opened before the board ``at_start`` (at the commit ``start``, or the tool's
+    write made there), on which version? The versions before it, newest first
+    (:func:`_versions_back`: git's history from ``start`` back, over one's own commits
+    (the tool's writes committed, a person's) and pulls and merges (git's), and the
+    boards the tool's writes read, ``reads``, between them), are walked back over
+    while the save lacks every change of the step to the one after
+    (:func:`~ai_protocols.session.transaction.brought_lacking`: a buffer opened before
+    it), a step that made nothing (a deletion only) passed over; the first step the
+    save holds a change of ends the walk (the buffer was opened on the version after
+    it), as the end of what is known does. ``(the save with what it lacks of those
+    steps merged back: the board's merge, base the version it was opened on, theirs
+    ``at_start``; what those steps made, in words)``; ``None`` when the save lacks no
+    such step or a board cannot be read. For :func:`older_than_write` (what came before
+    the pull its record names; a save over a pull since the tool's last write is
+    :func:`merge_back`'s, on the version :func:`opened_on` finds). One ``git show`` per
+    step of git's history walked. Raises :class:`~ai_protocols.errors.BoardStaleSave`
+    (nothing written to the board) when that merge leaves a task both changed to a
+    person, with the commands that merge the three on the version the buffer was
+    opened on (:func:`refuse`: both written beside the kept copy ``kept``)."""
+    from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
+    from ai_protocols.session.transaction import brought_lacking
+
+    root = os.path.dirname(os.path.dirname(board))
+    below = os.path.relpath(board, root)
+    opened, lacked = at_start, []
+    for before in _versions_back(root, below, start, at_start, reads or []):
+        made = tasks_lacking(before, opened)
+        if made < 0:
+            break
+        if made == 0:  # (a step that only took something out: no sign either way)
+            opened = before
+            continue
+        if brought_lacking(tasks_lacking, data, opened, (before,)) <= 0:
+            break
+        lacked.append(brought_said(data, opened, (before,), made))
+        opened = before
+    if not lacked:
+        return None
+    merged = merge_board_bytes(opened, data, at_start, labels=(board, "opened", "then"))
+    if merged is None:
+        return None
+    said = " and ".join(lacked)
+    if merged.conflicts:
+        refuse(board, kept, opened, at_start, f"{start}:./{below}", said, merged)
+    return merged.data, said
+
+
+def _scratch(kept: str, name: str, data: bytes) -> str | None:
+    """``data`` written beside the kept copy ``kept`` as ``tasks.org.NAME`` (per
+    machine, never in git: a version a refusal's commands merge, which no commit
+    holds); its path, or ``None`` when it cannot be written. Written only when it holds
+    other bytes (a reader asks again and again until a person merges). Atomic; raises
+    nothing."""
+    from ai_protocols.errors import AiProtocolsError
+    from ai_protocols.storage import files as storage
+
+    path = f"{kept}.{name}"
+    if board_file_bytes(path) == data:
+        return path
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        storage.atomic_write(path, data)
+    except (OSError, AiProtocolsError):
+        return None
+    return path
+
+
+def _put_first(kept: str, board: str, data: bytes, saved: bytes) -> str:
+    """The first of a refusal's commands when what the merge back merged is the save
+    ``saved`` with what came before the version it judges merged in first (``data``,
+    :func:`opened_before`): ``data`` written beside the kept copy ``kept``
+    (:func:`_scratch`, ``tasks.org.saved``) and copied over the board ``board``, so that
+    the commands after merge that, not the save, which lacks it; ``""`` when ``data``
+    is the save, or cannot be written (then the commands merge the save). Raises
+    nothing."""
+    from ai_protocols.lean import shell_quote
+
+    copy = _scratch(kept, "saved", data) if data != saved else None
+    return "" if copy is None else f"cp {shell_quote(copy)} {shell_quote(board)} && "
 
 
 def older_than_write(board: str, kept: str, data: bytes, since: str,
@@ -418,19 +574,24 @@ def older_than_write(board: str, kept: str, data: bytes, since: str,
     pull or merge that moved ``HEAD`` from ``since`` to ``pulled`` (``None``: ``HEAD``)
     (an agent's ``lock``, or the write that merged back an earlier stale save; one's
     own commits may have followed): the board ``data`` is from a buffer older than
-    those writes when it lacks what they and one's own commits made since the pull (a
-    task, a lock, a claim the kept copy holds and the board at ``pulled`` does not:
-    :func:`~ai_protocols.board.merge.tasks_lacking`), and when it also lacks every
-    thing the pull brought (the board at ``pulled`` against the board at ``since``:
+    those writes when it lacks some of what they and one's own commits made since the
+    pull (a task, a lock, a claim the kept copy holds and the board at ``pulled`` does
+    not, a task it lacks whole counting as lacking a claim made on it since:
+    :func:`_made`; writes that left nothing, a lock taken and given back, tell nothing
+    either way), and when it also lacks every thing the pull brought (the board at
+    ``pulled`` against the board at ``since``:
     :func:`~ai_protocols.session.transaction.brought_lacking`; one's own commits are
-    not git's doing), it is merged three ways: base the board at ``since`` (what the
-    buffer was opened on), ours the board, theirs the kept copy. A buffer made after
+    not git's doing), it is merged three ways: base the board at ``since``, ours the
+    board, theirs the kept copy; a buffer opened before what came before ``since`` too
+    (the pulls before, one's own commits, the tool's writes between them: the boards
+    they read, kept) is first merged up to the board at ``since`` on the version it was
+    opened on (:func:`opened_before`). A buffer made after
     those writes holds them: the person's edit, deletions included, stands. A save
     with nothing typed in it, byte for byte the board at ``since``, at ``pulled``, or
     at a commit of the history of ``written`` (the commit the tool's last write
     recorded), is a buffer older than those writes (:func:`typed_nothing`). Runs git
-    (at most two ``git show`` and a ``git log``) only when the board is not its kept
-    copy. Raises
+    (two ``git show`` and a ``git log``, and one ``git show`` per earlier step walked)
+    only when the board is not its kept copy. Raises
     :class:`~ai_protocols.errors.BoardStaleSave` as :func:`brought_back`."""
     from ai_protocols.board.model import board_bytes
     from ai_protocols.errors import AiProtocolsError
@@ -459,15 +620,28 @@ def older_than_write(board: str, kept: str, data: bytes, since: str,
         # pull, as the pull left it, a commit's: a buffer older than the tool's writes
         # since; they stand)
         return typed_nothing(data, older, where)
-    if base == newer or tasks_lacking(data, older, (newer,)) <= 0:
-        return None
+    made, lacks = _made(newer, older, taken=False), _made(data, older)
+    if base == newer or made is None or lacks is None or (made and not made & lacks):
+        return None  # (it holds what the tool wrote since the pull: made after it; a
+        # task it lacks whole counts as lacking a claim made on it since; writes that
+        # left nothing (a lock taken and given back) tell nothing either way)
     lacking = brought_lacking(tasks_lacking, data, newer, (base,))
     if lacking <= 0:
         return None
-    merged = merge_board_bytes(base, data, older, labels=(board, since[:12], "kept"))
     said = brought_said(data, newer, (base,), lacking)
+    # (a buffer older than what came before the pull too: the save merged back first
+    # on the board it was opened on, up to the board at since; the boards the tool's
+    # writes read before the pull between the commits)
+    reads = _reads(kept)
+    while reads and _holds_some(reads[0], base, newer):
+        del reads[0]  # (read after the pull)
+    saved, earlier = data, opened_before(board, kept, data, since, base, reads)
+    if earlier is not None:
+        data, said = earlier[0], f"{said}; before that, {earlier[1]}"
+    merged = merge_board_bytes(base, data, older, labels=(board, since[:12], "kept"))
     if merged is None or merged.conflicts:
-        refuse(board, kept, base, older, where, said, merged, held=kept)
+        refuse(board, kept, base, older, where, said, merged, held=kept,
+               walked=(data, saved))
     return merged.data, lacking, told("git", said, where, typed=merged.data != older)
 
 
@@ -538,6 +712,21 @@ def read_paths(kept: str) -> list[str]:
     except OSError:
         return []
     return [os.path.join(folder, entry) for _n, entry in sorted(found, reverse=True)]
+
+
+def _reads(kept: str) -> list[bytes]:
+    """The boards the tool's last writes read (:func:`read_paths`), newest first, as
+    bytes; those that cannot be read left out. Raises nothing."""
+    from ai_protocols.board.model import board_bytes
+    from ai_protocols.errors import AiProtocolsError
+
+    found = []
+    for path in read_paths(kept):
+        with contextlib.suppress(AiProtocolsError):
+            one = board_bytes(path)
+            if one is not None:
+                found.append(one)
+    return found
 
 
 def keep_read(kept: str, read: bytes, last: bytes | None, linked: str | None, *,
@@ -615,32 +804,38 @@ def lacks_all(data: bytes, older: bytes, base: bytes) -> int:
     return len(made) if made and made <= lacks else 0
 
 
-def _made(base: bytes, board: bytes) -> set[tuple[bool, str]] | None:
+def _made(base: bytes, board: bytes, *, taken: bool = True
+          ) -> set[tuple[bool, str]] | None:
     """What the board ``board`` holds that ``base`` lacks or holds in another text
     (:func:`~ai_protocols.board.merge.lacking_said`): its tasks by title (``False``)
-    and its locks by path (``True``); ``None`` when one is no board the merge reads."""
+    and its locks by path (``True``), and ``(True, "locks section")`` when the locks
+    section changed with no lock new or changed (a lock taken out), unless not
+    ``taken``; ``None`` when one is no board the merge reads."""
     from ai_protocols.board.merge import lacking_said
 
     found = lacking_said(base, board)
     if found is None:
         return None
-    return {(False, name) for name in found[0] + found[1]} | {(True, p) for p in found[2]}
+    return {(False, name) for name in found[0] + found[1]} | \
+        {(True, p) for p in found[2] if taken or p != "locks section"}
 
 
 def over_own_writes(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] | None:
     """:func:`brought_back` when git brought nothing since the board's last write here
-    and no pull is recorded (the write record has no ``SINCE``): the board ``data`` is
-    from a buffer opened before this tool's writes (an agent's ``task add``, ``claim``,
-    ``lock``...) when it lacks every thing the tool's last write made (the kept copy
-    against the newest of :func:`read_paths`), or every thing its writes made since
-    the oldest kept, by :func:`lacks_all`: a buffer made after those writes holds some
-    of them, and the person's edit stands, deletions included. It is then merged three
-    ways: ours the board, theirs the kept copy, base the newest board a write read
-    whose every change since the oldest the save holds (the one the buffer was opened
-    on), else the oldest (what both hold, both added alike): ``(the merged board, how
-    many tasks and locks it regained, what they are: :func:`told`)``; ``None``
-    otherwise, or when the board is its kept copy or none can be read. A person's
-    deletion of exactly what the tool's last write made, in a buffer made after it,
+    and no pull is recorded (the write record has no ``SINCE``), or the save holds what
+    the pull recorded brought (:func:`over_writes`): the board ``data`` is from a
+    buffer opened before this tool's writes (an agent's ``task add``, ``claim``,
+    ``lock``...) when it lacks every thing the tool's last writes made (the kept copy
+    against the newest of :func:`read_paths` since which they made something: writes
+    that left nothing, a lock taken and given back, tell nothing), or every thing its
+    writes made since the oldest kept, by :func:`lacks_all`: a buffer made after those
+    writes holds some of them, and the person's edit stands, deletions included. It is
+    then merged three ways: ours the board, theirs the kept copy, base the newest board
+    a write read whose every change since the oldest the save holds (the one the buffer
+    was opened on), else the oldest (what both hold, both added alike): ``(the merged
+    board, how many tasks and locks it regained, what they are: :func:`told`)``;
+    ``None`` otherwise, or when the board is its kept copy or none can be read. A
+    person's deletion of exactly what the tool's last writes made, in a buffer made after it,
     cannot be told from a stale save: it comes back once (docs/tasks.md). Not when the
     board is the file git last wrote or was given
     (:func:`~ai_protocols.git.state.index_wrote`: a checkout, a branch switch, a stash,
@@ -673,7 +868,11 @@ def over_own_writes(board: str, kept: str, data: bytes) -> tuple[bytes, int, str
     if not read:
         return None
     first = read[-1][1]
-    lacking = max((lacks_all(data, older, base) for base in (read[0][1], first)
+    # (the last writes that left nothing, a lock taken and given back, tell nothing:
+    # the newest board read since which the tool's writes made something)
+    last = next((one for _path, one in read if _made(one, older, taken=False)),
+                read[0][1])
+    lacking = max((lacks_all(data, older, base) for base in (last, first)
                    if base != older), default=0)
     if lacking <= 0:
         return None
