@@ -1049,8 +1049,11 @@ class _Entries:
         stamps: dict[str | None, int] = {}
         for unit in self.o.values():
             stamps[_stamp(unit)] = stamps.get(_stamp(unit), 0) + 1
-        self.units_a, self.a = self._known(a, self._renamed(a, stamps))
-        self.units_b, self.b = self._known(b, self._renamed(b, stamps))
+        # (an entry the other side added with the same first line is that entry, both
+        # added it: never one side's edit of another's first line, which would keep it
+        # twice: twenty-first round)
+        self.units_a, self.a = self._known(a, self._renamed(a, stamps, self._plain(b)))
+        self.units_b, self.b = self._known(b, self._renamed(b, stamps, self._plain(a)))
         if records:  # (the Log: a line each side added alike is two writes, kept twice)
             self.units_b = [_Unit("E", u.raw, u.key + "\x00theirs")
                             if u.kind == "E" and u.key in self.a and u.key not in self.o
@@ -1077,19 +1080,30 @@ class _Entries:
             by_identity[identity] = known
         return out, by_identity
 
-    def _renamed(self, units: list[_Unit], stamps: dict[str | None, int]) -> dict[int, str]:
-        """The entries of a side whose first line was edited, for sure (see the class),
-        by their index in ``units``: the identity of the base's entry they are."""
+    @staticmethod
+    def _plain(units: list[_Unit]) -> dict[int, str]:
+        """The identities of ``units``' entries as written (their first line, with how
+        many the same came before), by index."""
         plain: dict[int, str] = {}
         seen: dict[str, int] = {}
         for index, unit in enumerate(units):
             if unit.kind == "E":
                 seen[unit.key] = seen.get(unit.key, -1) + 1
                 plain[index] = f"{unit.key}\x00{seen[unit.key]}"
+        return plain
+
+    def _renamed(self, units: list[_Unit], stamps: dict[str | None, int],
+                 other: dict[int, str]) -> dict[int, str]:
+        """The entries of a side whose first line was edited, for sure (see the class),
+        by their index in ``units``: the identity of the base's entry they are. An entry
+        whose first line the other side holds too (``other``: its identities as written)
+        is never one: both hold it, one entry."""
+        plain = self._plain(units)
         present = set(plain.values())
+        theirs = set(other.values())
         gone = [i for i in self.o if i not in present]
         new = [(index, units[index]) for index, identity in plain.items()
-               if identity not in self.o]
+               if identity not in self.o and identity not in theirs]
         renamed: dict[int, str] = {}
         for index, unit in new:
             stamp = _stamp(unit)
@@ -1099,17 +1113,19 @@ class _Entries:
             if len(was) == 1 and sum(_stamp(u) == stamp for _, u in new) == 1:
                 renamed[index] = was[0]
         if len(renamed) < min(len(new), len(gone)):
-            renamed.update(self._replaced(plain, renamed))
+            renamed.update(self._replaced(plain, renamed, theirs))
         return renamed
 
-    def _replaced(self, plain: dict[int, str], renamed: dict[int, str]) -> dict[int, str]:
+    def _replaced(self, plain: dict[int, str], renamed: dict[int, str],
+                  theirs: set[str] = frozenset()) -> dict[int, str]:  # type: ignore[assignment]
         """The entries of a side (``plain``: index to identity as written) that stand
         where the base's entry of the same timestamp stood and replace it one for one
         (its first line edited where the base holds others of that timestamp, as
         every minute of a long session does: thirteenth review): in
         :class:`difflib.SequenceMatcher`'s comparison of the entries in order, a
         replaced run as long as the run that replaces it, each pair of one timestamp,
-        neither known already (``renamed``)."""
+        neither known already (``renamed``), the new one not held by the other side
+        (``theirs``: its identities)."""
         base = list(self.o)
         indexes = list(plain)
         side = [plain[i] for i in indexes]
@@ -1122,6 +1138,7 @@ class _Entries:
             for was, now in zip(range(i1, i2), range(j1, j2), strict=True):
                 index = indexes[now]
                 if index in renamed or base[was] in taken or side[now] in self.o or \
+                        side[now] in theirs or \
                         _stamp(self.o[base[was]]) != _stamp(_Unit("E", side[now])):
                     continue
                 found[index] = base[was]
@@ -2442,7 +2459,9 @@ def changes_lacking(version: bytes, other: bytes, held: set[str] | None = None, 
     from before git changed it. Counted:
 
     - an entry of a section (by its first line, checkbox aside) none of them holds, one
-      of ``held`` aside (:func:`entries_lacking`);
+      of ``held`` aside (:func:`entries_lacking`); one that stands for an entry of
+      theirs ``other`` lacks, reworded (the merge's rule of a reword,
+      :func:`_new_or_reworded`), is a changed entry;
     - an entry ``version`` holds in another text that is one of ``also``'s (or ``also``
       being empty), while ``other``'s text is none of theirs: an older text of it, as a
       stale save keeps it; a tick when only the checkbox differs, else a changed entry
@@ -2474,6 +2493,7 @@ def changes_lacking(version: bytes, other: bytes, held: set[str] | None = None, 
     here = _entry_raws(mine)
     for name, units in theirs.chunks.items():
         lines: dict[str, int] = {}
+        new: dict[datetime | None, list[str]] = {}
         for unit in units:
             if unit.kind == "T":
                 if unit.raw.strip():
@@ -2485,7 +2505,7 @@ def changes_lacking(version: bytes, other: bytes, held: set[str] | None = None, 
                 if name == "section:log":
                     counts["Log line"] += 1
                 elif not (held and _held_block(unit.raw) in held):
-                    counts["entry"] += 1
+                    new.setdefault(unit.time, []).append(unit.key)
                 continue
             text = here.get((name, unit.key))
             older = {one[(name, unit.key)] for one in texts if (name, unit.key) in one}
@@ -2494,6 +2514,8 @@ def changes_lacking(version: bytes, other: bytes, held: set[str] | None = None, 
                 continue
             counts["tick" if _with_box(_Unit("E", text), _box(unit)) == unit.raw
                    else "changed entry"] += 1
+        for kind, count in _new_or_reworded(name, units, new, mine, before).items():
+            counts[kind] += count
         if lines and name == "section:summary":
             # (a summary the merge driver settled against another keeps its words in a
             # Log line, whole: no line the file lacks; docs/decisions.md, "Issue 14,
@@ -2542,6 +2564,40 @@ def _kept_in_log(raw: str, version: _Version) -> bool:
                 if any(word in kept for word in words):
                     return True
     return False
+
+
+def _new_or_reworded(name: str, units: list[_Unit], new: dict[datetime | None, list[str]],
+                     mine: _Version, before: list[_Version]) -> dict[str, int]:
+    """How many of the entries ``new`` (by minute: the first lines of the entries of the
+    chunk ``name`` of a version, ``units``, that none of the others holds) are new
+    entries, and how many an entry the others hold, reworded (a changed entry): the
+    merge's rule of a reword (:func:`~ai_protocols.session.model.reworded_on` on
+    ``before``, the versions it derives from, an entry of theirs of that minute the
+    version lacks being its old words; without them,
+    :func:`~ai_protocols.session.model.reworded_among` with ``mine``'s). Reads
+    nothing."""
+    from ai_protocols.session.model import reworded_on
+
+    theirs = {unit.key for unit in units if unit.kind == "E"}
+    gone: dict[datetime | None, list[str]] = {}
+    for one in before or [mine]:
+        for unit in one.chunks.get(name, ()):
+            if unit.kind == "E" and unit.key not in theirs and \
+                    unit.key not in gone.get(unit.time, []):
+                gone.setdefault(unit.time, []).append(unit.key)
+    counts = {"entry": 0, "changed entry": 0}
+    for when, keys in new.items():
+        olds = gone.get(when, [])
+        if when is None or not olds:
+            paired = 0
+        elif before:
+            paired = reworded_on(when, keys, olds, {(when, key) for key in olds})
+        else:
+            paired = len(reworded_among([_words(_Unit("E", k, k)) for k in keys],
+                                        [_words(_Unit("E", k, k)) for k in olds]))
+        counts["changed entry"] += paired
+        counts["entry"] += len(keys) - paired
+    return counts
 
 
 def said_changes(counts: tuple[int, ...] | None) -> str:
