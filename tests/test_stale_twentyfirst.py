@@ -508,3 +508,39 @@ def test_a_reword_on_both_sides_is_refused_as_the_driver_leaves_it(
     for kept in ("] first step (A typed)\n", "] first step (B edited)\n", "] B-entry\n") + \
             (("] A-pre\n",) if wrote else ()):
         assert text.count(kept) == 1, (kept, text)
+
+
+# -- 8b. the refusal's files are gone once its commands were followed (r8) ----------------
+
+
+@pytest.mark.parametrize("how", ["rename", "inplace"])
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_the_refusals_files_are_removed_once_the_write_goes_through(
+        tmp_path: Path, layout: str, how: str) -> None:
+    """Both clones change the summary; a stale save; the write refuses (exit 6) and
+    writes the versions its commands merge beside the kept copy (``.base``, ``.head``);
+    the commands pasted, the next write goes through and removes them."""
+    run_a, run_b = two_clones(tmp_path.resolve(), layout)
+    run_b("log", "--summary", "B summary.")
+    push(run_b, "b log")
+    buffer = run_a.path.read_text()
+    git(run_a.cwd, "pull", "-q", "origin", "main")
+    save(run_a.path, buffer.replace("** Progress", "A typed summary.\n** Progress", 1)
+         .encode(), how)
+    refused = run_a("log", "--progress", "A-post", check=False)
+    assert refused.returncode == 6, refused.stderr
+    live = run_a.cwd / ".ai" / ".locks" / "live"
+    left = sorted(p.name for p in live.rglob("*") if p.suffix in (".base", ".head"))
+    assert left, refused.stderr
+    said = " ".join(refused.stderr.split())
+    found = re.search(r"(ai-protocols merge-driver .*?); it was left unchanged", said)
+    assert found, said
+    assert pasted(run_a.cwd, found.group(1)).returncode in (0, 1)
+    text = run_a.path.read_text()
+    if "<<<<<<<" in text:  # (the person settles them: both lines kept)
+        text = re.sub(r"^(<<<<<<<|=======|>>>>>>>|\|\|\|\|\|\|\|).*\n", "", text, flags=re.M)
+        run_a.path.write_text(text)
+    run_a("log", "--progress", "A-post")
+    assert not [p for p in live.rglob("*") if p.suffix in (".base", ".head")]
+    text = run_a.path.read_text()
+    assert "B summary." in text and "A typed summary." in text
