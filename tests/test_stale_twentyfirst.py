@@ -544,3 +544,54 @@ def test_the_refusals_files_are_removed_once_the_write_goes_through(
     assert not [p for p in live.rglob("*") if p.suffix in (".base", ".head")]
     text = run_a.path.read_text()
     assert "B summary." in text and "A typed summary." in text
+
+
+# -- 1 and 2 in real Emacs ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("which", ["rebase", "second-pull"])
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_emacs_a_buffer_kept_open_over_pulls_loses_nothing(tmp_path: Path, layout: str,
+                                                           which: str) -> None:
+    """In real ``emacs --batch``, the buffer visited first, then (run from Emacs, as
+    they would run beside it) a pull that brings ``B-entry``: ``git pull --rebase`` over
+    the agent's committed ``A-decision``, and the agent's write after it (fault 1); or a
+    fast-forward pull, and after the save a second ``git pull --autostash`` that carries
+    the save through git's stash once the other clone logged ``B2-entry`` (fault 2). A
+    line typed, the buffer saved ("changed on disk" answered yes). The next write (its
+    refusal's advice followed, if it refuses) holds every entry once and the typed
+    line."""
+    run_a, run_b = two_clones(tmp_path.resolve(), layout)
+    run_b("log", "--progress", "B-entry")
+    push(run_b, "b log")
+    wanted = ["] first step\n", "] B-entry\n", "] A-next\n", "- [ ] TYPED-in-emacs\n"]
+    if which == "rebase":
+        run_a("log", "--decision", "A-decision", "--rationale", "why")
+        commit(run_a.cwd, "a log")
+        pull = '"pull" "-q" "--rebase" "origin" "main"'
+        after = '(call-process "ai-protocols" nil nil nil "log" "--discovery" "A-after-pull")'
+        wanted += ["] A-decision\n", "] A-after-pull\n"]
+    else:
+        pull, after = '"pull" "-q" "origin" "main"', ""
+        wanted += ["] B2-entry\n"]
+    from conftest import BIN, clean_env
+
+    env = clean_env(PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+                    **({"AI_AGENT_ID": run_a.agent} if run_a.agent else {}),
+                    GIT_AUTHOR_NAME="T", GIT_AUTHOR_EMAIL="t@example.com",
+                    GIT_COMMITTER_NAME="T", GIT_COMMITTER_EMAIL="t@example.com")
+    lisp = (f'(progn (call-process "git" nil nil nil {pull}) {after} '
+            '(advice-add (quote ask-user-about-supersession-threat) :override '
+            '(lambda (f) nil)) (fset (quote yes-or-no-p) (lambda (p) t)) '
+            '(goto-char (point-max)) (insert "- [ ] TYPED-in-emacs\\n") (save-buffer))')
+    subprocess.run(["emacs", "--batch", "-Q", str(run_a.file), "--eval", lisp],
+                   cwd=run_a.cwd, env=env, capture_output=True, timeout=120, check=True)
+    assert "B-entry" not in run_a.path.read_text()  # (the stale save dropped it)
+    if which == "second-pull":
+        run_b("log", "--progress", "B2-entry")
+        push(run_b, "b log 2")
+        git(run_a.cwd, "pull", "-q", "--no-rebase", "--autostash", "origin", "main")
+    follow(run_a, "log", "--progress", "A-next")
+    text = run_a.path.read_text()
+    for kept in wanted:
+        assert text.count(kept) == 1, (kept, text)

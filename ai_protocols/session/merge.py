@@ -1905,7 +1905,9 @@ def _structural(base: _Version, ours: _Version, theirs: _Version, *,
 def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
                         labels: tuple[str, str, str] = ("ours", "base", "theirs"),
                         marker_size: int = 7, place: str | None = None,
-                        known_base: bool = True) -> MergeResult | None:
+                        known_base: bool = True,
+                        written: Callable[[_Version], bytes | None] | None = None,
+                        ) -> MergeResult | None:
     """Merge three versions of a session file by its structure (see the module's
     docstring), ``place`` its path in the tree (git's ``%P``: the links to earlier
     files are written relative to its folder, :func:`_relinked`); ``known_base``:
@@ -1914,7 +1916,10 @@ def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
     tool's, :func:`_merge_drawer`). A side made from a version older than ``base``
     (:func:`stale_against`: a stale save) is merged against what it and ``base`` both
     hold instead, so that what it never held is not taken for its deletion: every entry,
-    tick and line of ``base`` the other side keeps stays. ``None`` when this is
+    tick and line of ``base`` the other side keeps stays; so is a side that carries
+    ``base``'s very record but was made from the tool's write of it, which ``base``
+    holds more than (``written``: how to find that write, :func:`tool_write`, given by
+    the driver git runs; :func:`_made_before`). ``None`` when this is
     not three versions of one session file that the structural merge understands,
     and the caller merges them as git merge-file does. Runs ``git merge-file``;
     raises nothing of its own."""
@@ -1934,7 +1939,8 @@ def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
             len({v.properties.get("STARTED") for v in (o, a, b)}) != 1 or \
             len({v.properties.get("SESSION_ID") for v in (o, a, b)} - {None, ""}) > 1:
         return None  # another session on one side (one started afresh), or other endings
-    stale = [side for side in (a, b) if known_base and stale_against(side, o)]
+    stale = [side for side in (a, b) if known_base and (
+        stale_against(side, o) or _made_before(side, o, written))]
     for side in stale:  # (what the base holds that a stale side lacks is no deletion of
         # its: against what both hold, every entry of the base stays)
         o = _read(_common_base(o, side))  # type: ignore[arg-type,assignment]
@@ -1951,6 +1957,102 @@ def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
             statuses[2] in CLOSED_STATUSES:
         return MergeResult(result.data, result.conflicts, closed_twice=True)
     return result
+
+
+def history_versions(folder: str, name: str, revs: list[str], limit: int = 30) -> list[bytes]:
+    """The versions of the file ``name`` (in ``folder``, or a path from the work tree's
+    top with ``folder`` ``"."``) that the last ``limit`` commits that changed it, from
+    ``revs`` (``git log`` arguments: ``HEAD``, ``--reflog``: the commits a rebase
+    replayed and left), hold, newest first, each once (``git log --raw``, then one ``git
+    cat-file --batch``); ``[]`` when none (no commit, untracked, no git). Two git runs.
+    Raises nothing of its own."""
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    env = git_env()
+    try:
+        log = GitRun(["git", "-C", folder, "log", f"-{limit}", "--format=", "--raw",
+                      "--no-abbrev", "--no-renames", *revs, "--", name], env, None).wait()
+        blobs = [line.split()[3] for line in log.decode("ascii", "replace").split("\n")
+                 if line.startswith(":") and len(line.split()) > 4]
+        blobs = [b for b in dict.fromkeys(blobs) if b.strip("0")]
+        if not blobs:
+            return []
+        out = GitRun(["git", "-C", folder, "cat-file", "--batch"], env,
+                     "".join(b + "\n" for b in blobs).encode("ascii")).wait()
+    except (GitFailed, OSError):
+        return []
+    versions, at = [], 0
+    while at < len(out):
+        end = out.index(b"\n", at)
+        header = out[at:end].split()
+        if len(header) != 3:
+            break
+        size = int(header[2])
+        versions.append(out[end + 1:end + 1 + size])
+        at = end + 1 + size + 1
+    return versions
+
+
+def written_among(versions: list[bytes]) -> bytes | None:
+    """Of ``versions`` of a session file that carry one write record (``UPDATED_AT``),
+    the one the tool wrote: the one whose every entry each other holds (the merge
+    driver's result of a rebase or a merge carries the record of the side updated last
+    with the other side's entries added; a person's edit of a committed version is
+    another version too, and the one they all come from is the write). ``None`` when
+    there is none, or no one of them is so held. Reads no file (docs/decisions.md,
+    "Issue 14, twenty-first round (stale saves, a fresh review)")."""
+    for one in versions:
+        if all(other is one or entries_lacking(other, one) == 0 for other in versions):
+            return one
+    return None
+
+
+def tool_write(place: str, base: _Version) -> bytes | None:
+    """The version of the session file at ``place`` (git's ``%P``, from the work tree's
+    top, where git runs the driver) that the tool wrote with ``base``'s write record:
+    :func:`written_among` the versions ``HEAD``'s history and the reflogs hold that
+    carry it, ``base`` among them (:func:`history_versions`). ``None`` when ``base``
+    has no record or none is found. Two git runs."""
+    from ai_protocols.session.layout import one_session
+
+    props = base.properties
+    stamp = props.get("UPDATED_AT")
+    if not stamp:
+        return None
+    found = [base.text.encode("utf-8")]
+    for version in history_versions(".", place, ["HEAD", "--reflog"]):
+        theirs = _read(version.decode("utf-8", "replace"))
+        if theirs is not None and theirs.properties.get("UPDATED_AT") == stamp and \
+                one_session(theirs.properties, props) and version not in found:
+            found.append(version)
+    return written_among(found)
+
+
+def _made_before(side: _Version, base: _Version,
+                 written: Callable[[_Version], bytes | None] | None) -> bool:
+    """Whether ``side``, which carries ``base``'s very write record, was made from an
+    older version with that record than ``base``: the tool's write of it (``written``,
+    :func:`tool_write`), which ``base`` holds more entries than (a rebase or a merge
+    replayed that write over another clone's, keeping its record), when ``side`` lacks
+    some of those entries. A stale buffer of that write, saved after the pull: what it
+    lacks of them it never held. ``False`` without ``written``, or when ``side`` lacks
+    no entry of ``base`` (no git run then)."""
+    if written is None or side.moment is None or base.moment is None or \
+            side.properties.get("UPDATED_AT") != base.properties.get("UPDATED_AT"):
+        return False
+    keys = {key for _name, key in _entry_keys_of(base)}
+    lacked = keys - {key for _name, key in _entry_keys_of(side)}
+    if not lacked:
+        return False
+    write = written(base)
+    if write is None:
+        return False
+    first = _read(write.decode("utf-8", "replace"))
+    if first is None:
+        return False
+    extra = keys - {key for _name, key in _entry_keys_of(first)}
+    return bool(extra & lacked)
 
 
 def stale_against(side: _Version, base: _Version) -> bool:
@@ -2087,7 +2189,9 @@ def run_merge_driver(base: Path, ours: Path, theirs: Path, *, marker_size: int =
     if place is not None:
         _warn_edited(place)
     result = merge(*data, labels=labels, marker_size=marker_size) if merge is not None \
-        else merge_session_bytes(*data, labels=labels, marker_size=marker_size, place=place)
+        else merge_session_bytes(*data, labels=labels, marker_size=marker_size, place=place,
+                                 written=None if place is None else
+                                 lambda version: tool_write(place, version))
     if result is not None and result.closed_twice and not (  # (the live file's merge)
             place is not None and "/sessions/" in "/" + place.replace("\\", "/")):
         print("ai-protocols merge-driver: both clones closed this session, each into an "

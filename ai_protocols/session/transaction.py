@@ -2283,35 +2283,10 @@ def _written_with(path: str, versions: list[bytes], props: dict[str, str], since
 def _history(path: str, revs: list[str]) -> list[bytes]:
     """The versions of the file at ``path`` that the last :data:`_BASES` commits that
     changed it, from ``revs`` (``git log`` arguments: ``HEAD``, ``--reflog``...), hold,
-    newest first, each once (``git log --raw``, then one ``git cat-file --batch``);
-    ``[]`` when none (no commit, untracked, no git)."""
-    from ai_protocols.errors import GitFailed
-    from ai_protocols.git.spawn import GitRun, git_env
+    newest first (:func:`~ai_protocols.session.merge.history_versions`)."""
+    from ai_protocols.session.merge import history_versions
 
-    env = git_env()
-    folder, name = parent(path), path.rsplit("/", 1)[-1]
-    try:
-        log = GitRun(["git", "-C", folder, "log", f"-{_BASES}", "--format=", "--raw",
-                      "--no-abbrev", "--no-renames", *revs, "--", name], env, None).wait()
-        blobs = [line.split()[3] for line in log.decode("ascii", "replace").split("\n")
-                 if line.startswith(":") and len(line.split()) > 4]
-        blobs = [b for b in dict.fromkeys(blobs) if b.strip("0")]
-        if not blobs:
-            return []
-        out = GitRun(["git", "-C", folder, "cat-file", "--batch"], env,
-                     "".join(b + "\n" for b in blobs).encode("ascii")).wait()
-    except (GitFailed, OSError):
-        return []
-    versions, at = [], 0
-    while at < len(out):
-        end = out.index(b"\n", at)
-        header = out[at:end].split()
-        if len(header) != 3:
-            break
-        size = int(header[2])
-        versions.append(out[end + 1:end + 1 + size])
-        at = end + 1 + size + 1
-    return versions
+    return history_versions(parent(path), path.rsplit("/", 1)[-1], revs, _BASES)
 
 
 def _props_of(data: bytes) -> dict[str, str] | None:
@@ -4217,17 +4192,11 @@ def opened_on(path: str, data: bytes, older: bytes, committed: bytes | None) -> 
 
 
 def _written(versions: list[bytes]) -> bytes | None:
-    """Of ``versions`` of a session file that carry one write record, the one the tool
-    wrote: the one whose every entry each other holds (the merge driver adds the other
-    side's entries to a write it carries the record of; a person's edit of a committed
-    version is another version too, and the one they all come from is the write).
-    ``None`` when there is none, or no one of them is so held. Reads no file."""
-    from ai_protocols.session.merge import entries_lacking
+    """:func:`~ai_protocols.session.merge.written_among`: of versions carrying one
+    write record, the tool's write."""
+    from ai_protocols.session.merge import written_among
 
-    for one in versions:
-        if all(other is one or entries_lacking(other, one) == 0 for other in versions):
-            return one
-    return None
+    return written_among(versions)
 
 
 def _tools_join(older: bytes, newer: bytes, committed: bytes | None,
