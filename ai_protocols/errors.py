@@ -580,7 +580,8 @@ class StaleSave(UnreadableSession):
     unsaved changes, and the buffer, saved after, put back the version from before git
     changed it (``lacking`` changes that git's ``HEAD`` holds, ``newer`` naming it, that
     neither the file nor the version this tool wrote last holds: entries, ticks, states,
-    Log lines...; ``what``: them said by kind). The tool merges it
+    Log lines...; ``what``: them said by kind; ``kept_holds``: the version this tool wrote
+    last, after git changed the file, holds them too). The tool merges it
     back at its next write; this is raised only when that merge does not come out clean
     (both changed the same lines): nothing is written. ``commands``: what merges the
     three with ``ai-protocols merge-driver``, leaving ordinary conflict markers for a
@@ -588,8 +589,12 @@ class StaleSave(UnreadableSession):
     git)")."""
 
     def __init__(self, path: Path, newer: str, lacking: int, commands: str,
-                 settled: bool | None = False, what: str | None = None) -> None:
+                 settled: bool | None = False, what: str | None = None,
+                 kept_holds: bool = False) -> None:
         self.newer, self.lacking, self.commands = newer, lacking, commands
+        #: The version this tool wrote last (after git changed the file) holds them too:
+        #: the save went over it as well.
+        self.kept_holds = kept_holds
         #: What the pasted ``commands`` do: ``True``, the merge driver settles the lines
         #: both changed (one side's words kept, the other's in a Log line), no conflict
         #: marker left; ``False``, it leaves conflict markers; ``None``, it may.
@@ -607,8 +612,11 @@ class StaleSave(UnreadableSession):
             "Merge the three, then settle any conflict markers in the file: ")
         super().__init__(
             path, f"it lacks {self.what} that git brought "
-            f"({newer} holds them; neither this file nor the version ai-protocols wrote "
-            f"last does): an editor's buffer opened before git changed the file (a pull, "
+            + (f"({newer} holds them, and so does the version ai-protocols wrote last, "
+               f"after git changed the file; this file does not): " if kept_holds else
+               f"({newer} holds them; neither this file nor the version ai-protocols "
+               f"wrote last does): ") +
+            f"an editor's buffer opened before git changed the file (a pull, "
             f"a merge) was saved over it. Both changed the same lines, which the merge "
             f"back does not settle by itself. {how}{commands}")
 

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import pytest
 from gitkit import pasted
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from test_merge_driver import git
 
@@ -400,3 +400,198 @@ def test_a_stale_save_over_a_pull_and_a_write_after_it_loses_nothing(
                  "] A-next\n"):
         assert text.count(kept) == 1, (kept, text)
     assert text.count("- [ ] TYPED-note\n") == (1 if typed else 0), text
+
+
+# -- 4. an entry kept once, by the merge's one identity (r2) ------------------------------
+
+
+@pytest.mark.parametrize("deleted", ["first step", "A-decision"])
+@pytest.mark.parametrize("how", ["rename", "inplace"])
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_a_buffer_opened_after_a_merging_pull_keeps_each_entry_once(
+        tmp_path: Path, layout: str, how: str, deleted: str) -> None:
+    """``git pull --no-rebase`` makes a merge commit (the driver's: ``B-entry`` and
+    ``A-decision``); a buffer opened on it; the agent logs; the person deletes an item
+    in the buffer and saves. The next write merges back the agent's entry, keeps the
+    deletion, and holds the other clone's ``B-entry`` once (it was kept twice: the
+    person's deletion next to it read as a reword of the deleted item into it)."""
+    run_a, run_b = two_clones(tmp_path.resolve(), layout)
+    run_b("log", "--progress", "B-entry")
+    push(run_b, "b log")
+    run_a("log", "--decision", "A-decision", "--rationale", "why")
+    commit(run_a.cwd, "a log")
+    git(run_a.cwd, "pull", "-q", "--no-rebase", "--no-edit", "origin", "main")
+    buffer = run_a.path.read_text()
+    run_a("log", "--discovery", "A-after-open")
+    line = next(x for x in buffer.splitlines(keepends=True) if x.endswith(f"] {deleted}\n"))
+    save(run_a.path, buffer.replace(line, "", 1).encode(), how)
+    follow(run_a, "log", "--progress", "A-next")
+    text = run_a.path.read_text()
+    for kept in ({"] first step\n", "] A-decision\n"} - {f"] {deleted}\n"}) | \
+            {"] B-entry\n", "] A-after-open\n", "] A-next\n"}:
+        assert text.count(kept) == 1, (kept, text)
+    assert f"] {deleted}\n" not in text
+
+
+def _entries(items: list[tuple[str, str]]) -> bytes:
+    """A session file whose Progress section holds ``items``, ``(minute, words)``."""
+    lines = "".join(f"- [ ] [2026-11-30 Mon 09:1{minute}] {words}\n"
+                    for minute, words in items)
+    return ("* Session\n:PROPERTIES:\n:STARTED:  [2026-11-30 Mon 09:00]\n"
+            ":STATUS:   active\n:END:\n** Progress\n:PROPERTIES:\n:CUSTOM_ID: progress\n"
+            f":END:\n{lines}** Log\n:PROPERTIES:\n:CUSTOM_ID: log\n:END:\n").encode()
+
+
+_ITEMS = st.lists(st.tuples(st.sampled_from("556"),
+                            st.sampled_from(["fs", "B", "x", "fs2"])),
+                  max_size=3, unique=True)
+
+
+@settings(max_examples=400, deadline=None)
+@example(base=[("5", "fs")], ours=[("5", "fs"), ("5", "B")], theirs=[("5", "B")])
+@given(base=_ITEMS, ours=_ITEMS, theirs=_ITEMS)
+def test_the_driver_keeps_each_entry_once(base: list[tuple[str, str]],
+                                          ours: list[tuple[str, str]],
+                                          theirs: list[tuple[str, str]]) -> None:
+    """Entries of one minute added, deleted and kept in any way on two sides: the merge
+    driver's clean result holds each entry at most once, and every entry both sides
+    hold."""
+    from ai_protocols.session.merge import merge_session_bytes
+
+    merged = merge_session_bytes(_entries(base), _entries(ours), _entries(theirs))
+    if merged is None or merged.conflicts:
+        return
+    lines = [x for x in merged.data.decode().splitlines() if x.startswith("- [")]
+    assert len(lines) == len(set(lines)), lines
+    for minute, words in set(ours) & set(theirs):
+        assert f"- [ ] [2026-11-30 Mon 09:1{minute}] {words}" in lines, lines
+
+
+# -- 5. the write's merge back and the driver agree on a reword on both sides (r5) --------
+
+
+@pytest.mark.parametrize("how", ["rename", "inplace"])
+@pytest.mark.parametrize("wrote", [False, True])
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_a_reword_on_both_sides_is_refused_as_the_driver_leaves_it(
+        tmp_path: Path, layout: str, wrote: bool, how: str) -> None:
+    """The other clone rewords ``first step`` by hand and logs ``B-entry``; a pull brings
+    both while a buffer is open (the agent logs after it, or not); the person rewords the
+    same entry in the old buffer and saves. The merge driver leaves that line to a
+    person (a conflict); so the next write refuses (exit 6) with the commands that merge
+    the three, counting what git brought by the merge's rule (an entry and a changed
+    entry, not two entries), and ``status`` says so first; the commands, pasted, leave
+    both wordings between conflict markers and lose nothing."""
+    run_a, run_b = two_clones(tmp_path.resolve(), layout)
+    run_b("log", "--progress", "B-entry")
+    text = run_b.path.read_text()
+    run_b.path.write_text(text.replace("] first step\n", "] first step (B edited)\n"))
+    push(run_b, "b log")
+    buffer = run_a.path.read_text()
+    git(run_a.cwd, "pull", "-q", "origin", "main")
+    if wrote:
+        run_a("log", "--discovery", "A-pre")
+    saved = buffer.replace("] first step\n", "] first step (A typed)\n")
+    save(run_a.path, saved.encode(), how)
+    status = " ".join(run_a("status").stdout.split())
+    assert "refuses it (exit 6)" in status, status
+    refused = run_a("log", "--progress", "A-post", check=False)
+    assert refused.returncode == 6, refused.stderr
+    said = " ".join(refused.stderr.split())
+    assert "it lacks 1 entry and 1 changed entry that git brought" in said, said
+    assert run_a.path.read_text() == saved
+    commands = _between(said, "conflict markers in the file: ", "; it was left unchanged")
+    done = pasted(run_a.cwd, commands)
+    assert done.returncode == 1, done.stderr  # (the driver's conflict, left to a person)
+    text = run_a.path.read_text()
+    assert "<<<<<<<" in text
+    for kept in ("] first step (A typed)\n", "] first step (B edited)\n", "] B-entry\n") + \
+            (("] A-pre\n",) if wrote else ()):
+        assert text.count(kept) == 1, (kept, text)
+
+
+# -- 8b. the refusal's files are gone once its commands were followed (r8) ----------------
+
+
+@pytest.mark.parametrize("how", ["rename", "inplace"])
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_the_refusals_files_are_removed_once_the_write_goes_through(
+        tmp_path: Path, layout: str, how: str) -> None:
+    """Both clones change the summary; a stale save; the write refuses (exit 6) and
+    writes the versions its commands merge beside the kept copy (``.base``, ``.head``);
+    the commands pasted, the next write goes through and removes them."""
+    run_a, run_b = two_clones(tmp_path.resolve(), layout)
+    run_b("log", "--summary", "B summary.")
+    push(run_b, "b log")
+    buffer = run_a.path.read_text()
+    git(run_a.cwd, "pull", "-q", "origin", "main")
+    save(run_a.path, buffer.replace("** Progress", "A typed summary.\n** Progress", 1)
+         .encode(), how)
+    refused = run_a("log", "--progress", "A-post", check=False)
+    assert refused.returncode == 6, refused.stderr
+    live = run_a.cwd / ".ai" / ".locks" / "live"
+    left = sorted(p.name for p in live.rglob("*") if p.suffix in (".base", ".head"))
+    assert left, refused.stderr
+    said = " ".join(refused.stderr.split())
+    found = re.search(r"(ai-protocols merge-driver .*?); it was left unchanged", said)
+    assert found, said
+    assert pasted(run_a.cwd, found.group(1)).returncode in (0, 1)
+    text = run_a.path.read_text()
+    if "<<<<<<<" in text:  # (the person settles them: both lines kept)
+        text = re.sub(r"^(<<<<<<<|=======|>>>>>>>|\|\|\|\|\|\|\|).*\n", "", text, flags=re.M)
+        run_a.path.write_text(text)
+    run_a("log", "--progress", "A-post")
+    assert not [p for p in live.rglob("*") if p.suffix in (".base", ".head")]
+    text = run_a.path.read_text()
+    assert "B summary." in text and "A typed summary." in text
+
+
+# -- 1 and 2 in real Emacs ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("which", ["rebase", "second-pull"])
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_emacs_a_buffer_kept_open_over_pulls_loses_nothing(tmp_path: Path, layout: str,
+                                                           which: str) -> None:
+    """In real ``emacs --batch``, the buffer visited first, then (run from Emacs, as
+    they would run beside it) a pull that brings ``B-entry``: ``git pull --rebase`` over
+    the agent's committed ``A-decision``, and the agent's write after it (fault 1); or a
+    fast-forward pull, and after the save a second ``git pull --autostash`` that carries
+    the save through git's stash once the other clone logged ``B2-entry`` (fault 2). A
+    line typed, the buffer saved ("changed on disk" answered yes). The next write (its
+    refusal's advice followed, if it refuses) holds every entry once and the typed
+    line."""
+    run_a, run_b = two_clones(tmp_path.resolve(), layout)
+    run_b("log", "--progress", "B-entry")
+    push(run_b, "b log")
+    wanted = ["] first step\n", "] B-entry\n", "] A-next\n", "- [ ] TYPED-in-emacs\n"]
+    if which == "rebase":
+        run_a("log", "--decision", "A-decision", "--rationale", "why")
+        commit(run_a.cwd, "a log")
+        pull = '"pull" "-q" "--rebase" "origin" "main"'
+        after = '(call-process "ai-protocols" nil nil nil "log" "--discovery" "A-after-pull")'
+        wanted += ["] A-decision\n", "] A-after-pull\n"]
+    else:
+        pull, after = '"pull" "-q" "origin" "main"', ""
+        wanted += ["] B2-entry\n"]
+    from conftest import BIN, clean_env
+
+    env = clean_env(PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+                    **({"AI_AGENT_ID": run_a.agent} if run_a.agent else {}),
+                    GIT_AUTHOR_NAME="T", GIT_AUTHOR_EMAIL="t@example.com",
+                    GIT_COMMITTER_NAME="T", GIT_COMMITTER_EMAIL="t@example.com")
+    lisp = (f'(progn (call-process "git" nil nil nil {pull}) {after} '
+            '(advice-add (quote ask-user-about-supersession-threat) :override '
+            '(lambda (f) nil)) (fset (quote yes-or-no-p) (lambda (p) t)) '
+            '(goto-char (point-max)) (insert "- [ ] TYPED-in-emacs\\n") (save-buffer))')
+    subprocess.run(["emacs", "--batch", "-Q", str(run_a.file), "--eval", lisp],
+                   cwd=run_a.cwd, env=env, capture_output=True, timeout=120, check=True)
+    assert "B-entry" not in run_a.path.read_text()  # (the stale save dropped it)
+    if which == "second-pull":
+        run_b("log", "--progress", "B2-entry")
+        push(run_b, "b log 2")
+        git(run_a.cwd, "pull", "-q", "--no-rebase", "--autostash", "origin", "main")
+    follow(run_a, "log", "--progress", "A-next")
+    text = run_a.path.read_text()
+    for kept in wanted:
+        assert text.count(kept) == 1, (kept, text)

@@ -1049,8 +1049,11 @@ class _Entries:
         stamps: dict[str | None, int] = {}
         for unit in self.o.values():
             stamps[_stamp(unit)] = stamps.get(_stamp(unit), 0) + 1
-        self.units_a, self.a = self._known(a, self._renamed(a, stamps))
-        self.units_b, self.b = self._known(b, self._renamed(b, stamps))
+        # (an entry the other side added with the same first line is that entry, both
+        # added it: never one side's edit of another's first line, which would keep it
+        # twice: twenty-first round)
+        self.units_a, self.a = self._known(a, self._renamed(a, stamps, self._plain(b)))
+        self.units_b, self.b = self._known(b, self._renamed(b, stamps, self._plain(a)))
         if records:  # (the Log: a line each side added alike is two writes, kept twice)
             self.units_b = [_Unit("E", u.raw, u.key + "\x00theirs")
                             if u.kind == "E" and u.key in self.a and u.key not in self.o
@@ -1077,19 +1080,30 @@ class _Entries:
             by_identity[identity] = known
         return out, by_identity
 
-    def _renamed(self, units: list[_Unit], stamps: dict[str | None, int]) -> dict[int, str]:
-        """The entries of a side whose first line was edited, for sure (see the class),
-        by their index in ``units``: the identity of the base's entry they are."""
+    @staticmethod
+    def _plain(units: list[_Unit]) -> dict[int, str]:
+        """The identities of ``units``' entries as written (their first line, with how
+        many the same came before), by index."""
         plain: dict[int, str] = {}
         seen: dict[str, int] = {}
         for index, unit in enumerate(units):
             if unit.kind == "E":
                 seen[unit.key] = seen.get(unit.key, -1) + 1
                 plain[index] = f"{unit.key}\x00{seen[unit.key]}"
+        return plain
+
+    def _renamed(self, units: list[_Unit], stamps: dict[str | None, int],
+                 other: dict[int, str]) -> dict[int, str]:
+        """The entries of a side whose first line was edited, for sure (see the class),
+        by their index in ``units``: the identity of the base's entry they are. An entry
+        whose first line the other side holds too (``other``: its identities as written)
+        is never one: both hold it, one entry."""
+        plain = self._plain(units)
         present = set(plain.values())
+        theirs = set(other.values())
         gone = [i for i in self.o if i not in present]
         new = [(index, units[index]) for index, identity in plain.items()
-               if identity not in self.o]
+               if identity not in self.o and identity not in theirs]
         renamed: dict[int, str] = {}
         for index, unit in new:
             stamp = _stamp(unit)
@@ -1099,17 +1113,19 @@ class _Entries:
             if len(was) == 1 and sum(_stamp(u) == stamp for _, u in new) == 1:
                 renamed[index] = was[0]
         if len(renamed) < min(len(new), len(gone)):
-            renamed.update(self._replaced(plain, renamed))
+            renamed.update(self._replaced(plain, renamed, theirs))
         return renamed
 
-    def _replaced(self, plain: dict[int, str], renamed: dict[int, str]) -> dict[int, str]:
+    def _replaced(self, plain: dict[int, str], renamed: dict[int, str],
+                  theirs: set[str] = frozenset()) -> dict[int, str]:  # type: ignore[assignment]
         """The entries of a side (``plain``: index to identity as written) that stand
         where the base's entry of the same timestamp stood and replace it one for one
         (its first line edited where the base holds others of that timestamp, as
         every minute of a long session does: thirteenth review): in
         :class:`difflib.SequenceMatcher`'s comparison of the entries in order, a
         replaced run as long as the run that replaces it, each pair of one timestamp,
-        neither known already (``renamed``)."""
+        neither known already (``renamed``), the new one not held by the other side
+        (``theirs``: its identities)."""
         base = list(self.o)
         indexes = list(plain)
         side = [plain[i] for i in indexes]
@@ -1122,6 +1138,7 @@ class _Entries:
             for was, now in zip(range(i1, i2), range(j1, j2), strict=True):
                 index = indexes[now]
                 if index in renamed or base[was] in taken or side[now] in self.o or \
+                        side[now] in theirs or \
                         _stamp(self.o[base[was]]) != _stamp(_Unit("E", side[now])):
                     continue
                 found[index] = base[was]
@@ -1888,7 +1905,9 @@ def _structural(base: _Version, ours: _Version, theirs: _Version, *,
 def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
                         labels: tuple[str, str, str] = ("ours", "base", "theirs"),
                         marker_size: int = 7, place: str | None = None,
-                        known_base: bool = True) -> MergeResult | None:
+                        known_base: bool = True,
+                        written: Callable[[_Version], bytes | None] | None = None,
+                        ) -> MergeResult | None:
     """Merge three versions of a session file by its structure (see the module's
     docstring), ``place`` its path in the tree (git's ``%P``: the links to earlier
     files are written relative to its folder, :func:`_relinked`); ``known_base``:
@@ -1897,7 +1916,10 @@ def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
     tool's, :func:`_merge_drawer`). A side made from a version older than ``base``
     (:func:`stale_against`: a stale save) is merged against what it and ``base`` both
     hold instead, so that what it never held is not taken for its deletion: every entry,
-    tick and line of ``base`` the other side keeps stays. ``None`` when this is
+    tick and line of ``base`` the other side keeps stays; so is a side that carries
+    ``base``'s very record but was made from the tool's write of it, which ``base``
+    holds more than (``written``: how to find that write, :func:`tool_write`, given by
+    the driver git runs; :func:`_made_before`). ``None`` when this is
     not three versions of one session file that the structural merge understands,
     and the caller merges them as git merge-file does. Runs ``git merge-file``;
     raises nothing of its own."""
@@ -1917,7 +1939,8 @@ def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
             len({v.properties.get("STARTED") for v in (o, a, b)}) != 1 or \
             len({v.properties.get("SESSION_ID") for v in (o, a, b)} - {None, ""}) > 1:
         return None  # another session on one side (one started afresh), or other endings
-    stale = [side for side in (a, b) if known_base and stale_against(side, o)]
+    stale = [side for side in (a, b) if known_base and (
+        stale_against(side, o) or _made_before(side, o, written))]
     for side in stale:  # (what the base holds that a stale side lacks is no deletion of
         # its: against what both hold, every entry of the base stays)
         o = _read(_common_base(o, side))  # type: ignore[arg-type,assignment]
@@ -1934,6 +1957,102 @@ def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
             statuses[2] in CLOSED_STATUSES:
         return MergeResult(result.data, result.conflicts, closed_twice=True)
     return result
+
+
+def history_versions(folder: str, name: str, revs: list[str], limit: int = 30) -> list[bytes]:
+    """The versions of the file ``name`` (in ``folder``, or a path from the work tree's
+    top with ``folder`` ``"."``) that the last ``limit`` commits that changed it, from
+    ``revs`` (``git log`` arguments: ``HEAD``, ``--reflog``: the commits a rebase
+    replayed and left), hold, newest first, each once (``git log --raw``, then one ``git
+    cat-file --batch``); ``[]`` when none (no commit, untracked, no git). Two git runs.
+    Raises nothing of its own."""
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    env = git_env()
+    try:
+        log = GitRun(["git", "-C", folder, "log", f"-{limit}", "--format=", "--raw",
+                      "--no-abbrev", "--no-renames", *revs, "--", name], env, None).wait()
+        blobs = [line.split()[3] for line in log.decode("ascii", "replace").split("\n")
+                 if line.startswith(":") and len(line.split()) > 4]
+        blobs = [b for b in dict.fromkeys(blobs) if b.strip("0")]
+        if not blobs:
+            return []
+        out = GitRun(["git", "-C", folder, "cat-file", "--batch"], env,
+                     "".join(b + "\n" for b in blobs).encode("ascii")).wait()
+    except (GitFailed, OSError):
+        return []
+    versions, at = [], 0
+    while at < len(out):
+        end = out.index(b"\n", at)
+        header = out[at:end].split()
+        if len(header) != 3:
+            break
+        size = int(header[2])
+        versions.append(out[end + 1:end + 1 + size])
+        at = end + 1 + size + 1
+    return versions
+
+
+def written_among(versions: list[bytes]) -> bytes | None:
+    """Of ``versions`` of a session file that carry one write record (``UPDATED_AT``),
+    the one the tool wrote: the one whose every entry each other holds (the merge
+    driver's result of a rebase or a merge carries the record of the side updated last
+    with the other side's entries added; a person's edit of a committed version is
+    another version too, and the one they all come from is the write). ``None`` when
+    there is none, or no one of them is so held. Reads no file (docs/decisions.md,
+    "Issue 14, twenty-first round (stale saves, a fresh review)")."""
+    for one in versions:
+        if all(other is one or entries_lacking(other, one) == 0 for other in versions):
+            return one
+    return None
+
+
+def tool_write(place: str, base: _Version) -> bytes | None:
+    """The version of the session file at ``place`` (git's ``%P``, from the work tree's
+    top, where git runs the driver) that the tool wrote with ``base``'s write record:
+    :func:`written_among` the versions ``HEAD``'s history and the reflogs hold that
+    carry it, ``base`` among them (:func:`history_versions`). ``None`` when ``base``
+    has no record or none is found. Two git runs."""
+    from ai_protocols.session.layout import one_session
+
+    props = base.properties
+    stamp = props.get("UPDATED_AT")
+    if not stamp:
+        return None
+    found = [base.text.encode("utf-8")]
+    for version in history_versions(".", place, ["HEAD", "--reflog"]):
+        theirs = _read(version.decode("utf-8", "replace"))
+        if theirs is not None and theirs.properties.get("UPDATED_AT") == stamp and \
+                one_session(theirs.properties, props) and version not in found:
+            found.append(version)
+    return written_among(found)
+
+
+def _made_before(side: _Version, base: _Version,
+                 written: Callable[[_Version], bytes | None] | None) -> bool:
+    """Whether ``side``, which carries ``base``'s very write record, was made from an
+    older version with that record than ``base``: the tool's write of it (``written``,
+    :func:`tool_write`), which ``base`` holds more entries than (a rebase or a merge
+    replayed that write over another clone's, keeping its record), when ``side`` lacks
+    some of those entries. A stale buffer of that write, saved after the pull: what it
+    lacks of them it never held. ``False`` without ``written``, or when ``side`` lacks
+    no entry of ``base`` (no git run then)."""
+    if written is None or side.moment is None or base.moment is None or \
+            side.properties.get("UPDATED_AT") != base.properties.get("UPDATED_AT"):
+        return False
+    keys = {key for _name, key in _entry_keys_of(base)}
+    lacked = keys - {key for _name, key in _entry_keys_of(side)}
+    if not lacked:
+        return False
+    write = written(base)
+    if write is None:
+        return False
+    first = _read(write.decode("utf-8", "replace"))
+    if first is None:
+        return False
+    extra = keys - {key for _name, key in _entry_keys_of(first)}
+    return bool(extra & lacked)
 
 
 def stale_against(side: _Version, base: _Version) -> bool:
@@ -2070,7 +2189,9 @@ def run_merge_driver(base: Path, ours: Path, theirs: Path, *, marker_size: int =
     if place is not None:
         _warn_edited(place)
     result = merge(*data, labels=labels, marker_size=marker_size) if merge is not None \
-        else merge_session_bytes(*data, labels=labels, marker_size=marker_size, place=place)
+        else merge_session_bytes(*data, labels=labels, marker_size=marker_size, place=place,
+                                 written=None if place is None else
+                                 lambda version: tool_write(place, version))
     if result is not None and result.closed_twice and not (  # (the live file's merge)
             place is not None and "/sessions/" in "/" + place.replace("\\", "/")):
         print("ai-protocols merge-driver: both clones closed this session, each into an "
@@ -2442,7 +2563,9 @@ def changes_lacking(version: bytes, other: bytes, held: set[str] | None = None, 
     from before git changed it. Counted:
 
     - an entry of a section (by its first line, checkbox aside) none of them holds, one
-      of ``held`` aside (:func:`entries_lacking`);
+      of ``held`` aside (:func:`entries_lacking`); one that stands for an entry of
+      theirs ``other`` lacks, reworded (the merge's rule of a reword,
+      :func:`_new_or_reworded`), is a changed entry;
     - an entry ``version`` holds in another text that is one of ``also``'s (or ``also``
       being empty), while ``other``'s text is none of theirs: an older text of it, as a
       stale save keeps it; a tick when only the checkbox differs, else a changed entry
@@ -2474,6 +2597,7 @@ def changes_lacking(version: bytes, other: bytes, held: set[str] | None = None, 
     here = _entry_raws(mine)
     for name, units in theirs.chunks.items():
         lines: dict[str, int] = {}
+        new: dict[datetime | None, list[str]] = {}
         for unit in units:
             if unit.kind == "T":
                 if unit.raw.strip():
@@ -2485,7 +2609,7 @@ def changes_lacking(version: bytes, other: bytes, held: set[str] | None = None, 
                 if name == "section:log":
                     counts["Log line"] += 1
                 elif not (held and _held_block(unit.raw) in held):
-                    counts["entry"] += 1
+                    new.setdefault(unit.time, []).append(unit.key)
                 continue
             text = here.get((name, unit.key))
             older = {one[(name, unit.key)] for one in texts if (name, unit.key) in one}
@@ -2494,6 +2618,8 @@ def changes_lacking(version: bytes, other: bytes, held: set[str] | None = None, 
                 continue
             counts["tick" if _with_box(_Unit("E", text), _box(unit)) == unit.raw
                    else "changed entry"] += 1
+        for kind, count in _new_or_reworded(name, units, new, mine, before).items():
+            counts[kind] += count
         if lines and name == "section:summary":
             # (a summary the merge driver settled against another keeps its words in a
             # Log line, whole: no line the file lacks; docs/decisions.md, "Issue 14,
@@ -2542,6 +2668,40 @@ def _kept_in_log(raw: str, version: _Version) -> bool:
                 if any(word in kept for word in words):
                     return True
     return False
+
+
+def _new_or_reworded(name: str, units: list[_Unit], new: dict[datetime | None, list[str]],
+                     mine: _Version, before: list[_Version]) -> dict[str, int]:
+    """How many of the entries ``new`` (by minute: the first lines of the entries of the
+    chunk ``name`` of a version, ``units``, that none of the others holds) are new
+    entries, and how many an entry the others hold, reworded (a changed entry): the
+    merge's rule of a reword (:func:`~ai_protocols.session.model.reworded_on` on
+    ``before``, the versions it derives from, an entry of theirs of that minute the
+    version lacks being its old words; without them,
+    :func:`~ai_protocols.session.model.reworded_among` with ``mine``'s). Reads
+    nothing."""
+    from ai_protocols.session.model import reworded_on
+
+    theirs = {unit.key for unit in units if unit.kind == "E"}
+    gone: dict[datetime | None, list[str]] = {}
+    for one in before or [mine]:
+        for unit in one.chunks.get(name, ()):
+            if unit.kind == "E" and unit.key not in theirs and \
+                    unit.key not in gone.get(unit.time, []):
+                gone.setdefault(unit.time, []).append(unit.key)
+    counts = {"entry": 0, "changed entry": 0}
+    for when, keys in new.items():
+        olds = gone.get(when, [])
+        if when is None or not olds:
+            paired = 0
+        elif before:
+            paired = reworded_on(when, keys, olds, {(when, key) for key in olds})
+        else:
+            paired = len(reworded_among([_words(_Unit("E", k, k)) for k in keys],
+                                        [_words(_Unit("E", k, k)) for k in olds]))
+        counts["changed entry"] += paired
+        counts["entry"] += len(keys) - paired
+    return counts
 
 
 def said_changes(counts: tuple[int, ...] | None) -> str:

@@ -464,18 +464,20 @@ def compared(newer: Session, older: Session, base: Session | None = None) -> Com
                 paired = len(reworded_among([_words(t) for t in texts],
                                             [_words(t) for t in others]))
             else:
-                paired = _reworded_on(time, texts, others, was)
+                paired = reworded_on(time, texts, others, was)
             reworded += paired
             lacking += len(texts) - paired
     return Compared(missing, lacking, ticks, reworded)
 
 
-def _reworded_on(time: datetime, texts: list[str], others: list[str],
-                 was: set[tuple[datetime | None, str]]) -> int:
+def reworded_on(time: datetime, texts: list[str], others: list[str],
+                was: set[tuple[datetime | None, str]]) -> int:
     """How many of the items ``texts`` (of one section and minute ``time`` that one
     version alone holds) are a reword of one of ``others`` (those the other version
     alone holds there), judged on the version both derive from, whose items ``was``
-    holds: one of the two as it was there, the other not."""
+    holds: one of the two as it was there, the other not (the merge's rule with a
+    base: that side changed it; :func:`compared`, and
+    :func:`ai_protocols.session.merge.changes_lacking`'s count of a changed entry)."""
     left = list(others)
     paired = 0
     for text in texts:

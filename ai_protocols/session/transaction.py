@@ -2300,35 +2300,10 @@ def _written_with(path: str, versions: list[bytes], props: dict[str, str], since
 def _history(path: str, revs: list[str]) -> list[bytes]:
     """The versions of the file at ``path`` that the last :data:`_BASES` commits that
     changed it, from ``revs`` (``git log`` arguments: ``HEAD``, ``--reflog``...), hold,
-    newest first, each once (``git log --raw``, then one ``git cat-file --batch``);
-    ``[]`` when none (no commit, untracked, no git)."""
-    from ai_protocols.errors import GitFailed
-    from ai_protocols.git.spawn import GitRun, git_env
+    newest first (:func:`~ai_protocols.session.merge.history_versions`)."""
+    from ai_protocols.session.merge import history_versions
 
-    env = git_env()
-    folder, name = parent(path), path.rsplit("/", 1)[-1]
-    try:
-        log = GitRun(["git", "-C", folder, "log", f"-{_BASES}", "--format=", "--raw",
-                      "--no-abbrev", "--no-renames", *revs, "--", name], env, None).wait()
-        blobs = [line.split()[3] for line in log.decode("ascii", "replace").split("\n")
-                 if line.startswith(":") and len(line.split()) > 4]
-        blobs = [b for b in dict.fromkeys(blobs) if b.strip("0")]
-        if not blobs:
-            return []
-        out = GitRun(["git", "-C", folder, "cat-file", "--batch"], env,
-                     "".join(b + "\n" for b in blobs).encode("ascii")).wait()
-    except (GitFailed, OSError):
-        return []
-    versions, at = [], 0
-    while at < len(out):
-        end = out.index(b"\n", at)
-        header = out[at:end].split()
-        if len(header) != 3:
-            break
-        size = int(header[2])
-        versions.append(out[end + 1:end + 1 + size])
-        at = end + 1 + size + 1
-    return versions
+    return history_versions(parent(path), path.rsplit("/", 1)[-1], revs, _BASES)
 
 
 def _props_of(data: bytes) -> dict[str, str] | None:
@@ -4066,7 +4041,8 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     # the merge would give HEAD's version, dropping what the tool wrote that HEAD
     # lacks: then the commit recorded, where it is the ancestor of both, else what
     # both hold, every entry of either kept)
-    merged = merge_stale(path, data, older, newer, committed)
+    merged = merge_stale(path, data, older, newer, committed,
+                         committed is not None and below_head(root, recorded))
     if merged is None or lines_dropped(data, merged.data, older, newer) or \
             lines_dropped(newer, merged.data, older, data):
         _refuse_stale(ai_dir, path, data, older, newer, committed, recorded, found)
@@ -4129,13 +4105,14 @@ def _drop_refusal_copies(kept: str) -> None:
 
 def _refuse_stale(ai_dir: str, path: str, data: bytes, older: bytes, newer: bytes,
                   committed: bytes | None, recorded: str | None,
-                  found: tuple[int, ...] | None) -> NoReturn:
+                  found: tuple[int, ...] | None, kept_holds: bool = False) -> NoReturn:
     """Raise :class:`~ai_protocols.errors.StaleSave` (nothing written into the file) for
     a stale save of the session file ``path`` whose merge back is not clean: ``data``, the file as
     the write read it (maybe joined with the kept copy by an earlier step), ``older``
     the kept copy, ``newer`` ``HEAD``'s version, ``committed`` the file at the commit
     the kept copy records (``recorded``), ``found`` what the file lacks
-    (:func:`~ai_protocols.session.merge.changes_lacking`). The one refusal of every
+    (:func:`~ai_protocols.session.merge.changes_lacking`); ``kept_holds``: the kept copy
+    holds it too (said so). The one refusal of every
     stale-save path (:func:`_brought_back`, :func:`_stale_earlier`, a stale save in a
     clone the tool never wrote in): its commands merge the file on disk (the person's
     save) on the version its buffer was opened on (:func:`opened_on`) with the tool's
@@ -4164,7 +4141,9 @@ def _refuse_stale(ai_dir: str, path: str, data: bytes, older: bytes, newer: byte
         raw = None
     ours = data if raw is None else raw
     opened = None if raw is None else opened_on(path, raw, older, committed)
-    joined = None if opened is None else _tools_join(older, newer, committed)
+    joined = None if opened is None else \
+        _tools_join(older, newer, committed,
+                    committed is not None and below_head(root, recorded), path)
     # (git's versions, without those: the kept copy, or the commit it records when the
     # file is the kept copy, and HEAD's)
     at = recorded if ours == older and committed is not None else None
@@ -4193,7 +4172,7 @@ def _refuse_stale(ai_dir: str, path: str, data: bytes, older: bytes, newer: byte
     driver = merge_session_bytes(opened, ours, theirs, place=below)  # type: ignore[arg-type]
     raise StaleSave(path, where, _changed(found), commands,  # type: ignore[arg-type]
                     None if driver is None else not driver.conflicts,
-                    what=said_changes(found))
+                    what=said_changes(found), kept_holds=kept_holds)
 
 
 def opened_on(path: str, data: bytes, older: bytes, committed: bytes | None) -> bytes | None:
@@ -4230,33 +4209,58 @@ def opened_on(path: str, data: bytes, older: bytes, committed: bytes | None) -> 
 
 
 def _written(versions: list[bytes]) -> bytes | None:
-    """Of ``versions`` of a session file that carry one write record, the one the tool
-    wrote: the one whose every entry each other holds (the merge driver adds the other
-    side's entries to a write it carries the record of; a person's edit of a committed
-    version is another version too, and the one they all come from is the write).
-    ``None`` when there is none, or no one of them is so held. Reads no file."""
-    from ai_protocols.session.merge import entries_lacking
+    """:func:`~ai_protocols.session.merge.written_among`: of versions carrying one
+    write record, the tool's write."""
+    from ai_protocols.session.merge import written_among
 
-    for one in versions:
-        if all(other is one or entries_lacking(other, one) == 0 for other in versions):
-            return one
-    return None
+    return written_among(versions)
 
 
-def _tools_join(older: bytes, newer: bytes, committed: bytes | None) -> bytes | None:
+def _tools_join(older: bytes, newer: bytes, committed: bytes | None,
+                ancestor: bool = False, path: str | None = None) -> bytes | None:
     """The tool's two versions a stale save went over, merged: the kept copy ``older``
-    and ``HEAD``'s version ``newer`` (on ``committed``, as :func:`merge_stale` says);
-    ``None`` when that merge is not clean."""
+    and ``HEAD``'s version ``newer`` (on ``committed``, as :func:`merge_stale` says;
+    ``ancestor``: git's history says it is the ancestor of both). Without such an
+    ancestor, when ``HEAD``'s history holds the kept copy itself (committed after the
+    tool wrote it, the commit it records older than the file's first: ``path``'s
+    history, :func:`_history`), on the kept copy: ``HEAD``'s version came from it. So a
+    line the other clone changed (a reword by hand) is its change, as the merge driver
+    takes it, never a second entry. ``None`` when that merge is not clean."""
     from ai_protocols.session.merge import merge_diverged_bytes
 
     if older == newer:
         return older
-    tools = merge_diverged_bytes(older, newer, committed)
+    if not (ancestor and committed is not None) and path is not None and \
+            older in _history(path, ["HEAD"]):
+        committed, ancestor = older, True
+    tools = merge_diverged_bytes(older, newer, committed,
+                                 ancestor=ancestor and committed is not None)
     return None if tools is None else tools.data
 
 
+def below_head(root: str, commit: str | None) -> bool:
+    """Whether ``commit`` (the one a kept copy records, ``GIT_COMMIT``) is in the history
+    of ``HEAD`` of the work tree at ``root`` (``git merge-base --is-ancestor``): then its
+    version of the session file is the ancestor of both the kept copy (written on it)
+    and ``HEAD``'s version, and the tool's two versions merge three ways on it, as the
+    merge driver merges them (a line both changed, a reword on each side, is a
+    conflict), not on what both hold. ``False`` when it is not, or git cannot say. One
+    git run, on the stale-save paths only."""
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    if not commit:
+        return False
+    try:
+        GitRun(["git", "-C", root, "merge-base", "--is-ancestor", commit, "HEAD"],
+               git_env(), None).wait()
+    except (GitFailed, OSError):
+        return False
+    return True
+
+
 def merge_stale(path: str, data: bytes, older: bytes, newer: bytes,
-                committed: bytes | None) -> MergeResult | None:
+                committed: bytes | None, ancestor: bool = False) -> MergeResult | None:
     """The merge of a stale save (``data``, the session file at ``path``) with the two
     newer versions it went over: ``older``, the kept copy (the version this tool wrote
     last), and ``newer``, ``HEAD``'s version. The rule (docs/decisions.md, "Issue 14,
@@ -4265,14 +4269,15 @@ def merge_stale(path: str, data: bytes, older: bytes, newer: bytes,
     buffer was opened on (:func:`opened_on`); an entry the tool wrote after that, or
     git brought, is never the person's deletion. First the tool's two versions are
     merged (on ``committed``, the file at the commit the kept copy records, where it is
-    the ancestor of both, else on what both hold: every entry of either kept), then
+    the ancestor of both: ``ancestor``, git's history says so, :func:`below_head`; else
+    on what both hold: every entry of either kept), then
     the save's changes are taken on that, three ways on the version it was opened on;
     without one, every entry of both is kept. ``None`` when a merge is not clean
     (:func:`~ai_protocols.session.merge.merge_diverged_bytes`). Runs git only when
     :func:`opened_on` looks through the history."""
     from ai_protocols.session.merge import MergeResult, merge_diverged_bytes
 
-    both = _tools_join(older, newer, committed)
+    both = _tools_join(older, newer, committed, ancestor, path)
     if both is None:
         return None
     base = opened_on(path, data, older, committed)
@@ -4346,7 +4351,7 @@ def _stale_earlier(ai_dir: str, path: str, doc: OrgFile,
     found = changes_lacking(data, newer, held_entries(ai_dir, path, doc), also=(older,))
     if _changed(found) <= 0:
         return None  # (HEAD holds nothing the save lacks: no pull's change dropped)
-    merged = merge_stale(path, data, older, newer, committed)
+    merged = merge_stale(path, data, older, newer, committed, below_head(root, recorded))
     if merged is None or merged.conflicts or lines_dropped(older, merged.data, data, newer) \
             or lines_dropped(newer, merged.data, data, older):
         # (a stale save of a pull, as git's autostash leaves it or not: refused with the
@@ -4514,9 +4519,38 @@ def _stale_over_kept(ai_dir: str, path: str, doc: OrgFile,
     merged = merge_diverged_bytes(data, newer, base, ancestor=True)
     if merged is None or lines_dropped(data, merged.data, base, newer) or \
             lines_dropped(newer, merged.data, base, data):
+        _refuse_stale_over_kept(ai_dir, path, data, newer, base)
         return None
     found = changes_lacking(data, newer, None, also=(base,))
     return OrgFile(merged.data.decode("utf-8")), said_changes(found), kept
+
+
+def _refuse_stale_over_kept(ai_dir: str, path: str, data: bytes, kept: bytes,
+                            base: bytes) -> None:
+    """When the stale save ``data`` (the session file at ``path``, opened on ``base``)
+    and the kept copy ``kept`` (what the tool wrote after git changed the file) do not
+    merge cleanly (:func:`_stale_over_kept`) and ``HEAD``'s version holds a change the
+    save lacks that ``base`` lacks too (git brought it: a line both changed, a reword on
+    each side): raise :class:`~ai_protocols.errors.StaleSave` with the commands that
+    merge the three (:func:`_refuse_stale`), as for every stale save whose merge back is
+    not clean, the merge driver's own verdict on those lines; else return (the
+    refusal of a version put back stands, advising ``merge-kept``). Runs git up to three
+    times, on the refusal's path only (docs/decisions.md, "Issue 14, twenty-first round
+    (stale saves, a fresh review)")."""
+    from ai_protocols.session.merge import changes_lacking
+
+    root = parent(ai_dir)
+    below = os.path.relpath(path, root)
+    newer = git_version(root, f"HEAD:./{below}")
+    if newer is None or newer in (data, base):
+        return
+    found = changes_lacking(data, newer, None, also=(base,))
+    if _changed(found) <= 0:
+        return
+    recorded = (_props_of(kept) or {}).get("GIT_COMMIT")
+    committed = git_version(root, f"{recorded}:./{below}") if recorded else None
+    _refuse_stale(ai_dir, path, data, kept, newer, committed, recorded, found,
+                  kept_holds=True)
 
 
 def merges_at_write(ai_dir: str, path: str) -> bool:
