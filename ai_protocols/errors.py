@@ -1371,13 +1371,16 @@ class MisplacedDrawer(AiProtocolsError, ValueError):
         self.line = line
         self.text = text
         where = f"the task board {path}" if path is not None else "the task board"
-        super().__init__(
-            f"cannot read {where}: line {line} ({_show(text)}) stands between the headline "
-            f"on line {headline} and its property drawer on line {drawer}, so Org does not "
-            "read that drawer as the headline's properties (its ID and claim would be "
-            "lost); move line " + str(line) + " below the drawer's :END: line (only a "
-            "SCHEDULED:, DEADLINE: or CLOSED: planning line may stand between), then try "
-            "again; nothing was changed")
+        super().__init__(f"cannot read {where}: {self._why()}, then try again; nothing "
+                         "was changed")
+
+    def _why(self) -> str:
+        """What is wrong and what to do, for the message (``BrokenDrawer`` says its own)."""
+        return (f"line {self.line} ({_show(self.text)}) stands between the headline on line "
+                f"{self.headline} and its property drawer on line {self.drawer}, so Org does "
+                "not read that drawer as the headline's properties (its ID and claim would "
+                f"be lost); move line {self.line} below the drawer's :END: line (only a "
+                "SCHEDULED:, DEADLINE: or CLOSED: planning line may stand between)")
 
 
 class BrokenDrawer(MisplacedDrawer):
@@ -1392,14 +1395,8 @@ class BrokenDrawer(MisplacedDrawer):
     blank line), ``drawer`` the ``:PROPERTIES:`` line; ``line`` is 0 when no ``:END:``
     closes the drawer."""
 
-    def __init__(self, path: Path | None, headline: int, drawer: int, line: int,
-                 text: str) -> None:
-        self.path = path
-        self.headline = headline
-        self.drawer = drawer
-        self.line = line
-        self.text = text
-        where = f"the task board {path}" if path is not None else "the task board"
+    def _why(self) -> str:
+        line, text, drawer, headline = self.line, self.text, self.drawer, self.headline
         if not line:
             what = (f"the property drawer on line {drawer} (of the headline on line "
                     f"{headline}) has no :END: line before the next headline")
@@ -1412,12 +1409,9 @@ class BrokenDrawer(MisplacedDrawer):
                     f"on line {headline}) is {kind}")
             fix = (f"delete line {line}" if not text.strip() else
                    f"write line {line} as :NAME: value, or delete it")
-        AiProtocolsError.__init__(
-            self,
-            f"cannot read {where}: {what}, so Org reads no property drawer there at all "
-            "(Org 9.5 and 9.7 alike: that headline's ID, claim and working set would be "
-            f"lost, and a second drawer written beside it); {fix} (in Emacs), then try "
-            "again; nothing was changed")
+        return (f"{what}, so Org reads no property drawer there at all (Org 9.5 and 9.7 "
+                "alike: that headline's ID, claim and working set would be lost, and a "
+                f"second drawer written beside it); {fix} (in Emacs)")
 
 
 class GitFailed(AiProtocolsError):
