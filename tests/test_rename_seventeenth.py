@@ -185,7 +185,7 @@ def test_the_read_commands_only_advise_and_the_advice_follows_the_state(
     merged = archive.read_bytes()
     said = run("status").stdout
     assert "ai-protocols merge-kept" not in said
-    assert "holds every entry of it" in said
+    assert "the archive holds all of it (merged in)" in said
     assert "git rm -q -- " in said and "git commit --no-edit" in said
     again = run("merge-kept", str(clone / SESSION))
     assert "nothing was written" in again.stderr and "git rm -q -- " in again.stderr

@@ -191,11 +191,18 @@ def test_untracked_work_in_the_way_advice_followed_lets_the_restore_go(
 
 
 def _ours_revert(base: Path) -> Path:
-    """Clone ``a`` logs and commits a change of the session, then logs on, wraps the
-    session up and commits that; reverting the change stops on a modify/delete (the
-    archive, the deleting side's, is this side's)."""
+    """Clone ``a`` commits a line a person typed into the session, then a change that
+    logs an entry and deletes that line, then logs on, wraps the session up and commits
+    that; reverting the change stops on a modify/delete (the archive, the deleting
+    side's, is this side's) and puts back the typed line, which the archive lacks (a
+    revert whose file the archive holds whole is only told the one command left)."""
     a, _ = _clones(base)
+    session = a / SESSION
+    typed = "A line a person typed that the change deletes.\n"
+    session.write_text(session.read_text() + typed)
+    git(a, "commit", "-q", "-am", "typed")
     Runner(a)("log", "--progress", "the change the revert takes out")
+    session.write_text(session.read_text().replace(typed, ""))
     git(a, "commit", "-q", "-am", "change")
     for text in _a_entries(12):
         Runner(a)("log", "--progress", text)

@@ -2673,7 +2673,7 @@ def _find(doc: OrgFile, task_id: str, board: Path) -> Task:
     except DuplicateTaskId:
         raise
     except TaskNotFound as error:
-        if error.candidates or error.shortest:
+        if error.candidates and not error.shortest:
             raise
         if at is not None and line != said:  # (said by the file's line, not the view's)
             raise TaskNotFound(task_id, board, (), line_key_miss(said, next(
@@ -2684,10 +2684,13 @@ def _find(doc: OrgFile, task_id: str, board: Path) -> Task:
             raise
         if at is not None:  # (a line's key names a line, never a title: bare_keys)
             raise
-        found = [s for s in all_sunk(doc, str(board)) if s.id == wanted or s.id.endswith(wanted)]
+        found = [] if error.shortest else [
+            s for s in all_sunk(doc, str(board)) if s.id == wanted or s.id.endswith(wanted)]
         if found:
             raise TaskNotFound(task_id, board, (), found[0].where()) from None
         titled = [t for t in read_board(doc, board, check=False)[0] if t.title == wanted]
+        if error.shortest and not titled:  # (too short for an id's end, and no title)
+            raise
         if titled:  # (a task added in Emacs, named by its title as `task list` advised,
             # given its id since by a write: the id, or which of several)
             said = (f"the task titled {quoted(wanted)} (line {titled[0].line}) has the id "

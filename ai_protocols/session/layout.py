@@ -1549,17 +1549,20 @@ def _latex_environments(doc: OrgFile, heads: list[int]) -> set[int]:
     return found
 
 
-def _no_link_line(line: str) -> bool:
+def _no_link_line(line: str, in_drawer: bool = True) -> bool:
     """Whether ``line`` (outside a verse block) is a comment (``#`` then a blank or the
     line's end), a fixed-width line (``:`` so), a keyword (``#+`` then a run of
     non-blanks holding a ``:``, Org 9.5's ``org-element--current-element``:
     ``#+TITLE:``, ``#+CAPTION:``...; the path keywords are read apart,
     :func:`moved_keyword_line`; a ``#+BEGIN_NAME`` with no end is a paragraph) or
-    a drawer's or property's line (``:NAME:`` then a blank or the end), indented or not:
-    Org sees no link there (Org syntax, "Comments", "Fixed Width Areas", "Keywords",
-    "Property Drawers": ``org-element-parse-buffer`` makes no link object of a
-    keyword's or a property's value). A superset: a paragraph's line of these shapes
-    keeps its bytes too."""
+    a property's line (``:NAME:`` then a blank or the end) where ``in_drawer`` (the line
+    is in a headline's property drawer, or before the first headline, where this
+    reading does not follow a drawer), indented or not: Org sees no link there (Org
+    syntax, "Comments", "Fixed Width Areas", "Keywords", "Property Drawers":
+    ``org-element-parse-buffer`` makes no link object of a keyword's or a property's
+    value). Elsewhere a ``:NAME: text`` line is a paragraph's, whose links Org 9.5 and
+    9.7 both read (a drawer's own ``:NAME:`` and ``:END:`` lines hold no link). A
+    superset: a paragraph's line of the other shapes keeps its bytes too."""
     body = line.lstrip(" \t")
     if body[:2] == "#+":  # (a keyword: "#+" then a run of non-blanks holding a ":")
         return ":" in body[2:].split(None, 1)[0] if body[2:3].strip() else False
@@ -1569,6 +1572,8 @@ def _no_link_line(line: str) -> bool:
         return False
     if body[1:2] in ("", " ", "\r", "\n"):
         return True
+    if not in_drawer:
+        return False
     close = body.find(":", 2)
     return close != -1 and not any(c in " \t" for c in body[1:close]) and \
         body[close + 1:close + 2] in ("", " ", "\t", "\r", "\n")
@@ -1859,6 +1864,9 @@ def move_links(doc: OrgFile, old_folder: str, new_folder: str, skip: set[int],
 
     keywords = {index for index, line in doc.lines_holding("#+")
                 if line.lstrip(" \t")[:15].casefold().startswith(_PATH_KEYWORDS)}
+    heads = doc.headlines  # (a property drawer's lines; all before the first headline)
+    drawers = None if not heads else set(range(heads[0].line)).union(*(
+        range(h.drawer[0], h.drawer[1] + 1) for h in heads if h.drawer is not None))
     lines = sorted({index for index, _ in doc.lines_holding("[[")} |
                    {index for case in _CASES for index, _ in doc.lines_holding(case)} |
                    keywords)
@@ -1878,7 +1886,7 @@ def move_links(doc: OrgFile, old_folder: str, new_folder: str, skip: set[int],
         if index in keywords and not verse:
             moved = moved_keyword_line(bare, old_folder, new_folder, existing_only=True,
                                        renamed=renamed)
-        elif not verse and _no_link_line(bare):
+        elif not verse and _no_link_line(bare, drawers is None or index in drawers):
             continue
         else:
             bounds = (spans[at][0] + 1, spans[at][1] - 1) if verse else None
