@@ -1033,7 +1033,10 @@ class Project:
         result's ``GIT_BRANCH`` and ``GIT_COMMIT`` say where ``HEAD`` is now, as any
         write sets them (:func:`~ai_protocols.session.pause.record_head`). ``wording``:
         whose words of an entry the two word differently are kept when git holds no
-        version of both (``"file"`` or ``"kept"``)."""
+        version of both (``"file"`` or ``"kept"``). Raises what ``merge_kept_into``
+        raises: :class:`~ai_protocols.errors.KeptNotMerged`,
+        :class:`~ai_protocols.errors.StaleSave` (an editor's stale save the next write
+        refuses), :class:`~ai_protocols.errors.OtherSession`..."""
         from pathlib import Path
 
         from ai_protocols.session.pause import record_head

@@ -865,7 +865,6 @@ def _stale_warning(project: Project, path: str) -> str | None:
     path only (docs/decisions.md, "Issue 14, twentieth round (the base of a stale
     save's merge)", "twenty-first round (the stale save's refusal)")."""
     from ai_protocols.errors import StaleSave
-    from ai_protocols.session.merge import changes_lacking, said_changes
     from ai_protocols.session.transaction import next_write_merges
 
     root = _clip(project.root_text, 120)
@@ -884,6 +883,8 @@ def _stale_warning(project: Project, path: str) -> str | None:
         data = storage.read_regular(path)
     except (OSError, storage.NotRegular):
         return None
+    from ai_protocols.session.merge import changes_lacking, said_changes  # (only then)
+
     lacks = said_changes(changes_lacking(data, stale[0].text.encode("utf-8")))
     here = relative_to(path, project.root_text)
     unkept = not os.path.lexists(kept_path(project.ai_dir_text, path))  # (a fresh clone's)
