@@ -313,11 +313,37 @@ def test_a_stale_save_carried_through_a_second_pull_loses_nothing(
     driver must not take what the stale save never held for its deletion: after the
     next write the file holds ``B-entry``, ``B2-entry``, the typed item and the new
     entry, each once."""
+    _second_pull(tmp_path, layout, second, how, rebase_first=False)
+
+
+@pytest.mark.parametrize("how", ["rename", "inplace"])
+@pytest.mark.parametrize("second", ["autostash", "rebase-autostash"])
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_a_stale_save_of_a_rebased_write_carried_through_a_second_pull_loses_nothing(
+        tmp_path: Path, layout: str, second: str, how: str) -> None:
+    """As above, the first pull a ``git pull --rebase`` over the agent's committed
+    write: the replayed commit's version carries the very record the stale save
+    carries, so the driver finds the tool's write of it (in the reflog) to tell that the
+    save never held ``B-entry``. (Committed before the second pull, such a save is a
+    commit that deleted ``B-entry``, as git sees it: docs/emacs.md says to run the tool
+    or revert the buffer before committing a save.)"""
+    _second_pull(tmp_path, layout, second, how, rebase_first=True)
+
+
+def _second_pull(tmp_path: Path, layout: str, second: str, how: str, *,
+                 rebase_first: bool) -> None:
     run_a, run_b = two_clones(tmp_path.resolve(), layout)
     run_b("log", "--progress", "B-entry")
     push(run_b, "b log")
+    wanted = ["] first step\n", "] B-entry\n", "] B2-entry\n", "- [ ] TYPED-note\n",
+              "] A-post\n"]
+    if rebase_first:
+        run_a("log", "--decision", "A-decision", "--rationale", "why")
+        commit(run_a.cwd, "a log")
+        wanted.append("] A-decision\n")
     buffer = run_a.path.read_bytes()
-    git(run_a.cwd, "pull", "-q", "--no-rebase", "origin", "main")
+    git(run_a.cwd, "pull", "-q", "--rebase" if rebase_first else "--no-rebase", "origin",
+        "main")
     save(run_a.path, buffer + b"- [ ] TYPED-note\n", how)
     run_b("log", "--progress", "B2-entry")
     push(run_b, "b log 2")
@@ -332,10 +358,9 @@ def test_a_stale_save_carried_through_a_second_pull_loses_nothing(
         rebase = "--rebase" if second == "rebase-autostash" else "--no-rebase"
         git(run_a.cwd, "pull", "-q", rebase, "--no-edit", "--autostash", "origin", "main")
     assert "<<<<<<<" not in run_a.path.read_text()
-    run_a("log", "--progress", "A-post")
+    follow(run_a, "log", "--progress", "A-post")
     text = run_a.path.read_text()
-    for kept in ("] first step\n", "] B-entry\n", "] B2-entry\n", "- [ ] TYPED-note\n",
-                 "] A-post\n"):
+    for kept in wanted:
         assert text.count(kept) == 1, (kept, text)
 
 

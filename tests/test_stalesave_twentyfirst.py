@@ -141,6 +141,42 @@ def test_the_refusals_commands_followed_once_let_the_next_write_through(
     assert not list((b / KEPT).parent.glob("*.head")), "the refusal's copies stay"
 
 
+def test_a_buffer_on_the_settled_file_saved_after_another_pull_is_a_stale_save(
+        tmp_path: Path) -> None:
+    """The file the refusal's commands made carries their write record, which the next
+    write takes as settled by the person; but only while ``HEAD`` stays: a buffer
+    opened on that file, another pull, the buffer saved, is a stale save again, and
+    what the second pull brought is not lost (merged back, or refused with commands
+    that keep it)."""
+    base = tmp_path.resolve()
+    a, b, run_a, run_b = _summarised(base)
+    opened = (b / SESSION).read_text(encoding="utf-8")
+    _a_changes(a, run_a, "tool")
+    run_b("log", "--progress", "b1-wrote")
+    _b_pulls(b, "autostash")
+    saved = opened.replace("\nFirst summary\n", "\nSummary typed in b\n") + f"{TYPED}\n"
+    _save(b, saved.encode(), "rename")
+    refused = run_b("log", "--progress", "w8-refused", check=False)
+    assert refused.returncode == 6, refused.stderr
+    settled = _follow(b, _refusal_commands(refused.stderr))  # (the buffer, reverted)
+    git(a, "pull", "-q", "--no-rebase", "origin", "main")
+    run_a("log", "--progress", "a2-pulled", "--done", "n2-step")
+    _commit(a, "a 2")
+    git(a, "push", "-q", "origin", "HEAD:main")
+    git(b, "pull", "-q", "--no-rebase", "--autostash", "origin", "main")
+    assert "a2-pulled" in (b / SESSION).read_text(encoding="utf-8")
+    _save(b, (settled + "typed again\n").encode(), "rename")
+    done = run_b("log", "--progress", "w9-next", check=False)
+    if done.returncode == 6:  # (left to the person: followed, then written)
+        _follow(b, _refusal_commands(done.stderr))
+        done = run_b("log", "--progress", "w9-next")
+    assert done.returncode == 0, done.stderr
+    text = (b / SESSION).read_text(encoding="utf-8")
+    items, ticked = _things(text)
+    assert {"a1-pulled", "a2-pulled", "b1-wrote", "w9-next"} <= items, text
+    assert {"n1-step", "n2-step"} <= ticked and "typed again" in text, text
+
+
 @pytest.mark.parametrize("how", ["autostash", "pull"])
 def test_a_stale_save_of_a_plain_pull_is_refused_as_the_autostash_one_is(
         tmp_path: Path, how: str) -> None:

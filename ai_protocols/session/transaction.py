@@ -3999,7 +3999,7 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
         return None
     below = os.path.relpath(path, root)
     data = b"".join(doc.encoded())
-    if _from_refusal(kept, data):
+    if _from_refusal(kept, data, head[1]):
         return None  # (the refusal's commands followed: the three merged by a person)
     # (a file that is, byte for byte, the version this tool wrote last is no proof that
     # nobody saved over it: git changed the file since that write (its time is not the
@@ -4051,8 +4051,9 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
 
 #: What a stale save's refusal (:func:`_refuse_stale`) writes beside the kept copy for
 #: the merge driver: the version the buffer was opened on, and the tool's two versions
-#: joined, with a write record of its own (per machine, no one's text).
-REFUSAL_BASE, REFUSAL_HEAD = ".base", ".head"
+#: joined, with a write record of its own; and the commit ``HEAD`` named then (per
+#: machine, no one's text).
+REFUSAL_BASE, REFUSAL_HEAD, REFUSAL_AT = ".base", ".head", ".refused"
 
 
 def _stamped(data: bytes, at: Moment) -> bytes:
@@ -4072,18 +4073,24 @@ def _stamped(data: bytes, at: Moment) -> bytes:
     return b"".join(doc.encoded())
 
 
-def _from_refusal(kept: str, data: bytes) -> bool:
+def _from_refusal(kept: str, data: bytes, commit: str | None) -> bool:
     """Whether the session file ``data`` was made from the version a stale save's
     refusal wrote at ``kept`` + :data:`REFUSAL_HEAD` (its printed commands followed:
     the merge driver's result carries that version's write record, which no other
-    version holds): the three were merged as the refusal advised, and the file is what
-    a person made of them, conflicts settled by the driver or by hand; nothing of it is
-    a stale save's to merge back (docs/decisions.md, "Issue 14, twenty-first round (the
-    stale save's refusal)"). One read of a small file, on the stale-save path only."""
+    version holds), and ``HEAD`` is still ``commit``, the one it named then
+    (:data:`REFUSAL_AT`): the three were merged as the refusal advised, and the file is
+    what a person made of them, conflicts settled by the driver or by hand; nothing of
+    it is a stale save's to merge back (docs/decisions.md, "Issue 14, twenty-first round
+    (the stale save's refusal)"). After another move of ``HEAD`` (a pull since), the
+    file is judged as any other: a buffer opened on it and saved after that pull is a
+    stale save again. Two reads of small files, on the stale-save path only."""
     stamp = (_props_of(data) or {}).get("UPDATED_AT")
-    if not stamp:
+    if not stamp or not commit:
         return False
     try:
+        if storage.read_regular(kept + REFUSAL_AT, 256).decode("ascii", "replace").strip() \
+                != commit:
+            return False
         head = storage.read_regular(kept + REFUSAL_HEAD, 65536)
     except (OSError, storage.NotRegular):
         return False
@@ -4094,9 +4101,9 @@ def _from_refusal(kept: str, data: bytes) -> bool:
 
 def _drop_refusal_copies(kept: str) -> None:
     """Remove what a stale save's refusal wrote beside the kept copy ``kept``
-    (:data:`REFUSAL_BASE`, :data:`REFUSAL_HEAD`), once a write took the file made from
-    them. Raises nothing."""
-    for end in (REFUSAL_BASE, REFUSAL_HEAD):
+    (:data:`REFUSAL_BASE`, :data:`REFUSAL_HEAD`, :data:`REFUSAL_AT`), once a write took
+    the file made from them. Raises nothing."""
+    for end in (REFUSAL_BASE, REFUSAL_HEAD, REFUSAL_AT):
         try:
             os.unlink(kept + end)
         except OSError:
@@ -4120,8 +4127,9 @@ def _refuse_stale(ai_dir: str, path: str, data: bytes, older: bytes, newer: byte
     those, on the kept copy (or the commit it records, when the file is the kept copy)
     with ``HEAD``'s version. Both are written beside the kept copy
     (:data:`REFUSAL_BASE`, :data:`REFUSAL_HEAD`; the second with a write record of its
-    own, :func:`_stamped`, so that the next write knows the file made from it,
-    :func:`_from_refusal`) and the commands are one ``ai-protocols merge-driver``; when
+    own, :func:`_stamped`, so that the next write knows the file made from it while
+    ``HEAD`` stays where it is, :data:`REFUSAL_AT`, :func:`_from_refusal`) and the
+    commands are one ``ai-protocols merge-driver``; when
     they cannot be written, ``git show`` commands write git's versions. Says whether
     the commands leave conflict markers (the driver's merge of the same three,
     :func:`~ai_protocols.session.merge.merge_session_bytes`). docs/decisions.md, "Issue
@@ -4141,19 +4149,27 @@ def _refuse_stale(ai_dir: str, path: str, data: bytes, older: bytes, newer: byte
         raw = None
     ours = data if raw is None else raw
     opened = None if raw is None else opened_on(path, raw, older, committed)
-    joined = None if opened is None else \
-        _tools_join(older, newer, committed,
-                    committed is not None and below_head(root, recorded), path)
-    # (git's versions, without those: the kept copy, or the commit it records when the
-    # file is the kept copy, and HEAD's)
+    joined = _tools_join(older, newer, committed,
+                         committed is not None and below_head(root, recorded), path)
+    # (without the version it was opened on, the kept copy as the base (or the commit
+    # it records when the file is the kept copy), still against the two joined: an
+    # entry the tool wrote that HEAD lacks is no deletion; when the two do not join,
+    # git's versions)
     at = recorded if ours == older and committed is not None else None
-    if opened is None or joined is None or opened == ours:
+    if opened is None or opened == ours:
+        opened = committed if at is not None else older
+    if joined is None:
         opened, joined = (committed if at is not None else older), newer
     theirs = _stamped(joined, now_moment())  # type: ignore[arg-type]
     try:
         os.makedirs(parent(kept), exist_ok=True)  # (a clone the tool never wrote in)
         storage.atomic_write(base_copy, opened)  # type: ignore[arg-type]
         storage.atomic_write(head_copy, theirs)
+        from ai_protocols.git.head import read_head
+
+        at_head = read_head(root)
+        if at_head is not None and at_head[1]:  # (HEAD then: _from_refusal's)
+            storage.atomic_write(kept + REFUSAL_AT, f"{at_head[1]}\n".encode("ascii"))
         commands = (f"ai-protocols merge-driver {shell_quote(base_copy)} "
                     f"{shell_quote(path)} {shell_quote(head_copy)} {shell_quote(below)}")
     except (OSError, storage.StorageError):  # (then git's versions, by git show)
