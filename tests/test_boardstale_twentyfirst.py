@@ -124,25 +124,26 @@ def test_a_typed_save_of_a_version_before_the_tools_writes_or_a_pull_loses_nothi
 
 
 #: Two saves in turn, each followed by a write (a lock taken and given back) and, when
-#: something was typed, its deletion in a fresh buffer: the second save came after
-#: writes that left nothing on the board, and stood (found by the hypothesis test
-#: below; the enumeration of docs/decisions.md).
+#: something was typed, its deletion in a fresh buffer (found by the hypothesis test
+#: below and the enumeration of docs/decisions.md; each lost what its comment says).
 SECOND_SAVES = [
-    ("PWPCC", [0, 0], True),  # (the same buffer saved again: older_than_write)
-    ("PWW", [0, 2], False),  # (then one opened between the writes: over_own_writes)
+    ("PWPCC", [0, 0], True),  # (the writes since the pull left nothing: older_than_write
+    # found nothing the save lacked of them; both pulls' tasks and the tool's)
+    ("PWW", [0, 2], False),  # (the last write gave a lock back: over_own_writes found
+    # nothing it made; the later write's task)
+    ("WWWP", [3, 0], True),  # (the walk took a claim on a task the save lacks whole for
+    # the person's deletion and stopped; the tool's two tasks)
 ]
 
 
 @pytest.mark.parametrize(("sequence", "picks", "typed"), SECOND_SAVES,
                          ids=[f"{s}-{p[0]}-{p[1]}" for s, p, _ in SECOND_SAVES])
-def test_a_second_save_after_writes_that_left_nothing_loses_nothing(
+def test_a_second_save_of_an_older_version_loses_nothing(
         tmp_path: Path, sequence: str, picks: list[int], typed: bool) -> None:
     """After ``sequence``, the versions ``picks`` saved in turn (each with a task typed
     in it, or nothing), each followed by the next write: nothing of the board or of
-    ``HEAD``'s is lost. The second save lost the tool's tasks (and both pulls'): the
-    writes since the first (a lock taken and given back, the typed task deleted) left
-    nothing on the board, so "the save lacks what the tool's last write made" found
-    nothing to lack."""
+    ``HEAD``'s is lost (the second save stood, or was merged on a version newer than
+    its buffer's)."""
     a, b, run_a, run_b = two_clones(tmp_path.resolve(), False)
     versions = _steps(a, b, run_a, run_b, sequence)
     for turn, number in enumerate(picks):

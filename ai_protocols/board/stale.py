@@ -451,15 +451,33 @@ def _steps_back(root: str, below: str, start: str, at_start: bytes
             after = before
 
 
+def _lacks_every(version: bytes, before: bytes, after: bytes) -> bool | None:
+    """Whether the board ``version`` lacks every thing the step from the board
+    ``before`` to the board ``after`` made (:func:`_made`: a task, a claim, a close, a
+    lock; a lock taken out is nothing made): each held in no text that has the step's
+    change (:func:`~ai_protocols.board.merge.lacking_said` against ``before``: a note
+    typed into a task the step claimed lacks the claim), or not held at all (a task
+    the version lacks whole lacks the claim made on it, where ``brought_lacking``
+    takes it for a person's deletion): a version from before the step. ``None`` when
+    the step made nothing or a board cannot be read: no sign either way. Parses the
+    three boards; raises nothing."""
+    from ai_protocols.board.merge import lacking_said
+
+    made = _made(before, after, taken=False)
+    held = lacking_said(version, after, (before,))
+    whole = lacking_said(version, after)  # (its first list: the tasks it lacks whole)
+    if not made or held is None or whole is None:
+        return None
+    lacked = {(False, name) for name in held[0] + held[1] + whole[0]} | \
+        {(True, path) for path in held[2]}
+    return made <= lacked
+
+
 def _holds_some(version: bytes, before: bytes, after: bytes) -> bool:
     """Whether the board ``version`` holds some of what the step from the board
-    ``before`` to the board ``after`` made (a task, a claim, a lock: not every one
-    lacking, :func:`~ai_protocols.session.transaction.brought_lacking`), or the step
+    ``before`` to the board ``after`` made (not :func:`_lacks_every`), or the step
     made nothing: ``version`` is then of after that step."""
-    from ai_protocols.board.merge import tasks_lacking
-    from ai_protocols.session.transaction import brought_lacking
-
-    return brought_lacking(tasks_lacking, version, after, (before,)) <= 0
+    return not _lacks_every(version, before, after)
 
 
 def _versions_back(root: str, below: str, start: str, at_start: bytes,
@@ -492,8 +510,8 @@ def opened_before(board: str, kept: str, data: bytes, start: str, at_start: byte
     (the tool's writes committed, a person's) and pulls and merges (git's), and the
     boards the tool's writes read, ``reads``, between them), are walked back over
     while the save lacks every change of the step to the one after
-    (:func:`~ai_protocols.session.transaction.brought_lacking`: a buffer opened before
-    it), a step that made nothing (a deletion only) passed over; the first step the
+    (:func:`_lacks_every`: a buffer opened before it), a step that made nothing (a
+    deletion only) passed over; the first step the
     save holds a change of ends the walk (the buffer was opened on the version after
     it), as the end of what is known does. ``(the save with what it lacks of those
     steps merged back: the board's merge, base the version it was opened on, theirs
@@ -506,21 +524,18 @@ def opened_before(board: str, kept: str, data: bytes, start: str, at_start: byte
     person, with the commands that merge the three on the version the buffer was
     opened on (:func:`refuse`: both written beside the kept copy ``kept``)."""
     from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
-    from ai_protocols.session.transaction import brought_lacking
 
     root = os.path.dirname(os.path.dirname(board))
     below = os.path.relpath(board, root)
     opened, lacked = at_start, []
     for before in _versions_back(root, below, start, at_start, reads or []):
-        made = tasks_lacking(before, opened)
-        if made < 0:
+        lacks = _lacks_every(data, before, opened)
+        if lacks is False:
             break
-        if made == 0:  # (a step that only took something out: no sign either way)
-            opened = before
-            continue
-        if brought_lacking(tasks_lacking, data, opened, (before,)) <= 0:
-            break
-        lacked.append(brought_said(data, opened, (before,), made))
+        if lacks is None and _made(before, opened) is None:
+            break  # (a board the merge cannot read)
+        if lacks:  # (else a step that made nothing: only took out, no sign either way)
+            lacked.append(brought_said(before, opened, (), tasks_lacking(before, opened)))
         opened = before
     if not lacked:
         return None
