@@ -229,7 +229,7 @@ def _split_run(base: str, start: int, stop: int, needle: str, paired: bool
     line before the first held a newline: ``start`` follows a headline). Cut by
     ``str.rsplit``, which gives what ``split`` gives for a separator that begins with a
     newline and holds no other: CPython looks for a separator of 6 characters or more
-    in a text of 30,000 or more by its two-way algorithm, whose set-up (~1,000
+    in a text of 30,000 or more by its two-way algorithm, whose set-up (~550
     instructions) ``split`` pays again at each piece; ``rsplit`` searches backwards,
     without it (docs/performance.md, issue 16, twenty-first round)."""
     text = base[start - 1:stop]
@@ -306,7 +306,6 @@ class _Block:
         self.ordered = True
         self.first = self.last = ""
 
-    @classmethod
     @classmethod
     def read(cls, rows: Rows, at: int, row: int, line: int) -> tuple[_Block, str] | None:
         """The block of ``rows``'s lines from ``at`` (a line's start where one may begin,
