@@ -767,7 +767,7 @@ class Rows:
         whose checkbox is :data:`~ai_protocols.session.layout.CURRENT_BOX` (none when
         the section's text holds none, without reading the section; never one of a
         block's, all ticked or of no checkbox)."""
-        if self.base.rfind(CURRENT_BOX, self.lo, self.hi) == -1:  # (backwards: quicker)
+        if self.base.find(CURRENT_BOX, self.lo, self.hi) == -1:
             return None
         for part in reversed(self.read()):
             if type(part) is _Block:
