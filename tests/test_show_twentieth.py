@@ -1,6 +1,6 @@
 """Issue 16, twentieth round: ``show --json`` reads a run of decisions of the tool's own
 two-line form (``- [STAMP] text`` and ``  - Rationale: TEXT``) in bulk and keeps each as
-a place in the text, as it keeps the quick items (``session/view.py``, ``Rows._bulk``),
+a place in the text, as it keeps the quick items (``session/view.py``, the bulk read),
 so that the Log writes them in bulk too. These hold what the view prints (``show
 --json``, ``show``, the Log's order, every section's entries with their rationales) to
 what the whole read prints over sections of such pairs, interleaved in time with another

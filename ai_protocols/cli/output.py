@@ -330,11 +330,11 @@ def json_pieces(items: dict[str, object], *, encoded: bool = False) -> Iterator[
                 batch = list(islice(value, size))
                 if not batch:
                     break
+                yield between if started else "[\n    {\n      "
                 if type(batch[0]) is bytes:  # (ObjectBatches: one batch, UTF-8)
-                    yield between if started else "[\n    {\n      "
                     yield batch[0] if encoded else batch[0].decode()
-                else:
-                    yield (between if started else "[\n    {\n      ") + between.join(batch)
+                else:  # (a batch of ObjectBatches as it is: no copy of its text)
+                    yield between.join(batch) if len(batch) > 1 else batch[0]
                 started = True
             yield "\n    }\n  ]" if started else "[]"
             continue

@@ -176,6 +176,17 @@ def read_view(path: str, held: list[str]) -> Session:
 # -- a block read in bulk --------------------------------------------------------------
 
 
+def _form(base: str, at: int) -> str | None:
+    """What begins the line at ``at`` of ``base`` when a block read in bulk may begin
+    there: the form of the tool's one-line items up to their timestamps (``- [X] `` or
+    ``- ``); else ``None``."""
+    if base.startswith("- [X] [", at):
+        return "- [X] "
+    if base.startswith("- [", at) and digits(base[at + 3:at + 4]):
+        return "- "
+    return None
+
+
 def _run_end(base: str, at: int, end: int, needle: str, item: str, paired: bool) -> int:
     """Where the run of a block's items from ``at`` (a line's start, before ``end``) whose
     lines begin with ``needle`` (the form and the day: ``- [X] [2026-11-21 Sat ``) ends
@@ -210,22 +221,29 @@ def _walk(base: str, at: int, end: int, needle: str, paired: bool) -> int:
 
 
 def _split_run(base: str, start: int, stop: int, needle: str, paired: bool
-               ) -> tuple[str, list[str]]:
+               ) -> tuple[list[str], int]:
     """The items of the run ``base[start:stop]`` whose lines begin with ``needle``, each
-    as what follows it on its line, ``HH:MM] text`` (a decision's with its rationale
-    after :data:`_MARK`), cut at each line's ``needle``; and the text they were cut from
-    (the line before the first held a newline: ``start`` follows a headline). Cut by
+    as what follows it on its line, ``HH:MM] text`` (with ``paired``, a decision's with
+    its rationale after :data:`_MARK`, the spaces at the rationale's end left out: not
+    its text's), cut at each line's ``needle``; and how many rationales it marked (the
+    line before the first held a newline: ``start`` follows a headline). Cut by
     ``str.rsplit``, which gives what ``split`` gives for a separator that begins with a
     newline and holds no other: CPython looks for a separator of 6 characters or more
-    in a text of 30,000 or more by its two-way algorithm, whose set-up (~1,000
+    in a text of 30,000 or more by its two-way algorithm, whose set-up (~550
     instructions) ``split`` pays again at each piece; ``rsplit`` searches backwards,
     without it (docs/performance.md, issue 16, twenty-first round)."""
     text = base[start - 1:stop]
+    marked = 0
     if paired:
-        text = _MARK.join(text.rsplit(_RATIONALE_LINE))
+        lines = text.rsplit(_RATIONALE_LINE)
+        marked = len(lines) - 1
+        text = _MARK.join(lines)
+        del lines
     pieces = text.rsplit(f"\n{needle}")
     del pieces[0]  # ("": the text begins with it)
-    return text, pieces
+    if paired:
+        pieces = list(map(str.rstrip, pieces, repeat(" ")))
+    return pieces, marked
 
 
 def _in_order(pieces: list[str]) -> bool:
@@ -273,12 +291,11 @@ class _Block:
     of its items of one day (``segments``: each run's start and stop in ``base``, its
     day's part of the timestamps, ``[2026-11-21 Sat ``, and its ISO text,
     ``2026-11-21T``), not item by item; with whether their texts need no escape in JSON
-    (``plain``: no ``"`` nor ``\\``), whether some rationale has spaces at its end
-    (``strip``: not its text's), whether their times run in the file's order
+    (``plain``: no ``"`` nor ``\\``), whether their times run in the file's order
     (``ordered``), and the first and the last of them (ISO texts)."""
 
     __slots__ = ("base", "first", "last", "line", "ordered", "paired", "plain", "prefix",
-                 "row", "segments", "size", "start", "stop", "strip")
+                 "row", "segments", "size", "start", "stop")
 
     def __init__(self, base: str, start: int, prefix: str, paired: bool, plain: bool,
                  row: int, line: int) -> None:
@@ -286,26 +303,22 @@ class _Block:
         self.prefix, self.paired, self.plain = prefix, paired, plain
         self.row, self.line, self.size = row, line, 0
         self.segments: list[tuple[int, int, str, str]] = []
-        self.strip = False
         self.ordered = True
         self.first = self.last = ""
 
     @classmethod
     def read(cls, rows: Rows, at: int, row: int, line: int) -> tuple[_Block, str] | None:
-        """The block of ``rows``'s lines from ``at`` (a line's start, the file's line
-        ``line``, the section's row ``row``) to the first line end past :data:`_BLOCK`
-        bytes, or the runs of a day of them that read as such, and its JSON text (the
-        objects of its entries, joined); ``None`` when its first run does not: an item of
-        another form, a text with white space at either end or anything
-        :data:`_BARRED`, a clock time ``own_clock`` does not read, a decision whose
-        rationale is not one line of text, a line after the block that goes on with
-        white space. Takes the ticked texts :attr:`Rows.wanted` names."""
+        """The block of ``rows``'s lines from ``at`` (a line's start where one may begin,
+        :func:`_form`; the file's line ``line``, the section's row ``row``) to the first
+        line end past :data:`_BLOCK` bytes, or the runs of a day of them that read as
+        such, and its JSON text (the objects of its entries, joined); ``None`` when its
+        first run does not: an item of another form, a text with white space at either
+        end or anything :data:`_BARRED`, a clock time ``own_clock`` does not read, a
+        decision whose rationale is not one line of text, a line after the block that
+        goes on with white space. Takes the ticked texts :attr:`Rows.wanted` names."""
         base, hi = rows.base, rows.hi
-        if base.startswith("- [X] [", at):
-            prefix = "- [X] "
-        elif base.startswith("- [", at) and digits(base[at + 3:at + 4]):
-            prefix = "- "
-        else:
+        prefix = _form(base, at)
+        if prefix is None:
             return None
         end = base.find("\n", min(at + _BLOCK, hi - 1), hi)
         end = hi if end == -1 else end
@@ -328,11 +341,11 @@ class _Block:
                 break
             needle = prefix + day_part
             stop = _run_end(base, pos, end, needle, f"\n{prefix}[", paired)
-            text, pieces = _split_run(base, pos, stop, needle, paired)
+            pieces, marked = _split_run(base, pos, stop, needle, paired)
             if "\n" in "".join(pieces):  # (a line of another day among them)
                 stop = _walk(base, pos, end, needle, paired)
-                text, pieces = _split_run(base, pos, stop, needle, paired)
-            json = block._run_json(text, pieces, day[0], end_text)
+                pieces, marked = _split_run(base, pos, stop, needle, paired)
+            json = block._run_json(pieces, marked, day[0], end_text)
             if json is None:
                 break
             texts.append(json)
@@ -347,15 +360,16 @@ class _Block:
             rows.take_ticked(day_part, clocks, pieces)
         return block, OBJECT_SEPARATOR.join(texts)
 
-    def _run_json(self, text: str, pieces: list[str], day: str, end_text: str
+    def _run_json(self, pieces: list[str], marked: int, day: str, end_text: str
                   ) -> str | None:
-        """The JSON text of the run of ``pieces`` of the day ``day`` (its ISO text; cut
-        from ``text`` by :func:`_split_run`), when they read as the block's items (see
-        :meth:`read`), its size and times added to the block's; else ``None``."""
+        """The JSON text of the run of ``pieces`` of the day ``day`` (its ISO text), as
+        :func:`_split_run` cut them (and ``marked`` rationales), when they read as the
+        block's items (see :meth:`read`), its size and times added to the block's; else
+        ``None``."""
         heads = ("%.8s" * len(pieces)) % tuple(pieces)  # (their first 8 characters, joined)
-        if len(heads) != 8 * len(pieces) or " " in heads[7::8]:
+        if len(heads) != 8 * len(pieces) or " " in heads[7::8] or _MARK[0] in heads[7::8]:
             return None  # (a text that is none, or begins with a space)
-        ordered = _in_order(pieces)
+        ordered = pieces == sorted(pieces) or _in_order(pieces)  # (sorted: a pass, in C)
         if ordered and _clock_shapes(heads) and own_clock(heads[:6]) and \
                 own_clock(heads[-8:-2]):  # (then every clock between them: own_clock reads it)
             first, last = heads[:5], heads[-8:-3]
@@ -367,39 +381,30 @@ class _Block:
                         return None
                     _CLOCKS_READ.add(part)
             first, last = min(clocks)[:5], max(clocks)[:5]
-        strip = False
-        if self.paired:  # (one rationale each, its text not blank, no space at its start)
-            if text.count(_MARK) != len(pieces) or f" {_MARK}" in text or \
-                    f"{_MARK} " in text or not all(map(str.__contains__, pieces, repeat(_MARK))):
-                return None
-            strip = " \n" in text or text.endswith(" ")  # (not the rationale's: stripped)
-            if strip:
-                pieces = list(map(str.rstrip, pieces, repeat(" ")))
-            if any(map(str.endswith, pieces, repeat(_MARK))):
-                return None
+        if self.paired and (marked != len(pieces) or not all(map(
+                str.__contains__, pieces, repeat(_MARK[0])))):
+            return None  # (a decision of no rationale, or of two)
         json = _objects(pieces if self.plain else _escaped(pieces), f'"time": "{day}', _TEXT,
                         end_text)
-        if not self.paired and (f" {end_text}{OBJECT_SEPARATOR}" in json or
-                                json.endswith(f" {end_text}")):
-            return None  # (a text with white space at its end)
         if self.paired:
             json = json.replace(_MARK, _REASON)
+            if f" {_REASON}" in json or f"{_REASON} " in json or f'{_REASON}"' in json:
+                return None  # (a text that ends with a space; a rationale that begins so)
+        elif f" {end_text}{OBJECT_SEPARATOR}" in json or json.endswith(f" {end_text}"):
+            return None  # (a text with white space at its end)
         first, last = f"{day}{first}", f"{day}{last}"
         if self.segments:
             self.ordered = self.ordered and ordered and self.last < first
             self.first, self.last = min(self.first, first), max(self.last, last)
         else:
             self.ordered, self.first, self.last = ordered, first, last
-        self.strip = self.strip or strip
         self.size += len(pieces)
         return json
 
     def _pieces(self, segment: tuple[int, int, str, str]) -> list[str]:
-        """The items of a run of one day as :func:`_split_run` cuts them, a rationale's
-        spaces at its end left out."""
+        """The items of a run of one day as :func:`_split_run` cuts them."""
         start, stop, day_part, _ = segment
-        pieces = _split_run(self.base, start, stop, self.prefix + day_part, self.paired)[1]
-        return list(map(str.rstrip, pieces, repeat(" "))) if self.strip else pieces
+        return _split_run(self.base, start, stop, self.prefix + day_part, self.paired)[0]
 
     def json(self) -> str:
         """The JSON text of the block's entries' objects, joined (as :meth:`read` made it)."""
@@ -424,8 +429,7 @@ class _Block:
         texts: list[str] = []
         objects: list[str] = []
         for segment in self.segments:
-            pieces = _split_run(self.base, segment[0], segment[1],
-                                self.prefix + segment[2], self.paired)[1]
+            pieces = self._pieces(segment)
             if self.paired:  # (a decision's rationale is not in the Log)
                 pieces = list(map(itemgetter(0), map(str.partition, pieces, repeat(_MARK))))
             joined = "".join(pieces)
@@ -538,10 +542,14 @@ class Rows:
         general: list[Entry] | None = None
         while at < hi:
             if run_at < 0 and at >= bulk_from:
-                made = _Block.read(self, at, singles.row + len(singles.items), index)
-                if made is None:
-                    bulk_from = base.find("\n", min(at + _BLOCK, hi - 1), hi) + 1 or hi
+                made = None
+                if _form(base, at) is None:  # (a person's line, an open item...)
+                    bulk_from = base.find("\n", at, hi) + 1 or hi  # (tried at the next)
                 else:
+                    made = _Block.read(self, at, singles.row + len(singles.items), index)
+                    if made is None:  # (tried again a block on: an odd block costs one)
+                        bulk_from = base.find("\n", min(at + _BLOCK, hi - 1), hi) + 1 or hi
+                if made is not None:
                     block, text = made
                     if singles.items:
                         parts.append(singles)
@@ -759,7 +767,7 @@ class Rows:
         whose checkbox is :data:`~ai_protocols.session.layout.CURRENT_BOX` (none when
         the section's text holds none, without reading the section; never one of a
         block's, all ticked or of no checkbox)."""
-        if self.base.rfind(CURRENT_BOX, self.lo, self.hi) == -1:  # (backwards: quicker)
+        if self.base.find(CURRENT_BOX, self.lo, self.hi) == -1:
             return None
         for part in reversed(self.read()):
             if type(part) is _Block:
