@@ -469,6 +469,17 @@ def work_pathspec(folders: tuple[str, ...] = (AI_DIR + "/",)) -> tuple[str, ...]
     return (":(top)", *(f":(top,literal,exclude){f.rstrip('/')}" for f in folders))
 
 
+def literal_pathspec(path: str) -> str:
+    """``path`` as a printed git command names it so that git reads it as that one path:
+    with ``:(literal)`` before it when it starts with ``:`` (pathspec magic) or holds
+    ``*``, ``?``, ``[`` or ``\\`` (wildcards: ``git restore -- 'a*.txt'`` would take
+    every file so named), else as it is (gitglossary(7), "pathspec"). Not quoted: the
+    caller quotes it for the shell."""
+    if path.startswith(":") or any(c in path for c in "*?[\\"):
+        return f":(literal){path}"
+    return path
+
+
 def superprojects(root: str) -> list[str]:
     """The work trees of the superprojects around the git submodule at ``root``, nearest
     first; empty when ``root`` is in no submodule. A submodule's ``.git`` is a file

@@ -64,7 +64,7 @@ from ai_protocols.git.spawn import (
 )
 from ai_protocols.git.spawn import GitRun as _Git
 from ai_protocols.lean import counted, datetime, digits, display, shell_quote, timezone
-from ai_protocols.paths import AI_DIR, is_tool_path, safe_id
+from ai_protocols.paths import AI_DIR, is_tool_path, literal_pathspec, safe_id
 from ai_protocols.storage.files import temp_stem, temporary_name
 
 __all__ = ["CLONE_FILE", "NAMESPACE", "REFSPEC", "Checkpoint", "Checkpoints", "Recorded",
@@ -1849,8 +1849,7 @@ class Checkpoints:
                 "records it (the work tree holds what is staged there), or commit it (git "
                 f"commit){then}")
         top = shell_quote(str(self.top))
-        named = " ".join(shell_quote(f":(literal){p}" if p.startswith(":") or any(
-            c in p for c in "*?[\\") else p) for p in lost)  # (pathspecs: gitglossary(7))
+        named = " ".join(shell_quote(literal_pathspec(p)) for p in lost)
         patch = self.git_dir / "ai-protocols-staged.patch"
         count = 1
         while os.path.lexists(patch) and count < 1000:

@@ -1589,7 +1589,7 @@ def _take_back(project: Project, lost: list[tuple[str, str]], short: str,
     top), named from the project's root, where the commands run
     (:func:`~ai_protocols.paths.named_from`: a project below the top; issue 14,
     twenty-first round)."""
-    from ai_protocols.paths import named_from
+    from ai_protocols.paths import literal_pathspec, named_from
 
     here = set(changed_here)
     safe = [p for p, _ in lost if p not in here and
@@ -1599,10 +1599,11 @@ def _take_back(project: Project, lost: list[tuple[str, str]], short: str,
     said = []
     if safe:
         said.append(_pasted(project, f"git restore --source {short} -- "
-                            + " ".join(shell_quote(p) for p in safe[:20])))
+                            + " ".join(shell_quote(literal_pathspec(p)) for p in safe[:20])))
     if mixed:
         said.append("for the files changed here since, compare first: " + _pasted(
-            project, f"git diff {short} -- " + " ".join(shell_quote(p) for p in mixed[:20])))
+            project, f"git diff {short} -- " + " ".join(
+                shell_quote(literal_pathspec(p)) for p in mixed[:20])))
     return f"; or take back only what is missing, here: {'; '.join(said)}"
 
 
