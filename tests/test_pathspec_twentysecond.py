@@ -4,7 +4,8 @@ act as pathspec magic in the printed ``git restore``/``git diff`` commands"). A
 checkpoint's edits of ``a*.txt``, ``:colon.txt``, ``x?.txt`` and ``[b].txt`` lost by
 ``git reset --hard``, the last made again: ``resume`` advises ``git restore
 --source``, which, pasted, gives back the three others and leaves ``ab.txt`` and
-``xy.txt``, which their names would match as wildcards, as they are. Real git, the installed console script."""
+``xy.txt``, which their names would match as wildcards, as they are.
+Real git, the installed console script."""
 
 from __future__ import annotations
 
