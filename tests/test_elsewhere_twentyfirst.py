@@ -177,12 +177,10 @@ def test_restore_force_names_commands_that_work_from_the_project_folder(tmp_path
 # -- 3. the carry to another work tree goes to the project's folder there ----------------
 
 
-def test_the_carry_to_another_work_tree_leads_to_the_project_folder_there(
-        tmp_path: Path) -> None:
-    """The reviewer's r3: the session's branch is checked out in another work tree; the
-    carry ended with ``cd`` to that work tree's top, where ``resume`` said "no session
-    yet". It now goes to ``pkg`` there; followed, the session is there, and back here
-    the record of the carry says where, with a ``cd`` that leads there too."""
+def _feature_checked_out_elsewhere(tmp_path: Path) -> tuple[Path, Path, Runner, Path]:
+    """A sub-folder project (:func:`_sub_project`) whose session logged work on branch
+    ``feature``, then switched back to ``main`` here, ``feature`` checked out in the
+    work tree ``wt``: ``(top, pkg, run, wt)``."""
     top, pkg, run = _sub_project(tmp_path)
     commit_all(top, "ai")
     git(top, "switch", "-q", "-c", "feature")
@@ -193,6 +191,16 @@ def test_the_carry_to_another_work_tree_leads_to_the_project_folder_there(
     git(top, "switch", "-q", "main")
     wt = (tmp_path / "wt").resolve()
     git(top, "worktree", "add", "-q", str(wt), "feature")
+    return top, pkg, run, wt
+
+
+def test_the_carry_to_another_work_tree_leads_to_the_project_folder_there(
+        tmp_path: Path) -> None:
+    """The reviewer's r3: the session's branch is checked out in another work tree; the
+    carry ended with ``cd`` to that work tree's top, where ``resume`` said "no session
+    yet". It now goes to ``pkg`` there; followed, the session is there, and back here
+    the record of the carry says where, with a ``cd`` that leads there too."""
+    _, pkg, run, wt = _feature_checked_out_elsewhere(tmp_path)
     said = _warning(run)
     command = re.search(r"work there with: (.*?) \(absolute paths", said).group(1)  # type: ignore[union-attr]
     assert command.endswith(f"cd {wt / 'pkg'}"), command
@@ -375,16 +383,7 @@ def test_a_moved_work_tree_s_record_leads_to_the_project_folder_there(tmp_path: 
     """After the carry, ``git worktree move`` took that work tree elsewhere: the refusal's
     ``ln -sf ... && cd -- NEWPATH`` went to its top. It goes to ``pkg`` there now;
     followed, the session is there."""
-    top, pkg, run = _sub_project(tmp_path)
-    commit_all(top, "ai")
-    git(top, "switch", "-q", "-c", "feature")
-    run("start")
-    (pkg / "p.txt").write_text("p\nfeature\n")
-    git(top, "commit", "-q", "-am", "feature work")
-    run("log", "--progress", "did feature")
-    git(top, "switch", "-q", "main")
-    wt = (tmp_path / "wt").resolve()
-    git(top, "worktree", "add", "-q", str(wt), "feature")
+    top, pkg, run, wt = _feature_checked_out_elsewhere(tmp_path)
     carry = re.search(r"work there with: (.*?) \(absolute paths", _warning(run)).group(1)  # type: ignore[union-attr]
     assert pasted(pkg, carry).returncode == 0
     moved = (tmp_path / "wt moved").resolve()
