@@ -62,7 +62,7 @@ def test_done_with_a_checkpoint_records_its_commit_and_show_says_where_it_is(
     where = _show(run_b, task_id)["checkpoint_where"]
     assert where.startswith("it is not in this clone")
     assert f"git push {origin} {ref}" in where
-    assert "git fetch origin 'refs/ai-protocols/*:refs/ai-protocols/*'" in where
+    assert "git fetch --no-prune origin 'refs/ai-protocols/*:refs/ai-protocols/*'" in where
     assert restore in where
     git(a, "push", "-q", "origin", ref)
     git(b, "fetch", "-q", "origin", "refs/ai-protocols/*:refs/ai-protocols/*")

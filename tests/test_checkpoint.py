@@ -328,7 +328,7 @@ def test_pushed_to_a_bare_remote_and_restored_from_a_fresh_clone(
     git(tmp_path, "clone", "-q", str(remote), str(clone))
     elsewhere = Runner(clone)
     refused = elsewhere("checkpoint", "show", "1", agent=ME, check=False)
-    assert refused.returncode == 5 and "git fetch origin 'refs/ai-protocols/*:refs/ai-" \
+    assert refused.returncode == 5 and "git fetch --no-prune origin 'refs/ai-protocols/*:refs/ai-" \
         "protocols/*'" in refused.stderr
     git(clone, "fetch", "-q", "origin", "refs/ai-protocols/*:refs/ai-protocols/*")
     assert elsewhere("checkpoint", "list", agent=ME).stdout.split()[3:] == \
@@ -553,7 +553,7 @@ def test_resume_and_start_say_when_the_work_is_in_another_clone(
     lost = (f"its last checkpoint ({point}) holds 4 files of uncommitted work that this "
             "checkout, with no uncommitted change outside .ai/, does not have: it looks "
             "rolled back: the work may be in another checkout")
-    fetch = "git fetch origin 'refs/ai-protocols/*:refs/ai-protocols/*'"
+    fetch = "git fetch --no-prune origin 'refs/ai-protocols/*:refs/ai-protocols/*'"
     unknown = lost  # (the count leaves the tool's .ai/ out, in this clone or not)
     assert elsewhere("resume", agent=ME).stdout.endswith(
         f"\nWarning: {unknown}; it is not in this clone (taken in another clone; a plain "

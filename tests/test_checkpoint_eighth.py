@@ -328,13 +328,13 @@ def test_a_failing_smudge_filter_changes_nothing(repo: Path, run: Runner,
 def test_the_fetch_advice_names_the_real_remote(repo: Path, run: Runner, tmp_path: Path) -> None:
     first_commit(repo)
     said = run("checkpoint", "show", "1", check=False)
-    assert said.returncode == 5 and "git fetch origin" not in said.stderr, said.stderr
-    assert "git fetch URL 'refs/ai-protocols/*:refs/ai-protocols/*'" in said.stderr
-    assert "git fetch origin" not in run("checkpoint", "list").stdout
+    assert said.returncode == 5 and "git fetch --no-prune origin" not in said.stderr, said.stderr
+    assert "git fetch --no-prune URL 'refs/ai-protocols/*:refs/ai-protocols/*'" in said.stderr
+    assert "git fetch --no-prune origin" not in run("checkpoint", "list").stdout
     git(tmp_path, "init", "-q", "--bare", str(tmp_path / "up.git"))
     git(repo, "remote", "add", "upstream", str(tmp_path / "up.git"))
     said = run("checkpoint", "show", "1", check=False)
-    assert "git fetch upstream 'refs/ai-protocols/*:refs/ai-protocols/*'" in said.stderr
+    assert "git fetch --no-prune upstream 'refs/ai-protocols/*:refs/ai-protocols/*'" in said.stderr
 
 
 def test_export_of_a_missing_nested_repository_names_the_file_and_no_submodule(

@@ -177,7 +177,7 @@ def test_a_bad_note_is_still_refused(project: Path, run: Runner, tmp_path: Path)
 
 # -- where a checkpoint is, and what to do: one rule (1, 2, 3) ---------------------------
 
-FETCH = "git fetch origin 'refs/ai-protocols/*:refs/ai-protocols/*'"
+FETCH = "git fetch --no-prune origin 'refs/ai-protocols/*:refs/ai-protocols/*'"
 
 
 def _pushed_and_cloned(tmp_path: Path, run: Runner) -> tuple[Path, Path, str]:

@@ -191,7 +191,7 @@ def test_the_warning_counts_only_work_missing_and_says_how_to_get_it(
     # not here: the count recorded, the .ai/ scaffold left out (issue 14, sixth review)
     assert "holds 2 files of uncommitted work" in said and "7 files" not in said, said
     assert f"push it from the clone that took it (git push {tmp_path / 'o.git'} {ref})" in said
-    assert "git fetch origin 'refs/ai-protocols/*:refs/ai-protocols/*'" in said
+    assert "git fetch --no-prune origin 'refs/ai-protocols/*:refs/ai-protocols/*'" in said
     git(c1, "push", "-q", "origin", "refs/ai-protocols/*:refs/ai-protocols/*")
     git(c2, "fetch", "-q", "origin", "refs/ai-protocols/*:refs/ai-protocols/*")
     said = warning_of(run, cwd=c2)
@@ -214,13 +214,13 @@ def test_the_warning_counts_only_work_missing_and_says_how_to_get_it(
 def test_the_remote_named_is_the_real_one(tmp_path: Path, run: Runner) -> None:
     _, c2, _ = two_clones(tmp_path, run, origin="upstream")
     said = warning_of(run, cwd=c2)
-    assert "git fetch upstream 'refs/ai-protocols/*" in said, said
+    assert "git fetch --no-prune upstream 'refs/ai-protocols/*" in said, said
     git(c2, "config", "--unset", "branch.main.remote")
     git(c2, "remote", "add", "second", str(tmp_path / "o.git"))
     said = warning_of(run, cwd=c2)
-    assert "git fetch REMOTE 'refs/ai-protocols/*" in said, said
+    assert "git fetch --no-prune REMOTE 'refs/ai-protocols/*" in said, said
     git(c2, "remote", "remove", "second")
-    assert "git fetch upstream 'refs/ai-protocols/*" in warning_of(run, cwd=c2)
+    assert "git fetch --no-prune upstream 'refs/ai-protocols/*" in warning_of(run, cwd=c2)
 
 
 # -- 8. a second restore into the default folder ------------------------------------------------

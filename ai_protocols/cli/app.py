@@ -793,7 +793,8 @@ def checkpoint(ctx: click.Context, note: str | None) -> None:
     refs/ai-protocols/checkpoints/<agent>/<clone>/<n>, through a temporary
     index: your index, HEAD, branch, stash and files stay as they were. Records it in the
     session file when there is one (else says so on stderr). Push and fetch
-    them with 'refs/ai-protocols/*:refs/ai-protocols/*' (docs/checkpoints.md).
+    them with 'refs/ai-protocols/*:refs/ai-protocols/*' (fetch with --no-prune:
+    a pruning fetch deletes those never pushed; docs/checkpoints.md).
     REF: N (this agent's checkpoint N), AGENT/N, AGENT/CLONE/N, the full ref or
     a commit hash.
     """

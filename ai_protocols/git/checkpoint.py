@@ -27,8 +27,8 @@ the session file records the checkpoint right after it is taken, and restoring
 a checkpoint must never roll the session's record back.
 
 Refs are plain refs: ``git push origin 'refs/ai-protocols/*:refs/ai-protocols/*'``
-shares them and ``git fetch`` with the same refspec brings them back
-(docs/checkpoints.md). git runs through ``posix_spawn`` and pipes (:class:`_Git`:
+shares them and ``git fetch --no-prune`` with the same refspec brings them back
+(docs/checkpoints.md; :data:`FETCH`). git runs through ``posix_spawn`` and pipes (:class:`_Git`:
 importing :mod:`subprocess` costs a quarter of what ``git stash create``, the
 benchmark's floor, does), with ``GIT_OPTIONAL_LOCKS=0`` so that no read
 refreshes the user's index behind their back.
@@ -67,9 +67,9 @@ from ai_protocols.lean import counted, datetime, digits, display, shell_quote, t
 from ai_protocols.paths import AI_DIR, is_tool_path, literal_pathspec, safe_id
 from ai_protocols.storage.files import temp_stem, temporary_name
 
-__all__ = ["CLONE_FILE", "NAMESPACE", "REFSPEC", "Checkpoint", "Checkpoints", "Recorded",
-           "Restored", "Taken", "Whereabouts", "clone_id", "record", "recorded", "restored_at",
-           "restored_said", "take"]
+__all__ = ["CLONE_FILE", "FETCH", "NAMESPACE", "REFSPEC", "Checkpoint", "Checkpoints",
+           "Recorded", "Restored", "Taken", "Whereabouts", "clone_id", "record", "recorded",
+           "restored_at", "restored_said", "take"]
 
 #: Where every checkpoint ref lives: ``<NAMESPACE>/<agent>/<n>``.
 NAMESPACE = "refs/ai-protocols/checkpoints"
@@ -77,6 +77,11 @@ NAMESPACE = "refs/ai-protocols/checkpoints"
 NO_AGENT = "default"
 #: The refspec that pushes and fetches every checkpoint (docs/checkpoints.md).
 REFSPEC = "refs/ai-protocols/*:refs/ai-protocols/*"
+#: How every printed fetch of :data:`REFSPEC` begins: never pruning, whatever
+#: ``fetch.prune`` or ``remote.<name>.prune`` say (git-fetch(1), ``--no-prune``): a
+#: pruning fetch of this namespace deletes every checkpoint of this clone the remote
+#: lacks, the ones never pushed included (issue 14, twenty-second round).
+FETCH = "git fetch --no-prune"
 #: The file in the common git folder that holds this clone's id: a ref part of 8
 #: random hex digits, made by the first checkpoint taken here (``git clone`` never
 #: copies it), so that the refs of two clones never have the same name.
@@ -1129,17 +1134,18 @@ class Checkpoints:
         return "one of " + ", ".join(f"{url(n)} ({n})" for n in names)
 
     def fetch_command(self) -> str:
-        """The command that brings other clones' checkpoints here: ``git fetch REMOTE
-        'REFSPEC'`` with the remote of the current branch's upstream, else the only
-        remote (:func:`ai_protocols.git.state.remote_for`); without any remote, the
-        URL they were pushed to."""
+        """The command that brings other clones' checkpoints here, the one every message
+        prints: ``git fetch --no-prune REMOTE 'REFSPEC'`` (:data:`FETCH`) with the remote
+        of the current branch's upstream, else the only remote
+        (:func:`ai_protocols.git.state.remote_for`); without any remote, the URL they
+        were pushed to."""
         from ai_protocols.git.state import remote_for
 
         remote = remote_for(str(self.top), self.head_branch)
         if remote == "REMOTE" and not self._git("remote").strip():
-            return (f"git fetch URL '{REFSPEC}', from wherever they were pushed (this clone "
+            return (f"{FETCH} URL '{REFSPEC}', from wherever they were pushed (this clone "
                     "has no remote)")
-        return f"git fetch {shell_quote(remote) if remote != 'REMOTE' else remote} '{REFSPEC}'"
+        return f"{FETCH} {shell_quote(remote) if remote != 'REMOTE' else remote} '{REFSPEC}'"
 
     def whereabouts(self, ref: str | None, commit: str,
                     number: int | None = None) -> Whereabouts:
