@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["GitState", "StateReading", "blob_id", "branch_refs", "checked_out_at", "file_at",
            "has_commit", "holds_changes", "in_history", "present_commits", "read_state",
            "rebase_rewrote", "rebased_into", "recorded_in_history", "remote_ahead", "remote_for",
-           "remote_holding", "same_file", "start_ancestry", "start_state",
+           "remote_holding", "renamed_to", "same_file", "start_ancestry", "start_state",
            "start_work_diff", "stash_untracked", "stash_untracked_blobs", "uncommitted_here",
            "work_of"]
 
@@ -959,11 +959,21 @@ def missing_work(root: str | os.PathLike[str], old: str, new: str,
             return None
         for path, blob in zip(hashing, out.decode().split(), strict=False):
             work[path] = blob
+    # (a file it added that is at its path in neither, renamed since, committed or
+    # staged: its work carried on under the new name, git's rename detection says where;
+    # issue 14, twenty-second round)
+    gone = [c[3] for c in changes if c[0] == "A" and blobs.get(c[3]) is None
+            and work.get(c[3]) is None]
+    renamed = renamed_to(root, new, head, gone) if gone else {}
+    if renamed is None:
+        return None
     missing, tries = [], MISSING_PATCHES
     for status, before, after, path, was, mode in changes:
         there = (blobs.get(path), work.get(path))
         if status == "A":
-            held = any(b is not None for b in there)
+            held = any(b is not None for b in there) or path in renamed
+            if path in renamed:  # (its mode: the file it became)
+                modes.setdefault(path, renamed[path])
         elif status == "D":
             held = any(b is None for b in there)
         else:  # (a file committed since it was taken carries its work on: as before)
@@ -987,6 +997,39 @@ def missing_work(root: str | os.PathLike[str], old: str, new: str,
         elif chmod:
             missing.append((path, chmod))
     return missing
+
+
+def renamed_to(root: str | os.PathLike[str], new: str, head: str | None,
+               paths: list[str]) -> dict[str, str] | None:
+    """Which of ``paths`` (git's, from the top: files the commit or tree ``new``, a
+    checkpoint, holds, that neither ``head`` nor the work tree has at that path) were
+    renamed since, as git's rename detection finds them (``-M``, git-diff(1): a file
+    ``head`` or the work tree's tracked files have at another path, its content at
+    least half the same, that ``new`` does not have): ``{path: mode}``, the mode
+    (``100644``, ``100755``, ``120000``) of the file it became, ``head``'s unless the work
+    tree's tracked file (staged, ``git mv``) is the one found. An untracked file is not
+    compared (git's rename detection sees tracked files only; ``git add -N`` makes it
+    seen). ``None`` when git fails. Two git runs at once (``git diff-tree -M`` against
+    ``head``, ``git diff-index -M`` against the work tree); only the first without a
+    commit when ``head`` is ``None``, the second then."""
+    wanted = set(paths)
+    spec = work_pathspec(tool_folders(os.fspath(root)))
+    runs = [_start(root, "diff-index", "-z", "-M", "--diff-filter=R", new, "--", *spec)]
+    if head is not None:
+        runs.append(_start(root, "diff-tree", "-r", "-z", "-M", "--diff-filter=R", new,
+                           head, "--", *spec))
+    found: dict[str, str] = {}
+    for wait in reversed(runs):  # (HEAD's first; the work tree's, read last, wins)
+        out = wait()
+        if out is None:
+            return None
+        fields = out.split(b"\0")
+        for meta, source in zip(fields[0::3], fields[1::3], strict=False):
+            parts = meta.decode("ascii", "replace").split()
+            name = source.decode("utf-8", "surrogateescape")
+            if len(parts) == 5 and parts[4].startswith("R") and name in wanted:
+                found[name] = parts[1]
+    return found
 
 
 #: The modes git gives a regular file: not executable, executable.
