@@ -1414,9 +1414,24 @@ class BrokenDrawer(MisplacedDrawer):
                 f"second drawer written beside it); {fix} (in Emacs)")
 
 
+def git_said(stderr: bytes) -> str:
+    """What git wrote on its standard error (``stderr``, bytes; not UTF-8 replaced) as
+    one line, for a :class:`GitFailed`'s reason: its lines, stripped, the empty ones
+    left out, joined with ``"; "``, or with a space after a line that ends in ``;``,
+    ``:`` or ``,`` already (git breaks its sentences so: "is a missing but already
+    registered worktree;" then "use 'add -f' to override", which read ``;;``; issue 14,
+    twenty-second round). ``""`` when it wrote nothing. Never raises."""
+    said = ""
+    for line in stderr.decode("utf-8", "replace").splitlines():
+        line = line.strip()
+        if line:
+            said += (" " if said.endswith((";", ":", ",")) else "; " if said else "") + line
+    return said
+
+
 class GitFailed(AiProtocolsError):
     """A git command the tool ran failed (git missing, a broken repository, a refused
-    write); ``reason`` is what git said."""
+    write); ``reason`` is what git said (:func:`git_said`)."""
 
     exit_code = 14
 

@@ -10,6 +10,7 @@ pastes it.
 from __future__ import annotations
 
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -168,3 +169,94 @@ def test_renamed_anywhere_under_any_name_is_here(old: str, new: str, folder: str
         git(repo, "mv", "--", old, f"{folder}{new}")
         git(repo, "commit", "-qm", "mv")
         assert warning_of(run) == "", (old, new, folder)
+
+
+# -- 3. a restore worktree removed by hand ------------------------------------------------------
+
+
+def test_a_restore_worktree_removed_by_hand_is_made_again(repo: Path, run: Runner) -> None:
+    """``rm -rf`` of a restore's worktree, then the same restore: before, git's raw
+    "is a missing but already registered worktree;; use 'add -f'...", exit 14."""
+    first_commit(repo)
+    run("start", "--title", "W")
+    (repo / "a").write_text("a\nwork\n")
+    run("checkpoint", "--note", "one")
+    where = Path(run("checkpoint", "restore", "1").stdout.strip().splitlines()[-1])
+    assert (where / "a").read_text() == "a\nwork\n"
+    shutil.rmtree(where)
+    again = run("checkpoint", "restore", "1", check=False)
+    assert again.returncode == 0, again.stderr
+    assert (where / "a").read_text() == "a\nwork\n"
+    listed = git(repo, "worktree", "list", "--porcelain").split("\n")
+    assert listed.count(f"worktree {where}") == 1 and "prunable" not in " ".join(listed)
+
+
+def test_a_persons_missing_worktree_at_the_folder_is_refused_and_left(
+        repo: Path, run: Runner, tmp_path: Path) -> None:
+    """A worktree of the person's (no restore made it) registered at the folder given,
+    its folder missing (a drive not mounted?): refused (15) with what to do, and its
+    registration, and every other, left as it was."""
+    first_commit(repo)
+    run("start", "--title", "P")
+    (repo / "a").write_text("a\nwork\n")
+    run("checkpoint")
+    theirs, other = tmp_path / "theirs", tmp_path / "other"
+    git(repo, "worktree", "add", "-q", "--detach", str(theirs))
+    git(repo, "worktree", "add", "-q", "--detach", str(other))
+    shutil.rmtree(theirs)
+    shutil.rmtree(other)
+    before = git(repo, "worktree", "list", "--porcelain")
+    refused = run("checkpoint", "restore", "1", "--worktree", str(theirs), check=False)
+    assert refused.returncode == 15, refused
+    assert "whose folder is missing" in refused.stderr
+    assert f"git worktree remove -f -f {theirs}" in refused.stderr
+    assert ";;" not in refused.stderr
+    assert git(repo, "worktree", "list", "--porcelain") == before
+    done = pasted(repo, f"git worktree remove -f -f {theirs}")
+    assert done.returncode == 0, done.stderr
+    assert run("checkpoint", "restore", "1", "--worktree", str(theirs)).returncode == 0
+    assert f"worktree {other}" in git(repo, "worktree", "list", "--porcelain")
+
+
+@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",),
+                                               blacklist_characters="\n\r\x0b\x0c\x1c\x1d"
+                                                                    "\x1e\x85\u2028\u2029"),
+                        max_size=30), max_size=5))
+def test_what_git_said_is_one_line_with_every_word_and_no_doubled_separator(
+        lines: list[str]) -> None:
+    """git's lines joined for an error (:func:`ai_protocols.errors.git_said`): each kept,
+    in order, one separator between two: ``"; "``, or a space after a line that ends in
+    ``;``, ``:`` or ``,`` (git's "worktree;" then "use 'add -f'..." read ``;;``)."""
+    from ai_protocols.errors import git_said
+
+    said = git_said("\n".join(lines).encode())
+    kept = [line.strip() for line in lines if line.strip()]
+    assert "\n" not in said
+    at = 0
+    for before, line in zip([None, *kept], kept, strict=False):
+        if before is not None:
+            sep = " " if before.endswith((";", ":", ",")) else "; "
+            assert said[at:at + len(sep)] == sep, (said, at)
+            at += len(sep)
+        assert said[at:at + len(line)] == line, (said, at)
+        at += len(line)
+    assert at == len(said)
+
+
+def test_a_persons_locked_missing_worktree_is_refused_too(repo: Path, run: Runner) -> None:
+    """The same, the person's worktree locked (git's own refusal reads "is a missing but
+    locked worktree;" then "use 'add -f -f'..."): refused (15), said once, its lock and
+    registration left."""
+    first_commit(repo)
+    run("start", "--title", "G")
+    (repo / "a").write_text("a\nwork\n")
+    run("checkpoint")
+    x = repo.parent / "x"
+    git(repo, "worktree", "add", "-q", "--detach", str(x))
+    git(repo, "worktree", "lock", "--reason", "on the USB drive", str(x))
+    shutil.rmtree(x)
+    before = git(repo, "worktree", "list", "--porcelain")
+    refused = run("checkpoint", "restore", "1", "--worktree", str(x), check=False)
+    assert refused.returncode == 15 and ";;" not in refused.stderr, refused.stderr
+    assert git(repo, "worktree", "list", "--porcelain") == before
+    assert "locked on the USB drive" in before

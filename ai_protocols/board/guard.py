@@ -128,7 +128,7 @@ def _committed(root: str, since: str, env: dict[str, str]) -> list[bytes]:
     (git-rev-parse(1)); :class:`~ai_protocols.errors.GitFailed` when git cannot tell."""
     import subprocess
 
-    from ai_protocols.errors import GitFailed, InvalidText
+    from ai_protocols.errors import GitFailed, InvalidText, git_said
 
     found = subprocess.run(["git", "-C", root, "rev-parse", "--verify", "--quiet",
                             "--end-of-options", f"{since}^{{commit}}"],
@@ -142,7 +142,7 @@ def _committed(root: str, since: str, env: dict[str, str]) -> list[bytes]:
                            "--no-ext-diff", f"{commit}...HEAD", "--"],
                           capture_output=True, env=env, check=False)
     if done.returncode != 0:
-        said = os.fsdecode(done.stderr).strip()
+        said = git_said(done.stderr)
         raise GitFailed("diff", f"{said or f'exit status {done.returncode}'}; the changes "
                                 "since it could not be read, so nothing was checked")
     return [record for record in done.stdout.split(b"\0") if record]
@@ -155,7 +155,7 @@ def _status(root: str | os.PathLike[str],
     the commits since it changed too (:func:`_committed`), after the work tree's."""
     import subprocess
 
-    from ai_protocols.errors import CHECK_NEEDS_GIT, GitFailed, NotAGitRepository
+    from ai_protocols.errors import CHECK_NEEDS_GIT, GitFailed, NotAGitRepository, git_said
     from ai_protocols.paths import git_places_absolute
 
     env = {**os.environ, **git_places_absolute(os.environ), "GIT_OPTIONAL_LOCKS": "0",
@@ -168,11 +168,11 @@ def _status(root: str | os.PathLike[str],
         raise GitFailed("status", f"{error}; the changes could not be read, so nothing "
                                   "was checked") from error
     if done.returncode != 0:
-        said = os.fsdecode(done.stderr).strip().splitlines()
-        if said and "not a git repository" in said[0]:
+        said = git_said(done.stderr)
+        if "not a git repository" in said.partition("; ")[0]:
             raise NotAGitRepository(_path(os.fspath(root)),
                                     f"{CHECK_NEEDS_GIT}; nothing was checked")
-        raise GitFailed("status", f"{' '.join(said) or f'exit status {done.returncode}'}; "
+        raise GitFailed("status", f"{said or f'exit status {done.returncode}'}; "
                                   "the changes could not be read, so nothing was checked")
     records = done.stdout.split(b"\0")
     paths: list[str] = []

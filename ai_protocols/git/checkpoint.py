@@ -1320,6 +1320,7 @@ class Checkpoints:
         # RESTORED_MARK replaces; a worktree still locked so is one we left half way.
         args = ["worktree", "add", "-q", "--no-checkout", "--lock", "--reason", RESTORING]
         args += ["-b", branch] if branch else ["--detach"]
+        self._clear_stale(target)
         self._git(*_NO_HOOKS, *args, str(target), base)
         env = {k: v for k, v in self._env.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
         try:
@@ -1559,6 +1560,59 @@ class Checkpoints:
             return
         raise CheckpointRefused(str(target), "it exists already; give another folder "
                                 "(--worktree)")
+
+    def _clear_stale(self, target: Path) -> None:
+        """Before a restore makes a worktree at ``target`` (which does not exist): when git
+        still has a worktree registered there, its folder removed without ``git worktree
+        remove`` (``rm -rf``; git-worktree(1): "prunable"), clear that one registration
+        (``git worktree remove -f -f``; never ``git worktree prune``, which would clear
+        every missing one) when a restore made it (its git folder holds
+        :data:`RESTORED_MARK`, or its lock is :data:`RESTORING`: the tool's own copy of
+        a checkpoint, which the checkpoint still holds); else raise
+        :class:`~ai_protocols.errors.CheckpointRefused`: a person's worktree whose
+        folder is missing may be on a drive not mounted now (issue 14, twenty-second
+        round: git's raw refusal, exit 14, was all that was said). Reads the
+        registrations' files (gitrepository-layout(5), ``worktrees/<id>/gitdir``); a
+        git run only to clear one."""
+        found = self._registered_at(target)
+        if found is None:
+            return
+        try:
+            with open(os.path.join(found, "locked"), encoding="utf-8",
+                      errors="replace") as lock:
+                reason: str | None = lock.read().strip()
+        except OSError:
+            reason = None
+        if reason == RESTORING or os.path.exists(os.path.join(found, RESTORED_MARK)):
+            self._git("worktree", "remove", "-f", "-f", str(target))
+            return
+        quoted = shell_quote(str(target))
+        raise CheckpointRefused(str(target), "git has a worktree registered at this folder, "
+                                "whose folder is missing (removed without git worktree "
+                                "remove, or on a drive not mounted now; no restore made "
+                                "it); give another folder (--worktree), or, if it is gone "
+                                "for good, clear its registration with git worktree remove "
+                                f"-f -f {quoted} (from {self.top}), then run this again")
+
+    def _registered_at(self, target: Path) -> str | None:
+        """The git folder (``$GIT_COMMON_DIR/worktrees/<id>``) of the worktree git has
+        registered at ``target``, whose ``gitdir`` file names ``target/.git``; ``None``
+        when there is none. Where each really is counts (:func:`_real`)."""
+        home = os.path.join(self.common_dir, "worktrees")
+        try:
+            names = os.listdir(home)
+        except OSError:
+            return None
+        wanted = _real(target / ".git")
+        for name in names:
+            try:
+                with open(os.path.join(home, name, "gitdir"), "rb") as source:
+                    named = _s(source.read(4096).strip())
+            except OSError:
+                continue
+            if named and os.path.isabs(named) and _real(Path(named)) == wanted:
+                return os.path.join(home, name)
+        return None
 
     def _worktrees(self) -> dict[str, str | None]:
         """Each worktree of this repository (``git worktree list --porcelain``,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 
-from ai_protocols.errors import GitFailed
+from ai_protocols.errors import GitFailed, git_said
 from ai_protocols.paths import AI_DIR, CONTEXT_DIR, DEFAULT_CONTEXT, git_places_absolute
 
 __all__ = ["EMACS_FILES", "TEMP_PREFIX", "EarlyAdd", "GitRun", "add_pathspec", "advice", "git_env",
@@ -218,7 +218,7 @@ class GitRun:
             _, status = os.waitpid(self.pid, 0)
         code = os.waitstatus_to_exitcode(status)
         if code not in ok:
-            reason = b"".join(err).decode("utf-8", "replace").strip().replace("\n", "; ")
+            reason = git_said(b"".join(err))
             raise GitFailed(self.name, (reason or f"exit status {code}") + advice(reason))
         return b"".join(out)
 
