@@ -260,3 +260,27 @@ def test_a_persons_locked_missing_worktree_is_refused_too(repo: Path, run: Runne
     assert refused.returncode == 15 and ";;" not in refused.stderr, refused.stderr
     assert git(repo, "worktree", "list", "--porcelain") == before
     assert "locked on the USB drive" in before
+
+
+# -- 4. the pending file stays out of commits ---------------------------------------------------
+
+
+def test_the_pending_file_is_never_committed(project: Path, run: Runner) -> None:
+    """Entries that wait for an Emacs save (``.ai/.NAME.pending.org``, of the one-agent
+    file and of an agent's) are this machine's: ``git add -A`` never takes them."""
+    for agent, path in ((None, project / ".ai/session-context.org"),
+                        ("b", project / ".ai/session-context.d/b.org")):
+        run("start", "--title", "E", agent=agent)
+        lock = path.with_name(f".#{path.name}")
+        lock.symlink_to("someone@elsewhere.1")  # a live lock: a buffer on another host
+        waited = run("log", "--progress", "while the buffer is unsaved", agent=agent)
+        assert "the entries wait in" in waited.stderr
+        pending = path.with_name(f".{path.name}.pending.org")
+        assert pending.is_file()
+        git(project, "add", "-A")
+        tracked = git(project, "ls-files", "--", ".ai").split("\n")
+        assert str(path.relative_to(project)) in tracked
+        assert str(pending.relative_to(project)) not in tracked, tracked
+        lock.unlink()  # saved: the next write folds them in, and removes the file
+        run("log", "--progress", "after the save", agent=agent)
+        assert not pending.exists()

@@ -48,8 +48,8 @@ def pending_path(path: str) -> str:
 
 def read_pending(path: str, kept: str | None = None) -> list[PendingEntry]:
     """The entries waiting beside ``path``, in order (none when there is no file);
-    when the pending file is gone (``git clean`` takes it: it is not ignored), those of
-    its copy ``kept``, if given."""
+    when the pending file is gone (``git clean -fdx`` takes it, though ``.ai/.gitignore``
+    keeps it out of commits; so may a person), those of its copy ``kept``, if given."""
     source = pending_path(path)
     data = storage.read_bytes(source)
     if data is None and kept is not None:
