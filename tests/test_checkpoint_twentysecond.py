@@ -284,3 +284,25 @@ def test_the_pending_file_is_never_committed(project: Path, run: Runner) -> None
         lock.unlink()  # saved: the next write folds them in, and removes the file
         run("log", "--progress", "after the save", agent=agent)
         assert not pending.exists()
+
+
+# -- 5. checkpoint's own path never imports pathlib --------------------------------------------
+
+
+def test_taking_a_checkpoint_imports_no_pathlib(project: Path, run: Runner) -> None:
+    """``checkpoint`` works on text paths (``Checkpoints``' ``PathField``s), so neither
+    pathlib nor what it brings (``re``, ``fnmatch``, ``urllib.parse``) is imported: a
+    third of the command's own instructions (docs/performance.md, issue 14,
+    twenty-second round); recorded in the session, with a changed and an untracked
+    file."""
+    from test_fast_path import NO_PATHLIB, imported
+
+    first_commit(project)
+    run("start", "--title", "I")
+    (project / "a").write_text("changed\n")
+    (project / "new").write_text("new\n")
+    names = imported(project, "checkpoint", "--note", "n")
+    assert not names & (NO_PATHLIB | {"re", "enum"}), names & (NO_PATHLIB | {"re", "enum"})
+    assert "ai_protocols.git.checkpoint" in names
+    listed = run("checkpoint", "list").stdout
+    assert "2 uncommitted" in listed and listed.count("\n") == 1, listed

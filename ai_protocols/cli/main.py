@@ -138,8 +138,6 @@ def _checkpoint(args: list[str]) -> int | None:
 
     early = start_add(root)  # git hashes the files while the rest is imported
     try:
-        from pathlib import Path
-
         from ai_protocols.git.checkpoint import take, warm_record
 
         agent_id = agent_id_from_env(root=root) or None
@@ -151,7 +149,7 @@ def _checkpoint(args: list[str]) -> int | None:
 
             warm_record(context)
 
-        taken = take(Path(root), Path(root) / AI_DIR, Path(context), agent_id, note,
+        taken = take(root, os.path.join(root, AI_DIR), context, agent_id, note,
                      meanwhile=meanwhile, early=early)
     finally:
         if early is not None:

@@ -180,14 +180,14 @@ def print_checkpoint(taken: Taken) -> None:
     print(f"Checkpoint {point.number} {point.short}: {counted(point.files, 'file', 'files')} "
           f"uncommitted{note}")
     print(f"  ref: {display(point.ref)}")
-    if taken.session is not None and taken.waits is not None:
+    if taken.session_text is not None and taken.waits is not None:
         sys.stdout.flush()
         print(f"Note: the session file has unsaved changes in Emacs (lock held by "
               f"{display(taken.waits[1])}), so it was not rewritten: the checkpoint's "
               f"record waits in {display(taken.waits[0] or '')} and is folded in at the "
               "first write after it is saved.", file=sys.stderr)
-    elif taken.session is not None:
-        print(f"  recorded in: {display(str(taken.session))}")
+    elif taken.session_text is not None:
+        print(f"  recorded in: {display(taken.session_text)}")
     else:
         sys.stdout.flush()
         print(f"Note: the checkpoint was taken but not recorded in a session: "

@@ -40,7 +40,6 @@ session file through the one edit transaction.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from ai_protocols.errors import (
     AiProtocolsError,
@@ -63,9 +62,29 @@ from ai_protocols.git.spawn import (
     temp_index_env,
 )
 from ai_protocols.git.spawn import GitRun as _Git
-from ai_protocols.lean import counted, datetime, digits, display, shell_quote, timezone
+from ai_protocols.lean import (
+    PathField,
+    TextOf,
+    counted,
+    datetime,
+    digits,
+    display,
+    shell_quote,
+    timezone,
+)
 from ai_protocols.paths import AI_DIR, is_tool_path, literal_pathspec, safe_id
 from ai_protocols.storage.files import temp_stem, temporary_name
+
+
+def _path(text: str | os.PathLike[str]) -> Path:
+    """``pathlib.Path(text)``, :mod:`pathlib` imported on first use: ``checkpoint``'s
+    own path (:meth:`Checkpoints.take`) works on text and never imports it (pathlib
+    brings ``re``, ``fnmatch`` and ``urllib.parse``: a third of the command's own
+    instructions; docs/performance.md, issue 14, twenty-second round)."""
+    from pathlib import Path
+
+    return Path(text)
+
 
 __all__ = ["CLONE_FILE", "FETCH", "NAMESPACE", "REFSPEC", "Checkpoint", "Checkpoints",
            "Recorded", "Restored", "Taken", "Whereabouts", "clone_id", "record", "recorded",
@@ -93,6 +112,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (millise
 if TYPE_CHECKING:
     import tarfile
     from collections.abc import Callable
+    from pathlib import Path
 
 #: What ``rev-parse`` is asked first (see :meth:`Checkpoints._ask`).
 _WHERE = ("rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-path", "index",
@@ -417,10 +437,27 @@ class Checkpoints:
 
     Raises :class:`~ai_protocols.errors.NotAGitRepository` when ``root`` is not in a
     git work tree, :class:`~ai_protocols.errors.GitFailed` when git is missing.
+
+    ``root``, ``top`` (the top of the work tree), ``git_dir`` (its git folder),
+    ``common_dir`` (where the refs are) and ``index`` read as :class:`pathlib.Path`,
+    made on first read; each ``*_text`` reads the same path as text without making
+    one (:class:`~ai_protocols.lean.PathField`): taking a checkpoint never imports
+    :mod:`pathlib`.
     """
 
+    root = PathField()
+    root_text = TextOf("root")
+    top = PathField()
+    top_text = TextOf("top")
+    git_dir = PathField()
+    git_dir_text = TextOf("git_dir")
+    common_dir = PathField()
+    common_dir_text = TextOf("common_dir")
+    index = PathField()
+    index_text = TextOf("index")
+
     def __init__(self, root: str | os.PathLike[str], agent_id: str | None = None) -> None:
-        self.root = Path(root)
+        self.root = root
         self.agent = ref_part(agent_id)
         self._env = git_env()
         self._head: tuple[str | None, str | None] | None = None
@@ -436,32 +473,35 @@ class Checkpoints:
         self._exports = 0
         #: Every checkpoint and the fetch command, once read by :meth:`whereabouts`.
         self._seen: tuple[list[Checkpoint], str, str | None] | None = None
-        if (self.root / ".git").is_dir() and not _GIT_PLACE & os.environ.keys():
+        root_text = self.root_text
+        if os.path.isdir(os.path.join(root_text, ".git")) and \
+                not _GIT_PLACE & os.environ.keys():
             # The common case, the root is the top of its work tree: git's answer is
             # awaited only when needed, so that ``git add`` starts at once.
-            self.top = self.root
-            self.git_dir = self.common_dir = self.root / ".git"
-            self.index = self.git_dir / "index"
+            self.top = root_text
+            self.git_dir = self.common_dir = os.path.join(root_text, ".git")
+            self.index = os.path.join(root_text, ".git", "index")
             from ai_protocols.git.head import read_head
 
-            read = read_head(self.root)  # from git's files: no process to wait for
+            read = read_head(root_text)  # from git's files: no process to wait for
             if read is not None:
                 self._head = (read[1], read[0])
             else:  # (reftable refs): git's answer, awaited only when needed
                 self._asked = self._spawn(*_WHERE, "HEAD", "--symbolic-full-name", "HEAD",
-                                          cwd=self.root)
+                                          cwd=root_text)
         else:
             self._locate(self._ask())
             self._refuse_another_repository()
-        ai = Path(os.path.relpath(self.root / AI_DIR, self.top))
+        ai = os.path.relpath(os.path.join(root_text, AI_DIR), self.top_text)
+        outside = ai == os.pardir or ai.startswith(os.pardir + os.sep)
+        ai = ai.replace(os.sep, "/")
         #: The tool's own folders, from the top (:func:`ai_protocols.paths.tool_folders`):
         #: never counted as work, never written by a restore in place.
-        self.tool_folders: tuple[str, ...] = (f"{AI_DIR}/",) if ai.parts[:1] == ("..",) \
-            or ai.as_posix() == AI_DIR else (f"{AI_DIR}/", f"{ai.as_posix()}/")
+        self.tool_folders: tuple[str, ...] = (f"{AI_DIR}/",) if outside \
+            or ai == AI_DIR else (f"{AI_DIR}/", f"{ai}/")
         #: The live session files, relative to the top of the work tree: never taken
         #: from the work tree, never written by a restore.
-        self.session_paths: tuple[str, ...] = () if ai.parts[:1] == ("..",) else \
-            session_names(ai.as_posix())
+        self.session_paths: tuple[str, ...] = () if outside else session_names(ai)
 
     @property
     def worktrees_inside(self) -> tuple[str, ...]:
@@ -469,7 +509,7 @@ class Checkpoints:
         top, :func:`~ai_protocols.git.spawn.linked_worktrees_inside`): other checkouts
         of the same repository, never taken into a checkpoint nor touched by a
         restore."""
-        return linked_worktrees_inside(str(self.common_dir), str(self.top))
+        return linked_worktrees_inside(self.common_dir_text, self.top_text)
 
     def _in_worktree_inside(self, path: str, inside: tuple[str, ...]) -> bool:
         return any(path == w or path.startswith(w + "/") for w in inside)
@@ -482,7 +522,7 @@ class Checkpoints:
         try:
             try:  # one run for all, when HEAD has a commit
                 out = (asked or self._spawn(*_WHERE, "HEAD", "--symbolic-full-name", "HEAD",
-                                            cwd=self.root)).wait()
+                                            cwd=self.root_text)).wait()
                 *_, commit, name = out.decode("utf-8", "surrogateescape").rstrip("\n") \
                     .split("\n")
                 self._head = (commit, name[len("refs/heads/"):]
@@ -490,7 +530,7 @@ class Checkpoints:
             except GitFailed as error:
                 if "unknown revision" not in error.reason:
                     raise
-                out = self._git(*_WHERE, cwd=self.root)
+                out = self._git(*_WHERE, cwd=self.root_text)
                 self._head = (None, self._git(
                     "symbolic-ref", "-q", "--short", "HEAD", cwd=self.root, ok=(0, 1)
                 ).decode("utf-8", "surrogateescape").strip() or None)
@@ -532,13 +572,12 @@ class Checkpoints:
         lines = out.decode("utf-8", "surrogateescape").split("\n")
         if len(lines) < 4 or not lines[0]:
             raise NotAGitRepository(self.root)
-        self.top = Path(lines[0])
-        self.git_dir = Path(lines[1])
-        index = Path(lines[2])
-        self.index = index if index.is_absolute() else self.root / index
-        common = Path(lines[3])
+        self.top = lines[0]
+        self.git_dir = lines[1]
+        # (relative: to the root git ran in; os.path.join keeps an absolute one whole)
+        self.index = os.path.join(self.root_text, lines[2])
         #: Where the refs are (the main git folder, for a linked worktree too).
-        self.common_dir = common if common.is_absolute() else self.root / common
+        self.common_dir = os.path.join(self.root_text, lines[3])
 
     @property
     def clone(self) -> str | None:
@@ -553,13 +592,13 @@ class Checkpoints:
 
     def _linked(self) -> bool:
         """Whether this is a linked worktree: its own git folder is not the common one."""
-        return os.path.realpath(self.git_dir) != os.path.realpath(self.common_dir)
+        return os.path.realpath(self.git_dir_text) != os.path.realpath(self.common_dir_text)
 
     def _worktree_id(self, make: bool) -> str | None:
-        base = clone_id(self.common_dir, make=make)
+        base = clone_id(self.common_dir_text, make=make)
         if base is None or not self._linked():
             return base
-        own = clone_id(self.git_dir, make=make)
+        own = clone_id(self.git_dir_text, make=make)
         return None if own is None else f"{base}-{own}"
 
     def _siblings(self) -> tuple[str, str] | None:
@@ -576,9 +615,9 @@ class Checkpoints:
         return f"{NAMESPACE}/{self.agent}/{self.clone}/"
 
     @property
-    def _numbers_home(self) -> Path:
+    def _numbers_home(self) -> str:
         """Where :data:`NUMBERS_DIR` is: the common git folder, a linked worktree's own."""
-        return self.git_dir if self._linked() else self.common_dir
+        return self.git_dir_text if self._linked() else self.common_dir_text
 
     @property
     def head_commit(self) -> str | None:
@@ -605,7 +644,8 @@ class Checkpoints:
 
     # -- git ----------------------------------------------------------------------------
 
-    def _git(self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+    def _git(self, *args: str, cwd: str | os.PathLike[str] | None = None,
+             env: dict[str, str] | None = None,
              stdin: bytes | None = None, ok: tuple[int, ...] = (0,)) -> bytes:
         """``git ARGS``'s stdout; :class:`GitFailed` with its stderr when it fails.
         Git's answer to where things are, when it was left waiting, is read first."""
@@ -620,16 +660,17 @@ class Checkpoints:
         reftable format). Only a guess of the next number: ``update-ref`` creates only
         a ref that does not exist, and a number taken is passed over."""
         prefix = f"{NAMESPACE}/{self.agent}/{self.clone}/"
-        if (self.common_dir / "reftable").exists():
+        common = self.common_dir_text
+        if os.path.exists(os.path.join(common, "reftable")):
             refs = self._git("for-each-ref", "--format=%(refname)", prefix).split()
             return [int(r[len(prefix):]) for r in refs if digits(r[len(prefix):])]
         try:
-            names = os.listdir(self.common_dir / prefix)
+            names = os.listdir(os.path.join(common, prefix))
         except OSError:
             names = []
         numbers = [int(name) for name in names if digits(name)]
         try:
-            with open(self.common_dir / "packed-refs", "rb") as packed:
+            with open(os.path.join(common, "packed-refs"), "rb") as packed:
                 lines = packed.read().split(b"\n")
         except OSError:
             lines = []
@@ -644,7 +685,8 @@ class Checkpoints:
         """The last number this clone gave this agent's checkpoints (0: none recorded),
         from :data:`NUMBERS_DIR`."""
         try:
-            with open(self._numbers_home / NUMBERS_DIR / self.agent, "rb") as source:
+            with open(os.path.join(self._numbers_home, NUMBERS_DIR, self.agent),
+                      "rb") as source:
                 text = source.read(32).strip()
         except OSError:
             return 0
@@ -659,27 +701,28 @@ class Checkpoints:
 
         if number <= self._last_number():
             return
-        folder = self._numbers_home / NUMBERS_DIR
+        folder = os.path.join(self._numbers_home, NUMBERS_DIR)
         os.makedirs(folder, exist_ok=True)
-        lock = os.open(folder / f".{self.agent}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
-                       0o644)
-        temp = folder / temporary_name(self.agent)
+        lock = os.open(os.path.join(folder, f".{self.agent}.lock"),
+                       os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        temp = os.path.join(folder, temporary_name(self.agent))
         try:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if number <= self._last_number():
                 return
             with open(temp, "w", encoding="ascii") as out:
                 out.write(f"{number}\n")
-            os.replace(temp, folder / self.agent)
+            os.replace(temp, os.path.join(folder, self.agent))
         finally:
             if os.path.lexists(temp):
                 os.unlink(temp)
             os.close(lock)
 
-    def _spawn(self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-               stdin: bytes | None = None) -> _Git:
+    def _spawn(self, *args: str, cwd: str | os.PathLike[str] | None = None,
+               env: dict[str, str] | None = None, stdin: bytes | None = None) -> _Git:
         """Start ``git ARGS`` in ``cwd`` (default: the top of the work tree)."""
-        return _Git(["git", "-C", str(cwd or self.top), *args], env or self._env, stdin)
+        return _Git(["git", "-C", self.top_text if cwd is None else os.fspath(cwd), *args],
+                    env or self._env, stdin)
 
     def _read_head(self) -> tuple[str | None, str | None]:
         """``HEAD``'s commit (``None`` when unborn) and branch (``None`` when detached),
@@ -689,20 +732,20 @@ class Checkpoints:
         return (out.decode().strip() or None,
                 branch.decode("utf-8", "surrogateescape").strip() or None)
 
-    def _seeded(self, temp: Path) -> tuple[dict[str, str], list[str]]:
+    def _seeded(self, temp: str) -> tuple[dict[str, str], list[str]]:
         """Seed the temporary index ``temp`` with the real one (none when the repository
         has no index yet): a hard link to it (git replaces an index it changes with a new
         file, gitformat-index(5) and git's lockfile API), else a copy; return the
         environment that points git at it, and the pathspec of ``git add -A`` (the whole
         tree, less the session files)."""
         try:  # git never writes an index in place (a lock file renamed over it):
-            os.link(self.index, temp)  # the real one is safe, and keeps its time
+            os.link(self.index_text, temp)  # the real one is safe, and keeps its time
             data = None
         except FileNotFoundError:
             data = None
         except OSError:  # (a file system without hard links)
             try:
-                with open(self.index, "rb") as source:
+                with open(self.index_text, "rb") as source:
                     data, stat = source.read(), os.fstat(source.fileno())
             except FileNotFoundError:
                 data = None
@@ -714,15 +757,15 @@ class Checkpoints:
             # tick as the index was written ("racily clean", gitformat-index(5) and
             # Documentation/technical/racy-git.txt) by comparing with that time.
             os.utime(temp, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-        env = temp_index_env(self._env, str(temp))
+        env = temp_index_env(self._env, temp)
         return env, add_pathspec(self.session_paths, self.worktrees_inside)
 
-    def _snapshot(self, temp: Path) -> str:
+    def _snapshot(self, temp: str) -> str:
         """The tree of the work tree as a checkpoint records it, built in the temporary
         index ``temp``; returns the tree's hash."""
         env, spec = self._seeded(temp)
         flags = self._spawn("ls-files", "-v", "-z", env=env)
-        self._git(*add_all(self.git_dir), *spec, env=env)
+        self._git(*add_all(self.git_dir_text), *spec, env=env)
         self._unflag(env, flags.wait())
         return self._git("write-tree", env=env).decode().strip()
 
@@ -748,25 +791,29 @@ class Checkpoints:
             if paths:
                 self._git("update-index", flag, "-z", "--stdin", env=env,
                           stdin=b"".join(p + b"\0" for p in paths))
-        here = [p for p in dict.fromkeys(assume + skip) if os.path.lexists(self.top / _s(p))]
+        top = self.top_text
+        here = [p for p in dict.fromkeys(assume + skip)
+                if os.path.lexists(os.path.join(top, _s(p)))]
         if here:
             self._git("update-index", "-z", "--stdin", env=env,
                       stdin=b"".join(p + b"\0" for p in here))
 
-    def _temp_index(self, keep: Path | None = None) -> Path:
-        """A fresh temporary index path in the git folder; removes those killed runs
-        left (their process is gone: an index, or the folder of files a restore in
+    def _temp_index(self, keep: str | None = None) -> str:
+        """A fresh temporary index path in the git folder (text); removes those killed
+        runs left (their process is gone: an index, or the folder of files a restore in
         place writes, :meth:`_write_checked`), but ``keep``, the one started early."""
-        for name in os.listdir(self.git_dir):  # (no glob: no pattern to compile)
+        git_dir = self.git_dir_text
+        kept = None if keep is None else os.path.basename(keep)
+        for name in os.listdir(git_dir):  # (no glob: no pattern to compile)
             if not name.startswith(_TEMP_PREFIX) or ".index" not in name or \
-                    (keep is not None and name.startswith(keep.name)):
+                    (kept is not None and name.startswith(kept)):
                 continue
             pid = name[len(_TEMP_PREFIX):].split(".", 1)[0]
             if digits(pid) and not _running(int(pid)):
-                _discard(self.git_dir / name)
-        temp = self.git_dir / f"{_TEMP_PREFIX}{os.getpid()}.index"
+                _discard(os.path.join(git_dir, name))
+        temp = os.path.join(git_dir, f"{_TEMP_PREFIX}{os.getpid()}.index")
         if keep is None:
-            temp.unlink(missing_ok=True)  # a dead run's, whose number this process now has
+            _unlink(temp)  # a dead run's, whose number this process now has
         return temp
 
     def _changed(self, base: str | None, tree: str) -> list[str]:
@@ -797,9 +844,9 @@ class Checkpoints:
         (``write-tree`` beside the list of changed paths), and the agent's refs are read
         while ``git add`` runs. ``HEAD`` and its branch are as :class:`Checkpoints` read
         them."""
-        own = self.git_dir / f"{_TEMP_PREFIX}{os.getpid()}.index"
-        if early is not None and (early.top != str(self.top) or early.temp != str(own) or
-                                  early.env["GIT_INDEX_FILE"] != str(own) or
+        own = os.path.join(self.git_dir_text, f"{_TEMP_PREFIX}{os.getpid()}.index")
+        if early is not None and (early.top != self.top_text or early.temp != own or
+                                  early.env["GIT_INDEX_FILE"] != own or
                                   add_pathspec(self.session_paths, self.worktrees_inside)[2:]
                                   != _early_spec(early)):
             early.close()  # (not this work tree's: started again, as it should be)
@@ -813,7 +860,7 @@ class Checkpoints:
         try:
             if early is None:
                 env, spec = self._seeded(temp)
-                adding = self._spawn(*add_all(self.git_dir), *spec, env=env)
+                adding = self._spawn(*add_all(self.git_dir_text), *spec, env=env)
             flags = self._spawn("ls-files", "-v", "-z", env=env)  # (the flags add keeps)
             try:
                 prefix = self._own_prefix()
@@ -845,8 +892,8 @@ class Checkpoints:
                 tree = running[0].wait()
             listed = running[1].wait()
         finally:
-            temp.unlink(missing_ok=True)
-            Path(f"{temp}.lock").unlink(missing_ok=True)
+            _unlink(temp)
+            _unlink(f"{temp}.lock")
         tree_hash = tree.decode().strip()
         changed = [p.decode("utf-8", "surrogateescape") for p in listed.split(b"\0") if p]
         work = sum(not is_tool_path(p, self.tool_folders) for p in changed)  # (the one rule)
@@ -1273,7 +1320,7 @@ class Checkpoints:
                                     "utf-8", "surrogateescape").strip()
             if not above:
                 break
-            top = Path(above)
+            top = _path(above)
         return top
 
     def restore(self, checkpoint: Checkpoint, *, worktree: Path | None = None,
@@ -1301,7 +1348,7 @@ class Checkpoints:
         """
         if in_place:
             return self._restore_here(checkpoint)
-        target = Path(os.path.abspath(worktree or self.default_worktree(checkpoint)))
+        target = _path(os.path.abspath(worktree or self.default_worktree(checkpoint)))
         if os.path.lexists(target):
             self._refuse_existing(target, checkpoint)
         self._refuse_nested(target, checkpoint)
@@ -1374,7 +1421,7 @@ class Checkpoints:
         from ai_protocols.session.layout import one_session, session_headline
         from ai_protocols.session.names import kept_path
 
-        ai = Path(os.path.relpath(self.root / AI_DIR, self.top))
+        ai = _path(os.path.relpath(self.root / AI_DIR, self.top))
         if ai.parts[:1] == ("..",):
             return []
         there, here = target / ai, self.root / AI_DIR
@@ -1437,7 +1484,7 @@ class Checkpoints:
             if not empty or any(not p or p.startswith("..") for p in empty):
                 raise
             exclude = [f":(top,literal,exclude){p}" for p in empty]
-            self._git(*add_all(self.git_dir),
+            self._git(*add_all(self.git_dir_text),
                       *add_pathspec(self.session_paths, self.worktrees_inside), *exclude,
                       env=env)
             self.empty_repositories = empty
@@ -1475,8 +1522,9 @@ class Checkpoints:
         that the user's index does not know as a submodule: untracked git repositories
         inside the work tree, which ``git add -A`` takes so (git-add(1), "embedded
         repository")."""
-        folders = [p for p in checkpoint.changed
-                   if os.path.isdir(self.top / p) and not os.path.islink(self.top / p)]
+        top = self.top_text
+        folders = [p for p in checkpoint.changed if os.path.isdir(os.path.join(top, p))
+                   and not os.path.islink(os.path.join(top, p))]
         if not folders:
             return []
         # Only what the checkpoint holds as a gitlink (mode 160000, git-ls-tree(1)): a
@@ -1500,7 +1548,7 @@ class Checkpoints:
         only. ``git status --porcelain=v2``'s submodule field (git-status(1): ``S``,
         then ``M`` tracked changes, ``U`` untracked files), asked only of the
         submodules the index knows, and only when ``.gitmodules`` exists."""
-        if not os.path.exists(self.top / ".gitmodules"):
+        if not os.path.exists(os.path.join(self.top_text, ".gitmodules")):
             return []
         listed = self._git("ls-files", "-s", "-z")
         links = [_s(item.partition(b"\t")[2]) for item in listed.split(b"\0")
@@ -1610,7 +1658,7 @@ class Checkpoints:
                     named = _s(source.read(4096).strip())
             except OSError:
                 continue
-            if named and os.path.isabs(named) and _real(Path(named)) == wanted:
+            if named and os.path.isabs(named) and _real(_path(named)) == wanted:
                 return os.path.join(home, name)
         return None
 
@@ -1623,7 +1671,7 @@ class Checkpoints:
         at = None
         for line in out.split(b"\0"):
             if line.startswith(b"worktree "):
-                at = _real(Path(_s(line[9:])))
+                at = _real(_path(_s(line[9:])))
                 found[at] = None
             elif at is not None and (line == b"locked" or line.startswith(b"locked ")):
                 found[at] = _s(line[7:])
@@ -1671,7 +1719,7 @@ class Checkpoints:
             if real.startswith(inside.rstrip(os.sep) + os.sep):
                 return
         path = os.path.relpath(real, top)
-        if self._git("check-ignore", "--no-index", "--", path, cwd=Path(top),
+        if self._git("check-ignore", "--no-index", "--", path, cwd=_path(top),
                      ok=(0, 1)).strip():
             return  # (ignored: git add -A and a checkpoint leave it out)
         beside = self.default_worktree(checkpoint)
@@ -1826,8 +1874,8 @@ class Checkpoints:
                           env={k: v for k, v in self._env.items()
                                if k not in ("GIT_DIR", "GIT_WORK_TREE")})
         finally:
-            temp.unlink(missing_ok=True)
-            Path(f"{temp}.lock").unlink(missing_ok=True)
+            _unlink(temp)
+            _unlink(f"{temp}.lock")
         done = Restored(checkpoint, self.top, None, [p for _, p in touched] +
                         [p for p, _ in links], kept, links)
         done.left = tool
@@ -1925,7 +1973,7 @@ class Checkpoints:
             f"--staged -- {named} (after the restore, git -C {top} apply --cached {aside} "
             f"stages it again){then}")
 
-    def _write_checked(self, temp: Path,
+    def _write_checked(self, temp: str,
                        items: list[tuple[str, tuple[str, str] | None]]) -> list[str]:
         """Make each path of ``items`` (relative to the top; ``(mode, hash)`` to write,
         ``None`` to remove) as given, each only if the work tree still holds there what
@@ -1946,8 +1994,8 @@ class Checkpoints:
         leave empty), so that a folder that goes where a file went, or a file where a
         folder went, has its place. No hook runs. Raises
         :class:`~ai_protocols.errors.GitFailed`."""
-        place = Path(f"{temp}.target")
-        staging = Path(f"{temp}.files")
+        place = _path(f"{temp}.target")
+        staging = _path(f"{temp}.files")
         env = temp_index_env(self._env, str(place))
         written = [(p, entry) for p, entry in items if entry is not None]
         try:
@@ -1970,7 +2018,7 @@ class Checkpoints:
                     continue
                 if entry is None:
                     where.unlink(missing_ok=True)
-                    self._prune(Path(path).parent)
+                    self._prune(_path(path).parent)
                     continue
                 if os.path.isdir(where) and not os.path.islink(where):
                     try:
@@ -1984,9 +2032,9 @@ class Checkpoints:
         finally:
             _discard(staging)
             place.unlink(missing_ok=True)
-            Path(f"{place}.lock").unlink(missing_ok=True)
+            _path(f"{place}.lock").unlink(missing_ok=True)
 
-    def _looked(self, temp: Path) -> dict[str, tuple[int, ...] | None]:
+    def _looked(self, temp: str) -> dict[str, tuple[int, ...] | None]:
         """The stat data (ctime and mtime in nanoseconds, inode, size) the temporary
         index ``temp`` holds of each path, ``None`` for one marked skip-worktree (not
         in the work tree: a sparse checkout's); git-ls-files(1), ``--debug -z``: each
@@ -2029,7 +2077,8 @@ class Checkpoints:
         warning."""
         from ai_protocols.org.emacs_lock import live_emacs_lock
 
-        return [p for p in paths if live_emacs_lock(str(self.top / p)) is not None]
+        top = self.top_text
+        return [p for p in paths if live_emacs_lock(os.path.join(top, p)) is not None]
 
     def start_unsaved_search(self) -> _Git:
         """Start the ``git status`` run :meth:`unsaved_in_emacs` reads (alongside the
@@ -2183,7 +2232,7 @@ class Checkpoints:
             # The folders above first: a symbolic link or a file where a folder goes is
             # in the way itself (unless removed first), and what lies beyond a symbolic
             # link is no file of this work tree (never judged through it).
-            parent, beyond = Path(path).parent, False
+            parent, beyond = _path(path).parent, False
             while parent.parts:
                 where = self.top / parent
                 if os.path.lexists(where) and (os.path.islink(where) or
@@ -2238,7 +2287,7 @@ class Checkpoints:
         if not str(target).lower().endswith((".tar.gz", ".tgz")):
             raise CheckpointRefused(str(target), "the file it writes is a gzipped tar: give "
                                     "a name ending in .tar.gz or .tgz", "export")
-        target = Path(os.path.abspath(target))
+        target = _path(os.path.abspath(target))
         if os.path.lexists(target):
             raise CheckpointRefused(str(target), "that file exists already; remove it or "
                                     "give another name", "export")
@@ -2413,7 +2462,7 @@ class Checkpoints:
             asking.join()
             if staging is not None:
                 _discard(staging)
-                _discard(Path(f"{staging}.idx"))
+                _discard(_path(f"{staging}.idx"))
 
     def _as_checked_out(self, repo: Path, env: dict[str, str], commit: str,
                         paths: list[str]) -> tuple[dict[str, Path], Path | None]:
@@ -2433,8 +2482,8 @@ class Checkpoints:
         if not paths:
             return {}, None
         self._exports += 1
-        staging = Path(f"{self._temp_index()}.export{self._exports}")
-        index = Path(f"{staging}.idx")
+        staging = _path(f"{self._temp_index()}.export{self._exports}")
+        index = _path(f"{staging}.idx")
         _discard(staging)
         _discard(index)
         ienv = temp_index_env(env, str(index))
@@ -2683,7 +2732,7 @@ def _raw_records(out: bytes) -> list[tuple[str, str, str, str, str]]:
     return found
 
 
-def _discard(path: Path) -> None:
+def _discard(path: str | os.PathLike[str]) -> None:
     """Remove ``path``, a file or a folder with what it holds (nothing there: nothing
     done)."""
     if os.path.isdir(path) and not os.path.islink(path):
@@ -2691,7 +2740,16 @@ def _discard(path: Path) -> None:
 
         shutil.rmtree(path, ignore_errors=True)
     else:
-        path.unlink(missing_ok=True)
+        _unlink(path)
+
+
+def _unlink(path: str | os.PathLike[str]) -> None:
+    """Remove the file ``path``; nothing there: nothing done (``Path.unlink(missing_ok=
+    True)`` without :mod:`pathlib`)."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return
 
 
 def _move(source: Path, target: Path) -> None:
@@ -2759,7 +2817,8 @@ def _parse(record: bytes) -> Checkpoint | None:
                       clone=tail[1] if len(tail) == 3 else None)
 
 
-def record(ai_dir: Path, path: Path, checkpoint: Checkpoint, branch: str | None,
+def record(ai_dir: str | os.PathLike[str], path: str | os.PathLike[str],
+           checkpoint: Checkpoint, branch: str | None,
            now: datetime | None = None, *, held: bool = False
            ) -> tuple[str | None, str] | None:
     """Record ``checkpoint`` in the session file at ``path`` (one edit transaction):
@@ -2796,16 +2855,22 @@ def record(ai_dir: Path, path: Path, checkpoint: Checkpoint, branch: str | None,
                      f"({counted(checkpoint.files, 'file', 'files')} uncommitted){note}",
                      "\n".join(key if value is None else f"{key} {value}"
                                 for key, value in values))
-    with editing(ai_dir, path, now=now, held=held, if_edited="defer") as edit:
+    with editing(os.fspath(ai_dir), os.fspath(path), now=now, held=held,
+                 if_edited="defer") as edit:
         edit.apply(entry)
     return None if edit.emacs_lock is None else (edit.pending, edit.emacs_lock.owner)
 
 
 class Taken:
     """What :func:`take` did: the ``checkpoint``, the ``branch`` ``HEAD`` was on, the
-    session file it was recorded in (``None``: not recorded, ``not_recorded`` says why)."""
+    session file it was recorded in (``None``: not recorded, ``not_recorded`` says why;
+    a :class:`pathlib.Path` made on first read, ``session_text`` its text)."""
 
-    def __init__(self, checkpoint: Checkpoint, branch: str | None, session: Path | None,
+    session = PathField(None)
+    session_text = TextOf("session")
+
+    def __init__(self, checkpoint: Checkpoint, branch: str | None,
+                 session: str | os.PathLike[str] | None,
                  not_recorded: str | None = None, nested: list[str] | None = None,
                  dirty: list[str] | None = None) -> None:
         self.checkpoint, self.branch = checkpoint, branch
@@ -2827,7 +2892,7 @@ class Taken:
         self.waits: tuple[str | None, str] | None = None
 
     def __repr__(self) -> str:
-        return f"Taken({self.checkpoint!r}, session={str(self.session)!r})"
+        return f"Taken({self.checkpoint!r}, session={str(self.session_text)!r})"
 
 
 def warm_record(path: str) -> None:
@@ -2853,7 +2918,8 @@ def warm_record(path: str) -> None:
         return
 
 
-def take(root: Path, ai_dir: Path, path: Path, agent_id: str | None,
+def take(root: str | os.PathLike[str], ai_dir: str | os.PathLike[str],
+         path: str | os.PathLike[str], agent_id: str | None,
          note: str | None = None, now: datetime | None = None, *,
          meanwhile: Callable[[], object] | None = None, early: EarlyAdd | None = None
          ) -> Taken:
@@ -2899,7 +2965,7 @@ def take(root: Path, ai_dir: Path, path: Path, agent_id: str | None,
             except AiProtocolsError as error:
                 failed.append(error)
 
-    session: Path | None = path
+    session: str | os.PathLike[str] | None = path
     why = None
     waits = None
     searching = checkpoints.start_unsaved_search()  # (alongside: it writes nothing)
