@@ -306,3 +306,22 @@ def test_taking_a_checkpoint_imports_no_pathlib(project: Path, run: Runner) -> N
     assert "ai_protocols.git.checkpoint" in names
     listed = run("checkpoint", "list").stdout
     assert "2 uncommitted" in listed and listed.count("\n") == 1, listed
+
+
+def test_an_edited_file_renamed_with_git_mv_is_followed(repo: Path, run: Runner) -> None:
+    """A tracked file the checkpoint edited, then renamed with ``git mv`` (staged, not
+    committed) and edited further: its edit is under the new name; a file it edited
+    that is simply gone is still named."""
+    first_commit(repo)
+    (repo / "f").write_text("".join(f"line {i}\n" for i in range(10)))
+    (repo / "g").write_text("".join(f"other {i}\n" for i in range(10)))
+    commit_all(repo, "two files")
+    run("start", "--title", "M")
+    (repo / "f").write_text("".join(f"line {i}\n" for i in range(10)) + "edited\n")
+    (repo / "g").write_text("".join(f"other {i}\n" for i in range(10)) + "edited\n")
+    run("checkpoint")
+    git(repo, "mv", "f", "h")
+    (repo / "h").write_text((repo / "h").read_text() + "more\n")
+    git(repo, "checkout", "--", "g")  # (its edit thrown away: lost)
+    said = warning_of(run)
+    assert "g (its edit is not here)" in said and "f (" not in said, said

@@ -908,9 +908,11 @@ def missing_work(root: str | os.PathLike[str], old: str, new: str,
     status`` shows changed (an untracked folder ending in ``/``); the others are
     ``head``'s. At most :data:`MISSING_PATHS` paths are looked at and
     :data:`MISSING_PATCHES` patches tried (the rest are taken as held: never a false
-    alarm). ``None`` when git fails. Two git runs (``ls-tree``; ``hash-object`` only
-    for changed files), and one ``git apply`` for each edit found in neither as it
-    was."""
+    alarm). A change found in neither is held when its file was renamed since
+    (:func:`renamed_to`: committed, or staged by ``git mv``). ``None`` when git fails.
+    Two git runs (``ls-tree``; ``hash-object`` only for changed files), one ``git
+    apply`` for each edit found in neither as it was, and, only when a change is still
+    missing, two more at once (:func:`renamed_to`)."""
     changes = changes[:MISSING_PATHS]
     if not changes:
         return []
@@ -959,21 +961,11 @@ def missing_work(root: str | os.PathLike[str], old: str, new: str,
             return None
         for path, blob in zip(hashing, out.decode().split(), strict=False):
             work[path] = blob
-    # (a file it added that is at its path in neither, renamed since, committed or
-    # staged: its work carried on under the new name, git's rename detection says where;
-    # issue 14, twenty-second round)
-    gone = [c[3] for c in changes if c[0] == "A" and blobs.get(c[3]) is None
-            and work.get(c[3]) is None]
-    renamed = renamed_to(root, new, head, gone) if gone else {}
-    if renamed is None:
-        return None
-    missing, tries = [], MISSING_PATCHES
-    for status, before, after, path, was, mode in changes:
+    judged, tries = [], MISSING_PATCHES
+    for status, before, after, path, _was, _mode in changes:
         there = (blobs.get(path), work.get(path))
         if status == "A":
-            held = any(b is not None for b in there) or path in renamed
-            if path in renamed:  # (its mode: the file it became)
-                modes.setdefault(path, renamed[path])
+            held = any(b is not None for b in there)
         elif status == "D":
             held = any(b is None for b in there)
         else:  # (a file committed since it was taken carries its work on: as before)
@@ -984,11 +976,24 @@ def missing_work(root: str | os.PathLike[str], old: str, new: str,
                 else:
                     tries -= 1
                     held = _reverses(top, old, new, path)
+        judged.append(held)
+    # (a file it added or edited whose work is not at its path, renamed since, committed
+    # or staged: its work carried on under the new name, where git's rename detection
+    # finds it; issue 14, twenty-second round)
+    gone = [c[3] for c, held in zip(changes, judged, strict=True)
+            if not held and c[0] != "D"]
+    renamed = renamed_to(root, new, head, gone) if gone else {}
+    if renamed is None:
+        return None
+    missing = []
+    for (status, _, _, path, was, mode), held in zip(changes, judged, strict=True):
+        held = held or path in renamed
         # (a regular file's mode the checkpoint changed, or an executable it added:
-        # held when HEAD or the work tree has the path with that mode)
+        # held when HEAD or the work tree has the path with that mode, or the file it
+        # was renamed to)
         lost_mode = status != "D" and mode in _FILE_MODES and \
             (was != mode if status != "A" else mode == "100755") and \
-            mode not in (modes.get(path), work_modes.get(path))
+            mode not in (modes.get(path), work_modes.get(path), renamed.get(path))
         chmod = ("chmod +x" if mode == "100755" else "chmod -x") if lost_mode else ""
         if not held:
             missing.append((path, "added" if status == "A" else
@@ -1002,10 +1007,11 @@ def missing_work(root: str | os.PathLike[str], old: str, new: str,
 def renamed_to(root: str | os.PathLike[str], new: str, head: str | None,
                paths: list[str]) -> dict[str, str] | None:
     """Which of ``paths`` (git's, from the top: files the commit or tree ``new``, a
-    checkpoint, holds, that neither ``head`` nor the work tree has at that path) were
-    renamed since, as git's rename detection finds them (``-M``, git-diff(1): a file
-    ``head`` or the work tree's tracked files have at another path, its content at
-    least half the same, that ``new`` does not have): ``{path: mode}``, the mode
+    checkpoint, holds, whose content is not at that path in ``head`` nor in the work
+    tree) were renamed since, as git's rename detection finds them (``-M``,
+    git-diff(1): ``head`` or the work tree's tracked files lack that path and have a
+    file at another path, that ``new`` does not have, its content at least half the
+    same): ``{path: mode}``, the mode
     (``100644``, ``100755``, ``120000``) of the file it became, ``head``'s unless the work
     tree's tracked file (staged, ``git mv``) is the one found. An untracked file is not
     compared (git's rename detection sees tracked files only; ``git add -N`` makes it
