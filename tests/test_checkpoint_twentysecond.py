@@ -291,9 +291,9 @@ def test_the_pending_file_is_never_committed(project: Path, run: Runner) -> None
 
 def test_taking_a_checkpoint_imports_no_pathlib(project: Path, run: Runner) -> None:
     """``checkpoint`` works on text paths (``Checkpoints``' ``PathField``s), so neither
-    pathlib nor what it brings (``re``, ``fnmatch``, ``urllib.parse``) is imported: a
-    third of the command's own instructions (docs/performance.md, issue 14,
-    twenty-second round); recorded in the session, with a changed and an untracked
+    pathlib nor what it brings (``re``, ``fnmatch``, ``urllib.parse``) is imported: over
+    a quarter of its Python process's instructions (docs/performance.md, issue 14,
+    twenty-second round); the checkpoint is taken as before, a changed and an untracked
     file."""
     from test_fast_path import NO_PATHLIB, imported
 

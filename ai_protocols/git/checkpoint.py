@@ -79,7 +79,7 @@ from ai_protocols.storage.files import temp_stem, temporary_name
 def _path(text: str | os.PathLike[str]) -> Path:
     """``pathlib.Path(text)``, :mod:`pathlib` imported on first use: ``checkpoint``'s
     own path (:meth:`Checkpoints.take`) works on text and never imports it (pathlib
-    brings ``re``, ``fnmatch`` and ``urllib.parse``: a third of the command's own
+    brings ``re``, ``fnmatch`` and ``urllib.parse``: over a quarter of the command's own
     instructions; docs/performance.md, issue 14, twenty-second round)."""
     from pathlib import Path
 
