@@ -243,6 +243,25 @@ def test_of_two_objectives_the_tool_set_the_later_line_stands(tmp_path: Path,
     assert merge_lines(clones.one) == []
 
 
+def test_of_two_pauses_the_tool_made_the_later_pause_line_stands(tmp_path: Path) -> None:
+    """The same rule for the status unit: both clones pause the session with their own
+    note, the first one first, then its agent logs (so it is the side updated last): the
+    note of the later ``pause:`` line stands, whichever clone merges; the other is in
+    its own Log line."""
+    clones = Clones(tmp_path.resolve())
+    at(clones.one, 1, "pause", "--note", "the earlier pause")
+    at(clones.two, 3, "pause", "--note", "the later pause")
+    at(clones.one, 5, "log", "--progress", "a step while paused")
+    clones.commit(clones.one, "the earlier pause")
+    clones.commit(clones.two, "the later pause")
+    for done in both_ways(clones):
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert (clones.two / SESSION).read_bytes() == (clones.one / SESSION).read_bytes()
+    seen = shown(clones.one)
+    assert (seen["status"], seen["pause_note"]) == ("paused", "the later pause"), seen
+    assert ("pause", "the earlier pause") in {(e["kind"], e["text"]) for e in seen["log"]}
+
+
 def test_a_persons_edit_of_the_owner_stands_over_a_take_over_on_the_other_clone(
         tmp_path: Path) -> None:
     """A person sets ``OWNER`` in Emacs on one clone, where the agent logs after (its
