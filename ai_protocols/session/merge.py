@@ -474,8 +474,7 @@ def merge_properties(base: dict[str, str], ours: dict[str, str], theirs: dict[st
       ``checkpoint_ours`` (ours recorded the later checkpoint; ``None``: no precedence);
     - a time (:data:`TIME_PROPERTIES`: ``COMPACTED``): the later one (placed in real time
       by ``offsets``, ours and theirs: the UTC offsets of their ``UPDATED_AT``);
-      ``COMPACTIONS``: the base plus both increments.
-
+      ``COMPACTIONS``: the base plus both increments;
     - the status again: one side changed ``STATUS`` and the other, by a person's hand,
       only the unit's other keys (a pause's note retyped in Emacs while the agent
       resumed on the other clone): the change of status stands, the note gives way.
