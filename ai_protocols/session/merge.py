@@ -145,6 +145,15 @@ TOOL_PROPERTIES = frozenset({
 #: that line, new since the base, with that value (a person's edit, in Emacs, writes no
 #: line, whatever else the tool wrote on that clone).
 LOGGED_VALUES = frozenset({"OBJECTIVE", "PAUSE_NOTE", "DESCRIPTION", "EXIT"})
+#: The keys the tool changes only when a process takes the session over (a resume, an
+#: adoption, a start after a dead owner), each time with a Log line that begins with one
+#: of :data:`TAKE_OVER_LINES`: a change of one is the tool's only when the side holds such
+#: a line new since the base (a person's edit of the owner, on a clone whose agent only
+#: logged, writes none).
+TAKEN_OVER = frozenset({"OWNER", "HOST"})
+#: The Log lines of a take-over (``pause.resume_paused``, ``recovery.take_over``: ``resumed:
+#: ...``; ``recovery.adopt``: ``adopted: ...``).
+TAKE_OVER_LINES = ("resumed: ", "adopted: ")
 #: The keys whose value is a text someone gave (the objective, the title, the pause's
 #: note, the closing's note, an exit's record): the tool's value that gives way in a merge
 #: is written whole into the Log unless its own Log line holds it whole already.
@@ -446,6 +455,7 @@ def merge_properties(base: dict[str, str], ours: dict[str, str], theirs: dict[st
                      *, ours_first: bool, checkpoint_ours: bool | None = None,
                      offsets: tuple[timedelta | None, timedelta | None] = (None, None),
                      by_tool: tuple[frozenset[str], frozenset[str]] | None = None,
+                     set_at: tuple[dict[str, datetime], dict[str, datetime]] | None = None,
                      ) -> PropertyMerge:
     """The session headline's properties, merged three ways (docs/merge-driver.md, "The
     properties"). A key only one side changed takes that side's value (a removal
@@ -464,16 +474,23 @@ def merge_properties(base: dict[str, str], ours: dict[str, str], theirs: dict[st
       ``checkpoint_ours`` (ours recorded the later checkpoint; ``None``: no precedence);
     - a time (:data:`TIME_PROPERTIES`: ``COMPACTED``): the later one (placed in real time
       by ``offsets``, ours and theirs: the UTC offsets of their ``UPDATED_AT``);
-      ``COMPACTIONS``: the base plus both increments.
+      ``COMPACTIONS``: the base plus both increments;
+    - the status again: one side changed ``STATUS`` and the other, by a person's hand,
+      only the unit's other keys (a pause's note retyped in Emacs while the agent
+      resumed on the other clone): the change of status stands, the note gives way.
 
     Where none applies (the status between two open sessions, where the work was
     recorded, ``OBJECTIVE``, the title, any other key) the one rule: ``by_tool`` (ours,
     theirs) names the keys whose change on that side was the tool's own write
     (:func:`tool_changes`; ``None``: every change counts as the tool's); a unit is the
     tool's when each key of it that side changed is. Both sides' the tool's: the side
-    updated last's; one side's by a person's hand: the person's; both by hand: a
-    conflict (:attr:`PropertyMerge.conflicts`), never one side's value taken in
-    silence. Every value of the side whose change did not stand, where it differs from
+    whose own Log line of the change is later, where both have one (``set_at``, ours
+    and theirs: the time of the Log line the tool wrote setting each key of
+    :data:`LOGGED_VALUES`, :func:`logged_times`; placed in real time by ``offsets``;
+    two objectives: the later ``objective:`` line), else the side updated last's; one
+    side's by a person's hand: the person's; both by hand: a conflict
+    (:attr:`PropertyMerge.conflicts`), never one side's value taken in silence. Every
+    value of the side whose change did not stand, where it differs from
     the result, is in :attr:`PropertyMerge.gave_way` (the caller keeps the ones a person
     typed, and the tool's texts, in the Log). The same result whichever side is ours
     (``ours_first`` and ``checkpoint_ours`` given as the sides are)."""
@@ -487,7 +504,8 @@ def merge_properties(base: dict[str, str], ours: dict[str, str], theirs: dict[st
         status = side.get("STATUS") or ""
         return (rank.get(status, low), status) if status in CLOSED_STATUSES else (low - 1, "")
 
-    def precedence(name: str, a: dict[str, str], b: dict[str, str]) -> tuple[bool, str] | None:
+    def precedence(name: str, a: dict[str, str], b: dict[str, str],
+                   tool: list[bool]) -> tuple[bool, str] | None:
         """(whether ours stands, the rule's words), or ``None``: no precedence."""
         if name == "write":
             return ours_first, "the later one"
@@ -498,6 +516,9 @@ def merge_properties(base: dict[str, str], ours: dict[str, str], theirs: dict[st
                 return closed_a > closed_b, "a closed session stays closed"
             if statuses.count("paused") == 1 and {*statuses} - {"paused"} <= EXIT_STATUSES:
                 return statuses[0] == "paused", "a pause outlives its agent's exit"
+            moved = [side.get("STATUS") != base.get("STATUS") for side in (a, b)]
+            if moved[0] != moved[1] and not tool[moved.index(False)]:
+                return moved[0], "the one that changed the status"
             return None
         if name == "checkpoint":
             return None if checkpoint_ours is None else (checkpoint_ours, "the later checkpoint")
@@ -522,10 +543,14 @@ def merge_properties(base: dict[str, str], ours: dict[str, str], theirs: dict[st
         tool = [all(k in side_tools for k in group if side.get(k) != base.get(k))
                 if tools is not None else True
                 for side, side_tools in zip((ours, theirs), tools or ((), ()), strict=True)]
-        decided = precedence(name, ours, theirs)
+        decided = precedence(name, ours, theirs, tool)
         if decided is None:
             if tool[0] and tool[1]:
-                decided = ours_first, "the later one"
+                times = [max((at[k] for k in group if k in at and side.get(k) != base.get(k)),
+                             default=None)
+                         for side, at in zip((ours, theirs), set_at or ({}, {}), strict=True)]
+                order = _compare(times[0], offsets[0], times[1], offsets[1])
+                decided = (order > 0 if order else ours_first), "the later one"
             elif tool[0] != tool[1]:
                 decided = tool[1], "the one a person edited"
             else:
@@ -595,6 +620,9 @@ def tool_changes(base: _Version, side: _Version) -> frozenset[str]:
 
     - a key of :data:`LOGGED_VALUES` set to a value: when ``side`` holds, new since the
       base, the Log line the tool writes with that value (:func:`logs_value`);
+    - ``OWNER`` and ``HOST`` (:data:`TAKEN_OVER`): when the side wrote since the base and
+      holds, new since the base, the Log line of a take-over (:data:`TAKE_OVER_LINES`),
+      which the tool writes whenever it changes them;
     - the title (``SESSION_TITLE``): when the base had none (the tool titles an untitled
       session; it never changes a title) and the side wrote since the base;
     - any other key of :data:`TOOL_PROPERTIES` (and a removal of a logged one): when the
@@ -611,6 +639,10 @@ def tool_changes(base: _Version, side: _Version) -> frozenset[str]:
         if key in LOGGED_VALUES and value:
             new = _new_log(base, side) if new is None else new
             tool = _logged(key, value, new) is not None
+        elif key in TAKEN_OVER:
+            new = _new_log(base, side) if new is None else new
+            tool = wrote and any(_entry_text(unit.raw).startswith(TAKE_OVER_LINES)
+                                 for unit in new)
         elif key == TITLE_PROPERTY:
             tool = wrote and not o.get(key)
         else:
@@ -618,6 +650,25 @@ def tool_changes(base: _Version, side: _Version) -> frozenset[str]:
         if tool:
             keys.add(key)
     return frozenset(keys)
+
+
+def logged_times(base: _Version, side: _Version) -> dict[str, datetime]:
+    """When the tool set each key of :data:`LOGGED_VALUES` that ``side`` changed (from
+    ``base``) to a value: the time (as written) of the last Log line, new since the base,
+    that the tool wrote setting it to that value (:func:`_logged`). A key set by a
+    person's hand, or whose line bears no time, is not in it. No I/O."""
+    o, s = base.properties, side.properties
+    new: list[_Unit] | None = None
+    times: dict[str, datetime] = {}
+    for key in sorted(LOGGED_VALUES):
+        value = s.get(key)
+        if not value or value == o.get(key):
+            continue
+        new = _new_log(base, side) if new is None else new
+        own = _logged(key, value, new)
+        if own is not None and own.time is not None:
+            times[key] = own.time
+    return times
 
 
 def _in_checkpoint_group(key: str) -> bool:
@@ -679,6 +730,8 @@ def _merge_drawer(base: _Version, ours: _Version, theirs: _Version, ours_first: 
         checkpoint_ours=_checkpoint_is_ours(ours, theirs),
         offsets=(ours.offset, theirs.offset),
         by_tool=(tool_changes(base, ours), tool_changes(base, theirs)) if known_base
+        else None,
+        set_at=(logged_times(base, ours), logged_times(base, theirs)) if known_base
         else None)
     values = merged.values
     first, second = (ours, theirs) if ours_first else (theirs, ours)

@@ -3188,6 +3188,10 @@ class Editing:
 
                 head = read_head(parent(ai_dir))
                 again = _brought_back(ai_dir, path, doc, head, read_as)
+                if again is None and brought is None:
+                    # (the kept copy's changes no commit holds, dropped under a newer
+                    # record: twenty-second round; a merge back above kept them)
+                    again = _kept_dropped(ai_dir, path, doc, head, read_as)
                 if again is not None:  # (a second pull's: said with the first, when both)
                     doc = again[0]
                     brought = again if brought is None else \
@@ -4049,6 +4053,101 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     return OrgFile(merged.data.decode("utf-8")), said_changes(found), where
 
 
+def _kept_dropped(ai_dir: str, path: str, doc: OrgFile,
+                  head: tuple[str | None, str | None] | None,
+                  read_as: os.stat_result | None) -> tuple[OrgFile, str, str] | None:
+    """What the kept copy (the version this tool wrote last) holds that no commit holds
+    and the session file ``path`` (read as ``doc``) lacks, merged back: ``(the merged
+    document, what it regained said by kind, the kept copy's path)``, or ``None`` when it
+    lacks nothing of the kind. The case (docs/decisions.md, "Issue 14, twenty-second round
+    (the kept copy's uncommitted entries)"): the agent writes after a pull, its entry left
+    uncommitted; a buffer opened before that write is saved over the file; then another
+    pull (``git pull --autostash`` stashes the save and pops it back through the merge
+    driver, or a pull merges the committed save): the merged file carries a newer write
+    record than the kept copy's, holds what git brought, and lacks the agent's entry, which
+    only the kept copy holds. :func:`_refuse_older` (the file is not older) and
+    :func:`_brought_back` (the file lacks nothing ``HEAD``'s version holds) find nothing,
+    over one pull or several.
+
+    Only when the file is not the kept copy (one ``stat``, read as ``read_as``), ``HEAD``
+    (``head``, :func:`~ai_protocols.git.head.read_head`) moved since the commit the kept
+    copy records, not by one's own commits only (:func:`git_moved`: git wrote the file
+    since), and the file carries another write record (``UPDATED_AT``, which only the
+    tool's writes change) than the kept copy's: a file that carries the kept copy's was
+    made from it by a person, and a deletion in it stands. Then what the kept copy holds
+    that the file lacks (:func:`~ai_protocols.session.merge.changes_lacking`: an entry, a
+    tick, a changed entry, a property, a Log line, a line), less what ``HEAD``'s version,
+    the version at the commit the kept copy records, or any version a ref's history holds
+    (``git log --full-history --all``: a branch, a tag, the stash) holds: what a commit
+    or a stash holds was git's to keep or drop; what none holds was the tool's write
+    alone. Nothing when a version in that history carries the kept copy's write record
+    (the write, or a person's edit of it, was committed: a deletion there stands). That is
+    merged
+    back: the file and the kept copy three ways on the version at the commit the kept copy
+    records (where ``HEAD``'s history holds it, :func:`below_head`; else on what both hold,
+    every entry of either kept), checked to drop no line of either
+    (:func:`~ai_protocols.session.merge.lines_dropped`). Raises
+    :class:`~ai_protocols.errors.StaleSave` (nothing written) with the commands that merge
+    them when that merge is not clean (:func:`_refuse_stale`). Runs git up to five times,
+    only when the file lacks some of the kept copy's changes."""
+    if head is None or head[1] is None or read_as is None:
+        return None
+    mine = session_headline(doc)
+    kept = kept_path(ai_dir, path)
+    try:
+        there = os.stat(kept, follow_symlinks=False)
+    except OSError:
+        return None
+    if mine is None or not stat.S_ISREG(there.st_mode) or storage.same_version(there, read_as):
+        return None
+    try:
+        older = storage.read_regular(kept)
+    except (OSError, storage.NotRegular):
+        return None
+    text = older[:65536].decode("utf-8", "replace")
+    kept_head = session_headline(OrgFile(text[: text.rfind("\n") + 1]))
+    if kept_head is None:
+        return None
+    theirs = dict(kept_head.properties.items())
+    recorded = theirs.get("GIT_COMMIT")
+    root = parent(ai_dir)
+    if not recorded or not git_moved(root, head, recorded) or \
+            theirs.get("UPDATED_AT") == mine.properties.get("UPDATED_AT") or \
+            not one_session(theirs, dict(mine.properties.items())):
+        return None
+    from ai_protocols.session.merge import (
+        changes_lacking,
+        lines_dropped,
+        merge_diverged_bytes,
+        said_changes,
+    )
+
+    data = b"".join(doc.encoded())
+    held = held_entries(ai_dir, path, doc)
+    if _changed(changes_lacking(data, older, held)) <= 0:
+        return None  # (the file holds every change of the kept copy)
+    below = os.path.relpath(path, root)
+    newer = git_version(root, f"HEAD:./{below}")
+    committed = git_version(root, f"{recorded}:./{below}")
+    known = tuple(v for v in (newer, committed) if v is not None)
+    if _changed(changes_lacking(data, older, held, also=known)) <= 0:
+        return None
+    history = _history(path, ["--full-history", "--all"])
+    stamp = theirs.get("UPDATED_AT")
+    if stamp and any((_props_of(v) or {}).get("UPDATED_AT") == stamp for v in history):
+        return None  # (the kept copy's write, or a person's edit of it, was committed)
+    found = changes_lacking(data, older, held, also=(*known, *history))
+    if _changed(found) <= 0:
+        return None  # (a commit or the stash holds them: git's to keep or drop)
+    ancestor = committed is not None and below_head(root, recorded)
+    merged = merge_diverged_bytes(data, older, committed, ancestor=ancestor)
+    if merged is None or lines_dropped(data, merged.data, committed, older) or \
+            lines_dropped(older, merged.data, committed, data):
+        _refuse_stale(ai_dir, path, data, older, newer if newer is not None else data,
+                      committed, recorded, found, kept_holds=True)
+    return OrgFile(merged.data.decode("utf-8")), said_changes(found), kept
+
+
 #: What a stale save's refusal (:func:`_refuse_stale`) writes beside the kept copy for
 #: the merge driver: the version the buffer was opened on, and the tool's two versions
 #: joined, with a write record of its own; and the commit ``HEAD`` named then (per
@@ -4636,6 +4735,8 @@ def next_write_merges(ai_dir: str, path: str) -> tuple[OrgFile, str, str] | None
             return None
         # (then what git brought, on the merged document, as the write does)
         again = _brought_back(ai_dir, path, doc, head, read_as)
+        if again is None and brought is None:
+            again = _kept_dropped(ai_dir, path, doc, head, read_as)
     except StaleSave:
         raise
     except AiProtocolsError:
