@@ -38,6 +38,7 @@ from ai_protocols.board.model import (
     Handoff,
     Sunk,
     Task,
+    UnlockRecord,
     _check_task_id,
     all_sunk,
     board_bytes,
@@ -90,6 +91,7 @@ from ai_protocols.board.model import (
     undone_ends,
     unique_areas,
     unlock_item,
+    unlock_records,
 )
 from ai_protocols.errors import (
     AiProtocolsError,
@@ -105,7 +107,14 @@ from ai_protocols.errors import (
 )
 from ai_protocols.git.state import head_holds
 from ai_protocols.lean import counted, datetime, quoted, record, shell_quote, timedelta
-from ai_protocols.liveness.evidence import RECOVERABLE, Liveness, assess, current_owner, stale_after
+from ai_protocols.liveness.evidence import (
+    RECOVERABLE,
+    Liveness,
+    assess,
+    current_owner,
+    owner_property,
+    stale_after,
+)
 from ai_protocols.org.emacs_lock import live_emacs_lock, lock_kind
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import (
@@ -1648,13 +1657,13 @@ class Board:
 
     def _agent_process(self) -> str | None:
         """The ``OWNER_PROCESS`` a claim or lock made now records
-        (:func:`~ai_protocols.liveness.evidence.agent_process`), or ``None`` when no process
+        (:func:`~ai_protocols.liveness.evidence.current_owner`), or ``None`` when no process
         can stand for the agent; :attr:`unseen` says why the agent cannot be judged by
         its process from outside, when it cannot (``None``: it can)."""
-        from ai_protocols.liveness.evidence import agent_process
+        from ai_protocols.liveness.evidence import owner_property
         from ai_protocols.liveness.host import pid_namespace
 
-        found = agent_process()
+        found = current_owner()
         namespace = pid_namespace()
         if found is None:
             self.unseen = (
@@ -1669,7 +1678,7 @@ class Board:
                            "it can see")
         else:
             self.unseen = None
-        return found.to_property() if found is not None else None
+        return owner_property(found)
 
     def _me(self, action: str) -> str:
         if not self.me:
@@ -2174,10 +2183,13 @@ class Board:
         fork, and so a new agent id; the process, its work and its locks go on (its hooks
         reference; docs/tasks.md, "An agent across /clear"). Each claim carried gets a
         line in its task's log; returns one line per claim or lock carried (none: the
-        board is not written)."""
+        board is not written; none either when no process stands for this command's
+        agent)."""
         from ai_protocols.liveness.evidence import Owner
 
         here = current_owner()
+        if here is None:
+            return []
 
         def ours(owner: str | None, process: str | None) -> bool:
             if not owner or self.is_me(owner) or not owner.startswith(prefix) or not process:
@@ -2200,7 +2212,7 @@ class Board:
         return self._carry(lambda owner, _process: bool(owner) and owner == agent_id and
                            not self.is_me(owner),
                            f"its session adopted by {self.me} (recover --adopt)",
-                           now=now, process=current_owner().to_property())
+                           now=now, process=owner_property(current_owner()))
 
     def _carry(self, ours: Callable[[str | None, str | None], bool], why: str, *,
                now: datetime | None, process: str | None = None) -> list[str]:
@@ -2465,15 +2477,44 @@ class Board:
             if removed and top is not None:
                 # (the record of each end, in the Locks section's own text: a clone that
                 # still holds the lock learns by it, through git, that it was ended, not
-                # taken out by an edit: board.model.ended_elsewhere)
+                # taken out by an edit: board.model.ended_elsewhere; one per lock, and
+                # those no clone needs any more go: _unneeded_records)
+                records = unlock_records(doc)
+                for line in reversed(self._unneeded_records(records, now)):
+                    doc.replace(line, line + 1, [])
+                recorded = {r.locked_at for r in records if r.locked_at}
                 section = doc.find(top)
                 stamp = format_timestamp(minute_of(now))
                 who = self.me or "(no agent id)"
                 doc.insert(doc.content_end(section), [
                     line for held in removed
+                    if not held.locked_at or held.locked_at not in recorded
                     for line in entry_lines(stamp, _whole(unlock_item(who, held)))])
             self._ending = list(removed)
         return removed
+
+    def _unneeded_records(self, records: list[UnlockRecord],
+                          now: datetime | None) -> list[int]:
+        """The lines of the unlock records (``records``: :func:`~ai_protocols.board.model.
+        unlock_records`) that no clone needs any more, in the board's order: each written
+        longer ago than the stale setting (:func:`~ai_protocols.liveness.evidence.
+        stale_after`, ``AI_PROTOCOLS_STALE_HOURS``: the time every clone has to bring it
+        in) whose lock's holder is gone (:meth:`gone`: crashed, abandoned, wrapped up).
+        A record only keeps a clone that still holds its lock from putting it back or
+        enforcing it as lost (:meth:`lost`, the hook), which both do only while its
+        holder is at work: once it is gone, in a clone that has not pulled in that
+        time too (judged by its age, since its ``LOCKED_AT``: abandoned). ``now``: the
+        local time (``None``: now). Reads the holders' session files; raises nothing."""
+        moment = now or datetime.now()
+        stale = stale_after()
+        lines = []
+        for found in records:
+            if found.holder is None or found.stamped is None or \
+                    moment - found.stamped <= stale:
+                continue
+            if self.gone(found.holder, None, found.stamped, moment, found.locked_at)[0]:
+                lines.append(found.line)
+        return lines
 
     # -- a linked work tree's own copy -------------------------------------------------------
 
@@ -2947,10 +2988,11 @@ def _runs_elsewhere(owner_process: str | None) -> bool:
     this command's owner (:func:`~ai_protocols.liveness.evidence.current_owner`) that
     still runs on this host: another live process of the same agent id. ``False`` when
     it cannot be told (another host, another PID namespace, a value not read)."""
-    from ai_protocols.liveness.evidence import Owner, current_owner
+    from ai_protocols.liveness.evidence import Owner
 
     other = Owner.parse(owner_process or "")
-    return other is not None and not other.same_process(current_owner()) and \
+    here = current_owner()
+    return other is not None and (here is None or not other.same_process(here)) and \
         other.alive() is True
 
 
