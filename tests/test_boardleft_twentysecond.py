@@ -205,3 +205,52 @@ def test_a_lock_an_older_version_unlocked_comes_back_and_says_why(
     assert refused.returncode == 2 and "unlock it again" in refused.stderr, refused.stderr
     run("unlock", "lib/", agent=ME)
     assert "lib/" not in run("locks", agent="p.1").stdout
+
+
+# -- 3. a claim whose whole task another clone deleted ------------------------------------------
+
+
+def test_a_claimed_task_deleted_in_another_clone_is_said_alike_everywhere(
+        tmp_path: Path) -> None:
+    """A live claim whose whole task a person deleted in another clone, pulled: git's
+    history says it ended (it is not put back), but every command read the board as if
+    nothing had been claimed (``task list`` and ``check`` silent, only ``task show``
+    naming the commit). Now every board command (``task list``, ``task show``,
+    ``locks``, ``check``) says it, naming the holder, its state and the commit, as
+    ``task show`` does; the hook refuses nothing (a claim locks no file); the board's
+    next write (which keeps the deletion) ends the warning."""
+    from boardkit import edit, edit_hook
+    from test_stalefix_nineteenth import _commit, two_clones
+
+    a, b, run_a, _ = two_clones(tmp_path.resolve(), fresh=True)
+    task = json.loads(run_a("task", "list", "--json", agent="p.1").stdout)[0]["id"]
+    run_a("task", "edit", task, "--working-set", "src/", agent="p.1")
+    run_a("task", "claim", task, agent=ME)
+    _commit(a, "claimed")
+    from test_merge_driver import git
+
+    git(a, "push", "-q", "origin", "HEAD:main")
+    git(b, "pull", "-q", "--no-rebase", "origin", "main")
+    text = board(b)
+    start = text.index("* DOING Task one")
+    end = text.find("\n* ", start + 1)
+    edit(b, text[start:end + 1 if end != -1 else len(text)], "")
+    _commit(b, "deleted a task")
+    git(b, "push", "-q", "origin", "HEAD:main")
+    git(a, "pull", "-q", "--no-rebase", "origin", "main")
+    commit = git(a, "rev-parse", "--short=12", "HEAD").stdout.strip()
+    said = f"was removed from the board by commit {commit}"
+    for args, code in ((("task", "list"), 0), (("task", "show", task), 20), (("locks",), 0),
+                       (("check",), 0)):
+        done = run_a(*args, agent=OTHER, check=False)
+        assert done.returncode == code, (args, done)
+        assert f"the claim of {ME} (live) ended with its task" in done.stderr, (args, done)
+        assert said in done.stderr, (args, done.stderr)
+    (a / "src").mkdir()
+    for agent in (ME, OTHER):
+        hook = edit_hook(a, "Write", {"file_path": str(a / "src" / "x.py"), "content": "x"},
+                         agent)
+        assert hook.returncode == 0, hook
+    run_a("task", "add", "Next", agent="p.1")
+    after = run_a("task", "list", agent=OTHER)
+    assert "ended with its task" not in after.stderr and task not in board(a), after

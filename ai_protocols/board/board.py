@@ -386,6 +386,11 @@ class Board:
         #: The claims a switch off another branch took from the board that that branch's
         #: tip holds, committed (:meth:`lost`: not lost, not put back), said for a person.
         self.on_branches: list[str] = []
+        #: The claims of the kept copy whose whole task a commit of ``HEAD``'s history
+        #: deleted (another clone's, brought by git: an end, not put back), each with its
+        #: holder's state, while that holder is not gone (:meth:`lost`; said for a person
+        #: by :meth:`deleted_said`).
+        self.deleted: list[tuple[Task, Liveness]] = []
 
     @classmethod
     def discover(cls, cwd: str | None = None) -> Board:
@@ -922,8 +927,9 @@ class Board:
         found: list[Lost] = []
         self.on_branches = []
         live = []
+        deleted: list[Task] = []
         for old, missing in lost_claims(old_tasks, doc, tasks, same, moved,
-                                        board=str(self.path)):
+                                        board=str(self.path), deleted=deleted):
             gone, state = self.gone(old.owner, old.owner_process, old.claimed,
                                     since_at=old.claimed_at)
             if not gone and not self._persons_removal(doc, old.owner, old.claimed_at):
@@ -931,6 +937,12 @@ class Board:
         # (a claim another branch's tip holds: a switch off that branch took it; it stays
         # that branch's. git runs only in this case. Not a claim whose owner works in
         # another work tree sharing the board: no switch of this board's branch moved it)
+        self.deleted = []
+        for old in deleted:  # (a claim's whole task deleted elsewhere: said, not put back)
+            gone, state = self.gone(old.owner, old.owner_process, old.claimed,
+                                    since_at=old.claimed_at)
+            if not gone:
+                self.deleted.append((old, state))
         branched = [old for old, _, _ in live if self._works_here(old.owner)]
         where = dict(zip([id(old) for old in branched],
                          on_other_branch(str(self.path), branched), strict=True))
@@ -992,6 +1004,27 @@ class Board:
                                      since_at=again.locked_at)
             found.append(Lost(None, again, state, False, True))
         return found
+
+    def deleted_said(self, task: Task) -> str:
+        """What git's history says of the claimed task ``task`` that a commit deleted
+        whole (one of :attr:`deleted`): ``its task, ID (TITLE), was removed from the board
+        by commit C; 'git show C' shows how`` (:func:`~ai_protocols.board.merge.
+        id_in_history`, the words ``task show ID`` gives), or, when the history says no
+        more, that a commit of ``HEAD``'s history removed it. Runs git (``git log -S``);
+        raises nothing."""
+        from ai_protocols.board.merge import id_in_history
+
+        found = None
+        try:
+            doc = self._read_once()
+            if doc is not None and task.id:
+                found = id_in_history(doc[2], task.id, str(self.project.root))
+        except (AiProtocolsError, OSError, ValueError):
+            found = None
+        if found is not None and found[2]:
+            return found[2]
+        return (f"its task, {task.id} ({task.title}), was removed from the board by a commit "
+                "of HEAD's history ('git log -p -- .ai/tasks.org' shows which)")
 
     def _main_project(self) -> Project:
         """This project in the main work tree, where the board is (the first of

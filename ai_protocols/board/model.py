@@ -476,7 +476,8 @@ def kept_other(board: str, kept: str, board_data: bytes | None = None) -> bytes 
 def lost_claims(old_tasks: list[Task], doc: OrgFile | None,
                 tasks: list[Task], same: dict[str, Task] | None = None,
                 moved: frozenset[str] | set[str] = frozenset(),
-                board: str | None = None) -> list[tuple[Task, bool]]:
+                board: str | None = None,
+                deleted: list[Task] | None = None) -> list[tuple[Task, bool]]:
     """The open claims of ``old_tasks`` (the board's kept copy) that the board on disk
     (``doc``, read as ``tasks``; ``None``: there is none) no longer holds, each with
     whether its task is gone from it: its task gone, or open and unclaimed on disk.
@@ -493,7 +494,9 @@ def lost_claims(old_tasks: list[Task], doc: OrgFile | None,
     ``done`` made in another clone): a commit of ``HEAD``'s history took the claim's
     ``CLAIMED_AT`` out of the board (:func:`changed_in_history`; git runs only then, in
     this rare case). A claim never committed cannot have been ended elsewhere: a newer
-    log on its task (a merge's note) does not make the board that lost it newer."""
+    log on its task (a merge's note) does not make the board that lost it newer. Given
+    ``deleted``, each claim left out so whose whole task is gone from the board (deleted
+    in another clone) is appended to it, for the readers to say so."""
     same = same or {}
     by_id = {t.id: t for t in tasks if t.id}
     # Every headline's own properties, by ID.
@@ -515,6 +518,9 @@ def lost_claims(old_tasks: list[Task], doc: OrgFile | None,
     if board is not None and found:
         removed = ended_elsewhere(board, doc, [old for old, _, _ in found],
                                   [now for _, _, now in found])
+        if deleted is not None:
+            deleted += [old for (old, gone, _), out in zip(found, removed, strict=True)
+                        if out and gone]
         return [(old, gone) for (old, gone, _), out in zip(found, removed, strict=True)
                 if not out]
     return [(old, gone) for old, gone, _ in found]
