@@ -254,3 +254,31 @@ def test_a_claimed_task_deleted_in_another_clone_is_said_alike_everywhere(
     run_a("task", "add", "Next", agent="p.1")
     after = run_a("task", "list", agent=OTHER)
     assert "ended with its task" not in after.stderr and task not in board(a), after
+
+
+@settings(max_examples=80, deadline=None)
+@given(path=st.text(st.characters(min_codepoint=32, max_codepoint=0x2FF,
+                                  blacklist_categories=("Cc",)), min_size=1, max_size=40),
+       holder=st.one_of(st.none(), st.from_regex(r"\A[a-z][a-z0-9.]{0,20}\Z")),
+       locked_at=st.one_of(st.none(), st.from_regex(r"\A2026-12-0[1-9]T[0-9:]{8}[+-]0[0-9]:00\Z")),
+       by=st.from_regex(r"\A[a-z][a-z0-9.]{0,20}\Z"))
+def test_an_unlock_record_reads_back_whatever_the_path(path: str, holder: str | None,
+                                                        locked_at: str | None,
+                                                        by: str) -> None:
+    """Any path (commas, "'s lock (", parentheses, markup), any holder or none, a
+    ``LOCKED_AT`` or none: the record ``unlock`` writes on one line reads back with its
+    holder, ``LOCKED_AT`` and stamp (the records pruned are those it names)."""
+    from ai_protocols.board.model import AreaLock, board_text, unlock_item, unlock_records
+    from ai_protocols.lean import datetime
+    from ai_protocols.org.file import OrgFile
+    from ai_protocols.org.syntax import entry_lines, format_timestamp
+
+    stamp = format_timestamp(datetime(2026, 12, 1, 10, 0))
+    lines = entry_lines(stamp, unlock_item(by, AreaLock(path, holder, locked_at=locked_at)))
+    if len(lines) != 1:
+        return  # (a block: not a record the pruning reads, documented)
+    records = unlock_records(OrgFile(board_text() + lines[0] + "\n"))
+    assert len(records) == 1, (lines, records)
+    found = records[0]
+    assert (found.holder, found.locked_at) == (holder, locked_at), lines
+    assert found.stamped == datetime(2026, 12, 1, 10, 0), lines
