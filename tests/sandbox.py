@@ -18,6 +18,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -239,3 +240,75 @@ def fill_inodes(folder: Path, leave: int = 0) -> Path:
     for n in range(made - 1, made - 1 - leave, -1):
         (filler / str(n)).unlink()
     return filler
+
+
+#: The script :func:`left_behind` runs: argv ``HOW PIDFILE OUT ERR COMMAND...``.
+_LEFT_BEHIND = r"""
+import ctypes, os, sys, time
+how, pidfile, out, err, *command = sys.argv[1:]
+if how == "subreaper":
+    ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+shell = os.fork()
+if shell == 0:  # the shell that leaves the command behind: '(command &)'
+    if how == "subreaper":
+        os.setsid()  # (an agent's terminal in a session of its own, under systemd --user)
+    shell = os.getpid()
+    if os.fork() == 0:
+        for _ in range(3000):  # (until its shell has gone and it is adopted)
+            if os.getppid() != shell:
+                break
+            time.sleep(0.01)
+        if how == "setsid":
+            os.setsid()
+        with open(pidfile + ".new", "w") as handle:
+            handle.write(str(os.getpid()))
+        os.replace(pidfile + ".new", pidfile)
+        os.dup2(os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), 1)
+        os.dup2(os.open(err, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), 2)
+        os.execv(command[0], command)
+    os._exit(0)
+if how == "subreaper":
+    try:
+        while True:
+            os.wait()
+    except ChildProcessError:
+        pass
+else:
+    os.waitpid(-1, 0)
+"""
+
+
+def left_behind(command: list[str], *, cwd: Path, env: dict[str, str],
+                how: str = "background") -> tuple[str, str, int]:
+    """Run ``command`` as a shell leaves it behind, and wait until it has ended: its
+    shell forks it and exits first (``(command &)``), so that it is adopted by process 1
+    (``how="background"``), by process 1 leading a session of its own (``"setsid"``:
+    ``setsid -f command``), or by a subreaper (``"subreaper"``: the process that runs
+    this, ``PR_SET_CHILD_SUBREAPER``, above a shell in a session of its own, as an
+    agent's terminal under ``systemd --user``). The command never runs before its shell
+    is gone (it waits for its adoption, not for a time). Returns its stdout, stderr and
+    process id."""
+    with tempfile.TemporaryDirectory() as folder:
+        pidfile, out, err = (os.path.join(folder, name) for name in ("pid", "out", "err"))
+        subprocess.run([sys.executable, "-c", _LEFT_BEHIND, how, pidfile, out, err, *command],
+                       cwd=cwd, env=env, check=True, timeout=120)
+        pid = None
+        for _ in range(6000):  # (no time judged: a bound on a wait that always ends)
+            if pid is None and os.path.exists(pidfile):
+                pid = int(Path(pidfile).read_text())
+            if pid is not None and not _running(pid):
+                break
+            time.sleep(0.01)
+        else:
+            raise AssertionError(f"{command} left behind did not end")
+        return (Path(out).read_text(encoding="utf-8"), Path(err).read_text(encoding="utf-8"),
+                pid)
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` runs (not gone, not a zombie waiting for its reaper)."""
+    try:
+        stat_line = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat_line.rpartition(")")[2].split()[0] != "Z"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from hypothesis import strategies as st
 
 from conftest import CLI, Runner, clean_env
 from emacs import JUDGES, Judge, on_both
+from sandbox import left_behind
 
 ME = "bl.1796000000"  # (its process: this test's, which runs: live)
 OTHER = "bm.1796000001"
@@ -332,32 +332,12 @@ def test_an_unlock_in_another_clone_records_its_end_and_stays(project: Path, run
 
 
 def _claim_left_behind(project: Path, task: str, reaper: bool) -> str:
-    """Run ``task claim`` from a shell that leaves it behind (``(cmd &)``), under an agent
-    process that is gone when it returns; with ``reaper``, under a process that made
-    itself a subreaper (``PR_SET_CHILD_SUBREAPER``), which adopts it (the shell runs in a
-    session of its own, as an agent's terminal does under ``systemd --user``). The
-    claim's stderr, once it has ended."""
-    err = project / "claim.err"
-    script = (
-        "import ctypes, os, subprocess, sys\n"
-        "if sys.argv[3] == '1':\n"
-        "    ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)\n"
-        "subprocess.run('%s sh -c \\'(sleep 0.3; %s task claim %s >/dev/null 2>%s &)\\'' % ("
-        "'setsid' if sys.argv[3] == '1' else '', sys.argv[1], sys.argv[2], sys.argv[4]),"
-        " shell=True)\n"
-        "if sys.argv[3] == '1':\n"
-        "    try:\n"
-        "        while True: os.wait()\n"
-        "    except ChildProcessError: pass\n")
-    subprocess.run([sys.executable, "-c", script, str(CLI), task, "1" if reaper else "0",
-                    str(err)], cwd=project, env=clean_env(AI_AGENT_ID=ME), check=True,
-                   timeout=60)
-    for _ in range(200):
-        if ":CLAIMED_AT:" in board(project):
-            break
-        time.sleep(0.1)
-    time.sleep(0.5)
-    return err.read_text(encoding="utf-8")
+    """Run ``task claim`` from a shell that leaves it behind (``(cmd &)``, adopted by
+    process 1), or, with ``reaper``, under a subreaper (:func:`sandbox.left_behind`).
+    The claim's stderr, once it has ended."""
+    return left_behind([str(CLI), "task", "claim", task], cwd=project,
+                       env=clean_env(AI_AGENT_ID=ME),
+                       how="subreaper" if reaper else "background")[1]
 
 
 @pytest.mark.parametrize("reaper", [False, True], ids=["process 1", "a subreaper"])

@@ -24,8 +24,7 @@ from boardkit import BOARD
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from test_boardstale_twentieth import _drop, _read
-from test_merge_driver import git
-from test_stalefix_nineteenth import _commit, _save, _show, _things, two_clones
+from test_stalefix_nineteenth import _commit, _save, _show, _things, pull_from, two_clones
 
 from conftest import CLI, Runner, clean_env
 
@@ -44,15 +43,7 @@ def _steps(a: Path, b: Path, run_a: Runner, run_b: Runner, sequence: str) -> lis
     for number, step in enumerate(sequence):
         if step == "P":
             pulls += 1
-            ident = run_a("task", "add", f"Pulled {pulls}", agent="pa").stdout.strip()
-            run_a("task", "claim", ident, agent=f"ca{pulls}")
-            run_a("lock", f"a{pulls}", "--reason", "a's work", agent=f"ca{pulls}")
-            run_a("task", "add", f"Pulled unclaimed {pulls}", agent="pa")
-            _commit(a, f"a {pulls}")
-            git(a, "push", "-q", "origin", "HEAD:main")
-            if git(b, "status", "--porcelain").stdout.strip():
-                _commit(b, "before the pull")
-            git(b, "pull", "-q", "--no-rebase", "origin", "main")
+            pull_from(a, b, run_a, str(pulls), f"ca{pulls}", f"a{pulls}")
         elif step == "W":
             kind = writes % 4
             writes += 1
@@ -203,16 +194,10 @@ def test_the_refusals_commands_after_two_pulls_lose_nothing(tmp_path: Path,
     assert one is not None
     buffer = (b / BOARD).read_text(encoding="utf-8")
     for pull in ("older", "newer"):
-        ident = run_a("task", "add", f"Pulled {pull}", agent="pa").stdout.strip()
-        run_a("task", "claim", ident, agent="ca")
-        run_a("lock", f"a-{pull}", "--reason", "a's work", agent="ca")
-        if pull == retitled:
-            run_a("task", "edit", one.group(1), "--title", "Task one, per A", agent="pa")
-        _commit(a, pull)
-        git(a, "push", "-q", "origin", "HEAD:main")
-        if git(b, "status", "--porcelain").stdout.strip():
-            _commit(b, "before the pull")
-        git(b, "pull", "-q", "--no-rebase", "origin", "main")
+        pull_from(a, b, run_a, pull, "ca", f"a-{pull}", unclaimed=False,
+                  then=(lambda: run_a("task", "edit", one.group(1), "--title",
+                                      "Task one, per A", agent="pa"))
+                  if pull == retitled else None)
         run_b("task", "add", f"Tool task after the {pull}", agent="pb")
     want = _things((b / BOARD).read_text(encoding="utf-8")) | _things(
         (_show(b, f"HEAD:./{BOARD}") or b"").decode("utf-8"))

@@ -21,6 +21,7 @@ import json
 import os
 import re
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,27 @@ def two_clones(base: Path, fresh: bool) -> tuple[Path, Path, Runner, Runner]:
     return a, b, run_a, run_b
 
 
+def pull_from(a: Path, b: Path, run_a: Runner, name: str, claimer: str, lock: str, *,
+              unclaimed: bool = True, then: Callable[[], object] | None = None) -> None:
+    """A pull into ``b`` of what ``a`` pushed (clones of :func:`two_clones`): in ``a``,
+    "Pulled NAME" added and claimed by ``claimer``, who locks ``lock``, and, with
+    ``unclaimed``, "Pulled unclaimed NAME" added; ``then`` run before ``a`` commits and
+    pushes; ``b`` commits its changes first when it has any (git refuses a pull over an
+    uncommitted board it changes), then pulls by a merge."""
+    ident = run_a("task", "add", f"Pulled {name}", agent="pa").stdout.strip()
+    run_a("task", "claim", ident, agent=claimer)
+    run_a("lock", lock, "--reason", "a's work", agent=claimer)
+    if unclaimed:
+        run_a("task", "add", f"Pulled unclaimed {name}", agent="pa")
+    if then is not None:
+        then()
+    _commit(a, f"a {name}")
+    git(a, "push", "-q", "origin", "HEAD:main")
+    if git(b, "status", "--porcelain").stdout.strip():
+        _commit(b, "before the pull")
+    git(b, "pull", "-q", "--no-rebase", "origin", "main")
+
+
 #: The sequences: ``P`` a pull that brings a task, a claim and a lock (``a`` pushed them;
 #: ``b`` commits its work first when the board has changes, as git wants), ``W`` a write
 #: of the tool in ``b`` (in turn ``task add``, ``lock``, ``task claim`` of the task it
@@ -136,15 +158,7 @@ def test_a_save_of_any_earlier_version_loses_nothing(tmp_path_factory, fresh: bo
     for step in sequence:
         if step == "P":
             pulls += 1
-            ident = run_a("task", "add", f"Pulled {pulls}", agent="pa").stdout.strip()
-            run_a("task", "claim", ident, agent=f"ca{pulls}")
-            run_a("lock", f"a{pulls}", "--reason", "a's work", agent=f"ca{pulls}")
-            run_a("task", "add", f"Pulled unclaimed {pulls}", agent="pa")
-            _commit(a, f"a {pulls}")
-            git(a, "push", "-q", "origin", "HEAD:main")
-            if git(b, "status", "--porcelain").stdout.strip():
-                _commit(b, "before the pull")
-            git(b, "pull", "-q", "--no-rebase", "origin", "main")
+            pull_from(a, b, run_a, str(pulls), f"ca{pulls}", f"a{pulls}")
         elif step == "W":
             kind = writes % 3
             writes += 1
@@ -189,17 +203,10 @@ def test_a_deletion_made_after_the_tools_write_stands_once_git_holds_it(
     is a version git holds, but not one from before the tool's write, so the deletion
     stands (a rule that took any version git holds for a stale buffer brings it
     back)."""
-    base = tmp_path.resolve()
-    origin, a, b = base / "origin.git", base / "a", base / "b"
-    git(base, "init", "-q", "--bare", "-b", "main", str(origin))
-    git(base, "clone", "-q", str(origin), str(a))
-    run_a, run_b = Runner(a), Runner(b)
-    run_a("init")
-    gone = run_a("task", "add", "Task one", agent="pa").stdout.strip()
-    _commit(a, "board")
-    git(a, "push", "-q", "origin", "HEAD:main")
-    git(base, "clone", "-q", "-b", "main", str(origin), str(b))
-    run_b("init")
+    a, b, run_a, run_b = two_clones(tmp_path.resolve(), True)
+    found = re.search(r"^:ID: +(\S+)$", (a / BOARD).read_text(encoding="utf-8"), re.M)
+    assert found is not None
+    gone = found.group(1)
     run_a("lock", "lib", "--reason", "a's work", agent="ca")
     _commit(a, "lock")
     git(a, "push", "-q", "origin", "HEAD:main")

@@ -38,6 +38,7 @@ from ai_protocols.board.model import (
     Handoff,
     Sunk,
     Task,
+    UnlockRecord,
     _check_task_id,
     all_sunk,
     board_bytes,
@@ -90,6 +91,7 @@ from ai_protocols.board.model import (
     undone_ends,
     unique_areas,
     unlock_item,
+    unlock_records,
 )
 from ai_protocols.errors import (
     AiProtocolsError,
@@ -105,7 +107,14 @@ from ai_protocols.errors import (
 )
 from ai_protocols.git.state import head_holds
 from ai_protocols.lean import counted, datetime, quoted, record, shell_quote, timedelta
-from ai_protocols.liveness.evidence import RECOVERABLE, Liveness, assess, current_owner, stale_after
+from ai_protocols.liveness.evidence import (
+    RECOVERABLE,
+    Liveness,
+    assess,
+    current_owner,
+    owner_property,
+    stale_after,
+)
 from ai_protocols.org.emacs_lock import live_emacs_lock, lock_kind
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import (
@@ -377,6 +386,11 @@ class Board:
         #: The claims a switch off another branch took from the board that that branch's
         #: tip holds, committed (:meth:`lost`: not lost, not put back), said for a person.
         self.on_branches: list[str] = []
+        #: The claims of the kept copy whose whole task a commit of ``HEAD``'s history
+        #: deleted (another clone's, brought by git: an end, not put back), each with its
+        #: holder's state, while that holder is not gone (:meth:`lost`; said for a person
+        #: by :meth:`deleted_said`).
+        self.deleted: list[tuple[Task, Liveness]] = []
 
     @classmethod
     def discover(cls, cwd: str | None = None) -> Board:
@@ -913,8 +927,9 @@ class Board:
         found: list[Lost] = []
         self.on_branches = []
         live = []
+        deleted: list[Task] = []
         for old, missing in lost_claims(old_tasks, doc, tasks, same, moved,
-                                        board=str(self.path)):
+                                        board=str(self.path), deleted=deleted):
             gone, state = self.gone(old.owner, old.owner_process, old.claimed,
                                     since_at=old.claimed_at)
             if not gone and not self._persons_removal(doc, old.owner, old.claimed_at):
@@ -922,6 +937,12 @@ class Board:
         # (a claim another branch's tip holds: a switch off that branch took it; it stays
         # that branch's. git runs only in this case. Not a claim whose owner works in
         # another work tree sharing the board: no switch of this board's branch moved it)
+        self.deleted = []
+        for old in deleted:  # (a claim's whole task deleted elsewhere: said, not put back)
+            gone, state = self.gone(old.owner, old.owner_process, old.claimed,
+                                    since_at=old.claimed_at)
+            if not gone:
+                self.deleted.append((old, state))
         branched = [old for old, _, _ in live if self._works_here(old.owner)]
         where = dict(zip([id(old) for old in branched],
                          on_other_branch(str(self.path), branched), strict=True))
@@ -983,6 +1004,27 @@ class Board:
                                      since_at=again.locked_at)
             found.append(Lost(None, again, state, False, True))
         return found
+
+    def deleted_said(self, task: Task) -> str:
+        """What git's history says of the claimed task ``task`` that a commit deleted
+        whole (one of :attr:`deleted`): ``its task, ID (TITLE), was removed from the board
+        by commit C; 'git show C' shows how`` (:func:`~ai_protocols.board.merge.
+        id_in_history`, the words ``task show ID`` gives), or, when the history says no
+        more, that a commit of ``HEAD``'s history removed it. Runs git (``git log -S``);
+        raises nothing."""
+        from ai_protocols.board.merge import id_in_history
+
+        found = None
+        try:
+            doc = self._read_once()
+            if doc is not None and task.id:
+                found = id_in_history(doc[2], task.id, str(self.project.root))
+        except (AiProtocolsError, OSError, ValueError):
+            found = None
+        if found is not None and found[2]:
+            return found[2]
+        return (f"its task, {task.id} ({task.title}), was removed from the board by a commit "
+                "of HEAD's history ('git log -p -- .ai/tasks.org' shows which)")
 
     def _main_project(self) -> Project:
         """This project in the main work tree, where the board is (the first of
@@ -1648,13 +1690,13 @@ class Board:
 
     def _agent_process(self) -> str | None:
         """The ``OWNER_PROCESS`` a claim or lock made now records
-        (:func:`~ai_protocols.liveness.evidence.agent_process`), or ``None`` when no process
+        (:func:`~ai_protocols.liveness.evidence.current_owner`), or ``None`` when no process
         can stand for the agent; :attr:`unseen` says why the agent cannot be judged by
         its process from outside, when it cannot (``None``: it can)."""
-        from ai_protocols.liveness.evidence import agent_process
+        from ai_protocols.liveness.evidence import owner_property
         from ai_protocols.liveness.host import pid_namespace
 
-        found = agent_process()
+        found = current_owner()
         namespace = pid_namespace()
         if found is None:
             self.unseen = (
@@ -1669,7 +1711,7 @@ class Board:
                            "it can see")
         else:
             self.unseen = None
-        return found.to_property() if found is not None else None
+        return owner_property(found)
 
     def _me(self, action: str) -> str:
         if not self.me:
@@ -2174,10 +2216,13 @@ class Board:
         fork, and so a new agent id; the process, its work and its locks go on (its hooks
         reference; docs/tasks.md, "An agent across /clear"). Each claim carried gets a
         line in its task's log; returns one line per claim or lock carried (none: the
-        board is not written)."""
+        board is not written; none either when no process stands for this command's
+        agent)."""
         from ai_protocols.liveness.evidence import Owner
 
         here = current_owner()
+        if here is None:
+            return []
 
         def ours(owner: str | None, process: str | None) -> bool:
             if not owner or self.is_me(owner) or not owner.startswith(prefix) or not process:
@@ -2200,7 +2245,7 @@ class Board:
         return self._carry(lambda owner, _process: bool(owner) and owner == agent_id and
                            not self.is_me(owner),
                            f"its session adopted by {self.me} (recover --adopt)",
-                           now=now, process=current_owner().to_property())
+                           now=now, process=owner_property(current_owner()))
 
     def _carry(self, ours: Callable[[str | None, str | None], bool], why: str, *,
                now: datetime | None, process: str | None = None) -> list[str]:
@@ -2465,15 +2510,44 @@ class Board:
             if removed and top is not None:
                 # (the record of each end, in the Locks section's own text: a clone that
                 # still holds the lock learns by it, through git, that it was ended, not
-                # taken out by an edit: board.model.ended_elsewhere)
+                # taken out by an edit: board.model.ended_elsewhere; one per lock, and
+                # those no clone needs any more go: _unneeded_records)
+                records = unlock_records(doc)
+                for line in reversed(self._unneeded_records(records, now)):
+                    doc.replace(line, line + 1, [])
+                recorded = {r.locked_at for r in records if r.locked_at}
                 section = doc.find(top)
                 stamp = format_timestamp(minute_of(now))
                 who = self.me or "(no agent id)"
                 doc.insert(doc.content_end(section), [
                     line for held in removed
+                    if not held.locked_at or held.locked_at not in recorded
                     for line in entry_lines(stamp, _whole(unlock_item(who, held)))])
             self._ending = list(removed)
         return removed
+
+    def _unneeded_records(self, records: list[UnlockRecord],
+                          now: datetime | None) -> list[int]:
+        """The lines of the unlock records (``records``: :func:`~ai_protocols.board.model.
+        unlock_records`) that no clone needs any more, in the board's order: each written
+        longer ago than the stale setting (:func:`~ai_protocols.liveness.evidence.
+        stale_after`, ``AI_PROTOCOLS_STALE_HOURS``: the time every clone has to bring it
+        in) whose lock's holder is gone (:meth:`gone`: crashed, abandoned, wrapped up).
+        A record only keeps a clone that still holds its lock from putting it back or
+        enforcing it as lost (:meth:`lost`, the hook), which both do only while its
+        holder is at work: once it is gone, in a clone that has not pulled in that
+        time too (judged by its age, since its ``LOCKED_AT``: abandoned). ``now``: the
+        local time (``None``: now). Reads the holders' session files; raises nothing."""
+        moment = now or datetime.now()
+        stale = stale_after()
+        lines = []
+        for found in records:
+            if found.holder is None or found.stamped is None or \
+                    moment - found.stamped <= stale:
+                continue
+            if self.gone(found.holder, None, found.stamped, moment, found.locked_at)[0]:
+                lines.append(found.line)
+        return lines
 
     # -- a linked work tree's own copy -------------------------------------------------------
 
@@ -2947,10 +3021,11 @@ def _runs_elsewhere(owner_process: str | None) -> bool:
     this command's owner (:func:`~ai_protocols.liveness.evidence.current_owner`) that
     still runs on this host: another live process of the same agent id. ``False`` when
     it cannot be told (another host, another PID namespace, a value not read)."""
-    from ai_protocols.liveness.evidence import Owner, current_owner
+    from ai_protocols.liveness.evidence import Owner
 
     other = Owner.parse(owner_process or "")
-    return other is not None and not other.same_process(current_owner()) and \
+    here = current_owner()
+    return other is not None and (here is None or not other.same_process(here)) and \
         other.alive() is True
 
 

@@ -584,7 +584,8 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
                     else f"inside {lock.path}, which {who} has locked")
             gone = (" The board on disk lost this lock (git stash, checkout or reset put an "
                     "older board back, or removed the board, or an edit outside ai-protocols "
-                    "took it out); ai-protocols keeps it in "
+                    "took it out, or an unlock in another clone by an ai-protocols older "
+                    "than its unlock records: unlock it again); ai-protocols keeps it in "
                     f"{kept_board_path(board)}, and the next change to the board puts it "
                     "back.") if lock in lost else ""
             if unreadable is not None:

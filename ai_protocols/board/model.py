@@ -62,6 +62,7 @@ __all__ = [
     "Handoff",
     "Sunk",
     "Task",
+    "UnlockRecord",
     "all_sunk",
     "archive_path",
     "board_bytes",
@@ -117,6 +118,7 @@ __all__ = [
     "unique_areas",
     "unknown_holders",
     "unlock_item",
+    "unlock_records",
     "unusable_locks",
     "unusable_working_sets",
 ]
@@ -474,7 +476,8 @@ def kept_other(board: str, kept: str, board_data: bytes | None = None) -> bytes 
 def lost_claims(old_tasks: list[Task], doc: OrgFile | None,
                 tasks: list[Task], same: dict[str, Task] | None = None,
                 moved: frozenset[str] | set[str] = frozenset(),
-                board: str | None = None) -> list[tuple[Task, bool]]:
+                board: str | None = None,
+                deleted: list[Task] | None = None) -> list[tuple[Task, bool]]:
     """The open claims of ``old_tasks`` (the board's kept copy) that the board on disk
     (``doc``, read as ``tasks``; ``None``: there is none) no longer holds, each with
     whether its task is gone from it: its task gone, or open and unclaimed on disk.
@@ -491,7 +494,9 @@ def lost_claims(old_tasks: list[Task], doc: OrgFile | None,
     ``done`` made in another clone): a commit of ``HEAD``'s history took the claim's
     ``CLAIMED_AT`` out of the board (:func:`changed_in_history`; git runs only then, in
     this rare case). A claim never committed cannot have been ended elsewhere: a newer
-    log on its task (a merge's note) does not make the board that lost it newer."""
+    log on its task (a merge's note) does not make the board that lost it newer. Given
+    ``deleted``, each claim left out so whose whole task is gone from the board (deleted
+    in another clone) is appended to it, for the readers to say so."""
     same = same or {}
     by_id = {t.id: t for t in tasks if t.id}
     # Every headline's own properties, by ID.
@@ -513,6 +518,9 @@ def lost_claims(old_tasks: list[Task], doc: OrgFile | None,
     if board is not None and found:
         removed = ended_elsewhere(board, doc, [old for old, _, _ in found],
                                   [now for _, _, now in found])
+        if deleted is not None:
+            deleted += [old for (old, gone, _), out in zip(found, removed, strict=True)
+                        if out and gone]
         return [(old, gone) for (old, gone, _), out in zip(found, removed, strict=True)
                 if not out]
     return [(old, gone) for old, gone, _ in found]
@@ -764,6 +772,48 @@ def ended_elsewhere(board: str, doc: OrgFile | None, held: list[Task] | list[Are
     rest = [item for item, answer in zip(held, answers, strict=True) if answer is None]
     history = iter(changed_in_history(board, rest) if rest else [])  # type: ignore[arg-type]
     return [answer if answer is not None else next(history) for answer in answers]
+
+
+@record(frozen=True)
+class UnlockRecord:
+    """One item :func:`unlock_item` wrote in the Locks section's own text: its line
+    (index into ``doc.lines``), when it was written (its stamp, local time to the
+    minute; ``None`` when it cannot be read), the lock's holder (``None``: ``(no
+    owner)``) and the lock's ``LOCKED_AT`` (``None``: ``no LOCKED_AT``)."""
+
+    line: int
+    stamped: datetime | None
+    holder: str | None
+    locked_at: str | None
+
+
+def unlock_records(doc: OrgFile) -> list[UnlockRecord]:
+    """The items :func:`unlock_item` wrote in the Locks section's own text of ``doc``,
+    each on one line (``- [T] unlocked by B: PATH, A's lock (LOCKED_AT R)``, read as
+    typed: :class:`UnlockRecord`), in the board's order; an item of several lines (an
+    example block) or one a person reworded is not among them. Raises nothing."""
+    section = locks_section(doc)
+    if section is None:
+        return []
+    top = doc.headlines[section]
+    found = []
+    for index in range(top.body_start, top.body_end):
+        line = unescape_inline(doc.lines[index].strip())
+        if not line.startswith("- [") or "] " + UNLOCKED_BY not in line or \
+                not line.endswith(")"):
+            continue
+        head, _, rest = line.partition("] " + UNLOCKED_BY)
+        whose, lock, record_text = rest[:-1].rpartition("'s lock (")
+        holder = whose.rpartition(", ")[2] if lock else ""
+        if not holder or not (record_text == "no LOCKED_AT" or
+                              record_text.startswith("LOCKED_AT ")):
+            continue
+        found.append(UnlockRecord(
+            index, parse_timestamp(head[2:] + "]"),
+            None if holder == "(no owner)" else holder,
+            record_text.removeprefix("LOCKED_AT ") if record_text != "no LOCKED_AT"
+            else None))
+    return found
 
 
 def _unlock_items(doc: OrgFile) -> str:

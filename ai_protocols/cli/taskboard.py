@@ -79,13 +79,22 @@ def open_board(copy_warning: bool = True) -> Board:
         echo(f"warning: the task board {board.path} lost {lost_what} "
              "of the last board ai-protocols wrote (git stash, git "
              "checkout, git reset or a branch switch put an older board back, or removed "
-             "it? or an edit outside ai-protocols took them out): "
+             "it? or an edit outside ai-protocols took them out, or, for a lock, an unlock "
+             "in another clone by an ai-protocols older than its unlock records): "
              f"{'; '.join(item.describe() for item in lost)}. The last board ai-protocols "
              f"wrote is kept in {board.kept_path}; the next change to the board through "
              "ai-protocols puts them back (or 'git stash pop', if it was stashed and "
              f"nothing changed the board since).{_ending_for_good(lost)}", err=True)
     if board.comes_back:  # (gone, and not by git: read as the next change writes it back)
         echo(came_back_warning(board), err=True)
+    for task, state in board.deleted:  # (a claimed task deleted whole elsewhere: an end)
+        from ai_protocols.board.model import holder_name
+
+        echo(f"warning: the claim of {holder_name(task.owner)} ({_state(state.state)}) ended "
+             f"with its task, which the task board {board.path} no longer holds: "
+             f"{board.deleted_said(task)}. A task deleted in another clone ends its claim "
+             "(nothing puts it back); to carry on with it, add it again ('ai-protocols task "
+             "add'), or take it back from the board before that commit.", err=True)
     for said in board.on_branches:  # (what a switch off another branch took: that branch's)
         echo(f"warning: {said}; it is not put back on this branch's board.", err=True)
     for sunk, state in board.sunk_claims():

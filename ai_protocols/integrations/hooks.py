@@ -519,9 +519,10 @@ def _session_end(project: Project, data: dict[str, object], runtime: str,
             # terminal) owns it and still runs: its end is not this session's end.
             recorded = Owner.parse(edit.properties.get("OWNER") or "")
             here = current_owner()
-            if recorded is not None and not recorded.same_process(here) and \
-                    recorded.alive():
-                edit.note(f"{runtime}: session end ({reason}) of process {here.pid}, "
+            if recorded is not None and \
+                    (here is None or not recorded.same_process(here)) and recorded.alive():
+                by = f"process {here.pid}" if here is not None else "a process left behind"
+                edit.note(f"{runtime}: session end ({reason}) of {by}, "
                           f"not this session's owner: process {recorded.pid} still runs it")
                 return HookResult()
             edit.apply(LogEntry("exit", f"session end ({reason})"))

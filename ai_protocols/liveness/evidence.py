@@ -48,13 +48,13 @@ __all__ = [
     "STATES",
     "Liveness",
     "Owner",
-    "agent_process",
     "assess",
     "current_owner",
     "exit_record_path",
     "is_go_between",
     "lease_held",
     "lease_path",
+    "owner_property",
     "stale_after",
 ]
 
@@ -326,17 +326,21 @@ class Owner:
     def parse(cls, value: str) -> Owner | None:
         """The owner an ``OWNER`` property names, in the form :meth:`to_property` writes
         or the older ``HOST PID START`` (``START`` ``-`` when unknown); ``None`` for
-        anything else (:func:`~ai_protocols.lean.remembered`: ``status`` asks twice for
-        each session file)."""
+        anything else, and for process 0 or 1, which stands for no agent (an init, always
+        alive: what a version before the one owner rule, :func:`current_owner`, recorded
+        for a backgrounded ``start``), so that such a value is judged as no owner recorded
+        (:func:`~ai_protocols.lean.remembered`: ``status`` asks twice for each session
+        file)."""
         return _owner_of(value)
 
     @classmethod
     def _parse(cls, value: str) -> Owner | None:
         found = _read_owner(value.strip())
         if found:
-            return cls(found[1], found[0], found[2], found[3], found[4])
+            return cls(found[1], found[0], found[2], found[3], found[4]) \
+                if found[0] > 1 else None
         parts = value.split()
-        if len(parts) not in (3, 4) or not digits(parts[1]):
+        if len(parts) not in (3, 4) or not digits(parts[1]) or int(parts[1]) <= 1:
             return None
         since = parts[3] if len(parts) == 4 else None
         if since is not None and not _is_since_boot(since):
@@ -394,41 +398,43 @@ class Liveness:
     age: timedelta | None = None
 
 
-def current_owner(environ: dict[str, str] | None = None) -> Owner:
-    """The agent process behind this command.
+def current_owner(environ: dict[str, str] | None = None) -> Owner | None:
+    """The agent process behind this command: the one rule of the owner a session's
+    ``OWNER`` and a claim's or lock's ``OWNER_PROCESS`` record, and of "this very
+    process" when one is compared with them.
 
     Under ``ai-protocols spawn`` (``AI_SPAWNER_PID`` set): the spawner's child.
     Otherwise: the nearest ancestor that is not a shell or a go-between
     (:func:`is_go_between`: a wrapper or package runner, however many stand between),
-    which is the agent program that ran the shell command. Reads ``/proc/PID/stat`` of
-    each ancestor and ``/proc/PID/cmdline`` of those its name does not decide.
-    """
-    pid = _agent_pid(environ, reaped=False) or os.getppid()
-    return Owner(hostname(), pid, process_start(pid), process_since_boot(pid), pid_namespace())
-
-
-def agent_process(environ: dict[str, str] | None = None) -> Owner | None:
-    """The agent process behind this command, as :func:`current_owner` finds it, for a
-    claim's or lock's ``OWNER_PROCESS``; ``None`` when no ancestor can stand for the
-    agent: never process 1 of this PID namespace (an init, or a sandbox's: bubblewrap's
-    ``--unshare-pid``, as Codex's sandbox runs commands), nor a process that adopted
-    this command or one of its ancestors (a subreaper, ``PR_SET_CHILD_SUBREAPER``:
-    ``systemd --user``, ``tini``...; known by the session id, setsid(2): a process that
-    leads no session of its own has its parent's, so a parent in another session,
-    above a child that leads none, adopted it when its own parent ended, as after ``(cmd
-    &)`` in a shell), nor what stands above either. Recorded, such a process would stand
-    for the agent long after it is gone; without one, the claim is judged by the next
-    evidence (a lease, the session file, its age: docs/tasks.md). Reads ``/proc`` and
-    calls getsid(2) for each ancestor; raises nothing."""
-    pid = _agent_pid(environ, reaped=True)
+    which is the agent program that ran the shell command. ``None`` when no ancestor can
+    stand for the agent: never process 1 of this PID namespace (an init, or a sandbox's:
+    bubblewrap's ``--unshare-pid``, as Codex's sandbox runs commands), nor a process
+    that adopted this command or one of its ancestors (a subreaper,
+    ``PR_SET_CHILD_SUBREAPER``: ``systemd --user``, ``tini``...; known by the session id,
+    setsid(2): a process that leads no session of its own has its parent's, so a parent
+    in another session, above a child that leads none, adopted it when its own parent
+    ended, as after ``(cmd &)`` in a shell or ``setsid -f cmd``), nor what stands above
+    either. Recorded, such a process would stand for the agent long after it is gone
+    (process 1 is always alive); without one, a session or claim is judged by the next
+    evidence (a lease, the session file, its age: docs/tasks.md). Reads
+    ``/proc/PID/stat`` of each ancestor, ``/proc/PID/cmdline`` of those its name does
+    not decide, and calls getsid(2) for each; raises nothing."""
+    pid = _agent_pid(environ)
     if pid is None:
         return None
     return Owner(hostname(), pid, process_start(pid), process_since_boot(pid), pid_namespace())
 
 
+def owner_property(owner: Owner | None) -> str | None:
+    """The ``OWNER``/``OWNER_PROCESS`` value that records ``owner``
+    (:meth:`Owner.to_property`); ``None`` (no property) when there is none
+    (:func:`current_owner` found no process to stand for the agent)."""
+    return None if owner is None else owner.to_property()
+
+
 #: Programs that adopt the processes their children leave behind (subreapers:
 #: ``PR_SET_CHILD_SUBREAPER``, or a container's or sandbox's first process): never an
-#: agent, nor is what stands above them (:func:`agent_process`).
+#: agent, nor is what stands above them (:func:`current_owner`).
 _REAPERS = frozenset(("systemd", "tini", "dumb-init", "catatonit", "docker-init",
                       "s6-svscan", "containerd-shim", "conmon", "bwrap"))
 
@@ -441,26 +447,24 @@ def _sid(pid: int) -> int | None:
         return None
 
 
-def _agent_pid(environ: dict[str, str] | None, *, reaped: bool) -> int | None:
+def _agent_pid(environ: dict[str, str] | None) -> int | None:
     """The agent's process id (:func:`current_owner`): the spawner's child, else the
-    nearest ancestor that is no go-between; ``None`` when there is none. ``reaped``: the
-    walk stops, before it, at process 1 and at an ancestor that adopted its child
-    (:func:`agent_process`)."""
+    nearest ancestor that is no go-between; ``None`` when there is none. The walk stops,
+    before it, at process 1 and at an ancestor that adopted its child."""
     env = os.environ if environ is None else environ
     chain: list[tuple[int, str]] = []
     child = os.getpid()
-    child_sid = _sid(child) if reaped else None
+    child_sid = _sid(child)
     pid = os.getppid()
     while pid > 1 and len(chain) < 64:
         stat = process_stat(pid)
         if stat is None:
             break
-        if reaped:
-            sid = _sid(pid)
-            if (child_sid is not None and sid is not None and sid != child_sid and
-                    child != child_sid) or stat[0] in _REAPERS:
-                break  # (it adopted the child: a subreaper, not who ran the command)
-            child, child_sid = pid, sid
+        sid = _sid(pid)
+        if (child_sid is not None and sid is not None and sid != child_sid and
+                child != child_sid) or stat[0] in _REAPERS:
+            break  # (it adopted the child: a subreaper, not who ran the command)
+        child, child_sid = pid, sid
         chain.append((pid, stat[0]))
         pid = stat[1]
     spawner = env.get("AI_SPAWNER_PID", "")

@@ -22,7 +22,7 @@ from __future__ import annotations
 from ai_protocols.git.head import branch_text, read_head
 from ai_protocols.lean import datetime
 from ai_protocols.liveness.clock import Moment
-from ai_protocols.liveness.evidence import Owner
+from ai_protocols.liveness.evidence import Owner, owner_property
 from ai_protocols.liveness.host import hostname
 from ai_protocols.session.layout import ABANDONED, ACTIVE, PAUSED
 from ai_protocols.session.model import Session
@@ -125,13 +125,14 @@ def pause(project: Project, note: str | None = None,
     return edit.session()
 
 
-def resume_paused(project: Project, owner: Owner, session: Session,
+def resume_paused(project: Project, owner: Owner | None, session: Session,
                   now: datetime | Moment | None = None) -> Session:
     """The caller's own session is paused (``session``, as read): carry it on, with the
-    caller as its owner. Call holding the file's lock. Returns the session as written."""
+    caller as its owner (``owner``; ``None``: no process stands for it, none recorded).
+    Call holding the file's lock. Returns the session as written."""
     when = f"{session.paused:%Y-%m-%d %H:%M}" if session.paused else "?"
     with editing(project.ai_dir_text, project.path_text, now=now, held=True) as edit:
-        edit.set_properties(("STATUS", ACTIVE), ("OWNER", owner.to_property()),
+        edit.set_properties(("STATUS", ACTIVE), ("OWNER", owner_property(owner)),
                             ("HOST", hostname()), ("PAUSED", None), ("PAUSE_NOTE", None),
                             ("EXIT", None), ("EXITED", None), ("EXIT_BY", None))
         record_head(edit, project.root_text)

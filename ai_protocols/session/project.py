@@ -670,6 +670,7 @@ class Project:
             NAMED_TO_OTHERS,
             assess,
             current_owner,
+            owner_property,
             stale_after,
         )
         from ai_protocols.liveness.host import hostname
@@ -729,7 +730,7 @@ class Project:
 
         def fresh_text() -> str:  # (only when a new file is written)
             return new_session_text(agent_id=self.agent_id, host=hostname(), title=title,
-                                    now=at.minute, owner=owner.to_property(),
+                                    now=at.minute, owner=owner_property(owner),
                                     updated_at=at.to_property() if at.measured else None)
 
         refuse_unsafe(self.ai_dir_text, self.path_text)

@@ -26,7 +26,13 @@ from ai_protocols.errors import (
 )
 from ai_protocols.lean import datetime, quoted
 from ai_protocols.liveness.clock import Moment
-from ai_protocols.liveness.evidence import GONE, Liveness, Owner, current_owner
+from ai_protocols.liveness.evidence import (
+    GONE,
+    Liveness,
+    Owner,
+    current_owner,
+    owner_property,
+)
 from ai_protocols.liveness.host import hostname
 from ai_protocols.paths import DEFAULT_CONTEXT, context_path_text, parent
 from ai_protocols.session.archive import (
@@ -82,12 +88,13 @@ def may_take_over(session: Session, state: Liveness) -> bool:
         (recorded is None or recorded.visible())  # not a sandbox's process
 
 
-def take_over(project: Project, owner: Owner, state: Liveness,
+def take_over(project: Project, owner: Owner | None, state: Liveness,
               now: datetime | Moment | None) -> Session:
     """The previous owner of the caller's own file is gone: this process carries the
-    session on. Call holding the file's lock. Returns the session as written."""
+    session on, ``owner`` its owner (``None``: no process stands for it, none recorded).
+    Call holding the file's lock. Returns the session as written."""
     with editing(project.ai_dir_text, project.path_text, now=now, held=True) as edit:
-        edit.set_properties(("OWNER", owner.to_property()), ("HOST", hostname()),
+        edit.set_properties(("OWNER", owner_property(owner)), ("HOST", hostname()),
                             ("EXIT", None), ("EXITED", None), ("EXIT_BY", None),
                             ("STATUS", ACTIVE))
         edit.note(f"resumed: the previous session did not wrap up "
@@ -263,7 +270,7 @@ def _adopt(project: Project, edit: SessionEdit, path: str, said: str) -> None:
                                   "adopt before logging, or use --archive")
     source = edit.properties.get("AGENT_ID") or str(path)
     edit.set_properties(("AGENT_ID", project.agent_id), ("STATUS", ACTIVE),
-                        ("HOST", hostname()), ("OWNER", current_owner().to_property()),
+                        ("HOST", hostname()), ("OWNER", owner_property(current_owner())),
                         ("ADOPTED_FROM", source), ("EXIT", None), ("EXITED", None),
                         ("EXIT_BY", None), ("PAUSED", None), ("PAUSE_NOTE", None),
                         ("PENDING_FOLDED", None))
