@@ -1,0 +1,79 @@
+"""Issue 16, twenty-second round: the quick ways the hot readers took this round answer as
+the general ones do (docs/performance.md, "Issue 16, twenty-second round").
+
+- ``parse_timestamp`` reads a value that is, whole, one of the tool's own timestamps
+  (every ``STARTED`` and ``UPDATED`` the tool writes) by ``own_time`` at once; any other
+  value goes the general way. The property: a value of 22 characters reads as the same
+  value after another character, which the quick way never takes.
+- ``is_own_timestamp`` judges the shape with ``bytes.translate`` of a 256-byte table, not
+  ``str.translate`` of a dictionary: the property holds it to the regular expression,
+  with digits and letters of other scripts at every place.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from ai_protocols.org import syntax
+
+PROPERTY = settings(max_examples=800, deadline=None)
+
+#: Characters at each place of a stamp: the ones its shape wants and others that look alike.
+_DIGITS = st.sampled_from([*"0123456789", "٣", "²", "\uff10", "a", " "])
+_LETTERS = st.sampled_from([*"aZxS", "é", "ß", "\u0130", "1", " ", "]"])
+_MARKS = {0: "[<", 5: "-/", 8: "-/", 11: " \t", 15: " \t", 18: ":.", 21: "]>"}
+_SHAPE = "[0000-00-00 aaa 00:00]"
+
+
+@st.composite
+def _stamps(draw: st.DrawFn) -> str:
+    """A text of 22 characters shaped like the tool's own timestamp, each place most often
+    what the shape wants (so that real dates, impossible ones and near misses all come)."""
+    out = []
+    for at, want in enumerate(_SHAPE):
+        if at in _MARKS:
+            out.append(draw(st.sampled_from(_MARKS[at])) if draw(st.integers(0, 9)) == 0
+                       else want)
+        elif want == "0":
+            out.append(draw(_DIGITS) if draw(st.integers(0, 9)) == 0
+                       else str(draw(st.integers(0, 9))))
+        else:
+            out.append(draw(_LETTERS) if draw(st.integers(0, 9)) == 0
+                       else draw(st.sampled_from("MTWFSmtwfsaeonuhr")))
+    return "".join(out)
+
+
+_OWN = re.compile(r"\[[0-9]{4}-[0-9]{2}-[0-9]{2} [A-Za-z]{3} [0-9]{2}:[0-9]{2}\]")
+
+
+@PROPERTY
+@given(_stamps() | st.builds(syntax.format_timestamp,
+                             st.datetimes(min_value=datetime(1000, 1, 1))))
+@example("[2026-02-30 Mon 10:00]")  # (its shape, no such day)
+@example("[2026-12-01 Tue 24:00]")
+@example("<2026-12-01 Tue 07:31>")  # (22 characters, a person's active timestamp)
+@example("[2026-12-01 Tue 07:31>")
+@example("[٢٠٢٦-12-01 Tue 07:31]")
+def test_a_whole_own_timestamp_reads_as_the_general_way_reads_it(value: str) -> None:
+    assert len(value) == 22
+    assert syntax.parse_timestamp(value) == syntax.parse_timestamp(f"x{value}")
+    assert syntax.is_own_timestamp(value) == bool(_OWN.fullmatch(value))
+    if _OWN.fullmatch(value):
+        try:
+            want: datetime | None = datetime(int(value[1:5]), int(value[6:8]),
+                                             int(value[9:11]), int(value[16:18]),
+                                             int(value[19:21]))
+        except ValueError:
+            want = None
+        assert syntax.parse_timestamp(value) == want
+
+
+@PROPERTY
+@given(st.text(st.sampled_from([*"[]-: 0123456789aZ", "٣", "é", "\u0130", "\x00"]),
+               min_size=20, max_size=24))
+def test_is_own_timestamp_is_the_regular_expression(value: str) -> None:
+    assert syntax.is_own_timestamp(value) == bool(_OWN.fullmatch(value))
