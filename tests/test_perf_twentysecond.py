@@ -5,6 +5,8 @@ the general ones do (docs/performance.md, "Issue 16, twenty-second round").
   (every ``STARTED`` and ``UPDATED`` the tool writes) by ``own_time`` at once; any other
   value goes the general way. The property: a value of 22 characters reads as the same
   value after another character, which the quick way never takes.
+- ``paths.present`` asks whether something is at a path without an exception for a
+  path with nothing (the tombstones, leases and exit records of other agents' files).
 - ``is_own_timestamp`` judges the shape with ``bytes.translate`` of a 256-byte table, not
   ``str.translate`` of a dictionary: the property holds it to the regular expression,
   with digits and letters of other scripts at every place.
@@ -12,13 +14,16 @@ the general ones do (docs/performance.md, "Issue 16, twenty-second round").
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import datetime
+from pathlib import Path
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ai_protocols.org import syntax
+from ai_protocols.paths import present
 
 PROPERTY = settings(max_examples=800, deadline=None)
 
@@ -77,3 +82,26 @@ def test_a_whole_own_timestamp_reads_as_the_general_way_reads_it(value: str) -> 
                min_size=20, max_size=24))
 def test_is_own_timestamp_is_the_regular_expression(value: str) -> None:
     assert syntax.is_own_timestamp(value) == bool(_OWN.fullmatch(value))
+
+
+def test_present_answers_as_lexists_and_exists(tmp_path: Path) -> None:
+    """``paths.present``, asked by ``access(F_OK)``, gives ``os.path.lexists``'s answer
+    (and with ``follow``, ``os.path.exists``'s) for each kind of thing at a path: a file,
+    a folder, a link to each, a link to nothing, a link's loop, nothing, a path through a
+    file, a NUL. (A tombstone left as a link to nothing is still a tombstone; a lease
+    that is one is no lease.)"""
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "to-file").symlink_to("file")
+    (tmp_path / "to-folder").symlink_to("folder")
+    (tmp_path / "dangling").symlink_to("nothing")
+    (tmp_path / "loop").symlink_to("loop")
+    names = ["file", "folder", "to-file", "to-folder", "dangling", "loop", "nothing",
+             "file/under", "dangling/under", "folder/nothing", "nul\x00name", ""]
+    answers = []
+    for name in names:
+        path = str(tmp_path / name) if name else ""
+        answers.append((name, present(path), present(path, follow=True)))
+        assert present(path) == os.path.lexists(path), name
+        assert present(path, follow=True) == os.path.exists(path), name
+    assert ("dangling", True, False) in answers and ("loop", True, False) in answers
