@@ -5,6 +5,8 @@ the general ones do (docs/performance.md, "Issue 16, twenty-second round").
   (every ``STARTED`` and ``UPDATED`` the tool writes) by ``own_time`` at once; any other
   value goes the general way. The property: a value of 22 characters reads as the same
   value after another character, which the quick way never takes.
+- An entry's leading timestamp (``_stamp_time``) asks ``own_time`` once, not the shape
+  and then ``own_time``, which asks it again.
 - ``paths.present`` asks whether something is at a path without an exception for a
   path with nothing (the tombstones, leases and exit records of other agents' files).
 - ``is_own_timestamp`` judges the shape with ``bytes.translate`` of a 256-byte table, not
@@ -75,6 +77,7 @@ def test_a_whole_own_timestamp_reads_as_the_general_way_reads_it(value: str) -> 
         except ValueError:
             want = None
         assert syntax.parse_timestamp(value) == want
+        assert syntax._stamp_time(value) == want  # (an entry's time: the same rule)
 
 
 @PROPERTY

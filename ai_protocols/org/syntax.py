@@ -930,9 +930,10 @@ def _stamp_time(stamp: str) -> datetime | None:
     date first) starts, as org-parse-time-string reads it: the first match of
     org-ts-regexp0, ``([0-9]{4})-([0-9]{2})-([0-9]{2})(?: +[^\\]+0-9>\\r\\n -]+)?``
     ``(?: +([0-9]{1,2}):([0-9]{2}))?``."""
+    moment = own_time(stamp)  # the tool's own form, by far the most common
+    if moment is not None:
+        return moment  # (an own form of no such day goes on: the same None below)
     year, month, day = stamp[1:5], stamp[6:8], stamp[9:11]
-    if is_own_timestamp(stamp):  # the tool's own form, by far the most common
-        return own_time(stamp)
     at = 11
     spaces = len(stamp) - len(stamp[at:].lstrip(" ")) - at
     name = spaces
