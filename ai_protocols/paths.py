@@ -611,6 +611,8 @@ def present(path: str, *, follow: bool = False) -> bool:
     :func:`os.path.lexists`."""
     try:
         return os.access(path, os.F_OK, follow_symlinks=follow)
+    except NotImplementedError:  # pragma: no cover - a system without faccessat
+        return os.path.exists(path) if follow else os.path.lexists(path)
     except (OSError, ValueError):
         return False
 
