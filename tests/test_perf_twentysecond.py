@@ -108,3 +108,29 @@ def test_present_answers_as_lexists_and_exists(tmp_path: Path) -> None:
         assert present(path) == os.path.lexists(path), name
         assert present(path, follow=True) == os.path.exists(path), name
     assert ("dangling", True, False) in answers and ("loop", True, False) in answers
+
+
+def test_a_value_sets_its_path_fields_last() -> None:
+    """Every value class with a ``PathField`` (``Session``, ``StatusRow``...) sets it
+    after its other fields (``lean.init_source``): the field writes the instance's
+    ``__dict__`` itself, and the fields set after that would each grow a dictionary of
+    their own. The values made hold every field as given, path fields as text."""
+    from ai_protocols import lean
+    from ai_protocols.session.model import Session
+
+    lean.path_fields(Session, ["path"])  # (the package's classes are made on import)
+    import ai_protocols.session.project  # noqa: F401  (StatusRow, StartReport...)
+
+    with_paths = [(cls, names, defaults, frozen) for cls, names, defaults, frozen in lean.RECORDS
+                  if cls.__module__.startswith("ai_protocols.") and
+                  lean.path_fields(cls, names)]
+    assert any(cls is Session for cls, *_ in with_paths)
+    for cls, names, defaults, frozen in with_paths:
+        last = lean.path_fields(cls, names)
+        source = lean.init_source(names, defaults, frozen, last)[0]
+        body = source.splitlines()[1:]
+        assert [line.split("=")[0].strip().removeprefix("self.") if not frozen else
+                line.split("'")[1] for line in body[-len(last):]] == list(last), cls
+    made = Session(path="/p/s.org", agent_id="a", title="t")
+    assert list(vars(made))[-1] == "path" and made.path_text == "/p/s.org"
+    assert (made.agent_id, made.title, made.entries, made.log) == ("a", "t", {}, [])
