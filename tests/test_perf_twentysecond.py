@@ -7,6 +7,8 @@ the general ones do (docs/performance.md, "Issue 16, twenty-second round").
   value after another character, which the quick way never takes.
 - An entry's leading timestamp (``_stamp_time``) asks ``own_time`` once, not the shape
   and then ``own_time``, which asks it again.
+- ``Moment.agrees_with`` compares the minute's fields (two ``datetime.replace`` calls
+  were a fifth of judging another agent's session).
 - ``paths.present`` asks whether something is at a path without an exception for a
   path with nothing (the tombstones, leases and exit records of other agents' files).
 - ``is_own_timestamp`` judges the shape with ``bytes.translate`` of a 256-byte table, not
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from hypothesis import example, given, settings
@@ -134,3 +136,25 @@ def test_a_value_sets_its_path_fields_last() -> None:
     made = Session(path="/p/s.org", agent_id="a", title="t")
     assert list(vars(made))[-1] == "path" and made.path_text == "/p/s.org"
     assert (made.agent_id, made.title, made.entries, made.log) == ("a", "t", {}, [])
+
+
+@PROPERTY
+@given(st.datetimes(timezones=st.timezones() | st.just(timezone.utc)),
+       st.none() | st.datetimes() | st.datetimes(timezones=st.just(timezone.utc)),
+       st.booleans())
+def test_a_record_agrees_with_its_minute_as_before(wall: datetime, updated: datetime | None,
+                                                   near: bool) -> None:
+    """``Moment.agrees_with`` compares the fields of the minute; the rule is the record's
+    local minute equal to ``updated`` to the minute, as ``minute == updated.replace(...)``
+    said (an aware ``updated`` never equal to it). ``near``: ``updated`` the record's own
+    minute and day, give or take its seconds, so that agreeing values come often."""
+    from ai_protocols.liveness.clock import Moment
+
+    if near and updated is not None:
+        updated = wall.replace(tzinfo=updated.tzinfo, second=updated.second,
+                               microsecond=updated.microsecond)
+    moment = Moment(wall)
+    want = updated is not None and \
+        moment.wall.replace(tzinfo=None, second=0, microsecond=0) == \
+        updated.replace(second=0, microsecond=0)
+    assert moment.agrees_with(updated) == want
