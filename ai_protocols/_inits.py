@@ -142,7 +142,6 @@ def _init_12(self, kind, option, section, checkbox, repeatable, help, title, jso
 
 def _init_13(self, kind, path, agent_id, title, description, status, started, updated, ended, state):
   self.kind = kind
-  self.path = path
   self.agent_id = agent_id
   self.title = title
   self.description = description
@@ -151,6 +150,7 @@ def _init_13(self, kind, path, agent_id, title, description, status, started, up
   self.updated = updated
   self.ended = ended
   self.state = state
+  self.path = path
 
 
 def _init_14(self, kind, text, rationale):
@@ -215,7 +215,6 @@ def _init_20(self, names, stats, latests, keys, texts, head):
 
 
 def _init_21(self, path, agent_id, mine, liveness, updated, summary, title, now, updated_at, kept, missing_earlier, status, archived):
-  self.path = path
   self.agent_id = agent_id
   self.mine = mine
   self.liveness = liveness
@@ -224,14 +223,14 @@ def _init_21(self, path, agent_id, mine, liveness, updated, summary, title, now,
   self.title = title
   self.now = now
   self.updated_at = updated_at
-  self.kept = kept
   self.missing_earlier = missing_earlier
   self.status = status
   self.archived = archived
+  self.path = path
+  self.kept = kept
 
 
 def _init_22(self, path, agent_id, title, host, status, started, updated, updated_at, ended, description, owner, exit, exited, exit_by, adopted_from, agent_session, agent_source, transcript, compactions, compacted, git_branch, git_commit, checkpoint, checkpoint_commit, checkpoint_base, checkpoint_files, context_shown, task, objective, paused, pause_note, current, summary, entries, log, pending, earlier, unlinked, left_out, left_out_log, unread):
-  self.path = path
   self.agent_id = agent_id
   self.title = title
   self.host = host
@@ -272,6 +271,7 @@ def _init_22(self, path, agent_id, title, host, status, started, updated, update
   self.left_out = left_out
   self.left_out_log = left_out_log
   self.unread = _make_unread() if unread is _MISSING else unread
+  self.path = path
 
 
 def _init_23(self, path, block, others, appended, stale, seen, end):
@@ -300,14 +300,11 @@ def _init_25(self, path, first, last, entries, kept, missing):
 
 
 def _init_26(self, path, fresh, session, state, took_over, titled, finished_archive, restored_from, stashed_away, reused_id_warning, others, others_unread, resumed_pause, set_up, objective_replaced, driver_configured, adopted, copy_of_archive):
-  self.path = path
   self.fresh = fresh
   self.session = session
   self.state = state
   self.took_over = took_over
   self.titled = titled
-  self.finished_archive = finished_archive
-  self.restored_from = restored_from
   self.stashed_away = stashed_away
   self.reused_id_warning = reused_id_warning
   self.others = _make_others() if others is _MISSING else others
@@ -317,6 +314,9 @@ def _init_26(self, path, fresh, session, state, took_over, titled, finished_arch
   self.objective_replaced = objective_replaced
   self.driver_configured = driver_configured
   self.adopted = adopted
+  self.path = path
+  self.finished_archive = finished_archive
+  self.restored_from = restored_from
   self.copy_of_archive = copy_of_archive
 
 
@@ -335,8 +335,8 @@ def _init_28(self, path, outside, lock, state):
 
 
 def _init_29(self, path, owner):
-  _set(self, 'path', path)
   _set(self, 'owner', owner)
+  _set(self, 'path', path)
 
 
 def _init_30(self, path, owner, owner_process, reason, locked, line, locked_at):
@@ -351,11 +351,11 @@ def _init_30(self, path, owner, owner_process, reason, locked, line, locked_at):
 
 def _init_31(self, said, pending, emacs_lock, moved, over_bound, moved_note):
   self.said = said
-  self.pending = pending
   self.emacs_lock = emacs_lock
   self.moved = moved
   self.over_bound = over_bound
   self.moved_note = moved_note
+  self.pending = pending
 
 
 def _init_32(self, seq, kind, text, stamp, rationale):
@@ -431,7 +431,7 @@ INITS = {
     'def __init__(self, id, title, state, tags=_default_tags, role=_default_role, working_set=_default_working_set, owner=_default_owner, owner_process=_default_owner_process, claimed=_default_claimed, claimed_at=_default_claimed_at, created=_default_created, closed=_default_closed, checkpoint=_default_checkpoint, line=_default_line, properties=_MISSING, closed_states=_default_closed_states, commented=_default_commented):\n  self.id = id\n  self.title = title\n  self.state = state\n  self.tags = tags\n  self.role = role\n  self.working_set = working_set\n  self.owner = owner\n  self.owner_process = owner_process\n  self.claimed = claimed\n  self.claimed_at = claimed_at\n  self.created = created\n  self.closed = closed\n  self.checkpoint = checkpoint\n  self.line = line\n  self.properties = _make_properties() if properties is _MISSING else properties\n  self.closed_states = closed_states\n  self.commented = commented': _init_10,
     "def __init__(self, indent=_default_indent, separators=_default_separators, ensure_ascii=_default_ensure_ascii, newline=_default_newline, final_newline=_default_final_newline):\n  _set(self, 'indent', indent)\n  _set(self, 'separators', separators)\n  _set(self, 'ensure_ascii', ensure_ascii)\n  _set(self, 'newline', newline)\n  _set(self, 'final_newline', final_newline)": _init_11,
     "def __init__(self, kind, option, section, checkbox, repeatable, help, title=_default_title, json_key=_default_json_key):\n  _set(self, 'kind', kind)\n  _set(self, 'option', option)\n  _set(self, 'section', section)\n  _set(self, 'checkbox', checkbox)\n  _set(self, 'repeatable', repeatable)\n  _set(self, 'help', help)\n  _set(self, 'title', title)\n  _set(self, 'json_key', json_key)": _init_12,
-    'def __init__(self, kind, path, agent_id, title, description, status, started, updated, ended, state=_default_state):\n  self.kind = kind\n  self.path = path\n  self.agent_id = agent_id\n  self.title = title\n  self.description = description\n  self.status = status\n  self.started = started\n  self.updated = updated\n  self.ended = ended\n  self.state = state': _init_13,
+    'def __init__(self, kind, path, agent_id, title, description, status, started, updated, ended, state=_default_state):\n  self.kind = kind\n  self.agent_id = agent_id\n  self.title = title\n  self.description = description\n  self.status = status\n  self.started = started\n  self.updated = updated\n  self.ended = ended\n  self.state = state\n  self.path = path': _init_13,
     "def __init__(self, kind, text, rationale=_default_rationale):\n  _set(self, 'kind', kind)\n  _set(self, 'text', text)\n  _set(self, 'rationale', rationale)": _init_14,
     'def __init__(self, level, title, todo, tags, raw_title, body_start, drawer, properties):\n  self.level = level\n  self.title = title\n  self.todo = todo\n  self.tags = tags\n  self.raw_title = raw_title\n  self.body_start = body_start\n  self.drawer = drawer\n  self.properties = properties': _init_15,
     'def __init__(self, line, level, title, body_start, body_end, subtree_end, drawer=_default_drawer, properties=_MISSING, todo=_default_todo, tags=_default_tags, raw_title=_default_raw_title, commented=_default_commented):\n  self.line = line\n  self.level = level\n  self.title = title\n  self.body_start = body_start\n  self.body_end = body_end\n  self.subtree_end = subtree_end\n  self.drawer = drawer\n  self.properties = _make_properties() if properties is _MISSING else properties\n  self.todo = todo\n  self.tags = tags\n  self.raw_title = raw_title\n  self.commented = commented': _init_16,
@@ -439,17 +439,17 @@ INITS = {
     'def __init__(self, lock, replaced, renewed=_default_renewed, shared=_default_shared):\n  self.lock = lock\n  self.replaced = replaced\n  self.renewed = renewed\n  self.shared = shared': _init_18,
     "def __init__(self, name, timeout, matcher=_default_matcher):\n  _set(self, 'name', name)\n  _set(self, 'timeout', timeout)\n  _set(self, 'matcher', matcher)": _init_19,
     'def __init__(self, names, stats, latests, keys, texts, head):\n  self.names = names\n  self.stats = stats\n  self.latests = latests\n  self.keys = keys\n  self.texts = texts\n  self.head = head': _init_20,
-    'def __init__(self, path, agent_id, mine, liveness, updated, summary, title, now=_default_now, updated_at=_default_updated_at, kept=_default_kept, missing_earlier=_default_missing_earlier, status=_default_status, archived=_default_archived):\n  self.path = path\n  self.agent_id = agent_id\n  self.mine = mine\n  self.liveness = liveness\n  self.updated = updated\n  self.summary = summary\n  self.title = title\n  self.now = now\n  self.updated_at = updated_at\n  self.kept = kept\n  self.missing_earlier = missing_earlier\n  self.status = status\n  self.archived = archived': _init_21,
-    'def __init__(self, path, agent_id=_default_agent_id, title=_default_title, host=_default_host, status=_default_status, started=_default_started, updated=_default_updated, updated_at=_default_updated_at, ended=_default_ended, description=_default_description, owner=_default_owner, exit=_default_exit, exited=_default_exited, exit_by=_default_exit_by, adopted_from=_default_adopted_from, agent_session=_default_agent_session, agent_source=_default_agent_source, transcript=_default_transcript, compactions=_default_compactions, compacted=_default_compacted, git_branch=_default_git_branch, git_commit=_default_git_commit, checkpoint=_default_checkpoint, checkpoint_commit=_default_checkpoint_commit, checkpoint_base=_default_checkpoint_base, checkpoint_files=_default_checkpoint_files, context_shown=_default_context_shown, task=_default_task, objective=_default_objective, paused=_default_paused, pause_note=_default_pause_note, current=_default_current, summary=_default_summary, entries=_MISSING, log=_MISSING, pending=_MISSING, earlier=_MISSING, unlinked=_MISSING, left_out=_default_left_out, left_out_log=_default_left_out_log, unread=_MISSING):\n  self.path = path\n  self.agent_id = agent_id\n  self.title = title\n  self.host = host\n  self.status = status\n  self.started = started\n  self.updated = updated\n  self.updated_at = updated_at\n  self.ended = ended\n  self.description = description\n  self.owner = owner\n  self.exit = exit\n  self.exited = exited\n  self.exit_by = exit_by\n  self.adopted_from = adopted_from\n  self.agent_session = agent_session\n  self.agent_source = agent_source\n  self.transcript = transcript\n  self.compactions = compactions\n  self.compacted = compacted\n  self.git_branch = git_branch\n  self.git_commit = git_commit\n  self.checkpoint = checkpoint\n  self.checkpoint_commit = checkpoint_commit\n  self.checkpoint_base = checkpoint_base\n  self.checkpoint_files = checkpoint_files\n  self.context_shown = context_shown\n  self.task = task\n  self.objective = objective\n  self.paused = paused\n  self.pause_note = pause_note\n  self.current = current\n  self.summary = summary\n  self.entries = _make_entries() if entries is _MISSING else entries\n  self.log = _make_log() if log is _MISSING else log\n  self.pending = _make_pending() if pending is _MISSING else pending\n  self.earlier = _make_earlier() if earlier is _MISSING else earlier\n  self.unlinked = _make_unlinked() if unlinked is _MISSING else unlinked\n  self.left_out = left_out\n  self.left_out_log = left_out_log\n  self.unread = _make_unread() if unread is _MISSING else unread': _init_22,
+    'def __init__(self, path, agent_id, mine, liveness, updated, summary, title, now=_default_now, updated_at=_default_updated_at, kept=_default_kept, missing_earlier=_default_missing_earlier, status=_default_status, archived=_default_archived):\n  self.agent_id = agent_id\n  self.mine = mine\n  self.liveness = liveness\n  self.updated = updated\n  self.summary = summary\n  self.title = title\n  self.now = now\n  self.updated_at = updated_at\n  self.missing_earlier = missing_earlier\n  self.status = status\n  self.archived = archived\n  self.path = path\n  self.kept = kept': _init_21,
+    'def __init__(self, path, agent_id=_default_agent_id, title=_default_title, host=_default_host, status=_default_status, started=_default_started, updated=_default_updated, updated_at=_default_updated_at, ended=_default_ended, description=_default_description, owner=_default_owner, exit=_default_exit, exited=_default_exited, exit_by=_default_exit_by, adopted_from=_default_adopted_from, agent_session=_default_agent_session, agent_source=_default_agent_source, transcript=_default_transcript, compactions=_default_compactions, compacted=_default_compacted, git_branch=_default_git_branch, git_commit=_default_git_commit, checkpoint=_default_checkpoint, checkpoint_commit=_default_checkpoint_commit, checkpoint_base=_default_checkpoint_base, checkpoint_files=_default_checkpoint_files, context_shown=_default_context_shown, task=_default_task, objective=_default_objective, paused=_default_paused, pause_note=_default_pause_note, current=_default_current, summary=_default_summary, entries=_MISSING, log=_MISSING, pending=_MISSING, earlier=_MISSING, unlinked=_MISSING, left_out=_default_left_out, left_out_log=_default_left_out_log, unread=_MISSING):\n  self.agent_id = agent_id\n  self.title = title\n  self.host = host\n  self.status = status\n  self.started = started\n  self.updated = updated\n  self.updated_at = updated_at\n  self.ended = ended\n  self.description = description\n  self.owner = owner\n  self.exit = exit\n  self.exited = exited\n  self.exit_by = exit_by\n  self.adopted_from = adopted_from\n  self.agent_session = agent_session\n  self.agent_source = agent_source\n  self.transcript = transcript\n  self.compactions = compactions\n  self.compacted = compacted\n  self.git_branch = git_branch\n  self.git_commit = git_commit\n  self.checkpoint = checkpoint\n  self.checkpoint_commit = checkpoint_commit\n  self.checkpoint_base = checkpoint_base\n  self.checkpoint_files = checkpoint_files\n  self.context_shown = context_shown\n  self.task = task\n  self.objective = objective\n  self.paused = paused\n  self.pause_note = pause_note\n  self.current = current\n  self.summary = summary\n  self.entries = _make_entries() if entries is _MISSING else entries\n  self.log = _make_log() if log is _MISSING else log\n  self.pending = _make_pending() if pending is _MISSING else pending\n  self.earlier = _make_earlier() if earlier is _MISSING else earlier\n  self.unlinked = _make_unlinked() if unlinked is _MISSING else unlinked\n  self.left_out = left_out\n  self.left_out_log = left_out_log\n  self.unread = _make_unread() if unread is _MISSING else unread\n  self.path = path': _init_22,
     'def __init__(self, path, block=_default_block, others=_MISSING, appended=_MISSING, stale=_default_stale, seen=_default_seen, end=_default_end):\n  self.path = path\n  self.block = block\n  self.others = _make_others() if others is _MISSING else others\n  self.appended = _make_appended() if appended is _MISSING else appended\n  self.stale = stale\n  self.seen = seen\n  self.end = end': _init_23,
     'def __init__(self, path, closed, stamp):\n  self.path = path\n  self.closed = closed\n  self.stamp = stamp': _init_24,
     "def __init__(self, path, first=_default_first, last=_default_last, entries=_default_entries, kept=_default_kept, missing=_default_missing):\n  _set(self, 'path', path)\n  _set(self, 'first', first)\n  _set(self, 'last', last)\n  _set(self, 'entries', entries)\n  _set(self, 'kept', kept)\n  _set(self, 'missing', missing)": _init_25,
-    'def __init__(self, path, fresh, session, state=_default_state, took_over=_default_took_over, titled=_default_titled, finished_archive=_default_finished_archive, restored_from=_default_restored_from, stashed_away=_default_stashed_away, reused_id_warning=_default_reused_id_warning, others=_MISSING, others_unread=_default_others_unread, resumed_pause=_default_resumed_pause, set_up=_MISSING, objective_replaced=_default_objective_replaced, driver_configured=_default_driver_configured, adopted=_default_adopted, copy_of_archive=_default_copy_of_archive):\n  self.path = path\n  self.fresh = fresh\n  self.session = session\n  self.state = state\n  self.took_over = took_over\n  self.titled = titled\n  self.finished_archive = finished_archive\n  self.restored_from = restored_from\n  self.stashed_away = stashed_away\n  self.reused_id_warning = reused_id_warning\n  self.others = _make_others() if others is _MISSING else others\n  self.others_unread = others_unread\n  self.resumed_pause = resumed_pause\n  self.set_up = _make_set_up() if set_up is _MISSING else set_up\n  self.objective_replaced = objective_replaced\n  self.driver_configured = driver_configured\n  self.adopted = adopted\n  self.copy_of_archive = copy_of_archive': _init_26,
+    'def __init__(self, path, fresh, session, state=_default_state, took_over=_default_took_over, titled=_default_titled, finished_archive=_default_finished_archive, restored_from=_default_restored_from, stashed_away=_default_stashed_away, reused_id_warning=_default_reused_id_warning, others=_MISSING, others_unread=_default_others_unread, resumed_pause=_default_resumed_pause, set_up=_MISSING, objective_replaced=_default_objective_replaced, driver_configured=_default_driver_configured, adopted=_default_adopted, copy_of_archive=_default_copy_of_archive):\n  self.fresh = fresh\n  self.session = session\n  self.state = state\n  self.took_over = took_over\n  self.titled = titled\n  self.stashed_away = stashed_away\n  self.reused_id_warning = reused_id_warning\n  self.others = _make_others() if others is _MISSING else others\n  self.others_unread = others_unread\n  self.resumed_pause = resumed_pause\n  self.set_up = _make_set_up() if set_up is _MISSING else set_up\n  self.objective_replaced = objective_replaced\n  self.driver_configured = driver_configured\n  self.adopted = adopted\n  self.path = path\n  self.finished_archive = finished_archive\n  self.restored_from = restored_from\n  self.copy_of_archive = copy_of_archive': _init_26,
     'def __init__(self, path, lock, state, changed):\n  self.path = path\n  self.lock = lock\n  self.state = state\n  self.changed = changed': _init_27,
     'def __init__(self, path, outside=_default_outside, lock=_default_lock, state=_default_state):\n  self.path = path\n  self.outside = outside\n  self.lock = lock\n  self.state = state': _init_28,
-    "def __init__(self, path, owner):\n  _set(self, 'path', path)\n  _set(self, 'owner', owner)": _init_29,
+    "def __init__(self, path, owner):\n  _set(self, 'owner', owner)\n  _set(self, 'path', path)": _init_29,
     'def __init__(self, path, owner, owner_process=_default_owner_process, reason=_default_reason, locked=_default_locked, line=_default_line, locked_at=_default_locked_at):\n  self.path = path\n  self.owner = owner\n  self.owner_process = owner_process\n  self.reason = reason\n  self.locked = locked\n  self.line = line\n  self.locked_at = locked_at': _init_30,
-    'def __init__(self, said, pending=_default_pending, emacs_lock=_default_emacs_lock, moved=_default_moved, over_bound=_default_over_bound, moved_note=_default_moved_note):\n  self.said = said\n  self.pending = pending\n  self.emacs_lock = emacs_lock\n  self.moved = moved\n  self.over_bound = over_bound\n  self.moved_note = moved_note': _init_31,
+    'def __init__(self, said, pending=_default_pending, emacs_lock=_default_emacs_lock, moved=_default_moved, over_bound=_default_over_bound, moved_note=_default_moved_note):\n  self.said = said\n  self.emacs_lock = emacs_lock\n  self.moved = moved\n  self.over_bound = over_bound\n  self.moved_note = moved_note\n  self.pending = pending': _init_31,
     "def __init__(self, seq, kind, text, stamp, rationale=_default_rationale):\n  _set(self, 'seq', seq)\n  _set(self, 'kind', kind)\n  _set(self, 'text', text)\n  _set(self, 'stamp', stamp)\n  _set(self, 'rationale', rationale)": _init_32,
     "def __init__(self, state, evidence, age=_default_age):\n  _set(self, 'state', state)\n  _set(self, 'evidence', evidence)\n  _set(self, 'age', age)": _init_33,
     'def __init__(self, task, already=_default_already, previous=_default_previous, state=_default_state, renewed=_default_renewed, shared=_default_shared, revived=_default_revived):\n  self.task = task\n  self.already = already\n  self.previous = previous\n  self.state = state\n  self.renewed = renewed\n  self.shared = shared\n  self.revived = revived': _init_34,

@@ -155,12 +155,25 @@ RECORDS: list[tuple[type, list[str], dict[str, object], bool]] = []
 _AHEAD: dict[str, Callable[..., None]] | None = None
 
 
-def init_source(names: list[str], defaults: dict[str, object],
-                frozen: bool) -> tuple[str, dict[str, object], tuple[object, ...]]:
+def path_fields(cls: type, names: list[str]) -> tuple[str, ...]:
+    """The fields of the value class ``cls`` (its ``names``) that are :class:`PathField`
+    attributes, in order: what its ``__init__`` sets last (:func:`init_source`)."""
+    return tuple(name for name in names if isinstance(getattr(cls, name, None), PathField))
+
+
+def init_source(names: list[str], defaults: dict[str, object], frozen: bool,
+                last: tuple[str, ...] = ()) -> tuple[str, dict[str, object], tuple[object, ...]]:
     """The source of the ``__init__`` of a value class whose fields are ``names`` with
     ``defaults`` (:func:`record`), the globals it runs with (the defaults by name, and
-    what makes a :func:`factory`'s), and its parameters' default values in order."""
+    what makes a :func:`factory`'s), and its parameters' default values in order. The
+    fields ``last`` (its :func:`path_fields`) are set after the others, in their order:
+    a :class:`PathField` writes the instance's ``__dict__`` itself, and once that is
+    made, each field set after it grows a dictionary of its own instead of taking the
+    interpreter's layout shared by the class's values (a ``Session``'s 41 fields cost
+    about 24,000 instructions with its path set first, 13,000 with it last;
+    docs/performance.md, twenty-second round). Nothing else sees the order."""
     params, body, scope = [], [], {"_MISSING": _MISSING}
+    later: list[str] = []
     given_defaults: list[object] = []
     for name in names:
         default = defaults.get(name, _MISSING)
@@ -177,9 +190,10 @@ def init_source(names: list[str], defaults: dict[str, object],
             params.append(f"{name}=_default_{name}")
             given = name
             given_defaults.append(default)
-        body.append(f"  _set(self, {name!r}, {given})" if frozen else
-                    f"  self.{name} = {given}")
+        (later if name in last else body).append(
+            f"  _set(self, {name!r}, {given})" if frozen else f"  self.{name} = {given}")
     scope["_set"] = object.__setattr__
+    body += later
     source = f"def __init__(self, {', '.join(params)}):\n" + ("\n".join(body) or "  pass")
     return source, scope, tuple(given_defaults)
 
@@ -193,7 +207,8 @@ def _make_init(cls: type, names: list[str], defaults: dict[str, object],
     41 fields five: a tenth of an interpreter's start; docs/performance.md, nineteenth
     round), else compiled here."""
     global _AHEAD
-    source, scope, given_defaults = init_source(names, defaults, frozen)
+    source, scope, given_defaults = init_source(names, defaults, frozen,
+                                                path_fields(cls, names))
     qualname = f"{cls.__qualname__}.__init__"
     if _AHEAD is None:
         try:

@@ -35,7 +35,8 @@ def generate() -> str:
     for module in pkgutil.walk_packages(ai_protocols.__path__, "ai_protocols."):
         if module.name not in ("ai_protocols._inits", "ai_protocols.__main__"):
             importlib.import_module(module.name)
-    sources = sorted({lean.init_source(names, defaults, frozen)[0]
+    sources = sorted({lean.init_source(names, defaults, frozen,
+                                       lean.path_fields(cls, names))[0]
                       for cls, names, defaults, frozen in lean.RECORDS
                       if cls.__module__.startswith("ai_protocols.")})  # (not a test's own)
     out = [HEADER]

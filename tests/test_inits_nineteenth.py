@@ -39,8 +39,9 @@ def test_the_file_is_what_the_script_writes() -> None:
         _script().generate()
 
 
-def _compiled_here(names: list[str], defaults: dict[str, object], frozen: bool):
-    source, scope, _ = lean.init_source(names, defaults, frozen)
+def _compiled_here(names: list[str], defaults: dict[str, object], frozen: bool,
+                   last: tuple[str, ...] = ()):
+    source, scope, _ = lean.init_source(names, defaults, frozen, last)
     exec(source, scope)
     return scope["__init__"]
 
@@ -55,8 +56,9 @@ def test_each_init_sets_what_its_source_sets(made) -> None:
 
     cls, names, defaults, frozen = made
     ahead = _make_init(cls, names, defaults, frozen)
-    here = _compiled_here(names, defaults, frozen)
-    source = lean.init_source(names, defaults, frozen)[0]
+    last = lean.path_fields(cls, names)
+    here = _compiled_here(names, defaults, frozen, last)
+    source = lean.init_source(names, defaults, frozen, last)[0]
     assert lean._AHEAD is not None and source in lean._AHEAD  # (compiled ahead, not here)
     assert ahead.__code__.co_code == here.__code__.co_code
     assert ahead.__code__.co_names == here.__code__.co_names

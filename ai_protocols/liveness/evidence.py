@@ -37,7 +37,7 @@ from ai_protocols.liveness.host import (
     process_start,
     process_stat,
 )
-from ai_protocols.paths import safe_id
+from ai_protocols.paths import present, safe_id
 from ai_protocols.storage.files import LOCK_DIR, OsLock
 
 __all__ = [
@@ -499,8 +499,8 @@ def _spawn_exit(lease: str | None, now: datetime,
     (:func:`ai_protocols.integrations.spawn.record_spawn_exit`): how it ended, when (the
     writer's local time) and how long ago, when that was after what is judged was taken
     (``age`` ago: a record older than the claim is of an earlier run); else ``None``."""
-    if lease is None:
-        return None
+    if lease is None or not present(_exit_beside(lease), follow=True):
+        return None  # (asked first: mostly there is none, and open's error costs more)
     try:
         with open(_exit_beside(lease), encoding="utf-8") as handle:
             how, _, rest = handle.read(4096).partition("\n")
@@ -522,7 +522,7 @@ def lease_held(ai_dir: str | os.PathLike[str], agent_id: str) -> bool:
 
 def _held(path: str) -> bool:
     """:func:`lease_held` of the lease file ``path``."""
-    if not os.path.exists(path):
+    if not present(path, follow=True):
         return False
     lock = OsLock(path)
     try:

@@ -141,14 +141,16 @@ _OWN_SHAPE = "[0000-00-00 aaa 00:00]"
 def is_own_timestamp(value: str) -> bool:
     """Whether ``value`` is one of the tool's own timestamps and nothing else:
     ``\\[[0-9]{4}-[0-9]{2}-[0-9]{2} [A-Za-z]{3} [0-9]{2}:[0-9]{2}\\]``, whole."""
-    return len(value) == 22 and value.isascii() and value.translate(_SHAPE) == _OWN_SHAPE
+    return len(value) == 22 and value.isascii() and \
+        value.encode("ascii").translate(_BYTES_SHAPE) == _OWN_BYTES
 
 
 #: :data:`_SHAPE` for ASCII bytes (``bytes.translate`` reads a table of 256 bytes, several
-#: times quicker than ``str.translate`` reads a dictionary), and :data:`_OWN_SHAPE`'s bytes
-#: with the space after it.
+#: times quicker than ``str.translate`` reads a dictionary), :data:`_OWN_SHAPE`'s bytes,
+#: and those with the space after it.
 _BYTES_SHAPE = bytes.maketrans(bytes(_SHAPE), "".join(_SHAPE.values()).encode("ascii"))
-_OWN_SHAPED = f"{_OWN_SHAPE} ".encode("ascii")
+_OWN_BYTES = _OWN_SHAPE.encode("ascii")
+_OWN_SHAPED = _OWN_BYTES + b" "
 
 
 def are_own_timestamps(joined: str, count: int) -> bool:
@@ -289,10 +291,16 @@ def _typed_timestamp(value: str) -> datetime | bool | None:
 def parse_timestamp(value: str) -> datetime | None:
     """The first Org timestamp in ``value``, or ``None``.
 
-    Our own form is read with a regular expression; any other form a person
-    may have typed (active, date only, ranges, repeaters) goes to orgparse,
-    which knows them all. An impossible date gives ``None``, not an error.
+    Our own form is read by its characters' places (a value that is one whole, as
+    every ``STARTED`` and ``UPDATED`` the tool writes, by :func:`own_time` at once);
+    any other form a person may have typed (active, date only, ranges, repeaters)
+    goes to orgparse, which knows them all. An impossible date gives ``None``, not
+    an error.
     """
+    if len(value) == 22:  # (one of the tool's own timestamps, whole: the one rule, at once)
+        moment = own_time(value)
+        if moment is not None:
+            return moment
     at = value.find("[")
     while at != -1:
         found = _own_timestamp_at(value, at)
@@ -922,9 +930,10 @@ def _stamp_time(stamp: str) -> datetime | None:
     date first) starts, as org-parse-time-string reads it: the first match of
     org-ts-regexp0, ``([0-9]{4})-([0-9]{2})-([0-9]{2})(?: +[^\\]+0-9>\\r\\n -]+)?``
     ``(?: +([0-9]{1,2}):([0-9]{2}))?``."""
+    moment = own_time(stamp)  # the tool's own form, by far the most common
+    if moment is not None:
+        return moment  # (an own form of no such day goes on: the same None below)
     year, month, day = stamp[1:5], stamp[6:8], stamp[9:11]
-    if is_own_timestamp(stamp):  # the tool's own form, by far the most common
-        return own_time(stamp)
     at = 11
     spaces = len(stamp) - len(stamp[at:].lstrip(" ")) - at
     name = spaces

@@ -27,7 +27,7 @@ import time
 
 from ai_protocols.errors import AiProtocolsError
 from ai_protocols.lean import json_encoder, loads
-from ai_protocols.paths import parent
+from ai_protocols.paths import parent, present
 from ai_protocols.session.layout import HeadParts, head_session
 from ai_protocols.session.model import Session
 from ai_protocols.session.names import tombstone_path
@@ -82,7 +82,7 @@ class Heads:
         properties, summary = entry[5], entry[6]
         if type(properties) is not dict or not (summary is None or type(summary) is str) or \
                 not all(type(v) is str for v in properties.values()) or \
-                os.path.lexists(tombstone_path(self.ai_dir, path)):
+                present(tombstone_path(self.ai_dir, path)):
             return None
         self.kept[path] = entry
         return head_session(path, properties, summary)

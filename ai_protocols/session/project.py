@@ -38,6 +38,7 @@ from ai_protocols.paths import (
     join,
     merge_driver_missing,
     parent,
+    present,
     project_root_text,
     relative_to,
     session_context_path,
@@ -346,7 +347,7 @@ class Project:
             gone.extend(missing_linked(self.ai_dir_text, path, text))
         # (a move's leftover, rare: the one rule of "that session" needs its SESSION_ID,
         # which Session does not keep; read from the text's head while it is here)
-        moved = os.path.lexists(tombstone_path(self.ai_dir_text, path))
+        moved = present(tombstone_path(self.ai_dir_text, path))
         session_id = _session_id_of(text) if moved else None
         plain: list[HeadParts] = []
         if head:
