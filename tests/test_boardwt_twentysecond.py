@@ -1,0 +1,96 @@
+"""The task board, twenty-second round (issue 15): agents in linked work trees, claims made
+through go-betweens the tool does not know, titles Org 9.7 reads tags in, the advice to
+abandon a session, and working-set paths with a space at an end.
+
+Real processes throughout: the installed ``ai-protocols`` and git in temporary
+repositories, a long-lived fake agent that runs its commands through a shell as agents do
+(``test_live_fifteenth._start_agent``), real Emacs (Org 9.5 and 9.7) as the judge of
+titles, and the real Claude Code offline for the hooks of a linked work tree.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_live_fifteenth import AGENT, _cli, _git_project, _owner_pid, _start_agent
+
+from conftest import BIN, clean_env
+
+# -- 2. a claim made through a go-between the tool does not know -----------------------------
+
+
+def _ways(tmp_path: Path, task: str) -> dict[str, str]:
+    """Shell commands that run ``ai-protocols task claim TASK`` through a process that runs
+    only to run it (the agent's shell its parent)."""
+    helper = tmp_path / "claim_helper.py"
+    helper.write_text(f"#!{sys.executable}\nimport subprocess, sys\n"
+                      "subprocess.run(['ai-protocols', 'task', 'claim', sys.argv[1]])\n")
+    helper.chmod(0o755)
+    code = f"import subprocess; subprocess.run(['ai-protocols', 'task', 'claim', {task!r}])"
+    return {
+        "a git alias": f"git claim {task}",
+        "find -exec": f"find . -maxdepth 0 -exec ai-protocols task claim {task} ';'",
+        "python3 -c": f"{shlex.quote(sys.executable)} -c {shlex.quote(code)}",
+        "perl -e": f"perl -e 'system(\"ai-protocols\", \"task\", \"claim\", \"{task}\")'",
+        "a helper script in Python": f"{helper} {task}",
+        "git -c alias through timeout": f"timeout 60 git -c alias.c2='!ai-protocols task claim'"
+                                        f" c2 {task}",
+    }
+
+
+@pytest.mark.parametrize("way", ["a git alias", "find -exec", "python3 -c", "perl -e",
+                                 "a helper script in Python", "git -c alias through timeout"])
+def test_a_claim_through_a_go_between_belongs_to_the_agent(tmp_path: Path, way: str) -> None:
+    """The program that ran the command in the agent's shell ran only to run it: the owner
+    is the agent behind that shell, so the claim holds while the agent lives (no takeover
+    without --force) and is taken over once the agent is killed."""
+    project = _git_project(tmp_path)
+    _cli(project, "init")
+    (project / ".git" / "config").open("a").write("[alias]\n\tclaim = !ai-protocols task claim\n")
+    task = _cli(project, "task", "add", "Through a go-between").stdout.strip()
+    agent = _start_agent(project, "vm.p.claude.A", _ways(tmp_path, task)[way])
+    try:
+        assert _owner_pid(project) == [agent.pid], (project / ".ai" / "tasks.org").read_text()
+        listed = _cli(project, "task", "list").stdout
+        assert "(live" in listed and "crashed" not in listed, listed
+        taken = _cli(project, "task", "claim", task, agent="vm.p.codex.B", check=False)
+        assert taken.returncode == 21, taken.stdout + taken.stderr
+    finally:
+        agent.send_signal(signal.SIGKILL)
+        agent.wait()
+    taken = _cli(project, "task", "claim", task, agent="vm.p.codex.B")
+    assert "crashed" in taken.stdout and str(agent.pid) in taken.stdout, taken.stdout
+
+
+def test_a_program_a_person_started_from_a_terminal_is_the_owner(tmp_path: Path) -> None:
+    """Only a shell that runs a command passes the owner up: an agent a person started in an
+    interactive shell (no ``-c``, no script) is the owner, not the terminal above it."""
+    project = _git_project(tmp_path)
+    task = _cli(project, "task", "add", "From a terminal").stdout.strip()
+    env = clean_env(AI_AGENT_ID="vm.p.claude.T")
+    env["PATH"] = f"{BIN}:{env['PATH']}"
+    line = (f"{shlex.quote(sys.executable)} -c {shlex.quote(AGENT)} "
+            f"{shlex.quote(f'ai-protocols task claim {task}')}\n")
+    terminal = subprocess.Popen(["bash", "--norc", "--noprofile"], cwd=project, env=env,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert terminal.stdin is not None and terminal.stdout is not None
+    terminal.stdin.write(line)
+    terminal.stdin.flush()
+    agent = 0
+    try:
+        assert terminal.stdout.readline() == "ran 0\n"
+        assert terminal.stdout.readline() == "ready\n"
+        agent = int(subprocess.run(["pgrep", "-P", str(terminal.pid)], capture_output=True,
+                                   text=True).stdout.split()[0])
+        assert _owner_pid(project) == [agent], (agent, terminal.pid)
+    finally:
+        if agent:
+            os.kill(agent, signal.SIGKILL)
+        terminal.kill()
+        terminal.wait()
