@@ -10,6 +10,7 @@ titles, and the real Claude Code offline for the hooks of a linked work tree.
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import signal
@@ -18,9 +19,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from test_live_fifteenth import AGENT, _cli, _git_project, _owner_pid, _start_agent
 
+from ai_protocols.org.syntax import unescape_inline
+
 from conftest import BIN, clean_env
+from emacs import JUDGES, Judge, in_org_buffers, on_both
 
 # -- 2. a claim made through a go-between the tool does not know -----------------------------
 
@@ -94,3 +100,67 @@ def test_a_program_a_person_started_from_a_terminal_is_the_owner(tmp_path: Path)
             os.kill(agent, signal.SIGKILL)
         terminal.kill()
         terminal.wait()
+
+
+# -- 3. titles Org 9.7 reads tags in ----------------------------------------------------------
+
+_HEADLINES = in_org_buffers(["tasks.org"], """(org-map-entries
+        (lambda ()
+          (princ (json-encode (vector (org-element-property :raw-value (org-element-at-point))
+                                      (vconcat (org-get-tags nil t)))))
+          (princ "\\n")))""")
+
+
+def _read_by(judge: Judge, folder: Path) -> list[tuple[str, list[str]]]:
+    """Each headline of ``folder/tasks.org`` as ``judge`` reads it: its title (the single
+    zero-width spaces, the tool's escapes, taken out) and its tags."""
+    done = judge.run(["--eval", f'(setq default-directory "{folder}/")', "--eval",
+                      _HEADLINES])
+    return [(unescape_inline(title), tags) for title, tags in
+            (json.loads(line) for line in done.stdout.splitlines() if line.strip())]
+
+
+_ENDS = st.sampled_from(["", ":", ":30:", "::", ":a:b:", "\u00a0:t:", "\u200b:v:", ":é:",
+                         " :x", ":_:", "%:#@:", ": :y:"])
+_TITLES = st.builds(lambda head, end: head + end,
+                    st.text(alphabet="ab1_:@é.-#% \u00a0", min_size=1, max_size=10), _ENDS)
+
+
+@settings(max_examples=12, deadline=None, phases=(Phase.generate,),
+          suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                 HealthCheck.too_slow])
+@given(titles=st.lists(_TITLES, min_size=1, max_size=8),
+       tagged=st.booleans())
+def test_the_titles_written_read_alike_in_org_9_5_and_9_7(project: Path, titles: list[str],
+                                                          tagged: bool) -> None:
+    """Every title the tool takes reads back whole, with the tags given and no other, in
+    Org 9.5 and Org 9.7 alike (9.7 reads a ``:word:`` at a headline's end as tags whatever
+    stands before it); one it refuses changes nothing and says why."""
+    board = project / ".ai" / "tasks.org"
+    tags = ["t1"] if tagged else []
+    expected = {}
+    for title in titles:
+        before = board.read_bytes() if board.exists() else None
+        added = _cli(project, "task", "add", *(["--tag", "t1"] if tagged else []), "-",
+                     stdin=title, agent="vm.p.planner.1", check=False)
+        if added.returncode == 4:
+            after = board.read_bytes() if board.exists() else None
+            assert after == before and "title" in added.stderr, added.stderr
+            continue
+        assert added.returncode == 0, added.stderr
+        expected[added.stdout.strip()] = title.strip(" ")
+    listed = {task["id"]: (task["title"], task["tags"]) for task in json.loads(
+        _cli(project, "task", "list", "--all", "--json").stdout)}
+    read = on_both(_read_by, board.parent)
+    for task_id, title in expected.items():
+        assert listed[task_id] == (title, tags), (listed[task_id], title)
+        for judge, headlines in zip(JUDGES, read, strict=True):
+            assert (title, tags) in headlines, (str(judge), title, headlines)
+
+
+def test_a_lock_s_path_reads_whole_in_org_9_7(project: Path) -> None:
+    """A lock's headline is its path: one ending in ``:word:`` reads whole, no tag, in both
+    versions."""
+    _cli(project, "lock", "notes/at 10:30:", "--reason", "r", agent="vm.p.claude.1")
+    for judge, headlines in zip(JUDGES, on_both(_read_by, project / ".ai"), strict=True):
+        assert ("notes/at 10:30:", []) in headlines, (str(judge), headlines)

@@ -1457,13 +1457,14 @@ def read_value(value: str | None) -> str | None:
 
 
 def board_title(title: str) -> str:
-    """A task's title as its headline holds it: made inert
-    (:func:`~ai_protocols.org.syntax.escape_inline`: no agenda entry, footnote, cookie,
-    macro or code export would run; docs/emacs.md "Invisible escapes"). ``Task.title``
-    reads it back (:func:`~ai_protocols.org.syntax.unescape_inline`)."""
-    from ai_protocols.org.syntax import escape_inline
+    """A task's title (or a lock's path) as its headline holds it: made inert
+    (:func:`~ai_protocols.org.syntax.escape_headline`: no agenda entry, footnote, cookie,
+    macro or code export would run, and no ``:word:`` at its end that Org 9.7 reads as
+    tags whatever stands before it, ``at 10:30:``; docs/emacs.md "Invisible escapes").
+    ``Task.title`` reads it back (:func:`~ai_protocols.org.syntax.unescape_inline`)."""
+    from ai_protocols.org.syntax import escape_headline
 
-    return escape_inline(title)
+    return escape_headline(title)
 
 
 def _read_board(doc: OrgFile, path: Path | None, *,
