@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 from test_live_fifteenth import AGENT, _cli, _git_project, _owner_pid, _start_agent
 
@@ -164,3 +164,51 @@ def test_a_lock_s_path_reads_whole_in_org_9_7(project: Path) -> None:
     _cli(project, "lock", "notes/at 10:30:", "--reason", "r", agent="vm.p.claude.1")
     for judge, headlines in zip(JUDGES, on_both(_read_by, project / ".ai"), strict=True):
         assert ("notes/at 10:30:", []) in headlines, (str(judge), headlines)
+
+
+# -- 5. two working-set paths given as one ----------------------------------------------------
+
+_PART = st.text(alphabet="abc_-. é", min_size=1, max_size=6).filter(
+    lambda part: part == part.strip(" ") and part not in (".", ".."))
+
+
+@settings(max_examples=15, deadline=None, phases=(Phase.generate,),
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(first=st.lists(_PART, min_size=1, max_size=2), second=st.lists(_PART, min_size=1,
+                                                                       max_size=2),
+       folder=st.booleans())
+def test_two_paths_given_as_one_are_refused_saying_how_to_give_them(
+        project: Path, first: list[str], second: list[str], folder: bool) -> None:
+    """``--working-set "A/ B"`` (a part that does not exist starting or ending with a
+    space) is refused, exit 4, nothing written; the paths the message names, given as
+    arguments of their own, are the two meant."""
+    one, two = "/".join(first) + ("/" if folder else ""), "/".join(second)
+    assume(not (two + "/").startswith(one.rstrip("/") + "/") and
+           not (one.rstrip("/") + "/").startswith(two + "/"))  # (two areas, neither in the other)
+    typed = f"{one} {two}" if folder else f"{one} {project}/{two}"  # (a space before '/')
+    board = project / ".ai" / "tasks.org"
+    before = board.read_bytes() if board.exists() else None
+    refused = _cli(project, "task", "add", "Two paths", "--working-set", typed,
+                   agent="vm.p.planner.1", check=False)
+    assert refused.returncode == 4, refused.stdout + refused.stderr
+    assert (board.read_bytes() if board.exists() else None) == before
+    assert "were two paths given as one?" in refused.stderr, refused.stderr
+    advised = refused.stderr.split("inside it: ", 1)[1].split("; for a file", 1)[0]
+    pieces = shlex.split(advised)
+    assert len(pieces) == 2, (typed, advised)
+    args = [word for piece in pieces for word in ("--working-set", piece)]
+    task = _cli(project, "task", "add", "Two paths", *args, agent="vm.p.planner.1")
+    shown = json.loads(_cli(project, "task", "show", task.stdout.strip(), "--json").stdout)
+    assert len(shown["working_set"]) == 2, (typed, shown["working_set"])
+    assert shown["working_set"][0].rstrip("/") == one.rstrip("/"), shown
+
+
+def test_a_path_with_such_a_part_that_exists_is_taken(project: Path) -> None:
+    """Only a part that does not exist is judged: a folder named with a space first is
+    named as it is, in a working set and a lock."""
+    (project / " odd").mkdir()
+    task = _cli(project, "task", "add", "Odd", "--working-set", "./ odd/x",
+                agent="vm.p.planner.1").stdout.strip()
+    shown = json.loads(_cli(project, "task", "show", task, "--json").stdout)
+    assert shown["working_set"] == [" odd/x"], shown
+    _cli(project, "lock", "./ odd/", "--reason", "r", agent="vm.p.claude.1")
