@@ -19,6 +19,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from boardkit import linked_copy, write_hook
+from gitkit import pasted
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 from test_live_fifteenth import AGENT, _cli, _git_project, _owner_pid, _start_agent
@@ -212,3 +214,69 @@ def test_a_path_with_such_a_part_that_exists_is_taken(project: Path) -> None:
     shown = json.loads(_cli(project, "task", "show", task, "--json").stdout)
     assert shown["working_set"] == [" odd/x"], shown
     _cli(project, "lock", "./ odd/", "--reason", "r", agent="vm.p.claude.1")
+
+
+# -- 4. the advice to abandon a session, in a linked work tree ---------------------------------
+
+#: A fake Claude Code session (a program named ``claude``): its SessionStart hook, a claim
+#: of the task and a lock of ``src/api/`` through its shell, its SessionEnd hook, its end.
+_CLAUDE = """#!{python}
+import json, os, subprocess, sys
+payload = {{"session_id": "5e55a3b0-0000-4000-8000-000000000001", "cwd": os.getcwd(),
+            "transcript_path": "/dev/null"}}
+def hook(event, **more):
+    subprocess.run(["sh", "-c", f"ai-protocols hook {{event}} --runtime claude"], check=True,
+                   input=json.dumps(dict(payload, hook_event_name=event, **more)), text=True,
+                   capture_output=True)
+hook("SessionStart", source="startup")
+env = dict(os.environ, CLAUDE_CODE_SESSION_ID=payload["session_id"])
+subprocess.run(["sh", "-c", "ai-protocols task claim " + sys.argv[1] +
+                " && ai-protocols lock src/api/ --reason reshaping"], env=env, check=True)
+hook("SessionEnd", reason="other")
+"""
+
+
+def _ended_in_main(tmp_path: Path) -> tuple[Path, Path, str]:
+    """A linked work tree beside a main one in which a Claude Code session claimed the
+    board's task, locked ``src/api/`` and ended (its SessionEnd hook) within the grace for
+    a resume: the main work tree, the linked one, the task's id."""
+    _, run_wt, main, tree = linked_copy(tmp_path)
+    task = json.loads(run_wt("task", "list", "--json").stdout)[0]["id"]
+    claude = tmp_path / "bin" / "claude"
+    claude.parent.mkdir()
+    claude.write_text(_CLAUDE.format(python=sys.executable))
+    claude.chmod(0o755)
+    env = clean_env()
+    env["PATH"] = f"{BIN}:{env['PATH']}"
+    subprocess.run([str(claude), task], cwd=main, env=env, check=True, capture_output=True)
+    return main, tree, task
+
+
+def test_the_abandon_advice_works_where_it_is_printed(tmp_path: Path) -> None:
+    """``locks`` and the ``task claim`` refusal in the linked work tree advise a command
+    that, pasted there, abandons the session (which lives in the main work tree), and the
+    claim is then taken without --force."""
+    main, tree, task = _ended_in_main(tmp_path)
+    locks = _cli(tree, "locks").stdout
+    refused = _cli(tree, "task", "claim", task, agent="vm.wt.codex.9", check=False)
+    assert refused.returncode == 21, refused.stderr
+    for said in (locks, refused.stderr):
+        assert "ended" in said, said
+        advice = said.split("or now if it will not resume: ", 1)[1].split(" --reason TEXT")[0]
+        assert advice.startswith(f"cd {shlex.quote(str(main))} && AI_AGENT_ID="), advice
+    done = pasted(tree, f"{advice} --reason 'will not resume'")
+    assert done.returncode == 0, done.stderr
+    assert not list((main / ".ai" / "session-context.d").glob("*5e55a3b0*")), done.stderr
+    taken = _cli(tree, "task", "claim", task, agent="vm.wt.codex.9")
+    assert "taken over" in taken.stdout, taken.stdout
+
+
+def test_the_hook_tells_a_model_to_ask_not_to_abandon(tmp_path: Path) -> None:
+    """The PreToolUse hook's refusal of an edit into the ended agent's lock names the
+    holder and says to ask a person or wait; it advises no ``abandon`` of that session."""
+    _, tree, _ = _ended_in_main(tmp_path)
+    refused = write_hook(tree, tree / "src" / "api" / "v1.py", "vm.wt.claude.2")
+    assert refused.returncode == 2, refused.stderr
+    assert "vm.main.claude.5e55a3b0" in refused.stderr, refused.stderr
+    assert "abandon" not in refused.stderr and "ask a person" in refused.stderr, \
+        refused.stderr

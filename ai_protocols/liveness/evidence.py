@@ -494,9 +494,14 @@ def _run_by_command_shell(chain: list[tuple[int, str]], at: int) -> int | None:
     ``-zsh``) does; ``None`` otherwise (it is the owner). So ``git claim X`` (an alias
     ``!ai-protocols task claim``), ``find -exec``, ``python3 -c ...``, ``perl -e ...`` or a
     helper script run in the agent's shell stand for no one; the agent programs whose
-    hooks we install (:data:`_AGENT_PROGRAMS`) are always the owner. Reads the command
-    lines of the shells between."""
+    hooks we install (:data:`_AGENT_PROGRAMS`, by name, program or script: ``node
+    .../claude``) are always the owner. Reads its command line and the shells' between."""
     if chain[at][1] in _AGENT_PROGRAMS:
+        return None
+    mine = _command_line(chain[at][0])  # (``python3 .../bin/claude``: an agent program too)
+    if mine and (os.path.basename(mine[0]) in _AGENT_PROGRAMS or
+                 (_is_interpreter(os.path.basename(mine[0])) and
+                  _script(mine) in _AGENT_PROGRAMS)):
         return None
     command_shell = False
     for index in range(at + 1, len(chain)):
