@@ -20,13 +20,15 @@ from pathlib import Path
 
 import pytest
 from boardkit import linked_copy, write_hook
-from gitkit import pasted
+from gitkit import commit_all, git, pasted
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 from test_live_fifteenth import AGENT, _cli, _git_project, _owner_pid, _start_agent
 
 from ai_protocols.org.syntax import unescape_inline
 
+from agents.fake_api import FakeAPI, Text, ToolCall
+from agents.programs import Claude
 from conftest import BIN, clean_env
 from emacs import JUDGES, Judge, in_org_buffers, on_both
 
@@ -280,3 +282,89 @@ def test_the_hook_tells_a_model_to_ask_not_to_abandon(tmp_path: Path) -> None:
     assert "vm.main.claude.5e55a3b0" in refused.stderr, refused.stderr
     assert "abandon" not in refused.stderr and "ask a person" in refused.stderr, \
         refused.stderr
+
+
+# -- 1. agents in linked work trees run no hooks ------------------------------------------------
+
+
+def _hooked_main_and_tree(tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
+    """A repository whose main work tree had ``init`` and ``hooks install claude`` (project
+    scope, not committed) and a linked work tree added after, as docs/tasks.md "Work
+    trees" suggests: the two folders and the environment (a private HOME, so that no
+    user-scope hooks of the machine's count)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"HOME": str(home)}
+    main = tmp_path / "main"
+    (main / "src" / "api").mkdir(parents=True)
+    (main / "src" / "api" / "v1.py").write_text("old\n")
+    git(main.parent, "init", "-q", "-b", "main", str(main))
+    commit_all(main, "i")
+    _cli(main, "init", **env)
+    installed = _cli(main, "hooks", "install", "claude", **env)
+    assert "git add .claude/settings.json && git commit" in installed.stderr, installed.stderr
+    tree = tmp_path / "wt"
+    git(main, "worktree", "add", "-q", "-b", "feat", str(tree))
+    _cli(main, "lock", "src/api/", "--reason", "main agent 4711", agent="vm.main.claude.1",
+         **env)
+    return main, tree, env
+
+
+_FIX = "commit .claude/settings.json in the main work tree and bring that commit"
+
+
+def test_commands_in_a_linked_work_tree_without_the_hooks_say_so(tmp_path: Path) -> None:
+    """``lock``, ``task claim`` and ``start`` in a linked work tree that lacks the main work
+    tree's (uncommitted) Claude Code settings warn, naming the fix; once it is followed
+    (committed, merged into the work tree's branch) they say nothing of it."""
+    main, tree, env = _hooked_main_and_tree(tmp_path)
+    task = _cli(main, "task", "add", "In the work tree", agent="vm.main.planner.1",
+                **env).stdout.strip()
+    said = [_cli(tree, *args, agent="vm.wt.claude.2", **env).stderr for args in (
+        ("lock", "docs/", "--reason", "wt agent"), ("task", "claim", task),
+        ("start", "--title", "In the work tree"))]
+    for stderr in said:
+        assert "no ai-protocols hooks for Claude Code" in stderr and _FIX in stderr, stderr
+        assert "runs no SessionStart and no PreToolUse hook" in stderr, stderr
+    git(main, "add", ".claude/settings.json")
+    git(main, "commit", "-q", "-m", "hooks")
+    git(tree, "merge", "-q", "main")
+    again = _cli(tree, "lock", "notes/", "--reason", "wt agent", agent="vm.wt.claude.2", **env)
+    assert "hooks" not in again.stderr, again.stderr
+    main_said = _cli(main, "lock", "lib/", "--reason", "r", agent="vm.main.claude.1", **env)
+    assert "hooks" not in main_said.stderr, main_said.stderr
+
+
+def test_hooks_install_in_the_local_scope_says_it_reaches_no_other_work_tree(
+        tmp_path: Path) -> None:
+    """The local scope's file is git-ignored: ``hooks install`` says it stays in this work
+    tree, naming the others; ``lock`` in another work tree says how to install there."""
+    main, tree, env = _hooked_main_and_tree(tmp_path)
+    _cli(main, "hooks", "uninstall", "claude", **env)
+    local = _cli(main, "hooks", "install", "claude", "--scope", "local", **env)
+    assert "is this work tree's alone" in local.stderr and str(tree) in local.stderr, \
+        local.stderr
+    locked = _cli(tree, "lock", "docs/", "--reason", "r", agent="vm.wt.claude.2", **env)
+    assert "hooks install claude --scope local' here" in locked.stderr, locked.stderr
+
+
+@pytest.mark.agents
+def test_claude_code_in_a_linked_work_tree_is_refused_once_the_fix_is_followed(
+        tmp_path: Path, agent_programs: dict[str, Path], fake_api: FakeAPI) -> None:
+    """The real Claude Code, started in the linked work tree after the warning's fix (the
+    settings committed and merged into the work tree's branch), runs the PreToolUse hook:
+    its write into the main agent's lock is refused, the file unchanged."""
+    main, tree, _ = _hooked_main_and_tree(tmp_path)
+    git(main, "add", ".claude/settings.json")
+    git(main, "commit", "-q", "-m", "hooks")
+    git(tree, "merge", "-q", "main")
+    assert (tree / ".claude" / "settings.json").exists()
+    claude = Claude(agent_programs["claude"], tree, tmp_path / "claude-home", fake_api)
+    claude.env["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    target = tree / "src" / "api" / "v1.py"
+    fake_api.reply(ToolCall("Write", {"file_path": str(target), "content": "clobbered\n"}),
+                   Text("ok"))
+    run = claude.run("write", "--allowedTools", "Write").check()
+    assert target.read_text() == "old\n", "the write into the lock happened"
+    results = [r for req in run.model_requests() for r in req.tool_results()]
+    assert any("vm.main.claude.1 has locked (main agent 4711)" in r for r in results), results
