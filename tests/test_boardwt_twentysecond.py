@@ -106,6 +106,37 @@ def test_a_program_a_person_started_from_a_terminal_is_the_owner(tmp_path: Path)
         terminal.wait()
 
 
+
+def test_an_agent_program_run_by_a_script_shell_is_still_the_owner(tmp_path: Path) -> None:
+    """An agent program whose hooks we install (``claude``) is the owner even when a command
+    shell started it and it runs as an interpreter's script (``#!/usr/bin/env python3``:
+    the process is named ``python3``, its script ``claude``)."""
+    project = _git_project(tmp_path)
+    task = _cli(project, "task", "add", "Agent by its script").stdout.strip()
+    claude = tmp_path / "bin" / "claude"
+    claude.parent.mkdir()
+    claude.write_text("#!/usr/bin/env python3\n" + AGENT)
+    claude.chmod(0o755)
+    env = clean_env(AI_AGENT_ID="vm.p.claude.S")
+    env["PATH"] = f"{BIN}:{env['PATH']}"
+    shell = subprocess.Popen(
+        ["bash", "-c", f"{shlex.quote(str(claude))} "
+                       f"{shlex.quote(f'ai-protocols task claim {task}')}; true"],
+        cwd=project, env=env, stdout=subprocess.PIPE, text=True)
+    assert shell.stdout is not None
+    agent = 0
+    try:
+        assert shell.stdout.readline() == "ran 0\n"
+        assert shell.stdout.readline() == "ready\n"
+        agent = int(subprocess.run(["pgrep", "-P", str(shell.pid)], capture_output=True,
+                                   text=True).stdout.split()[0])
+        assert _owner_pid(project) == [agent], (agent, shell.pid)
+    finally:
+        if agent:
+            os.kill(agent, signal.SIGKILL)
+        shell.wait()
+
+
 # -- 3. titles Org 9.7 reads tags in ----------------------------------------------------------
 
 _HEADLINES = in_org_buffers(["tasks.org"], """(org-map-entries
