@@ -216,8 +216,9 @@ def is_go_between(name: str, argv: Callable[[], list[str]]) -> bool:
       ARGS``).
 
     A program that runs the tool from code of its own (a helper script in Python or
-    Node) is none of these by itself; run by a command shell it is one of the commands
-    that shell runs for the agent (:func:`_run_by_command_shell`, docs/user-guide.md)."""
+    Node) is none of these: it is the agent, or stands for it (docs/user-guide.md); git,
+    or code given on an interpreter's command line, run by a command shell, stands for no
+    one (:func:`_run_by_command_shell`)."""
     name = name.split(" ", 1)[0]
     if name in _GO_BETWEENS:
         return True
@@ -486,22 +487,18 @@ def _agent_pid(environ: dict[str, str] | None, *, reaped: bool) -> int | None:
 
 
 def _run_by_command_shell(chain: list[tuple[int, str]], at: int) -> int | None:
-    """Whether ``chain[at]``, an ancestor that is no go-between, is one of the commands a
-    shell ran for the program above it, not that program (docs/user-guide.md, "the
-    owner"): the index of the next ancestor that is no go-between when a shell running a
-    command (``sh -c CMD``, ``bash -lc CMD``, a script), as agents run each of theirs,
+    """Whether ``chain[at]``, an ancestor that is no go-between, ran only to run this
+    command, one of the commands a shell ran for the program above it, not that program
+    (docs/user-guide.md, "the owner"): the index of the next ancestor that is no
+    go-between when it runs for a moment (:func:`_for_a_moment`: git, code given on an
+    interpreter's command line, a command line that runs this command) and a shell running
+    a command (``sh -c CMD``, ``bash -lc CMD``, a script), as agents run each of theirs,
     stands between the two, and no interactive shell (a person's terminal: ``bash``,
     ``-zsh``) does; ``None`` otherwise (it is the owner). So ``git claim X`` (an alias
-    ``!ai-protocols task claim``), ``find -exec``, ``python3 -c ...``, ``perl -e ...`` or a
-    helper script run in the agent's shell stand for no one; the agent programs whose
-    hooks we install (:data:`_AGENT_PROGRAMS`, by name, program or script: ``node
-    .../claude``) are always the owner. Reads its command line and the shells' between."""
-    if chain[at][1] in _AGENT_PROGRAMS:
-        return None
-    mine = _command_line(chain[at][0])  # (``python3 .../bin/claude``: an agent program too)
-    if mine and (os.path.basename(mine[0]) in _AGENT_PROGRAMS or
-                 (_is_interpreter(os.path.basename(mine[0])) and
-                  _script(mine) in _AGENT_PROGRAMS)):
+    ``!ai-protocols task claim``), ``find -exec ai-protocols ...``, ``python3 -c ...`` or
+    ``perl -e ...`` run in the agent's shell stand for no one. Reads its command line and
+    the shells' between."""
+    if not _for_a_moment(chain[at][1], _command_line(chain[at][0])):
         return None
     command_shell = False
     for index in range(at + 1, len(chain)):
@@ -522,6 +519,30 @@ def _run_by_command_shell(chain: list[tuple[int, str]], at: int) -> int | None:
             return None  # (a person's terminal started it: it is theirs, the agent)
         command_shell = True
     return None
+
+
+def _for_a_moment(name: str, argv: list[str]) -> bool:
+    """Whether a process (its ``/proc`` name ``name``, its arguments ``argv``) runs for a
+    moment, only to run a command, by what it is: git (aliases ``!cmd``, hooks, ``rebase
+    --exec``, ``bisect run``); an interpreter given its code on the command line
+    (``python3 -c``, ``perl -e``, ``node -e``: no script of its own); or one whose command
+    line names this tool followed by this command's arguments, more words after them
+    (``find . -exec ai-protocols task claim X ';'``). An agent program
+    (:data:`_AGENT_PROGRAMS`), a script (a helper, an agent harness) or any other program
+    is not: it may be the agent."""
+    import sys
+
+    program = os.path.basename(argv[0]) if argv else ""
+    if name in _AGENT_PROGRAMS or program in _AGENT_PROGRAMS:
+        return False
+    if name == "git" or program == "git":
+        return True
+    if (_is_interpreter(name) or _is_interpreter(program)) and len(argv) > 1:
+        return any(word in ("-c", "-e", "-E", "--eval", "-p", "--print")
+                   for word in argv[1:]) and _script(argv) is None
+    mine = sys.argv[1:]
+    return any(os.path.basename(word) == _PROGRAM and argv[at + 1:at + 1 + len(mine)] == mine
+               for at, word in enumerate(argv[1:], 1))
 
 
 def _runs_a_command(argv: list[str]) -> bool:
