@@ -226,7 +226,7 @@ def test_two_paths_given_as_one_are_refused_saying_how_to_give_them(
     advised = refused.stderr.split("inside it: ", 1)[1].split("; for a file", 1)[0]
     pieces = shlex.split(advised)
     assert len(pieces) == 2, (typed, advised)
-    args = [word for piece in pieces for word in ("--working-set", piece)]
+    args = [f"--working-set={piece}" for piece in pieces]  # ('=': a path may start with '-')
     task = _cli(project, "task", "add", "Two paths", *args, agent="vm.p.planner.1")
     shown = json.loads(_cli(project, "task", "show", task.stdout.strip(), "--json").stdout)
     assert len(shown["working_set"]) == 2, (typed, shown["working_set"])
