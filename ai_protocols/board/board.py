@@ -706,7 +706,8 @@ class Board:
         return found
 
     def agent_state(self, agent_id: str | None, process: str | None, since: datetime | None,
-                    now: datetime | None = None, since_at: str | None = None) -> Liveness:
+                    now: datetime | None = None, since_at: str | None = None, *,
+                    advise: bool = True) -> Liveness:
         """Whether ``agent_id``, holding a claim or lock, is still at work, with the
         evidence, strongest first (docs/tasks.md, "Whether the holder is still at work"):
 
@@ -732,7 +733,14 @@ class Board:
            waits until stale (:func:`~ai_protocols.liveness.evidence.stale_after`);
         5. the claim's own evidence: its process gone (crashed), else how long ago
            (``since``, the local time; ``since_at``, its ``CLAIMED_AT``/``LOCKED_AT``
-           record, which no time zone misleads) it was taken (abandoned)."""
+           record, which no time zone misleads) it was taken (abandoned).
+
+        An ``ended`` holder's evidence says how to free what it holds at once, for a
+        person: ``ai-protocols abandon`` under its id, in the work tree its session lives
+        in (``cd ROOT && ...`` when that is another work tree than this board's caller's);
+        ``advise=False`` (the PreToolUse hook's refusal, read by another agent's model)
+        says instead to ask a person or wait: an agent must not abandon another's
+        session to get past its lock."""
         from ai_protocols.board.model import owner_problem
         from ai_protocols.liveness.clock import age_since
         from ai_protocols.liveness.evidence import Owner, lease_held
@@ -799,13 +807,22 @@ class Board:
                     # (gone, but within the grace: say when, and how to free it now)
                     pids = " and ".join(sorted({str(owner.pid) for owner in ran}))
                     left = int((grace - live.age).total_seconds() // 60) + 1
+                    if advise:
+                        from ai_protocols.lean import shell_quote
+
+                        there = "" if project.root == self.project.root else \
+                            f"cd {shell_quote(str(project.root))} && "
+                        now_ = (f", or now if it will not resume: {there}AI_AGENT_ID="
+                                f"{shell_quote(agent_id)} ai-protocols abandon --reason TEXT")
+                    else:
+                        now_ = ("; its agent may resume it before then: ask a person "
+                                "whether it will, or wait")
                     return Liveness(
                         "ended", f"its session: {live.evidence}; no process of it runs "
                                  f"(process {pids} on this host is gone): what it held may "
                                  f"be taken over without --force in {left} min (the grace "
-                                 f"for a resume, AI_PROTOCOLS_ENDED_GRACE_MINUTES), or now "
-                                 f"if it will not resume: AI_AGENT_ID={agent_id} "
-                                 "ai-protocols abandon --reason TEXT", live.age)
+                                 f"for a resume, AI_PROTOCOLS_ENDED_GRACE_MINUTES){now_}",
+                        live.age)
                 # (a process of it this host cannot judge: another host's, another PID
                 # namespace's; none known to run: its end record decides, after the same
                 # grace for a resume; but an end by /clear, whose process goes on (its
@@ -828,11 +845,12 @@ class Board:
                                          f"{limit.total_seconds() / 60:g} min): what it "
                                          "held may be taken over", live.age)
                     left = int((limit - live.age).total_seconds() // 60) + 1
+                    now_ = ", or now, by 'ai-protocols abandon' there" if advise else \
+                        "; ask a person whether it will resume, or wait"
                     return Liveness(
                         "ended", f"its session: {live.evidence}; its {where} cannot be "
                                  f"checked from this host: what it held may be taken over "
-                                 f"without --force in {left} min ({name}), or now, by "
-                                 f"'ai-protocols abandon' there", live.age)
+                                 f"without --force in {left} min ({name}){now_}", live.age)
             if live.state != "unknown":
                 return Liveness(live.state, f"its session: {live.evidence}")
         judged = assess(project.ai_dir, agent_id=agent_id, status=None, owner=process,

@@ -571,7 +571,8 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
             # (no agent id of its own: the holder's state needs none, and the agent's
             # AI_AGENT_ID, if it is no agent id, must not switch the check off)
             state = Board(Project(root, None)).agent_state(
-                lock.owner, lock.owner_process, lock.locked, since_at=lock.locked_at)
+                lock.owner, lock.owner_process, lock.locked, since_at=lock.locked_at,
+                advise=False)  # (a model reads it: never told to abandon another's session)
             if state.state in RECOVERABLE:
                 continue
             who = holder_name(lock.owner)

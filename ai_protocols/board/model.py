@@ -1507,13 +1507,14 @@ def read_value(value: str | None) -> str | None:
 
 
 def board_title(title: str) -> str:
-    """A task's title as its headline holds it: made inert
-    (:func:`~ai_protocols.org.syntax.escape_inline`: no agenda entry, footnote, cookie,
-    macro or code export would run; docs/emacs.md "Invisible escapes"). ``Task.title``
-    reads it back (:func:`~ai_protocols.org.syntax.unescape_inline`)."""
-    from ai_protocols.org.syntax import escape_inline
+    """A task's title (or a lock's path) as its headline holds it: made inert
+    (:func:`~ai_protocols.org.syntax.escape_headline`: no agenda entry, footnote, cookie,
+    macro or code export would run, and no ``:word:`` at its end that Org 9.7 reads as
+    tags whatever stands before it, ``at 10:30:``; docs/emacs.md "Invisible escapes").
+    ``Task.title`` reads it back (:func:`~ai_protocols.org.syntax.unescape_inline`)."""
+    from ai_protocols.org.syntax import escape_headline
 
-    return escape_inline(title)
+    return escape_headline(title)
 
 
 def _read_board(doc: OrgFile, path: Path | None, *,
@@ -1996,8 +1997,10 @@ def check_given_path(given: str, cwd: str | None = None) -> str:
     did not mean: white space at its start or end (``"src/ "``, which would be kept,
     as ``src/%20``) or a ``~`` first (``"~/x"``: the shell expands ``~`` only unquoted
     at the start of a word, so the quoted or ``--opt=~/x`` form reaches us as is, and
-    would be kept as a folder named ``~``), or a glob that names nothing yet
-    (:func:`no_glob`, relative to ``cwd``, by default the working directory):
+    would be kept as a folder named ``~``), a part that does not exist yet (relative to
+    ``cwd``, by default the working directory) starting or ending with a space (``"src/
+    docs/a b.md"``: two paths given as one, which would be kept as the one path
+    ``src/%20docs/a%20b.md``), or a glob that names nothing yet (:func:`no_glob`):
     :class:`~ai_protocols.errors.InvalidText`, saying what to give instead."""
     if given != given.strip():
         raise InvalidText("path", given, "it has white space at its start or end; give "
@@ -2009,7 +2012,32 @@ def check_given_path(given: str, cwd: str | None = None) -> str:
                                          "path relative to the working directory, or "
                                          "absolute, or write ./~... for a file whose name "
                                          "starts with '~'")
+    if " /" in given or "/ " in given:
+        _no_paths_run_together(given, cwd)
     return no_glob(given, cwd)
+
+
+def _no_paths_run_together(given: str, cwd: str | None) -> None:
+    """:class:`~ai_protocols.errors.InvalidText` when a part of ``given`` that does not
+    exist yet (relative to ``cwd``) starts or ends with a space: most likely two paths
+    typed in one argument (``"src/ docs/a b.md"``); the message names the paths apart, as
+    separate arguments to give (each quoted for a shell)."""
+    from ai_protocols.lean import quoted, shell_quote
+
+    rest = _missing_part(given, cwd if cwd is not None else os.getcwd())
+    odd = next((part for part in rest.split("/") if part != part.strip(" ")), None)
+    if odd is None:
+        return
+    apart = [piece for piece in pattern(r"(?<=/) +| +(?=/)").split(given) if piece]
+    end = "starts" if odd.startswith(" ") else "ends"
+    raise InvalidText("path", given, f"it does not exist, and its part {quoted(odd)} {end} "
+                                     "with a space: were two paths given as one? Give each "
+                                     "path as an argument of its own (--working-set PATH "
+                                     "once for each; lock PATH PATH...), quoted only when a "
+                                     "space is inside it: "
+                                     f"{' '.join(shell_quote(piece) for piece in apart)}; for a "
+                                     "file or folder of that very name, make it first, then "
+                                     "give it again")
 
 
 def no_glob(given: str, cwd: str | None = None) -> str:

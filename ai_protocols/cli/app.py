@@ -679,6 +679,9 @@ def hooks_install(agent: str, scope: str) -> None:
         for action in ("added", "updated", "unchanged"):
             if report.events(action):
                 click.echo(f"  {action}: {', '.join(report.events(action))}")
+    note = hooks_lib.reach_note(agent, scope, root, report.path)
+    if note:
+        click.echo(note, err=True)
     for other in hooks_lib.status(root):
         if other.agent == agent and other.scope != scope and other.events:
             # (Claude Code runs an identical command once; the project scope's differs

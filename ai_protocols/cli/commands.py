@@ -47,6 +47,29 @@ def _echo(text: str, *, err: bool = False, nl: bool = True) -> None:
     print(text, end="\n" if nl else "", file=sys.stderr if err else sys.stdout)
 
 
+def no_hooks_warning(root: str) -> str | None:
+    """In a linked git work tree (``root``, the project there), the warning that an agent
+    started here would run none of the hooks the main work tree has in a project file
+    (:func:`~ai_protocols.integrations.install.unreached_warning`); ``None`` elsewhere, or
+    when nothing is missing. Said by ``lock``, ``task claim`` and ``start``. A few
+    ``stat`` calls when the main work tree has no settings file of an agent; those files
+    read otherwise."""
+    from ai_protocols.paths import board_path
+
+    board = board_path(root)
+    main = os.path.dirname(os.path.dirname(board))
+    if os.path.realpath(main) == os.path.realpath(root) or not any(
+            os.path.exists(os.path.join(main, *name)) for name in (
+                (".claude", "settings.json"), (".claude", "settings.local.json"),
+                (".codex", "hooks.json"))):
+        return None
+    from pathlib import Path
+
+    from ai_protocols.integrations.install import unreached_warning
+
+    return unreached_warning(Path(root), Path(main))
+
+
 def quote(text: str) -> str:
     """``text`` quoted for the shell, when it must be (:func:`ai_protocols.lean.shell_quote`,
     the one rule)."""
@@ -130,6 +153,9 @@ def start(title_given: Given | None, task: str | None = None,
         Board(project).linkable(task)  # (a done task too: refused, exit 24)
     report = project.start(title, objective=objective, brief=True)  # ("" refused, as "   ")
     _warn_unmerged_others(project)
+    unhooked = no_hooks_warning(project.root_text)
+    if unhooked:
+        _echo(unhooked, err=True)
     if report.set_up:
         _echo(f"{display(project.root_text)} had no complete .ai/ yet: set it up as "
                    "'ai-protocols init' does (commit .ai/ to keep the sessions in the repository):")

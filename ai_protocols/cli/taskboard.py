@@ -302,10 +302,17 @@ def _state(state: str) -> str:
 
 def _said_shared(board: Board) -> None:
     """In a linked git work tree, say that the board is the main work tree's, which every
-    work tree of the repository shares."""
+    work tree of the repository shares; and warn when an agent started here would run
+    none of the hooks the main work tree has
+    (:func:`~ai_protocols.cli.commands.no_hooks_warning`)."""
     if board.path.parent != board.project.ai_dir:
         echo(f"(this is a linked git work tree: its board is the one every work tree of the "
              f"repository shares, {board.path})", err=True)
+        from ai_protocols.cli.commands import no_hooks_warning
+
+        warning = no_hooks_warning(str(board.project.root))
+        if warning:
+            echo(warning, err=True)
 
 
 def _paths(paths: tuple[str, ...]) -> str:

@@ -59,10 +59,13 @@ __all__ = [
     "parse_settings",
     "plugin_dir",
     "plugin_files",
+    "reach_note",
     "settings_path",
     "status",
     "uninstall",
     "uninstall_from",
+    "unreached",
+    "unreached_warning",
 ]
 
 
@@ -705,6 +708,104 @@ def _status_of(agent: str, scope: str, root: Path,
         state = "installed"
     return HooksStatus(agent, scope, path, True, state, events, missing, differing,
                        [name for name in present if name not in table])
+
+
+def unreached(root: Path, main: Path, env: Mapping[str, str] | None = None
+              ) -> list[HooksStatus]:
+    """The hooks an agent started in the linked work tree ``root`` would not run: for each
+    agent, the status of the project file (project or local scope) of the main work tree
+    ``main`` that holds our hooks, when neither ``root``'s own files of those scopes nor
+    the user scope hold any (git brings a settings file to another work tree only once
+    committed, and never the local scope's, which it ignores). Empty when ``root`` is
+    ``main``. Reads those settings files; raises nothing (an unreadable one holds none)."""
+    if os.path.realpath(root) == os.path.realpath(main):
+        return []
+    found = []
+    for agent in AGENTS:
+        scopes = [scope for scope in SCOPES[agent] if scope != "user"]
+        there = next((status for status in (_status_of(agent, scope, main, env)
+                                            for scope in scopes) if status.events), None)
+        if there is None:
+            continue
+        if any(_status_of(agent, scope, root, env).events for scope in SCOPES[agent]):
+            continue
+        found.append(there)
+    return found
+
+
+def unreached_warning(root: Path, main: Path, env: Mapping[str, str] | None = None
+                      ) -> str | None:
+    """What :func:`unreached` finds, as the warning a command in the linked work tree
+    ``root`` prints (``lock``, ``task claim``, ``start``): which agent runs no hook here,
+    what that leaves unguarded, and the fix (commit the main work tree's file and bring it
+    to this branch, or install here, or in the user scope); ``None`` when nothing is
+    missing."""
+    missing = unreached(root, main, env)
+    if not missing:
+        return None
+    said = []
+    for status in missing:
+        name = AGENT_NAMES[status.agent]
+        relative = os.path.relpath(status.path, main)
+        fix = (f"commit {relative} in the main work tree and bring that commit to this "
+               f"work tree's branch (git merge, git cherry-pick), or run 'ai-protocols "
+               f"hooks install {status.agent}' here"
+               if status.scope == "project" else
+               f"run 'ai-protocols hooks install {status.agent} --scope local' here (git "
+               f"ignores {relative}: it never reaches another work tree)")
+        said.append(f"warning: this linked git work tree has no ai-protocols hooks for "
+                    f"{name}: the main work tree {main} has them in {relative} ({status.scope}"
+                    f" scope), which this work tree lacks, so {name} started here runs no "
+                    f"SessionStart and no PreToolUse hook: nothing refuses its edits into "
+                    f"other agents' locks, and its session is not kept. To fix: {fix}; or "
+                    f"install them once for every project and work tree: ai-protocols hooks "
+                    f"install {status.agent} --scope user.")
+    return "\n".join(said)
+
+
+def reach_note(agent: str, scope: str, root: Path, path: Path) -> str | None:
+    """After ``hooks install AGENT --scope SCOPE`` in the project at ``root`` wrote our
+    hooks into ``path``: the note that says they do not reach the repository's other
+    work trees and clones (an agent started there runs none of them), and how to make
+    them: commit the project scope's file (``git status`` shows it uncommitted or changed
+    since), or, for the local scope's, which git ignores, install in each work tree or in
+    the user scope; naming the repository's other work trees (``git worktree list``).
+    ``None`` for the user scope, outside git, or when the file is committed as it is.
+    Runs git twice at most; raises nothing."""
+    import subprocess
+
+    if scope == "user":
+        return None
+    relative = os.path.relpath(path, root)
+    try:
+        state = subprocess.run(["git", "status", "--porcelain", "--ignored", "--", relative],
+                               cwd=root, capture_output=True, text=True, timeout=60)
+        trees = subprocess.run(["git", "worktree", "list", "--porcelain"], cwd=root,
+                               capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if state.returncode != 0 or not state.stdout.strip():
+        return None
+    here = os.path.realpath(root)
+    others = [line[len("worktree "):] for line in trees.stdout.splitlines()
+              if line.startswith("worktree ") and
+              not (here + os.sep).startswith(os.path.realpath(line[len("worktree "):]) + os.sep)]
+    named = (f" This repository's other work trees lack them now: {', '.join(others)}."
+             if others else "")
+    if scope == "local":
+        return (f"Note: {relative} is this work tree's alone (git ignores it): "
+                f"{AGENT_NAMES[agent]} started in another work tree (git worktree add) or "
+                f"clone runs none of these hooks, and nothing refuses its edits into other "
+                f"agents' locks. Run this command in each work tree, or install them once "
+                f"for every work tree: ai-protocols hooks install {agent} --scope user."
+                f"{named}")
+    return (f"Note: {relative} reaches other work trees and clones only through git, once "
+            f"committed: git add {shlex.quote(relative)} && git commit -m 'ai-protocols "
+            f"hooks'. Until then {AGENT_NAMES[agent]} started in another work tree (git "
+            f"worktree add) or clone runs none of these hooks, and nothing refuses its edits "
+            f"into other agents' locks.{named}"
+            + (" Once committed, bring the commit to their branches (git merge), or run "
+               "this command in each." if others else ""))
 
 
 def status(root: Path, env: Mapping[str, str] | None = None) -> list[HooksStatus]:

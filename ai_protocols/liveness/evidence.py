@@ -95,8 +95,11 @@ if TYPE_CHECKING:
 # wrappers, which run a command and end with it (env, timeout, nice, script -c, flock...);
 # and build tools that run their recipes through a shell (make, just), which an agent runs
 # for a moment: a claim made through one must not be judged crashed once it ends.
-_GO_BETWEENS = frozenset({
-    "sh", "bash", "dash", "zsh", "fish", "ksh", "mksh", "yash", "busybox", "env", "timeout",
+#: The shells: go-betweens, and what tells a command (``sh -c CMD``, a script) from a
+#: person's terminal (:func:`_run_by_command_shell`).
+_SHELLS = frozenset({"sh", "bash", "dash", "zsh", "fish", "ksh", "mksh", "yash", "busybox"})
+_GO_BETWEENS = _SHELLS | frozenset({
+    "env", "timeout",
     "nice", "nohup", "setsid", "stdbuf", "xargs", "sudo", "su", "doas", "time", "strace",
     "ai-protocols", "make", "gmake", "bmake", "just", "script", "flock", "ionice", "chrt",
     "taskset", "runuser", "chronic", "caffeinate",
@@ -213,7 +216,9 @@ def is_go_between(name: str, argv: Callable[[], list[str]]) -> bool:
       ARGS``).
 
     A program that runs the tool from code of its own (a helper script in Python or
-    Node) is none of these: it is the agent, or stands for it (docs/user-guide.md)."""
+    Node) is none of these: it is the agent, or stands for it (docs/user-guide.md); git,
+    or code given on an interpreter's command line, run by a command shell, stands for no
+    one (:func:`_run_by_command_shell`)."""
     name = name.split(" ", 1)[0]
     if name in _GO_BETWEENS:
         return True
@@ -472,8 +477,100 @@ def _agent_pid(environ: dict[str, str] | None) -> int | None:
     if digits(spawner) and int(spawner) in pids:
         index = pids.index(int(spawner))
         return pids[index - 1] if index > 0 else int(spawner)
-    return next((p for p, name in chain
-                 if not is_go_between(name, lambda p=p: _command_line(p))), None)
+    at = 0
+    while at < len(chain):
+        pid, name = chain[at]
+        if is_go_between(name, lambda p=pid: _command_line(p)):
+            at += 1
+            continue
+        above = _run_by_command_shell(chain, at)
+        if above is None:
+            return pid
+        at = above
+    return None
+
+
+def _run_by_command_shell(chain: list[tuple[int, str]], at: int) -> int | None:
+    """Whether ``chain[at]``, an ancestor that is no go-between, ran only to run this
+    command, one of the commands a shell ran for the program above it, not that program
+    (docs/user-guide.md, "the owner"): the index of the next ancestor that is no
+    go-between when it runs for a moment (:func:`_for_a_moment`: git, code given on an
+    interpreter's command line, a command line that runs this command) and a shell running
+    a command (``sh -c CMD``, ``bash -lc CMD``, a script), as agents run each of theirs,
+    stands between the two, and no interactive shell (a person's terminal: ``bash``,
+    ``-zsh``) does; ``None`` otherwise (it is the owner). So ``git claim X`` (an alias
+    ``!ai-protocols task claim``), ``find -exec ai-protocols ...``, ``python3 -c ...`` or
+    ``perl -e ...`` run in the agent's shell stand for no one. Reads its command line and
+    the shells' between."""
+    if not _for_a_moment(chain[at][1], _command_line(chain[at][0])):
+        return None
+    command_shell = False
+    for index in range(at + 1, len(chain)):
+        pid, name = chain[index]
+        words: list[str] | None = None
+        if name not in _GO_BETWEENS:
+            words = _command_line(pid)
+            if not is_go_between(name, lambda w=words: w):
+                return index if command_shell else None
+        program = name.split(" ", 1)[0]
+        if program not in _SHELLS:
+            words = _command_line(pid) if words is None else words
+            program = os.path.basename(words[0]) if words else ""
+            if program not in _SHELLS:
+                continue  # (a wrapper: env, timeout, a package runner...)
+        words = _command_line(pid) if words is None else words
+        if not _runs_a_command(words):
+            return None  # (a person's terminal started it: it is theirs, the agent)
+        command_shell = True
+    return None
+
+
+def _for_a_moment(name: str, argv: list[str]) -> bool:
+    """Whether a process (its ``/proc`` name ``name``, its arguments ``argv``) runs for a
+    moment, only to run a command, by what it is: git (aliases ``!cmd``, hooks, ``rebase
+    --exec``, ``bisect run``); an interpreter given its code on the command line
+    (``python3 -c``, ``perl -e``, ``node -e``: no script of its own); or one whose command
+    line names this tool followed by this command's arguments, more words after them
+    (``find . -exec ai-protocols task claim X ';'``). An agent program
+    (:data:`_AGENT_PROGRAMS`), a script (a helper, an agent harness) or any other program
+    is not: it may be the agent."""
+    import sys
+
+    program = os.path.basename(argv[0]) if argv else ""
+    if name in _AGENT_PROGRAMS or program in _AGENT_PROGRAMS:
+        return False
+    if name == "git" or program == "git":
+        return True
+    if (_is_interpreter(name) or _is_interpreter(program)) and len(argv) > 1:
+        return any(word in ("-c", "-e", "-E", "--eval", "-p", "--print")
+                   for word in argv[1:]) and _script(argv) is None
+    mine = sys.argv[1:]
+    return any(os.path.basename(word) == _PROGRAM and argv[at + 1:at + 1 + len(mine)] == mine
+               for at, word in enumerate(argv[1:], 1))
+
+
+def _runs_a_command(argv: list[str]) -> bool:
+    """Whether a shell's command line runs a command, not a person's terminal: ``-c`` (alone
+    or among other letters: ``-lc``) or a script's name; a login shell (``-bash``) or one
+    with options only (``bash -l``, ``zsh -i``) is interactive. An unreadable one (another
+    user's) counts as interactive."""
+    if not argv or argv[0].startswith("-"):
+        return False
+    at = 1
+    while at < len(argv):
+        word = argv[at]
+        if word == "--":
+            return at + 1 < len(argv)
+        if word[:1] in ("-", "+") and len(word) > 1:
+            if word.startswith("--"):
+                at += 1
+                continue
+            if "c" in word[1:] and word[0] == "-":
+                return True
+            at += 2 if word[1:] in ("o", "O") else 1
+            continue
+        return True
+    return False
 
 
 def lease_path(ai_dir: str | os.PathLike[str], agent_id: str) -> str:
