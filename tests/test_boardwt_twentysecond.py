@@ -218,7 +218,7 @@ def test_two_paths_given_as_one_are_refused_saying_how_to_give_them(
     typed = f"{one} {two}" if folder else f"{one} {project}/{two}"  # (a space before '/')
     board = project / ".ai" / "tasks.org"
     before = board.read_bytes() if board.exists() else None
-    refused = _cli(project, "task", "add", "Two paths", "--working-set", typed,
+    refused = _cli(project, "task", "add", "Two paths", f"--working-set={typed}",
                    agent="vm.p.planner.1", check=False)
     assert refused.returncode == 4, refused.stdout + refused.stderr
     assert (board.read_bytes() if board.exists() else None) == before

@@ -313,7 +313,7 @@ def _side(root: Path, base: bytes, key: str, how: str, value: str) -> bytes:
     path.write_bytes(base)
     as_last_written(root, path)
     if how == "tool":
-        Runner(root)("start", "--objective", value)
+        Runner(root)("start", f"--objective={value}")  # (a value may start with "@")
         return path.read_bytes()
     if how == "logged+hand":
         Runner(root)("log", "--progress", "an agent's step")
