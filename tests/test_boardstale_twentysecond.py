@@ -194,3 +194,124 @@ def test_emacs_a_buffer_saved_over_a_pull_then_committed_loses_nothing(
     run_b("task", "add", "After the save", agent="pb")
     text = (b / BOARD).read_text(encoding="utf-8")
     assert "Pulled task" in text and ":PATH:" in text and text.count("Typed in Emacs") == 1
+
+
+def test_a_claim_a_stale_buffers_close_dropped_is_said_as_the_editors_not_a_merge(
+        project: Path, run: Runner) -> None:
+    """One clone, no git merge: a person closes a task in a buffer opened before an
+    agent claimed it, and saves. The agent is told a person closed it in an editor's
+    buffer opened before its claim, and the task's log says so, never that a git merge
+    dropped it because another clone closed it (the reviewer's repro_mergeword.sh)."""
+    ident = run("task", "add", "Task one", agent="h.p.claude.1").stdout.strip()
+    _commit(project, "board")
+    buffer = (project / BOARD).read_bytes()
+    run("task", "claim", ident, agent="h.p.claude.1")
+    _save(project, buffer.replace(b"* TODO Task one", b"* DONE Task one"), "rename")
+    mine = run("task", "list", "--mine", agent="h.p.claude.1")
+    assert "a person closed the task in a buffer opened before your claim" in mine.stderr, \
+        mine.stderr
+    assert "git merge" not in mine.stderr and "another clone" not in mine.stderr, mine.stderr
+    run("task", "add", "Other", agent="h.p.claude.1")
+    text = (project / BOARD).read_text(encoding="utf-8")
+    assert "merge: dropped h.p.claude.1's claim, made while the task was closed in an " \
+        "editor's buffer opened before it" in text, text
+    assert "on the other side" not in text
+    again = run("task", "list", "--mine", agent="h.p.claude.1")
+    assert "a person closed the task in a buffer" in again.stderr, again.stderr
+
+
+def test_a_git_merge_that_drops_a_claim_still_says_so(tmp_path: Path) -> None:
+    """The guard of the wording above: a real git merge of two clones, one closing the
+    task, the other claiming it, still logs and tells "closed on the other side" /
+    "closed in another clone"."""
+    a, b, run_a, run_b = two_clones(tmp_path.resolve(), True)
+    ident = next(line.split()[0] for line in
+                 run_b("task", "list", agent="pb").stdout.splitlines() if "Task one" in line)
+    run_a("task", "done", ident, agent="pa")
+    _commit(a, "done")
+    git(a, "push", "-q", "origin", "HEAD:main")
+    run_b("task", "claim", ident, agent="cb")
+    _commit(b, "claim")
+    git(b, "pull", "-q", "--no-rebase", "origin", "main")
+    text = (b / BOARD).read_text(encoding="utf-8")
+    assert "merge: dropped cb's claim, made while the task was closed on the other side" \
+        in text, text
+    told = run_b("task", "list", "--mine", agent="cb")
+    assert "closed in another clone" in told.stderr, told.stderr
+
+
+def test_an_edit_of_the_todo_line_and_a_new_state_is_no_stale_save(
+        project: Path, run: Runner) -> None:
+    """A person edits the ``#+TODO:`` line in place twice (fast-access keys; then a new
+    ``WAITING`` state) and puts the tool's last task in ``WAITING``: nothing is
+    lacking, so no command warns, and the next write says nothing was merged back and
+    keeps the state (the old code warned with an empty list of what was lacking, the
+    reviewer's repro_emptywarn.sh)."""
+    _commit(project, "init")
+    first = run("task", "add", "First", agent="h.p.claude.1").stdout.strip()
+    path = project / BOARD
+    text = path.read_text(encoding="utf-8")
+    start = text.index("#+TODO:")
+    end = text.index("\n", start)
+    keys = "#+TODO: TODO(t) NEXT(n) DOING(d!) REVIEW(r) | DONE(D!) CANCELLED(c@)"
+    _save(project, (text[:start] + keys + text[end:]).encode(), "inplace")
+    run("task", "claim", first, agent="h.p.claude.1")
+    run("task", "add", "Waiting one", agent="h.p.claude.1")
+    text = path.read_text(encoding="utf-8")
+    start = text.index("#+TODO:")
+    end = text.index("\n", start)
+    text = text[:start] + "#+TODO: TODO NEXT DOING REVIEW WAITING | DONE CANCELLED" + \
+        text[end:]
+    _save(project, text.replace("* TODO Waiting one", "* WAITING Waiting one").encode(),
+          "inplace")
+    listed = run("task", "list", agent="h.p.claude.1")
+    assert "WAITING   Waiting one" in listed.stdout, listed.stdout
+    assert "lacks" not in listed.stderr, listed.stderr
+    written = run("task", "add", "Third", agent="h.p.claude.1")
+    assert "lacked" not in written.stderr and "merged back" not in written.stderr, \
+        written.stderr
+    after = path.read_text(encoding="utf-8")
+    assert "* WAITING Waiting one" in after and "WAITING | DONE" in after
+
+
+def test_a_task_deleted_in_a_stale_buffer_is_said_as_held_before_the_pull(
+        tmp_path: Path) -> None:
+    """A person deletes, in a buffer opened after it was written and before a pull,
+    the task the tool added last; the pull brings another: the documented resurrection
+    happens, and the warning says which task git brought and which the board held
+    before the pull, and that it may have been deleted (never that git added both and
+    nothing was typed, the reviewer's repro_resurrect.sh)."""
+    a, b, run_a, run_b = two_clones(tmp_path.resolve(), False)  # (b: "B own task", last)
+    buffer = (b / BOARD).read_text(encoding="utf-8")
+    run_a("task", "add", "Task C", agent="pa")
+    _commit(a, "c")
+    git(a, "push", "-q", "origin", "HEAD:main")
+    git(b, "pull", "-q", "--no-rebase", "origin", "main")
+    _save(b, buffer[:buffer.index("* TODO B own task")].encode(), "rename")
+    written = run_b("task", "add", "Task D", agent="pb")
+    said = " ".join(written.stderr.split())
+    assert "1 task added ('Task C'), and 1 task added ('B own task') that the board held " \
+        "before the pull" in said, said
+    assert "or a person deleted what the board held before the pull" in said, said
+    text = (b / BOARD).read_text(encoding="utf-8")
+    assert "B own task" in text and "Task C" in text and "Task D" in text
+
+
+def test_the_release_of_a_claim_taken_off_by_hand_says_it_as_the_warning_does(
+        project: Path, run: Runner) -> None:
+    """A person removes an agent's claim lines by hand: the warning hedges (git, or an
+    edit outside ai-protocols), and the advised ``task release ID --force`` says the
+    same, never that git took it (one wording: ``model.lost_how``)."""
+    ident = run("task", "add", "Claimed", agent="h.p.claude.1").stdout.strip()
+    run("task", "claim", ident, agent="h.p.claude.1")
+    text = (project / BOARD).read_text(encoding="utf-8")
+    kept = "\n".join(line for line in text.split("\n")
+                     if not line.startswith((":OWNER", ":CLAIMED", ":OWNER_PROCESS")))
+    _save(project, kept.replace("* DOING Claimed", "* TODO Claimed").encode(), "rename")
+    warned = " ".join(run("task", "list", agent="other.1").stderr.split())
+    hedge = ("git stash, git checkout, git reset or a branch switch put an older board "
+             "back, or removed it? or an edit outside ai-protocols took")
+    assert hedge in warned, warned
+    released = " ".join(run("task", "release", ident, "--force", agent="other.1")
+                        .stdout.split())
+    assert hedge in released and "by git:" not in released, released

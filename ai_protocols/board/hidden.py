@@ -9,13 +9,22 @@ This module finds, from ``HEAD``'s reflog, the pull whose change of the board a 
 judged against (:func:`board_pull`: the newest one that changed the board, over one's
 own commits and the pulls since that did not), and the board that holds what it
 brought when ``HEAD``'s own board is such a save, committed (:func:`brought_board`).
+A save's merge back (:func:`stale_merge`) says in the task's log what happened: a
+claim dropped because the save closed the task was dropped by a person's editor, not by
+a git merge (:func:`in_buffer`).
 docs/tasks.md (a buffer saved after a pull); docs/decisions.md, "Issue 15,
 twenty-second round (the board's stale saves that git's later moves hide)".
 """
 
 from __future__ import annotations
 
-__all__ = ["PULLS_WALKED", "board_pull", "brought_board"]
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ai_protocols.session.merge import MergeResult
+
+__all__ = ["OR_DELETED", "PULLS_WALKED", "board_pull", "brought_board", "held_before_said",
+           "in_buffer", "nothing_lacking", "stale_merge"]
 
 #: How many pulls (or merges) of ``HEAD``'s reflog :func:`board_pull` walks back over at
 #: most, looking for one that changed the board: each costs at most one ``git show``.
@@ -76,3 +85,95 @@ def brought_board(head_board: bytes, pull: tuple[str, str, bytes, bytes] | None
     if brought_lacking(tasks_lacking, head_board, pull[3], (pull[2],)) <= 0:
         return None
     return pull[3]
+
+
+def stale_merge(base: bytes, ours: bytes, theirs: bytes, *,
+                labels: tuple[str, str, str]) -> MergeResult | None:
+    """The board's merge (:func:`~ai_protocols.board.merge.merge_board_bytes`, its
+    arguments) of a stale save's merge back (``ours``: the save; ``base``: the version
+    its buffer was opened on; ``theirs``: what came since), its own log items said as
+    what happened (:func:`in_buffer`): no git merge, a person's editor. Raises
+    nothing of its own."""
+    from ai_protocols.board.merge import merge_board_bytes
+
+    return in_buffer(merge_board_bytes(base, ours, theirs, labels=labels),
+                     (base, ours, theirs))
+
+
+def in_buffer(merged: MergeResult | None, inputs: tuple[bytes, ...]) -> MergeResult | None:
+    """``merged`` (a stale save's merge back) with each log item the merge itself wrote
+    (a line none of ``inputs`` holds) that drops a claim "made while the task was closed
+    on the other side" saying instead that it was closed in an editor's buffer opened
+    before it (:data:`~ai_protocols.board.model.CLOSED_IN_BUFFER`): the save closed the
+    task, no other clone; the agent is told so
+    (:func:`~ai_protocols.board.model.dropped_by_merge`). ``None`` stays ``None``.
+    Linear in the lines; raises nothing."""
+    from dataclasses import replace
+
+    from ai_protocols.board.model import CLOSED_IN_BUFFER, DROPPED
+
+    other = b"made while the task was closed on the other side"
+    if merged is None or other not in merged.data:
+        return merged
+    known = {line for one in inputs for line in one.splitlines()}
+    lines = merged.data.splitlines(keepends=True)
+    for number, line in enumerate(lines):
+        bare = line.rstrip(b"\r\n")
+        if other in bare and bare not in known and \
+                DROPPED.fullmatch(bare.strip().decode("utf-8", "replace")):
+            lines[number] = line.replace(other, CLOSED_IN_BUFFER.encode())
+    return replace(merged, data=b"".join(lines))
+
+
+def nothing_lacking(data: bytes, older: bytes, base: bytes) -> bool:
+    """Whether the board ``data`` (a save judged over the tool's own writes) lacks
+    nothing of the tool's last write ``older`` after all, on the version ``base`` its
+    buffer was opened on: no task, claim, close or lock ``older`` holds that neither
+    ``data`` nor ``base`` does, or that ``data`` holds in ``base``'s older text
+    (:func:`~ai_protocols.board.merge.lacking_said`), and no task of ``older`` it
+    lacks whole (a claim made on it since is lacking). So a person's edit of a task the
+    tool wrote (a state typed, a keyword added to the ``#+TODO:`` line) is no stale
+    save: nothing is said or merged back. ``False`` when a board cannot be read.
+    Parses the boards; raises nothing."""
+    from ai_protocols.board.merge import lacking_said
+
+    found = lacking_said(data, older, (base,))
+    whole = lacking_said(data, older)
+    if found is None or whole is None:
+        return False
+    return not any(found) and not whole[0]
+
+
+def held_before_said(data: bytes, theirs: bytes, base: bytes, before: bytes
+                     ) -> str | None:
+    """What a stale save ``data`` lacks, said truthfully by whose it is, when some of
+    it is not git's: the board ``before`` (before the pull) held it and the version
+    ``base`` the save was found opened on does not (a save byte for byte an older
+    version: a buffer opened before it was written, or a person's deletion of exactly
+    it, which cannot be told apart, docs/tasks.md): ``1 task added ('C'), and 1 task
+    added ('B') that the board held before the pull``, the first part what git brought
+    (``theirs`` holds it, ``before`` does not:
+    :func:`~ai_protocols.board.stale.brought_said`); the caller adds
+    :data:`OR_DELETED` to the warning. ``None`` when the save lacks nothing ``before``
+    held, or a board cannot be read: the caller's words stand. Parses the boards;
+    raises nothing."""
+    from ai_protocols.board.merge import tasks_lacking
+    from ai_protocols.board.stale import brought_said
+
+    if before == base:
+        return None
+    earlier = tasks_lacking(data, before, (base,))
+    if earlier <= 0:
+        return None
+    brought = tasks_lacking(data, theirs, (base, before))
+    said = f"{brought_said(data, before, (base,), earlier)} that the board held before " \
+        "the pull"
+    return f"{brought_said(data, theirs, (base, before), brought)}, and {said}" \
+        if brought > 0 else said
+
+
+#: What a warning adds when a save lacks what the board held before the pull
+#: (:func:`held_before_said`): the person may have deleted it.
+OR_DELETED = (", or a person deleted what the board held before the pull in a buffer "
+              "opened after it was written (the two cannot be told apart: to delete it, "
+              "delete it again in a reverted buffer)")

@@ -348,7 +348,8 @@ def merge_back(board: str, kept: str, data: bytes, older: bytes | None, newer: b
     (nothing written to the board) when the merge leaves a task both changed to a
     person, its base and theirs written for the commands it gives
     (:func:`refuse`)."""
-    from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
+    from ai_protocols.board.hidden import stale_merge
+    from ai_protocols.board.merge import tasks_lacking
     from ai_protocols.session.transaction import brought_lacking
 
     versions = known_versions(board, kept, [older, newer, committed], history)
@@ -362,8 +363,11 @@ def merge_back(board: str, kept: str, data: bytes, older: bytes | None, newer: b
         lacking = brought_lacking(tasks_lacking, data, theirs, (base,))
         if lacking <= 0:
             return None
-    said = brought_said(data, theirs, (base,), lacking)
-    merged = merge_board_bytes(base, data, theirs, labels=(board, "opened", "theirs"))
+    from ai_protocols.board.hidden import OR_DELETED, held_before_said
+
+    earlier = held_before_said(data, theirs, base, before)
+    said = earlier or brought_said(data, theirs, (base,), lacking)
+    merged = stale_merge(base, data, theirs, labels=(board, "opened", "theirs"))
     # (whose: the tool's when the kept copy holds lines neither git nor the base does;
     # the kept copy holds some of what the save lacks when it lacks less of it)
     tools = older is not None and bool(set(older.splitlines()) - set(newer.splitlines())
@@ -373,7 +377,8 @@ def merge_back(board: str, kept: str, data: bytes, older: bytes | None, newer: b
         held = older is not None and tasks_lacking(older, theirs, (base,)) < lacking
         refuse(board, kept, base, theirs, where, said, merged,
                held=kept if held else None, kind=kind)
-    return merged.data, lacking, told(kind, said, where, typed=data != base)
+    return merged.data, lacking, told(kind, said, where, typed=data != base) + \
+        (OR_DELETED if earlier and data == base else "")
 
 
 def refuse(board: str, kept: str, base: bytes, theirs: bytes, where: str, said: str,
@@ -535,7 +540,8 @@ def opened_before(board: str, kept: str, data: bytes, start: str, at_start: byte
     (nothing written to the board) when that merge leaves a task both changed to a
     person, with the commands that merge the three on the version the buffer was
     opened on (:func:`refuse`: both written beside the kept copy ``kept``)."""
-    from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
+    from ai_protocols.board.hidden import stale_merge
+    from ai_protocols.board.merge import tasks_lacking
 
     root = os.path.dirname(os.path.dirname(board))
     below = os.path.relpath(board, root)
@@ -551,7 +557,7 @@ def opened_before(board: str, kept: str, data: bytes, start: str, at_start: byte
         opened = before
     if not lacked:
         return None
-    merged = merge_board_bytes(opened, data, at_start, labels=(board, "opened", "then"))
+    merged = stale_merge(opened, data, at_start, labels=(board, "opened", "then"))
     if merged is None:
         return None
     said = " and ".join(lacked)
@@ -629,7 +635,8 @@ def older_than_write(board: str, kept: str, data: bytes, since: str,
         return None
     if older is None or older == data:
         return None
-    from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
+    from ai_protocols.board.hidden import stale_merge
+    from ai_protocols.board.merge import tasks_lacking
     from ai_protocols.session.transaction import brought_lacking, git_version
 
     root = os.path.dirname(os.path.dirname(board))
@@ -665,7 +672,7 @@ def older_than_write(board: str, kept: str, data: bytes, since: str,
     saved, earlier = data, opened_before(board, kept, data, since, base, reads)
     if earlier is not None:
         data, said = earlier[0], f"{said}; before that, {earlier[1]}"
-    merged = merge_board_bytes(base, data, older, labels=(board, since[:12], "kept"))
+    merged = stale_merge(base, data, older, labels=(board, since[:12], "kept"))
     if merged is None or merged.conflicts:
         refuse(board, kept, base, older, where, said, merged, held=kept,
                walked=(data, saved))
@@ -903,12 +910,16 @@ def over_own_writes(board: str, kept: str, data: bytes) -> tuple[bytes, int, str
                    if base != older), default=0)
     if lacking <= 0:
         return None
-    from ai_protocols.board.merge import merge_board_bytes
+    from ai_protocols.board.hidden import stale_merge
 
     # (merged on the version the buffer was opened on: the board one of these writes
     # read, or one git's history holds, the one rule of every stale save's base)
     base = opened_on(data, known_versions(board, kept, [older]))
-    merged = merge_board_bytes(base, data, older, labels=(board, "before", "kept"))
+    from ai_protocols.board.hidden import nothing_lacking
+
+    if nothing_lacking(data, older, base):
+        return None  # (a person's edit of what the tool wrote: a state, the #+TODO line)
+    merged = stale_merge(base, data, older, labels=(board, "before", "kept"))
     said = brought_said(data, older, (base,), lacking)  # (a claim on a task it lacks: said)
     if merged is None or merged.conflicts:
         refuse(board, kept, base, older, kept, said, merged, held=kept, kind="tool")
