@@ -104,7 +104,7 @@ def test_release_and_unlock_after_a_rollback_say_what_happened(project: Path,
     assert "was not claimed" not in released.stdout
     assert f"Released task {task}: LR (its claim, rel.1's, was lost from the board (git " \
         "stash, git checkout, git reset or a branch switch put an older board back, or " \
-        "removed it? or an edit outside ai-protocols took it out)" in released.stdout
+        "removed the board? or an edit outside ai-protocols took it out)" in released.stdout
     assert "put back from the kept copy" in released.stdout and "and released" in \
         released.stdout
     assert f"task {task}, claimed by" not in released.stderr.split("put back on")[-1]

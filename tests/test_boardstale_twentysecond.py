@@ -292,7 +292,7 @@ def test_a_task_deleted_in_a_stale_buffer_is_said_as_held_before_the_pull(
     said = " ".join(written.stderr.split())
     assert "1 task added ('Task C'), and 1 task added ('B own task') that the board held " \
         "before the pull" in said, said
-    assert "or a person deleted what the board held before the pull" in said, said
+    assert "(or that a person deleted in a buffer opened after it was written" in said, said
     text = (b / BOARD).read_text(encoding="utf-8")
     assert "B own task" in text and "Task C" in text and "Task D" in text
 
@@ -310,7 +310,7 @@ def test_the_release_of_a_claim_taken_off_by_hand_says_it_as_the_warning_does(
     _save(project, kept.replace("* DOING Claimed", "* TODO Claimed").encode(), "rename")
     warned = " ".join(run("task", "list", agent="other.1").stderr.split())
     hedge = ("git stash, git checkout, git reset or a branch switch put an older board "
-             "back, or removed it? or an edit outside ai-protocols took")
+             "back, or removed the board? or an edit outside ai-protocols took")
     assert hedge in warned, warned
     released = " ".join(run("task", "release", ident, "--force", agent="other.1")
                         .stdout.split())

@@ -148,32 +148,32 @@ def held_before_said(data: bytes, theirs: bytes, base: bytes, before: bytes
                      ) -> str | None:
     """What a stale save ``data`` lacks, said truthfully by whose it is, when some of
     it is not git's: the board ``before`` (before the pull) held it and the version
-    ``base`` the save was found opened on does not (a save byte for byte an older
-    version: a buffer opened before it was written, or a person's deletion of exactly
-    it, which cannot be told apart, docs/tasks.md): ``1 task added ('C'), and 1 task
-    added ('B') that the board held before the pull``, the first part what git brought
-    (``theirs`` holds it, ``before`` does not:
-    :func:`~ai_protocols.board.stale.brought_said`); the caller adds
-    :data:`OR_DELETED` to the warning. ``None`` when the save lacks nothing ``before``
-    held, or a board cannot be read: the caller's words stand. Parses the boards;
-    raises nothing."""
-    from ai_protocols.board.merge import tasks_lacking
+    ``base`` the save was found opened on does not (a buffer opened before it was
+    written, or a person's deletion of exactly it, which cannot be told apart when the
+    save is byte for byte an older version, docs/tasks.md): ``1 task added ('C'), and
+    1 task added ('B') that the board held before the pull (or that a person deleted
+    ...)``, the first part what git brought (``theirs`` holds it, ``before`` does not:
+    :func:`~ai_protocols.board.stale.brought_said`). ``None`` when the save lacks
+    nothing ``before`` held that git did not change too, or a board cannot be read:
+    the caller's words stand. Parses the boards; raises nothing."""
+    from ai_protocols.board.merge import lacking_said
     from ai_protocols.board.stale import brought_said
 
     if before == base:
         return None
-    earlier = tasks_lacking(data, before, (base,))
-    if earlier <= 0:
+    earlier = lacking_said(data, before, (base,))
+    brought = lacking_said(data, theirs, (base, before))
+    if earlier is None or brought is None or \
+            not {*earlier[0], *earlier[1], *earlier[2]} - \
+            {*brought[0], *brought[1], *brought[2]}:
         return None
-    brought = tasks_lacking(data, theirs, (base, before))
-    said = f"{brought_said(data, before, (base,), earlier)} that the board held before " \
-        "the pull"
-    return f"{brought_said(data, theirs, (base, before), brought)}, and {said}" \
-        if brought > 0 else said
+    said = f"{brought_said(data, before, (base,), 0)} that the board held before the " \
+        f"pull{OR_DELETED}"
+    return f"{brought_said(data, theirs, (base, before), 0)}, and {said}" \
+        if any(brought) else said
 
 
-#: What a warning adds when a save lacks what the board held before the pull
+#: What a warning adds to what a save lacks that the board held before the pull
 #: (:func:`held_before_said`): the person may have deleted it.
-OR_DELETED = (", or a person deleted what the board held before the pull in a buffer "
-              "opened after it was written (the two cannot be told apart: to delete it, "
-              "delete it again in a reverted buffer)")
+OR_DELETED = (" (or that a person deleted in a buffer opened after it was written: the two "
+              "cannot be told apart; to delete it, delete it again in a reverted buffer)")

@@ -525,7 +525,7 @@ def lost_how(what: str) -> str:
     release`` or ``unlock`` that ends one (git, or a person's edit outside
     ai-protocols). Raises nothing."""
     return ("git stash, git checkout, git reset or a branch switch put an older board "
-            f"back, or removed it? or an edit outside ai-protocols took {what} out")
+            f"back, or removed the board? or an edit outside ai-protocols took {what} out")
 
 
 def names_a_loss(text: str, me: str | None, suffix: str | None = None) -> bool:

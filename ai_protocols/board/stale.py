@@ -363,9 +363,10 @@ def merge_back(board: str, kept: str, data: bytes, older: bytes | None, newer: b
         lacking = brought_lacking(tasks_lacking, data, theirs, (base,))
         if lacking <= 0:
             return None
-    from ai_protocols.board.hidden import OR_DELETED, held_before_said
+    from ai_protocols.board.hidden import held_before_said
 
-    earlier = held_before_said(data, theirs, base, before)
+    earlier = held_before_said(data, theirs, base, before) if history != "HEAD" else \
+        None  # (``before``: the board before a pull only when one was found)
     said = earlier or brought_said(data, theirs, (base,), lacking)
     merged = stale_merge(base, data, theirs, labels=(board, "opened", "theirs"))
     # (whose: the tool's when the kept copy holds lines neither git nor the base does;
@@ -377,8 +378,7 @@ def merge_back(board: str, kept: str, data: bytes, older: bytes | None, newer: b
         held = older is not None and tasks_lacking(older, theirs, (base,)) < lacking
         refuse(board, kept, base, theirs, where, said, merged,
                held=kept if held else None, kind=kind)
-    return merged.data, lacking, told(kind, said, where, typed=data != base) + \
-        (OR_DELETED if earlier and data == base else "")
+    return merged.data, lacking, told(kind, said, where, typed=data != base)
 
 
 def refuse(board: str, kept: str, base: bytes, theirs: bytes, where: str, said: str,
