@@ -21,6 +21,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
     from ai_protocols.session.merge import MergeResult
 
 __all__ = ["OR_DELETED", "PULLS_WALKED", "board_pull", "brought_board", "held_before_said",
@@ -31,12 +33,14 @@ __all__ = ["OR_DELETED", "PULLS_WALKED", "board_pull", "brought_board", "held_be
 PULLS_WALKED = 16
 
 
-def board_pull(root: str, head: str, below: str) -> tuple[str, str, bytes, bytes] | None:
-    """The newest pull or merge that ``HEAD`` (the commit ``head``, in the work tree
-    ``root``) still holds the result of and that changed the board (the file ``below``,
-    from the work tree's top): walking ``HEAD``'s reflog back over one's own commits and
-    the pulls and merges since that left the board as it was
-    (:func:`~ai_protocols.board.stale.pulls_back`, at most :data:`PULLS_WALKED`), ``(the
+def board_pull(root: str, pulls: Iterable[tuple[str, str]], below: str
+               ) -> tuple[str, str, bytes, bytes] | None:
+    """The newest pull or merge that ``HEAD`` still holds the result of and that
+    changed the board (the file ``below``, from the top of the work tree ``root``):
+    walking ``pulls`` (``HEAD``'s reflog back over one's own commits and pulls, newest
+    first, each ``(the commit before it, the one after)``:
+    :func:`~ai_protocols.board.stale.pulls_back`) over the pulls and merges since that
+    left the board as it was (at most :data:`PULLS_WALKED`), ``(the
     commit HEAD named before it, the commit it moved to, the board before it, the board
     it left)``; when none of them changed it, the newest one's (what git brought is then
     nothing). ``None`` when there is none (a checkout, a reset or a rebase on the way,
@@ -45,7 +49,6 @@ def board_pull(root: str, head: str, below: str) -> tuple[str, str, bytes, bytes
     case). Raises nothing."""
     from itertools import islice
 
-    from ai_protocols.board.stale import pulls_back
     from ai_protocols.session.transaction import git_version
 
     boards: dict[str, bytes | None] = {}
@@ -56,7 +59,7 @@ def board_pull(root: str, head: str, below: str) -> tuple[str, str, bytes, bytes
         return boards[commit]
 
     newest = None
-    for old, new in islice(pulls_back(root, head), PULLS_WALKED):
+    for old, new in islice(pulls, PULLS_WALKED):
         after, before = at(new), at(old)
         if after is None or before is None:
             break
@@ -144,7 +147,8 @@ def nothing_lacking(data: bytes, older: bytes, base: bytes) -> bool:
     return not any(found) and not whole[0]
 
 
-def held_before_said(data: bytes, theirs: bytes, base: bytes, before: bytes
+def held_before_said(data: bytes, theirs: bytes, base: bytes, before: bytes,
+                     brought_said: Callable[[bytes, bytes, tuple[bytes, ...], int], str]
                      ) -> str | None:
     """What a stale save ``data`` lacks, said truthfully by whose it is, when some of
     it is not git's: the board ``before`` (before the pull) held it and the version
@@ -152,12 +156,12 @@ def held_before_said(data: bytes, theirs: bytes, base: bytes, before: bytes
     written, or a person's deletion of exactly it, which cannot be told apart when the
     save is byte for byte an older version, docs/tasks.md): ``1 task added ('C'), and
     1 task added ('B') that the board held before the pull (or that a person deleted
-    ...)``, the first part what git brought (``theirs`` holds it, ``before`` does not:
-    :func:`~ai_protocols.board.stale.brought_said`). ``None`` when the save lacks
+    ...)``, the first part what git brought (``theirs`` holds it, ``before`` does not),
+    each said by ``brought_said`` (:func:`~ai_protocols.board.stale.brought_said`, the
+    one rule of those words). ``None`` when the save lacks
     nothing ``before`` held that git did not change too, or a board cannot be read:
     the caller's words stand. Parses the boards; raises nothing."""
     from ai_protocols.board.merge import lacking_said
-    from ai_protocols.board.stale import brought_said
 
     if before == base:
         return None

@@ -147,7 +147,8 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
     from ai_protocols.board.hidden import board_pull, brought_board
 
     below = os.path.relpath(board, root)
-    pull = board_pull(root, head[1], below)  # (the newest that changed the board)
+    pull = board_pull(root, pulls_back(root, head[1]), below)  # (the newest that
+    # changed the board)
     if recorded is None:
         if pull is None:
             return None
@@ -365,7 +366,8 @@ def merge_back(board: str, kept: str, data: bytes, older: bytes | None, newer: b
             return None
     from ai_protocols.board.hidden import held_before_said
 
-    earlier = held_before_said(data, theirs, base, before) if history != "HEAD" else \
+    earlier = held_before_said(data, theirs, base, before, brought_said) \
+        if history != "HEAD" else \
         None  # (``before``: the board before a pull only when one was found)
     said = earlier or brought_said(data, theirs, (base,), lacking)
     merged = stale_merge(base, data, theirs, labels=(board, "opened", "theirs"))
