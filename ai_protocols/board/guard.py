@@ -494,6 +494,7 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
         kept_board_path,
         kept_other,
         lock_record,
+        lost_how,
         overlap,
         read_board,
         why_unreadable,
@@ -583,10 +584,8 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
                 where = f"{forms[0] if forms else path} is a hard link of {relative}, " + (
                     f"which {who} has locked" if relative.rstrip("/") == lock.path.rstrip("/")
                     else f"inside {lock.path}, which {who} has locked")
-            gone = (" The board on disk lost this lock (git stash, checkout or reset put an "
-                    "older board back, or removed the board, or an edit outside ai-protocols "
-                    "took it out, or an unlock in another clone by an ai-protocols older "
-                    "than its unlock records: unlock it again); ai-protocols keeps it in "
+            gone = (f" The board on disk lost this lock ({lost_how('it')}); ai-protocols "
+                    "keeps it in "
                     f"{kept_board_path(board)}, and the next change to the board puts it "
                     "back.") if lock in lost else ""
             if unreadable is not None:

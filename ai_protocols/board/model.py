@@ -526,6 +526,19 @@ def lost_claims(old_tasks: list[Task], doc: OrgFile | None,
     return [(old, gone) for old, gone, _ in found]
 
 
+def lost_how(what: str) -> str:
+    """How claims or locks of the last board ai-protocols wrote left the board on disk,
+    when it cannot tell which (``what``: ``them``, ``it``): the one wording of the
+    warning that says so, of the hook's refusal by such a lock and of the ``task
+    release`` or ``unlock`` that ends one (git, or a person's edit outside
+    ai-protocols, or, for a lock, an unlock in another clone by an ai-protocols older
+    than its unlock records: unlocked again, it stays so). Raises nothing."""
+    return ("git stash, git checkout, git reset or a branch switch put an older board "
+            f"back, or removed the board? or an edit outside ai-protocols took {what} out, "
+            "or, for a lock, an unlock in another clone by an ai-protocols older than its "
+            "unlock records: unlock it again")
+
+
 def names_a_loss(text: str, me: str | None, suffix: str | None = None) -> bool:
     """Whether the board's ``text`` may hold a merge's log line naming a claim or lock of
     ``me`` it dropped (``merge: dropped ME's ``), or of its agent program's session under
@@ -582,15 +595,23 @@ def names_agent(board: str, me: str | None) -> bool:
     return False
 
 
+#: The reason a stale save's merge back gives for a claim it dropped because the save
+#: closed the task (board/hidden.py, ``in_buffer``), where a git merge says "on the other
+#: side".
+CLOSED_IN_BUFFER = "made while the task was closed in an editor's buffer opened before it"
+
 #: The merge's own log item of a claim or lock it dropped, whole (board/merge.py:
 #: ``_log_dropped_claims``, ``_drop_overlaps``): the dropped one's stamp (its ``CLAIMED`` or
 #: ``LOCKED``; none without one), whose it was, what (``claim``, or ``lock on PATH``), and
-#: one of the merge's three reasons. Only an item that is this whole line counts: the same
-#: words inside another item (a hand-off's note) are a person's or an agent's text, never
-#: the tool's record (docs/tasks.md, "Merging the board").
+#: one of the merge's reasons (a claim made while the task was closed: on the other side
+#: of a git merge, or in an editor's buffer opened before the claim whose save the tool
+#: merged back, :data:`CLOSED_IN_BUFFER`). Only an item that is this whole line counts: the
+#: same words inside another item (a hand-off's note) are a person's or an agent's text,
+#: never the tool's record (docs/tasks.md, "Merging the board").
 DROPPED = pattern(r"- (?:(\[[^]\n]*\]) )?merge: dropped (\S+)'s (claim|lock on (.*?)), "
                   r"(?:which came after \S+'s \(the earlier (?:claim|lock) stands\)|"
-                  r"(made while the task was closed on the other side)|"
+                  r"(made while the task was closed (?:on the other side|"
+                  r"(in an editor's buffer opened before it)))|"
                   r"which overlaps this earlier one \(no two agents hold overlapping areas\))")
 
 
@@ -598,12 +619,15 @@ DROPPED = pattern(r"- (?:(\[[^]\n]*\]) )?merge: dropped (\S+)'s (claim|lock on (
 class Drop:
     """A claim or lock of one agent that a git merge of the board dropped, as the merge's
     own log item (:data:`DROPPED`) says: ``path`` the lock's (``None``: a claim),
-    ``closed`` whether the claim was made while the other clone closed the task, and
-    ``stamp`` the dropped claim's or lock's time (``None`` without one)."""
+    ``closed`` whether the claim was made while the other clone closed the task, or a
+    person in an editor's buffer opened before the claim (``buffer``: the save's merge
+    back dropped it, no git merge), and ``stamp`` the dropped claim's or lock's time
+    (``None`` without one)."""
 
     path: str | None
     closed: bool
     stamp: datetime | None
+    buffer: bool = False
 
 
 def merge_drops(doc: OrgFile, line: int, me: str, suffix: str | None = None) -> list[Drop]:
@@ -618,7 +642,8 @@ def merge_drops(doc: OrgFile, line: int, me: str, suffix: str | None = None) -> 
         if said is not None and is_own(unescape_inline(said[2]), me, suffix):
             found.append(Drop(None if said[3] == "claim" else unescape_inline(said[4]),
                               said[5] is not None,
-                              parse_timestamp(said[1]) if said[1] else None))
+                              parse_timestamp(said[1]) if said[1] else None,
+                              said[6] is not None))
     return found
 
 
@@ -654,18 +679,22 @@ def dropped_by_merge(doc: OrgFile, me: str | None, tasks: list[Task],
             continue
         lost = f"your claim of task {task.id} ({task.title}) was dropped by a git merge of " \
             f"the board: "
+        closed = "the task was closed in another clone while you held it"
+        if drop.buffer:  # (no git merge: a stale save merged back, docs/tasks.md)
+            lost = f"your claim of task {task.id} ({task.title}) was dropped by an " \
+                f"editor's save of the board: "
+            closed = "a person closed the task in a buffer opened before your claim"
         if _moved_on(tasks, me, drop, suffix):
             continue
         if not task.is_open:
             if not drop.closed:
                 continue
-            said.append(lost + "the task was closed in another clone while you held it, and "
+            said.append(lost + f"{closed}, and "
                         "the close stands: stop working on it (the task is done or cancelled;"
                         " ask a person to reopen it if work remains) and take another "
                         "(ai-protocols task list --free)")
             continue
-        lost += "the task was closed in another clone while you held it (it was reopened " \
-            "since); " if drop.closed else \
+        lost += f"{closed} (it was reopened since); " if drop.closed else \
             "another agent claimed it first, and the earlier claim stood; "
         said.append(lost + (
             f"the task is {task.owner}'s now, not yours (task list --mine leaves it "

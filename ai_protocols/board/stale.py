@@ -144,17 +144,24 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
     # that write, and a save from a buffer older than git's change puts those bytes
     # back, a note typed and deleted, or Emacs's "save anyway": judged as any other)
     result = "HEAD"  # (the commit whose board holds what git brought)
+    from ai_protocols.board.hidden import board_pull, brought_board
+
+    below = os.path.relpath(board, root)
+    pull = board_pull(root, pulls_back(root, head[1]), below)  # (the newest that
+    # changed the board)
     if recorded is None:
-        found = pulled_from(root, head[1])
-        if found is None:
+        if pull is None:
             return None
-        recorded, result = found  # (commits of one's own since: not git's doing)
+        recorded, result = pull[:2]  # (commits of one's own since: not git's doing)
     from ai_protocols.board.merge import tasks_lacking
     from ai_protocols.session.transaction import brought_lacking, git_version
 
-    below = os.path.relpath(board, root)
     where = f"{'HEAD' if result == head[1] else result}:./{below}"
-    newer = git_version(root, where)
+    newer = pull[3] if pull is not None and pull[1] == (result if result != "HEAD" else
+                                                       head[1]) else git_version(root, where)
+    hidden = brought_board(newer, pull) if newer is not None else None
+    if hidden is not None and pull is not None:  # (HEAD's board: a stale save, committed;
+        newer, where = hidden, f"{pull[1]}:./{below}"  # what the pull left holds its lack)
     if newer is None or newer == data:
         return None  # (no board there; or git wrote these very bytes: a pull, a checkout)
     committed = git_version(root, f"{recorded}:./{below}")
@@ -164,14 +171,15 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
     # (what git brought: the board the newest pull left against the board before it,
     # whatever wrote that one: the tool, or a person's own commit; a save that holds
     # some of it was made after it, deletions included: the person's edit)
-    pull = pulled_from(root, head[1])
-    before = git_version(root, f"{pull[0]}:./{below}") if pull else None
+    before = pull[2] if pull else None
     gate = (before,) if before is not None else \
         tuple(one for one in (older, committed) if one is not None)
     if not gate or brought_lacking(tasks_lacking, data, newer, gate) <= 0:
         # (nothing git brought is lacking: the tool's own writes, judged as with no pull)
         return over_own_writes(board, kept, data) if older is not None else None
-    return merge_back(board, kept, data, older, newer, committed, where, gate[0])
+    return merge_back(board, kept, data, older, newer, committed, where, gate[0],
+                      history=pull[1] if pull is not None else "HEAD")  # (no stale
+    # save committed since: the versions a buffer opened before the pull may be on)
 
 
 def came_from(root: str, head: str, recorded: str) -> bool:
@@ -266,15 +274,18 @@ def _changed_lines(typed: Counter[bytes], lacked: Counter[bytes]) -> int:
     return paired
 
 
-def known_versions(board: str, kept: str, first: list[bytes | None]) -> list[bytes]:
+def known_versions(board: str, kept: str, first: list[bytes | None],
+                   history: str = "HEAD") -> list[bytes]:
     """The versions of the board ``board`` a buffer may have been opened on, newest
     first, each once: ``first`` (the tool's and git's newest: its two joined, the kept
     copy ``kept``, ``HEAD``'s, the board at the commit the last write recorded; ``None``
     left out), the boards the tool's last writes read (:func:`read_paths`, newest
     first) and the versions ``HEAD``'s history holds
     (:func:`~ai_protocols.git.state.history_versions`: a buffer opened on a version
-    committed, a person's own included). Reads small files and runs git twice; raises
-    nothing."""
+    committed, a person's own included; ``history``: the commit whose history, the
+    pull's result when ``HEAD``'s board is a stale save committed since, which no
+    buffer was opened on: :func:`~ai_protocols.board.hidden.brought_board`). Reads small
+    files and runs git twice; raises nothing."""
     from ai_protocols.board.model import board_bytes
     from ai_protocols.errors import AiProtocolsError
     from ai_protocols.git.state import history_versions
@@ -286,7 +297,8 @@ def known_versions(board: str, kept: str, first: list[bytes | None]) -> list[byt
             version = board_bytes(path)
             if version is not None:
                 found[version] = None
-    found.update(dict.fromkeys(history_versions(root, os.path.relpath(board, root))))
+    found.update(dict.fromkeys(history_versions(root, os.path.relpath(board, root),
+                                                history)))
     return list(found)
 
 
@@ -313,8 +325,8 @@ def tools_join(older: bytes | None, newer: bytes | None, committed: bytes | None
 
 
 def merge_back(board: str, kept: str, data: bytes, older: bytes | None, newer: bytes,
-               committed: bytes | None, where: str, before: bytes
-               ) -> tuple[bytes, int, str] | None:
+               committed: bytes | None, where: str, before: bytes, *,
+               history: str = "HEAD") -> tuple[bytes, int, str] | None:
     """:func:`brought_back` of a save over what git brought (``newer``, the board at
     ``where``: ``HEAD``'s, or the pull's result before one's own commits) and the
     tool's writes on ``HEAD``'s line (``older``, the kept copy; ``None``: none), the rule
@@ -332,14 +344,16 @@ def merge_back(board: str, kept: str, data: bytes, older: bytes | None, newer: b
     the tasks known by the one identity rule: a person's retyped or deleted ``:ID:`` is
     the same task). ``(the merged board, how many tasks and locks it regained, what
     they are: :func:`told`)``; ``None`` when the save lacks nothing. Runs git twice
-    (:func:`known_versions`). Raises :class:`~ai_protocols.errors.BoardStaleSave`
+    (:func:`known_versions`, of the history of ``history``). Raises
+    :class:`~ai_protocols.errors.BoardStaleSave`
     (nothing written to the board) when the merge leaves a task both changed to a
     person, its base and theirs written for the commands it gives
     (:func:`refuse`)."""
-    from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
+    from ai_protocols.board.hidden import stale_merge
+    from ai_protocols.board.merge import tasks_lacking
     from ai_protocols.session.transaction import brought_lacking
 
-    versions = known_versions(board, kept, [older, newer, committed])
+    versions = known_versions(board, kept, [older, newer, committed], history)
     theirs = tools_join(older, newer, committed, versions)
     if theirs is None:  # (the two do not join: what git holds, as before)
         theirs = newer
@@ -350,8 +364,13 @@ def merge_back(board: str, kept: str, data: bytes, older: bytes | None, newer: b
         lacking = brought_lacking(tasks_lacking, data, theirs, (base,))
         if lacking <= 0:
             return None
-    said = brought_said(data, theirs, (base,), lacking)
-    merged = merge_board_bytes(base, data, theirs, labels=(board, "opened", "theirs"))
+    from ai_protocols.board.hidden import held_before_said
+
+    earlier = held_before_said(data, theirs, base, before, brought_said) \
+        if history != "HEAD" else \
+        None  # (``before``: the board before a pull only when one was found)
+    said = earlier or brought_said(data, theirs, (base,), lacking)
+    merged = stale_merge(base, data, theirs, labels=(board, "opened", "theirs"))
     # (whose: the tool's when the kept copy holds lines neither git nor the base does;
     # the kept copy holds some of what the save lacks when it lacks less of it)
     tools = older is not None and bool(set(older.splitlines()) - set(newer.splitlines())
@@ -523,7 +542,8 @@ def opened_before(board: str, kept: str, data: bytes, start: str, at_start: byte
     (nothing written to the board) when that merge leaves a task both changed to a
     person, with the commands that merge the three on the version the buffer was
     opened on (:func:`refuse`: both written beside the kept copy ``kept``)."""
-    from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
+    from ai_protocols.board.hidden import stale_merge
+    from ai_protocols.board.merge import tasks_lacking
 
     root = os.path.dirname(os.path.dirname(board))
     below = os.path.relpath(board, root)
@@ -539,7 +559,7 @@ def opened_before(board: str, kept: str, data: bytes, start: str, at_start: byte
         opened = before
     if not lacked:
         return None
-    merged = merge_board_bytes(opened, data, at_start, labels=(board, "opened", "then"))
+    merged = stale_merge(opened, data, at_start, labels=(board, "opened", "then"))
     if merged is None:
         return None
     said = " and ".join(lacked)
@@ -617,7 +637,8 @@ def older_than_write(board: str, kept: str, data: bytes, since: str,
         return None
     if older is None or older == data:
         return None
-    from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
+    from ai_protocols.board.hidden import stale_merge
+    from ai_protocols.board.merge import tasks_lacking
     from ai_protocols.session.transaction import brought_lacking, git_version
 
     root = os.path.dirname(os.path.dirname(board))
@@ -653,7 +674,7 @@ def older_than_write(board: str, kept: str, data: bytes, since: str,
     saved, earlier = data, opened_before(board, kept, data, since, base, reads)
     if earlier is not None:
         data, said = earlier[0], f"{said}; before that, {earlier[1]}"
-    merged = merge_board_bytes(base, data, older, labels=(board, since[:12], "kept"))
+    merged = stale_merge(base, data, older, labels=(board, since[:12], "kept"))
     if merged is None or merged.conflicts:
         refuse(board, kept, base, older, where, said, merged, held=kept,
                walked=(data, saved))
@@ -891,12 +912,16 @@ def over_own_writes(board: str, kept: str, data: bytes) -> tuple[bytes, int, str
                    if base != older), default=0)
     if lacking <= 0:
         return None
-    from ai_protocols.board.merge import merge_board_bytes
+    from ai_protocols.board.hidden import stale_merge
 
     # (merged on the version the buffer was opened on: the board one of these writes
     # read, or one git's history holds, the one rule of every stale save's base)
     base = opened_on(data, known_versions(board, kept, [older]))
-    merged = merge_board_bytes(base, data, older, labels=(board, "before", "kept"))
+    from ai_protocols.board.hidden import nothing_lacking
+
+    if nothing_lacking(data, older, base):
+        return None  # (a person's edit of what the tool wrote: a state, the #+TODO line)
+    merged = stale_merge(base, data, older, labels=(board, "before", "kept"))
     said = brought_said(data, older, (base,), lacking)  # (a claim on a task it lacks: said)
     if merged is None or merged.conflicts:
         refuse(board, kept, base, older, kept, said, merged, held=kept, kind="tool")

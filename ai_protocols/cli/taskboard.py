@@ -70,6 +70,7 @@ def open_board(copy_warning: bool = True) -> Board:
     merge-copy``, which merges it), that a linked work tree's own copy was edited
     (:func:`_said_own_copy`)."""
     from ai_protocols.board.board import Board
+    from ai_protocols.board.model import lost_how
 
     board = Board.discover()
     lost = board.lost()
@@ -77,10 +78,7 @@ def open_board(copy_warning: bool = True) -> Board:
         lost_what = counted(len(lost), "live claim, lock or change to a claim",
                             "live claims, locks or changes to claims")
         echo(f"warning: the task board {board.path} lost {lost_what} "
-             "of the last board ai-protocols wrote (git stash, git "
-             "checkout, git reset or a branch switch put an older board back, or removed "
-             "it? or an edit outside ai-protocols took them out, or, for a lock, an unlock "
-             "in another clone by an ai-protocols older than its unlock records): "
+             f"of the last board ai-protocols wrote ({lost_how('them')}): "
              f"{'; '.join(item.describe() for item in lost)}. The last board ai-protocols "
              f"wrote is kept in {board.kept_path}; the next change to the board through "
              "ai-protocols puts them back (or 'git stash pop', if it was stashed and "
@@ -609,6 +607,7 @@ def task_claim(task_id: str, force: bool) -> None:
 
 def task_release(task_id: str, force: bool) -> None:
     """Give up this agent's claim: the task is free again (DOING goes back to TODO)."""
+    from ai_protocols.board.model import lost_how
     from ai_protocols.errors import TaskNotFound
 
     board = open_board()
@@ -622,8 +621,8 @@ def task_release(task_id: str, force: bool) -> None:
     if back is not None and back.task is not None:
         board.restored = [r for r in board.restored if not r.startswith(f"task {item.id},")]
         echo(f"Released task {item.id}: {item.title} (its claim, {back.task.owner}'s, was "
-             f"lost from the board by git: stash, checkout or reset put an older board "
-             f"back; it was put back from the kept copy {board.kept_path} and released)")
+             f"lost from the board ({lost_how('it')}); it was put back from the kept copy "
+             f"{board.kept_path} and released)")
     elif held is None and board.released_from is None:
         echo(f"Task {item.id} was not claimed: nothing to release ({item.title})")
     else:
@@ -714,6 +713,8 @@ def lock(paths: tuple[str, ...], reason: str, force: bool) -> None:
 
 def unlock(paths: tuple[str, ...], force: bool) -> None:
     """Remove locks (each PATH exactly as locked); all or nothing."""
+    from ai_protocols.board.model import lost_how
+
     board = open_board()
     for held in board.unlock(paths, force=force):
         back = any(x.lock is not None and not x.undone and x.lock.path == held.path and
@@ -723,9 +724,8 @@ def unlock(paths: tuple[str, ...], force: bool) -> None:
                               if not r.startswith(f"the lock on {held.path}, ")]
         echo(f"Unlocked {held.path}" +
              (f" (was {held.owner}'s)" if held.owner and not board.is_me(held.owner) else "") +
-             (f" (the lock was lost from the board by git: stash, checkout or reset put "
-             f"an older board back; it was put back from the kept copy {board.kept_path} "
-             "and removed)" if back else ""))
+             (f" (the lock was lost from the board ({lost_how('it')}); it was put back "
+              f"from the kept copy {board.kept_path} and removed)" if back else ""))
 
 
 def locks(as_json: bool) -> None:

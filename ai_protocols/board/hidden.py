@@ -1,0 +1,183 @@
+"""A stale save of the task board that git's later moves hide.
+
+A buffer opened on ``.ai/tasks.org`` before a ``git pull`` and saved after it drops what
+the pull brought (``board/stale.py``'s rule merges it back). What git does next must not
+hide that save: a second pull that touches only other files (the newest pull then
+brought nothing to the board), or a commit of the save itself (``git commit -am``, an
+agent's ``git add -A && git commit``: ``HEAD``'s board is then the save, byte for byte).
+This module finds, from ``HEAD``'s reflog, the pull whose change of the board a save is
+judged against (:func:`board_pull`: the newest one that changed the board, over one's
+own commits and the pulls since that did not), and the board that holds what it
+brought when ``HEAD``'s own board is such a save, committed (:func:`brought_board`).
+A save's merge back (:func:`stale_merge`) says in the task's log what happened: a
+claim dropped because the save closed the task was dropped by a person's editor, not by
+a git merge (:func:`in_buffer`).
+docs/tasks.md (a buffer saved after a pull); docs/decisions.md, "Issue 15,
+twenty-second round (the board's stale saves that git's later moves hide)".
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from ai_protocols.session.merge import MergeResult
+
+__all__ = ["OR_DELETED", "PULLS_WALKED", "board_pull", "brought_board", "held_before_said",
+           "in_buffer", "nothing_lacking", "stale_merge"]
+
+#: How many pulls (or merges) of ``HEAD``'s reflog :func:`board_pull` walks back over at
+#: most, looking for one that changed the board: each costs at most one ``git show``.
+PULLS_WALKED = 16
+
+
+def board_pull(root: str, pulls: Iterable[tuple[str, str]], below: str
+               ) -> tuple[str, str, bytes, bytes] | None:
+    """The newest pull or merge that ``HEAD`` still holds the result of and that
+    changed the board (the file ``below``, from the top of the work tree ``root``):
+    walking ``pulls`` (``HEAD``'s reflog back over one's own commits and pulls, newest
+    first, each ``(the commit before it, the one after)``:
+    :func:`~ai_protocols.board.stale.pulls_back`) over the pulls and merges since that
+    left the board as it was (at most :data:`PULLS_WALKED`), ``(the
+    commit HEAD named before it, the commit it moved to, the board before it, the board
+    it left)``; when none of them changed it, the newest one's (what git brought is then
+    nothing). ``None`` when there is none (a checkout, a reset or a rebase on the way,
+    no reflog, a board git cannot give at one of them). One ``git show`` per board read,
+    each commit's once (two for the newest pull, when it changed the board: the common
+    case). Raises nothing."""
+    from itertools import islice
+
+    from ai_protocols.session.transaction import git_version
+
+    boards: dict[str, bytes | None] = {}
+
+    def at(commit: str) -> bytes | None:
+        if commit not in boards:
+            boards[commit] = git_version(root, f"{commit}:./{below}")
+        return boards[commit]
+
+    newest = None
+    for old, new in islice(pulls, PULLS_WALKED):
+        after, before = at(new), at(old)
+        if after is None or before is None:
+            break
+        newest = newest or (old, new, before, after)
+        if after != before:
+            return old, new, before, after
+    return newest
+
+
+def brought_board(head_board: bytes, pull: tuple[str, str, bytes, bytes] | None
+                  ) -> bytes | None:
+    """The board that holds what git brought to a saved board, when ``HEAD``'s board
+    (``head_board``) cannot: it is itself a stale save, committed (a
+    person's ``git commit -am`` of the save, an agent's ``git add -A && git commit``),
+    which lacks every thing the pull ``pull`` (:func:`board_pull`) brought, as a buffer
+    opened before it does: then the board that pull left (its fourth item), on which
+    the save is merged back as on ``HEAD``'s. ``None`` when ``HEAD``'s board holds some
+    of what the pull brought (made after it: a person's edit, deletions included,
+    stands), or is the board the pull left (git wrote it), or there is no such pull.
+    Parses the boards; no process. Raises nothing."""
+    if pull is None or head_board == pull[3]:
+        return None
+    from ai_protocols.board.merge import tasks_lacking
+    from ai_protocols.session.transaction import brought_lacking
+
+    if brought_lacking(tasks_lacking, head_board, pull[3], (pull[2],)) <= 0:
+        return None
+    return pull[3]
+
+
+def stale_merge(base: bytes, ours: bytes, theirs: bytes, *,
+                labels: tuple[str, str, str]) -> MergeResult | None:
+    """The board's merge (:func:`~ai_protocols.board.merge.merge_board_bytes`, its
+    arguments) of a stale save's merge back (``ours``: the save; ``base``: the version
+    its buffer was opened on; ``theirs``: what came since), its own log items said as
+    what happened (:func:`in_buffer`): no git merge, a person's editor. Raises
+    nothing of its own."""
+    from ai_protocols.board.merge import merge_board_bytes
+
+    return in_buffer(merge_board_bytes(base, ours, theirs, labels=labels),
+                     (base, ours, theirs))
+
+
+def in_buffer(merged: MergeResult | None, inputs: tuple[bytes, ...]) -> MergeResult | None:
+    """``merged`` (a stale save's merge back) with each log item the merge itself wrote
+    (a line none of ``inputs`` holds) that drops a claim "made while the task was closed
+    on the other side" saying instead that it was closed in an editor's buffer opened
+    before it (:data:`~ai_protocols.board.model.CLOSED_IN_BUFFER`): the save closed the
+    task, no other clone; the agent is told so
+    (:func:`~ai_protocols.board.model.dropped_by_merge`). ``None`` stays ``None``.
+    Linear in the lines; raises nothing."""
+    from dataclasses import replace
+
+    from ai_protocols.board.model import CLOSED_IN_BUFFER, DROPPED
+
+    other = b"made while the task was closed on the other side"
+    if merged is None or other not in merged.data:
+        return merged
+    known = {line for one in inputs for line in one.splitlines()}
+    lines = merged.data.splitlines(keepends=True)
+    for number, line in enumerate(lines):
+        bare = line.rstrip(b"\r\n")
+        if other in bare and bare not in known and \
+                DROPPED.fullmatch(bare.strip().decode("utf-8", "replace")):
+            lines[number] = line.replace(other, CLOSED_IN_BUFFER.encode())
+    return replace(merged, data=b"".join(lines))
+
+
+def nothing_lacking(data: bytes, older: bytes, base: bytes) -> bool:
+    """Whether the board ``data`` (a save judged over the tool's own writes) lacks
+    nothing of the tool's last write ``older`` after all, on the version ``base`` its
+    buffer was opened on: no task, claim, close or lock ``older`` holds that neither
+    ``data`` nor ``base`` does, or that ``data`` holds in ``base``'s older text
+    (:func:`~ai_protocols.board.merge.lacking_said`), and no task of ``older`` it
+    lacks whole (a claim made on it since is lacking). So a person's edit of a task the
+    tool wrote (a state typed, a keyword added to the ``#+TODO:`` line) is no stale
+    save: nothing is said or merged back. ``False`` when a board cannot be read.
+    Parses the boards; raises nothing."""
+    from ai_protocols.board.merge import lacking_said
+
+    found = lacking_said(data, older, (base,))
+    whole = lacking_said(data, older)
+    if found is None or whole is None:
+        return False
+    return not any(found) and not whole[0]
+
+
+def held_before_said(data: bytes, theirs: bytes, base: bytes, before: bytes,
+                     brought_said: Callable[[bytes, bytes, tuple[bytes, ...], int], str]
+                     ) -> str | None:
+    """What a stale save ``data`` lacks, said truthfully by whose it is, when some of
+    it is not git's: the board ``before`` (before the pull) held it and the version
+    ``base`` the save was found opened on does not (a buffer opened before it was
+    written, or a person's deletion of exactly it, which cannot be told apart when the
+    save is byte for byte an older version, docs/tasks.md): ``1 task added ('C'), and
+    1 task added ('B') that the board held before the pull (or that a person deleted
+    ...)``, the first part what git brought (``theirs`` holds it, ``before`` does not),
+    each said by ``brought_said`` (:func:`~ai_protocols.board.stale.brought_said`, the
+    one rule of those words). ``None`` when the save lacks
+    nothing ``before`` held that git did not change too, or a board cannot be read:
+    the caller's words stand. Parses the boards; raises nothing."""
+    from ai_protocols.board.merge import lacking_said
+
+    if before == base:
+        return None
+    earlier = lacking_said(data, before, (base,))
+    brought = lacking_said(data, theirs, (base, before))
+    if earlier is None or brought is None or \
+            not {*earlier[0], *earlier[1], *earlier[2]} - \
+            {*brought[0], *brought[1], *brought[2]}:
+        return None
+    said = f"{brought_said(data, before, (base,), 0)} that the board held before the " \
+        f"pull{OR_DELETED}"
+    return f"{brought_said(data, theirs, (base, before), 0)}, and {said}" \
+        if any(brought) else said
+
+
+#: What a warning adds to what a save lacks that the board held before the pull
+#: (:func:`held_before_said`): the person may have deleted it.
+OR_DELETED = (" (or that a person deleted in a buffer opened after it was written: the two "
+              "cannot be told apart; to delete it, delete it again in a reverted buffer)")
