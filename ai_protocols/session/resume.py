@@ -773,8 +773,9 @@ def replaced_warning(project: Project, session: Session) -> str | None:
         if merges_at_write(project.ai_dir_text, path):  # (a version git holds, edited)
             parts.append(f"{first}this file holds {count}: the next write here merges the "
                          f"two on its own (it keeps what each changed, and its Log says "
-                         f"so): nothing to do; to merge them now, ai-protocols merge-kept "
-                         f"{shell_quote(here)} (from {_clip(project.root_text, 120)})")
+                         f"so); run it, or ai-protocols merge-kept {shell_quote(here)} "
+                         f"(from {_clip(project.root_text, 120)}), before you commit the "
+                         f"file")
         else:
             parts.append(f"{first}this file holds {count}: merge the two with "
                          f"ai-protocols merge-kept {shell_quote(here)} "
@@ -888,14 +889,21 @@ def _stale_warning(project: Project, path: str) -> str | None:
     lacks = said_changes(changes_lacking(data, stale[0].text.encode("utf-8")))
     here = relative_to(path, project.root_text)
     unkept = not os.path.lexists(kept_path(project.ai_dir_text, path))  # (a fresh clone's)
+    merge = f"ai-protocols merge-kept {shell_quote(here)} (from {root})"
+    from ai_protocols.session.stale_commit import committed_said
+
+    committed = committed_said(stale[2], lacks, merge)
+    if committed is not None:  # (the save committed: HEAD's version is the save)
+        return committed
+    # (before the commit: once committed, HEAD holds the save, and every other clone
+    # that pulls it gets a file without what it lacks)
     return (f"this session file was saved from an editor's buffer opened before git"
             f"{'' if unkept else ' or ai-protocols'} changed it: it lacks {lacks} that "
             f"{'' if unkept else 'the version ai-protocols wrote last or '}git's HEAD "
             f"holds; the next write "
             f"here merges the two on its own, with what git's HEAD holds and what was "
-            f"typed (its Log says so): nothing to do; to merge them now, ai-protocols "
-            f"merge-kept {shell_quote(here)} (from {root}); in Emacs, revert the buffer "
-            f"first")
+            f"typed (its Log says so); run it, or {merge}, before you commit the file; "
+            f"in Emacs, revert the buffer first")
 
 
 def _switched_warning(project: Project, path: str, kept: bytes, recorded: str, what: str,
