@@ -257,3 +257,41 @@ def test_any_typed_note_and_pulled_entry_survive_a_committed_stale_save(
     data = run_a.path.read_bytes()
     assert typed in data, data
     assert data.count(f"pulled {entry}".encode()) == 1, data
+
+
+@pytest.mark.parametrize("started", [False, True])
+def test_the_steps_after_a_stash_pop_never_drop_a_typed_line(repo: Path, started: bool) -> None:
+    """The stash's advice (``git stash -u`` took the session file, which a person had
+    typed a note into and saved; the file is here again): the step after ``git stash
+    pop`` put the newer version over the popped one (``cp`` of the kept copy, or ``mv
+    -f`` of the file carried on since ``start``), dropping the note. It is
+    ``merge-kept`` now; pasted, the file holds the note and every entry."""
+    from gitkit import commit_all, first_commit, pasted
+
+    from conftest import Runner
+
+    run = Runner(repo)
+    first_commit(repo)
+    run("init")
+    commit_all(repo, "ai")
+    run("start")
+    run("log", "--progress", "e1 logged")
+    path = repo / ".ai/session-context.org"
+    text = path.read_text()
+    marker = ":CUSTOM_ID: discoveries\n:END:\n"
+    save(path, text.replace(marker, marker + NOTE + "\n").encode(), "inplace")
+    git(repo, "stash", "-u", "-q")
+    assert not path.exists()
+    if started:
+        run("start")
+    else:  # (the file put back as the tool wrote it last: the tool's own lines only)
+        path.write_bytes((repo / ".ai/.locks/live/session-context.org").read_bytes())
+    said = _said(run("resume"))
+    found = re.search(r"back with: (.*?) \(from ", said)
+    assert found, said
+    assert "git stash pop" in found.group(1), said
+    assert "merge-kept" in found.group(1) and "cp --" not in found.group(1) and \
+        "mv -f" not in found.group(1), said
+    done = pasted(repo, found.group(1))
+    assert done.returncode == 0, done.stderr
+    _holds_all(path.read_text(), NOTE, "e1 logged")

@@ -1133,6 +1133,29 @@ def stashed_unkept_warning(project: Project, session: Session) -> str | None:
             f"{stash_back(here, bool(changed))}; do that before any write here")
 
 
+def _after_pop(path: str, newer: str, blob: str, root: str, name: str, step: str) -> str:
+    """The step after ``git stash pop`` brings back the session file ``path`` (``name``,
+    from the project's root ``root``) as the stash holds it (``blob``): ``step``, which
+    puts the newer version at ``newer`` over it (the kept copy's ``cp``, or the ``mv -f``
+    of the file carried on since, as it is now), only when that loses nothing of the
+    popped version (:func:`~ai_protocols.session.transaction.copy_loses`, the one rule of
+    every ``cp`` advised: a line a person typed and saved before the stash took it, a
+    tick, a note); else ``ai-protocols merge-kept NAME``, which keeps both (the newer
+    version, when it is not the kept copy, is left aside). docs/decisions.md, "Issue 14,
+    twenty-second round (a stale save committed)". Runs git (``git show BLOB``, and the
+    base's two runs) on the warning's path only."""
+    from ai_protocols.session.transaction import copy_loses, git_version
+
+    try:
+        data = storage.read_regular(newer)
+    except (OSError, storage.NotRegular):
+        data = None
+    popped = git_version(root, blob) if data is not None else None
+    if data is None or popped is None or copy_loses(path, popped, data):
+        return f"ai-protocols merge-kept {shell_quote(name)}"
+    return step
+
+
 def _stash_advice(project: Project, also: str = "") -> str | None:
     """The one rule for a warning of work that is not here: when the repository has a
     stash (``git stash list`` lists one, git-stash(1)), where the work may be and how
@@ -1178,15 +1201,17 @@ def _stash_advice(project: Project, also: str = "") -> str | None:
     fresh = []  # (sessions started after the stash, moved aside: said)
     for p in (p for p in here if is_tool_path(p, tools) and p.endswith(".org")):
         if p in aside and _continues_stashed(top, p):  # (the newest of that session)
-            steps.append(f"mv -f -- {shell_quote(name[p] + '.before-pop')} "
-                         f"{shell_quote(name[p])}")
+            steps.append(_after_pop(join(top, p), join(top, p), held[p], root, name[p],
+                                    f"mv -f -- {shell_quote(name[p] + '.before-pop')} "
+                                    f"{shell_quote(name[p])}"))
             continue
         if p in aside:
             fresh.append(name[p])
         kept = kept_path(project.ai_dir_text, join(top, p))
         if os.path.isfile(kept):
-            steps.append(f"cp -- {shell_quote(relative_to(kept, root))} "
-                         f"{shell_quote(name[p])}")
+            steps.append(_after_pop(join(top, p), kept, held[p], root, name[p],
+                                    f"cp -- {shell_quote(relative_to(kept, root))} "
+                                    f"{shell_quote(name[p])}"))
     files = "file that is" if len(here) == 1 else "files that are"
     then = "" if not fresh else (
         f"; what was written here since the stash is then in "

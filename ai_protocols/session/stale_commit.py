@@ -44,11 +44,12 @@ def older_record(mine: str | None, theirs: str | None) -> bool:
     return one.order(two) < two.order(one)
 
 
-def went_over(path: str, data: bytes) -> tuple[bytes, str] | None:
+def went_over(path: str, data: bytes, like: str) -> tuple[bytes, str] | None:
     """The version of the session file at ``path`` (``data``, the file as read) that a
     committed stale save went over, and how it is named (``blob ID``, :data:`BLOB`, the
-    first 12 hex digits, which ``git show`` takes); ``None`` when the file is no
-    committed stale save.
+    first 12 hex digits, which ``git show`` takes: :func:`~ai_protocols.git.state.blob_id`
+    in the hash of ``like``, an object id of the repository, ``HEAD``'s); ``None`` when
+    the file is no committed stale save.
 
     Read from the last 30 versions ``HEAD``'s history holds, newest first
     (:func:`~ai_protocols.session.merge.history_versions`: two git runs): ``HEAD``'s
@@ -60,8 +61,8 @@ def went_over(path: str, data: bytes) -> tuple[bytes, str] | None:
     read must be of the file's session (:func:`~ai_protocols.session.layout.
     one_session`), else ``None``. Whether the save dropped anything of it, and whether
     something was typed in it (a save of the older version as it was is a revert, which
-    stands), is the caller's to judge. One more git run (``git hash-object``) when one
-    is found. Raises nothing of its own."""
+    stands), is the caller's to judge. Raises nothing of its own."""
+    from ai_protocols.git.state import blob_id
     from ai_protocols.session.merge import history_versions
 
     mine = _props(data)
@@ -78,22 +79,8 @@ def went_over(path: str, data: bytes) -> tuple[bytes, str] | None:
             continue
         if index == 0 or not older_record(stamp, theirs.get("UPDATED_AT")):
             return None  # (HEAD's version is not the save, or the history goes on as written)
-        return version, BLOB + _blob(folder, version)[:12]
+        return version, BLOB + blob_id(version, like)[:12]
     return None
-
-
-def _blob(folder: str, data: bytes) -> str:
-    """The id git gives the bytes ``data`` as a blob in the repository of ``folder``
-    (``git hash-object --stdin``: git's own object format); ``""`` when git cannot say.
-    One git run."""
-    from ai_protocols.errors import GitFailed
-    from ai_protocols.git.spawn import GitRun, git_env
-
-    try:
-        out = GitRun(["git", "-C", folder, "hash-object", "--stdin"], git_env(), data).wait()
-    except (GitFailed, OSError):
-        return ""
-    return out.decode("ascii", "replace").strip()
 
 
 def held_as(where: str, named: bool = False) -> str | None:

@@ -5723,7 +5723,7 @@ def stale_committed(ai_dir: str, path: str, doc: OrgFile,
     own commits (:func:`git_moved`); a file with a later record than the kept copy's came
     through git from a later write, and is left to the other rules. Without a kept copy
     (a fresh clone), :func:`_brought_since`. Then git's history
-    (:func:`~ai_protocols.session.stale_commit.went_over`, three git runs) gives the
+    (:func:`~ai_protocols.session.stale_commit.went_over`, two git runs) gives the
     version the save went over (a later write record than the file's, below ``HEAD``'s
     versions that carry the file's); the version the buffer was opened on
     (:func:`opened_on`) must differ from the file (a save with nothing typed, or a
@@ -5772,7 +5772,7 @@ def stale_committed(ai_dir: str, path: str, doc: OrgFile,
     from ai_protocols.session.stale_commit import went_over
 
     data = b"".join(doc.encoded())
-    gone = went_over(path, data)
+    gone = went_over(path, data, head[1])
     if gone is None:
         return None
     over, where = gone
