@@ -295,3 +295,37 @@ def test_the_steps_after_a_stash_pop_never_drop_a_typed_line(repo: Path, started
     done = pasted(repo, found.group(1))
     assert done.returncode == 0, done.stderr
     _holds_all(path.read_text(), NOTE, "e1 logged")
+
+
+def test_a_committed_stale_save_that_does_not_merge_cleanly_is_refused(tmp_path: Path) -> None:
+    """A ticks the first step (``--done``) and logs an entry, pushed; B's stale buffer
+    (opened before the pull) rewords that step by hand, saved after the pull, committed
+    and pushed; A pulls it. Both changed one line: A's next write refuses (exit 6),
+    writes nothing, names the version the save went over by its blob and gives the
+    commands that merge the three; ``status`` says the same first. Pasted, the file
+    holds A's entry and both wordings are in the conflict or the Log."""
+    from gitkit import pasted
+
+    run_a, run_b = two_clones(tmp_path.resolve(), "single")
+    stale = run_b.path.read_bytes()
+    run_a("log", "--done", "first step", "--progress", "A4 progress")
+    push(run_a, "A4")
+    git(run_b.cwd, *PULL)
+    assert b"- [ ] [" in stale and b"] first step\n" in stale
+    save(run_b.path, stale.replace(b"] first step\n", b"] first step, reworded by hand\n"),
+         "inplace")
+    push(run_b, "person edit")
+    git(run_a.cwd, *PULL)
+    before = run_a.path.read_bytes()
+    status = _said(run_a("status"))
+    assert "refuses it (exit 6)" in status and "cp " not in status, status
+    done = run_a("log", "--progress", "A5", check=False)
+    assert done.returncode == 6, done.stderr
+    said = _flat(done.stderr)
+    assert "(blob " in said and "A5" not in run_a.path.read_text(), said
+    assert run_a.path.read_bytes() == before
+    commands = re.search(r"(ai-protocols merge-driver .*?)(?:; it was left| \(from |$)", said)
+    assert commands, said
+    assert pasted(run_a.cwd, commands.group(1)).returncode in (0, 1)
+    text = run_a.path.read_text()
+    assert "A4 progress" in text and "reworded by hand" in text, text

@@ -5735,12 +5735,14 @@ def stale_committed(ai_dir: str, path: str, doc: OrgFile,
     that is not clean, :class:`~ai_protocols.errors.StaleSave` is raised
     (:func:`_refuse_stale`'s commands), naming the version gone over. Raises nothing
     else of its own."""
-    mine = session_headline(doc)
-    if head is None or head[1] is None or mine is None or read_as is None:
+    if head is None or head[1] is None or read_as is None:
         return None
+    mine = session_headline(doc)
+    if mine is None or mine.properties.get("GIT_COMMIT") == head[1]:
+        return None  # (the commonest: HEAD where the file's last write saw it)
     props = dict(mine.properties.items())
     recorded_here = props.get("GIT_COMMIT")
-    if not props.get("UPDATED_AT") or recorded_here == head[1]:
+    if not props.get("UPDATED_AT"):
         return None
     root = parent(ai_dir)
     kept = kept_path(ai_dir, path)
