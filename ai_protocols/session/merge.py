@@ -2053,12 +2053,17 @@ def written_among(versions: list[bytes]) -> bytes | None:
     driver's result of a rebase or a merge carries the record of the side updated last
     with the other side's entries added; a person's edit of a committed version is
     another version too, and the one they all come from is the write). ``None`` when
-    there is none, or no one of them is so held. Reads no file (docs/decisions.md,
-    "Issue 14, twenty-first round (stale saves, a fresh review)")."""
+    there is none, or no one of them is so held. ``versions`` newest first: of several
+    so held (they hold the same entries: a person's committed edit that added a line or
+    a note, no entry), the oldest, the last of them, for the tool's write comes before
+    every version made from it (docs/decisions.md, "Issue 14, twenty-second round (a
+    stale save committed)"). Reads no file (docs/decisions.md, "Issue 14, twenty-first
+    round (stale saves, a fresh review)")."""
+    found = None
     for one in versions:
         if all(other is one or entries_lacking(other, one) == 0 for other in versions):
-            return one
-    return None
+            found = one
+    return found
 
 
 def tool_write(place: str, base: _Version) -> bytes | None:
@@ -2073,13 +2078,14 @@ def tool_write(place: str, base: _Version) -> bytes | None:
     stamp = props.get("UPDATED_AT")
     if not stamp:
         return None
-    found = [base.text.encode("utf-8")]
+    found: list[bytes] = []
     for version in history_versions(".", place, ["HEAD", "--reflog"]):
         theirs = _read(version.decode("utf-8", "replace"))
         if theirs is not None and theirs.properties.get("UPDATED_AT") == stamp and \
                 one_session(theirs.properties, props) and version not in found:
             found.append(version)
-    return written_among(found)
+    mine = base.text.encode("utf-8")  # (newest first: base where git's history has it)
+    return written_among(found if mine in found else [*found, mine])
 
 
 def _made_before(side: _Version, base: _Version,

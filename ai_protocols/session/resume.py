@@ -773,8 +773,9 @@ def replaced_warning(project: Project, session: Session) -> str | None:
         if merges_at_write(project.ai_dir_text, path):  # (a version git holds, edited)
             parts.append(f"{first}this file holds {count}: the next write here merges the "
                          f"two on its own (it keeps what each changed, and its Log says "
-                         f"so): nothing to do; to merge them now, ai-protocols merge-kept "
-                         f"{shell_quote(here)} (from {_clip(project.root_text, 120)})")
+                         f"so); run it, or ai-protocols merge-kept {shell_quote(here)} "
+                         f"(from {_clip(project.root_text, 120)}), before you commit the "
+                         f"file")
         else:
             parts.append(f"{first}this file holds {count}: merge the two with "
                          f"ai-protocols merge-kept {shell_quote(here)} "
@@ -888,14 +889,21 @@ def _stale_warning(project: Project, path: str) -> str | None:
     lacks = said_changes(changes_lacking(data, stale[0].text.encode("utf-8")))
     here = relative_to(path, project.root_text)
     unkept = not os.path.lexists(kept_path(project.ai_dir_text, path))  # (a fresh clone's)
+    merge = f"ai-protocols merge-kept {shell_quote(here)} (from {root})"
+    from ai_protocols.session.stale_commit import committed_said
+
+    committed = committed_said(stale[2], lacks, merge)
+    if committed is not None:  # (the save committed: HEAD's version is the save)
+        return committed
+    # (before the commit: once committed, HEAD holds the save, and every other clone
+    # that pulls it gets a file without what it lacks)
     return (f"this session file was saved from an editor's buffer opened before git"
             f"{'' if unkept else ' or ai-protocols'} changed it: it lacks {lacks} that "
             f"{'' if unkept else 'the version ai-protocols wrote last or '}git's HEAD "
             f"holds; the next write "
             f"here merges the two on its own, with what git's HEAD holds and what was "
-            f"typed (its Log says so): nothing to do; to merge them now, ai-protocols "
-            f"merge-kept {shell_quote(here)} (from {root}); in Emacs, revert the buffer "
-            f"first")
+            f"typed (its Log says so); run it, or {merge}, before you commit the file; "
+            f"in Emacs, revert the buffer first")
 
 
 def _switched_warning(project: Project, path: str, kept: bytes, recorded: str, what: str,
@@ -1125,6 +1133,29 @@ def stashed_unkept_warning(project: Project, session: Session) -> str | None:
             f"{stash_back(here, bool(changed))}; do that before any write here")
 
 
+def _after_pop(path: str, newer: str, blob: str, root: str, name: str, step: str) -> str:
+    """The step after ``git stash pop`` brings back the session file ``path`` (``name``,
+    from the project's root ``root``) as the stash holds it (``blob``): ``step``, which
+    puts the newer version at ``newer`` over it (the kept copy's ``cp``, or the ``mv -f``
+    of the file carried on since, as it is now), only when that loses nothing of the
+    popped version (:func:`~ai_protocols.session.transaction.copy_loses`, the one rule of
+    every ``cp`` advised: a line a person typed and saved before the stash took it, a
+    tick, a note); else ``ai-protocols merge-kept NAME``, which keeps both (the newer
+    version, when it is not the kept copy, is left aside). docs/decisions.md, "Issue 14,
+    twenty-second round (a stale save committed)". Runs git (``git show BLOB``, and the
+    base's two runs) on the warning's path only."""
+    from ai_protocols.session.transaction import copy_loses, git_version
+
+    try:
+        data = storage.read_regular(newer)
+    except (OSError, storage.NotRegular):
+        data = None
+    popped = git_version(root, blob) if data is not None else None
+    if data is None or popped is None or copy_loses(path, popped, data):
+        return f"ai-protocols merge-kept {shell_quote(name)}"
+    return step
+
+
 def _stash_advice(project: Project, also: str = "") -> str | None:
     """The one rule for a warning of work that is not here: when the repository has a
     stash (``git stash list`` lists one, git-stash(1)), where the work may be and how
@@ -1170,15 +1201,17 @@ def _stash_advice(project: Project, also: str = "") -> str | None:
     fresh = []  # (sessions started after the stash, moved aside: said)
     for p in (p for p in here if is_tool_path(p, tools) and p.endswith(".org")):
         if p in aside and _continues_stashed(top, p):  # (the newest of that session)
-            steps.append(f"mv -f -- {shell_quote(name[p] + '.before-pop')} "
-                         f"{shell_quote(name[p])}")
+            steps.append(_after_pop(join(top, p), join(top, p), held[p], root, name[p],
+                                    f"mv -f -- {shell_quote(name[p] + '.before-pop')} "
+                                    f"{shell_quote(name[p])}"))
             continue
         if p in aside:
             fresh.append(name[p])
         kept = kept_path(project.ai_dir_text, join(top, p))
         if os.path.isfile(kept):
-            steps.append(f"cp -- {shell_quote(relative_to(kept, root))} "
-                         f"{shell_quote(name[p])}")
+            steps.append(_after_pop(join(top, p), kept, held[p], root, name[p],
+                                    f"cp -- {shell_quote(relative_to(kept, root))} "
+                                    f"{shell_quote(name[p])}"))
     files = "file that is" if len(here) == 1 else "files that are"
     then = "" if not fresh else (
         f"; what was written here since the stash is then in "

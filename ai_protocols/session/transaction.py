@@ -3159,7 +3159,8 @@ class Editing:
                     from ai_protocols.git.head import read_head
 
                     head = read_head(parent(ai_dir))
-                    brought = _stale_earlier(ai_dir, path, doc, head)
+                    brought = _stale_earlier(ai_dir, path, doc, head) or \
+                        stale_committed(ai_dir, path, doc, head, read_as)
                     if brought is not None:
                         doc, replaced = brought[0], None
             except SessionReplaced:
@@ -3170,7 +3171,8 @@ class Editing:
 
                 head = read_head(parent(ai_dir))
                 brought = _stale_over_kept(ai_dir, path, doc, head) or \
-                    _stale_earlier(ai_dir, path, doc, head)
+                    _stale_earlier(ai_dir, path, doc, head) or \
+                    stale_committed(ai_dir, path, doc, head, read_as)
                 if brought is None:
                     raise
                 doc, replaced = brought[0], None
@@ -3189,9 +3191,11 @@ class Editing:
                 head = read_head(parent(ai_dir))
                 again = _brought_back(ai_dir, path, doc, head, read_as)
                 if again is None and brought is None:
-                    # (the kept copy's changes no commit holds, dropped under a newer
-                    # record: twenty-second round; a merge back above kept them)
-                    again = _kept_dropped(ai_dir, path, doc, head, read_as)
+                    # (a stale save committed: HEAD's version is the save; else the kept
+                    # copy's changes no commit holds, dropped under a newer record:
+                    # twenty-second round; a merge back above kept them)
+                    again = stale_committed(ai_dir, path, doc, head, read_as) or \
+                        _kept_dropped(ai_dir, path, doc, head, read_as)
                 if again is not None:  # (a second pull's: said with the first, when both)
                     doc = again[0]
                     brought = again if brought is None else \
@@ -4314,13 +4318,17 @@ def opened_on(path: str, data: bytes, older: bytes, committed: bytes | None) -> 
     if (_props_of(older) or {}).get("UPDATED_AT") == stamp:
         return older
     found: list[bytes] = []
-    for version in ([committed] if committed is not None else []) + \
-            _history(path, ["HEAD", "--reflog"]):
+    # (newest first, the history's order, for _written's choice among equals; committed
+    # last when the history lacks it)
+    for version in _history(path, ["HEAD", "--reflog"]) + \
+            ([committed] if committed is not None else []):
         theirs = _props_of(version)
         if theirs and theirs.get("UPDATED_AT") == stamp and one_session(theirs, mine) and \
                 version not in found:
             found.append(version)
-    return (_written(found) or found[0]) if found else None
+    first = committed if committed is not None and committed in found else \
+        found[0] if found else None
+    return (_written(found) or first) if found else None
 
 
 def _written(versions: list[bytes]) -> bytes | None:
@@ -4713,12 +4721,14 @@ def next_write_merges(ai_dir: str, path: str) -> tuple[OrgFile, str, str] | None
     try:
         replaced = _refuse_older(ai_dir, path, doc, read_as)
         if replaced is not None:
-            brought = _stale_earlier(ai_dir, path, doc, head)
+            brought = _stale_earlier(ai_dir, path, doc, head) or \
+                stale_committed(ai_dir, path, doc, head, read_as)
             if brought is None:
                 return None  # (the write goes into the version git put back)
     except SessionReplaced:
         brought = _stale_over_kept(ai_dir, path, doc, head) or \
-            _stale_earlier(ai_dir, path, doc, head)
+            _stale_earlier(ai_dir, path, doc, head) or \
+            stale_committed(ai_dir, path, doc, head, read_as)
         if brought is None:
             return None  # (the write refuses it)
     except StaleSave:
@@ -4736,7 +4746,8 @@ def next_write_merges(ai_dir: str, path: str) -> tuple[OrgFile, str, str] | None
         # (then what git brought, on the merged document, as the write does)
         again = _brought_back(ai_dir, path, doc, head, read_as)
         if again is None and brought is None:
-            again = _kept_dropped(ai_dir, path, doc, head, read_as)
+            again = stale_committed(ai_dir, path, doc, head, read_as) or \
+                _kept_dropped(ai_dir, path, doc, head, read_as)
     except StaleSave:
         raise
     except AiProtocolsError:
@@ -4748,8 +4759,14 @@ def next_write_merges(ai_dir: str, path: str) -> tuple[OrgFile, str, str] | None
 
 def _brought_how(where: str, named: bool = False) -> str:
     """How the changes a stale save dropped came, by ``where`` the version holding them
-    is (:func:`_brought_back`'s ``HEAD:./REL``, :func:`_stale_over_kept`'s kept copy):
-    for the Log line, or (``named``) for stderr, naming that version."""
+    is (:func:`_brought_back`'s ``HEAD:./REL``, :func:`_stale_over_kept`'s kept copy,
+    :func:`stale_committed`'s blob): for the Log line, or (``named``) for stderr, naming
+    that version."""
+    from ai_protocols.session.stale_commit import held_as
+
+    said = held_as(where, named)
+    if said is not None:
+        return said
     if where.startswith("HEAD:"):
         return f"that git brought ({where} holds them)" if named else \
             "git brought (git's HEAD holds them)"
@@ -5784,3 +5801,110 @@ def _keep(ai_dir: str, edit: SessionEdit, waiting: list[PendingEntry]) -> str:
         for n, e in enumerate(edit.kept, start=1)], keep=kept)
     say_not_kept(written, kept, error)
     return written
+
+
+def stale_committed(ai_dir: str, path: str, doc: OrgFile,
+                    head: tuple[str | None, str | None] | None,
+                    read_as: os.stat_result | None) -> tuple[OrgFile, str, str] | None:
+    """A stale save git holds, merged back: ``(the merged document, what it regained said
+    by kind, where the version it went over is)``, or ``None``. The case
+    (docs/decisions.md, "Issue 14, twenty-second round (a stale save committed)"): an
+    editor's buffer of the session file ``path`` (read as ``doc``) opened on an older
+    version, saved after a ``git pull`` (or this tool's write) and committed, here or in
+    another clone (a fast-forward or a merge that took it whole brings it): ``HEAD``'s
+    version is the save, so :func:`_brought_back`, :func:`_stale_earlier` and
+    :func:`_stale_unkept`, which compare the file with ``HEAD``'s version, find nothing.
+
+    The cheap tests first (no process): ``HEAD`` (``head``, :func:`~ai_protocols.git.
+    head.read_head`) is not the commit the file records (``GIT_COMMIT``); with a kept
+    copy, the file (``read_as``, its ``stat``) is not it
+    (:func:`~ai_protocols.storage.files.same_version`), is of its session, and its write
+    record (``UPDATED_AT``) is older than the kept copy's (:func:`written_later`: a
+    version git put here), or the same one and ``HEAD`` moved since by more than one's
+    own commits (:func:`git_moved`); a file with a later record than the kept copy's came
+    through git from a later write, and is left to the other rules. Without a kept copy
+    (a fresh clone), :func:`_brought_since`. Then git's history
+    (:func:`~ai_protocols.session.stale_commit.went_over`, two git runs) gives the
+    version the save went over (a later write record than the file's, below ``HEAD``'s
+    versions that carry the file's); the version the buffer was opened on
+    (:func:`opened_on`) must differ from the file (a save with nothing typed, or a
+    revert, stands) and the version gone over must hold a change neither holds
+    (:func:`~ai_protocols.session.merge.changes_lacking`). The three are merged as every
+    stale save is (:func:`merge_stale`: the kept copy and the version gone over joined,
+    the save's changes taken on them three ways on the version it was opened on; a
+    deletion the person made from that version stands), checked to drop no line; when
+    that is not clean, :class:`~ai_protocols.errors.StaleSave` is raised
+    (:func:`_refuse_stale`'s commands), naming the version gone over. Raises nothing
+    else of its own."""
+    if head is None or head[1] is None or read_as is None:
+        return None
+    mine = session_headline(doc)
+    if mine is None or mine.properties.get("GIT_COMMIT") == head[1]:
+        return None  # (the commonest: HEAD where the file's last write saw it)
+    props = dict(mine.properties.items())
+    recorded_here = props.get("GIT_COMMIT")
+    if not props.get("UPDATED_AT"):
+        return None
+    root = parent(ai_dir)
+    kept = kept_path(ai_dir, path)
+    try:
+        there = os.stat(kept, follow_symlinks=False)
+    except OSError:
+        there = None
+    older: bytes | None = None
+    if there is None:
+        if not _brought_since(root, head, recorded_here):
+            return None
+    else:
+        if not stat.S_ISREG(there.st_mode) or storage.same_version(there, read_as):
+            return None
+        try:
+            older = storage.read_regular(kept)
+        except (OSError, storage.NotRegular):
+            return None
+        theirs = _props_of(older)
+        if theirs is None or not one_session(theirs, props):
+            return None
+        stamps = [(p.get("UPDATED_AT"), parse_timestamp(p.get("UPDATED", "")))
+                  for p in (theirs, props)]
+        if written_later(stamps[1], stamps[0]):
+            return None  # (a later write than the kept copy's: git brought it)
+        if not written_later(*stamps) and not git_moved(root, head, recorded_here):
+            return None  # (the kept copy's version, edited: HEAD moved by own commits)
+    from ai_protocols.errors import StaleSave
+    from ai_protocols.session.stale_commit import went_over
+
+    data = b"".join(doc.encoded())
+    gone = went_over(path, data, head[1])
+    if gone is None:
+        return None
+    over, where = gone
+    below = os.path.relpath(path, root)
+    recorded = (_props_of(older) or {}).get("GIT_COMMIT") if older is not None else None
+    committed = git_version(root, f"{recorded}:./{below}") if recorded else None
+    opened = opened_on(path, data, over if older is None else older, committed)
+    if opened is None or opened == data:
+        return None  # (no version it was opened on, or nothing typed: a revert stands)
+    ancestor = committed is not None and below_head(root, recorded)
+    kept_data = older
+    if older is None:  # (no kept copy: the opened version stands for the tool's last)
+        older = committed = opened
+    from ai_protocols.session.merge import changes_lacking, lines_dropped, said_changes
+
+    held = held_entries(ai_dir, path, doc)
+    joined = _tools_join(older, over, committed, ancestor, path)
+    found = changes_lacking(data, over if joined is None else joined, held, also=(opened,))
+    if _changed(found) <= 0:
+        return None  # (the save dropped nothing of what was written after it was opened)
+    merged = merge_stale(path, data, older, over, committed, ancestor)
+    if merged is None or merged.conflicts or lines_dropped(older, merged.data, data, over) \
+            or lines_dropped(over, merged.data, data, older):
+        kept_holds = kept_data is not None and \
+            _changed(changes_lacking(data, kept_data, held, also=(opened,))) > 0
+        try:
+            _refuse_stale(ai_dir, path, data, older, over, committed, recorded, found,
+                          kept_holds=kept_holds)
+        except StaleSave as refused:  # (the version gone over named, not HEAD's)
+            raise StaleSave(path, where, refused.lacking, refused.commands, refused.settled,
+                            refused.what, refused.kept_holds) from None
+    return OrgFile(merged.data.decode("utf-8")), said_changes(found), where

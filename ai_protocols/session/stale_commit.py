@@ -1,0 +1,114 @@
+"""A stale save git holds: an editor's buffer of a session file opened on an older
+version (before a ``git pull``, or before this tool's write), saved after, and
+committed, here or in another clone (then a fast-forward, or a merge that took it
+whole, brings it). ``HEAD``'s version is then the save itself, so the checks that
+compare the file with ``HEAD``'s version find nothing; what the save dropped is in the
+version the save went over, one commit down ``HEAD``'s history. This module finds that
+version by git's history and the write record (``UPDATED_AT``, which only the tool's
+writes change, never a person's edit): the transaction merges it back
+(:func:`ai_protocols.session.transaction.stale_committed`). docs/decisions.md, "Issue
+14, twenty-second round (a stale save committed)".
+"""
+
+from __future__ import annotations
+
+import os
+
+from ai_protocols.liveness.clock import Moment
+from ai_protocols.org.file import OrgFile
+from ai_protocols.session.layout import one_session, session_headline
+
+#: How the version a committed stale save went over is named (``blob 1a2b3c4d5e6f``):
+#: the ``where`` of the transaction's merge back, for its Log line and warnings.
+BLOB = "blob "
+
+
+def _props(data: bytes) -> dict[str, str] | None:
+    """The session headline's properties of the session file bytes ``data``; ``None``
+    when it holds none. Reads the first 64 KiB only (the headline is at the top)."""
+    text = data[:65536].decode("utf-8", "replace")
+    headline = session_headline(OrgFile(text[: text.rfind("\n") + 1] if len(data) > 65536
+                                        else text))
+    return None if headline is None else dict(headline.properties.items())
+
+
+def older_record(mine: str | None, theirs: str | None) -> bool:
+    """Whether the write record ``mine`` (a session file's ``UPDATED_AT``) is of a write
+    made before the one of ``theirs``: :meth:`~ai_protocols.liveness.clock.Moment.order`,
+    the one rule of which write came first (as
+    :func:`~ai_protocols.session.merge.stale_against` takes it). ``False`` when either is
+    missing or unreadable, or they are one record. No I/O."""
+    one, two = Moment.parse(mine), Moment.parse(theirs)
+    if one is None or two is None or mine == theirs:
+        return False
+    return one.order(two) < two.order(one)
+
+
+def went_over(path: str, data: bytes, like: str) -> tuple[bytes, str] | None:
+    """The version of the session file at ``path`` (``data``, the file as read) that a
+    committed stale save went over, and how it is named (``blob ID``, :data:`BLOB`, the
+    first 12 hex digits, which ``git show`` takes: :func:`~ai_protocols.git.state.blob_id`
+    in the hash of ``like``, an object id of the repository, ``HEAD``'s); ``None`` when
+    the file is no committed stale save.
+
+    Read from the last 30 versions ``HEAD``'s history holds, newest first
+    (:func:`~ai_protocols.session.merge.history_versions`: two git runs): ``HEAD``'s
+    version carries the file's write record (``UPDATED_AT``: the save committed, the
+    file that save or a person's edit of it), and so may the versions below it (edits of
+    the save committed one after another); the first version below them that carries
+    another record carries a later one (:func:`older_record`): a write the tool made
+    after the version the buffer was opened on, which the save went over. Every version
+    read must be of the file's session (:func:`~ai_protocols.session.layout.
+    one_session`), else ``None``. Whether the save dropped anything of it, and whether
+    something was typed in it (a save of the older version as it was is a revert, which
+    stands), is the caller's to judge. Raises nothing of its own."""
+    from ai_protocols.git.state import blob_id
+    from ai_protocols.session.merge import history_versions
+
+    mine = _props(data)
+    stamp = None if mine is None else mine.get("UPDATED_AT")
+    if not stamp:
+        return None
+    folder, name = os.path.split(path)
+    versions = history_versions(folder, name, ["HEAD"])
+    for index, version in enumerate(versions):
+        theirs = _props(version)
+        if theirs is None or not one_session(theirs, mine):  # type: ignore[arg-type]
+            return None
+        if theirs.get("UPDATED_AT") == stamp:
+            continue
+        if index == 0 or not older_record(stamp, theirs.get("UPDATED_AT")):
+            return None  # (HEAD's version is not the save, or the history goes on as written)
+        return version, BLOB + blob_id(version, like)[:12]
+    return None
+
+
+def held_as(where: str, named: bool = False) -> str | None:
+    """How the changes a committed stale save dropped came, when ``where`` names the
+    version it went over (:func:`went_over`'s ``blob ID``): for the Log line, or
+    (``named``) for stderr, with the command that shows that version. ``None`` for any
+    other ``where`` (``HEAD``'s version, the kept copy: the transaction's own words)."""
+    if not where.startswith(BLOB):
+        return None
+    blob = where[len(BLOB):]
+    return (f"that git brought ({where} holds them: git show {blob}; a commit of the "
+            f"save holds the file without them)" if named else
+            f"git brought (git's {where}, the version the save went over before it was "
+            f"committed, holds them)")
+
+
+def committed_said(where: str, lacks: str, merge: str) -> str | None:
+    """The read commands' warning (``status``, ``resume``, ``show``) for a committed stale
+    save that the next write merges back on its own (``where``: :func:`went_over`'s
+    ``blob ID``), saying what the file lacks (``lacks``, by kind), where git holds it,
+    and ``merge``, the ``merge-kept`` command that merges it now; ``None`` for any other
+    ``where`` (the warning of a stale save not committed). No I/O."""
+    if not where.startswith(BLOB):
+        return None
+    blob = where[len(BLOB):]
+    return (f"this session file was saved from an editor's buffer opened on an older "
+            f"version, and that save was committed (git's HEAD holds it): it lacks {lacks} "
+            f"that the version the save went over holds ({where}: git show {blob}); the "
+            f"next write here merges them back on its own, with what was typed (its Log "
+            f"says so); to merge them now, {merge}; then commit the file; in Emacs, "
+            f"revert the buffer first")
