@@ -14,7 +14,7 @@ from gitkit import GIT_ENV, commit_all, first_commit, git
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from conftest import Runner
+from conftest import CLI, Runner
 
 AGENT = "agent1.1796000000"
 FILE = f".ai/session-context.d/{AGENT}.org"
@@ -22,8 +22,9 @@ FILE = f".ai/session-context.d/{AGENT}.org"
 
 def _sh(cwd: Path, command: str) -> subprocess.CompletedProcess[str]:
     """``command`` pasted into bash in ``cwd``, as a person pastes advice."""
+    on_path = f"{Path(CLI).parent}{os.pathsep}{os.environ.get('PATH', '')}"  # (as installed)
     return subprocess.run(["bash", "-c", command], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, **GIT_ENV})
+                          env={**os.environ, **GIT_ENV, "PATH": on_path})
 
 
 # -- the stash warnings (5, 6) ----------------------------------------------------------

@@ -526,17 +526,18 @@ def lost_claims(old_tasks: list[Task], doc: OrgFile | None,
     return [(old, gone) for old, gone, _ in found]
 
 
-def lost_how(what: str) -> str:
+def lost_how(what: str, lock: bool = True) -> str:
     """How claims or locks of the last board ai-protocols wrote left the board on disk,
     when it cannot tell which (``what``: ``them``, ``it``): the one wording of the
     warning that says so, of the hook's refusal by such a lock and of the ``task
     release`` or ``unlock`` that ends one (git, or a person's edit outside
-    ai-protocols, or, for a lock, an unlock in another clone by an ai-protocols older
-    than its unlock records: unlocked again, it stays so). Raises nothing."""
+    ai-protocols, or, ``lock`` (what may be a lock), an unlock in another clone by an
+    ai-protocols older than its unlock records: unlocked again, it stays so). Raises
+    nothing."""
     return ("git stash, git checkout, git reset or a branch switch put an older board "
-            f"back, or removed the board? or an edit outside ai-protocols took {what} out, "
-            "or, for a lock, an unlock in another clone by an ai-protocols older than its "
-            "unlock records: unlock it again")
+            f"back, or removed the board? or an edit outside ai-protocols took {what} out"
+            + (", or, for a lock, an unlock in another clone by an ai-protocols older than "
+               "its unlock records: unlock it again" if lock else ""))
 
 
 def names_a_loss(text: str, me: str | None, suffix: str | None = None) -> bool:

@@ -621,8 +621,8 @@ def task_release(task_id: str, force: bool) -> None:
     if back is not None and back.task is not None:
         board.restored = [r for r in board.restored if not r.startswith(f"task {item.id},")]
         echo(f"Released task {item.id}: {item.title} (its claim, {back.task.owner}'s, was "
-             f"lost from the board ({lost_how('it')}); it was put back from the kept copy "
-             f"{board.kept_path} and released)")
+             f"lost from the board ({lost_how('it', lock=False)}); it was put back from the "
+             f"kept copy {board.kept_path} and released)")
     elif held is None and board.released_from is None:
         echo(f"Task {item.id} was not claimed: nothing to release ({item.title})")
     else:
