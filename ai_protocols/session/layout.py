@@ -156,6 +156,23 @@ def session_headline(doc: OrgFile) -> Headline | None:
     return next((h for h in doc.headlines if is_session(h)), None)
 
 
+#: How much of a session file's start :func:`head_of` reads: the session headline and
+#: its property drawer are at the top (bytes).
+HEAD_BYTES = 65536
+
+
+def head_of(data: bytes) -> Headline | None:
+    """The session headline of the session file bytes ``data``, read from its first
+    :data:`HEAD_BYTES` only (cut at the last whole line when it may go on: as long as
+    that, or longer; ``data`` may be a read of that many bytes already), as
+    :func:`session_headline` reads it; ``None`` when none is there. Raises nothing:
+    bytes not UTF-8 are read with replacement characters."""
+    text = data[:HEAD_BYTES].decode("utf-8", "replace")
+    if len(data) >= HEAD_BYTES:
+        text = text[: text.rfind("\n") + 1]
+    return session_headline(OrgFile(text))
+
+
 #: The session headline's properties that tell one session from another, in the order
 #: they are compared (:func:`identity_differences`): set when the session starts, never
 #: changed by a write (``AGENT_ID`` survives a takeover; an adoption writes a new file;

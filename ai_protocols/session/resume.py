@@ -859,7 +859,9 @@ def _stale_warning(project: Project, path: str) -> str | None:
     (:func:`~ai_protocols.session.transaction.next_write_merges`, the functions the
     write runs: an editor's buffer opened before git or this tool changed the file,
     saved after): what the file lacks that the merge brings back, said by kind, and
-    that nothing is to be done; or, when the write refuses it
+    that a write (or ``merge-kept``) must run before the file is committed (for a save
+    committed already, :func:`~ai_protocols.session.stale_commit.committed_said`); or,
+    when the write refuses it
     (:class:`~ai_protocols.errors.StaleSave`: both changed the same lines), that it
     does, with the commands that merge the three (the refusal's own, its files written
     beside the kept copy). ``None`` otherwise. Runs git a few times, on the warning's

@@ -15,8 +15,7 @@ from __future__ import annotations
 import os
 
 from ai_protocols.liveness.clock import Moment
-from ai_protocols.org.file import OrgFile
-from ai_protocols.session.layout import one_session, session_headline
+from ai_protocols.session.layout import head_of, one_session
 
 #: How the version a committed stale save went over is named (``blob 1a2b3c4d5e6f``):
 #: the ``where`` of the transaction's merge back, for its Log line and warnings.
@@ -24,11 +23,9 @@ BLOB = "blob "
 
 
 def _props(data: bytes) -> dict[str, str] | None:
-    """The session headline's properties of the session file bytes ``data``; ``None``
-    when it holds none. Reads the first 64 KiB only (the headline is at the top)."""
-    text = data[:65536].decode("utf-8", "replace")
-    headline = session_headline(OrgFile(text[: text.rfind("\n") + 1] if len(data) > 65536
-                                        else text))
+    """The session headline's properties of the session file bytes ``data``
+    (:func:`~ai_protocols.session.layout.head_of`); ``None`` when it holds none."""
+    headline = head_of(data)
     return None if headline is None else dict(headline.properties.items())
 
 

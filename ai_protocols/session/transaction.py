@@ -80,6 +80,7 @@ from ai_protocols.session.layout import (
     WRAPPED_UP,
     append_entry,
     apply_entry,
+    head_of,
     log_line,
     one_session,
     other_session,
@@ -1106,8 +1107,7 @@ def stashed_newer(path: str, doc: OrgFile) -> _Stored | None:
                           None).wait()
         except (GitFailed, UnicodeDecodeError):
             continue
-        text = data[:65536].decode("utf-8", "replace")
-        headline = session_headline(OrgFile(text[: text.rfind("\n") + 1]))
+        headline = head_of(data)
         if headline is None or headline.properties.get(SESSION_ID_PROPERTY) != \
                 mine.properties.get(SESSION_ID_PROPERTY):
             return None
@@ -2307,9 +2307,9 @@ def _history(path: str, revs: list[str]) -> list[bytes]:
 
 
 def _props_of(data: bytes) -> dict[str, str] | None:
-    """The session headline's properties of the session file bytes ``data``; ``None``
-    when it holds none."""
-    headline = session_headline(OrgFile(data.decode("utf-8", "replace")))
+    """The session headline's properties of the session file bytes ``data`` (its head
+    only: :func:`~ai_protocols.session.layout.head_of`); ``None`` when it holds none."""
+    headline = head_of(data)
     return None if headline is None else dict(headline.properties.items())
 
 
@@ -4032,8 +4032,7 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     held = held_entries(ai_dir, path, doc)
     if _changed(changes_lacking(data, newer, held, also=(older,))) <= 0:
         return None
-    text = older[:65536].decode("utf-8", "replace")
-    kept_head = session_headline(OrgFile(text[: text.rfind("\n") + 1]))
+    kept_head = head_of(older)
     recorded = kept_head.properties.get("GIT_COMMIT") if kept_head is not None else None
     # (what was committed here before this tool last wrote is no entry git brought: an
     # entry of it the file lacks is a person's deletion, made since)
@@ -4108,8 +4107,7 @@ def _kept_dropped(ai_dir: str, path: str, doc: OrgFile,
         older = storage.read_regular(kept)
     except (OSError, storage.NotRegular):
         return None
-    text = older[:65536].decode("utf-8", "replace")
-    kept_head = session_headline(OrgFile(text[: text.rfind("\n") + 1]))
+    kept_head = head_of(older)
     if kept_head is None:
         return None
     theirs = dict(kept_head.properties.items())
@@ -4197,9 +4195,8 @@ def _from_refusal(kept: str, data: bytes, commit: str | None) -> bool:
         head = storage.read_regular(kept + REFUSAL_HEAD, 65536)
     except (OSError, storage.NotRegular):
         return False
-    text = head.decode("utf-8", "replace")
-    return (_props_of(text[: text.rfind("\n") + 1].encode("utf-8")) or {}
-            ).get("UPDATED_AT") == stamp
+    headline = head_of(head)
+    return headline is not None and headline.properties.get("UPDATED_AT") == stamp
 
 
 def _drop_refusal_copies(kept: str) -> None:
@@ -4446,8 +4443,7 @@ def _stale_earlier(ai_dir: str, path: str, doc: OrgFile,
         older = storage.read_regular(kept)
     except (OSError, storage.NotRegular):
         return None
-    text = older[:65536].decode("utf-8", "replace")
-    kept_head = session_headline(OrgFile(text[: text.rfind("\n") + 1]))
+    kept_head = head_of(older)
     recorded = kept_head.properties.get("GIT_COMMIT") if kept_head is not None else None
     root = parent(ai_dir)
     from ai_protocols.git.head import below_own_commits

@@ -680,8 +680,7 @@ class Rows:
             self.ticked.setdefault((self.kind.title, entry.stamp), []).append(entry.text)
         if put is not None:
             put(entry_json_text(entry))
-        return self._add(parts, singles, entry,
-                         _UNTIMED if entry.time is None else iso_minutes(entry.time))
+        return self._add(parts, singles, entry, _entry_key(entry))
 
     def take_ticked(self, day_part: str, clocks: list[str], pieces: list[str]) -> None:
         """Take the texts of the ticked items that :attr:`wanted` names among a block's
