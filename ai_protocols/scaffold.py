@@ -88,17 +88,38 @@ def _unchanged_since_install(text: str) -> bool:
         == match.group(1)
 
 
-def _missing_eol_lines(text: str) -> str:
-    """What to append to a ``.ai/.gitattributes`` a person changed so that it holds
-    every line of :data:`EOL_LINES` (``""`` when it does): lines only added, the
-    person's own left as they are."""
+#: The lines of ``.ai/.gitignore`` the protocol needs in every clone: the per-machine
+#: locks, leases and kept copies, the temporary files of atomic writes, the entries
+#: waiting for an Emacs save, and Emacs's lock links (docs/git.md). ``init`` appends those
+#: missing to a file a person changed, as it does :data:`EOL_LINES` (twenty-third round: a
+#: ``.ai/.gitignore`` edited before ``.*.pending.org`` was shipped never got it, so
+#: ``git add -A`` committed this machine's pending entries). A pattern the person negated
+#: (``!PATTERN``) is their decision and is not added back.
+IGNORE_LINES = (".locks/", ".*.tmp", ".*.pending.org", ".#*")
+
+#: Installed path under ``.ai/`` -> (the lines it must hold, the comment said before those
+#: ``init`` appends).
+_NEEDED = {
+    ".gitattributes": (EOL_LINES, "LF in every clone (gitattributes(5), eol)"),
+    ".gitignore": (IGNORE_LINES, "this machine's files, never shared (docs/git.md)"),
+}
+
+
+def _missing_lines(target: str, text: str) -> str:
+    """What to append to the file ``target`` (a path under ``.ai/`` in :data:`_NEEDED`)
+    a person changed so that it holds every line the protocol needs (``""`` when it
+    does, or for any other file): lines only added, the person's own left as they are.
+    A line counts as there when a line of ``text``, stripped of blanks, is it or (for
+    gitignore(5)'s negation) ``!`` and it."""
+    if target not in _NEEDED:
+        return ""
+    lines, why = _NEEDED[target]
     have = {line.strip() for line in text.splitlines()}
-    missing = [line for line in EOL_LINES if line not in have]
+    missing = [line for line in lines if line not in have and f"!{line}" not in have]
     if not missing:
         return ""
     lead = "" if not text or text.endswith("\n") else "\n"
-    return lead + "# ai-protocols init: LF in every clone (gitattributes(5), eol)\n" + \
-        "".join(f"{line}\n" for line in missing)
+    return lead + f"# ai-protocols init: {why}\n" + "".join(f"{line}\n" for line in missing)
 
 
 def is_set_up(root: str | os.PathLike[str]) -> bool:
@@ -159,8 +180,8 @@ def init_project(root: str | os.PathLike[str], *,
             elif current is None or _unchanged_since_install(current):
                 storage.atomic_write(path, content.encode("utf-8"), mode, locked=True)
                 actions.append(InitAction("created" if current is None else "updated", path))
-            elif target == ".gitattributes" and _missing_eol_lines(current):
-                storage.atomic_write(path, (current + _missing_eol_lines(current))
+            elif _missing_lines(target, current):
+                storage.atomic_write(path, (current + _missing_lines(target, current))
                                      .encode("utf-8"), mode, locked=True)
                 actions.append(InitAction("updated", path))
             else:

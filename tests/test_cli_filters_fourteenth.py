@@ -83,6 +83,12 @@ def test_outside_a_project_the_advice_is_init_not_start(tmp_path: Path,
                                                         args: list[str]) -> None:
     nowhere = tmp_path / "not-a-project"
     nowhere.mkdir()
+    # The tool looks upwards for .ai/ or .git (paths._search): a folder above the test's
+    # own that holds either (something else run in /tmp, say `git init /tmp`) makes this
+    # a project, and the test cannot judge the advice; say which, not a wrong exit code.
+    above = [str(folder / name) for folder in nowhere.parents for name in (".ai", ".git")
+             if (folder / name).exists()]
+    assert not above, f"a folder above the test's holds {above}: remove it and run again"
     for result in both(nowhere, *args):
         assert result.returncode == 13, result.stderr
         assert result.stderr.startswith(f"Error: no project here: {nowhere} is not in a git "
