@@ -95,3 +95,35 @@ def test_any_edited_gitignore_ends_with_every_needed_pattern(tmp_path: Path, typ
             assert have.count(pattern) <= max(1, [t.strip() for t in typed].count(pattern))
         ai_protocols.init_project(root)
         assert ignore.read_bytes().decode() == now
+
+
+# -- hooks install in a work tree nested inside another ------------------------------------
+
+
+def test_hooks_install_in_a_nested_work_tree_names_the_main_one(tmp_path: Path) -> None:
+    """A linked work tree inside the main one (``git worktree add wt/b``): ``hooks install
+    claude --scope local`` there names the main work tree among those that lack the hooks
+    (its path is a folder above, yet it is another work tree); in the main one, the nested
+    tree is named and the main one is not."""
+    from gitkit import commit_all, git
+    from test_live_fifteenth import _cli
+
+    home = tmp_path / "home"
+    home.mkdir()
+    main = tmp_path / "main"
+    main.mkdir()
+    (main / "a.txt").write_text("a\n")
+    git(tmp_path, "init", "-q", "-b", "main", str(main))
+    commit_all(main, "i")
+    _cli(main, "init", HOME=str(home))
+    nested = main / "wt" / "b"
+    git(main, "worktree", "add", "-q", "-b", "feat", str(nested))
+    _cli(nested, "init", HOME=str(home))
+    said = _cli(nested, "hooks", "install", "claude", "--scope", "local", HOME=str(home)).stderr
+    assert "other work trees lack them now: " in said, said
+    named = said.split("other work trees lack them now: ", 1)[1]
+    assert str(main) in named and str(nested) not in named, said
+    there = _cli(main, "hooks", "install", "claude", "--scope", "local", HOME=str(home)).stderr
+    named = there.split("other work trees lack them now: ", 1)[1]
+    assert str(nested) in named and f"{main}," not in named and \
+        not named.rstrip(".\n").endswith(str(main)), there

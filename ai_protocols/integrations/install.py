@@ -786,10 +786,14 @@ def reach_note(agent: str, scope: str, root: Path, path: Path) -> str | None:
         return None
     if state.returncode != 0 or not state.stdout.strip():
         return None
-    here = os.path.realpath(root)
-    others = [line[len("worktree "):] for line in trees.stdout.splitlines()
-              if line.startswith("worktree ") and
-              not (here + os.sep).startswith(os.path.realpath(line[len("worktree "):]) + os.sep)]
+    here = os.path.realpath(root) + os.sep
+    listed = [line[len("worktree "):] for line in trees.stdout.splitlines()
+              if line.startswith("worktree ")]
+    # This work tree is the deepest listed one holding ``root``: one nested in another
+    # (``git worktree add wt/b`` inside the main one) leaves the main one among the others.
+    holding = [tree for tree in listed if here.startswith(os.path.realpath(tree) + os.sep)]
+    this = max(holding, key=lambda tree: len(os.path.realpath(tree)), default=None)
+    others = [tree for tree in listed if tree != this]
     named = (f" This repository's other work trees lack them now: {', '.join(others)}."
              if others else "")
     if scope == "local":
