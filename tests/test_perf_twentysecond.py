@@ -117,6 +117,8 @@ def test_a_value_sets_its_path_fields_last() -> None:
     after its other fields (``lean.init_source``): the field writes the instance's
     ``__dict__`` itself, and the fields set after that would each grow a dictionary of
     their own. The values made hold every field as given, path fields as text."""
+    import dis
+
     from ai_protocols import lean
     from ai_protocols.session.model import Session
 
@@ -133,6 +135,14 @@ def test_a_value_sets_its_path_fields_last() -> None:
         body = source.splitlines()[1:]
         assert [line.split("=")[0].strip().removeprefix("self.") if not frozen else
                 line.split("'")[1] for line in body[-len(last):]] == list(last), cls
+        # The __init__ each class runs (made at its first value, from the code compiled
+        # ahead in ``_inits.py`` or here), not only the source above: its stores, in order.
+        init = lean._make_init(cls, names, defaults, frozen)
+        stores = [ins.argval for ins in dis.get_instructions(init)
+                  if (ins.opname == "STORE_ATTR" or (ins.opname == "LOAD_CONST" and
+                      isinstance(ins.argval, str))) and ins.argval in names]
+        assert sorted(stores) == sorted(names), (cls, stores)
+        assert stores[-len(last):] == list(last), (cls, stores)
     made = Session(path="/p/s.org", agent_id="a", title="t")
     assert list(vars(made))[-1] == "path" and made.path_text == "/p/s.org"
     assert (made.agent_id, made.title, made.entries, made.log) == ("a", "t", {}, [])
