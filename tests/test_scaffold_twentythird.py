@@ -127,3 +127,41 @@ def test_hooks_install_in_a_nested_work_tree_names_the_main_one(tmp_path: Path) 
     named = there.split("other work trees lack them now: ", 1)[1]
     assert str(nested) in named and f"{main}," not in named and \
         not named.rstrip(".\n").endswith(str(main)), there
+
+
+# -- the commands that show what the hook enforces, in a work tree lacking the hooks -------
+
+
+def test_the_readers_of_locks_in_a_linked_work_tree_without_hooks_say_so(
+        tmp_path: Path) -> None:
+    """``task list``, ``locks`` and ``check`` (what an agent runs to learn whether it may
+    edit) in a linked work tree lacking the main work tree's uncommitted Claude Code
+    hooks warn on stderr as ``lock`` does, their output unchanged (``--json`` parses);
+    in the main work tree, and once the fix is followed, they say nothing of hooks."""
+    import json
+
+    from gitkit import git
+    from test_boardwt_twentysecond import _FIX, _hooked_main_and_tree
+    from test_live_fifteenth import _cli
+
+    main, tree, env = _hooked_main_and_tree(tmp_path)
+    readers = (("task", "list"), ("task", "list", "--json"), ("locks",), ("locks", "--json"),
+               ("check",), ("check", "--json"))
+    for args in readers:
+        done = _cli(tree, *args, agent="vm.wt.claude.2", check=False, **env)
+        assert done.returncode in (0, 23), (args, done.stderr)
+        assert "no ai-protocols hooks for Claude Code" in done.stderr and _FIX in done.stderr, \
+            (args, done.stderr)
+        assert "hooks" not in done.stdout, (args, done.stdout)
+        if "--json" in args:
+            json.loads(done.stdout)
+        if args[0] == "locks":
+            assert "src/api/" in done.stdout
+        there = _cli(main, *args, agent="vm.main.claude.1", check=False, **env)
+        assert "hooks" not in there.stderr, (args, there.stderr)
+    git(main, "add", ".claude/settings.json")
+    git(main, "commit", "-q", "-m", "hooks")
+    git(tree, "merge", "-q", "main")
+    for args in readers:
+        done = _cli(tree, *args, agent="vm.wt.claude.2", check=False, **env)
+        assert "hooks" not in done.stderr, (args, done.stderr)

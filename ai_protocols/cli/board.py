@@ -21,6 +21,7 @@ from ai_protocols.cli.clickutil import InOrderCommand, InOrderGroup, errors_to_e
 from ai_protocols.cli.options import click_options
 from ai_protocols.cli.output import print_json
 from ai_protocols.cli.taskboard import echo as _echo
+from ai_protocols.cli.taskboard import said_unhooked
 from ai_protocols.cli.taskboard import said_unusable_locks as _said_unusable_locks
 from ai_protocols.lean import counted
 
@@ -226,6 +227,7 @@ def check(as_json: bool, since: str | None) -> None:
     except (UnreadableSession, UnsafePath):
         pass  # checked against its kept copy (run_check), or the error there
     _said_unusable_locks(board)
+    said_unhooked(board)
     report = run_check(board, since=since)
     if report.unreadable is not None:
         _echo(f"Warning: the task board {board.path} could not be read ({report.unreadable}): "

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ai_protocols.board.board import Board, Lost
     from ai_protocols.board.model import Task
 
-__all__ = ["both_checkpoints", "echo", "finish", "lock", "locks", "open_board",
+__all__ = ["both_checkpoints", "echo", "finish", "lock", "locks", "open_board", "said_unhooked",
            "said_unusable_locks", "task_add", "task_claim", "task_done", "task_list",
            "task_release", "task_show", "unlock"]
 
@@ -306,6 +306,16 @@ def _said_shared(board: Board) -> None:
     if board.path.parent != board.project.ai_dir:
         echo(f"(this is a linked git work tree: its board is the one every work tree of the "
              f"repository shares, {board.path})", err=True)
+        said_unhooked(board)
+
+
+def said_unhooked(board: Board) -> None:
+    """In a linked git work tree, warn when an agent started here would run none of the
+    hooks the main work tree has (:func:`~ai_protocols.cli.commands.no_hooks_warning`):
+    said by the commands that take something and by those that show what the hook
+    enforces (``task list``, ``locks``, ``check``), which an agent runs to learn whether
+    it may edit. Nothing in the main work tree (one comparison)."""
+    if board.path.parent != board.project.ai_dir:
         from ai_protocols.cli.commands import no_hooks_warning
 
         warning = no_hooks_warning(str(board.project.root))
@@ -382,6 +392,7 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
 
     board = open_board()
     said_unusable_locks(board)
+    said_unhooked(board)
     if mine:
         board._me("task list --mine")  # no agent id: say so, not "No task matches."
     if role is not None:
@@ -734,6 +745,7 @@ def locks(as_json: bool) -> None:
 
     board = open_board()
     said_unusable_locks(board)
+    said_unhooked(board)
     rows = []
     # The live locks git took away from the board on disk (its kept copy holds them; the
     # hook and check still enforce them): listed too, marked, never "No locks.".
