@@ -178,21 +178,27 @@ def _command_line(pid: int) -> list[str]:
         if raw.endswith(b"\0") else raw.decode("utf-8", "replace").split(" ")
 
 
-def _runs_this_tool(argv: list[str]) -> bool:
+def _runs_this_tool(argv: list[str], *, more: bool = False) -> bool:
     """Whether a command line runs this very command: the tool (an argument
     ``ai-protocols``, a path to a program of that name, or ``-m ai_protocols``)
-    followed by exactly this process's arguments. A program given the tool's path
-    for arguments of its own (an agent harness: ``agent.py /usr/bin/ai-protocols
-    ROOT``), or a folder of that name (``claude --plugin-dir ~/plugins/ai-protocols``),
-    is no wrapper of it."""
+    followed by exactly this process's arguments; with ``more``, followed by them and
+    maybe more words (``find . -exec ai-protocols ARGS ';'``, ``find . -exec python3 -m
+    ai_protocols ARGS ';'``). A program given the tool's path for arguments of its own
+    (an agent harness: ``agent.py /usr/bin/ai-protocols ROOT``), or a folder of that
+    name (``claude --plugin-dir ~/plugins/ai-protocols``), runs no command of it. The
+    one rule of both questions that ask it (:func:`is_go_between`, :func:`_for_a_moment`)."""
     import sys
 
     mine = sys.argv[1:]
     for at, word in enumerate(argv[1:], 1):
-        if os.path.basename(word) == _PROGRAM and argv[at + 1:] == mine and \
+        if word == "-m" and argv[at + 1:at + 2] == ["ai_protocols"]:
+            after = at + 2
+        elif os.path.basename(word) == _PROGRAM and \
                 ("/" not in word or (os.path.isfile(word) and os.access(word, os.X_OK))):
-            return True
-        if word == "-m" and argv[at + 1:at + 2] == ["ai_protocols"] and argv[at + 2:] == mine:
+            after = at + 1
+        else:
+            continue
+        if (argv[after:after + len(mine)] if more else argv[after:]) == mine:
             return True
     return False
 
@@ -530,12 +536,11 @@ def _for_a_moment(name: str, argv: list[str]) -> bool:
     moment, only to run a command, by what it is: git (aliases ``!cmd``, hooks, ``rebase
     --exec``, ``bisect run``); an interpreter given its code on the command line
     (``python3 -c``, ``perl -e``, ``node -e``: no script of its own); or one whose command
-    line names this tool followed by this command's arguments, more words after them
-    (``find . -exec ai-protocols task claim X ';'``). An agent program
-    (:data:`_AGENT_PROGRAMS`), a script (a helper, an agent harness) or any other program
-    is not: it may be the agent."""
-    import sys
-
+    line runs this tool with this command's arguments, more words after them
+    (``find . -exec ai-protocols task claim X ';'``, ``find . -exec python3 -m
+    ai_protocols task claim X ';'``: :func:`_runs_this_tool`, the one rule). An agent
+    program (:data:`_AGENT_PROGRAMS`), a script (a helper, an agent harness) or any other
+    program is not: it may be the agent."""
     program = os.path.basename(argv[0]) if argv else ""
     if name in _AGENT_PROGRAMS or program in _AGENT_PROGRAMS:
         return False
@@ -544,9 +549,7 @@ def _for_a_moment(name: str, argv: list[str]) -> bool:
     if (_is_interpreter(name) or _is_interpreter(program)) and len(argv) > 1:
         return any(word in ("-c", "-e", "-E", "--eval", "-p", "--print")
                    for word in argv[1:]) and _script(argv) is None
-    mine = sys.argv[1:]
-    return any(os.path.basename(word) == _PROGRAM and argv[at + 1:at + 1 + len(mine)] == mine
-               for at, word in enumerate(argv[1:], 1))
+    return _runs_this_tool(argv, more=True)
 
 
 def _runs_a_command(argv: list[str]) -> bool:
