@@ -780,16 +780,15 @@ def reach_note(agent: str, scope: str, root: Path, path: Path) -> str | None:
     try:
         state = subprocess.run(["git", "status", "--porcelain", "--ignored", "--", relative],
                                cwd=root, capture_output=True, text=True, timeout=60)
-        trees = subprocess.run(["git", "worktree", "list", "--porcelain"], cwd=root,
-                               capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.SubprocessError):
         return None
     if state.returncode != 0 or not state.stdout.strip():
         return None
+    from ai_protocols.git.state import worktrees
+
     here = os.path.realpath(root)
-    others = [line[len("worktree "):] for line in trees.stdout.splitlines()
-              if line.startswith("worktree ") and
-              not (here + os.sep).startswith(os.path.realpath(line[len("worktree "):]) + os.sep)]
+    others = [path for path, _, _ in worktrees(str(root))
+              if not (here + os.sep).startswith(os.path.realpath(path) + os.sep)]
     named = (f" This repository's other work trees lack them now: {', '.join(others)}."
              if others else "")
     if scope == "local":
