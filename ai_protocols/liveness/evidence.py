@@ -483,20 +483,28 @@ def _agent_pid(environ: dict[str, str] | None) -> int | None:
     if digits(spawner) and int(spawner) in pids:
         index = pids.index(int(spawner))
         return pids[index - 1] if index > 0 else int(spawner)
+    lines: dict[int, list[str]] = {}
+
+    def line_of(pid: int) -> list[str]:  # (each ancestor's read once: both rules ask)
+        if pid not in lines:
+            lines[pid] = _command_line(pid)
+        return lines[pid]
+
     at = 0
     while at < len(chain):
         pid, name = chain[at]
-        if is_go_between(name, lambda p=pid: _command_line(p)):
+        if is_go_between(name, lambda p=pid: line_of(p)):
             at += 1
             continue
-        above = _run_by_command_shell(chain, at)
+        above = _run_by_command_shell(chain, at, line_of)
         if above is None:
             return pid
         at = above
     return None
 
 
-def _run_by_command_shell(chain: list[tuple[int, str]], at: int) -> int | None:
+def _run_by_command_shell(chain: list[tuple[int, str]], at: int,
+                          line_of: Callable[[int], list[str]] = _command_line) -> int | None:
     """Whether ``chain[at]``, an ancestor that is no go-between, ran only to run this
     command, one of the commands a shell ran for the program above it, not that program
     (docs/user-guide.md, "the owner"): the index of the next ancestor that is no
@@ -507,24 +515,25 @@ def _run_by_command_shell(chain: list[tuple[int, str]], at: int) -> int | None:
     ``-zsh``) does; ``None`` otherwise (it is the owner). So ``git claim X`` (an alias
     ``!ai-protocols task claim``), ``find -exec ai-protocols ...``, ``python3 -c ...`` or
     ``perl -e ...`` run in the agent's shell stand for no one. Reads its command line and
-    the shells' between."""
-    if not _for_a_moment(chain[at][1], _command_line(chain[at][0])):
+    the shells' between, by ``line_of`` (a process id's arguments: :func:`_command_line`,
+    or the caller's reads of them kept)."""
+    if not _for_a_moment(chain[at][1], line_of(chain[at][0])):
         return None
     command_shell = False
     for index in range(at + 1, len(chain)):
         pid, name = chain[index]
         words: list[str] | None = None
         if name not in _GO_BETWEENS:
-            words = _command_line(pid)
+            words = line_of(pid)
             if not is_go_between(name, lambda w=words: w):
                 return index if command_shell else None
         program = name.split(" ", 1)[0]
         if program not in _SHELLS:
-            words = _command_line(pid) if words is None else words
+            words = line_of(pid) if words is None else words
             program = os.path.basename(words[0]) if words else ""
             if program not in _SHELLS:
                 continue  # (a wrapper: env, timeout, a package runner...)
-        words = _command_line(pid) if words is None else words
+        words = line_of(pid) if words is None else words
         if not _runs_a_command(words):
             return None  # (a person's terminal started it: it is theirs, the agent)
         command_shell = True
