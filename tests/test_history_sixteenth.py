@@ -178,7 +178,7 @@ def test_wrap_up_with_a_board_naming_nothing_of_the_agent_imports_no_board_reade
                                    exclude_characters="/():\t\n\r\x0b\x0c\x85\xa0"),
                      min_size=1, max_size=12).filter(lambda s: s.strip(".") != ""))
 def test_wrap_up_still_names_what_the_agent_holds(agent: str) -> None:
-    """The plain search (board.model.names_agent) held to the full reader: whatever the
+    """The plain search (board.held.names_agent) held to the full reader: whatever the
     agent id, a claim and a lock of its are named at its wrap-up (a search that missed
     its id would say nothing: the task was added by another agent, so that only the
     claim's and the lock's lines and the claim's log line hold the id), and another

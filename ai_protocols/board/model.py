@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 
+from ai_protocols.board.held import owner_forms
 from ai_protocols.errors import (
     BrokenDrawer,
     DuplicateTaskId,
@@ -547,53 +548,8 @@ def names_a_loss(text: str, me: str | None, suffix: str | None = None) -> bool:
     one search or three (:func:`dropped_by_merge` reads them only then)."""
     if not me:
         return False
-    return any(f"merge: dropped {form}'s " in text for form in _owner_forms(me)) or (
+    return any(f"merge: dropped {form}'s " in text for form in owner_forms(me)) or (
         suffix is not None and f"{suffix}'s " in text and "merge: dropped " in text)
-
-
-def _owner_forms(me: str) -> tuple[str, ...]:
-    """The agent id ``me`` as the board may hold it as an ``OWNER``: as the tool writes
-    it (:func:`board_value`: inert, a zero-width space after a ``<`` or ``[`` that could
-    open a timestamp) and, when that differs, as written raw (by an older version, or a
-    person)."""
-    written = board_value(me) or me
-    return (written,) if written == me else (written, me)
-
-
-def names_agent(board: str, me: str | None) -> bool:
-    """Whether the board at ``board`` (:func:`~ai_protocols.paths.board_path`) or its kept
-    copy (:func:`kept_board_path`, whose claims and locks git took off the board still
-    count) may hold a claim or lock of ``me``: a search of each file's bytes for the id's
-    on a property line (one that starts, after blanks, with ``:`` and has another ``:``
-    before the id). A claim's ``OWNER`` and a lock's are property values written as the
-    id made inert (:func:`board_value`) and read back as typed (:func:`read_value`):
-    both forms are searched (:func:`_owner_forms`), so that a ``False`` here means the full reader
-    (:meth:`~ai_protocols.board.board.Board.held_tasks` and its locks) finds none of
-    ``me``'s; the id in a task's log (``added by ME``) is no claim. ``True`` also when
-    either file cannot be read as a regular file (the full reader says why). ``False``
-    without an agent id, which holds nothing. What ``wrap-up`` asks before it imports
-    the board's reader (docs/decisions.md, "Issue 16, sixteenth round (history and
-    imports)")."""
-    if not me:
-        return False
-    from ai_protocols.storage import files as storage
-
-    words = [os.fsencode(form) for form in _owner_forms(me)]
-    for path in (board, kept_board_path(board)):
-        try:
-            data = storage.read_regular(path)
-        except FileNotFoundError:
-            continue
-        except (OSError, storage.NotRegular):
-            return True
-        for word in words:
-            at = data.find(word)
-            while at != -1:
-                before = data[data.rfind(b"\n", 0, at) + 1:at].lstrip(b" \t")
-                if before.startswith(b":") and b":" in before[1:]:
-                    return True
-                at = data.find(word, at + 1)
-    return False
 
 
 #: The reason a stale save's merge back gives for a claim it dropped because the save

@@ -308,7 +308,7 @@ def wrap_up(description: str) -> None:
     linked = _linked_task(project) if board else None  # (a read less without)
     if board and linked is None:  # (nothing linked, nothing of this agent's on the board:
         # nothing to say, and the board's reader not imported; issue 16, sixteenth round)
-        from ai_protocols.board.model import names_agent
+        from ai_protocols.board.held import names_agent
         from ai_protocols.paths import board_path
 
         board = names_agent(board_path(project.root_text), project.agent_id)

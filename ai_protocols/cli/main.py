@@ -492,24 +492,19 @@ def _finish(code: object) -> object:
     return output_lost(lost if isinstance(lost, OSError) else None, sys.argv[1:])
 
 
-#: The cyclic garbage collector's first threshold in a command's own process
-#: (:func:`main` with ``end``): Python's 700 ran it about a hundred times while a hot
-#: command imported the library (every function and class made is an object it tracks),
-#: 5 % of a ``log``'s instructions; at this, a few times (docs/performance.md). It still
-#: runs: a command over thousands of files keeps no more cyclic garbage than this many
-#: objects.
-GC_THRESHOLD = 10_000
-
-
 def main(*, end: bool = False) -> None:
     """Console-script entry point. ``end``: the process is this command's own (the
-    ``ai-protocols`` script): the collector runs less often (:data:`GC_THRESHOLD`), and a
-    command the fast path answered ends the process at once (:func:`_end_now`) rather
-    than returning through ``SystemExit``."""
+    ``ai-protocols`` script): without the cyclic garbage collector, as a hook's (its
+    collections walked the library's thousands of functions and classes just imported,
+    3 M instructions of a ``start``, to find a few dozen objects in cycles; the biggest
+    rows of ``scripts/bench`` make at most 200 such objects, and peak as high without
+    it: docs/performance.md, issue 16, twenty-third round), and a command the fast
+    path answered ends the process at once (:func:`_end_now`) rather than returning
+    through ``SystemExit``."""
     if end:
         import gc
 
-        gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
+        gc.disable()
     _guard_stdout()
     import os
 

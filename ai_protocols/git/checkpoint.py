@@ -255,10 +255,22 @@ class Whereabouts:
         #: The work tree the commands run in, said after a command that ends a sentence
         #: (``(from ROOT)``: no full stop glued to it; issue 14, nineteenth round).
         self.root: str | None = None
-        #: The worktree a restore of it made already (:func:`restored_at`), where its
-        #: work is: said instead of the restore, which that folder would refuse (issue
-        #: 14, twenty-first round); ``None``: none.
-        self.restored: str | None = None
+        self._restored: list[str | None] = []  # (asked of git on first use: restored)
+
+    @property
+    def restored(self) -> str | None:
+        """The worktree a restore of it made already (:func:`restored_at`), where its
+        work is: said instead of the restore, which that folder would refuse (issue 14,
+        twenty-first round); ``None``: none, or it is not in this clone. Asked of git
+        (``git worktree list``) on first use, not by :meth:`Checkpoints.whereabouts`:
+        its callers that want only where a checkpoint is (``checkpoint restore`` of one
+        here, ``checkpoint list`` passing over one another agent's ref holds) never
+        use it (issue 16, twenty-third round)."""
+        if not self._restored:
+            self._restored.append(
+                restored_at(self.root, self.commit) if self.root is not None and
+                self.state in ("here", "unreferenced") else None)
+        return self._restored[0]
 
     def __repr__(self) -> str:
         return f"Whereabouts({self.state!r}, {self.commit!r}, {self.ref!r})"
@@ -1216,7 +1228,6 @@ class Checkpoints:
             if point.ref == ref or point.commit.startswith(commit):
                 found = Whereabouts("here", point.commit, point.ref, fetch, point, remotes)
                 found.root = str(self.root)
-                found.restored = restored_at(str(self.root), point.commit)
                 return found
         parts = (ref or "").split("/")
         base = clone_id(self.common_dir)
@@ -1239,7 +1250,6 @@ class Checkpoints:
                 found = Whereabouts("unreferenced", loose.commit, ref, fetch, loose, remotes)
                 found.mine = mine
                 found.root = str(self.root)
-                found.restored = restored_at(str(self.root), loose.commit)
                 return found
         found = Whereabouts("unknown" if mine is None else "collected" if mine else
                             "not-fetched", commit, ref, fetch, remotes=remotes)
@@ -1414,11 +1424,10 @@ class Checkpoints:
         into the copy (:class:`~ai_protocols.errors.SessionCarried`, exit 6: a second
         live copy of one session, the one rule of a carried session's; issue 14,
         twenty-first round: ``log`` there wrote into it without a word). Returns
-        ``(copy, live, record)`` of each, absolute paths. Reads the first 64 KiB of each
-        pair."""
-        from ai_protocols.org.file import OrgFile
+        ``(copy, live, record)`` of each, absolute paths. Reads the head of each pair
+        (:func:`~ai_protocols.session.layout.head_of`)."""
         from ai_protocols.paths import CONTEXT_DIR, DEFAULT_CONTEXT
-        from ai_protocols.session.layout import one_session, session_headline
+        from ai_protocols.session.layout import HEAD_BYTES, head_of, one_session
         from ai_protocols.session.names import kept_path
 
         ai = _path(os.path.relpath(self.root / AI_DIR, self.top))
@@ -1433,10 +1442,10 @@ class Checkpoints:
         def heading(path: Path) -> dict[str, str] | None:
             try:
                 with open(path, "rb") as source:
-                    text = source.read(65536).decode("utf-8", "replace")
+                    data = source.read(HEAD_BYTES)
             except OSError:
                 return None
-            found = session_headline(OrgFile(text))
+            found = head_of(data)  # (the one rule of a session head's read)
             return None if found is None else found.properties
 
         copies = []
@@ -1666,16 +1675,10 @@ class Checkpoints:
         """Each worktree of this repository (``git worktree list --porcelain``,
         git-worktree(1)), where it really is, with its lock's reason (``""``: locked
         without one; ``None``: not locked)."""
+        from ai_protocols.git.state import worktree_list
+
         out = self._git("worktree", "list", "--porcelain", "-z", ok=tuple(range(256)))
-        found: dict[str, str | None] = {}
-        at = None
-        for line in out.split(b"\0"):
-            if line.startswith(b"worktree "):
-                at = _real(_path(_s(line[9:])))
-                found[at] = None
-            elif at is not None and (line == b"locked" or line.startswith(b"locked ")):
-                found[at] = _s(line[7:])
-        return found
+        return {_real(_path(path)): locked for path, _, locked in worktree_list(out)}
 
     def _refuse_nested(self, target: Path, checkpoint: Checkpoint) -> None:
         """Refuse a new worktree inside this work tree or its git folders: git would
@@ -2674,19 +2677,10 @@ def restored_at(root: str, commit: str) -> str | None:
     with", and the restore pasted again was refused); ``None`` when none is (or git
     cannot say). One git run (``git worktree list --porcelain -z``, git-worktree(1)),
     and a read of each worktree's mark: call on a warning's path only."""
-    from ai_protocols.git.state import _git
-    from ai_protocols.paths import git_dirs
+    from ai_protocols.git.state import other_worktrees
 
-    out = _git(root, "worktree", "list", "--porcelain", "-z")
-    dirs = git_dirs(root)
-    here = os.path.realpath(dirs[0]) if dirs else None
     commit = commit.lower()
-    for line in (out or b"").split(b"\0"):
-        if not line.startswith(b"worktree "):
-            continue
-        path = os.fsdecode(line[len(b"worktree "):])
-        if os.path.realpath(path) == here:
-            continue
+    for path, _, _ in other_worktrees(root):
         made = restored_commit(path)
         if made is not None and len(commit) >= 4 and made.startswith(commit):
             return path

@@ -17,11 +17,12 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 __all__ = ["GitState", "StateReading", "blob_id", "branch_refs", "checked_out_at", "file_at",
-           "has_commit", "holds_changes", "in_history", "present_commits", "read_state",
+           "has_commit", "holds_changes", "in_history", "other_worktrees", "present_commits",
+           "read_state",
            "rebase_rewrote", "rebased_into", "recorded_in_history", "remote_ahead", "remote_for",
            "remote_holding", "renamed_to", "same_file", "start_ancestry", "start_state",
            "start_work_diff", "stash_untracked", "stash_untracked_blobs", "uncommitted_here",
-           "work_of"]
+           "work_of", "worktree_list", "worktrees"]
 
 #: Paths of changed or untracked files a state keeps (the first, in git's order).
 FIRST_FILES = 5
@@ -428,28 +429,47 @@ def uncommitted_here(root: str | os.PathLike[str], commit: str, head: str) -> bo
     return missing_work(root, head, commit, changes, head, [c[3] for c in changes]) == []
 
 
-def checked_out_at(root: str | os.PathLike[str], branch: str) -> str | None:
-    """The top folder of the work tree other than the one around ``root`` in which the
-    local branch ``branch`` is checked out (``git worktree list --porcelain -z``,
-    git-worktree(1) "Porcelain Format"): ``git switch BRANCH`` refuses it here ("is
-    already checked out at"), so advice names that work tree. ``None`` when none is
-    (or git cannot say). One git run."""
-    from ai_protocols.paths import git_dirs
-
-    out = _git(root, "worktree", "list", "--porcelain", "-z")
-    if not out:
-        return None
-    dirs = git_dirs(os.fspath(root))
-    here = os.path.realpath(dirs[0]) if dirs else None
-    ref = os.fsencode(f"refs/heads/{branch}")
-    path = None
+def worktree_list(out: bytes) -> list[tuple[str, str | None, str | None]]:
+    """The work trees in ``git worktree list --porcelain -z``'s output ``out``
+    (git-worktree(1), "Porcelain Format"), in git's order: each one's top folder as git
+    names it, the branch checked out there (``refs/heads/NAME``; ``None``: detached, or
+    none), and its lock's reason (``""``: locked without one; ``None``: not locked). The
+    one parser of that output (:func:`worktrees` runs git for it). Raises nothing."""
+    found: list[list[str | None]] = []
     for line in out.split(b"\0"):
         if line.startswith(b"worktree "):
-            path = os.fsdecode(line[len(b"worktree "):])
-        elif line == b"branch " + ref and path is not None and \
-                os.path.realpath(path) != here:
-            return path
-    return None
+            found.append([os.fsdecode(line[9:]), None, None])
+        elif found and line.startswith(b"branch "):
+            found[-1][1] = os.fsdecode(line[7:])
+        elif found and (line == b"locked" or line.startswith(b"locked ")):
+            found[-1][2] = os.fsdecode(line[7:])
+    return [(str(path), branch, locked) for path, branch, locked in found]
+
+
+def worktrees(root: str | os.PathLike[str]) -> list[tuple[str, str | None, str | None]]:
+    """The work trees of the repository around ``root`` (:func:`worktree_list`), this one
+    among them; empty when git cannot say. One git run (``git worktree list --porcelain
+    -z``)."""
+    return worktree_list(_git(root, "worktree", "list", "--porcelain", "-z") or b"")
+
+
+def other_worktrees(root: str | os.PathLike[str]) -> list[tuple[str, str | None, str | None]]:
+    """:func:`worktrees` less the one around ``root`` (where it really is, as git's
+    files say: :func:`~ai_protocols.paths.git_dirs`). One git run."""
+    from ai_protocols.paths import git_dirs
+
+    dirs = git_dirs(os.fspath(root))
+    here = os.path.realpath(dirs[0]) if dirs else None
+    return [tree for tree in worktrees(root) if os.path.realpath(tree[0]) != here]
+
+
+def checked_out_at(root: str | os.PathLike[str], branch: str) -> str | None:
+    """The top folder of the work tree other than the one around ``root`` in which the
+    local branch ``branch`` is checked out (:func:`other_worktrees`): ``git switch
+    BRANCH`` refuses it here ("is already checked out at"), so advice names that work
+    tree. ``None`` when none is (or git cannot say). One git run."""
+    ref = f"refs/heads/{branch}"
+    return next((path for path, held, _ in other_worktrees(root) if held == ref), None)
 
 
 def unmerged_paths(root: str | os.PathLike[str]) -> list[str]:
@@ -474,20 +494,10 @@ def moved_worktree(root: str | os.PathLike[str], old: str) -> str | None:
     after ``old``'s last part (git names it so when the work tree is added, with a number
     after it when that name is taken, and keeps it across a move). ``None`` when none or
     several are, or git cannot say (``git worktree remove`` took it). One git run."""
-    from ai_protocols.paths import git_dirs
-
-    out = _git(root, "worktree", "list", "--porcelain", "-z")
-    if not out:
-        return None
-    dirs = git_dirs(os.fspath(root))
-    here = os.path.realpath(dirs[0]) if dirs else None
     name = os.path.basename(old.rstrip("/"))
     found = []
-    for line in out.split(b"\0"):
-        if not line.startswith(b"worktree "):
-            continue
-        path = os.fsdecode(line[len(b"worktree "):])
-        if os.path.realpath(path) == here or os.path.realpath(path) == os.path.realpath(old):
+    for path, _, _ in other_worktrees(root):
+        if os.path.realpath(path) == os.path.realpath(old):
             continue
         try:
             with open(os.path.join(path, ".git"), "rb") as handle:

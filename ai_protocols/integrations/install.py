@@ -780,20 +780,15 @@ def reach_note(agent: str, scope: str, root: Path, path: Path) -> str | None:
     try:
         state = subprocess.run(["git", "status", "--porcelain", "--ignored", "--", relative],
                                cwd=root, capture_output=True, text=True, timeout=60)
-        trees = subprocess.run(["git", "worktree", "list", "--porcelain"], cwd=root,
-                               capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.SubprocessError):
         return None
     if state.returncode != 0 or not state.stdout.strip():
         return None
-    here = os.path.realpath(root) + os.sep
-    listed = [line[len("worktree "):] for line in trees.stdout.splitlines()
-              if line.startswith("worktree ")]
-    # This work tree is the deepest listed one holding ``root``: one nested in another
-    # (``git worktree add wt/b`` inside the main one) leaves the main one among the others.
-    holding = [tree for tree in listed if here.startswith(os.path.realpath(tree) + os.sep)]
-    this = max(holding, key=lambda tree: len(os.path.realpath(tree)), default=None)
-    others = [tree for tree in listed if tree != this]
+    from ai_protocols.git.state import other_worktrees
+
+    # (this work tree is the one around ``root`` as git's files say, so one nested in
+    # another, ``git worktree add wt/b`` inside the main one, still names the main one)
+    others = [path for path, _, _ in other_worktrees(str(root))]
     named = (f" This repository's other work trees lack them now: {', '.join(others)}."
              if others else "")
     if scope == "local":

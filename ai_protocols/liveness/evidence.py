@@ -178,21 +178,27 @@ def _command_line(pid: int) -> list[str]:
         if raw.endswith(b"\0") else raw.decode("utf-8", "replace").split(" ")
 
 
-def _runs_this_tool(argv: list[str]) -> bool:
+def _runs_this_tool(argv: list[str], *, more: bool = False) -> bool:
     """Whether a command line runs this very command: the tool (an argument
     ``ai-protocols``, a path to a program of that name, or ``-m ai_protocols``)
-    followed by exactly this process's arguments. A program given the tool's path
-    for arguments of its own (an agent harness: ``agent.py /usr/bin/ai-protocols
-    ROOT``), or a folder of that name (``claude --plugin-dir ~/plugins/ai-protocols``),
-    is no wrapper of it."""
+    followed by exactly this process's arguments; with ``more``, followed by them and
+    maybe more words (``find . -exec ai-protocols ARGS ';'``, ``find . -exec python3 -m
+    ai_protocols ARGS ';'``). A program given the tool's path for arguments of its own
+    (an agent harness: ``agent.py /usr/bin/ai-protocols ROOT``), or a folder of that
+    name (``claude --plugin-dir ~/plugins/ai-protocols``), runs no command of it. The
+    one rule of both questions that ask it (:func:`is_go_between`, :func:`_for_a_moment`)."""
     import sys
 
     mine = sys.argv[1:]
     for at, word in enumerate(argv[1:], 1):
-        if os.path.basename(word) == _PROGRAM and argv[at + 1:] == mine and \
+        if word == "-m" and argv[at + 1:at + 2] == ["ai_protocols"]:
+            after = at + 2
+        elif os.path.basename(word) == _PROGRAM and \
                 ("/" not in word or (os.path.isfile(word) and os.access(word, os.X_OK))):
-            return True
-        if word == "-m" and argv[at + 1:at + 2] == ["ai_protocols"] and argv[at + 2:] == mine:
+            after = at + 1
+        else:
+            continue
+        if (argv[after:after + len(mine)] if more else argv[after:]) == mine:
             return True
     return False
 
@@ -477,20 +483,28 @@ def _agent_pid(environ: dict[str, str] | None) -> int | None:
     if digits(spawner) and int(spawner) in pids:
         index = pids.index(int(spawner))
         return pids[index - 1] if index > 0 else int(spawner)
+    lines: dict[int, list[str]] = {}
+
+    def line_of(pid: int) -> list[str]:  # (each ancestor's read once: both rules ask)
+        if pid not in lines:
+            lines[pid] = _command_line(pid)
+        return lines[pid]
+
     at = 0
     while at < len(chain):
         pid, name = chain[at]
-        if is_go_between(name, lambda p=pid: _command_line(p)):
+        if is_go_between(name, lambda p=pid: line_of(p)):
             at += 1
             continue
-        above = _run_by_command_shell(chain, at)
+        above = _run_by_command_shell(chain, at, line_of)
         if above is None:
             return pid
         at = above
     return None
 
 
-def _run_by_command_shell(chain: list[tuple[int, str]], at: int) -> int | None:
+def _run_by_command_shell(chain: list[tuple[int, str]], at: int,
+                          line_of: Callable[[int], list[str]] = _command_line) -> int | None:
     """Whether ``chain[at]``, an ancestor that is no go-between, ran only to run this
     command, one of the commands a shell ran for the program above it, not that program
     (docs/user-guide.md, "the owner"): the index of the next ancestor that is no
@@ -501,24 +515,25 @@ def _run_by_command_shell(chain: list[tuple[int, str]], at: int) -> int | None:
     ``-zsh``) does; ``None`` otherwise (it is the owner). So ``git claim X`` (an alias
     ``!ai-protocols task claim``), ``find -exec ai-protocols ...``, ``python3 -c ...`` or
     ``perl -e ...`` run in the agent's shell stand for no one. Reads its command line and
-    the shells' between."""
-    if not _for_a_moment(chain[at][1], _command_line(chain[at][0])):
+    the shells' between, by ``line_of`` (a process id's arguments: :func:`_command_line`,
+    or the caller's reads of them kept)."""
+    if not _for_a_moment(chain[at][1], line_of(chain[at][0])):
         return None
     command_shell = False
     for index in range(at + 1, len(chain)):
         pid, name = chain[index]
         words: list[str] | None = None
         if name not in _GO_BETWEENS:
-            words = _command_line(pid)
+            words = line_of(pid)
             if not is_go_between(name, lambda w=words: w):
                 return index if command_shell else None
         program = name.split(" ", 1)[0]
         if program not in _SHELLS:
-            words = _command_line(pid) if words is None else words
+            words = line_of(pid) if words is None else words
             program = os.path.basename(words[0]) if words else ""
             if program not in _SHELLS:
                 continue  # (a wrapper: env, timeout, a package runner...)
-        words = _command_line(pid) if words is None else words
+        words = line_of(pid) if words is None else words
         if not _runs_a_command(words):
             return None  # (a person's terminal started it: it is theirs, the agent)
         command_shell = True
@@ -530,12 +545,11 @@ def _for_a_moment(name: str, argv: list[str]) -> bool:
     moment, only to run a command, by what it is: git (aliases ``!cmd``, hooks, ``rebase
     --exec``, ``bisect run``); an interpreter given its code on the command line
     (``python3 -c``, ``perl -e``, ``node -e``: no script of its own); or one whose command
-    line names this tool followed by this command's arguments, more words after them
-    (``find . -exec ai-protocols task claim X ';'``). An agent program
-    (:data:`_AGENT_PROGRAMS`), a script (a helper, an agent harness) or any other program
-    is not: it may be the agent."""
-    import sys
-
+    line runs this tool with this command's arguments, more words after them
+    (``find . -exec ai-protocols task claim X ';'``, ``find . -exec python3 -m
+    ai_protocols task claim X ';'``: :func:`_runs_this_tool`, the one rule). An agent
+    program (:data:`_AGENT_PROGRAMS`), a script (a helper, an agent harness) or any other
+    program is not: it may be the agent."""
     program = os.path.basename(argv[0]) if argv else ""
     if name in _AGENT_PROGRAMS or program in _AGENT_PROGRAMS:
         return False
@@ -544,9 +558,7 @@ def _for_a_moment(name: str, argv: list[str]) -> bool:
     if (_is_interpreter(name) or _is_interpreter(program)) and len(argv) > 1:
         return any(word in ("-c", "-e", "-E", "--eval", "-p", "--print")
                    for word in argv[1:]) and _script(argv) is None
-    mine = sys.argv[1:]
-    return any(os.path.basename(word) == _PROGRAM and argv[at + 1:at + 1 + len(mine)] == mine
-               for at, word in enumerate(argv[1:], 1))
+    return _runs_this_tool(argv, more=True)
 
 
 def _runs_a_command(argv: list[str]) -> bool:

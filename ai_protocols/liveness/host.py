@@ -15,15 +15,25 @@ __all__ = ["INIT_PID_NAMESPACE", "boot_time", "hostname", "pid_namespace", "pid_
            "process_start", "process_stat"]
 
 
+#: This machine's name, read once per process (:func:`hostname`).
+_HOST: list[str] = []
+
+
 def hostname() -> str:
     """This machine's name, as ``socket.gethostname()`` gives it (the ``uname``
-    node name), without importing ``socket`` on every command."""
-    try:
-        return os.uname().nodename
-    except AttributeError:  # pragma: no cover - no uname (Windows)
-        import socket
+    node name), without importing ``socket`` on every command. Read once per process,
+    as the boot time is: a judgement of a thousand other agents' files asked it twice
+    for each (their owner's host, their write record's), a ``uname`` each time (issue
+    16, twenty-third round); a command does not outlive a change of the name that
+    matters to it."""
+    if not _HOST:
+        try:
+            _HOST.append(os.uname().nodename)
+        except AttributeError:  # pragma: no cover - no uname (Windows)
+            import socket
 
-        return socket.gethostname()
+            _HOST.append(socket.gethostname())
+    return _HOST[0]
 
 
 def process_stat(pid: int) -> tuple[str, int, int] | None:
