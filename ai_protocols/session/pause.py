@@ -126,10 +126,11 @@ def pause(project: Project, note: str | None = None,
 
 
 def resume_paused(project: Project, owner: Owner | None, session: Session,
-                  now: datetime | Moment | None = None) -> Session:
+                  now: datetime | Moment | None = None, *, brief: bool = False) -> Session:
     """The caller's own session is paused (``session``, as read): carry it on, with the
     caller as its owner (``owner``; ``None``: no process stands for it, none recorded).
-    Call holding the file's lock. Returns the session as written."""
+    Call holding the file's lock. Returns the session as written; with ``brief``, read
+    brief (:func:`~ai_protocols.session.layout.read_session`)."""
     when = f"{session.paused:%Y-%m-%d %H:%M}" if session.paused else "?"
     with editing(project.ai_dir_text, project.path_text, now=now, held=True) as edit:
         edit.set_properties(("STATUS", ACTIVE), ("OWNER", owner_property(owner)),
@@ -138,7 +139,7 @@ def resume_paused(project: Project, owner: Owner | None, session: Session,
         record_head(edit, project.root_text)
         note = f" ({preview(session.pause_note)})" if session.pause_note else ""
         edit.note(f"resumed: after a pause at {when}{note}")
-    return edit.session()
+    return edit.session(brief=brief)
 
 
 def abandon(project: Project, reason: str, now: datetime | Moment | None = None) -> str:

@@ -89,17 +89,18 @@ def may_take_over(session: Session, state: Liveness) -> bool:
 
 
 def take_over(project: Project, owner: Owner | None, state: Liveness,
-              now: datetime | Moment | None) -> Session:
+              now: datetime | Moment | None, *, brief: bool = False) -> Session:
     """The previous owner of the caller's own file is gone: this process carries the
     session on, ``owner`` its owner (``None``: no process stands for it, none recorded).
-    Call holding the file's lock. Returns the session as written."""
+    Call holding the file's lock. Returns the session as written; with ``brief``, read
+    brief (:func:`~ai_protocols.session.layout.read_session`)."""
     with editing(project.ai_dir_text, project.path_text, now=now, held=True) as edit:
         edit.set_properties(("OWNER", owner_property(owner)), ("HOST", hostname()),
                             ("EXIT", None), ("EXITED", None), ("EXIT_BY", None),
                             ("STATUS", ACTIVE))
         edit.note(f"resumed: the previous session did not wrap up "
                   f"({state.state}: {preview(state.evidence)})")
-    return edit.session()
+    return edit.session(brief=brief)
 
 
 def _is_fresh(session: Session) -> bool:
