@@ -79,3 +79,60 @@ def test_start_prints_the_same_after_its_write_as_after_carrying_on(
     left = [line for line in first.splitlines() if line.startswith("Left out")]
     assert left and left == [line for line in again.splitlines()
                              if line.startswith("Left out")]
+
+
+def test_pause_and_the_head_read_say_what_the_whole_read_says_of_the_head(
+        project: Path, run: Runner) -> None:
+    """``Project.pause(brief=True)`` reports the session paused read brief (the older
+    decisions counted, not read), and ``Project.read(head=True)`` its properties alone:
+    both as the whole read of the file says them (what ``pause`` prints and judges)."""
+    path, entries = _leftover(project, run, "titled")
+    here = Project(project)
+    paused = here.pause("back soon", brief=True)
+    assert paused.unread.get("decision") == len(entries) - BRIEF_NOTES
+    head = here.read(path, head=True)
+    whole = read_session(str(path), path.read_text())
+    assert head is not None and not any(head.entries.values()) and not head.log
+    for session in (paused, head):
+        assert (session.status, session.pause_note, session.paused, session.agent_session,
+                session.title, session.started, session.path) == \
+            (whole.status, whole.pause_note, whole.paused, whole.agent_session,
+             whole.title, whole.started, whole.path)
+    assert whole.status == "paused" and whole.pause_note == "back soon"
+
+
+def test_pause_wrap_up_and_recover_of_a_big_file_say_and_keep_what_they_did(
+        project: Path, run: Runner) -> None:
+    """The console script on the big file (each reads its properties, not its 40,000
+    lines): ``pause`` says its note and prints the file, a second ``pause`` replaces
+    the note, ``start`` resumes it, and ``wrap-up`` archives every decision."""
+    path, entries = _leftover(project, run, "took over")
+    first = run("pause", "--no-checkpoint", "--note", "back soon")
+    assert "Paused the session: back soon." in first.stderr
+    assert first.stdout.strip() == str(path)
+    again = run("pause", "--note", "later")
+    assert "its note is now: later" in again.stderr
+    assert "back soon" not in read_session(str(path), path.read_text()).pause_note
+    assert "resumed: after a pause" in run("start").stdout + path.read_text()
+    archive = Path(run("wrap-up", "done").stdout.strip().splitlines()[-1])
+    kept = read_session(str(archive), archive.read_text())
+    assert [e.text for e in kept.decisions] == \
+        [e.splitlines()[0].split("] ", 1)[1] for e in entries]
+
+
+def test_recover_adopts_a_crashed_agents_big_file_whole(project: Path, run: Runner) -> None:
+    """``recover --adopt`` judges the crashed agent's big file by its properties and
+    takes all of it: every decision is in the adopter's file, the Log says so."""
+    dead, me = "dead.p.x.1700000001", "me.p.x.1700000002"
+    run("start", "--title", "Long work", agent=dead, as_another_agent=True)
+    theirs = project / ".ai/session-context.d" / f"{dead}.org"
+    decisions, entries = filler(0, (BRIEF_NOTES + 40) * 200, "old")
+    theirs.write_text(insert(theirs.read_text(), "decisions", decisions))
+    run("start", agent=me)
+    run("recover", dead, "--adopt", agent=me)
+    mine = project / ".ai/session-context.d" / f"{me}.org"
+    adopted = read_session(str(mine), mine.read_text())
+    assert [e.text for e in adopted.decisions] == \
+        [e.splitlines()[0].split("] ", 1)[1] for e in entries]
+    assert not theirs.exists()
+    assert any(e.text.startswith("adopted") for e in adopted.log)

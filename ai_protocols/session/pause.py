@@ -108,11 +108,13 @@ def record_head(edit: SessionEdit, root: str) -> tuple[str, str | None] | None:
 
 
 def pause(project: Project, note: str | None = None,
-          now: datetime | Moment | None = None) -> Session:
+          now: datetime | Moment | None = None, *, brief: bool = False) -> Session:
     """Mark the caller's session paused (see the module), with ``note`` (one line: why,
     or what to do first on resuming; blank lines around it dropped,
     :func:`~ai_protocols.session.text.note_text`); pausing a paused session records the new note.
-    Returns the session as written. Raises :class:`~ai_protocols.errors.InvalidText`
+    Returns the session as written; with ``brief``, read brief
+    (:func:`~ai_protocols.session.layout.read_session`: for a caller that needs its
+    properties, not the entries of a big file). Raises :class:`~ai_protocols.errors.InvalidText`
     (a note that is empty or not one line), :class:`~ai_protocols.errors.NoSession`,
     :class:`~ai_protocols.errors.SessionWrappedUp`,
     :class:`~ai_protocols.errors.BeingEdited` and what any write may raise."""
@@ -122,7 +124,7 @@ def pause(project: Project, note: str | None = None,
         edit.set_properties(("STATUS", PAUSED), ("PAUSED", edit.stamp), ("PAUSE_NOTE", note))
         record_head(edit, project.root_text)
         edit.note(f"pause: {preview(note)}" if note else "pause: paused")
-    return edit.session()
+    return edit.session(brief=brief)
 
 
 def resume_paused(project: Project, owner: Owner | None, session: Session,

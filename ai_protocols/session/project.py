@@ -297,15 +297,17 @@ class Project:
 
     # -- reading --------------------------------------------------------------------------
 
-    def read(self, path: str | os.PathLike[str]) -> Session | None:
+    def read(self, path: str | os.PathLike[str], *, head: bool = False) -> Session | None:
         """The session in ``path``; ``None`` when there is no file, or when it is what a
         move (wrap-up, recover) left, killed before it removed the file
-        (:func:`~ai_protocols.session.transaction.moved_away`). Raises
+        (:func:`~ai_protocols.session.transaction.moved_away`). With ``head``, without
+        its entries and Log (:func:`~ai_protocols.session.layout.read_session_head`:
+        its properties, for a caller that needs no more). Raises
         :class:`~ai_protocols.errors.UnreadableSession` (its subclass
         :class:`~ai_protocols.errors.MergeConflict` for a file with git's conflict
         markers), :class:`~ai_protocols.errors.UnsafePath` or
         :class:`~ai_protocols.errors.StorageError`."""
-        return self._read(clean_path(path))
+        return self._read(clean_path(path), head=head)
 
     def _read(self, path: str, *, head: bool = False, gone: list[str] | None = None,
               brief: bool = False, view: bool = False, keep: list[AsRead] | None = None,
@@ -914,11 +916,12 @@ class Project:
             record(self.ai_dir_text, self.sessions_dir_text, target)
         return target
 
-    def pause(self, note: str | None = None, now: datetime | Moment | None = None) -> Session:
+    def pause(self, note: str | None = None, now: datetime | Moment | None = None, *,
+              brief: bool = False) -> Session:
         """Mark this agent's session paused; see :func:`ai_protocols.session.pause.pause`."""
         from ai_protocols.session import pause
 
-        return pause.pause(self, note, now)
+        return pause.pause(self, note, now, brief=brief)
 
     def abandon(self, reason: str, now: datetime | Moment | None = None) -> Path:
         """Close this agent's session as abandoned and archive it; return the archive. See

@@ -222,14 +222,14 @@ def recover(project: Project, target: str, *, adopt: bool, force: bool = False,
         if adopt:  # its file is replaced: a person's unsaved buffer of it would undo that
             refuse_if_edited(project.path_text)
         try:  # judged as the file is, before what waited for Emacs is folded in
-            before = project.read(path)
+            before = project.read(path, head=True)  # (its properties judge it)
         except AiProtocolsError:
             before = None  # editing() says what is wrong with it
         try:
             with editing(project.ai_dir_text, path, now=now, held=True,
                          closed_ok=not adopt) as edit:
                 closed = edit.properties.get("STATUS") == WRAPPED_UP
-                state = project.liveness(before or edit.session(), edit.moment)
+                state = project.liveness(before or edit.session(brief=True), edit.moment)
                 if state.state == "paused" and not force and not closed:
                     from ai_protocols.session.names import resumed_by
 
