@@ -457,7 +457,7 @@ def _session_agent(project: Project, target: str) -> str | None:
     from ai_protocols.session.recovery import target_path
 
     try:
-        session = project.read(target_path(project, target))
+        session = project.read(target_path(project, target), head=True)
     except Exception:  # (recover itself says what is wrong with it)
         return None
     return session.agent_id if session is not None else None
@@ -472,7 +472,7 @@ def _carry_adopted(project: Project, target: str) -> None:
     from ai_protocols.lean import shell_quote
     from ai_protocols.paths import has_board
 
-    session = project.read(project.path_text)
+    session = project.read(project.path_text, head=True)  # (a property: no entries)
     source = session.adopted_from if session is not None else None
     if not source or not has_board(project.root_text):
         return

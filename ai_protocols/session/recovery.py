@@ -161,8 +161,8 @@ def target_path(project: Project, target: str, verb: str = "recover") -> str:
 def _adoption_finished(project: Project, path: str) -> str | None:
     """An adoption killed after writing this agent's file but before removing the
     adopted one: finish it."""
-    mine = project.read(project.path_text)
-    theirs = project.read(path)
+    mine = project.read(project.path_text, head=True)  # (their properties tell)
+    theirs = project.read(path, head=True)
     if mine is None or theirs is None or mine.adopted_from != str(theirs.agent_id or path):
         return None
     forget(project.ai_dir_text, path)
