@@ -268,7 +268,7 @@ def pause(note: str | None, no_checkpoint: bool) -> None:
     from ai_protocols.session.transaction import probe, put_back_refusal, refuse_missing
 
     refuse_missing(project.ai_dir_text, project.path_text)
-    existing = project.read(project.path_text)
+    existing = project.read(project.path_text, head=True)  # (its properties: no entries)
     if existing is not None and existing.status == WRAPPED_UP:
         raise put_back_refusal(project.ai_dir_text, project.path_text) or \
             SessionWrappedUp(project.path)
@@ -289,7 +289,7 @@ def pause(note: str | None, no_checkpoint: bool) -> None:
             raise GitFailed(error.command, f"{error.reason}; the session is not paused "
                             "(pause without a checkpoint: ai-protocols pause "
                             "--no-checkpoint)") from error
-    session = project.pause(note)
+    session = project.pause(note, brief=True)
     from ai_protocols.session.resume import resumed_by, take_over_command
 
     click.echo(f"Paused the session{': ' + display(note) if note else ''}. "
@@ -306,7 +306,7 @@ def _pause_again(project: Project, session: Any, note: str | None) -> None:
     since = f"{session.paused:%Y-%m-%d %H:%M}" if session.paused else "?"
     said = f"The session is already paused (since {since})"
     if note is not None and note != session.pause_note:
-        session = project.pause(note)
+        session = project.pause(note, brief=True)
         said += f": its note is now: {display(note)}"
     else:
         said += (f" ({display(session.pause_note)})" if session.pause_note else "") + \
@@ -457,7 +457,7 @@ def _session_agent(project: Project, target: str) -> str | None:
     from ai_protocols.session.recovery import target_path
 
     try:
-        session = project.read(target_path(project, target))
+        session = project.read(target_path(project, target), head=True)
     except Exception:  # (recover itself says what is wrong with it)
         return None
     return session.agent_id if session is not None else None
@@ -472,7 +472,7 @@ def _carry_adopted(project: Project, target: str) -> None:
     from ai_protocols.lean import shell_quote
     from ai_protocols.paths import has_board
 
-    session = project.read(project.path_text)
+    session = project.read(project.path_text, head=True)  # (a property: no entries)
     source = session.adopted_from if session is not None else None
     if not source or not has_board(project.root_text):
         return

@@ -80,7 +80,7 @@ def archive_to(edit: SessionEdit, root: str, sessions_dir: str, *,
     :class:`~ai_protocols.errors.StorageError` when ``sessions_dir`` cannot be made or
     its path leaves no room for a name."""
     refuse_unsafe_archive(root, sessions_dir)
-    session = edit.session()
+    session = edit.session(brief=True)  # (its properties name the archive: no entries)
     assert edit.read_as is not None
     ended = end_of(session, edit.at, edit.read_as.st_mtime)
     try:  # (a DESCRIPTION a person typed may name nothing: "session" then)

@@ -108,11 +108,13 @@ def record_head(edit: SessionEdit, root: str) -> tuple[str, str | None] | None:
 
 
 def pause(project: Project, note: str | None = None,
-          now: datetime | Moment | None = None) -> Session:
+          now: datetime | Moment | None = None, *, brief: bool = False) -> Session:
     """Mark the caller's session paused (see the module), with ``note`` (one line: why,
     or what to do first on resuming; blank lines around it dropped,
     :func:`~ai_protocols.session.text.note_text`); pausing a paused session records the new note.
-    Returns the session as written. Raises :class:`~ai_protocols.errors.InvalidText`
+    Returns the session as written; with ``brief``, read brief
+    (:func:`~ai_protocols.session.layout.read_session`: for a caller that needs its
+    properties, not the entries of a big file). Raises :class:`~ai_protocols.errors.InvalidText`
     (a note that is empty or not one line), :class:`~ai_protocols.errors.NoSession`,
     :class:`~ai_protocols.errors.SessionWrappedUp`,
     :class:`~ai_protocols.errors.BeingEdited` and what any write may raise."""
@@ -122,14 +124,15 @@ def pause(project: Project, note: str | None = None,
         edit.set_properties(("STATUS", PAUSED), ("PAUSED", edit.stamp), ("PAUSE_NOTE", note))
         record_head(edit, project.root_text)
         edit.note(f"pause: {preview(note)}" if note else "pause: paused")
-    return edit.session()
+    return edit.session(brief=brief)
 
 
 def resume_paused(project: Project, owner: Owner | None, session: Session,
-                  now: datetime | Moment | None = None) -> Session:
+                  now: datetime | Moment | None = None, *, brief: bool = False) -> Session:
     """The caller's own session is paused (``session``, as read): carry it on, with the
     caller as its owner (``owner``; ``None``: no process stands for it, none recorded).
-    Call holding the file's lock. Returns the session as written."""
+    Call holding the file's lock. Returns the session as written; with ``brief``, read
+    brief (:func:`~ai_protocols.session.layout.read_session`)."""
     when = f"{session.paused:%Y-%m-%d %H:%M}" if session.paused else "?"
     with editing(project.ai_dir_text, project.path_text, now=now, held=True) as edit:
         edit.set_properties(("STATUS", ACTIVE), ("OWNER", owner_property(owner)),
@@ -138,7 +141,7 @@ def resume_paused(project: Project, owner: Owner | None, session: Session,
         record_head(edit, project.root_text)
         note = f" ({preview(session.pause_note)})" if session.pause_note else ""
         edit.note(f"resumed: after a pause at {when}{note}")
-    return edit.session()
+    return edit.session(brief=brief)
 
 
 def abandon(project: Project, reason: str, now: datetime | Moment | None = None) -> str:

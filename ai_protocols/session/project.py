@@ -297,15 +297,17 @@ class Project:
 
     # -- reading --------------------------------------------------------------------------
 
-    def read(self, path: str | os.PathLike[str]) -> Session | None:
+    def read(self, path: str | os.PathLike[str], *, head: bool = False) -> Session | None:
         """The session in ``path``; ``None`` when there is no file, or when it is what a
         move (wrap-up, recover) left, killed before it removed the file
-        (:func:`~ai_protocols.session.transaction.moved_away`). Raises
+        (:func:`~ai_protocols.session.transaction.moved_away`). With ``head``, without
+        its entries and Log (:func:`~ai_protocols.session.layout.read_session_head`:
+        its properties, for a caller that needs no more). Raises
         :class:`~ai_protocols.errors.UnreadableSession` (its subclass
         :class:`~ai_protocols.errors.MergeConflict` for a file with git's conflict
         markers), :class:`~ai_protocols.errors.UnsafePath` or
         :class:`~ai_protocols.errors.StorageError`."""
-        return self._read(clean_path(path))
+        return self._read(clean_path(path), head=head)
 
     def _read(self, path: str, *, head: bool = False, gone: list[str] | None = None,
               brief: bool = False, view: bool = False, keep: list[AsRead] | None = None,
@@ -652,8 +654,10 @@ class Project:
         ``resumed_pause`` says what its pause said; with ``resume=False`` (the
         SessionStart of a compaction: the agent was running, it did not come back) it
         stays paused, and ``state`` says so. With ``brief``, the session reported is read
-        brief when it is the file found (:func:`~ai_protocols.session.layout.read_session`:
-        its closed items left out), for a caller that shows its resume context.
+        brief (:func:`~ai_protocols.session.layout.read_session`: its closed items left
+        out), as found or as this start wrote it (a take-over, a pause resumed, a title or
+        objective given), for a caller that shows its resume context: a take-over of a
+        big file reads no more than carrying it on does.
         ``keep``: extended with the file as this start read it, when it found one
         (:class:`~ai_protocols.session.transaction.AsRead`), for the caller's edit that
         follows (which takes it only when the file is still those bytes).
@@ -769,7 +773,7 @@ class Project:
                              new_text=fresh_text()) as edit:
                     edit.set_properties(("OBJECTIVE", objective))
                     record_head(edit, self.root_text)
-                session, objective = edit.session(), None
+                session, objective = edit.session(brief=brief), None
                 existing = None
             elif existing is not None and existing.status == WRAPPED_UP:
                 # A wrap-up an older version left half done: archived, and the new
@@ -780,7 +784,7 @@ class Project:
                     finished = archive_to(edit, self.root_text, self.sessions_dir_text,
                                           then=fresh_text())
                 record(self.ai_dir_text, self.sessions_dir_text, finished)
-                session = self.show()
+                session = self.show(brief=brief)
                 existing = None
             elif existing is None:
                 from ai_protocols.session.names import ADOPTED_AWAY
@@ -793,7 +797,7 @@ class Project:
                     record_head(edit, self.root_text)
                     if adopted is not None:
                         edit.note(f"{ADOPTED_AWAY}{adopted}")
-                session = edit.session()
+                session = edit.session(brief=brief)
                 objective = None
             else:
                 from ai_protocols.session.transaction import refuse_put_back
@@ -811,11 +815,11 @@ class Project:
                         exited=None, host=None, updated=None, now=at.wall,
                         stale_after=stale_after(), paused=session.paused,
                         pause_note=session.pause_note).evidence
-                    session = resume_paused(self, owner, session, at)
+                    session = resume_paused(self, owner, session, at, brief=brief)
                     took_over = True
                 elif recovery.may_take_over(session, state) and \
                         live_emacs_lock(self.path_text) is None:
-                    session = recovery.take_over(self, owner, state, at)
+                    session = recovery.take_over(self, owner, state, at, brief=brief)
                     took_over = True
                 if title and not session.title and live_emacs_lock(self.path_text) is None:
                     # A session a hook started has no title yet: the agent's start gives it.
@@ -824,7 +828,7 @@ class Project:
                         line = edit.doc.lines[edit.line].rstrip("\r\n")
                         if line.rstrip() == "* Session":
                             edit.doc.set_line(edit.line, f"* Session: {escape_headline(title)}")
-                    session, titled = edit.session(), True
+                    session, titled = edit.session(brief=brief), True
             mine = existing is None or took_over or (state is not None and state.state == "mine")
             if objective is not None and session.objective != objective and mine and \
                     live_emacs_lock(self.path_text) is None:  # (not another agent's, at work)
@@ -834,7 +838,7 @@ class Project:
                     edit.set_properties(("OBJECTIVE", objective))
                     edit.note(f"objective: {preview(objective)}" +
                               (f" (it was: {old})" if old else ""))
-                session, objective_replaced = edit.session(), old
+                session, objective_replaced = edit.session(brief=brief), old
         seen: tuple[list[tuple[Session, Liveness]], int] = ([], 0)
         if others:  # (their heads: what start shows of them; the newest of many)
             from ai_protocols.session.resume import DEFAULT_MAX_BYTES, others_to_read
@@ -912,11 +916,12 @@ class Project:
             record(self.ai_dir_text, self.sessions_dir_text, target)
         return target
 
-    def pause(self, note: str | None = None, now: datetime | Moment | None = None) -> Session:
+    def pause(self, note: str | None = None, now: datetime | Moment | None = None, *,
+              brief: bool = False) -> Session:
         """Mark this agent's session paused; see :func:`ai_protocols.session.pause.pause`."""
         from ai_protocols.session import pause
 
-        return pause.pause(self, note, now)
+        return pause.pause(self, note, now, brief=brief)
 
     def abandon(self, reason: str, now: datetime | Moment | None = None) -> Path:
         """Close this agent's session as abandoned and archive it; return the archive. See

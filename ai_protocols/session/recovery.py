@@ -89,17 +89,18 @@ def may_take_over(session: Session, state: Liveness) -> bool:
 
 
 def take_over(project: Project, owner: Owner | None, state: Liveness,
-              now: datetime | Moment | None) -> Session:
+              now: datetime | Moment | None, *, brief: bool = False) -> Session:
     """The previous owner of the caller's own file is gone: this process carries the
     session on, ``owner`` its owner (``None``: no process stands for it, none recorded).
-    Call holding the file's lock. Returns the session as written."""
+    Call holding the file's lock. Returns the session as written; with ``brief``, read
+    brief (:func:`~ai_protocols.session.layout.read_session`)."""
     with editing(project.ai_dir_text, project.path_text, now=now, held=True) as edit:
         edit.set_properties(("OWNER", owner_property(owner)), ("HOST", hostname()),
                             ("EXIT", None), ("EXITED", None), ("EXIT_BY", None),
                             ("STATUS", ACTIVE))
         edit.note(f"resumed: the previous session did not wrap up "
                   f"({state.state}: {preview(state.evidence)})")
-    return edit.session()
+    return edit.session(brief=brief)
 
 
 def _is_fresh(session: Session) -> bool:
@@ -160,8 +161,8 @@ def target_path(project: Project, target: str, verb: str = "recover") -> str:
 def _adoption_finished(project: Project, path: str) -> str | None:
     """An adoption killed after writing this agent's file but before removing the
     adopted one: finish it."""
-    mine = project.read(project.path_text)
-    theirs = project.read(path)
+    mine = project.read(project.path_text, head=True)  # (their properties tell)
+    theirs = project.read(path, head=True)
     if mine is None or theirs is None or mine.adopted_from != str(theirs.agent_id or path):
         return None
     forget(project.ai_dir_text, path)
@@ -221,14 +222,14 @@ def recover(project: Project, target: str, *, adopt: bool, force: bool = False,
         if adopt:  # its file is replaced: a person's unsaved buffer of it would undo that
             refuse_if_edited(project.path_text)
         try:  # judged as the file is, before what waited for Emacs is folded in
-            before = project.read(path)
+            before = project.read(path, head=True)  # (its properties judge it)
         except AiProtocolsError:
             before = None  # editing() says what is wrong with it
         try:
             with editing(project.ai_dir_text, path, now=now, held=True,
                          closed_ok=not adopt) as edit:
                 closed = edit.properties.get("STATUS") == WRAPPED_UP
-                state = project.liveness(before or edit.session(), edit.moment)
+                state = project.liveness(before or edit.session(brief=True), edit.moment)
                 if state.state == "paused" and not force and not closed:
                     from ai_protocols.session.names import resumed_by
 
