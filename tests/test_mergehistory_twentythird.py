@@ -49,9 +49,7 @@ def emacs_delete(run: Agent, text: str) -> None:
     assert text not in run.path.read_text(), "Emacs did not delete it"
 
 
-#: How the agent's clone takes the person's commit: git's merging pull, a rebasing
-#: pull, or a fetch and a ``git merge`` of the other way round (the person's clone
-#: merging the agent's commit).
+#: How the merging clone takes the other's commit: git's merging pull or a rebasing one.
 PULLS = {"merge": ["--no-rebase", "--no-edit"], "rebase": ["--rebase"]}
 
 
@@ -63,8 +61,7 @@ def test_a_persons_committed_deletion_stands_through_a_real_pull(
     """The person deletes ``Entry two`` in clone ``p`` (Emacs, up to date), commits and
     pushes; the agent logs ``A-more`` in clone ``a`` and commits; ``a`` pulls (or ``p``
     pulls ``a``'s commit, pushed): the merge holds no ``Entry two``, and every other
-    entry once. Run on the same three files outside any repository, the driver does
-    the same (it was right there; the history lookup was not)."""
+    entry once; so does the merging clone's next write."""
     clones = Clones(tmp_path.resolve(), agent=LAYOUTS[layout], names=("a", "p"),
                     prepare=_entries)
     run_a, run_p = clones.run_one, clones.run_two
