@@ -339,6 +339,10 @@ def has_board(root: str) -> bool:
 
 #: git's variables that name a path, read relative to the folder git starts in (git(1),
 #: "ENVIRONMENT"); ``GIT_ALTERNATE_OBJECT_DIRECTORIES`` holds a list of them.
+#: git's variables that change how a pathspec is read (git(1), ``GIT_*_PATHSPECS``): every
+#: git run of the tool drops them, for the pathspecs it gives are meant as their magic says.
+PATHSPEC_VARIABLES = ("GIT_LITERAL_PATHSPECS", "GIT_GLOB_PATHSPECS", "GIT_NOGLOB_PATHSPECS",
+                      "GIT_ICASE_PATHSPECS")
 _GIT_PATH_VARIABLES = ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_INDEX_FILE",
                        "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES")
 

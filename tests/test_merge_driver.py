@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from clonekit import IDENTITY, Clones, git  # noqa: F401 (IDENTITY: for the tests importing it)
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -40,50 +41,7 @@ from conftest import CLI, Runner, as_last_written, clean_env
 
 CORPUS = Path(__file__).parent / "corpus"
 CONTEXT = Path(".ai/session-context.org")
-IDENTITY = {"GIT_AUTHOR_NAME": "Tester", "GIT_AUTHOR_EMAIL": "t@example.org",
-            "GIT_COMMITTER_NAME": "Tester", "GIT_COMMITTER_EMAIL": "t@example.org"}
 _STAMP = re.compile(r"\[\d{4}-\d\d-\d\d [A-Za-z]{3} \d\d:\d\d\]")
-
-
-def git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(["git", *args], cwd=cwd, env=clean_env(**IDENTITY),
-                          capture_output=True, text=True, timeout=120)
-    if check and done.returncode != 0:
-        raise AssertionError(f"git {' '.join(args)}: {done.returncode}\n{done.stdout}{done.stderr}")
-    return done
-
-
-class Clones:
-    """A bare origin and two clones of it, ``one`` and ``two``, each after ``init``."""
-
-    def __init__(self, base: Path, files: dict[str, bytes] | None = None) -> None:
-        self.origin = base / "origin.git"
-        git(base, "init", "-q", "--bare", "-b", "main", str(self.origin))
-        self.one = base / "one"
-        git(base, "clone", "-q", str(self.origin), str(self.one))
-        Runner(self.one)("init")
-        if files is None:
-            Runner(self.one)("start", "--title", "Shared work")
-            Runner(self.one)("log", "--progress", "Base step", "--next", "Write the tests")
-        else:
-            for name, data in files.items():
-                (self.one / name).write_bytes(data)
-        git(self.one, "add", "-A")
-        git(self.one, "commit", "-q", "-m", "base")
-        git(self.one, "push", "-q", "origin", "HEAD:main")
-        self.two = base / "two"
-        git(base, "clone", "-q", "-b", "main", str(self.origin), str(self.two))
-        Runner(self.two)("init")
-
-    def commit(self, clone: Path, message: str) -> None:
-        git(clone, "add", "-A")
-        git(clone, "commit", "-q", "-m", message)
-
-    def merge_two_into_one(self) -> subprocess.CompletedProcess[str]:
-        """``two`` pushes; ``one`` fetches and merges (git runs the driver)."""
-        git(self.two, "push", "-q", "origin", "HEAD:main")
-        git(self.one, "fetch", "-q", "origin")
-        return git(self.one, "merge", "--no-edit", "origin/main", check=False)
 
 
 @pytest.fixture

@@ -23,9 +23,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from clonekit import LAYOUTS, Agent, Clones, commit, git, push, save, two_clones
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_merge_driver import Clones, git
 from test_mergeprops_twentyfirst import (
     MARKERS,
     VALUES,
@@ -37,7 +37,7 @@ from test_mergeprops_twentyfirst import (
     one_session,  # noqa: F401 (the module fixture of the property test below)
     shown,
 )
-from test_stale_twentyfirst import LAYOUTS, Agent, commit, follow, push, save, two_clones
+from test_stale_twentyfirst import follow
 
 from ai_protocols.session.layout import read_entries
 

@@ -25,9 +25,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from clonekit import Clones, git, shared_session
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from test_merge_driver import Clones, git
 from test_merge_fourteenth import _late, _section
 
 from ai_protocols.org.syntax import unescape_inline
@@ -54,12 +54,11 @@ def emacs_set(clone: Path, key: str, value: str) -> None:
 
 def with_objective(base: Path, objective: str = "base objective") -> Clones:
     """Two clones of one session whose objective is ``objective`` (set by the tool)."""
-    clones = Clones(base.resolve())
-    Runner(clones.one)("start", "--objective", objective)
-    clones.commit(clones.one, "objective")
-    git(clones.one, "push", "-q", "origin", "HEAD:main")
-    git(clones.two, "pull", "-q", "--no-rebase", "origin", "main")
-    return clones
+    def prepare(first: Runner) -> None:
+        shared_session(first)
+        first("start", "--objective", objective)
+
+    return Clones(base.resolve(), prepare=prepare)
 
 
 def both_ways(clones: Clones) -> tuple[subprocess.CompletedProcess[str],

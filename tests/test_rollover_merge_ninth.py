@@ -241,8 +241,13 @@ def test_an_entry_edited_then_moved_on_one_clone_and_moved_on_the_other_shows_on
         _edit_as_emacs_saves(clones.two / CONTEXT, "old decision 000000 ",
                              "old decision 000000 (edited) ")
         two("log", "--discovery", "Two writes without a rollover")
-    for runner in (one, two):  # (each passes the bound; the next write rolls over)
-        runner("log", "--decision", "A big decision " + "b" * 60_000, "--rationale", "big")
+    for runner, name in ((one, "one"), (two, "two")):  # (each passes the bound; the next
+        # write rolls over; each clone's decision its own text: of one text, the two are
+        # one entry when logged in one minute and two entries when not, and this test
+        # is not about that: "every other entry once" counted them as one, and failed
+        # when a minute began between the two writes, a slow machine's case)
+        runner("log", "--decision", f"A big decision of {name} " + "b" * 60_000,
+               "--rationale", "big")
     one("log", "--discovery", "One rolls over")
     if not later:
         _edit_as_emacs_saves(clones.two / CONTEXT, "old decision 000000 ",
@@ -262,6 +267,8 @@ def test_an_entry_edited_then_moved_on_one_clone_and_moved_on_the_other_shows_on
     firsts = [d for d in decisions if d.startswith("old decision 000000 ")]
     assert len(firsts) == 1 and "(edited)" in firsts[0], firsts
     assert len(decisions) == len(set(decisions))  # (every other entry once)
+    for name in ("one", "two"):
+        assert sum(d.startswith(f"A big decision of {name} ") for d in decisions) == 1
 
 
 _HEAD = ("* Session\n:PROPERTIES:\n:STARTED: [2026-01-01 Thu 00:00]\n:STATUS: active\n:END:\n"

@@ -35,85 +35,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from clonekit import LAYOUTS, Agent, commit, git, push, save, two_clones
 from gitkit import pasted
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from test_merge_driver import git
-
-from conftest import Runner
-
-#: The two layouts: one agent without an id, or an agent's own file.
-LAYOUTS = {"single": None, "per-agent": "ag7"}
-
-
-class Agent(Runner):
-    """The installed ``ai-protocols`` in one clone, as one agent (``agent``: its
-    ``AI_AGENT_ID``, ``None``: none)."""
-
-    def __init__(self, cwd: Path, agent: str | None) -> None:
-        super().__init__(cwd)
-        self.agent = agent
-
-    def __call__(self, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
-        kwargs.setdefault("agent", self.agent)
-        return super().__call__(*args, **kwargs)  # type: ignore[arg-type]
-
-    @property
-    def file(self) -> Path:
-        """The session file, from the clone's top."""
-        return Path(".ai") / ("session-context.org" if self.agent is None else
-                              f"session-context.d/{self.agent}.org")
-
-    @property
-    def path(self) -> Path:
-        return self.cwd / self.file
-
-    def head(self) -> str:
-        """``HEAD``'s version of the session file."""
-        return git(self.cwd, "show", f"HEAD:./{self.file}").stdout
-
-
-def two_clones(base: Path, layout: str) -> tuple[Agent, Agent]:
-    """A bare origin under ``base``; clone ``a`` with a session (``first step``),
-    committed and pushed; clone ``b`` of it; both after ``init``: the reviewer's set-up."""
-    origin, a, b = base / "origin.git", base / "a", base / "b"
-    git(base, "init", "-q", "--bare", "-b", "main", str(origin))
-    git(base, "clone", "-q", str(origin), str(a))
-    (a / "README").write_text("hi\n")
-    commit(a, "init")
-    run_a, run_b = Agent(a, LAYOUTS[layout]), Agent(b, LAYOUTS[layout])
-    run_a("init")
-    run_a("start", "--objective", "Fix")
-    run_a("log", "--progress", "first step")
-    commit(a, "session")
-    git(a, "push", "-q", "origin", "HEAD:main")
-    git(base, "clone", "-q", "-b", "main", str(origin), str(b))
-    run_b("init")
-    return run_a, run_b
-
-
-def commit(clone: Path, message: str) -> None:
-    git(clone, "add", "-A")
-    git(clone, "commit", "-q", "--allow-empty", "-m", message)
-
-
-def push(run: Agent, message: str) -> None:
-    commit(run.cwd, message)
-    git(run.cwd, "push", "-q", "origin", "HEAD:main")
-
-
-def save(path: Path, data: bytes, how: str) -> None:
-    """A person's save of a buffer holding ``data``: a new file renamed into place
-    (``rename``, Emacs's first save of a file) or the file written over (``inplace``,
-    Emacs's later saves of a file under git); the file made anew when it is gone."""
-    if how == "rename" or not path.exists():
-        temp = path.with_name(path.name + ".saving")
-        temp.write_bytes(data)
-        os.replace(temp, path)
-        return
-    with open(path, "r+b") as file:
-        file.write(data)
-        file.truncate()
 
 
 def _between(text: str, start: str, end: str) -> str:

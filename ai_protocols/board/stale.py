@@ -298,7 +298,7 @@ def known_versions(board: str, kept: str, first: list[bytes | None],
             if version is not None:
                 found[version] = None
     found.update(dict.fromkeys(history_versions(root, os.path.relpath(board, root),
-                                                history)))
+                                                [history])))
     return list(found)
 
 

@@ -13,7 +13,13 @@ from __future__ import annotations
 import os
 
 from ai_protocols.errors import GitFailed, git_said
-from ai_protocols.paths import AI_DIR, CONTEXT_DIR, DEFAULT_CONTEXT, git_places_absolute
+from ai_protocols.paths import (
+    AI_DIR,
+    CONTEXT_DIR,
+    DEFAULT_CONTEXT,
+    PATHSPEC_VARIABLES,
+    git_places_absolute,
+)
 
 __all__ = ["EMACS_FILES", "TEMP_PREFIX", "EarlyAdd", "GitRun", "add_pathspec", "advice", "git_env",
            "linked_worktrees_inside", "start_add", "temp_index_env"]
@@ -33,8 +39,7 @@ def git_env() -> dict[str, str]:
     (:func:`~ai_protocols.paths.git_places_absolute`: git runs in the project's top)."""
     env = {**os.environ, **git_places_absolute(os.environ), "GIT_OPTIONAL_LOCKS": "0",
            "LC_ALL": "C"}
-    for name in ("GIT_INDEX_FILE", "GIT_LITERAL_PATHSPECS", "GIT_GLOB_PATHSPECS",
-                 "GIT_NOGLOB_PATHSPECS", "GIT_ICASE_PATHSPECS"):
+    for name in ("GIT_INDEX_FILE", *PATHSPEC_VARIABLES):
         env.pop(name, None)  # (the pathspecs given are meant as written)
     return env
 

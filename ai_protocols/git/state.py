@@ -10,7 +10,13 @@ from __future__ import annotations
 import os
 
 from ai_protocols.lean import factory, record
-from ai_protocols.paths import git_places_absolute, is_tool_path, tool_folders, work_pathspec
+from ai_protocols.paths import (
+    PATHSPEC_VARIABLES,
+    git_places_absolute,
+    is_tool_path,
+    tool_folders,
+    work_pathspec,
+)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
@@ -76,6 +82,8 @@ def _start(root: str | os.PathLike[str], *args: str, stdin: int | None = None,
     index file git uses (``GIT_INDEX_FILE``, git(1); default: the repository's)."""
     env = {**os.environ, **git_places_absolute(os.environ),  # (git runs at root: paths.py)
            "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}  # never take index.lock
+    for name in PATHSPEC_VARIABLES:
+        env.pop(name, None)  # (the pathspecs given are meant as their magic says)
     if index is not None:
         env["GIT_INDEX_FILE"] = index
     argv = ["git", "-C", os.fspath(root), *args]
@@ -695,43 +703,49 @@ def blob_id(data: bytes, like: str) -> str:
 
 def in_history(root: str | os.PathLike[str], data: bytes, commit: str, path: str,
                limit: int = 200) -> bool:
-    """Whether the file ``path`` (from the work tree's top at ``root``) held exactly
-    ``data`` in the commit ``commit`` (a full hash) or one of its history
-    (:func:`_history_blobs`): a version from before that commit, not one made since. One
-    git run; ``False`` when git cannot say."""
-    return blob_id(data, commit) in _history_blobs(root, commit, path, limit)
+    """Whether the file ``path`` (from ``root``) held exactly ``data`` in the commit
+    ``commit`` (a full hash) or one of its history (:func:`_history_blobs`): a version
+    from before that commit, not one made since. One git run; ``False`` when git cannot
+    say."""
+    return blob_id(data, commit) in _history_blobs(root, [commit], path, limit)
 
 
-def _history_blobs(root: str | os.PathLike[str], commit: str, path: str,
-                   limit: int) -> list[str]:
-    """The object ids of the versions of the file ``path`` (from the work tree's top at
-    ``root``) in the history of ``commit``: the blobs the newest ``limit`` commits that
-    changed it gave it and took from it, merges against each parent (``git log -m
-    --raw``, git-log(1), "Raw output format"), newest first, each once; none for a
-    version that is no file (a creation's or deletion's all-zero id). One git run;
-    empty when git cannot say. The one reading of :func:`in_history` and
-    :func:`history_versions`."""
-    out = _git(root, "log", "-m", "--raw", "--no-abbrev", "--format=", f"-n{limit}",
-               commit, "--", f":(top,literal){path}")
+def _history_blobs(root: str | os.PathLike[str], revs: list[str], path: str,
+                   limit: int, before: bool = True) -> list[str]:
+    """The object ids of the versions of the file ``path`` (from ``root``, where git runs)
+    in the history of ``revs`` (``git log`` arguments: a commit, ``HEAD``, ``--reflog``:
+    the commits the reflogs name, a rebase's replayed ones too): the blobs the newest
+    ``limit`` commits that changed it gave it and (``before``) took from it, merges
+    against each parent (``git log -m --raw``, git-log(1), "Raw output format": the
+    version a merge made is one too), newest first, each once; none for a version that
+    is no file (a creation's or deletion's all-zero id). One git run; empty when git
+    cannot say. The one reading of :func:`in_history` and :func:`history_versions`."""
+    out = _git(root, "log", "-m", "--raw", "--no-abbrev", "--no-renames", "--format=",
+               f"-n{limit}", *revs, "--", f":(literal){path}")
     found: dict[str, None] = {}
     for line in (out or b"").split(b"\n"):
         if line.startswith(b":"):
-            for blob in reversed(line.split(b"\t", 1)[0].split()[2:4]):  # (after, before)
+            blobs = line.split(b"\t", 1)[0].split()[2:4]
+            for blob in reversed(blobs if before else blobs[1:]):  # (after, before)
                 if blob.strip(b"0"):
                     found[blob.decode("ascii", "replace")] = None
     return list(found)
 
 
-def history_versions(root: str | os.PathLike[str], path: str, commit: str = "HEAD",
-                     limit: int = 24) -> list[bytes]:
-    """The versions of the file ``path`` (from the work tree's top at ``root``) that the
-    history of ``commit`` holds (:func:`_history_blobs`: the newest ``limit`` commits
-    that changed it, each version it had before and after), newest first, each once:
-    what a buffer opened on a committed version was opened on (the board's stale-save
-    rule, :func:`ai_protocols.board.stale.opened_on`). Two git runs (``git log``, then
-    ``git cat-file --batch`` of them all, git-cat-file(1)); empty when git cannot say.
-    Raises nothing."""
-    blobs = _history_blobs(root, commit, path, limit)
+def history_versions(root: str | os.PathLike[str], path: str,
+                     revs: list[str] | tuple[str, ...] = ("HEAD",), limit: int = 24,
+                     before: bool = True) -> list[bytes]:
+    """The versions of the file ``path`` (from ``root``, where git runs) that the
+    history of ``revs`` holds (``git log`` arguments, :func:`_history_blobs`: the newest
+    ``limit`` commits that changed it, each version it had after them, a merge's too,
+    and with ``before`` each it had before them), newest first, each once. The board's
+    stale-save rule takes them all (what a buffer was opened on,
+    :func:`ai_protocols.board.stale.opened_on`); the session's readers take the
+    versions after (``before`` false): the commits' order, which their walks read
+    (docs/decisions.md, "Twenty-third round: one history_versions"). Two git runs
+    (``git log``, then ``git cat-file --batch`` of them all, git-cat-file(1)); empty
+    when git cannot say (no commit, an untracked file, no git). Raises nothing."""
+    blobs = _history_blobs(root, list(revs), path, limit, before)
     if not blobs:
         return []
     read, write = os.pipe()
@@ -757,6 +771,38 @@ def history_versions(root: str | os.PathLike[str], path: str, commit: str = "HEA
         found.append(out[end + 1:end + 1 + size])
         at = end + 1 + size + 1
     return found
+
+
+def made_since(root: str | os.PathLike[str], path: str, data: bytes, versions: list[bytes],
+               revs: list[str], limit: int = 30) -> list[bytes]:
+    """Of ``versions`` of the file ``path`` (from ``root``, where git runs), those a commit
+    of ``revs``' history (the newest ``limit`` that changed it) made after the version
+    ``data``: a commit that gave the file that version and whose history holds ``data``
+    before it (:func:`_history_blobs` of those commits). A version made from ``data``
+    (a person's committed edit of it, fetched into a remote branch's reflog) is no
+    version ``data`` was made from. One git run (``git log -m --raw`` with each commit's
+    hash), then one per version given that some commit made; empty when git cannot say.
+    Raises nothing."""
+    if not versions:
+        return []
+    out = _git(root, "log", "-m", "--raw", "--no-abbrev", "--no-renames", "--format=%H",
+               f"-n{limit}", *revs, "--", f":(literal){path}")
+    if out is None:
+        return []
+    like = ""
+    made: dict[str, list[str]] = {}
+    commit = ""
+    for line in out.split(b"\n"):
+        if line.startswith(b":"):
+            after = line.split(b"\t", 1)[0].split()[3].decode("ascii", "replace")
+            made.setdefault(after, []).append(commit)
+            like = like or after
+        elif line.strip():
+            commit = line.strip().decode("ascii", "replace")
+    ids = {blob_id(version, like): version for version in versions}
+    mine = blob_id(data, like)
+    return [version for blob, version in ids.items() if blob != mine and made.get(blob) and
+            mine in _history_blobs(root, list(dict.fromkeys(made[blob])), path, limit)]
 
 
 def removed_in_history(root: str | os.PathLike[str], path: str,

@@ -486,7 +486,7 @@ def merge_properties(base: dict[str, str], ours: dict[str, str], theirs: dict[st
     tool's when each key of it that side changed is. Both sides' the tool's: the side
     whose own Log line of the change is later, where both have one (``set_at``, ours
     and theirs: the time of the Log line the tool wrote setting each key of
-    :data:`LOGGED_VALUES`, :func:`logged_times`; placed in real time by ``offsets``;
+    :data:`LOGGED_VALUES`, :func:`tool_changes`; placed in real time by ``offsets``;
     two objectives: the later ``objective:`` line), else the side updated last's; one
     side's by a person's hand: the person's; both by hand: a conflict
     (:attr:`PropertyMerge.conflicts`), never one side's value taken in silence. Every
@@ -614,9 +614,13 @@ def _logged(key: str, value: str, new: list[_Unit]) -> _Unit | None:
                  if logs_value(key, _entry_text(unit.raw), value)), None)
 
 
-def tool_changes(base: _Version, side: _Version) -> frozenset[str]:
+def tool_changes(base: _Version, side: _Version) -> tuple[frozenset[str], dict[str, datetime]]:
     """The keys of the session's drawer whose change on ``side`` (from ``base``) was the
-    tool's own write, not a person's edit (docs/merge-driver.md, "The properties"):
+    tool's own write, not a person's edit (docs/merge-driver.md, "The properties"), and
+    when the tool set each key of :data:`LOGGED_VALUES` among them: the time (as written)
+    of its Log line (a line that bears no time: not in it). One walk of the side's new
+    Log entries (:func:`_new_log`), when a logged key or ``OWNER``/``HOST`` changed. A
+    key's change is the tool's:
 
     - a key of :data:`LOGGED_VALUES` set to a value: when ``side`` holds, new since the
       base, the Log line the tool writes with that value (:func:`logs_value`);
@@ -627,18 +631,24 @@ def tool_changes(base: _Version, side: _Version) -> frozenset[str]:
       session; it never changes a title) and the side wrote since the base;
     - any other key of :data:`TOOL_PROPERTIES` (and a removal of a logged one): when the
       side wrote since the base (its ``UPDATED`` or ``UPDATED_AT`` changed);
-    - any other key: never."""
+    - any other key: never.
+
+    No I/O."""
     o, s = base.properties, side.properties
     wrote = (o.get("UPDATED"), o.get("UPDATED_AT")) != (s.get("UPDATED"), s.get("UPDATED_AT"))
     new: list[_Unit] | None = None
     keys = set()
+    times: dict[str, datetime] = {}
     for key in {*o, *s}:
         value = s.get(key)
         if value == o.get(key):
             continue
         if key in LOGGED_VALUES and value:
             new = _new_log(base, side) if new is None else new
-            tool = _logged(key, value, new) is not None
+            own = _logged(key, value, new)
+            tool = own is not None
+            if own is not None and own.time is not None:
+                times[key] = own.time
         elif key in TAKEN_OVER:
             new = _new_log(base, side) if new is None else new
             tool = wrote and any(_entry_text(unit.raw).startswith(TAKE_OVER_LINES)
@@ -649,26 +659,7 @@ def tool_changes(base: _Version, side: _Version) -> frozenset[str]:
             tool = wrote and (key in TOOL_PROPERTIES or _in_checkpoint_group(key))
         if tool:
             keys.add(key)
-    return frozenset(keys)
-
-
-def logged_times(base: _Version, side: _Version) -> dict[str, datetime]:
-    """When the tool set each key of :data:`LOGGED_VALUES` that ``side`` changed (from
-    ``base``) to a value: the time (as written) of the last Log line, new since the base,
-    that the tool wrote setting it to that value (:func:`_logged`). A key set by a
-    person's hand, or whose line bears no time, is not in it. No I/O."""
-    o, s = base.properties, side.properties
-    new: list[_Unit] | None = None
-    times: dict[str, datetime] = {}
-    for key in sorted(LOGGED_VALUES):
-        value = s.get(key)
-        if not value or value == o.get(key):
-            continue
-        new = _new_log(base, side) if new is None else new
-        own = _logged(key, value, new)
-        if own is not None and own.time is not None:
-            times[key] = own.time
-    return times
+    return frozenset(keys), times
 
 
 def _in_checkpoint_group(key: str) -> bool:
@@ -725,14 +716,13 @@ def _merge_drawer(base: _Version, ours: _Version, theirs: _Version, ours_first: 
     what both hold, :func:`_common_base`) every change counts as the tool's and nothing
     is added to the Log (the rule before the twenty-first round). Raises
     ``_CannotMerge`` when a value to keep has no time to be stamped with."""
+    changes = (tool_changes(base, ours), tool_changes(base, theirs)) if known_base else None
     merged = merge_properties(
         base.properties, ours.properties, theirs.properties, ours_first=ours_first,
         checkpoint_ours=_checkpoint_is_ours(ours, theirs),
         offsets=(ours.offset, theirs.offset),
-        by_tool=(tool_changes(base, ours), tool_changes(base, theirs)) if known_base
-        else None,
-        set_at=(logged_times(base, ours), logged_times(base, theirs)) if known_base
-        else None)
+        by_tool=None if changes is None else (changes[0][0], changes[1][0]),
+        set_at=None if changes is None else (changes[0][1], changes[1][1]))
     values = merged.values
     first, second = (ours, theirs) if ours_first else (theirs, ours)
     frame = next(u for u in first.chunks["session"] if u.kind == "D").raw.splitlines(True)
@@ -2012,41 +2002,6 @@ def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
     return result
 
 
-def history_versions(folder: str, name: str, revs: list[str], limit: int = 30) -> list[bytes]:
-    """The versions of the file ``name`` (in ``folder``, or a path from the work tree's
-    top with ``folder`` ``"."``) that the last ``limit`` commits that changed it, from
-    ``revs`` (``git log`` arguments: ``HEAD``, ``--reflog``: the commits a rebase
-    replayed and left), hold, newest first, each once (``git log --raw``, then one ``git
-    cat-file --batch``); ``[]`` when none (no commit, untracked, no git). Two git runs.
-    Raises nothing of its own."""
-    from ai_protocols.errors import GitFailed
-    from ai_protocols.git.spawn import GitRun, git_env
-
-    env = git_env()
-    try:
-        log = GitRun(["git", "-C", folder, "log", f"-{limit}", "--format=", "--raw",
-                      "--no-abbrev", "--no-renames", *revs, "--", name], env, None).wait()
-        blobs = [line.split()[3] for line in log.decode("ascii", "replace").split("\n")
-                 if line.startswith(":") and len(line.split()) > 4]
-        blobs = [b for b in dict.fromkeys(blobs) if b.strip("0")]
-        if not blobs:
-            return []
-        out = GitRun(["git", "-C", folder, "cat-file", "--batch"], env,
-                     "".join(b + "\n" for b in blobs).encode("ascii")).wait()
-    except (GitFailed, OSError):
-        return []
-    versions, at = [], 0
-    while at < len(out):
-        end = out.index(b"\n", at)
-        header = out[at:end].split()
-        if len(header) != 3:
-            break
-        size = int(header[2])
-        versions.append(out[end + 1:end + 1 + size])
-        at = end + 1 + size + 1
-    return versions
-
-
 def written_among(versions: list[bytes]) -> bytes | None:
     """Of ``versions`` of a session file that carry one write record (``UPDATED_AT``),
     the one the tool wrote: the one whose every entry each other holds (the merge
@@ -2066,25 +2021,38 @@ def written_among(versions: list[bytes]) -> bytes | None:
     return found
 
 
+#: How many of the newest commits that changed a session file :func:`tool_write` reads.
+_WRITES = 30
+
+
 def tool_write(place: str, base: _Version) -> bytes | None:
     """The version of the session file at ``place`` (git's ``%P``, from the work tree's
     top, where git runs the driver) that the tool wrote with ``base``'s write record:
     :func:`written_among` the versions ``HEAD``'s history and the reflogs hold that
-    carry it, ``base`` among them (:func:`history_versions`). ``None`` when ``base``
-    has no record or none is found. Two git runs."""
+    carry it (:func:`~ai_protocols.git.state.history_versions`), ``base`` among them,
+    less those a commit made from ``base`` (:func:`~ai_protocols.git.state.made_since`:
+    a person's edit of it, committed, fetched from another clone; the tool's write
+    comes before ``base``). ``None`` when ``base`` has no record or none is found. Two
+    git runs, then one more, and one per other version carrying the record."""
+    from ai_protocols.git.state import history_versions, made_since
     from ai_protocols.session.layout import one_session
 
     props = base.properties
     stamp = props.get("UPDATED_AT")
     if not stamp:
         return None
+    revs = ["HEAD", "--reflog"]
     found: list[bytes] = []
-    for version in history_versions(".", place, ["HEAD", "--reflog"]):
+    for version in history_versions(".", place, revs, _WRITES, before=False):
         theirs = _read(version.decode("utf-8", "replace"))
         if theirs is not None and theirs.properties.get("UPDATED_AT") == stamp and \
                 one_session(theirs.properties, props) and version not in found:
             found.append(version)
     mine = base.text.encode("utf-8")  # (newest first: base where git's history has it)
+    since = made_since(".", place, mine, [v for v in found if v != mine], revs, _WRITES)
+    found = [version for version in found if version not in since]  # (made from base:
+    # a person's committed edit of it, another clone's fetched into the reflogs, is no
+    # write base was made from)
     return written_among(found if mine in found else [*found, mine])
 
 

@@ -49,7 +49,7 @@ def went_over(path: str, data: bytes, like: str) -> tuple[bytes, str] | None:
     the file is no committed stale save.
 
     Read from the last 30 versions ``HEAD``'s history holds, newest first
-    (:func:`~ai_protocols.session.merge.history_versions`: two git runs): ``HEAD``'s
+    (:func:`~ai_protocols.git.state.history_versions`: two git runs): ``HEAD``'s
     version carries the file's write record (``UPDATED_AT``: the save committed, the
     file that save or a person's edit of it), and so may the versions below it (edits of
     the save committed one after another); the first version below them that carries
@@ -59,15 +59,14 @@ def went_over(path: str, data: bytes, like: str) -> tuple[bytes, str] | None:
     one_session`), else ``None``. Whether the save dropped anything of it, and whether
     something was typed in it (a save of the older version as it was is a revert, which
     stands), is the caller's to judge. Raises nothing of its own."""
-    from ai_protocols.git.state import blob_id
-    from ai_protocols.session.merge import history_versions
+    from ai_protocols.git.state import blob_id, history_versions
 
     mine = _props(data)
     stamp = None if mine is None else mine.get("UPDATED_AT")
     if not stamp:
         return None
     folder, name = os.path.split(path)
-    versions = history_versions(folder, name, ["HEAD"])
+    versions = history_versions(folder, name, ["HEAD"], 30, before=False)
     for index, version in enumerate(versions):
         theirs = _props(version)
         if theirs is None or not one_session(theirs, mine):  # type: ignore[arg-type]

@@ -2300,10 +2300,10 @@ def _written_with(path: str, versions: list[bytes], props: dict[str, str], since
 def _history(path: str, revs: list[str]) -> list[bytes]:
     """The versions of the file at ``path`` that the last :data:`_BASES` commits that
     changed it, from ``revs`` (``git log`` arguments: ``HEAD``, ``--reflog``...), hold,
-    newest first (:func:`~ai_protocols.session.merge.history_versions`)."""
-    from ai_protocols.session.merge import history_versions
+    newest first (:func:`~ai_protocols.git.state.history_versions`, after each commit)."""
+    from ai_protocols.git.state import history_versions
 
-    return history_versions(parent(path), path.rsplit("/", 1)[-1], revs, _BASES)
+    return history_versions(parent(path), path.rsplit("/", 1)[-1], revs, _BASES, before=False)
 
 
 def _props_of(data: bytes) -> dict[str, str] | None:
