@@ -124,7 +124,7 @@ from ai_protocols.storage import files as storage
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from typing import Literal, NoReturn
 
     from ai_protocols.session.merge import MergeResult
@@ -978,7 +978,10 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
     holds. When git holds it (a branch switch or a reset put a committed version
     back), the write goes on, and where git holds it is returned (:class:`_Stored`) for
     the Log and the warning to name. ``None`` otherwise. A person's save in Emacs
-    makes a new inode too, but keeps its time: it passes."""
+    makes a new inode too, but keeps its time: it passes. Raised too when git holds it
+    but put nothing back (:func:`_saved_over_commit`: an editor's stale save over the
+    tool's write committed since), so that the stale-save merge backs of
+    :meth:`Editing._open` take it, as over an uncommitted write."""
     kept = kept_path(ai_dir, path)
     try:
         st = os.stat(kept, follow_symlinks=False)
@@ -1007,7 +1010,8 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
                         parse_timestamp(h.properties.get("UPDATED", "")))
                        for h in (headline, mine))):
         stored = _stored_in_git(path, kept)
-        if stored is None or stored.reflog_only:
+        if stored is None or stored.reflog_only or \
+                _saved_over_commit(ai_dir, path, doc, headline.properties):
             lacking, loses, said = _lacking(ai_dir, path, kept, doc)
             raise SessionReplaced(path, kept, stored.blob if stored is not None else None,
                                   lacking, loses=loses, said=said)
@@ -1015,6 +1019,32 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
                             headline.properties.get("GIT_COMMIT") or None)
         return stored
     return None
+
+
+def _saved_over_commit(ai_dir: str, path: str, doc: OrgFile,
+                       kept: Mapping[str, str]) -> bool:
+    """Whether the session file ``path`` (read as ``doc``), older than its kept copy
+    (whose session headline's properties are ``kept``) while a commit holds that copy,
+    is an editor's stale save over the tool's write, not a version git put back: git's
+    ``HEAD`` holds the kept copy's write (its version carries the kept copy's write
+    record, ``UPDATED_AT``, of one session: a checkout or a reset writes ``HEAD``'s
+    version, which the file is not) and the file is no version committed as it is (the
+    one its write record names, :func:`opened_on`: something was typed in it, or it was
+    never committed; ``git checkout OLD -- FILE`` puts a committed version back, which
+    stands). docs/decisions.md, "Twenty-third round: stale saves over a committed write".
+    Runs git up to three times, only when the file is older than its kept copy and git
+    holds that copy; raises nothing of its own."""
+    stamp = kept.get("UPDATED_AT")
+    if not stamp:
+        return False
+    root = parent(ai_dir)
+    newer = git_version(root, f"HEAD:./{os.path.relpath(path, root)}")
+    theirs = _props_of(newer) if newer is not None else None
+    if theirs is None or theirs.get("UPDATED_AT") != stamp or \
+            not one_session(theirs, dict(kept.items())):
+        return False  # (HEAD's version is another: git put the file here)
+    data = b"".join(doc.encoded())
+    return newer != data and opened_on(path, data, newer, None) != data
 
 
 def carried_refusal(path: str, kept: str) -> SessionCarried | None:
