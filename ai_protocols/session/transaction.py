@@ -4335,8 +4335,9 @@ def opened_on(path: str, data: bytes, older: bytes, committed: bytes | None) -> 
     same record with the other clone's entries too, which the buffer never held
     (docs/decisions.md, "Issue 14, twenty-first round (stale saves, a fresh review)");
     when no one of them is held by all the others, the first (``committed``, else the
-    newest). ``None`` when none carries it (a buffer opened on a version never
-    committed). docs/decisions.md, "Issue 14, twentieth round (the base of a stale
+    newest). ``data`` itself (a stale save committed carries the record it was opened
+    on) only when no other version carries it (nothing typed). ``None`` when none
+    carries it (a buffer opened on a version never committed). docs/decisions.md, "Issue 14, twentieth round (the base of a stale
     save's merge)"."""
     mine = _props_of(data) or {}
     stamp = mine.get("UPDATED_AT")
@@ -4353,6 +4354,9 @@ def opened_on(path: str, data: bytes, older: bytes, committed: bytes | None) -> 
         if theirs and theirs.get("UPDATED_AT") == stamp and one_session(theirs, mine) and \
                 version not in found:
             found.append(version)
+    # (the save itself, committed, carries the record too: never the version it was
+    # opened on while another does, or a deletion made it the one all others hold)
+    found = [version for version in found if version != data] or found
     first = committed if committed is not None and committed in found else \
         found[0] if found else None
     return (_written(found) or first) if found else None
@@ -5923,8 +5927,14 @@ def stale_committed(ai_dir: str, path: str, doc: OrgFile,
     if _changed(found) <= 0:
         return None  # (the save dropped nothing of what was written after it was opened)
     merged = merge_stale(path, data, older, over, committed, ancestor)
-    if merged is None or merged.conflicts or lines_dropped(older, merged.data, data, over) \
-            or lines_dropped(over, merged.data, data, older):
+    # (a line of the tool's two versions the merge lacks is dropped unless the other of
+    # them lacks it too, or the save removed it from the version it was opened on: the
+    # person's deletion, which stands)
+    if merged is None or merged.conflicts or \
+            (lines_dropped(older, merged.data, data, over) and
+             lines_dropped(older, merged.data, opened, data)) or \
+            (lines_dropped(over, merged.data, data, older) and
+             lines_dropped(over, merged.data, opened, data)):
         kept_holds = kept_data is not None and \
             _changed(changes_lacking(data, kept_data, held, also=(opened,))) > 0
         try:
