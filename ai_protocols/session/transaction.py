@@ -4337,8 +4337,8 @@ def opened_on(path: str, data: bytes, older: bytes, committed: bytes | None) -> 
     when no one of them is held by all the others, the first (``committed``, else the
     newest). ``data`` itself (a stale save committed carries the record it was opened
     on) only when no other version carries it (nothing typed). ``None`` when none
-    carries it (a buffer opened on a version never committed). docs/decisions.md, "Issue 14, twentieth round (the base of a stale
-    save's merge)"."""
+    carries it (a buffer opened on a version never committed). docs/decisions.md,
+    "Issue 14, twentieth round (the base of a stale save's merge)"."""
     mine = _props_of(data) or {}
     stamp = mine.get("UPDATED_AT")
     if not stamp:
