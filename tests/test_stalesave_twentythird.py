@@ -226,3 +226,41 @@ def test_a_stale_save_of_a_never_committed_version_over_a_committed_write_is_ref
     assert "merge-kept" in done.stderr and "reset or checkout" not in done.stderr, done.stderr
     run("merge-kept", str(run.file))
     _each_once(run.path.read_text(), "entry A", TYPED.decode(), "] pre\n")
+
+
+# -- 3. git pull --rebase --autostash over a committed stale save -----------------------------
+
+
+@pytest.mark.parametrize("emacs", [False, True])
+def test_an_autostash_over_a_committed_stale_save_claims_no_merge(tmp_path: Path,
+                                                                  emacs: bool) -> None:
+    """Fault 3: A ticks ``first step`` and logs ``A4 entry``, pushed; B's stale buffer
+    (opened before the pull that brought them; real Emacs, or its bytes written back) is
+    saved with a typed note, committed and pushed; A logs ``A5`` (uncommitted) and runs
+    ``git pull --rebase --autostash``: the file then holds everything (the driver merged
+    the autostash). ``status`` says nothing of a stale save (it said "it lacks no
+    change"), and the next write writes no "merged back" Log line (it claimed "1
+    tick") and keeps every entry, the tick and the note."""
+    run_a, run_b = two_clones(tmp_path.resolve(), "single")
+    stale = run_b.path.read_bytes()
+    run_a("log", "--done", "first step", "--progress", "A4 entry")
+    push(run_a, "A4")
+    if emacs:
+        from test_stalecommit_twentysecond import emacs_stale_save
+
+        emacs_stale_save(run_b.cwd, run_b.file, NOTE, GIT_PULL)
+    else:
+        git(run_b.cwd, *PULL)
+        save(run_b.path, typed_in(stale, NOTE.encode() + b"\n"), "inplace")
+    assert "A4 entry" not in run_b.path.read_text()
+    push(run_b, "person edit")
+    run_a("log", "--progress", "A5")
+    git(run_a.cwd, "pull", "-q", "--rebase", "--autostash", "origin", "main")
+    status = _said(run_a("status"))
+    assert "no change" not in status and "editor's buffer" not in status, status
+    done = run_a("log", "--progress", "A6")
+    assert "merged back" not in done.stderr and "lacked" not in done.stderr, done.stderr
+    text = run_a.path.read_text()
+    assert "merged back" not in text, text
+    _each_once(text, "] A4 entry\n", "] A5\n", "] A6\n", NOTE)
+    assert "- [X] [" in text and "] first step\n" in text, text

@@ -4056,7 +4056,6 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     from ai_protocols.session.merge import (
         changes_lacking,
         lines_dropped,
-        said_changes,
     )
 
     held = held_entries(ai_dir, path, doc)
@@ -4083,7 +4082,7 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     if merged is None or lines_dropped(data, merged.data, older, newer) or \
             lines_dropped(newer, merged.data, older, data):
         _refuse_stale(ai_dir, path, data, older, newer, committed, recorded, found)
-    return OrgFile(merged.data.decode("utf-8")), said_changes(found), where
+    return _regained(merged.data, data, found, where)
 
 
 def _kept_dropped(ai_dir: str, path: str, doc: OrgFile,
@@ -4151,7 +4150,6 @@ def _kept_dropped(ai_dir: str, path: str, doc: OrgFile,
         changes_lacking,
         lines_dropped,
         merge_diverged_bytes,
-        said_changes,
     )
 
     data = b"".join(doc.encoded())
@@ -4177,7 +4175,7 @@ def _kept_dropped(ai_dir: str, path: str, doc: OrgFile,
             lines_dropped(older, merged.data, committed, data):
         _refuse_stale(ai_dir, path, data, older, newer if newer is not None else data,
                       committed, recorded, found, kept_holds=True)
-    return OrgFile(merged.data.decode("utf-8")), said_changes(found), kept
+    return _regained(merged.data, data, found, kept)
 
 
 #: What a stale save's refusal (:func:`_refuse_stale`) writes beside the kept copy for
@@ -4185,6 +4183,22 @@ def _kept_dropped(ai_dir: str, path: str, doc: OrgFile,
 #: joined, with a write record of its own; and the commit ``HEAD`` named then (per
 #: machine, no one's text).
 REFUSAL_BASE, REFUSAL_HEAD, REFUSAL_AT = ".base", ".head", ".refused"
+
+
+def _regained(merged: bytes, data: bytes, found: tuple[int, ...] | None,
+              where: str) -> tuple[OrgFile, str, str] | None:
+    """A stale-save merge back's answer: ``(the merged document, what it regained said
+    by kind, where the version holding it is)`` for ``merged`` (the merge's bytes) of
+    the file as read (``data``), ``found`` counted what the file lacks
+    (:func:`~ai_protocols.session.merge.changes_lacking`); ``None`` when the merge gave
+    the file as it is: nothing came back, and no Log line, warning or advice says
+    something did (an older text the save went over, counted as a tick, is no change
+    the file lacks: docs/decisions.md, "Twenty-third round: stale saves ..."). No I/O."""
+    from ai_protocols.session.merge import said_changes
+
+    if merged == data:
+        return None
+    return OrgFile(merged.decode("utf-8")), said_changes(found), where
 
 
 def _stamped(data: bytes, at: Moment) -> bytes:
@@ -4499,7 +4513,7 @@ def _stale_earlier(ai_dir: str, path: str, doc: OrgFile,
         return None  # (no version it was opened on: the rule of a version put back)
     if (_props_of(newer) or {}).get("UPDATED_AT") == mine.properties.get("UPDATED_AT"):
         return None  # (made from the version git put here, HEAD's: a person's edit of it)
-    from ai_protocols.session.merge import changes_lacking, lines_dropped, said_changes
+    from ai_protocols.session.merge import changes_lacking, lines_dropped
 
     found = changes_lacking(data, newer, held_entries(ai_dir, path, doc), also=(older,))
     if _changed(found) <= 0:
@@ -4512,7 +4526,7 @@ def _stale_earlier(ai_dir: str, path: str, doc: OrgFile,
         # drops from the file what the pull brought and the tool wrote: docs/decisions.md,
         # "Issue 14, twenty-first round (the stale save's refusal)")
         _refuse_stale(ai_dir, path, data, older, newer, committed, recorded, found)
-    return OrgFile(merged.data.decode("utf-8")), said_changes(found), f"HEAD:./{below}"
+    return _regained(merged.data, data, found, f"HEAD:./{below}")
 
 
 def _stale_unkept(ai_dir: str, path: str, doc: OrgFile,
@@ -4551,7 +4565,7 @@ def _stale_unkept(ai_dir: str, path: str, doc: OrgFile,
     opened = _committed(path, data, data, carried=True)
     if opened is None or opened == newer or (_props_of(opened) or {}).get("UPDATED_AT") != stamp:
         return None  # (no committed version carries its record: never committed)
-    from ai_protocols.session.merge import changes_lacking, lines_dropped, said_changes
+    from ai_protocols.session.merge import changes_lacking, lines_dropped
 
     found = changes_lacking(data, newer, held_entries(ai_dir, path, doc), also=(opened,))
     if _changed(found) <= 0:
@@ -4560,7 +4574,7 @@ def _stale_unkept(ai_dir: str, path: str, doc: OrgFile,
     if merged is None or merged.conflicts or lines_dropped(data, merged.data, opened, newer) \
             or lines_dropped(newer, merged.data, opened, data):
         _refuse_stale(ai_dir, path, data, opened, newer, opened, None, found)
-    return OrgFile(merged.data.decode("utf-8")), said_changes(found), f"HEAD:./{below}"
+    return _regained(merged.data, data, found, f"HEAD:./{below}")
 
 
 def unkept_stale_may_be(ai_dir: str, path: str) -> bool:
@@ -5919,7 +5933,7 @@ def stale_committed(ai_dir: str, path: str, doc: OrgFile,
     kept_data = older
     if older is None:  # (no kept copy: the opened version stands for the tool's last)
         older = committed = opened
-    from ai_protocols.session.merge import changes_lacking, lines_dropped, said_changes
+    from ai_protocols.session.merge import changes_lacking, lines_dropped
 
     held = held_entries(ai_dir, path, doc)
     joined = _tools_join(older, over, committed, ancestor, path)
@@ -5943,4 +5957,4 @@ def stale_committed(ai_dir: str, path: str, doc: OrgFile,
         except StaleSave as refused:  # (the version gone over named, not HEAD's)
             raise StaleSave(path, where, refused.lacking, refused.commands, refused.settled,
                             refused.what, refused.kept_holds) from None
-    return OrgFile(merged.data.decode("utf-8")), said_changes(found), where
+    return _regained(merged.data, data, found, where)
