@@ -264,3 +264,51 @@ def test_an_autostash_over_a_committed_stale_save_claims_no_merge(tmp_path: Path
     assert "merged back" not in text, text
     _each_once(text, "] A4 entry\n", "] A5\n", "] A6\n", NOTE)
     assert "- [X] [" in text and "] first step\n" in text, text
+
+
+# -- 4. the cause said as the evidence says it ------------------------------------------------
+
+
+def test_a_restored_file_is_not_said_to_be_a_reset(tmp_path: Path) -> None:
+    """Fault 4: ``git checkout HEAD~1 -- FILE`` on the branch written on (``HEAD`` did
+    not move; its version is not the file): the write goes into it (a version a commit
+    holds, put back as it is) but never says "a git reset or checkout of branch", nor
+    does ``status``; a ``git reset --hard`` is still said so (the guard)."""
+    run, _other = two_clones(tmp_path.resolve(), "single")
+    run("log", "--progress", "entry A")
+    commit(run.cwd, "x")
+    git(run.cwd, "checkout", "HEAD~1", "--", str(run.file))
+    status = _said(run("status"))
+    assert "git reset" not in status and "restore" in status, status
+    done = run("log", "--progress", "next")
+    said = _flat(done.stderr)
+    assert "reset or checkout of branch" not in said and "git restore" in said, said
+    assert "reset or checkout of branch" not in run.path.read_text()
+    commit(run.cwd, "restored")
+    run("log", "--progress", "entry B")
+    commit(run.cwd, "y")
+    git(run.cwd, "branch", "keeps-it")  # (a branch holds the version reset away)
+    git(run.cwd, "reset", "-q", "--hard", "HEAD~1")
+    done = run("log", "--progress", "after the reset")
+    assert "a git reset or checkout of branch 'main'" in _flat(done.stderr), done.stderr
+
+
+def test_merge_kept_of_a_committed_stale_save_names_the_version_gone_over(
+        tmp_path: Path) -> None:
+    """Fault 4: ``merge-kept`` of a committed stale save (in clone B, which never wrote
+    the file: no kept copy holds what it lacks) said "Merged what git's HEAD holds in",
+    though ``HEAD``'s version is the save: it names the blob the save went over, which
+    ``git show`` prints."""
+    run_a, run_b = two_clones(tmp_path.resolve(), "single")
+    stale = run_b.path.read_bytes()
+    run_a("log", "--progress", "A4 entry")
+    push(run_a, "A4")
+    git(run_b.cwd, *PULL)
+    save(run_b.path, typed_in(stale), "inplace")
+    commit(run_b.cwd, "person edit")
+    done = run_b("merge-kept", str(run_b.file))
+    said = _flat(done.stderr)
+    assert "git's HEAD" not in said and "the committed save went over" in said, said
+    blob = said.split("git show ", 1)[1].split(")", 1)[0]
+    assert "A4 entry" in git(run_b.cwd, "show", blob).stdout
+    _each_once(run_b.path.read_text(), "A4 entry", TYPED.decode())
