@@ -24,6 +24,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_merge_driver import git
 from test_stale_twentyfirst import LAYOUTS, Agent, commit, push, save, two_clones
 from test_stalecommit_twentysecond import GIT_PULL, NOTE, PULL, _elisp, _flat, _said
@@ -106,6 +108,30 @@ def test_a_stale_save_over_a_committed_write_loses_nothing(tmp_path: Path, layou
     _each_once(text, "entry A", TYPED.decode(), "] next\n", "first step")
     assert "replaced:" not in text and "merged back: 1 entry" in text, text
     assert "warning" not in _said(run("status")).lower()
+
+
+@settings(max_examples=5, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(note=st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp")),
+                    min_size=1, max_size=40).filter(lambda t: t.strip() == t and t[:1] not in
+                                                    "*#:-+|[" and not t[:1].isdigit()),
+       entry=st.text(st.characters(codec="utf-8", categories=("L", "N")), min_size=3,
+                     max_size=20))
+def test_any_typed_line_and_committed_entry_survive_a_stale_save(
+        tmp_path_factory: pytest.TempPathFactory, note: str, entry: str) -> None:
+    """Hypothesis, fault 1: whatever line a person typed into the buffer, and whatever
+    the agent's committed entry says, the next write holds the typed line byte for byte
+    and the entry once."""
+    run, _other = two_clones(tmp_path_factory.mktemp("h").resolve(), "single")
+    buffer = run.path.read_bytes()
+    run("log", "--progress", f"committed {entry}")
+    commit(run.cwd, "x")
+    typed = note.encode("utf-8") + b"\n"
+    save(run.path, typed_in(buffer, typed), "inplace")
+    run("log", "--progress", "after")
+    data = run.path.read_bytes()
+    assert typed in data, data
+    assert data.count(f"committed {entry}".encode()) == 1, data
 
 
 def test_emacs_a_stale_save_over_a_committed_write_loses_nothing(tmp_path: Path) -> None:
