@@ -125,7 +125,7 @@ from ai_protocols.storage import files as storage
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Sequence
     from typing import Literal, NoReturn
 
     from ai_protocols.session.merge import MergeResult
@@ -1012,7 +1012,7 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
                        for h in (headline, mine))):
         stored = _stored_in_git(path, kept)
         if stored is None or stored.reflog_only or \
-                _saved_over_commit(ai_dir, path, doc, headline.properties):
+                _saved_over_commit(ai_dir, path, doc, stored.blob):
             lacking, loses, said = _lacking(ai_dir, path, kept, doc)
             raise SessionReplaced(path, kept, stored.blob if stored is not None else None,
                                   lacking, loses=loses, said=said)
@@ -1022,30 +1022,32 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
     return None
 
 
-def _saved_over_commit(ai_dir: str, path: str, doc: OrgFile,
-                       kept: Mapping[str, str]) -> bool:
+def _saved_over_commit(ai_dir: str, path: str, doc: OrgFile, blob: str) -> bool:
     """Whether the session file ``path`` (read as ``doc``), older than its kept copy
-    (whose session headline's properties are ``kept``) while a commit holds that copy,
-    is an editor's stale save over the tool's write, not a version git put back: git's
-    ``HEAD`` holds the kept copy's write (its version carries the kept copy's write
-    record, ``UPDATED_AT``, of one session: a checkout or a reset writes ``HEAD``'s
-    version, which the file is not) and the file is no version committed as it is (the
-    one its write record names, :func:`opened_on`: something was typed in it, or it was
-    never committed; ``git checkout OLD -- FILE`` puts a committed version back, which
-    stands). docs/decisions.md, "Twenty-third round: stale saves over a committed write".
-    Runs git up to three times, only when the file is older than its kept copy and git
-    holds that copy; raises nothing of its own."""
-    stamp = kept.get("UPDATED_AT")
-    if not stamp:
-        return False
+    while a commit holds that copy (as ``blob``, :class:`_Stored`), is an editor's stale
+    save over the tool's write, not a version git put back: ``HEAD``'s version of the
+    file is the kept copy itself (the tool's write committed as it was: a checkout or a
+    reset writes ``HEAD``'s version, which the file is not; a merge's result holds what
+    git brought too, and is left to the rules of a pull) and the file is no version
+    committed as it is (:func:`opened_on` gives another: something was typed in it, or
+    the version it was opened on was never committed; ``git checkout OLD -- FILE`` puts
+    a committed version back, which stands). docs/decisions.md, "Twenty-third round:
+    stale saves over a committed write ...". Runs git up to three times, only when the
+    file is older than its kept copy and git holds that copy; raises nothing of its
+    own."""
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
     root = parent(ai_dir)
-    newer = git_version(root, f"HEAD:./{os.path.relpath(path, root)}")
-    theirs = _props_of(newer) if newer is not None else None
-    if theirs is None or theirs.get("UPDATED_AT") != stamp or \
-            not one_session(theirs, dict(kept.items())):
-        return False  # (HEAD's version is another: git put the file here)
+    try:
+        head = GitRun(["git", "-C", root, "rev-parse", "--verify", "-q",
+                       f"HEAD:./{os.path.relpath(path, root)}"], git_env(), None).wait()
+    except (GitFailed, OSError):
+        return False
+    if head.decode("ascii", "replace").strip() != blob:
+        return False  # (HEAD's version is another: git put the file here, or merged)
     data = b"".join(doc.encoded())
-    return newer != data and opened_on(path, data, newer, None) != data
+    return opened_on(path, data, b"", None) != data
 
 
 def carried_refusal(path: str, kept: str) -> SessionCarried | None:
