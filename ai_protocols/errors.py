@@ -474,7 +474,8 @@ class SessionReplaced(UnreadableSession):
                    "then carry on")
         super().__init__(
             path, f"it is older than the last version ai-protocols wrote (did a git stash pop, "
-            f"a git checkout, a rebase's abort or a restore put an older one back?); {how}")
+            f"a git checkout, a rebase's abort, a restore or an editor's save of a buffer "
+            f"opened on an older one put an older one back?); {how}")
 
 
 class SessionCarried(UnreadableSession):

@@ -102,7 +102,10 @@ def test_an_uncommitted_write_under_a_stale_save_survives_a_second_pull(
     assert "<<<<<<<" not in run_a.path.read_text()
     assert "A-after-pull" not in run_a.path.read_text()
     said = " ".join(run_a("status").stdout.split())
-    assert "warning" in said, said
+    # (what the write does, said first: it merges the entry back, or refuses until the
+    # three are merged; never a cp, never "nothing to do")
+    assert re.search(r"merges (the two|them back) on its own|refuses it \(exit 6\)", said), said
+    assert "cp " not in said, said
     follow(run_a, "log", "--progress", "A-next")
     _holds_each_once(run_a, typed)
 

@@ -181,8 +181,10 @@ def test_a_stale_save_over_the_tools_write_without_emacs_locks(tmp_path: Path) -
     commit(run_a.cwd, "stale save committed")
     status = _said(run_a("status"))
     assert "cp " not in status, status
+    assert "merges" in status and "lacks 1 entry" in status, status
     done = run_a("log", "--progress", "later", check=False)
     assert done.returncode == 0, done.stderr
+    assert "lacked 1 entry" in _flat(done.stderr), done.stderr
     _holds_all(run_a.path.read_text(), NOTE, "agent entry under the buffer", "later")
 
 
@@ -326,6 +328,10 @@ def test_a_committed_stale_save_that_does_not_merge_cleanly_is_refused(tmp_path:
     assert run_a.path.read_bytes() == before
     commands = re.search(r"(ai-protocols merge-driver .*?)(?:; it was left| \(from |$)", said)
     assert commands, said
-    assert pasted(run_a.cwd, commands.group(1)).returncode in (0, 1)
+    merged = pasted(run_a.cwd, commands.group(1))
     text = run_a.path.read_text()
-    assert "A4 progress" in text and "reworded by hand" in text, text
+    # (the driver's verdict, which the refusal said beforehand: markers or none)
+    assert merged.returncode == (1 if "<<<<<<<" in text else 0), merged.stderr
+    assert text.count("A4 progress") == 1 and "reworded by hand" in text, text
+    # (A's side of that line, the tick, is in the file, its conflict or its Log)
+    assert re.search(r"\[X\] \[[^]\n]*\] first step\b", text), text

@@ -728,7 +728,7 @@ def replaced_warning(project: Project, session: Session) -> str | None:
         last = f"checkpoint {_clip(points[-1], 40)}"
         lacks += f" ({last})" if len(points) == 1 else \
             f" ({counted(len(points), 'checkpoint', 'checkpoints')}, the last {last})"
-    from ai_protocols.session.transaction import OLDER, head_put_back
+    from ai_protocols.session.transaction import OLDER, RESTORED, head_put_back
 
     # (the one rule of the write's replaced: line: a branch switch is named as such)
     what, by = head_put_back(path, newer.git_branch)
@@ -741,9 +741,12 @@ def replaced_warning(project: Project, session: Session) -> str | None:
         parts = [switched[0]]
         carried = CARRY_SAID in switched[0]
     else:
+        # (git's HEAD holds another version than the file: no reset or checkout wrote
+        # it, head_put_back's RESTORED)
+        cause = f"{by}?" if by == RESTORED else \
+            "git stash, git reset --hard or a checkout put it back?"
         parts = [f"this session file is an older version than the one ai-protocols last "
-                 f"wrote (git stash, git reset --hard or a checkout put it back?): it lacks "
-                 f"{lacks} of the newer one"]
+                 f"wrote ({cause}): it lacks {lacks} of the newer one"]
     # (paths from the project's root: short, and within resume's bound)
     here, copy = (relative_to(p, project.root_text) for p in (path, kept))
     from ai_protocols.session.transaction import lacking

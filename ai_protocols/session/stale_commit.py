@@ -30,15 +30,21 @@ def _props(data: bytes) -> dict[str, str] | None:
 
 
 def older_record(mine: str | None, theirs: str | None) -> bool:
-    """Whether the write record ``mine`` (a session file's ``UPDATED_AT``) is of a write
-    made before the one of ``theirs``: :meth:`~ai_protocols.liveness.clock.Moment.order`,
-    the one rule of which write came first (as
-    :func:`~ai_protocols.session.merge.stale_against` takes it). ``False`` when either is
-    missing or unreadable, or they are one record. No I/O."""
+    """Whether the write record ``mine`` (a session file's ``UPDATED_AT``, the file's,
+    the one judged) is of a write made before the one of ``theirs`` (a version the tool
+    wrote, known: the kept copy, a version git's history holds):
+    :meth:`~ai_protocols.liveness.clock.Moment.order`, the one rule of which write came
+    first. Two records that differ but tie in that order (one second, one hundredth of
+    uptime; or, across hosts, one second) count as ``mine`` older: the file is then
+    judged against the version it may lack, and what is merged back is an entry too
+    many, never one lost (docs/decisions.md, "Twenty-third round: stale saves ...").
+    ``False`` when either is missing or unreadable, or they are one record. The one rule
+    of :func:`went_over` and :func:`~ai_protocols.session.transaction.written_later`.
+    No I/O."""
     one, two = Moment.parse(mine), Moment.parse(theirs)
     if one is None or two is None or mine == theirs:
         return False
-    return one.order(two) < two.order(one)
+    return one.order(two) <= two.order(one)
 
 
 def went_over(path: str, data: bytes, like: str) -> tuple[bytes, str] | None:
@@ -91,6 +97,17 @@ def held_as(where: str, named: bool = False) -> str | None:
             f"save holds the file without them)" if named else
             f"git brought (git's {where}, the version the save went over before it was "
             f"committed, holds them)")
+
+
+def gone_over_source(where: str) -> str | None:
+    """Where ``merge-kept`` of a committed stale save took what the file lacked, for its
+    "Merged what ... holds in" (``where``: :func:`went_over`'s ``blob ID``): that blob,
+    the version the save went over, below ``HEAD`` (whose version is the save); ``None``
+    for any other ``where``. No I/O."""
+    if not where.startswith(BLOB):
+        return None
+    return (f"git's {where} (the version the committed save went over, below HEAD: "
+            f"git show {where[len(BLOB):]})")
 
 
 def committed_said(where: str, lacks: str, merge: str) -> str | None:

@@ -119,6 +119,7 @@ from ai_protocols.session.rollover import (
     superseded_edits,
     unlinked_earlier,
 )
+from ai_protocols.session.stale_commit import older_record
 from ai_protocols.session.text import conflict_marker_lines, preview
 from ai_protocols.storage import files as storage
 
@@ -978,7 +979,10 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
     holds. When git holds it (a branch switch or a reset put a committed version
     back), the write goes on, and where git holds it is returned (:class:`_Stored`) for
     the Log and the warning to name. ``None`` otherwise. A person's save in Emacs
-    makes a new inode too, but keeps its time: it passes."""
+    makes a new inode too, but keeps its time: it passes. Raised too when git holds it
+    but put nothing back (:func:`_saved_over_commit`: an editor's stale save over the
+    tool's write committed since), so that the stale-save merge backs of
+    :meth:`Editing._open` take it, as over an uncommitted write."""
     kept = kept_path(ai_dir, path)
     try:
         st = os.stat(kept, follow_symlinks=False)
@@ -1007,7 +1011,8 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
                         parse_timestamp(h.properties.get("UPDATED", "")))
                        for h in (headline, mine))):
         stored = _stored_in_git(path, kept)
-        if stored is None or stored.reflog_only:
+        if stored is None or stored.reflog_only or \
+                _saved_over_commit(ai_dir, path, doc, stored.blob):
             lacking, loses, said = _lacking(ai_dir, path, kept, doc)
             raise SessionReplaced(path, kept, stored.blob if stored is not None else None,
                                   lacking, loses=loses, said=said)
@@ -1015,6 +1020,34 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
                             headline.properties.get("GIT_COMMIT") or None)
         return stored
     return None
+
+
+def _saved_over_commit(ai_dir: str, path: str, doc: OrgFile, blob: str) -> bool:
+    """Whether the session file ``path`` (read as ``doc``), older than its kept copy
+    while a commit holds that copy (as ``blob``, :class:`_Stored`), is an editor's stale
+    save over the tool's write, not a version git put back: ``HEAD``'s version of the
+    file is the kept copy itself (the tool's write committed as it was: a checkout or a
+    reset writes ``HEAD``'s version, which the file is not; a merge's result holds what
+    git brought too, and is left to the rules of a pull) and the file is no version
+    committed as it is (:func:`opened_on` gives another: something was typed in it, or
+    the version it was opened on was never committed; ``git checkout OLD -- FILE`` puts
+    a committed version back, which stands). docs/decisions.md, "Twenty-third round:
+    stale saves over a committed write ...". Runs git up to three times, only when the
+    file is older than its kept copy and git holds that copy; raises nothing of its
+    own."""
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    root = parent(ai_dir)
+    try:
+        head = GitRun(["git", "-C", root, "rev-parse", "--verify", "-q",
+                       f"HEAD:./{os.path.relpath(path, root)}"], git_env(), None).wait()
+    except (GitFailed, OSError):
+        return False
+    if head.decode("ascii", "replace").strip() != blob:
+        return False  # (HEAD's version is another: git put the file here, or merged)
+    data = b"".join(doc.encoded())
+    return opened_on(path, data, b"", None) != data
 
 
 def carried_refusal(path: str, kept: str) -> SessionCarried | None:
@@ -1484,7 +1517,9 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
     kept in the kept copy's words is a reword, not among them) and how many entries
     the two word differently were merged as one (reworded), and where what the file
     lacked came from (:data:`KEPT_SOURCE`, :data:`HEAD_SOURCE` when ``HEAD``'s version
-    held it, or both joined by "and": a stale save merged back as the next write would,
+    held it, the blob a committed stale save went over when that held it
+    (:func:`~ai_protocols.session.stale_commit.gone_over_source`), or both joined by
+    "and": a stale save merged back as the next write would,
     or a version from before a rollover; said by the command): ``path``, or the archive
     of the kept copy's session when it was wrapped up in another clone
     (:func:`_merge_into_archive`; its reworded count 0), or the archive of the file's
@@ -1555,8 +1590,12 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
             # where the tool never wrote: a fresh clone)
             alone = gained if kept_before is None else \
                 entries_lacking(before, after, also=(kept_before,))
-            source = HEAD_SOURCE if alone == gained and gained else \
-                KEPT_SOURCE if alone == 0 else f"{HEAD_SOURCE} and {KEPT_SOURCE}"
+            from ai_protocols.session.stale_commit import gone_over_source
+
+            # (a committed stale save's: the version it went over, below HEAD)
+            head_source = gone_over_source(stale[2]) or HEAD_SOURCE
+            source = head_source if alone == gained and gained else \
+                KEPT_SOURCE if alone == 0 else f"{head_source} and {KEPT_SOURCE}"
             return path, gained, 0, source
         put_back = _put_back_archive(ai_dir, path, kept)
         if put_back is not None:
@@ -2275,9 +2314,9 @@ def _written_with(path: str, versions: list[bytes], props: dict[str, str], since
     ``versions`` (of ``since``'s history, newest first) and, when one of those carries
     it and ``since`` is ``HEAD``, the versions ``HEAD``'s and the branches' reflogs
     reach (:func:`_history`: the commit a rebase replayed is no longer in ``HEAD``'s
-    history): :func:`_written`, the one all others carrying it hold. ``held``: entries
-    taken out of each (:func:`_committed`'s). ``None`` when none carries it. Runs git
-    twice more only when one does."""
+    history): :func:`~ai_protocols.session.merge.written_among`, the one all others
+    carrying it hold. ``held``: entries taken out of each (:func:`_committed`'s).
+    ``None`` when none carries it. Runs git twice more only when one does."""
     from ai_protocols.session.merge import without_held
 
     stamp = props.get("UPDATED_AT")
@@ -2294,7 +2333,9 @@ def _written_with(path: str, versions: list[bytes], props: dict[str, str], since
         if held:
             more = [without_held(blob, held)[0] for blob in more]
         mine += [v for v in carrying(more) if v not in mine]
-    return _written(mine) or mine[0]
+    from ai_protocols.session.merge import written_among
+
+    return written_among(mine) or mine[0]
 
 
 def _history(path: str, revs: list[str]) -> list[bytes]:
@@ -2330,15 +2371,16 @@ def written_later(kept: tuple[str | None, datetime | None],
                   file: tuple[str | None, datetime | None]) -> bool:
     """Whether the write that left ``kept`` (its ``UPDATED_AT`` and ``UPDATED``, as
     :class:`~ai_protocols.session.model.Session` reads them) came after the one that left
-    ``file``: by ``UPDATED_AT`` when both have one (:meth:`Moment.order`; two writes in
-    one second differ in their seconds since boot), else by ``UPDATED`` (minutes). The
+    ``file``: by ``UPDATED_AT`` when both have one
+    (:func:`~ai_protocols.session.stale_commit.older_record`, the one rule: two writes
+    in one second differ in their seconds since boot; a tie of two records counts the
+    file older), else by ``UPDATED`` (minutes). The
     one rule :func:`editing` (which refuses to write into an older version) and the read
     commands' warning (:func:`ai_protocols.session.resume.replaced_warning`) apply."""
     (kept_at, then), (file_at, now) = kept, file
-    newer, older = Moment.parse(kept_at), Moment.parse(file_at)
-    if newer is not None and older is not None:
+    if Moment.parse(kept_at) is not None and Moment.parse(file_at) is not None:
         # Another write's record, and not a later one: the file is an older version.
-        return kept_at != file_at and older.order(newer) <= newer.order(older)
+        return older_record(file_at, kept_at)
     return then is not None and now is not None and then > now
 
 
@@ -3579,9 +3621,11 @@ def put_back(path: str, stored: _Stored) -> tuple[str, str]:
     not an older one of this). Otherwise ``"an older version of this file"`` and
     ``"git stash"``, ``"the git OP under way"``, ``"a checkout of commit C, HEAD
     detached"``, ``"a git reset or checkout of branch B"`` (``HEAD`` still on the branch
-    written on), or ``"a branch switch or a reset"`` (no branch recorded). Branch names
-    are quoted (:func:`ai_protocols.lean.quoted`). A few ``stat`` and reads of git's
-    files; runs no process."""
+    written on, and its version of the file is the file), :data:`RESTORED` (on that
+    branch, its version another: no reset or checkout wrote the file), or ``"a branch
+    switch or a reset"`` (no branch recorded). Branch names are quoted
+    (:func:`ai_protocols.lean.quoted`). A few ``stat`` and reads of git's files; one
+    ``git show`` when on the branch written on."""
     if stored.stash_only:
         return OLDER, "git stash"
     return head_put_back(path, stored.last_head[0] if stored.last_head else None)
@@ -3597,7 +3641,8 @@ def head_put_back(path: str, recorded: str | None) -> tuple[str, str]:
     (``GIT_BRANCH``) the version this tool wrote last recorded (``None``: none). The one
     rule of the write's ``replaced:`` line and of the read commands' warning
     (:func:`ai_protocols.session.resume.replaced_warning`): a first part other than
-    :data:`OLDER` is a branch switch. Reads git's files; runs no process."""
+    :data:`OLDER` is a branch switch. Reads git's files; runs ``git show`` once, only
+    on the branch written on (:func:`_head_is_file`)."""
     from ai_protocols.git.head import operation, read_head
 
     older = OLDER
@@ -3613,8 +3658,27 @@ def head_put_back(path: str, recorded: str | None) -> tuple[str, str]:
         return (f"the session file of branch {quoted(branch, 80)}",
                 f"a switch from branch {quoted(recorded, 80)}")
     if branch is not None and recorded is not None:
+        if not _head_is_file(path):  # (git writes HEAD's version: another came otherwise)
+            return older, RESTORED
         return older, f"a git reset or checkout of branch {quoted(branch, 80)}"
     return older, "a branch switch or a reset"
+
+
+#: :func:`head_put_back`'s cause when ``HEAD`` is on the branch written on and its
+#: version of the file is not the file: no reset or checkout wrote it.
+RESTORED = ("a git restore or checkout of the file from an older commit, or an editor's "
+            "save of a buffer opened on an older version; git's HEAD holds another")
+
+
+def _head_is_file(path: str) -> bool:
+    """Whether ``HEAD``'s version of the file at ``path`` is the file's bytes (one ``git
+    show``, one read); ``True`` when either cannot be read (nothing to tell them by)."""
+    folder, name = parent(path), path.rsplit("/", 1)[-1]
+    head = git_version(folder, f"HEAD:./{name}")
+    try:
+        return head is None or head == storage.read_regular(path)
+    except (OSError, storage.NotRegular):
+        return True
 
 
 def moved_by(operation: str | None) -> str:
@@ -4026,7 +4090,6 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     from ai_protocols.session.merge import (
         changes_lacking,
         lines_dropped,
-        said_changes,
     )
 
     held = held_entries(ai_dir, path, doc)
@@ -4053,7 +4116,26 @@ def _brought_back(ai_dir: str, path: str, doc: OrgFile,
     if merged is None or lines_dropped(data, merged.data, older, newer) or \
             lines_dropped(newer, merged.data, older, data):
         _refuse_stale(ai_dir, path, data, older, newer, committed, recorded, found)
-    return OrgFile(merged.data.decode("utf-8")), said_changes(found), where
+    return _regained(merged.data, data, found, where)
+
+
+def _kept_other(kept: str, read_as: os.stat_result | None) -> tuple[bool, bytes | None]:
+    """Whether the kept copy ``kept`` (the version this tool wrote last) is there, and its
+    bytes when it is a regular file, readable, other than the session file as read
+    (``read_as``, its ``stat``: :func:`~ai_protocols.storage.files.same_version`), else
+    ``None``: the one guard of :func:`_kept_dropped` and :func:`stale_committed`. Raises
+    nothing of its own."""
+    try:
+        there = os.stat(kept, follow_symlinks=False)
+    except OSError:
+        return False, None
+    if read_as is None or not stat.S_ISREG(there.st_mode) or \
+            storage.same_version(there, read_as):
+        return True, None
+    try:
+        return True, storage.read_regular(kept)
+    except (OSError, storage.NotRegular):
+        return True, None
 
 
 def _kept_dropped(ai_dir: str, path: str, doc: OrgFile,
@@ -4096,16 +4178,8 @@ def _kept_dropped(ai_dir: str, path: str, doc: OrgFile,
     if head is None or head[1] is None or read_as is None:
         return None
     mine = session_headline(doc)
-    kept = kept_path(ai_dir, path)
-    try:
-        there = os.stat(kept, follow_symlinks=False)
-    except OSError:
-        return None
-    if mine is None or not stat.S_ISREG(there.st_mode) or storage.same_version(there, read_as):
-        return None
-    try:
-        older = storage.read_regular(kept)
-    except (OSError, storage.NotRegular):
+    older = _kept_other(kept_path(ai_dir, path), read_as)[1] if mine is not None else None
+    if older is None:
         return None
     kept_head = head_of(older)
     if kept_head is None:
@@ -4121,7 +4195,6 @@ def _kept_dropped(ai_dir: str, path: str, doc: OrgFile,
         changes_lacking,
         lines_dropped,
         merge_diverged_bytes,
-        said_changes,
     )
 
     data = b"".join(doc.encoded())
@@ -4147,7 +4220,7 @@ def _kept_dropped(ai_dir: str, path: str, doc: OrgFile,
             lines_dropped(older, merged.data, committed, data):
         _refuse_stale(ai_dir, path, data, older, newer if newer is not None else data,
                       committed, recorded, found, kept_holds=True)
-    return OrgFile(merged.data.decode("utf-8")), said_changes(found), kept
+    return _regained(merged.data, data, found, kept_path(ai_dir, path))
 
 
 #: What a stale save's refusal (:func:`_refuse_stale`) writes beside the kept copy for
@@ -4155,6 +4228,22 @@ def _kept_dropped(ai_dir: str, path: str, doc: OrgFile,
 #: joined, with a write record of its own; and the commit ``HEAD`` named then (per
 #: machine, no one's text).
 REFUSAL_BASE, REFUSAL_HEAD, REFUSAL_AT = ".base", ".head", ".refused"
+
+
+def _regained(merged: bytes, data: bytes, found: tuple[int, ...] | None,
+              where: str) -> tuple[OrgFile, str, str] | None:
+    """A stale-save merge back's answer: ``(the merged document, what it regained said
+    by kind, where the version holding it is)`` for ``merged`` (the merge's bytes) of
+    the file as read (``data``), ``found`` counted what the file lacks
+    (:func:`~ai_protocols.session.merge.changes_lacking`); ``None`` when the merge gave
+    the file as it is: nothing came back, and no Log line, warning or advice says
+    something did (an older text the save went over, counted as a tick, is no change
+    the file lacks: docs/decisions.md, "Twenty-third round: stale saves ..."). No I/O."""
+    from ai_protocols.session.merge import said_changes
+
+    if merged == data:
+        return None
+    return OrgFile(merged.decode("utf-8")), said_changes(found), where
 
 
 def _stamped(data: bytes, at: Moment) -> bytes:
@@ -4291,7 +4380,8 @@ def _refuse_stale(ai_dir: str, path: str, data: bytes, older: bytes, newer: byte
                     what=said_changes(found), kept_holds=kept_holds)
 
 
-def opened_on(path: str, data: bytes, older: bytes, committed: bytes | None) -> bytes | None:
+def opened_on(path: str, data: bytes, older: bytes, committed: bytes | None,
+              saved: bool = False) -> bytes | None:
     """The version a stale buffer saved as ``data`` (the session file at ``path``) was
     opened on: the version the tool wrote with the write record (``UPDATED_AT``, which
     only the tool's writes change) ``data`` carries. The kept copy ``older`` (the
@@ -4305,9 +4395,13 @@ def opened_on(path: str, data: bytes, older: bytes, committed: bytes | None) -> 
     same record with the other clone's entries too, which the buffer never held
     (docs/decisions.md, "Issue 14, twenty-first round (stale saves, a fresh review)");
     when no one of them is held by all the others, the first (``committed``, else the
-    newest). ``None`` when none carries it (a buffer opened on a version never
-    committed). docs/decisions.md, "Issue 14, twentieth round (the base of a stale
-    save's merge)"."""
+    newest). ``saved``: ``data`` is a stale save git's history holds (``HEAD``'s
+    version, :func:`stale_committed`), which carries the record it was opened on: then
+    ``data`` itself only when no other version carries it (nothing typed); a version
+    equal to ``data`` otherwise is the tool's write (committed before a rebase replayed
+    it, a save of it as it was). ``None`` when none carries it (a buffer opened on a
+    version never committed). docs/decisions.md, "Issue 14, twentieth round (the base
+    of a stale save's merge)"."""
     mine = _props_of(data) or {}
     stamp = mine.get("UPDATED_AT")
     if not stamp:
@@ -4315,7 +4409,7 @@ def opened_on(path: str, data: bytes, older: bytes, committed: bytes | None) -> 
     if (_props_of(older) or {}).get("UPDATED_AT") == stamp:
         return older
     found: list[bytes] = []
-    # (newest first, the history's order, for _written's choice among equals; committed
+    # (newest first, the history's order, for written_among's choice among equals; committed
     # last when the history lacks it)
     for version in _history(path, ["HEAD", "--reflog"]) + \
             ([committed] if committed is not None else []):
@@ -4323,17 +4417,14 @@ def opened_on(path: str, data: bytes, older: bytes, committed: bytes | None) -> 
         if theirs and theirs.get("UPDATED_AT") == stamp and one_session(theirs, mine) and \
                 version not in found:
             found.append(version)
+    if saved:  # (the save itself, committed, carries the record too: never the version
+        # it was opened on while another does, or a deletion made it the one all hold)
+        found = [version for version in found if version != data] or found
     first = committed if committed is not None and committed in found else \
         found[0] if found else None
-    return (_written(found) or first) if found else None
-
-
-def _written(versions: list[bytes]) -> bytes | None:
-    """:func:`~ai_protocols.session.merge.written_among`: of versions carrying one
-    write record, the tool's write."""
     from ai_protocols.session.merge import written_among
 
-    return written_among(versions)
+    return (written_among(found) or first) if found else None
 
 
 def _tools_join(older: bytes, newer: bytes, committed: bytes | None,
@@ -4380,7 +4471,8 @@ def below_head(root: str, commit: str | None) -> bool:
 
 
 def merge_stale(path: str, data: bytes, older: bytes, newer: bytes,
-                committed: bytes | None, ancestor: bool = False) -> MergeResult | None:
+                committed: bytes | None, ancestor: bool = False,
+                saved: bool = False) -> MergeResult | None:
     """The merge of a stale save (``data``, the session file at ``path``) with the two
     newer versions it went over: ``older``, the kept copy (the version this tool wrote
     last), and ``newer``, ``HEAD``'s version. The rule (docs/decisions.md, "Issue 14,
@@ -4393,14 +4485,15 @@ def merge_stale(path: str, data: bytes, older: bytes, newer: bytes,
     on what both hold: every entry of either kept), then
     the save's changes are taken on that, three ways on the version it was opened on;
     without one, every entry of both is kept. ``None`` when a merge is not clean
-    (:func:`~ai_protocols.session.merge.merge_diverged_bytes`). Runs git only when
+    (:func:`~ai_protocols.session.merge.merge_diverged_bytes`). ``saved``: ``data`` is
+    a stale save git's history holds (:func:`opened_on`'s). Runs git only when
     :func:`opened_on` looks through the history."""
     from ai_protocols.session.merge import MergeResult, merge_diverged_bytes
 
     both = _tools_join(older, newer, committed, ancestor, path)
     if both is None:
         return None
-    base = opened_on(path, data, older, committed)
+    base = opened_on(path, data, older, committed, saved)
     if base == data:
         return MergeResult(both, False)
     return merge_diverged_bytes(data, both, base, ancestor=base is not None)
@@ -4465,7 +4558,7 @@ def _stale_earlier(ai_dir: str, path: str, doc: OrgFile,
         return None  # (no version it was opened on: the rule of a version put back)
     if (_props_of(newer) or {}).get("UPDATED_AT") == mine.properties.get("UPDATED_AT"):
         return None  # (made from the version git put here, HEAD's: a person's edit of it)
-    from ai_protocols.session.merge import changes_lacking, lines_dropped, said_changes
+    from ai_protocols.session.merge import changes_lacking, lines_dropped
 
     found = changes_lacking(data, newer, held_entries(ai_dir, path, doc), also=(older,))
     if _changed(found) <= 0:
@@ -4478,7 +4571,7 @@ def _stale_earlier(ai_dir: str, path: str, doc: OrgFile,
         # drops from the file what the pull brought and the tool wrote: docs/decisions.md,
         # "Issue 14, twenty-first round (the stale save's refusal)")
         _refuse_stale(ai_dir, path, data, older, newer, committed, recorded, found)
-    return OrgFile(merged.data.decode("utf-8")), said_changes(found), f"HEAD:./{below}"
+    return _regained(merged.data, data, found, f"HEAD:./{below}")
 
 
 def _stale_unkept(ai_dir: str, path: str, doc: OrgFile,
@@ -4517,7 +4610,7 @@ def _stale_unkept(ai_dir: str, path: str, doc: OrgFile,
     opened = _committed(path, data, data, carried=True)
     if opened is None or opened == newer or (_props_of(opened) or {}).get("UPDATED_AT") != stamp:
         return None  # (no committed version carries its record: never committed)
-    from ai_protocols.session.merge import changes_lacking, lines_dropped, said_changes
+    from ai_protocols.session.merge import changes_lacking, lines_dropped
 
     found = changes_lacking(data, newer, held_entries(ai_dir, path, doc), also=(opened,))
     if _changed(found) <= 0:
@@ -4526,7 +4619,7 @@ def _stale_unkept(ai_dir: str, path: str, doc: OrgFile,
     if merged is None or merged.conflicts or lines_dropped(data, merged.data, opened, newer) \
             or lines_dropped(newer, merged.data, opened, data):
         _refuse_stale(ai_dir, path, data, opened, newer, opened, None, found)
-    return OrgFile(merged.data.decode("utf-8")), said_changes(found), f"HEAD:./{below}"
+    return _regained(merged.data, data, found, f"HEAD:./{below}")
 
 
 def unkept_stale_may_be(ai_dir: str, path: str) -> bool:
@@ -5842,29 +5935,21 @@ def stale_committed(ai_dir: str, path: str, doc: OrgFile,
     if not props.get("UPDATED_AT"):
         return None
     root = parent(ai_dir)
-    kept = kept_path(ai_dir, path)
-    try:
-        there = os.stat(kept, follow_symlinks=False)
-    except OSError:
-        there = None
-    older: bytes | None = None
-    if there is None:
+    there, older = _kept_other(kept_path(ai_dir, path), read_as)
+    if not there:
         if not _brought_since(root, head, recorded_here):
             return None
     else:
-        if not stat.S_ISREG(there.st_mode) or storage.same_version(there, read_as):
-            return None
-        try:
-            older = storage.read_regular(kept)
-        except (OSError, storage.NotRegular):
+        if older is None:
             return None
         theirs = _props_of(older)
         if theirs is None or not one_session(theirs, props):
             return None
         stamps = [(p.get("UPDATED_AT"), parse_timestamp(p.get("UPDATED", "")))
                   for p in (theirs, props)]
-        if written_later(stamps[1], stamps[0]):
-            return None  # (a later write than the kept copy's: git brought it)
+        if written_later(stamps[1], stamps[0]) and not written_later(*stamps):
+            return None  # (a later write than the kept copy's: git brought it; a tie of
+            # two records counts the file older, older_record's rule)
         if not written_later(*stamps) and not git_moved(root, head, recorded_here):
             return None  # (the kept copy's version, edited: HEAD moved by own commits)
     from ai_protocols.errors import StaleSave
@@ -5878,23 +5963,29 @@ def stale_committed(ai_dir: str, path: str, doc: OrgFile,
     below = os.path.relpath(path, root)
     recorded = (_props_of(older) or {}).get("GIT_COMMIT") if older is not None else None
     committed = git_version(root, f"{recorded}:./{below}") if recorded else None
-    opened = opened_on(path, data, over if older is None else older, committed)
+    opened = opened_on(path, data, over if older is None else older, committed, True)
     if opened is None or opened == data:
         return None  # (no version it was opened on, or nothing typed: a revert stands)
     ancestor = committed is not None and below_head(root, recorded)
     kept_data = older
     if older is None:  # (no kept copy: the opened version stands for the tool's last)
         older = committed = opened
-    from ai_protocols.session.merge import changes_lacking, lines_dropped, said_changes
+    from ai_protocols.session.merge import changes_lacking, lines_dropped
 
     held = held_entries(ai_dir, path, doc)
     joined = _tools_join(older, over, committed, ancestor, path)
     found = changes_lacking(data, over if joined is None else joined, held, also=(opened,))
     if _changed(found) <= 0:
         return None  # (the save dropped nothing of what was written after it was opened)
-    merged = merge_stale(path, data, older, over, committed, ancestor)
-    if merged is None or merged.conflicts or lines_dropped(older, merged.data, data, over) \
-            or lines_dropped(over, merged.data, data, older):
+    merged = merge_stale(path, data, older, over, committed, ancestor, saved=True)
+    # (a line of the tool's two versions the merge lacks is dropped unless the other of
+    # them lacks it too, or the save removed it from the version it was opened on: the
+    # person's deletion, which stands)
+    if merged is None or merged.conflicts or \
+            (lines_dropped(older, merged.data, data, over) and
+             lines_dropped(older, merged.data, opened, data)) or \
+            (lines_dropped(over, merged.data, data, older) and
+             lines_dropped(over, merged.data, opened, data)):
         kept_holds = kept_data is not None and \
             _changed(changes_lacking(data, kept_data, held, also=(opened,))) > 0
         try:
@@ -5903,4 +5994,4 @@ def stale_committed(ai_dir: str, path: str, doc: OrgFile,
         except StaleSave as refused:  # (the version gone over named, not HEAD's)
             raise StaleSave(path, where, refused.lacking, refused.commands, refused.settled,
                             refused.what, refused.kept_holds) from None
-    return OrgFile(merged.data.decode("utf-8")), said_changes(found), where
+    return _regained(merged.data, data, found, where)
