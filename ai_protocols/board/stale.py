@@ -162,6 +162,14 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
     hidden = brought_board(newer, pull) if newer is not None else None
     if hidden is not None and pull is not None:  # (HEAD's board: a stale save, committed;
         newer, where = hidden, f"{pull[1]}:./{below}"  # what the pull left holds its lack)
+    kind = "git"
+    if hidden is None and pull is not None and newer == pull[3]:
+        from ai_protocols.board.hidden import seen_dropped
+
+        seen = seen_dropped(board, kept, pull, below)  # (the pull brought another clone's
+        if seen is not None:  # stale save, committed: what it dropped, this clone had)
+            newer, where, kind = seen, f"{pull[0]}:./{below}", "clone"
+            pull = (*pull[:2], pull[3], pull[3])  # (what git brought: what it dropped)
     if newer is None or newer == data:
         return None  # (no board there; or git wrote these very bytes: a pull, a checkout)
     committed = git_version(root, f"{recorded}:./{below}")
@@ -178,7 +186,7 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
         # (nothing git brought is lacking: the tool's own writes, judged as with no pull)
         return over_own_writes(board, kept, data) if older is not None else None
     return merge_back(board, kept, data, older, newer, committed, where, gate[0],
-                      history=pull[1] if pull is not None else "HEAD")  # (no stale
+                      history=pull[1] if pull is not None else "HEAD", kind=kind)  # (no stale
     # save committed since: the versions a buffer opened before the pull may be on)
 
 
@@ -326,7 +334,7 @@ def tools_join(older: bytes | None, newer: bytes | None, committed: bytes | None
 
 def merge_back(board: str, kept: str, data: bytes, older: bytes | None, newer: bytes,
                committed: bytes | None, where: str, before: bytes, *,
-               history: str = "HEAD") -> tuple[bytes, int, str] | None:
+               history: str = "HEAD", kind: str = "git") -> tuple[bytes, int, str] | None:
     """:func:`brought_back` of a save over what git brought (``newer``, the board at
     ``where``: ``HEAD``'s, or the pull's result before one's own commits) and the
     tool's writes on ``HEAD``'s line (``older``, the kept copy; ``None``: none), the rule
@@ -375,11 +383,11 @@ def merge_back(board: str, kept: str, data: bytes, older: bytes | None, newer: b
     # the kept copy holds some of what the save lacks when it lacks less of it)
     tools = older is not None and bool(set(older.splitlines()) - set(newer.splitlines())
                                        - set(base.splitlines()))
-    kind = "both" if tools else "git"
+    kind = "both" if tools else kind
     if merged is None or merged.conflicts:
         held = older is not None and tasks_lacking(older, theirs, (base,)) < lacking
         refuse(board, kept, base, theirs, where, said, merged,
-               held=kept if held else None, kind=kind)
+               held=kept if held else None, kind="git" if kind == "clone" else kind)
     return merged.data, lacking, told(kind, said, where, typed=data != base)
 
 
@@ -707,14 +715,17 @@ def typed_nothing(data: bytes, older: bytes, where: str) -> tuple[bytes, int, st
 _TOLD = {"git": ("what git brought", "git changed the board (a pull, a merge)"),
          "both": ("what git brought or the tool wrote since",
                   "git changed the board (a pull, a merge) or ai-protocols wrote it"),
-         "tool": ("what ai-protocols wrote since", "ai-protocols wrote the board")}
+         "tool": ("what ai-protocols wrote since", "ai-protocols wrote the board"),
+         "clone": ("what an earlier pull brought here", "that pull, in another clone,")}
 
 
 def told(kind: str, said: str, where: str, *, typed: bool) -> str:
     """What a stale save of the board lacks, in words, said after ``lacks`` (a reader)
     or ``lacked`` (the write that merges it back), the one text of every warning of the
     stale paths: ``kind`` whose doing it is (``git``: a pull or merge; ``tool``: this
-    tool's writes, no pull between; ``both``), ``said`` what it is
+    tool's writes, no pull between; ``both``; ``clone``: another clone's stale save,
+    committed and pulled here, dropped what an earlier pull brought here:
+    :func:`~ai_protocols.board.hidden.seen_dropped`), ``said`` what it is
     (:func:`brought_said`), ``where`` the version that holds it (a commit's board, or
     the kept copy), ``typed`` whether the save holds anything typed in the buffer (else
     it is byte for byte an older version): ``what git brought, 1 task added ('T')
@@ -725,6 +736,10 @@ def told(kind: str, said: str, where: str, *, typed: bool) -> str:
     holds = {"both": f"the board the tool wrote last and {where} hold them",
              "tool": f"the board it wrote last, {where}, holds them"}.get(
                  kind, f"{where} holds them")
+    if kind == "clone":  # (the save was typed in the other clone: said as git's there)
+        return (f"{what}, {said} ({holds}): a buffer opened before {before} was saved "
+                "over it there, committed, and git brought that commit here"
+                f"{', edited here since' if typed else ''}")
     return (f"{what}, {said} ({holds}): a buffer opened before {before} was saved over "
             f"it, {'with what was typed in it' if typed else 'with nothing typed in it'}")
 
