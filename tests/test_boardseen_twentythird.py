@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from boardkit import BOARD, write_hook
 from test_merge_driver import git
 from test_stalefix_nineteenth import _commit, _save, _things
@@ -47,10 +48,15 @@ def _clones(base: Path) -> tuple[dict[str, Path], dict[str, Runner]]:
     return clones, runs
 
 
-def _a_claims(clones: dict[str, Path], runs: dict[str, Runner]) -> str:
-    """``a`` adds "Claimed task", claims it as ``ca``, locks ``src/api`` and pushes;
-    the task's id."""
-    ident = runs["a"]("task", "add", "Claimed task", agent="pa").stdout.strip()
+def _a_claims(clones: dict[str, Path], runs: dict[str, Runner], existing: bool = False
+              ) -> str:
+    """``a`` adds "Claimed task" (``existing``: takes "Task one", on the board before),
+    claims it as ``ca``, locks ``src/api`` and pushes; the task's id."""
+    if existing:
+        listed = json.loads(runs["a"]("task", "list", "--json", agent="pa").stdout)
+        ident = next(t["id"] for t in listed if t["title"] == "Task one")
+    else:
+        ident = runs["a"]("task", "add", "Claimed task", agent="pa").stdout.strip()
     runs["a"]("task", "claim", ident, agent="ca")
     runs["a"]("lock", "src/api", "--reason", "a reshapes it", agent="ca")
     _commit(clones["a"], "a's claim and lock")
@@ -77,22 +83,23 @@ def _stale_save_pushed(clones: dict[str, Path], buffer: bytes, note: str) -> Non
     git(p, "push", "-q", "origin", "HEAD:main")
 
 
+@pytest.mark.parametrize("existing", [False, True], ids=["new-task", "existing-task"])
 def test_a_clone_that_had_seen_a_claim_keeps_it_after_a_pulled_stale_save(
-        tmp_path: Path) -> None:
+        tmp_path: Path, existing: bool) -> None:
     """The reviewer's case: in ``c``, after the fast-forward to ``p``'s committed stale
     save, ``a``'s claim and lock are still ``a``'s; a claim of the task is refused
     naming ``ca``; a lock inside ``src/api`` is refused; the hook refuses an edit into
     it; the next write puts them back on the board with ``p``'s note kept once."""
     clones, runs = _clones(tmp_path.resolve())
     buffer = (clones["p"] / BOARD).read_bytes()  # (p's buffer, before the pull)
-    ident = _a_claims(clones, runs)
+    ident = _a_claims(clones, runs, existing)
     c = clones["c"]
     git(c, "pull", "-q", "--no-rebase", "origin", "main")
     seen = _shown(runs["c"])
     assert {("claim", ident, "ca"), ("lock", "src/api", "ca")} <= seen, seen
     _stale_save_pushed(clones, buffer, "P typed this")
     git(c, "pull", "-q", "--ff-only", "origin", "main")
-    assert "Claimed task" not in (c / BOARD).read_text(encoding="utf-8")  # (the save)
+    assert ":OWNER:    ca" not in (c / BOARD).read_text(encoding="utf-8")  # (the save)
     shown = _shown(runs["c"])
     assert {("claim", ident, "ca"), ("lock", "src/api", "ca")} <= shown, shown
     hook = write_hook(c, c / "src" / "api" / "x.py", "pc")

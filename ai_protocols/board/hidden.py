@@ -104,7 +104,10 @@ def seen_dropped(board: str, kept: str, pull: tuple[str, str, bytes, bytes], bel
     another agent's claim and lock that this clone had shown stay that agent's. A
     board that holds some of what the step before the pull made is the person's edit
     on an up-to-date buffer (a lock line deleted, a task closed), and stands: ``None``;
-    so when the pull changed nothing, or a board cannot be read. The board ``board``
+    so when the pull changed nothing, or a board cannot be read. A task the board
+    before the step held that the board the pull left lacks whole was deleted there by
+    a person, whatever buffer it was: what the step made on it tells nothing (a claim
+    of it ends with its task, the lost-claims rule's). The board ``board``
     (its kept copy ``kept``; ``below``: its path from the work tree's top). One ``git
     show`` per step walked (one in the common case: the step holds what came before).
     Raises :class:`~ai_protocols.errors.BoardStaleSave` when that merge leaves a task
@@ -115,7 +118,7 @@ def seen_dropped(board: str, kept: str, pull: tuple[str, str, bytes, bytes], bel
         return None
     from ai_protocols.board.stale import opened_before
 
-    found = opened_before(board, kept, after, old, before)
+    found = opened_before(board, kept, after, old, before, deleted_tells=False)
     return None if found is None else found[0]
 
 
