@@ -167,3 +167,35 @@ def test_a_deliberate_removal_on_an_up_to_date_buffer_stands_in_the_clone_that_s
     runs["c"]("lock", "src/api/inner", "--reason", "c", agent="cc")
     text = (c / BOARD).read_text(encoding="utf-8")
     assert text.count("Deliberate note") == 1 and "src/api/inner" in text, text
+
+
+@pytest.mark.parametrize("end", ["unlock", "release"])
+def test_an_end_the_tool_made_in_the_other_clone_stands_in_the_clone_that_saw_it(
+        tmp_path: Path, end: str) -> None:
+    """The guard of the rule: ``a`` ends its own lock (``unlock``) or claim (``task
+    release``) and pushes; ``c``, which had shown them, pulls: the end stands there (no
+    warning; the lock or claim gone), as ``unlock``'s item and the release's log item
+    say, never taken for a stale save that dropped them."""
+    clones, runs = _clones(tmp_path.resolve())
+    ident = _a_claims(clones, runs)
+    c = clones["c"]
+    git(c, "pull", "-q", "--no-rebase", "origin", "main")
+    assert ("lock", "src/api", "ca") in _shown(runs["c"])
+    if end == "unlock":  # (a step of its own that made only the lock: lib)
+        runs["a"]("lock", "lib", "--reason", "a's lib", agent="ca")
+        _commit(clones["a"], "lock lib")
+        git(clones["a"], "push", "-q", "origin", "HEAD:main")
+        git(c, "pull", "-q", "--ff-only", "origin", "main")
+        assert ("lock", "lib", "ca") in _shown(runs["c"])
+        runs["a"]("unlock", "lib", agent="ca")
+    else:
+        runs["a"]("task", "release", ident, agent="ca")
+    _commit(clones["a"], end)
+    git(clones["a"], "push", "-q", "origin", "HEAD:main")
+    git(c, "pull", "-q", "--ff-only", "origin", "main")
+    said = runs["c"]("locks", agent="cc").stderr + \
+        runs["c"]("task", "list", agent="cc").stderr
+    assert "lacks" not in said, said
+    shown = _shown(runs["c"])
+    gone = ("lock", "lib", "ca") if end == "unlock" else ("claim", ident, "ca")
+    assert gone not in shown, shown

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ai_protocols.session.merge import MergeResult
 
 __all__ = ["OR_DELETED", "PULLS_WALKED", "board_pull", "brought_board", "held_before_said",
-           "in_buffer", "nothing_lacking", "seen_dropped", "stale_merge"]
+           "in_buffer", "nothing_lacking", "seen_dropped", "stale_merge", "unlocked_since"]
 
 #: How many pulls (or merges) of ``HEAD``'s reflog :func:`board_pull` walks back over at
 #: most, looking for one that changed the board: each costs at most one ``git show``.
@@ -104,6 +104,8 @@ def seen_dropped(board: str, kept: str, pull: tuple[str, str, bytes, bytes], bel
     another agent's claim and lock that this clone had shown stay that agent's. A
     board that holds some of what the step before the pull made is the person's edit
     on an up-to-date buffer (a lock line deleted, a task closed), and stands: ``None``;
+    so does a board that holds the item an ``unlock`` there wrote of a lock this
+    clone had (:func:`unlocked_since`);
     so when the pull changed nothing, or a board cannot be read. A task the board
     before the step held that the board the pull left lacks whole was deleted there by
     a person, whatever buffer it was: what the step made on it tells nothing (a claim
@@ -118,8 +120,32 @@ def seen_dropped(board: str, kept: str, pull: tuple[str, str, bytes, bytes], bel
         return None
     from ai_protocols.board.stale import opened_before
 
+    if unlocked_since(after, before):
+        return None  # (an ``unlock`` there ended a lock this clone had: the tool's doing)
     found = opened_before(board, kept, after, old, before, deleted_tells=False)
     return None if found is None else found[0]
+
+
+def unlocked_since(board: bytes, before: bytes) -> bool:
+    """Whether the board ``board`` holds an item ``unlock`` writes (``- [T] unlocked by
+    B: PATH, A's lock (LOCKED_AT R)``, :func:`~ai_protocols.board.model.unlock_item`)
+    that ``before`` lacks, naming the record of a lock ``before`` holds and ``board``
+    does not: that lock was ended by ``unlock`` (in another clone), not dropped by a
+    stale buffer, which cannot hold an item written after it was opened. Linear in the
+    lines; raises nothing."""
+    from ai_protocols.board.model import UNLOCKED_BY
+
+    def records(data: bytes) -> set[bytes]:
+        return {line.strip().split(b":", 2)[2].strip() for line in data.splitlines()
+                if line.strip().startswith(b":LOCKED_AT:")}
+
+    ended = records(before) - records(board)
+    said = f"] {UNLOCKED_BY}".encode()
+    known = set(before.splitlines())
+    return bool(ended) and any(
+        line.strip().rsplit(b"(LOCKED_AT ", 1)[-1][:-1].strip() in ended
+        for line in board.splitlines()
+        if line not in known and said in line and line.strip().endswith(b")"))
 
 
 def stale_merge(base: bytes, ours: bytes, theirs: bytes, *,
