@@ -133,10 +133,11 @@ def refusal(board: str, key: str) -> Exception | None:
 
     from ai_protocols.board.model import kept_board_path
 
-    record = _small(checked_path(kept_board_path(board)), 1 << 20)
-    line, _, rest = record.partition(b"\n")
+    path = checked_path(kept_board_path(board))
+    line, _, rest = _small(path, 400).partition(b"\n")  # (the key, and what kind)
     if line.decode("ascii", "replace") != key or not rest.startswith(_REFUSED):
         return None
+    rest = _small(path, 1 << 20).partition(b"\n")[2]
     import json
 
     from ai_protocols.errors import BoardStaleSave

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ai_protocols.session.merge import MergeResult
 
 __all__ = ["OR_DELETED", "PULLS_WALKED", "board_pull", "brought_board", "held_before_said",
-           "in_buffer", "nothing_lacking", "seen_dropped", "stale_merge", "unlocked_since"]
+           "in_buffer", "nothing_lacking", "stale_merge", "unlocked_since"]
 
 #: How many pulls (or merges) of ``HEAD``'s reflog :func:`board_pull` walks back over at
 #: most, looking for one that changed the board: each costs at most one ``git show``.
@@ -88,42 +88,6 @@ def brought_board(head_board: bytes, pull: tuple[str, str, bytes, bytes] | None
     if brought_lacking(tasks_lacking, head_board, pull[3], (pull[2],)) <= 0:
         return None
     return pull[3]
-
-
-def seen_dropped(board: str, kept: str, pull: tuple[str, str, bytes, bytes], below: str
-                 ) -> bytes | None:
-    """The board the pull ``pull`` (:func:`board_pull`: ``(the commit before it, the
-    one after, the board before it, the board it left)``) should have left, when what
-    it brought is another clone's stale save, committed (a buffer opened there before a
-    pull that brought what this clone had too, saved after it, committed and pushed):
-    the board it left lacks every thing a step of this clone's own history before the
-    pull made (:func:`~ai_protocols.board.stale.opened_before`, walked back from the
-    board before the pull: the pulls that brought it here, one's own commits), so it
-    was opened before that step, and what it dropped is merged back (the board's
-    merge, base the version it was opened on, theirs the board before the pull):
-    another agent's claim and lock that this clone had shown stay that agent's. A
-    board that holds some of what the step before the pull made is the person's edit
-    on an up-to-date buffer (a lock line deleted, a task closed), and stands: ``None``;
-    so does a board that holds the item an ``unlock`` there wrote of a lock this
-    clone had (:func:`unlocked_since`);
-    so when the pull changed nothing, or a board cannot be read. A task the board
-    before the step held that the board the pull left lacks whole was deleted there by
-    a person, whatever buffer it was: what the step made on it tells nothing (a claim
-    of it ends with its task, the lost-claims rule's). The board ``board``
-    (its kept copy ``kept``; ``below``: its path from the work tree's top). One ``git
-    show`` per step walked (one in the common case: the step holds what came before).
-    Raises :class:`~ai_protocols.errors.BoardStaleSave` when that merge leaves a task
-    both changed to a person (:func:`~ai_protocols.board.stale.refuse`'s commands).
-    docs/decisions.md, "Twenty-third round: the board's claims a clone had seen"."""
-    old, _new, before, after = pull
-    if before == after:
-        return None
-    from ai_protocols.board.stale import opened_before
-
-    if unlocked_since(after, before):
-        return None  # (an ``unlock`` there ended a lock this clone had: the tool's doing)
-    found = opened_before(board, kept, after, old, before, deleted_tells=False)
-    return None if found is None else found[0]
 
 
 def unlocked_since(board: bytes, before: bytes) -> bool:

@@ -164,8 +164,6 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
         newer, where = hidden, f"{pull[1]}:./{below}"  # what the pull left holds its lack)
     kind = "git"
     if hidden is None and pull is not None and newer == pull[3]:
-        from ai_protocols.board.hidden import seen_dropped
-
         seen = seen_dropped(board, kept, pull, below)  # (the pull brought another clone's
         if seen is not None:  # stale save, committed: what it dropped, this clone had)
             newer, where, kind = seen, f"{pull[0]}:./{below}", "clone"
@@ -557,7 +555,7 @@ def opened_before(board: str, kept: str, data: bytes, start: str, at_start: byte
     ``at_start``; what those steps made, in words)``; ``None`` when the save lacks no
     such step or a board cannot be read. ``deleted_tells``: as :func:`_lacks_every`
     (not: ``data`` is the board another clone's commit holds,
-    :func:`~ai_protocols.board.hidden.seen_dropped`). For :func:`older_than_write`
+    :func:`seen_dropped`). For :func:`older_than_write`
     (what came before
     the pull its record names; a save over a pull since the tool's last write is
     :func:`merge_back`'s, on the version :func:`opened_on` finds). One ``git show`` per
@@ -589,6 +587,43 @@ def opened_before(board: str, kept: str, data: bytes, start: str, at_start: byte
     if merged.conflicts:
         refuse(board, kept, opened, at_start, f"{start}:./{below}", said, merged)
     return merged.data, said
+
+
+def seen_dropped(board: str, kept: str, pull: tuple[str, str, bytes, bytes], below: str
+                 ) -> bytes | None:
+    """The board the pull ``pull`` (:func:`~ai_protocols.board.hidden.board_pull`:
+    ``(the commit before it, the one after, the board before it, the board it left)``)
+    should have left, when what
+    it brought is another clone's stale save, committed (a buffer opened there before a
+    pull that brought what this clone had too, saved after it, committed and pushed):
+    the board it left lacks every thing a step of this clone's own history before the
+    pull made (:func:`opened_before`, walked back from the
+    board before the pull: the pulls that brought it here, one's own commits), so it
+    was opened before that step, and what it dropped is merged back (the board's
+    merge, base the version it was opened on, theirs the board before the pull):
+    another agent's claim and lock that this clone had shown stay that agent's. A
+    board that holds some of what the step before the pull made is the person's edit
+    on an up-to-date buffer (a lock line deleted, a task closed), and stands: ``None``;
+    so does a board that holds the item an ``unlock`` there wrote of a lock this
+    clone had (:func:`~ai_protocols.board.hidden.unlocked_since`);
+    so when the pull changed nothing, or a board cannot be read. A task the board
+    before the step held that the board the pull left lacks whole was deleted there by
+    a person, whatever buffer it was: what the step made on it tells nothing (a claim
+    of it ends with its task, the lost-claims rule's). The board ``board``
+    (its kept copy ``kept``; ``below``: its path from the work tree's top). One ``git
+    show`` per step walked (one in the common case: the step holds what came before).
+    Raises :class:`~ai_protocols.errors.BoardStaleSave` when that merge leaves a task
+    both changed to a person (:func:`refuse`'s commands).
+    docs/decisions.md, "Twenty-third round: the board's claims a clone had seen"."""
+    old, _new, before, after = pull
+    if before == after:
+        return None
+    from ai_protocols.board.hidden import unlocked_since
+
+    if unlocked_since(after, before):
+        return None  # (an ``unlock`` there ended a lock this clone had: the tool's doing)
+    found = opened_before(board, kept, after, old, before, deleted_tells=False)
+    return None if found is None else found[0]
 
 
 def _scratch(kept: str, name: str, data: bytes) -> str | None:
@@ -740,7 +775,7 @@ def told(kind: str, said: str, where: str, *, typed: bool) -> str:
     stale paths: ``kind`` whose doing it is (``git``: a pull or merge; ``tool``: this
     tool's writes, no pull between; ``both``; ``clone``: another clone's stale save,
     committed and pulled here, dropped what an earlier pull brought here:
-    :func:`~ai_protocols.board.hidden.seen_dropped`), ``said`` what it is
+    :func:`seen_dropped`), ``said`` what it is
     (:func:`brought_said`), ``where`` the version that holds it (a commit's board, or
     the kept copy), ``typed`` whether the save holds anything typed in the buffer (else
     it is byte for byte an older version): ``what git brought, 1 task added ('T')
