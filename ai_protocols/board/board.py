@@ -2873,21 +2873,18 @@ def _read_at(doc: OrgFile, line: int) -> Task:
 def _drop_closed(doc: OrgFile, line: int) -> str | None:
     """Take the ``CLOSED: [T]`` out of the planning line of the headline on ``line``, as
     Org takes it out when a task goes back to an open state
-    (:func:`~ai_protocols.org.syntax.without_closed`: ``SCHEDULED``, ``DEADLINE`` and
-    every other byte stay; a line left empty goes); the text taken out (``CLOSED:
-    [T]``), or ``None`` when there was none."""
-    from ai_protocols.org.syntax import is_planning, without_closed
+    (:func:`~ai_protocols.org.syntax.closed_taken`, Org's rule: ``SCHEDULED``,
+    ``DEADLINE`` and every other byte stay; a line left empty goes); the text taken out
+    (``CLOSED: [T]``, as that rule found it), or ``None`` when there was none."""
+    from ai_protocols.org.syntax import closed_taken, is_planning
 
     at = line + 1
     headline = doc.find(line)
     if at >= headline.body_end or not is_planning(doc.lines[at]):
         return None
-    bare = doc.lines[at].rstrip("\r\n")
-    kept = without_closed(bare)
-    if kept == bare:
+    kept, taken = closed_taken(doc.lines[at].rstrip("\r\n"))
+    if taken is None:
         return None
-    start = bare.find("CLOSED:")
-    taken = bare[start:bare.find("]", start) + 1]
     if kept is None:
         doc.replace(at, at + 1, [])
     else:

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["checked_path", "keep_checked", "say", "settled", "unchecked", "unsettled"]
+__all__ = ["checked_path", "keep_checked", "refusal", "say", "settled", "unchecked",
+           "unsettled"]
 
 
 def checked_path(kept: str) -> str:
@@ -74,31 +75,85 @@ def unchecked(board: str, data: bytes
         return key, None
     if not rest:
         return None  # (checked: nothing lacking)
+    if rest.startswith(_REFUSED):
+        return key, None  # (a refusal stands: :func:`refusal` gives it, no git)
     record = _small(checked_path(kept_path), 1 << 25)  # (what it found: read whole)
     _, _, rest = record.partition(b"\n")
     said, _, merged = rest.partition(b"\n")
     return (key, (merged, said.decode("utf-8", "replace"))) if merged else (key, None)
 
 
-def keep_checked(board: str, key: str, found: tuple[bytes, str] | None = None) -> None:
+#: How a record of :func:`keep_checked` that keeps a refusal starts its second line.
+_REFUSED = b"refused "
+#: The fields of a :class:`~ai_protocols.errors.BoardStaleSave` a refusal is kept by.
+_REFUSAL_FIELDS = ("newer", "lacking", "commands", "kind", "theirs", "locks")
+
+
+def keep_checked(board: str, key: str, found: tuple[bytes, str] | None = None, *,
+                 refused: Exception | None = None) -> None:
     """Record what the check :func:`unchecked` keyed ``key`` found of the board
     ``board``: nothing lacking (``found`` ``None``), or the board with what git brought
     merged back and what it regained in words (:func:`checked_path`, as ``KEY``, or
-    ``KEY``, the words and the bytes, a line each; atomic); a failure only costs the
-    next reader a check."""
+    ``KEY``, the words and the bytes, a line each), or, with ``refused`` (a
+    :class:`~ai_protocols.errors.BoardStaleSave`), that the merge back is left to a
+    person (``KEY`` and the refusal's fields as one line of JSON: :func:`refusal` gives
+    it back while the key holds). Atomic; a failure only costs the next reader a
+    check."""
     from ai_protocols.board.model import kept_board_path
     from ai_protocols.errors import AiProtocolsError
     from ai_protocols.storage import files as storage
 
     path = checked_path(kept_board_path(board))
     body = [(key + "\n").encode("ascii")]
-    if found is not None:
+    if refused is not None:
+        import json
+
+        fields = {name: getattr(refused, name) for name in _REFUSAL_FIELDS}
+        fields.update(path=str(refused.path), left=list(refused.left),
+                      kept=None if refused.kept is None else str(refused.kept))
+        body.append(_REFUSED + json.dumps(fields, ensure_ascii=True).encode("ascii"))
+    elif found is not None:
         body.append(found[1].replace("\n", " ").encode("utf-8") + b"\n" + found[0])
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         storage.atomic_write(path, b"".join(body))
     except (OSError, AiProtocolsError, UnicodeEncodeError):
         pass
+
+
+def refusal(board: str, key: str) -> Exception | None:
+    """The :class:`~ai_protocols.errors.BoardStaleSave` the last check of the board
+    ``board`` keyed ``key`` (:func:`unchecked`: ``HEAD``, the write record, the board's
+    and the kept copy's bytes) kept (:func:`keep_checked`), made again from its fields,
+    while the file it merges with (its ``theirs``) is there: the refusal stands, and
+    no reader runs the rule's walk again (no ``git show``); ``None`` when the record is
+    another key's, or holds no refusal, or cannot be read. One small read; raises
+    nothing."""
+    from pathlib import Path
+
+    from ai_protocols.board.model import kept_board_path
+
+    path = checked_path(kept_board_path(board))
+    line, _, rest = _small(path, 400).partition(b"\n")  # (the key, and what kind)
+    if line.decode("ascii", "replace") != key or not rest.startswith(_REFUSED):
+        return None
+    rest = _small(path, 1 << 20).partition(b"\n")[2]
+    import json
+
+    from ai_protocols.errors import BoardStaleSave
+
+    try:
+        fields = json.loads(rest[len(_REFUSED):])
+        theirs = fields["theirs"]
+        if theirs and (os.path.islink(theirs) or not os.path.isfile(theirs)):
+            return None  # (its file gone, or not the one written: judged again, which
+            # writes it again)
+        return BoardStaleSave(Path(fields["path"]), fields["newer"], fields["lacking"],
+                              fields["commands"], kept=fields["kept"] and Path(fields["kept"]),
+                              left=tuple(fields["left"]), kind=fields["kind"],
+                              theirs=fields["theirs"], locks=bool(fields["locks"]))
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 #: The boards a warning was given for in this process (given once per command).

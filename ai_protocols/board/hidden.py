@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ai_protocols.session.merge import MergeResult
 
 __all__ = ["OR_DELETED", "PULLS_WALKED", "board_pull", "brought_board", "held_before_said",
-           "in_buffer", "nothing_lacking", "stale_merge"]
+           "in_buffer", "nothing_lacking", "stale_merge", "unlocked_since"]
 
 #: How many pulls (or merges) of ``HEAD``'s reflog :func:`board_pull` walks back over at
 #: most, looking for one that changed the board: each costs at most one ``git show``.
@@ -88,6 +88,28 @@ def brought_board(head_board: bytes, pull: tuple[str, str, bytes, bytes] | None
     if brought_lacking(tasks_lacking, head_board, pull[3], (pull[2],)) <= 0:
         return None
     return pull[3]
+
+
+def unlocked_since(board: bytes, before: bytes) -> bool:
+    """Whether the board ``board`` holds an item ``unlock`` writes (``- [T] unlocked by
+    B: PATH, A's lock (LOCKED_AT R)``, :func:`~ai_protocols.board.model.unlock_item`)
+    that ``before`` lacks, naming the record of a lock ``before`` holds and ``board``
+    does not: that lock was ended by ``unlock`` (in another clone), not dropped by a
+    stale buffer, which cannot hold an item written after it was opened. Linear in the
+    lines; raises nothing."""
+    from ai_protocols.board.model import UNLOCKED_BY
+
+    def records(data: bytes) -> set[bytes]:
+        return {line.strip().split(b":", 2)[2].strip() for line in data.splitlines()
+                if line.strip().startswith(b":LOCKED_AT:")}
+
+    ended = records(before) - records(board)
+    said = f"] {UNLOCKED_BY}".encode()
+    known = set(before.splitlines())
+    return bool(ended) and any(
+        line.strip().rsplit(b"(LOCKED_AT ", 1)[-1][:-1].strip() in ended
+        for line in board.splitlines()
+        if line not in known and said in line and line.strip().endswith(b")"))
 
 
 def stale_merge(base: bytes, ours: bytes, theirs: bytes, *,

@@ -741,7 +741,8 @@ def ended_elsewhere(board: str, doc: OrgFile | None, held: list[Task] | list[Are
     the claim or lock is lost, still enforced and put back while its agent is at work
     (docs/tasks.md, "A newer board git brought is kept"). Raises nothing."""
     nows = nows if nows is not None else [None] * len(held)
-    unlocked = _unlock_items(doc) if doc is not None else ""
+    unlocked = {record.locked_at for record in unlock_records(doc)} if doc is not None \
+        else set()
     answers: list[bool | None] = []
     for item, now in zip(held, nows, strict=True):
         if isinstance(item, Task) and item.claimed_at and now is not None and \
@@ -752,7 +753,7 @@ def ended_elsewhere(board: str, doc: OrgFile | None, held: list[Task] | list[Are
                 (taken is None or (parse_timestamp(said[2:said.find("]") + 1]) or taken)
                  >= taken) for said in log_items(doc, now.line)))
         elif isinstance(item, AreaLock) and item.locked_at:
-            answers.append(f"(LOCKED_AT {item.locked_at})" in unlocked)
+            answers.append(item.locked_at in unlocked)
         else:
             answers.append(None)
     rest = [item for item, answer in zip(held, answers, strict=True) if answer is None]
@@ -777,14 +778,17 @@ def unlock_records(doc: OrgFile) -> list[UnlockRecord]:
     """The items :func:`unlock_item` wrote in the Locks section's own text of ``doc``,
     each on one line (``- [T] unlocked by B: PATH, A's lock (LOCKED_AT R)``, read as
     typed: :class:`UnlockRecord`), in the board's order; an item of several lines (an
-    example block) or one a person reworded is not among them. Raises nothing."""
+    example block) or one a person reworded is not among them. The one reader of those
+    items: the board's pruning of them, and :func:`ended_elsewhere` (a lock ended by
+    ``unlock`` elsewhere). Raises nothing."""
     section = locks_section(doc)
     if section is None:
         return []
     top = doc.headlines[section]
     found = []
-    for index in range(top.body_start, top.body_end):
-        line = unescape_inline(doc.lines[index].strip())
+    for index, raw in enumerate(doc.lines_between(top.body_start, top.body_end),
+                                top.body_start):
+        line = unescape_inline(raw.strip())
         if not line.startswith("- [") or "] " + UNLOCKED_BY not in line or \
                 not line.endswith(")"):
             continue
@@ -800,18 +804,6 @@ def unlock_records(doc: OrgFile) -> list[UnlockRecord]:
             record_text.removeprefix("LOCKED_AT ") if record_text != "no LOCKED_AT"
             else None))
     return found
-
-
-def _unlock_items(doc: OrgFile) -> str:
-    """The items :func:`unlock_item` wrote in the Locks section's own text of ``doc``,
-    read as typed (one text, a line each); ``""`` without a Locks section."""
-    section = locks_section(doc)
-    if section is None:
-        return ""
-    top = doc.headlines[section]
-    return "\n".join(unescape_inline(line.strip()) for line in
-                     doc.lines_between(top.body_start, top.body_end)
-                     if UNLOCKED_BY in unescape_inline(line))
 
 
 def changed_in_history(board: str, held: list[Task] | list[AreaLock]) -> list[bool]:

@@ -162,6 +162,12 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
     hidden = brought_board(newer, pull) if newer is not None else None
     if hidden is not None and pull is not None:  # (HEAD's board: a stale save, committed;
         newer, where = hidden, f"{pull[1]}:./{below}"  # what the pull left holds its lack)
+    kind = "git"
+    if hidden is None and pull is not None and newer == pull[3]:
+        seen = seen_dropped(board, kept, pull, below)  # (the pull brought another clone's
+        if seen is not None:  # stale save, committed: what it dropped, this clone had)
+            newer, where, kind = seen, f"{pull[0]}:./{below}", "clone"
+            pull = (*pull[:2], pull[3], pull[3])  # (what git brought: what it dropped)
     if newer is None or newer == data:
         return None  # (no board there; or git wrote these very bytes: a pull, a checkout)
     committed = git_version(root, f"{recorded}:./{below}")
@@ -178,7 +184,7 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
         # (nothing git brought is lacking: the tool's own writes, judged as with no pull)
         return over_own_writes(board, kept, data) if older is not None else None
     return merge_back(board, kept, data, older, newer, committed, where, gate[0],
-                      history=pull[1] if pull is not None else "HEAD")  # (no stale
+                      history=pull[1] if pull is not None else "HEAD", kind=kind)  # (no stale
     # save committed since: the versions a buffer opened before the pull may be on)
 
 
@@ -275,28 +281,23 @@ def _changed_lines(typed: Counter[bytes], lacked: Counter[bytes]) -> int:
 
 
 def known_versions(board: str, kept: str, first: list[bytes | None],
-                   history: str = "HEAD") -> list[bytes]:
+                   history: str = "HEAD", reads: list[bytes] | None = None) -> list[bytes]:
     """The versions of the board ``board`` a buffer may have been opened on, newest
     first, each once: ``first`` (the tool's and git's newest: its two joined, the kept
     copy ``kept``, ``HEAD``'s, the board at the commit the last write recorded; ``None``
     left out), the boards the tool's last writes read (:func:`read_paths`, newest
-    first) and the versions ``HEAD``'s history holds
+    first; ``reads``: those, when the caller has read them) and the versions ``HEAD``'s
+    history holds
     (:func:`~ai_protocols.git.state.history_versions`: a buffer opened on a version
     committed, a person's own included; ``history``: the commit whose history, the
     pull's result when ``HEAD``'s board is a stale save committed since, which no
     buffer was opened on: :func:`~ai_protocols.board.hidden.brought_board`). Reads small
     files and runs git twice; raises nothing."""
-    from ai_protocols.board.model import board_bytes
-    from ai_protocols.errors import AiProtocolsError
     from ai_protocols.git.state import history_versions
 
     root = os.path.dirname(os.path.dirname(board))
     found = dict.fromkeys(version for version in first if version is not None)
-    for path in read_paths(kept):
-        with contextlib.suppress(AiProtocolsError):
-            version = board_bytes(path)
-            if version is not None:
-                found[version] = None
+    found.update(dict.fromkeys(_reads(kept) if reads is None else reads))
     found.update(dict.fromkeys(history_versions(root, os.path.relpath(board, root),
                                                 [history])))
     return list(found)
@@ -326,7 +327,7 @@ def tools_join(older: bytes | None, newer: bytes | None, committed: bytes | None
 
 def merge_back(board: str, kept: str, data: bytes, older: bytes | None, newer: bytes,
                committed: bytes | None, where: str, before: bytes, *,
-               history: str = "HEAD") -> tuple[bytes, int, str] | None:
+               history: str = "HEAD", kind: str = "git") -> tuple[bytes, int, str] | None:
     """:func:`brought_back` of a save over what git brought (``newer``, the board at
     ``where``: ``HEAD``'s, or the pull's result before one's own commits) and the
     tool's writes on ``HEAD``'s line (``older``, the kept copy; ``None``: none), the rule
@@ -375,11 +376,11 @@ def merge_back(board: str, kept: str, data: bytes, older: bytes | None, newer: b
     # the kept copy holds some of what the save lacks when it lacks less of it)
     tools = older is not None and bool(set(older.splitlines()) - set(newer.splitlines())
                                        - set(base.splitlines()))
-    kind = "both" if tools else "git"
+    kind = "both" if tools else kind
     if merged is None or merged.conflicts:
         held = older is not None and tasks_lacking(older, theirs, (base,)) < lacking
         refuse(board, kept, base, theirs, where, said, merged,
-               held=kept if held else None, kind=kind)
+               held=kept if held else None, kind="git" if kind == "clone" else kind)
     return merged.data, lacking, told(kind, said, where, typed=data != base)
 
 
@@ -420,12 +421,19 @@ def refuse(board: str, kept: str, base: bytes, theirs: bytes, where: str, said: 
 
 
 def board_file_bytes(path: str) -> bytes | None:
-    """The bytes of the small file ``path``; ``None`` when it cannot be read."""
+    """The bytes of the file ``path`` (a version beside the kept copy), read by the
+    project's one reader (:func:`~ai_protocols.board.model.board_bytes`: a symbolic
+    link, a folder, a FIFO refused as every board file is); ``None`` when there is
+    none, or it is refused or cannot be read. Raises nothing."""
+    from ai_protocols.board.model import board_bytes
+    from ai_protocols.errors import AiProtocolsError
+
     try:
-        with open(path, "rb") as file:
-            return file.read()
-    except OSError:
+        return board_bytes(path)
+    except (AiProtocolsError, OSError):
         return None
+
+
 def over_writes(board: str, kept: str, data: bytes, since: str | None,
                 pulled: str | None, written: str | None
                 ) -> tuple[bytes, int, str] | None:
@@ -470,16 +478,20 @@ def _steps_back(root: str, below: str, start: str, at_start: bytes
             after = before
 
 
-def _lacks_every(version: bytes, before: bytes, after: bytes) -> bool | None:
+def _lacks_every(version: bytes, before: bytes, after: bytes, *,
+                 deleted_tells: bool = True) -> bool | None:
     """Whether the board ``version`` lacks every thing the step from the board
     ``before`` to the board ``after`` made (:func:`_made`: a task, a claim, a close, a
     lock; a lock taken out is nothing made): each held in no text that has the step's
     change (:func:`~ai_protocols.board.merge.lacking_said` against ``before``: a note
     typed into a task the step claimed lacks the claim), or not held at all (a task
     the version lacks whole lacks the claim made on it, where ``brought_lacking``
-    takes it for a person's deletion): a version from before the step. ``None`` when
-    the step made nothing or a board cannot be read: no sign either way. Parses the
-    three boards; raises nothing."""
+    takes it for a person's deletion): a version from before the step. Not
+    ``deleted_tells`` (``version`` is another clone's board, not this tool's buffer):
+    a task ``before`` held that ``version`` lacks whole is a person's deletion there,
+    whichever version the buffer was opened on, and what the step made on it tells
+    nothing. ``None`` when the step made nothing (of what tells) or a board cannot be
+    read: no sign either way. Parses the three boards; raises nothing."""
     from ai_protocols.board.merge import lacking_said
 
     made = _made(before, after, taken=False)
@@ -487,6 +499,11 @@ def _lacks_every(version: bytes, before: bytes, after: bytes) -> bool | None:
     whole = lacking_said(version, after)  # (its first list: the tasks it lacks whole)
     if not made or held is None or whole is None:
         return None
+    if not deleted_tells:  # (the tasks the step did not add that it lacks whole)
+        deleted = set(whole[0]) - set(held[0])
+        made = {one for one in made if one[0] or one[1] not in deleted}
+        if not made:
+            return None
     lacked = {(False, name) for name in held[0] + held[1] + whole[0]} | \
         {(True, path) for path in held[2]}
     return made <= lacked
@@ -521,7 +538,8 @@ def _versions_back(root: str, below: str, start: str, at_start: bytes,
 
 
 def opened_before(board: str, kept: str, data: bytes, start: str, at_start: bytes,
-                  reads: list[bytes] | None = None) -> tuple[bytes, str] | None:
+                  reads: list[bytes] | None = None, *, deleted_tells: bool = True
+                  ) -> tuple[bytes, str] | None:
     """The one walk back of a stale save: the board ``board`` saved as ``data`` from a
     buffer opened before the board ``at_start`` (at the commit ``start``, or the tool's
     write made there), on which version? The versions before it, newest first
@@ -535,7 +553,10 @@ def opened_before(board: str, kept: str, data: bytes, start: str, at_start: byte
     it), as the end of what is known does. ``(the save with what it lacks of those
     steps merged back: the board's merge, base the version it was opened on, theirs
     ``at_start``; what those steps made, in words)``; ``None`` when the save lacks no
-    such step or a board cannot be read. For :func:`older_than_write` (what came before
+    such step or a board cannot be read. ``deleted_tells``: as :func:`_lacks_every`
+    (not: ``data`` is the board another clone's commit holds,
+    :func:`seen_dropped`). For :func:`older_than_write`
+    (what came before
     the pull its record names; a save over a pull since the tool's last write is
     :func:`merge_back`'s, on the version :func:`opened_on` finds). One ``git show`` per
     step of git's history walked. Raises :class:`~ai_protocols.errors.BoardStaleSave`
@@ -549,7 +570,7 @@ def opened_before(board: str, kept: str, data: bytes, start: str, at_start: byte
     below = os.path.relpath(board, root)
     opened, lacked = at_start, []
     for before in _versions_back(root, below, start, at_start, reads or []):
-        lacks = _lacks_every(data, before, opened)
+        lacks = _lacks_every(data, before, opened, deleted_tells=deleted_tells)
         if lacks is False:
             break
         if lacks is None and _made(before, opened) is None:
@@ -566,6 +587,43 @@ def opened_before(board: str, kept: str, data: bytes, start: str, at_start: byte
     if merged.conflicts:
         refuse(board, kept, opened, at_start, f"{start}:./{below}", said, merged)
     return merged.data, said
+
+
+def seen_dropped(board: str, kept: str, pull: tuple[str, str, bytes, bytes], below: str
+                 ) -> bytes | None:
+    """The board the pull ``pull`` (:func:`~ai_protocols.board.hidden.board_pull`:
+    ``(the commit before it, the one after, the board before it, the board it left)``)
+    should have left, when what
+    it brought is another clone's stale save, committed (a buffer opened there before a
+    pull that brought what this clone had too, saved after it, committed and pushed):
+    the board it left lacks every thing a step of this clone's own history before the
+    pull made (:func:`opened_before`, walked back from the
+    board before the pull: the pulls that brought it here, one's own commits), so it
+    was opened before that step, and what it dropped is merged back (the board's
+    merge, base the version it was opened on, theirs the board before the pull):
+    another agent's claim and lock that this clone had shown stay that agent's. A
+    board that holds some of what the step before the pull made is the person's edit
+    on an up-to-date buffer (a lock line deleted, a task closed), and stands: ``None``;
+    so does a board that holds the item an ``unlock`` there wrote of a lock this
+    clone had (:func:`~ai_protocols.board.hidden.unlocked_since`);
+    so when the pull changed nothing, or a board cannot be read. A task the board
+    before the step held that the board the pull left lacks whole was deleted there by
+    a person, whatever buffer it was: what the step made on it tells nothing (a claim
+    of it ends with its task, the lost-claims rule's). The board ``board``
+    (its kept copy ``kept``; ``below``: its path from the work tree's top). One ``git
+    show`` per step walked (one in the common case: the step holds what came before).
+    Raises :class:`~ai_protocols.errors.BoardStaleSave` when that merge leaves a task
+    both changed to a person (:func:`refuse`'s commands).
+    docs/decisions.md, "Twenty-third round: the board's claims a clone had seen"."""
+    old, _new, before, after = pull
+    if before == after:
+        return None
+    from ai_protocols.board.hidden import unlocked_since
+
+    if unlocked_since(after, before):
+        return None  # (an ``unlock`` there ended a lock this clone had: the tool's doing)
+    found = opened_before(board, kept, after, old, before, deleted_tells=False)
+    return None if found is None else found[0]
 
 
 def _scratch(kept: str, name: str, data: bytes) -> str | None:
@@ -707,14 +765,17 @@ def typed_nothing(data: bytes, older: bytes, where: str) -> tuple[bytes, int, st
 _TOLD = {"git": ("what git brought", "git changed the board (a pull, a merge)"),
          "both": ("what git brought or the tool wrote since",
                   "git changed the board (a pull, a merge) or ai-protocols wrote it"),
-         "tool": ("what ai-protocols wrote since", "ai-protocols wrote the board")}
+         "tool": ("what ai-protocols wrote since", "ai-protocols wrote the board"),
+         "clone": ("what an earlier pull brought here", "that pull, in another clone,")}
 
 
 def told(kind: str, said: str, where: str, *, typed: bool) -> str:
     """What a stale save of the board lacks, in words, said after ``lacks`` (a reader)
     or ``lacked`` (the write that merges it back), the one text of every warning of the
     stale paths: ``kind`` whose doing it is (``git``: a pull or merge; ``tool``: this
-    tool's writes, no pull between; ``both``), ``said`` what it is
+    tool's writes, no pull between; ``both``; ``clone``: another clone's stale save,
+    committed and pulled here, dropped what an earlier pull brought here:
+    :func:`seen_dropped`), ``said`` what it is
     (:func:`brought_said`), ``where`` the version that holds it (a commit's board, or
     the kept copy), ``typed`` whether the save holds anything typed in the buffer (else
     it is byte for byte an older version): ``what git brought, 1 task added ('T')
@@ -725,6 +786,10 @@ def told(kind: str, said: str, where: str, *, typed: bool) -> str:
     holds = {"both": f"the board the tool wrote last and {where} hold them",
              "tool": f"the board it wrote last, {where}, holds them"}.get(
                  kind, f"{where} holds them")
+    if kind == "clone":  # (the save was typed in the other clone: said as git's there)
+        return (f"{what}, {said} ({holds}): a buffer opened before {before} was saved "
+                "over it there, committed, and git brought that commit here"
+                f"{', edited here since' if typed else ''}")
     return (f"{what}, {said} ({holds}): a buffer opened before {before} was saved over "
             f"it, {'with what was typed in it' if typed else 'with nothing typed in it'}")
 
@@ -895,19 +960,13 @@ def over_own_writes(board: str, kept: str, data: bytes) -> tuple[bytes, int, str
     with contextlib.suppress(OSError):
         if index_wrote(root, os.path.relpath(board, root), os.stat(board)):
             return None  # (git wrote it, or was given it: a checkout, a switch, an add)
-    read: list[tuple[str, bytes]] = []
-    for path in read_paths(kept):
-        with contextlib.suppress(AiProtocolsError):
-            found = board_bytes(path)
-            if found is not None:
-                read.append((path, found))
+    read = _reads(kept)  # (read once: the bases here, and among the known versions)
     if not read:
         return None
-    first = read[-1][1]
+    first = read[-1]
     # (the last writes that left nothing, a lock taken and given back, tell nothing:
     # the newest board read since which the tool's writes made something)
-    last = next((one for _path, one in read if _made(one, older, taken=False)),
-                read[0][1])
+    last = next((one for one in read if _made(one, older, taken=False)), read[0])
     lacking = max((lacks_all(data, older, base) for base in (last, first)
                    if base != older), default=0)
     if lacking <= 0:
@@ -916,7 +975,7 @@ def over_own_writes(board: str, kept: str, data: bytes) -> tuple[bytes, int, str
 
     # (merged on the version the buffer was opened on: the board one of these writes
     # read, or one git's history holds, the one rule of every stale save's base)
-    base = opened_on(data, known_versions(board, kept, [older]))
+    base = opened_on(data, known_versions(board, kept, [older], reads=read))
     from ai_protocols.board.hidden import nothing_lacking
 
     if nothing_lacking(data, older, base):
@@ -940,19 +999,27 @@ def for_reading(board: str, data: bytes, key: tuple[str, tuple[bytes, str] | Non
     next reader: :func:`~ai_protocols.board.brought.keep_checked`); ``(None, what it
     lacks, the BoardStaleSave)`` when the merge back is left to a person (the next write
     refuses; the board is read as it is, and :func:`left_sides` gives the locks of
-    both). With ``say``, a warning on stderr, once per command as it ends
-    (:func:`~ai_protocols.board.brought.say`), says what the board lacks and that the
-    next board command that writes merges it back (the hooks say nothing of it but in
-    the PreToolUse hook's refusal: docs/agents.md). Raises nothing of the board's (an
-    error of the rule: read as it is)."""
+    both; the refusal kept under ``key`` too, so that the next reader with the same
+    key, every PreToolUse hook call meanwhile, has it with no ``git`` run:
+    :func:`~ai_protocols.board.brought.refusal`). With ``say``, a warning on stderr,
+    once per command as it ends (:func:`~ai_protocols.board.brought.say`), says what
+    the board lacks and that the next board command that writes merges it back (the
+    hooks say nothing of it but in the PreToolUse hook's refusal: docs/agents.md).
+    Raises nothing of the board's (an error of the rule: read as it is)."""
     from ai_protocols.board import brought as brought_module
     from ai_protocols.board.model import kept_board_path
     from ai_protocols.errors import AiProtocolsError, BoardStaleSave
 
+    standing = None
     try:
+        standing = None if key[1] is not None else brought_module.refusal(board, key[0])
+        if standing is not None:  # (the same evidence: the refusal stands, no git)
+            raise standing
         brought = (key[1][0], 0, key[1][1]) if key[1] is not None else \
             brought_back(board, kept_board_path(board), data)
     except BoardStaleSave as error:
+        if error is not standing:
+            brought_module.keep_checked(board, key[0], refused=error)
         if say:
             said = str(error).removesuffix("; nothing was written")
             brought_module.say(board, f"{said}. Until then every board command that "

@@ -26,6 +26,7 @@ __all__ = [
     "Entry",
     "bracket_link",
     "bracket_links",
+    "closed_taken",
     "entry_lines",
     "escape_headline",
     "escape_inline",
@@ -248,14 +249,21 @@ def without_closed(line: str) -> str | None:
     timestamp, or to the end of the line; then the white space that ends the line goes.
     ``None`` when nothing but white space is left (the whole line goes, as Org deletes
     it); ``line`` itself when it holds no ``CLOSED: [T]``. Raises nothing."""
+    return closed_taken(line)[0]
+
+
+def closed_taken(line: str) -> tuple[str | None, str | None]:
+    """The one rule of :func:`without_closed`, with what it takes out: ``(the line
+    without its CLOSED: [T], or None when nothing is left, the CLOSED: [T] itself as
+    typed)``; ``(line, None)`` when it holds no ``CLOSED: [T]`` (Org's
+    ``org-closed-time-regexp``: a ``CLOSED:`` inside a word, or before no inactive
+    timestamp, is none). Raises nothing."""
     found = _CLOSED_TIME.search(line)
     if found is None:
-        return line
+        return line, None
     after = _KEYWORD_TIME.search(line, found.end())
     rest = line[:found.start()] + (line[after.start():] if after is not None else "")
-    if not rest.strip(" \t"):
-        return None
-    return rest.rstrip(" \t")
+    return (rest.rstrip(" \t") if rest.strip(" \t") else None), found.group(0)
 
 
 def format_timestamp(moment: datetime) -> str:
