@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ARCHIVE_LOCK", "TEMP_NAME", "LockedSessions", "archive_lock",
            "discard_partial_archives", "last_written", "locked_sessions", "may_take_over",
-           "refuse_unsafe", "refuse_unsafe_archive", "refuse_unwritable_id", "settle"]
+           "moved_may_be", "put_back_may_be", "refuse_unsafe", "refuse_unsafe_archive",
+           "refuse_unwritable_id"]
 
 
 #: The archive folder's lock guards its names and the archive index.
@@ -143,18 +144,12 @@ def _kept_copies(ai_dir: str, path: str) -> list[str]:
         return []
 
 
-def settle(ai_dir: str, path: str) -> str | None:
-    """When the file at ``path`` is what a move left
-    (:func:`~ai_protocols.session.transaction.moved_away`), remove it and what goes with
-    it, and return where its session went. Call holding its lock. Without the move's
-    tombstone (:func:`~ai_protocols.session.names.tombstone_path`: every start's case)
-    one ``lstat``, the file not read and nothing imported
-    (:func:`~ai_protocols.session.transaction.settle_moved` otherwise)."""
-    if not os.path.lexists(tombstone_path(ai_dir, path)):
-        return None
-    from ai_protocols.session.transaction import settle_moved
-
-    return settle_moved(ai_dir, path)
+def moved_may_be(ai_dir: str, path: str) -> bool:
+    """Whether the session file at ``path`` may be what a move left, for
+    :func:`~ai_protocols.session.transaction.settle` to look into: the move's tombstone
+    (:func:`~ai_protocols.session.names.tombstone_path`) is there. One ``lstat``; every
+    start's case is ``False``: nothing to settle, the write machinery not imported."""
+    return os.path.lexists(tombstone_path(ai_dir, path))
 
 
 def last_written(path: str, kept: str) -> os.stat_result | None:

@@ -689,11 +689,11 @@ class Project:
             discard_partial_archives,
             locked_sessions,
             may_take_over,
+            moved_may_be,
             put_back_may_be,
             refuse_unsafe,
             refuse_unsafe_archive,
             refuse_unwritable_id,
-            settle,
         )
 
         refuse_unwritable_id(self.agent_id)
@@ -744,7 +744,10 @@ class Project:
             # The time taken holding the locks, never before: a start that waited on
             # them stamps no time earlier than the write it waited for (13th round).
             at = now_moment(now)
-            settle(self.ai_dir_text, self.path_text)  # what a move killed before its end left
+            if moved_may_be(self.ai_dir_text, self.path_text):
+                from ai_protocols.session.transaction import settle
+
+                settle(self.ai_dir_text, self.path_text)  # what a move killed before its end left
             discard_partial_archives(self.ai_dir_text)  # (killed wrap-ups': lock held)
             restored = self._bring_back()
             try:

@@ -97,8 +97,8 @@ from ai_protocols.session.locks import (
     discard_partial_archives,
     last_written,
     locked_sessions,
+    moved_may_be,
     refuse_unsafe,
-    settle,
 )
 from ai_protocols.session.model import Compared, LogEntry, Session
 from ai_protocols.session.names import (
@@ -703,10 +703,13 @@ def _archive_holding(ai_dir: str, session: dict[str, str]) -> str | None:
     return None
 
 
-def settle_moved(ai_dir: str, path: str) -> str | None:
-    """:func:`~ai_protocols.session.locks.settle` when the move's tombstone is there:
-    when the file at ``path`` is what a move left (:func:`moved_away`), remove it and
-    what goes with it, and return where its session went. Call holding its lock."""
+def settle(ai_dir: str, path: str) -> str | None:
+    """When the file at ``path`` is what a move left (:func:`moved_away`), remove it and
+    what goes with it, and return where its session went. Call holding its lock.
+    Without the move's tombstone (:func:`~ai_protocols.session.locks.moved_may_be`:
+    every start's case) one ``lstat``, the file not read."""
+    if not moved_may_be(ai_dir, path):
+        return None
     try:
         found = storage.read_file(path)
     except AiProtocolsError:
