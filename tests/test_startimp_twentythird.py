@@ -6,9 +6,9 @@ writes nothing and imports none of the write machinery (``session.transaction``,
 The full path is the same command with the two cheap predicates that let a start skip
 the write machinery (``moved_may_be``, ``put_back_may_be``) answering "look" always, and
 the write machinery imported first: the path every start took before this round. Each
-state a session can be in when ``start`` runs is set up once, copied, and ``start`` run
-on each copy, the installed script on one and the full path on the other: the same exit
-status, output and files (times and the copies' roots aside).
+state a session can be in when ``start`` runs is set up twice, and ``start`` run on each,
+the installed script on one and the full path on the other: the same exit status, output
+and files (times, ids and the roots aside).
 """
 
 from __future__ import annotations
@@ -45,9 +45,10 @@ FULL = (
 )
 
 _TIMES = re.compile(r"\d{4}-\d\d-\d\d(?:[ T][^\]\n>)]*)?")
-#: A fresh session's id (random): one in each copy; a file's time in nanoseconds (the
-#: archive index's record of each archive).
-_IDS = re.compile(r"(?m)^(:SESSION_ID:\s*)\S+|()\b\d{16,}\b")
+#: What differs between two projects set up alike: a session's id (random), a commit's
+#: (a checkpoint's), a process id, a file's inode and time in nanoseconds (the archive
+#: index's, a tombstone's record).
+_IDS = re.compile(r"\b[0-9a-f]{8,40}\b|\b\d{4,}\b")
 
 
 def _session_file(root: Path) -> Path:
@@ -69,7 +70,7 @@ def _tree(root: Path) -> dict[str, bytes | str]:
 
 
 def _normal(text: str, root: Path) -> str:
-    return _IDS.sub(r"\1ID", _TIMES.sub("T", text.replace(str(root), "ROOT")))
+    return _IDS.sub("N", _TIMES.sub("T", text.replace(str(root), "ROOT")))
 
 
 def _run(root: Path, args: tuple[str, ...], full: bool) -> subprocess.CompletedProcess[str]:
@@ -158,25 +159,39 @@ def _emacs_pending(root: Path) -> None:
     Runner(root)("log", "--progress", "while Emacs holds it", agent=AGENT)
 
 
-def _put_back(root: Path) -> None:
-    """A wrapped-up session's archive put back as the file: a copy, not the kept one."""
+def _wrapped_up_aside(root: Path) -> tuple[Path, Path]:
+    """Wrap the session up with its file's inode kept aside (a hard link): returns the
+    file's path and the link."""
     _base(root)
-    run = Runner(root)
     path = _session_file(root)
-    run("wrap-up", "done", agent=AGENT)
-    archived = next((root / ".ai/sessions").glob("*.org"))
-    shutil.copy(archived, path)
+    aside = root / "aside.org"
+    os.link(path, aside)
+    Runner(root)("wrap-up", "done", agent=AGENT)
+    return path, aside
+
+
+def _put_back(root: Path) -> None:
+    """The version from before its wrap-up put back (by hand, or git): the move's
+    tombstone gone (pruned), so not what the move left."""
+    from ai_protocols.session.names import tombstone_path
+
+    path, aside = _wrapped_up_aside(root)
+    os.unlink(tombstone_path(str(root / ".ai"), str(path)))
+    os.rename(aside, path)
 
 
 def _moved_left(root: Path) -> None:
-    """The tombstone of a move is there, the file too (what a killed move leaves)."""
-    _base(root)
-    from ai_protocols.session.names import tombstone_path
+    """What a move killed before its end leaves: the very file it moved, and the move's
+    tombstone naming it."""
+    path, aside = _wrapped_up_aside(root)
+    os.rename(aside, path)
 
-    ai = str(root / ".ai")
-    stone = Path(tombstone_path(ai, str(_session_file(root))))
-    stone.parent.mkdir(parents=True, exist_ok=True)
-    stone.write_text("sessions/elsewhere.org\n")
+
+def _archive_copy(root: Path) -> None:
+    """A copy of the wrapped-up session's archive put back as the file."""
+    path, aside = _wrapped_up_aside(root)
+    os.unlink(aside)
+    shutil.copy(next((root / ".ai/sessions").glob("*.org")), path)
 
 
 STATES: dict[str, Callable[[Path], None]] = {
@@ -184,8 +199,8 @@ STATES: dict[str, Callable[[Path], None]] = {
     "dead owner": _dead_owner, "other host": _other_host,
     "wrapped up in place": _wrapped_in_place, "a person's edit": _edited,
     "stale save": _stale_save, "HEAD moved": _head_moved,
-    "Emacs holds it, an entry pending": _emacs_pending, "archive put back": _put_back,
-    "a move's tombstone": _moved_left,
+    "Emacs holds it, an entry pending": _emacs_pending, "put back": _put_back,
+    "a move's tombstone": _moved_left, "the archive copied back": _archive_copy,
 }
 ARGS: dict[str, tuple[str, ...]] = {
     "none": (), "title": ("--title", "new title"), "objective": ("--objective", "the aim"),
@@ -199,13 +214,11 @@ def test_start_decides_as_the_full_path(tmp_path: Path, state: str, args: str) -
     otherwise than the full path (write nothing where it writes, or the reverse). Over
     the states a session can be in, the installed ``start`` and the full path give the
     same exit status, output and files."""
-    base = tmp_path / "base"
-    base.mkdir()
-    subprocess.run(["git", "init", "-q", str(base)], check=True)
-    STATES[state](base)
     fast_root, full_root = tmp_path / "fast", tmp_path / "full"
-    shutil.copytree(base, fast_root, symlinks=True)
-    shutil.copytree(base, full_root, symlinks=True)
+    for root in (fast_root, full_root):  # (made twice, not copied: a copy is another inode)
+        root.mkdir()
+        subprocess.run(["git", "init", "-q", str(root)], check=True)
+        STATES[state](root)
     before = _tree(fast_root)
     fast = _run(fast_root, ("start", *ARGS[args]), full=False)
     full = _run(full_root, ("start", *ARGS[args]), full=True)
