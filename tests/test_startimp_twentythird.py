@@ -48,7 +48,7 @@ _TIMES = re.compile(r"\d{4}-\d\d-\d\d(?:[ T][^\]\n>)]*)?")
 #: What differs between two projects set up alike: a session's id (random), a commit's
 #: (a checkpoint's), a process id, a file's inode and time in nanoseconds (the archive
 #: index's, a tombstone's record).
-_IDS = re.compile(r"\b[0-9a-f]{8,40}\b|\b\d{4,}\b")
+_IDS = re.compile(r"\b\d{8}-\d{6}-[0-9a-z]+\b|\b[0-9a-f]{8,40}\b|\b\d{4,}\b")
 
 
 def _session_file(root: Path) -> Path:
@@ -204,6 +204,7 @@ STATES: dict[str, Callable[[Path], None]] = {
 }
 ARGS: dict[str, tuple[str, ...]] = {
     "none": (), "title": ("--title", "new title"), "objective": ("--objective", "the aim"),
+    "task": ("--task",),  # (the id of a task added to the board first)
 }
 
 
@@ -219,9 +220,14 @@ def test_start_decides_as_the_full_path(tmp_path: Path, state: str, args: str) -
         root.mkdir()
         subprocess.run(["git", "init", "-q", str(root)], check=True)
         STATES[state](root)
+    given = {root: ARGS[args] for root in (fast_root, full_root)}
+    if args == "task":
+        for root in given:
+            added = Runner(root)("task", "add", "the task", agent=AGENT).stdout.split()[0]
+            given[root] = ("--task", added)
     before = _tree(fast_root)
-    fast = _run(fast_root, ("start", *ARGS[args]), full=False)
-    full = _run(full_root, ("start", *ARGS[args]), full=True)
+    fast = _run(fast_root, ("start", *given[fast_root]), full=False)
+    full = _run(full_root, ("start", *given[full_root]), full=True)
     assert (fast.returncode, _normal(fast.stdout, fast_root), _normal(fast.stderr, fast_root)) \
         == (full.returncode, _normal(full.stdout, full_root), _normal(full.stderr, full_root))
     fast_after, full_after = _tree(fast_root), _tree(full_root)
