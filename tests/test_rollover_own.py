@@ -202,9 +202,9 @@ def test_a_killed_wrap_ups_archive_temporary_file_goes_at_the_next_start(
     ``start`` (which holds the archive lock; a wrap-up sweeps its own); not at every
     ``log``, which would list ``.ai/sessions/`` (thousands of archives) each time;
     another file there stays."""
-    from ai_protocols.session import archive, transaction
+    from ai_protocols.session import archive, locks
 
-    assert transaction._ARCHIVE_NAMES == (archive.ARCHIVE_LOCK, archive.TEMP_NAME)
+    assert locks._ARCHIVE_NAMES == (locks.ARCHIVE_LOCK, archive.TEMP_NAME)
     run("start", "--title", "work")
     sessions = project / ".ai/sessions"
     from ai_protocols.storage.files import temporary_name

@@ -18,8 +18,8 @@ import os
 from ai_protocols.errors import InvalidText, StorageError
 from ai_protocols.lean import datetime
 from ai_protocols.liveness.clock import Moment
-from ai_protocols.paths import parent
 from ai_protocols.session.layout import read_info
+from ai_protocols.session.locks import TEMP_NAME, archive_lock, refuse_unsafe_archive
 from ai_protocols.session.model import Session
 from ai_protocols.session.names import archive_name
 from ai_protocols.session.text import slugify
@@ -28,29 +28,9 @@ from ai_protocols.storage import files as storage
 
 __all__ = ["PATH_MAX", "archive_lock", "archive_to", "record", "refuse_unsafe_archive"]
 
-#: The archive folder's lock guards its names and the archive index.
-ARCHIVE_LOCK = ".archive"
 #: The longest path the system takes, in bytes, without its final NUL (Linux's
 #: PATH_MAX, 4096, counts it): an archive's path is kept within it.
 PATH_MAX = 4095
-#: The name of the temporary files archives are written through, in ``.ai/sessions/``.
-TEMP_NAME = "archive"
-
-
-def archive_lock(sessions_dir: str) -> str:
-    """The path whose lock guards ``sessions_dir``'s names and the archive index: take
-    it with the session's own, as :func:`~ai_protocols.session.transaction.locked_sessions`
-    takes the paths given as its ``also``."""
-    return os.path.join(sessions_dir, ARCHIVE_LOCK)
-
-
-def refuse_unsafe_archive(root: str, sessions_dir: str) -> None:
-    """:class:`~ai_protocols.errors.UnsafePath` if the way into ``sessions_dir`` (or
-    its lock) is a symbolic link. Called before anything is written, so that a
-    refusal changes nothing."""
-    storage.refuse_symlinks(root, sessions_dir)
-    storage.refuse_symlinks(root, storage.lock_path(parent(sessions_dir),
-                                                    archive_lock(sessions_dir)))
 
 
 def end_of(session: Session, at: Moment | None, mtime: float) -> datetime:

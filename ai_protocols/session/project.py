@@ -680,28 +680,27 @@ class Project:
         )
         from ai_protocols.liveness.host import hostname
         from ai_protocols.org.emacs_lock import live_emacs_lock
-        from ai_protocols.session import recovery
-        from ai_protocols.session.archive import (
+
+        # (the write machinery, transaction, rollover, archive, recovery and pause, is
+        # imported where this start writes: one already started by its caller, which
+        # writes nothing, imports none of it; docs/decisions.md, twenty-third round)
+        from ai_protocols.session.locks import (
             archive_lock,
-            archive_to,
-            record,
-            refuse_unsafe_archive,
-        )
-        from ai_protocols.session.transaction import (
             discard_partial_archives,
-            editing,
             locked_sessions,
-            refuse_if_edited,
+            may_take_over,
+            moved_may_be,
+            put_back_may_be,
             refuse_unsafe,
-            settle,
+            refuse_unsafe_archive,
+            refuse_unwritable_id,
         )
 
-        recovery.refuse_unwritable_id(self.agent_id)
+        refuse_unwritable_id(self.agent_id)
         if title is not None:  # ("" given: refused, as any empty text; None: no title)
             check_text("title", title, one_line=True)
         if objective is not None:
             check_text("objective", objective, one_line=True)
-        from ai_protocols.session.pause import record_head, resume_paused
 
         resumed_pause = None
         objective_replaced = None
@@ -745,7 +744,10 @@ class Project:
             # The time taken holding the locks, never before: a start that waited on
             # them stamps no time earlier than the write it waited for (13th round).
             at = now_moment(now)
-            settle(self.ai_dir_text, self.path_text)  # what a move killed before its end left
+            if moved_may_be(self.ai_dir_text, self.path_text):
+                from ai_protocols.session.transaction import settle
+
+                settle(self.ai_dir_text, self.path_text)  # what a move killed before its end left
             discard_partial_archives(self.ai_dir_text)  # (killed wrap-ups': lock held)
             restored = self._bring_back()
             try:
@@ -768,6 +770,9 @@ class Project:
             if copy_of is not None:
                 # A copy of a session its archive holds whole (issue 14, thirteenth
                 # round): nothing to finish, nothing archived twice; a fresh one here.
+                from ai_protocols.session.pause import record_head
+                from ai_protocols.session.transaction import editing, refuse_if_edited
+
                 refuse_if_edited(self.path_text)
                 with editing(self.ai_dir_text, self.path_text, now=at, held=True,
                              new_text=fresh_text()) as edit:
@@ -778,6 +783,9 @@ class Project:
             elif existing is not None and existing.status == WRAPPED_UP:
                 # A wrap-up an older version left half done: archived, and the new
                 # session in its place, in one move (nothing changes if either fails).
+                from ai_protocols.session.archive import archive_to, record
+                from ai_protocols.session.transaction import editing, refuse_if_edited
+
                 refuse_if_edited(self.path_text)
                 with editing(self.ai_dir_text, self.path_text, now=at, held=True,
                              closed_ok=True) as edit:
@@ -788,7 +796,8 @@ class Project:
                 existing = None
             elif existing is None:
                 from ai_protocols.session.names import ADOPTED_AWAY
-                from ai_protocols.session.transaction import adopted_away
+                from ai_protocols.session.pause import record_head
+                from ai_protocols.session.transaction import adopted_away, editing
 
                 adopted = adopted_away(self.ai_dir_text, self.path_text)  # (its tombstone)
                 with editing(self.ai_dir_text, self.path_text, now=at, held=True,
@@ -800,10 +809,12 @@ class Project:
                 session = edit.session(brief=brief)
                 objective = None
             else:
-                from ai_protocols.session.transaction import refuse_put_back
+                if put_back_may_be(self.ai_dir_text, self.path_text):
+                    from ai_protocols.session.transaction import refuse_put_back
 
-                # (a version from before its wrap-up git put back: exit 7, as every write)
-                refuse_put_back(self.ai_dir_text, self.path_text)
+                    # (a version from before its wrap-up git put back: exit 7, as every
+                    # write)
+                    refuse_put_back(self.ai_dir_text, self.path_text)
                 session = existing
                 state = self.liveness(session, at.wall, owner)
                 if session.status == PAUSED and not resume:
@@ -815,14 +826,20 @@ class Project:
                         exited=None, host=None, updated=None, now=at.wall,
                         stale_after=stale_after(), paused=session.paused,
                         pause_note=session.pause_note).evidence
+                    from ai_protocols.session.pause import resume_paused
+
                     session = resume_paused(self, owner, session, at, brief=brief)
                     took_over = True
-                elif recovery.may_take_over(session, state) and \
+                elif may_take_over(session, state) and \
                         live_emacs_lock(self.path_text) is None:
-                    session = recovery.take_over(self, owner, state, at, brief=brief)
+                    from ai_protocols.session.recovery import take_over
+
+                    session = take_over(self, owner, state, at, brief=brief)
                     took_over = True
                 if title and not session.title and live_emacs_lock(self.path_text) is None:
                     # A session a hook started has no title yet: the agent's start gives it.
+                    from ai_protocols.session.transaction import editing
+
                     with editing(self.ai_dir_text, self.path_text, now=at, held=True) as edit:
                         edit.set_properties((TITLE_PROPERTY, title))
                         line = edit.doc.lines[edit.line].rstrip("\r\n")
@@ -834,6 +851,8 @@ class Project:
                     live_emacs_lock(self.path_text) is None:  # (not another agent's, at work)
                 # (a paused session resumed too: one rule; the old objective kept whole)
                 old = session.objective or None
+                from ai_protocols.session.transaction import editing
+
                 with editing(self.ai_dir_text, self.path_text, now=at, held=True) as edit:
                     edit.set_properties(("OBJECTIVE", objective))
                     edit.note(f"objective: {preview(objective)}" +

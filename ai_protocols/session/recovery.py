@@ -42,6 +42,7 @@ from ai_protocols.session.archive import (
     refuse_unsafe_archive,
 )
 from ai_protocols.session.layout import ACTIVE, WRAPPED_UP
+from ai_protocols.session.locks import may_take_over, refuse_unwritable_id
 from ai_protocols.session.model import Session
 from ai_protocols.session.text import preview
 from ai_protocols.session.transaction import (
@@ -60,32 +61,6 @@ if TYPE_CHECKING:
     from ai_protocols.session.project import Project
 
 __all__ = ["may_take_over", "recover", "refuse_unwritable_id", "take_over"]
-
-
-def refuse_unwritable_id(agent_id: str | None) -> None:
-    """An id that is not UTF-8 has a file name (its bytes are percent-encoded) but
-    cannot be written into the file's AGENT_ID: :class:`InvalidAgentId` before
-    anything is written."""
-    if agent_id is None:
-        return
-    try:
-        agent_id.encode("utf-8")
-    except UnicodeEncodeError as error:
-        raise InvalidAgentId(agent_id, "it is not valid UTF-8, so it cannot be "
-                             "written into the session file") from error
-
-
-def may_take_over(session: Session, state: Liveness) -> bool:
-    """Whether a new agent may become the owner of a session it finds in its own file:
-    when the old owner is gone (:data:`~ai_protocols.liveness.evidence.GONE`), or was
-    never recorded on this host. Not when it may be at work on another host, or in
-    another PID namespace."""
-    if state.state in GONE:
-        return True
-    recorded = Owner.parse(session.owner) if session.owner else None
-    host = recorded.host if recorded else session.host
-    return state.state == "unknown" and host in (None, hostname()) and \
-        (recorded is None or recorded.visible())  # not a sandbox's process
 
 
 def take_over(project: Project, owner: Owner | None, state: Liveness,

@@ -90,6 +90,16 @@ from ai_protocols.session.layout import (
     session_headline,
     session_named,
 )
+from ai_protocols.session.locks import (
+    _ARCHIVE_NAMES,
+    LockedSessions,
+    _kept_copies,
+    discard_partial_archives,
+    last_written,
+    locked_sessions,
+    moved_may_be,
+    refuse_unsafe,
+)
 from ai_protocols.session.model import Compared, LogEntry, Session
 from ai_protocols.session.names import (
     ADOPTED_AWAY,
@@ -162,6 +172,7 @@ __all__ = [
     "put_back_refusal",
     "put_copy_back",
     "refuse_put_back",
+    "refuse_unsafe",
     "settle",
     "stash_back",
     "stash_moved",
@@ -181,84 +192,6 @@ def minute_of(now: datetime | Moment | None) -> datetime:
     if isinstance(now, Moment):
         return now.minute
     return (now or datetime.now()).replace(second=0, microsecond=0)
-
-
-def locked_sessions(ai_dir: str, *paths: str, also: tuple[str, ...] = ()) -> LockedSessions:
-    """Hold the locks of the session files ``paths`` (and of ``also``: the archive's
-    lock, for a command that archives), all taken here in one order (sorted) by every
-    process so that two commands never wait on each other, and remove what killed
-    writers left beside each: temporary files of the file, of its pending file, of
-    its tombstone and of its kept copy, all written under its lock.
-
-    A lock file that git (``git clean -x``) deleted is made again first, holding no
-    lock (see :class:`~ai_protocols.storage.files.AnchoredLock`); if one goes while
-    the others are being taken, all are let go and taken again.
-
-    Raises :class:`~ai_protocols.errors.LockTimeout`,
-    :class:`~ai_protocols.errors.UnsafePath` or :class:`~ai_protocols.errors.StorageError`.
-    """
-    return LockedSessions(os.fspath(ai_dir), tuple(map(os.fspath, paths)),
-                          tuple(map(os.fspath, also)))
-
-
-class LockedSessions:
-    """What :func:`locked_sessions` gives: the locks are taken on entering the ``with``
-    block and released, the last taken first, on leaving it however it is left (and
-    when taking them fails half-way). A class rather than a
-    ``@contextlib.contextmanager``: importing :mod:`contextlib` (with :mod:`functools`
-    and :mod:`collections`) costs a tenth of an interpreter's start
-    (docs/performance.md)."""
-
-    __slots__ = ("_ai_dir", "_also", "_held", "_paths")
-
-    def __init__(self, ai_dir: str, paths: tuple[str, ...], also: tuple[str, ...]) -> None:
-        self._ai_dir, self._paths, self._also = ai_dir, paths, also
-        self._held: list[storage.Locked] = []
-
-    def __enter__(self) -> None:
-        ai_dir, paths, held = self._ai_dir, self._paths, self._held
-        targets = sorted({*paths, *self._also})
-        for target in targets:  # before anything is made: no lock file outside the project
-            refuse_unsafe(ai_dir, target)
-        if len(targets) > 1:
-            storage.ensure_lock_files(ai_dir, targets)
-        try:
-            while True:
-                try:
-                    for target in targets:
-                        lock = storage.locked(ai_dir, target)
-                        lock.__enter__()
-                        held.append(lock)
-                    break
-                except storage.LockFileGone:
-                    _release(held)
-                    storage.ensure_lock_files(ai_dir, targets)
-            for path in paths:
-                # (an unlink a name: the writes under this lock name their temporary
-                # files so; and the folders of its earlier-entries files and of their
-                # kept copies, listed, only where it has them: the session file's lock
-                # guards both, so a temporary file there is a killed rollover's)
-                history = history_folder(ai_dir, path)
-                storage.discard_partial_writes(
-                    path, pending_path(path), tombstone_path(ai_dir, path),
-                    kept_path(ai_dir, path), kept_path(ai_dir, pending_path(path)),
-                    folders=(history, *{parent(kept) for kept in _kept_copies(
-                        ai_dir, join(history, "x.org"))}) if os.path.isdir(history) else ())
-        except BaseException:
-            _release(held)
-            raise
-
-    def __exit__(self, *_: object) -> None:
-        _release(self._held)
-
-
-def _release(held: list[storage.Locked]) -> None:
-    """Release the locks ``held``, the last taken first, every one even when one fails."""
-    if held:
-        try:
-            held.pop().__exit__(None, None, None)
-        finally:
-            _release(held)
 
 
 class SessionEdit:
@@ -774,9 +707,9 @@ def _archive_holding(ai_dir: str, session: dict[str, str]) -> str | None:
 def settle(ai_dir: str, path: str) -> str | None:
     """When the file at ``path`` is what a move left (:func:`moved_away`), remove it and
     what goes with it, and return where its session went. Call holding its lock.
-    Without the move's tombstone (:func:`~ai_protocols.session.names.tombstone_path`:
+    Without the move's tombstone (:func:`~ai_protocols.session.locks.moved_may_be`:
     every start's case) one ``lstat``, the file not read."""
-    if not os.path.lexists(tombstone_path(ai_dir, path)):
+    if not moved_may_be(ai_dir, path):
         return None
     try:
         found = storage.read_file(path)
@@ -951,13 +884,6 @@ def stashed_in(path: str) -> str | None:
             continue
         return top
     return None
-
-
-def refuse_unsafe(ai_dir: str, path: str) -> None:
-    """:class:`~ai_protocols.errors.UnsafePath` when the way to ``path`` (a file under
-    ``ai_dir``) or to its lock file goes through a symbolic link."""
-    storage.refuse_symlinks(parent(ai_dir), path)
-    storage.refuse_symlinks(parent(ai_dir), storage.lock_path(ai_dir, path))
 
 
 def refuse_missing(ai_dir: str, path: str) -> None:
@@ -1862,16 +1788,9 @@ def _put_back_archive(ai_dir: str, path: str, kept: str) -> str | None:
     the very one a move left (:func:`moved_away`: a killed wrap-up's, which
     :func:`settle` removes). Reads the file's head; lists ``.ai/sessions/`` only when it
     holds a session."""
-    try:
-        here = os.stat(path, follow_symlinks=False)
-    except OSError:
+    here = last_written(path, kept)
+    if here is None:
         return None
-    try:
-        there = os.stat(kept, follow_symlinks=False)
-        if storage.same_version(here, there):
-            return None
-    except OSError:
-        pass
     props = _head_properties(path)
     if not props or moved_away(ai_dir, path, props.get("AGENT_ID") or None,
                                parse_timestamp(props.get("STARTED", "")), here,
@@ -4927,20 +4846,6 @@ def brought_lacking(lacking: Callable[[bytes, bytes, tuple[bytes, ...]], int], d
     return missing
 
 
-#: The archive lock's and the archive temporary files' names in ``.ai/sessions/``
-#: (:data:`ai_protocols.session.archive.ARCHIVE_LOCK` and ``TEMP_NAME``; a test keeps
-#: them the same).
-_ARCHIVE_NAMES = (".archive", "archive")
-
-
-def discard_partial_archives(ai_dir: str) -> None:
-    """Remove the archive temporary files of wrap-ups killed mid-write from
-    ``.ai/sessions/`` (:func:`~ai_protocols.storage.files.discard_partial_writes`).
-    Call holding the archive lock (:func:`ai_protocols.session.archive.archive_lock`):
-    then no wrap-up is writing one."""
-    storage.discard_partial_writes(join(join(ai_dir, "sessions"), _ARCHIVE_NAMES[1]))
-
-
 def _drop_unfinished_carries(ai_dir: str, path: str, doc: OrgFile, *, always: bool) -> None:
     """Remove what a move killed after step 1 (:func:`_move`), before its archive was in
     place, left under ``.ai/sessions/``: a folder ``NAME/`` with no ``NAME.org`` beside
@@ -4994,15 +4899,6 @@ def _kept_earlier(ai_dir: str, path: str) -> str | None:
     ``None`` outside ``.ai/``)."""
     copies = _kept_copies(ai_dir, path)
     return copies[0] if copies else None
-
-
-def _kept_copies(ai_dir: str, path: str) -> list[str]:
-    """Every place a copy of the earlier-entries file ``path`` may be kept (read and
-    removed in both)."""
-    try:
-        return earlier_kept_paths(ai_dir, path)
-    except ValueError:
-        return []
 
 
 def _restore_earlier(ai_dir: str, path: str, doc: OrgFile) -> None:
