@@ -125,3 +125,29 @@ def test_a_release_and_unlock_stand_when_a_save_opened_before_them_comes_in_one_
     assert seen["a"] == seen["p"] == seen["c"], seen
     assert ("claim", ident, "cc") in seen["a"] and not any(
         one[0] == "lock" for one in seen["a"]), seen
+
+
+def test_a_clone_that_had_seen_the_claim_keeps_it_when_the_save_comes_by_a_merge(
+        tmp_path: Path) -> None:
+    """The case the last round left alone: ``c`` had pulled and shown ``ca``'s claim and
+    lock, then committed a task of its own; ``p``'s committed stale save comes by a
+    merge (git's merge driver takes ``p``'s side: the merge base held the claim). The
+    save's own commit is judged on git's history before it: the claim and lock stay
+    ``ca``'s in ``c``, with ``c``'s own task and ``p``'s note."""
+    clones, runs = _clones(tmp_path.resolve())
+    buffer = (clones["p"] / BOARD).read_bytes()
+    ident = _a_claims(clones, runs)
+    c = clones["c"]
+    git(c, "pull", "-q", "--no-rebase", "origin", "main")
+    held = {("claim", ident, "ca"), ("lock", "src/api", "ca")}
+    assert held <= _shown(runs["c"])
+    _stale_save_pushed(clones, buffer, "P typed this")
+    _c_pulls(clones, runs, "merge-over-own-commit")
+    shown = _shown(runs["c"])
+    assert held <= shown, shown
+    hook = write_hook(c, c / "src" / "api" / "v1.py", "pc")
+    assert hook.returncode == 2 and "src/api/" in hook.stderr, (hook.returncode, hook.stderr)
+    runs["c"]("task", "add", "After", agent="cc")
+    text = (c / BOARD).read_text(encoding="utf-8")
+    assert held <= _things(text) and "C own task" in text, text
+    assert text.count("P typed this") == 1, text

@@ -165,8 +165,8 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
     kind = "git"
     if hidden is None and pull is not None and newer == pull[3]:
         seen = seen_dropped(board, kept, pull, below)  # (the pull brought another clone's
-        if seen is not None:  # stale save, committed: what it dropped, this clone had)
-            newer, where, kind = seen, f"{pull[0]}:./{below}", "clone"
+        if seen is not None:  # stale save, committed: what it dropped, this clone had, or
+            newer, where, kind = seen  # the same pull brought before it)
             pull = (*pull[:2], pull[3], pull[3])  # (what git brought: what it dropped)
     if newer is None or newer == data:
         return None  # (no board there; or git wrote these very bytes: a pull, a checkout)
@@ -380,7 +380,7 @@ def merge_back(board: str, kept: str, data: bytes, older: bytes | None, newer: b
     if merged is None or merged.conflicts:
         held = older is not None and tasks_lacking(older, theirs, (base,)) < lacking
         refuse(board, kept, base, theirs, where, said, merged,
-               held=kept if held else None, kind="git" if kind == "clone" else kind)
+               held=kept if held else None, kind="git" if kind in ("clone", "pulled") else kind)
     return merged.data, lacking, told(kind, said, where, typed=data != base)
 
 
@@ -594,7 +594,7 @@ def opened_before(board: str, kept: str, data: bytes, start: str, at_start: byte
 
 
 def seen_dropped(board: str, kept: str, pull: tuple[str, str, bytes, bytes], below: str
-                 ) -> bytes | None:
+                 ) -> tuple[bytes, str, str] | None:
     """The board the pull ``pull`` (:func:`~ai_protocols.board.hidden.board_pull`:
     ``(the commit before it, the one after, the board before it, the board it left)``)
     should have left, when what
@@ -616,6 +616,9 @@ def seen_dropped(board: str, kept: str, pull: tuple[str, str, bytes, bytes], bel
     of it ends with its task, the lost-claims rule's). The board ``board``
     (its kept copy ``kept``; ``below``: its path from the work tree's top). One ``git
     show`` per step walked (one in the common case: the step holds what came before).
+    Then the commits the pull brought are judged by the same rule
+    (:func:`pulled_over`). ``(the board, the version that holds what it dropped, whose
+    doing in :func:`told`'s words: ``clone``, ``pulled``)``, or ``None``.
     Raises :class:`~ai_protocols.errors.BoardStaleSave` when that merge leaves a task
     both changed to a person (:func:`refuse`'s commands).
     docs/decisions.md, "Twenty-third round: the board's claims a clone had seen"."""
@@ -626,12 +629,13 @@ def seen_dropped(board: str, kept: str, pull: tuple[str, str, bytes, bytes], bel
         # ended a lock this clone had: the tool's doing)
         found = opened_before(board, kept, after, old, before, deleted_tells=False)
         if found is not None:
-            return found[0]
-    return pulled_over(board, kept, pull, below)
+            return found[0], f"{old}:./{below}", "clone"
+    found = pulled_over(board, kept, pull, below)
+    return None if found is None else (found[0], f"{found[1]}:./{below}", "pulled")
 
 
 def pulled_over(board: str, kept: str, pull: tuple[str, str, bytes, bytes], below: str
-                ) -> bytes | None:
+                ) -> tuple[bytes, str] | None:
     """:func:`seen_dropped` of the commits the pull ``pull`` brought (``old..new``, both
     sides of a merge, newest first, at most
     :data:`~ai_protocols.board.hidden.PULLS_WALKED` that changed the board, merges
@@ -643,7 +647,8 @@ def pulled_over(board: str, kept: str, pull: tuple[str, str, bytes, bytes], belo
     claim and the save that dropped it; a release and the save that put the claim
     back). What it dropped or put back is merged back: the board that commit should
     have had, merged into the board the pull left (the board's merge, base that
-    commit's board), so that what came after it stands. ``None`` when no such commit
+    commit's board), so that what came after it stands: ``(that board, the commit
+    whose board holds what the save lacks: the save's parent)``. ``None`` when no such commit
     (each holds some of the step before it: a person's edit on an up-to-date buffer,
     and the tool's own writes) or an ``unlock`` item tells the lock's end
     (:func:`~ai_protocols.board.hidden.unlocked_since`), or the merge into the board the
@@ -677,9 +682,9 @@ def pulled_over(board: str, kept: str, pull: tuple[str, str, bytes, bytes], belo
         if found is None:
             continue
         if saved == after:
-            return found[0]
+            return found[0], f"{commit}^"
         merged = stale_merge(saved, after, found[0], labels=(board, "saved", "then"))
-        return None if merged is None or merged.conflicts else merged.data
+        return None if merged is None or merged.conflicts else (merged.data, f"{commit}^")
     return None
 
 
@@ -854,7 +859,8 @@ _TOLD = {"git": ("what git brought", "git changed the board (a pull, a merge)"),
          "both": ("what git brought or the tool wrote since",
                   "git changed the board (a pull, a merge) or ai-protocols wrote it"),
          "tool": ("what ai-protocols wrote since", "ai-protocols wrote the board"),
-         "clone": ("what an earlier pull brought here", "that pull, in another clone,")}
+         "clone": ("what an earlier pull brought here", "that pull, in another clone,"),
+         "pulled": ("what the same pull brought", "it was made, in another clone,")}
 
 
 def told(kind: str, said: str, where: str, *, typed: bool) -> str:
@@ -863,7 +869,8 @@ def told(kind: str, said: str, where: str, *, typed: bool) -> str:
     stale paths: ``kind`` whose doing it is (``git``: a pull or merge; ``tool``: this
     tool's writes, no pull between; ``both``; ``clone``: another clone's stale save,
     committed and pulled here, dropped what an earlier pull brought here:
-    :func:`seen_dropped`), ``said`` what it is
+    :func:`seen_dropped`; ``pulled``: such a save dropped, or put back what was
+    ended in, a commit the same pull brought: :func:`pulled_over`), ``said`` what it is
     (:func:`brought_said`), ``where`` the version that holds it (a commit's board, or
     the kept copy), ``typed`` whether the save holds anything typed in the buffer (else
     it is byte for byte an older version): ``what git brought, 1 task added ('T')
@@ -874,7 +881,7 @@ def told(kind: str, said: str, where: str, *, typed: bool) -> str:
     holds = {"both": f"the board the tool wrote last and {where} hold them",
              "tool": f"the board it wrote last, {where}, holds them"}.get(
                  kind, f"{where} holds them")
-    if kind == "clone":  # (the save was typed in the other clone: said as git's there)
+    if kind in ("clone", "pulled"):  # (the save was typed in the other clone: git's there)
         return (f"{what}, {said} ({holds}): a buffer opened before {before} was saved "
                 "over it there, committed, and git brought that commit here"
                 f"{', edited here since' if typed else ''}")
