@@ -151,3 +151,28 @@ def test_a_clone_that_had_seen_the_claim_keeps_it_when_the_save_comes_by_a_merge
     text = (c / BOARD).read_text(encoding="utf-8")
     assert held <= _things(text) and "C own task" in text, text
     assert text.count("P typed this") == 1, text
+
+
+def test_an_unlock_alone_stands_when_a_save_opened_before_it_comes_in_one_pull(
+        tmp_path: Path) -> None:
+    """Fault 2's kind with an ``unlock`` alone (no release: the step only took a lock
+    out, with ``unlock``'s item): ``c``, pulling the unlock and ``p``'s save of a buffer
+    opened before it at once, shows no lock, as ``a`` does, and the hook lets the edit
+    through; the claim, which nobody ended, stays ``ca``'s everywhere."""
+    clones, runs = _clones(tmp_path.resolve())
+    ident = _a_claims(clones, runs)
+    p, c = clones["p"], clones["c"]
+    git(p, "pull", "-q", "--no-rebase", "origin", "main")
+    buffer = (p / BOARD).read_bytes()
+    runs["a"]("unlock", "src/api", agent="ca")
+    _commit(clones["a"], "unlock")
+    git(clones["a"], "push", "-q", "origin", "HEAD:main")
+    _stale_save_pushed(clones, buffer, "P typed this")
+    assert ":PATH:" in (p / BOARD).read_text(encoding="utf-8")  # (the save)
+    git(c, "pull", "-q", "--no-rebase", "origin", "main")
+    hook = write_hook(c, c / "src" / "api" / "v1.py", "pc")
+    assert hook.returncode == 0, (hook.returncode, hook.stderr)
+    seen = _everywhere(clones, runs)
+    assert seen["a"] == seen["c"], seen
+    assert ("claim", ident, "ca") in seen["c"] and not any(
+        one[0] == "lock" for one in seen["c"]), seen

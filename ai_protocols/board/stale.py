@@ -494,7 +494,7 @@ def _lacks_every(version: bytes, before: bytes, after: bytes, *,
     read: no sign either way. Parses the three boards; raises nothing."""
     from ai_protocols.board.merge import lacking_said
 
-    made = _made(before, after, taken=False)
+    made = _made(before, after, taken=not deleted_tells)
     held = lacking_said(version, after, (before,))
     whole = lacking_said(version, after)  # (its first list: the tasks it lacks whole)
     if not made or held is None or whole is None:
