@@ -165,8 +165,8 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
     kind = "git"
     if hidden is None and pull is not None and newer == pull[3]:
         seen = seen_dropped(board, kept, pull, below)  # (the pull brought another clone's
-        if seen is not None:  # stale save, committed: what it dropped, this clone had)
-            newer, where, kind = seen, f"{pull[0]}:./{below}", "clone"
+        if seen is not None:  # stale save, committed: what it dropped, this clone had, or
+            newer, where, kind = seen  # the same pull brought before it)
             pull = (*pull[:2], pull[3], pull[3])  # (what git brought: what it dropped)
     if newer is None or newer == data:
         return None  # (no board there; or git wrote these very bytes: a pull, a checkout)
@@ -380,7 +380,7 @@ def merge_back(board: str, kept: str, data: bytes, older: bytes | None, newer: b
     if merged is None or merged.conflicts:
         held = older is not None and tasks_lacking(older, theirs, (base,)) < lacking
         refuse(board, kept, base, theirs, where, said, merged,
-               held=kept if held else None, kind="git" if kind == "clone" else kind)
+               held=kept if held else None, kind="git" if kind in ("clone", "pulled") else kind)
     return merged.data, lacking, told(kind, said, where, typed=data != base)
 
 
@@ -494,7 +494,7 @@ def _lacks_every(version: bytes, before: bytes, after: bytes, *,
     read: no sign either way. Parses the three boards; raises nothing."""
     from ai_protocols.board.merge import lacking_said
 
-    made = _made(before, after, taken=False)
+    made = _made(before, after, taken=not deleted_tells)
     held = lacking_said(version, after, (before,))
     whole = lacking_said(version, after)  # (its first list: the tasks it lacks whole)
     if not made or held is None or whole is None:
@@ -517,17 +517,20 @@ def _holds_some(version: bytes, before: bytes, after: bytes) -> bool:
 
 
 def _versions_back(root: str, below: str, start: str, at_start: bytes,
-                   reads: list[bytes]) -> Iterator[bytes]:
+                   reads: list[bytes], steps: Iterator[tuple[bytes, bytes]] | None = None
+                   ) -> Iterator[bytes]:
     """The versions the board had before ``at_start`` (the board at the commit
     ``start``, or this tool's write made there), newest first: the boards of
     :func:`_steps_back` (what git's history holds), with ``reads`` (the boards the
     tool's writes read, :func:`read_paths`, newest first, each older than
     ``at_start``) between them where they were read: a board read holding some of
     what a step made (:func:`_holds_some`) was read after that step. The tool's writes
-    made between two commits are thus steps of their own. Lazy: one ``git show`` per
-    step of git's history reached."""
+    made between two commits are thus steps of their own. ``steps``: the steps to walk
+    instead of this clone's reflog's (:func:`_history_steps`: a commit another clone
+    made, which this clone's reflog never named). Lazy: one ``git show`` per step of
+    git's history reached."""
     reads = list(reads)
-    steps = _steps_back(root, below, start, at_start)
+    steps = _steps_back(root, below, start, at_start) if steps is None else steps
     step = next(steps, None)
     while reads or step is not None:
         if reads and (step is None or _holds_some(reads[0], *step)):
@@ -538,7 +541,8 @@ def _versions_back(root: str, below: str, start: str, at_start: bytes,
 
 
 def opened_before(board: str, kept: str, data: bytes, start: str, at_start: bytes,
-                  reads: list[bytes] | None = None, *, deleted_tells: bool = True
+                  reads: list[bytes] | None = None, *, deleted_tells: bool = True,
+                  steps: Iterator[tuple[bytes, bytes]] | None = None
                   ) -> tuple[bytes, str] | None:
     """The one walk back of a stale save: the board ``board`` saved as ``data`` from a
     buffer opened before the board ``at_start`` (at the commit ``start``, or the tool's
@@ -555,7 +559,7 @@ def opened_before(board: str, kept: str, data: bytes, start: str, at_start: byte
     ``at_start``; what those steps made, in words)``; ``None`` when the save lacks no
     such step or a board cannot be read. ``deleted_tells``: as :func:`_lacks_every`
     (not: ``data`` is the board another clone's commit holds,
-    :func:`seen_dropped`). For :func:`older_than_write`
+    :func:`seen_dropped`); ``steps``: as :func:`_versions_back`. For :func:`older_than_write`
     (what came before
     the pull its record names; a save over a pull since the tool's last write is
     :func:`merge_back`'s, on the version :func:`opened_on` finds). One ``git show`` per
@@ -569,7 +573,7 @@ def opened_before(board: str, kept: str, data: bytes, start: str, at_start: byte
     root = os.path.dirname(os.path.dirname(board))
     below = os.path.relpath(board, root)
     opened, lacked = at_start, []
-    for before in _versions_back(root, below, start, at_start, reads or []):
+    for before in _versions_back(root, below, start, at_start, reads or [], steps):
         lacks = _lacks_every(data, before, opened, deleted_tells=deleted_tells)
         if lacks is False:
             break
@@ -590,7 +594,7 @@ def opened_before(board: str, kept: str, data: bytes, start: str, at_start: byte
 
 
 def seen_dropped(board: str, kept: str, pull: tuple[str, str, bytes, bytes], below: str
-                 ) -> bytes | None:
+                 ) -> tuple[bytes, str, str] | None:
     """The board the pull ``pull`` (:func:`~ai_protocols.board.hidden.board_pull`:
     ``(the commit before it, the one after, the board before it, the board it left)``)
     should have left, when what
@@ -612,18 +616,107 @@ def seen_dropped(board: str, kept: str, pull: tuple[str, str, bytes, bytes], bel
     of it ends with its task, the lost-claims rule's). The board ``board``
     (its kept copy ``kept``; ``below``: its path from the work tree's top). One ``git
     show`` per step walked (one in the common case: the step holds what came before).
+    Then the commits the pull brought are judged by the same rule
+    (:func:`pulled_over`). ``(the board, the version that holds what it dropped, whose
+    doing in :func:`told`'s words: ``clone``, ``pulled``)``, or ``None``.
     Raises :class:`~ai_protocols.errors.BoardStaleSave` when that merge leaves a task
     both changed to a person (:func:`refuse`'s commands).
     docs/decisions.md, "Twenty-third round: the board's claims a clone had seen"."""
     old, _new, before, after = pull
-    if before == after:
-        return None
     from ai_protocols.board.hidden import unlocked_since
 
-    if unlocked_since(after, before):
-        return None  # (an ``unlock`` there ended a lock this clone had: the tool's doing)
-    found = opened_before(board, kept, after, old, before, deleted_tells=False)
-    return None if found is None else found[0]
+    if before != after and not unlocked_since(after, before):  # (an ``unlock`` there
+        # ended a lock this clone had: the tool's doing)
+        found = opened_before(board, kept, after, old, before, deleted_tells=False)
+        if found is not None:
+            return found[0], f"{old}:./{below}", "clone"
+    found = pulled_over(board, kept, pull, below)
+    return None if found is None else (found[0], f"{found[1]}:./{below}", "pulled")
+
+
+def pulled_over(board: str, kept: str, pull: tuple[str, str, bytes, bytes], below: str
+                ) -> tuple[bytes, str] | None:
+    """:func:`seen_dropped` of the commits the pull ``pull`` brought (``old..new``, both
+    sides of a merge, newest first, at most
+    :data:`~ai_protocols.board.hidden.PULLS_WALKED` that changed the board, merges
+    left out: each side is judged on its own): a commit of another clone whose board
+    lacks every thing a step of git's history before it made (:func:`opened_before`,
+    the same rule, walked back over that commit's first parents:
+    :func:`_history_steps`) is a stale save, committed, made from a buffer opened before
+    that step, even when this clone never had the step (it came in the same pull: a
+    claim and the save that dropped it; a release and the save that put the claim
+    back). What it dropped or put back is merged back: the board that commit should
+    have had, merged into the board the pull left (the board's merge, base that
+    commit's board), so that what came after it stands: ``(that board, the commit
+    whose board holds what the save lacks: the save's parent)``. ``None`` when no such commit
+    (each holds some of the step before it: a person's edit on an up-to-date buffer,
+    and the tool's own writes) or an ``unlock`` item tells the lock's end
+    (:func:`~ai_protocols.board.hidden.unlocked_since`), or the merge into the board the
+    pull left leaves a conflict, or git cannot say. One ``git rev-list`` and two ``git
+    show`` per commit, one more per step walked. Raises
+    :class:`~ai_protocols.errors.BoardStaleSave` as :func:`opened_before` does.
+    docs/decisions.md, "Twenty-third round: a stale board save in the same pull as what
+    it dropped"."""
+    from ai_protocols.board.hidden import PULLS_WALKED, stale_merge, unlocked_since
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+    from ai_protocols.session.transaction import git_version
+
+    root = os.path.dirname(os.path.dirname(board))
+    old, new, _before, after = pull
+    try:
+        commits = GitRun(["git", "-C", root, "rev-list", "--no-merges", "--full-history",
+                          "--topo-order", f"--max-count={PULLS_WALKED}", f"{old}..{new}",
+                          "--", below],
+                         git_env(), None).wait().decode("ascii", "replace").split()
+    except (GitFailed, OSError):
+        return None
+    for commit in commits:
+        saved = git_version(root, f"{commit}:./{below}")
+        parent = git_version(root, f"{commit}^:./{below}")
+        if saved is None or parent is None or saved == parent or \
+                unlocked_since(saved, parent):
+            continue
+        found = opened_before(board, kept, saved, f"{commit}^", parent, deleted_tells=False,
+                              steps=_history_steps(root, below, f"{commit}^", parent))
+        if found is None:
+            continue
+        if saved == after:
+            return found[0], f"{commit}^"
+        merged = stale_merge(saved, after, found[0], labels=(board, "saved", "then"))
+        return None if merged is None or merged.conflicts else (merged.data, f"{commit}^")
+    return None
+
+
+def _history_steps(root: str, below: str, start: str, at_start: bytes
+                   ) -> Iterator[tuple[bytes, bytes]]:
+    """The steps of the board's history before the commit ``start`` (whose board is
+    ``at_start``), newest first, as git's history tells them (``git log --first-parent``
+    from ``start``: the commits that changed the board, each against its first parent,
+    whatever clone made them), each ``(the board before, the board after)``, as
+    :func:`_steps_back` gives this clone's reflog's. At most
+    :data:`~ai_protocols.board.hidden.PULLS_WALKED`; ends at a board git cannot give.
+    One ``git log``, then one ``git show`` per step, as the caller walks. Raises
+    nothing."""
+    from ai_protocols.board.hidden import PULLS_WALKED
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+    from ai_protocols.session.transaction import git_version
+
+    try:
+        commits = GitRun(["git", "-C", root, "log", "--first-parent", "--format=%H",
+                          f"--max-count={PULLS_WALKED}", start, "--", below],
+                         git_env(), None).wait().decode("ascii", "replace").split()
+    except (GitFailed, OSError):
+        return
+    after = at_start
+    for commit in commits:
+        before = git_version(root, f"{commit}^:./{below}")
+        if before is None:
+            return
+        if before != after:
+            yield before, after
+            after = before
 
 
 def _scratch(kept: str, name: str, data: bytes) -> str | None:
@@ -766,7 +859,8 @@ _TOLD = {"git": ("what git brought", "git changed the board (a pull, a merge)"),
          "both": ("what git brought or the tool wrote since",
                   "git changed the board (a pull, a merge) or ai-protocols wrote it"),
          "tool": ("what ai-protocols wrote since", "ai-protocols wrote the board"),
-         "clone": ("what an earlier pull brought here", "that pull, in another clone,")}
+         "clone": ("what an earlier pull brought here", "that pull, in another clone,"),
+         "pulled": ("what the same pull brought", "it was made, in another clone,")}
 
 
 def told(kind: str, said: str, where: str, *, typed: bool) -> str:
@@ -775,7 +869,8 @@ def told(kind: str, said: str, where: str, *, typed: bool) -> str:
     stale paths: ``kind`` whose doing it is (``git``: a pull or merge; ``tool``: this
     tool's writes, no pull between; ``both``; ``clone``: another clone's stale save,
     committed and pulled here, dropped what an earlier pull brought here:
-    :func:`seen_dropped`), ``said`` what it is
+    :func:`seen_dropped`; ``pulled``: such a save dropped, or put back what was
+    ended in, a commit the same pull brought: :func:`pulled_over`), ``said`` what it is
     (:func:`brought_said`), ``where`` the version that holds it (a commit's board, or
     the kept copy), ``typed`` whether the save holds anything typed in the buffer (else
     it is byte for byte an older version): ``what git brought, 1 task added ('T')
@@ -786,7 +881,7 @@ def told(kind: str, said: str, where: str, *, typed: bool) -> str:
     holds = {"both": f"the board the tool wrote last and {where} hold them",
              "tool": f"the board it wrote last, {where}, holds them"}.get(
                  kind, f"{where} holds them")
-    if kind == "clone":  # (the save was typed in the other clone: said as git's there)
+    if kind in ("clone", "pulled"):  # (the save was typed in the other clone: git's there)
         return (f"{what}, {said} ({holds}): a buffer opened before {before} was saved "
                 "over it there, committed, and git brought that commit here"
                 f"{', edited here since' if typed else ''}")
