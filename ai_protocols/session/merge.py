@@ -1995,11 +1995,52 @@ def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
                              known_base=known_base)
     except (_CannotMerge, UnicodeDecodeError, OSError):
         return None
+    if not result.conflicts:
+        result = MergeResult(merged_record(result.data, ours, theirs), False)
     statuses = [v.properties.get("STATUS") for v in (o, a, b)]
     if statuses[0] not in CLOSED_STATUSES and statuses[1] in CLOSED_STATUSES and \
             statuses[2] in CLOSED_STATUSES:
         return MergeResult(result.data, result.conflicts, closed_twice=True)
     return result
+
+
+_RECORD_LINE = re.compile(rb"^(:UPDATED_AT:[ \t]+)(\S+(?: \S+ \S+ \S+)?)([ \t]*\r?)$",
+                          re.MULTILINE)
+
+
+def merged_record(merged: bytes, *sides: bytes) -> bytes:
+    """``merged`` (a clean merge of the session file's ``sides``) with a write record
+    (``UPDATED_AT``) of its own when it carries the record of a side whose bytes it
+    differs from: a version git made that no write of the tool made is told apart from
+    the tool's write by its record, as the stale-save rules judge (a person's deletion in
+    a buffer opened after the pull stays deleted: docs/decisions.md, "Twenty-third
+    round: a merge's own write record"). The record is the kept one with more digits
+    derived from ``merged`` alone (SHA-256): the same inputs give the same bytes on
+    every clone; it orders after the kept record and before the tool's next write
+    (:meth:`~ai_protocols.liveness.clock.Moment.order`: the seconds since boot get four
+    more digits, never all zero; a record without them gets microseconds in its
+    instant). ``merged`` as it is otherwise (no record, or the same bytes as each side
+    carrying it). Raises nothing."""
+    found = _RECORD_LINE.search(merged)
+    if found is None:
+        return merged
+    stamp = found.group(2)
+    if not any(_RECORD_LINE.search(side) is not None and
+               _RECORD_LINE.search(side).group(2) == stamp and side != merged
+               for side in sides):
+        return merged
+    digits = str(int.from_bytes(hashlib.sha256(merged).digest()[:4], "big") % 9999 + 1)
+    digits = digits.rjust(4, "0").encode()
+    parts = stamp.split(b" ")
+    if len(parts) == 4:
+        parts[3] += digits if b"." in parts[3] else b"." + digits
+    else:
+        instant = parts[0]
+        zone = max(instant.rfind(b"+"), instant.rfind(b"-"), instant.rfind(b"Z"))
+        if zone <= instant.find(b"T") or b"." in instant:
+            return merged
+        parts[0] = instant[:zone] + b"." + digits + b"01" + instant[zone:]
+    return merged[:found.start(2)] + b" ".join(parts) + merged[found.end(2):]
 
 
 def written_among(versions: list[bytes]) -> bytes | None:
