@@ -118,3 +118,67 @@ def test_the_merge_record_is_the_same_on_both_clones(tmp_path: Path) -> None:
 
     assert record(one) != record(written)
     assert record(one).startswith(record(written))  # (the kept record, more digits)
+
+
+def _fresh_minute() -> None:
+    """Wait, when the minute is about to turn, for the next one: the set-ups below need
+    their entries and writes in one minute (no timing is asserted)."""
+    if time.localtime().tm_sec > 40:
+        time.sleep(61 - time.localtime().tm_sec)
+
+
+def _progress(text: str) -> list[str]:
+    section = text.split("CUSTOM_ID: progress", 1)[1].split("\n** ", 1)[0]
+    return [line for line in section.splitlines() if line.startswith(("- ", "<<<<<<<"))]
+
+
+def _two_items(first: Agent) -> None:
+    first("init")
+    first("start", "--title", "Test")
+    first("log", "--progress", "Reproduce the crash", "--progress", "Bisect the regression")
+
+
+def test_a_tick_of_an_item_deleted_beside_a_new_one_is_a_conflict(tmp_path: Path) -> None:
+    """Review A's fault 2: in B a person deletes "Bisect the regression" and B's agent
+    logs "Write the release notes" in the same minute; A ticks "Bisect the regression".
+    The merge took the new item for the old one's edited first line and ticked it;
+    now the documented conflict: the ticked item against nothing, the new item as B
+    wrote it, unticked."""
+    _fresh_minute()
+    clones = Clones(tmp_path.resolve(), names=("A", "B"), prepare=_two_items)
+    emacs_edit(clones.two, clones.run_two.file, delete_line("] Bisect the regression"))
+    clones.run_two("log", "--progress", "Write the release notes")
+    push(clones.run_two, "B")
+    clones.run_one("log", "--done", "Bisect the regression")
+    git(clones.one, "add", "-A")
+    git(clones.one, "commit", "-q", "-m", "A tick")
+    git(clones.one, "fetch", "-q", "origin")
+    done = git(clones.one, "merge", "--no-edit", "origin/main", check=False)
+    assert done.returncode != 0, done.stdout
+    lines = _progress(clones.run_one.path.read_text())
+    assert any(line.startswith("- [X]") and line.endswith("] Bisect the regression")
+               for line in lines), lines
+    assert any(line.startswith("- [ ]") and line.endswith("] Write the release notes")
+               for line in lines), lines
+    assert not any(line.startswith("- [X]") and "release notes" in line for line in lines)
+
+
+def test_a_persons_edit_of_a_first_line_still_takes_the_tick(tmp_path: Path) -> None:
+    """The rule kept: B's person edits the first line (no write of the tool on B since
+    the base), A ticks the item: one entry, edited and ticked, no conflict."""
+    _fresh_minute()
+    clones = Clones(tmp_path.resolve(), names=("A", "B"), prepare=_two_items)
+    path = clones.run_two.path
+    path.write_text(path.read_text().replace("] Bisect the regression\n",
+                                             "] Bisect the regression in parser\n"))
+    push(clones.run_two, "B")
+    clones.run_one("log", "--done", "Bisect the regression")
+    git(clones.one, "add", "-A")
+    git(clones.one, "commit", "-q", "-m", "A tick")
+    git(clones.one, "fetch", "-q", "origin")
+    done = git(clones.one, "merge", "--no-edit", "origin/main", check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = _progress(clones.run_one.path.read_text())
+    assert sum("Bisect" in line for line in lines) == 1, lines
+    assert any(line.startswith("- [X]") and line.endswith("] Bisect the regression in parser")
+               for line in lines), lines
