@@ -459,18 +459,36 @@ def _steps_back(root: str, below: str, start: str, at_start: bytes
     kind of move (a checkout, a reset: what came before is no history of this board)
     or a board git cannot give. One ``git show`` per step, as the caller walks."""
     from ai_protocols.git.head import read_head
-    from ai_protocols.session.transaction import git_version
 
     head = read_head(root)
-    after, reached = at_start, False
-    for old, new, message in moves_back(root, head[1] if head else "",
-                                        _OWN_COMMIT + _BROUGHT):
-        reached = reached or new == start
-        if not reached:
-            continue  # (after start: the caller's)
-        if not message.startswith(_OWN_COMMIT + _BROUGHT):
-            return
-        before = git_version(root, f"{old}:./{below}")
+
+    def revs() -> Iterator[str]:
+        reached = False
+        for old, new, message in moves_back(root, head[1] if head else "",
+                                            _OWN_COMMIT + _BROUGHT):
+            reached = reached or new == start
+            if not reached:
+                continue  # (after start: the caller's)
+            if not message.startswith(_OWN_COMMIT + _BROUGHT):
+                return
+            yield old
+
+    yield from _pairs(root, below, revs(), at_start)
+
+
+def _pairs(root: str, below: str, revs: Iterator[str], at_start: bytes
+           ) -> Iterator[tuple[bytes, bytes]]:
+    """The board's steps back through the commits ``revs`` (newest first, each the
+    commit a step started from), from the board ``at_start``: each ``(the board at the
+    commit, the board after it)`` where they differ; ends at a board git cannot give.
+    One ``git show`` per commit, as the caller walks. The one walk of
+    :func:`_steps_back` (this clone's reflog) and :func:`_history_steps` (git's
+    history)."""
+    from ai_protocols.session.transaction import git_version
+
+    after = at_start
+    for rev in revs:
+        before = git_version(root, f"{rev}:./{below}")
         if before is None:
             return
         if before != after:
@@ -701,7 +719,6 @@ def _history_steps(root: str, below: str, start: str, at_start: bytes
     from ai_protocols.board.hidden import PULLS_WALKED
     from ai_protocols.errors import GitFailed
     from ai_protocols.git.spawn import GitRun, git_env
-    from ai_protocols.session.transaction import git_version
 
     try:
         commits = GitRun(["git", "-C", root, "log", "--first-parent", "--format=%H",
@@ -709,14 +726,7 @@ def _history_steps(root: str, below: str, start: str, at_start: bytes
                          git_env(), None).wait().decode("ascii", "replace").split()
     except (GitFailed, OSError):
         return
-    after = at_start
-    for commit in commits:
-        before = git_version(root, f"{commit}^:./{below}")
-        if before is None:
-            return
-        if before != after:
-            yield before, after
-            after = before
+    yield from _pairs(root, below, (f"{commit}^" for commit in commits), at_start)
 
 
 def _scratch(kept: str, name: str, data: bytes) -> str | None:
