@@ -369,6 +369,21 @@ def git_places_absolute(env: dict[str, str] | os._Environ[str]) -> dict[str, str
     return changed
 
 
+def git_env() -> dict[str, str]:
+    """The environment of every git run: no optional lock (a read never refreshes the
+    user's index), messages in English (they are matched), no index file given,
+    pathspecs read as their magic says (git(1), ``GIT_*_PATHSPECS``), and git's folders
+    given relative to the caller's folder made absolute (:func:`git_places_absolute`:
+    git runs in the project's top). The one rule of it: :mod:`ai_protocols.git.spawn`'s
+    runs and :mod:`ai_protocols.git.state`'s reads (which give ``GIT_INDEX_FILE`` only
+    where they name a temporary index)."""
+    env = {**os.environ, **git_places_absolute(os.environ), "GIT_OPTIONAL_LOCKS": "0",
+           "LC_ALL": "C"}
+    for name in ("GIT_INDEX_FILE", *PATHSPEC_VARIABLES):
+        env.pop(name, None)  # (the pathspecs given are meant as written)
+    return env
+
+
 def git_dirs(root: str) -> tuple[str, str, str] | None:
     """The work tree around ``root``: its top folder, its ``$GIT_DIR`` and its
     ``$GIT_COMMON_DIR`` (the same folder but in a linked work tree), read from the

@@ -1395,13 +1395,15 @@ def tasks_lacking(version: bytes, other: bytes, also: tuple[bytes, ...] = ()) ->
     return -1 if found is None else sum(len(kind) for kind in found)
 
 
-def lacking_said(version: bytes, other: bytes, also: tuple[bytes, ...] = ()
-                 ) -> tuple[list[str], list[str], list[str]] | None:
+def lacking_said(version: bytes, other: bytes, also: tuple[bytes, ...] = (), *,
+                 committed: bool = False) -> tuple[list[str], list[str], list[str]] | None:
     """What :func:`tasks_lacking` counts, by kind: ``(the titles of the tasks none of
     the boards holds, the titles of the tasks held in an older text, the paths of the
     locks)`` (the locks section counted as one ``locks section`` when it changed and no
-    lock of it is new); ``None`` when one is no board this merge reads. For the
-    stale-save warning, which says what it merged back. Raises nothing."""
+    lock of it is new); ``None`` when one is no board this merge reads. ``committed``:
+    ``version`` is a board a commit holds, judged against the commits before it
+    (:func:`_lacks_change`'s ``committed``). For the stale-save warning, which says what
+    it merged back. Raises nothing."""
     try:
         read = [_Version(data.decode("utf-8")) for data in (version, other, *also)]
         mine, theirs, before = read[0], read[1], read[2:]
@@ -1430,7 +1432,8 @@ def lacking_said(version: bytes, other: bytes, also: tuple[bytes, ...] = ()
             text = mine.chunks[name].raw
             if not (chunk.raw != text and chunk.raw not in older and
                     (not before or text in older or
-                     (bool(older) and all(_lacks_change(text, was, chunk.raw)
+                     (bool(older) and all(_lacks_change(text, was, chunk.raw,
+                                                        committed=committed)
                                           for was in older)))):
                 continue
         if name.startswith("locks"):
@@ -1476,21 +1479,42 @@ def _title_of(rest: str) -> str:
     return title
 
 
-def _lacks_change(text: str, was: str, now: str) -> bool:
+def _lacks_change(text: str, was: str, now: str, *, committed: bool = False) -> bool:
     """Whether the text ``text`` of one task holds no part of the change from its text
     ``was`` to its text ``now``, line by line: no line ``now`` adds (holds more often
     than ``was``) is held more often than ``was`` held it; a change that only takes
     lines out: each still held as often as ``was`` held it. (A stale buffer's text of
     ``was`` with a note typed in, or a line both changed: yes; a person's text made
     from ``now``, or from the merge of the two with one side of a conflict kept, which
-    holds the rest of it: no.) For :func:`tasks_lacking`; raises nothing."""
-    from collections import Counter
-
+    holds the rest of it: no.) ``committed``: ``text`` is a commit's, ``was`` to
+    ``now`` a change git's history holds before it; a change whose every part that
+    commit changed too, to lines of its own (:func:`_retyped`: an ``:ID:`` a person
+    retyped in two commits), is a later edit in that history, not a buffer from before
+    it: no. (A buffer's save that changed a line a pull changed is still "yes": the
+    refusal leaves the line both changed to a person.) For :func:`tasks_lacking`;
+    raises nothing."""
     old, new, held = (Counter(one.splitlines()) for one in (was, now, text))
     added = [line for line in new if new[line] > old[line]]
     if added:
-        return all(held[line] <= old[line] for line in added)
+        return all(held[line] <= old[line] for line in added) and \
+            not (committed and _retyped(held, was, now))
     return all(held[line] >= old[line] for line in old if new[line] < old[line])
+
+
+def _retyped(held: Counter[str], was: str, now: str) -> bool:
+    """Whether every part of the change from ``was`` to ``now`` (each run of lines
+    ``difflib`` finds changed) replaced or took out lines that the text whose lines are
+    counted in ``held`` lacks too: that text changed the very lines the change did, to
+    lines of its own, so it tells nothing of being older than the change. A part that
+    only adds lines (a claim's property, a log item) is never retyped."""
+    from difflib import SequenceMatcher
+
+    before, after = was.splitlines(), now.splitlines()
+    parts = [(i1, i2) for tag, i1, i2, _j1, _j2 in SequenceMatcher(
+        None, before, after, autojunk=False).get_opcodes() if tag != "equal"]
+    return bool(parts) and all(
+        i1 < i2 and all(held[line] < Counter(before[i1:i2])[line] for line in before[i1:i2])
+        for i1, i2 in parts)
 
 
 def without_merged(base: bytes, ours: bytes, theirs: bytes, merged: bytes | None = None,

@@ -508,12 +508,15 @@ def _lacks_every(version: bytes, before: bytes, after: bytes, *,
     ``deleted_tells`` (``version`` is another clone's board, not this tool's buffer):
     a task ``before`` held that ``version`` lacks whole is a person's deletion there,
     whichever version the buffer was opened on, and what the step made on it tells
-    nothing. ``None`` when the step made nothing (of what tells) or a board cannot be
-    read: no sign either way. Parses the three boards; raises nothing."""
+    nothing; and a task whose every changed line it changed again, to lines of its
+    own, is a later edit in that clone's history (``lacking_said``'s ``committed``:
+    an ``:ID:`` retyped in two commits). ``None`` when the step made nothing (of what
+    tells) or a board cannot be read: no sign either way. Parses the three boards;
+    raises nothing."""
     from ai_protocols.board.merge import lacking_said
 
     made = _made(before, after, taken=not deleted_tells)
-    held = lacking_said(version, after, (before,))
+    held = lacking_said(version, after, (before,), committed=not deleted_tells)
     whole = lacking_said(version, after)  # (its first list: the tasks it lacks whole)
     if not made or held is None or whole is None:
         return None

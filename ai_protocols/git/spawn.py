@@ -17,8 +17,7 @@ from ai_protocols.paths import (
     AI_DIR,
     CONTEXT_DIR,
     DEFAULT_CONTEXT,
-    PATHSPEC_VARIABLES,
-    git_places_absolute,
+    git_env,
 )
 
 __all__ = ["EMACS_FILES", "TEMP_PREFIX", "EarlyAdd", "GitRun", "add_pathspec", "advice", "git_env",
@@ -29,19 +28,6 @@ TEMP_PREFIX = "ai-protocols-checkpoint-"
 #: Variables that move git's folders: with one set, ask git where they are first.
 GIT_PLACE = frozenset({"GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_INDEX_FILE",
                        "GIT_CEILING_DIRECTORIES"})
-
-
-def git_env() -> dict[str, str]:
-    """The environment of every git run: no optional lock (a read never refreshes the
-    user's index), messages in English (they are matched), no index file given,
-    pathspecs read as their magic says (git(1), ``GIT_*_PATHSPECS``), and git's folders
-    given relative to the caller's folder made absolute
-    (:func:`~ai_protocols.paths.git_places_absolute`: git runs in the project's top)."""
-    env = {**os.environ, **git_places_absolute(os.environ), "GIT_OPTIONAL_LOCKS": "0",
-           "LC_ALL": "C"}
-    for name in ("GIT_INDEX_FILE", *PATHSPEC_VARIABLES):
-        env.pop(name, None)  # (the pathspecs given are meant as written)
-    return env
 
 
 def temp_index_env(env: dict[str, str], temp: str) -> dict[str, str]:

@@ -11,8 +11,7 @@ import os
 
 from ai_protocols.lean import factory, record
 from ai_protocols.paths import (
-    PATHSPEC_VARIABLES,
-    git_places_absolute,
+    git_env,
     is_tool_path,
     tool_folders,
     work_pathspec,
@@ -80,10 +79,7 @@ def _start(root: str | os.PathLike[str], *args: str, stdin: int | None = None,
     much as a git run, and the hot commands run git; two can run at once. ``stdin``:
     a file descriptor git reads as its standard input (default: none); ``index``: the
     index file git uses (``GIT_INDEX_FILE``, git(1); default: the repository's)."""
-    env = {**os.environ, **git_places_absolute(os.environ),  # (git runs at root: paths.py)
-           "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}  # never take index.lock
-    for name in PATHSPEC_VARIABLES:
-        env.pop(name, None)  # (the pathspecs given are meant as their magic says)
+    env = git_env()  # (never index.lock; an inherited GIT_INDEX_FILE is not the repository's)
     if index is not None:
         env["GIT_INDEX_FILE"] = index
     argv = ["git", "-C", os.fspath(root), *args]
