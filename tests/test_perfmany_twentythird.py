@@ -93,12 +93,16 @@ _NAME = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",),
        reason=st.text(st.characters(codec="utf-8", exclude_categories=("Cs",),
                                     exclude_characters="\0"), max_size=10))
 @example(names=["a b", "new\nline", "é\\x"], reason="two\nlines")
+@example(names=["x"], reason=" \v x \f\t")
 def test_the_worktree_parser_reads_what_git_lists(tmp_path_factory: pytest.TempPathFactory,
                                                   names: list[str], reason: str) -> None:
     """Whatever the work trees' folder names (spaces, new lines, any Unicode) and a lock's
     reason, the one parser (``git.state.worktrees``) gives each work tree git made, its
     branch and its lock's reason, as git has them (the copy in ``reach_note`` read the
-    output split at new lines: a folder named with one was two wrong paths)."""
+    output split at new lines: a folder named with one was two wrong paths). The reason as
+    git lists it: git trims the ASCII blanks ``" \\t\\n\\r"`` at both ends (not ``\\v``,
+    ``\\f``; checked against git 2.x's porcelain output), and a lock whose reason is
+    all blanks lists as locked without one (``""``)."""
     from ai_protocols.git.state import other_worktrees, worktrees
 
     base = tmp_path_factory.mktemp("wt")
@@ -118,7 +122,8 @@ def test_the_worktree_parser_reads_what_git_lists(tmp_path_factory: pytest.TempP
     assert {os.path.realpath(p): b for p, b, _ in listed} == \
         {os.path.realpath(root): "refs/heads/main", **made}
     assert {os.path.realpath(p): why for p, _, why in listed} == \
-        {os.path.realpath(root): None, **{p: (reason if p == locked else None) for p in made}}
+        {os.path.realpath(root): None,
+         **{p: (reason.strip(" \t\n\r") if p == locked else None) for p in made}}
     assert {os.path.realpath(p) for p, _, _ in other_worktrees(str(base / names[-1]))} == \
         {os.path.realpath(root), *made} - {os.path.realpath(base / names[-1])}
 
