@@ -529,10 +529,19 @@ class Project:
         project; the time since boot is then that of one moment, as ``now`` is; for
         one, it is read only when its record was taken in this boot)."""
         from ai_protocols.liveness.clock import age_since, since_boot
-        from ai_protocols.liveness.evidence import Liveness, Owner, assess, stale_after
+        from ai_protocols.liveness.evidence import (
+            Liveness,
+            Owner,
+            assess,
+            leases_folder,
+            stale_after,
+        )
 
         stale, ai_dir = stale_after(), self.ai_dir_text
         uptime = since_boot() if many else None
+        # (no folder of leases, as in a project no spawner ran in: no lease and no exit
+        # record to ask about for any of many sessions judged; asked once)
+        leases = present(leases_folder(ai_dir), follow=True) if many else True
 
         def judge(session: Session, mine: bool = False) -> Liveness:
             mtime = None
@@ -551,7 +560,7 @@ class Project:
                           owner=session.owner, exit_=session.exit, exited=session.exited,
                           exit_by=session.exit_by, host=session.host, updated=session.updated,
                           now=now, stale_after=stale, age=age, paused=session.paused,
-                          pause_note=session.pause_note)
+                          pause_note=session.pause_note, leases=leases)
 
         return judge
 
@@ -1117,20 +1126,25 @@ class Project:
         paths = [path for path in self._session_files() if path != own]
         unread = 0
         heads = None
+        newest: dict[str, os.stat_result | None] = {}
         if most is not None and len(paths) > most:
             if head:  # (the heads read last time, kept by each file's stat: issue 16,
                 from ai_protocols.session.heads import Heads  # nineteenth round)
 
                 heads = Heads(self.ai_dir_text)
-            order = sorted(zip(map(_modified, paths), paths, strict=True), reverse=True)
-            newest = {path for _, path in order[:most]}
+            stats = _lstats(paths)
+            order = sorted(zip([-1 if st is None else st.st_mtime_ns for st in stats], paths,
+                               stats, strict=True), reverse=True)
+            # (each file's stat kept with it: the heads' record is checked against it, no
+            # second lstat; without the collector, 1,000 of them cost nothing more to keep)
+            newest = {path: st for _, path, st in order[:most]}
             # (one not there, as the old session-context.org mostly is: not counted)
-            unread = sum(1 for when, _ in order[most:] if when >= 0)
+            unread = sum(1 for when, _, _ in order[most:] if when >= 0)
             paths = [path for path in paths if path in newest]
         found = []
         for path in paths:
             try:
-                session = self._head(path, heads) if heads is not None else \
+                session = self._head(path, heads, newest[path]) if heads is not None else \
                     self._read(path, head=head)
             except (UnreadableSession, StorageError, UnsafePath):
                 continue
@@ -1140,10 +1154,11 @@ class Project:
             heads.save()
         return found, unread
 
-    def _head(self, path: str, heads: Heads) -> Session | None:
+    def _head(self, path: str, heads: Heads, st: os.stat_result | None) -> Session | None:
         """:meth:`_read` of ``path``'s head, from ``heads`` when it kept this file's head
-        (:meth:`~ai_protocols.session.heads.Heads.session`); else read, and kept."""
-        session = heads.session(path)
+        (:meth:`~ai_protocols.session.heads.Heads.session`, ``st`` the file's ``lstat``
+        just taken, ``None`` when it was not there); else read, and kept."""
+        session = heads.session(path, st)
         return session if session is not None else self._read(path, head=True, heads=heads)
 
     def status(self, now: datetime | None = None) -> list[StatusRow]:
@@ -1370,13 +1385,22 @@ class Project:
         return archive_index.json_pieces(self._listing(agent, runtime, since))
 
 
-def _modified(path: str) -> int:
-    """When the file at ``path`` was last modified (nanoseconds; ``-1`` when it is not
-    there): the order :meth:`Project.newest_others` picks by."""
+def _lstats(paths: list[str]) -> list[os.stat_result | None]:
+    """The ``lstat`` of each of ``paths`` (``None`` for one that is not there), from
+    which :meth:`Project.newest_others` orders them by modification time: one list
+    comprehension, a Python call per path only when one of them is not there."""
     try:
-        return os.lstat(path).st_mtime_ns
+        return [os.lstat(path) for path in paths]
     except OSError:
-        return -1
+        return [_lstat(path) for path in paths]
+
+
+def _lstat(path: str) -> os.stat_result | None:
+    """:func:`os.lstat` of ``path``; ``None`` when it is not there."""
+    try:
+        return os.lstat(path)
+    except OSError:
+        return None
 
 
 def _session_id_of(text: str) -> str | None:
