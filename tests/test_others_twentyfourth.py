@@ -1,9 +1,9 @@
 """Issue 16, twenty-fourth round: ``resume``, ``start`` and the SessionStart hook beside
 many other agents' session files, each other file read the least that answers them.
 
-The cheap path (this round): one ``lstat`` per other file by one ``map``, kept for the
-heads' record (no second ``lstat``); the listing's rule as one comprehension; a head's
-absent times not parsed; the leases' folder asked once per judge of many sessions. The
+The cheap path (this round): the ``lstat`` of every other file by one ``map``, no
+Python call per file; the listing's rule as one comprehension; a head's absent times
+not parsed; the leases' folder asked once per judge of many sessions. The
 full path is the same command with every other agent's file read whole
 (``Project._read``, no heads' record), each ``lstat`` taken one by one through a Python
 call, and the leases asked for each session as before. Two copies of one project, each
@@ -38,14 +38,14 @@ FULL = (
     "import sys\n"
     "from ai_protocols.session import project\n"
     "from ai_protocols.liveness import evidence\n"
-    "project.Project._head = lambda self, path, heads, st: self._read(path)\n"
+    "project.Project._head = lambda self, path, heads: self._read(path)\n"
     "import os\n"
-    "def _lstat(path):\n"
+    "def _modified(path):\n"
     "    try:\n"
-    "        return os.lstat(path)\n"
+    "        return os.lstat(path).st_mtime_ns\n"
     "    except OSError:\n"
-    "        return None\n"
-    "project._lstats = lambda paths: [_lstat(path) for path in paths]\n"
+    "        return -1\n"
+    "project._mtimes = lambda paths: [_modified(path) for path in paths]\n"
     "_assess = evidence.assess\n"
     "def assess(*args, leases=True, **kwargs):\n"
     "    return _assess(*args, leases=True, **kwargs)\n"
@@ -214,25 +214,26 @@ def test_beside_many_others_the_cheap_read_says_what_the_whole_read_says(
 
 def test_a_file_gone_between_the_listing_and_its_lstat_is_passed_over(tmp_path: Path
                                                                        ) -> None:
-    """``_lstats`` goes on after a path that is not there (``None`` in its place) and
-    after several in a row, in the order given: what one ``lstat`` per path gives."""
-    from ai_protocols.session.project import _lstats
+    """``_mtimes`` goes on after a path that is not there (``-1`` in its place), after
+    several in a row, and at the start (the one-agent file, mostly not there, comes
+    first): what one ``lstat`` per path gives, in the order given."""
+    from ai_protocols.session.project import _mtimes
 
-    def _lstat(path: str) -> os.stat_result | None:
+    def one(path: str) -> int:
         try:
-            return os.lstat(path)
+            return os.lstat(path).st_mtime_ns
         except OSError:
-            return None
+            return -1
 
-    names = ["a", "gone", "b", "gone2", "gone3", "c", "gone4"]
-    for name in ("a", "b", "c"):
+    names = ["gone0", "a", "gone", "b", "gone2", "gone3", "c", "gone4"]
+    for n, name in enumerate(("a", "b", "c")):
         (tmp_path / name).write_text(name)
+        os.utime(tmp_path / name, ns=(n * 10**9 + 7, n * 10**9 + 7))
     paths = [str(tmp_path / name) for name in names]
-    got = _lstats(paths)
-    assert [None if s is None else s.st_ino for s in got] == \
-        [None if s is None else s.st_ino for s in map(_lstat, paths)]
-    assert [s is None for s in got] == [n.startswith("gone") for n in names]
-    assert _lstats([]) == []
+    got = _mtimes(paths)
+    assert got == [one(path) for path in paths]
+    assert got == [-1, 7, -1, 10**9 + 7, -1, -1, 2 * 10**9 + 7, -1]
+    assert _mtimes([]) == []
 
 
 @settings(max_examples=300, deadline=None)

@@ -66,14 +66,18 @@ class Heads:
             pass
         self.kept: dict[str, list[object]] = {}
 
-    def session(self, path: str, st: os.stat_result | None) -> Session | None:
-        """The session of ``path`` from its kept head, when ``st``, an ``lstat`` of it
-        just taken (``None``: it was not there), gives what the head was kept with and no
-        move left a tombstone for it (a move killed before it removed the file: the full
-        read decides, ``Project._read``); else ``None``. A head used is kept again."""
+    def session(self, path: str) -> Session | None:
+        """The session of ``path`` from its kept head, when an ``lstat`` of it gives what
+        the head was kept with and no move left a tombstone for it (a move killed before
+        it removed the file: the full read decides, ``Project._read``); else ``None``. A
+        head used is kept again."""
         entry = self.found.get(path)
-        if st is None or type(entry) is not list or len(entry) != 7 or \
-                entry[:5] != _key(st):
+        if type(entry) is not list or len(entry) != 7:
+            return None
+        try:
+            if entry[:5] != _key(os.lstat(path)):
+                return None
+        except OSError:
             return None
         properties, summary = entry[5], entry[6]
         if type(properties) is not dict or not (summary is None or type(summary) is str) or \

@@ -12,6 +12,7 @@ per-machine index (:mod:`ai_protocols.storage.archive_index`).
 from __future__ import annotations
 
 import os
+from operator import attrgetter
 
 from ai_protocols.errors import (
     REMOVED_HOW,
@@ -1126,25 +1127,20 @@ class Project:
         paths = [path for path in self._session_files() if path != own]
         unread = 0
         heads = None
-        newest: dict[str, os.stat_result | None] = {}
         if most is not None and len(paths) > most:
             if head:  # (the heads read last time, kept by each file's stat: issue 16,
                 from ai_protocols.session.heads import Heads  # nineteenth round)
 
                 heads = Heads(self.ai_dir_text)
-            stats = _lstats(paths)
-            order = sorted(zip([-1 if st is None else st.st_mtime_ns for st in stats], paths,
-                               stats, strict=True), reverse=True)
-            # (each file's stat kept with it: the heads' record is checked against it, no
-            # second lstat; without the collector, 1,000 of them cost nothing more to keep)
-            newest = {path: st for _, path, st in order[:most]}
+            order = sorted(zip(_mtimes(paths), paths, strict=True), reverse=True)
+            newest = {path for _, path in order[:most]}
             # (one not there, as the old session-context.org mostly is: not counted)
-            unread = sum(1 for when, _, _ in order[most:] if when >= 0)
+            unread = sum(1 for when, _ in order[most:] if when >= 0)
             paths = [path for path in paths if path in newest]
         found = []
         for path in paths:
             try:
-                session = self._head(path, heads, newest[path]) if heads is not None else \
+                session = self._head(path, heads) if heads is not None else \
                     self._read(path, head=head)
             except (UnreadableSession, StorageError, UnsafePath):
                 continue
@@ -1154,11 +1150,10 @@ class Project:
             heads.save()
         return found, unread
 
-    def _head(self, path: str, heads: Heads, st: os.stat_result | None) -> Session | None:
+    def _head(self, path: str, heads: Heads) -> Session | None:
         """:meth:`_read` of ``path``'s head, from ``heads`` when it kept this file's head
-        (:meth:`~ai_protocols.session.heads.Heads.session`, ``st`` the file's ``lstat``
-        just taken, ``None`` when it was not there); else read, and kept."""
-        session = heads.session(path, st)
+        (:meth:`~ai_protocols.session.heads.Heads.session`); else read, and kept."""
+        session = heads.session(path)
         return session if session is not None else self._read(path, head=True, heads=heads)
 
     def status(self, now: datetime | None = None) -> list[StatusRow]:
@@ -1385,20 +1380,23 @@ class Project:
         return archive_index.json_pieces(self._listing(agent, runtime, since))
 
 
-def _lstats(paths: list[str]) -> list[os.stat_result | None]:
-    """The ``lstat`` of each of ``paths`` (``None`` for one that is not there, as the
-    one-agent ``session-context.org`` mostly is), from which
-    :meth:`Project.newest_others` orders them by modification time: one ``map`` of
-    :func:`os.lstat`, no Python call per path (a ``map`` goes on after the exception of
-    one of its calls; ``extend`` keeps what it took before it)."""
-    found: list[os.stat_result | None] = []
-    stats = map(os.lstat, paths)
+def _mtimes(paths: list[str]) -> list[int]:
+    """When each file of ``paths`` was last modified (``st_mtime_ns`` of its ``lstat``;
+    ``-1`` for one not there, as the one-agent ``session-context.org`` mostly is): the
+    order :meth:`Project.newest_others` picks by. One ``map`` of :func:`os.lstat`, no
+    Python call per path (a ``map`` goes on after the exception of one of its calls, and
+    ``extend`` keeps what it took before it), each ``stat_result`` freed at once."""
+    found: list[int] = []
+    times = map(_MTIME, map(os.lstat, paths))
     while True:
         try:
-            found.extend(stats)
+            found.extend(times)
             return found
         except OSError:
-            found.append(None)
+            found.append(-1)
+
+
+_MTIME = attrgetter("st_mtime_ns")
 
 
 def _session_id_of(text: str) -> str | None:
