@@ -587,7 +587,14 @@ def _runs_a_command(argv: list[str]) -> bool:
 
 def lease_path(ai_dir: str | os.PathLike[str], agent_id: str) -> str:
     """The lease file of ``agent_id`` (text), held by its spawner."""
-    return os.path.join(ai_dir, LOCK_DIR, "leases", f"{safe_id(agent_id)}.lease")
+    return os.path.join(leases_folder(ai_dir), f"{safe_id(agent_id)}.lease")
+
+
+def leases_folder(ai_dir: str | os.PathLike[str]) -> str:
+    """The folder of the spawners' leases and exit records (:func:`lease_path`,
+    :func:`exit_record_path`; text): ``.ai/.locks/leases``, made by the first
+    ``ai-protocols spawn``."""
+    return os.path.join(ai_dir, LOCK_DIR, "leases")
 
 
 def exit_record_path(ai_dir: str | os.PathLike[str], agent_id: str) -> str:
@@ -694,7 +701,8 @@ def assess(ai_dir: str | os.PathLike[str], *, agent_id: str | None, status: str 
            owner: str | None, exit_: str | None, exited: datetime | None, host: str | None,
            updated: datetime | None, now: datetime, stale_after: timedelta,
            exit_by: str | None = None, age: timedelta | None = None,
-           paused: datetime | None = None, pause_note: str | None = None) -> Liveness:
+           paused: datetime | None = None, pause_note: str | None = None,
+           leases: bool = True) -> Liveness:
     """Decide a session's state from the strongest evidence there is (see the module).
     ``exit_by`` is who recorded ``exit_`` (default: its spawner). ``age`` is how long
     ago the last write was (:func:`ai_protocols.liveness.clock.age_since`); without it,
@@ -702,7 +710,9 @@ def assess(ai_dir: str | os.PathLike[str], *, agent_id: str | None, status: str 
     means the file was written to after the record. ``status`` ``paused`` (``ai-protocols
     pause``, at ``paused``, for ``pause_note``) is ``paused`` whatever else is recorded:
     a paused session waits for its agent, however long, and is never crashed or
-    abandoned."""
+    abandoned. ``leases`` ``False``: the caller found no :func:`leases_folder`, so no
+    agent has a lease or a spawner's exit record, and neither is asked for (a judge of
+    many sessions asks once; issue 16, twenty-fourth round)."""
     if age is None:
         age = age_since(updated, None, now)
     if status == "wrapped-up":
@@ -710,7 +720,8 @@ def assess(ai_dir: str | os.PathLike[str], *, agent_id: str | None, status: str 
     if status == "paused":
         when = f"{paused:%Y-%m-%d %H:%M}" if paused else "an unrecorded time"
         return Liveness("paused", f"paused at {when}: {pause_note or '(no note)'}", age)
-    lease = lease_path(ai_dir, agent_id) if agent_id else None  # (once: two files by it)
+    lease = lease_path(ai_dir, agent_id) if agent_id and leases else None  # (once: two
+    # files by it)
     if lease is not None and _held(lease):
         return Liveness("live", "its spawner holds the lease", age)
     if exit_:

@@ -17,6 +17,10 @@ from ai_protocols.liveness.clock import utc_minute
 from ai_protocols.paths import CONTEXT_DIR, git_dirs, join, parent, relative_to, safe_id
 from ai_protocols.storage.files import LOCK_DIR, lock_path, same_version
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
 __all__ = [
     "KEPT_LEFT",
     "KEPT_OTHER",
@@ -31,6 +35,7 @@ __all__ = [
     "left_path",
     "name_time",
     "runtime_of",
+    "session_file_names",
     "session_files",
     "start_command",
     "tombstone_path",
@@ -42,11 +47,20 @@ MAX_NAME_BYTES = 255
 _NAME_TIME = pattern(r"(\d{4})-(\d\d)-(\d\d)-(\d\d)-(\d\d)-")
 
 
+def session_file_names(names: Iterable[str]) -> list[str]:
+    """The names among ``names`` (file names, no folder) that name a session, in their
+    order: each an ``.org`` file that is neither hidden nor one of Emacs's lock,
+    auto-save or backup files (``.#NAME``, ``#NAME#``, ``NAME~``). The one rule, as one
+    list comprehension of slices (no call per name: beside 1,000 other agents' files the
+    listing of ``resume``, ``start`` and the session hooks; issue 16, twenty-fourth
+    round)."""
+    return [name for name in names if name[-4:] == ".org" and name[:1] not in ".#"]
+
+
 def is_session_file_name(name: str) -> bool:
-    """Whether ``name`` (a file name, no folder) names a session: an ``.org`` file
-    that is neither hidden nor one of Emacs's lock, auto-save or backup files
-    (``.#NAME``, ``#NAME#``, ``NAME~``)."""
-    return name.endswith(".org") and not name.startswith((".", "#"))
+    """Whether ``name`` (a file name, no folder) names a session
+    (:func:`session_file_names`)."""
+    return bool(session_file_names((name,)))
 
 
 def session_files(folder: str) -> list[str]:
@@ -59,7 +73,7 @@ def session_files(folder: str) -> list[str]:
     # (one folder: its files' paths sort as their names do, part by part; the folder's
     # part made once by join's rule, a thousand names costing one concatenation each)
     prefix = join(os.fspath(folder), "")
-    return [prefix + name for name in sorted(filter(is_session_file_name, names))]
+    return [prefix + name for name in sorted(session_file_names(names))]
 
 
 def runtime_of(agent_id: str) -> str | None:

@@ -12,6 +12,7 @@ per-machine index (:mod:`ai_protocols.storage.archive_index`).
 from __future__ import annotations
 
 import os
+from operator import attrgetter
 
 from ai_protocols.errors import (
     REMOVED_HOW,
@@ -529,10 +530,19 @@ class Project:
         project; the time since boot is then that of one moment, as ``now`` is; for
         one, it is read only when its record was taken in this boot)."""
         from ai_protocols.liveness.clock import age_since, since_boot
-        from ai_protocols.liveness.evidence import Liveness, Owner, assess, stale_after
+        from ai_protocols.liveness.evidence import (
+            Liveness,
+            Owner,
+            assess,
+            leases_folder,
+            stale_after,
+        )
 
         stale, ai_dir = stale_after(), self.ai_dir_text
         uptime = since_boot() if many else None
+        # (no folder of leases, as in a project no spawner ran in: no lease and no exit
+        # record to ask about for any of many sessions judged; asked once)
+        leases = present(leases_folder(ai_dir), follow=True) if many else True
 
         def judge(session: Session, mine: bool = False) -> Liveness:
             mtime = None
@@ -551,7 +561,7 @@ class Project:
                           owner=session.owner, exit_=session.exit, exited=session.exited,
                           exit_by=session.exit_by, host=session.host, updated=session.updated,
                           now=now, stale_after=stale, age=age, paused=session.paused,
-                          pause_note=session.pause_note)
+                          pause_note=session.pause_note, leases=leases)
 
         return judge
 
@@ -1122,7 +1132,7 @@ class Project:
                 from ai_protocols.session.heads import Heads  # nineteenth round)
 
                 heads = Heads(self.ai_dir_text)
-            order = sorted(zip(map(_modified, paths), paths, strict=True), reverse=True)
+            order = sorted(zip(_mtimes(paths), paths, strict=True), reverse=True)
             newest = {path for _, path in order[:most]}
             # (one not there, as the old session-context.org mostly is: not counted)
             unread = sum(1 for when, _ in order[most:] if when >= 0)
@@ -1370,13 +1380,23 @@ class Project:
         return archive_index.json_pieces(self._listing(agent, runtime, since))
 
 
-def _modified(path: str) -> int:
-    """When the file at ``path`` was last modified (nanoseconds; ``-1`` when it is not
-    there): the order :meth:`Project.newest_others` picks by."""
-    try:
-        return os.lstat(path).st_mtime_ns
-    except OSError:
-        return -1
+def _mtimes(paths: list[str]) -> list[int]:
+    """When each file of ``paths`` was last modified (``st_mtime_ns`` of its ``lstat``;
+    ``-1`` for one not there, as the one-agent ``session-context.org`` mostly is): the
+    order :meth:`Project.newest_others` picks by. One ``map`` of :func:`os.lstat`, no
+    Python call per path (a ``map`` goes on after the exception of one of its calls, and
+    ``extend`` keeps what it took before it), each ``stat_result`` freed at once."""
+    found: list[int] = []
+    times = map(_MTIME, map(os.lstat, paths))
+    while True:
+        try:
+            found.extend(times)
+            return found
+        except OSError:
+            found.append(-1)
+
+
+_MTIME = attrgetter("st_mtime_ns")
 
 
 def _session_id_of(text: str) -> str | None:
