@@ -99,6 +99,7 @@ __all__ = [
     "git_merge_file",
     "merge_diverged_bytes",
     "merge_properties",
+    "merge_record_of",
     "merge_session_bytes",
     "run_merge_driver",
     "without_held",
@@ -1987,7 +1988,7 @@ def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
                         marker_size: int = 7, place: str | None = None,
                         known_base: bool = True,
                         written: Callable[[_Version], bytes | None] | None = None,
-                        ) -> MergeResult | None:
+                        own_record: bool = True) -> MergeResult | None:
     """Merge three versions of a session file by its structure (see the module's
     docstring), ``place`` its path in the tree (git's ``%P``: the links to earlier
     files are written relative to its folder, :func:`_relinked`); ``known_base``:
@@ -1999,7 +2000,12 @@ def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
     tick and line of ``base`` the other side keeps stays; so is a side that carries
     ``base``'s very record but was made from the tool's write of it, which ``base``
     holds more than (``written``: how to find that write, :func:`tool_write`, given by
-    the driver git runs; :func:`_made_before`). ``None`` when this is
+    the driver git runs; :func:`_made_before`). ``own_record``: a clean result gets
+    a write record of its own (:func:`merged_record`), as the driver git runs gives it;
+    ``False`` for the tool's own merges (``merge-kept``, the put-back merges:
+    :func:`merge_diverged_bytes`), whose result the tool writes as a write of its own
+    (docs/decisions.md, "Twenty-fourth round: a merge's own record, the driver's
+    alone"). ``None`` when this is
     not three versions of one session file that the structural merge understands,
     and the caller merges them as git merge-file does. Runs ``git merge-file``;
     raises nothing of its own."""
@@ -2032,8 +2038,8 @@ def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
                              known_base=known_base)
     except (_CannotMerge, UnicodeDecodeError, OSError):
         return None
-    if not result.conflicts:
-        result = MergeResult(merged_record(result.data, ours, theirs), False)
+    if own_record and not result.conflicts:
+        result = MergeResult(merged_record(result.data, base, ours, theirs), False)
     statuses = [v.properties.get("STATUS") for v in (o, a, b)]
     if statuses[0] not in CLOSED_STATUSES and statuses[1] in CLOSED_STATUSES and \
             statuses[2] in CLOSED_STATUSES:
@@ -2045,13 +2051,16 @@ _RECORD_LINE = re.compile(rb"^(:UPDATED_AT:[ \t]+)(\S+(?: \S+ \S+ \S+)?)([ \t]*\
                           re.MULTILINE)
 
 
-def merged_record(merged: bytes, *sides: bytes) -> bytes:
-    """``merged`` (a clean merge of the session file's ``sides``) with a write record
-    (``UPDATED_AT``) of its own when it carries the record of a side whose bytes it
-    differs from: a version git made that no write of the tool made is told apart from
-    the tool's write by its record, as the stale-save rules judge (a person's deletion in
-    a buffer opened after the pull stays deleted: docs/decisions.md, "Twenty-third
-    round: a merge's own write record"). The record is the kept one with more digits
+def merged_record(merged: bytes, base: bytes, *sides: bytes) -> bytes:
+    """``merged`` (a clean merge of the session file's ``sides`` against ``base``) with
+    a write record (``UPDATED_AT``) of its own when it carries the record of a side whose
+    bytes it differs from, a record other than ``base``'s (a write of the tool since the
+    base, that clone's kept copy; ``base``'s record is no write since on either side, and
+    a version carrying it is an edit of the base's write, as before): a version git made
+    that no write of the tool made is told apart from the tool's write by its record, as
+    the stale-save rules judge (a person's deletion in a buffer opened after the pull
+    stays deleted: docs/decisions.md, "Twenty-third round: a merge's own write record";
+    the driver's alone: "Twenty-fourth round"). The record is the kept one with more digits
     derived from ``merged`` alone (SHA-256): the same inputs give the same bytes on
     every clone; it orders after the kept record and before the tool's next write
     (:meth:`~ai_protocols.liveness.clock.Moment.order`: the seconds since boot get four
@@ -2062,6 +2071,9 @@ def merged_record(merged: bytes, *sides: bytes) -> bytes:
     if found is None:
         return merged
     stamp = found.group(2)
+    at_base = _RECORD_LINE.search(base)
+    if at_base is not None and at_base.group(2) == stamp:
+        return merged
     if not any(_RECORD_LINE.search(side) is not None and
                _RECORD_LINE.search(side).group(2) == stamp and side != merged
                for side in sides):
@@ -2078,6 +2090,23 @@ def merged_record(merged: bytes, *sides: bytes) -> bytes:
             return merged
         parts[0] = instant[:zone] + b"." + digits + b"01" + instant[zone:]
     return merged[:found.start(2)] + b" ".join(parts) + merged[found.end(2):]
+
+
+def merge_record_of(record: str, kept: str) -> bool:
+    """Whether the write record ``record`` (an ``UPDATED_AT`` value) is ``kept`` or a
+    merge's own record made from it (:func:`merged_record`: four more digits of the
+    seconds since boot for each merge, or microseconds in the instant). Raises
+    nothing."""
+    parts, was = record.split(" "), kept.split(" ")
+    if record == kept or len(parts) != len(was) or parts[1:-1] != was[1:-1]:
+        return record == kept
+    if len(parts) == 4:
+        dot = "" if "." in was[3] else r"\."
+        return parts[0] == was[0] and \
+            re.fullmatch(re.escape(was[3]) + dot + r"(\d{4})+", parts[3]) is not None
+    zone = max(was[0].rfind("+"), was[0].rfind("-"), was[0].rfind("Z"))
+    return zone > 0 and re.fullmatch(re.escape(was[0][:zone]) + r"\.\d{6}"
+                                     + re.escape(was[0][zone:]), parts[0]) is not None
 
 
 def written_among(versions: list[bytes]) -> bytes | None:
@@ -2559,7 +2588,7 @@ def merge_diverged_bytes(older: bytes, newer: bytes, base: bytes | None = None, 
     if base == older:  # (nothing changed on the file's side: the kept copy as it is)
         return MergeResult(newer, False)
     result = merge_session_bytes(base, newer, older, labels=("kept copy", "common", "file"),
-                                 known_base=known)
+                                 known_base=known, own_record=False)
     if result is None or result.conflicts:
         return None
     merged = _read(result.data.decode("utf-8"))
