@@ -21,7 +21,7 @@ from test_merge_driver import CONTEXT, Clones, git, judge
 
 from ai_protocols import LogEntry, Project
 from ai_protocols.liveness.clock import Moment
-from ai_protocols.session.merge import merge_properties, merge_session_bytes
+from ai_protocols.session.merge import merge_properties, merge_record_of, merge_session_bytes
 
 from conftest import Runner, as_last_written
 
@@ -74,8 +74,18 @@ def test_the_side_that_wrote_last_by_real_time_wins_across_time_zones(clones: Cl
     clones.commit(clones.two, "two")
     _base, _ours, theirs, merged = _merge(clones)
     assert _property(merged, "OBJECTIVE") == "Two's objective (later, Los Angeles)"
-    for key in ("UPDATED", "UPDATED_AT"):
-        assert _property(merged, key) == _property(theirs, key)
+    assert _property(merged, "UPDATED") == _property(theirs, "UPDATED")
+    _assert_record_of(merged, theirs)
+
+
+def _assert_record_of(merged: bytes, side: bytes) -> None:
+    """``merged`` carries ``side``'s write record: as it is, or the merge's own made from
+    it (a clean merge that differs from the side whose record it keeps: twenty-fourth
+    round, docs/decisions.md), and then not as it is."""
+    record, kept = _property(merged, "UPDATED_AT"), _property(side, "UPDATED_AT")
+    assert record is not None and kept is not None
+    assert merge_record_of(record, kept), (record, kept)
+    assert (record == kept) == (merged == side), (record, kept)
 
 
 def test_the_later_checkpoint_by_real_time_wins_and_the_log_is_in_real_time_order(
@@ -237,7 +247,7 @@ def test_entries_of_two_zones_merge_in_real_time_order_whichever_side_is_ours(
                     now=_written(start + timedelta(minutes=200, seconds=len(sides)), zone))
         sides.append(path.read_bytes())
     merged = _both_ways(base, *sides).decode()
-    assert _property(merged.encode(), "UPDATED_AT") == _property(sides[1], "UPDATED_AT")
+    _assert_record_of(merged.encode(), sides[1])
     progress = re.findall(r"^- \[.\] \[[^]]+\] ((?:ours|theirs) \d)$", merged, re.M)
     assert sorted(progress) == sorted(instants)
     # the same minute: theirs (updated last, one second later) after ours

@@ -99,6 +99,7 @@ __all__ = [
     "git_merge_file",
     "merge_diverged_bytes",
     "merge_properties",
+    "merge_record_of",
     "merge_session_bytes",
     "run_merge_driver",
     "without_held",
@@ -1084,7 +1085,8 @@ class _Entries:
 
     def __init__(self, o: list[_Unit], a: list[_Unit], b: list[_Unit], *, ours_first: bool,
                  labels: tuple[str, str, str], marker_size: int, newline: str,
-                 rolled: _Rolled | None = None, records: bool = False) -> None:
+                 rolled: _Rolled | None = None, records: bool = False,
+                 since: tuple[datetime | None, datetime | None] = (None, None)) -> None:
         self.ours_first, self.labels, self.marker_size = ours_first, labels, marker_size
         self.newline = newline
         self.rolled = rolled
@@ -1095,8 +1097,10 @@ class _Entries:
         # (an entry the other side added with the same first line is that entry, both
         # added it: never one side's edit of another's first line, which would keep it
         # twice: twenty-first round)
-        self.units_a, self.a = self._known(a, self._renamed(a, stamps, self._plain(b)))
-        self.units_b, self.b = self._known(b, self._renamed(b, stamps, self._plain(a)))
+        self.units_a, self.a = self._known(a, self._renamed(a, stamps, self._plain(b),
+                                                             since[0], b))
+        self.units_b, self.b = self._known(b, self._renamed(b, stamps, self._plain(a),
+                                                             since[1], a))
         if records:  # (the Log: a line each side added alike is two writes, kept twice)
             self.units_b = [_Unit("E", u.raw, u.key + "\x00theirs")
                             if u.kind == "E" and u.key in self.a and u.key not in self.o
@@ -1136,11 +1140,19 @@ class _Entries:
         return plain
 
     def _renamed(self, units: list[_Unit], stamps: dict[str | None, int],
-                 other: dict[int, str]) -> dict[int, str]:
+                 other: dict[int, str], since: datetime | None = None,
+                 other_units: list[_Unit] = ()) -> dict[int, str]:  # type: ignore[assignment]
         """The entries of a side whose first line was edited, for sure (see the class),
         by their index in ``units``: the identity of the base's entry they are. An entry
         whose first line the other side holds too (``other``: its identities as written)
-        is never one: both hold it, one entry."""
+        is never one: both hold it, one entry. Nor is one the tool may have added
+        (``since``: the minute of the base's last write when the side's tool wrote
+        since, :func:`_tool_since`; its timestamp that minute or later) in place of a
+        base entry the other side changed (``other_units``: a tick, a note): a
+        deletion and the tool's new entry of one minute look like an edited first
+        line, and the other side's change is not moved onto another entry; the
+        deleted entry stays, changed, as a conflict (docs/decisions.md, "Twenty-third
+        round: a merge's own write record")."""
         plain = self._plain(units)
         present = set(plain.values())
         theirs = set(other.values())
@@ -1157,7 +1169,12 @@ class _Entries:
                 renamed[index] = was[0]
         if len(renamed) < min(len(new), len(gone)):
             renamed.update(self._replaced(plain, renamed, theirs))
-        return renamed
+        if since is None or not renamed:
+            return renamed
+        changed = {identity for index, identity in other.items()
+                   if identity in self.o and other_units[index].raw != self.o[identity].raw}
+        return {index: was for index, was in renamed.items()
+                if was not in changed or not _may_be_tools(units[index], since)}
 
     def _replaced(self, plain: dict[int, str], renamed: dict[int, str],
                   theirs: set[str] = frozenset()) -> dict[int, str]:  # type: ignore[assignment]
@@ -1486,20 +1503,40 @@ def _with_superseded(text: str, digests: set[str], newline: str) -> str:
     return newline.join(lines)
 
 
+def _may_be_tools(unit: _Unit, since: datetime) -> bool:
+    """Whether the entry ``unit`` may be one the tool added in a write at or after
+    ``since`` (a minute): its timestamp is not before it, or is none the tool writes."""
+    stamp = _stamp(unit)
+    at = parse_timestamp(stamp) if stamp else None
+    return at is None or at >= since
+
+
+def _tool_since(base: _Version, side: _Version) -> datetime | None:
+    """The minute of ``base``'s last write (its ``UPDATED``) when ``side`` carries
+    another write record (``UPDATED_AT``: the tool wrote on that side since, and may
+    have added entries stamped that minute or later); ``None`` when it carries the
+    base's (no write since: every new entry of it was typed by a person)."""
+    if side.properties.get("UPDATED_AT") == base.properties.get("UPDATED_AT"):
+        return None
+    return parse_timestamp(base.properties.get("UPDATED", "")) or datetime.min
+
+
 def _merge_entry_chunk(o: list[_Unit], a: list[_Unit], b: list[_Unit], *, ours_first: bool,
                        labels: tuple[str, str, str], marker_size: int, newline: str,
                        offsets: tuple[timedelta | None, timedelta | None],
                        rolled: _Rolled | None = None, records: bool = False,
+                       since: tuple[datetime | None, datetime | None] = (None, None),
                        ) -> tuple[str, bool]:
     """A section of entries both sides changed: its units merged by git, each entry
     standing by its identity (:class:`_Entries`), each entry merged once. ``rolled``:
     what each side's rollovers moved out (an entry one side moved out and the other
     edited keeps the edit, :class:`_Rolled`). ``records``: the Log, whose lines are
     each write's record: a line both sides added alike (``summary: updated`` in one
-    minute on two clones) is two writes, and stays twice."""
+    minute on two clones) is two writes, and stays twice. ``since``: ours' and theirs'
+    :func:`_tool_since`."""
     entries = _Entries(o, a, b, ours_first=ours_first, labels=labels,
                        marker_size=marker_size, newline=newline, rolled=rolled,
-                       records=records)
+                       records=records, since=since)
     sides = (entries.units_o, entries.units_a, entries.units_b)
     tokens = tuple([entries.token(u, side) for u in units]
                    for side, units in zip("oab", sides, strict=True))
@@ -1565,7 +1602,8 @@ def _merge_chunk(name: str, base: _Version, ours: _Version, theirs: _Version, *,
                                       marker_size=marker_size, newline=ours.newline,
                                       offsets=(ours.offset, theirs.offset),
                                       rolled=rolled if name.startswith("section:") else None,
-                                      records=name == "section:log")
+                                      records=name == "section:log",
+                                      since=(_tool_since(base, ours), _tool_since(base, theirs)))
     by_token = {unit.token: unit for unit in (*o, *a, *b)}
     pieces: list[str] = []
     conflict = False
@@ -1950,7 +1988,7 @@ def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
                         marker_size: int = 7, place: str | None = None,
                         known_base: bool = True,
                         written: Callable[[_Version], bytes | None] | None = None,
-                        ) -> MergeResult | None:
+                        own_record: bool = True) -> MergeResult | None:
     """Merge three versions of a session file by its structure (see the module's
     docstring), ``place`` its path in the tree (git's ``%P``: the links to earlier
     files are written relative to its folder, :func:`_relinked`); ``known_base``:
@@ -1962,7 +2000,12 @@ def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
     tick and line of ``base`` the other side keeps stays; so is a side that carries
     ``base``'s very record but was made from the tool's write of it, which ``base``
     holds more than (``written``: how to find that write, :func:`tool_write`, given by
-    the driver git runs; :func:`_made_before`). ``None`` when this is
+    the driver git runs; :func:`_made_before`). ``own_record``: a clean result gets
+    a write record of its own (:func:`merged_record`), as the driver git runs gives it;
+    ``False`` for the tool's own merges (``merge-kept``, the put-back merges:
+    :func:`merge_diverged_bytes`), whose result the tool writes as a write of its own
+    (docs/decisions.md, "Twenty-fourth round: a merge's own record, the driver's
+    alone"). ``None`` when this is
     not three versions of one session file that the structural merge understands,
     and the caller merges them as git merge-file does. Runs ``git merge-file``;
     raises nothing of its own."""
@@ -1995,11 +2038,75 @@ def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
                              known_base=known_base)
     except (_CannotMerge, UnicodeDecodeError, OSError):
         return None
+    if own_record and not result.conflicts:
+        result = MergeResult(merged_record(result.data, base, ours, theirs), False)
     statuses = [v.properties.get("STATUS") for v in (o, a, b)]
     if statuses[0] not in CLOSED_STATUSES and statuses[1] in CLOSED_STATUSES and \
             statuses[2] in CLOSED_STATUSES:
         return MergeResult(result.data, result.conflicts, closed_twice=True)
     return result
+
+
+_RECORD_LINE = re.compile(rb"^(:UPDATED_AT:[ \t]+)(\S+(?: \S+ \S+ \S+)?)([ \t]*\r?)$",
+                          re.MULTILINE)
+
+
+def merged_record(merged: bytes, base: bytes, *sides: bytes) -> bytes:
+    """``merged`` (a clean merge of the session file's ``sides`` against ``base``) with
+    a write record (``UPDATED_AT``) of its own when it carries the record of a side whose
+    bytes it differs from, a record other than ``base``'s (a write of the tool since the
+    base, that clone's kept copy; ``base``'s record is no write since on either side, and
+    a version carrying it is an edit of the base's write, as before): a version git made
+    that no write of the tool made is told apart from the tool's write by its record, as
+    the stale-save rules judge (a person's deletion in a buffer opened after the pull
+    stays deleted: docs/decisions.md, "Twenty-third round: a merge's own write record";
+    the driver's alone: "Twenty-fourth round"). The record is the kept one with more digits
+    derived from ``merged`` alone (SHA-256): the same inputs give the same bytes on
+    every clone; it orders after the kept record and before the tool's next write
+    (:meth:`~ai_protocols.liveness.clock.Moment.order`: the seconds since boot get four
+    more digits, never all zero; a record without them gets microseconds in its
+    instant). ``merged`` as it is otherwise (no record, or the same bytes as each side
+    carrying it). Raises nothing."""
+    found = _RECORD_LINE.search(merged)
+    if found is None:
+        return merged
+    stamp = found.group(2)
+    at_base = _RECORD_LINE.search(base)
+    if at_base is not None and at_base.group(2) == stamp:
+        return merged
+    if not any(_RECORD_LINE.search(side) is not None and
+               _RECORD_LINE.search(side).group(2) == stamp and side != merged
+               for side in sides):
+        return merged
+    digits = str(int.from_bytes(hashlib.sha256(merged).digest()[:4], "big") % 9999 + 1)
+    digits = digits.rjust(4, "0").encode()
+    parts = stamp.split(b" ")
+    if len(parts) == 4:
+        parts[3] += digits if b"." in parts[3] else b"." + digits
+    else:
+        instant = parts[0]
+        zone = max(instant.rfind(b"+"), instant.rfind(b"-"), instant.rfind(b"Z"))
+        if zone <= instant.find(b"T") or b"." in instant:
+            return merged
+        parts[0] = instant[:zone] + b"." + digits + b"01" + instant[zone:]
+    return merged[:found.start(2)] + b" ".join(parts) + merged[found.end(2):]
+
+
+def merge_record_of(record: str, kept: str) -> bool:
+    """Whether the write record ``record`` (an ``UPDATED_AT`` value) is ``kept`` or a
+    merge's own record made from it (:func:`merged_record`: four more digits of the
+    seconds since boot for each merge, or microseconds in the instant). Raises
+    nothing."""
+    parts, was = record.split(" "), kept.split(" ")
+    if record == kept or len(parts) != len(was) or parts[1:-1] != was[1:-1]:
+        return record == kept
+    if len(parts) == 4:
+        dot = "" if "." in was[3] else r"\."
+        return parts[0] == was[0] and \
+            re.fullmatch(re.escape(was[3]) + dot + r"(\d{4})+", parts[3]) is not None
+    zone = max(was[0].rfind("+"), was[0].rfind("-"), was[0].rfind("Z"))
+    return zone > 0 and re.fullmatch(re.escape(was[0][:zone]) + r"\.\d{6}"
+                                     + re.escape(was[0][zone:]), parts[0]) is not None
 
 
 def written_among(versions: list[bytes]) -> bytes | None:
@@ -2481,7 +2588,7 @@ def merge_diverged_bytes(older: bytes, newer: bytes, base: bytes | None = None, 
     if base == older:  # (nothing changed on the file's side: the kept copy as it is)
         return MergeResult(newer, False)
     result = merge_session_bytes(base, newer, older, labels=("kept copy", "common", "file"),
-                                 known_base=known)
+                                 known_base=known, own_record=False)
     if result is None or result.conflicts:
         return None
     merged = _read(result.data.decode("utf-8"))
