@@ -120,6 +120,7 @@ __all__ = [
     "unknown_holders",
     "unlock_item",
     "unlock_records",
+    "unlocked_in_history",
     "unusable_locks",
     "unusable_working_sets",
 ]
@@ -731,7 +732,10 @@ def ended_elsewhere(board: str, doc: OrgFile | None, held: list[Task] | list[Are
       by``, ``done by``, ``cancelled by``, ``reopened by``), stamped at or after the
       claim's minute;
     - a lock with its record (``LOCKED_AT``): when the Locks section's own text holds
-      the item every ``unlock`` writes naming that record (:func:`unlock_item`);
+      the item every ``unlock`` writes naming that record (:func:`unlock_item`), or,
+      that inert item deleted since (a person tidying the section), when the commit of
+      ``HEAD``'s history that took the lock out added it (:func:`unlocked_in_history`:
+      git runs only then);
     - any other (a task gone from the board, a claim or lock written by hand without
       its record): when a commit of ``HEAD``'s history took it out
       (:func:`changed_in_history`: git runs only then).
@@ -753,12 +757,48 @@ def ended_elsewhere(board: str, doc: OrgFile | None, held: list[Task] | list[Are
                 (taken is None or (parse_timestamp(said[2:said.find("]") + 1]) or taken)
                  >= taken) for said in log_items(doc, now.line)))
         elif isinstance(item, AreaLock) and item.locked_at:
-            answers.append(item.locked_at in unlocked)
+            answers.append(True if item.locked_at in unlocked else None)
         else:
             answers.append(None)
-    rest = [item for item, answer in zip(held, answers, strict=True) if answer is None]
+    locks = [item for item, answer in zip(held, answers, strict=True)
+             if answer is None and isinstance(item, AreaLock) and item.locked_at]
+    rest = [item for item, answer in zip(held, answers, strict=True)
+            if answer is None and item not in locks]
+    unlocks = iter(unlocked_in_history(board, locks) if locks else [])
     history = iter(changed_in_history(board, rest) if rest else [])  # type: ignore[arg-type]
-    return [answer if answer is not None else next(history) for answer in answers]
+    return [answer if answer is not None else
+            next(unlocks) if isinstance(item, AreaLock) and item.locked_at else next(history)
+            for item, answer in zip(held, answers, strict=True)]
+
+
+def unlocked_in_history(board: str, held: list[AreaLock]) -> list[bool]:
+    """For each lock of ``held`` (each with its record, ``LOCKED_AT``), one the board at
+    ``board`` lacks and whose end its Locks section's own text does not tell (the inert
+    item ``unlock`` writes was deleted since: a person tidying the section), whether
+    the newest commit of ``HEAD``'s history that changed how often the board holds its
+    record's property (``LOCKED_AT: R``, found by
+    :func:`~ai_protocols.git.state.recorded_in_history`: the commit that took the lock
+    out) added the item ``unlock`` writes naming it, against its parent
+    (:func:`~ai_protocols.board.hidden.unlocks_since`, the one reading of those items):
+    an ``unlock`` made elsewhere and brought by git, ended. A lock a stale save or a
+    person's edit took out (that commit adds no such item), or one ``HEAD``'s board
+    still holds, is no end: ``False``; so without git. Git runs: one ``git log`` per
+    lock, two reads of the board per commit found; only for the locks a board lost
+    (docs/tasks.md, "A newer board git brought is kept")."""
+    from ai_protocols.board.hidden import unlocks_since
+    from ai_protocols.git.state import file_at, recorded_in_history
+
+    root = os.path.dirname(os.path.dirname(board))
+    path = f"{os.path.basename(os.path.dirname(board))}/{os.path.basename(board)}"
+    answers = []
+    for lock in held:
+        commit = recorded_in_history(root, path, f"LOCKED_AT: {lock.locked_at}") \
+            if lock.locked_at else None
+        after = file_at(root, commit, path) if commit else None
+        before = file_at(root, f"{commit}^", path) if after is not None else None
+        answers.append(before is not None and after is not None and
+                       (lock.locked_at or "").encode() in unlocks_since(after, before))
+    return answers
 
 
 @record(frozen=True)

@@ -515,6 +515,8 @@ def _lacks_every(version: bytes, before: bytes, after: bytes, *,
     made = _made(before, after, taken=not deleted_tells)
     held = lacking_said(version, after, (before,))
     whole = lacking_said(version, after)  # (its first list: the tasks it lacks whole)
+    if made and (True, "locks section") in made and _took_out_of(version, before, after):
+        made = made - {(True, "locks section")}  # (no sign either way: below)
     if not made or held is None or whole is None:
         return None
     if not deleted_tells:  # (the tasks the step did not add that it lacks whole)
@@ -525,6 +527,22 @@ def _lacks_every(version: bytes, before: bytes, after: bytes, *,
     lacked = {(False, name) for name in held[0] + held[1] + whole[0]} | \
         {(True, path) for path in held[2]}
     return made <= lacked
+
+
+def _took_out_of(version: bytes, before: bytes, after: bytes) -> bool:
+    """Whether the step from the board ``before`` to the board ``after`` took locks out
+    (an ``unlock``, with the item it writes) that the board ``version`` holds none of:
+    a buffer opened before that step holds them (a stale save puts them back), so
+    ``version`` lacking them as well as the item is a person's tidying of the locks
+    section after it, or a buffer opened before they were taken: no sign that it was
+    opened before the step (docs/decisions.md, "Twenty-fourth round: the board's
+    unlocks, deletions and rebases"). By the locks' records (``LOCKED_AT``,
+    :func:`~ai_protocols.board.hidden.lock_records`). Linear in the lines; raises
+    nothing."""
+    from ai_protocols.board.hidden import lock_records
+
+    taken = lock_records(before) - lock_records(after)
+    return bool(taken) and not taken & lock_records(version)
 
 
 def _holds_some(version: bytes, before: bytes, after: bytes) -> bool:
