@@ -86,6 +86,7 @@ __all__ = [
     "done_states",
     "dropped_by_merge",
     "ended_elsewhere",
+    "ending_commands",
     "find_task",
     "handoffs",
     "holder_name",
@@ -606,7 +607,8 @@ def merge_drops(doc: OrgFile, line: int, me: str, suffix: str | None = None) -> 
 
 
 def dropped_by_merge(doc: OrgFile, me: str | None, tasks: list[Task],
-                     locks: list[AreaLock], suffix: str | None = None) -> list[str]:
+                     locks: list[AreaLock], suffix: str | None = None, *,
+                     where: str | None = None) -> list[str]:
     """What the agent ``me`` must be told it lost to a git merge of the board
     (:mod:`ai_protocols.board.merge`: of two claims of one task, or two overlapping locks,
     made in two clones, the earlier stays and the later is dropped, with a log item
@@ -622,12 +624,14 @@ def dropped_by_merge(doc: OrgFile, me: str | None, tasks: list[Task],
     ``me``'s: no work on the hot paths. The words are plain text for a terminal;
     ``tasks`` and ``locks`` are the board's (:func:`read_board`). ``me``'s: by
     :func:`~ai_protocols.paths.is_own` with ``suffix`` (its agent program's session
-    under another work tree's id too)."""
+    under another work tree's id too). ``where``: the board's folder, whose repository
+    says whether git's merge was a rebase's (:func:`merged_how`)."""
     from ai_protocols.paths import is_own
 
     if not me or not names_a_loss(doc.text, me, suffix):
         return []
     said = []
+    how = merged_how(where)
     for task in tasks:
         if is_own(task.owner, me, suffix):
             continue
@@ -635,8 +639,7 @@ def dropped_by_merge(doc: OrgFile, me: str | None, tasks: list[Task],
                     None)
         if drop is None:
             continue
-        lost = f"your claim of task {task.id} ({task.title}) was dropped by a git merge of " \
-            f"the board: "
+        lost = f"your claim of task {task.id} ({task.title}) was dropped by {how}: "
         closed = "the task was closed in another clone while you held it"
         if drop.buffer:  # (no git merge: a stale save merged back, docs/tasks.md)
             lost = f"your claim of task {task.id} ({task.title}) was dropped by an " \
@@ -669,12 +672,28 @@ def dropped_by_merge(doc: OrgFile, me: str | None, tasks: list[Task],
                     for mine in locks):
                 continue
             said.append(
-                f"your lock on {path} was dropped by a git merge of the board: "
+                f"your lock on {path} was dropped by {how}: "
                 f"{lock.owner or 'another agent'}'s lock on {lock.path}, taken first, stands; "
                 f"your lock no longer protects those files, and your changes there are "
                 f"inside {lock.owner or 'that'}'s lock (check reports them): leave them, "
                 f"or lock the path again once it is unlocked (ai-protocols locks)")
     return said
+
+
+def merged_how(where: str | None) -> str:
+    """How the warning of a claim or lock a git merge of the board dropped
+    (:func:`dropped_by_merge`) names that merge, by the repository around the folder
+    ``where`` (:func:`~ai_protocols.git.head.rebase_merged`): ``a git merge of the
+    board``; ``the git rebase under way (its merge of the board)`` while one is;
+    ``a git rebase (its merge of the board)`` when ``HEAD``'s newest move but one's own
+    commits ended one (``git pull --rebase``). A few ``stat`` calls and one small read;
+    raises nothing."""
+    from ai_protocols.git.head import rebase_merged
+
+    done = rebase_merged(where) if where else None
+    return {"under way": "the git rebase under way (its merge of the board)",
+            "done": "a git rebase (its merge of the board)"}.get(
+        done or "", "a git merge of the board")
 
 
 def _moved_on(tasks: list[Task], me: str, drop: Drop, suffix: str | None = None) -> bool:
@@ -710,6 +729,20 @@ def _has_more(there: list[str], kept: list[str]) -> bool:
 UNLOCKED_BY = "unlocked by "
 #: The words of the tool's items in a task's log that end a claim (:func:`ended_elsewhere`).
 _CLAIM_ENDS = ("released by ", "handed off by ", "done by ", "cancelled by ", "reopened by ")
+
+
+def ending_commands(paths: list[str], ids: list[str], most: int = 3) -> list[str]:
+    """The commands, quoted as a person pastes them, that end for good the locks on
+    ``paths`` (``'ai-protocols unlock PATH --force'``) and the claims of the tasks
+    ``ids`` (``'ai-protocols task release ID --force'``), at most ``most`` of each: an
+    edit that takes a live agent's lock or claim off the board is put back (lost) or
+    merged back (a stale save: the two cannot be told apart), so these are what works.
+    The one text of that advice (the lost ones' warning, a stale save's). Raises
+    nothing."""
+    from ai_protocols.lean import shell_quote
+
+    return [f"'ai-protocols unlock {shell_quote(path)} --force'" for path in paths[:most]] + \
+        [f"'ai-protocols task release {shell_quote(ident)} --force'" for ident in ids[:most]]
 
 
 def unlock_item(me: str, lock: AreaLock) -> str:

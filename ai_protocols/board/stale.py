@@ -1160,9 +1160,40 @@ def for_reading(board: str, data: bytes, key: tuple[str, tuple[bytes, str] | Non
         brought_module.say(board, f"{board} lacks {brought[2]}. Shown here with them "
                                   "merged back (nothing written); the next board "
                                   "command that writes (task claim, lock, ...) merges "
-                                  "them back. In Emacs, revert the buffer (M-x "
-                                  "revert-buffer) before editing on")
+                                  f"them back. {revert_said(data, brought[0])}")
     return brought[0], brought[2], None
+
+
+def revert_said(data: bytes, merged: bytes, *, mode: bool = False) -> str:
+    """What a warning of a stale save's merge back (the board on disk ``data``, merged
+    back ``merged``) advises, the one text of it (the readers', the write's): revert the
+    buffer in Emacs before editing on (``mode``: or turn on ``auto-revert-mode``), if it
+    was stale; and, when the merge back puts a lock or claim back, the command that
+    ends it, if a person took it out on purpose in an up-to-date buffer, which cannot
+    be told from a stale save (:func:`~ai_protocols.board.model.ending_commands`:
+    reverting then does nothing, and an edit that takes it out again is merged back
+    again). By the locks (path and owner) and claims (task id and owner) ``merged``
+    holds and ``data`` does not. Parses the two boards; raises nothing."""
+    from ai_protocols.board.model import BoardFile, ending_commands, read_board
+
+    revert = ("If the buffer was stale (opened before), revert it in Emacs (M-x "
+              f"revert-buffer) before editing on{', or turn on auto-revert-mode' if mode else ''}")
+    try:
+        tasks, locks = read_board(BoardFile(data.decode("utf-8")), check=False)
+        back_tasks, back_locks = read_board(BoardFile(merged.decode("utf-8")), check=False)
+    except (UnicodeDecodeError, ValueError):
+        return revert
+    held = {(lock.path, lock.owner) for lock in locks}
+    owners = {task.id: task.owner for task in tasks if task.id}
+    ways = ending_commands(
+        [lock.path for lock in back_locks if lock.owner and (lock.path, lock.owner) not in held],
+        [task.id for task in back_tasks if task.id and task.owner and
+         owners.get(task.id) != task.owner])
+    if not ways:
+        return revert
+    return (f"{revert}; if a person took it out on purpose in an up-to-date buffer (the "
+            f"two cannot be told apart), run {' or '.join(ways)} instead: an edit that "
+            "takes it out is merged back")
 
 
 def disk_lines(view: OrgFile, disk: OrgFile) -> dict[int, int | None]:
