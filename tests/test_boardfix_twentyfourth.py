@@ -129,3 +129,154 @@ def test_a_lock_a_person_took_out_with_no_unlock_is_still_lost_and_put_back(
     wrote = runs["a"]("task", "add", "After", agent="ca")
     assert "put back" in wrote.stderr, wrote.stderr
     assert ":PATH:     src/api" in (a / BOARD).read_text(encoding="utf-8")
+
+
+def _said_command(stderr: str, verb: str) -> str:
+    """The command a warning names to paste (``'ai-protocols VERB ... --force'``)."""
+    import re
+
+    found = re.findall(rf"'(ai-protocols {verb} [^']+ --force)'", stderr)
+    assert found, stderr
+    return found[0]
+
+
+def test_a_live_lock_deleted_in_an_up_to_date_buffer_names_the_unlock_that_ends_it(
+        tmp_path: Path) -> None:
+    """B4: ``cb`` locks ``src/api`` in ``p`` and pushes; ``c`` pulls and a person there
+    deletes the lock in an up-to-date buffer. Every warning (the readers', the write's)
+    names both ways: revert a stale buffer, or the command that ends the lock; pasted,
+    that command removes it, the next write does not bring it back, and ``p`` pulls no
+    lock."""
+    from gitkit import pasted
+
+    clones, runs = _clones(tmp_path.resolve())
+    p, c = clones["p"], clones["c"]
+    runs["p"]("lock", "src/api", "--reason", "p reshapes it", agent="cb")
+    _push(p, "cb locks")
+    _pull(c)
+    text = (c / BOARD).read_text(encoding="utf-8")
+    start = text.index("** src/api")
+    end = text.index(":END:\n", start) + len(":END:\n")
+    (c / BOARD).write_text(text[:start] + text[end:], encoding="utf-8")
+    read = runs["c"]("locks", agent="cc")
+    assert "revert" in read.stderr, read.stderr
+    command = _said_command(read.stderr, "unlock")
+    done = pasted(c, command)
+    assert done.returncode == 0, done
+    assert "revert" in done.stderr and command in done.stderr, done.stderr  # (the write's)
+    assert not [h for h in json.loads(runs["c"]("locks", "--json", agent="cc").stdout)
+                if h["path"].startswith("src/api")]
+    wrote = runs["c"]("task", "add", "After", agent="cc")
+    assert "put back" not in wrote.stderr and "lacked" not in wrote.stderr, wrote.stderr
+    assert ":PATH:     src/api" not in (c / BOARD).read_text(encoding="utf-8")
+    hook = write_hook(c, c / "src" / "api" / "v1.py", "cc")
+    assert hook.returncode == 0, (hook.returncode, hook.stderr)
+    _push(c, "c ends the lock")
+    _pull(p)
+    assert not any(one[0] == "lock" for one in _shown(runs["p"]))
+
+
+def test_a_live_claim_deleted_in_an_up_to_date_buffer_names_the_release_that_ends_it(
+        tmp_path: Path) -> None:
+    """B4's kind for a claim: ``cb`` claims "Task one" in ``p`` and pushes; in ``c`` a
+    person takes the whole claim out (state back to TODO, its properties and its log
+    item deleted: the task as it was before the pull) in an up-to-date buffer: the
+    warning names ``task release ID --force``; pasted, the task is free and stays free
+    after the next write."""
+    from gitkit import pasted
+
+    clones, runs = _clones(tmp_path.resolve())
+    p, c = clones["p"], clones["c"]
+    listed = json.loads(runs["p"]("task", "list", "--json", agent="cb").stdout)
+    ident = next(t["id"] for t in listed if t["title"] == "Task one")
+    runs["p"]("task", "claim", ident, agent="cb")
+    _push(p, "cb claims")
+    _pull(c)
+    text = (c / BOARD).read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines(keepends=True)
+             if not line.startswith((":OWNER:", ":OWNER_PROCESS:", ":CLAIMED:",
+                                     ":CLAIMED_AT:")) and "claimed by cb" not in line]
+    (c / BOARD).write_text("".join(lines).replace("* DOING Task one", "* TODO Task one"),
+                           encoding="utf-8")
+    read = runs["c"]("task", "list", agent="cc")
+    command = _said_command(read.stderr, "task release")
+    assert ident in command, command
+    done = pasted(c, command)
+    assert done.returncode == 0, done
+    runs["c"]("task", "add", "After", agent="cc")
+    free = json.loads(runs["c"]("task", "list", "--json", agent="cc").stdout)
+    assert next(t for t in free if t["id"] == ident)["owner"] in (None, ""), free
+
+
+def _stopped_rebase(clones: dict[str, Path], runs: dict[str, Runner]) -> str:
+    """``ca`` claims "Task one" in ``a`` and changes README, pushed; in ``c``, ``cc``
+    claims it too and changes README, committed; ``c``'s ``git pull --rebase`` stops on
+    README's conflict (the board merged: ``cc``'s later claim dropped). The task's id."""
+    a, c = clones["a"], clones["c"]
+    listed = json.loads(runs["a"]("task", "list", "--json", agent="ca").stdout)
+    ident = next(t["id"] for t in listed if t["title"] == "Task one")
+    runs["a"]("task", "claim", ident, agent="ca")
+    (a / "README").write_text("A\n", encoding="utf-8")
+    _push(a, "ca claims, README")
+    runs["c"]("task", "add", "C own task", agent="pc")
+    runs["c"]("task", "claim", ident, agent="cc")
+    (c / "README").write_text("C\n", encoding="utf-8")
+    _commit(c, "cc claims, README")
+    stopped = git(c, "pull", "-q", "--rebase", "origin", "main", check=False)
+    assert stopped.returncode != 0 and (c / ".git" / "rebase-merge").exists(), stopped
+    return ident
+
+
+def test_a_board_write_during_a_stopped_rebase_says_git_add_and_the_rebase_goes_on(
+        tmp_path: Path) -> None:
+    """B5: during ``c``'s stopped ``git pull --rebase``, a claim of another task writes
+    the board and says what ``git rebase --continue`` needs: ``git add`` of the board;
+    pasted with README resolved, the rebase ends, and the claim is in its commit.
+    ``cc``'s dropped claim is said to be the rebase's, not a merge's."""
+    from gitkit import pasted
+
+    clones, runs = _clones(tmp_path.resolve())
+    c = clones["c"]
+    ident = _stopped_rebase(clones, runs)
+    listed = runs["c"]("task", "list", agent="cc")
+    assert f"your claim of task {ident}" in listed.stderr, listed.stderr
+    assert "the git rebase under way" in listed.stderr, listed.stderr
+    assert "by a git merge" not in listed.stderr, listed.stderr
+    other = runs["c"]("task", "add", "During the rebase", agent="pc").stdout.strip()
+    claimed = runs["c"]("task", "claim", other, agent="cc")
+    assert "git rebase --continue" in claimed.stderr, claimed.stderr
+    import re
+
+    add = re.search(r"run '(git add [^']+)'", claimed.stderr)
+    assert add and ".ai/tasks.org" in add.group(1), claimed.stderr
+    (c / "README").write_text("A and C\n", encoding="utf-8")
+    git(c, "add", "README")
+    done = pasted(c, f"{add.group(1)} && GIT_EDITOR=true git rebase --continue")
+    assert done.returncode == 0, done
+    assert not (c / ".git" / "rebase-merge").exists()
+    assert not git(c, "status", "--porcelain").stdout.strip()
+    head = git(c, "show", "HEAD:.ai/tasks.org").stdout
+    assert ":OWNER:    cc" in head and "During the rebase" in head, head
+
+
+@pytest.mark.parametrize("how", ["--no-rebase", "--rebase"])
+def test_a_board_write_with_no_operation_under_way_says_nothing_of_git_add(
+        tmp_path: Path, how: str) -> None:
+    """The hint's other side: with no git operation stopped (the pull ended), a board
+    write says nothing of ``git add``; a claim the pull's merge of the board dropped is
+    said to be a merge's, or a rebase's when the pull rebased."""
+    clones, runs = _clones(tmp_path.resolve())
+    a, c = clones["a"], clones["c"]
+    listed = json.loads(runs["a"]("task", "list", "--json", agent="ca").stdout)
+    ident = next(t["id"] for t in listed if t["title"] == "Task one")
+    runs["a"]("task", "claim", ident, agent="ca")
+    _push(a, "ca claims")
+    runs["c"]("task", "claim", ident, agent="cc")
+    _commit(c, "cc claims")
+    git(c, "pull", "-q", how, "origin", "main")
+    wrote = runs["c"]("task", "add", "After", agent="pc")
+    assert "git add" not in wrote.stderr and "under way" not in wrote.stderr, wrote.stderr
+    told = runs["c"]("task", "list", agent="cc")
+    said = "a git rebase (its merge of the board)" if how == "--rebase" else \
+        "a git merge of the board"
+    assert f"was dropped by {said}:" in told.stderr, told.stderr
