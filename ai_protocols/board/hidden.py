@@ -26,8 +26,7 @@ if TYPE_CHECKING:
     from ai_protocols.session.merge import MergeResult
 
 __all__ = ["OR_DELETED", "PULLS_WALKED", "board_pull", "brought_board", "held_before_said",
-           "in_buffer", "lock_records", "nothing_lacking", "stale_merge", "unlocked_since",
-           "unlocks_since"]
+           "in_buffer", "nothing_lacking", "stale_merge", "unlocked_since"]
 
 #: How many pulls (or merges) of ``HEAD``'s reflog :func:`board_pull` walks back over at
 #: most, looking for one that changed the board: each costs at most one ``git show``.
@@ -97,35 +96,11 @@ def unlocked_since(board: bytes, before: bytes) -> bool:
     that ``before`` lacks, naming the record of a lock ``before`` holds and ``board``
     does not: that lock was ended by ``unlock`` (in another clone), not dropped by a
     stale buffer, which cannot hold an item written after it was opened
-    (:func:`unlocks_since`, the one reading). Linear in the lines; raises nothing."""
+    (:func:`~ai_protocols.board.model.unlocks_since`, the one reading). Linear in the
+    lines; raises nothing."""
+    from ai_protocols.board.model import unlocks_since
+
     return bool(unlocks_since(board, before))
-
-
-def unlocks_since(board: bytes, before: bytes) -> set[bytes]:
-    """The records (``LOCKED_AT`` values, as bytes) of the locks ``before`` holds and
-    ``board`` does not that an item ``unlock`` wrote in ``board`` and not in ``before``
-    names: the locks that the step from ``before`` to ``board`` ended by ``unlock``
-    (:func:`unlocked_since`; and, for the commit of git's history that took a lock out,
-    :func:`~ai_protocols.board.model.unlocked_in_history`: a person may delete the
-    inert item later). Linear in the lines; raises nothing."""
-    from ai_protocols.board.model import UNLOCKED_BY
-
-    ended = lock_records(before) - lock_records(board)
-    said = f"] {UNLOCKED_BY}".encode()
-    known = set(before.splitlines())
-    return {named for named in (
-        line.strip().rsplit(b"(LOCKED_AT ", 1)[-1][:-1].strip()
-        for line in board.splitlines()
-        if line not in known and said in line and line.strip().endswith(b")"))
-        if named in ended} if ended else set()
-
-
-def lock_records(data: bytes) -> set[bytes]:
-    """The records (``LOCKED_AT`` values, as bytes) of the locks the board ``data``
-    holds: each ``:LOCKED_AT:`` property line's value. Linear in the lines; raises
-    nothing."""
-    return {line.strip().split(b":", 2)[2].strip() for line in data.splitlines()
-            if line.strip().startswith(b":LOCKED_AT:")}
 
 
 def stale_merge(base: bytes, ours: bytes, theirs: bytes, *,

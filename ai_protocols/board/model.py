@@ -96,6 +96,7 @@ __all__ = [
     "kept_board_path",
     "kept_other",
     "line_key_miss",
+    "lock_records",
     "mint_task_id",
     "more_locks",
     "names_a_loss",
@@ -122,6 +123,7 @@ __all__ = [
     "unlock_item",
     "unlock_records",
     "unlocked_in_history",
+    "unlocks_since",
     "unusable_locks",
     "unusable_working_sets",
 ]
@@ -752,6 +754,31 @@ def unlock_item(me: str, lock: AreaLock) -> str:
     return f"{UNLOCKED_BY}{me}: {lock.path}, {lock.owner or '(no owner)'}'s lock ({record})"
 
 
+def unlocks_since(board: bytes, before: bytes) -> set[bytes]:
+    """The records (``LOCKED_AT`` values, as bytes) of the locks ``before`` holds and
+    ``board`` does not that an item ``unlock`` wrote in ``board`` and not in ``before``
+    names: the locks that the step from ``before`` to ``board`` ended by ``unlock``
+    (:func:`~ai_protocols.board.hidden.unlocked_since`; and, for the commit of git's
+    history that took a lock out, :func:`unlocked_in_history`: a person may delete the
+    inert item later). Linear in the lines; raises nothing."""
+    ended = lock_records(before) - lock_records(board)
+    said = f"] {UNLOCKED_BY}".encode()
+    known = set(before.splitlines())
+    return {named for named in (
+        line.strip().rsplit(b"(LOCKED_AT ", 1)[-1][:-1].strip()
+        for line in board.splitlines()
+        if line not in known and said in line and line.strip().endswith(b")"))
+        if named in ended} if ended else set()
+
+
+def lock_records(data: bytes) -> set[bytes]:
+    """The records (``LOCKED_AT`` values, as bytes) of the locks the board ``data``
+    holds: each ``:LOCKED_AT:`` property line's value. Linear in the lines; raises
+    nothing."""
+    return {line.strip().split(b":", 2)[2].strip() for line in data.splitlines()
+            if line.strip().startswith(b":LOCKED_AT:")}
+
+
 def ended_elsewhere(board: str, doc: OrgFile | None, held: list[Task] | list[AreaLock],
                     nows: list[Task | None] | None = None) -> list[bool]:
     """For each of ``held`` (claims of the kept copy's tasks, or locks, that the board on
@@ -812,13 +839,12 @@ def unlocked_in_history(board: str, held: list[AreaLock]) -> list[bool]:
     record's property (``LOCKED_AT: R``, found by
     :func:`~ai_protocols.git.state.recorded_in_history`: the commit that took the lock
     out) added the item ``unlock`` writes naming it, against its parent
-    (:func:`~ai_protocols.board.hidden.unlocks_since`, the one reading of those items):
+    (:func:`unlocks_since`, the one reading of those items):
     an ``unlock`` made elsewhere and brought by git, ended. A lock a stale save or a
     person's edit took out (that commit adds no such item), or one ``HEAD``'s board
     still holds, is no end: ``False``; so without git. Git runs: one ``git log`` per
     lock, two reads of the board per commit found; only for the locks a board lost
     (docs/tasks.md, "A newer board git brought is kept")."""
-    from ai_protocols.board.hidden import unlocks_since
     from ai_protocols.git.state import file_at, recorded_in_history
 
     root = os.path.dirname(os.path.dirname(board))

@@ -537,9 +537,9 @@ def _took_out_of(version: bytes, before: bytes, after: bytes) -> bool:
     section after it, or a buffer opened before they were taken: no sign that it was
     opened before the step (docs/decisions.md, "Twenty-fourth round: the board's
     unlocks, deletions and rebases"). By the locks' records (``LOCKED_AT``,
-    :func:`~ai_protocols.board.hidden.lock_records`). Linear in the lines; raises
+    :func:`~ai_protocols.board.model.lock_records`). Linear in the lines; raises
     nothing."""
-    from ai_protocols.board.hidden import lock_records
+    from ai_protocols.board.model import lock_records
 
     taken = lock_records(before) - lock_records(after)
     return bool(taken) and not taken & lock_records(version)
