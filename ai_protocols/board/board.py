@@ -617,7 +617,7 @@ class Board:
             if doc is None or not names_a_loss(doc.text, self.me, self.own_suffix):
                 return []
             return dropped_by_merge(doc, self.me, *read_board(doc, self.path, check=False),
-                                    self.own_suffix)
+                                    self.own_suffix, where=str(self.path.parent))
         except AiProtocolsError:
             return []
 
@@ -1380,6 +1380,7 @@ class Board:
                 keep_read,
                 link_last,
                 record_head,
+                revert_said,
             )
 
             brought = brought_back(str(self.path), self.kept_path, data) \
@@ -1458,10 +1459,10 @@ class Board:
             if brought is not None:
                 from ai_protocols.session.transaction import warn
 
-                warn(f"{self.path} lacked {brought[2]}; merged back. In Emacs, revert the "
-                     f"buffer (M-x revert-buffer) before editing on, or turn on "
-                     f"auto-revert-mode")
+                warn(f"{self.path} lacked {brought[2]}; merged back. "
+                     f"{revert_said(data or b'', brought[0], mode=True)}")
             record_ended_locks(str(self.path), self._ending)
+            _warn_operation(str(self.path))
             self.restored = put_back
             self.noted = self._noting
             self.corrected = self._correcting
@@ -3141,3 +3142,23 @@ def _remove_subtree(doc: OrgFile, line: int) -> None:
     headline = doc.find(line)
     doc.replace(line, headline.subtree_end, [])
 
+
+#: How the git-operation hint of a board write (:func:`_warn_operation`) names the
+#: board's changes and what brings them back after git put its version over them.
+_BOARD_KEPT = ("the board's changes", "the next board command that writes puts back the "
+               "live claims and locks it took (the board's kept copy, .ai/.locks/live/, "
+               "holds them)")
+
+
+def _warn_operation(board: str) -> None:
+    """After a write of the board ``board``: the hint every session file's write gives
+    while a git operation is stopped half way and the file has changes git has not
+    staged (:func:`~ai_protocols.session.transaction.operation_warning`, the one text,
+    in the board's words): ``git rebase --continue`` refuses until ``git add
+    .ai/tasks.org``. A few ``stat`` calls; one ``git ls-files`` only while an operation
+    is under way. On stderr; raises nothing."""
+    from ai_protocols.session.transaction import operation_warning, warn
+
+    said = operation_warning(board, kept=_BOARD_KEPT)
+    if said is not None:
+        warn(said)

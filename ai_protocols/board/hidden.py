@@ -95,21 +95,12 @@ def unlocked_since(board: bytes, before: bytes) -> bool:
     B: PATH, A's lock (LOCKED_AT R)``, :func:`~ai_protocols.board.model.unlock_item`)
     that ``before`` lacks, naming the record of a lock ``before`` holds and ``board``
     does not: that lock was ended by ``unlock`` (in another clone), not dropped by a
-    stale buffer, which cannot hold an item written after it was opened. Linear in the
+    stale buffer, which cannot hold an item written after it was opened
+    (:func:`~ai_protocols.board.model.unlocks_since`, the one reading). Linear in the
     lines; raises nothing."""
-    from ai_protocols.board.model import UNLOCKED_BY
+    from ai_protocols.board.model import unlocks_since
 
-    def records(data: bytes) -> set[bytes]:
-        return {line.strip().split(b":", 2)[2].strip() for line in data.splitlines()
-                if line.strip().startswith(b":LOCKED_AT:")}
-
-    ended = records(before) - records(board)
-    said = f"] {UNLOCKED_BY}".encode()
-    known = set(before.splitlines())
-    return bool(ended) and any(
-        line.strip().rsplit(b"(LOCKED_AT ", 1)[-1][:-1].strip() in ended
-        for line in board.splitlines()
-        if line not in known and said in line and line.strip().endswith(b")"))
+    return bool(unlocks_since(board, before))
 
 
 def stale_merge(base: bytes, ours: bytes, theirs: bytes, *,

@@ -86,6 +86,7 @@ __all__ = [
     "done_states",
     "dropped_by_merge",
     "ended_elsewhere",
+    "ending_commands",
     "find_task",
     "handoffs",
     "holder_name",
@@ -95,6 +96,7 @@ __all__ = [
     "kept_board_path",
     "kept_other",
     "line_key_miss",
+    "lock_records",
     "mint_task_id",
     "more_locks",
     "names_a_loss",
@@ -120,6 +122,8 @@ __all__ = [
     "unknown_holders",
     "unlock_item",
     "unlock_records",
+    "unlocked_in_history",
+    "unlocks_since",
     "unusable_locks",
     "unusable_working_sets",
 ]
@@ -605,7 +609,8 @@ def merge_drops(doc: OrgFile, line: int, me: str, suffix: str | None = None) -> 
 
 
 def dropped_by_merge(doc: OrgFile, me: str | None, tasks: list[Task],
-                     locks: list[AreaLock], suffix: str | None = None) -> list[str]:
+                     locks: list[AreaLock], suffix: str | None = None, *,
+                     where: str | None = None) -> list[str]:
     """What the agent ``me`` must be told it lost to a git merge of the board
     (:mod:`ai_protocols.board.merge`: of two claims of one task, or two overlapping locks,
     made in two clones, the earlier stays and the later is dropped, with a log item
@@ -621,12 +626,14 @@ def dropped_by_merge(doc: OrgFile, me: str | None, tasks: list[Task],
     ``me``'s: no work on the hot paths. The words are plain text for a terminal;
     ``tasks`` and ``locks`` are the board's (:func:`read_board`). ``me``'s: by
     :func:`~ai_protocols.paths.is_own` with ``suffix`` (its agent program's session
-    under another work tree's id too)."""
+    under another work tree's id too). ``where``: the board's folder, whose repository
+    says whether git's merge was a rebase's (:func:`merged_how`)."""
     from ai_protocols.paths import is_own
 
     if not me or not names_a_loss(doc.text, me, suffix):
         return []
     said = []
+    how = merged_how(where)
     for task in tasks:
         if is_own(task.owner, me, suffix):
             continue
@@ -634,8 +641,7 @@ def dropped_by_merge(doc: OrgFile, me: str | None, tasks: list[Task],
                     None)
         if drop is None:
             continue
-        lost = f"your claim of task {task.id} ({task.title}) was dropped by a git merge of " \
-            f"the board: "
+        lost = f"your claim of task {task.id} ({task.title}) was dropped by {how}: "
         closed = "the task was closed in another clone while you held it"
         if drop.buffer:  # (no git merge: a stale save merged back, docs/tasks.md)
             lost = f"your claim of task {task.id} ({task.title}) was dropped by an " \
@@ -668,12 +674,28 @@ def dropped_by_merge(doc: OrgFile, me: str | None, tasks: list[Task],
                     for mine in locks):
                 continue
             said.append(
-                f"your lock on {path} was dropped by a git merge of the board: "
+                f"your lock on {path} was dropped by {how}: "
                 f"{lock.owner or 'another agent'}'s lock on {lock.path}, taken first, stands; "
                 f"your lock no longer protects those files, and your changes there are "
                 f"inside {lock.owner or 'that'}'s lock (check reports them): leave them, "
                 f"or lock the path again once it is unlocked (ai-protocols locks)")
     return said
+
+
+def merged_how(where: str | None) -> str:
+    """How the warning of a claim or lock a git merge of the board dropped
+    (:func:`dropped_by_merge`) names that merge, by the repository around the folder
+    ``where`` (:func:`~ai_protocols.git.head.rebase_merged`): ``a git merge of the
+    board``; ``the git rebase under way (its merge of the board)`` while one is;
+    ``a git rebase (its merge of the board)`` when ``HEAD``'s newest move but one's own
+    commits ended one (``git pull --rebase``). A few ``stat`` calls and one small read;
+    raises nothing."""
+    from ai_protocols.git.head import rebase_merged
+
+    done = rebase_merged(where) if where else None
+    return {"under way": "the git rebase under way (its merge of the board)",
+            "done": "a git rebase (its merge of the board)"}.get(
+        done or "", "a git merge of the board")
 
 
 def _moved_on(tasks: list[Task], me: str, drop: Drop, suffix: str | None = None) -> bool:
@@ -711,11 +733,50 @@ UNLOCKED_BY = "unlocked by "
 _CLAIM_ENDS = ("released by ", "handed off by ", "done by ", "cancelled by ", "reopened by ")
 
 
+def ending_commands(paths: list[str], ids: list[str], most: int = 3) -> list[str]:
+    """The commands, quoted as a person pastes them, that end for good the locks on
+    ``paths`` (``'ai-protocols unlock PATH --force'``) and the claims of the tasks
+    ``ids`` (``'ai-protocols task release ID --force'``), at most ``most`` of each: an
+    edit that takes a live agent's lock or claim off the board is put back (lost) or
+    merged back (a stale save: the two cannot be told apart), so these are what works.
+    The one text of that advice (the lost ones' warning, a stale save's). Raises
+    nothing."""
+    from ai_protocols.lean import shell_quote
+
+    return [f"'ai-protocols unlock {shell_quote(path)} --force'" for path in paths[:most]] + \
+        [f"'ai-protocols task release {shell_quote(ident)} --force'" for ident in ids[:most]]
+
+
 def unlock_item(me: str, lock: AreaLock) -> str:
     """The text of the item ``unlock`` writes into the Locks section's own text for
     ``lock`` (:data:`UNLOCKED_BY`), made inert where the item is written."""
     record = f"LOCKED_AT {lock.locked_at}" if lock.locked_at else "no LOCKED_AT"
     return f"{UNLOCKED_BY}{me}: {lock.path}, {lock.owner or '(no owner)'}'s lock ({record})"
+
+
+def unlocks_since(board: bytes, before: bytes) -> set[bytes]:
+    """The records (``LOCKED_AT`` values, as bytes) of the locks ``before`` holds and
+    ``board`` does not that an item ``unlock`` wrote in ``board`` and not in ``before``
+    names: the locks that the step from ``before`` to ``board`` ended by ``unlock``
+    (:func:`~ai_protocols.board.hidden.unlocked_since`; and, for the commit of git's
+    history that took a lock out, :func:`unlocked_in_history`: a person may delete the
+    inert item later). Linear in the lines; raises nothing."""
+    ended = lock_records(before) - lock_records(board)
+    said = f"] {UNLOCKED_BY}".encode()
+    known = set(before.splitlines())
+    return {named for named in (
+        line.strip().rsplit(b"(LOCKED_AT ", 1)[-1][:-1].strip()
+        for line in board.splitlines()
+        if line not in known and said in line and line.strip().endswith(b")"))
+        if named in ended} if ended else set()
+
+
+def lock_records(data: bytes) -> set[bytes]:
+    """The records (``LOCKED_AT`` values, as bytes) of the locks the board ``data``
+    holds: each ``:LOCKED_AT:`` property line's value. Linear in the lines; raises
+    nothing."""
+    return {line.strip().split(b":", 2)[2].strip() for line in data.splitlines()
+            if line.strip().startswith(b":LOCKED_AT:")}
 
 
 def ended_elsewhere(board: str, doc: OrgFile | None, held: list[Task] | list[AreaLock],
@@ -731,7 +792,10 @@ def ended_elsewhere(board: str, doc: OrgFile | None, held: list[Task] | list[Are
       by``, ``done by``, ``cancelled by``, ``reopened by``), stamped at or after the
       claim's minute;
     - a lock with its record (``LOCKED_AT``): when the Locks section's own text holds
-      the item every ``unlock`` writes naming that record (:func:`unlock_item`);
+      the item every ``unlock`` writes naming that record (:func:`unlock_item`), or,
+      that inert item deleted since (a person tidying the section), when the commit of
+      ``HEAD``'s history that took the lock out added it (:func:`unlocked_in_history`:
+      git runs only then);
     - any other (a task gone from the board, a claim or lock written by hand without
       its record): when a commit of ``HEAD``'s history took it out
       (:func:`changed_in_history`: git runs only then).
@@ -753,12 +817,47 @@ def ended_elsewhere(board: str, doc: OrgFile | None, held: list[Task] | list[Are
                 (taken is None or (parse_timestamp(said[2:said.find("]") + 1]) or taken)
                  >= taken) for said in log_items(doc, now.line)))
         elif isinstance(item, AreaLock) and item.locked_at:
-            answers.append(item.locked_at in unlocked)
+            answers.append(True if item.locked_at in unlocked else None)
         else:
             answers.append(None)
-    rest = [item for item, answer in zip(held, answers, strict=True) if answer is None]
+    locks = [item for item, answer in zip(held, answers, strict=True)
+             if answer is None and isinstance(item, AreaLock) and item.locked_at]
+    rest = [item for item, answer in zip(held, answers, strict=True)
+            if answer is None and item not in locks]
+    unlocks = iter(unlocked_in_history(board, locks) if locks else [])
     history = iter(changed_in_history(board, rest) if rest else [])  # type: ignore[arg-type]
-    return [answer if answer is not None else next(history) for answer in answers]
+    return [answer if answer is not None else
+            next(unlocks) if isinstance(item, AreaLock) and item.locked_at else next(history)
+            for item, answer in zip(held, answers, strict=True)]
+
+
+def unlocked_in_history(board: str, held: list[AreaLock]) -> list[bool]:
+    """For each lock of ``held`` (each with its record, ``LOCKED_AT``), one the board at
+    ``board`` lacks and whose end its Locks section's own text does not tell (the inert
+    item ``unlock`` writes was deleted since: a person tidying the section), whether
+    the newest commit of ``HEAD``'s history that changed how often the board holds its
+    record's property (``LOCKED_AT: R``, found by
+    :func:`~ai_protocols.git.state.recorded_in_history`: the commit that took the lock
+    out) added the item ``unlock`` writes naming it, against its parent
+    (:func:`unlocks_since`, the one reading of those items):
+    an ``unlock`` made elsewhere and brought by git, ended. A lock a stale save or a
+    person's edit took out (that commit adds no such item), or one ``HEAD``'s board
+    still holds, is no end: ``False``; so without git. Git runs: one ``git log`` per
+    lock, two reads of the board per commit found; only for the locks a board lost
+    (docs/tasks.md, "A newer board git brought is kept")."""
+    from ai_protocols.git.state import file_at, recorded_in_history
+
+    root = os.path.dirname(os.path.dirname(board))
+    path = f"{os.path.basename(os.path.dirname(board))}/{os.path.basename(board)}"
+    answers = []
+    for lock in held:
+        commit = recorded_in_history(root, path, f"LOCKED_AT: {lock.locked_at}") \
+            if lock.locked_at else None
+        after = file_at(root, commit, path) if commit else None
+        before = file_at(root, f"{commit}^", path) if after is not None else None
+        answers.append(before is not None and after is not None and
+                       (lock.locked_at or "").encode() in unlocks_since(after, before))
+    return answers
 
 
 @record(frozen=True)

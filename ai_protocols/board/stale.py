@@ -518,6 +518,8 @@ def _lacks_every(version: bytes, before: bytes, after: bytes, *,
     made = _made(before, after, taken=not deleted_tells)
     held = lacking_said(version, after, (before,), committed=not deleted_tells)
     whole = lacking_said(version, after)  # (its first list: the tasks it lacks whole)
+    if made and (True, "locks section") in made and _took_out_of(version, before, after):
+        made = made - {(True, "locks section")}  # (no sign either way: below)
     if not made or held is None or whole is None:
         return None
     if not deleted_tells:  # (the tasks the step did not add that it lacks whole)
@@ -528,6 +530,22 @@ def _lacks_every(version: bytes, before: bytes, after: bytes, *,
     lacked = {(False, name) for name in held[0] + held[1] + whole[0]} | \
         {(True, path) for path in held[2]}
     return made <= lacked
+
+
+def _took_out_of(version: bytes, before: bytes, after: bytes) -> bool:
+    """Whether the step from the board ``before`` to the board ``after`` took locks out
+    (an ``unlock``, with the item it writes) that the board ``version`` holds none of:
+    a buffer opened before that step holds them (a stale save puts them back), so
+    ``version`` lacking them as well as the item is a person's tidying of the locks
+    section after it, or a buffer opened before they were taken: no sign that it was
+    opened before the step (docs/decisions.md, "Twenty-fourth round: the board's
+    unlocks, deletions and rebases"). By the locks' records (``LOCKED_AT``,
+    :func:`~ai_protocols.board.model.lock_records`). Linear in the lines; raises
+    nothing."""
+    from ai_protocols.board.model import lock_records
+
+    taken = lock_records(before) - lock_records(after)
+    return bool(taken) and not taken & lock_records(version)
 
 
 def _holds_some(version: bytes, before: bytes, after: bytes) -> bool:
@@ -1145,9 +1163,40 @@ def for_reading(board: str, data: bytes, key: tuple[str, tuple[bytes, str] | Non
         brought_module.say(board, f"{board} lacks {brought[2]}. Shown here with them "
                                   "merged back (nothing written); the next board "
                                   "command that writes (task claim, lock, ...) merges "
-                                  "them back. In Emacs, revert the buffer (M-x "
-                                  "revert-buffer) before editing on")
+                                  f"them back. {revert_said(data, brought[0])}")
     return brought[0], brought[2], None
+
+
+def revert_said(data: bytes, merged: bytes, *, mode: bool = False) -> str:
+    """What a warning of a stale save's merge back (the board on disk ``data``, merged
+    back ``merged``) advises, the one text of it (the readers', the write's): revert the
+    buffer in Emacs before editing on (``mode``: or turn on ``auto-revert-mode``), if it
+    was stale; and, when the merge back puts a lock or claim back, the command that
+    ends it, if a person took it out on purpose in an up-to-date buffer, which cannot
+    be told from a stale save (:func:`~ai_protocols.board.model.ending_commands`:
+    reverting then does nothing, and an edit that takes it out again is merged back
+    again). By the locks (path and owner) and claims (task id and owner) ``merged``
+    holds and ``data`` does not. Parses the two boards; raises nothing."""
+    from ai_protocols.board.model import BoardFile, ending_commands, read_board
+
+    revert = ("If the buffer was stale (opened before), revert it in Emacs (M-x "
+              f"revert-buffer) before editing on{', or turn on auto-revert-mode' if mode else ''}")
+    try:
+        tasks, locks = read_board(BoardFile(data.decode("utf-8")), check=False)
+        back_tasks, back_locks = read_board(BoardFile(merged.decode("utf-8")), check=False)
+    except (UnicodeDecodeError, ValueError):
+        return revert
+    held = {(lock.path, lock.owner) for lock in locks}
+    owners = {task.id: task.owner for task in tasks if task.id}
+    ways = ending_commands(
+        [lock.path for lock in back_locks if lock.owner and (lock.path, lock.owner) not in held],
+        [task.id for task in back_tasks if task.id and task.owner and
+         owners.get(task.id) != task.owner])
+    if not ways:
+        return revert
+    return (f"{revert}; if a person took it out on purpose in an up-to-date buffer (the "
+            f"two cannot be told apart), run {' or '.join(ways)} instead: an edit that "
+            "takes it out is merged back")
 
 
 def disk_lines(view: OrgFile, disk: OrgFile) -> dict[int, int | None]:

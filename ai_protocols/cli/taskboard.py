@@ -117,12 +117,11 @@ def _ending_for_good(lost: list[Lost]) -> str:
     warning: an edit that takes one out is put back, so ``unlock PATH --force`` ends a
     lock and ``task release ID --force`` a claim ('' when ``lost`` holds neither: only
     changes git undid)."""
-    from ai_protocols.lean import shell_quote
+    from ai_protocols.board.model import ending_commands
 
     locks = [item.lock for item in lost if item.lock is not None and not item.undone]
     tasks = [item.task for item in lost if item.task is not None and not item.undone]
-    ways = [f"'ai-protocols unlock {shell_quote(lock.path)} --force'" for lock in locks[:3]]
-    ways += [f"'ai-protocols task release {task.id} --force'" for task in tasks[:3]]
+    ways = ending_commands([lock.path for lock in locks], [task.id or "" for task in tasks])
     if not ways:
         return ""
     return (f" To end one for good, run {' or '.join(ways)}: an edit that takes it off the "

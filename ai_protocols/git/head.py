@@ -30,6 +30,7 @@ __all__ = [
     "merging",
     "operation",
     "read_head",
+    "rebase_merged",
     "reflog_moves",
 ]
 
@@ -226,6 +227,28 @@ def operation(start: str | os.PathLike[str]) -> str | None:
                 todo = _read(os.path.join(git_dir, "sequencer", "todo")) or ""
                 return "revert" if todo.lstrip().startswith("revert") else what
             return what
+    return None
+
+
+def rebase_merged(start: str | os.PathLike[str]) -> str | None:
+    """Whether git's merges of files in the repository around ``start`` (a folder) were
+    a rebase's, for a message that names what merged: ``"under way"`` while a rebase is
+    (:func:`operation`), ``"done"`` when ``HEAD``'s newest move other than a commit of
+    one's own (:data:`_OWN`, its reflog's last :data:`_OWN_READ` bytes) ended one (``git
+    rebase``, ``git pull --rebase``: their reflog messages), else ``None``. A few
+    ``stat`` calls and one small read; no process."""
+    from ai_protocols.paths import git_dirs
+
+    if operation(start) == "rebase":
+        return "under way"
+    dirs = git_dirs(os.fspath(start))
+    moves = None if dirs is None else \
+        reflog_moves(os.path.join(dirs[1], "logs", "HEAD"), _OWN_READ)
+    for _old, _new, message in reversed(moves or []):
+        if not message.startswith(_OWN):
+            what = message.partition(b": ")[0]  # (``rebase (finish)``, ``pull -r (finish)``)
+            return "done" if what.startswith((b"rebase", b"pull")) and \
+                what.endswith(b")") else None
     return None
 
 

@@ -644,12 +644,13 @@ def is_shallow(root: str | os.PathLike[str]) -> bool:
 
 def recorded_in_history(root: str | os.PathLike[str], path: str, commit: str) -> str | None:
     """The newest commit of ``HEAD``'s history that added to the file ``path`` (from the
-    work tree's top) a line holding ``commit`` (a full hash: hex, never an option), as
-    ``git log -S`` finds it (git-log(1), "-S<string>": a change in the number of its
-    occurrences); ``None`` when none does, or git cannot say. A session file that
-    recorded a commit (``GIT_COMMIT``) committed in this history: what was done by then
-    is in it, even when a rebase or a reword gave that commit another hash. One git
-    run."""
+    work tree's top) a line holding ``commit`` (a full hash: hex; or any text, taken
+    as it is), or took one out, as ``git log -S`` finds it (git-log(1), "-S<string>":
+    a change in the number of its occurrences); ``None`` when none does, or git cannot
+    say. A session file that recorded a commit (``GIT_COMMIT``) committed in this
+    history: what was done by then is in it, even when a rebase or a reword gave that
+    commit another hash; the commit that took a lock's ``LOCKED_AT`` out of the board
+    (:func:`~ai_protocols.board.model.unlocked_in_history`). One git run."""
     out = _git(root, "log", "-1", "--format=%H", "-F", f"-S{commit}", "HEAD", "--",
                f":(top,literal){path}")
     found = out.decode("ascii", "replace").strip() if out else ""

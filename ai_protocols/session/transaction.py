@@ -2844,7 +2844,7 @@ def _merge_unmerged_archive(ai_dir: str, path: str, archive: str, changed: int) 
     return gained
 
 
-def operation_warning(path: str) -> str | None:
+def operation_warning(path: str, *, kept: tuple[str, str] | None = None) -> str | None:
     """What to do when the session file ``path``, tracked by git and changed in the work
     tree, meets a git operation stopped half way (:func:`ai_protocols.git.head.operation`:
     a rebase, ``git am``, a merge, a cherry-pick, a revert, a bisect): the command that
@@ -2856,7 +2856,10 @@ def operation_warning(path: str) -> str | None:
     ls-files -m``). Every write says it on stderr; ``status``, ``show``, ``resume`` and
     ``start`` warn with it too (docs/git.md). ``None`` also when the file holds
     conflict markers: the readers' :class:`~ai_protocols.errors.MergeConflict` is then
-    the one advice (issue 14, twelfth round)."""
+    the one advice (issue 14, twelfth round). ``kept``: for a file that is no session
+    file (the task board's writes, ``board.Board.editing``), ``(what its changes are
+    called, what brings them back after git put its version over them)``, the session
+    file's words otherwise."""
     from ai_protocols.git.head import operation
 
     folder = parent(path)
@@ -2879,25 +2882,26 @@ def operation_warning(path: str) -> str | None:
            "not staged"
     # Whatever git puts back over them (an abort, a bisect's checkouts), what this session
     # logged stays in the copy ai-protocols keeps, and merge-kept merges it back in.
-    back = (f"'ai-protocols merge-kept {q}' merges back in what this session logged (kept "
-            "in .ai/.locks/live/)")
+    changes, back = kept or (
+        "this session's entries", f"'ai-protocols merge-kept {q}' merges back in what this "
+        "session logged (kept in .ai/.locks/live/)")
 
     def abort(command: str) -> str:  # (git refuses some aborts while the file has changes)
-        return (f"to abort it instead, 'git checkout -- {q}' (this session's entries stay in "
+        return (f"to abort it instead, 'git checkout -- {q}' ({changes} stay in "
                 f"the copy ai-protocols keeps), '{command}', then {back}")
 
     if what == "rebase":
         return (f"{said}: 'git rebase --continue' refuses while it has them ('You must edit "
-                f"all merge conflicts...'); run 'git add {q}' (this session's entries then go "
+                f"all merge conflicts...'); run 'git add {q}' ({changes} then go "
                 "into the commit being replayed), then 'git rebase --continue'; "
                 f"{abort('git rebase --abort')}")
     if what == "bisect":
         return (f"{said}: 'git bisect good', 'bad' or 'skip' (and 'git bisect reset') check "
                 "out another commit, which git refuses where that commit's version of the "
                 f"file differs ('Your local changes ... would be overwritten'): put git's "
-                f"back with 'git checkout -- {q}' (this session's entries stay in the copy "
-                f"ai-protocols keeps), and once 'git bisect reset' has run, {back}; log "
-                "nothing in between")
+                f"back with 'git checkout -- {q}' ({changes} stay in the copy "
+                f"ai-protocols keeps), and once 'git bisect reset' has run, {back}; "
+                f"{'log' if kept is None else 'change the board'} nothing in between")
     go_on = {"merge": "'git commit' (or 'git merge --continue')",
              "am": "'git am --continue'", "cherry-pick": "'git cherry-pick --continue'",
              "revert": "'git revert --continue'"}[what]
