@@ -703,6 +703,10 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     stale = _stale_warning(project, path)
     if stale is not None:  # (what the next write does, by the function it runs)
         return stale
+    from ai_protocols.session.cause import committed_by
+
+    if committed_by(path, kept_data) is not None:  # (a person's choice, committed: the
+        return None  # write goes on too; the version written last stays in git's history)
     from ai_protocols.session.layout import whole
     from ai_protocols.session.model import compared
     from ai_protocols.session.transaction import compared_versions
@@ -728,10 +732,11 @@ def replaced_warning(project: Project, session: Session) -> str | None:
         last = f"checkpoint {_clip(points[-1], 40)}"
         lacks += f" ({last})" if len(points) == 1 else \
             f" ({counted(len(points), 'checkpoint', 'checkpoints')}, the last {last})"
-    from ai_protocols.session.transaction import OLDER, RESTORED, head_put_back
+    from ai_protocols.session.cause import OLDER, head_put_back
 
-    # (the one rule of the write's replaced: line: a branch switch is named as such)
-    what, by = head_put_back(path, newer.git_branch)
+    # (the one rule of the write's replaced: line and refusal: a branch switch is named
+    # as such, and every other cause as git's files say it)
+    what, by = head_put_back(path, newer.git_branch, kept_data)
     carried = False
     if what != OLDER:
         switched = _switched_warning(project, path, kept_data, newer.git_branch or "",
@@ -741,12 +746,8 @@ def replaced_warning(project: Project, session: Session) -> str | None:
         parts = [switched[0]]
         carried = CARRY_SAID in switched[0]
     else:
-        # (git's HEAD holds another version than the file: no reset or checkout wrote
-        # it, head_put_back's RESTORED)
-        cause = f"{by}?" if by == RESTORED else \
-            "git stash, git reset --hard or a checkout put it back?"
         parts = [f"this session file is an older version than the one ai-protocols last "
-                 f"wrote ({cause}): it lacks {lacks} of the newer one"]
+                 f"wrote ({by}): it lacks {lacks} of the newer one"]
     # (paths from the project's root: short, and within resume's bound)
     here, copy = (relative_to(p, project.root_text) for p in (path, kept))
     from ai_protocols.session.transaction import lacking
