@@ -1151,7 +1151,7 @@ def other_session_elsewhere(ai_dir: str, path: str, kept: str, file: dict[str, s
         return error.reason if error.moved is not None else None
     except SessionWrappedUp as error:  # (an archived session put back over this one)
         return error.message
-    return None if stored is None else _replaced_warning(path, stored)
+    return None if stored is None else _replaced_warning(path, stored, ai_dir)
 
 
 def own_file_of(ai_dir: str, path: str, props: dict[str, str]) -> str | None:
@@ -3099,7 +3099,7 @@ class Editing:
                     # refused before any plan, it is the file as read, the change made)
                     edit, waiting, _, replaced = self._open(roll=False)
             if replaced is not None and edit.emacs_lock is None:
-                said = _replaced_warning(path, replaced)
+                said = _replaced_warning(path, replaced, ai_dir)
                 edit.operation_said = OPERATION_SAID in said
                 edit.replaced_said = "reachable from " in said
                 warn(said)
@@ -3500,7 +3500,7 @@ def _warn_operation(path: str) -> None:
         warn(said)
 
 
-def _replaced_warning(path: str, stored: _Stored) -> str:
+def _replaced_warning(path: str, stored: _Stored, ai_dir: str) -> str:
     """The warning of a write that goes into an older version of ``path`` than the one
     this tool wrote last, saying where git holds that one (:class:`_Stored`), and, when
     only the stash does, the commands that bring it back with this write's entries:
@@ -3508,7 +3508,11 @@ def _replaced_warning(path: str, stored: _Stored) -> str:
     this write is committed first, and the pop merges the two versions through the
     session merge driver (docs/git.md). What happened is named as git's files and the
     stash say it (issue 14, eleventh round): a stash, a stash and then a checkout of
-    another commit (:func:`stash_moved`), a checkout to a detached ``HEAD``."""
+    another commit (:func:`stash_moved`), a checkout to a detached ``HEAD``. When the
+    stash holds the file untracked (its third parent), the commit advised for a tracked
+    one fails (no pathspec matches) and the pop refuses the file here: the commands that
+    work instead (:func:`ai_protocols.session.resume.untracked_pop`, issue 14,
+    twenty-fourth round). ``ai_dir``: the project's ``.ai`` folder."""
     blob = stored.blob[:12]
     folder = parent(path)
     from ai_protocols.git.head import read_head
@@ -3530,10 +3534,14 @@ def _replaced_warning(path: str, stored: _Stored) -> str:
 
     under_way = operation(folder) if moved is not None else None
     if moved is None:
+        from ai_protocols.session.resume import untracked_pop
+
+        back = untracked_pop(parent(ai_dir), path, stored.blob)
         return (f"{path} is an older version than the one ai-protocols last wrote (git "
                 f"stash put it back?); this write goes into it, and the newer one is in git "
                 f"as blob {blob} only in the stash (git stash list; git show {blob}); to get "
-                f"it back with what is written here: {stash_back(path, detached=detached)}")
+                f"it back with what is written here: "
+                f"{back or stash_back(path, detached=detached)}")
     return (f"{path} is an older version than the one ai-protocols last wrote: git stash "
             f"took that one (it is in git as blob {blob}, only in the stash: git stash "
             f"list; git show {blob}), and then HEAD moved off the commit the stash was made "
