@@ -265,16 +265,31 @@ def test_any_stale_save_git_did_not_write_is_named_the_editors(
 
 def test_the_session_start_hook_says_the_same_cause(tmp_path: Path) -> None:
     """A6 through the SessionStart hook: its context names the editor's save as
-    ``status`` does."""
-    run = _untracked_session(tmp_path.resolve(), "single")
+    ``status`` does (one function), never a git command."""
+    base = tmp_path.resolve()
+    git(base, "init", "-q", "-b", "main")
+    (base / "README").write_text("x\n")
+    Agent(base)("init")
+    commit(base, "init")
+    event = {"session_id": "7c0e2f43-1d2b-4c58-9a4e-0a1b2c3d4e5f", "cwd": str(base),
+             "transcript_path": "/tmp/t.jsonl", "hook_event_name": "SessionStart",
+             "source": "startup"}
+
+    def hook(source: str) -> str:
+        done = subprocess.run([str(CLI), "hook", "SessionStart", "--runtime", "claude"],
+                              cwd=base, input=json.dumps({**event, "source": source}),
+                              capture_output=True, text=True, env=clean_env(), timeout=60)
+        assert done.returncode == 0, done.stderr
+        return _flat(done.stdout + done.stderr)
+
+    hook("startup")
+    files = list((base / ".ai" / "session-context.d").glob("*.org"))
+    assert len(files) == 1, files
+    run = Agent(base, files[0].stem)
+    run("log", "--progress", "one")
     buffer = run.path.read_bytes()
     run("log", "--progress", "two")
     save(run.path, typed_in(buffer), "rename")
-    event = {"session_id": "7c0e2f43-1d2b-4c58-9a4e-0a1b2c3d4e5f", "cwd": str(run.cwd),
-             "transcript_path": "/tmp/t.jsonl", "hook_event_name": "SessionStart",
-             "source": "resume"}
-    done = subprocess.run([str(CLI), "hook", "SessionStart", "--runtime", "claude"],
-                          cwd=run.cwd, input=json.dumps(event), capture_output=True,
-                          text=True, env=clean_env(AI_AGENT_ID=""), timeout=60)
-    said = _flat(done.stdout + done.stderr)
-    assert EDITOR in said or "older version" not in said, said
+    said = hook("resume")
+    assert EDITOR in said, said
+    assert "git stash, git reset" not in said and "reset or checkout" not in said, said
