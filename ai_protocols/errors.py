@@ -454,6 +454,7 @@ class SessionReplaced(UnreadableSession):
                  cause: str | None = None) -> None:
         self.kept = kept
         self.reflog = reflog  # the blob of the newer one, when only a reflog holds it
+        self.cause = cause
         self.lacking = lacking
         self.loses = bool(lacking) if loses is None else loses
         also = (f" (git holds it only in a reflog, as blob {reflog[:12]}, which the next "
@@ -988,6 +989,7 @@ class SessionWrappedUp(AiProtocolsError):
                  copy_holds: str = "", cause: str | None = None) -> None:
         self.path = path
         self.where = where
+        self.cause = cause
         #: The kept copy of another session, one started since (``None``: none): what
         #: ``start`` brings back once the put-back copy is gone.
         self.kept = kept

@@ -32,6 +32,7 @@ from test_stalecommit_twentysecond import NOTE, _flat, _said
 from test_stalesave_twentythird import emacs_edit, type_note, typed_in
 
 from ai_protocols.session.cause import not_git
+
 from conftest import CLI, clean_env
 
 #: The cause both ``status`` and a write's refusal give a stale save git did not write.
@@ -152,13 +153,14 @@ def _nothing_lost(run: Agent) -> None:
 def test_the_writes_advice_for_an_untracked_stashed_file_works_pasted(tmp_path: Path,
                                                                         layout: str) -> None:
     """A4: the ``log`` that goes into the recreated file advises no commit of a file git
-    does not track; its commands, pasted after it, bring ``two`` back with the note and
-    ``three``, and pop the stash."""
+    does not track, but ``status``, whose commands (said once the write is done: they
+    merge it back in), pasted, bring ``two`` back with the note and ``three``, and pop
+    the stash."""
     run = _stashed_untracked(tmp_path.resolve(), layout)
     done = run("log", "--progress", "three")
     said = _flat(done.stderr)
-    assert "git commit" not in said, said
-    _paste(run.cwd, said, "back with:")
+    assert "git commit" not in said and "run ai-protocols status" in said, said
+    _paste(run.cwd, _said(run("status")), "back with:")
     _nothing_lost(run)
 
 

@@ -31,8 +31,8 @@ OLDER = "an older version of this file"
 #: :func:`head_put_back`'s cause when ``HEAD`` is on the branch written on, its version
 #: of the file is not the file, and git's index says git wrote it (git's
 #: ``checkout COMMIT -- FILE``).
-RESTORED = ("a git checkout or restore of the file from an older commit (git's index "
-            "says git wrote it; git's HEAD holds another)")
+RESTORED = ("a git checkout or git restore of the file from an older commit (git's "
+            "index says git wrote it; git's HEAD holds another)")
 
 #: The reflog messages of ``HEAD`` (git-commit(1), git-revert(1), git-cherry-pick(1))
 #: of a commit made here, each said for a person.
@@ -95,7 +95,6 @@ def committed_by(path: str, newer: bytes) -> str | None:
     head = read_head(folder)
     if head is None or head[1] != new:
         return None
-    from ai_protocols.session.transaction import git_version
     from ai_protocols.storage import files as storage
 
     name = "./" + path.rsplit("/", 1)[-1]
@@ -119,11 +118,21 @@ def stash_took(path: str, newer: bytes) -> bool:
     folder = parent(path)
     if not has_stash(folder):
         return False
-    from ai_protocols.session.transaction import git_version
-
     name = "./" + path.rsplit("/", 1)[-1]
     return any(git_version(folder, f"{ref}:{name}") == newer
                for ref in ("refs/stash", "refs/stash^3"))
+
+
+def stash_untracked(path: str, blob: str) -> bool:
+    """Whether the newest stash entry holds the session file ``path`` untracked (its
+    third parent, ``refs/stash^3``, git-stash(1): ``git stash -u``) as the blob ``blob``
+    (an object id, or its first hex digits): then no commit of the file can precede the
+    pop, and the pop refuses while a file is here. One git run."""
+    from ai_protocols.git.state import _git
+
+    held = _git(parent(path), "rev-parse", "-q", "--verify",
+                f"refs/stash^3:./{path.rsplit('/', 1)[-1]}")
+    return held is not None and held.decode("ascii", "replace").startswith(blob)
 
 
 def head_put_back(path: str, recorded: str | None, newer: bytes | None = None,
@@ -175,11 +184,22 @@ def wrapped_cause(path: str) -> str:
     return not_git("before the wrap-up")
 
 
+def git_version(root: str, spec: str) -> bytes | None:
+    """The bytes git holds at ``spec`` (``REV:./REL``) in the work tree ``root``; ``None``
+    when it holds none there (or git cannot run). One ``git show``."""
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    try:
+        return GitRun(["git", "-C", root, "show", spec], git_env(), None).wait()
+    except (GitFailed, OSError):
+        return None
+
+
 def _head_is_file(path: str) -> bool:
     """Whether ``HEAD``'s version of the file at ``path`` is the file's bytes (one ``git
     show``, one read); ``False`` when ``HEAD`` holds none, ``True`` when the file cannot
     be read (nothing to tell them by)."""
-    from ai_protocols.session.transaction import git_version
     from ai_protocols.storage import files as storage
 
     folder, name = parent(path), path.rsplit("/", 1)[-1]

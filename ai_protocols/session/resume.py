@@ -1088,7 +1088,7 @@ def stashed_write_warning(project: Project, session: Session) -> str | None:
     here = relative_to(path, project.root_text)
     head = read_head(folder)
     moved = stash_moved(folder)  # (a checkout after the stash: say so, go back first)
-    untracked = untracked_pop(project.root_text, path, found.group(1)) \
+    untracked = untracked_pop(project, path, found.group(1)) \
         if moved is None and ref == "refs/stash^3" else None
     if untracked is not None:  # (no commit of an untracked file: the pop's own commands)
         return (f"a write went into an older version of this session file that git stash put "
@@ -1169,25 +1169,20 @@ def _after_pop(path: str, newer: str, blob: str, root: str, name: str, step: str
     return step
 
 
-def untracked_pop(root: str, path: str, blob: str) -> str | None:
+def untracked_pop(project: Project, path: str, blob: str) -> str | None:
     """When the newest stash entry holds the session file ``path`` untracked (its third
     parent, ``refs/stash^3``, git-stash(1)) as the blob ``blob`` (an id, or its first hex
-    digits) and the file is here again: :func:`_stash_advice`'s commands for the project
-    at ``root``, which move the file aside, pop, and merge what was written into it
+    digits) and the file is here again: :func:`_stash_advice`'s commands for
+    ``project``, which move the file aside, pop, and merge what was written into it
     since back in (``ai-protocols merge-kept``): a commit of an untracked file matches
     no pathspec, and the pop refuses the file while it is here (issue 14, twenty-fourth
     round). ``None`` otherwise (then :func:`~ai_protocols.session.transaction.
     stash_back`'s commit and pop work). One or two git runs."""
-    from ai_protocols.git.state import _git
+    from ai_protocols.session.cause import stash_untracked
 
-    held = _git(os.path.dirname(path), "rev-parse", "-q", "--verify",
-                f"refs/stash^3:./{os.path.basename(path)}")
-    if held is None or not held.decode("ascii", "replace").startswith(blob) or \
-            not os.path.lexists(path):
+    if not os.path.lexists(path) or not stash_untracked(path, blob):
         return None
-    from ai_protocols.session.project import Project
-
-    return _stash_advice(Project(root), " and the session file", written=path)
+    return _stash_advice(project, " and the session file", written=path)
 
 
 def _stash_advice(project: Project, also: str = "", written: str | None = None) -> str | None:

@@ -74,7 +74,9 @@ from ai_protocols.paths import CONTEXT_DIR, DEFAULT_CONTEXT, join, parent, safe_
 from ai_protocols.session.cause import (
     OLDER,
     committed_by,
+    git_version,
     head_put_back,
+    stash_untracked,
     wrapped_cause,
 )
 from ai_protocols.session.layout import (
@@ -3511,8 +3513,10 @@ def _replaced_warning(path: str, stored: _Stored, ai_dir: str) -> str:
     another commit (:func:`stash_moved`), a checkout to a detached ``HEAD``. When the
     stash holds the file untracked (its third parent), the commit advised for a tracked
     one fails (no pathspec matches) and the pop refuses the file here: the commands that
-    work instead (:func:`ai_protocols.session.resume.untracked_pop`, issue 14,
-    twenty-fourth round). ``ai_dir``: the project's ``.ai`` folder."""
+    work instead, which ``status`` gives after the write
+    (:func:`ai_protocols.session.resume.untracked_pop`: they merge this write back in,
+    so they are said once it is written; issue 14, twenty-fourth round). ``ai_dir``:
+    the project's ``.ai`` folder."""
     blob = stored.blob[:12]
     folder = parent(path)
     from ai_protocols.git.head import read_head
@@ -3534,14 +3538,17 @@ def _replaced_warning(path: str, stored: _Stored, ai_dir: str) -> str:
 
     under_way = operation(folder) if moved is not None else None
     if moved is None:
-        from ai_protocols.session.resume import untracked_pop
-
-        back = untracked_pop(parent(ai_dir), path, stored.blob)
+        back = stash_back(path, detached=detached)
+        if stash_untracked(path, stored.blob):  # (no commit of a file git does not track)
+            back = (f"the stash holds it as an untracked file (git stash -u), which git "
+                    f"stash pop refuses while a file is here and no commit can take: run "
+                    f"ai-protocols status (from {parent(ai_dir)}) after this write for the "
+                    f"commands that bring it back (the file moved aside, the pop, "
+                    f"ai-protocols merge-kept)")
         return (f"{path} is an older version than the one ai-protocols last wrote (git "
                 f"stash put it back?); this write goes into it, and the newer one is in git "
                 f"as blob {blob} only in the stash (git stash list; git show {blob}); to get "
-                f"it back with what is written here: "
-                f"{back or stash_back(path, detached=detached)}")
+                f"it back with what is written here: {back}")
     return (f"{path} is an older version than the one ai-protocols last wrote: git stash "
             f"took that one (it is in git as blob {blob}, only in the stash: git stash "
             f"list; git show {blob}), and then HEAD moved off the commit the stash was made "
@@ -3888,18 +3895,6 @@ def _rolled_in_head(ai_dir: str, path: str, doc: OrgFile, earlier: list[str] | N
             continue
         return f"HEAD:./{below}", one.path, data
     return None
-
-
-def git_version(root: str, spec: str) -> bytes | None:
-    """The bytes git holds at ``spec`` (``REV:./REL``) in the work tree ``root``; ``None``
-    when it holds none there (or git cannot run). One ``git show``."""
-    from ai_protocols.errors import GitFailed
-    from ai_protocols.git.spawn import GitRun, git_env
-
-    try:
-        return GitRun(["git", "-C", root, "show", spec], git_env(), None).wait()
-    except (GitFailed, OSError):
-        return None
 
 
 def _brought_back(ai_dir: str, path: str, doc: OrgFile,
