@@ -9,13 +9,13 @@ Log's ``replaced:`` line (``log`` and every write), the refusal of an older vers
 round: session-file causes, one wording".
 
 The evidence, in this order: a git operation under way; where ``HEAD`` is (detached,
-another branch than the last write recorded); a commit made in this work tree whose
-version of the file is the file, over the version written last (:func:`committed_by`:
-the person's deliberate act, never a thing to undo); the newest stash entry holding the
-version written last (``git stash`` took it); git's index (:func:`git_wrote`: whether
-git's last checkout, reset or stash wrote the file as it is, or something else did:
-an editor's save, a copy). Paths are text. Reads git's files; runs git a few times,
-only on the way to a message.
+another branch than the last write recorded); a commit git made in this work tree (a
+``git revert``, ``cherry-pick``) whose version of the file is the file, over the version
+written last (:func:`committed_by`: the person's deliberate act, never a thing to undo);
+the newest stash entry holding the version written last (``git stash`` took it);
+git's index (:func:`git_wrote`: whether git's last checkout, reset or stash wrote the
+file as it is, or something else did: an editor's save, a copy). Paths are text.
+Reads git's files; runs git a few times, only on the way to a message.
 """
 
 from __future__ import annotations
@@ -34,10 +34,11 @@ OLDER = "an older version of this file"
 RESTORED = ("a git checkout or git restore of the file from an older commit (git's "
             "index says git wrote it; git's HEAD holds another)")
 
-#: The reflog messages of ``HEAD`` (git-commit(1), git-revert(1), git-cherry-pick(1))
-#: of a commit made here, each said for a person.
-_MADE = ((b"revert: ", "a git revert"), (b"cherry-pick: ", "a git cherry-pick"),
-         (b"commit (amend): ", "a git commit --amend"), (b"commit: ", "a git commit"))
+#: The reflog messages of ``HEAD`` (git-revert(1), git-cherry-pick(1)) of a commit git
+#: made here whose content git wrote, each said for a person. A plain ``git commit``
+#: is not one: it may commit an editor's stale save, which the stale-save rules merge
+#: back (:mod:`ai_protocols.session.stale_commit`).
+_MADE = ((b"revert: ", "a git revert"), (b"cherry-pick: ", "a git cherry-pick"))
 
 
 def not_git(opened: str = "on an older version") -> str:
@@ -71,8 +72,8 @@ def git_wrote(path: str) -> bool:
 
 def committed_by(path: str, newer: bytes) -> str | None:
     """When ``HEAD``'s newest move (its reflog, gitrepository-layout(5)) made a commit
-    here (a ``git commit``, ``revert``, ``cherry-pick``) whose version of the session
-    file ``path`` is the file's bytes, and the commit it was made on holds ``newer``
+    here whose content git wrote (a ``git revert``, ``git cherry-pick``), whose version
+    of the session file ``path`` is the file's bytes, and the commit it was made on holds ``newer``
     (the version this tool wrote last, its kept copy's bytes) there: what made it, said
     for a person (``"a git revert (commit 1a2b3c4d5e6f)"``). The file is then a
     person's deliberate act, committed, and the version written last stays in git's
