@@ -441,15 +441,20 @@ class SessionReplaced(UnreadableSession):
     it would not, else ``ai-protocols merge-kept``
     (:func:`ai_protocols.session.transaction.merge_kept`), which keeps both. ``said``:
     the ``lacking`` entries said by kind (``1 reworded entry``: a reword is not counted
-    as an entry; :meth:`ai_protocols.session.model.Compared.said`)."""
+    as an entry; :meth:`ai_protocols.session.model.Compared.said`). ``cause``: what put
+    the older version there, as git's files say it
+    (:func:`ai_protocols.session.cause.head_put_back`, the one rule of every message of
+    it); ``None``: the possible causes listed."""
 
     kept = PathField()
     kept_text = TextOf("kept")
 
     def __init__(self, path: Path, kept: Path, reflog: str | None = None,
-                 lacking: int = 0, *, loses: bool | None = None, said: str = "") -> None:
+                 lacking: int = 0, *, loses: bool | None = None, said: str = "",
+                 cause: str | None = None) -> None:
         self.kept = kept
         self.reflog = reflog  # the blob of the newer one, when only a reflog holds it
+        self.cause = cause
         self.lacking = lacking
         self.loses = bool(lacking) if loses is None else loses
         also = (f" (git holds it only in a reflog, as blob {reflog[:12]}, which the next "
@@ -473,9 +478,14 @@ class SessionReplaced(UnreadableSession):
                    f"(cp {shell_quote(os.fspath(kept))} {shell_quote(os.fspath(path))}), "
                    "then carry on")
         super().__init__(
-            path, f"it is older than the last version ai-protocols wrote (did a git stash pop, "
-            f"a git checkout, a rebase's abort, a restore or an editor's save of a buffer "
-            f"opened on an older one put an older one back?); {how}")
+            path, f"it is older than the last version ai-protocols wrote "
+            f"({cause or _PUT_BACK}); {how}")
+
+
+#: :class:`SessionReplaced`'s cause when none is given: the writes give the one their
+#: evidence names (:func:`ai_protocols.session.cause.head_put_back`).
+_PUT_BACK = ("a git stash pop, a git checkout, a rebase's abort, a restore or an editor's "
+             "save of a buffer opened on an older version?")
 
 
 class SessionCarried(UnreadableSession):
@@ -965,7 +975,9 @@ class Unmerged(MergeConflict):
 
 
 class SessionWrappedUp(AiProtocolsError):
-    """The session was already wrapped up (or adopted): nothing more can be logged to it."""
+    """The session was already wrapped up (or adopted): nothing more can be logged to it.
+    For a copy of it put back as the live file (``copy_lacks`` given), ``cause`` says
+    what put it there (:func:`ai_protocols.session.cause.wrapped_cause`)."""
 
     path = PathField()
     path_text = TextOf("path")
@@ -974,9 +986,10 @@ class SessionWrappedUp(AiProtocolsError):
 
     def __init__(self, path: Path, where: str | None = None,
                  copy_lacks: int | None = None, kept: str | None = None,
-                 copy_holds: str = "") -> None:
+                 copy_holds: str = "", cause: str | None = None) -> None:
         self.path = path
         self.where = where
+        self.cause = cause
         #: The kept copy of another session, one started since (``None``: none): what
         #: ``start`` brings back once the put-back copy is gone.
         self.kept = kept
@@ -1008,8 +1021,9 @@ class SessionWrappedUp(AiProtocolsError):
                        f"removed after), commit the archive, then {then}; "
                        f"never rm it, which would lose them")
             super().__init__(
-                f"the session at {path} {state}{said}: this file is a copy of it that git "
-                f"or a copy put back (git checkout of an older commit?); a write would "
+                f"the session at {path} {state}{said}: this file is a copy of it "
+                f"({cause or 'git or a copy put it back: a git checkout of an older commit?'}"
+                f"); a write would "
                 f"bring the session back and its next wrap-up would archive its entries a "
                 f"second time; nothing is written: {how}")
             return

@@ -319,7 +319,7 @@ def test_an_archived_session_put_back_is_warned_of_and_merged_into_its_archive_o
     refused = run("start", check=False)
     assert refused.returncode == 7, refused.stderr
     assert f"ai-protocols merge-kept {path}" in refused.stderr, refused.stderr
-    said = "this file is a copy of it that git or a copy put back"
+    said = "this file is a copy of it (likely an editor's save"
     for command in ("status", "show", "resume", "list"):
         done = run(command)
         assert said in re.sub(r"\s+", " ", done.stdout + done.stderr), command

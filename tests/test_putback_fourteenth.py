@@ -24,7 +24,9 @@ from conftest import CLI, clean_env
 
 SESSION = ".ai/session-context.org"
 KEPT = ".ai/.locks/live/session-context.org"
-PUT_BACK = "this file is a copy of it that git or a copy put back"
+#: What the refusal of a wrapped-up session's copy says, before its cause (twenty-fourth
+#: round: the cause as git's index says it, session/cause.py).
+PUT_BACK = "this file is a copy of it ("
 
 
 class Clock:

@@ -703,6 +703,10 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     stale = _stale_warning(project, path)
     if stale is not None:  # (what the next write does, by the function it runs)
         return stale
+    from ai_protocols.session.cause import committed_by
+
+    if committed_by(path, kept_data) is not None:  # (a person's choice, committed: the
+        return None  # write goes on too; the version written last stays in git's history)
     from ai_protocols.session.layout import whole
     from ai_protocols.session.model import compared
     from ai_protocols.session.transaction import compared_versions
@@ -728,10 +732,11 @@ def replaced_warning(project: Project, session: Session) -> str | None:
         last = f"checkpoint {_clip(points[-1], 40)}"
         lacks += f" ({last})" if len(points) == 1 else \
             f" ({counted(len(points), 'checkpoint', 'checkpoints')}, the last {last})"
-    from ai_protocols.session.transaction import OLDER, RESTORED, head_put_back
+    from ai_protocols.session.cause import OLDER, head_put_back
 
-    # (the one rule of the write's replaced: line: a branch switch is named as such)
-    what, by = head_put_back(path, newer.git_branch)
+    # (the one rule of the write's replaced: line and refusal: a branch switch is named
+    # as such, and every other cause as git's files say it)
+    what, by = head_put_back(path, newer.git_branch, kept_data)
     carried = False
     if what != OLDER:
         switched = _switched_warning(project, path, kept_data, newer.git_branch or "",
@@ -741,12 +746,8 @@ def replaced_warning(project: Project, session: Session) -> str | None:
         parts = [switched[0]]
         carried = CARRY_SAID in switched[0]
     else:
-        # (git's HEAD holds another version than the file: no reset or checkout wrote
-        # it, head_put_back's RESTORED)
-        cause = f"{by}?" if by == RESTORED else \
-            "git stash, git reset --hard or a checkout put it back?"
         parts = [f"this session file is an older version than the one ai-protocols last "
-                 f"wrote ({cause}): it lacks {lacks} of the newer one"]
+                 f"wrote ({by}): it lacks {lacks} of the newer one"]
     # (paths from the project's root: short, and within resume's bound)
     here, copy = (relative_to(p, project.root_text) for p in (path, kept))
     from ai_protocols.session.transaction import lacking
@@ -1087,6 +1088,13 @@ def stashed_write_warning(project: Project, session: Session) -> str | None:
     here = relative_to(path, project.root_text)
     head = read_head(folder)
     moved = stash_moved(folder)  # (a checkout after the stash: say so, go back first)
+    untracked = untracked_pop(project, path, found.group(1)) \
+        if moved is None and ref == "refs/stash^3" else None
+    if untracked is not None:  # (no commit of an untracked file: the pop's own commands)
+        return (f"a write went into an older version of this session file that git stash put "
+                f"back (the Log's replaced: line), and the version ai-protocols wrote before "
+                f"it is still only in the stash (git stash list), blob "
+                f"{found.group(1)[:12]}, as an untracked file: {untracked}")
     from ai_protocols.git.head import operation
     from ai_protocols.session.transaction import moved_by
 
@@ -1161,7 +1169,23 @@ def _after_pop(path: str, newer: str, blob: str, root: str, name: str, step: str
     return step
 
 
-def _stash_advice(project: Project, also: str = "") -> str | None:
+def untracked_pop(project: Project, path: str, blob: str) -> str | None:
+    """When the newest stash entry holds the session file ``path`` untracked (its third
+    parent, ``refs/stash^3``, git-stash(1)) as the blob ``blob`` (an id, or its first hex
+    digits) and the file is here again: :func:`_stash_advice`'s commands for
+    ``project``, which move the file aside, pop, and merge what was written into it
+    since back in (``ai-protocols merge-kept``): a commit of an untracked file matches
+    no pathspec, and the pop refuses the file while it is here (issue 14, twenty-fourth
+    round). ``None`` otherwise (then :func:`~ai_protocols.session.transaction.
+    stash_back`'s commit and pop work). One or two git runs."""
+    from ai_protocols.session.cause import stash_untracked
+
+    if not os.path.lexists(path) or not stash_untracked(path, blob):
+        return None
+    return _stash_advice(project, " and the session file", written=path)
+
+
+def _stash_advice(project: Project, also: str = "", written: str | None = None) -> str | None:
     """The one rule for a warning of work that is not here: when the repository has a
     stash (``git stash list`` lists one, git-stash(1)), where the work may be and how
     to bring it back (``also``: what else ``git stash pop`` brings back); ``None``
@@ -1173,7 +1197,10 @@ def _stash_advice(project: Project, also: str = "") -> str | None:
     ``git stash pop`` refuses them all; the advice is then the commands that work, to
     paste (issue 14, eighth review): those of the tool's files removed first (the
     stash holds them: a session file comes back as ai-protocols wrote it last, from its
-    kept copy), any other file moved aside, ``git stash pop``."""
+    kept copy), any other file moved aside, ``git stash pop``. ``written``: the session
+    file a write went (or goes) into since the stash took it: after the pop,
+    ``ai-protocols merge-kept`` merges that write (the kept copy) back into the stash's
+    version; it is that session continued, not another."""
     from ai_protocols.git.head import has_stash  # (the one rule: git's files, no process)
     from ai_protocols.git.state import stash_untracked_blobs
     from ai_protocols.paths import git_dirs, is_tool_path, join, named_from, tool_folders
@@ -1205,6 +1232,10 @@ def _stash_advice(project: Project, also: str = "") -> str | None:
     steps.append("git stash pop")
     fresh = []  # (sessions started after the stash, moved aside: said)
     for p in (p for p in here if is_tool_path(p, tools) and p.endswith(".org")):
+        if p in aside and written is not None and _same_file(join(top, p), written):
+            # (the write merged back in after the pop: that session, continued)
+            steps.append(f"ai-protocols merge-kept {shell_quote(name[p])}")
+            continue
         if p in aside and _continues_stashed(top, p):  # (the newest of that session)
             steps.append(_after_pop(join(top, p), join(top, p), held[p], root, name[p],
                                     f"mv -f -- {shell_quote(name[p] + '.before-pop')} "
@@ -1229,6 +1260,15 @@ def _stash_advice(project: Project, also: str = "") -> str | None:
             f"{', ...' if len(here) > 3 else ''}), which git stash pop refuses to "
             f"overwrite; bring the work{also} back with: {' && '.join(steps)} (from "
             f"{_clip(root, 120)}){then}")
+
+
+def _same_file(one: str, other: str) -> bool:
+    """Whether the paths ``one`` and ``other`` name one file (``os.path.samefile``);
+    ``False`` when either cannot be looked at."""
+    try:
+        return os.path.samefile(one, other)
+    except OSError:
+        return False
 
 
 def _continues_stashed(root: str, path: str) -> bool:

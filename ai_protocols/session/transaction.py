@@ -71,6 +71,14 @@ from ai_protocols.org.syntax import (
     unescape_inline,
 )
 from ai_protocols.paths import CONTEXT_DIR, DEFAULT_CONTEXT, join, parent, safe_id, sibling
+from ai_protocols.session.cause import (
+    OLDER,
+    committed_by,
+    git_version,
+    head_put_back,
+    stash_untracked,
+    wrapped_cause,
+)
 from ai_protocols.session.layout import (
     ACTIVE,
     CRASHED,
@@ -936,12 +944,20 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
     if written_later(*((h.properties.get("UPDATED_AT"),
                         parse_timestamp(h.properties.get("UPDATED", "")))
                        for h in (headline, mine))):
+        try:
+            newer = storage.read_regular(kept)
+        except (OSError, storage.NotRegular):
+            newer = None
+        if newer is not None and committed_by(path, newer) is not None:
+            return None  # (a commit made here holds the file: a person's choice, committed)
         stored = _stored_in_git(path, kept)
         if stored is None or stored.reflog_only or \
                 _saved_over_commit(ai_dir, path, doc, stored.blob):
             lacking, loses, said = _lacking(ai_dir, path, kept, doc)
+            cause = head_put_back(path, headline.properties.get("GIT_BRANCH") or None,
+                                  newer)[1]
             raise SessionReplaced(path, kept, stored.blob if stored is not None else None,
-                                  lacking, loses=loses, said=said)
+                                  lacking, loses=loses, said=said, cause=cause)
         stored.last_head = (headline.properties.get("GIT_BRANCH") or None,
                             headline.properties.get("GIT_COMMIT") or None)
         return stored
@@ -1137,7 +1153,7 @@ def other_session_elsewhere(ai_dir: str, path: str, kept: str, file: dict[str, s
         return error.reason if error.moved is not None else None
     except SessionWrappedUp as error:  # (an archived session put back over this one)
         return error.message
-    return None if stored is None else _replaced_warning(path, stored)
+    return None if stored is None else _replaced_warning(path, stored, ai_dir)
 
 
 def own_file_of(ai_dir: str, path: str, props: dict[str, str]) -> str | None:
@@ -1203,7 +1219,7 @@ def _refuse_archived(ai_dir: str, path: str, doc: OrgFile,
                           b"".join(bytes(piece) for piece in doc.encoded()))
     if found is not None:
         raise SessionWrappedUp(path, f"archived to {found[0]}", copy_lacks=found[1],
-                               copy_holds=found[2])
+                               copy_holds=found[2], cause=wrapped_cause(path))
 
 
 def archived_copy(ai_dir: str, path: str, props: dict[str, str],
@@ -1835,7 +1851,7 @@ def put_back_refusal(ai_dir: str, path: str) -> SessionWrappedUp | None:
     live = kept if mine and archive_of(ai_dir, mine) is None and \
         not one_session(mine, _head_properties(path) or {}) else None
     return SessionWrappedUp(path, f"{where} to {archive}", copy_lacks=lacks, kept=live,
-                            copy_holds=holds)
+                            copy_holds=holds, cause=wrapped_cause(path))
 
 
 def refuse_put_back(ai_dir: str, path: str) -> None:
@@ -3089,7 +3105,7 @@ class Editing:
                     # refused before any plan, it is the file as read, the change made)
                     edit, waiting, _, replaced = self._open(roll=False)
             if replaced is not None and edit.emacs_lock is None:
-                said = _replaced_warning(path, replaced)
+                said = _replaced_warning(path, replaced, ai_dir)
                 edit.operation_said = OPERATION_SAID in said
                 edit.replaced_said = "reachable from " in said
                 warn(said)
@@ -3490,7 +3506,7 @@ def _warn_operation(path: str) -> None:
         warn(said)
 
 
-def _replaced_warning(path: str, stored: _Stored) -> str:
+def _replaced_warning(path: str, stored: _Stored, ai_dir: str) -> str:
     """The warning of a write that goes into an older version of ``path`` than the one
     this tool wrote last, saying where git holds that one (:class:`_Stored`), and, when
     only the stash does, the commands that bring it back with this write's entries:
@@ -3498,7 +3514,13 @@ def _replaced_warning(path: str, stored: _Stored) -> str:
     this write is committed first, and the pop merges the two versions through the
     session merge driver (docs/git.md). What happened is named as git's files and the
     stash say it (issue 14, eleventh round): a stash, a stash and then a checkout of
-    another commit (:func:`stash_moved`), a checkout to a detached ``HEAD``."""
+    another commit (:func:`stash_moved`), a checkout to a detached ``HEAD``. When the
+    stash holds the file untracked (its third parent), the commit advised for a tracked
+    one fails (no pathspec matches) and the pop refuses the file here: the commands that
+    work instead, which ``status`` gives after the write
+    (:func:`ai_protocols.session.resume.untracked_pop`: they merge this write back in,
+    so they are said once it is written; issue 14, twenty-fourth round). ``ai_dir``:
+    the project's ``.ai`` folder."""
     blob = stored.blob[:12]
     folder = parent(path)
     from ai_protocols.git.head import read_head
@@ -3520,10 +3542,17 @@ def _replaced_warning(path: str, stored: _Stored) -> str:
 
     under_way = operation(folder) if moved is not None else None
     if moved is None:
+        back = stash_back(path, detached=detached)
+        if stash_untracked(path, stored.blob):  # (no commit of a file git does not track)
+            back = (f"the stash holds it as an untracked file (git stash -u), which git "
+                    f"stash pop refuses while a file is here and no commit can take: run "
+                    f"ai-protocols status (from {parent(ai_dir)}) after this write for the "
+                    f"commands that bring it back (the file moved aside, the pop, "
+                    f"ai-protocols merge-kept)")
         return (f"{path} is an older version than the one ai-protocols last wrote (git "
                 f"stash put it back?); this write goes into it, and the newer one is in git "
                 f"as blob {blob} only in the stash (git stash list; git show {blob}); to get "
-                f"it back with what is written here: {stash_back(path, detached=detached)}")
+                f"it back with what is written here: {back}")
     return (f"{path} is an older version than the one ai-protocols last wrote: git stash "
             f"took that one (it is in git as blob {blob}, only in the stash: git stash "
             f"list; git show {blob}), and then HEAD moved off the commit the stash was made "
@@ -3552,56 +3581,6 @@ def put_back(path: str, stored: _Stored) -> tuple[str, str]:
     if stored.stash_only:
         return OLDER, "git stash"
     return head_put_back(path, stored.last_head[0] if stored.last_head else None)
-
-
-#: What :func:`head_put_back` calls the file when it is this one's older version.
-OLDER = "an older version of this file"
-
-
-def head_put_back(path: str, recorded: str | None) -> tuple[str, str]:
-    """:func:`put_back`'s rule without the stash: what git put at the session file
-    ``path`` and what did it, from where ``HEAD`` is now and ``recorded``, the branch
-    (``GIT_BRANCH``) the version this tool wrote last recorded (``None``: none). The one
-    rule of the write's ``replaced:`` line and of the read commands' warning
-    (:func:`ai_protocols.session.resume.replaced_warning`): a first part other than
-    :data:`OLDER` is a branch switch. Reads git's files; runs ``git show`` once, only
-    on the branch written on (:func:`_head_is_file`)."""
-    from ai_protocols.git.head import operation, read_head
-
-    older = OLDER
-    folder = parent(path)
-    under_way = operation(folder)  # (a rebase or bisect detaches HEAD too)
-    if under_way:
-        return older, f"the git {under_way} under way"
-    head = read_head(folder)
-    branch, commit = head if head is not None else (None, None)
-    if branch is None and commit:
-        return older, f"a checkout of commit {commit[:12]}, HEAD detached"
-    if branch is not None and recorded is not None and branch != recorded:
-        return (f"the session file of branch {quoted(branch, 80)}",
-                f"a switch from branch {quoted(recorded, 80)}")
-    if branch is not None and recorded is not None:
-        if not _head_is_file(path):  # (git writes HEAD's version: another came otherwise)
-            return older, RESTORED
-        return older, f"a git reset or checkout of branch {quoted(branch, 80)}"
-    return older, "a branch switch or a reset"
-
-
-#: :func:`head_put_back`'s cause when ``HEAD`` is on the branch written on and its
-#: version of the file is not the file: no reset or checkout wrote it.
-RESTORED = ("a git restore or checkout of the file from an older commit, or an editor's "
-            "save of a buffer opened on an older version; git's HEAD holds another")
-
-
-def _head_is_file(path: str) -> bool:
-    """Whether ``HEAD``'s version of the file at ``path`` is the file's bytes (one ``git
-    show``, one read); ``True`` when either cannot be read (nothing to tell them by)."""
-    folder, name = parent(path), path.rsplit("/", 1)[-1]
-    head = git_version(folder, f"HEAD:./{name}")
-    try:
-        return head is None or head == storage.read_regular(path)
-    except (OSError, storage.NotRegular):
-        return True
 
 
 def moved_by(operation: str | None) -> str:
@@ -3920,18 +3899,6 @@ def _rolled_in_head(ai_dir: str, path: str, doc: OrgFile, earlier: list[str] | N
             continue
         return f"HEAD:./{below}", one.path, data
     return None
-
-
-def git_version(root: str, spec: str) -> bytes | None:
-    """The bytes git holds at ``spec`` (``REV:./REL``) in the work tree ``root``; ``None``
-    when it holds none there (or git cannot run). One ``git show``."""
-    from ai_protocols.errors import GitFailed
-    from ai_protocols.git.spawn import GitRun, git_env
-
-    try:
-        return GitRun(["git", "-C", root, "show", spec], git_env(), None).wait()
-    except (GitFailed, OSError):
-        return None
 
 
 def _brought_back(ai_dir: str, path: str, doc: OrgFile,
