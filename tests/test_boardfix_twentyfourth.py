@@ -48,6 +48,15 @@ def _pull(clone: Path) -> None:
     git(clone, "pull", "-q", "--no-rebase", "origin", "main")
 
 
+def _delete_lock(clone: Path, path: str) -> None:
+    """A person deletes the lock of ``path`` from ``clone``'s board (its headline and its
+    property drawer), as in an up-to-date buffer."""
+    text = (clone / BOARD).read_text(encoding="utf-8")
+    start = text.index(f"** {path}")
+    end = text.index(":END:\n", start) + len(":END:\n")
+    (clone / BOARD).write_text(text[:start] + text[end:], encoding="utf-8")
+
+
 def _unlocked_and_tidied(clones: dict[str, Path], runs: dict[str, Runner], how: str
                          ) -> None:
     """``cb`` locks ``src/api`` in ``p`` and pushes; ``a`` pulls and writes (its kept copy
@@ -118,10 +127,7 @@ def test_a_lock_a_person_took_out_with_no_unlock_is_still_lost_and_put_back(
     runs["a"]("lock", "docs", "--reason", "a writes docs", agent="ca")
     _push(a, "ca locks docs")
     _pull(p)
-    text = (p / BOARD).read_text(encoding="utf-8")
-    start = text.index("** src/api")
-    end = text.index(":END:\n", start) + len(":END:\n")
-    (p / BOARD).write_text(text[:start] + text[end:], encoding="utf-8")
+    _delete_lock(p, "src/api")
     _push(p, "a person deletes cb's lock")
     _pull(a)
     hook = write_hook(a, a / "src" / "api" / "v1.py", "ca2")
@@ -154,10 +160,7 @@ def test_a_live_lock_deleted_in_an_up_to_date_buffer_names_the_unlock_that_ends_
     runs["p"]("lock", "src/api", "--reason", "p reshapes it", agent="cb")
     _push(p, "cb locks")
     _pull(c)
-    text = (c / BOARD).read_text(encoding="utf-8")
-    start = text.index("** src/api")
-    end = text.index(":END:\n", start) + len(":END:\n")
-    (c / BOARD).write_text(text[:start] + text[end:], encoding="utf-8")
+    _delete_lock(c, "src/api")
     read = runs["c"]("locks", agent="cc")
     assert "revert" in read.stderr, read.stderr
     command = _said_command(read.stderr, "unlock")
