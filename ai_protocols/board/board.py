@@ -947,7 +947,7 @@ class Board:
         live = []
         deleted: list[Task] = []
         for old, missing in lost_claims(old_tasks, doc, tasks, same, moved,
-                                        board=str(self.path), deleted=deleted):
+                                        board=str(self.path), deleted=deleted, kept=kept_doc):
             gone, state = self.gone(old.owner, old.owner_process, old.claimed,
                                     since_at=old.claimed_at)
             if not gone and not self._persons_removal(doc, old.owner, old.claimed_at):

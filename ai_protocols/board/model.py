@@ -86,6 +86,8 @@ __all__ = [
     "done_states",
     "dropped_by_merge",
     "ended_elsewhere",
+    "ended_in_history",
+    "ended_since",
     "ending_commands",
     "find_task",
     "handoffs",
@@ -122,7 +124,6 @@ __all__ = [
     "unknown_holders",
     "unlock_item",
     "unlock_records",
-    "unlocked_in_history",
     "unlocks_since",
     "unusable_locks",
     "unusable_working_sets",
@@ -482,7 +483,8 @@ def lost_claims(old_tasks: list[Task], doc: OrgFile | None,
                 tasks: list[Task], same: dict[str, Task] | None = None,
                 moved: frozenset[str] | set[str] = frozenset(),
                 board: str | None = None,
-                deleted: list[Task] | None = None) -> list[tuple[Task, bool]]:
+                deleted: list[Task] | None = None,
+                kept: OrgFile | None = None) -> list[tuple[Task, bool]]:
     """The open claims of ``old_tasks`` (the board's kept copy) that the board on disk
     (``doc``, read as ``tasks``; ``None``: there is none) no longer holds, each with
     whether its task is gone from it: its task gone, or open and unclaimed on disk.
@@ -501,7 +503,8 @@ def lost_claims(old_tasks: list[Task], doc: OrgFile | None,
     this rare case). A claim never committed cannot have been ended elsewhere: a newer
     log on its task (a merge's note) does not make the board that lost it newer. Given
     ``deleted``, each claim left out so whose whole task is gone from the board (deleted
-    in another clone) is appended to it, for the readers to say so."""
+    in another clone) is appended to it, for the readers to say so. ``kept``: the kept
+    copy ``old_tasks`` were read from (its logs: :func:`ended_elsewhere`)."""
     same = same or {}
     by_id = {t.id: t for t in tasks if t.id}
     # Every headline's own properties, by ID.
@@ -522,7 +525,7 @@ def lost_claims(old_tasks: list[Task], doc: OrgFile | None,
         found.append((old, now is None, now))
     if board is not None and found:
         removed = ended_elsewhere(board, doc, [old for old, _, _ in found],
-                                  [now for _, _, now in found])
+                                  [now for _, _, now in found], kept)
         if deleted is not None:
             deleted += [old for (old, gone, _), out in zip(found, removed, strict=True)
                         if out and gone]
@@ -759,7 +762,7 @@ def unlocks_since(board: bytes, before: bytes) -> set[bytes]:
     ``board`` does not that an item ``unlock`` wrote in ``board`` and not in ``before``
     names: the locks that the step from ``before`` to ``board`` ended by ``unlock``
     (:func:`~ai_protocols.board.hidden.unlocked_since`; and, for the commit of git's
-    history that took a lock out, :func:`unlocked_in_history`: a person may delete the
+    history that took a lock out, :func:`ended_in_history`: a person may delete the
     inert item later). Linear in the lines; raises nothing."""
     ended = lock_records(before) - lock_records(board)
     said = f"] {UNLOCKED_BY}".encode()
@@ -780,22 +783,26 @@ def lock_records(data: bytes) -> set[bytes]:
 
 
 def ended_elsewhere(board: str, doc: OrgFile | None, held: list[Task] | list[AreaLock],
-                    nows: list[Task | None] | None = None) -> list[bool]:
+                    nows: list[Task | None] | None = None,
+                    kept: OrgFile | None = None) -> list[bool]:
     """For each of ``held`` (claims of the kept copy's tasks, or locks, that the board on
     disk ``doc`` at ``board`` lacks; ``nows``: each claim's task on that board, ``None``
-    when it is gone), whether that is an end made by ai-protocols elsewhere (in another
-    clone, or a work tree's branch, and brought by git), not a loss (the one rule of
-    every reader: ``Board.lost``, ``check``, the PreToolUse hook):
+    when it is gone; ``kept``: the kept copy the claims were read from), whether that
+    is an end made by ai-protocols elsewhere (in another clone, or a work tree's
+    branch, and brought by git), not a loss (the one rule of every reader:
+    ``Board.lost``, ``check``, the PreToolUse hook). One rule for both kinds: the step
+    from a board that held it to one that lacks it wrote the tool's record of its end
+    (:func:`ended_since`):
 
-    - a claim with its record (``CLAIMED_AT``) whose task is on the board: when its log
-      there holds an item of the tool's ending a claim (``released by``, ``handed off
-      by``, ``done by``, ``cancelled by``, ``reopened by``), stamped at or after the
-      claim's minute;
-    - a lock with its record (``LOCKED_AT``): when the Locks section's own text holds
-      the item every ``unlock`` writes naming that record (:func:`unlock_item`), or,
-      that inert item deleted since (a person tidying the section), when the commit of
-      ``HEAD``'s history that took the lock out added it (:func:`unlocked_in_history`:
-      git runs only then);
+    - the step from the kept copy ``kept`` to the board on disk, for a claim with its
+      record (``CLAIMED_AT``) whose task is on the board (its log there holds more of
+      the tool's items ending a claim than the kept copy's: no clock is read, so the
+      zones of the clones that wrote them do not count); for a lock with its record
+      (``LOCKED_AT``), the Locks section's own text holds the item every ``unlock``
+      writes naming that record (:func:`unlock_item`);
+    - else (that record deleted since: a person tidying the log or the section), the
+      commit of ``HEAD``'s history that took the claim's or lock's record out
+      (:func:`ended_in_history`: git runs only then);
     - any other (a task gone from the board, a claim or lock written by hand without
       its record): when a commit of ``HEAD``'s history took it out
       (:func:`changed_in_history`: git runs only then).
@@ -811,52 +818,93 @@ def ended_elsewhere(board: str, doc: OrgFile | None, held: list[Task] | list[Are
     for item, now in zip(held, nows, strict=True):
         if isinstance(item, Task) and item.claimed_at and now is not None and \
                 doc is not None and now.line:
-            taken = item.claimed
-            answers.append(any(
-                said.split("] ", 1)[-1].startswith(_CLAIM_ENDS) and
-                (taken is None or (parse_timestamp(said[2:said.find("]") + 1]) or taken)
-                 >= taken) for said in log_items(doc, now.line)))
+            answers.append(True if kept is not None and item.line and _claim_ends_between(
+                doc, now.line, kept, item.line) else None)
         elif isinstance(item, AreaLock) and item.locked_at:
             answers.append(True if item.locked_at in unlocked else None)
         else:
             answers.append(None)
-    locks = [item for item, answer in zip(held, answers, strict=True)
-             if answer is None and isinstance(item, AreaLock) and item.locked_at]
+    recorded = [item for item, now, answer in zip(held, nows, answers, strict=True)
+                if answer is None and _record_of(item) and
+                (isinstance(item, AreaLock) or now is not None)]
     rest = [item for item, answer in zip(held, answers, strict=True)
-            if answer is None and item not in locks]
-    unlocks = iter(unlocked_in_history(board, locks) if locks else [])
+            if answer is None and item not in recorded]
+    ends = iter(ended_in_history(board, recorded) if recorded else [])
     history = iter(changed_in_history(board, rest) if rest else [])  # type: ignore[arg-type]
     return [answer if answer is not None else
-            next(unlocks) if isinstance(item, AreaLock) and item.locked_at else next(history)
+            next(ends) if item in recorded else next(history)
             for item, answer in zip(held, answers, strict=True)]
 
 
-def unlocked_in_history(board: str, held: list[AreaLock]) -> list[bool]:
-    """For each lock of ``held`` (each with its record, ``LOCKED_AT``), one the board at
-    ``board`` lacks and whose end its Locks section's own text does not tell (the inert
-    item ``unlock`` writes was deleted since: a person tidying the section), whether
-    the newest commit of ``HEAD``'s history that changed how often the board holds its
-    record's property (``LOCKED_AT: R``, found by
-    :func:`~ai_protocols.git.state.recorded_in_history`: the commit that took the lock
-    out) added the item ``unlock`` writes naming it, against its parent
-    (:func:`unlocks_since`, the one reading of those items):
-    an ``unlock`` made elsewhere and brought by git, ended. A lock a stale save or a
-    person's edit took out (that commit adds no such item), or one ``HEAD``'s board
-    still holds, is no end: ``False``; so without git. Git runs: one ``git log`` per
-    lock, two reads of the board per commit found; only for the locks a board lost
-    (docs/tasks.md, "A newer board git brought is kept")."""
+def _claim_ends(doc: OrgFile, line: int) -> list[str]:
+    """The tool's items ending a claim (:data:`_CLAIM_ENDS`), as written, in the log of
+    the task on ``line`` (from 1) of ``doc``."""
+    return [item for item in log_items(doc, line)
+            if item.split("] ", 1)[-1].startswith(_CLAIM_ENDS)]
+
+
+def _claim_ends_between(after: OrgFile, line: int, before: OrgFile, was: int) -> bool:
+    """Whether the log of the task on ``line`` of ``after`` holds an item ending a claim
+    (counted as many times as it is there) that the task's log on ``was`` of ``before``
+    lacks: the step from ``before`` (which held the claim) to ``after`` wrote one.
+    Order and stamps are not read (an item's Org stamp is its writer's local time,
+    without a zone: docs/decisions.md, "a claim's end, in history and across
+    zones")."""
+    return _has_more(_claim_ends(after, line), _claim_ends(before, was))
+
+
+def ended_since(after: bytes, before: bytes, held: Task | AreaLock) -> bool:
+    """Whether the step from the board ``before`` (which holds ``held``'s record) to the
+    board ``after`` ended ``held`` by ai-protocols: it took the record out and wrote
+    the tool's record of the end. For a lock, the item ``unlock`` writes naming its
+    ``LOCKED_AT`` (:func:`unlocks_since`); for a claim, its task (by ``ID``) is on
+    both, with its ``CLAIMED_AT`` before and not after, and its log gained an item
+    ending a claim (``released by``, ``handed off by``, ``done by``...:
+    :func:`_claim_ends_between`).
+    The one rule of a claim's or lock's end in a step of git's history
+    (:func:`ended_in_history`) and from the kept copy (:func:`ended_elsewhere`).
+    Raises nothing (boards that cannot be read: ``False``)."""
+    if isinstance(held, AreaLock):
+        return (held.locked_at or "").encode() in unlocks_since(after, before)
+    if not held.id:
+        return False
+    try:
+        docs = [BoardFile(data.decode("utf-8")) for data in (after, before)]
+        now, was = (next((t for t in read_board(d, check=False)[0] if t.id == held.id), None)
+                    for d in docs)
+    except (UnicodeDecodeError, ValueError):
+        return False
+    return now is not None and was is not None and was.claimed_at == held.claimed_at and \
+        now.claimed_at != held.claimed_at and \
+        _claim_ends_between(docs[0], now.line, docs[1], was.line)
+
+
+def ended_in_history(board: str, held: list[Task] | list[AreaLock]) -> list[bool]:
+    """For each of ``held`` (claims or locks, each with its record: ``CLAIMED_AT``,
+    ``LOCKED_AT``), one the board at ``board`` lacks and whose end the board does not
+    tell (the tool's record of it deleted since: a person tidying a log or the Locks
+    section), whether the newest commit of ``HEAD``'s history that changed how often
+    the board holds its record's property (``CLAIMED_AT: R``, ``LOCKED_AT: R``, found
+    by :func:`~ai_protocols.git.state.recorded_in_history`: the commit that took it
+    out) ended it against its parent (:func:`ended_since`, the one rule): an end made
+    elsewhere and brought by git. One a stale save or a person's edit took out (that
+    commit writes no such record), or one ``HEAD``'s board still holds, is no end:
+    ``False``; so without git. Git's order, not the stamps' wall-clock times, decides.
+    Git runs: one ``git log`` per item, two reads of the board per commit found; only
+    for what a board lost (docs/tasks.md, "A newer board git brought is kept")."""
     from ai_protocols.git.state import file_at, recorded_in_history
 
     root = os.path.dirname(os.path.dirname(board))
     path = f"{os.path.basename(os.path.dirname(board))}/{os.path.basename(board)}"
     answers = []
-    for lock in held:
-        commit = recorded_in_history(root, path, f"LOCKED_AT: {lock.locked_at}") \
-            if lock.locked_at else None
+    for item in held:
+        name = "CLAIMED_AT" if isinstance(item, Task) else "LOCKED_AT"
+        record = _record_of(item)
+        commit = recorded_in_history(root, path, f"{name}: {record}") if record else None
         after = file_at(root, commit, path) if commit else None
         before = file_at(root, f"{commit}^", path) if after is not None else None
         answers.append(before is not None and after is not None and
-                       (lock.locked_at or "").encode() in unlocks_since(after, before))
+                       ended_since(after, before, item))
     return answers
 
 

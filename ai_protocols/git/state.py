@@ -650,7 +650,8 @@ def recorded_in_history(root: str | os.PathLike[str], path: str, commit: str) ->
     say. A session file that recorded a commit (``GIT_COMMIT``) committed in this
     history: what was done by then is in it, even when a rebase or a reword gave that
     commit another hash; the commit that took a lock's ``LOCKED_AT`` out of the board
-    (:func:`~ai_protocols.board.model.unlocked_in_history`). One git run."""
+    (:func:`~ai_protocols.board.model.ended_in_history`), or a claim's
+    ``CLAIMED_AT``. One git run."""
     out = _git(root, "log", "-1", "--format=%H", "-F", f"-S{commit}", "HEAD", "--",
                f":(top,literal){path}")
     found = out.decode("ascii", "replace").strip() if out else ""

@@ -496,7 +496,8 @@ def _kept_claims(path: str, data: bytes, doc: OrgFile, tasks: list[Task]) -> lis
         same = {o.id or "": now for o, now in kept_task_pairs(doc, kept_doc, old, moved)}
     except (UnicodeDecodeError, ValueError):
         return []
-    return [task for task, _ in lost_claims(old, doc, tasks, same, moved, board=path)]
+    return [task for task, _ in lost_claims(old, doc, tasks, same, moved, board=path,
+                                            kept=kept_doc)]
 
 
 def _task_text(task: Task, me: str | None, handoff: Handoff | None = None) -> str:
