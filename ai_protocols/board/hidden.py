@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ai_protocols.session.merge import MergeResult
 
 __all__ = ["OR_DELETED", "PULLS_WALKED", "board_pull", "brought_board", "held_before_said",
-           "in_buffer", "nothing_lacking", "stale_merge", "unlocked_since"]
+           "in_buffer", "nothing_lacking", "stale_merge", "stopped_pull", "unlocked_since"]
 
 #: How many pulls (or merges) of ``HEAD``'s reflog :func:`board_pull` walks back over at
 #: most, looking for one that changed the board: each costs at most one ``git show``.
@@ -67,6 +67,31 @@ def board_pull(root: str, pulls: Iterable[tuple[str, str]], below: str
         if after != before:
             return old, new, before, after
     return newest
+
+
+def stopped_pull(root: str, below: str) -> tuple[str, bytes, bytes] | None:
+    """What a merge or rebase under way (a ``git pull`` stopped on a conflict in another
+    file; :func:`~ai_protocols.git.head.stopped_from`) already brought to the board (the
+    file ``below``, from the top of the work tree ``root``): ``(the commit HEAD named
+    before it, the board at that commit, the board git wrote into its index)``. While it
+    is stopped, ``HEAD``'s reflog names no pull (a merge has not moved ``HEAD``; a
+    rebase's start is a checkout of the other side), so the board git merged is read
+    from the index (stage 0, ``git show :0:./PATH``): a save from a buffer opened before
+    the pull is judged against it as against a pull's result. ``None`` when none is under
+    way, the board is unmerged (its conflict is the board merge's: exit 6) or the same
+    as before, or git cannot give it. Two ``git show`` while one is under way; a few
+    ``stat`` calls otherwise. Raises nothing."""
+    from ai_protocols.git.head import stopped_from
+    from ai_protocols.session.transaction import git_version
+
+    before = stopped_from(root)
+    if before is None:
+        return None
+    index = git_version(root, f":0:./{below}")
+    old = git_version(root, f"{before}:./{below}") if index is not None else None
+    if index is None or old is None or index == old:
+        return None
+    return before, old, index
 
 
 def brought_board(head_board: bytes, pull: tuple[str, str, bytes, bytes] | None

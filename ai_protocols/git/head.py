@@ -32,6 +32,7 @@ __all__ = [
     "read_head",
     "rebase_merged",
     "reflog_moves",
+    "stopped_from",
 ]
 
 _HEX = frozenset("0123456789abcdef")
@@ -227,6 +228,28 @@ def operation(start: str | os.PathLike[str]) -> str | None:
                 todo = _read(os.path.join(git_dir, "sequencer", "todo")) or ""
                 return "revert" if todo.lstrip().startswith("revert") else what
             return what
+    return None
+
+
+def stopped_from(start: str | os.PathLike[str]) -> str | None:
+    """The commit ``HEAD`` named before the merge or rebase under way in the repository
+    of the work tree around ``start`` (a folder) stopped (:func:`operation`: a ``git
+    pull`` or ``git pull --rebase`` stopped on a conflict, a ``git merge``, a ``git
+    rebase``): for a merge, ``HEAD`` itself (git moves it only at the merge's commit);
+    for a rebase, the branch's commit before it (``rebase-merge/orig-head`` or
+    ``rebase-apply/orig-head``, git-rebase(1)). ``None`` when neither is under way, or
+    it cannot be read. A few ``stat`` calls and one small read; no process."""
+    what = operation(start)
+    if what == "merge":
+        head = read_head(start)
+        return None if head is None else head[1]
+    if what != "rebase":
+        return None
+    git_dir = _git_dir(os.fspath(start))
+    for folder in ("rebase-merge", "rebase-apply"):
+        text = (_read(os.path.join(git_dir or "", folder, "orig-head")) or "").strip()
+        if _is_hash(text):
+            return text
     return None
 
 
