@@ -704,15 +704,18 @@ def seen_dropped(board: str, kept: str, pull: tuple[str, str, bytes, bytes], bel
     both changed to a person (:func:`refuse`'s commands).
     docs/decisions.md, "Twenty-third round: the board's claims a clone had seen"."""
     old, _new, before, after = pull
-    from ai_protocols.board.hidden import unlocked_since
+    from ai_protocols.board.hidden import takes_out_unended, unlocked_since
 
     if before != after and not unlocked_since(after, before):  # (an ``unlock`` there
         # ended a lock this clone had: the tool's doing)
         found = opened_before(board, kept, after, old, before, deleted_tells=False)
-        if found is not None:
+        if found is not None and not takes_out_unended(found[0], after):
             return found[0], f"{old}:./{below}", "clone"
     found = pulled_over(board, kept, pull, below)
-    return None if found is None else (found[0], f"{found[1]}:./{below}", "pulled")
+    if found is None or takes_out_unended(found[0], after):
+        return None  # (a live lock or claim the board holds, deleted here by hand, is
+        # not ended by that: the clone that put it back holds it, so does this one)
+    return found[0], f"{found[1]}:./{below}", "pulled"
 
 
 def pulled_over(board: str, kept: str, pull: tuple[str, str, bytes, bytes], below: str
