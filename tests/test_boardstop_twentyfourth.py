@@ -23,6 +23,7 @@ Real clones, real ``git`` (a real conflict), the installed console script and it
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -141,3 +142,96 @@ def test_a_persons_edit_during_a_stopped_pull_stands(tmp_path: Path, how: str) -
     runs["p"]("task", "add", "P second", agent="pp")
     assert ":PATH:     src/api" not in (p / BOARD).read_text(encoding="utf-8")
     _go_on(p, how)
+
+
+def _deleted_by_hand(clone: Path, claim: bool) -> None:
+    """A person, in an up-to-date buffer of ``clone``'s board, deletes ``ca``'s lock on
+    ``src/api`` (its headline and drawer) and, with ``claim``, ``ca``'s claim (its four
+    properties, the task back to TODO; the ``claimed by`` item stays): no command, no
+    item of the tool's."""
+    text = (clone / BOARD).read_text(encoding="utf-8")
+    start = text.index("** src/api")
+    end = text.index(":END:\n", start) + len(":END:\n")
+    text = text[:start] + text[end:]
+    if claim:
+        text = re.sub(r"[ \t]*:(OWNER|OWNER_PROCESS|CLAIMED|CLAIMED_AT):.*\n", "", text)
+        assert text.count("* DOING ") == 1, text
+        text = text.replace("* DOING ", "* TODO ")
+    _save(clone, text.encode(), "rename")
+
+
+def _push(clone: Path, message: str) -> None:
+    _commit(clone, message)
+    git(clone, "push", "-q", "origin", "HEAD:main")
+
+
+def _pull(clone: Path) -> None:
+    git(clone, "pull", "-q", "--no-rebase", "origin", "main")
+
+
+def test_a_hand_deletion_of_a_live_claim_and_lock_converges_over_three_clones(
+        tmp_path: Path) -> None:
+    """B2: a person in ``p`` deletes ``ca``'s live lock and claim by hand and pushes;
+    ``a`` (the owner's clone) finds them lost and its next write puts them back; ``p``
+    and ``c`` pull that board: byte-identical to ``a``'s, each shows the claim and the
+    lock and warns of no lack, each hook refuses an edit into ``src/api``, and ``p``'s
+    next write keeps them (no ping-pong): ``a`` pulls it and finds nothing lost."""
+    clones, runs = _clones(tmp_path.resolve())
+    ident = _a_claims(clones, runs)
+    a, p, c = clones["a"], clones["p"], clones["c"]
+    _pull(p)
+    _pull(c)
+    _deleted_by_hand(p, claim=True)
+    _push(p, "a person takes ca's claim and lock off")
+    _pull(a)
+    runs["a"]("task", "add", "A writes", agent="pa")
+    assert ":OWNER:    ca" in (a / BOARD).read_text(encoding="utf-8")
+    _push(a, "a's write")
+    for clone in (p, c):
+        _pull(clone)
+    boards = {name: (clone / BOARD).read_bytes() for name, clone in clones.items()}
+    assert len(set(boards.values())) == 1, boards
+    for name, clone in clones.items():
+        shown = _shown(runs[name])
+        assert {("claim", ident, "ca"), ("lock", "src/api", "ca")} <= shown, (name, shown)
+        listed = runs[name]("locks", agent="cc")
+        assert "lacks" not in listed.stderr and "No locks" not in listed.stdout, listed
+        hook = write_hook(clone, clone / "src" / "api" / "v1.py", "pc")
+        assert hook.returncode == 2, (name, hook.returncode, hook.stderr)
+    runs["p"]("task", "add", "P writes", agent="pp")
+    text = (p / BOARD).read_text(encoding="utf-8")
+    assert ":OWNER:    ca" in text and ":PATH:     src/api" in text, text
+    _push(p, "p's write")
+    _pull(a)
+    listed = runs["a"]("locks", agent="ca")
+    assert "lost" not in listed.stderr and "src/api" in listed.stdout, listed
+
+
+def test_unlock_force_ends_a_lock_deleted_by_hand_in_every_clone(tmp_path: Path) -> None:
+    """B3: a person in ``p`` deletes ``ca``'s live lock by hand (the claim the same pull
+    brought kept); ``ai-protocols unlock src/api --force`` there ends it (it was refused:
+    "there is no lock on it") by ``unlock``'s item; pushed, ``a`` (the owner's clone,
+    whose kept copy holds it) and ``c`` pull: no lock anywhere, nothing lost, every hook
+    lets an edit into ``src/api`` through, and ``a``'s next write does not put it back.
+    A path no lock was ever on is still refused."""
+    clones, runs = _clones(tmp_path.resolve())
+    ident = _a_claims(clones, runs)
+    a, p, c = clones["a"], clones["p"], clones["c"]
+    _pull(p)
+    _deleted_by_hand(p, claim=False)
+    never = runs["p"]("unlock", "docs", "--force", agent="pp", check=False)
+    assert never.returncode == 4 and "there is no lock on it" in never.stderr, never
+    ended = runs["p"]("unlock", "src/api", "--force", agent="pp")
+    assert "Unlocked src/api/" in ended.stdout and "was ca's" in ended.stdout, ended
+    assert "unlocked by pp: src/api/, ca's lock" in (p / BOARD).read_text(encoding="utf-8")
+    _push(p, "p ends ca's lock")
+    _pull(a)
+    _pull(c)
+    for name, clone in clones.items():
+        listed = runs[name]("locks", "--json", agent="cc")
+        assert json.loads(listed.stdout) == [] and "lost" not in listed.stderr, (name, listed)
+        assert ("claim", ident, "ca") in _shown(runs[name]), name
+        hook = write_hook(clone, clone / "src" / "api" / "v1.py", "pc")
+        assert hook.returncode == 0, (name, hook.returncode, hook.stderr)
+    runs["a"]("task", "add", "A writes", agent="pa")
+    assert ":PATH:     src/api" not in (a / BOARD).read_text(encoding="utf-8")
