@@ -136,11 +136,12 @@ def takes_out_unended(merged: bytes, board: bytes) -> bool:
     board the pull left) a lock or a claim that no item of the tool ends: a lock (by its
     ``LOCKED_AT`` record) ``board`` holds and ``merged`` does not, unless ``unlock``'s
     item in ``merged`` names it (:func:`~ai_protocols.board.model.unlocks_since`); a
-    claim (task id and owner) ``board`` holds and ``merged`` does not, unless the task's
-    log in ``merged`` holds an item ending a claim that ``board``'s lacks (``released
-    by``, ``handed off by``, ``done by``...). Such a take-out is no merge back: a bare
-    deletion of a live lock or claim ends it in no clone (the owner's clone puts it back,
-    the lost-claims rule), so a clone reading a board that holds it shows it
+    claim (task id and owner) ``board`` holds on a task ``merged`` holds unclaimed, or
+    lacks, unless the task's log in ``merged`` holds an item ending a claim that
+    ``board``'s lacks (``released by``, ``handed off by``, ``done by``...). Such a
+    take-out is no merge back: a bare deletion of a live lock or claim ends it in no
+    clone (the owner's clone puts it back, the lost-claims rule), so a clone reading a
+    board that holds it shows it
     (docs/decisions.md, "Twenty-fourth round: the board during a stopped pull"). ``True``
     when a board cannot be read (nothing taken out on a guess). Parses the two boards;
     raises nothing."""
@@ -165,8 +166,8 @@ def takes_out_unended(merged: bytes, board: bytes) -> bool:
         if not task.id or not task.owner:
             continue
         there = now.get(task.id)
-        if there is not None and there.owner == task.owner:
-            continue
+        if there is not None and there.owner is not None:
+            continue  # (held still, or taken over: a claim of another's, not taken out)
         items = set(log_items(docs[1], there.line)) - set(log_items(docs[0], task.line)) \
             if there is not None else set()
         if not any(f"] {end}" in item for item in items for end in _CLAIM_ENDS):
