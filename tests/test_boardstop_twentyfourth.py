@@ -222,8 +222,8 @@ def test_unlock_force_ends_a_lock_deleted_by_hand_in_every_clone(tmp_path: Path)
     never = runs["p"]("unlock", "docs", "--force", agent="pp", check=False)
     assert never.returncode == 4 and "there is no lock on it" in never.stderr, never
     ended = runs["p"]("unlock", "src/api", "--force", agent="pp")
-    assert "Unlocked src/api/" in ended.stdout and "was ca's" in ended.stdout, ended
-    assert "unlocked by pp: src/api/, ca's lock" in (p / BOARD).read_text(encoding="utf-8")
+    assert "Unlocked src/api" in ended.stdout and "was ca's" in ended.stdout, ended
+    assert "unlocked by pp: src/api, ca's lock" in (p / BOARD).read_text(encoding="utf-8")
     _push(p, "p ends ca's lock")
     _pull(a)
     _pull(c)
