@@ -81,14 +81,18 @@ def stopped_pull(root: str, below: str) -> tuple[str, bytes, bytes] | None:
     from the index (stage 0, ``git show :0:./PATH``): a save from a buffer opened before
     the pull is judged against it as against a pull's result. ``None`` when none is under
     way, the board is unmerged (its conflict is the board merge's: exit 6) or the same
-    as before, or git cannot give it. Two ``git show`` while one is under way; a few
+    as before, the commit it brings is one ``HEAD`` held (``git rebase -i`` of one's own
+    commits: git brought nothing, and an earlier pick's board is no news), or git cannot
+    give it. One ``git merge-base`` and two ``git show`` while one is under way; a few
     ``stat`` calls otherwise. Raises nothing."""
     from ai_protocols.git.head import stopped_from
+    from ai_protocols.git.state import start_ancestry
     from ai_protocols.session.transaction import git_version
 
-    before = stopped_from(root)
-    if before is None:
-        return None
+    stopped = stopped_from(root)
+    if stopped is None or start_ancestry(root, stopped[1], stopped[0])():
+        return None  # (what it brings, HEAD held: a rebase of one's own commits only)
+    before = stopped[0]
     index = git_version(root, f":0:./{below}")
     old = git_version(root, f"{before}:./{below}") if index is not None else None
     if index is None or old is None or index == old:

@@ -231,25 +231,29 @@ def operation(start: str | os.PathLike[str]) -> str | None:
     return None
 
 
-def stopped_from(start: str | os.PathLike[str]) -> str | None:
+def stopped_from(start: str | os.PathLike[str]) -> tuple[str, str] | None:
     """The commit ``HEAD`` named before the merge or rebase under way in the repository
     of the work tree around ``start`` (a folder) stopped (:func:`operation`: a ``git
     pull`` or ``git pull --rebase`` stopped on a conflict, a ``git merge``, a ``git
-    rebase``): for a merge, ``HEAD`` itself (git moves it only at the merge's commit);
-    for a rebase, the branch's commit before it (``rebase-merge/orig-head`` or
-    ``rebase-apply/orig-head``, git-rebase(1)). ``None`` when neither is under way, or
-    it cannot be read. A few ``stat`` calls and one small read; no process."""
+    rebase``), and the commit it brings: for a merge, ``HEAD`` itself (git moves it only
+    at the merge's commit) and ``MERGE_HEAD``; for a rebase, the branch's commit before
+    it and the one it goes onto (``rebase-merge/`` or ``rebase-apply/``, ``orig-head``
+    and ``onto``, git-rebase(1)). ``None`` when neither is under way, or it cannot be
+    read. A few ``stat`` calls and small reads; no process."""
     what = operation(start)
+    git_dir = _git_dir(os.fspath(start)) or ""
     if what == "merge":
         head = read_head(start)
-        return None if head is None else head[1]
+        other = (_read(os.path.join(git_dir, "MERGE_HEAD")) or "").split()
+        return (head[1], other[0]) if head is not None and head[1] and other and \
+            _is_hash(other[0]) else None
     if what != "rebase":
         return None
-    git_dir = _git_dir(os.fspath(start))
     for folder in ("rebase-merge", "rebase-apply"):
-        text = (_read(os.path.join(git_dir or "", folder, "orig-head")) or "").strip()
-        if _is_hash(text):
-            return text
+        before, onto = ((_read(os.path.join(git_dir, folder, name)) or "").strip()
+                        for name in ("orig-head", "onto"))
+        if _is_hash(before) and _is_hash(onto):
+            return before, onto
     return None
 
 
