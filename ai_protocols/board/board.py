@@ -2491,12 +2491,16 @@ class Board:
                now: datetime | None = None, cwd: str | None = None) -> list[AreaLock]:
         """Remove the locks on exactly these paths. Another agent's lock whose agent may
         be at work is :class:`~ai_protocols.errors.PathLocked` unless ``force``; a path
-        with no lock is :class:`~ai_protocols.errors.InvalidText`. Nothing changes
-        unless every path can be unlocked."""
+        with no lock is :class:`~ai_protocols.errors.InvalidText`, but with ``force`` a
+        lock a person deleted by hand, which ``HEAD``'s history still holds unended
+        (:func:`~ai_protocols.board.hidden.deleted_lock`: its owner's clone puts it
+        back), is ended by ``unlock``'s item naming it. Nothing changes unless every
+        path can be unlocked. Returns the locks ended."""
         if not paths:
             raise InvalidText("path", "", "give at least one path to unlock")
         areas = unique_areas(normalize_path(str(self.project.root), p, cwd) for p in paths)
         removed: list[AreaLock] = []
+        deleted: list[AreaLock] = []  # (deleted by hand: only ``unlock``'s item written)
         root = str(self.project.root)
         with self.editing() as doc:
             locks = read_board(doc)[1]
@@ -2506,6 +2510,15 @@ class Board:
                 if held is None:  # (a folder named without its "/", or a file with one)
                     alike = [h for h in locks if same_area(h.path, area)]
                     held = alike[0] if len({h.path for h in alike}) == 1 else None
+                if held is None and force and locks_section(doc) is not None:
+                    from ai_protocols.board.hidden import deleted_lock
+
+                    gone_lock = deleted_lock(str(self.path), area, lambda path, want: (
+                        path == want or plain_path(root, path) == want or
+                        same_area(path, want)))
+                    if gone_lock is not None:
+                        deleted.append(gone_lock)
+                        continue
                 if held is None:
                     moved = next((m for m in sunk_locks(doc) if m.lock is not None and
                                   m.lock.path.rstrip("/") == area.rstrip("/")), None)
@@ -2526,7 +2539,7 @@ class Board:
             top = doc.headlines[section].line if section is not None else None
             for held in sorted(removed, key=lambda h: h.line, reverse=True):
                 _remove_subtree(doc, held.line - 1)
-            if removed and top is not None:
+            if (removed or deleted) and top is not None:
                 # (the record of each end, in the Locks section's own text: a clone that
                 # still holds the lock learns by it, through git, that it was ended, not
                 # taken out by an edit: board.model.ended_elsewhere; one per lock, and
@@ -2539,11 +2552,11 @@ class Board:
                 stamp = format_timestamp(minute_of(now))
                 who = self.me or "(no agent id)"
                 doc.insert(doc.content_end(section), [
-                    line for held in removed
+                    line for held in removed + deleted
                     if not held.locked_at or held.locked_at not in recorded
                     for line in entry_lines(stamp, _whole(unlock_item(who, held)))])
             self._ending = list(removed)
-        return removed
+        return removed + deleted
 
     def _unneeded_records(self, records: list[UnlockRecord],
                           now: datetime | None) -> list[int]:

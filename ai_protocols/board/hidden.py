@@ -23,10 +23,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
+    from ai_protocols.board.model import AreaLock
     from ai_protocols.session.merge import MergeResult
 
-__all__ = ["OR_DELETED", "PULLS_WALKED", "board_pull", "brought_board", "held_before_said",
-           "in_buffer", "nothing_lacking", "stale_merge", "unlocked_since"]
+__all__ = ["OR_DELETED", "PULLS_WALKED", "board_pull", "brought_board", "deleted_lock",
+           "held_before_said", "in_buffer", "nothing_lacking", "stale_merge", "stopped_pull",
+           "takes_out_unended", "unlocked_since"]
 
 #: How many pulls (or merges) of ``HEAD``'s reflog :func:`board_pull` walks back over at
 #: most, looking for one that changed the board: each costs at most one ``git show``.
@@ -69,6 +71,35 @@ def board_pull(root: str, pulls: Iterable[tuple[str, str]], below: str
     return newest
 
 
+def stopped_pull(root: str, below: str) -> tuple[str, bytes, bytes] | None:
+    """What a merge or rebase under way (a ``git pull`` stopped on a conflict in another
+    file; :func:`~ai_protocols.git.head.stopped_from`) already brought to the board (the
+    file ``below``, from the top of the work tree ``root``): ``(the commit HEAD named
+    before it, the board at that commit, the board git wrote into its index)``. While it
+    is stopped, ``HEAD``'s reflog names no pull (a merge has not moved ``HEAD``; a
+    rebase's start is a checkout of the other side), so the board git merged is read
+    from the index (stage 0, ``git show :0:./PATH``): a save from a buffer opened before
+    the pull is judged against it as against a pull's result. ``None`` when none is under
+    way, the board is unmerged (its conflict is the board merge's: exit 6) or the same
+    as before, the commit it brings is one ``HEAD`` held (``git rebase -i`` of one's own
+    commits: git brought nothing, and an earlier pick's board is no news), or git cannot
+    give it. One ``git merge-base`` and two ``git show`` while one is under way; a few
+    ``stat`` calls otherwise. Raises nothing."""
+    from ai_protocols.git.head import stopped_from
+    from ai_protocols.git.state import start_ancestry
+    from ai_protocols.session.transaction import git_version
+
+    stopped = stopped_from(root)
+    if stopped is None or start_ancestry(root, stopped[1], stopped[0])():
+        return None  # (what it brings, HEAD held: a rebase of one's own commits only)
+    before = stopped[0]
+    index = git_version(root, f":0:./{below}")
+    old = git_version(root, f"{before}:./{below}") if index is not None else None
+    if index is None or old is None or index == old:
+        return None
+    return before, old, index
+
+
 def brought_board(head_board: bytes, pull: tuple[str, str, bytes, bytes] | None
                   ) -> bytes | None:
     """The board that holds what git brought to a saved board, when ``HEAD``'s board
@@ -101,6 +132,83 @@ def unlocked_since(board: bytes, before: bytes) -> bool:
     from ai_protocols.board.model import unlocks_since
 
     return bool(unlocks_since(board, before))
+
+
+def takes_out_unended(merged: bytes, board: bytes) -> bool:
+    """Whether ``merged`` (the merge back of another clone's save, committed and pulled:
+    :func:`~ai_protocols.board.stale.seen_dropped`) takes out of the board ``board`` (the
+    board the pull left) a lock or a claim that no item of the tool ends: a lock (by its
+    ``LOCKED_AT`` record) ``board`` holds and ``merged`` does not, unless ``unlock``'s
+    item in ``merged`` names it (:func:`~ai_protocols.board.model.unlocks_since`); a
+    claim (task id and owner) ``board`` holds on a task ``merged`` holds unclaimed, or
+    lacks, unless the task's log in ``merged`` holds an item ending a claim that
+    ``board``'s lacks (``released by``, ``handed off by``, ``done by``...). Such a
+    take-out is no merge back: a bare deletion of a live lock or claim ends it in no
+    clone (the owner's clone puts it back, the lost-claims rule), so a clone reading a
+    board that holds it shows it
+    (docs/decisions.md, "Twenty-fourth round: the board during a stopped pull"). ``True``
+    when a board cannot be read (nothing taken out on a guess). Parses the two boards;
+    raises nothing."""
+    from ai_protocols.board.model import (
+        _CLAIM_ENDS,
+        BoardFile,
+        lock_records,
+        log_items,
+        read_board,
+        unlocks_since,
+    )
+
+    if lock_records(board) - lock_records(merged) - unlocks_since(merged, board):
+        return True
+    try:
+        docs = [BoardFile(one.decode("utf-8")) for one in (board, merged)]
+        (tasks, _locks), (after, _) = (read_board(doc, check=False) for doc in docs)
+    except (UnicodeDecodeError, ValueError):
+        return True
+    now = {task.id: task for task in after if task.id}
+    for task in tasks:
+        if not task.id or not task.owner:
+            continue
+        there = now.get(task.id)
+        if there is not None and there.owner is not None:
+            continue  # (held still, or taken over: a claim of another's, not taken out)
+        items = set(log_items(docs[1], there.line)) - set(log_items(docs[0], task.line)) \
+            if there is not None else set()
+        if not any(f"] {end}" in item for item in items for end in _CLAIM_ENDS):
+            return True
+    return False
+
+
+def deleted_lock(board: str, area: str, same: Callable[[str, str], bool]
+                 ) -> AreaLock | None:
+    """The lock on ``area`` that the board ``board`` lacks and its history still holds
+    unended: the newest version of the board in ``HEAD``'s history
+    (:func:`~ai_protocols.git.state.history_versions`) holding a lock with a record
+    (``LOCKED_AT``) whose path ``same`` takes for ``area``, when the commit that took it
+    out wrote no ``unlock`` item for it
+    (:func:`~ai_protocols.board.model.unlocked_in_history`): a person deleted it by hand
+    (here, or in another clone), which ends it in no clone (the owner's clone puts it
+    back). ``unlock PATH --force`` ends it for good by writing ``unlock``'s item naming
+    it (docs/decisions.md, "Twenty-fourth round: the board during a stopped pull").
+    ``None`` when there is none, or git cannot say. Two git runs, one more when found;
+    raises nothing."""
+    import os
+
+    from ai_protocols.board.model import BoardFile, read_board, unlocked_in_history
+    from ai_protocols.git.state import history_versions
+
+    root = os.path.dirname(os.path.dirname(board))
+    for version in history_versions(root, os.path.relpath(board, root), ["HEAD"], limit=8):
+        try:
+            locks = read_board(BoardFile(version.decode("utf-8")), check=False)[1]
+        except (UnicodeDecodeError, ValueError):
+            continue
+        found = next((lock for lock in locks if same(lock.path, area)), None)
+        if found is not None:
+            if found.locked_at and not unlocked_in_history(board, [found])[0]:
+                return found
+            return None
+    return None
 
 
 def stale_merge(base: bytes, ours: bytes, theirs: bytes, *,

@@ -127,6 +127,9 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
     if head is None or not head[1]:
         return None
     recorded, since, pulled = read_record(kept)  # (None: never recorded here)
+    found = while_stopped(board, kept, data, recorded)
+    if found is not None:
+        return found
     if recorded == head[1]:
         return over_writes(board, kept, data, since, pulled, recorded)
     from ai_protocols.board.model import board_bytes
@@ -186,6 +189,45 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
     return merge_back(board, kept, data, older, newer, committed, where, gate[0],
                       history=pull[1] if pull is not None else "HEAD", kind=kind)  # (no stale
     # save committed since: the versions a buffer opened before the pull may be on)
+
+
+def while_stopped(board: str, kept: str, data: bytes, recorded: str | None
+                  ) -> tuple[bytes, int, str] | None:
+    """:func:`brought_back` of a save made while a merge or rebase is stopped (a ``git
+    pull`` stopped on a conflict in another file): judged against the board git wrote
+    into its index, what the stopped pull already brought
+    (:func:`~ai_protocols.board.hidden.stopped_pull`), against the board before it, as
+    against a pull's result (:func:`merge_back`): a save lacking every thing it brought
+    is a buffer opened before it, merged back; one holding some of it is a person's
+    edit and stands. ``None`` when none is stopped, the index holds the save itself
+    (staged), or it lacks nothing git brought: the other rules judge it. ``recorded``:
+    the commit the board's last write here recorded (:func:`read_record`). Raises
+    :class:`~ai_protocols.errors.BoardStaleSave` as :func:`merge_back` does."""
+    from ai_protocols.board.hidden import stopped_pull
+    from ai_protocols.board.merge import tasks_lacking
+    from ai_protocols.board.model import board_bytes
+    from ai_protocols.errors import AiProtocolsError
+    from ai_protocols.git.head import read_head
+    from ai_protocols.session.transaction import brought_lacking, git_version
+
+    root = os.path.dirname(os.path.dirname(board))
+    below = os.path.relpath(board, root)
+    stopped = stopped_pull(root, below)
+    if stopped is None or stopped[2] == data or \
+            brought_lacking(tasks_lacking, data, stopped[2], (stopped[1],)) <= 0:
+        return None
+    before, at_before, wrote = stopped
+    try:
+        older = board_bytes(kept)
+    except AiProtocolsError:
+        older = None
+    head = read_head(root)
+    if older is not None and (recorded is None or head is None or not head[1] or
+                              not came_from(root, head[1], recorded)):
+        older = None  # (the tool's last write is not on this line: git's board only)
+    committed = git_version(root, f"{recorded}:./{below}") if older is not None else None
+    return merge_back(board, kept, data, older, wrote, committed, f":0:./{below}",
+                      at_before, history=before)
 
 
 def came_from(root: str, head: str, recorded: str) -> bool:
@@ -662,15 +704,18 @@ def seen_dropped(board: str, kept: str, pull: tuple[str, str, bytes, bytes], bel
     both changed to a person (:func:`refuse`'s commands).
     docs/decisions.md, "Twenty-third round: the board's claims a clone had seen"."""
     old, _new, before, after = pull
-    from ai_protocols.board.hidden import unlocked_since
+    from ai_protocols.board.hidden import takes_out_unended, unlocked_since
 
     if before != after and not unlocked_since(after, before):  # (an ``unlock`` there
         # ended a lock this clone had: the tool's doing)
         found = opened_before(board, kept, after, old, before, deleted_tells=False)
-        if found is not None:
+        if found is not None and not takes_out_unended(found[0], after):
             return found[0], f"{old}:./{below}", "clone"
     found = pulled_over(board, kept, pull, below)
-    return None if found is None else (found[0], f"{found[1]}:./{below}", "pulled")
+    if found is None or takes_out_unended(found[0], after):
+        return None  # (a live lock or claim the board holds, deleted here by hand, is
+        # not ended by that: the clone that put it back holds it, so does this one)
+    return found[0], f"{found[1]}:./{below}", "pulled"
 
 
 def pulled_over(board: str, kept: str, pull: tuple[str, str, bytes, bytes], below: str

@@ -179,7 +179,8 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
         Option("--force", "flag", "Even over another agent's lock that may be live."),
     ),
     "unlock": (_PATHS, Option("--force", "flag", "Even another agent's lock that may be "
-                                                 "live.")),
+                                                 "live, or one deleted from the board by "
+                                                 "hand that git's history still holds.")),
     "locks": (_BOARD_JSON,),
     # ...and those only click answers (ai_protocols.cli.board)
     "task edit": (

@@ -32,6 +32,7 @@ __all__ = [
     "read_head",
     "rebase_merged",
     "reflog_moves",
+    "stopped_from",
 ]
 
 _HEX = frozenset("0123456789abcdef")
@@ -227,6 +228,32 @@ def operation(start: str | os.PathLike[str]) -> str | None:
                 todo = _read(os.path.join(git_dir, "sequencer", "todo")) or ""
                 return "revert" if todo.lstrip().startswith("revert") else what
             return what
+    return None
+
+
+def stopped_from(start: str | os.PathLike[str]) -> tuple[str, str] | None:
+    """The commit ``HEAD`` named before the merge or rebase under way in the repository
+    of the work tree around ``start`` (a folder) stopped (:func:`operation`: a ``git
+    pull`` or ``git pull --rebase`` stopped on a conflict, a ``git merge``, a ``git
+    rebase``), and the commit it brings: for a merge, ``HEAD`` itself (git moves it only
+    at the merge's commit) and ``MERGE_HEAD``; for a rebase, the branch's commit before
+    it and the one it goes onto (``rebase-merge/`` or ``rebase-apply/``, ``orig-head``
+    and ``onto``, git-rebase(1)). ``None`` when neither is under way, or it cannot be
+    read. A few ``stat`` calls and small reads; no process."""
+    what = operation(start)
+    git_dir = _git_dir(os.fspath(start)) or ""
+    if what == "merge":
+        head = read_head(start)
+        other = (_read(os.path.join(git_dir, "MERGE_HEAD")) or "").split()
+        return (head[1], other[0]) if head is not None and head[1] and other and \
+            _is_hash(other[0]) else None
+    if what != "rebase":
+        return None
+    for folder in ("rebase-merge", "rebase-apply"):
+        before, onto = ((_read(os.path.join(git_dir, folder, name)) or "").strip()
+                        for name in ("orig-head", "onto"))
+        if _is_hash(before) and _is_hash(onto):
+            return before, onto
     return None
 
 
