@@ -180,3 +180,34 @@ def test_a_deletion_counts_against_the_base_only(
     assert older != base
     assert copy_drops(older, newer, base) == ((0,) * 7, 1)
     assert copy_drops(base, newer, base) == ((0,) * 7, 0)
+
+
+# -- A9: a plain git stash holding a typed note: the refusal names the stash first -------
+
+
+def test_a_writes_refusal_names_the_stash_before_its_cp(tmp_path: Path) -> None:
+    base = tmp_path / "r"
+    base.mkdir()
+    git(base, "init", "-q", "-b", "main")
+    (base / "w.txt").write_text("x\n")
+    run = Agent(base, "ag1")
+    run("init")
+    run("start", "--title", "Test")
+    run("log", "--progress", "one")
+    commit(base, "s1")
+    run("log", "--progress", "two")
+    emacs_edit(base, run.path, type_note(NOTE))
+    (base / "w.txt").write_text("y\n")
+    git(base, "stash", "-q")
+    refused = run("log", "--progress", "three", check=False)
+    assert refused.returncode == 6, _said(refused)
+    said = _said(refused)
+    assert "if git stash took the work" in said and \
+        said.index("git stash list") < said.index("cp "), said
+    assert "git stash pop brings the work" in _said(run("status"))
+    done = pasted(base, "git stash pop")
+    assert done.returncode == 0, done.stderr
+    run("log", "--progress", "three")
+    text = run.path.read_text()
+    assert NOTE in text and "] two" in text and "] three" in text, text
+    assert (base / "w.txt").read_text() == "y\n"

@@ -956,8 +956,11 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
             lacking, loses, said = _lacking(ai_dir, path, kept, doc)
             cause = head_put_back(path, headline.properties.get("GIT_BRANCH") or None,
                                   newer)[1]
+            from ai_protocols.git.head import has_stash
+
             raise SessionReplaced(path, kept, stored.blob if stored is not None else None,
-                                  lacking, loses=loses, said=said, cause=cause)
+                                  lacking, loses=loses, said=said, cause=cause,
+                                  stash=has_stash(parent(path)))
         stored.last_head = (headline.properties.get("GIT_BRANCH") or None,
                             headline.properties.get("GIT_COMMIT") or None)
         return stored
