@@ -456,6 +456,7 @@ class SessionReplaced(UnreadableSession):
                  lacking: int = 0, *, loses: bool | None = None, said: str = "",
                  cause: str | None = None, stash: bool = False) -> None:
         self.kept = kept
+        self.stash = stash
         self.reflog = reflog  # the blob of the newer one, when only a reflog holds it
         self.cause = cause
         self.lacking = lacking
