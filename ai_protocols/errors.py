@@ -444,15 +444,19 @@ class SessionReplaced(UnreadableSession):
     as an entry; :meth:`ai_protocols.session.model.Compared.said`). ``cause``: what put
     the older version there, as git's files say it
     (:func:`ai_protocols.session.cause.head_put_back`, the one rule of every message of
-    it); ``None``: the possible causes listed."""
+    it); ``None``: the possible causes listed. ``stash``: the repository has a stash
+    (:func:`ai_protocols.git.head.has_stash`), which may hold the work: named first, as
+    the read commands' warning names it (docs/decisions.md, "Twenty-fourth round:
+    advice that loses nothing when pasted")."""
 
     kept = PathField()
     kept_text = TextOf("kept")
 
     def __init__(self, path: Path, kept: Path, reflog: str | None = None,
                  lacking: int = 0, *, loses: bool | None = None, said: str = "",
-                 cause: str | None = None) -> None:
+                 cause: str | None = None, stash: bool = False) -> None:
         self.kept = kept
+        self.stash = stash
         self.reflog = reflog  # the blob of the newer one, when only a reflog holds it
         self.cause = cause
         self.lacking = lacking
@@ -477,6 +481,10 @@ class SessionReplaced(UnreadableSession):
                    f"since, is kept in {kept}{also}: put it back "
                    f"(cp {shell_quote(os.fspath(kept))} {shell_quote(os.fspath(path))}), "
                    "then carry on")
+        if stash:  # (the read commands' rule: a stash is here, git stash may hold the work)
+            how = (f"if git stash took the work, it is in the stash (git stash list): bring "
+                   f"it back first, before any write here ('ai-protocols status' gives the "
+                   f"commands); else, {how}")
         super().__init__(
             path, f"it is older than the last version ai-protocols wrote "
             f"({cause or _PUT_BACK}); {how}")

@@ -95,6 +95,7 @@ __all__ = [
     "PropertyMerge",
     "changes_lacking",
     "conflict_block",
+    "copy_drops",
     "entries_lacking",
     "git_merge_file",
     "merge_diverged_bytes",
@@ -2836,6 +2837,36 @@ def _new_or_reworded(name: str, units: list[_Unit], new: dict[datetime | None, l
         counts["changed entry"] += paired
         counts["entry"] += len(keys) - paired
     return counts
+
+
+#: The kinds of :func:`changes_lacking`'s answer that are the tool's own records of the
+#: session headline (a state, a property): without a version both derive from, never
+#: taken for a person's change (the tool's later write changed them).
+HEADLINE_KINDS = (3, 4)
+
+
+def copy_drops(older: bytes, newer: bytes, base: bytes | None = None
+               ) -> tuple[tuple[int, ...], int] | None:
+    """What putting the session file ``newer`` over ``older`` (``cp NEWER OLDER``, ``mv
+    -f``, or ``rm OLDER`` when ``newer`` is its archive) would lose, compared directly,
+    no merge: every change ``older`` holds that ``newer`` lacks (:func:`changes_lacking`
+    by kind, :data:`CHANGE_KINDS`: an entry, a tick, a note under an entry, a Log line,
+    a line typed), what ``base`` (the version both derive from; ``None``: not known)
+    holds not counted, nor, without ``base``, the headline's records
+    (:data:`HEADLINE_KINDS`); and how many entries ``older`` deleted: entries ``base``
+    and ``newer`` hold that ``older`` lacks (0 without ``base``: an entry only ``newer``
+    holds is then taken as written since, which ``merge-kept`` keeps too). ``None`` when
+    one is no session file this module reads. The one judgement of every ``cp``,
+    ``mv -f`` and ``rm`` advised (docs/decisions.md, "Twenty-fourth round: advice that
+    loses nothing when pasted"). Reads nothing, raises nothing of its own."""
+    found = changes_lacking(newer, older, also=() if base is None else (base,))
+    if found is None:
+        return None
+    if base is None:
+        return tuple(0 if kind in HEADLINE_KINDS else count
+                     for kind, count in enumerate(found)), 0
+    kept, added = entries_lacking(older, newer), entries_lacking(older, newer, also=(base,))
+    return None if kept < 0 or added < 0 else (found, max(kept - added, 0))
 
 
 def said_changes(counts: tuple[int, ...] | None) -> str:

@@ -956,8 +956,11 @@ def _refuse_older(ai_dir: str, path: str, doc: OrgFile,
             lacking, loses, said = _lacking(ai_dir, path, kept, doc)
             cause = head_put_back(path, headline.properties.get("GIT_BRANCH") or None,
                                   newer)[1]
+            from ai_protocols.git.head import has_stash
+
             raise SessionReplaced(path, kept, stored.blob if stored is not None else None,
-                                  lacking, loses=loses, said=said, cause=cause)
+                                  lacking, loses=loses, said=said, cause=cause,
+                                  stash=has_stash(parent(path)))
         stored.last_head = (headline.properties.get("GIT_BRANCH") or None,
                             headline.properties.get("GIT_COMMIT") or None)
         return stored
@@ -1395,25 +1398,25 @@ def compared_versions(path: str, data: bytes, kept: bytes, kept_at: str, *,
 def copy_loses(path: str, older: bytes, newer: bytes, held: set[str] | None = None) -> bool:
     """Whether putting the kept copy (``newer``, the version this tool wrote last) back
     over the session file at ``path`` (``older``, the version git put back, which a
-    person may have edited since) loses anything ``ai-protocols merge-kept`` would
-    keep: unless the three-way merge :func:`merge_kept` would write (against the same
-    committed base, :func:`_committed`; the entries ``held`` by the kept copy's
-    earlier-entries files taken out of all three, as it does) is the kept copy itself,
-    byte for byte, some line of the file (a tick, a note under an item, a property, a
-    summary line, free text) or a deletion a person made would be lost by ``cp``.
-    ``True`` too when they do not merge (then ``merge-kept`` says what to do). The one
-    rule the refusal of a write (:class:`~ai_protocols.errors.SessionReplaced`),
-    ``resume`` and ``status`` advise ``cp`` by. Runs git twice (``git log``, ``git
+    person may have edited since) loses anything: by the one judgement
+    (:func:`~ai_protocols.session.merge.copy_drops`, compared directly, against the
+    committed version both derive from, :func:`_committed`, when there is one; the
+    entries ``held`` by the kept copy's earlier-entries files taken out of both), any
+    line ``older`` holds that ``newer`` lacks (a tick, a note under an item, a
+    property, a summary line, free text) or an entry ``older`` deleted. ``True`` too
+    when either is no session (then ``merge-kept`` says what to do). The one rule the
+    refusal of a write (:class:`~ai_protocols.errors.SessionReplaced`), ``resume`` and
+    ``status`` advise ``cp`` (or ``mv -f``) by. Runs git twice (``git log``, ``git
     cat-file``) when the file is in a repository; raises nothing of its own."""
-    from ai_protocols.session.merge import merge_diverged_bytes, without_held
+    from ai_protocols.session.merge import copy_drops, without_held
 
     if older == newer:
         return False
     if held:
         older, newer = without_held(older, held)[0], without_held(newer, held)[0]
     base = _committed(path, older, newer, held) if path else None
-    merged = merge_diverged_bytes(older, newer, base)
-    return merged is None or merged.data != newer
+    drops = copy_drops(older, newer, base)
+    return drops is None or sum(drops[0]) + drops[1] > 0
 
 
 def lacking(ai_dir: str, path: str) -> tuple[int, bool, str]:
@@ -1862,12 +1865,6 @@ def refuse_put_back(ai_dir: str, path: str) -> None:
         raise refusal
 
 
-#: The kinds of :func:`~ai_protocols.session.merge.changes_lacking`'s answer that are
-#: the tool's own records of the session headline (a state, a property): never what a
-#: copy holds that its archive lacks (the archive's later write changed them).
-_HEADLINE_KINDS = (3, 4)
-
-
 def archive_lacks(archive: str, data: bytes, path: str | None = None) -> tuple[int, str]:
     """What the session file bytes ``data`` (a copy of the session the archive at
     ``archive`` holds, put back, or a kept copy; of the file at ``path``) hold that the
@@ -1878,33 +1875,34 @@ def archive_lacks(archive: str, data: bytes, path: str | None = None) -> tuple[i
     line and line of free text (a checkbox item or a line a person typed, which
     :func:`~ai_protocols.session.merge.changes_lacking` counts as lines) the archive
     does not hold, the session headline's properties aside (the wrap-up's write changed
-    them). Only when something is found and ``path`` is given, what the version the
-    copy derives from holds (:func:`_archive_base`, as ``merge-kept`` takes it, two or
-    three git runs) is not counted either: the archive changed it since (a tick made
-    before the wrap-up, a summary it rewrote), which ``merge-kept`` would not bring back.
-    docs/decisions.md, "Issue 14, twenty-first round (what a put-back copy holds)".
-    Raises nothing of its own."""
-    from ai_protocols.session.merge import changes_lacking, said_changes
+    them). When ``path`` is given, what the version the copy derives from holds
+    (:func:`_archive_base`, as ``merge-kept`` takes it, two or three git runs) is not
+    counted either: the archive changed it since (a tick made before the wrap-up, a
+    summary it rewrote), which ``merge-kept`` would not bring back; and an entry that
+    version and the archive hold and the copy lacks (a person deleted it) is counted as
+    a deletion (``1 deletion of an entry``): ``rm`` would leave it in the archive,
+    ``merge-kept`` removes it. The one judgement of every copy advised
+    (:func:`~ai_protocols.session.merge.copy_drops`; docs/decisions.md, "Issue 14,
+    twenty-first round (what a put-back copy holds)", "Twenty-fourth round: advice that
+    loses nothing when pasted"). Raises nothing of its own."""
+    from ai_protocols.lean import counted
+    from ai_protocols.session.merge import HEADLINE_KINDS, copy_drops, said_changes
 
     try:
         archived = storage.read_regular(archive)
     except (OSError, storage.NotRegular):
         return -1, ""
-
-    def beyond(*also: bytes) -> tuple[int, ...] | None:
-        found = changes_lacking(archived, data, also=also)
-        return None if found is None else tuple(
-            0 if kind in _HEADLINE_KINDS else count for kind, count in enumerate(found))
-
-    found = beyond()
-    if found is None:
+    base = _put_back_base(path, archive, data) if path is not None else None
+    drops = copy_drops(data, archived, base)
+    if drops is None:
         return -1, ""
-    if sum(found) and path is not None:
-        base = _archive_base(path, archive, data)
-        if base is not None:
-            found = beyond(base) or found
-    total = sum(found)
-    return total, said_changes(found) if total else ""
+    found = tuple(0 if kind in HEADLINE_KINDS else count
+                  for kind, count in enumerate(drops[0]))
+    total = sum(found) + drops[1]
+    said = [said_changes(found)] if sum(found) else []
+    if drops[1]:
+        said.append(counted(drops[1], "deletion of an entry", "deletions of entries"))
+    return total, " and ".join(said)
 
 
 def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
@@ -1944,10 +1942,8 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
         raise KeptNotMerged(archive, kept, f"it cannot be read ({error})",
                             archive=True, put_back=kept == path) from None
     put_back = kept == path
-    base = _archive_base(path, archive, newer)
-    if base is None and put_back:  # (a copy put back, the archive not committed yet: the
-        # version the copy carries, in git or as the wrap-up left it here)
-        base = _carried_version(path, newer, left_path(ai_dir, path))
+    base = _put_back_base(path, archive, newer, left_path(ai_dir, path)) if put_back \
+        else _archive_base(path, archive, newer)
     ancestor = base is not None
     if base is None:
         base = _committed(path, archived, newer)
@@ -2168,6 +2164,18 @@ def _archive_base(path: str, archive: str, newer: bytes) -> bytes | None:
     # first, the version whose write record it carries: the one it descends from)
     return _committed(path, newer, newer, since=added.decode("ascii", "replace"),
                       carried=True)
+
+
+def _put_back_base(path: str, archive: str, copy: bytes, left: str | None = None
+                   ) -> bytes | None:
+    """The version a copy (``copy``) of the session the archive at ``archive`` holds,
+    put back at ``path``, derives from: :func:`_archive_base`, else (the archive not
+    committed yet) the version the copy carries, in git or as the wrap-up left it at
+    ``left`` (:func:`_carried_version`); ``None`` when neither is. The one base of
+    ``merge-kept``'s merge of such a copy and of :func:`archive_lacks`. Runs git up
+    to six times: a refusal's or ``merge-kept``'s path only."""
+    base = _archive_base(path, archive, copy)
+    return _carried_version(path, copy, left) if base is None else base
 
 
 def _carried_version(path: str, newer: bytes, left: str | None = None) -> bytes | None:
