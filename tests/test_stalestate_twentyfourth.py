@@ -23,7 +23,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from clonekit import Clones, git, push, save
+from clonekit import Clones, git, push, save, two_clones
 
 TYPED = "  typed in the stale buffer"
 
@@ -74,3 +74,36 @@ def test_a_stale_save_over_a_pulled_wrap_up_is_said_as_log_and_start_refuse_it(
         shown = _flat(one(command))
         assert said in shown, (command, said, shown)
     assert one.path.read_bytes() == saved
+
+
+# -- 8. a pause under a stale buffer ---------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["rename", "inplace"])
+def test_a_stale_save_over_a_pause_leaves_it_paused_and_start_resumes_it(
+        tmp_path: Path, how: str) -> None:
+    """A buffer opened before ``pause --note 'urgent bug'`` is saved after it with a
+    typed line (the file says ``active`` again). ``status`` and ``resume`` say the
+    session paused, with the note and the stale save's warning, and change nothing;
+    ``start`` resumes it as after a pause (not "already started"): the file then
+    holds the typed line once, is active, and its Log says the merge and the
+    resumption."""
+    one, _two = two_clones(tmp_path.resolve(), "per-agent")
+    buffer = one.path.read_bytes()
+    one("pause", "--note", "urgent bug")
+    save(one.path, _typed_under(buffer, "first step"), how)
+    saved = one.path.read_bytes()
+    assert b":STATUS:   active" in saved
+    status = _flat(one("status"))
+    assert re.search(r"\* paused +ag7", status) and "urgent bug" in status, status
+    assert "saved from an editor's buffer" in status, status
+    resume = one("resume").stdout
+    assert resume.splitlines()[0].endswith("(agent ag7, paused)"), resume
+    assert "saved from an editor's buffer" in _flat(one("resume")), resume
+    assert one.path.read_bytes() == saved
+    started = _flat(one("start"))
+    assert "already started" not in started and "resumed it" in started, started
+    text = one.path.read_text()
+    assert ":STATUS:   active" in text and text.count(TYPED) == 1, text
+    assert "resumed: after a pause" in text and "merged back:" in text, text
+    assert re.search(r"\* live +ag7", _flat(one("status")))

@@ -45,6 +45,7 @@ from ai_protocols.paths import (
     session_context_path,
 )
 from ai_protocols.session.layout import (
+    CLOSED_STATUSES,
     PAUSED,
     TITLE_PROPERTY,
     WRAPPED_UP,
@@ -63,7 +64,13 @@ from ai_protocols.session.model import (
     instant,
     iso,
 )
-from ai_protocols.session.names import kept_path, session_files, start_command, tombstone_path
+from ai_protocols.session.names import (
+    kept_is_other,
+    kept_path,
+    session_files,
+    start_command,
+    tombstone_path,
+)
 from ai_protocols.session.pending import pending_path, read_pending
 from ai_protocols.session.text import check_text, conflict_marker_lines, preview, slugify
 from ai_protocols.storage import files as storage
@@ -376,6 +383,12 @@ class Project:
             if moved_away(self.ai_dir_text, path, session.agent_id, session.started,
                           read_as, session_id) is not None:
                 return None
+        if session.status not in CLOSED_STATUSES and kept_is_other(self.ai_dir_text, path):
+            # (a stale save over the tool's pause or resumption: the state the next
+            # write's merge keeps, one rule; two stats otherwise)
+            from ai_protocols.session.stale_state import merged_state
+
+            session = merged_state(self.ai_dir_text, path, session)
         if kept is not None and keep is not None:
             keep.append(as_read)
         if heads is not None and plain and not moved:
