@@ -310,7 +310,9 @@ class Project:
         move (wrap-up, recover) left, killed before it removed the file
         (:func:`~ai_protocols.session.transaction.moved_away`). With ``head``, without
         its entries and Log (:func:`~ai_protocols.session.layout.read_session_head`:
-        its properties, for a caller that needs no more). Raises
+        its properties, for a caller that needs no more). A stale save over this tool's
+        pause or resumption is read with the state the next write's merge keeps
+        (:func:`~ai_protocols.session.stale_state.merged_state`). Raises
         :class:`~ai_protocols.errors.UnreadableSession` (its subclass
         :class:`~ai_protocols.errors.MergeConflict` for a file with git's conflict
         markers), :class:`~ai_protocols.errors.UnsafePath` or
