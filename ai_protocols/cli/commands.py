@@ -447,9 +447,9 @@ def list_sessions(agent: str | None, runtime: str | None, since: str | None,
         _echo(f"{when:16}  {row.kind:8}  {display(state or '?'):10}  "
                    f"{display(row.agent_id or '-')}  {label}\n    {display(row.path_text)}")
         left = row.kind == "open" and \
-            kept_relation(project.ai_dir_text, row.path_text) == KEPT_LEFT
+            kept_relation(project.ai_dir_text, row.path_text) != KEPT_SAME
         if row.kind == "open" and (row.status in CLOSED_STATUSES or left):  # (rare: a copy
-            # put back? a closed one, or any where this clone's tool moved one away)
+            # put back? a closed one, or any not as this clone's tool last wrote it)
             from ai_protocols.session.resume import misplaced_of
 
             put_back = misplaced_of(project, row.path_text, row.agent_id, row.status,

@@ -45,6 +45,7 @@ from ai_protocols.paths import (
     session_context_path,
 )
 from ai_protocols.session.layout import (
+    CLOSED_STATUSES,
     PAUSED,
     TITLE_PROPERTY,
     WRAPPED_UP,
@@ -63,7 +64,13 @@ from ai_protocols.session.model import (
     instant,
     iso,
 )
-from ai_protocols.session.names import kept_path, session_files, start_command, tombstone_path
+from ai_protocols.session.names import (
+    kept_is_other,
+    kept_path,
+    session_files,
+    start_command,
+    tombstone_path,
+)
 from ai_protocols.session.pending import pending_path, read_pending
 from ai_protocols.session.text import check_text, conflict_marker_lines, preview, slugify
 from ai_protocols.storage import files as storage
@@ -303,7 +310,9 @@ class Project:
         move (wrap-up, recover) left, killed before it removed the file
         (:func:`~ai_protocols.session.transaction.moved_away`). With ``head``, without
         its entries and Log (:func:`~ai_protocols.session.layout.read_session_head`:
-        its properties, for a caller that needs no more). Raises
+        its properties, for a caller that needs no more). A stale save over this tool's
+        pause or resumption is read with the state the next write's merge keeps
+        (:func:`~ai_protocols.session.stale_state.merged_state`). Raises
         :class:`~ai_protocols.errors.UnreadableSession` (its subclass
         :class:`~ai_protocols.errors.MergeConflict` for a file with git's conflict
         markers), :class:`~ai_protocols.errors.UnsafePath` or
@@ -376,6 +385,12 @@ class Project:
             if moved_away(self.ai_dir_text, path, session.agent_id, session.started,
                           read_as, session_id) is not None:
                 return None
+        if session.status not in CLOSED_STATUSES and kept_is_other(self.ai_dir_text, path):
+            # (a stale save over the tool's pause or resumption: the state the next
+            # write's merge keeps, one rule; two stats otherwise)
+            from ai_protocols.session.stale_state import merged_state
+
+            session = merged_state(self.ai_dir_text, path, session)
         if kept is not None and keep is not None:
             keep.append(as_read)
         if heads is not None and plain and not moved:

@@ -53,6 +53,7 @@ from ai_protocols.session.names import (
     ADOPTED_AWAY,
     KEPT_LEFT,
     KEPT_OTHER,
+    KEPT_SAME,
     kept_path,
     kept_relation,
     may_be_misplaced,
@@ -675,7 +676,7 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     path = session.path_text
     relation = kept_relation(project.ai_dir_text, path)
     misplaced = misplaced_of(project, path, session.agent_id, session.status,
-                             left=relation == KEPT_LEFT)
+                             left=relation != KEPT_SAME)
     if misplaced is not None:
         return misplaced
     if relation != KEPT_OTHER:
@@ -983,11 +984,16 @@ def misplaced_of(project: Project, path: str, agent_id: str | None,
     ``list``: one rule, kept copy or none; issue 14, thirteenth round); ``None``
     otherwise. A string compare unless the file holds an ``AGENT_ID`` not this path's
     or a closed session, or ``left`` (then ``.ai/sessions/`` is listed). ``left``: the
-    path has no kept copy and this clone's tool moved a session away from it
-    (:data:`~ai_protocols.session.names.KEPT_LEFT`: a file there, whatever its
-    ``STATUS``, may be a version from before a wrap-up that git put back; the cheap test
-    that keeps the listing off the hot path; docs/decisions.md, "Issue 14, sixteenth
-    round (stale saves and put-back copies)")."""
+    file is not the version this clone's tool wrote last, which it wrote or moved away
+    (:func:`~ai_protocols.session.names.kept_relation` not
+    :data:`~ai_protocols.session.names.KEPT_SAME`: a kept copy of another version, or
+    none and a tombstone): a file there, whatever its ``STATUS``, may be a version from
+    before a wrap-up, here or in a clone a pull brought, saved from a stale buffer or
+    put back by git, which ``start`` and every write refuse by the same rule
+    (:func:`~ai_protocols.session.transaction.put_back_refusal`); the cheap test that
+    keeps the listing off the hot path; docs/decisions.md, "Issue 14, sixteenth round
+    (stale saves and put-back copies)", "Twenty-fourth round: a stale save over a
+    wrap-up or a pause")."""
     if status in CLOSED_STATUSES or left:  # (a live file holding a closed session: rare)
         from ai_protocols.session.transaction import put_back_warning
 
