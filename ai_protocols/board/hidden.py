@@ -186,7 +186,7 @@ def deleted_lock(board: str, area: str, same: Callable[[str, str], bool]
     (:func:`~ai_protocols.git.state.history_versions`) holding a lock with a record
     (``LOCKED_AT``) whose path ``same`` takes for ``area``, when the commit that took it
     out wrote no ``unlock`` item for it
-    (:func:`~ai_protocols.board.model.unlocked_in_history`): a person deleted it by hand
+    (:func:`~ai_protocols.board.model.ended_in_history`): a person deleted it by hand
     (here, or in another clone), which ends it in no clone (the owner's clone puts it
     back). ``unlock PATH --force`` ends it for good by writing ``unlock``'s item naming
     it (docs/decisions.md, "Twenty-fourth round: the board during a stopped pull").
@@ -194,7 +194,7 @@ def deleted_lock(board: str, area: str, same: Callable[[str, str], bool]
     raises nothing."""
     import os
 
-    from ai_protocols.board.model import BoardFile, read_board, unlocked_in_history
+    from ai_protocols.board.model import BoardFile, ended_in_history, read_board
     from ai_protocols.git.state import history_versions
 
     root = os.path.dirname(os.path.dirname(board))
@@ -205,7 +205,7 @@ def deleted_lock(board: str, area: str, same: Callable[[str, str], bool]
             continue
         found = next((lock for lock in locks if same(lock.path, area)), None)
         if found is not None:
-            if found.locked_at and not unlocked_in_history(board, [found])[0]:
+            if found.locked_at and not ended_in_history(board, [found])[0]:
                 return found
             return None
     return None
