@@ -57,11 +57,9 @@ def _delete_lock(clone: Path, path: str) -> None:
     (clone / BOARD).write_text(text[:start] + text[end:], encoding="utf-8")
 
 
-def _unlocked_and_tidied(clones: dict[str, Path], runs: dict[str, Runner], how: str
-                         ) -> None:
-    """``cb`` locks ``src/api`` in ``p`` and pushes; ``a`` pulls and writes (its kept copy
-    holds the lock) and pushes; ``cb`` unlocks in ``p`` (commit); a person deletes the
-    item ``unlock`` wrote (commit); pushed. ``a`` pulls them (``how``: :data:`HOW`)."""
+def _both_lock(clones: dict[str, Path], runs: dict[str, Runner]) -> None:
+    """``cb`` locks ``src/api`` in ``p`` and pushes; ``a`` pulls, ``ca`` locks ``docs``
+    there (its kept copy holds both) and pushes; ``p`` pulls."""
     a, p = clones["a"], clones["p"]
     runs["p"]("lock", "src/api", "--reason", "p reshapes it", agent="cb")
     _push(p, "cb locks")
@@ -69,6 +67,15 @@ def _unlocked_and_tidied(clones: dict[str, Path], runs: dict[str, Runner], how: 
     runs["a"]("lock", "docs", "--reason", "a writes docs", agent="ca")
     _push(a, "ca locks docs")
     _pull(p)
+
+
+def _unlocked_and_tidied(clones: dict[str, Path], runs: dict[str, Runner], how: str
+                         ) -> None:
+    """``cb`` locks ``src/api`` in ``p`` and pushes; ``a`` pulls and writes (its kept copy
+    holds the lock) and pushes; ``cb`` unlocks in ``p`` (commit); a person deletes the
+    item ``unlock`` wrote (commit); pushed. ``a`` pulls them (``how``: :data:`HOW`)."""
+    a, p = clones["a"], clones["p"]
+    _both_lock(clones, runs)
     runs["p"]("unlock", "src/api", agent="cb")
     text = (p / BOARD).read_text(encoding="utf-8")
     item = [line for line in text.splitlines() if "unlocked by cb" in line]
@@ -121,12 +128,7 @@ def test_a_lock_a_person_took_out_with_no_unlock_is_still_lost_and_put_back(
     write."""
     clones, runs = _clones(tmp_path.resolve())
     a, p = clones["a"], clones["p"]
-    runs["p"]("lock", "src/api", "--reason", "p reshapes it", agent="cb")
-    _push(p, "cb locks")
-    _pull(a)
-    runs["a"]("lock", "docs", "--reason", "a writes docs", agent="ca")
-    _push(a, "ca locks docs")
-    _pull(p)
+    _both_lock(clones, runs)
     _delete_lock(p, "src/api")
     _push(p, "a person deletes cb's lock")
     _pull(a)
