@@ -21,12 +21,15 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from ai_protocols.storage.files import RACY_NS
 
 from conftest import CLI, Runner, clean_env
 
@@ -191,6 +194,10 @@ def test_beside_many_others_the_cheap_read_says_what_the_whole_read_says(
     leased = _project(cheap, 90, leases)
     shutil.copytree(cheap, full, symlinks=True)  # (copy2: the same modification times)
     held = _hold(cheap, leased) + _hold(full, leased) if leases else []
+    # (a head is kept only once its file's ctime, which os.utime set to now, is older
+    # than git's racy window when a read begins: on a fast machine the whole test ran
+    # inside it, and no record was ever written)
+    time.sleep(RACY_NS / 1e9 + 0.1)
     try:
         for _ in range(2):  # (the second run: the heads' record the first one filled)
             for args, stdin in COMMANDS:

@@ -179,7 +179,14 @@ def wrapped_cause(path: str) -> str:
     """What put back the session file ``path`` of a session already wrapped up, said
     for :class:`~ai_protocols.errors.SessionWrappedUp`: git (its index says git wrote
     it: a checkout of an older commit, a reset), else :func:`not_git` of a buffer
-    opened before the wrap-up. One git run."""
+    opened before the wrap-up; first, a git operation under way (a rebase, merge or
+    cherry-pick stopped on the file left it: its index holds no entry of its own),
+    as :func:`head_put_back` says it. One git run."""
+    from ai_protocols.git.head import operation
+
+    under_way = operation(parent(path))
+    if under_way:
+        return f"the git {under_way} under way put it there"
     if git_wrote(path):
         return "git put it back: a checkout of an older commit or a reset, its index says"
     return not_git("before the wrap-up")

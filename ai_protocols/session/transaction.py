@@ -2172,10 +2172,25 @@ def _put_back_base(path: str, archive: str, copy: bytes, left: str | None = None
     put back at ``path``, derives from: :func:`_archive_base`, else (the archive not
     committed yet) the version the copy carries, in git or as the wrap-up left it at
     ``left`` (:func:`_carried_version`); ``None`` when neither is. The one base of
-    ``merge-kept``'s merge of such a copy and of :func:`archive_lacks`. Runs git up
+    ``merge-kept``'s merge of such a copy and of :func:`archive_lacks`. A carried
+    version holding an entry the archive lacks is none: the archive does not derive
+    from it (a rebase stopped on the file's modify/delete: git's index is unmerged and
+    ``HEAD``, the branch rebased onto, holds the other side's version, the file itself;
+    taken for the base, that side's entries would be "no change" and lost). Runs git up
     to six times: a refusal's or ``merge-kept``'s path only."""
+    from ai_protocols.session.merge import entries_lacking
+
     base = _archive_base(path, archive, copy)
-    return _carried_version(path, copy, left) if base is None else base
+    if base is not None:
+        return base
+    carried = _carried_version(path, copy, left)
+    if carried is None:
+        return None
+    try:
+        archived = storage.read_regular(archive)
+    except (OSError, storage.NotRegular):
+        return None
+    return carried if entries_lacking(archived, carried) == 0 else None
 
 
 def _carried_version(path: str, newer: bytes, left: str | None = None) -> bytes | None:
