@@ -50,6 +50,18 @@ def _no_copy_advised(said: str) -> None:
     assert "merge-kept" in flat, flat
 
 
+def _started(base: Path, file: str = "README") -> Agent:
+    """A git repository at ``base`` (made) with one committed-to-be file ``file``,
+    ``init`` run and agent ``ag1``'s session started, titled "Test"."""
+    base.mkdir()
+    git(base, "init", "-q", "-b", "main")
+    (base / file).write_text("x\n")
+    run = Agent(base, "ag1")
+    run("init")
+    run("start", "--title", "Test")
+    return run
+
+
 # -- A2: a note typed in a stale buffer, the session never committed ---------------------
 
 
@@ -97,12 +109,7 @@ def test_the_stash_advice_never_writes_over_a_popped_note(tmp_path: Path) -> Non
 
 def test_a_deletion_saved_after_wrap_up_is_not_advised_away_by_rm(tmp_path: Path) -> None:
     base = tmp_path / "r"
-    base.mkdir()
-    git(base, "init", "-q", "-b", "main")
-    (base / "README").write_text("x\n")
-    run = Agent(base, "ag1")
-    run("init")
-    run("start", "--title", "Test")
+    run = _started(base)
     run("log", "--progress", "one", "--progress", "two to delete")
     commit(base, "s1")
     emacs_edit(base, run.path, delete_line("two to delete"),
@@ -187,12 +194,7 @@ def test_a_deletion_counts_against_the_base_only(
 
 def test_a_writes_refusal_names_the_stash_before_its_cp(tmp_path: Path) -> None:
     base = tmp_path / "r"
-    base.mkdir()
-    git(base, "init", "-q", "-b", "main")
-    (base / "w.txt").write_text("x\n")
-    run = Agent(base, "ag1")
-    run("init")
-    run("start", "--title", "Test")
+    run = _started(base, "w.txt")
     run("log", "--progress", "one")
     commit(base, "s1")
     run("log", "--progress", "two")

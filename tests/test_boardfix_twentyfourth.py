@@ -39,6 +39,12 @@ from conftest import Runner
 HOW = ["one-pull", "two-pulls", "merge-over-own-commit"]
 
 
+def _task_one(run: Runner, agent: str) -> str:
+    """The id of "Task one" as ``task list --json`` run by ``agent`` gives it."""
+    listed = json.loads(run("task", "list", "--json", agent=agent).stdout)
+    return next(t["id"] for t in listed if t["title"] == "Task one")
+
+
 def _push(clone: Path, message: str) -> None:
     _commit(clone, message)
     git(clone, "push", "-q", "origin", "HEAD:main")
@@ -192,8 +198,7 @@ def test_a_live_claim_deleted_in_an_up_to_date_buffer_names_the_release_that_end
 
     clones, runs = _clones(tmp_path.resolve())
     p, c = clones["p"], clones["c"]
-    listed = json.loads(runs["p"]("task", "list", "--json", agent="cb").stdout)
-    ident = next(t["id"] for t in listed if t["title"] == "Task one")
+    ident = _task_one(runs["p"], "cb")
     runs["p"]("task", "claim", ident, agent="cb")
     _push(p, "cb claims")
     _pull(c)
@@ -218,8 +223,7 @@ def _stopped_rebase(clones: dict[str, Path], runs: dict[str, Runner]) -> str:
     claims it too and changes README, committed; ``c``'s ``git pull --rebase`` stops on
     README's conflict (the board merged: ``cc``'s later claim dropped). The task's id."""
     a, c = clones["a"], clones["c"]
-    listed = json.loads(runs["a"]("task", "list", "--json", agent="ca").stdout)
-    ident = next(t["id"] for t in listed if t["title"] == "Task one")
+    ident = _task_one(runs["a"], "ca")
     runs["a"]("task", "claim", ident, agent="ca")
     (a / "README").write_text("A\n", encoding="utf-8")
     _push(a, "ca claims, README")
@@ -272,8 +276,7 @@ def test_a_board_write_with_no_operation_under_way_says_nothing_of_git_add(
     said to be a merge's, or a rebase's when the pull rebased."""
     clones, runs = _clones(tmp_path.resolve())
     a, c = clones["a"], clones["c"]
-    listed = json.loads(runs["a"]("task", "list", "--json", agent="ca").stdout)
-    ident = next(t["id"] for t in listed if t["title"] == "Task one")
+    ident = _task_one(runs["a"], "ca")
     runs["a"]("task", "claim", ident, agent="ca")
     _push(a, "ca claims")
     runs["c"]("task", "claim", ident, agent="cc")

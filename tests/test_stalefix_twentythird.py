@@ -138,6 +138,18 @@ def _two_items(first: Agent) -> None:
     first("log", "--progress", "Reproduce the crash", "--progress", "Bisect the regression")
 
 
+def _b_pushes_a_ticks_and_merges(clones: Clones):
+    """B pushes what it did; A ticks "Bisect the regression", commits and merges B's
+    push with a real ``git merge`` (which may stop: ``check=False``). Returns the
+    merge's completed process."""
+    push(clones.run_two, "B")
+    clones.run_one("log", "--done", "Bisect the regression")
+    git(clones.one, "add", "-A")
+    git(clones.one, "commit", "-q", "-m", "A tick")
+    git(clones.one, "fetch", "-q", "origin")
+    return git(clones.one, "merge", "--no-edit", "origin/main", check=False)
+
+
 def test_a_tick_of_an_item_deleted_beside_a_new_one_is_a_conflict(tmp_path: Path) -> None:
     """Review A's fault 2: in B a person deletes "Bisect the regression" and B's agent
     logs "Write the release notes" in the same minute; A ticks "Bisect the regression".
@@ -148,12 +160,7 @@ def test_a_tick_of_an_item_deleted_beside_a_new_one_is_a_conflict(tmp_path: Path
     clones = Clones(tmp_path.resolve(), names=("A", "B"), prepare=_two_items)
     emacs_edit(clones.two, clones.run_two.file, delete_line("] Bisect the regression"))
     clones.run_two("log", "--progress", "Write the release notes")
-    push(clones.run_two, "B")
-    clones.run_one("log", "--done", "Bisect the regression")
-    git(clones.one, "add", "-A")
-    git(clones.one, "commit", "-q", "-m", "A tick")
-    git(clones.one, "fetch", "-q", "origin")
-    done = git(clones.one, "merge", "--no-edit", "origin/main", check=False)
+    done = _b_pushes_a_ticks_and_merges(clones)
     assert done.returncode != 0, done.stdout
     lines = _progress(clones.run_one.path.read_text())
     assert any(line.startswith("- [X]") and line.endswith("] Bisect the regression")
@@ -171,12 +178,7 @@ def test_a_persons_edit_of_a_first_line_still_takes_the_tick(tmp_path: Path) -> 
     path = clones.run_two.path
     path.write_text(path.read_text().replace("] Bisect the regression\n",
                                              "] Bisect the regression in parser\n"))
-    push(clones.run_two, "B")
-    clones.run_one("log", "--done", "Bisect the regression")
-    git(clones.one, "add", "-A")
-    git(clones.one, "commit", "-q", "-m", "A tick")
-    git(clones.one, "fetch", "-q", "origin")
-    done = git(clones.one, "merge", "--no-edit", "origin/main", check=False)
+    done = _b_pushes_a_ticks_and_merges(clones)
     assert done.returncode == 0, done.stdout + done.stderr
     lines = _progress(clones.run_one.path.read_text())
     assert sum("Bisect" in line for line in lines) == 1, lines
