@@ -82,7 +82,7 @@ from ai_protocols.session.layout import (
     summary_span,
     with_earlier_path,
 )
-from ai_protocols.session.model import reworded_among
+from ai_protocols.session.model import lines_added, reworded_among
 from ai_protocols.session.rollover import HISTORY, SUPERSEDED, blank_box, entry_digest
 from ai_protocols.session.text import preview
 from ai_protocols.storage import files as storage
@@ -847,11 +847,20 @@ def _merge_entry(base: _Unit | None, a: _Unit, b: _Unit, *, ours_first: bool,
     head_a, _, rest_a = a.raw.partition("\n")
     rest_b = b.raw.partition("\n")[2]
     if base is None:
+        rank_a, rank_b = (_CHECK_RANK.get(_box(u) or " ", 0) for u in (a, b))
         if rest_a != rest_b:
-            return [a, b], False
+            # One side's lines under it all stand, in order, in the other's, which only
+            # added lines among them: one entry, the other's edit of it (a note typed
+            # under an entry the tool logged since the last commit, merged with the
+            # tool's version by merge-kept: no base holds the entry). Else two entries.
+            fuller = lines_added(rest_a, rest_b)
+            if fuller is None:
+                return [a, b], False
+            unit = a if fuller == rest_a else b
+            box = _box(a) if rank_a >= rank_b else _box(b)
+            return [_Unit("E", _with_box(unit, box), a.key)], False
         # Both added it, alike but for the box (one side ticked it since: a next step
         # taken up, layout._take_up_next): the box further along, whichever is ours.
-        rank_a, rank_b = (_CHECK_RANK.get(_box(u) or " ", 0) for u in (a, b))
         return [b if rank_b > rank_a else a], False
     rest_o = base.raw.partition("\n")[2]
     box_o, box_a, box_b = _box(base), _box(a), _box(b)
@@ -2748,8 +2757,15 @@ def changes_lacking(version: bytes, other: bytes, held: set[str] | None = None, 
                 continue
             text = here.get((name, unit.key))
             older = {one[(name, unit.key)] for one in texts if (name, unit.key) in one}
+            # (``version``'s own change of an entry ``also`` holds is a person's: not
+            # counted; an entry none of ``also`` holds is new on both, and what
+            # ``other`` holds under it more is lacking: a note typed under an entry
+            # logged since the last commit, which a ``cp`` of the tool's copy drops;
+            # not when ``version``'s text is ``other``'s with lines added, the one rule
+            # of one entry edited, model.lines_added)
             if name == "section:log" or text is None or unit.raw == text or \
-                    unit.raw in older or (before and text not in older):
+                    unit.raw in older or (before and older and text not in older) or \
+                    (not older and lines_added(unit.raw, text) == text):
                 continue
             counts["tick" if _with_box(_Unit("E", text), _box(unit)) == unit.raw
                    else "changed entry"] += 1

@@ -457,6 +457,17 @@ def compared(newer: Session, older: Session, base: Session | None = None) -> Com
                 alone.setdefault(key[0], []).append(key[1])
         was = None if base is None else {(e.time, e.text) for e in base.items(kind)}
         for time, texts in alone.items():
+            # (one entry, one side's lines added under it: a note older typed is no
+            # entry it lacks; a note only newer holds is a changed entry it lacks)
+            for text in list(texts):
+                others = extra.get(time, [])
+                other = next((o for o in others if o.partition("\n")[0] ==
+                              text.partition("\n")[0] and lines_added(o, text)), None)
+                if other is not None:
+                    texts.remove(text)
+                    others.remove(other)
+                    reworded += lines_added(other, text) == text
+
             others = extra.get(time, [])
             if not time or not others:
                 paired = 0
@@ -468,6 +479,22 @@ def compared(newer: Session, older: Session, base: Session | None = None) -> Com
             reworded += paired
             lacking += len(texts) - paired
     return Compared(missing, lacking, ticks, reworded)
+
+
+def lines_added(one: str, other: str) -> str | None:
+    """Of two texts of an entry (or of the lines under it), the one that holds every
+    line of the other, in the same order, with lines added (a note typed under an
+    item; blank lines count as lines); ``None`` when neither does (each holds a line
+    the other lacks). The one rule by which the merge
+    (:func:`ai_protocols.session.merge._merge_entry`, an entry both sides added) and
+    :func:`compared` take two texts of one first line for one entry, one side's edit
+    of it."""
+    lines_one, lines_other = one.split("\n"), other.split("\n")
+    for short, long, text in ((lines_one, lines_other, other), (lines_other, lines_one, one)):
+        rest = iter(long)
+        if all(any(line == there for there in rest) for line in short):
+            return text
+    return None
 
 
 def reworded_on(time: datetime, texts: list[str], others: list[str],
