@@ -6,7 +6,9 @@ beside the archive or the adopter's file, restores the ones a failure leaves, an
 drops what an unfinished carry left (:func:`drop_carried_leftovers`,
 :func:`drop_adopted_leftovers`); it refuses a folder or link in their way, says an
 earlier-entries file that is missing or that git does not track
-(:func:`missing_earlier`, :func:`untracked_earlier`). docs/decisions.md, "Issue 16,
+(:func:`missing_earlier`, :func:`untracked_earlier`), and a rollover that git undid
+or that ``HEAD`` holds (``refuse_undone``, ``rolled_in_head``, ``relink_regained``).
+docs/decisions.md, "Issue 16,
 eighth review (rollover vs git, ninth reviewer)", "Issue 16, eighth review (which
 earlier files are the session's)" and "Issue 14, nineteenth round (the carry never
 writes an older file over the branch's committed one)".
@@ -17,10 +19,12 @@ from __future__ import annotations
 import errno
 import os
 
-from ai_protocols.errors import AiProtocolsError, StorageError, UnsafePath
+from ai_protocols.errors import AiProtocolsError, RolloverUndone, StorageError, UnsafePath
 from ai_protocols.lean import counted, shell_quote
 from ai_protocols.org.file import OrgFile
+from ai_protocols.org.syntax import parse_timestamp
 from ai_protocols.paths import join, parent
+from ai_protocols.session.cause import git_version
 from ai_protocols.session.edit_base import (
     SessionEdit,
     base_of,
@@ -28,6 +32,7 @@ from ai_protocols.session.edit_base import (
     make_folder,
     moved_where,
     read_or_none,
+    record_superseded,
     ref_names,
     refuse_links,
     remove_empty_history,
@@ -35,8 +40,9 @@ from ai_protocols.session.edit_base import (
     unlink,
     warn,
     what_stands,
+    written_later,
 )
-from ai_protocols.session.layout import session_headline
+from ai_protocols.session.layout import SESSION_ID_PROPERTY, session_headline
 from ai_protocols.session.locks import _kept_copies
 from ai_protocols.session.names import kept_path, tombstone_path
 from ai_protocols.session.pending import pending_path
@@ -68,8 +74,11 @@ __all__ = [
     "earlier_blocked",
     "missing_earlier",
     "missing_earlier_advice",
+    "refuse_undone",
     "refuse_unsafe_earlier",
+    "relink_regained",
     "restore_earlier",
+    "rolled_in_head",
     "settle_strays",
     "uncarry",
     "untracked_earlier",
@@ -176,6 +185,97 @@ def settle_strays(ai_dir: str, path: str, doc: OrgFile, known: list[str],
                   f"line of its Earlier entries section deleted?): linked again; to drop "
                   f"those entries, remove the file and its line together")
     return redundant
+
+
+def refuse_undone(ai_dir: str, path: str, doc: OrgFile, strays: list[str]
+                   ) -> list[tuple[str, set[str]]]:
+    """The earlier-entries files of ``strays`` (the history folder's files no link of
+    ``doc``, the session file ``path`` as read, names) whose entries the file holds
+    again (:func:`~ai_protocols.session.rollover.regained_strays`), each with its
+    entries: an editor's buffer opened before the rollover and saved after it, an older
+    version put back, a rollover killed between its two writes. Raises
+    :class:`~ai_protocols.errors.RolloverUndone` (nothing written) when git's ``HEAD``
+    holds a newer version that links such a file (:func:`rolled_in_head`): its entries
+    written since are in git only, and ``merge-kept`` merges them (docs/decisions.md,
+    "Issue 16, fourteenth round"). Reads each stray; one ``git show`` when one is
+    regained; nothing when ``strays`` is empty."""
+    from ai_protocols.session.rollover import regained_strays
+
+    regained = regained_strays(ai_dir, path, doc, strays)
+    if regained:
+        newer = rolled_in_head(ai_dir, path, doc, [s for s, _ in regained])
+        if newer is not None:
+            raise RolloverUndone(path, newer[1], newer[0])
+    return regained
+
+
+def relink_regained(ai_dir: str, path: str, doc: OrgFile,
+                     regained: list[tuple[str, set[str]]]) -> tuple[OrgFile, list[str]]:
+    """The session file ``path`` (as ``doc``) with its rollover restored, when nothing
+    newer holds it (:func:`refuse_undone` found ``regained``, each earlier file with
+    its entries): those entries taken out of the file
+    (:func:`~ai_protocols.session.merge.without_held`, every other byte as it was), the
+    link put back (:func:`~ai_protocols.session.rollover.link_again`), an entry edited
+    since recorded as superseded (:func:`~ai_protocols.session.rollover.regained_edits`),
+    so that each entry is stored once and the earlier file and its kept copy stay
+    (docs/decisions.md, "Issue 16, fourteenth round"). Returns the file (``doc`` itself
+    when none could be linked) and the files linked again."""
+    from ai_protocols.session.merge import without_held
+    from ai_protocols.session.rollover import regained_edits
+
+    held = set().union(*(entries for _, entries in regained))
+    data = b"".join(bytes(piece) for piece in doc.encoded())
+    relinked = OrgFile(without_held(data, held)[0].decode("utf-8"))
+    linked: list[str] = []
+    edited: set[str] = set()
+    for stray, _ in regained:
+        if link_again(ai_dir, relinked, path, stray):
+            linked.append(stray)
+            found = read_or_none(stray)
+            if found is not None:
+                edited |= regained_edits(OrgFile(found.decode("utf-8", "replace")), relinked)
+    if not linked:
+        return doc, []
+    if edited:
+        record_superseded(relinked, edited)
+    return relinked, linked
+
+
+def rolled_in_head(ai_dir: str, path: str, doc: OrgFile, earlier: list[str] | None = None
+                    ) -> tuple[str, str, bytes] | None:
+    """The version of the session file ``path`` that git's ``HEAD`` holds, when it is a
+    newer version of the session in ``doc`` (the same ``STARTED``, ``AGENT_ID`` and
+    ``SESSION_ID``; written later, :func:`~ai_protocols.session.edit_base.written_later`) and links
+    an earlier-entries
+    file of the tool's that ``doc`` does not (one of ``earlier`` when given): a rollover
+    committed, then a version from before it saved over the file. ``(where, earlier
+    file, bytes)``, ``where`` naming it for a message (``HEAD:./REL``, git's syntax);
+    ``None`` otherwise, and outside git. One ``git show``; on a rare path only."""
+    root = parent(ai_dir)
+    below = os.path.relpath(path, root)
+    data = git_version(root, f"HEAD:./{below}")
+    if data is None:
+        return None
+    head = OrgFile(data.decode("utf-8", "replace"))
+    theirs, mine = session_headline(head), session_headline(doc)
+    if theirs is None or mine is None:
+        return None
+    keys = ("STARTED", "AGENT_ID", SESSION_ID_PROPERTY)
+    if any(theirs.properties.get(k) != mine.properties.get(k) for k in keys):
+        return None
+    if not written_later(*((h.properties.get("UPDATED_AT"),
+                            parse_timestamp(h.properties.get("UPDATED", "")))
+                           for h in (theirs, mine))):
+        return None
+    have = {os.path.normpath(e.path) for e in linked_earlier(doc, path)}
+    wanted = None if earlier is None else {os.path.normpath(e) for e in earlier}
+    for one in linked_earlier(head, path):
+        place = os.path.normpath(one.path)
+        if place in have or not named_as_ours(ai_dir, one.path) or \
+                (wanted is not None and place not in wanted):
+            continue
+        return f"HEAD:./{below}", one.path, data
+    return None
 
 
 def drop_unfinished_carries(ai_dir: str, path: str, doc: OrgFile, *, always: bool) -> None:

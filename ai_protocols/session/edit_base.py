@@ -142,8 +142,8 @@ class SessionEdit:
         #: that one recorded ``HEAD`` (:attr:`Stored.last_head`), for ``record_head``.
         self.last_head: tuple[str | None, str | None] | None = None
         #: The earlier-entries files this write links again, their entries taken out of
-        #: the file (:func:`~ai_protocols.session.stale_saves.relink_regained`): said on stderr when
-        #: it is written.
+        #: the file (:func:`~ai_protocols.session.carries.relink_regained`): said on stderr when it
+        #: is written.
         self.relinked: list[str] = []
         #: ``HEAD`` as read for this write (:func:`ai_protocols.git.head.read_head`), for
         #: ``record_head``; ``None`` when not read (or outside git).

@@ -22,6 +22,7 @@ from ai_protocols.org.syntax import entry_lines, format_timestamp, parse_timesta
 from ai_protocols.paths import join, parent
 from ai_protocols.session import edit_base
 from ai_protocols.session.away import refuse_missing, then_start
+from ai_protocols.session.carries import rolled_in_head
 from ai_protocols.session.edit_base import (
     SessionEdit,
     record_superseded,
@@ -35,7 +36,7 @@ from ai_protocols.session.locks import _ARCHIVE_NAMES, locked_sessions
 from ai_protocols.session.names import kept_path, left_path
 from ai_protocols.session.replaced import refuse_misplaced, refuse_other
 from ai_protocols.session.rollover import held_entries, linked_earlier, superseded_edits
-from ai_protocols.session.stale_saves import brought_how, rolled_in_head
+from ai_protocols.session.stale_saves import brought_how
 from ai_protocols.session.transaction import editing, next_write_merges
 from ai_protocols.session.unmerged import archived_unmerged, merge_unmerged_archive
 from ai_protocols.session.wrapped_copy import (
@@ -282,8 +283,8 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
 def _newer_in_head(ai_dir: str, path: str, doc: OrgFile) -> tuple[str, bytes, str] | None:
     """For ``merge-kept``: the newer version of the session file ``path`` (read as
     ``doc``) that git's ``HEAD`` holds when it links an earlier-entries file ``doc`` does
-    not (:func:`~ai_protocols.session.stale_saves.rolled_in_head`): where it is (``HEAD:./REL``),
-    its bytes, and the
+    not (:func:`~ai_protocols.session.carries.rolled_in_head`): where it is (``HEAD:./REL``), its
+    bytes, and the
     command that puts it back over the file (``git -C ROOT show HEAD:./REL > FILE``,
     quoted to paste); ``None`` otherwise."""
     rolled = rolled_in_head(ai_dir, path, doc)

@@ -348,8 +348,7 @@ class Project:
         del data  # (10 MB of a 10 MB file: not kept while it is read)
         marked = conflict_marker_lines(text)
         if marked:
-            from ai_protocols.session.transaction import conflict_sessions
-            from ai_protocols.session.unmerged import remerge_advice
+            from ai_protocols.session.unmerged import conflict_sessions, remerge_advice
 
             sessions = conflict_sessions(self.ai_dir_text, path, text)
             raise MergeConflict(path, marked, sessions=sessions,

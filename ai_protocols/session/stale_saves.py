@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import stat
 
-from ai_protocols.errors import RolloverUndone
 from ai_protocols.lean import shell_quote
 from ai_protocols.liveness.clock import Moment, now_moment
 from ai_protocols.org.file import OrgFile
@@ -26,17 +25,11 @@ from ai_protocols.org.syntax import format_timestamp, parse_timestamp
 from ai_protocols.paths import parent
 from ai_protocols.session import edit_base
 from ai_protocols.session.cause import git_version
-from ai_protocols.session.edit_base import (
-    head_properties,
-    props_of,
-    read_or_none,
-    record_superseded,
-    written_later,
-)
+from ai_protocols.session.edit_base import head_properties, props_of, written_later
 from ai_protocols.session.entries_compared import brought_lacking
 from ai_protocols.session.layout import SESSION_ID_PROPERTY, head_of, one_session, session_headline
 from ai_protocols.session.names import kept_path
-from ai_protocols.session.rollover import held_entries, link_again, linked_earlier, named_as_ours
+from ai_protocols.session.rollover import held_entries
 from ai_protocols.storage import files as storage
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
@@ -58,105 +51,11 @@ __all__ = [
     "kept_dropped",
     "merge_stale",
     "opened_on",
-    "refuse_undone",
-    "relink_regained",
-    "rolled_in_head",
     "stale_committed",
     "stale_earlier",
     "stale_over_kept",
     "unkept_stale_may_be",
 ]
-
-
-def refuse_undone(ai_dir: str, path: str, doc: OrgFile, strays: list[str]
-                   ) -> list[tuple[str, set[str]]]:
-    """The earlier-entries files of ``strays`` (the history folder's files no link of
-    ``doc``, the session file ``path`` as read, names) whose entries the file holds
-    again (:func:`~ai_protocols.session.rollover.regained_strays`), each with its
-    entries: an editor's buffer opened before the rollover and saved after it, an older
-    version put back, a rollover killed between its two writes. Raises
-    :class:`~ai_protocols.errors.RolloverUndone` (nothing written) when git's ``HEAD``
-    holds a newer version that links such a file (:func:`rolled_in_head`): its entries
-    written since are in git only, and ``merge-kept`` merges them (docs/decisions.md,
-    "Issue 16, fourteenth round"). Reads each stray; one ``git show`` when one is
-    regained; nothing when ``strays`` is empty."""
-    from ai_protocols.session.rollover import regained_strays
-
-    regained = regained_strays(ai_dir, path, doc, strays)
-    if regained:
-        newer = rolled_in_head(ai_dir, path, doc, [s for s, _ in regained])
-        if newer is not None:
-            raise RolloverUndone(path, newer[1], newer[0])
-    return regained
-
-
-def relink_regained(ai_dir: str, path: str, doc: OrgFile,
-                     regained: list[tuple[str, set[str]]]) -> tuple[OrgFile, list[str]]:
-    """The session file ``path`` (as ``doc``) with its rollover restored, when nothing
-    newer holds it (:func:`refuse_undone` found ``regained``, each earlier file with
-    its entries): those entries taken out of the file
-    (:func:`~ai_protocols.session.merge.without_held`, every other byte as it was), the
-    link put back (:func:`~ai_protocols.session.rollover.link_again`), an entry edited
-    since recorded as superseded (:func:`~ai_protocols.session.rollover.regained_edits`),
-    so that each entry is stored once and the earlier file and its kept copy stay
-    (docs/decisions.md, "Issue 16, fourteenth round"). Returns the file (``doc`` itself
-    when none could be linked) and the files linked again."""
-    from ai_protocols.session.merge import without_held
-    from ai_protocols.session.rollover import regained_edits
-
-    held = set().union(*(entries for _, entries in regained))
-    data = b"".join(bytes(piece) for piece in doc.encoded())
-    relinked = OrgFile(without_held(data, held)[0].decode("utf-8"))
-    linked: list[str] = []
-    edited: set[str] = set()
-    for stray, _ in regained:
-        if link_again(ai_dir, relinked, path, stray):
-            linked.append(stray)
-            found = read_or_none(stray)
-            if found is not None:
-                edited |= regained_edits(OrgFile(found.decode("utf-8", "replace")), relinked)
-    if not linked:
-        return doc, []
-    if edited:
-        record_superseded(relinked, edited)
-    return relinked, linked
-
-
-def rolled_in_head(ai_dir: str, path: str, doc: OrgFile, earlier: list[str] | None = None
-                    ) -> tuple[str, str, bytes] | None:
-    """The version of the session file ``path`` that git's ``HEAD`` holds, when it is a
-    newer version of the session in ``doc`` (the same ``STARTED``, ``AGENT_ID`` and
-    ``SESSION_ID``; written later, :func:`~ai_protocols.session.edit_base.written_later`) and links
-    an earlier-entries
-    file of the tool's that ``doc`` does not (one of ``earlier`` when given): a rollover
-    committed, then a version from before it saved over the file. ``(where, earlier
-    file, bytes)``, ``where`` naming it for a message (``HEAD:./REL``, git's syntax);
-    ``None`` otherwise, and outside git. One ``git show``; on a rare path only."""
-    root = parent(ai_dir)
-    below = os.path.relpath(path, root)
-    data = git_version(root, f"HEAD:./{below}")
-    if data is None:
-        return None
-    head = OrgFile(data.decode("utf-8", "replace"))
-    theirs, mine = session_headline(head), session_headline(doc)
-    if theirs is None or mine is None:
-        return None
-    keys = ("STARTED", "AGENT_ID", SESSION_ID_PROPERTY)
-    if any(theirs.properties.get(k) != mine.properties.get(k) for k in keys):
-        return None
-    if not written_later(*((h.properties.get("UPDATED_AT"),
-                            parse_timestamp(h.properties.get("UPDATED", "")))
-                           for h in (theirs, mine))):
-        return None
-    have = {os.path.normpath(e.path) for e in linked_earlier(doc, path)}
-    wanted = None if earlier is None else {os.path.normpath(e) for e in earlier}
-    for one in linked_earlier(head, path):
-        place = os.path.normpath(one.path)
-        if place in have or not named_as_ours(ai_dir, one.path) or \
-                (wanted is not None and place not in wanted):
-            continue
-        return f"HEAD:./{below}", one.path, data
-    return None
 
 
 def brought_back(ai_dir: str, path: str, doc: OrgFile,

@@ -1,7 +1,8 @@
 """git's unmerged states of a session file.
 
-A session file git left unmerged (conflict markers, an index with stages, the
-merge driver's mark): the refusal and its advice (:func:`unmerged`,
+A session file git left unmerged (conflict markers, whose sides may be two
+sessions: :func:`conflict_sessions`; an index with stages, the merge driver's mark): the refusal and
+its advice (:func:`unmerged`,
 :func:`remerge_advice`), the read commands' warnings (:func:`unmerged_warning`,
 :func:`unmerged_others`, :func:`operation_warning`: a git operation under way), and
 an archived session's copy left unmerged (:func:`archived_unmerged`, merged into
@@ -16,6 +17,7 @@ import os
 
 from ai_protocols.errors import Unmerged
 from ai_protocols.lean import shell_quote
+from ai_protocols.org.file import OrgFile
 from ai_protocols.paths import join, parent
 from ai_protocols.session.cause import git_version
 from ai_protocols.session.edit_base import (
@@ -26,6 +28,7 @@ from ai_protocols.session.edit_base import (
     unlink,
     warn,
 )
+from ai_protocols.session.layout import other_session, session_headline, session_named
 from ai_protocols.session.names import kept_path
 from ai_protocols.session.text import conflict_marker_lines
 from ai_protocols.session.wrapped_copy import archive_gained, archive_lacks, archive_of
@@ -33,6 +36,8 @@ from ai_protocols.storage import files as storage
 
 __all__ = [
     "archived_unmerged",
+    "conflict_sessions",
+    "conflict_sides",
     "merge_unmerged_archive",
     "operation_warning",
     "refuse_unmerged",
@@ -42,6 +47,80 @@ __all__ = [
     "unmerged_warning",
     "warn_operation",
 ]
+
+
+def conflict_sides(text: str) -> tuple[str, str]:
+    """The two sides of a file holding git's conflict markers (of seven characters, as
+    git writes them by default): the lines outside the conflicts, with each conflict's
+    first part (``<<<<<<<`` to ``|||||||`` or ``=======``: git's ``--ours``, stage 2)
+    for the one, its last part (``=======`` to ``>>>>>>>``: ``--theirs``, stage 3) for
+    the other (git-merge-file(1)). No I/O."""
+    one: list[str] = []
+    two: list[str] = []
+    part = 0  # 0 outside, 1 the first side, 2 the common ancestor's, 3 the second side
+    for line in text.splitlines(keepends=True):
+        mark = line[:8].rstrip("\r\n")
+        if mark.startswith("<<<<<<<") and mark[7:8] in ("", " "):
+            part = 1
+        elif part and mark.startswith("|||||||") and mark[7:8] in ("", " "):
+            part = 2
+        elif part and mark.rstrip() == "=======":
+            part = 3
+        elif part and mark.startswith(">>>>>>>") and mark[7:8] in ("", " "):
+            part = 0
+        else:
+            if part in (0, 1):
+                one.append(line)
+            if part in (0, 3):
+                two.append(line)
+    return "".join(one), "".join(two)
+
+
+def conflict_sessions(ai_dir: str, path: str, text: str) -> str | None:
+    """When the two sides of the conflict markers in the session file at ``path``
+    (``text``, :func:`conflict_sides`) are two sessions
+    (:func:`~ai_protocols.session.layout.other_session`: an add/add conflict of two clones
+    that each started one, or one clone's wrap-up and new session met by the other's
+    entries), what each is and how to keep both: never merged into one. A side whose
+    session an archive here holds (:func:`~ai_protocols.session.wrapped_copy.archive_of`: wrapped up
+    in the other clone) is
+    said to go there, the other kept live; else one is kept here and the other given a
+    file of its own. ``None`` when they may be one session's versions. On a refusal's
+    path only."""
+    sides = conflict_sides(text)
+    heads = [session_headline(OrgFile(side)) for side in sides]
+    if heads[0] is None or heads[1] is None:
+        return None
+    ours, theirs = heads[0].properties, heads[1].properties
+    if other_session(ours, theirs, lambda: sides) is None:
+        return None
+    file = shell_quote(path)
+    rel = path[len(parent(ai_dir)) + 1:] if path.startswith(parent(ai_dir) + "/") else path
+    said = (f"the side git calls ours (<<<<<<<, git checkout --ours) holds {session_named(ours)}, "
+            f"the side it calls theirs (>>>>>>>) {session_named(theirs)}; merging them "
+            "line by line (or keeping what each side logged) would make one session of two: "
+            "keep each whole")
+    for gone, flag, stage in ((ours, "--theirs", 2), (theirs, "--ours", 3)):
+        archive = archive_of(ai_dir, gone)
+        if archive is None:
+            continue
+        bring = (f"bring what this clone logged to the wrapped-up one into its archive "
+                 f"(ai-protocols merge-kept {file}), which merges the copy ai-protocols "
+                 f"kept of it into the archive") if stage == 2 else \
+            (f"add to that archive by hand what the other side logged to the wrapped-up "
+             f"session (git show :{stage}:{shell_quote(rel)}, from the project's root)")
+        one, other = ("ours", "theirs") if stage == 2 else ("theirs", "ours")
+        return (f"{said}; {one} was wrapped up (its archive {archive} is here) and "
+                f"{other} began after it: keep {other} live "
+                f"(git checkout {flag} -- {file} && git add {file}), then {bring}, and "
+                f"commit")
+    return (f"{said}: keep one here (git checkout --ours -- {file}) or (git checkout "
+            f"--theirs -- {file}) and give the "
+            f"other a file of its own, from the project's root: as another agent's session "
+            f"(git show :3:{shell_quote(rel)} > .ai/session-context.d/NAME.org, or :2: for "
+            f"ours; that agent then runs with AI_AGENT_ID=NAME), or let the clone where it "
+            f"runs wrap it up first (ai-protocols wrap-up); then git add the files and "
+            f"commit")
 
 
 def refuse_unmerged(ai_dir: str, path: str) -> None:
