@@ -3,7 +3,7 @@
 The value a body edits (:class:`SessionEdit`) and the file as a command read it
 (:class:`AsRead`); the warning and the Emacs refusal every write and move says
 (:func:`warn`, :func:`refuse_if_edited`); a session file's properties and history
-as git holds them (``props_of``, ``history``, ``_committed``, ``written_later``:
+as git holds them (``props_of``, ``_history``, ``_committed``, ``written_later``:
 the write record's rule); the tombstone a move leaves (:func:`moved_away`,
 :func:`moved_where`); and the small file steps (``unlink``, ``tidy``,
 ``make_folder``) that the concern modules and :mod:`ai_protocols.session.transaction`

@@ -2,11 +2,11 @@
 tool's write.
 
 The version the buffer was opened on (:func:`opened_on`), the refusal that keeps a
-stale save's copies beside the kept copy (``refuse_stale``), the merge back of a
+stale save's copies beside the kept copy (``_refuse_stale``), the merge back of a
 stale save (:func:`merge_stale`), one over the kept copy, over earlier-entries
 files, or committed (:func:`stale_committed`); what git brought since the tool's
 write (:func:`git_moved`, ``brought_back``, ``kept_dropped``). The transaction asks
-them through ``next_write_merges``. docs/decisions.md, "Issue 14, twentieth round
+them through ``transaction.next_write_merges``. docs/decisions.md, "Issue 14, twentieth round
 (the base of a stale save's merge)", "Issue 14, twenty-first round (the stale
 save's refusal)", "Issue 14, twenty-first round (stale saves, a fresh review)",
 "Issue 14, twenty-second round (a stale save committed)" and "Issue 16, fourteenth

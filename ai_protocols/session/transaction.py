@@ -24,11 +24,12 @@ body writes nothing. Edits name the session headline by nothing: the
 transaction finds it again for each one, so no caller holds a headline made
 stale by an earlier edit.
 
-A body may move the session instead (:meth:`SessionEdit.move_to`: an archive,
-an adoption): everything that can fail is written before the file is removed,
+A body may move the session instead
+(:meth:`~ai_protocols.session.edit_base.SessionEdit.move_to`: an archive, an adoption):
+everything that can fail is written before the file is removed,
 and undone on a failure, so that a failed move changes nothing, and a move
 killed half way is finished by the next command that opens the file
-(:func:`moved_away`), never done twice.
+(:func:`~ai_protocols.session.edit_base.moved_away`), never done twice.
 
 Paths are text (``str``): :func:`editing` and :func:`locked_sessions` take any
 ``os.PathLike`` too (docs/performance.md: no ``pathlib`` on the hot paths).
