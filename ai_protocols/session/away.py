@@ -122,13 +122,12 @@ def kept_at_start(ai_dir: str, path: str) -> tuple[str | None, bytes | None]:
     copy there): ``(where its session went, None)`` when it drops the copy (an archive
     holds its session and every entry of it, or git's history that very version, or
     another clone adopted it: :func:`moved_elsewhere`,
-    :func:`~ai_protocols.session.wrapped_copy.kept_in_git`); ``(where,
-    the copy's bytes)`` when the archive lacks some of its entries: put back as a file
-    of its own, which ``start`` then refuses (exit 7); ``(None, None)`` when no archive
-    or adoption holds its session: brought back as it is. The one rule of
-    :meth:`~ai_protocols.session.project.Project._bring_back` and of what ``merge-kept``
-    says ``start`` will do. Raises :class:`~ai_protocols.errors.StorageError` when the
-    copy cannot be read."""
+    :func:`~ai_protocols.session.wrapped_copy.kept_in_git`); ``(where, the copy's bytes)`` when the
+    archive lacks some of its entries: put back as a file of its own, which ``start`` then refuses
+    (exit 7); ``(None, None)`` when no archive or adoption holds its session: brought back as it is.
+    The one rule of :meth:`~ai_protocols.session.project.Project._bring_back` and of what
+    ``merge-kept`` says ``start`` will do. Raises :class:`~ai_protocols.errors.StorageError` when
+    the copy cannot be read."""
     where = moved_elsewhere(ai_dir, path)
     if where is None:
         return None, None
@@ -146,10 +145,10 @@ def kept_at_start(ai_dir: str, path: str) -> tuple[str | None, bytes | None]:
 
 def settle(ai_dir: str, path: str) -> str | None:
     """When the file at ``path`` is what a move left
-    (:func:`~ai_protocols.session.edit_base.moved_away`), remove it and
-    what goes with it, and return where its session went. Call holding its lock.
-    Without the move's tombstone (:func:`~ai_protocols.session.locks.moved_may_be`:
-    every start's case) one ``lstat``, the file not read."""
+    (:func:`~ai_protocols.session.edit_base.moved_away`), remove it and what goes with it, and
+    return where its session went. Call holding its lock. Without the move's tombstone
+    (:func:`~ai_protocols.session.locks.moved_may_be`: every start's case) one ``lstat``, the file
+    not read."""
     if not moved_may_be(ai_dir, path):
         return None
     try:
@@ -233,9 +232,9 @@ def _missing(ai_dir: str, path: str) -> NoReturn:
 
 def refuse_missing(ai_dir: str, path: str) -> None:
     """Raise what :func:`~ai_protocols.session.transaction.open_session` would for a session file
-    that is not there, before
-    any lock is taken: a command that fails for want of a session creates nothing (no
-    ``.ai/.locks/``, no ``.ai/``). One that appears meanwhile is found under the lock."""
+    that is not there, before any lock is taken: a command that fails for want of a session creates
+    nothing (no ``.ai/.locks/``, no ``.ai/``). One that appears meanwhile is found under the
+    lock."""
     if not os.path.lexists(path):
         storage.refuse_symlinks(parent(ai_dir), path)  # as the lock would have said first
         _missing(ai_dir, path)

@@ -8,9 +8,8 @@ drops what an unfinished carry left (:func:`drop_carried_leftovers`,
 earlier-entries file that is missing or that git does not track
 (:func:`missing_earlier`, :func:`untracked_earlier`), and a rollover that git undid
 or that ``HEAD`` holds (``refuse_undone``, ``rolled_in_head``, ``relink_regained``).
-docs/decisions.md, "Issue 16,
-eighth review (rollover vs git, ninth reviewer)", "Issue 16, eighth review (which
-earlier files are the session's)" and "Issue 14, nineteenth round (the carry never
+docs/decisions.md, "Issue 16, eighth review (rollover vs git, ninth reviewer)", "Issue 16, eighth
+review (which earlier files are the session's)" and "Issue 14, nineteenth round (the carry never
 writes an older file over the branch's committed one)".
 """
 
@@ -159,8 +158,7 @@ def settle_strays(ai_dir: str, path: str, doc: OrgFile, known: list[str],
     only a rollover's: no such file stays for good. One ``listdir`` when there is
     none; none with ``listed`` (those of the history folder's files no link names, as
     the write read them: :meth:`~ai_protocols.session.transaction.Editing._open`), of which those
-    ``doc`` links now are
-    passed over."""
+    ``doc`` links now are passed over."""
     if listed is None:
         strays = unlinked_earlier(ai_dir, path, doc)
     elif listed:
@@ -246,9 +244,8 @@ def rolled_in_head(ai_dir: str, path: str, doc: OrgFile, earlier: list[str] | No
     """The version of the session file ``path`` that git's ``HEAD`` holds, when it is a
     newer version of the session in ``doc`` (the same ``STARTED``, ``AGENT_ID`` and
     ``SESSION_ID``; written later, :func:`~ai_protocols.session.edit_base.written_later`) and links
-    an earlier-entries
-    file of the tool's that ``doc`` does not (one of ``earlier`` when given): a rollover
-    committed, then a version from before it saved over the file. ``(where, earlier
+    an earlier-entries file of the tool's that ``doc`` does not (one of ``earlier`` when given): a
+    rollover committed, then a version from before it saved over the file. ``(where, earlier
     file, bytes)``, ``where`` naming it for a message (``HEAD:./REL``, git's syntax);
     ``None`` otherwise, and outside git. One ``git show``; on a rare path only."""
     root = parent(ai_dir)
@@ -280,10 +277,9 @@ def rolled_in_head(ai_dir: str, path: str, doc: OrgFile, earlier: list[str] | No
 
 def drop_unfinished_carries(ai_dir: str, path: str, doc: OrgFile, *, always: bool) -> None:
     """Remove what a move killed after step 1 (:func:`~ai_protocols.session.transaction._move`),
-    before its archive was in
-    place, left under ``.ai/sessions/``: a folder ``NAME/`` with no ``NAME.org`` beside
-    it, holding second names (hard links, or copies of the same bytes) of the earlier
-    files ``doc`` links; only those names, then the folder when that leaves it empty
+    before its archive was in place, left under ``.ai/sessions/``: a folder ``NAME/`` with no
+    ``NAME.org`` beside it, holding second names (hard links, or copies of the same bytes) of the
+    earlier files ``doc`` links; only those names, then the folder when that leaves it empty
     (a folder holding anything else stays). The entries stay where the links name them.
     Looked for when a linked file has more names than itself and its kept copies (the
     sign of such a link, one ``lstat`` each), and always at a move (``always``: a
@@ -660,9 +656,8 @@ def drop_carried_leftovers(ai_dir: str, path: str) -> None:
     without ``.org``), the very same file (a hard link) or the same bytes, removed with
     their kept copies: what a wrap-up killed after the archive was in place, before it
     removed the old names, leaves (:func:`~ai_protocols.session.transaction._move`, step 4). Only
-    when ``T`` is there: a
-    move killed before it (after the tombstone) left the folder's names as the copies
-    (eighth review: they were taken for the originals). Nothing else is touched;
+    when ``T`` is there: a move killed before it (after the tombstone) left the folder's names as
+    the copies (eighth review: they were taken for the originals). Nothing else is touched;
     nothing when there is no tombstone (one ``lstat``). Call holding ``path``'s lock."""
     tomb = tombstone_path(ai_dir, path)
     if not os.path.lexists(tomb):
@@ -705,8 +700,7 @@ def carry(ai_dir: str, moves: list[tuple[str, str]]) -> list[str]:
     """Give each earlier-entries file its second name beside the archive (a hard link;
     a copy across file systems; a name that holds the same bytes already is kept),
     the folders fsynced: step 1 of :func:`~ai_protocols.session.transaction._move`. Returns the
-    names made, which
-    :func:`uncarry` removes when the move fails."""
+    names made, which :func:`uncarry` removes when the move fails."""
     made: list[str] = []
     try:
         for old, new in moves:
@@ -759,9 +753,8 @@ def drop_adopted_leftovers(ai_dir: str, path: str, adopter: str) -> list[str]:
     """Finish an adoption of the session file ``path`` by ``adopter`` killed after it
     gave the earlier-entries files their new names but before it removed the old ones
     (:func:`~ai_protocols.session.transaction._move`, step 4): each file of the tool's in ``path``'s
-    history folder whose
-    name holds the same bytes in ``adopter``'s (a second name, or a copy) is removed,
-    with its kept copies, then the folders left empty; the adopter's file gets its
+    history folder whose name holds the same bytes in ``adopter``'s (a second name, or a copy) is
+    removed, with its kept copies, then the folders left empty; the adopter's file gets its
     kept copy when it has none. Returns the paths removed. Call holding both files'
     locks (:func:`locked_sessions`). A file only there, or another there, stays (it is
     no leftover: nothing is lost). The later steps are finished too, whichever the

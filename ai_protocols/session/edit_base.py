@@ -134,9 +134,8 @@ class SessionEdit:
         self.operation_said = False
         #: Set when this write warned that it goes into an older version than the one
         #: written last, reachable from a branch or tag
-        #: (:func:`~ai_protocols.session.replaced.replaced_warning` names
-        #: it: HEAD left it): the ``moved:`` Log line is still written, its warning not
-        #: given a second time.
+        #: (:func:`~ai_protocols.session.replaced.replaced_warning` names it: HEAD left it): the
+        #: ``moved:`` Log line is still written, its warning not given a second time.
         self.replaced_said = False
         #: When the write goes into an older version than the one written last: where
         #: that one recorded ``HEAD`` (:attr:`Stored.last_head`), for ``record_head``.
@@ -263,11 +262,10 @@ class SessionEdit:
 
 class AsRead:
     """A session file as a reader read it, for the edit that follows
-    (:func:`~ai_protocols.session.transaction.editing`'s
-    ``as_read``; the SessionStart hook's ``start``, then its record): ``data``, the bytes
-    read, and ``doc``, the :class:`OrgFile` parsed from ``text``, their decoding (here:
-    the one place a document is made to be spliced), read only until the edit.
-    The edit reads the file again under its lock and takes ``doc`` only when what it
+    (:func:`~ai_protocols.session.transaction.editing`'s ``as_read``; the SessionStart hook's
+    ``start``, then its record): ``data``, the bytes read, and ``doc``, the :class:`OrgFile` parsed
+    from ``text``, their decoding (here: the one place a document is made to be spliced), read only
+    until the edit. The edit reads the file again under its lock and takes ``doc`` only when what it
     reads is ``data`` byte for byte (a person's save, another command's write in between
     is read and parsed as always): no second decode, conflict scan and parse of the
     same bytes. The edit changes ``doc``: it is given to one edit."""
@@ -374,8 +372,7 @@ def _committed(path: str, older: bytes, newer: bytes,
     from before a rollover holds the entries it moved); the version returned is so
     taken out too. ``since``: the commit whose history is looked through
     (:func:`~ai_protocols.session.wrapped_copy.archive_base`'s); ``carried``: the newest version
-    that is of ``newer``'s
-    session (:func:`~ai_protocols.session.layout.one_session`) and whose
+    that is of ``newer``'s session (:func:`~ai_protocols.session.layout.one_session`) and whose
     ``UPDATED_AT`` ``newer`` carries is returned first, whatever entries it holds."""
     from ai_protocols.session.merge import base_rank, without_held
 
@@ -455,8 +452,8 @@ def written_later(kept: tuple[str | None, datetime | None],
     in one second differ in their seconds since boot; a tie of two records counts the
     file older), else by ``UPDATED`` (minutes). The
     one rule :func:`~ai_protocols.session.transaction.editing` (which refuses to write into an older
-    version) and the read
-    commands' warning (:func:`ai_protocols.session.resume.replaced_warning`) apply."""
+    version) and the read commands' warning (:func:`ai_protocols.session.resume.replaced_warning`)
+    apply."""
     (kept_at, then), (file_at, now) = kept, file
     if Moment.parse(kept_at) is not None and Moment.parse(file_at) is not None:
         # Another write's record, and not a later one: the file is an older version.

@@ -49,8 +49,7 @@ def kept_lacks(kept: str, moved: str) -> int:
 
 def _texts(doc: OrgFile | bytes, kept: str) -> Callable[[], tuple[str, str]]:
     """What :func:`~ai_protocols.session.replaced.refuse_other` reads when it must: the file's text
-    (``doc``, read
-    already) and the whole kept copy's (``""`` when it cannot be read)."""
+    (``doc``, read already) and the whole kept copy's (``""`` when it cannot be read)."""
 
     def read() -> tuple[str, str]:
         data = doc if isinstance(doc, bytes) else \
@@ -111,9 +110,8 @@ def compared_versions(path: str, data: bytes, kept: bytes, kept_at: str, *,
     (``data``), counted by kind (:func:`~ai_protocols.session.model.compared`); with
     ``lacks``, what the file lacks of the kept copy. Counted on the version both derive
     from that git committed (:func:`~ai_protocols.session.edit_base._committed`, two git runs), so
-    that a reword is
-    what the merge takes for one (an entry one holds as committed, the other in other
-    words) and two entries added are two; without one, by the merge's pairing of words.
+    that a reword is what the merge takes for one (an entry one holds as committed, the other in
+    other words) and two entries added are two; without one, by the merge's pairing of words.
     The one count of the refusals' and the read commands' "holds" and "lacks"
     (docs/decisions.md, "Issue 14, twenty-first round (stale saves, a fresh review)").
     ``None`` when either is no session. Call on a refusal's or a warning's path
@@ -140,9 +138,8 @@ def copy_loses(path: str, older: bytes, newer: bytes, held: set[str] | None = No
     person may have edited since) loses anything: by the one judgement
     (:func:`~ai_protocols.session.merge.copy_drops`, compared directly, against the
     committed version both derive from, :func:`~ai_protocols.session.edit_base._committed`, when
-    there is one; the
-    entries ``held`` by the kept copy's earlier-entries files taken out of both), any
-    line ``older`` holds that ``newer`` lacks (a tick, a note under an item, a
+    there is one; the entries ``held`` by the kept copy's earlier-entries files taken out of both),
+    any line ``older`` holds that ``newer`` lacks (a tick, a note under an item, a
     property, a summary line, free text) or an entry ``older`` deleted. ``True`` too
     when either is no session (then ``merge-kept`` says what to do). The one rule the
     refusal of a write (:class:`~ai_protocols.errors.SessionReplaced`), ``resume`` and
@@ -178,13 +175,12 @@ def brought_lacking(lacking: Callable[[bytes, bytes, tuple[bytes, ...]], int], d
                     newer: bytes, before: tuple[bytes, ...]) -> int:
     """How many of the entries git brought a file saved over by a stale buffer dropped:
     the one rule of the merge back, for a session file
-    (:func:`~ai_protocols.session.stale_saves.brought_back`) and for
-    the task board (:meth:`ai_protocols.board.board.Board.editing`). ``data``: the file;
-    ``newer``: ``HEAD``'s version; ``before``: the versions from before git changed the
-    file (the kept copy, the version this tool wrote last, first; then the file at the
-    commit that write recorded, when git holds one). What git brought is what
-    ``newer`` holds and none of ``before`` does; ``lacking(version, other, also)``
-    counts what ``other`` holds that neither ``version`` nor any of ``also`` does
+    (:func:`~ai_protocols.session.stale_saves.brought_back`) and for the task board
+    (:meth:`ai_protocols.board.board.Board.editing`). ``data``: the file; ``newer``: ``HEAD``'s
+    version; ``before``: the versions from before git changed the file (the kept copy, the version
+    this tool wrote last, first; then the file at the commit that write recorded, when git holds
+    one). What git brought is what ``newer`` holds and none of ``before`` does; ``lacking(version,
+    other, also)`` counts what ``other`` holds that neither ``version`` nor any of ``also`` does
     (a session's changes of every kind, :func:`~ai_protocols.session.merge.changes_lacking`;
     tasks). 0 when the file lacks none of it, and when it holds some of it:
     made from what git wrote, not from an older buffer, the file lacks the rest by a

@@ -98,16 +98,13 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
     (:func:`_merge_into_archive`; its reworded count 0), or the archive of the file's
     own session when git's merge or rebase left the file unmerged as a modify/delete
     whose deleting side archived it (:func:`~ai_protocols.session.unmerged.archived_unmerged`: the
-    changed side merged
-    into the archive as the merge driver would have,
-    :func:`~ai_protocols.session.unmerged.merge_unmerged_archive`,
-    its reworded count 0); 0 and 0, writing nothing,
-    when the file is its kept copy or not older than it (nothing to merge). The base
-    of the three-way merge is the newest version git committed (from ``HEAD``) that both derive from
-    (:func:`~ai_protocols.session.edit_base._committed`): a line changed on one side only takes the
-    change; without
-    one, what both hold, and an entry the two word differently (the only one of its
-    section and minute on each side: :func:`~ai_protocols.session.merge.reworded_pairs`)
+    changed side merged into the archive as the merge driver would have,
+    :func:`~ai_protocols.session.unmerged.merge_unmerged_archive`, its reworded count 0); 0 and 0,
+    writing nothing, when the file is its kept copy or not older than it (nothing to merge). The
+    base of the three-way merge is the newest version git committed (from ``HEAD``) that both derive
+    from (:func:`~ai_protocols.session.edit_base._committed`): a line changed on one side only takes
+    the change; without one, what both hold, and an entry the two word differently (the only one of
+    its section and minute on each side: :func:`~ai_protocols.session.merge.reworded_pairs`)
     is kept once, in the words of ``wording`` (``"file"``, the default: a person's
     edit after git put the file back; ``"kept"``: the kept copy's), the other words
     written whole into the Log (an entry after the ``merged:`` line) and named on
@@ -121,10 +118,9 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
     merged (nothing written; its advice names what only each holds, by kind and count),
     :class:`~ai_protocols.errors.StaleSave` when the file is an editor's stale save
     whose merge back the next write refuses
-    (:func:`~ai_protocols.session.transaction.next_write_merges`: the same
-    refusal, with its commands; nothing written), :class:`~ai_protocols.errors.BeingEdited`
-    while a person edits the file in Emacs, and what
-    :func:`~ai_protocols.session.transaction.editing` raises."""
+    (:func:`~ai_protocols.session.transaction.next_write_merges`: the same refusal, with its
+    commands; nothing written), :class:`~ai_protocols.errors.BeingEdited` while a person edits the
+    file in Emacs, and what :func:`~ai_protocols.session.transaction.editing` raises."""
     from ai_protocols.errors import KeptNotMerged
     from ai_protocols.session.merge import (
         base_rank,
@@ -284,8 +280,7 @@ def _newer_in_head(ai_dir: str, path: str, doc: OrgFile) -> tuple[str, bytes, st
     """For ``merge-kept``: the newer version of the session file ``path`` (read as
     ``doc``) that git's ``HEAD`` holds when it links an earlier-entries file ``doc`` does
     not (:func:`~ai_protocols.session.carries.rolled_in_head`): where it is (``HEAD:./REL``), its
-    bytes, and the
-    command that puts it back over the file (``git -C ROOT show HEAD:./REL > FILE``,
+    bytes, and the command that puts it back over the file (``git -C ROOT show HEAD:./REL > FILE``,
     quoted to paste); ``None`` otherwise."""
     rolled = rolled_in_head(ai_dir, path, doc)
     if rolled is None:
@@ -377,10 +372,9 @@ def _merged_or_refused(path: str, kept: str, older: bytes, newer: bytes,
     of either side that the other did not change
     (:func:`~ai_protocols.session.merge.lines_dropped`); ``ancestor``: ``base`` is known
     to be an ancestor of both (:func:`~ai_protocols.session.wrapped_copy.archive_base`);
-    ``archive``: ``path`` is the kept
-    copy's archive (the refusal's advice is then the archive's; ``put_back``: ``kept``
-    is a copy of the archived session put back, said as such); ``wording``: see
-    :func:`merge_kept_into`. Raises
+    ``archive``: ``path`` is the kept copy's archive (the refusal's advice is then the archive's;
+    ``put_back``: ``kept`` is a copy of the archived session put back, said as such); ``wording``:
+    see :func:`merge_kept_into`. Raises
     :class:`~ai_protocols.errors.KeptNotMerged` (nothing written) when they do not
     merge cleanly or a line would be dropped; ``rolled`` (``newer`` links
     earlier-entries files) and ``restore`` (the command that puts ``newer`` back, when
@@ -440,22 +434,19 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
     at ``path`` holds a new session, or when the file itself (``kept`` is then ``path``)
     is a copy of the archived session put back by hand or by git
     (:func:`~ai_protocols.session.wrapped_copy.put_back_archive`), with entries logged or typed
-    since. The entries the
-    archive lacks are merged into it, as the merge driver merges two versions of one
-    session (the base: the version both derive from in the history of the commit that
+    since. The entries the archive lacks are merged into it, as the merge driver merges two versions
+    of one session (the base: the version both derive from in the history of the commit that
     added the archive, :func:`~ai_protocols.session.wrapped_copy.archive_base`, else the newest
-    committed version of
-    ``path`` both derive from, else what both hold, a reworded entry kept once in the
-    words of ``wording``; the archive stays wrapped up), under the archive folder's
+    committed version of ``path`` both derive from, else what both hold, a reworded entry kept once
+    in the words of ``wording``; the archive stays wrapped up), under the archive folder's
     lock, written atomically; then ``kept`` is removed (the kept copy, so that the
     file's session is written as this path's from now on; or the put-back copy, so
     that ``start`` begins a new session: every line of it is in the archive now).
     Says on stderr what was written into the archive, by kind
-    (:func:`~ai_protocols.session.wrapped_copy.archive_gained`),
-    or that nothing was. Returns how many entries the archive gained. Raises
-    :class:`~ai_protocols.errors.KeptNotMerged` (nothing written) when they do not merge
-    cleanly or a line of either would be dropped. Call holding ``path``'s lock and the
-    archive folder's (:func:`_archive_lock`)."""
+    (:func:`~ai_protocols.session.wrapped_copy.archive_gained`), or that nothing was. Returns how
+    many entries the archive gained. Raises :class:`~ai_protocols.errors.KeptNotMerged` (nothing
+    written) when they do not merge cleanly or a line of either would be dropped. Call holding
+    ``path``'s lock and the archive folder's (:func:`_archive_lock`)."""
     from ai_protocols.errors import KeptNotMerged
     from ai_protocols.session.merge import (
         MergeResult,
@@ -550,8 +541,8 @@ def _with_left_out(data: bytes, left_out: list[str], wording: str,
     for each text of ``left_out`` (the words of an entry worded differently that a merge
     without a base left out, the kept copy's when ``wording`` is ``"file"``, else the
     file's), written as :meth:`~ai_protocols.session.edit_base.SessionEdit.note_block` writes them;
-    ``data`` as it is
-    when there are none or it holds no session headline. Raises nothing of its own."""
+    ``data`` as it is when there are none or it holds no session headline. Raises nothing of its
+    own."""
     if not left_out:
         return data
     doc = OrgFile(data.decode("utf-8"))
@@ -610,8 +601,8 @@ def _archive_lock(ai_dir: str) -> str:
 
 def _kept_is_later(file: bytes, kept: bytes) -> bool:
     """Whether the kept copy's last write came after the file's
-    (:func:`~ai_protocols.session.edit_base.written_later`
-    of their session headlines); ``True`` when either has none to compare by."""
+    (:func:`~ai_protocols.session.edit_base.written_later` of their session headlines); ``True``
+    when either has none to compare by."""
     stamps = []
     for data in (kept, file):
         headline = session_headline(OrgFile(data.decode("utf-8", "replace")))

@@ -167,11 +167,10 @@ def refuse_older(ai_dir: str, path: str, doc: OrgFile,
     not hold it: an older one was put back, and a write would lose what the newer one
     holds. When git holds it (a branch switch or a reset put a committed version
     back), the write goes on, and where git holds it is returned
-    (:class:`~ai_protocols.session.edit_base.Stored`) for
-    the Log and the warning to name. ``None`` otherwise. A person's save in Emacs
-    makes a new inode too, but keeps its time: it passes. Raised too when git holds it
-    but put nothing back (:func:`_saved_over_commit`: an editor's stale save over the
-    tool's write committed since), so that the stale-save merge backs of
+    (:class:`~ai_protocols.session.edit_base.Stored`) for the Log and the warning to name. ``None``
+    otherwise. A person's save in Emacs makes a new inode too, but keeps its time: it passes. Raised
+    too when git holds it but put nothing back (:func:`_saved_over_commit`: an editor's stale save
+    over the tool's write committed since), so that the stale-save merge backs of
     :meth:`~ai_protocols.session.transaction.Editing._open` take it, as over an uncommitted
     write."""
     kept = kept_path(ai_dir, path)
@@ -227,15 +226,13 @@ def refuse_older(ai_dir: str, path: str, doc: OrgFile,
 def _saved_over_commit(ai_dir: str, path: str, doc: OrgFile, blob: str) -> bool:
     """Whether the session file ``path`` (read as ``doc``), older than its kept copy
     while a commit holds that copy (as ``blob``, :class:`~ai_protocols.session.edit_base.Stored`),
-    is an editor's stale
-    save over the tool's write, not a version git put back: ``HEAD``'s version of the
-    file is the kept copy itself (the tool's write committed as it was: a checkout or a
+    is an editor's stale save over the tool's write, not a version git put back: ``HEAD``'s version
+    of the file is the kept copy itself (the tool's write committed as it was: a checkout or a
     reset writes ``HEAD``'s version, which the file is not; a merge's result holds what
     git brought too, and is left to the rules of a pull) and the file is no version
     committed as it is (:func:`~ai_protocols.session.stale_saves.opened_on` gives another: something
-    was typed in it, or
-    the version it was opened on was never committed; ``git checkout OLD -- FILE`` puts
-    a committed version back, which stands). docs/decisions.md, "Twenty-third round:
+    was typed in it, or the version it was opened on was never committed; ``git checkout OLD --
+    FILE`` puts a committed version back, which stands). docs/decisions.md, "Twenty-third round:
     stale saves over a committed write ...". Runs git up to three times, only when the
     file is older than its kept copy and git holds that copy; raises nothing of its
     own."""
@@ -320,13 +317,11 @@ def stashed_newer(path: str, doc: OrgFile) -> Stored | None:
     plain ``git stash``; a fresh clone): the newest stash entry's version of the session
     file ``path`` (its tracked files, else its untracked ones, ``refs/stash^3``,
     git-stash(1)), as a :class:`~ai_protocols.session.edit_base.Stored` only in the stash, when it
-    is the same session
-    (the same ``SESSION_ID``) and was written later than the file
-    (:func:`~ai_protocols.session.edit_base.written_later`);
-    ``None`` otherwise (issue 14, thirteenth round: the write into the older version
-    warned, as with a kept copy). No process without a stash
-    (:func:`ai_protocols.git.head.has_stash`, a ``stat`` or two); else two or three git
-    runs, once: the write makes the kept copy."""
+    is the same session (the same ``SESSION_ID``) and was written later than the file
+    (:func:`~ai_protocols.session.edit_base.written_later`); ``None`` otherwise (issue 14,
+    thirteenth round: the write into the older version warned, as with a kept copy). No process
+    without a stash (:func:`ai_protocols.git.head.has_stash`, a ``stat`` or two); else two or three
+    git runs, once: the write makes the kept copy."""
     from ai_protocols.git.head import has_stash
 
     folder = parent(path)
@@ -370,18 +365,17 @@ def refuse_other(ai_dir: str, path: str, kept: str, file: dict[str, str],
     rule; ``texts`` gives the two files' texts, read only when their objectives or
     titles differ. A few string comparisons otherwise. When an archive holds the kept
     copy's session (:func:`~ai_protocols.session.wrapped_copy.archive_of`: it was wrapped up in
-    another clone, and a pull
-    brought that and a new session), the error names it (``archived``): the way is to
-    bring the kept copy's entries into that archive (``merge-kept``), not to put the
+    another clone, and a pull brought that and a new session), the error names it (``archived``):
+    the way is to bring the kept copy's entries into that archive (``merge-kept``), not to put the
     wrapped-up session back over the new one. When another live session file holds the
     kept copy's session (the same ``SESSION_ID``: :func:`own_file_of`, a merge gave it a
     file of its own), the error names it (``moved``): carry on there, never put it back
     here (issue 14, thirteenth round). Else, with ``replaced_ok``, when git holds the
     kept copy in a commit a branch, a tag or the stash reaches
-    (:func:`~ai_protocols.session.edit_base.stored_in_git`:
-    a branch switch to a branch with its own session), nothing is at risk: where git
-    holds it is returned and the write goes on, as for an older version of one session
-    (docs/git.md, "replaced"); ``None`` when the two are one session."""
+    (:func:`~ai_protocols.session.edit_base.stored_in_git`: a branch switch to a branch with its own
+    session), nothing is at risk: where git holds it is returned and the write goes on, as for an
+    older version of one session (docs/git.md, "replaced"); ``None`` when the two are one
+    session."""
     why = other_session(file, mine, texts)
     if why is None:
         return None
@@ -521,12 +515,11 @@ def _misplaced(ai_dir: str, path: str, props: dict[str, str]) -> None:
 def replaced_warning(path: str, stored: Stored, ai_dir: str) -> str:
     """The warning of a write that goes into an older version of ``path`` than the one
     this tool wrote last, saying where git holds that one
-    (:class:`~ai_protocols.session.edit_base.Stored`), and, when
-    only the stash does, the commands that bring it back with this write's entries:
-    ``git stash pop`` refuses while the file has changes of its own (git-stash(1)), so
-    this write is committed first, and the pop merges the two versions through the
-    session merge driver (docs/git.md). What happened is named as git's files and the
-    stash say it (issue 14, eleventh round): a stash, a stash and then a checkout of
+    (:class:`~ai_protocols.session.edit_base.Stored`), and, when only the stash does, the commands
+    that bring it back with this write's entries: ``git stash pop`` refuses while the file has
+    changes of its own (git-stash(1)), so this write is committed first, and the pop merges the two
+    versions through the session merge driver (docs/git.md). What happened is named as git's files
+    and the stash say it (issue 14, eleventh round): a stash, a stash and then a checkout of
     another commit (:func:`stash_moved`), a checkout to a detached ``HEAD``. When the
     stash holds the file untracked (its third parent), the commit advised for a tracked
     one fails (no pathspec matches) and the pop refuses the file here: the commands that
@@ -578,15 +571,13 @@ def replaced_warning(path: str, stored: Stored, ai_dir: str) -> str:
 def put_back(path: str, stored: Stored) -> tuple[str, str]:
     """What git put at the session file ``path`` over the version this tool wrote last
     (which git holds: ``stored``, :class:`~ai_protocols.session.edit_base.Stored`) and what did it,
-    as git's files say
-    (:func:`ai_protocols.git.head.read_head`, :func:`~ai_protocols.git.head.operation`):
-    the one rule of the Log's ``replaced:`` line and the write's warning
-    (:func:`replaced_warning`). ``HEAD`` on another branch than the one the last write
-    recorded (``GIT_BRANCH``, :attr:`~ai_protocols.session.edit_base.Stored.last_head`): ``("the
-    session file of branch
-    B", "a switch from branch A")``, never "an older version" (the file is that branch's,
-    not an older one of this). Otherwise ``"an older version of this file"`` and
-    ``"git stash"``, ``"the git OP under way"``, ``"a checkout of commit C, HEAD
+    as git's files say (:func:`ai_protocols.git.head.read_head`,
+    :func:`~ai_protocols.git.head.operation`): the one rule of the Log's ``replaced:`` line and the
+    write's warning (:func:`replaced_warning`). ``HEAD`` on another branch than the one the last
+    write recorded (``GIT_BRANCH``, :attr:`~ai_protocols.session.edit_base.Stored.last_head`):
+    ``("the session file of branch B", "a switch from branch A")``, never "an older version" (the
+    file is that branch's, not an older one of this). Otherwise ``"an older version of this file"``
+    and ``"git stash"``, ``"the git OP under way"``, ``"a checkout of commit C, HEAD
     detached"``, ``"a git reset or checkout of branch B"`` (``HEAD`` still on the branch
     written on, and its version of the file is the file), :data:`RESTORED` (on that
     branch, its version another: no reset or checkout wrote the file), or ``"a branch

@@ -198,8 +198,7 @@ def kept_dropped(ai_dir: str, path: str, doc: OrgFile,
     driver, or a pull merges the committed save): the merged file carries a newer write
     record than the kept copy's, holds what git brought, and lacks the agent's entry, which
     only the kept copy holds. :func:`~ai_protocols.session.replaced.refuse_older` (the file is not
-    older) and
-    :func:`brought_back` (the file lacks nothing ``HEAD``'s version holds) find nothing,
+    older) and :func:`brought_back` (the file lacks nothing ``HEAD``'s version holds) find nothing,
     over one pull or several.
 
     Only when the file is not the kept copy (one ``stat``, read as ``read_as``), ``HEAD``
@@ -437,9 +436,8 @@ def opened_on(path: str, data: bytes, older: bytes, committed: bytes | None,
     versions that carry it, ``committed`` (the file at the commit that copy records)
     and the last versions git committed in ``HEAD``'s history and its reflogs
     (:func:`~ai_protocols.session.edit_base._history`, one ``git log`` and one ``git cat-file``),
-    the one every other
-    holds every entry of: a record names one version only while its bytes are the
-    tool's write, and the merge driver's result of a rebase or a merge (``git pull
+    the one every other holds every entry of: a record names one version only while its bytes are
+    the tool's write, and the merge driver's result of a rebase or a merge (``git pull
     --rebase`` replays the commit of that write over the other clone's) carries the
     same record with the other clone's entries too, which the buffer never held
     (docs/decisions.md, "Issue 14, twenty-first round (stale saves, a fresh review)");
@@ -484,9 +482,8 @@ def _tools_join(older: bytes, newer: bytes, committed: bytes | None,
     ancestor, when ``HEAD``'s history holds the kept copy itself (committed after the
     tool wrote it, the commit it records older than the file's first: ``path``'s
     history, :func:`~ai_protocols.session.edit_base._history`), on the kept copy: ``HEAD``'s version
-    came from it. So a
-    line the other clone changed (a reword by hand) is its change, as the merge driver
-    takes it, never a second entry. ``None`` when that merge is not clean."""
+    came from it. So a line the other clone changed (a reword by hand) is its change, as the merge
+    driver takes it, never a second entry. ``None`` when that merge is not clean."""
     from ai_protocols.session.merge import merge_diverged_bytes
 
     if older == newer:
@@ -555,11 +552,10 @@ def stale_earlier(ai_dir: str, path: str, doc: OrgFile,
     """A save of an earlier version than the one this tool wrote last, after git
     brought changes, merged back: ``(the merged document, what it regained said by
     kind, where the newer version is)``, or ``None`` (then
-    :func:`~ai_protocols.session.replaced.refuse_older`'s rule
-    stands: git put an older version back, and the write goes into it). Called only
-    when that rule found the file (read as ``doc``) older than its kept copy and git
-    holding the kept copy. The case (docs/decisions.md, "Issue 14, twentieth round
-    (stale saves of an older version)"): a buffer opened before one of the tool's
+    :func:`~ai_protocols.session.replaced.refuse_older`'s rule stands: git put an older version
+    back, and the write goes into it). Called only when that rule found the file (read as ``doc``)
+    older than its kept copy and git holding the kept copy. The case (docs/decisions.md, "Issue 14,
+    twentieth round (stale saves of an older version)"): a buffer opened before one of the tool's
     writes, ``git pull`` since, the buffer saved with nothing typed in it (a character
     typed and deleted, "changed on disk" answered yes). Only when ``HEAD`` moved since
     the commit the kept copy records (``GIT_COMMIT``) and not by one's own commits
@@ -635,8 +631,7 @@ def _stale_unkept(ai_dir: str, path: str, doc: OrgFile,
     holds, ``git pull`` since, the buffer saved after: the file carries the write
     record (``UPDATED_AT``, which only the tool's writes change) of a version
     committed before ``HEAD``'s (:func:`~ai_protocols.session.edit_base._committed`, ``carried``)
-    and lacks what
-    ``HEAD``'s version brought. Only when ``HEAD`` moved since the commit the file
+    and lacks what ``HEAD``'s version brought. Only when ``HEAD`` moved since the commit the file
     records (``head``, :func:`~ai_protocols.git.head.read_head`), not by one's own
     commits only, and not at the first move its reflog holds alone (the clone that
     brought the file: no buffer was open on an earlier version). The three are merged
@@ -679,8 +674,7 @@ def unkept_stale_may_be(ai_dir: str, path: str) -> bool:
     it here), may be a stale save :func:`_stale_unkept` finds: ``HEAD`` moved since the
     commit the file records (:func:`_brought_since`). What the read commands ask before
     :func:`~ai_protocols.session.transaction.next_write_merges` (``resume.unkept_stale_warning``): a
-    few reads of git's
-    files and of the file's first 64 KiB, no process."""
+    few reads of git's files and of the file's first 64 KiB, no process."""
     from ai_protocols.git.head import read_head
 
     props = head_properties(path)
@@ -741,8 +735,7 @@ def stale_over_kept(ai_dir: str, path: str, doc: OrgFile,
     """A stale save over what this tool wrote after git changed the file, merged back:
     ``(the merged document, what it regained said by kind, where the newer version
     is)``, or ``None`` (then :func:`~ai_protocols.session.replaced.refuse_older`'s refusal stands,
-    advising
-    ``merge-kept``). Called only when that refusal was raised: the file (read as
+    advising ``merge-kept``). Called only when that refusal was raised: the file (read as
     ``doc``) is older than its kept copy (the version this tool wrote last, a copy of
     its own: :func:`~ai_protocols.storage.files.same_version`) and git does not hold
     the kept copy. The case (docs/decisions.md, "Issue 14, seventeenth round (the kept
@@ -752,9 +745,8 @@ def stale_over_kept(ai_dir: str, path: str, doc: OrgFile,
     version's write record (``GIT_COMMIT``, which is not ``HEAD``: ``head`` as
     :func:`~ai_protocols.git.head.read_head` gives it), and a commit holds that version
     (:func:`~ai_protocols.session.edit_base._committed`, the one the file carries the ``UPDATED_AT``
-    of first), other
-    than the file (something was typed: a version git put back as it is, a checkout, is
-    refused as before). The three are merged as the stale save over what git brought
+    of first), other than the file (something was typed: a version git put back as it is, a
+    checkout, is refused as before). The three are merged as the stale save over what git brought
     is (:func:`brought_back`): the version the buffer came from as the base, the file
     and the kept copy as the sides (what the pull brought and the agent wrote after
     it), checked to drop no line. Not with earlier-entries files held aside (a
@@ -889,11 +881,10 @@ def stale_committed(ai_dir: str, path: str, doc: OrgFile,
     copy, the file (``read_as``, its ``stat``) is not it
     (:func:`~ai_protocols.storage.files.same_version`), is of its session, and its write
     record (``UPDATED_AT``) is older than the kept copy's
-    (:func:`~ai_protocols.session.edit_base.written_later`: a
-    version git put here), or the same one and ``HEAD`` moved since by more than one's
-    own commits (:func:`git_moved`); a file with a later record than the kept copy's came
-    through git from a later write, and is left to the other rules. Without a kept copy
-    (a fresh clone), :func:`_brought_since`. Then git's history
+    (:func:`~ai_protocols.session.edit_base.written_later`: a version git put here), or the same one
+    and ``HEAD`` moved since by more than one's own commits (:func:`git_moved`); a file with a later
+    record than the kept copy's came through git from a later write, and is left to the other rules.
+    Without a kept copy (a fresh clone), :func:`_brought_since`. Then git's history
     (:func:`~ai_protocols.session.stale_commit.went_over`, two git runs) gives the
     version the save went over (a later write record than the file's, below ``HEAD``'s
     versions that carry the file's); the version the buffer was opened on

@@ -190,8 +190,8 @@ def open_session(ai_dir: str, path: str, *, source: bool = True,
     """The session file at ``path``, read for a change (call holding its lock), and what
     ``fstat`` said of it; with ``closed_ok``, also one a wrap-up closed (to fold what
     waited, before it moves). ``as_read``: the file as read before
-    (:class:`~ai_protocols.session.edit_base.AsRead`),
-    whose document is taken when the bytes read now are its bytes.
+    (:class:`~ai_protocols.session.edit_base.AsRead`), whose document is taken when the bytes read
+    now are its bytes.
 
     Raises :class:`~ai_protocols.errors.NoSession` (none there; its subclass
     :class:`~ai_protocols.errors.SessionRemoved` when something else removed it and
@@ -202,8 +202,7 @@ def open_session(ai_dir: str, path: str, *, source: bool = True,
     :class:`~ai_protocols.errors.MergeConflict` for a file with conflict markers, and
     its subclass :class:`~ai_protocols.errors.Unmerged` for one git's index holds
     unmerged, :func:`~ai_protocols.session.unmerged.unmerged`),
-    :class:`~ai_protocols.errors.UnsafePath` or
-    :class:`~ai_protocols.errors.StorageError`.
+    :class:`~ai_protocols.errors.UnsafePath` or :class:`~ai_protocols.errors.StorageError`.
     """
     found = storage.read_file(path, same=as_read.data if as_read is not None else None)
     if found is None:
@@ -298,8 +297,7 @@ def editing(ai_dir: str, path: str, *, now: datetime | Moment | None = None,
     ``if_edited``: while a person holds the file in Emacs, ``"refuse"`` raises
     :class:`~ai_protocols.errors.BeingEdited` before anything is read, ``"defer"``
     lets the body :meth:`~ai_protocols.session.edit_base.SessionEdit.apply` entries that then wait
-    in the
-    pending file. ``held``: the caller holds the locks already
+    in the pending file. ``held``: the caller holds the locks already
     (:func:`locked_sessions`: a change that needs several files' locks takes
     them all there, in one order). ``new_text``: create the file with this text
     instead of reading it (call holding its lock, having seen there is none).
@@ -389,8 +387,8 @@ class Editing:
         """The file read (its pending entries folded, a rollover planned when ``roll``
         and it is past the bound), why the planned rollover cannot be written
         (:func:`~ai_protocols.session.carries.earlier_blocked`) or ``None``, and where git holds the
-        newer version
-        this write goes over (:func:`~ai_protocols.session.replaced.refuse_older`) or ``None``."""
+        newer version this write goes over (:func:`~ai_protocols.session.replaced.refuse_older`) or
+        ``None``."""
         ai_dir, path, new_text, now = self._ai_dir, self._path, self._new_text, self._now
         emacs = live_emacs_lock(path) if new_text is None else None
         if emacs is not None and self._if_edited == "refuse":
@@ -694,8 +692,7 @@ def _drop_unlinked_copies(ai_dir: str, path: str, doc: OrgFile) -> None:
 def merges_at_write(ai_dir: str, path: str) -> bool:
     """Whether the next write into the session file ``path`` merges it with its kept
     copy on its own (:func:`~ai_protocols.session.stale_saves.stale_over_kept`: a committed version
-    put back, then
-    edited, as a stale buffer's save is) rather than refusing it: what the read
+    put back, then edited, as a stale buffer's save is) rather than refusing it: what the read
     commands then say instead of advising ``merge-kept`` (issue 14, twentieth round).
     ``False`` when the file cannot be read, and when the write refuses it (a stale
     save whose merge back is not clean: :class:`~ai_protocols.errors.StaleSave`, which
@@ -718,12 +715,11 @@ def next_write_merges(ai_dir: str, path: str) -> tuple[OrgFile, str, str] | None
     Raises :class:`~ai_protocols.errors.StaleSave`, as the write would, when the write
     refuses a stale save whose merge back is not clean (its commands merge the three:
     the files they read are written beside the kept copy,
-    :func:`~ai_protocols.session.stale_saves._refuse_stale`). For
-    ``status``'s and ``resume``'s advice and ``merge-kept``, which say or do what the
-    write does (docs/decisions.md, "Issue 14, twentieth round (the base of a stale
-    save's merge)", "twenty-first round (the stale save's refusal)"). Runs git only
-    when the file is not the version the tool wrote last (or there is none) and
-    ``HEAD`` moved; raises nothing else of its own."""
+    :func:`~ai_protocols.session.stale_saves._refuse_stale`). For ``status``'s and ``resume``'s
+    advice and ``merge-kept``, which say or do what the write does (docs/decisions.md, "Issue 14,
+    twentieth round (the base of a stale save's merge)", "twenty-first round (the stale save's
+    refusal)"). Runs git only when the file is not the version the tool wrote last (or there is
+    none) and ``HEAD`` moved; raises nothing else of its own."""
     from ai_protocols.errors import AiProtocolsError, StaleSave
     from ai_protocols.git.head import read_head
 
@@ -877,8 +873,7 @@ def _move(ai_dir: str, edit: SessionEdit, data: list[bytes | memoryview] | bytes
     the next command that opens the file finds the tombstone naming a target that
     holds this very session, and the file unchanged since it was read for the move
     (:func:`~ai_protocols.session.edit_base.moved_away`), so it removes the file and says where the
-    session went:
-    the session is never doubled. A failure is reported as the file system refusing
+    session went: the session is never doubled. A failure is reported as the file system refusing
     the file the command moves (the adopter's, for an adoption)."""
     path, target = edit.path, edit.target
     named = path if edit.exclusive else target

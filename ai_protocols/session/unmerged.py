@@ -2,10 +2,9 @@
 
 A session file git left unmerged (conflict markers, whose sides may be two
 sessions: :func:`conflict_sessions`; an index with stages, the merge driver's mark): the refusal and
-its advice (:func:`unmerged`,
-:func:`remerge_advice`), the read commands' warnings (:func:`unmerged_warning`,
-:func:`unmerged_others`, :func:`operation_warning`: a git operation under way), and
-an archived session's copy left unmerged (:func:`archived_unmerged`, merged into
+its advice (:func:`unmerged`, :func:`remerge_advice`), the read commands' warnings
+(:func:`unmerged_warning`, :func:`unmerged_others`, :func:`operation_warning`: a git operation under
+way), and an archived session's copy left unmerged (:func:`archived_unmerged`, merged into
 its archive by ``merge-kept``). docs/decisions.md, "Issue 14, eighteenth round (a
 rebase's sides in the unmerged-file advice)" and "Issue 14, eighteenth round
 (restore)".
@@ -83,9 +82,8 @@ def conflict_sessions(ai_dir: str, path: str, text: str) -> str | None:
     that each started one, or one clone's wrap-up and new session met by the other's
     entries), what each is and how to keep both: never merged into one. A side whose
     session an archive here holds (:func:`~ai_protocols.session.wrapped_copy.archive_of`: wrapped up
-    in the other clone) is
-    said to go there, the other kept live; else one is kept here and the other given a
-    file of its own. ``None`` when they may be one session's versions. On a refusal's
+    in the other clone) is said to go there, the other kept live; else one is kept here and the
+    other given a file of its own. ``None`` when they may be one session's versions. On a refusal's
     path only."""
     sides = conflict_sides(text)
     heads = [session_headline(OrgFile(side)) for side in sides]
@@ -434,9 +432,8 @@ def archived_unmerged(ai_dir: str, path: str,
     nothing into it): ``(the archive, the stage of the side that changed the file)``,
     the archive the newest under ``.ai/sessions/`` that holds the file's session
     (:func:`~ai_protocols.session.wrapped_copy.archive_of`: the same ``AGENT_ID``, ``STARTED`` and
-    ``SESSION_ID``), the
-    stage 2 (ours changed it: the other side archived it) or 3 (theirs changed it: this
-    side archived it; git's sides, so during a rebase "ours" is the branch rebased
+    ``SESSION_ID``), the stage 2 (ours changed it: the other side archived it) or 3 (theirs changed
+    it: this side archived it; git's sides, so during a rebase "ours" is the branch rebased
     onto). ``None`` otherwise. ``stages``: the stages git holds (:func:`_stages`), when
     the caller read them; else they are read while an operation is under way only (a
     few ``stat`` calls otherwise, :func:`ai_protocols.git.head.merging`). The session is

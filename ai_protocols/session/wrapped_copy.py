@@ -108,8 +108,7 @@ def kept_in_git(path: str, kept: str) -> bool:
     """Whether a commit reachable from a ref (a branch, a tag, the stash; a reflog
     alone does not count) holds the kept copy ``kept`` of the session file at ``path``
     byte for byte (:func:`~ai_protocols.session.edit_base.stored_in_git`): its entries are in git's
-    history, not in
-    that copy alone. Runs git up to four times: on a rare path only."""
+    history, not in that copy alone. Runs git up to four times: on a rare path only."""
     stored = stored_in_git(path, kept)
     return stored is not None and not stored.reflog_only
 
@@ -164,10 +163,8 @@ def put_back_archive(ai_dir: str, path: str, kept: str) -> str | None:
     and not the version this tool wrote last (its kept copy ``kept`` is gone, as a
     wrap-up leaves it, or another inode); ``None`` otherwise, and when the file is
     the very one a move left (:func:`~ai_protocols.session.edit_base.moved_away`: a killed
-    wrap-up's, which
-    :func:`~ai_protocols.session.away.settle` removes). Reads the file's head; lists
-    ``.ai/sessions/`` only when it
-    holds a session."""
+    wrap-up's, which :func:`~ai_protocols.session.away.settle` removes). Reads the file's head;
+    lists ``.ai/sessions/`` only when it holds a session."""
     here = last_written(path, kept)
     if here is None:
         return None
@@ -360,9 +357,8 @@ def put_back_base(path: str, archive: str, copy: bytes, left: str | None = None
 def _carried_version(path: str, newer: bytes, left: str | None = None) -> bytes | None:
     """The version of the session file at ``path`` in git's index, else in a commit
     reachable from ``HEAD`` (:func:`~ai_protocols.session.edit_base._committed`), else the one the
-    wrap-up left beside
-    its tombstone (``left``, :func:`~ai_protocols.session.names.left_path`: the version
-    this tool wrote last before it), that is of ``newer``'s session and whose write
+    wrap-up left beside its tombstone (``left``, :func:`~ai_protocols.session.names.left_path`: the
+    version this tool wrote last before it), that is of ``newer``'s session and whose write
     record (``UPDATED_AT``, which only the tool's writes change) ``newer`` carries: the
     version ``newer``, a copy put back by ``git checkout`` (or from an editor's backup,
     never committed) and maybe edited by hand, descends from; ``None`` when none is.
