@@ -267,7 +267,7 @@ class SessionRemoved(NoSession):
         #: (:func:`~ai_protocols.session.names.start_command`).
         self.start = start
         #: ``(branch, here, top)`` when ``HEAD`` left the branch the file is committed
-        #: on (:func:`~ai_protocols.session.transaction.switched_from`): ``git switch
+        #: on (:func:`~ai_protocols.session.replaced.switched_from`): ``git switch
         #: BRANCH`` in ``top`` brings it back.
         self.switched = switched
         #: The work tree whose newest stash entry holds the file (``git stash -u`` took
@@ -437,9 +437,9 @@ class SessionReplaced(UnreadableSession):
     stash); 0 when the kept copy holds every entry. ``loses``: whether copying the kept
     copy back would lose anything of the file at all (an entry, or a tick, a note, a
     property, a line a person typed or deleted in Emacs:
-    :func:`ai_protocols.session.transaction.copy_loses`); ``cp`` is advised only when
+    :func:`ai_protocols.session.entries_compared.copy_loses`); ``cp`` is advised only when
     it would not, else ``ai-protocols merge-kept``
-    (:func:`ai_protocols.session.transaction.merge_kept`), which keeps both. ``said``:
+    (:func:`ai_protocols.session.merge_kept.merge_kept`), which keeps both. ``said``:
     the ``lacking`` entries said by kind (``1 reworded entry``: a reword is not counted
     as an entry; :meth:`ai_protocols.session.model.Compared.said`). ``cause``: what put
     the older version there, as git's files say it
@@ -1005,7 +1005,7 @@ class SessionWrappedUp(AiProtocolsError):
         #: A``) put back by git or a copy: how many things (an entry, a checkbox item, a
         #: line typed...) it holds that the archive lacks (-1: unknown); ``None``: not
         #: such a copy. ``copy_holds``: those said by kind (``1 entry and 2 lines``;
-        #: ``""``: not said). :func:`ai_protocols.session.transaction.archive_lacks`.
+        #: ``""``: not said). :func:`ai_protocols.session.wrapped_copy.archive_lacks`.
         self.copy_lacks = copy_lacks
         self.copy_holds = copy_holds
         said = f" ({where})" if where else ""

@@ -30,8 +30,8 @@ from test_sessmsg_twentyfourth import _cli, _untracked_session
 from test_stalecommit_twentysecond import _flat, _said
 from test_stalesave_twentythird import delete_line, emacs_edit, type_note, typed_in
 
+from ai_protocols.session.entries_compared import copy_loses
 from ai_protocols.session.merge import copy_drops
-from ai_protocols.session.transaction import copy_loses
 
 NOTE = "Note typed by a person, to keep."
 

@@ -308,11 +308,16 @@ STARTED_NEVER = {"json", "ai_protocols.scaffold", "ai_protocols.storage.archive_
 #: machinery (the edit transaction, the liveness evidence, the Emacs lock check).
 READ_ONLY_NEVER = {"ai_protocols.session.transaction", "ai_protocols.liveness.evidence",
                    "ai_protocols.org.emacs_lock"}
+#: The modules split out of the edit transaction (twenty-fifth round): no more than it.
+TRANSACTION_SPLIT = {f"ai_protocols.session.{name}" for name in (
+    "edit_base", "entries_compared", "carries", "wrapped_copy", "unmerged", "stale_saves",
+    "replaced", "away", "merge_kept")}
+READ_ONLY_NEVER |= TRANSACTION_SPLIT
 #: What ``resume`` needs not since issue 16's fifteenth round: the edit transaction and
 #: the rollover under it (it imported them for a constant, ``OPERATION_SAID``, now in
 #: git/head.py; the warnings that need them import them when they give one).
 RESUME_NEVER = {"ai_protocols.session.transaction", "ai_protocols.session.rollover",
-                "ai_protocols.org.emacs_lock"}
+                "ai_protocols.org.emacs_lock"} | TRANSACTION_SPLIT
 #: What a hook that reads its payload needs not since issue 16's part e: json and re (the
 #: payload is read by json's C scanner, lean.loads), unless it prints JSON.
 HOOK_NEVER = NO_JSON

@@ -1,7 +1,7 @@
 """The SessionStart hook reads its session file once (issue 16, sixteenth round;
 docs/decisions.md "Issue 16, sixteenth round (SessionStart's one read)").
 
-- ``start`` hands the file as it read it (:class:`~ai_protocols.session.transaction.AsRead`:
+- ``start`` hands the file as it read it (:class:`~ai_protocols.session.edit_base.AsRead`:
   its bytes and document) to the record's edit, which reads the file again under its
   lock and takes that document only when the bytes are the same: the file written is
   byte for byte what the edit's own read would write, for every layout a person's
@@ -29,8 +29,9 @@ from hypothesis import strategies as st
 from test_hot_fifteenth import CORPUS, LAYOUTS, TEXT, _closed_items
 
 from ai_protocols.errors import AiProtocolsError
+from ai_protocols.session.edit_base import AsRead
 from ai_protocols.session.project import Project
-from ai_protocols.session.transaction import AsRead, editing
+from ai_protocols.session.transaction import editing
 from ai_protocols.storage.files import SAME_BLOCK, read_file
 
 from conftest import CLI, Runner, clean_env

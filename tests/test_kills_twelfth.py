@@ -22,7 +22,7 @@ from pathlib import Path
 from ai_protocols import LogEntry, Project, read_session
 from ai_protocols.liveness.clock import Moment, boot_id
 from ai_protocols.liveness.host import hostname
-from ai_protocols.session.transaction import written_later
+from ai_protocols.session.edit_base import written_later
 from ai_protocols.storage.files import same_version
 
 AGENT = "host.proj.claude.1700000000"

@@ -28,7 +28,11 @@ from conftest import CLI, Runner, as_last_written, clean_env
 AGENT = "claude-startimp.1718400000"
 WRITE_MACHINERY = ("ai_protocols.session.transaction", "ai_protocols.session.rollover",
                    "ai_protocols.session.archive", "ai_protocols.session.recovery",
-                   "ai_protocols.session.pause")
+                   "ai_protocols.session.pause",
+                   # the modules split out of the transaction (twenty-fifth round)
+                   *(f"ai_protocols.session.{name}" for name in (
+                       "edit_base", "entries_compared", "carries", "wrapped_copy", "unmerged",
+                       "stale_saves", "replaced", "away", "merge_kept")))
 
 #: The full path: the cheap predicates say "look", the write machinery imported first.
 FULL = (

@@ -124,10 +124,10 @@ from ai_protocols.org.syntax import (
     unescape_inline,
 )
 from ai_protocols.paths import AI_DIR, BOARD_FILE
+from ai_protocols.session.edit_base import minute_of
 from ai_protocols.session.names import tombstone_path
 from ai_protocols.session.project import Project
 from ai_protocols.session.text import preview
-from ai_protocols.session.transaction import minute_of
 from ai_protocols.storage import files as storage
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
@@ -575,10 +575,10 @@ class Board:
         """The board's text; :class:`~ai_protocols.errors.MergeConflict` while it holds a
         git merge's conflict markers (two clones changed it at once), and its subclass
         :class:`~ai_protocols.errors.Unmerged` while git's index holds it unmerged
-        without them (:func:`~ai_protocols.session.transaction.unmerged`): read as it is,
+        without them (:func:`~ai_protocols.session.unmerged.unmerged`): read as it is,
         it would lose claims and ids, so nothing reads or writes it until a person
         resolves the merge."""
-        from ai_protocols.session.transaction import unmerged
+        from ai_protocols.session.unmerged import unmerged
 
         text = board_text_of(self.path, data)
 
@@ -1457,7 +1457,7 @@ class Board:
                       last, linked)
             record_head(str(self.path), self.kept_path)
             if brought is not None:
-                from ai_protocols.session.transaction import warn
+                from ai_protocols.session.edit_base import warn
 
                 warn(f"{self.path} lacked {brought[2]}; merged back. "
                      f"{revert_said(data or b'', brought[0], mode=True)}")
@@ -1542,7 +1542,7 @@ class Board:
         :class:`~ai_protocols.errors.StorageError` when it cannot be written."""
         from datetime import datetime, timezone
 
-        from ai_protocols.session.transaction import warn
+        from ai_protocols.session.edit_base import warn
 
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
         aside = self.path.with_name(f"{self.path.name}.saved-{stamp}")
@@ -1672,7 +1672,7 @@ class Board:
         finally:
             prepared.discard()
         if prepared.keep_error is not None:  # (the write stands: said, as a session's)
-            from ai_protocols.session.transaction import say_not_kept
+            from ai_protocols.session.edit_base import say_not_kept
 
             say_not_kept(str(self.path), self.kept_path, prepared.keep_error,
                          "a git command that puts back an older board would undo the "
@@ -3166,11 +3166,12 @@ _BOARD_KEPT = ("the board's changes", "the next board command that writes puts b
 def _warn_operation(board: str) -> None:
     """After a write of the board ``board``: the hint every session file's write gives
     while a git operation is stopped half way and the file has changes git has not
-    staged (:func:`~ai_protocols.session.transaction.operation_warning`, the one text,
+    staged (:func:`~ai_protocols.session.unmerged.operation_warning`, the one text,
     in the board's words): ``git rebase --continue`` refuses until ``git add
     .ai/tasks.org``. A few ``stat`` calls; one ``git ls-files`` only while an operation
     is under way. On stderr; raises nothing."""
-    from ai_protocols.session.transaction import operation_warning, warn
+    from ai_protocols.session.edit_base import warn
+    from ai_protocols.session.unmerged import operation_warning
 
     said = operation_warning(board, kept=_BOARD_KEPT)
     if said is not None:

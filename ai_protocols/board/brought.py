@@ -200,7 +200,7 @@ def unsettled(board: str, text: str | None) -> None:
 
 def _flush() -> None:
     """Say the warnings left (at the process's end: the command's output first)."""
-    from ai_protocols.session.transaction import warn
+    from ai_protocols.session.edit_base import warn
 
     for text in _PENDING.values():
         warn(text)

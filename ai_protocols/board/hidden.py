@@ -114,7 +114,7 @@ def brought_board(head_board: bytes, pull: tuple[str, str, bytes, bytes] | None
     if pull is None or head_board == pull[3]:
         return None
     from ai_protocols.board.merge import tasks_lacking
-    from ai_protocols.session.transaction import brought_lacking
+    from ai_protocols.session.entries_compared import brought_lacking
 
     if brought_lacking(tasks_lacking, head_board, pull[3], (pull[2],)) <= 0:
         return None

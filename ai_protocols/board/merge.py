@@ -1390,7 +1390,7 @@ def tasks_lacking(version: bytes, other: bytes, also: tuple[bytes, ...] = ()) ->
     text from before the pull; each lock of a locks section so held counted
     (:func:`lacking_said`). -1 when one is no board this merge reads. For the
     stale-save merge back of the board
-    (:func:`ai_protocols.session.transaction.brought_lacking`). Raises nothing."""
+    (:func:`ai_protocols.session.entries_compared.brought_lacking`). Raises nothing."""
     found = lacking_said(version, other, also)
     return -1 if found is None else sum(len(kind) for kind in found)
 

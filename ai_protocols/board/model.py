@@ -1156,7 +1156,7 @@ def board_text_of(path: str | Path, data: bytes) -> str:
     marked = conflict_marker_lines(text)
     if marked:
         from ai_protocols.errors import MergeConflict
-        from ai_protocols.session.transaction import remerge_advice
+        from ai_protocols.session.unmerged import remerge_advice
 
         # (git merged it without the driver: merged again through it, said first)
         raise MergeConflict(path, marked, "the task board",  # type: ignore[arg-type]

@@ -99,7 +99,7 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
     brought that a stale save over it dropped merged back: ``(the merged board, how
     many tasks and locks it regained, what they are, said (:func:`brought_said`) with
     where they are)``; ``None`` when nothing was dropped. The session file's rule
-    (:func:`ai_protocols.session.transaction.brought_lacking`): only when ``HEAD``
+    (:func:`ai_protocols.session.entries_compared.brought_lacking`): only when ``HEAD``
     (read from git's files, no process) is not the commit the board was last written
     against (:func:`record_head`), is ``HEAD``'s board read (one ``git show``: the
     board may be its kept copy, which a stale buffer saved with nothing typed in it
@@ -157,7 +157,8 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
             return None
         recorded, result = pull[:2]  # (commits of one's own since: not git's doing)
     from ai_protocols.board.merge import tasks_lacking
-    from ai_protocols.session.transaction import brought_lacking, git_version
+    from ai_protocols.session.entries_compared import brought_lacking
+    from ai_protocols.session.transaction import git_version
 
     where = f"{'HEAD' if result == head[1] else result}:./{below}"
     newer = pull[3] if pull is not None and pull[1] == (result if result != "HEAD" else
@@ -208,7 +209,8 @@ def while_stopped(board: str, kept: str, data: bytes, recorded: str | None
     from ai_protocols.board.model import board_bytes
     from ai_protocols.errors import AiProtocolsError
     from ai_protocols.git.head import read_head
-    from ai_protocols.session.transaction import brought_lacking, git_version
+    from ai_protocols.session.entries_compared import brought_lacking
+    from ai_protocols.session.transaction import git_version
 
     root = os.path.dirname(os.path.dirname(board))
     below = os.path.relpath(board, root)
@@ -383,7 +385,7 @@ def merge_back(board: str, kept: str, data: bytes, older: bytes | None, newer: b
     caller found that the save lacks what git brought since ``before``, the board
     before the pull: ``before`` itself when the one found holds all of it), and
     the save merged three ways on it, theirs the joined one, when the save lacks what
-    they made since it (:func:`~ai_protocols.session.transaction.brought_lacking`,
+    they made since it (:func:`~ai_protocols.session.entries_compared.brought_lacking`,
     the tasks known by the one identity rule: a person's retyped or deleted ``:ID:`` is
     the same task). ``(the merged board, how many tasks and locks it regained, what
     they are: :func:`told`)``; ``None`` when the save lacks nothing. Runs git twice
@@ -394,7 +396,7 @@ def merge_back(board: str, kept: str, data: bytes, older: bytes | None, newer: b
     (:func:`refuse`)."""
     from ai_protocols.board.hidden import stale_merge
     from ai_protocols.board.merge import tasks_lacking
-    from ai_protocols.session.transaction import brought_lacking
+    from ai_protocols.session.entries_compared import brought_lacking
 
     versions = known_versions(board, kept, [older, newer, committed], history)
     theirs = tools_join(older, newer, committed, versions)
@@ -842,7 +844,7 @@ def older_than_write(board: str, kept: str, data: bytes, since: str,
     :func:`_made`; writes that left nothing, a lock taken and given back, tell nothing
     either way), and when it also lacks every thing the pull brought (the board at
     ``pulled`` against the board at ``since``:
-    :func:`~ai_protocols.session.transaction.brought_lacking`; one's own commits are
+    :func:`~ai_protocols.session.entries_compared.brought_lacking`; one's own commits are
     not git's doing), it is merged three ways: base the board at ``since``, ours the
     board, theirs the kept copy; a buffer opened before what came before ``since`` too
     (the pulls before, one's own commits, the tool's writes between them: the boards
@@ -866,7 +868,8 @@ def older_than_write(board: str, kept: str, data: bytes, since: str,
         return None
     from ai_protocols.board.hidden import stale_merge
     from ai_protocols.board.merge import tasks_lacking
-    from ai_protocols.session.transaction import brought_lacking, git_version
+    from ai_protocols.session.entries_compared import brought_lacking
+    from ai_protocols.session.transaction import git_version
 
     root = os.path.dirname(os.path.dirname(board))
     below = os.path.relpath(board, root)
@@ -1055,7 +1058,7 @@ def lacks_all(data: bytes, older: bytes, base: bytes) -> int:
     it lacks): a stale buffer, opened on ``base`` or before; 0 when ``older`` holds
     nothing new, or ``data`` holds one of them (made from a version that had it: the
     person's edit, deletions included), or a board cannot be read. Unlike
-    :func:`~ai_protocols.session.transaction.brought_lacking` (what git brought, told
+    :func:`~ai_protocols.session.entries_compared.brought_lacking` (what git brought, told
     by the versions before it), a task the buffer lacks whole counts as lacking its
     claim. Not when ``data`` holds every line ``older`` added to ``base``, or one of
     them that carries a time (``:CREATED:``, ``:CLAIMED_AT:``, a log item: text no

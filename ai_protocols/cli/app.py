@@ -264,8 +264,10 @@ def pause(note: str | None, no_checkpoint: bool) -> None:
         note = check_text("note", note_text(note), one_line=True)  # (before a checkpoint)
     # A session to pause, before a checkpoint is made: none (or a closed one) makes nothing.
     from ai_protocols.errors import SessionWrappedUp
+    from ai_protocols.session.away import refuse_missing
     from ai_protocols.session.layout import PAUSED, WRAPPED_UP
-    from ai_protocols.session.transaction import probe, put_back_refusal, refuse_missing
+    from ai_protocols.session.transaction import probe
+    from ai_protocols.session.wrapped_copy import put_back_refusal
 
     refuse_missing(project.ai_dir_text, project.path_text)
     existing = project.read(project.path_text, head=True)  # (its properties: no entries)

@@ -187,7 +187,7 @@ def start(title_given: Given | None, task: str | None = None,
 
         _echo(f"Brought back {report.path_text}: it was {REMOVED_HOW}; its last version, "
               f"with every entry logged to it, was kept in {report.restored_from_text}.")
-        from ai_protocols.session.transaction import switched_from
+        from ai_protocols.session.replaced import switched_from
 
         switched = switched_from(report.path_text, report.restored_from_text)
         if switched is not None:  # (a branch switch took it: git switch back refuses now)
@@ -469,13 +469,13 @@ def list_sessions(agent: str | None, runtime: str | None, since: str | None,
 def _warn_unmerged_others(project: Project) -> None:
     """``start``'s and ``status``'s warning on stderr while git's index holds unmerged a
     file of ``.ai/`` that no session reader names (an earlier-entries file, an archive:
-    :func:`~ai_protocols.session.transaction.unmerged_others`); only while a merge is
+    :func:`~ai_protocols.session.unmerged.unmerged_others`); only while a merge is
     under way is anything but a few ``stat`` calls done."""
     from ai_protocols.git.head import merging
 
     if not merging(project.ai_dir_text):
         return
-    from ai_protocols.session.transaction import unmerged_others
+    from ai_protocols.session.unmerged import unmerged_others
 
     warning = unmerged_others(project.ai_dir_text)
     if warning:
@@ -487,7 +487,7 @@ def replaced_of(project: Project, path: str, session: Session | None = None,
     """:func:`~ai_protocols.session.resume.replaced_warning` of the session file ``path``
     (``session``: as read already, with its Log), ``None`` at the cost of two ``stat``
     calls when the file is the version this tool last wrote; first, while git's index
-    holds the file unmerged, :func:`~ai_protocols.session.transaction.unmerged_warning`;
+    holds the file unmerged, :func:`~ai_protocols.session.unmerged.unmerged_warning`;
     then, when its session headline holds an ``AGENT_ID`` (``session``'s, else
     ``agent_id``) and that agent's own session is there, or its ``STATUS``
     (``session``'s, else ``status``) says it is closed and its archive holds it (a copy
@@ -500,7 +500,7 @@ def replaced_of(project: Project, path: str, session: Session | None = None,
     unmerged = None
     if merging(parent(path)) or operation(parent(path)):  # (only then: a read imports no
         # write machinery); a rebase, a bisect...: git refuses to go on (issue 14, eighth)
-        from ai_protocols.session.transaction import operation_warning, unmerged_warning
+        from ai_protocols.session.unmerged import operation_warning, unmerged_warning
 
         unmerged = unmerged_warning(project.ai_dir_text, path) or operation_warning(path)
     agent = session.agent_id if session is not None else agent_id
@@ -521,7 +521,7 @@ def replaced_of(project: Project, path: str, session: Session | None = None,
         if has_stash(parent(path)):  # (a write into what git stash put back: issue 14, 9th)
             from ai_protocols.errors import AiProtocolsError
             from ai_protocols.session.resume import stashed_unkept_warning, stashed_write_warning
-            from ai_protocols.session.transaction import operation_warning
+            from ai_protocols.session.unmerged import operation_warning
 
             try:
                 read = session or project.show_file(path)
@@ -567,13 +567,13 @@ def warn_replaced(project: Project, session: Session) -> None:
 
 
 def _untracked_earlier(project: Project, path: str) -> str | None:
-    """:func:`~ai_protocols.session.transaction.untracked_earlier`, imported only when the
+    """:func:`~ai_protocols.session.carries.untracked_earlier`, imported only when the
     project's ``.ai/history/`` is there (one ``stat`` otherwise)."""
     from ai_protocols.session.names import HISTORY
 
     if not os.path.isdir(os.path.join(project.ai_dir_text, HISTORY)):
         return None
-    from ai_protocols.session.transaction import untracked_earlier
+    from ai_protocols.session.carries import untracked_earlier
 
     return untracked_earlier(project.ai_dir_text, path)
 
@@ -612,7 +612,7 @@ def status(json: bool) -> None:
         untracked = _untracked_earlier(project, row.path_text)
         if untracked:
             _echo(f"    warning: {display(untracked)}")
-        from ai_protocols.session.transaction import missing_earlier
+        from ai_protocols.session.carries import missing_earlier
 
         missing = missing_earlier(project.ai_dir_text, row.path_text, row.missing_earlier)
         if missing:  # (a clone that never got them: docs/decisions.md, issue 16, 11th c)
@@ -629,7 +629,7 @@ def status(json: bool) -> None:
         _echo(f"{REMOVED_HOW.capitalize()}; the last version of each, with every entry "
               "logged to it, is kept, and its agent's next 'ai-protocols start' brings it back:")
         from ai_protocols.errors import removed_by_switch
-        from ai_protocols.session.transaction import switched_from
+        from ai_protocols.session.replaced import switched_from
 
         for path, kept in removed.items():
             _echo(f"  {display(path)}\n    kept in {display(kept)}")

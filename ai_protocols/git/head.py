@@ -205,7 +205,7 @@ _OPERATIONS = (("rebase-merge", "rebase"), ("rebase-apply/applying", "am"),
                ("sequencer", "cherry-pick"), ("BISECT_LOG", "bisect"))
 
 
-#: What :func:`ai_protocols.session.transaction.stash_back` says when it gives the
+#: What :func:`ai_protocols.session.replaced.stash_back` says when it gives the
 #: procedure of a git operation under way (a bisect, a rebase...): the warning of that
 #: operation is then not given again (here, not there: the readers that look for it,
 #: ``resume`` among them, need not import the transaction).

@@ -48,9 +48,9 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ai_protocols.git.state import GitState, StateReading
+    from ai_protocols.session.edit_base import AsRead
     from ai_protocols.session.model import Session
     from ai_protocols.session.project import Project
-    from ai_protocols.session.transaction import AsRead
 
 __all__ = ["CONTINUE_PHRASES", "EVENTS", "RUNTIMES", "HookResult", "asks_to_continue",
            "run_hook"]

@@ -3,7 +3,7 @@
 A wrap-up (or ``recover --archive``, or ``start`` finishing a wrap-up an older
 version left half done) closes the session in an edit transaction and, in the
 same transaction, moves it: :func:`archive_to` picks a name nobody has and
-:meth:`~ai_protocols.session.transaction.SessionEdit.move_to` writes the closed
+:meth:`~ai_protocols.session.edit_base.SessionEdit.move_to` writes the closed
 session there, then removes the file (see
 :func:`ai_protocols.session.transaction.editing` for why nothing changes when any
 step fails, and why a kill never loses or doubles a session). The archive is
@@ -18,12 +18,12 @@ import os
 from ai_protocols.errors import InvalidText, StorageError
 from ai_protocols.lean import datetime
 from ai_protocols.liveness.clock import Moment
+from ai_protocols.session.edit_base import SessionEdit
 from ai_protocols.session.layout import read_info
 from ai_protocols.session.locks import TEMP_NAME, archive_lock, refuse_unsafe_archive
 from ai_protocols.session.model import Session
 from ai_protocols.session.names import archive_name
 from ai_protocols.session.text import slugify
-from ai_protocols.session.transaction import SessionEdit
 from ai_protocols.storage import files as storage
 
 __all__ = ["PATH_MAX", "archive_lock", "archive_to", "record", "refuse_unsafe_archive"]

@@ -146,7 +146,7 @@ def _kept_copies(ai_dir: str, path: str) -> list[str]:
 
 def moved_may_be(ai_dir: str, path: str) -> bool:
     """Whether the session file at ``path`` may be what a move left, for
-    :func:`~ai_protocols.session.transaction.settle` to look into: the move's tombstone
+    :func:`~ai_protocols.session.away.settle` to look into: the move's tombstone
     (:func:`~ai_protocols.session.names.tombstone_path`) is there. One ``lstat``; every
     start's case is ``False``: nothing to settle, the write machinery not imported."""
     return os.path.lexists(tombstone_path(ai_dir, path))
@@ -154,7 +154,7 @@ def moved_may_be(ai_dir: str, path: str) -> bool:
 
 def last_written(path: str, kept: str) -> os.stat_result | None:
     """The ``lstat`` of the session file at ``path`` when it may be a copy put back by
-    hand or by git (what :func:`~ai_protocols.session.transaction.put_back_refusal`
+    hand or by git (what :func:`~ai_protocols.session.wrapped_copy.put_back_refusal`
     looks into): it is there and is not the version this tool wrote last (its kept copy
     ``kept``, the same inode and time: :func:`~ai_protocols.storage.files.same_version`).
     ``None`` when it is not there or is that very version: then nothing to refuse. Two
@@ -173,7 +173,7 @@ def last_written(path: str, kept: str) -> os.stat_result | None:
 
 
 def put_back_may_be(ai_dir: str, path: str) -> bool:
-    """Whether ``start`` must ask :func:`~ai_protocols.session.transaction.refuse_put_back`
+    """Whether ``start`` must ask :func:`~ai_protocols.session.wrapped_copy.refuse_put_back`
     about the session file at ``path``: :func:`last_written` finds a version the tool
     did not write last (``False``: nothing to refuse, the write machinery not imported)."""
     return last_written(path, kept_path(ai_dir, path)) is not None

@@ -2701,7 +2701,7 @@ def changes_lacking(version: bytes, other: bytes, held: set[str] | None = None, 
     """What the session file ``other`` holds that neither ``version`` nor any of
     ``also`` holds, counted by kind (:data:`CHANGE_KINDS`, one count each, in its
     order): the stale-save merge back's count of what git brought
-    (:func:`ai_protocols.session.transaction.brought_lacking`), every kind of change as
+    (:func:`ai_protocols.session.entries_compared.brought_lacking`), every kind of change as
     the task board's (:func:`ai_protocols.board.merge.tasks_lacking`) counts a changed
     task. ``other`` is ``HEAD``'s version, ``version`` the file, ``also`` the versions
     from before git changed it. Counted:

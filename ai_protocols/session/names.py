@@ -174,7 +174,7 @@ def archive_name(ended: datetime, agent_id: str | None, slug: str, number: int =
 
 #: The Log line a fresh session begins with when this agent's session before it was
 #: adopted by another agent (then
-#: :func:`~ai_protocols.session.transaction.adopted_away`'s words): here, with the
+#: :func:`~ai_protocols.session.away.adopted_away`'s words): here, with the
 #: tombstones, so that ``resume`` looks for it without importing the transaction.
 ADOPTED_AWAY = "fresh: this agent's session before was "
 

@@ -24,16 +24,12 @@ from ai_protocols.lean import datetime
 from ai_protocols.liveness.clock import Moment
 from ai_protocols.liveness.evidence import Owner, owner_property
 from ai_protocols.liveness.host import hostname
+from ai_protocols.session.away import refuse_missing
+from ai_protocols.session.edit_base import SessionEdit
 from ai_protocols.session.layout import ABANDONED, ACTIVE, PAUSED
 from ai_protocols.session.model import Session
 from ai_protocols.session.text import check_text, note_text, preview, slugify
-from ai_protocols.session.transaction import (
-    SessionEdit,
-    editing,
-    locked_sessions,
-    refuse_missing,
-    refuse_unsafe,
-)
+from ai_protocols.session.transaction import editing, locked_sessions, refuse_unsafe
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
@@ -63,7 +59,7 @@ def record_head(edit: SessionEdit, root: str) -> tuple[str, str | None] | None:
     :func:`ai_protocols.git.state.uncommitted_here`), says so. git runs only when the
     commit changed on the same branch. When the write goes
     into an older version than the one written last (``git stash``, a checkout put it
-    back: :attr:`~ai_protocols.session.transaction.SessionEdit.last_head`), the place
+    back: :attr:`~ai_protocols.session.edit_base.SessionEdit.last_head`), the place
     moved from is that last write's record, not the older file's."""
     if edit.emacs_lock is not None:
         return None

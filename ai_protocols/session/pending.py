@@ -83,7 +83,7 @@ def append_pending(path: str, entries: list[PendingEntry], keep: str | None = No
     """Add ``entries`` to the pending file of ``path`` (atomically); return its path,
     and why its copy ``keep`` could not be made (``None`` when it was, or none was
     asked for: :func:`ai_protocols.storage.files.atomic_write`'s answer, for the caller
-    to say, :func:`ai_protocols.session.transaction.say_not_kept`). With ``keep``, also
+    to say, :func:`ai_protocols.session.edit_base.say_not_kept`). With ``keep``, also
     keep a copy of it there, and add to that copy when the pending file is gone.
     Raises :class:`~ai_protocols.errors.StorageError` when the pending file cannot be
     written (nothing changed). Call holding the session file's lock (its temporary
@@ -110,7 +110,7 @@ def append_pending(path: str, entries: list[PendingEntry], keep: str | None = No
 def _copy_bytes(kept: str) -> bytes | None:
     """The bytes of the pending file's copy ``kept``; ``None`` when there is none, or
     something else stands there (a folder, a link: no copy was made, which the write
-    says, :func:`ai_protocols.session.transaction.say_not_kept`)."""
+    says, :func:`ai_protocols.session.edit_base.say_not_kept`)."""
     try:
         return storage.read_bytes(kept)
     except AiProtocolsError:

@@ -88,10 +88,10 @@ if TYPE_CHECKING:
     from ai_protocols.liveness.evidence import Liveness, Owner
     from ai_protocols.org.emacs_lock import EmacsLock
     from ai_protocols.scaffold import InitAction
+    from ai_protocols.session.edit_base import AsRead, SessionEdit
     from ai_protocols.session.heads import Heads
     from ai_protocols.session.layout import HeadParts
     from ai_protocols.session.resume import ResumeContext
-    from ai_protocols.session.transaction import AsRead, SessionEdit
     from ai_protocols.storage import archive_index
 
 __all__ = ["LogReport", "Project", "StartReport", "StatusRow"]
@@ -308,7 +308,7 @@ class Project:
     def read(self, path: str | os.PathLike[str], *, head: bool = False) -> Session | None:
         """The session in ``path``; ``None`` when there is no file, or when it is what a
         move (wrap-up, recover) left, killed before it removed the file
-        (:func:`~ai_protocols.session.transaction.moved_away`). With ``head``, without
+        (:func:`~ai_protocols.session.edit_base.moved_away`). With ``head``, without
         its entries and Log (:func:`~ai_protocols.session.layout.read_session_head`:
         its properties, for a caller that needs no more). A stale save over this tool's
         pause or resumption is read with the state the next write's merge keeps
@@ -331,7 +331,7 @@ class Project:
         ``view``: its entries and Log read as they are written
         (:func:`~ai_protocols.session.view.read_view`), as ``show`` prints them.
         ``keep``: extended with the file as read
-        (:class:`~ai_protocols.session.transaction.AsRead`, its bytes and document) when
+        (:class:`~ai_protocols.session.edit_base.AsRead`, its bytes and document) when
         a session is read from it (not with ``head`` or ``view``), for the edit that
         follows (the SessionStart hook's record). ``heads``: with ``head``, the record
         of other agents' heads (:class:`~ai_protocols.session.heads.Heads`) keeps the
@@ -348,7 +348,7 @@ class Project:
         del data  # (10 MB of a 10 MB file: not kept while it is read)
         marked = conflict_marker_lines(text)
         if marked:
-            from ai_protocols.session.transaction import conflict_sessions, remerge_advice
+            from ai_protocols.session.unmerged import conflict_sessions, remerge_advice
 
             sessions = conflict_sessions(self.ai_dir_text, path, text)
             raise MergeConflict(path, marked, sessions=sessions,
@@ -365,7 +365,7 @@ class Project:
         if head:
             session = read_session_head(path, text, plain)
         elif kept is not None:
-            from ai_protocols.session.transaction import AsRead
+            from ai_protocols.session.edit_base import AsRead
 
             as_read = AsRead(kept, text)
             del text
@@ -380,7 +380,7 @@ class Project:
             else:
                 session = read_session(path, held, brief=brief)  # (it frees the text once read)
         if moved:
-            from ai_protocols.session.transaction import moved_away
+            from ai_protocols.session.edit_base import moved_away
 
             if moved_away(self.ai_dir_text, path, session.agent_id, session.started,
                           read_as, session_id) is not None:
@@ -416,7 +416,7 @@ class Project:
 
             data = storage.read_bytes(path)
             if data is not None:
-                from ai_protocols.session.transaction import missing_earlier_advice
+                from ai_protocols.session.carries import missing_earlier_advice
 
                 session = read_whole(path, storage.decode(path, data), self._kept_earlier,
                                      lambda gone: missing_earlier_advice(self.ai_dir_text, gone))
@@ -425,12 +425,8 @@ class Project:
             if not os.path.lexists(path) and os.path.lexists(kept) and \
                     not os.path.lexists(tombstone_path(self.ai_dir_text, path)):
                 from ai_protocols.errors import carry_left
-                from ai_protocols.session.transaction import (
-                    carried_away,
-                    moved_elsewhere,
-                    stashed_in,
-                    switched_from,
-                )
+                from ai_protocols.session.away import moved_elsewhere
+                from ai_protocols.session.replaced import carried_away, stashed_in, switched_from
 
                 carried = carried_away(self.ai_dir_text, path)
                 if carried is not None:
@@ -443,7 +439,7 @@ class Project:
                     if stash is None or carry_left(path) else None
                 raise SessionRemoved(path, kept, stash, switched, start_command(path))
             if not os.path.lexists(path) and not os.path.lexists(kept):
-                from ai_protocols.session.transaction import stashed_in
+                from ai_protocols.session.replaced import stashed_in
 
                 stash = stashed_in(path)  # (git stash -a: the kept copy went with it)
                 if stash is not None:
@@ -684,7 +680,7 @@ class Project:
         objective given), for a caller that shows its resume context: a take-over of a
         big file reads no more than carrying it on does.
         ``keep``: extended with the file as this start read it, when it found one
-        (:class:`~ai_protocols.session.transaction.AsRead`), for the caller's edit that
+        (:class:`~ai_protocols.session.edit_base.AsRead`), for the caller's edit that
         follows (which takes it only when the file is still those bytes).
         A fresh session where this agent's own was adopted by another agent says so in
         ``adopted`` and in its Log
@@ -737,7 +733,7 @@ class Project:
             if not os.path.lexists(os.path.join(self.ai_dir_text, storage.LOCK_DIR)):
                 # git stash -a took .ai/.locks/ (the kept copy) with the file: no process
                 # unless there is a stash (issue 14, eleventh round)
-                from ai_protocols.session.transaction import stashed_in
+                from ai_protocols.session.replaced import stashed_in
 
                 stashed = stashed_in(self.path_text)
 
@@ -770,7 +766,7 @@ class Project:
             # them stamps no time earlier than the write it waited for (13th round).
             at = now_moment(now)
             if moved_may_be(self.ai_dir_text, self.path_text):
-                from ai_protocols.session.transaction import settle
+                from ai_protocols.session.away import settle
 
                 settle(self.ai_dir_text, self.path_text)  # what a move killed before its end left
             discard_partial_archives(self.ai_dir_text)  # (killed wrap-ups': lock held)
@@ -783,7 +779,7 @@ class Project:
                 # (said, as a clean fresh clone's start says it, with the command that
                 # merges the file again through the driver it configured)
                 from ai_protocols.git.driver import driver_configured_note
-                from ai_protocols.session.transaction import remerge_advice
+                from ai_protocols.session.unmerged import remerge_advice
 
                 again = MergeConflict(error.path, error.lines, remerge=remerge_advice(
                     error.path_text, configured=True))
@@ -795,8 +791,9 @@ class Project:
             if copy_of is not None:
                 # A copy of a session its archive holds whole (issue 14, thirteenth
                 # round): nothing to finish, nothing archived twice; a fresh one here.
+                from ai_protocols.session.edit_base import refuse_if_edited
                 from ai_protocols.session.pause import record_head
-                from ai_protocols.session.transaction import editing, refuse_if_edited
+                from ai_protocols.session.transaction import editing
 
                 refuse_if_edited(self.path_text)
                 with editing(self.ai_dir_text, self.path_text, now=at, held=True,
@@ -809,7 +806,8 @@ class Project:
                 # A wrap-up an older version left half done: archived, and the new
                 # session in its place, in one move (nothing changes if either fails).
                 from ai_protocols.session.archive import archive_to, record
-                from ai_protocols.session.transaction import editing, refuse_if_edited
+                from ai_protocols.session.edit_base import refuse_if_edited
+                from ai_protocols.session.transaction import editing
 
                 refuse_if_edited(self.path_text)
                 with editing(self.ai_dir_text, self.path_text, now=at, held=True,
@@ -820,9 +818,10 @@ class Project:
                 session = self.show(brief=brief)
                 existing = None
             elif existing is None:
+                from ai_protocols.session.away import adopted_away
                 from ai_protocols.session.names import ADOPTED_AWAY
                 from ai_protocols.session.pause import record_head
-                from ai_protocols.session.transaction import adopted_away, editing
+                from ai_protocols.session.transaction import editing
 
                 adopted = adopted_away(self.ai_dir_text, self.path_text)  # (its tombstone)
                 with editing(self.ai_dir_text, self.path_text, now=at, held=True,
@@ -835,7 +834,7 @@ class Project:
                 objective = None
             else:
                 if put_back_may_be(self.ai_dir_text, self.path_text):
-                    from ai_protocols.session.transaction import refuse_put_back
+                    from ai_protocols.session.wrapped_copy import refuse_put_back
 
                     # (a version from before its wrap-up git put back: exit 7, as every
                     # write)
@@ -937,12 +936,8 @@ class Project:
             record,
             refuse_unsafe_archive,
         )
-        from ai_protocols.session.transaction import (
-            editing,
-            locked_sessions,
-            refuse_missing,
-            refuse_unsafe,
-        )
+        from ai_protocols.session.away import refuse_missing
+        from ai_protocols.session.transaction import editing, locked_sessions, refuse_unsafe
 
         slugify(description)
         refuse_missing(self.ai_dir_text, self.path_text)
@@ -992,11 +987,11 @@ class Project:
 
     def _archived_copy(self) -> str | None:
         """The archive that holds the wrapped-up session in this agent's session file and
-        every entry of it (:func:`~ai_protocols.session.transaction.archived_copy`): the
+        every entry of it (:func:`~ai_protocols.session.wrapped_copy.archived_copy`): the
         file is a copy of it put back, not a wrap-up left half done; else ``None``."""
         from ai_protocols.org.file import OrgFile
         from ai_protocols.session.layout import session_headline
-        from ai_protocols.session.transaction import archived_copy
+        from ai_protocols.session.wrapped_copy import archived_copy
 
         try:
             data = storage.read_regular(self.path_text)
@@ -1015,26 +1010,22 @@ class Project:
         holding the file's lock.
 
         The kept copy is dropped only when an archive holds its session
-        (:func:`~ai_protocols.session.transaction.moved_elsewhere`: wrapped up in
+        (:func:`~ai_protocols.session.away.moved_elsewhere`: wrapped up in
         another clone) and every entry of it, or git's history holds that very version
-        (:func:`~ai_protocols.session.transaction.kept_in_git`: committed, then removed
+        (:func:`~ai_protocols.session.wrapped_copy.kept_in_git`: committed, then removed
         by a person, ``git rm`` of a modify/delete conflict, with the history keeping
         it). When neither holds what it holds, the copy's
         bytes are put back as a file of their own (not a link: another inode than the
         kept copy), which ``start`` and the writes then refuse as a put-back copy of an
-        archived session (exit 7, :func:`~ai_protocols.session.transaction.put_back_refusal`)
+        archived session (exit 7, :func:`~ai_protocols.session.wrapped_copy.put_back_refusal`)
         advising ``merge-kept``: a kept copy is never forgotten with entries nowhere
         else (docs/decisions.md, "Issue 14, fifteenth round (put-back sessions)")."""
         kept = kept_path(self.ai_dir_text, self.path_text)
         if os.path.lexists(self.path_text) or not os.path.lexists(kept) or \
                 os.path.lexists(tombstone_path(self.ai_dir_text, self.path_text)):
             return None
-        from ai_protocols.session.transaction import (
-            carried_away,
-            forget,
-            kept_at_start,
-            put_copy_back,
-        )
+        from ai_protocols.session.away import forget, kept_at_start, put_copy_back
+        from ai_protocols.session.replaced import carried_away
 
         carried = carried_away(self.ai_dir_text, self.path_text)
         if carried is not None:  # (the file itself carried to another work tree)
@@ -1080,7 +1071,7 @@ class Project:
         session when another clone wrapped it up (the file's own session carries on),
         or the archive of the file's session when git's merge stopped on the file
         because one side archived it (modify/delete);
-        see :func:`ai_protocols.session.transaction.merge_kept_into`. The
+        see :func:`ai_protocols.session.merge_kept.merge_kept_into`. The
         result's ``GIT_BRANCH`` and ``GIT_COMMIT`` say where ``HEAD`` is now, as any
         write sets them (:func:`~ai_protocols.session.pause.record_head`). ``wording``:
         whose words of an entry the two word differently are kept when git holds no
@@ -1090,9 +1081,9 @@ class Project:
         refuses), :class:`~ai_protocols.errors.OtherSession`..."""
         from pathlib import Path
 
+        from ai_protocols.session.merge_kept import merge_kept_into
         from ai_protocols.session.pause import record_head
         from ai_protocols.session.recovery import target_path
-        from ai_protocols.session.transaction import merge_kept_into
 
         path = self.path_text if target is None else target_path(self, target, "merge-kept")
         root = self.root_text  # (GIT_BRANCH and GIT_COMMIT: where HEAD is now)
@@ -1268,7 +1259,7 @@ class Project:
                 os.path.lexists(self.path_text) or \
                 os.path.lexists(os.path.join(self.ai_dir_text, storage.LOCK_DIR)):
             return None
-        from ai_protocols.session.transaction import stashed_in
+        from ai_protocols.session.replaced import stashed_in
 
         stash = stashed_in(self.path_text)
         if stash is None:
@@ -1303,7 +1294,7 @@ class Project:
         """``status``'s rows of the session files carried away whole to another work
         tree (gone, their kept copy's place the record of the carry: state ``carried``,
         its evidence where the session went: one text with the writes' refusal,
-        :func:`~ai_protocols.session.transaction.carried_away`; issue 14, twentieth
+        :func:`~ai_protocols.session.replaced.carried_away`; issue 14, twentieth
         round: status said no session was under way)."""
         from ai_protocols.liveness.evidence import Liveness
 
@@ -1311,7 +1302,7 @@ class Project:
         for path, kept in self._kept_alone():
             if not os.path.islink(kept):
                 continue
-            from ai_protocols.session.transaction import carried_away
+            from ai_protocols.session.replaced import carried_away
 
             carried = carried_away(self.ai_dir_text, path)
             if carried is not None:
@@ -1326,7 +1317,7 @@ class Project:
         for path, kept in self._kept_alone():
             if os.path.islink(kept):  # (the record of a carry: :meth:`_carried_rows`)
                 continue
-            from ai_protocols.session.transaction import moved_elsewhere
+            from ai_protocols.session.away import moved_elsewhere
 
             if not os.path.lexists(tombstone_path(self.ai_dir_text, path)) and \
                     moved_elsewhere(self.ai_dir_text, path) is None:
@@ -1416,7 +1407,7 @@ _MTIME = attrgetter("st_mtime_ns")
 
 def _session_id_of(text: str) -> str | None:
     """The ``SESSION_ID`` of the session headline of the session file text ``text`` (its
-    first 64 KiB, as :func:`~ai_protocols.session.transaction.moved_away`'s other
+    first 64 KiB, as :func:`~ai_protocols.session.edit_base.moved_away`'s other
     callers read it), ``None`` when it holds none: a move's leftover is "that session"
     only with the same id or none on both sides
     (:func:`~ai_protocols.session.layout.same_session_id`; docs/decisions.md "Issue 14,

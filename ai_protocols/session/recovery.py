@@ -41,20 +41,14 @@ from ai_protocols.session.archive import (
     record,
     refuse_unsafe_archive,
 )
+from ai_protocols.session.away import forget, refuse_missing
+from ai_protocols.session.carries import drop_adopted_leftovers
+from ai_protocols.session.edit_base import SessionEdit, refuse_if_edited
 from ai_protocols.session.layout import ACTIVE, WRAPPED_UP
 from ai_protocols.session.locks import may_take_over, refuse_unwritable_id
 from ai_protocols.session.model import Session
 from ai_protocols.session.text import preview
-from ai_protocols.session.transaction import (
-    SessionEdit,
-    drop_adopted_leftovers,
-    editing,
-    forget,
-    locked_sessions,
-    refuse_if_edited,
-    refuse_missing,
-    refuse_unsafe,
-)
+from ai_protocols.session.transaction import editing, locked_sessions, refuse_unsafe
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
@@ -157,7 +151,7 @@ def recover(project: Project, target: str, *, adopt: bool, force: bool = False,
     session that may still be at work (live, or unknown), or is paused, is refused
     unless ``force``.
     Either is one edit transaction whose move changes nothing when any step fails
-    (see :meth:`~ai_protocols.session.transaction.SessionEdit.move_to`); a session an
+    (see :meth:`~ai_protocols.session.edit_base.SessionEdit.move_to`); a session an
     adoption or archiving killed half way already moved is never moved again
     (:class:`SessionWrappedUp` says where it went). A session a wrap-up closed but
     never moved is archived as it was closed. Raises

@@ -195,14 +195,14 @@ class ResumeContext:
         #: its last version kept for ``start`` to bring back (``.ai/.locks/live/``).
         self.removed = False
         #: When ``removed`` by a branch switch: ``(branch, here, top)``
-        #: (:func:`~ai_protocols.session.transaction.switched_from`), and the kept copy.
+        #: (:func:`~ai_protocols.session.replaced.switched_from`), and the kept copy.
         self.switched: tuple[str, str, str] | None = None
         self.kept: str | None = None
         #: When ``removed``: where the session file was (absolute).
         self.removed_path: str | None = None
         #: Without a session file: where it was carried, when its kept copy's place is
         #: the record of a carry to another work tree (the file itself moved there:
-        #: :func:`~ai_protocols.session.transaction.carried_away`), as the writes'
+        #: :func:`~ai_protocols.session.replaced.carried_away`), as the writes'
         #: refusal says it; also in :attr:`rolled_back` (the JSON's warning).
         self.carried: str | None = None
 
@@ -276,7 +276,7 @@ def _resume_context(project: Project, session: Session | None, max_bytes: int,
     context.others_unread = unread
     context.tasks, context.handoffs, context.dropped = _tasks(project, session, context)
     if session is None:
-        from ai_protocols.session.transaction import carried_away
+        from ai_protocols.session.replaced import carried_away
 
         carried = carried_away(project.ai_dir_text, project.path_text) \
             if not os.path.lexists(project.path_text) else None
@@ -284,7 +284,7 @@ def _resume_context(project: Project, session: Session | None, max_bytes: int,
         removed = project._removed_sessions()
         context.removed = project.path_text in removed  # (as text)
         if context.removed:  # (a branch switch: git switch back first, issue 14 twelfth)
-            from ai_protocols.session.transaction import switched_from
+            from ai_protocols.session.replaced import switched_from
 
             context.switched = switched_from(project.path_text, removed[project.path_text])
             context.kept = removed[project.path_text]
@@ -619,7 +619,7 @@ def _adopted(project: Project, session: Session | None) -> str | None:
         if not os.path.lexists(tombstone_path(project.ai_dir_text, project.path_text)):
             return None
     if session is None:
-        from ai_protocols.session.transaction import adopted_away
+        from ai_protocols.session.away import adopted_away
 
         said = adopted_away(project.ai_dir_text, project.path_text)
         return None if said is None else f"this agent's session was {said}"
@@ -639,10 +639,10 @@ def _adopted(project: Project, session: Session | None) -> str | None:
 
 
 def _unmerged(project: Project, session: Session, said: str | None = None) -> str | None:
-    """:func:`~ai_protocols.session.transaction.unmerged_warning` of the session's file,
+    """:func:`~ai_protocols.session.unmerged.unmerged_warning` of the session's file,
     imported only while a merge is under way (:func:`ai_protocols.git.head.merging`);
     or, while another git operation is (a rebase, a bisect...) and the file has unstaged
-    changes, :func:`~ai_protocols.session.transaction.operation_warning`, unless
+    changes, :func:`~ai_protocols.session.unmerged.operation_warning`, unless
     ``said`` (the stash's warning) gave that operation's procedure already."""
     from ai_protocols.git.head import merging, operation
     from ai_protocols.paths import parent
@@ -650,7 +650,7 @@ def _unmerged(project: Project, session: Session, said: str | None = None) -> st
     folder = parent(session.path_text)
     if not merging(folder) and operation(folder) is None:
         return None
-    from ai_protocols.session.transaction import operation_warning, unmerged_warning
+    from ai_protocols.session.unmerged import operation_warning, unmerged_warning
 
     return unmerged_warning(project.ai_dir_text, session.path_text) or \
         (None if said and OPERATION_SAID in said else operation_warning(session.path_text))
@@ -670,7 +670,7 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     with the file's time, :func:`ai_protocols.storage.files.same_version`), two
     ``stat`` calls; otherwise (a
     person's save, a checkout) the kept copy is read and the two writes' times compared
-    by :func:`ai_protocols.session.transaction.written_later`, the rule the writes
+    by :func:`ai_protocols.session.edit_base.written_later`, the rule the writes
     apply. Runs git once (``git rev-parse --verify refs/stash``) only when it warns.
     Changes nothing."""
     path = session.path_text
@@ -685,8 +685,8 @@ def replaced_warning(project: Project, session: Session) -> str | None:
             (unkept_stale_warning(project, path) if relation != KEPT_LEFT else None)
     kept = kept_path(project.ai_dir_text, path)
     from ai_protocols.errors import AiProtocolsError
+    from ai_protocols.session.edit_base import written_later
     from ai_protocols.session.layout import read_session
-    from ai_protocols.session.transaction import written_later
 
     if os.path.islink(kept):
         return carried_warning(path, kept)
@@ -709,9 +709,9 @@ def replaced_warning(project: Project, session: Session) -> str | None:
 
     if committed_by(path, kept_data) is not None:  # (a person's choice, committed: the
         return None  # write goes on too; the version written last stays in git's history)
+    from ai_protocols.session.entries_compared import compared_versions
     from ai_protocols.session.layout import whole
     from ai_protocols.session.model import compared
-    from ai_protocols.session.transaction import compared_versions
 
     try:
         session = whole(session)  # (every entry compared: not a brief read's)
@@ -752,7 +752,7 @@ def replaced_warning(project: Project, session: Session) -> str | None:
                  f"wrote ({by}): it lacks {lacks} of the newer one"]
     # (paths from the project's root: short, and within resume's bound)
     here, copy = (relative_to(p, project.root_text) for p in (path, kept))
-    from ai_protocols.session.transaction import lacking
+    from ai_protocols.session.entries_compared import lacking
 
     # a write went into the older version: copying either over the other loses some (an
     # entry the newer one's rollover moved to its earlier files is not lacking)
@@ -801,14 +801,14 @@ def _stash_pop_refused(project: Project, path: str, fix: str) -> str | None:
     (:func:`_stash_advice`'s words) with the commands that work, to paste from the
     project's root: ``fix`` (``ai-protocols merge-kept FILE``, or the ``cp`` of the kept
     copy, as the advice after it says), which makes the file hold every version the tool
-    and the person wrote, then :func:`~ai_protocols.session.transaction.stash_back`'s
+    and the person wrote, then :func:`~ai_protocols.session.replaced.stash_back`'s
     commit and pop (the merge driver merges the stash's version in). ``None`` when the
     pop would not refuse (the file as ``HEAD`` holds it, or the stash leaves it as it
     was). Runs git twice, on a warning's path only (docs/decisions.md, "Issue 14,
     twenty-first round (stale saves, a fresh review)")."""
     from ai_protocols.git.head import read_head
     from ai_protocols.git.state import _git
-    from ai_protocols.session.transaction import stash_back, stash_moved
+    from ai_protocols.session.replaced import stash_back, stash_moved
 
     folder = os.path.dirname(path)
     name = "./" + os.path.basename(path)
@@ -832,12 +832,12 @@ def _stash_pop_refused(project: Project, path: str, fix: str) -> str | None:
 def _head_moved(project: Project, session: Session) -> bool:
     """Whether git may have brought a version of the session file since the commit it
     records (``GIT_COMMIT``): the stale-save merge back's own gate
-    (:func:`~ai_protocols.session.transaction.git_moved`, from git's files, no process),
+    (:func:`~ai_protocols.session.stale_saves.git_moved`, from git's files, no process),
     the one condition under which a save from a buffer opened before may lack what git
     brought (:func:`~ai_protocols.session.transaction.next_write_merges` looks
     further)."""
     from ai_protocols.git.head import read_head
-    from ai_protocols.session.transaction import git_moved
+    from ai_protocols.session.stale_saves import git_moved
 
     return git_moved(project.root_text, read_head(project.root_text), session.git_commit)
 
@@ -849,11 +849,11 @@ def unkept_stale_warning(project: Project, path: str) -> str | None:
     save in a fresh clone)"); ``None`` for another agent's file (its own agent's next
     write finds it), when there is a kept copy, and when nothing is stale. One ``stat``
     for a file with a kept copy; without, git's files and the file's head are read
-    (:func:`~ai_protocols.session.transaction.unkept_stale_may_be`), and git runs only
+    (:func:`~ai_protocols.session.stale_saves.unkept_stale_may_be`), and git runs only
     when ``HEAD`` moved since the clone, not by one's own commits alone."""
     if path != project.path_text or os.path.lexists(kept_path(project.ai_dir_text, path)):
         return None
-    from ai_protocols.session.transaction import unkept_stale_may_be
+    from ai_protocols.session.stale_saves import unkept_stale_may_be
 
     return _stale_warning(project, path) if unkept_stale_may_be(project.ai_dir_text, path) \
         else None
@@ -976,9 +976,9 @@ def misplaced_of(project: Project, path: str, agent_id: str | None,
     """What a write into the session file at ``path``, whose session headline holds the
     ``AGENT_ID`` ``agent_id`` and the ``STATUS`` ``status``, would be refused with
     because another agent's own session is there
-    (:func:`~ai_protocols.session.transaction.misplaced_warning`), or because the file
+    (:func:`~ai_protocols.session.replaced.misplaced_warning`), or because the file
     is a copy of a session wrapped up (or abandoned) that its archive holds, put back
-    by hand or by git (:func:`~ai_protocols.session.transaction.put_back_warning`:
+    by hand or by git (:func:`~ai_protocols.session.wrapped_copy.put_back_warning`:
     ``merge-kept`` brings what it holds into the archive; issue 14, fourteenth round),
     for every read command's warning (``show``, ``resume``, ``status``, ``start``,
     ``list``: one rule, kept copy or none; issue 14, thirteenth round); ``None``
@@ -990,12 +990,12 @@ def misplaced_of(project: Project, path: str, agent_id: str | None,
     none and a tombstone): a file there, whatever its ``STATUS``, may be a version from
     before a wrap-up, here or in a clone a pull brought, saved from a stale buffer or
     put back by git, which ``start`` and every write refuse by the same rule
-    (:func:`~ai_protocols.session.transaction.put_back_refusal`); the cheap test that
+    (:func:`~ai_protocols.session.wrapped_copy.put_back_refusal`); the cheap test that
     keeps the listing off the hot path; docs/decisions.md, "Issue 14, sixteenth round
     (stale saves and put-back copies)", "Twenty-fourth round: a stale save over a
     wrap-up or a pause")."""
     if status in CLOSED_STATUSES or left:  # (a live file holding a closed session: rare)
-        from ai_protocols.session.transaction import put_back_warning
+        from ai_protocols.session.wrapped_copy import put_back_warning
 
         said = put_back_warning(project.ai_dir_text, path)
         if said is not None:
@@ -1004,7 +1004,7 @@ def misplaced_of(project: Project, path: str, agent_id: str | None,
         return None
     # (another agent's id in this path's file: its own session copied here? as the
     # writes refuse it)
-    from ai_protocols.session.transaction import misplaced_warning
+    from ai_protocols.session.replaced import misplaced_warning
 
     return misplaced_warning(project.ai_dir_text, path)
 
@@ -1030,7 +1030,7 @@ def _other_session_warning(project: Project, path: str, kept: str) -> str | None
         return None
     here, copy = (shell_quote(relative_to(p, project.root_text)) for p in (path, kept))
     aside = shell_quote(relative_to(path, project.root_text) + ".other")
-    from ai_protocols.session.transaction import archive_of
+    from ai_protocols.session.wrapped_copy import archive_of
 
     archive = archive_of(project.ai_dir_text, mine.properties)
     if archive is not None:  # (wrapped up in another clone: never put back over this one)
@@ -1040,7 +1040,7 @@ def _other_session_warning(project: Project, path: str, kept: str) -> str | None
                 f"archive {relative_to(archive, project.root_text)} is here): bring what the "
                 f"kept copy holds into the archive with ai-protocols merge-kept {here} "
                 f"(from {_clip(project.root_text, 120)}), then commit the archive")
-    from ai_protocols.session.transaction import other_session_elsewhere
+    from ai_protocols.session.replaced import other_session_elsewhere
 
     elsewhere = other_session_elsewhere(project.ai_dir_text, path, kept, file.properties,
                                         mine.properties, lambda: (texts[0], texts[1]))
@@ -1058,7 +1058,7 @@ def stashed_write_warning(project: Project, session: Session) -> str | None:
     put back (its Log's last ``replaced:`` line says ``(git stash)``, naming the blob of
     the version ai-protocols wrote before), and the newest stash entry still holds that
     version: that it is only in the stash, and the commands that bring it back with what
-    was written since (:func:`ai_protocols.session.transaction.stash_back`). Without it
+    was written since (:func:`ai_protocols.session.replaced.stash_back`). Without it
     the read commands went silent after that write, the kept copy being the file again
     (issue 14, ninth review). ``None`` otherwise: no stash (a ``stat`` or two, no
     process), no such line; else one or two git runs (``git rev-parse``), and ``git
@@ -1079,7 +1079,7 @@ def stashed_write_warning(project: Project, session: Session) -> str | None:
     if found is None:
         return None
     from ai_protocols.git.state import _git
-    from ai_protocols.session.transaction import stash_back
+    from ai_protocols.session.replaced import stash_back
 
     name = "./" + os.path.basename(path)
     for ref in ("refs/stash", "refs/stash^3"):  # (its tracked files, then its untracked)
@@ -1089,7 +1089,7 @@ def stashed_write_warning(project: Project, session: Session) -> str | None:
     else:
         return None
     from ai_protocols.git.head import read_head
-    from ai_protocols.session.transaction import stash_moved
+    from ai_protocols.session.replaced import stash_moved
 
     changed = _git(folder, "status", "--porcelain", "--", name)
     here = relative_to(path, project.root_text)
@@ -1103,7 +1103,7 @@ def stashed_write_warning(project: Project, session: Session) -> str | None:
                 f"it is still only in the stash (git stash list), blob "
                 f"{found.group(1)[:12]}, as an untracked file: {untracked}")
     from ai_protocols.git.head import operation
-    from ai_protocols.session.transaction import moved_by
+    from ai_protocols.session.replaced import moved_by
 
     under_way = operation(folder) if moved is not None else None
     then = "" if moved is None else \
@@ -1121,7 +1121,7 @@ def stashed_write_warning(project: Project, session: Session) -> str | None:
 def stashed_unkept_warning(project: Project, session: Session) -> str | None:
     """With no kept copy to compare with (``git clean -fdx`` after a plain ``git
     stash``), when the newest stash entry holds a later version of this very session
-    (:func:`ai_protocols.session.transaction.stashed_newer`): that the newer one is
+    (:func:`ai_protocols.session.replaced.stashed_newer`): that the newer one is
     only in the stash, and the command that brings it back, before any write here
     (issue 14, thirteenth round). ``None`` otherwise: a kept copy there, or no stash
     (a ``stat`` or three, no process); else two or three git runs."""
@@ -1132,7 +1132,7 @@ def stashed_unkept_warning(project: Project, session: Session) -> str | None:
             not has_stash(os.path.dirname(path)):
         return None
     from ai_protocols.org.file import OrgFile
-    from ai_protocols.session.transaction import stash_back, stashed_newer
+    from ai_protocols.session.replaced import stash_back, stashed_newer
 
     try:
         doc = OrgFile(storage.decode(path, storage.read_regular(path)))
@@ -1158,13 +1158,14 @@ def _after_pop(path: str, newer: str, blob: str, root: str, name: str, step: str
     from the project's root ``root``) as the stash holds it (``blob``): ``step``, which
     puts the newer version at ``newer`` over it (the kept copy's ``cp``, or the ``mv -f``
     of the file carried on since, as it is now), only when that loses nothing of the
-    popped version (:func:`~ai_protocols.session.transaction.copy_loses`, the one rule of
+    popped version (:func:`~ai_protocols.session.entries_compared.copy_loses`, the one rule of
     every ``cp`` advised: a line a person typed and saved before the stash took it, a
     tick, a note); else ``ai-protocols merge-kept NAME``, which keeps both (the newer
     version, when it is not the kept copy, is left aside). docs/decisions.md, "Issue 14,
     twenty-second round (a stale save committed)". Runs git (``git show BLOB``, and the
     base's two runs) on the warning's path only."""
-    from ai_protocols.session.transaction import copy_loses, git_version
+    from ai_protocols.session.entries_compared import copy_loses
+    from ai_protocols.session.transaction import git_version
 
     try:
         data = storage.read_regular(newer)
@@ -2128,9 +2129,9 @@ def carried_warning(path: str, kept: str) -> str | None:
     to another work tree (what the carry advice of :func:`_checked_out_elsewhere` leaves
     when the version here is another one: issue 14, nineteenth round, "work
     elsewhere"): what the writes' refusal says
-    (:func:`~ai_protocols.session.transaction.carried_refusal`), for the read commands;
+    (:func:`~ai_protocols.session.replaced.carried_refusal`), for the read commands;
     ``None`` otherwise. One ``readlink`` and one ``stat``."""
-    from ai_protocols.session.transaction import carried_refusal
+    from ai_protocols.session.replaced import carried_refusal
 
     refusal = carried_refusal(path, kept)
     return None if refusal is None else refusal.said

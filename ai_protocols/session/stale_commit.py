@@ -6,7 +6,7 @@ compare the file with ``HEAD``'s version find nothing; what the save dropped is 
 version the save went over, one commit down ``HEAD``'s history. This module finds that
 version by git's history and the write record (``UPDATED_AT``, which only the tool's
 writes change, never a person's edit): the transaction merges it back
-(:func:`ai_protocols.session.transaction.stale_committed`). docs/decisions.md, "Issue
+(:func:`ai_protocols.session.stale_saves.stale_committed`). docs/decisions.md, "Issue
 14, twenty-second round (a stale save committed)".
 """
 
@@ -39,7 +39,7 @@ def older_record(mine: str | None, theirs: str | None) -> bool:
     judged against the version it may lack, and what is merged back is an entry too
     many, never one lost (docs/decisions.md, "Twenty-third round: stale saves ...").
     ``False`` when either is missing or unreadable, or they are one record. The one rule
-    of :func:`went_over` and :func:`~ai_protocols.session.transaction.written_later`.
+    of :func:`went_over` and :func:`~ai_protocols.session.edit_base.written_later`.
     No I/O."""
     one, two = Moment.parse(mine), Moment.parse(theirs)
     if one is None or two is None or mine == theirs:

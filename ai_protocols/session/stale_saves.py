@@ -1,0 +1,969 @@
+"""Stale saves: an editor's buffer opened on an older version, saved over the
+tool's write.
+
+The version the buffer was opened on (:func:`opened_on`), the refusal that keeps a
+stale save's copies beside the kept copy (``_refuse_stale``), the merge back of a
+stale save (:func:`merge_stale`), one over the kept copy, over earlier-entries
+files, or committed (:func:`stale_committed`); what git brought since the tool's
+write (:func:`git_moved`, ``brought_back``, ``kept_dropped``). The transaction asks
+them through ``transaction.next_write_merges``. docs/decisions.md, "Issue 14, twentieth round
+(the base of a stale save's merge)", "Issue 14, twenty-first round (the stale
+save's refusal)", "Issue 14, twenty-first round (stale saves, a fresh review)",
+"Issue 14, twenty-second round (a stale save committed)" and "Issue 16, fourteenth
+round (stale saves over a rollover)".
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+
+from ai_protocols.lean import shell_quote
+from ai_protocols.liveness.clock import Moment, now_moment
+from ai_protocols.org.file import OrgFile
+from ai_protocols.org.syntax import format_timestamp, parse_timestamp
+from ai_protocols.paths import parent
+from ai_protocols.session import edit_base
+from ai_protocols.session.cause import git_version
+from ai_protocols.session.edit_base import head_properties, props_of, written_later
+from ai_protocols.session.entries_compared import brought_lacking
+from ai_protocols.session.layout import SESSION_ID_PROPERTY, head_of, one_session, session_headline
+from ai_protocols.session.names import kept_path
+from ai_protocols.session.rollover import held_entries
+from ai_protocols.storage import files as storage
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
+if TYPE_CHECKING:
+    from typing import NoReturn
+
+    from ai_protocols.session.merge import MergeResult
+
+
+__all__ = [
+    "REFUSAL_AT",
+    "REFUSAL_BASE",
+    "REFUSAL_HEAD",
+    "below_head",
+    "brought_back",
+    "brought_how",
+    "drop_refusal_copies",
+    "git_moved",
+    "kept_dropped",
+    "merge_stale",
+    "opened_on",
+    "stale_committed",
+    "stale_earlier",
+    "stale_over_kept",
+    "unkept_stale_may_be",
+]
+
+
+def brought_back(ai_dir: str, path: str, doc: OrgFile,
+                  head: tuple[str | None, str | None] | None,
+                  read_as: os.stat_result | None) -> tuple[OrgFile, str, str] | None:
+    """What git brought into the session file ``path`` (read as ``doc``) and a save over
+    it dropped, merged back: ``(the merged document, what it regained said by kind, where
+    the newer version is)``, or ``None`` when nothing was dropped.
+
+    The case (docs/decisions.md, "Issue 14, fifteenth round (Emacs buffers and git)"):
+    a person's buffer with unsaved changes visits the file; ``git pull`` (the merge
+    driver's merge, or a fast-forward) changes the file under it; the person saves,
+    answering "yes" to "changed on disk", and the file is the version from before the
+    pull plus what they typed. Cheap on every write: only when ``HEAD`` (read from git's
+    files, :func:`ai_protocols.git.head.read_head`, no process) is not the commit the
+    file records (``GIT_COMMIT``, set at each write that sees ``HEAD`` move), and the
+    file (``read_as``, its ``stat`` as read) is not its kept copy (the version this tool
+    wrote last, :func:`~ai_protocols.storage.files.same_version`: git or a save, by a
+    rename or in place, changed it since; one ``stat``), is
+    ``HEAD``'s version of the file read (one ``git show``); nothing more when it is the
+    file's bytes, or when ``HEAD`` moved since the commit the file records by commits
+    made here only (:func:`~ai_protocols.git.head.below_own_commits`, the reflog's last
+    4 KiB: a person's own line, committed, then changed in place, is no change git
+    brought). Then what ``HEAD``'s version holds that neither the file nor the kept
+    copy holds (:func:`~ai_protocols.session.merge.changes_lacking`: an entry, one an
+    earlier-entries file holds aside, a rollover moved it; a tick, a changed entry, a
+    state, a property, a Log line, a line: docs/decisions.md, "Issue 14, seventeenth
+    round (stale saves)") came through git;
+    one more ``git show``, of the file at the commit the kept copy records, leaves out
+    those that were committed here before this tool's last write (a person deleted
+    them since), and nothing is lacking when the file was made from what git wrote
+    (:func:`_saved_after_git`: a deliberate deletion). What is left was dropped: the
+    three versions are merged by :func:`merge_stale`, on the version the buffer was
+    opened on (:func:`opened_on`: every entry of the kept copy and of ``HEAD``'s kept,
+    a person's typed lines and deletions from that version too, checked to drop no line,
+    :func:`~ai_protocols.session.merge.lines_dropped`). Raises
+    :class:`~ai_protocols.errors.StaleSave` (nothing written) when they do not merge
+    cleanly, with the commands that merge them, saying whether those leave conflict
+    markers (the driver's merge of the same three,
+    :func:`~ai_protocols.session.merge.merge_session_bytes`). ``head``: what
+    :func:`~ai_protocols.git.head.read_head` gives for the work tree (read once per write:
+    :func:`ai_protocols.session.pause.record_head` reads it again from the edit)."""
+    root = parent(ai_dir)
+    mine = session_headline(doc)
+    if head is None or head[1] is None or mine is None or \
+            mine.properties.get("GIT_COMMIT") == head[1]:
+        return None
+    kept = kept_path(ai_dir, path)
+    try:
+        there = os.stat(kept, follow_symlinks=False)
+    except OSError:  # (no kept copy: this tool never wrote here; git's history tells)
+        return _stale_unkept(ai_dir, path, doc, head) if read_as is not None else None
+    if read_as is None or storage.same_version(there, read_as):
+        return None  # (the file is what this tool wrote last: nobody saved over it)
+    if not git_moved(root, head, mine.properties.get("GIT_COMMIT")):
+        return None  # (HEAD moved by commits made here only: git brought nothing)
+    try:
+        older = storage.read_regular(kept)
+    except (OSError, storage.NotRegular):
+        return None
+    below = os.path.relpath(path, root)
+    data = b"".join(doc.encoded())
+    if _from_refusal(kept, data, head[1]):
+        return None  # (the refusal's commands followed: the three merged by a person)
+    # (a file that is, byte for byte, the version this tool wrote last is no proof that
+    # nobody saved over it: git changed the file since that write (its time is not the
+    # kept copy's), and a buffer opened before git's change, a character typed and
+    # deleted, or Emacs's "save anyway", puts those bytes back; judged as any other
+    # save, merged on the commit recorded, never on the kept copy: docs/decisions.md,
+    # "Issue 14, twentieth round (stale saves of an older version)")
+    newer = git_version(root, f"HEAD:./{below}")
+    if newer is None or newer in (data, older):
+        return None
+    theirs = session_headline(OrgFile(newer.decode("utf-8", "replace")))
+    keys = ("STARTED", "AGENT_ID", SESSION_ID_PROPERTY)
+    if theirs is None or any(theirs.properties.get(k) != mine.properties.get(k)
+                             for k in keys):
+        return None  # (another session: the identity rules speak for it)
+    from ai_protocols.session.merge import (
+        changes_lacking,
+        lines_dropped,
+    )
+
+    held = held_entries(ai_dir, path, doc)
+    if edit_base._changed(changes_lacking(data, newer, held, also=(older,))) <= 0:
+        return None
+    kept_head = head_of(older)
+    recorded = kept_head.properties.get("GIT_COMMIT") if kept_head is not None else None
+    # (what was committed here before this tool last wrote is no entry git brought: an
+    # entry of it the file lacks is a person's deletion, made since)
+    committed = git_version(root, f"{recorded}:./{below}") if recorded else None
+    before = (older,) if committed is None else (older, committed)
+    found = changes_lacking(data, newer, held, also=before)
+    lacking = edit_base._changed(found)
+    if lacking <= 0 or _saved_after_git(data, newer, older, held, before):
+        return None
+    where = f"HEAD:./{below}"
+    # (the base: the kept copy, the version the buffer was opened on; a save of that
+    # version itself (or the advised ``cp KEPT FILE``) holds nothing typed, and on it
+    # the merge would give HEAD's version, dropping what the tool wrote that HEAD
+    # lacks: then the commit recorded, where it is the ancestor of both, else what
+    # both hold, every entry of either kept)
+    merged = merge_stale(path, data, older, newer, committed,
+                         committed is not None and below_head(root, recorded))
+    if merged is None or lines_dropped(data, merged.data, older, newer) or \
+            lines_dropped(newer, merged.data, older, data):
+        _refuse_stale(ai_dir, path, data, older, newer, committed, recorded, found)
+    return _regained(merged.data, data, found, where)
+
+
+def _kept_other(kept: str, read_as: os.stat_result | None) -> tuple[bool, bytes | None]:
+    """Whether the kept copy ``kept`` (the version this tool wrote last) is there, and its
+    bytes when it is a regular file, readable, other than the session file as read
+    (``read_as``, its ``stat``: :func:`~ai_protocols.storage.files.same_version`), else
+    ``None``: the one guard of :func:`kept_dropped` and :func:`stale_committed`. Raises
+    nothing of its own."""
+    try:
+        there = os.stat(kept, follow_symlinks=False)
+    except OSError:
+        return False, None
+    if read_as is None or not stat.S_ISREG(there.st_mode) or \
+            storage.same_version(there, read_as):
+        return True, None
+    try:
+        return True, storage.read_regular(kept)
+    except (OSError, storage.NotRegular):
+        return True, None
+
+
+def kept_dropped(ai_dir: str, path: str, doc: OrgFile,
+                  head: tuple[str | None, str | None] | None,
+                  read_as: os.stat_result | None) -> tuple[OrgFile, str, str] | None:
+    """What the kept copy (the version this tool wrote last) holds that no commit holds
+    and the session file ``path`` (read as ``doc``) lacks, merged back: ``(the merged
+    document, what it regained said by kind, the kept copy's path)``, or ``None`` when it
+    lacks nothing of the kind. The case (docs/decisions.md, "Issue 14, twenty-second round
+    (the kept copy's uncommitted entries)"): the agent writes after a pull, its entry left
+    uncommitted; a buffer opened before that write is saved over the file; then another
+    pull (``git pull --autostash`` stashes the save and pops it back through the merge
+    driver, or a pull merges the committed save): the merged file carries a newer write
+    record than the kept copy's, holds what git brought, and lacks the agent's entry, which
+    only the kept copy holds. :func:`~ai_protocols.session.replaced.refuse_older` (the file is not
+    older) and :func:`brought_back` (the file lacks nothing ``HEAD``'s version holds) find nothing,
+    over one pull or several.
+
+    Only when the file is not the kept copy (one ``stat``, read as ``read_as``), ``HEAD``
+    (``head``, :func:`~ai_protocols.git.head.read_head`) moved since the commit the kept
+    copy records, not by one's own commits only (:func:`git_moved`: git wrote the file
+    since), and the file carries another write record (``UPDATED_AT``, which only the
+    tool's writes change) than the kept copy's: a file that carries the kept copy's was
+    made from it by a person, and a deletion in it stands. Then what the kept copy holds
+    that the file lacks (:func:`~ai_protocols.session.merge.changes_lacking`: an entry, a
+    tick, a changed entry, a property, a Log line, a line), less what ``HEAD``'s version,
+    the version at the commit the kept copy records, or any version a ref's history holds
+    (``git log --full-history --all``: a branch, a tag, the stash) holds: what a commit
+    or a stash holds was git's to keep or drop; what none holds was the tool's write
+    alone. Nothing when a version in that history carries the kept copy's write record
+    (the write, or a person's edit of it, was committed: a deletion there stands). That is
+    merged
+    back: the file and the kept copy three ways on the version at the commit the kept copy
+    records (where ``HEAD``'s history holds it, :func:`below_head`; else on what both hold,
+    every entry of either kept), checked to drop no line of either
+    (:func:`~ai_protocols.session.merge.lines_dropped`). Raises
+    :class:`~ai_protocols.errors.StaleSave` (nothing written) with the commands that merge
+    them when that merge is not clean (:func:`_refuse_stale`). Runs git up to five times,
+    only when the file lacks some of the kept copy's changes."""
+    if head is None or head[1] is None or read_as is None:
+        return None
+    mine = session_headline(doc)
+    older = _kept_other(kept_path(ai_dir, path), read_as)[1] if mine is not None else None
+    if older is None:
+        return None
+    kept_head = head_of(older)
+    if kept_head is None:
+        return None
+    theirs = dict(kept_head.properties.items())
+    recorded = theirs.get("GIT_COMMIT")
+    root = parent(ai_dir)
+    if not recorded or not git_moved(root, head, recorded) or \
+            theirs.get("UPDATED_AT") == mine.properties.get("UPDATED_AT") or \
+            not one_session(theirs, dict(mine.properties.items())):
+        return None
+    from ai_protocols.session.merge import (
+        changes_lacking,
+        lines_dropped,
+        merge_diverged_bytes,
+    )
+
+    data = b"".join(doc.encoded())
+    held = held_entries(ai_dir, path, doc)
+    if edit_base._changed(changes_lacking(data, older, held)) <= 0:
+        return None  # (the file holds every change of the kept copy)
+    below = os.path.relpath(path, root)
+    newer = git_version(root, f"HEAD:./{below}")
+    committed = git_version(root, f"{recorded}:./{below}")
+    known = tuple(v for v in (newer, committed) if v is not None)
+    if edit_base._changed(changes_lacking(data, older, held, also=known)) <= 0:
+        return None
+    history = edit_base._history(path, ["--full-history", "--all"])
+    stamp = theirs.get("UPDATED_AT")
+    if stamp and any((props_of(v) or {}).get("UPDATED_AT") == stamp for v in history):
+        return None  # (the kept copy's write, or a person's edit of it, was committed)
+    found = changes_lacking(data, older, held, also=(*known, *history))
+    if edit_base._changed(found) <= 0:
+        return None  # (a commit or the stash holds them: git's to keep or drop)
+    ancestor = committed is not None and below_head(root, recorded)
+    merged = merge_diverged_bytes(data, older, committed, ancestor=ancestor)
+    if merged is None or lines_dropped(data, merged.data, committed, older) or \
+            lines_dropped(older, merged.data, committed, data):
+        _refuse_stale(ai_dir, path, data, older, newer if newer is not None else data,
+                      committed, recorded, found, kept_holds=True)
+    return _regained(merged.data, data, found, kept_path(ai_dir, path))
+
+
+#: What a stale save's refusal (:func:`_refuse_stale`) writes beside the kept copy for
+#: the merge driver: the version the buffer was opened on, and the tool's two versions
+#: joined, with a write record of its own; and the commit ``HEAD`` named then (per
+#: machine, no one's text).
+REFUSAL_BASE, REFUSAL_HEAD, REFUSAL_AT = ".base", ".head", ".refused"
+
+
+def _regained(merged: bytes, data: bytes, found: tuple[int, ...] | None,
+              where: str) -> tuple[OrgFile, str, str] | None:
+    """A stale-save merge back's answer: ``(the merged document, what it regained said
+    by kind, where the version holding it is)`` for ``merged`` (the merge's bytes) of
+    the file as read (``data``), ``found`` counted what the file lacks
+    (:func:`~ai_protocols.session.merge.changes_lacking`); ``None`` when the merge gave
+    the file as it is: nothing came back, and no Log line, warning or advice says
+    something did (an older text the save went over, counted as a tick, is no change
+    the file lacks: docs/decisions.md, "Twenty-third round: stale saves ..."). No I/O."""
+    from ai_protocols.session.merge import said_changes
+
+    if merged == data:
+        return None
+    return OrgFile(merged.decode("utf-8")), said_changes(found), where
+
+
+def _stamped(data: bytes, at: Moment) -> bytes:
+    """The session file ``data`` with a write record of its own, ``at`` (``UPDATED``
+    and ``UPDATED_AT``, as a write sets them): what the stale save's refusal writes as
+    the other side of the merge it advises (:func:`_refuse_stale`), so that the merged
+    file carries a record no buffer opened before can carry (the driver takes the
+    record of the side updated last). ``data`` as it is when it has no session
+    headline. Raises nothing of its own."""
+    doc = OrgFile(data.decode("utf-8", "replace"))
+    headline = session_headline(doc)
+    if headline is None:
+        return data
+    doc.set_properties(headline.line, [
+        ("UPDATED", format_timestamp(at.minute)),
+        ("UPDATED_AT", at.to_property() if at.measured else None)])
+    return b"".join(doc.encoded())
+
+
+def _from_refusal(kept: str, data: bytes, commit: str | None) -> bool:
+    """Whether the session file ``data`` was made from the version a stale save's
+    refusal wrote at ``kept`` + :data:`REFUSAL_HEAD` (its printed commands followed:
+    the merge driver's result carries that version's write record, which no other
+    version holds), and ``HEAD`` is still ``commit``, the one it named then
+    (:data:`REFUSAL_AT`): the three were merged as the refusal advised, and the file is
+    what a person made of them, conflicts settled by the driver or by hand; nothing of
+    it is a stale save's to merge back (docs/decisions.md, "Issue 14, twenty-first round
+    (the stale save's refusal)"). After another move of ``HEAD`` (a pull since), the
+    file is judged as any other: a buffer opened on it and saved after that pull is a
+    stale save again. Two reads of small files, on the stale-save path only."""
+    stamp = (props_of(data) or {}).get("UPDATED_AT")
+    if not stamp or not commit:
+        return False
+    try:
+        if storage.read_regular(kept + REFUSAL_AT, 256).decode("ascii", "replace").strip() \
+                != commit:
+            return False
+        head = storage.read_regular(kept + REFUSAL_HEAD, 65536)
+    except (OSError, storage.NotRegular):
+        return False
+    headline = head_of(head)
+    return headline is not None and headline.properties.get("UPDATED_AT") == stamp
+
+
+def drop_refusal_copies(kept: str) -> None:
+    """Remove what a stale save's refusal wrote beside the kept copy ``kept``
+    (:data:`REFUSAL_BASE`, :data:`REFUSAL_HEAD`, :data:`REFUSAL_AT`), once a write took
+    the file made from them. Raises nothing."""
+    for end in (REFUSAL_BASE, REFUSAL_HEAD, REFUSAL_AT):
+        try:
+            os.unlink(kept + end)
+        except OSError:
+            pass
+
+
+def _refuse_stale(ai_dir: str, path: str, data: bytes, older: bytes, newer: bytes,
+                  committed: bytes | None, recorded: str | None,
+                  found: tuple[int, ...] | None, kept_holds: bool = False) -> NoReturn:
+    """Raise :class:`~ai_protocols.errors.StaleSave` (nothing written into the file) for
+    a stale save of the session file ``path`` whose merge back is not clean: ``data``, the file as
+    the write read it (maybe joined with the kept copy by an earlier step), ``older``
+    the kept copy, ``newer`` ``HEAD``'s version, ``committed`` the file at the commit
+    the kept copy records (``recorded``), ``found`` what the file lacks
+    (:func:`~ai_protocols.session.merge.changes_lacking`); ``kept_holds``: the kept copy
+    holds it too (said so). The one refusal of every
+    stale-save path (:func:`brought_back`, :func:`stale_earlier`, a stale save in a
+    clone the tool never wrote in): its commands merge the file on disk (the person's
+    save) on the version its buffer was opened on (:func:`opened_on`) with the tool's
+    two versions joined (:func:`_tools_join`), as :func:`merge_stale` does; without
+    those, on the kept copy (or the commit it records, when the file is the kept copy)
+    with ``HEAD``'s version. Both are written beside the kept copy
+    (:data:`REFUSAL_BASE`, :data:`REFUSAL_HEAD`; the second with a write record of its
+    own, :func:`_stamped`, so that the next write knows the file made from it while
+    ``HEAD`` stays where it is, :data:`REFUSAL_AT`, :func:`_from_refusal`) and the
+    commands are one ``ai-protocols merge-driver``; when
+    they cannot be written, ``git show`` commands write git's versions. Says whether
+    the commands leave conflict markers (the driver's merge of the same three,
+    :func:`~ai_protocols.session.merge.merge_session_bytes`). docs/decisions.md, "Issue
+    14, twentieth round (the refusal's commands)" and "twenty-first round (the stale
+    save's refusal)"."""
+    from ai_protocols.errors import StaleSave
+    from ai_protocols.session.merge import merge_session_bytes, said_changes
+
+    root = parent(ai_dir)
+    below = os.path.relpath(path, root)
+    kept = kept_path(ai_dir, path)
+    where = f"HEAD:./{below}"
+    head_copy, base_copy = kept + REFUSAL_HEAD, kept + REFUSAL_BASE
+    try:
+        raw: bytes | None = storage.read_regular(path)
+    except (OSError, storage.NotRegular):
+        raw = None
+    ours = data if raw is None else raw
+    opened = None if raw is None else opened_on(path, raw, older, committed)
+    joined = _tools_join(older, newer, committed,
+                         committed is not None and below_head(root, recorded), path)
+    # (without the version it was opened on, the kept copy as the base (or the commit
+    # it records when the file is the kept copy), still against the two joined: an
+    # entry the tool wrote that HEAD lacks is no deletion; when the two do not join,
+    # git's versions)
+    at = recorded if ours == older and committed is not None else None
+    if opened is None or opened == ours:
+        opened = committed if at is not None else older
+    if joined is None:
+        opened, joined = (committed if at is not None else older), newer
+    theirs = _stamped(joined, now_moment())  # type: ignore[arg-type]
+    try:
+        os.makedirs(parent(kept), exist_ok=True)  # (a clone the tool never wrote in)
+        storage.atomic_write(base_copy, opened)  # type: ignore[arg-type]
+        storage.atomic_write(head_copy, theirs)
+        from ai_protocols.git.head import read_head
+
+        at_head = read_head(root)
+        if at_head is not None and at_head[1]:  # (HEAD then: _from_refusal's)
+            storage.atomic_write(kept + REFUSAL_AT, f"{at_head[1]}\n".encode("ascii"))
+        commands = (f"ai-protocols merge-driver {shell_quote(base_copy)} "
+                    f"{shell_quote(path)} {shell_quote(head_copy)} {shell_quote(below)}")
+    except (OSError, storage.StorageError):  # (then git's versions, by git show)
+        theirs, base = newer, kept
+        opened = committed if at is not None else older
+        commands = f"git -C {shell_quote(root)} show {shell_quote(where)} > " \
+                   f"{shell_quote(head_copy)}"
+        if at is not None:
+            base = base_copy
+            commands = (f"git -C {shell_quote(root)} show "
+                        f"{shell_quote(f'{at}:./{below}')} > {shell_quote(base)} && "
+                        f"{commands}")
+        commands += (f" && ai-protocols merge-driver {shell_quote(base)} "
+                     f"{shell_quote(path)} {shell_quote(head_copy)} {shell_quote(below)}")
+    # (what the pasted commands will do: the driver's merge of the same three)
+    driver = merge_session_bytes(opened, ours, theirs, place=below)  # type: ignore[arg-type]
+    raise StaleSave(path, where, edit_base._changed(found), commands,  # type: ignore[arg-type]
+                    None if driver is None else not driver.conflicts,
+                    what=said_changes(found), kept_holds=kept_holds)
+
+
+def opened_on(path: str, data: bytes, older: bytes, committed: bytes | None,
+              saved: bool = False) -> bytes | None:
+    """The version a stale buffer saved as ``data`` (the session file at ``path``) was
+    opened on: the version the tool wrote with the write record (``UPDATED_AT``, which
+    only the tool's writes change) ``data`` carries. The kept copy ``older`` (the
+    version this tool wrote last, byte for byte) when it carries it; else, among the
+    versions that carry it, ``committed`` (the file at the commit that copy records)
+    and the last versions git committed in ``HEAD``'s history and its reflogs
+    (:func:`~ai_protocols.session.edit_base._history`, one ``git log`` and one ``git cat-file``),
+    the one every other holds every entry of: a record names one version only while its bytes are
+    the tool's write, and the merge driver's result of a rebase or a merge (``git pull
+    --rebase`` replays the commit of that write over the other clone's) carries the
+    same record with the other clone's entries too, which the buffer never held
+    (docs/decisions.md, "Issue 14, twenty-first round (stale saves, a fresh review)");
+    when no one of them is held by all the others, the first (``committed``, else the
+    newest). ``saved``: ``data`` is a stale save git's history holds (``HEAD``'s
+    version, :func:`stale_committed`), which carries the record it was opened on: then
+    ``data`` itself only when no other version carries it (nothing typed); a version
+    equal to ``data`` otherwise is the tool's write (committed before a rebase replayed
+    it, a save of it as it was). ``None`` when none carries it (a buffer opened on a
+    version never committed). docs/decisions.md, "Issue 14, twentieth round (the base
+    of a stale save's merge)"."""
+    mine = props_of(data) or {}
+    stamp = mine.get("UPDATED_AT")
+    if not stamp:
+        return None
+    if (props_of(older) or {}).get("UPDATED_AT") == stamp:
+        return older
+    found: list[bytes] = []
+    # (newest first, the history's order, for written_among's choice among equals; committed
+    # last when the history lacks it)
+    for version in edit_base._history(path, ["HEAD", "--reflog"]) + \
+            ([committed] if committed is not None else []):
+        theirs = props_of(version)
+        if theirs and theirs.get("UPDATED_AT") == stamp and one_session(theirs, mine) and \
+                version not in found:
+            found.append(version)
+    if saved:  # (the save itself, committed, carries the record too: never the version
+        # it was opened on while another does, or a deletion made it the one all hold)
+        found = [version for version in found if version != data] or found
+    first = committed if committed is not None and committed in found else \
+        found[0] if found else None
+    from ai_protocols.session.merge import written_among
+
+    return (written_among(found) or first) if found else None
+
+
+def _tools_join(older: bytes, newer: bytes, committed: bytes | None,
+                ancestor: bool = False, path: str | None = None) -> bytes | None:
+    """The tool's two versions a stale save went over, merged: the kept copy ``older``
+    and ``HEAD``'s version ``newer`` (on ``committed``, as :func:`merge_stale` says;
+    ``ancestor``: git's history says it is the ancestor of both). Without such an
+    ancestor, when ``HEAD``'s history holds the kept copy itself (committed after the
+    tool wrote it, the commit it records older than the file's first: ``path``'s
+    history, :func:`~ai_protocols.session.edit_base._history`), on the kept copy: ``HEAD``'s version
+    came from it. So a line the other clone changed (a reword by hand) is its change, as the merge
+    driver takes it, never a second entry. ``None`` when that merge is not clean."""
+    from ai_protocols.session.merge import merge_diverged_bytes
+
+    if older == newer:
+        return older
+    if not (ancestor and committed is not None) and path is not None and \
+            older in edit_base._history(path, ["HEAD"]):
+        committed, ancestor = older, True
+    tools = merge_diverged_bytes(older, newer, committed,
+                                 ancestor=ancestor and committed is not None)
+    return None if tools is None else tools.data
+
+
+def below_head(root: str, commit: str | None) -> bool:
+    """Whether ``commit`` (the one a kept copy records, ``GIT_COMMIT``) is in the history
+    of ``HEAD`` of the work tree at ``root`` (``git merge-base --is-ancestor``): then its
+    version of the session file is the ancestor of both the kept copy (written on it)
+    and ``HEAD``'s version, and the tool's two versions merge three ways on it, as the
+    merge driver merges them (a line both changed, a reword on each side, is a
+    conflict), not on what both hold. ``False`` when it is not, or git cannot say. One
+    git run, on the stale-save paths only."""
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    if not commit:
+        return False
+    try:
+        GitRun(["git", "-C", root, "merge-base", "--is-ancestor", commit, "HEAD"],
+               git_env(), None).wait()
+    except (GitFailed, OSError):
+        return False
+    return True
+
+
+def merge_stale(path: str, data: bytes, older: bytes, newer: bytes,
+                committed: bytes | None, ancestor: bool = False,
+                saved: bool = False) -> MergeResult | None:
+    """The merge of a stale save (``data``, the session file at ``path``) with the two
+    newer versions it went over: ``older``, the kept copy (the version this tool wrote
+    last), and ``newer``, ``HEAD``'s version. The rule (docs/decisions.md, "Issue 14,
+    twentieth round (the base of a stale save's merge)"): every entry, tick and line
+    any of the three holds is kept, unless the save removed it from the version its
+    buffer was opened on (:func:`opened_on`); an entry the tool wrote after that, or
+    git brought, is never the person's deletion. First the tool's two versions are
+    merged (on ``committed``, the file at the commit the kept copy records, where it is
+    the ancestor of both: ``ancestor``, git's history says so, :func:`below_head`; else
+    on what both hold: every entry of either kept), then
+    the save's changes are taken on that, three ways on the version it was opened on;
+    without one, every entry of both is kept. ``None`` when a merge is not clean
+    (:func:`~ai_protocols.session.merge.merge_diverged_bytes`). ``saved``: ``data`` is
+    a stale save git's history holds (:func:`opened_on`'s). Runs git only when
+    :func:`opened_on` looks through the history."""
+    from ai_protocols.session.merge import MergeResult, merge_diverged_bytes
+
+    both = _tools_join(older, newer, committed, ancestor, path)
+    if both is None:
+        return None
+    base = opened_on(path, data, older, committed, saved)
+    if base == data:
+        return MergeResult(both, False)
+    return merge_diverged_bytes(data, both, base, ancestor=base is not None)
+
+
+def stale_earlier(ai_dir: str, path: str, doc: OrgFile,
+                   head: tuple[str | None, str | None] | None
+                   ) -> tuple[OrgFile, str, str] | None:
+    """A save of an earlier version than the one this tool wrote last, after git
+    brought changes, merged back: ``(the merged document, what it regained said by
+    kind, where the newer version is)``, or ``None`` (then
+    :func:`~ai_protocols.session.replaced.refuse_older`'s rule stands: git put an older version
+    back, and the write goes into it). Called only when that rule found the file (read as ``doc``)
+    older than its kept copy and git holding the kept copy. The case (docs/decisions.md, "Issue 14,
+    twentieth round (stale saves of an older version)"): a buffer opened before one of the tool's
+    writes, ``git pull`` since, the buffer saved with nothing typed in it (a character
+    typed and deleted, "changed on disk" answered yes). Only when ``HEAD`` moved since
+    the commit the kept copy records (``GIT_COMMIT``) and not by one's own commits
+    (:func:`~ai_protocols.git.head.below_own_commits`: git brought something), and the
+    file carries the write record of a version the buffer was opened on
+    (:func:`opened_on`: the kept copy, or one git committed): the three are merged by
+    :func:`merge_stale` (every entry of the kept copy and of ``HEAD``'s version kept,
+    what was typed too), checked to drop no line of either
+    (:func:`~ai_protocols.session.merge.lines_dropped`). Also called when the write
+    refuses the file (git does not hold the kept copy: a write left uncommitted over
+    ``git pull --autostash``) and :func:`stale_over_kept` merges nothing
+    (docs/decisions.md, "Issue 14, twentieth round (the base of a stale save's
+    merge)"). When HEAD's version holds changes the save lacks and the three do not
+    merge cleanly, raises :class:`~ai_protocols.errors.StaleSave` with the commands that
+    merge them (:func:`_refuse_stale`), as for a stale save over the tool's last
+    version: never the rule of a version put back, which would leave out of the file
+    what the pull brought and the tool wrote since the buffer was opened
+    (docs/decisions.md, "Issue 14, twenty-first round (the stale save's refusal)").
+    Runs git up to five times, on that rare path only."""
+    mine = session_headline(doc)
+    if head is None or head[1] is None or mine is None:
+        return None
+    kept = kept_path(ai_dir, path)
+    try:
+        older = storage.read_regular(kept)
+    except (OSError, storage.NotRegular):
+        return None
+    kept_head = head_of(older)
+    recorded = kept_head.properties.get("GIT_COMMIT") if kept_head is not None else None
+    root = parent(ai_dir)
+    from ai_protocols.git.head import below_own_commits
+
+    if not recorded or recorded == head[1] or below_own_commits(root, head[1]) == recorded:
+        return None  # (git brought nothing since this tool's last write)
+    data = b"".join(doc.encoded())
+    below = os.path.relpath(path, root)
+    newer = git_version(root, f"HEAD:./{below}")
+    if newer is None or newer in (data, older):
+        return None
+    keys = ("STARTED", "AGENT_ID", SESSION_ID_PROPERTY)
+    theirs = session_headline(OrgFile(newer.decode("utf-8", "replace")))
+    if theirs is None or any(theirs.properties.get(k) != mine.properties.get(k)
+                             for k in keys):
+        return None
+    committed = git_version(root, f"{recorded}:./{below}")
+    if opened_on(path, data, older, committed) is None:
+        return None  # (no version it was opened on: the rule of a version put back)
+    if (props_of(newer) or {}).get("UPDATED_AT") == mine.properties.get("UPDATED_AT"):
+        return None  # (made from the version git put here, HEAD's: a person's edit of it)
+    from ai_protocols.session.merge import changes_lacking, lines_dropped
+
+    found = changes_lacking(data, newer, held_entries(ai_dir, path, doc), also=(older,))
+    if edit_base._changed(found) <= 0:
+        return None  # (HEAD holds nothing the save lacks: no pull's change dropped)
+    merged = merge_stale(path, data, older, newer, committed, below_head(root, recorded))
+    if merged is None or merged.conflicts or lines_dropped(older, merged.data, data, newer) \
+            or lines_dropped(newer, merged.data, data, older):
+        # (a stale save of a pull, as git's autostash leaves it or not: refused with the
+        # commands that merge the three, never the rule of a version put back, which
+        # drops from the file what the pull brought and the tool wrote: docs/decisions.md,
+        # "Issue 14, twenty-first round (the stale save's refusal)")
+        _refuse_stale(ai_dir, path, data, older, newer, committed, recorded, found)
+    return _regained(merged.data, data, found, f"HEAD:./{below}")
+
+
+def _stale_unkept(ai_dir: str, path: str, doc: OrgFile,
+                  head: tuple[str | None, str | None]) -> tuple[OrgFile, str, str] | None:
+    """A stale save in a clone where this tool never wrote the session file ``path``
+    (read as ``doc``; no kept copy: a fresh clone), found by git's history and merged
+    back: ``(the merged document, what it regained said by kind, where the newer
+    version is)``, or ``None``. The case (docs/decisions.md, "Issue 14, twenty-first
+    round (a stale save in a fresh clone)"): a buffer opened on the version a commit
+    holds, ``git pull`` since, the buffer saved after: the file carries the write
+    record (``UPDATED_AT``, which only the tool's writes change) of a version
+    committed before ``HEAD``'s (:func:`~ai_protocols.session.edit_base._committed`, ``carried``)
+    and lacks what ``HEAD``'s version brought. Only when ``HEAD`` moved since the commit the file
+    records (``head``, :func:`~ai_protocols.git.head.read_head`), not by one's own
+    commits only, and not at the first move its reflog holds alone (the clone that
+    brought the file: no buffer was open on an earlier version). The three are merged
+    as any stale save is (:func:`merge_stale`, the opened-on version standing for the
+    tool's last write, which there is none of), checked to drop no line; raises
+    :class:`~ai_protocols.errors.StaleSave` (:func:`_refuse_stale`) when they do not
+    merge cleanly. Runs git up to three times, only in a clone with no kept copy after
+    ``HEAD`` moved."""
+    mine = session_headline(doc)
+    root = parent(ai_dir)
+    if mine is None or not _brought_since(root, head, mine.properties.get("GIT_COMMIT")):
+        return None  # (git brought nothing since the file was checked out)
+    data = b"".join(doc.encoded())
+    stamp = mine.properties.get("UPDATED_AT")
+    if not stamp:
+        return None
+    below = os.path.relpath(path, root)
+    newer = git_version(root, f"HEAD:./{below}")
+    theirs = None if newer is None or newer == data else props_of(newer)
+    if theirs is None or theirs.get("UPDATED_AT") == stamp or \
+            not one_session(theirs, dict(mine.properties.items())):
+        return None  # (HEAD's version, or one made from it, or another session)
+    opened = edit_base._committed(path, data, data, carried=True)
+    if opened is None or opened == newer or (props_of(opened) or {}).get("UPDATED_AT") != stamp:
+        return None  # (no committed version carries its record: never committed)
+    from ai_protocols.session.merge import changes_lacking, lines_dropped
+
+    found = changes_lacking(data, newer, held_entries(ai_dir, path, doc), also=(opened,))
+    if edit_base._changed(found) <= 0:
+        return None
+    merged = merge_stale(path, data, opened, newer, opened)
+    if merged is None or merged.conflicts or lines_dropped(data, merged.data, opened, newer) \
+            or lines_dropped(newer, merged.data, opened, data):
+        _refuse_stale(ai_dir, path, data, opened, newer, opened, None, found)
+    return _regained(merged.data, data, found, f"HEAD:./{below}")
+
+
+def unkept_stale_may_be(ai_dir: str, path: str) -> bool:
+    """Whether the session file ``path``, which has no kept copy (this tool never wrote
+    it here), may be a stale save :func:`_stale_unkept` finds: ``HEAD`` moved since the
+    commit the file records (:func:`_brought_since`). What the read commands ask before
+    :func:`~ai_protocols.session.transaction.next_write_merges` (``resume.unkept_stale_warning``): a
+    few reads of git's files and of the file's first 64 KiB, no process."""
+    from ai_protocols.git.head import read_head
+
+    props = head_properties(path)
+    return props is not None and _brought_since(parent(ai_dir), read_head(parent(ai_dir)),
+                                                props.get("GIT_COMMIT"))
+
+
+def git_moved(root: str, head: tuple[str | None, str | None] | None,
+              recorded: str | None) -> bool:
+    """Whether git may have brought a version of a session file since the commit
+    ``recorded`` (its ``GIT_COMMIT``, set at each write that sees ``HEAD`` move):
+    ``head`` (:func:`~ai_protocols.git.head.read_head`, for the work tree at ``root``)
+    names another commit, not reached from ``recorded`` by commits made here only
+    (:func:`~ai_protocols.git.head.below_own_commits`). The one gate of the stale-save
+    merge back (:func:`brought_back`), which the read commands ask before saying what
+    the next write does (``resume.replaced_warning``). No process."""
+    from ai_protocols.git.head import below_own_commits
+
+    if head is None or head[1] is None or head[1] == recorded:
+        return False
+    return below_own_commits(root, head[1]) != (recorded or "")
+
+
+def _brought_since(root: str, head: tuple[str | None, str | None] | None,
+                   recorded: str | None) -> bool:
+    """:func:`git_moved`, and by more than the first move ``HEAD``'s reflog holds
+    (:func:`_only_first_move`: the clone that brought the file, in a clone where the
+    tool never wrote it). No process."""
+    from ai_protocols.git.head import below_own_commits
+
+    return git_moved(root, head, recorded) and \
+        not _only_first_move(root, below_own_commits(root, head[1]))  # type: ignore[index]
+
+
+def _only_first_move(root: str, below: str | None) -> bool:
+    """Whether ``HEAD``'s reflog (its last 4 KiB, :func:`~ai_protocols.git.head.
+    reflog_moves`) starts with the move that made it (from no commit: a clone, a first
+    commit) and every later move is a commit of one's own: ``below``, the commit below
+    those (:func:`~ai_protocols.git.head.below_own_commits`), is where that first move
+    went, or ``""`` (one's own commits from the first). Then every version of a file
+    git wrote here is the one the clone checked out, or one made here since: no buffer
+    was opened on an older one. ``False`` when the reflog does not say. No process."""
+    if below == "":
+        return True
+    if not below:
+        return False
+    from ai_protocols.git.head import reflog_moves
+    from ai_protocols.paths import git_dirs
+
+    dirs = git_dirs(root)
+    moves = None if dirs is None else reflog_moves(os.path.join(dirs[1], "logs", "HEAD"), 4096)
+    return bool(moves) and not moves[0][0].strip("0") and moves[0][1] == below
+
+
+def stale_over_kept(ai_dir: str, path: str, doc: OrgFile,
+                     head: tuple[str | None, str | None] | None
+                     ) -> tuple[OrgFile, str, str] | None:
+    """A stale save over what this tool wrote after git changed the file, merged back:
+    ``(the merged document, what it regained said by kind, where the newer version
+    is)``, or ``None`` (then :func:`~ai_protocols.session.replaced.refuse_older`'s refusal stands,
+    advising ``merge-kept``). Called only when that refusal was raised: the file (read as
+    ``doc``) is older than its kept copy (the version this tool wrote last, a copy of
+    its own: :func:`~ai_protocols.storage.files.same_version`) and git does not hold
+    the kept copy. The case (docs/decisions.md, "Issue 14, seventeenth round (the kept
+    copy is a copy)"): a buffer opened before a ``git pull``; an agent logs after the
+    pull (into the version git wrote); the person saves the buffer, in place. The file
+    is then the version the buffer was opened on plus what was typed: it carries that
+    version's write record (``GIT_COMMIT``, which is not ``HEAD``: ``head`` as
+    :func:`~ai_protocols.git.head.read_head` gives it), and a commit holds that version
+    (:func:`~ai_protocols.session.edit_base._committed`, the one the file carries the ``UPDATED_AT``
+    of first), other than the file (something was typed: a version git put back as it is, a
+    checkout, is refused as before). The three are merged as the stale save over what git brought
+    is (:func:`brought_back`): the version the buffer came from as the base, the file
+    and the kept copy as the sides (what the pull brought and the agent wrote after
+    it), checked to drop no line. Not with earlier-entries files held aside (a
+    rollover since: the refusal's ``merge-kept`` takes them out). Runs git up to three
+    times, on the refusal's path only."""
+    mine = session_headline(doc)
+    if head is None or head[1] is None or mine is None or \
+            mine.properties.get("GIT_COMMIT") in (None, "", head[1]):
+        return None
+    kept = kept_path(ai_dir, path)
+    try:
+        newer = storage.read_regular(kept)
+    except (OSError, storage.NotRegular):
+        return None
+    data = b"".join(doc.encoded())
+    if held_entries(ai_dir, path, doc) or \
+            held_entries(ai_dir, path, OrgFile(newer.decode("utf-8", "replace"))):
+        return None
+    base = opened_on(path, data, newer, None)  # (the one rule of that version)
+    if base is None or base in (data, newer):
+        return None
+    from ai_protocols.session.merge import (
+        changes_lacking,
+        lines_dropped,
+        merge_diverged_bytes,
+        said_changes,
+    )
+
+    merged = merge_diverged_bytes(data, newer, base, ancestor=True)
+    if merged is None or lines_dropped(data, merged.data, base, newer) or \
+            lines_dropped(newer, merged.data, base, data):
+        _refuse_stale_over_kept(ai_dir, path, data, newer, base)
+        return None
+    found = changes_lacking(data, newer, None, also=(base,))
+    return OrgFile(merged.data.decode("utf-8")), said_changes(found), kept
+
+
+def _refuse_stale_over_kept(ai_dir: str, path: str, data: bytes, kept: bytes,
+                            base: bytes) -> None:
+    """When the stale save ``data`` (the session file at ``path``, opened on ``base``)
+    and the kept copy ``kept`` (what the tool wrote after git changed the file) do not
+    merge cleanly (:func:`stale_over_kept`) and ``HEAD``'s version holds a change the
+    save lacks that ``base`` lacks too (git brought it: a line both changed, a reword on
+    each side): raise :class:`~ai_protocols.errors.StaleSave` with the commands that
+    merge the three (:func:`_refuse_stale`), as for every stale save whose merge back is
+    not clean, the merge driver's own verdict on those lines; else return (the
+    refusal of a version put back stands, advising ``merge-kept``). Runs git up to three
+    times, on the refusal's path only (docs/decisions.md, "Issue 14, twenty-first round
+    (stale saves, a fresh review)")."""
+    from ai_protocols.session.merge import changes_lacking
+
+    root = parent(ai_dir)
+    below = os.path.relpath(path, root)
+    newer = git_version(root, f"HEAD:./{below}")
+    if newer is None or newer in (data, base):
+        return
+    found = changes_lacking(data, newer, None, also=(base,))
+    if edit_base._changed(found) <= 0:
+        return
+    recorded = (props_of(kept) or {}).get("GIT_COMMIT")
+    committed = git_version(root, f"{recorded}:./{below}") if recorded else None
+    _refuse_stale(ai_dir, path, data, kept, newer, committed, recorded, found,
+                  kept_holds=True)
+
+
+def brought_how(where: str, named: bool = False) -> str:
+    """How the changes a stale save dropped came, by ``where`` the version holding them
+    is (:func:`brought_back`'s ``HEAD:./REL``, :func:`stale_over_kept`'s kept copy,
+    :func:`stale_committed`'s blob): for the Log line, or (``named``) for stderr, naming
+    that version."""
+    from ai_protocols.session.stale_commit import held_as
+
+    said = held_as(where, named)
+    if said is not None:
+        return said
+    if where.startswith("HEAD:"):
+        return f"that git brought ({where} holds them)" if named else \
+            "git brought (git's HEAD holds them)"
+    what = "that git brought or ai-protocols wrote since"
+    return f"{what} ({where}, the version ai-protocols wrote last, holds them)" if named \
+        else f"{what} (the version ai-protocols wrote last holds them)"
+
+
+def _saved_after_git(data: bytes, newer: bytes, older: bytes, held: set[str] | None,
+                     before: tuple[bytes, ...]) -> bool:
+    """Whether the session file ``data``, which lacks changes that git brought
+    (``newer``, ``HEAD``'s version, holds them; none of ``before``, the versions from
+    before git changed the file, does: an entry, a tick, a state, a property, a Log
+    line, :func:`~ai_protocols.session.merge.changes_lacking`), was made from the
+    version git wrote and not from an older buffer: it holds some other change git
+    brought (a person unticked an item the pull ticked: the Log line of that tick is
+    still there), or the write
+    record (``UPDATED_AT``, which only the tool's writes change) of ``HEAD``'s version
+    where that differs from ``older``'s (the kept copy); where it differs, a file that
+    carries another record (the kept copy's) was not made from git's version, whatever
+    it holds (a stale buffer in which a person ticked by hand an item the pull ticked
+    too: docs/decisions.md, "Issue 14, seventeenth round (the kept copy is a copy)"),
+    and the "holds some of it" rule is left for the versions with one record. A stale
+    save is the version
+    from before git changed the file plus what a person typed: it holds none of what
+    git brought and the old write record; a file that holds what git brought and lacks
+    some of it is a person's deliberate deletion, which nothing brings back
+    (docs/decisions.md, "Issue 14, sixteenth round (stale saves and put-back
+    copies)"). Reads what the caller read: no git, no file."""
+    from ai_protocols.session.merge import changes_lacking
+
+    mine, theirs, kept = props_of(data), props_of(newer), props_of(older)
+    stamp, old = (theirs or {}).get("UPDATED_AT"), (kept or {}).get("UPDATED_AT")
+    if stamp and stamp != old:
+        # (the write record tells the two apart where it differs: a buffer made from
+        # what git wrote carries HEAD's; a stale one carries the kept copy's, though it
+        # holds a change the pull brought too, typed again by hand: seventeenth round)
+        return (mine or {}).get("UPDATED_AT") == stamp
+    return brought_lacking(lambda one, other, also: edit_base._changed(
+        changes_lacking(one, other, held, also=also)), data, newer, before) <= 0
+
+
+def stale_committed(ai_dir: str, path: str, doc: OrgFile,
+                    head: tuple[str | None, str | None] | None,
+                    read_as: os.stat_result | None) -> tuple[OrgFile, str, str] | None:
+    """A stale save git holds, merged back: ``(the merged document, what it regained said
+    by kind, where the version it went over is)``, or ``None``. The case
+    (docs/decisions.md, "Issue 14, twenty-second round (a stale save committed)"): an
+    editor's buffer of the session file ``path`` (read as ``doc``) opened on an older
+    version, saved after a ``git pull`` (or this tool's write) and committed, here or in
+    another clone (a fast-forward or a merge that took it whole brings it): ``HEAD``'s
+    version is the save, so :func:`brought_back`, :func:`stale_earlier` and
+    :func:`_stale_unkept`, which compare the file with ``HEAD``'s version, find nothing.
+
+    The cheap tests first (no process): ``HEAD`` (``head``, :func:`~ai_protocols.git.
+    head.read_head`) is not the commit the file records (``GIT_COMMIT``); with a kept
+    copy, the file (``read_as``, its ``stat``) is not it
+    (:func:`~ai_protocols.storage.files.same_version`), is of its session, and its write
+    record (``UPDATED_AT``) is older than the kept copy's
+    (:func:`~ai_protocols.session.edit_base.written_later`: a version git put here), or the same one
+    and ``HEAD`` moved since by more than one's own commits (:func:`git_moved`); a file with a later
+    record than the kept copy's came through git from a later write, and is left to the other rules.
+    Without a kept copy (a fresh clone), :func:`_brought_since`. Then git's history
+    (:func:`~ai_protocols.session.stale_commit.went_over`, two git runs) gives the
+    version the save went over (a later write record than the file's, below ``HEAD``'s
+    versions that carry the file's); the version the buffer was opened on
+    (:func:`opened_on`) must differ from the file (a save with nothing typed, or a
+    revert, stands) and the version gone over must hold a change neither holds
+    (:func:`~ai_protocols.session.merge.changes_lacking`). The three are merged as every
+    stale save is (:func:`merge_stale`: the kept copy and the version gone over joined,
+    the save's changes taken on them three ways on the version it was opened on; a
+    deletion the person made from that version stands), checked to drop no line; when
+    that is not clean, :class:`~ai_protocols.errors.StaleSave` is raised
+    (:func:`_refuse_stale`'s commands), naming the version gone over. Raises nothing
+    else of its own."""
+    if head is None or head[1] is None or read_as is None:
+        return None
+    mine = session_headline(doc)
+    if mine is None or mine.properties.get("GIT_COMMIT") == head[1]:
+        return None  # (the commonest: HEAD where the file's last write saw it)
+    props = dict(mine.properties.items())
+    recorded_here = props.get("GIT_COMMIT")
+    if not props.get("UPDATED_AT"):
+        return None
+    root = parent(ai_dir)
+    there, older = _kept_other(kept_path(ai_dir, path), read_as)
+    if not there:
+        if not _brought_since(root, head, recorded_here):
+            return None
+    else:
+        if older is None:
+            return None
+        theirs = props_of(older)
+        if theirs is None or not one_session(theirs, props):
+            return None
+        stamps = [(p.get("UPDATED_AT"), parse_timestamp(p.get("UPDATED", "")))
+                  for p in (theirs, props)]
+        if written_later(stamps[1], stamps[0]) and not written_later(*stamps):
+            return None  # (a later write than the kept copy's: git brought it; a tie of
+            # two records counts the file older, older_record's rule)
+        if not written_later(*stamps) and not git_moved(root, head, recorded_here):
+            return None  # (the kept copy's version, edited: HEAD moved by own commits)
+    from ai_protocols.errors import StaleSave
+    from ai_protocols.session.stale_commit import went_over
+
+    data = b"".join(doc.encoded())
+    gone = went_over(path, data, head[1])
+    if gone is None:
+        return None
+    over, where = gone
+    below = os.path.relpath(path, root)
+    recorded = (props_of(older) or {}).get("GIT_COMMIT") if older is not None else None
+    committed = git_version(root, f"{recorded}:./{below}") if recorded else None
+    opened = opened_on(path, data, over if older is None else older, committed, True)
+    if opened is None or opened == data:
+        return None  # (no version it was opened on, or nothing typed: a revert stands)
+    ancestor = committed is not None and below_head(root, recorded)
+    kept_data = older
+    if older is None:  # (no kept copy: the opened version stands for the tool's last)
+        older = committed = opened
+    from ai_protocols.session.merge import changes_lacking, lines_dropped
+
+    held = held_entries(ai_dir, path, doc)
+    joined = _tools_join(older, over, committed, ancestor, path)
+    found = changes_lacking(data, over if joined is None else joined, held, also=(opened,))
+    if edit_base._changed(found) <= 0:
+        return None  # (the save dropped nothing of what was written after it was opened)
+    merged = merge_stale(path, data, older, over, committed, ancestor, saved=True)
+    # (a line of the tool's two versions the merge lacks is dropped unless the other of
+    # them lacks it too, or the save removed it from the version it was opened on: the
+    # person's deletion, which stands)
+    if merged is None or merged.conflicts or \
+            (lines_dropped(older, merged.data, data, over) and
+             lines_dropped(older, merged.data, opened, data)) or \
+            (lines_dropped(over, merged.data, data, older) and
+             lines_dropped(over, merged.data, opened, data)):
+        kept_holds = kept_data is not None and \
+            edit_base._changed(changes_lacking(data, kept_data, held, also=(opened,))) > 0
+        try:
+            _refuse_stale(ai_dir, path, data, older, over, committed, recorded, found,
+                          kept_holds=kept_holds)
+        except StaleSave as refused:  # (the version gone over named, not HEAD's)
+            raise StaleSave(path, where, refused.lacking, refused.commands, refused.settled,
+                            refused.what, refused.kept_holds) from None
+    return _regained(merged.data, data, found, where)
