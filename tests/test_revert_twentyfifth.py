@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 from clonekit import git
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import Runner
 from emacs import assert_reader_agrees, org_element
@@ -173,3 +175,23 @@ def test_reverting_in_a_series_of_reverts(run: Runner, picks: int) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert _entries(run.cwd) == (["  two", "  three"] if picks == 1 else ["  three"])
     _clean(run.cwd)
+
+
+@given(st.lists(st.binary(max_size=40), min_size=0, max_size=8, unique=True),
+       st.binary(max_size=40), st.binary(max_size=40), st.booleans())
+def test_the_base_by_gits_choice_by_history(history: list[bytes], side: bytes, base: bytes,
+                                            ours: bool) -> None:
+    """``merge._base_by_git`` over any history (newest first): a side older than the
+    base there is git's choice; ours, when the history never held the base, too; a side
+    made after the base (a stale save: newer in the history, or in none) never is; no
+    history (git cannot say, or no ``%P``): never."""
+    from ai_protocols.session.merge import _base_by_git
+
+    got = _base_by_git(side, base, ours=ours, history=lambda: history)
+    if not history:
+        assert got is False
+    elif base not in history:
+        assert got is ours
+    else:
+        assert got is (side in history and history.index(side) > history.index(base))
+    assert _base_by_git(side, base, ours=ours, history=None) is False
