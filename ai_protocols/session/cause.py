@@ -21,6 +21,7 @@ Reads git's files; runs git a few times, only on the way to a message.
 from __future__ import annotations
 
 import os
+import re
 
 from ai_protocols.lean import quoted
 from ai_protocols.paths import parent
@@ -39,6 +40,16 @@ RESTORED = ("a git checkout or git restore of the file from an older commit (git
 #: is not one: it may commit an editor's stale save, which the stale-save rules merge
 #: back (:mod:`ai_protocols.session.stale_commit`).
 _MADE = ((b"revert: ", "a git revert"), (b"cherry-pick: ", "a git cherry-pick"))
+
+#: The lines git writes into the message of a revert (git-revert(1): ``This reverts
+#: commit <id>.``, or with ``revert.reference`` ``This reverts commit <abbrev> (<subject>,
+#: <date>).``) and of ``git cherry-pick -x`` (``(cherry picked from commit <id>)``),
+#: which ``git commit`` keeps (from ``MERGE_MSG``) after ``--no-commit`` or a stop on a
+#: conflict, when the reflog says only ``commit: ``; each said for a person.
+_MESSAGES = ((re.compile(rb"^This reverts commit [0-9a-f]{7,64}\b", re.MULTILINE),
+              "a git revert"),
+             (re.compile(rb"^\(cherry picked from commit [0-9a-f]{7,64}\)", re.MULTILINE),
+              "a git cherry-pick"))
 
 
 def not_git(opened: str = "on an older version") -> str:
@@ -72,13 +83,16 @@ def git_wrote(path: str) -> bool:
 
 def committed_by(path: str, newer: bytes) -> str | None:
     """When ``HEAD``'s newest move (its reflog, gitrepository-layout(5)) made a commit
-    here whose content git wrote (a ``git revert``, ``git cherry-pick``), whose version
+    here whose content git wrote (a ``git revert``, ``git cherry-pick``; or a ``git
+    commit`` that finished one, its message holding git's line for it,
+    :func:`_made_by_message`), whose version
     of the session file ``path`` is the file's bytes, and the commit it was made on holds ``newer``
     (the version this tool wrote last, its kept copy's bytes) there: what made it, said
     for a person (``"a git revert (commit 1a2b3c4d5e6f)"``). The file is then a
     person's deliberate act, committed, and the version written last stays in git's
     history: nothing to warn of, nothing to undo. ``None`` otherwise. Reads the reflog;
-    two ``git show`` when its newest move made a commit."""
+    two ``git show`` when its newest move made a commit (and one ``git cat-file`` first
+    when that was a ``git commit``)."""
     from ai_protocols.git.head import reflog_moves
     from ai_protocols.paths import git_dirs
 
@@ -89,6 +103,8 @@ def committed_by(path: str, newer: bytes) -> str | None:
         return None
     old, new, message = moves[-1]
     made = next((said for start, said in _MADE if message.startswith(start)), None)
+    if made is None and message.startswith(b"commit: "):
+        made = _made_by_message(folder, new)
     if made is None or old.strip("0") == "":
         return None
     from ai_protocols.git.head import read_head
@@ -107,6 +123,25 @@ def committed_by(path: str, newer: bytes) -> str | None:
             git_version(folder, f"{old}:{name}") != newer:
         return None
     return f"{made} (commit {new[:12]})"
+
+
+def _made_by_message(root: str, commit: str) -> str | None:
+    """What made ``commit`` (in the work tree ``root``), said for a person, when its
+    message holds the line git writes for a revert or ``cherry-pick -x``
+    (:data:`_MESSAGES`): a ``git revert --no-commit`` (or one stopped on a conflict)
+    that ``git commit`` finished, which ``HEAD``'s reflog logs as any commit. ``None``
+    otherwise: a message of the person's own words alone says nothing git made. One
+    ``git cat-file``."""
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    try:
+        data = GitRun(["git", "-C", root, "cat-file", "commit", commit], git_env(),
+                      None).wait()
+    except (GitFailed, OSError):
+        return None
+    body = data.split(b"\n\n", 1)[1] if data and b"\n\n" in data else b""
+    return next((said for line, said in _MESSAGES if line.search(body)), None)
 
 
 def stash_took(path: str, newer: bytes) -> bool:

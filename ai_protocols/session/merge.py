@@ -1998,6 +1998,7 @@ def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
                         marker_size: int = 7, place: str | None = None,
                         known_base: bool = True,
                         written: Callable[[_Version], bytes | None] | None = None,
+                        history: Callable[[], list[bytes]] | None = None,
                         own_record: bool = True) -> MergeResult | None:
     """Merge three versions of a session file by its structure (see the module's
     docstring), ``place`` its path in the tree (git's ``%P``: the links to earlier
@@ -2010,7 +2011,10 @@ def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
     tick and line of ``base`` the other side keeps stays; so is a side that carries
     ``base``'s very record but was made from the tool's write of it, which ``base``
     holds more than (``written``: how to find that write, :func:`tool_write`, given by
-    the driver git runs; :func:`_made_before`). ``own_record``: a clean result gets
+    the driver git runs; :func:`_made_before`), unless git chose that base itself
+    (``history``: the versions of ``HEAD``'s history, newest first, given by the driver
+    git runs; :func:`_base_by_git`: a revert, a cherry-pick, a rebase ``--onto``), where
+    git's 3-way rule holds for the older side as for any. ``own_record``: a clean result gets
     a write record of its own (:func:`merged_record`), as the driver git runs gives it;
     ``False`` for the tool's own merges (``merge-kept``, the put-back merges:
     :func:`merge_diverged_bytes`), whose result the tool writes as a write of its own
@@ -2035,8 +2039,9 @@ def merge_session_bytes(base: bytes, ours: bytes, theirs: bytes, *,
             len({v.properties.get("STARTED") for v in (o, a, b)}) != 1 or \
             len({v.properties.get("SESSION_ID") for v in (o, a, b)} - {None, ""}) > 1:
         return None  # another session on one side (one started afresh), or other endings
-    stale = [side for side in (a, b) if known_base and (
-        stale_against(side, o) or _made_before(side, o, written))]
+    stale = [side for side, data, is_ours in ((a, ours, True), (b, theirs, False))
+             if known_base and (stale_against(side, o) or _made_before(side, o, written))
+             and not _base_by_git(data, base, ours=is_ours, history=history)]
     for side in stale:  # (what the base holds that a stale side lacks is no deletion of
         # its: against what both hold, every entry of the base stays)
         o = _read(_common_base(o, side))  # type: ignore[arg-type,assignment]
@@ -2142,6 +2147,17 @@ def written_among(versions: list[bytes]) -> bytes | None:
 _WRITES = 30
 
 
+def _head_versions(place: str) -> list[bytes]:
+    """The versions of the session file at ``place`` (git's ``%P``, from the work tree's
+    top, where git runs the driver) in ``HEAD``'s history, newest first: each the newest
+    :data:`_WRITES` commits that changed it gave it or took from it
+    (:func:`~ai_protocols.git.state.history_versions`). Two git runs; empty when git
+    cannot say."""
+    from ai_protocols.git.state import history_versions
+
+    return history_versions(".", place, ["HEAD"], _WRITES, before=True)
+
+
 def tool_write(place: str, base: _Version) -> bytes | None:
     """The version of the session file at ``place`` (git's ``%P``, from the work tree's
     top, where git runs the driver) that the tool wrote with ``base``'s write record:
@@ -2197,6 +2213,32 @@ def _made_before(side: _Version, base: _Version,
         return False
     extra = keys - {key for _name, key in _entry_keys_of(first)}
     return bool(extra & lacked)
+
+
+def _base_by_git(side: bytes, base: bytes, *, ours: bool,
+                 history: Callable[[], list[bytes]] | None) -> bool:
+    """Whether a side older than ``base`` (:func:`stale_against`, :func:`_made_before`)
+    is one git merges against a base it chose itself, not a stale save: git's 3-way
+    rule (a change from the base to one side is taken) then holds for it, its gaps are
+    deletions. ``history``: the versions of the file in ``HEAD``'s history, newest first
+    (:func:`~ai_protocols.git.state.history_versions`), one git run, made only here.
+    True when ``side`` is a version of that history older than ``base``'s (``git
+    revert C`` merges with base ``C``'s version and theirs ``C^``'s: the undoing is the
+    change), or, ``side`` being ``ours`` (``HEAD``'s), when that history never held
+    ``base`` (``git cherry-pick X``, a rebase's pick: base ``X^``'s, a version ``HEAD``
+    was not made from, so what ``HEAD`` lacks of it is no gap of a stale save). A stale
+    save is made after its base: a buffer opened before, saved after, never a version
+    of the history older than the base (docs/decisions.md, "Twenty-fifth round: a side
+    older than the base, by git's choice"). False without ``history`` or when git cannot
+    say. Raises nothing."""
+    if history is None:
+        return False
+    versions = history()
+    if not versions:
+        return False
+    if base not in versions:
+        return ours
+    return side in versions and versions.index(side) > versions.index(base)
 
 
 def stale_against(side: _Version, base: _Version) -> bool:
@@ -2335,7 +2377,9 @@ def run_merge_driver(base: Path, ours: Path, theirs: Path, *, marker_size: int =
     result = merge(*data, labels=labels, marker_size=marker_size) if merge is not None \
         else merge_session_bytes(*data, labels=labels, marker_size=marker_size, place=place,
                                  written=None if place is None else
-                                 lambda version: tool_write(place, version))
+                                 lambda version: tool_write(place, version),
+                                 history=None if place is None else
+                                 lambda: _head_versions(place))
     if result is not None and result.closed_twice and not (  # (the live file's merge)
             place is not None and "/sessions/" in "/" + place.replace("\\", "/")):
         print("ai-protocols merge-driver: both clones closed this session, each into an "
