@@ -63,9 +63,12 @@ def is_session_file_name(name: str) -> bool:
     return bool(session_file_names((name,)))
 
 
-def session_files(folder: str) -> list[str]:
+def session_files(folder: str, *, ordered: bool = True) -> list[str]:
     """The session files in ``folder`` (text; so are the paths given), sorted by path as
-    ``pathlib.Path`` values sort (part by part); ``[]`` when it is not there."""
+    ``pathlib.Path`` values sort (part by part); ``[]`` when it is not there. With
+    ``ordered=False``, in the order of the folder's listing: for a caller that keeps a
+    few of many and sorts those (``Project.newest_others``; issue 16, twenty-fifth
+    round)."""
     try:
         names = os.listdir(folder)
     except (FileNotFoundError, NotADirectoryError):
@@ -73,7 +76,8 @@ def session_files(folder: str) -> list[str]:
     # (one folder: its files' paths sort as their names do, part by part; the folder's
     # part made once by join's rule, a thousand names costing one concatenation each)
     prefix = join(os.fspath(folder), "")
-    return [prefix + name for name in sorted(session_file_names(names))]
+    kept = session_file_names(names)
+    return [prefix + name for name in (sorted(kept) if ordered else kept)]
 
 
 def runtime_of(agent_id: str) -> str | None:
