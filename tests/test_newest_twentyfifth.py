@@ -123,3 +123,21 @@ def test_beside_many_others_the_new_order_says_what_the_old_one_says(tmp_path: P
                 difflib.unified_diff(wanted[1].splitlines(True), said[1].splitlines(True))))
             assert said[0] == 0, said
     assert "host.proj.codex.1700009999" in _run(new, ("resume",), False, None)[1]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["", ".", "#", "a", "/", ".org", "org", "~", "\n",
+                                           "b.org"]), max_size=4).map("".join), max_size=24))
+def test_the_listing_rule_by_text_is_the_comprehension(names: list[str]) -> None:
+    """:func:`session_file_names` asked of the names joined by ``/`` keeps what the rule
+    keeps, in order, for names made of the characters the rule and the join look at
+    (``.`` and ``#`` first, ``.org`` last, a ``/`` in a name, repeated names, many left
+    out), and leaves the list given as it was."""
+    from ai_protocols.session.names import session_file_names
+
+    given_names = list(names)
+    rule = [n for n in names if n.endswith(".org") and not n.startswith((".", "#"))]
+    assert session_file_names(names) == rule
+    assert names == given_names
+    hidden = [".gitkeep", *names, "#x.org#", ".#y.org", "#z.org"]  # (a folder's few, kept out)
+    assert session_file_names(hidden) == rule
