@@ -141,3 +141,32 @@ def test_the_listing_rule_by_text_is_the_comprehension(names: list[str]) -> None
     assert names == given_names
     hidden = [".gitkeep", *names, "#x.org#", ".#y.org", "#z.org"]  # (a folder's few, kept out)
     assert session_file_names(hidden) == rule
+
+
+def test_the_one_agent_session_alone_and_beside_others(tmp_path: Path) -> None:
+    """The one-agent session (no agent id: ``.ai/session-context.org``) is the reader's
+    own: taken out of the others, nothing is left when the folder holds no other file,
+    and ``resume``, ``start`` and ``status`` say so (no other agent's session); beside
+    one other agent's file, that one is shown (its owner gone: crashed)."""
+    import subprocess
+
+    from conftest import Runner
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    run = Runner(tmp_path)
+    run("init")
+    run("start", "--title", "Alone")
+    assert (tmp_path / ".ai/session-context.org").exists()
+    for args in (("resume",), ("start",), ("status",), ("resume", "--json")):
+        done = run(*args)
+        assert "Traceback" not in done.stderr, done.stderr
+        assert "host.proj.claude.1700000000" not in done.stdout
+    other = tmp_path / ".ai/session-context.d/host.proj.claude.1700000000.org"
+    other.parent.mkdir(exist_ok=True)
+    text = (tmp_path / ".ai/session-context.org").read_text()
+    text = text.replace(":HOST:", ":AGENT_ID: host.proj.claude.1700000000\n:HOST:", 1)
+    import re
+
+    other.write_text(re.sub(r"(?m)^(:OWNER: +pid )\d+", r"\g<1>999999", text))
+    shown = run("resume").stdout
+    assert "host.proj.claude.1700000000: crashed" in shown, shown

@@ -1154,7 +1154,7 @@ class Project:
                 heads = Heads(self.ai_dir_text)
             paths, unread = _newest(paths, most, one)
         else:  # (the order of session_paths: the one-agent file first, then by path)
-            lead = 1 if paths[0] == one else 0
+            lead = 1 if paths[:1] == [one] else 0  # (none left: its own was the one)
             paths[lead:] = sorted(paths[lead:])
         found = []
         for path in paths:
