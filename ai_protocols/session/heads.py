@@ -39,6 +39,9 @@ HEADS_NAME = "others.heads"
 #: The record's first line; a record of another version is not used (and rewritten).
 MAGIC = b"ai-protocols other heads 1\n"
 _encode = json_encoder()
+#: The one type a kept property's value may be (a set of it: the values' types asked as
+#: one set, no Python per value; issue 16, twenty-fifth round).
+_TEXT = {str}
 
 
 def _key(st: os.stat_result) -> list[int]:
@@ -81,7 +84,7 @@ class Heads:
             return None
         properties, summary = entry[5], entry[6]
         if type(properties) is not dict or not (summary is None or type(summary) is str) or \
-                not all(type(v) is str for v in properties.values()) or \
+                not {*map(type, properties.values())} <= _TEXT or \
                 present(tombstone_path(self.ai_dir, path)):
             return None
         self.kept[path] = entry

@@ -1129,8 +1129,13 @@ class Project:
         A listing and a ``stat`` per file, so that a command that shows a few of many
         crashed sessions does not read them all (issue 16, fifteenth round)."""
         judge = self._judge(now or datetime.now())
-        own = self.path_text  # (once: a descriptor's call per file, beside thousands)
-        paths = [path for path in self._session_files() if path != own]
+        one = join(self.ai_dir_text, "session-context.org")
+        # (the folder's files in the listing's order: only the few kept are sorted)
+        paths = [one, *session_files(self.context_dir_text, ordered=False)]
+        try:  # (one scan in C, not a comparison per file in Python, beside thousands)
+            paths.remove(self.path_text)
+        except ValueError:
+            pass
         unread = 0
         heads = None
         if most is not None and len(paths) > most:
@@ -1138,11 +1143,10 @@ class Project:
                 from ai_protocols.session.heads import Heads  # nineteenth round)
 
                 heads = Heads(self.ai_dir_text)
-            order = sorted(zip(_mtimes(paths), paths, strict=True), reverse=True)
-            newest = {path for _, path in order[:most]}
-            # (one not there, as the old session-context.org mostly is: not counted)
-            unread = sum(1 for when, _ in order[most:] if when >= 0)
-            paths = [path for path in paths if path in newest]
+            paths, unread = _newest(paths, most, one)
+        else:  # (the order of session_paths: the one-agent file first, then by path)
+            lead = 1 if paths[:1] == [one] else 0  # (none left: its own was the one)
+            paths[lead:] = sorted(paths[lead:])
         found = []
         for path in paths:
             try:
@@ -1384,6 +1388,31 @@ class Project:
         from ai_protocols.storage import archive_index
 
         return archive_index.json_pieces(self._listing(agent, runtime, since))
+
+
+def _newest(paths: list[str], most: int, lead: str) -> tuple[list[str], int]:
+    """The ``most`` newest of ``paths`` (``0 < most < len(paths)``) by modification time
+    (:func:`_mtimes`), then by path, greatest first: what ``sorted(zip(times, paths),
+    reverse=True)[:most]`` keeps, sorted, ``lead`` (the one-agent file,
+    ``session-context.org``, first of :meth:`Project.session_paths` and of ``paths``
+    when there) ahead when kept; and how many of the rest are there (a time not
+    below 0: one not there, as the old session-context.org mostly is, is not counted).
+    The times are sorted as integers and the paths of the few kept only: no tuple per
+    file, no sort of a thousand paths (issue 16, twenty-fifth round)."""
+    times = _mtimes(paths)
+    ascending = sorted(times)
+    cut = ascending[-most]  # (the most-th newest time)
+    kept = [path for when, path in zip(times, paths, strict=True) if when >= cut]
+    if len(kept) > most:  # (ties at the cut: the greatest paths, as the tuples' order)
+        tied = sorted((path for when, path in zip(times, paths, strict=True)
+                       if when == cut), reverse=True)
+        dropped = set(tied[most - (len(kept) - len(tied)):])
+        kept = [path for path in kept if path not in dropped]
+    below = 0  # (times below 0 are all before the first at or above it)
+    if ascending[0] < 0:
+        below = next((i for i, when in enumerate(ascending) if when >= 0), len(ascending))
+    first = kept[:1] if kept[0] == lead else []
+    return first + sorted(kept[len(first):]), max(0, len(paths) - most - below)
 
 
 def _mtimes(paths: list[str]) -> list[int]:
