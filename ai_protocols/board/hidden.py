@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-    from ai_protocols.board.model import AreaLock
+    from ai_protocols.board.model import AreaLock, Task
     from ai_protocols.session.merge import MergeResult
 
-__all__ = ["OR_DELETED", "PULLS_WALKED", "board_pull", "brought_board", "deleted_lock",
-           "held_before_said", "in_buffer", "nothing_lacking", "stale_merge", "stopped_pull",
-           "takes_out_unended", "unlocked_since"]
+__all__ = ["OR_DELETED", "PULLS_WALKED", "board_pull", "brought_board", "deleted_claim",
+           "deleted_lock", "held_before_said", "in_buffer", "nothing_lacking", "stale_merge",
+           "stopped_pull", "takes_out_unended", "unlocked_since"]
 
 #: How many pulls (or merges) of ``HEAD``'s reflog :func:`board_pull` walks back over at
 #: most, looking for one that changed the board: each costs at most one ``git show``.
@@ -208,6 +208,50 @@ def deleted_lock(board: str, area: str, same: Callable[[str, str], bool]
             if found.locked_at and not ended_in_history(board, [found])[0]:
                 return found
             return None
+    return None
+
+
+def deleted_claim(board: str, task_id: str, now: bytes) -> Task | None:
+    """The claim of the task ``task_id`` (its ``ID``) that the board ``board`` lacks and
+    its history still holds unended: the newest version of the board in ``HEAD``'s
+    history (:func:`~ai_protocols.git.state.history_versions`, its newest 8) holding that
+    task claimed, when that claim has its record (``CLAIMED_AT``), the commit that took
+    the record out wrote no end of it (:func:`~ai_protocols.board.model.ended_in_history`)
+    and the step from that version to the board ``now`` (the board being written, its
+    bytes) wrote none either
+    (:func:`~ai_protocols.board.model.ended_since`: a release not committed yet): a
+    person deleted its claim lines by hand (here, or in another clone), which ends it in
+    no clone (the owner's clone puts it back). ``task release ID --force`` ends it for
+    good by writing the release record naming that ``CLAIMED_AT``
+    (:func:`~ai_protocols.board.model.release_record`; docs/decisions.md, "Twenty-fifth
+    round: the board's hand deletions and stopped operations"), as ``unlock PATH
+    --force`` does for a lock (:func:`deleted_lock`). ``None`` when there is none, or git
+    cannot say. Two git runs, one more when found; raises nothing."""
+    import os
+
+    from ai_protocols.board.model import (
+        BoardFile,
+        ended_in_history,
+        ended_since,
+        read_board,
+    )
+    from ai_protocols.git.state import history_versions
+
+    root = os.path.dirname(os.path.dirname(board))
+    for version in history_versions(root, os.path.relpath(board, root), ["HEAD"], limit=8):
+        try:
+            tasks = read_board(BoardFile(version.decode("utf-8")), check=False)[0]
+        except (UnicodeDecodeError, ValueError):
+            continue
+        found = next((task for task in tasks if task.id == task_id), None)
+        if found is None or not found.owner:
+            continue  # (the versions since the deletion: the newest claimed one decides)
+        if not (found.claimed_at and found.is_open):
+            return None
+        if ended_since(now, version, found) or \
+                ended_in_history(board, [found])[0]:
+            return None
+        return found
     return None
 
 

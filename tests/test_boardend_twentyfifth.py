@@ -1,0 +1,96 @@
+"""The task board's hand deletions of a claim's record and of the tool's end items
+(issue 15, twenty-fifth round; docs/decisions.md, "Twenty-fifth round: the board's hand
+deletions and stopped operations").
+
+Three clones of one bare origin (tests/test_boardseen_twentythird.py's set-up): ``cb``
+claims "Task one" in ``p``; ``c`` pulls it and writes (its kept copy holds the claim);
+``a`` pulls it too.
+
+- A person in ``a`` deletes ``cb``'s claim lines by hand and pushes: no clone may take
+  that for an end (the owner's clone puts it back). ``task release ID --force`` was
+  "not claimed: nothing to release"; it now writes the release record naming the
+  claim's ``CLAIMED_AT``, so every clone agrees the claim ended, even when a person
+  later tidies that item away.
+- A clone that released a claim and then tidied its own ``released by`` item away:
+  another clone pulling both must not read that board as a stale save (the claim
+  back).
+
+Real clones, real ``git``, the installed console script.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from boardkit import BOARD
+from test_boardseen_twentythird import _clones
+from test_claimfix_twentyfourth import _claimed_in_p_held_in_c, _owner, _pull, _push
+
+from conftest import Runner
+
+
+def _hand_deleted(clone: Path, item_too: bool) -> None:
+    """A person, in an up-to-date buffer of ``clone``'s board, deletes ``cb``'s claim:
+    its four properties, the task back to TODO; with ``item_too`` its ``claimed by``
+    item as well. No command, no item of the tool's."""
+    text = (clone / BOARD).read_text(encoding="utf-8")
+    kept = [line for line in text.splitlines(keepends=True)
+            if not line.strip().startswith((":OWNER:", ":OWNER_PROCESS:", ":CLAIMED:",
+                                            ":CLAIMED_AT:"))
+            and not (item_too and "] claimed by cb" in line)]
+    out = "".join(kept).replace("* DOING Task one", "* TODO Task one")
+    assert out != text and ":OWNER:" not in out, out
+    (clone / BOARD).write_text(out, encoding="utf-8")
+
+
+def _nobody_holds(clones: dict[str, Path], runs: dict[str, Runner], ident: str) -> None:
+    """In every clone: ``ident`` shown free, with no word of a loss or a lack."""
+    for name in clones:
+        owner, said = _owner(runs[name], ident, "cc")
+        assert owner is None, (name, owner, said)
+        assert "lost" not in said and "lacks" not in said, (name, said)
+
+
+@pytest.mark.parametrize("item_too", [False, True])
+@pytest.mark.parametrize("tidied", [False, True])
+def test_release_force_ends_a_claim_deleted_by_hand_in_every_clone(
+        tmp_path: Path, item_too: bool, tidied: bool) -> None:
+    """Fault 1: ``release --force`` of a claim a person deleted by hand (committed, pushed)
+    writes the release record; after ``p`` (the owner's clone) and ``c`` pull, every
+    clone shows the task free, ``c``'s claim of it succeeds and no write puts ``cb``'s
+    claim back. ``tidied``: a person then deletes that release item too (pushed): still
+    ended everywhere. A task never claimed is still "nothing to release"."""
+    clones, runs = _clones(tmp_path.resolve())
+    a, p, c = clones["a"], clones["p"], clones["c"]
+    ident = _claimed_in_p_held_in_c(clones, runs)
+    _pull(a)
+    _hand_deleted(a, item_too)
+    _push(a, "a person takes cb's claim off")
+    other = runs["a"]("task", "add", "Never claimed", agent="pa").stdout.strip()
+    never = runs["a"]("task", "release", other, "--force", agent="pa")
+    assert "nothing to release" in never.stdout, never
+    released = runs["a"]("task", "release", ident, "--force", agent="pa")
+    assert "Released task" in released.stdout, released
+    text = (a / BOARD).read_text(encoding="utf-8")
+    assert "released by pa" in text and "CLAIMED_AT" in text.split("released by pa")[1], text
+    _push(a, "pa ends cb's claim")
+    if tidied:
+        text = (a / BOARD).read_text(encoding="utf-8")
+        (a / BOARD).write_text("".join(line for line in text.splitlines(keepends=True)
+                                       if "released by pa" not in line), encoding="utf-8")
+        _push(a, "a person tidies the release away")
+    _pull(p)
+    _pull(c)
+    _nobody_holds(clones, runs, ident)
+    runs["p"]("task", "add", "P writes", agent="pp")
+    assert ":OWNER:    cb" not in (p / BOARD).read_text(encoding="utf-8")
+    _push(p, "p writes")
+    _pull(c)
+    claimed = runs["c"]("task", "claim", ident, agent="cc", check=False)
+    assert claimed.returncode == 0, claimed
+    _push(c, "cc claims")
+    _pull(p)
+    _pull(a)
+    for name in clones:
+        assert _owner(runs[name], ident, "pa")[0] == "cc", name
