@@ -26,6 +26,7 @@ import pytest
 from boardkit import BOARD
 from test_boardseen_twentythird import _clones
 from test_claimfix_twentyfourth import _claimed_in_p_held_in_c, _owner, _pull, _push
+from test_merge_driver import git
 
 from conftest import Runner
 
@@ -94,3 +95,66 @@ def test_release_force_ends_a_claim_deleted_by_hand_in_every_clone(
     _pull(a)
     for name in clones:
         assert _owner(runs[name], ident, "pa")[0] == "cc", name
+
+
+def _in_review(clones: dict[str, Path]) -> None:
+    """A person in ``p`` sets "Task one" to ``REVIEW`` (a claim keeps that state, so a
+    release adds only its item) and pushes; ``a`` and ``c`` pull."""
+    p = clones["p"]
+    text = (p / BOARD).read_text(encoding="utf-8")
+    (p / BOARD).write_text(text.replace("* TODO Task one", "* REVIEW Task one"),
+                           encoding="utf-8")
+    _push(p, "Task one in review")
+    _pull(clones["a"])
+    _pull(clones["c"])
+
+
+@pytest.mark.parametrize("state", ["TODO", "REVIEW"])
+@pytest.mark.parametrize("tidied_where", ["p", "a"])
+@pytest.mark.parametrize("again", [False, True, "wrote"])
+def test_a_release_tidied_away_after_it_is_known_is_no_stale_save(
+        tmp_path: Path, tidied_where: str, again: bool | str, state: str) -> None:
+    """Fault 2: ``cb`` releases in ``p`` and pushes; a person in ``tidied_where`` (the
+    releasing clone, or ``a`` after pulling it) deletes the ``released by cb`` item and
+    pushes (``state``: the task's state when claimed: ``REVIEW`` stays, so the release
+    adds its item alone). ``c`` (its kept copy holds the claim) pulls the release and the tidying
+    (``again``: in two pulls; ``"wrote"``: ``c`` wrote the board and pushed between
+    them) and ``a``/``p`` pull: the task is free everywhere with no
+    word of a lack or a loss, no write puts the claim or the item back, and ``cc``'s
+    claim of it succeeds and reaches every clone."""
+    clones, runs = _clones(tmp_path.resolve())
+    p, c = clones["p"], clones["c"]
+    if state == "REVIEW":
+        _in_review(clones)
+    ident = _claimed_in_p_held_in_c(clones, runs)
+    _pull(clones["a"])
+    runs["p"]("task", "release", ident, agent="cb")
+    _push(p, "cb releases")
+    if again:
+        _pull(c)
+    if again == "wrote":
+        runs["c"]("task", "add", "C after the release", agent="cc")
+        _push(c, "c writes after the release")
+    tidier = clones[tidied_where]
+    _pull(tidier)
+    text = (tidier / BOARD).read_text(encoding="utf-8")
+    (tidier / BOARD).write_text("".join(line for line in text.splitlines(keepends=True)
+                                        if "released by cb" not in line), encoding="utf-8")
+    _push(tidier, "a person tidies the release away")
+    for name in clones:
+        if clones[name] != tidier:
+            _pull(clones[name])
+    _nobody_holds(clones, runs, ident)
+    for name in clones:
+        wrote = runs[name]("task", "add", f"{name} writes", agent=f"{name}w")
+        assert "lacks" not in wrote.stderr and "put back" not in wrote.stderr, (name, wrote)
+        text = (clones[name] / BOARD).read_text(encoding="utf-8")
+        assert ":OWNER:    cb" not in text and "released by cb" not in text, (name, text)
+        git(clones[name], "checkout", "-q", "--", str(BOARD))
+    claimed = runs["c"]("task", "claim", ident, agent="cc", check=False)
+    assert claimed.returncode == 0, claimed
+    _push(c, "cc claims")
+    for name in clones:
+        if name != "c":
+            _pull(clones[name])
+        assert _owner(runs[name], ident, name)[0] == "cc", name
