@@ -72,8 +72,9 @@ def board_pull(root: str, pulls: Iterable[tuple[str, str]], below: str
 
 
 def stopped_pull(root: str, below: str) -> tuple[str, bytes, bytes] | None:
-    """What a merge or rebase under way (a ``git pull`` stopped on a conflict in another
-    file; :func:`~ai_protocols.git.head.stopped_from`) already brought to the board (the
+    """What a merge, rebase, cherry-pick, revert or ``am`` under way (a ``git pull``
+    stopped on a conflict in another file; :func:`~ai_protocols.git.head.stopped_from`)
+    already brought to the board (the
     file ``below``, from the top of the work tree ``root``): ``(the commit HEAD named
     before it, the board at that commit, the board git wrote into its index)``. While it
     is stopped, ``HEAD``'s reflog names no pull (a merge has not moved ``HEAD``; a
@@ -82,16 +83,19 @@ def stopped_pull(root: str, below: str) -> tuple[str, bytes, bytes] | None:
     the pull is judged against it as against a pull's result. ``None`` when none is under
     way, the board is unmerged (its conflict is the board merge's: exit 6) or the same
     as before, the commit it brings is one ``HEAD`` held (``git rebase -i`` of one's own
-    commits: git brought nothing, and an earlier pick's board is no news), or git cannot
+    commits: git brought nothing, and an earlier pick's board is no news; not asked of
+    a revert, whose commit ``HEAD`` always holds, nor of a patch), or git cannot
     give it. One ``git merge-base`` and two ``git show`` while one is under way; a few
     ``stat`` calls otherwise. Raises nothing."""
-    from ai_protocols.git.head import stopped_from
+    from ai_protocols.git.head import operation, stopped_from
     from ai_protocols.git.state import start_ancestry
     from ai_protocols.session.transaction import git_version
 
     stopped = stopped_from(root)
-    if stopped is None or start_ancestry(root, stopped[1], stopped[0])():
-        return None  # (what it brings, HEAD held: a rebase of one's own commits only)
+    if stopped is None or (stopped[1] and operation(root) != "revert" and
+                           start_ancestry(root, stopped[1], stopped[0])()):
+        return None  # (what it brings, HEAD held: a rebase of one's own commits only; a
+        # revert's commit is always HEAD's, and what it brings is its undoing)
     before = stopped[0]
     index = git_version(root, f":0:./{below}")
     old = git_version(root, f"{before}:./{below}") if index is not None else None
