@@ -20,10 +20,14 @@ Real clones, real ``git``, the installed console script.
 
 from __future__ import annotations
 
+import types
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from boardkit import BOARD
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_boardseen_twentythird import _clones
 from test_claimfix_twentyfourth import _claimed_in_p_held_in_c, _owner, _pull, _push
 from test_merge_driver import git
@@ -158,3 +162,35 @@ def test_a_release_tidied_away_after_it_is_known_is_no_stale_save(
         if name != "c":
             _pull(clones[name])
         assert _owner(runs[name], ident, name)[0] == "cc", name
+
+
+_AGENT = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")),
+                 min_size=1, max_size=30)
+_HOST = st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz0123456789.-"), min_size=1,
+                max_size=20)
+
+
+@settings(max_examples=200, deadline=None)
+@given(me=_AGENT, owner=_AGENT, host=_HOST,
+       when=st.datetimes(datetime(1970, 1, 1), datetime(2200, 1, 1)),
+       pid=st.integers(1, 4_000_000), started=st.floats(0, 1e7, allow_nan=False))
+def test_the_release_record_names_the_claim_it_ends(
+        me: str, owner: str, host: str, when: datetime, pid: int, started: float) -> None:
+    """Whatever agent ids (any text but line breaks) and whichever record
+    (``CLAIMED_AT``: instant, host, process, start) the claim had, the item ``release
+    --force`` writes, as the board writes a log item, is read back as ending exactly
+    that record, and a person's note with the same words but no tool stamp is not."""
+    from ai_protocols.board.board import _whole
+    from ai_protocols.board.model import BoardFile, named_ends, read_board, release_record
+    from ai_protocols.org.syntax import entry_lines, format_timestamp
+
+    record = f"{when.isoformat()}+00:00 {host} {pid:x} {started:.2f}"
+    board = BoardFile("* DOING Task\n:PROPERTIES:\n:ID:       t1\n:OWNER:    x\n"
+                      f":CLAIMED_AT: {record}\n:END:\n")
+    read = read_board(board, check=False)[0][0]
+    assert read.claimed_at == record  # (the record as the board reads it back)
+    task = types.SimpleNamespace(owner=owner, claimed_at=read.claimed_at)
+    lines = entry_lines(format_timestamp(when), _whole(release_record(me, task)))
+    data = ("\n".join(lines) + "\n").encode()
+    assert named_ends(data) == {record.encode()}, lines
+    assert named_ends(data.replace(b"- [", b"- (", 1)) == set()
