@@ -109,3 +109,32 @@ def test_a_persons_edit_during_a_stopped_cherry_pick_or_am_stands(
     assert json.loads(listed.stdout) == [] and "lacks" not in listed.stderr, listed
     runs["p"]("task", "add", "P second", agent="pp")
     assert ":PATH:     src/api" not in (p / BOARD).read_text(encoding="utf-8")
+
+
+def test_what_a_stopped_revert_took_out_is_no_stale_save(tmp_path: Path) -> None:
+    """``p`` pulls ``a``'s claim and lock (README changed in the same commit), changes
+    README again and reverts ``a``'s commit: git takes the claim and lock out of the
+    board cleanly and stops on README. The board git wrote is no stale save: no reader
+    says it lacks anything, and a board write says the revert is under way and merges
+    nothing back (the lock stays out of the board file)."""
+    clones, runs = _clones(tmp_path.resolve())
+    a, p = clones["a"], clones["p"]
+    (a / "README").write_text("hi\n", encoding="utf-8")
+    _commit(a, "readme")
+    git(a, "push", "-q", "origin", "HEAD:main")
+    (a / "README").write_text("hi\na\n", encoding="utf-8")
+    _a_claims(clones, runs)
+    git(p, "pull", "-q", "--ff-only", "origin", "main")
+    (p / "README").write_text("hi\na\np\n", encoding="utf-8")
+    _commit(p, "p edits README")
+    done = git(p, "revert", "--no-edit", "HEAD~1", check=False)
+    assert done.returncode != 0, done
+    status = git(p, "status", "--porcelain").stdout
+    assert "UU README" in status and "M  .ai/tasks.org" in status, status
+    assert ":PATH:     src/api" not in (p / BOARD).read_text(encoding="utf-8")
+    listed = runs["p"]("locks", "--json", agent="pp")
+    assert "lacks" not in listed.stderr, listed.stderr
+    wrote = runs["p"]("task", "add", "P during the revert", agent="pp")
+    assert "lacks" not in wrote.stderr and "git revert --continue" in wrote.stderr, \
+        wrote.stderr
+    assert ":PATH:     src/api" not in (p / BOARD).read_text(encoding="utf-8")

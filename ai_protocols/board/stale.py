@@ -130,6 +130,8 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
     found = while_stopped(board, kept, data, recorded)
     if found is not None:
         return found
+    if _git_wrote_stopped(root, board):
+        return None  # (git's board of the operation under way: a revert's take-out too)
     if recorded == head[1]:
         return over_writes(board, kept, data, since, pulled, recorded)
     from ai_protocols.board.model import board_bytes
@@ -230,6 +232,26 @@ def while_stopped(board: str, kept: str, data: bytes, recorded: str | None
     committed = git_version(root, f"{recorded}:./{below}") if older is not None else None
     return merge_back(board, kept, data, older, wrote, committed, f":0:./{below}",
                       at_before, history=before)
+
+
+def _git_wrote_stopped(root: str, board: str) -> bool:
+    """Whether a git operation that stops on a conflict is under way in ``root``
+    (:func:`~ai_protocols.git.head.stopped_from`: a merge, rebase, cherry-pick, revert
+    or ``am``) and the board file at ``board`` is the one git wrote for it (or was
+    given: :func:`~ai_protocols.git.state.index_wrote`): what the operation took out
+    (a ``git revert`` of a claim's commit) is git's doing, no stale save, whatever
+    ``HEAD``'s reflog says of the pulls before it (docs/decisions.md, "Twenty-fifth
+    round: the board's hand deletions and stopped operations"). A few ``stat`` calls
+    when none is under way; one ``git ls-files`` when one is. Raises nothing."""
+    from ai_protocols.git.head import stopped_from
+    from ai_protocols.git.state import index_wrote
+
+    if stopped_from(root) is None:
+        return False
+    try:
+        return bool(index_wrote(root, os.path.relpath(board, root), os.stat(board)))
+    except OSError:
+        return False
 
 
 def came_from(root: str, head: str, recorded: str) -> bool:
