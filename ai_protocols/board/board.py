@@ -1901,12 +1901,30 @@ class Board:
         Another agent's live claim is :class:`~ai_protocols.errors.TaskTaken` unless
         ``force``; a done or cancelled task :class:`~ai_protocols.errors.TaskClosed`
         (its claim is the record of who closed it). A task nobody holds is returned
-        as it is, nothing written."""
+        as it is, nothing written; but with ``force``, one whose claim a person deleted
+        by hand, which ``HEAD``'s history still holds unended
+        (:func:`~ai_protocols.board.hidden.deleted_claim`: its owner's clone puts it
+        back), gets the release record naming that claim
+        (:func:`~ai_protocols.board.model.release_record`), which ends it in every
+        clone; :attr:`released_from` is then its owner."""
         self.released_from = None
         with self.editing() as doc:
             # (the time taken holding the board's lock: 13th round)
             moment = minute_of(now)
             task, line, other = self._owned(doc, task_id, "release", force, now)
+            if task.owner is None and force and task.id:
+                # (a claim a person deleted by hand, which HEAD's history still holds
+                # unended: ended for good by the release record naming it, as unlock
+                # --force does for a lock; docs/decisions.md, "Twenty-fifth round")
+                from ai_protocols.board.hidden import deleted_claim
+                from ai_protocols.board.model import release_record
+
+                gone_claim = deleted_claim(str(self.path), task.id, doc.text.encode())
+                if gone_claim is not None:
+                    self.released_from = gone_claim.owner
+                    _note(doc, line, format_timestamp(moment),
+                          release_record(self.me or "(no agent id)", gone_claim))
+                    return _read_at(doc, line)
             if task.owner is None:
                 return task
             self.released_from = task.owner

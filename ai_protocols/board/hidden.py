@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-    from ai_protocols.board.model import AreaLock
+    from ai_protocols.board.model import AreaLock, Task
     from ai_protocols.session.merge import MergeResult
 
-__all__ = ["OR_DELETED", "PULLS_WALKED", "board_pull", "brought_board", "deleted_lock",
-           "held_before_said", "in_buffer", "nothing_lacking", "stale_merge", "stopped_pull",
-           "takes_out_unended", "unlocked_since"]
+__all__ = ["OR_DELETED", "PULLS_WALKED", "board_pull", "brought_board", "deleted_claim",
+           "deleted_lock", "held_before_said", "in_buffer", "nothing_lacking", "stale_merge",
+           "stopped_pull", "takes_out_unended", "unlocked_since"]
 
 #: How many pulls (or merges) of ``HEAD``'s reflog :func:`board_pull` walks back over at
 #: most, looking for one that changed the board: each costs at most one ``git show``.
@@ -72,8 +72,9 @@ def board_pull(root: str, pulls: Iterable[tuple[str, str]], below: str
 
 
 def stopped_pull(root: str, below: str) -> tuple[str, bytes, bytes] | None:
-    """What a merge or rebase under way (a ``git pull`` stopped on a conflict in another
-    file; :func:`~ai_protocols.git.head.stopped_from`) already brought to the board (the
+    """What a merge, rebase, cherry-pick, revert or ``am`` under way (a ``git pull``
+    stopped on a conflict in another file; :func:`~ai_protocols.git.head.stopped_from`)
+    already brought to the board (the
     file ``below``, from the top of the work tree ``root``): ``(the commit HEAD named
     before it, the board at that commit, the board git wrote into its index)``. While it
     is stopped, ``HEAD``'s reflog names no pull (a merge has not moved ``HEAD``; a
@@ -82,16 +83,19 @@ def stopped_pull(root: str, below: str) -> tuple[str, bytes, bytes] | None:
     the pull is judged against it as against a pull's result. ``None`` when none is under
     way, the board is unmerged (its conflict is the board merge's: exit 6) or the same
     as before, the commit it brings is one ``HEAD`` held (``git rebase -i`` of one's own
-    commits: git brought nothing, and an earlier pick's board is no news), or git cannot
+    commits: git brought nothing, and an earlier pick's board is no news; not asked of
+    a revert, whose commit ``HEAD`` always holds, nor of a patch), or git cannot
     give it. One ``git merge-base`` and two ``git show`` while one is under way; a few
     ``stat`` calls otherwise. Raises nothing."""
-    from ai_protocols.git.head import stopped_from
+    from ai_protocols.git.head import operation, stopped_from
     from ai_protocols.git.state import start_ancestry
     from ai_protocols.session.transaction import git_version
 
     stopped = stopped_from(root)
-    if stopped is None or start_ancestry(root, stopped[1], stopped[0])():
-        return None  # (what it brings, HEAD held: a rebase of one's own commits only)
+    if stopped is None or (stopped[1] and operation(root) != "revert" and
+                           start_ancestry(root, stopped[1], stopped[0])()):
+        return None  # (what it brings, HEAD held: a rebase of one's own commits only; a
+        # revert's commit is always HEAD's, and what it brings is its undoing)
     before = stopped[0]
     index = git_version(root, f":0:./{below}")
     old = git_version(root, f"{before}:./{below}") if index is not None else None
@@ -208,6 +212,50 @@ def deleted_lock(board: str, area: str, same: Callable[[str, str], bool]
             if found.locked_at and not ended_in_history(board, [found])[0]:
                 return found
             return None
+    return None
+
+
+def deleted_claim(board: str, task_id: str, now: bytes) -> Task | None:
+    """The claim of the task ``task_id`` (its ``ID``) that the board ``board`` lacks and
+    its history still holds unended: the newest version of the board in ``HEAD``'s
+    history (:func:`~ai_protocols.git.state.history_versions`, its newest 8) holding that
+    task claimed, when that claim has its record (``CLAIMED_AT``), the commit that took
+    the record out wrote no end of it (:func:`~ai_protocols.board.model.ended_in_history`)
+    and the step from that version to the board ``now`` (the board being written, its
+    bytes) wrote none either
+    (:func:`~ai_protocols.board.model.ended_since`: a release not committed yet): a
+    person deleted its claim lines by hand (here, or in another clone), which ends it in
+    no clone (the owner's clone puts it back). ``task release ID --force`` ends it for
+    good by writing the release record naming that ``CLAIMED_AT``
+    (:func:`~ai_protocols.board.model.release_record`; docs/decisions.md, "Twenty-fifth
+    round: the board's hand deletions and stopped operations"), as ``unlock PATH
+    --force`` does for a lock (:func:`deleted_lock`). ``None`` when there is none, or git
+    cannot say. Two git runs, one more when found; raises nothing."""
+    import os
+
+    from ai_protocols.board.model import (
+        BoardFile,
+        ended_in_history,
+        ended_since,
+        read_board,
+    )
+    from ai_protocols.git.state import history_versions
+
+    root = os.path.dirname(os.path.dirname(board))
+    for version in history_versions(root, os.path.relpath(board, root), ["HEAD"], limit=8):
+        try:
+            tasks = read_board(BoardFile(version.decode("utf-8")), check=False)[0]
+        except (UnicodeDecodeError, ValueError):
+            continue
+        found = next((task for task in tasks if task.id == task_id), None)
+        if found is None or not found.owner:
+            continue  # (the versions since the deletion: the newest claimed one decides)
+        if not (found.claimed_at and found.is_open):
+            return None
+        if ended_since(now, version, found) or \
+                ended_in_history(board, [found])[0]:
+            return None
+        return found
     return None
 
 

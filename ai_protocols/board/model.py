@@ -101,6 +101,7 @@ __all__ = [
     "lock_records",
     "mint_task_id",
     "more_locks",
+    "named_ends",
     "names_a_loss",
     "no_glob",
     "normalize_path",
@@ -112,6 +113,7 @@ __all__ = [
     "read_readable",
     "read_value",
     "real_forms",
+    "release_record",
     "restore",
     "same_area",
     "same_role",
@@ -750,6 +752,37 @@ def ending_commands(paths: list[str], ids: list[str], most: int = 3) -> list[str
         [f"'ai-protocols task release {shell_quote(ident)} --force'" for ident in ids[:most]]
 
 
+def release_record(me: str, task: Task) -> str:
+    """The text of the item ``task release ID --force`` writes into the log of ``task``
+    whose claim (its record ``CLAIMED_AT``, owner ``OWNER``, as ``HEAD``'s history held
+    it: :func:`~ai_protocols.board.hidden.deleted_claim`) a person deleted by hand: a
+    ``released by`` item (:data:`_CLAIM_ENDS`) that names the record, as ``unlock``'s
+    item names a lock's (:func:`unlock_item`), so that every clone reads the claim as
+    ended by its text alone (:func:`named_ends`), whatever step took the record out."""
+    return (f"released by {me}, who was not its holder: {holder_name(task.owner)}'s claim "
+            f"had been deleted by hand (CLAIMED_AT {task.claimed_at})")
+
+
+def named_ends(data: bytes) -> set[bytes]:
+    """The claims' records (``CLAIMED_AT`` values, as bytes) that an item ending a claim
+    in the board ``data`` names (:func:`release_record`: ``- [T] released by B, ...
+    (CLAIMED_AT R)``): claims ended for good by ``task release ID --force`` after a
+    person deleted them by hand. A person's note is no such item (it is no line of the
+    tool's form, :data:`TOOL_ITEM`, ending a claim). Linear in the lines; raises
+    nothing."""
+    found = set()
+    for raw in data.splitlines():
+        line = raw.strip()
+        if not line.endswith(b")") or b"(CLAIMED_AT " not in line:
+            continue
+        stamp = TOOL_ITEM.match(line.decode("utf-8", "replace"))
+        if stamp is None or not line.decode("utf-8", "replace")[stamp.end(1) + 1:].startswith(
+                _CLAIM_ENDS):
+            continue
+        found.add(line.rsplit(b"(CLAIMED_AT ", 1)[1][:-1].strip())
+    return found
+
+
 def unlock_item(me: str, lock: AreaLock) -> str:
     """The text of the item ``unlock`` writes into the Locks section's own text for
     ``lock`` (:data:`UNLOCKED_BY`), made inert where the item is written."""
@@ -818,8 +851,10 @@ def ended_elsewhere(board: str, doc: OrgFile | None, held: list[Task] | list[Are
     for item, now in zip(held, nows, strict=True):
         if isinstance(item, Task) and item.claimed_at and now is not None and \
                 doc is not None and now.line:
-            answers.append(True if kept is not None and item.line and _claim_ends_between(
-                doc, now.line, kept, item.line) else None)
+            answers.append(True if item.claimed_at.encode() in named_ends(
+                "\n".join(log_items(doc, now.line)).encode()) or (
+                kept is not None and item.line and _claim_ends_between(
+                    doc, now.line, kept, item.line)) else None)
         elif isinstance(item, AreaLock) and item.locked_at:
             answers.append(True if item.locked_at in unlocked else None)
         else:
@@ -903,9 +938,28 @@ def ended_in_history(board: str, held: list[Task] | list[AreaLock]) -> list[bool
         commit = recorded_in_history(root, path, f"{name}: {record}") if record else None
         after = file_at(root, commit, path) if commit else None
         before = file_at(root, f"{commit}^", path) if after is not None else None
-        answers.append(before is not None and after is not None and
-                       ended_since(after, before, item))
+        answers.append((before is not None and after is not None and
+                        ended_since(after, before, item)) or
+                       (isinstance(item, Task) and bool(record) and
+                        _named_in_history(root, path, record)))
     return answers
+
+
+def _named_in_history(root: str, path: str, record: str) -> bool:
+    """Whether ``HEAD``'s history ended the claim whose ``CLAIMED_AT`` is ``record`` by
+    the item :func:`release_record` (``task release ID --force`` of a claim a person
+    deleted by hand: the commit that took the record out wrote no end): the newest
+    commit that changed how often the board holds ``(CLAIMED_AT R)`` (added the item,
+    or a person's tidying took it out: its parent then holds it) holds, or its parent
+    holds, such an item naming it (:func:`named_ends`). One ``git log``, up to two
+    reads; raises nothing."""
+    from ai_protocols.git.state import file_at, recorded_in_history
+
+    commit = recorded_in_history(root, path, f"(CLAIMED_AT {record})")
+    if commit is None:
+        return False
+    return any(data is not None and record.encode() in named_ends(data)
+               for data in (file_at(root, commit, path), file_at(root, f"{commit}^", path)))
 
 
 @record(frozen=True)

@@ -130,6 +130,8 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
     found = while_stopped(board, kept, data, recorded)
     if found is not None:
         return found
+    if _git_wrote_stopped(root, board):
+        return None  # (git's board of the operation under way: a revert's take-out too)
     if recorded == head[1]:
         return over_writes(board, kept, data, since, pulled, recorded)
     from ai_protocols.board.model import board_bytes
@@ -184,8 +186,10 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
     before = pull[2] if pull else None
     gate = (before,) if before is not None else \
         tuple(one for one in (older, committed) if one is not None)
-    if not gate or brought_lacking(tasks_lacking, data, newer, gate) <= 0:
-        # (nothing git brought is lacking: the tool's own writes, judged as with no pull)
+    if not gate or brought_lacking(tasks_lacking, data, newer, gate) <= 0 or \
+            _lacks_only_ends(data, gate[0], newer):
+        # (nothing git brought is lacking: the tool's own writes, judged as with no pull;
+        # or only the items of claims it ended, held nowhere in the save: a tidying)
         return over_own_writes(board, kept, data) if older is not None else None
     return merge_back(board, kept, data, older, newer, committed, where, gate[0],
                       history=pull[1] if pull is not None else "HEAD", kind=kind)  # (no stale
@@ -230,6 +234,26 @@ def while_stopped(board: str, kept: str, data: bytes, recorded: str | None
     committed = git_version(root, f"{recorded}:./{below}") if older is not None else None
     return merge_back(board, kept, data, older, wrote, committed, f":0:./{below}",
                       at_before, history=before)
+
+
+def _git_wrote_stopped(root: str, board: str) -> bool:
+    """Whether a git operation that stops on a conflict is under way in ``root``
+    (:func:`~ai_protocols.git.head.stopped_from`: a merge, rebase, cherry-pick, revert
+    or ``am``) and the board file at ``board`` is the one git wrote for it (or was
+    given: :func:`~ai_protocols.git.state.index_wrote`): what the operation took out
+    (a ``git revert`` of a claim's commit) is git's doing, no stale save, whatever
+    ``HEAD``'s reflog says of the pulls before it (docs/decisions.md, "Twenty-fifth
+    round: the board's hand deletions and stopped operations"). A few ``stat`` calls
+    when none is under way; one ``git ls-files`` when one is. Raises nothing."""
+    from ai_protocols.git.head import stopped_from
+    from ai_protocols.git.state import index_wrote
+
+    if stopped_from(root) is None:
+        return False
+    try:
+        return bool(index_wrote(root, os.path.relpath(board, root), os.stat(board)))
+    except OSError:
+        return False
 
 
 def came_from(root: str, head: str, recorded: str) -> bool:
@@ -564,6 +588,8 @@ def _lacks_every(version: bytes, before: bytes, after: bytes, *,
     whole = lacking_said(version, after)  # (its first list: the tasks it lacks whole)
     if made and (True, "locks section") in made and _took_out_of(version, before, after):
         made = made - {(True, "locks section")}  # (no sign either way: below)
+    if made:  # (a claim's end with its record held nowhere in ``version``: the same)
+        made = made - {(False, title) for title in _ended_out_of(version, before, after)}
     if not made or held is None or whole is None:
         return None
     if not deleted_tells:  # (the tasks the step did not add that it lacks whole)
@@ -590,6 +616,56 @@ def _took_out_of(version: bytes, before: bytes, after: bytes) -> bool:
 
     taken = lock_records(before) - lock_records(after)
     return bool(taken) and not taken & lock_records(version)
+
+
+def _ended_out_of(version: bytes, before: bytes, after: bytes) -> set[str]:
+    """The titles of the tasks whose claim the step from the board ``before`` to the
+    board ``after`` ended by the tool (its ``CLAIMED_AT`` taken out and an item ending
+    a claim written: :func:`~ai_protocols.board.model.ended_since`, the one rule) when
+    the board ``version`` holds none of the records of the claims it ended: a buffer
+    opened before that step holds the claim (a stale save puts it back), so
+    ``version`` lacking the end item as well as the claim is a person's tidying of the
+    log after the end was known, or a buffer opened before the claim was made (which
+    the claim's own step, walked next, tells): no sign that it was opened before the
+    step, as :func:`_took_out_of` is for ``unlock``'s item (docs/decisions.md,
+    "Twenty-fifth round: the board's hand deletions and stopped operations"). Parses
+    the boards only when a claim's record left; raises nothing."""
+    from ai_protocols.board.model import BoardFile, ended_since, read_board
+
+    taken = _claim_records(before) - _claim_records(after)
+    if not taken or taken & _claim_records(version):
+        return set()
+    try:
+        tasks = read_board(BoardFile(before.decode("utf-8")), check=False)[0]
+    except (UnicodeDecodeError, ValueError):
+        return set()
+    return {task.title for task in tasks
+            if task.claimed_at and task.claimed_at.encode() in taken and
+            ended_since(after, before, task)}
+
+
+def _lacks_only_ends(data: bytes, before: bytes, after: bytes) -> bool:
+    """Whether all the board ``data`` lacks of the step from the board ``before`` to the
+    board ``after`` (what a pull brought: :func:`~ai_protocols.board.merge.lacking_said`)
+    is tasks whose claim that step ended, ``data`` holding none of those claims
+    (:func:`_ended_out_of`): a person who tidied the end's item away after the end was
+    known, not a stale save (a buffer opened before the step holds the claim). Parses
+    the boards only when a claim's record left; raises nothing."""
+    from ai_protocols.board.merge import lacking_said
+
+    ended = _ended_out_of(data, before, after)
+    if not ended:
+        return False
+    lacked = lacking_said(data, after, (before,))
+    return lacked is not None and not lacked[0] and not lacked[2] and \
+        set(lacked[1]) <= ended
+
+
+def _claim_records(data: bytes) -> set[bytes]:
+    """The records (``CLAIMED_AT`` values, as bytes) of the claims the board ``data``
+    holds, as :func:`~ai_protocols.board.model.lock_records` reads locks'."""
+    return {line.strip().split(b":", 2)[2].strip() for line in data.splitlines()
+            if line.strip().startswith(b":CLAIMED_AT:")}
 
 
 def _holds_some(version: bytes, before: bytes, after: bytes) -> bool:

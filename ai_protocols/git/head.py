@@ -232,13 +232,18 @@ def operation(start: str | os.PathLike[str]) -> str | None:
 
 
 def stopped_from(start: str | os.PathLike[str]) -> tuple[str, str] | None:
-    """The commit ``HEAD`` named before the merge or rebase under way in the repository
+    """The commit ``HEAD`` named before the merge, rebase, cherry-pick, revert or ``am``
+    under way in the repository
     of the work tree around ``start`` (a folder) stopped (:func:`operation`: a ``git
     pull`` or ``git pull --rebase`` stopped on a conflict, a ``git merge``, a ``git
     rebase``), and the commit it brings: for a merge, ``HEAD`` itself (git moves it only
     at the merge's commit) and ``MERGE_HEAD``; for a rebase, the branch's commit before
     it and the one it goes onto (``rebase-merge/`` or ``rebase-apply/``, ``orig-head``
-    and ``onto``, git-rebase(1)). ``None`` when neither is under way, or it cannot be
+    and ``onto``, git-rebase(1)); for a ``git cherry-pick`` or ``git revert`` stopped on
+    a conflict, ``HEAD`` (git moves it only at the pick's commit) and the commit picked
+    or reverted (``CHERRY_PICK_HEAD``, ``REVERT_HEAD``: git-cherry-pick(1),
+    git-revert(1)); for a ``git am`` stopped (``rebase-apply/applying``), ``HEAD`` and
+    ``""`` (a patch brings no commit). ``None`` when none is under way, or it cannot be
     read. A few ``stat`` calls and small reads; no process."""
     what = operation(start)
     git_dir = _git_dir(os.fspath(start)) or ""
@@ -247,6 +252,15 @@ def stopped_from(start: str | os.PathLike[str]) -> tuple[str, str] | None:
         other = (_read(os.path.join(git_dir, "MERGE_HEAD")) or "").split()
         return (head[1], other[0]) if head is not None and head[1] and other and \
             _is_hash(other[0]) else None
+    if what in ("cherry-pick", "revert"):  # (stopped on a conflict: its ``*_HEAD``)
+        head = read_head(start)
+        name = "CHERRY_PICK_HEAD" if what == "cherry-pick" else "REVERT_HEAD"
+        other = (_read(os.path.join(git_dir, name)) or "").split()
+        return (head[1], other[0]) if head is not None and head[1] and other and \
+            _is_hash(other[0]) else None
+    if what == "am":  # (a patch, no commit: what it brings is the index alone)
+        head = read_head(start)
+        return (head[1], "") if head is not None and head[1] else None
     if what != "rebase":
         return None
     for folder in ("rebase-merge", "rebase-apply"):
