@@ -43,10 +43,10 @@ def _note_under(first_line: str, note: str) -> str:
             f'(insert "\\n  {note}")')
 
 
-def _noted(base: Path, agent: str | None) -> Agent:
-    """The reviewer's set-up in a new repository at ``base``: a session committed, "A
-    one" logged, a buffer opened in real Emacs, "A two" logged while it is open, the
-    note typed under "A one" and the buffer saved."""
+def _noted(base: Path, agent: str | None, committed: bool = True) -> Agent:
+    """The reviewer's set-up in a new repository at ``base``: a session committed (or,
+    not ``committed``, never), "A one" logged, a buffer opened in real Emacs, "A two"
+    logged while it is open, the note typed under "A one" and the buffer saved."""
     base.mkdir()
     git(base, "init", "-q", "-b", "main")
     (base / "README").write_text("x\n")
@@ -54,7 +54,11 @@ def _noted(base: Path, agent: str | None) -> Agent:
     run("init")
     run("start", "--title", "Test")
     run("log", "--progress", "base")
-    commit(base, "s1")
+    if committed:
+        commit(base, "s1")
+    else:  # (the project's files, not the session file)
+        git(base, "add", "README")
+        git(base, "commit", "-q", "-m", "README")
     run("log", "--progress", "A one")
     emacs_edit(base, run.file, _note_under("A one", NOTE),
                _cli(run, "log", "--progress", "A two"))
@@ -157,3 +161,25 @@ def test_lines_added_is_the_order_keeping_superset(lines: list[str], keep: list[
     assert lines_added(part, full) == full
     assert lines_added(full, part) == full
     assert lines_added("x\nonly here", "x\nonly there") is None
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_a_note_under_an_entry_of_a_session_never_committed_merges(tmp_path: Path,
+                                                                   layout: str) -> None:
+    """The second review's F4 (and F3, through ``git stash -u``): the same, the session
+    never committed: no base at all. ``merge-kept`` refused ("the merge would drop 1
+    line", the note: the base made of what both hold took the file's text of "A one",
+    so the kept copy's took the note out); now the base takes the text without the
+    lines added, the note is the file's change and kept."""
+    run = _noted(tmp_path / "r", LAYOUTS[layout], committed=False)
+    said = _flat(run("status").stdout)
+    assert not re.search(r"\bcp \S+ \S+|mv -f", said), said
+    found = re.search(r"(ai-protocols merge-kept \S+) \(from ", said)
+    assert found is not None, said
+    done = pasted(run.cwd, found.group(1))
+    assert done.returncode == 0, done.stderr
+    text = run.path.read_text()
+    assert text.count("] A one\n") == 1 and f"] A one\n  {NOTE}\n" in text, text
+    assert text.count("] A two") == 1, text
+    run("log", "--progress", "three")
+    assert NOTE in run.path.read_text()

@@ -85,7 +85,8 @@ def committed_by(path: str, newer: bytes) -> str | None:
     """When ``HEAD``'s newest move (its reflog, gitrepository-layout(5)) made a commit
     here whose content git wrote (a ``git revert``, ``git cherry-pick``; or a ``git
     commit`` that finished one, its message holding git's line for it,
-    :func:`_made_by_message`), whose version
+    :func:`_made_by_message`; or a pull or merge fast-forwarded over such a commit made
+    in another clone, the newest it brought that changed the file), whose version
     of the session file ``path`` is the file's bytes, and the commit it was made on holds ``newer``
     (the version this tool wrote last, its kept copy's bytes) there: what made it, said
     for a person (``"a git revert (commit 1a2b3c4d5e6f)"``). The file is then a
@@ -105,6 +106,14 @@ def committed_by(path: str, newer: bytes) -> str | None:
     made = next((said for start, said in _MADE if message.startswith(start)), None)
     if made is None and message.startswith(b"commit: "):
         made = _made_by_message(folder, new)
+    commit = new
+    if made is None and message.endswith(b": Fast-forward") and old.strip("0"):
+        # (a pull or merge that fast-forwarded over a revert or cherry-pick made in
+        # another clone: the newest commit it brought that changed the file, known by
+        # git's line in its message, as here)
+        last = _last_change(folder, old, new, path)
+        if last is not None:
+            commit, made = last, _made_by_message(folder, last)
     if made is None or old.strip("0") == "":
         return None
     from ai_protocols.git.head import read_head
@@ -122,7 +131,22 @@ def committed_by(path: str, newer: bytes) -> str | None:
     if git_version(folder, f"{new}:{name}") != data or \
             git_version(folder, f"{old}:{name}") != newer:
         return None
-    return f"{made} (commit {new[:12]})"
+    return f"{made} (commit {commit[:12]})"
+
+
+def _last_change(root: str, old: str, new: str, path: str) -> str | None:
+    """The newest commit of ``old..new`` that changed the file ``path`` (``git log -1``),
+    ``None`` when none did or git cannot run. One git run."""
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    try:
+        out = GitRun(["git", "-C", root, "log", "-1", "--format=%H", f"{old}..{new}", "--",
+                      f":(literal)./{path.rsplit('/', 1)[-1]}"], git_env(), None).wait()
+    except (GitFailed, OSError):
+        return None
+    found = out.decode("ascii", "replace").strip() if out else ""
+    return found or None
 
 
 def _made_by_message(root: str, commit: str) -> str | None:

@@ -2540,8 +2540,14 @@ def _common_base(first: _Version, second: _Version, wording: str | None = None) 
                 # An entry open on one side and ticked on the other: the open one is the
                 # base, so the tick is that side's change (Org's [ ] -> [X]) and is kept.
                 other = keys[unit.key]
-                pieces.append(other if _UNTICKED.sub(r"\1[X]", other, count=1) == unit.raw
-                              and other != unit.raw else unit.raw)
+                if _UNTICKED.sub(r"\1[X]", other, count=1) == unit.raw and other != unit.raw:
+                    pieces.append(other)
+                else:
+                    # (one side's lines added under it, a note: the other's text is the
+                    # base, so the note is that side's change, kept; model.lines_added)
+                    fuller = lines_added(unit.raw, other)
+                    pieces.append(other if fuller == unit.raw and other != unit.raw
+                                  else unit.raw)
             elif unit.kind == "E" and (name, unit.key) in pairs:
                 twin = pairs[(name, unit.key)]
                 pieces.append(_with_box(twin, _box(unit)) if wording == "file"
