@@ -60,7 +60,9 @@ def test_git_reads_the_pathspec_as_the_one_path(tmp_path_factory: object, name: 
     file and no other, among files whose names its wildcards would match."""
     repo = tmp_path_factory.mktemp("spec")  # type: ignore[attr-defined]
     git(repo, "init", "-q")
-    names = {name, "a", "b", "ab", ":a", "[a]", "a*", "x", name.strip(":") or "z"}
+    bare = name.strip(":")  # (":." stripped is ".", the folder itself: no file's name)
+    names = {name, "a", "b", "ab", ":a", "[a]", "a*", "x",
+             bare if bare not in ("", ".", "..") else "z"}
     for each in names:
         (repo / each).write_text("x\n")
     git(repo, "add", "-A", "--", ":(literal)" + name, *(":(literal)" + n for n in names))

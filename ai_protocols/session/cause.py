@@ -21,9 +21,8 @@ Reads git's files; runs git a few times, only on the way to a message.
 from __future__ import annotations
 
 import os
-import re
 
-from ai_protocols.lean import quoted
+from ai_protocols.lean import pattern, quoted
 from ai_protocols.paths import parent
 
 #: What :func:`head_put_back` calls the file when it is this one's older version.
@@ -46,9 +45,10 @@ _MADE = ((b"revert: ", "a git revert"), (b"cherry-pick: ", "a git cherry-pick"))
 #: <date>).``) and of ``git cherry-pick -x`` (``(cherry picked from commit <id>)``),
 #: which ``git commit`` keeps (from ``MERGE_MSG``) after ``--no-commit`` or a stop on a
 #: conflict, when the reflog says only ``commit: ``; each said for a person.
-_MESSAGES = ((re.compile(rb"^This reverts commit [0-9a-f]{7,64}\b", re.MULTILINE),
-              "a git revert"),
-             (re.compile(rb"^\(cherry picked from commit [0-9a-f]{7,64}\)", re.MULTILINE),
+#: (Compiled on first use, ``MULTILINE``: the write path imports this module, and no
+#: hot command may import :mod:`re`, tests/test_fast_path.py.)
+_MESSAGES = ((pattern(r"^This reverts commit [0-9a-f]{7,64}\b", 8), "a git revert"),
+             (pattern(r"^\(cherry picked from commit [0-9a-f]{7,64}\)", 8),
               "a git cherry-pick"))
 
 
@@ -165,7 +165,8 @@ def _made_by_message(root: str, commit: str) -> str | None:
     except (GitFailed, OSError):
         return None
     body = data.split(b"\n\n", 1)[1] if data and b"\n\n" in data else b""
-    return next((said for line, said in _MESSAGES if line.search(body)), None)
+    text = body.decode("utf-8", "replace")
+    return next((said for line, said in _MESSAGES if line.search(text)), None)
 
 
 def stash_took(path: str, newer: bytes) -> bool:
