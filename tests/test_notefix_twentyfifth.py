@@ -65,6 +65,23 @@ def _noted(base: Path, agent: str | None, committed: bool = True) -> Agent:
     return run
 
 
+def _pasted_and_merged(run: Agent, said: str) -> None:
+    """``said`` (``status``'s words) advises no ``cp`` nor ``mv -f`` but ``merge-kept``;
+    pasted, it succeeds and the file holds "A one" once with the note under it, and "A
+    two"; the next ``log`` keeps the note and "A one" once."""
+    assert not re.search(r"\bcp \S+ \S+|mv -f", said), said
+    found = re.search(r"(ai-protocols merge-kept \S+) \(from ", said)
+    assert found is not None, said
+    done = pasted(run.cwd, found.group(1))
+    assert done.returncode == 0, done.stderr
+    text = run.path.read_text()
+    assert text.count("] A one\n") == 1 and f"] A one\n  {NOTE}\n" in text, text
+    assert text.count("] A two") == 1, text
+    run("log", "--progress", "three")
+    text = run.path.read_text()
+    assert text.count("] A one\n") == 1 and NOTE in text and "] three" in text, text
+
+
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
 def test_a_note_under_an_uncommitted_entry_is_never_advised_away(tmp_path: Path,
                                                                  layout: str) -> None:
@@ -74,18 +91,7 @@ def test_a_note_under_an_uncommitted_entry_is_never_advised_away(tmp_path: Path,
     run = _noted(tmp_path / "r", LAYOUTS[layout])
     said = _flat(run("status").stdout)
     assert "lacks 1 entry of the newer one" in said, said
-    assert not re.search(r"\bcp \S+ \S+|mv -f", said), said
-    found = re.search(r"(ai-protocols merge-kept \S+) \(from ", said)
-    assert found is not None, said
-    done = pasted(run.cwd, found.group(1))
-    assert done.returncode == 0, done.stderr
-    text = run.path.read_text()
-    assert text.count("] A one\n") == 1, text
-    assert f"] A one\n  {NOTE}\n" in text, text
-    assert text.count("] A two") == 1, text
-    run("log", "--progress", "three")
-    text = run.path.read_text()
-    assert text.count("] A one\n") == 1 and NOTE in text and "] three" in text, text
+    _pasted_and_merged(run, said)
 
 
 _VERSIONS: list[bytes] = []
@@ -172,14 +178,4 @@ def test_a_note_under_an_entry_of_a_session_never_committed_merges(tmp_path: Pat
     so the kept copy's took the note out); now the base takes the text without the
     lines added, the note is the file's change and kept."""
     run = _noted(tmp_path / "r", LAYOUTS[layout], committed=False)
-    said = _flat(run("status").stdout)
-    assert not re.search(r"\bcp \S+ \S+|mv -f", said), said
-    found = re.search(r"(ai-protocols merge-kept \S+) \(from ", said)
-    assert found is not None, said
-    done = pasted(run.cwd, found.group(1))
-    assert done.returncode == 0, done.stderr
-    text = run.path.read_text()
-    assert text.count("] A one\n") == 1 and f"] A one\n  {NOTE}\n" in text, text
-    assert text.count("] A two") == 1, text
-    run("log", "--progress", "three")
-    assert NOTE in run.path.read_text()
+    _pasted_and_merged(run, _flat(run("status").stdout))
