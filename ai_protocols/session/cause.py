@@ -137,14 +137,8 @@ def committed_by(path: str, newer: bytes) -> str | None:
 def _last_change(root: str, old: str, new: str, path: str) -> str | None:
     """The newest commit of ``old..new`` that changed the file ``path`` (``git log -1``),
     ``None`` when none did or git cannot run. One git run."""
-    from ai_protocols.errors import GitFailed
-    from ai_protocols.git.spawn import GitRun, git_env
-
-    try:
-        out = GitRun(["git", "-C", root, "log", "-1", "--format=%H", f"{old}..{new}", "--",
-                      f":(literal)./{path.rsplit('/', 1)[-1]}"], git_env(), None).wait()
-    except (GitFailed, OSError):
-        return None
+    out = _git_out(root, "log", "-1", "--format=%H", f"{old}..{new}", "--",
+                   f":(literal)./{path.rsplit('/', 1)[-1]}")
     found = out.decode("ascii", "replace").strip() if out else ""
     return found or None
 
@@ -156,14 +150,7 @@ def _made_by_message(root: str, commit: str) -> str | None:
     that ``git commit`` finished, which ``HEAD``'s reflog logs as any commit. ``None``
     otherwise: a message of the person's own words alone says nothing git made. One
     ``git cat-file``."""
-    from ai_protocols.errors import GitFailed
-    from ai_protocols.git.spawn import GitRun, git_env
-
-    try:
-        data = GitRun(["git", "-C", root, "cat-file", "commit", commit], git_env(),
-                      None).wait()
-    except (GitFailed, OSError):
-        return None
+    data = _git_out(root, "cat-file", "commit", commit)
     body = data.split(b"\n\n", 1)[1] if data and b"\n\n" in data else b""
     text = body.decode("utf-8", "replace")
     return next((said for line, said in _MESSAGES if line.search(text)), None)
@@ -255,11 +242,18 @@ def wrapped_cause(path: str) -> str:
 def git_version(root: str, spec: str) -> bytes | None:
     """The bytes git holds at ``spec`` (``REV:./REL``) in the work tree ``root``; ``None``
     when it holds none there (or git cannot run). One ``git show``."""
+    return _git_out(root, "show", spec)
+
+
+def _git_out(root: str, *args: str) -> bytes | None:
+    """``git -C root ARGS``'s standard output (the one environment of every git run,
+    :func:`ai_protocols.git.spawn.git_env`); ``None`` when git fails or cannot run.
+    The one git run of this module's readers."""
     from ai_protocols.errors import GitFailed
     from ai_protocols.git.spawn import GitRun, git_env
 
     try:
-        return GitRun(["git", "-C", root, "show", spec], git_env(), None).wait()
+        return GitRun(["git", "-C", root, *args], git_env(), None).wait()
     except (GitFailed, OSError):
         return None
 
