@@ -15,19 +15,14 @@ from __future__ import annotations
 import difflib
 import os
 import shutil
-import sys
 import time
 from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_others_twentyfourth import COMMANDS, FULL, _normal, _project
+from test_others_twentyfourth import COMMANDS, FULL, _project, _run
 
 from ai_protocols.storage.files import RACY_NS
-
-from conftest import CLI, clean_env
-
-AGENT = "host.proj.claude.1764000000"
 
 #: The commands with the old rule of the order in place of ``_newest``.
 OLD = FULL.replace("from ai_protocols.cli.main import main\n", (
@@ -91,17 +86,6 @@ def test_the_newest_are_those_of_the_old_rule(tmp_path_factory, files: dict[str,
         assert _newest(list(listed), most, lead) == _old_rule(listed, most, lead)
 
 
-def _run(root: Path, args: tuple[str, ...], old: bool, stdin: str | None
-         ) -> tuple[int, str, str]:
-    import subprocess
-
-    command = [sys.executable, "-c", OLD, str(CLI), *args] if old else [str(CLI), *args]
-    done = subprocess.run(command, cwd=root, env=clean_env(AI_AGENT_ID=AGENT),
-                          capture_output=True, text=True, timeout=120,
-                          input=(stdin or "").replace("ROOT", str(root)))
-    return done.returncode, _normal(done.stdout, root), _normal(done.stderr, root)
-
-
 def test_beside_many_others_the_new_order_says_what_the_old_one_says(tmp_path: Path
                                                                        ) -> None:
     """Beside 90 other agents' files of every kind (some with equal times: the tie by
@@ -117,12 +101,12 @@ def test_beside_many_others_the_new_order_says_what_the_old_one_says(tmp_path: P
     time.sleep(RACY_NS / 1e9 + 0.1)
     for _ in range(2):
         for args, stdin in COMMANDS:
-            said = _run(new, args, False, stdin)
-            wanted = _run(old, args, True, stdin)
+            said = _run(new, args, None, stdin)
+            wanted = _run(old, args, OLD, stdin)
             assert said == wanted, (args, said[0], wanted[0], said[2], wanted[2], "".join(
                 difflib.unified_diff(wanted[1].splitlines(True), said[1].splitlines(True))))
             assert said[0] == 0, said
-    assert "host.proj.codex.1700009999" in _run(new, ("resume",), False, None)[1]
+    assert "host.proj.codex.1700009999" in _run(new, ("resume",), None, None)[1]
 
 
 @settings(max_examples=400, deadline=None)

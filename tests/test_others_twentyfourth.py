@@ -154,9 +154,15 @@ def _hold(root: Path, leased: list[str]) -> list[int]:
     return held
 
 
-def _run(root: Path, args: tuple[str, ...], full: bool, stdin: str | None
+def _run(root: Path, args: tuple[str, ...], script: str | None, stdin: str | None
          ) -> tuple[int, str, str]:
-    command = [sys.executable, "-c", FULL, str(CLI), *args] if full else [str(CLI), *args]
+    """The installed console script run with ``args`` in ``root`` as agent ``AGENT``
+    (``stdin`` with ``ROOT`` put in), or, ``script`` given, the same run under
+    ``python -c script`` (which patches a rule before it runs the console script: the
+    full read, an old order): its exit status and its output with what differs between
+    two projects put aside (:func:`_normal`)."""
+    command = [sys.executable, "-c", script, str(CLI), *args] if script else \
+        [str(CLI), *args]
     done = subprocess.run(command, cwd=root, env=clean_env(AI_AGENT_ID=AGENT),
                           capture_output=True, text=True, timeout=120,
                           input=(stdin or "").replace("ROOT", str(root)))
@@ -201,17 +207,17 @@ def test_beside_many_others_the_cheap_read_says_what_the_whole_read_says(
     try:
         for _ in range(2):  # (the second run: the heads' record the first one filled)
             for args, stdin in COMMANDS:
-                said = _run(cheap, args, False, stdin)
-                wanted = _run(full, args, True, stdin)
+                said = _run(cheap, args, None, stdin)
+                wanted = _run(full, args, FULL, stdin)
                 assert said == wanted, (args, said[0], wanted[0], said[2], wanted[2], "".join(
                     difflib.unified_diff(wanted[1].splitlines(True), said[1].splitlines(True))))
                 assert said[0] == 0, said
         record = cheap / ".ai/.locks/others.heads"
         assert record.exists()  # (the cheap path ran: its record of heads is there)
-        shown = _run(cheap, ("resume",), False, None)[1]
+        shown = _run(cheap, ("resume",), None, None)[1]
         assert "Left out to fit" in shown and "paused" in shown and "crashed" in shown
         if leases:
-            status = _run(cheap, ("status",), False, None)[1]
+            status = _run(cheap, ("status",), None, None)[1]
             assert "its spawner holds the lease" in status, status
             assert "its spawner recorded exit status 1" in status, status
     finally:
