@@ -29,18 +29,28 @@ def _path(name: str) -> Path:
     return PACKAGE / "session" / f"{name}.py"
 
 
-def _defined(name: str) -> set[str]:
-    """The names module ``name`` defines at its top (functions, classes, constants)."""
-    found: set[str] = set()
-    for node in ast.parse(_path(name).read_text(encoding="utf-8")).body:
-        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-            found.add(node.name)
-        elif isinstance(node, ast.Assign):
-            for target in node.targets:
+def definitions(body: list[ast.stmt]) -> dict[str, ast.stmt]:
+    """The names the statements ``body`` (a module's or a class's) define, each with the
+    statement that defines it: functions, classes and assigned names (every name of a
+    tuple target). Imports, ``if``/``try`` blocks and bare expressions (a docstring)
+    define none here. Also tests/test_split_twentysixth.py's."""
+    found: dict[str, ast.stmt] = {}
+    for node in body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found[node.name] = node
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
                 for leaf in ast.walk(target):
                     if isinstance(leaf, ast.Name):
-                        found.add(leaf.id)
-    return found - {"__all__", "TYPE_CHECKING", "IfEdited"}
+                        found[leaf.id] = node
+    return found
+
+
+def _defined(name: str) -> set[str]:
+    """The names module ``name`` defines at its top (functions, classes, constants)."""
+    body = ast.parse(_path(name).read_text(encoding="utf-8")).body
+    return set(definitions(body)) - {"__all__", "TYPE_CHECKING", "IfEdited"}
 
 
 @pytest.mark.parametrize("name", SPLIT)
