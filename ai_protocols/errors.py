@@ -644,7 +644,7 @@ class OtherSession(UnreadableSession):
     """The session file on disk is another session than the one this tool wrote last at
     its path (its kept copy, ``kept``): another session's file copied over it, or a git
     operation put back a version of an earlier session there
-    (:func:`ai_protocols.session.layout.other_session` says why: ``why``). A write
+    (:func:`ai_protocols.session.sections.other_session` says why: ``why``). A write
     would go into the other session and overwrite the kept copy, the only copy of this
     session's uncommitted entries, and merging the two would mix two sessions: nothing
     is written. ``mine`` and ``theirs`` name the kept copy's session and the file's.

@@ -682,7 +682,7 @@ def checkpoint_list(every_agent: bool, as_json: bool, echo: Echo) -> None:
 
 def session_checkpoints() -> list[Recorded]:
     """The checkpoints the caller's session records
-    (:func:`ai_protocols.git.checkpoint.recorded`); none without a session to read."""
+    (:func:`ai_protocols.git.checkpoint_repo.recorded`); none without a session to read."""
     from ai_protocols.errors import AiProtocolsError
     from ai_protocols.git.checkpoint import recorded
 

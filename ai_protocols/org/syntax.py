@@ -492,8 +492,8 @@ def bracket_link(text: str, at: int = 0) -> tuple[int, int] | None:
     a link is ``[[`` to the first ``]]`` after its target (``[[file:a.org][d [[x]] e]]``
     ends after ``x]]``), its target holds no unescaped bracket (``[[file:a]b.org]]``
     is no link), and its description is never empty. The one reader of a bracket
-    link's span: the moves' rewriting (:func:`ai_protocols.session.layout.moved_link_line`),
-    the ``Earlier entries`` links (:func:`ai_protocols.session.layout.parse_earlier_link`),
+    link's span: the moves' rewriting (:func:`ai_protocols.session.org_links.moved_link_line`),
+    the ``Earlier entries`` links (:func:`ai_protocols.session.earlier_links.parse_earlier_link`),
     the rollover's ties (:mod:`ai_protocols.session.rollover`). Reads no more than it
     needs; :mod:`re` only for a target holding a backslash."""
     if not text.startswith("[[", at):

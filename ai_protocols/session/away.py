@@ -91,7 +91,7 @@ def moved_elsewhere(ai_dir: str, path: str) -> str | None:
     """Where another clone moved the session of ``path`` (gone, its kept copy here), as
     a merge brought the move in: ``archived to A (in another clone)`` when an archive
     under ``.ai/sessions/`` holds the kept copy's session (a wrap-up or an abandon:
-    :func:`~ai_protocols.session.layout.one_session`, the ``SESSION_ID`` too, or none on both
+    :func:`~ai_protocols.session.sections.one_session`, the ``SESSION_ID`` too, or none on both
     sides), ``adopted by F (in another clone)`` when a live session file has its
     ``STARTED`` (and ``SESSION_ID``, or none on both sides) and an ``ADOPTED_FROM``; ``None``
     otherwise (removed by something else: ``git clean``, ``git stash -u``, or ``merge-kept``
@@ -293,7 +293,7 @@ def links_into_moved(ai_dir: str, path: str, moves: list[tuple[str, str]]
                      ) -> list[tuple[str, int, str]]:
     """The lines of this project's session files (``.ai/session-context.org``,
     ``.ai/session-context.d/``) and archives (``.ai/sessions/*.org``), ``path`` aside,
-    holding a link Org sees (:func:`~ai_protocols.session.layout.move_links`'s rule:
+    holding a link Org sees (:func:`~ai_protocols.session.org_links.move_links`'s rule:
     bracket, plain and angle links, ``#+INCLUDE:``/``#+SETUPFILE:``/``#+BIBLIOGRAPHY:``
     paths) that names a file ``moves`` (old path, new path: an adoption's, done) took
     away, or their old folder: ``(file, line number from 1, the line as it would

@@ -168,7 +168,7 @@ class SessionEdit:
 
     def session(self, *, brief: bool = False) -> Session:
         """The session as the document now reads (``path`` is where it is written); with
-        ``brief``, read brief (:func:`~ai_protocols.session.layout.read_session`), from
+        ``brief``, read brief (:func:`~ai_protocols.session.reading.read_session`), from
         the document itself (its text is not joined and parsed again)."""
         return read_session(self.target, self.doc, brief=brief)
 
@@ -179,7 +179,7 @@ class SessionEdit:
     def set_properties(self, *values: tuple[str, str | None]) -> None:
         """Set each ``(KEY, value)`` in the session headline's drawer, in order; a
         ``None`` value removes the key. Only the lines of those keys change. Values
-        are text (:func:`~ai_protocols.session.layout.property_value`), read back as
+        are text (:func:`~ai_protocols.session.splice.property_value`), read back as
         given."""
         self._writable()
         self.status_set |= any(key.upper() == "STATUS" for key, _ in values)
@@ -189,7 +189,7 @@ class SessionEdit:
     def note(self, text: str) -> None:
         """Append ``- <stamp> text`` to the Log section (``text``: one line without
         control characters, for instance from :func:`ai_protocols.session.text.preview`;
-        it is made inert there, :func:`~ai_protocols.session.layout.log_line`)."""
+        it is made inert there, :func:`~ai_protocols.session.splice.log_line`)."""
         self._writable()
         append_entry(self.doc, self.line, "log", [log_line(self.stamp, text)])
 
@@ -202,7 +202,7 @@ class SessionEdit:
         append_entry(self.doc, self.line, "log", entry_lines(self.stamp, text))
 
     def apply(self, entry: LogEntry, *, folding: bool = False) -> str:
-        """Splice ``entry`` in (see :func:`ai_protocols.session.layout.apply_entry`);
+        """Splice ``entry`` in (see :func:`ai_protocols.session.splice.apply_entry`);
         return the line the Log section gets for it. Raises
         :class:`~ai_protocols.errors.ItemNotFound` or
         :class:`~ai_protocols.errors.AmbiguousItem` for a ``done`` that matches no
@@ -284,7 +284,7 @@ def moved_away(ai_dir: str, path: str, agent_id: str | None, started: datetime |
     (``read_as``; its session's ``agent_id``, ``started`` and ``session_id``), and the
     place it names holds this session (the same AGENT_ID, or ADOPTED_FROM, and STARTED;
     the same SESSION_ID or none on both sides,
-    :func:`~ai_protocols.session.layout.same_session_id`). Else
+    :func:`~ai_protocols.session.sections.same_session_id`). Else
     ``None``: no tombstone, or one a failed or killed move left before it was done."""
     tomb = tombstone_path(ai_dir, path)
     if not os.path.lexists(tomb):
@@ -372,7 +372,7 @@ def _committed(path: str, older: bytes, newer: bytes,
     from before a rollover holds the entries it moved); the version returned is so
     taken out too. ``since``: the commit whose history is looked through
     (:func:`~ai_protocols.session.wrapped_copy.archive_base`'s); ``carried``: the newest version
-    that is of ``newer``'s session (:func:`~ai_protocols.session.layout.one_session`) and whose
+    that is of ``newer``'s session (:func:`~ai_protocols.session.sections.one_session`) and whose
     ``UPDATED_AT`` ``newer`` carries is returned first, whatever entries it holds."""
     from ai_protocols.session.merge import base_rank, without_held
 
@@ -438,7 +438,7 @@ def _history(path: str, revs: list[str]) -> list[bytes]:
 
 def props_of(data: bytes) -> dict[str, str] | None:
     """The session headline's properties of the session file bytes ``data`` (its head
-    only: :func:`~ai_protocols.session.layout.head_of`); ``None`` when it holds none."""
+    only: :func:`~ai_protocols.session.sections.head_of`); ``None`` when it holds none."""
     headline = head_of(data)
     return None if headline is None else dict(headline.properties.items())
 

@@ -3,7 +3,7 @@
 ``resume``, ``start`` and the SessionStart hook read the heads of the newest
 :func:`~ai_protocols.session.resume.others_to_read` other session files when there
 are more (``Project.newest_others``), and order them by an ``lstat`` of each. The
-heads they read as the tool writes them (:data:`~ai_protocols.session.layout.HeadParts`)
+heads they read as the tool writes them (:data:`~ai_protocols.session.reading.HeadParts`)
 are kept here, each with what ``stat`` said of its file: device, inode, size,
 ``st_mtime_ns`` and ``st_ctime_ns``. A head whose five numbers match a fresh
 ``lstat`` of its file is that file's head: any write to a file moves its ``ctime``

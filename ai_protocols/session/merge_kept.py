@@ -113,7 +113,7 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
     it is written (the caller records where ``HEAD`` is now:
     :func:`ai_protocols.session.pause.record_head`). Raises
     :class:`~ai_protocols.errors.OtherSession` when the file is another session than
-    the kept copy's (:func:`~ai_protocols.session.layout.other_session`; two sessions
+    the kept copy's (:func:`~ai_protocols.session.sections.other_session`; two sessions
     are never merged), :class:`~ai_protocols.errors.KeptNotMerged` when they cannot be
     merged (nothing written; its advice names what only each holds, by kind and count),
     :class:`~ai_protocols.errors.StaleSave` when the file is an editor's stale save

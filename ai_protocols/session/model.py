@@ -214,14 +214,14 @@ class Session:
     #: --all`` leaves them out, and the next write links them again or removes them
     #: when every entry of theirs is elsewhere (docs/decisions.md, eighth review).
     unlinked: list[str] = factory(list)
-    #: Read brief (``layout.read_session(brief=True)``: ``resume``, ``start``, the hooks):
+    #: Read brief (``reading.read_session(brief=True)``: ``resume``, ``start``, the hooks):
     #: how many closed Progress and Next steps items were passed over, and how many
-    #: ``done:`` lines of the Log (``layout.whole`` reads the file again whole).
+    #: ``done:`` lines of the Log (``reading.whole`` reads the file again whole).
     left_out: int = 0
     left_out_log: int = 0
-    #: Read brief: how many of the oldest entries of each kind of ``layout.NOTE_KINDS``
+    #: Read brief: how many of the oldest entries of each kind of ``reading.NOTE_KINDS``
     #: (decisions, discoveries) were counted, not read, by kind (``{}``: none): each one
-    #: after all those read in :func:`newest_first` order (``layout.read_session``).
+    #: after all those read in :func:`newest_first` order (``reading.read_session``).
     unread: dict[str, int] = factory(dict)
     path_text = TextOf("path")
 

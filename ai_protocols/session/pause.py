@@ -109,7 +109,7 @@ def pause(project: Project, note: str | None = None,
     or what to do first on resuming; blank lines around it dropped,
     :func:`~ai_protocols.session.text.note_text`); pausing a paused session records the new note.
     Returns the session as written; with ``brief``, read brief
-    (:func:`~ai_protocols.session.layout.read_session`: for a caller that needs its
+    (:func:`~ai_protocols.session.reading.read_session`: for a caller that needs its
     properties, not the entries of a big file). Raises :class:`~ai_protocols.errors.InvalidText`
     (a note that is empty or not one line), :class:`~ai_protocols.errors.NoSession`,
     :class:`~ai_protocols.errors.SessionWrappedUp`,
@@ -128,7 +128,7 @@ def resume_paused(project: Project, owner: Owner | None, session: Session,
     """The caller's own session is paused (``session``, as read): carry it on, with the
     caller as its owner (``owner``; ``None``: no process stands for it, none recorded).
     Call holding the file's lock. Returns the session as written; with ``brief``, read
-    brief (:func:`~ai_protocols.session.layout.read_session`)."""
+    brief (:func:`~ai_protocols.session.reading.read_session`)."""
     when = f"{session.paused:%Y-%m-%d %H:%M}" if session.paused else "?"
     with editing(project.ai_dir_text, project.path_text, now=now, held=True) as edit:
         edit.set_properties(("STATUS", ACTIVE), ("OWNER", owner_property(owner)),

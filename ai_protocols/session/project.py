@@ -309,7 +309,7 @@ class Project:
         """The session in ``path``; ``None`` when there is no file, or when it is what a
         move (wrap-up, recover) left, killed before it removed the file
         (:func:`~ai_protocols.session.edit_base.moved_away`). With ``head``, without
-        its entries and Log (:func:`~ai_protocols.session.layout.read_session_head`:
+        its entries and Log (:func:`~ai_protocols.session.reading.read_session_head`:
         its properties, for a caller that needs no more). A stale save over this tool's
         pause or resumption is read with the state the next write's merge keeps
         (:func:`~ai_protocols.session.stale_state.merged_state`). Raises
@@ -323,9 +323,9 @@ class Project:
               brief: bool = False, view: bool = False, keep: list[AsRead] | None = None,
               heads: Heads | None = None) -> Session | None:
         """:meth:`read`; with ``head``, the session without its entries and Log
-        (:func:`~ai_protocols.session.layout.read_session_head`), as ``status`` needs;
+        (:func:`~ai_protocols.session.reading.read_session_head`), as ``status`` needs;
         with ``brief``, without its closed items
-        (:func:`~ai_protocols.session.layout.read_session`), as the resume context needs.
+        (:func:`~ai_protocols.session.reading.read_session`), as the resume context needs.
         ``gone``: extended with the linked earlier files neither here nor kept
         (:func:`~ai_protocols.session.rollover.missing_linked`), from the text read.
         ``view``: its entries and Log read as they are written
@@ -402,7 +402,7 @@ class Project:
         """The session in ``path``, with the entries waiting for Emacs; with ``whole``,
         with the entries moved to its earlier-entries files too
         (:func:`~ai_protocols.session.rollover.read_whole`); with ``brief``, read brief
-        (:func:`~ai_protocols.session.layout.read_session`: for a resume context); with
+        (:func:`~ai_protocols.session.reading.read_session`: for a resume context); with
         ``view``, its sections and Log as sequences read on demand, for ``show`` to print
         (:func:`~ai_protocols.session.view.read_view`; ``json_items`` writes them without
         a list of entries). Raises
@@ -675,7 +675,7 @@ class Project:
         ``resumed_pause`` says what its pause said; with ``resume=False`` (the
         SessionStart of a compaction: the agent was running, it did not come back) it
         stays paused, and ``state`` says so. With ``brief``, the session reported is read
-        brief (:func:`~ai_protocols.session.layout.read_session`: its closed items left
+        brief (:func:`~ai_protocols.session.reading.read_session`: its closed items left
         out), as found or as this start wrote it (a take-over, a pause resumed, a title or
         objective given), for a caller that shows its resume context: a take-over of a
         big file reads no more than carrying it on does.
@@ -1114,7 +1114,7 @@ class Project:
         """Every other agent's session-context file that can be read, with its state
         (:meth:`liveness`), in the order of :meth:`session_paths`; files that cannot
         be read are passed over. With ``head``, each session less its entries and Log,
-        as ``status`` reads them (:func:`~ai_protocols.session.layout.read_session_head`:
+        as ``status`` reads them (:func:`~ai_protocols.session.reading.read_session_head`:
         the session headline and the summary; what the resume context shows of
         another agent's session), not each whole file."""
         return self.newest_others(now, head=head)[0]
@@ -1439,7 +1439,7 @@ def _session_id_of(text: str) -> str | None:
     first 64 KiB, as :func:`~ai_protocols.session.edit_base.moved_away`'s other
     callers read it), ``None`` when it holds none: a move's leftover is "that session"
     only with the same id or none on both sides
-    (:func:`~ai_protocols.session.layout.same_session_id`; docs/decisions.md "Issue 14,
+    (:func:`~ai_protocols.session.sections.same_session_id`; docs/decisions.md "Issue 14,
     fifteenth round (put-back sessions)")."""
     from ai_protocols.org.file import OrgFile
     from ai_protocols.session.layout import SESSION_ID_PROPERTY, session_headline

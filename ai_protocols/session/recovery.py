@@ -62,7 +62,7 @@ def take_over(project: Project, owner: Owner | None, state: Liveness,
     """The previous owner of the caller's own file is gone: this process carries the
     session on, ``owner`` its owner (``None``: no process stands for it, none recorded).
     Call holding the file's lock. Returns the session as written; with ``brief``, read
-    brief (:func:`~ai_protocols.session.layout.read_session`)."""
+    brief (:func:`~ai_protocols.session.reading.read_session`)."""
     with editing(project.ai_dir_text, project.path_text, now=now, held=True) as edit:
         edit.set_properties(("OWNER", owner_property(owner)), ("HOST", hostname()),
                             ("EXIT", None), ("EXITED", None), ("EXIT_BY", None),

@@ -361,7 +361,7 @@ def refuse_other(ai_dir: str, path: str, kept: str, file: dict[str, str],
                   replaced_ok: bool = False) -> Stored | None:
     """:class:`~ai_protocols.errors.OtherSession` when the session file at ``path``
     (its headline's properties ``file``) is another session than its kept copy at
-    ``kept`` (``mine``): :func:`~ai_protocols.session.layout.other_session`, the one
+    ``kept`` (``mine``): :func:`~ai_protocols.session.sections.other_session`, the one
     rule; ``texts`` gives the two files' texts, read only when their objectives or
     titles differ. A few string comparisons otherwise. When an archive holds the kept
     copy's session (:func:`~ai_protocols.session.wrapped_copy.archive_of`: it was wrapped up in

@@ -5,7 +5,7 @@ into a file of more than :data:`BOUND` bytes moves the file's oldest movable
 entries out, until what is left is at most about :data:`KEEP` bytes, into one new
 Org file of the same shape under ``.ai/history/`` (:func:`history_folder`), and
 adds a link to it to the live file's ``Earlier entries`` section
-(:data:`~ai_protocols.session.layout.EARLIER`). docs/decisions.md, "Issue 16, part
+(:data:`~ai_protocols.session.sections.EARLIER`). docs/decisions.md, "Issue 16, part
 g", says why and what a person sees.
 
 Movable: the closed (``[X]``) items of Progress, Blockers and Next steps and every
@@ -490,7 +490,7 @@ def least_movable(doc: OrgFile, session: Headline, enough: int = LEAST) -> int:
 
     No line is looked at one by one from Python: the line that ends what is read is
     found by one search (:func:`_first_held`), each run of closed items before it by
-    counts (:func:`~ai_protocols.session.layout.closed_until`), the next run by
+    counts (:func:`~ai_protocols.session.reading.closed_until`), the next run by
     ``str.find``: a section of open items or of a person's text, however big, costs
     a few passes in C (issue 16, fifteenth round)."""
     least = 0
@@ -519,7 +519,7 @@ def least_movable(doc: OrgFile, session: Headline, enough: int = LEAST) -> int:
 
 
 #: How a closed item the tool writes begins, after the newline before it
-#: (:func:`~ai_protocols.session.layout.closed_until` finds its runs).
+#: (:func:`~ai_protocols.session.reading.closed_until` finds its runs).
 _CLOSED_ITEM = "\n- [X] ["
 
 
@@ -947,7 +947,7 @@ def _add_link(doc: OrgFile, session: Headline | None, line: str) -> None:
 
 def unlinked_earlier(ai_dir: str, path: str, doc: OrgFile) -> list[str]:
     """The files of the live session file ``path``'s history folder (:func:`history_folder`)
-    named as a rollover names one (:func:`~ai_protocols.session.layout.is_earlier_name`),
+    named as a rollover names one (:func:`~ai_protocols.session.earlier_links.is_earlier_name`),
     regular files, that no link of ``doc`` names: what a rollover killed between its two
     writes leaves, or a person's deleted link line. One ``listdir`` (nothing when the
     folder is not there)."""
@@ -1143,7 +1143,7 @@ def _each_still_there(gone: set[str], changed: set[str]) -> bool:
     return all(have[key] >= count for key, count in need.items())
 
 
-#: The fields of :data:`~ai_protocols.session.layout.IDENTITY`, each with the name an
+#: The fields of :data:`~ai_protocols.session.sections.IDENTITY`, each with the name an
 #: earlier file's drawer gives it (:func:`_head`; not the session's own names, so that no
 #: reader takes the file for a session).
 SESSION_IDENTITY = (("AGENT_ID", "AGENT_ID"), ("STARTED", "SESSION_STARTED"),
@@ -1155,7 +1155,7 @@ def same_session(drawer: dict[str, str], session: dict[str, str], *,
                  objective_changed: bool = False) -> bool:
     """Whether an earlier file whose drawer is ``drawer`` is of the session whose headline
     properties are ``session``: by its whole identity
-    (:func:`~ai_protocols.session.layout.identity_differences`, the rule a write's check
+    (:func:`~ai_protocols.session.sections.identity_differences`, the rule a write's check
     uses too), not agent id and start minute alone (a session a person deleted by hand
     and a new one of the same agent started in the same minute share those).
     ``AGENT_ID`` and ``STARTED`` must be alike (both absent counts as alike); the
@@ -1281,7 +1281,7 @@ def missing_linked(ai_dir: str, path: str, text: str) -> list[str]:
     (:func:`~ai_protocols.session.names.earlier_kept_paths`), in link order: ``show
     --all`` cannot read them and their count is unknown. Parses ``text`` only when one
     of its ``[[file:`` links names a file of the rollover's shape that is neither here
-    nor kept (:func:`~ai_protocols.session.layout.earlier_link_paths` first, a search
+    nor kept (:func:`~ai_protocols.session.earlier_links.earlier_link_paths` first, a search
     of the text); one ``lstat`` per link, and per kept place of a missing one. Raises
     nothing of its own."""
     from ai_protocols.session.names import earlier_kept_paths

@@ -24,7 +24,7 @@ BLOB = "blob "
 
 def _props(data: bytes) -> dict[str, str] | None:
     """The session headline's properties of the session file bytes ``data``
-    (:func:`~ai_protocols.session.layout.head_of`); ``None`` when it holds none."""
+    (:func:`~ai_protocols.session.sections.head_of`); ``None`` when it holds none."""
     headline = head_of(data)
     return None if headline is None else dict(headline.properties.items())
 

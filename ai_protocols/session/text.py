@@ -133,7 +133,7 @@ def key_file_path(root: os.PathLike[str] | str, text: str) -> str:
     quoting slip: docs/decisions.md, "Issue 14, sixth review"; the rest: "Issue 14,
     twentieth round (advice and messages)"). A hard link of a listed key file is that
     file: the log says it is listed already
-    (:func:`~ai_protocols.session.layout.as_listed_key_file`). The same file, however
+    (:func:`~ai_protocols.session.splice.as_listed_key_file`). The same file, however
     spelled (``./a``, ``sub/../a``, absolute,
     through a linked folder above the project or a link inside it), gives the same
     path, where it really is (:func:`~ai_protocols.paths.real_inside`, the one rule of

@@ -78,7 +78,7 @@ def conflict_sides(text: str) -> tuple[str, str]:
 def conflict_sessions(ai_dir: str, path: str, text: str) -> str | None:
     """When the two sides of the conflict markers in the session file at ``path``
     (``text``, :func:`conflict_sides`) are two sessions
-    (:func:`~ai_protocols.session.layout.other_session`: an add/add conflict of two clones
+    (:func:`~ai_protocols.session.sections.other_session`: an add/add conflict of two clones
     that each started one, or one clone's wrap-up and new session met by the other's
     entries), what each is and how to keep both: never merged into one. A side whose
     session an archive here holds (:func:`~ai_protocols.session.wrapped_copy.archive_of`: wrapped up

@@ -2,13 +2,13 @@
 the Log put in time order from them, no list of ``Entry`` held (issue 16, fifteenth
 round; docs/performance.md).
 
-:func:`read_view` reads what :func:`~ai_protocols.session.layout.read_session` reads,
+:func:`read_view` reads what :func:`~ai_protocols.session.reading.read_session` reads,
 but each section of entries is a :class:`Rows`, a list of parts: blocks of the tool's own
 items read in bulk (:class:`_Block`: lines that are all items of its one-line form, ``-
 [X] [YYYY-MM-DD Ddd HH:MM] text``, or all decisions of its two-line form, kept as the
 runs of their items of one day, not item by item), and rows read line by line between
 them (:class:`_Singles`: the place of each quick item in the file's text, as
-:func:`~ai_protocols.session.layout.iter_entries` tells it, an ``Entry`` for every
+:func:`~ai_protocols.session.sections.iter_entries` tells it, an ``Entry`` for every
 other item). A block's JSON is made from its text by a few ``str`` operations per run
 of a day (a ``split`` at each line's day, one ``replace`` per item at its clock time, a
 ``join``), and the Log's (:class:`LogRows`) as it is written: the parts merged by their
@@ -117,7 +117,7 @@ _DONE = f'"{ITEM_SEPARATOR}"done": true'
 _LOG_KEY = itemgetter(slice(9, 25))
 _UNTIMED = _LOG_KEY(f'"time": null{ITEM_SEPARATOR}"kind"')
 #: How long a quick item's piece (``HH:MM] text``) is when its text is the longest the
-#: Log shows whole (``layout.quick_preview``: 100 characters).
+#: Log shows whole (``chronology.quick_preview``: 100 characters).
 _SHOWN = 107
 
 #: What stands for the ``…`` that ends a Log text cut at 100 characters in a batch of
@@ -139,7 +139,7 @@ def _given(batch: str) -> str | bytes:
 
 
 def read_view(path: str, held: list[str]) -> Session:
-    """:func:`~ai_protocols.session.layout.read_session` of the text in ``held`` (a
+    """:func:`~ai_protocols.session.reading.read_session` of the text in ``held`` (a
     list holding it alone, emptied), its sections of entries :class:`Rows` and its Log
     a :class:`LogRows`; the whole read itself for a file whose lines end in CRLF or
     whose Log repeats entries (an older layout), which the view does not read. Raises
@@ -420,10 +420,10 @@ class _Block:
     def log(self, name: str, whole: bool) -> str | list[str]:
         """The JSON texts of the Log's objects of the block's items (``name``, the kind
         of its section's entries), in the file's order: joined (``whole``), or one by
-        one. Each text is its Log preview (``layout.quick_preview``): itself, or its
+        one. Each text is its Log preview (``chronology.quick_preview``): itself, or its
         first 99 characters and ``…`` (:data:`_CUT`) past 100, when it is printable with
         no ``"  "`` nor ``::``, found by looking for them in all the run's texts at once
-        (then in each, when the run holds one); ``layout.chronology_parts`` of any other."""
+        (then in each, when the run holds one); ``chronology.chronology_parts`` of any other."""
         encode = string_encoder()
         middle = f'"{ITEM_SEPARATOR}"kind": {encode(name)}{ITEM_SEPARATOR}"text": "'
         texts: list[str] = []
@@ -509,7 +509,7 @@ class Rows:
         self.parts: list[_Block | _Singles] | None = None
         self.starts: list[int] = []
         #: The timestamps of the ticked items of this section that the Log's done lines
-        #: name, and their texts, in file order (``layout._ticked``'s, for those alone).
+        #: name, and their texts, in file order (``chronology._ticked``'s, for those alone).
         self.wanted = {stamp for title, stamp in references if title == kind.title}
         self.wanted_days: dict[str, dict[str, str]] | None = None
         self.ticked: dict[tuple[str, str | None], list[str]] = {}
@@ -518,7 +518,7 @@ class Rows:
     # -- reading
 
     def _read(self, texts: bool) -> Iterator[str]:
-        """Read the section once (:func:`~ai_protocols.session.layout.iter_entries`'s
+        """Read the section once (:func:`~ai_protocols.session.sections.iter_entries`'s
         reading, from its window), setting :attr:`parts` and taking the ticked texts
         wanted; with ``texts``, yield the entries' JSON texts on the way, a block's or
         :data:`_BATCH` rows' at a time (``model.ObjectBatches``'s items). A part of the
@@ -762,8 +762,8 @@ class Rows:
                     yield self._single(item, line)  # type: ignore[arg-type]
 
     def current(self) -> Entry | None:
-        """The step in progress, as ``layout._current`` finds it: the last open item
-        whose checkbox is :data:`~ai_protocols.session.layout.CURRENT_BOX` (none when
+        """The step in progress, as ``reading._current`` finds it: the last open item
+        whose checkbox is :data:`~ai_protocols.session.sections.CURRENT_BOX` (none when
         the section's text holds none, without reading the section; never one of a
         block's, all ticked or of no checkbox)."""
         if self.base.find(CURRENT_BOX, self.lo, self.hi) == -1:
@@ -803,7 +803,7 @@ class Rows:
         """The Log's objects of the entries of ``part``, one of :attr:`parts`, in the
         file's order: their JSON texts (``as_json``: as :meth:`_Block.log` and
         :func:`~ai_protocols.session.model.log_json_text` make them), or their ``Entry``
-        (as ``layout.chronology`` makes them)."""
+        (as ``chronology.chronology`` makes them)."""
         name = self.kind.kind
         if type(part) is _Singles:
             return [self._log_object(item, key, as_json)
@@ -904,7 +904,7 @@ class _Unit:
 
 
 class LogRows:
-    """The Log as ``layout.chronology`` orders it, made as it is read: a sequence of
+    """The Log as ``chronology.chronology`` orders it, made as it is read: a sequence of
     ``Entry``, and :meth:`json_texts`, their JSON."""
 
     __slots__ = ("logged", "sections", "session")
@@ -914,16 +914,16 @@ class LogRows:
         self.logged, self.sections, self.session = logged, sections, session
 
     def _windows(self, as_json: bool) -> Iterator[list | str]:  # type: ignore[type-arg]
-        """The Log's objects in its order (``layout.chronology``'s), a window at a time:
+        """The Log's objects in its order (``chronology.chronology``'s), a window at a time:
         JSON texts (``as_json``) or ``Entry``. The sections' parts are taken in the order
         of their first times; at each, the parts begun give the objects that go before
         its first (:meth:`_Unit.before`), merged by a stable sort on their times (the
         parts in the order of their sections and rows: ``chronology``'s order of entries
         of one minute); a part that gives all its objects alone, in the file's order,
         with no Log line among them, gives its JSON whole (:meth:`_Block.log`). The Log's
-        lines (``layout.log_events``) go in as ``chronology``'s merge puts them: a line
+        lines (``chronology.log_events``) go in as ``chronology``'s merge puts them: a line
         before the first entry, from the place of the line before, that it goes before
-        (``layout.goes_before``: later minutes do, earlier ones do not), found by
+        (``chronology.goes_before``: later minutes do, earlier ones do not), found by
         halving; after all of them when none, or when that entry has no time."""
         rows = [each for each in self.sections if type(each) is Rows]
         units = [_Unit(each, part) for each in rows for part in each.read()]

@@ -58,7 +58,7 @@ __all__ = [
 def archive_of(ai_dir: str, props: dict[str, str]) -> str | None:
     """The path of the newest archive under ``.ai/sessions/`` that holds the session whose
     headline properties are ``props``: the same ``AGENT_ID`` and ``STARTED``, and the
-    same ``SESSION_ID`` when both hold one (:data:`~ai_protocols.session.layout.IDENTITY`:
+    same ``SESSION_ID`` when both hold one (:data:`~ai_protocols.session.sections.IDENTITY`:
     the session was wrapped up, here or in another clone whose archive a merge brought).
     Only archives named at or after the session's start are read (their names begin with
     the minute of the wrap-up, :func:`~ai_protocols.session.names.name_time`), each its
@@ -88,7 +88,7 @@ def archive_of(ai_dir: str, props: dict[str, str]) -> str | None:
 def archive_holding(ai_dir: str, session: dict[str, str]) -> str | None:
     """``archived to A`` (``abandoned, archived to A``) for the newest archive ``A`` under
     ``.ai/sessions/`` that holds the session whose headline properties are ``session``
-    (:func:`~ai_protocols.session.layout.one_session`); ``None`` when none is."""
+    (:func:`~ai_protocols.session.sections.one_session`); ``None`` when none is."""
     sessions = os.path.join(ai_dir, "sessions")
     try:
         names = sorted(os.listdir(sessions), reverse=True)  # (newest first)
