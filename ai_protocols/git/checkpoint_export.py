@@ -1,5 +1,6 @@
 """Exporting a checkpoint (``checkpoint export``): its tree written as a tar archive, its
-submodules' too, each file as git would check it out.
+submodules' too, each file as git would check it out; the temporary files a killed export
+left, removed.
 
 docs/decisions.md, "Twenty-sixth round: checkpoint.py and layout.py split by concern".
 """

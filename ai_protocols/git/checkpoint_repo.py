@@ -1,7 +1,9 @@
 """The repository a checkpoint is taken in: the values of checkpoints (:class:`Checkpoint`,
 :class:`Recorded`, :class:`Whereabouts`, :class:`Restored`), the refs' names, this clone's
 id, and :class:`Repository`, the part of :class:`~ai_protocols.git.checkpoint.Checkpoints`
-that finds the work tree, runs git in it and numbers its checkpoints.
+that finds the work tree, runs git in it and numbers its checkpoints; and the small steps
+the other parts share (a ref's record parsed, a file discarded, moved or unlinked, whether
+a process runs).
 
 docs/decisions.md, "Twenty-sixth round: checkpoint.py and layout.py split by concern".
 """
