@@ -1,0 +1,69 @@
+"""A ``git revert`` made in another clone, pulled by a true merge or by ``pull --rebase``
+(twenty-sixth round, issue 14; docs/decisions.md, "Twenty-sixth round: reverts that
+arrive by a pull").
+
+Fault L: the revert pulled by a fast-forward was a person's act already
+(tests/test_pulledrevert_twentyfifth.py); pulled by a true merge (``pull --no-rebase``
+over a local commit) or by ``pull --rebase``, ``status`` and ``log`` still advised
+putting back what it took out. Fault WRONG 2: ``pull --rebase`` brought back the entry
+the other clone reverted (the driver's history folded each version to its newest place,
+so the revert's bytes, equal to an older version, looked newer than the base).
+
+Real clones of a bare origin, real ``git revert`` and ``git pull``, the merge driver
+``init`` installs, the installed console script, real Emacs reading the result.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from clonekit import LAYOUTS, Clones, git, push
+from test_stalecommit_twentysecond import _flat
+
+from emacs import assert_reader_agrees, org_element
+
+PULLS = {"merge": ("--no-rebase",), "rebase": ("--rebase",)}
+
+
+def _reverted_elsewhere(tmp_path: Path, layout: str, pull: str) -> Clones:
+    """The reviewer's steps: ``two`` (B) logs Z1, pushes; ``one`` (A) pulls, logs Z2,
+    commits; B reverts its commit, pushes; A pulls with ``pull``'s option."""
+    clones = Clones(tmp_path.resolve(), agent=LAYOUTS[layout])
+    one, two = clones.run_one, clones.run_two
+    git(clones.two, "pull", "-q", "origin", "main")
+    two("log", "--progress", "Z1")
+    push(two, "z1")
+    git(clones.one, "pull", "-q", "origin", "main")
+    one("log", "--progress", "Z2")
+    git(clones.one, "add", "-A")
+    git(clones.one, "commit", "-q", "-m", "z2")
+    git(clones.two, "revert", "--no-edit", "HEAD")
+    git(clones.two, "push", "-q", "origin", "HEAD:main")
+    done = git(clones.one, "pull", "-q", *PULLS[pull], "origin", "main", check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return clones
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("pull", sorted(PULLS))
+def test_a_revert_pulled_by_a_merge_or_a_rebase_stands(tmp_path: Path, layout: str,
+                                                        pull: str) -> None:
+    clones = _reverted_elsewhere(tmp_path, layout, pull)
+    one = clones.run_one
+    text = one.path.read_text()
+    assert "] Z1" not in text and "] Z2" in text and "] Base step" in text, text
+    assert "<<<<<<<" not in text
+    assert git(clones.one, "status", "--porcelain").stdout == ""
+    assert_reader_agrees(one.path, org_element([one.path])[0])
+    for command in ("status", "show"):
+        done = one(command)
+        said = _flat(done.stdout + done.stderr)
+        assert "older version" not in said and "cp " not in said and "lacks" not in said, \
+            said
+    written = one("log", "--progress", "Z3")
+    assert written.returncode == 0, written.stderr
+    assert "older version" not in written.stderr and "merged back" not in written.stderr, \
+        written.stderr
+    text = one.path.read_text()
+    assert "] Z1" not in text and "] Z2" in text and "] Z3" in text, text
