@@ -67,3 +67,44 @@ def test_a_revert_pulled_by_a_merge_or_a_rebase_stands(tmp_path: Path, layout: s
         written.stderr
     text = one.path.read_text()
     assert "] Z1" not in text and "] Z2" in text and "] Z3" in text, text
+
+
+def _ticked_and_reverted(tmp_path: Path, layout: str, pull: str) -> Clones:
+    """Fault L's steps (tests/test_pulledrevert_twentyfifth.py's, with a local commit):
+    ``one`` logs and ticks, pushes; ``two`` reverts the tick's commit, pushes; ``one``
+    commits a file of its own (the session file untouched) and pulls with ``pull``'s
+    option: git takes the revert's version as it is, no driver."""
+    clones = Clones(tmp_path.resolve(), agent=LAYOUTS[layout])
+    one = clones.run_one
+    one("log", "--next", "N1", "--progress", "P1")
+    push(one, "c1")
+    one("log", "--done", "N1", "--progress", "P2")
+    push(one, "c2")
+    git(clones.two, "pull", "-q", "origin", "main")
+    git(clones.two, "revert", "--no-edit", "HEAD")
+    git(clones.two, "push", "-q", "origin", "HEAD:main")
+    (clones.one / "notes.txt").write_text("mine\n")
+    git(clones.one, "add", "notes.txt")
+    git(clones.one, "commit", "-q", "-m", "local")
+    done = git(clones.one, "pull", "-q", *PULLS[pull], "origin", "main", check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return clones
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("pull", sorted(PULLS))
+def test_a_revert_pulled_over_a_local_commit_is_a_persons_act(tmp_path: Path, layout: str,
+                                                               pull: str) -> None:
+    clones = _ticked_and_reverted(tmp_path, layout, pull)
+    one = clones.run_one
+    assert "] P2" not in one.path.read_text()
+    for command in ("status", "show"):
+        done = one(command)
+        said = _flat(done.stdout + done.stderr)
+        assert "older version" not in said and "cp " not in said, said
+    written = one("log", "--progress", "P3")
+    assert "older version" not in written.stderr, written.stderr
+    text = one.path.read_text()
+    assert "] P2" not in text and "] P3" in text and "] P1" in text, text
+    (n1,) = [line for line in text.splitlines() if line.endswith("] N1")]
+    assert n1.startswith("- [ ]"), n1  # (the revert took the tick out: it stays out)

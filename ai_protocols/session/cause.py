@@ -85,8 +85,9 @@ def committed_by(path: str, newer: bytes) -> str | None:
     """When ``HEAD``'s newest move (its reflog, gitrepository-layout(5)) made a commit
     here whose content git wrote (a ``git revert``, ``git cherry-pick``; or a ``git
     commit`` that finished one, its message holding git's line for it,
-    :func:`_made_by_message`; or a pull or merge fast-forwarded over such a commit made
-    in another clone, the newest it brought that changed the file), whose version
+    :func:`_made_by_message`; or a pull or merge that brought such a commit made in
+    another clone, by a fast-forward, a true merge or a rebase, the newest it brought
+    that changed the file, :func:`_brought_from`), whose version
     of the session file ``path`` is the file's bytes, and the commit it was made on holds ``newer``
     (the version this tool wrote last, its kept copy's bytes) there: what made it, said
     for a person (``"a git revert (commit 1a2b3c4d5e6f)"``). The file is then a
@@ -107,13 +108,10 @@ def committed_by(path: str, newer: bytes) -> str | None:
     if made is None and message.startswith(b"commit: "):
         made = _made_by_message(folder, new)
     commit = new
-    if made is None and message.endswith(b": Fast-forward") and old.strip("0"):
-        # (a pull or merge that fast-forwarded over a revert or cherry-pick made in
-        # another clone: the newest commit it brought that changed the file, known by
-        # git's line in its message, as here)
-        last = _last_change(folder, old, new, path)
-        if last is not None:
-            commit, made = last, _made_by_message(folder, last)
+    if made is None and old.strip("0"):
+        brought = _brought_from(folder, new, path)
+        if brought is not None:
+            old, commit, made = brought
     if made is None or old.strip("0") == "":
         return None
     from ai_protocols.git.head import read_head
@@ -132,6 +130,26 @@ def committed_by(path: str, newer: bytes) -> str | None:
             git_version(folder, f"{old}:{name}") != newer:
         return None
     return f"{made} (commit {commit[:12]})"
+
+
+def _brought_from(root: str, head: str, path: str) -> tuple[str, str, str] | None:
+    """When ``HEAD``'s newest move (``head`` its new value) is a pull or a merge
+    (:func:`ai_protocols.board.stale.pulled_from`: a fast-forward, a true merge, its
+    conflicts settled by ``git commit``, or the steps of a ``git pull --rebase`` as
+    one), and the newest commit it brought that changed the session file ``path``
+    (:func:`_last_change`: of a true merge, the other side's, which git took the file
+    from; of a rebase, the upstream's under the replayed commits) holds git's line for
+    a revert or ``cherry-pick -x`` (:func:`_made_by_message`): ``(the commit HEAD named
+    before the pull, that commit, what made it said for a person)``. ``None``
+    otherwise. Reads the end of ``HEAD``'s reflog; two git runs when it is a pull."""
+    from ai_protocols.board.stale import pulled_from
+
+    moves = pulled_from(root, head)
+    if moves is None or moves[1] != head:
+        return None
+    last = _last_change(root, moves[0], head, path)
+    made = None if last is None else _made_by_message(root, last)
+    return None if last is None or made is None else (moves[0], last, made)
 
 
 def _last_change(root: str, old: str, new: str, path: str) -> str | None:
