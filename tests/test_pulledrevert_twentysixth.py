@@ -24,35 +24,57 @@ from test_stalecommit_twentysecond import _flat
 from emacs import assert_reader_agrees, org_element
 
 PULLS = {"merge": ("--no-rebase",), "rebase": ("--rebase",)}
+#: How a clone takes what the origin holds: ``git pull`` (a true merge or a rebase) or
+#: ``git fetch`` then ``git merge`` / ``git rebase`` of ``origin/main``.
+TAKES = [*PULLS, "fetch-merge", "fetch-rebase"]
 
 
-def _reverted_elsewhere(tmp_path: Path, layout: str, pull: str) -> Clones:
+def _take(clone: Path, how: str) -> None:
+    """``clone`` takes ``origin``'s ``main`` as ``how`` (one of :data:`TAKES`) says; git
+    must succeed (the driver merges the session file)."""
+    if how in PULLS:
+        done = git(clone, "pull", "-q", *PULLS[how], "origin", "main", check=False)
+    else:
+        git(clone, "fetch", "-q", "origin")
+        done = git(clone, how.split("-")[1], "-q", "origin/main", check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _reverted_elsewhere(tmp_path: Path, layout: str, pull: str, older: bool = False
+                        ) -> Clones:
     """The reviewer's steps: ``two`` (B) logs Z1, pushes; ``one`` (A) pulls, logs Z2,
-    commits; B reverts its commit, pushes; A pulls with ``pull``'s option."""
+    commits; B reverts its commit, pushes; A takes it as ``pull`` (one of
+    :data:`TAKES`) says. ``older``: B logs Z0 after Z1, in a commit of its own, and
+    reverts Z1's commit, no longer its newest."""
     clones = Clones(tmp_path.resolve(), agent=LAYOUTS[layout])
     one, two = clones.run_one, clones.run_two
     git(clones.two, "pull", "-q", "origin", "main")
     two("log", "--progress", "Z1")
     push(two, "z1")
+    z1 = git(clones.two, "rev-parse", "HEAD").stdout.strip()
+    if older:
+        two("log", "--progress", "Z0")
+        push(two, "z0")
     git(clones.one, "pull", "-q", "origin", "main")
     one("log", "--progress", "Z2")
     git(clones.one, "add", "-A")
     git(clones.one, "commit", "-q", "-m", "z2")
-    git(clones.two, "revert", "--no-edit", "HEAD")
+    git(clones.two, "revert", "--no-edit", z1)
     git(clones.two, "push", "-q", "origin", "HEAD:main")
-    done = git(clones.one, "pull", "-q", *PULLS[pull], "origin", "main", check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
+    _take(clones.one, pull)
     return clones
 
 
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
-@pytest.mark.parametrize("pull", sorted(PULLS))
+@pytest.mark.parametrize("pull", TAKES)
+@pytest.mark.parametrize("older", [False, True], ids=["newest", "older"])
 def test_a_revert_pulled_by_a_merge_or_a_rebase_stands(tmp_path: Path, layout: str,
-                                                        pull: str) -> None:
-    clones = _reverted_elsewhere(tmp_path, layout, pull)
+                                                        pull: str, older: bool) -> None:
+    clones = _reverted_elsewhere(tmp_path, layout, pull, older)
     one = clones.run_one
     text = one.path.read_text()
     assert "] Z1" not in text and "] Z2" in text and "] Base step" in text, text
+    assert ("] Z0" in text) == older, text
     assert "<<<<<<<" not in text
     assert git(clones.one, "status", "--porcelain").stdout == ""
     assert_reader_agrees(one.path, org_element([one.path])[0])
@@ -72,8 +94,8 @@ def test_a_revert_pulled_by_a_merge_or_a_rebase_stands(tmp_path: Path, layout: s
 def _ticked_and_reverted(tmp_path: Path, layout: str, pull: str) -> Clones:
     """Fault L's steps (tests/test_pulledrevert_twentyfifth.py's, with a local commit):
     ``one`` logs and ticks, pushes; ``two`` reverts the tick's commit, pushes; ``one``
-    commits a file of its own (the session file untouched) and pulls with ``pull``'s
-    option: git takes the revert's version as it is, no driver."""
+    commits a file of its own (the session file untouched) and takes it as ``pull``
+    (one of :data:`TAKES`) says: git takes the revert's version as it is, no driver."""
     clones = Clones(tmp_path.resolve(), agent=LAYOUTS[layout])
     one = clones.run_one
     one("log", "--next", "N1", "--progress", "P1")
@@ -86,13 +108,12 @@ def _ticked_and_reverted(tmp_path: Path, layout: str, pull: str) -> Clones:
     (clones.one / "notes.txt").write_text("mine\n")
     git(clones.one, "add", "notes.txt")
     git(clones.one, "commit", "-q", "-m", "local")
-    done = git(clones.one, "pull", "-q", *PULLS[pull], "origin", "main", check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
+    _take(clones.one, pull)
     return clones
 
 
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
-@pytest.mark.parametrize("pull", sorted(PULLS))
+@pytest.mark.parametrize("pull", TAKES)
 def test_a_revert_pulled_over_a_local_commit_is_a_persons_act(tmp_path: Path, layout: str,
                                                                pull: str) -> None:
     clones = _ticked_and_reverted(tmp_path, layout, pull)

@@ -109,7 +109,7 @@ def committed_by(path: str, newer: bytes) -> str | None:
         made = _made_by_message(folder, new)
     commit = new
     if made is None and old.strip("0"):
-        brought = _brought_from(folder, new, path)
+        brought = _brought_from(folder, new, path, moves)
         if brought is not None:
             old, commit, made = brought
     if made is None or old.strip("0") == "":
@@ -132,24 +132,48 @@ def committed_by(path: str, newer: bytes) -> str | None:
     return f"{made} (commit {commit[:12]})"
 
 
-def _brought_from(root: str, head: str, path: str) -> tuple[str, str, str] | None:
-    """When ``HEAD``'s newest move (``head`` its new value) is a pull or a merge
+def _brought_from(root: str, head: str, path: str,
+                  moves: list[tuple[str, str, bytes]]) -> tuple[str, str, str] | None:
+    """When ``HEAD``'s newest move (``head`` its new value; ``moves``: the newest moves of
+    its reflog, :func:`~ai_protocols.git.head.reflog_moves`) is a pull or a merge
     (:func:`ai_protocols.board.stale.pulled_from`: a fast-forward, a true merge, its
     conflicts settled by ``git commit``, or the steps of a ``git pull --rebase`` as
-    one), and the newest commit it brought that changed the session file ``path``
-    (:func:`_last_change`: of a true merge, the other side's, which git took the file
-    from; of a rebase, the upstream's under the replayed commits) holds git's line for
-    a revert or ``cherry-pick -x`` (:func:`_made_by_message`): ``(the commit HEAD named
-    before the pull, that commit, what made it said for a person)``. ``None``
-    otherwise. Reads the end of ``HEAD``'s reflog; two git runs when it is a pull."""
+    one) or the end of a ``git rebase`` (:func:`_rebased_from`), and the newest commit
+    it brought that changed the session file ``path`` (:func:`_last_change`: of a true
+    merge, the other side's, which git took the file from; of a rebase, the upstream's
+    under the replayed commits) holds git's line for a revert or ``cherry-pick -x``
+    (:func:`_made_by_message`): ``(the commit HEAD named before the pull, that commit,
+    what made it said for a person)``. ``None`` otherwise. Reads the end of ``HEAD``'s
+    reflog; two git runs when it is a pull or a rebase."""
     from ai_protocols.board.stale import pulled_from
 
-    moves = pulled_from(root, head)
-    if moves is None or moves[1] != head:
-        return None
-    last = _last_change(root, moves[0], head, path)
+    pulled = pulled_from(root, head)
+    before = pulled[0] if pulled is not None and pulled[1] == head else \
+        _rebased_from(moves, head)
+    last = None if before is None else _last_change(root, before, head, path)
     made = None if last is None else _made_by_message(root, last)
-    return None if last is None or made is None else (moves[0], last, made)
+    return None if before is None or last is None or made is None else (before, last, made)
+
+
+def _rebased_from(moves: list[tuple[str, str, bytes]], head: str) -> str | None:
+    """The commit ``HEAD`` named before the ``git rebase`` whose steps (``rebase
+    (start)``, ``(pick)``..., ``(finish)``, git-rebase(1); ``rebase -i``'s too) end
+    ``moves`` (``HEAD``'s reflog, oldest first), its result ``head``: the old value of
+    its ``(start)``. ``None`` when ``moves`` end otherwise, or its start is not among
+    them. No I/O."""
+    if not moves or moves[-1][1] != head:
+        return None
+    what = moves[-1][2].split(b":", 1)[0]
+    if not what.endswith(b" (finish)"):
+        return None
+    name = what[:-len(b"(finish)")]  # ("rebase ", "rebase -i ", "pull --rebase ")
+    for old, _new, message in reversed(moves):
+        step = message.split(b":", 1)[0]
+        if not step.startswith(name) or not step.endswith(b")"):
+            return None
+        if step == name + b"(start)":
+            return old if old.strip("0") else None
+    return None
 
 
 def _last_change(root: str, old: str, new: str, path: str) -> str | None:
