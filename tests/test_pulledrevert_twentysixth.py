@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 from clonekit import LAYOUTS, Clones, git, push
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_stalecommit_twentysecond import _flat
 
 from emacs import assert_reader_agrees, org_element
@@ -129,3 +131,82 @@ def test_a_revert_pulled_over_a_local_commit_is_a_persons_act(tmp_path: Path, la
     assert "] P2" not in text and "] P3" in text and "] P1" in text, text
     (n1,) = [line for line in text.splitlines() if line.endswith("] N1")]
     assert n1.startswith("- [ ]"), n1  # (the revert took the tick out: it stays out)
+
+
+@pytest.mark.parametrize("pull", TAKES)
+def test_a_plain_commit_of_an_older_version_pulled_over_a_local_commit_is_warned(
+        tmp_path: Path, pull: str) -> None:
+    """The guard: another clone commits an older version in its own words (no git line);
+    taken over a local commit, by a merge or a rebase, it is no revert, and ``status``
+    still says the file lacks what the tool wrote."""
+    clones = Clones(tmp_path.resolve())
+    one = clones.run_one
+    one("log", "--progress", "P1")
+    push(one, "c1")
+    older = one.path.read_bytes()
+    one("log", "--progress", "P2")
+    push(one, "c2")
+    git(clones.two, "pull", "-q", "origin", "main")
+    (clones.two / one.file).write_bytes(older)
+    push(clones.run_two, "my own words")
+    (clones.one / "notes.txt").write_text("mine\n")
+    git(clones.one, "add", "notes.txt")
+    git(clones.one, "commit", "-q", "-m", "local")
+    _take(clones.one, pull)
+    said = _flat(one("status").stdout)
+    assert "older version" in said or "lacks" in said, said
+
+
+@given(st.lists(st.sampled_from([b"a", b"b", b"c"]), max_size=10),
+       st.sampled_from([b"a", b"b", b"c", b"d"]), st.sampled_from([b"a", b"b", b"c", b"d"]),
+       st.booleans())
+def test_a_side_older_than_the_base_at_any_place(history: list[bytes], side: bytes,
+                                                 base: bytes, ours: bool) -> None:
+    """``merge._base_by_git`` over a history holding versions more than once (newest
+    first, as :func:`merge._head_versions` gives it): a side at some place older than
+    the base's newest is git's choice (a revert's version, equal to one before the
+    base), wherever else it is; a side only newer than the base, or in no place, never
+    is."""
+    from ai_protocols.session.merge import _base_by_git
+
+    got = _base_by_git(side, base, ours=ours, history=lambda: history)
+    if not history:
+        assert got is False
+    elif base not in history:
+        assert got is ours
+    else:
+        newest = min(at for at, one in enumerate(history) if one == base)
+        assert got is any(one == side and at > newest for at, one in enumerate(history))
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(["a\n", "b\n", "c\n"]), min_size=1, max_size=6))
+def test_history_versions_each_keeps_every_place(tmp_path_factory: pytest.TempPathFactory,
+                                                 contents: list[str]) -> None:
+    """``git.state.history_versions`` with ``each``, over a real repository whose file
+    took ``contents`` one commit after another (a version again when a commit puts back
+    an older one): every version each commit gave it and took from it, newest first,
+    repeats kept; without ``each`` the same, each once at its newest place."""
+    from ai_protocols.git.state import history_versions
+
+    repo = tmp_path_factory.mktemp("history")
+    git(repo, "init", "-q")
+    kept: list[str] = []  # (the versions the commits gave, a commit that changed nothing
+    # being none)
+    for text in contents:
+        (repo / "f.txt").write_text(text)
+        git(repo, "add", "f.txt")
+        git(repo, "commit", "-q", "--allow-empty", "-m", "c")
+        if not kept or kept[-1] != text:
+            kept.append(text)
+    places: list[bytes] = []
+    for at in range(len(kept) - 1, -1, -1):  # (each commit: after, then before)
+        places.append(kept[at].encode())
+        if at:
+            places.append(kept[at - 1].encode())
+    assert history_versions(repo, "f.txt", ["HEAD"], 30, before=True, each=True) == places
+    assert history_versions(repo, "f.txt", ["HEAD"], 30, before=True) == \
+        list(dict.fromkeys(places))
+    after = [kept[at].encode() for at in range(len(kept) - 1, -1, -1)]
+    assert history_versions(repo, "f.txt", ["HEAD"], 30, before=False, each=True) == after
