@@ -774,9 +774,11 @@ def history_versions(root: str | os.PathLike[str], path: str,
         size = int(header[2])
         found.append(out[end + 1:end + 1 + size])
         at = end + 1 + size + 1
-    if not each or len(found) != len(blobs):
+    if not each:
         return found
-    data = dict(zip(blobs, found))
+    if len(found) != len(blobs):  # (a version git could not give: no places to tell)
+        return []
+    data = dict(zip(blobs, found, strict=True))
     return [data[blob] for blob in places]
 
 
