@@ -10,9 +10,10 @@ round: session-file causes, one wording".
 
 The evidence, in this order: a git operation under way; where ``HEAD`` is (detached,
 another branch than the last write recorded); a commit git made in this work tree (a
-``git revert``, ``cherry-pick``) whose version of the file is the file, over the version
-written last (:func:`committed_by`: the person's deliberate act, never a thing to undo);
-the newest stash entry holding the version written last (``git stash`` took it);
+``git revert``, ``cherry-pick``), or made in another clone and brought by a pull, a
+merge or a rebase, whose version of the file is the file, over the version written
+last (:func:`committed_by`: the person's deliberate act, never a thing to undo); the
+newest stash entry holding the version written last (``git stash`` took it);
 git's index (:func:`git_wrote`: whether git's last checkout, reset or stash wrote the
 file as it is, or something else did: an editor's save, a copy). Paths are text.
 Reads git's files; runs git a few times, only on the way to a message.
@@ -94,7 +95,8 @@ def committed_by(path: str, newer: bytes) -> str | None:
     person's deliberate act, committed, and the version written last stays in git's
     history: nothing to warn of, nothing to undo. ``None`` otherwise. Reads the reflog;
     two ``git show`` when its newest move made a commit (and one ``git cat-file`` first
-    when that was a ``git commit``)."""
+    when that was a ``git commit``; a ``git log`` and a ``git cat-file`` first when it
+    was a pull, a merge or a rebase)."""
     from ai_protocols.git.head import reflog_moves
     from ai_protocols.paths import git_dirs
 
