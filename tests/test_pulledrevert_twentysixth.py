@@ -116,10 +116,17 @@ def _ticked_and_reverted(tmp_path: Path, layout: str, pull: str) -> Clones:
 
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
 @pytest.mark.parametrize("pull", TAKES)
+@pytest.mark.parametrize("then", [False, True], ids=["read", "committed-then-read"])
 def test_a_revert_pulled_over_a_local_commit_is_a_persons_act(tmp_path: Path, layout: str,
-                                                               pull: str) -> None:
+                                                               pull: str, then: bool) -> None:
+    """``then``: a commit of one's own (another file) after the pull, before the reads:
+    ``HEAD``'s newest move is no pull then, the pull's result still holds the file."""
     clones = _ticked_and_reverted(tmp_path, layout, pull)
     one = clones.run_one
+    if then:
+        (clones.one / "more.txt").write_text("more\n")
+        git(clones.one, "add", "more.txt")
+        git(clones.one, "commit", "-q", "-m", "more")
     assert "] P2" not in one.path.read_text()
     for command in ("status", "show"):
         done = one(command)

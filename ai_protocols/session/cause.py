@@ -109,11 +109,11 @@ def committed_by(path: str, newer: bytes) -> str | None:
     made = next((said for start, said in _MADE if message.startswith(start)), None)
     if made is None and message.startswith(b"commit: "):
         made = _made_by_message(folder, new)
-    commit = new
+    commit = at = new  # (at: the commit whose version is the file, HEAD's or a pull's)
     if made is None and old.strip("0"):
         brought = _brought_from(folder, new, path, moves)
         if brought is not None:
-            old, commit, made = brought
+            old, at, commit, made = brought
     if made is None or old.strip("0") == "":
         return None
     from ai_protocols.git.head import read_head
@@ -128,53 +128,62 @@ def committed_by(path: str, newer: bytes) -> str | None:
         data = storage.read_regular(path)
     except (OSError, storage.NotRegular):
         return None
-    if git_version(folder, f"{new}:{name}") != data or \
+    if git_version(folder, f"{at}:{name}") != data or \
+            (at != new and git_version(folder, f"{new}:{name}") != data) or \
             git_version(folder, f"{old}:{name}") != newer:
         return None
     return f"{made} (commit {commit[:12]})"
 
 
-def _brought_from(root: str, head: str, path: str,
-                  moves: list[tuple[str, str, bytes]]) -> tuple[str, str, str] | None:
-    """When ``HEAD``'s newest move (``head`` its new value; ``moves``: the newest moves of
-    its reflog, :func:`~ai_protocols.git.head.reflog_moves`) is a pull or a merge
+def _brought_from(root: str, head: str, path: str, moves: list[tuple[str, str, bytes]]
+                  ) -> tuple[str, str, str, str] | None:
+    """When ``HEAD`` (``head``; ``moves``: the newest moves of its reflog,
+    :func:`~ai_protocols.git.head.reflog_moves`) holds the result of a pull or a merge,
+    its newest move or one before one's own commits
     (:func:`ai_protocols.board.stale.pulled_from`: a fast-forward, a true merge, its
     conflicts settled by ``git commit``, or the steps of a ``git pull --rebase`` as
-    one) or the end of a ``git rebase`` (:func:`_rebased_from`), and the newest commit
-    it brought that changed the session file ``path`` (:func:`_last_change`: of a true
-    merge, the other side's, which git took the file from; of a rebase, the upstream's
-    under the replayed commits) holds git's line for a revert or ``cherry-pick -x``
-    (:func:`_made_by_message`): ``(the commit HEAD named before the pull, that commit,
-    what made it said for a person)``. ``None`` otherwise. Reads the end of ``HEAD``'s
-    reflog; two git runs when it is a pull or a rebase."""
+    one), or its newest move ends a ``git rebase`` (:func:`_rebased_from`), and the
+    newest commit that brought that changed the session file ``path``
+    (:func:`_last_change`: of a true merge, the other side's, which git took the file
+    from; of a rebase, the upstream's under the replayed commits) holds git's line for
+    a revert or ``cherry-pick -x`` (:func:`_made_by_message`): ``(the commit HEAD named
+    before the pull, the one after it, that commit, what made it said for a person)``.
+    ``None`` otherwise. Reads the end of ``HEAD``'s reflog; two git runs when it holds
+    such a move."""
     from ai_protocols.board.stale import pulled_from
 
-    pulled = pulled_from(root, head)
-    before = pulled[0] if pulled is not None and pulled[1] == head else \
-        _rebased_from(moves, head)
-    last = None if before is None else _last_change(root, before, head, path)
+    pulled = pulled_from(root, head) or _rebased_from(moves, head)
+    last = None if pulled is None else _last_change(root, *pulled, path)
     made = None if last is None else _made_by_message(root, last)
-    return None if before is None or last is None or made is None else (before, last, made)
+    return None if pulled is None or last is None or made is None else \
+        (*pulled, last, made)
 
 
-def _rebased_from(moves: list[tuple[str, str, bytes]], head: str) -> str | None:
-    """The commit ``HEAD`` named before the ``git rebase`` whose steps (``rebase
-    (start)``, ``(pick)``..., ``(finish)``, git-rebase(1); ``rebase -i``'s too) end
-    ``moves`` (``HEAD``'s reflog, oldest first), its result ``head``: the old value of
-    its ``(start)``. ``None`` when ``moves`` end otherwise, or its start is not among
-    them. No I/O."""
-    if not moves or moves[-1][1] != head:
+def _rebased_from(moves: list[tuple[str, str, bytes]], head: str
+                  ) -> tuple[str, str] | None:
+    """The ``git rebase`` whose steps (``rebase (start)``, ``(pick)``..., ``(finish)``,
+    git-rebase(1); ``rebase -i``'s too) end ``moves`` (``HEAD``'s reflog, oldest first,
+    its newest value ``head``), or come just before one's own commits there
+    (``commit: ``): ``(the old value of its (start), its result)``. ``None`` when
+    ``moves`` end otherwise, or its start is not among them. No I/O."""
+    want = head
+    steps = iter(reversed(moves))
+    for old, new, message in steps:
+        if new != want or not message.startswith(b"commit: "):
+            break
+        want = old
+    else:
         return None
-    what = moves[-1][2].split(b":", 1)[0]
-    if not what.endswith(b" (finish)"):
+    what = message.split(b":", 1)[0]
+    if new != want or not what.endswith(b" (finish)"):
         return None
     name = what[:-len(b"(finish)")]  # ("rebase ", "rebase -i ", "pull --rebase ")
-    for old, _new, message in reversed(moves):
+    for old, _new, message in steps:
         step = message.split(b":", 1)[0]
         if not step.startswith(name) or not step.endswith(b")"):
             return None
         if step == name + b"(start)":
-            return old if old.strip("0") else None
+            return (old, want) if old.strip("0") else None
     return None
 
 
