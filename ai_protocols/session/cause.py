@@ -140,7 +140,7 @@ def _brought_from(root: str, head: str, path: str, moves: list[tuple[str, str, b
     """When ``HEAD`` (``head``; ``moves``: the newest moves of its reflog,
     :func:`~ai_protocols.git.head.reflog_moves`) holds the result of a pull or a merge,
     its newest move or one before one's own commits
-    (:func:`ai_protocols.board.stale.pulled_from`: a fast-forward, a true merge, its
+    (:func:`~ai_protocols.git.head.pulled_from`: a fast-forward, a true merge, its
     conflicts settled by ``git commit``, or the steps of a ``git pull --rebase`` as
     one), or its newest move ends a ``git rebase`` (:func:`_rebased_from`), and the
     newest commit that brought that changed the session file ``path``
@@ -150,7 +150,7 @@ def _brought_from(root: str, head: str, path: str, moves: list[tuple[str, str, b
     before the pull, the one after it, that commit, what made it said for a person)``.
     ``None`` otherwise. Reads the end of ``HEAD``'s reflog; two git runs when it holds
     such a move."""
-    from ai_protocols.board.stale import pulled_from
+    from ai_protocols.git.head import pulled_from
 
     pulled = pulled_from(root, head) or _rebased_from(moves, head)
     last = None if pulled is None else _last_change(root, *pulled, path)
