@@ -42,6 +42,14 @@ def _take(clone: Path, how: str) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def _commit_own(clone: Path, name: str) -> None:
+    """A commit of one's own in ``clone``: a file ``name`` of its own, the session file
+    untouched."""
+    (clone / name).write_text("mine\n")
+    git(clone, "add", name)
+    git(clone, "commit", "-q", "-m", name)
+
+
 def _reverted_elsewhere(tmp_path: Path, layout: str, pull: str, older: bool = False
                         ) -> Clones:
     """The reviewer's steps: ``two`` (B) logs Z1, pushes; ``one`` (A) pulls, logs Z2,
@@ -93,23 +101,28 @@ def test_a_revert_pulled_by_a_merge_or_a_rebase_stands(tmp_path: Path, layout: s
     assert "] Z1" not in text and "] Z2" in text and "] Z3" in text, text
 
 
-def _ticked_and_reverted(tmp_path: Path, layout: str, pull: str) -> Clones:
+def _ticked_and_reverted(tmp_path: Path, layout: str, pull: str, revert: bool = True
+                         ) -> Clones:
     """Fault L's steps (tests/test_pulledrevert_twentyfifth.py's, with a local commit):
-    ``one`` logs and ticks, pushes; ``two`` reverts the tick's commit, pushes; ``one``
+    ``one`` logs and ticks, pushes; ``two`` reverts the tick's commit (``revert``; else
+    commits ``one``'s version from before the tick in its own words), pushes; ``one``
     commits a file of its own (the session file untouched) and takes it as ``pull``
-    (one of :data:`TAKES`) says: git takes the revert's version as it is, no driver."""
+    (one of :data:`TAKES`) says: git takes ``two``'s version as it is, no driver."""
     clones = Clones(tmp_path.resolve(), agent=LAYOUTS[layout])
     one = clones.run_one
     one("log", "--next", "N1", "--progress", "P1")
     push(one, "c1")
+    older = one.path.read_bytes()
     one("log", "--done", "N1", "--progress", "P2")
     push(one, "c2")
     git(clones.two, "pull", "-q", "origin", "main")
-    git(clones.two, "revert", "--no-edit", "HEAD")
+    if revert:
+        git(clones.two, "revert", "--no-edit", "HEAD")
+    else:
+        (clones.two / one.file).write_bytes(older)
+        git(clones.two, "commit", "-q", "-am", "my own words")
     git(clones.two, "push", "-q", "origin", "HEAD:main")
-    (clones.one / "notes.txt").write_text("mine\n")
-    git(clones.one, "add", "notes.txt")
-    git(clones.one, "commit", "-q", "-m", "local")
+    _commit_own(clones.one, "notes.txt")
     _take(clones.one, pull)
     return clones
 
@@ -124,9 +137,7 @@ def test_a_revert_pulled_over_a_local_commit_is_a_persons_act(tmp_path: Path, la
     clones = _ticked_and_reverted(tmp_path, layout, pull)
     one = clones.run_one
     if then:
-        (clones.one / "more.txt").write_text("more\n")
-        git(clones.one, "add", "more.txt")
-        git(clones.one, "commit", "-q", "-m", "more")
+        _commit_own(clones.one, "more.txt")
     assert "] P2" not in one.path.read_text()
     for command in ("status", "show"):
         done = one(command)
@@ -146,44 +157,9 @@ def test_a_plain_commit_of_an_older_version_pulled_over_a_local_commit_is_warned
     """The guard: another clone commits an older version in its own words (no git line);
     taken over a local commit, by a merge or a rebase, it is no revert, and ``status``
     still says the file lacks what the tool wrote."""
-    clones = Clones(tmp_path.resolve())
-    one = clones.run_one
-    one("log", "--progress", "P1")
-    push(one, "c1")
-    older = one.path.read_bytes()
-    one("log", "--progress", "P2")
-    push(one, "c2")
-    git(clones.two, "pull", "-q", "origin", "main")
-    (clones.two / one.file).write_bytes(older)
-    push(clones.run_two, "my own words")
-    (clones.one / "notes.txt").write_text("mine\n")
-    git(clones.one, "add", "notes.txt")
-    git(clones.one, "commit", "-q", "-m", "local")
-    _take(clones.one, pull)
-    said = _flat(one("status").stdout)
+    clones = _ticked_and_reverted(tmp_path, "single", pull, revert=False)
+    said = _flat(clones.run_one("status").stdout)
     assert "older version" in said or "lacks" in said, said
-
-
-@given(st.lists(st.sampled_from([b"a", b"b", b"c"]), max_size=10),
-       st.sampled_from([b"a", b"b", b"c", b"d"]), st.sampled_from([b"a", b"b", b"c", b"d"]),
-       st.booleans())
-def test_a_side_older_than_the_base_at_any_place(history: list[bytes], side: bytes,
-                                                 base: bytes, ours: bool) -> None:
-    """``merge._base_by_git`` over a history holding versions more than once (newest
-    first, as :func:`merge._head_versions` gives it): a side at some place older than
-    the base's newest is git's choice (a revert's version, equal to one before the
-    base), wherever else it is; a side only newer than the base, or in no place, never
-    is."""
-    from ai_protocols.session.merge import _base_by_git
-
-    got = _base_by_git(side, base, ours=ours, history=lambda: history)
-    if not history:
-        assert got is False
-    elif base not in history:
-        assert got is ours
-    else:
-        newest = min(at for at, one in enumerate(history) if one == base)
-        assert got is any(one == side and at > newest for at, one in enumerate(history))
 
 
 @settings(max_examples=15, deadline=None,
