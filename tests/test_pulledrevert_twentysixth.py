@@ -193,3 +193,32 @@ def test_history_versions_each_keeps_every_place(tmp_path_factory: pytest.TempPa
         list(dict.fromkeys(places))
     after = [kept[at].encode() for at in range(len(kept) - 1, -1, -1)]
     assert history_versions(repo, "f.txt", ["HEAD"], 30, before=False, each=True) == after
+
+
+@given(st.lists(st.sampled_from([b"commit: x", b"checkout: moving", b"reset: moving"]),
+                max_size=3),
+       st.sampled_from([b"rebase ", b"rebase -i ", b"pull -q --rebase origin main "]),
+       st.integers(0, 3), st.integers(0, 3),
+       st.sampled_from([None, b"checkout: moving from a to b", b"reset: moving to HEAD~"]))
+def test_the_rebase_under_ones_own_commits(before: list[bytes], name: bytes, picks: int,
+                                           own: int, after: bytes | None) -> None:
+    """``cause._rebased_from`` over a ``HEAD`` reflog (oldest first) of other moves, a
+    rebase's steps (``(start)``, ``(pick)``..., ``(finish)``, ``name`` their prefix) and
+    ``own`` commits of one's own: the commit before its start and its result; with
+    another kind of move (``after``) last: none."""
+    from ai_protocols.session.cause import _rebased_from
+
+    messages = [*before, name + b"(start): checkout origin/main",
+                *[name + b"(pick): mine"] * picks, name + b"(finish): returning to x",
+                *[b"commit: more"] * own, *([after] if after else [])]
+    ids = [f"{at + 1:040x}" for at in range(len(messages) + 1)]
+    moves = [(ids[at], ids[at + 1], message) for at, message in enumerate(messages)]
+    moves[len(before) + picks + 1] = (ids[len(before) + picks + 1],) * 2 + \
+        (messages[len(before) + picks + 1],)  # (the finish leaves HEAD where it is)
+    for at in range(len(before) + picks + 2, len(moves)):  # (the chain goes on from it)
+        moves[at] = (moves[at - 1][1], ids[at + 1], messages[at])
+    head = moves[-1][1]
+    start = ids[len(before)]
+    assert _rebased_from(moves, head) == (None if after else
+                                           (start, moves[len(before) + picks + 1][1]))
+    assert _rebased_from(moves, "f" * 40) is None
