@@ -21,7 +21,10 @@ unreadable file) gives ``None``: nothing is recorded rather than a guess.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+
+TYPE_CHECKING = False  # (no hot command imports typing or collections, as paths.py)
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 __all__ = [
     "BROUGHT",
