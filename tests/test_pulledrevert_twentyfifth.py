@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from clonekit import LAYOUTS, Clones, commit, git, push
+from clonekit import LAYOUTS, Agent, Clones, commit, git, push
 from test_stalecommit_twentysecond import _flat
 
 
@@ -40,16 +40,25 @@ def test_a_revert_pulled_from_another_clone_is_a_persons_act(tmp_path: Path, lay
     else:
         git(clones.one, "fetch", "-q", "origin")
         git(clones.one, "merge", "-q", "origin/main")
+    revert_stands(one, ("status",))
+    assert two.path.read_text().count("] P2") == 0
+
+
+def revert_stands(one: Agent, reads: tuple[str, ...]) -> None:
+    """The revert of the commit that logged P2 and ticked N1 stands in ``one``'s clone:
+    the read commands ``reads`` say nothing of an older version nor advise a ``cp``; the
+    next ``log`` neither, and writes into the revert's version (no P2, N1 unticked)."""
     assert "] P2" not in one.path.read_text()
-    said = _flat(one("status").stdout + one("status").stderr)
-    assert "older version" not in said and "cp " not in said, said
+    for command in reads:
+        done = one(command)
+        said = _flat(done.stdout + done.stderr)
+        assert "older version" not in said and "cp " not in said, said
     written = one("log", "--progress", "P3")
     assert "older version" not in written.stderr, written.stderr
     text = one.path.read_text()
     assert "] P2" not in text and "] P3" in text and "] P1" in text, text
     (n1,) = [line for line in text.splitlines() if line.endswith("] N1")]
     assert n1.startswith("- [ ]"), n1  # (the revert took the tick out: it stays out)
-    assert two.path.read_text().count("] P2") == 0
 
 
 def test_a_plain_commit_of_an_older_version_pulled_is_still_warned(tmp_path: Path) -> None:

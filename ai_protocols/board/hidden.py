@@ -41,7 +41,7 @@ def board_pull(root: str, pulls: Iterable[tuple[str, str]], below: str
     changed the board (the file ``below``, from the top of the work tree ``root``):
     walking ``pulls`` (``HEAD``'s reflog back over one's own commits and pulls, newest
     first, each ``(the commit before it, the one after)``:
-    :func:`~ai_protocols.board.stale.pulls_back`) over the pulls and merges since that
+    :func:`~ai_protocols.git.head.pulls_back`) over the pulls and merges since that
     left the board as it was (at most :data:`PULLS_WALKED`), ``(the
     commit HEAD named before it, the commit it moved to, the board before it, the board
     it left)``; when none of them changed it, the newest one's (what git brought is then

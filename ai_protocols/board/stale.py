@@ -33,6 +33,8 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, NoReturn
 
+from ai_protocols.git.head import BROUGHT, OWN_COMMIT, moves_back, pulled_from, pulls_back
+
 if TYPE_CHECKING:
     from collections import Counter
 
@@ -40,7 +42,7 @@ if TYPE_CHECKING:
     from ai_protocols.session.merge import MergeResult
 
 __all__ = ["as_read", "brought_back", "for_reading", "keep_read", "left_sides",
-           "left_to_person", "link_last", "pulled_from", "read_record", "record_head", "told"]
+           "left_to_person", "link_last", "read_record", "record_head", "told"]
 
 
 def head_record(kept: str) -> str:
@@ -263,7 +265,7 @@ def came_from(root: str, head: str, recorded: str) -> bool:
     the line ``HEAD`` is on (committed, or kept over a ``git pull --autostash``), and a
     stale save must keep them as it keeps what git brought. Reads the end of one file;
     no process; raises nothing."""
-    kinds = _OWN_COMMIT + _BROUGHT
+    kinds = OWN_COMMIT + BROUGHT
     return head == recorded or any(
         old == recorded for old, _new, message in moves_back(root, head, kinds)
         if message.startswith(kinds))
@@ -533,11 +535,11 @@ def _steps_back(root: str, below: str, start: str, at_start: bytes
     def revs() -> Iterator[str]:
         reached = False
         for old, new, message in moves_back(root, head[1] if head else "",
-                                            _OWN_COMMIT + _BROUGHT):
+                                            OWN_COMMIT + BROUGHT):
             reached = reached or new == start
             if not reached:
                 continue  # (after start: the caller's)
-            if not message.startswith(_OWN_COMMIT + _BROUGHT):
+            if not message.startswith(OWN_COMMIT + BROUGHT):
                 return
             yield old
 
@@ -1385,12 +1387,6 @@ def left_sides(board: str, data: bytes, refused: Exception) -> tuple[str, str] |
     return data.decode("utf-8", "replace"), newer.decode("utf-8", "replace")
 
 
-#: What a ``HEAD`` reflog entry's message starts with when git brought others' work:
-#: ``git pull`` (``pull: Fast-forward``, ``pull --no-rebase: Merge made by ...``) and
-#: ``git merge`` (``merge origin/main: Fast-forward``); git-reflog(1).
-_BROUGHT = (b"pull", b"merge ", b"commit (merge): ")  # (the last: a merge's conflicts settled)
-_OWN_COMMIT = (b"commit: ", b"commit (amend): ")  # (moves that keep the pull's result)
-_REFLOG_READ = 16384  # (bytes of logs/HEAD read back: many own commits after a pull)
 
 
 def brought_said(data: bytes, newer: bytes, before: tuple[bytes, ...], lacking: int) -> str:
@@ -1475,80 +1471,13 @@ def headline_title(line: str) -> str | None:
     return None if words == "Locks" else words
 
 
-def pulled_from(root: str, head: str) -> tuple[str, str] | None:
-    """The commit ``HEAD`` named before the newest ``git pull`` or ``git merge`` whose
-    result ``head`` still holds: walking ``HEAD``'s reflog (gitrepository-layout(5),
-    ``logs/HEAD``: ``OLD NEW NAME <EMAIL> TIME ZONE<TAB>MESSAGE``) back from its newest
-    entry (whose new value must be ``head``) over one's own commits (``commit:``,
-    ``commit (amend):``: a commit's parent is the commit it moved from, an amend's
-    parents are those of the commit it replaces, so the pull's result stays an ancestor
-    of ``HEAD`` unless an amend replaced that very commit) to the newest entry whose
-    message is a pull's or a merge's (:data:`_BROUGHT`), each entry's new value the
-    old value of the one after it: that entry's ``(old value, new value)`` (the new
-    value is ``head`` unless one's own commits came after). ``None`` otherwise (another
-    kind of move on the way: a checkout, a reset, a rebase; the pull's result amended
-    away; no reflog; no pull within the last :data:`_REFLOG_READ` bytes). Reads the end
-    of one file; no process. For the stale-save merge back of a board
-    (:func:`brought_back`, :func:`record_head`)."""
-    return next(pulls_back(root, head), None)
-
-
-def pulls_back(root: str, head: str) -> Iterator[tuple[str, str]]:
-    """The pulls and merges ``head`` still holds the results of, newest first, as
-    :func:`pulled_from` finds the newest, walking on over one's own commits and those
-    pulls (:func:`moves_back`) to the ones before: each ``(the commit HEAD named
-    before it, the one it named after)``; the steps of a rebasing pull (``pull --rebase
-    (start)``, ``(pick)``..., ``(finish)``) as one pull, from before its start to its
-    result. Stops at another kind of move, or a pull's result amended away. Reads the
-    end of one file; no process; raises nothing."""
-    amended = set()
-    result = None  # (a rebasing pull's result, while its steps are walked back)
-    for old, new, message in moves_back(root, head, _OWN_COMMIT + _BROUGHT):
-        if message.startswith(_BROUGHT):
-            if new in amended:
-                return
-            what = message.split(b":", 1)[0]
-            if what.startswith(b"pull") and what.endswith(b")") and \
-                    not what.endswith(b"(start)"):
-                result = result or new  # (a step of ``git pull --rebase``: pick, finish)
-                continue
-            yield old, result or new
-            result = None
-        elif message.startswith(b"commit (amend)"):
-            amended.add(old)
-
-
 def committed_onto(root: str, head: str, recorded: str) -> bool:
     """Whether ``HEAD`` came to ``head`` from ``recorded`` (the commit the board's last
-    write recorded) by one's own commits only (:data:`_OWN_COMMIT`), as ``HEAD``'s
+    write recorded) by one's own commits only (:data:`OWN_COMMIT`), as ``HEAD``'s
     reflog says (:func:`moves_back`): then git brought nothing since that write, and
     what a stale buffer lacks is what the pull before it brought (the record's
     ``SINCE``). Reads the end of one file; no process; raises nothing."""
     return any(old == recorded for old, _new, message in moves_back(root, head)
-               if message.startswith(_OWN_COMMIT))
+               if message.startswith(OWN_COMMIT))
 
 
-def moves_back(root: str, head: str, through: tuple[bytes, ...] = _OWN_COMMIT
-               ) -> Iterator[tuple[str, str, bytes]]:
-    """The entries of ``HEAD``'s reflog (gitrepository-layout(5), ``logs/HEAD``) from
-    the newest back, as ``(old value, new value, message)``, the newest's new value
-    ``head`` and each one's new value the old value of the one after it, over one's
-    own commits (:data:`_OWN_COMMIT`; ``through``: the kinds of entry walked over):
-    the first entry of another kind is the last given; none once the chain breaks
-    (or a branch was born: no old value). The last
-    :data:`_REFLOG_READ` bytes only; no process; raises nothing. The one walk of
-    :func:`pulled_from` and :func:`committed_onto`."""
-    from ai_protocols.git.head import reflog_moves
-    from ai_protocols.paths import git_dirs
-
-    dirs = git_dirs(root)
-    moves = None if dirs is None else \
-        reflog_moves(os.path.join(dirs[1], "logs", "HEAD"), _REFLOG_READ)
-    want = head
-    for old, new, message in reversed(moves or []):
-        if new != want or not old.strip("0"):
-            return
-        yield old, new, message
-        if not message.startswith(through):
-            return
-        want = old

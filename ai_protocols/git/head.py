@@ -22,13 +22,22 @@ from __future__ import annotations
 
 import os
 
+TYPE_CHECKING = False  # (no hot command imports typing or collections, as paths.py)
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
 __all__ = [
+    "BROUGHT",
+    "OWN_COMMIT",
     "below_own_commits",
     "branch_name",
     "branch_text",
     "has_stash",
     "merging",
+    "moves_back",
     "operation",
+    "pulled_from",
+    "pulls_back",
     "read_head",
     "rebase_merged",
     "reflog_moves",
@@ -347,3 +356,79 @@ def below_own_commits(root: str | os.PathLike[str], head: str) -> str | None:
             break
         below = old
     return below.strip("0") and below
+
+
+#: What a ``HEAD`` reflog entry's message starts with when git brought others' work:
+#: ``git pull`` (``pull: Fast-forward``, ``pull --no-rebase: Merge made by ...``) and
+#: ``git merge`` (``merge origin/main: Fast-forward``); git-reflog(1).
+BROUGHT = (b"pull", b"merge ", b"commit (merge): ")  # (the last: a merge's conflicts settled)
+OWN_COMMIT = (b"commit: ", b"commit (amend): ")  # (moves that keep the pull's result)
+_REFLOG_READ = 16384  # (bytes of logs/HEAD read back: many own commits after a pull)
+
+
+def pulled_from(root: str, head: str) -> tuple[str, str] | None:
+    """The commit ``HEAD`` named before the newest ``git pull`` or ``git merge`` whose
+    result ``head`` still holds: walking ``HEAD``'s reflog (gitrepository-layout(5),
+    ``logs/HEAD``: ``OLD NEW NAME <EMAIL> TIME ZONE<TAB>MESSAGE``) back from its newest
+    entry (whose new value must be ``head``) over one's own commits (``commit:``,
+    ``commit (amend):``: a commit's parent is the commit it moved from, an amend's
+    parents are those of the commit it replaces, so the pull's result stays an ancestor
+    of ``HEAD`` unless an amend replaced that very commit) to the newest entry whose
+    message is a pull's or a merge's (:data:`BROUGHT`), each entry's new value the
+    old value of the one after it: that entry's ``(old value, new value)`` (the new
+    value is ``head`` unless one's own commits came after). ``None`` otherwise (another
+    kind of move on the way: a checkout, a reset, a rebase; the pull's result amended
+    away; no reflog; no pull within the last :data:`_REFLOG_READ` bytes). Reads the end
+    of one file; no process. For the stale-save merge back of a board
+    (:func:`brought_back`, :func:`record_head`)."""
+    return next(pulls_back(root, head), None)
+
+
+def pulls_back(root: str, head: str) -> Iterator[tuple[str, str]]:
+    """The pulls and merges ``head`` still holds the results of, newest first, as
+    :func:`pulled_from` finds the newest, walking on over one's own commits and those
+    pulls (:func:`moves_back`) to the ones before: each ``(the commit HEAD named
+    before it, the one it named after)``; the steps of a rebasing pull (``pull --rebase
+    (start)``, ``(pick)``..., ``(finish)``) as one pull, from before its start to its
+    result. Stops at another kind of move, or a pull's result amended away. Reads the
+    end of one file; no process; raises nothing."""
+    amended = set()
+    result = None  # (a rebasing pull's result, while its steps are walked back)
+    for old, new, message in moves_back(root, head, OWN_COMMIT + BROUGHT):
+        if message.startswith(BROUGHT):
+            if new in amended:
+                return
+            what = message.split(b":", 1)[0]
+            if what.startswith(b"pull") and what.endswith(b")") and \
+                    not what.endswith(b"(start)"):
+                result = result or new  # (a step of ``git pull --rebase``: pick, finish)
+                continue
+            yield old, result or new
+            result = None
+        elif message.startswith(b"commit (amend)"):
+            amended.add(old)
+
+
+def moves_back(root: str, head: str, through: tuple[bytes, ...] = OWN_COMMIT
+               ) -> Iterator[tuple[str, str, bytes]]:
+    """The entries of ``HEAD``'s reflog (gitrepository-layout(5), ``logs/HEAD``) from
+    the newest back, as ``(old value, new value, message)``, the newest's new value
+    ``head`` and each one's new value the old value of the one after it, over one's
+    own commits (:data:`OWN_COMMIT`; ``through``: the kinds of entry walked over):
+    the first entry of another kind is the last given; none once the chain breaks
+    (or a branch was born: no old value). The last
+    :data:`_REFLOG_READ` bytes only; no process; raises nothing. The one walk of
+    :func:`pulled_from` and :func:`ai_protocols.board.stale.committed_onto`."""
+    from ai_protocols.paths import git_dirs
+
+    dirs = git_dirs(root)
+    moves = None if dirs is None else \
+        reflog_moves(os.path.join(dirs[1], "logs", "HEAD"), _REFLOG_READ)
+    want = head
+    for old, new, message in reversed(moves or []):
+        if new != want or not old.strip("0"):
+            return
+        yield old, new, message
+        if not message.startswith(through):
+            return
+        want = old

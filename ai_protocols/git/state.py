@@ -709,41 +709,47 @@ def in_history(root: str | os.PathLike[str], data: bytes, commit: str, path: str
 
 
 def _history_blobs(root: str | os.PathLike[str], revs: list[str], path: str,
-                   limit: int, before: bool = True) -> list[str]:
+                   limit: int, before: bool = True, fold: bool = True) -> list[str]:
     """The object ids of the versions of the file ``path`` (from ``root``, where git runs)
     in the history of ``revs`` (``git log`` arguments: a commit, ``HEAD``, ``--reflog``:
     the commits the reflogs name, a rebase's replayed ones too): the blobs the newest
     ``limit`` commits that changed it gave it and (``before``) took from it, merges
     against each parent (``git log -m --raw``, git-log(1), "Raw output format": the
     version a merge made is one too), newest first, each once; none for a version that
-    is no file (a creation's or deletion's all-zero id). One git run; empty when git
-    cannot say. The one reading of :func:`in_history` and :func:`history_versions`."""
+    is no file (a creation's or deletion's all-zero id); without ``fold``, each at
+    every place the walk meets it. One git run; empty when git cannot say. The one
+    reading of :func:`in_history` and :func:`history_versions`."""
     out = _git(root, "log", "-m", "--raw", "--no-abbrev", "--no-renames", "--format=",
                f"-n{limit}", *revs, "--", f":(literal){path}")
-    found: dict[str, None] = {}
+    found: list[str] = []
     for line in (out or b"").split(b"\n"):
         if line.startswith(b":"):
             blobs = line.split(b"\t", 1)[0].split()[2:4]
             for blob in reversed(blobs if before else blobs[1:]):  # (after, before)
                 if blob.strip(b"0"):
-                    found[blob.decode("ascii", "replace")] = None
-    return list(found)
+                    found.append(blob.decode("ascii", "replace"))
+    return list(dict.fromkeys(found)) if fold else found
 
 
 def history_versions(root: str | os.PathLike[str], path: str,
                      revs: list[str] | tuple[str, ...] = ("HEAD",), limit: int = 24,
-                     before: bool = True) -> list[bytes]:
+                     before: bool = True, each: bool = False) -> list[bytes]:
     """The versions of the file ``path`` (from ``root``, where git runs) that the
     history of ``revs`` holds (``git log`` arguments, :func:`_history_blobs`: the newest
     ``limit`` commits that changed it, each version it had after them, a merge's too,
-    and with ``before`` each it had before them), newest first, each once. The board's
-    stale-save rule takes them all (what a buffer was opened on,
-    :func:`ai_protocols.board.stale.opened_on`); the session's readers take the
-    versions after (``before`` false): the commits' order, which their walks read
-    (docs/decisions.md, "Twenty-third round: one history_versions"). Two git runs
-    (``git log``, then ``git cat-file --batch`` of them all, git-cat-file(1)); empty
-    when git cannot say (no commit, an untracked file, no git). Raises nothing."""
-    blobs = _history_blobs(root, list(revs), path, limit, before)
+    and with ``before`` each it had before them), newest first, each once; with
+    ``each``, every place each has in that walk (a version a revert put back is there
+    where the revert made it and where it was first made: the merge driver asks whether
+    any place of one is older than another's newest, docs/decisions.md, "Twenty-sixth
+    round: reverts that arrive by a pull"). The board's stale-save rule takes them all
+    (what a buffer was opened on, :func:`ai_protocols.board.stale.opened_on`); the
+    session's readers take the versions after (``before`` false): the commits' order,
+    which their walks read (docs/decisions.md, "Twenty-third round: one
+    history_versions"). Two git runs (``git log``, then ``git cat-file --batch`` of each
+    version once, git-cat-file(1)); empty when git cannot say (no commit, an untracked
+    file, no git). Raises nothing."""
+    places = _history_blobs(root, list(revs), path, limit, before, fold=not each)
+    blobs = list(dict.fromkeys(places))
     if not blobs:
         return []
     read, write = os.pipe()
@@ -768,7 +774,12 @@ def history_versions(root: str | os.PathLike[str], path: str,
         size = int(header[2])
         found.append(out[end + 1:end + 1 + size])
         at = end + 1 + size + 1
-    return found
+    if not each:
+        return found
+    if len(found) != len(blobs):  # (a version git could not give: no places to tell)
+        return []
+    data = dict(zip(blobs, found, strict=True))
+    return [data[blob] for blob in places]
 
 
 def made_since(root: str | os.PathLike[str], path: str, data: bytes, versions: list[bytes],

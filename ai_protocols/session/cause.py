@@ -10,9 +10,10 @@ round: session-file causes, one wording".
 
 The evidence, in this order: a git operation under way; where ``HEAD`` is (detached,
 another branch than the last write recorded); a commit git made in this work tree (a
-``git revert``, ``cherry-pick``) whose version of the file is the file, over the version
-written last (:func:`committed_by`: the person's deliberate act, never a thing to undo);
-the newest stash entry holding the version written last (``git stash`` took it);
+``git revert``, ``cherry-pick``), or made in another clone and brought by a pull, a
+merge or a rebase, whose version of the file is the file, over the version written
+last (:func:`committed_by`: the person's deliberate act, never a thing to undo); the
+newest stash entry holding the version written last (``git stash`` took it);
 git's index (:func:`git_wrote`: whether git's last checkout, reset or stash wrote the
 file as it is, or something else did: an editor's save, a copy). Paths are text.
 Reads git's files; runs git a few times, only on the way to a message.
@@ -85,15 +86,17 @@ def committed_by(path: str, newer: bytes) -> str | None:
     """When ``HEAD``'s newest move (its reflog, gitrepository-layout(5)) made a commit
     here whose content git wrote (a ``git revert``, ``git cherry-pick``; or a ``git
     commit`` that finished one, its message holding git's line for it,
-    :func:`_made_by_message`; or a pull or merge fast-forwarded over such a commit made
-    in another clone, the newest it brought that changed the file), whose version
+    :func:`_made_by_message`; or a pull or merge that brought such a commit made in
+    another clone, by a fast-forward, a true merge or a rebase, the newest it brought
+    that changed the file, :func:`_brought_from`), whose version
     of the session file ``path`` is the file's bytes, and the commit it was made on holds ``newer``
     (the version this tool wrote last, its kept copy's bytes) there: what made it, said
     for a person (``"a git revert (commit 1a2b3c4d5e6f)"``). The file is then a
     person's deliberate act, committed, and the version written last stays in git's
     history: nothing to warn of, nothing to undo. ``None`` otherwise. Reads the reflog;
     two ``git show`` when its newest move made a commit (and one ``git cat-file`` first
-    when that was a ``git commit``)."""
+    when that was a ``git commit``; a ``git log`` and a ``git cat-file`` first when it
+    was a pull, a merge or a rebase)."""
     from ai_protocols.git.head import reflog_moves
     from ai_protocols.paths import git_dirs
 
@@ -106,14 +109,11 @@ def committed_by(path: str, newer: bytes) -> str | None:
     made = next((said for start, said in _MADE if message.startswith(start)), None)
     if made is None and message.startswith(b"commit: "):
         made = _made_by_message(folder, new)
-    commit = new
-    if made is None and message.endswith(b": Fast-forward") and old.strip("0"):
-        # (a pull or merge that fast-forwarded over a revert or cherry-pick made in
-        # another clone: the newest commit it brought that changed the file, known by
-        # git's line in its message, as here)
-        last = _last_change(folder, old, new, path)
-        if last is not None:
-            commit, made = last, _made_by_message(folder, last)
+    commit = at = new  # (at: the commit whose version is the file, HEAD's or a pull's)
+    if made is None and old.strip("0"):
+        brought = _brought_from(folder, new, path, moves)
+        if brought is not None:
+            old, at, commit, made = brought
     if made is None or old.strip("0") == "":
         return None
     from ai_protocols.git.head import read_head
@@ -128,10 +128,63 @@ def committed_by(path: str, newer: bytes) -> str | None:
         data = storage.read_regular(path)
     except (OSError, storage.NotRegular):
         return None
-    if git_version(folder, f"{new}:{name}") != data or \
+    if git_version(folder, f"{at}:{name}") != data or \
+            (at != new and git_version(folder, f"{new}:{name}") != data) or \
             git_version(folder, f"{old}:{name}") != newer:
         return None
     return f"{made} (commit {commit[:12]})"
+
+
+def _brought_from(root: str, head: str, path: str, moves: list[tuple[str, str, bytes]]
+                  ) -> tuple[str, str, str, str] | None:
+    """When ``HEAD`` (``head``; ``moves``: the newest moves of its reflog,
+    :func:`~ai_protocols.git.head.reflog_moves`) holds the result of a pull or a merge,
+    its newest move or one before one's own commits
+    (:func:`~ai_protocols.git.head.pulled_from`: a fast-forward, a true merge, its
+    conflicts settled by ``git commit``, or the steps of a ``git pull --rebase`` as
+    one), or its newest move ends a ``git rebase`` (:func:`_rebased_from`), and the
+    newest commit that brought that changed the session file ``path``
+    (:func:`_last_change`: of a true merge, the other side's, which git took the file
+    from; of a rebase, the upstream's under the replayed commits) holds git's line for
+    a revert or ``cherry-pick -x`` (:func:`_made_by_message`): ``(the commit HEAD named
+    before the pull, the one after it, that commit, what made it said for a person)``.
+    ``None`` otherwise. Reads the end of ``HEAD``'s reflog; two git runs when it holds
+    such a move."""
+    from ai_protocols.git.head import pulled_from
+
+    pulled = pulled_from(root, head) or _rebased_from(moves, head)
+    last = None if pulled is None else _last_change(root, *pulled, path)
+    made = None if last is None else _made_by_message(root, last)
+    return None if pulled is None or last is None or made is None else \
+        (*pulled, last, made)
+
+
+def _rebased_from(moves: list[tuple[str, str, bytes]], head: str
+                  ) -> tuple[str, str] | None:
+    """The ``git rebase`` whose steps (``rebase (start)``, ``(pick)``..., ``(finish)``,
+    git-rebase(1); ``rebase -i``'s too) end ``moves`` (``HEAD``'s reflog, oldest first,
+    its newest value ``head``), or come just before one's own commits there
+    (``commit: ``): ``(the old value of its (start), its result)``. ``None`` when
+    ``moves`` end otherwise, or its start is not among them. No I/O."""
+    want = head
+    steps = iter(reversed(moves))
+    for old, new, message in steps:
+        if new != want or not message.startswith(b"commit: "):
+            break
+        want = old
+    else:
+        return None
+    what = message.split(b":", 1)[0]
+    if new != want or not what.endswith(b" (finish)"):
+        return None
+    name = what[:-len(b"(finish)")]  # ("rebase ", "rebase -i ", "pull --rebase ")
+    for old, _new, message in steps:
+        step = message.split(b":", 1)[0]
+        if not step.startswith(name) or not step.endswith(b")"):
+            return None
+        if step == name + b"(start)":
+            return (old, want) if old.strip("0") else None
+    return None
 
 
 def _last_change(root: str, old: str, new: str, path: str) -> str | None:

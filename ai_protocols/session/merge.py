@@ -2151,11 +2151,12 @@ def _head_versions(place: str) -> list[bytes]:
     """The versions of the session file at ``place`` (git's ``%P``, from the work tree's
     top, where git runs the driver) in ``HEAD``'s history, newest first: each the newest
     :data:`_WRITES` commits that changed it gave it or took from it
-    (:func:`~ai_protocols.git.state.history_versions`). Two git runs; empty when git
-    cannot say."""
+    (:func:`~ai_protocols.git.state.history_versions`), at every place it has there (a
+    version a revert put back: where the revert made it, and where it was first made).
+    Two git runs; empty when git cannot say."""
     from ai_protocols.git.state import history_versions
 
-    return history_versions(".", place, ["HEAD"], _WRITES, before=True)
+    return history_versions(".", place, ["HEAD"], _WRITES, before=True, each=True)
 
 
 def tool_write(place: str, base: _Version) -> bytes | None:
@@ -2220,11 +2221,14 @@ def _base_by_git(side: bytes, base: bytes, *, ours: bool,
     """Whether a side older than ``base`` (:func:`stale_against`, :func:`_made_before`)
     is one git merges against a base it chose itself, not a stale save: git's 3-way
     rule (a change from the base to one side is taken) then holds for it, its gaps are
-    deletions. ``history``: the versions of the file in ``HEAD``'s history, newest first
-    (:func:`~ai_protocols.git.state.history_versions`), one git run, made only here.
-    True when ``side`` is a version of that history older than ``base``'s (``git
-    revert C`` merges with base ``C``'s version and theirs ``C^``'s: the undoing is the
-    change), or, ``side`` being ``ours`` (``HEAD``'s), when that history never held
+    deletions. ``history``: the versions of the file in ``HEAD``'s history, newest first,
+    each at every place it has there (:func:`_head_versions`), made only here.
+    True when ``side`` is a version of that history older than ``base``'s: at some place
+    of it older than ``base``'s newest (``git revert C`` merges with base ``C``'s version
+    and theirs ``C^``'s: the undoing is the change; a rebase of a commit made on ``C``
+    onto another clone's revert of ``C`` merges with base ``C``'s version and ours the
+    revert's, ``C^``'s again, newer there but older where ``C`` was made), or, ``side``
+    being ``ours`` (``HEAD``'s), when that history never held
     ``base`` (``git cherry-pick X``, a rebase's pick: base ``X^``'s, a version ``HEAD``
     was not made from, so what ``HEAD`` lacks of it is no gap of a stale save). A stale
     save is made after its base: a buffer opened before, saved after, never a version
@@ -2238,7 +2242,7 @@ def _base_by_git(side: bytes, base: bytes, *, ours: bool,
         return False
     if base not in versions:
         return ours
-    return side in versions and versions.index(side) > versions.index(base)
+    return side in versions[versions.index(base) + 1:]
 
 
 def stale_against(side: _Version, base: _Version) -> bool:
