@@ -298,8 +298,10 @@ NO_PATHLIB = {"pathlib", "fnmatch", "urllib", "urllib.parse", "ipaddress", "ntpa
 LEAN = {"datetime", "contextlib", "collections.abc", "encodings.ascii", "unicodedata"}
 HOT_NEVER = NEVER | NO_PATHLIB | LEAN
 #: What a command that neither reads nor writes JSON imports neither (json imports re, and
-#: re imports enum, functools and collections): not re either, since issue 16's part b.
-NO_JSON = {"json", "re", "enum", "functools", "collections", "bisect"}
+#: re imports enum, functools and collections): not re either, since issue 16's part b; nor
+#: operator.py, which collections imports (the library takes attrgetter and itemgetter from
+#: the C module _operator, lean's: twenty-sixth round).
+NO_JSON = {"json", "re", "enum", "functools", "collections", "bisect", "operator"}
 #: What ``start`` of a session under way needs not: setting up, archiving (and with it
 #: the archive index and json), git's processes (it reads HEAD from git's files).
 STARTED_NEVER = {"json", "ai_protocols.scaffold", "ai_protocols.storage.archive_index",

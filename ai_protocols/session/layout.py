@@ -12,13 +12,8 @@ import gc
 import os
 from itertools import chain, product
 
-try:  # (the C module operator.py takes its functions from: no operator.py)
-    from _operator import itemgetter
-except ImportError:  # pragma: no cover - a Python without it
-    from operator import itemgetter
-
 from ai_protocols.errors import AmbiguousItem, ItemNotFound, UnreadableSession
-from ai_protocols.lean import counted, datetime, digits, fold, quoted, remembered
+from ai_protocols.lean import counted, datetime, digits, fold, itemgetter, quoted, remembered
 from ai_protocols.org.file import (
     Headline,
     OrgFile,
