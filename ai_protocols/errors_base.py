@@ -1,15 +1,22 @@
-"""What :mod:`ai_protocols.errors` and :mod:`ai_protocols.errors_rare` both build on: the
-base class :class:`AiProtocolsError`, the quoting of user input in a message, and the
-texts both modules' messages say. Import them from :mod:`ai_protocols.errors`: this
-module is below both, so that the rare exceptions are made on first use without an
-import cycle (issue 16, twenty-sixth round).
+"""What :mod:`ai_protocols.errors`, :mod:`ai_protocols.errors_rare` and
+:mod:`ai_protocols.errors_write` build on: the base class :class:`AiProtocolsError`,
+:class:`UnreadableSession` (the base of most of the write's), the quoting of user input
+in a message, and the texts their messages share. Import them from
+:mod:`ai_protocols.errors`: this module is below all three, so that the exceptions of
+the other two are made on first use without an import cycle (issue 16, twenty-sixth
+round).
 """
 
 from __future__ import annotations
 
-from ai_protocols.lean import display, quoted
+from ai_protocols.lean import PathField, TextOf, counted, display, quoted
 
-__all__ = ["CHECKPOINT_NEEDS_GIT", "CHECK_NEEDS_GIT", "DUPLICATE_FIX", "AiProtocolsError"]
+TYPE_CHECKING = False  # no pathlib at import (as ai_protocols.errors)
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = ["CHECKPOINT_NEEDS_GIT", "CHECK_NEEDS_GIT", "DUPLICATE_FIX", "AiProtocolsError",
+           "UnreadableSession"]
 
 
 def _show(value: str | bytes, limit: int = 60) -> str:
@@ -68,3 +75,25 @@ DUPLICATE_FIX = ("a person must delete the :ID: line of every copy but one, in E
                  "':PROPERTIES:' line shows it; C-k C-k on the ':ID:' line, C-x C-s), and "
                  "the next command gives each copy a new id; an agent cannot (its edit tool "
                  "is refused the board), so it asks a person to")
+
+
+def _lacking(count: int) -> str:
+    """How many entries a copy holds that a file lacks, for a message: ``1 entry``,
+    ``3 entries`` (:func:`~ai_protocols.lean.counted`), or ``entries`` when ``count``
+    is negative (not known: the file could not be compared)."""
+    return "entries" if count < 0 else counted(count, "entry", "entries")
+
+
+class UnreadableSession(AiProtocolsError, ValueError):
+    """A session-context file that cannot be understood (binary, not UTF-8...)."""
+
+    __module__ = "ai_protocols.errors"  # (where it is given from, and documented)
+    path = PathField()
+    path_text = TextOf("path")
+
+    exit_code = 6
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"cannot read session context {path}: {reason}; it was left unchanged")

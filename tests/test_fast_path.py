@@ -309,7 +309,7 @@ NO_JSON = {"json", "re", "enum", "functools", "collections", "bisect", "operator
 #: What ``start`` of a session under way needs not: setting up, archiving (and with it
 #: the archive index and json), git's processes (it reads HEAD from git's files).
 STARTED_NEVER = {"json", "ai_protocols.scaffold", "ai_protocols.storage.archive_index",
-                 "ai_protocols.git.state"}
+                 "ai_protocols.git.state", "ai_protocols.errors_write"}
 #: What a command that only reads a session needs not since issue 16's part e: the write
 #: machinery (the edit transaction, the liveness evidence, the Emacs lock check).
 READ_ONLY_NEVER = {"ai_protocols.session.transaction", "ai_protocols.liveness.evidence",
@@ -319,11 +319,14 @@ TRANSACTION_SPLIT = {f"ai_protocols.session.{name}" for name in (
     "edit_base", "entries_compared", "carries", "wrapped_copy", "unmerged", "stale_saves",
     "replaced", "away", "merge_kept")}
 READ_ONLY_NEVER |= TRANSACTION_SPLIT
+#: What a command that only reads imports neither since the twenty-sixth round: the
+#: exceptions only a write raises.
+READ_ONLY_NEVER |= {"ai_protocols.errors_write"}
 #: What ``resume`` needs not since issue 16's fifteenth round: the edit transaction and
 #: the rollover under it (it imported them for a constant, ``OPERATION_SAID``, now in
 #: git/head.py; the warnings that need them import them when they give one).
 RESUME_NEVER = {"ai_protocols.session.transaction", "ai_protocols.session.rollover",
-                "ai_protocols.org.emacs_lock"} | TRANSACTION_SPLIT
+                "ai_protocols.org.emacs_lock", "ai_protocols.errors_write"} | TRANSACTION_SPLIT
 #: What a hook that reads its payload needs not since issue 16's part e: json and re (the
 #: payload is read by json's C scanner, lean.loads), unless it prints JSON.
 HOOK_NEVER = NO_JSON
