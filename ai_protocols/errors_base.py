@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 __all__ = ["CHECKPOINT_NEEDS_GIT", "CHECK_NEEDS_GIT", "DUPLICATE_FIX", "AiProtocolsError",
-           "UnreadableSession"]
+           "UnreadableSession", "given_from_errors"]
 
 
 def _show(value: str | bytes, limit: int = 60) -> str:
@@ -97,3 +97,11 @@ class UnreadableSession(AiProtocolsError, ValueError):
         self.path = path
         self.reason = reason
         super().__init__(f"cannot read session context {path}: {reason}; it was left unchanged")
+
+
+def given_from_errors(namespace: dict[str, object], names: list[str]) -> None:
+    """Say of each class ``names`` of a module's ``namespace`` that it is
+    :mod:`ai_protocols.errors`'s (its ``__module__``): the module that gives it, and that
+    documents it, pickling finds it by, and ``repr`` names."""
+    for name in names:
+        namespace[name].__module__ = "ai_protocols.errors"  # type: ignore[attr-defined]

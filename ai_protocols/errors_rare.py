@@ -14,7 +14,13 @@ from __future__ import annotations
 
 import os
 
-from ai_protocols.errors_base import CHECKPOINT_NEEDS_GIT, DUPLICATE_FIX, AiProtocolsError, _show
+from ai_protocols.errors_base import (
+    CHECKPOINT_NEEDS_GIT,
+    DUPLICATE_FIX,
+    AiProtocolsError,
+    _show,
+    given_from_errors,
+)
 from ai_protocols.lean import PathField, TextOf, counted, quoted, shell_quote
 
 #: (what :data:`ai_protocols.errors.RARE` names: tests/test_bench_twentysixth.py holds
@@ -579,6 +585,4 @@ class CheckpointRefused(AiProtocolsError):
         super().__init__(f"cannot {action} to {target}: {reason}; nothing was changed")
 
 
-for _name in __all__:  # (the module they are given from, and documented in)
-    globals()[_name].__module__ = "ai_protocols.errors"
-del _name
+given_from_errors(globals(), __all__)

@@ -13,7 +13,13 @@ from __future__ import annotations
 
 import os
 
-from ai_protocols.errors_base import AiProtocolsError, UnreadableSession, _lacking, _show
+from ai_protocols.errors_base import (
+    AiProtocolsError,
+    UnreadableSession,
+    _lacking,
+    _show,
+    given_from_errors,
+)
 from ai_protocols.lean import PathField, TextOf, counted, shell_quote
 
 #: (what :data:`ai_protocols.errors.WRITES` names: tests/test_rareerrors_twentysixth.py
@@ -400,6 +406,4 @@ class CannotRecover(AiProtocolsError):
         super().__init__(f"cannot {verb} {path}: {reason}")
 
 
-for _name in __all__:  # (the module they are given from, and documented in)
-    globals()[_name].__module__ = "ai_protocols.errors"
-del _name
+given_from_errors(globals(), __all__)
