@@ -296,14 +296,20 @@ NO_PATHLIB = {"pathlib", "fnmatch", "urllib", "urllib.parse", "ipaddress", "ntpa
 #: takes Sequence from _collections_abc), the ascii codec (/proc is read as bytes) and
 #: unicodedata (only a slug of a text that is not ASCII needs it).
 LEAN = {"datetime", "contextlib", "collections.abc", "encodings.ascii", "unicodedata"}
+#: What no hot command imports in a project without a task board since the twenty-sixth
+#: round: the exceptions none of them raises (the board's, git's...), whose classes are
+#: made on first use (a board's readers raise the board's).
+RARE_NEVER = {"ai_protocols.errors_rare"}
 HOT_NEVER = NEVER | NO_PATHLIB | LEAN
 #: What a command that neither reads nor writes JSON imports neither (json imports re, and
-#: re imports enum, functools and collections): not re either, since issue 16's part b.
-NO_JSON = {"json", "re", "enum", "functools", "collections", "bisect"}
+#: re imports enum, functools and collections): not re either, since issue 16's part b; nor
+#: operator.py, which collections imports (the library takes attrgetter and itemgetter from
+#: the C module _operator, lean's: twenty-sixth round).
+NO_JSON = {"json", "re", "enum", "functools", "collections", "bisect", "operator"}
 #: What ``start`` of a session under way needs not: setting up, archiving (and with it
 #: the archive index and json), git's processes (it reads HEAD from git's files).
 STARTED_NEVER = {"json", "ai_protocols.scaffold", "ai_protocols.storage.archive_index",
-                 "ai_protocols.git.state"}
+                 "ai_protocols.git.state", "ai_protocols.errors_write"}
 #: What a command that only reads a session needs not since issue 16's part e: the write
 #: machinery (the edit transaction, the liveness evidence, the Emacs lock check).
 READ_ONLY_NEVER = {"ai_protocols.session.transaction", "ai_protocols.liveness.evidence",
@@ -313,11 +319,14 @@ TRANSACTION_SPLIT = {f"ai_protocols.session.{name}" for name in (
     "edit_base", "entries_compared", "carries", "wrapped_copy", "unmerged", "stale_saves",
     "replaced", "away", "merge_kept")}
 READ_ONLY_NEVER |= TRANSACTION_SPLIT
+#: What a command that only reads imports neither since the twenty-sixth round: the
+#: exceptions only a write raises.
+READ_ONLY_NEVER |= {"ai_protocols.errors_write"}
 #: What ``resume`` needs not since issue 16's fifteenth round: the edit transaction and
 #: the rollover under it (it imported them for a constant, ``OPERATION_SAID``, now in
 #: git/head.py; the warnings that need them import them when they give one).
 RESUME_NEVER = {"ai_protocols.session.transaction", "ai_protocols.session.rollover",
-                "ai_protocols.org.emacs_lock"} | TRANSACTION_SPLIT
+                "ai_protocols.org.emacs_lock", "ai_protocols.errors_write"} | TRANSACTION_SPLIT
 #: What a hook that reads its payload needs not since issue 16's part e: json and re (the
 #: payload is read by json's C scanner, lean.loads), unless it prints JSON.
 HOOK_NEVER = NO_JSON
@@ -371,7 +380,7 @@ def test_the_hot_commands_import_nothing_they_need_not(project: Path, run: Runne
     stdin = "" if payload is None else json.dumps({
         "session_id": "7c0e2f43-1d2b-4c58-9a4e-0a1b2c3d4e5f", "cwd": str(project),
         "transcript_path": str(project / "t.jsonl"), **payload})
-    assert imported(project, *args, stdin=stdin) & forbidden == set()
+    assert imported(project, *args, stdin=stdin) & (forbidden | RARE_NEVER) == set()
 
 
 def test_the_pre_tool_use_hook_on_a_board_imports_nothing_it_need_not(project: Path,

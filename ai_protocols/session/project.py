@@ -12,7 +12,6 @@ per-machine index (:mod:`ai_protocols.storage.archive_index`).
 from __future__ import annotations
 
 import os
-from operator import attrgetter
 
 from ai_protocols.errors import (
     REMOVED_HOW,
@@ -27,7 +26,16 @@ from ai_protocols.errors import (
     UnreadableSession,
     UnsafePath,
 )
-from ai_protocols.lean import PathField, TextOf, datetime, factory, quoted, record, timedelta
+from ai_protocols.lean import (
+    PathField,
+    TextOf,
+    attrgetter,
+    datetime,
+    factory,
+    quoted,
+    record,
+    timedelta,
+)
 from ai_protocols.org.syntax import escape_headline
 from ai_protocols.paths import (
     AI_DIR,

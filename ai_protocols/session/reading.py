@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import gc
 
-try:  # (the C module operator.py takes its functions from: no operator.py)
-    from _operator import itemgetter
-except ImportError:  # pragma: no cover - a Python without it
-    from operator import itemgetter
 from ai_protocols.errors import UnreadableSession
+from ai_protocols.lean import itemgetter
 from ai_protocols.org.file import (
     Headline,
     OrgFile,

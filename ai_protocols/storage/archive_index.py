@@ -69,11 +69,10 @@ import os
 import sys
 import time
 from itertools import repeat
-from operator import itemgetter
 from stat import S_ISREG
 
 from ai_protocols.errors import AiProtocolsError
-from ai_protocols.lean import datetime, digits, factory, json_encoder, loads, record
+from ai_protocols.lean import datetime, digits, factory, itemgetter, json_encoder, loads, record
 from ai_protocols.paths import parent
 from ai_protocols.session.model import SessionInfo
 from ai_protocols.session.names import is_session_file_name, runtime_of
