@@ -1391,7 +1391,7 @@ def _earlier_target(rel: str) -> str | None:
     one); ``None`` for any other link (a person's). A ``::SEARCH`` option is not part
     of the place: Org reads ``file:PATH::SEARCH`` as the file ``PATH`` (the path before
     the first ``::``, https://orgmode.org/manual/Search-Options.html), as
-    :func:`~ai_protocols.session.layout.earlier_links` does. Pure: no file is looked
+    :func:`~ai_protocols.session.earlier_links.earlier_links` does. Pure: no file is looked
     at."""
     rel = rel.partition("::")[0]
     if rel.startswith("/") or not is_earlier_name(rel.rpartition("/")[2]):
@@ -1474,7 +1474,8 @@ def _relinked(text: str, place: str | None, newline: str) -> str:
 
 def _new_ranges(base: _Version, side: _Version) -> list[tuple[datetime, datetime]]:
     """The ranges of the earlier-entries files ``side``'s ``Earlier entries`` section
-    links and the base's does not (:func:`~ai_protocols.session.layout.parse_earlier_link`)."""
+    links and the base's does not
+    (:func:`~ai_protocols.session.earlier_links.parse_earlier_link`)."""
     def links(version: _Version) -> dict[str, tuple[datetime, datetime] | None]:
         found: dict[str, tuple[datetime, datetime] | None] = {}
         for unit in version.chunks.get(f"section:{EARLIER[0]}", []):
@@ -1641,7 +1642,7 @@ def _merge_chunk(name: str, base: _Version, ours: _Version, theirs: _Version, *,
 
 def _as_written(raw: str, newline: str) -> bool:
     """Whether the ``Earlier entries`` link line ``raw`` is as a rollover writes it
-    (:func:`~ai_protocols.session.layout.earlier_link_line`): no person changed it."""
+    (:func:`~ai_protocols.session.earlier_links.earlier_link_line`): no person changed it."""
     bare = strip_ending(raw, newline)
     link = parse_earlier_link(bare)
     return link is not None and bare == earlier_link_line(*link)
@@ -1651,7 +1652,7 @@ def _merge_earlier(o: list[_Unit], a: list[_Unit], b: list[_Unit], *, ours_first
                    labels: tuple[str, str, str], marker_size: int,
                    newline: str) -> tuple[str, bool]:
     """The ``Earlier entries`` section (docs/decisions.md, "Issue 16, part g") both sides
-    changed: its link items (:func:`~ai_protocols.session.layout.parse_earlier_link`)
+    changed: its link items (:func:`~ai_protocols.session.earlier_links.parse_earlier_link`)
     merged as a set, known by the file they name (each side's rollover added its own:
     both are kept, a link one side removed goes), in the order of their ranges (the
     oldest first, then the newest, then the path: the same whichever side is ours),
@@ -2434,7 +2435,7 @@ def _warn_edited(place: str) -> None:
 def _two_sessions(ours: bytes, theirs: bytes, *, labels: tuple[str, str, str],
                   marker_size: int) -> MergeResult | None:
     """One conflict of the whole file, ours against theirs, when the two sides are two
-    sessions (:func:`~ai_protocols.session.layout.other_session`: two clones each
+    sessions (:func:`~ai_protocols.session.sections.other_session`: two clones each
     started one at this path, or one side wrapped the session up and started another):
     a line merge would make one session of two (one side's drawer, both sides'
     entries), so each side stays whole between the markers, for ``git checkout --ours``

@@ -320,7 +320,7 @@ def notes_to_read(max_bytes: int) -> int:
     """How many of the newest decisions (and of the newest discoveries) the resume
     context of ``max_bytes`` bytes may look at: one more than it can show, each shown
     at no less than an entry with a time and no text costs (its line of text, or its
-    JSON). A brief read that read :data:`~ai_protocols.session.layout.BRIEF_NOTES` of
+    JSON). A brief read that read :data:`~ai_protocols.session.reading.BRIEF_NOTES` of
     them serves a bound that needs no more (issue 16, seventeenth round)."""
     shortest = Entry(datetime(2000, 1, 1), "")
     as_json = json_encoder(",", ":")(shortest.to_json())  # (:func:`dumps`, without json.py)
@@ -328,7 +328,7 @@ def notes_to_read(max_bytes: int) -> int:
 
 
 def _whole(session: Session) -> Session:
-    """:func:`~ai_protocols.session.layout.whole` of ``session``; ``session`` itself when
+    """:func:`~ai_protocols.session.reading.whole` of ``session``; ``session`` itself when
     the file cannot be read again (what was read is shown)."""
     from ai_protocols.errors import AiProtocolsError
     from ai_protocols.session.layout import whole
@@ -1011,7 +1011,7 @@ def misplaced_of(project: Project, path: str, agent_id: str | None,
 
 def _other_session_warning(project: Project, path: str, kept: str) -> str | None:
     """When the file at ``path`` is another session than its kept copy at ``kept``
-    (:func:`~ai_protocols.session.layout.other_session`, the rule the writes and
+    (:func:`~ai_protocols.session.sections.other_session`, the rule the writes and
     ``merge-kept`` apply, which refuse it): which two, and the commands that put the
     kept copy's session back (as :class:`~ai_protocols.errors.OtherSession` says
     them). ``None`` otherwise. Reads both files' first headline."""
@@ -1285,7 +1285,7 @@ def _continues_stashed(root: str, path: str) -> bool:
     from its kept copy, then writes went in): then it, not the stash's, is the newest.
     It must hold every entry of the stash's (:func:`~ai_protocols.session.merge.
     entries_lacking`) as well as be the same session.
-    ``False`` for another session (:func:`~ai_protocols.session.layout.other_session`,
+    ``False`` for another session (:func:`~ai_protocols.session.sections.other_session`,
     the one rule: ``start`` after ``git stash -a`` began a fresh one) or when either
     cannot be read. One git run (``git cat-file blob refs/stash^3:PATH``)."""
     from ai_protocols.git.state import _git
