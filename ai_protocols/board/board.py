@@ -1415,6 +1415,7 @@ class Board:
             put_back = self._same_again(doc, data) if whole is None else \
                 [self._came_back_words(doc)]  # (before: _restore finds those by id)
             put_back += self._restore(doc, lost)
+            self._drop_named_ends(doc)
             self._new_ids(doc)  # (before the command: it sees the ids the board keeps)
             self._give_ids(doc)  # (and a task a person added without one: its own)
             as_read = done_states(doc)
@@ -1469,6 +1470,51 @@ class Board:
             self.restored_items = lost if put_back else []
             self.wrote_whole = whole is not None
 
+
+    def _drop_named_ends(self, doc: OrgFile) -> None:
+        """Take off ``doc`` each claim and lock whose own end item is on it (the claim's
+        task log names its ``CLAIMED_AT``: :func:`~ai_protocols.board.model.
+        claim_named_ended`; the Locks section names its ``LOCKED_AT``:
+        :func:`~ai_protocols.board.model.named_unlocked`): every reader already reads
+        them as ended (the owner's clone put them back before it saw the end, and git
+        merged both); the write tidies them away as ``task release`` and ``unlock`` do
+        (a ``DOING`` task back to ``TODO``), the end items kept, and says so in
+        ``self._correcting``. Surgical: only those lines change. Raises nothing."""
+        from ai_protocols.board.model import claim_named_ended, named_unlocked, read_value
+
+        while True:
+            found = next(((h, h.properties) for h in (doc.headlines[i]
+                                                       for i in task_headlines(doc))
+                          if h.todo not in done_states(doc) and
+                          claim_named_ended(doc, h, h.properties)), None)
+            if found is None:
+                break
+            h, props = found
+            doc.set_properties(h.line, [(key, None) for key in CLAIM_KEYS])
+            if h.todo == "DOING":
+                _set_state(doc, h.line, "TODO")
+            self._correcting.append(
+                f"task {props.get('ID') or f'on line {h.line + 1}'}: "
+                f"{holder_name(read_value(props.get('OWNER')))}'s claim (CLAIMED_AT "
+                f"{props['CLAIMED_AT']}), ended for good by the release item naming it, "
+                "taken off")
+        unlocked = named_unlocked(doc)
+        section = locks_section(doc)
+        if section is None or not unlocked:
+            return
+        top = doc.headlines[section]
+        ended = [h for h in doc.headlines[section + 1:]
+                 if h.line < top.subtree_end and h.level == top.level + 1 and
+                 h.properties.get("LOCKED_AT") in unlocked]
+        for h in reversed(ended):
+            self._correcting.append(
+                f"{read_value(h.properties.get('PATH')) or h.raw_title}: "
+                f"{holder_name(read_value(h.properties.get('OWNER')))}'s lock (LOCKED_AT "
+                f"{h.properties['LOCKED_AT']}), ended by the unlock item naming it, "
+                "taken off")
+            _remove_subtree(doc, h.line)
+        self._correcting[len(self._correcting) - len(ended):] = \
+            reversed(self._correcting[len(self._correcting) - len(ended):])
 
     def _came_back_words(self, doc: OrgFile) -> str:
         """What a change that writes a gone board back whole (:meth:`_whole`) says it

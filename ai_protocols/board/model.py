@@ -1594,7 +1594,35 @@ def claim_void(doc: OrgFile, h: Headline, properties: dict[str, str],
         return None
     if h.todo in _FREE_STATES:
         return f"it is {h.todo}, a state no claim leaves a task in"
+    if claim_named_ended(doc, h, properties):
+        return ("its log holds the item that ended it for good (task release --force, "
+                f"naming its CLAIMED_AT {properties['CLAIMED_AT']})")
     return _closed_since(doc, h, properties.get("CLAIMED"), closed_states)
+
+
+def claim_named_ended(doc: OrgFile, h: Headline, properties: dict[str, str]) -> bool:
+    """Whether the claim recorded in ``properties`` (headline ``h``'s task of ``doc``)
+    is one whose end the task's own log names: an item ending a claim that names its
+    ``CLAIMED_AT`` (:func:`release_record`, written by ``task release ID --force`` of a
+    claim a person deleted by hand). Such a claim back on the board (its owner's clone
+    put it back before it saw the end, and git merged both) is ended in every clone:
+    the end and the claim are on one board, and the record is one claim's alone. Only
+    a claimed task's log is read; raises nothing."""
+    record = properties.get("CLAIMED_AT")
+    if not record or f"(CLAIMED_AT {record})" not in "".join(
+            doc.lines[h.body_start:h.body_end]):
+        return False
+    return record.encode() in named_ends("\n".join(log_items(doc, h.line + 1)).encode())
+
+
+def named_unlocked(doc: OrgFile) -> set[str]:
+    """The records (``LOCKED_AT`` values) that the items ``unlock`` wrote in the Locks
+    section's own text of ``doc`` name (:func:`unlock_records`): locks ended by
+    ``unlock`` (or ``unlock PATH --force`` of one a person deleted by hand). A lock
+    with such a record still on the board (its owner's clone put it back before it saw
+    the end, and git merged both) is ended in every clone (:func:`read_board` leaves it
+    out). Raises nothing."""
+    return {record.locked_at for record in unlock_records(doc) if record.locked_at}
 
 
 def _closed_since(doc: OrgFile, h: Headline, claimed: str | None,
@@ -1730,6 +1758,7 @@ def _read_board(doc: OrgFile, path: Path | None, *,
     section = locks_section(doc)
     if section is not None:
         top = doc.headlines[section]
+        unlocked = named_unlocked(doc)
         for index in range(section + 1, len(doc.headlines)):
             h = doc.headlines[index]
             if h.line >= top.subtree_end:
@@ -1740,6 +1769,8 @@ def _read_board(doc: OrgFile, path: Path | None, *,
             paths = split_paths(p["PATH"])
             if len(paths) != 1 or _leaves_project(paths[0]):
                 continue  # no lock (:func:`unusable_locks` warns): for every reader alike
+            if p.get("LOCKED_AT") and p["LOCKED_AT"] in unlocked:
+                continue  # its own end item is on the board: ended (:func:`named_unlocked`)
             locks.append(AreaLock(paths[0], read_value(p.get("OWNER")),
                                   p.get("OWNER_PROCESS") or None, read_value(p.get("REASON")),
                                   parse_timestamp(p.get("LOCKED", "")), h.line + 1,
