@@ -21,9 +21,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from boardkit import BOARD
+import pytest
+from boardkit import BOARD, write_hook
 from test_boardseen_twentythird import _a_claims, _clones, _shown
-from test_claimfix_twentyfourth import _pull, _push
+from test_claimfix_twentyfourth import _owner, _pull, _push, _task_one
 from test_merge_driver import git
 
 from conftest import Runner
@@ -50,13 +51,15 @@ def _hand_deleted_both(clone: Path) -> None:
 
 
 def _free_everywhere(clones: dict[str, Path], runs: dict[str, Runner], ident: str) -> None:
-    """In every clone: ``ident`` unclaimed and no lock, as ``task list``, ``locks`` and
-    ``task show`` read them."""
-    for name in clones:
+    """In every clone: ``ident`` unclaimed and no lock, as ``task list``, ``locks``,
+    ``task show`` and the PreToolUse hook read them."""
+    for name, clone in clones.items():
         shown = _shown(runs[name])
         assert not {s for s in shown if s[0] in ("claim", "lock")}, (name, shown)
-        show = runs[name]("task", "show", ident, agent="cc")
-        assert "ca" not in show.stdout.split("Owner")[-1].split("\n")[0], (name, show.stdout)
+        show = runs[name]("task", "show", ident, "--json", agent="cc")
+        assert json.loads(show.stdout)["owner"] is None, (name, show.stdout)
+        hook = write_hook(clone, clone / "src" / "api" / "x.py", "pc")
+        assert hook.returncode == 0, (name, hook.returncode, hook.stderr)
 
 
 def test_end_items_with_their_claim_and_lock_back_end_them_in_every_clone(
@@ -106,3 +109,46 @@ def test_end_items_with_their_claim_and_lock_back_end_them_in_every_clone(
     assert locked.returncode == 0, locked
     _free_everywhere({"p": p}, runs, ident)
     assert json.loads(runs["a"]("task", "list", "--json", agent="pa").stdout)
+
+
+@pytest.mark.parametrize("where", ["p", "a"])
+def test_a_reverted_release_reads_the_same_in_every_clone(tmp_path: Path, where: str) -> None:
+    """3a: ``cb`` claims "Task one" in ``p`` and pushes; ``c`` and ``a`` pull (and write:
+    their kept copies hold the claim); ``cb`` releases it, commits "release" and pushes;
+    ``a`` and ``c`` pull; a person in ``where`` runs ``git revert`` of the release commit
+    and pushes; every clone pulls. The claim is back by a person's choice: every clone
+    shows ``cb`` holding it with no word of a stale save, and every clone's next write
+    keeps it (the revert is not undone)."""
+    clones, runs = _clones(tmp_path.resolve())
+    p = clones["p"]
+    ident = _task_one(runs["p"])
+    runs["p"]("task", "claim", ident, agent="cb")
+    _push(p, "cb claims")
+    for name in ("a", "c"):
+        _pull(clones[name])
+        runs[name]("task", "add", f"{name} task", agent=f"{name}{name}")
+        _push(clones[name], f"{name} adds")
+    _pull(p)
+    runs["p"]("task", "release", ident, agent="cb")
+    _push(p, "release")
+    release = git(p, "rev-parse", "HEAD").stdout.strip()
+    for name in ("a", "c"):
+        _pull(clones[name])
+    git(clones[where], "revert", "--no-edit", release)
+    git(clones[where], "push", "-q", "origin", "HEAD:main")
+    for clone in clones.values():
+        _pull(clone)
+    for name in clones:
+        owner, said = _owner(runs[name], ident, "cc")
+        assert owner == "cb", (name, owner, said)
+        assert "stale" not in said and "lacks" not in said and "merged back" not in said, \
+            (name, said)
+    for name, clone in clones.items():
+        wrote = runs[name]("task", "add", f"{name} after", agent=f"{name}{name}")
+        assert "lacked" not in wrote.stderr, (name, wrote.stderr)
+        assert ":OWNER:    cb" in (clone / BOARD).read_text(encoding="utf-8"), name
+        _push(clone, f"{name} after")
+        for other in clones.values():
+            _pull(other)
+    for name in clones:
+        assert _owner(runs[name], ident, "cc")[0] == "cb", name

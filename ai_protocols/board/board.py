@@ -981,7 +981,13 @@ class Board:
             found.append(Lost(old, None, state, missing,
                               now=same.get(old.id or "") if not missing else None))
         by_id = {t.id: t for t in tasks if t.id}
-        for old in undone_ends(kept_doc, old_tasks, doc, tasks, same):
+        undone = undone_ends(kept_doc, old_tasks, doc, tasks, same)
+        if undone and doc is not None:
+            from ai_protocols.board.stale import head_reverted
+
+            if head_reverted(str(self.path), self.kept_path):
+                undone = []  # (a git revert put them back: a person's choice, HEAD's)
+        for old in undone:
             now = same.get(old.id or "") or by_id[old.id]
             state = self.agent_state(now.owner, now.owner_process, now.claimed,
                                      since_at=now.claimed_at)
