@@ -152,3 +152,65 @@ def test_a_reverted_release_reads_the_same_in_every_clone(tmp_path: Path, where:
             _pull(other)
     for name in clones:
         assert _owner(runs[name], ident, "cc")[0] == "cb", name
+
+
+def _held_by_ca(name: str, clone: Path, run: Runner, ident: str) -> None:
+    """In ``clone``: ``ca``'s claim of ``ident`` and lock on ``src/api``, as every reader
+    (``task list``, ``task show``, ``locks``, ``check``, the PreToolUse hook) and every
+    writer (``task claim``, ``lock``) judges them: held, refused, naming ``ca`` and the
+    way out."""
+    shown = _shown(run)
+    assert ("claim", ident, "ca") in shown and ("lock", "src/api", "ca") in shown, \
+        (name, shown)
+    show = json.loads(run("task", "show", ident, "--json", agent="cc").stdout)
+    assert show["owner"] == "ca", (name, show)
+    (clone / "src" / "api").mkdir(parents=True, exist_ok=True)
+    (clone / "src" / "api" / "x.py").write_text("changed\n", encoding="utf-8")
+    report = json.loads(run("check", "--json", agent="cc", check=False).stdout)
+    assert ("src/api/x.py", "ca") in [(f["path"], f["locked_by"])
+                                      for f in report["findings"]], (name, report)
+    (clone / "src" / "api" / "x.py").unlink()
+    hook = write_hook(clone, clone / "src" / "api" / "x.py", "pc")
+    assert hook.returncode == 2 and "ca" in hook.stderr, (name, hook.returncode, hook.stderr)
+    before = (clone / BOARD).read_bytes()
+    claimed = run("task", "claim", ident, agent="cc", check=False)
+    assert claimed.returncode == 21 and "ca" in claimed.stderr and "--force" in \
+        claimed.stderr, (name, claimed)
+    locked = run("lock", "src/api/x.py", "--reason", "cc", agent="cc", check=False)
+    assert locked.returncode == 22 and "ca" in locked.stderr, (name, locked)
+    after = (clone / BOARD).read_bytes()
+    assert b"cc" not in after.replace(before, b""), name
+
+
+def test_a_clone_that_never_saw_a_claim_deleted_by_hand_holds_it_as_every_clone(
+        tmp_path: Path) -> None:
+    """F2: ``a`` claims and locks (``ca``, live) and pushes; a person in ``p`` deletes
+    both by hand and pushes; ``a`` pulls (its kept copy holds them: lost, enforced);
+    ``c``, which never wrote or read the board since its clone, pulls: its readers and
+    writers agree with ``a``'s (held by ``ca``, refused, naming the way out), as the
+    hook does. ``task release ID --force`` and ``unlock src/api --force`` in ``c`` end
+    them for good: then ``cc`` claims and locks there, and ``p`` (pulling) agrees."""
+    clones, runs = _clones(tmp_path.resolve())
+    a, p, c = clones["a"], clones["p"], clones["c"]
+    ident = _a_claims(clones, runs)
+    _pull(p)
+    _hand_deleted_both(p)
+    _push(p, "a person takes ca's claim and lock off")
+    _pull(a)
+    _pull(c)
+    for name in ("c", "a"):
+        _held_by_ca(name, clones[name], runs[name], ident)
+    runs["c"]("task", "release", ident, "--force", agent="cc")
+    runs["c"]("unlock", "src/api", "--force", agent="cc")
+    runs["c"]("task", "claim", ident, agent="cc")
+    runs["c"]("lock", "src/api/x.py", "--reason", "cc", agent="cc")
+    _push(c, "cc ends them for good and takes them")
+    _pull(p)
+    assert _owner(runs["p"], ident, "pp")[0] == "cc"
+    assert ("lock", "src/api/x.py", "cc") in _shown(runs["p"])
+    runs["c"]("task", "release", ident, agent="cc")
+    runs["c"]("unlock", "src/api/x.py", agent="cc")
+    _push(c, "cc is done with them")
+    _pull(p)
+    _pull(a)
+    _free_everywhere(clones, runs, ident)

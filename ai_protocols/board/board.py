@@ -169,6 +169,9 @@ class Lost:
     #: The task on disk (another ``id``, or none, when a person deleted or retyped its
     #: ``:ID:`` line: :meth:`Board.same_tasks`).
     now: Task | None = None
+    #: Not the kept copy's: a claim or lock ``HEAD``'s history holds unended, taken out
+    #: by hand (:func:`~ai_protocols.board.hidden.unended`), read from this board.
+    source: OrgFile | None = None
 
     def describe(self) -> str:
         if self.task is not None and self.undone and self.now is not None:
@@ -183,10 +186,12 @@ class Lost:
             return (f"task {old.id}: ai-protocols last wrote it {was}, but the board has "
                     f"it {self.now.state}, claimed by {self.now.owner} again (a close, "
                     "release, hand-off or takeover undone; that claim does not count)")
+        hand = ", taken off the board by hand with no end: git's history holds it" \
+            if self.source is not None else ""
         if self.task is not None:
             return (f"task {self.task.id} claimed by {self.task.owner} "
                     f"({state_words(self.state.state)}"
-                    f"{'' if self.task.claimed_at else ', written by hand'})")
+                    f"{'' if self.task.claimed_at else ', written by hand'}{hand})")
         assert self.lock is not None
         if self.undone:
             return (f"the lock on {self.lock.path} held by {self.lock.owner}: ai-protocols "
@@ -194,7 +199,7 @@ class Lost:
                     "lock does not count)")
         return (f"the lock on {self.lock.path} held by {self.lock.owner} "
                 f"({state_words(self.state.state)}"
-                f"{'' if self.lock.locked_at else ', written by hand'})")
+                f"{'' if self.lock.locked_at else ', written by hand'}{hand})")
 
 
 @record
@@ -349,6 +354,10 @@ class Board:
         #: as another task's id got its own back (one line each).
         self.corrected: list[str] = []
         self._correcting: list[str] = []  # (what the change under way corrected)
+        #: The records of the claims the change under way put back from git's history
+        #: (:meth:`_unended`), and whether the last release ended such a claim.
+        self._hand_put_back: set[str | None] = set()
+        self.hand_released = False
         #: The same, as the :class:`Lost` items put back (a release or unlock after a
         #: rollback says what it gave up came back from the kept copy first).
         self.restored_items: list[Lost] = []
@@ -912,22 +921,60 @@ class Board:
         this board object (a command's many callers share it): a long-running program
         makes a new :class:`Board` to judge the holders' liveness afresh."""
         if doc is not None:
-            return self._lost(doc, kept_other(str(self.path), self.kept_path))
+            found = self._lost(doc, kept_other(str(self.path), self.kept_path))
+            return found + self._unended(doc, found)
         try:
             read = self._read_once()
         except (UnicodeDecodeError, ValueError, OSError, AiProtocolsError):
             return []  # (a board that cannot be read, a symbolic link...: its command says why)
         kept = self._kept_of(read) if read is not None else \
             kept_other(str(self.path), self.kept_path, None)
-        if kept is None:
-            return []
         memo = self._lost_memo  # (the same board and kept copy: judged once per command)
         if memo is not None and read is not None and memo[0] == read[0] and memo[1] == kept:
             return list(memo[2])
         found = self._lost(read[2] if read is not None else None, kept)
+        found += self._unended(read[2] if read is not None else None, found)
         if read is not None:
             self._lost_memo = (read[0], kept, found)
         return list(found)
+
+    def _unended(self, doc: OrgFile | None, found: list[Lost]) -> list[Lost]:
+        """The claims and locks ``HEAD``'s history holds unended that the board ``doc``
+        lacks (:func:`~ai_protocols.board.hidden.unended`: taken off by hand, in this
+        clone or another, with no end of the tool's) and ``found`` (:meth:`_lost`'s)
+        does not name, as :class:`Lost` items with their ``source``, while their holder
+        is not gone: in every clone, whatever its kept copy, a claim of a task the board
+        holds open and unclaimed, a lock no lock of another agent on the board overlaps.
+        Cheap when ``HEAD`` did not move since it was last asked (a file read); raises
+        nothing."""
+        if doc is None:
+            return []
+        from ai_protocols.board.hidden import still_unended, unended
+
+        data = doc.text.encode("utf-8")
+        source = unended(str(self.path), data)
+        if source is None:
+            return []
+        had = {x.task.claimed_at for x in found if x.task is not None} | \
+            {x.lock.locked_at for x in found if x.lock is not None}
+        try:
+            tasks, locks = read_board(doc, check=False)
+            claims, held = still_unended(source, data, tasks, locks, had)
+        except ValueError:
+            return []
+        by_id = {t.id: t for t in tasks if t.id}
+        more = []
+        for old in claims:
+            gone, state = self.gone(old.owner, old.owner_process, old.claimed,
+                                    since_at=old.claimed_at)
+            if not gone:
+                more.append(Lost(old, None, state, False, now=by_id[old.id], source=source))
+        for lock in held:
+            gone, state = self.gone(lock.owner, lock.owner_process, lock.locked,
+                                    since_at=lock.locked_at)
+            if not gone:
+                more.append(Lost(None, lock, state, True, source=source))
+        return more
 
     def _lost(self, doc: OrgFile | None, kept: bytes | None) -> list[Lost]:
         """:meth:`lost` of the board ``doc`` (``None``: there is none) against the kept
@@ -1288,9 +1335,10 @@ class Board:
         properties and state on the task, and the lines of its log the board lacks."""
         if not lost:
             return []
-        kept = self._kept(kept_other(str(self.path), self.kept_path) or b"")[0]
+        own = self._kept(kept_other(str(self.path), self.kept_path) or b"")[0]
         said = []
         for item in lost:
+            kept = item.source if item.source is not None else own
             if item.task is not None:
                 old = item.task
                 source = next((h for h in kept.headlines if h.properties.get("ID") == old.id),
@@ -1418,6 +1466,10 @@ class Board:
             self._noting = []
             self._correcting = []
             lost = self.lost(doc) if whole is None else []
+            # (claims git's history holds unended, put back here from it: a forced
+            # release of one names its record, as of one deleted by hand)
+            self._hand_put_back = {x.task.claimed_at for x in lost
+                                   if x.source is not None and x.task is not None}
             put_back = self._same_again(doc, data) if whole is None else \
                 [self._came_back_words(doc)]  # (before: _restore finds those by id)
             put_back += self._restore(doc, lost)
@@ -1960,6 +2012,7 @@ class Board:
         (:func:`~ai_protocols.board.model.release_record`), which ends it in every
         clone; :attr:`released_from` is then its owner."""
         self.released_from = None
+        self.hand_released = False  # (a claim deleted by hand, put back from history)
         with self.editing() as doc:
             # (the time taken holding the board's lock: 13th round)
             moment = minute_of(now)
@@ -1983,6 +2036,16 @@ class Board:
             doc.set_properties(line, [(key, None) for key in CLAIM_KEYS])
             if task.state == "DOING":
                 _set_state(doc, line, "TODO")
+            if other and task.claimed_at and task.claimed_at in self._hand_put_back:
+                # (a claim a person took off by hand, which git's history holds unended:
+                # its end names its record, so that no clone's history holds it again;
+                # docs/decisions.md, "Twenty-sixth round: the board across clones")
+                from ai_protocols.board.model import release_record
+
+                self.hand_released = True
+                _note(doc, line, format_timestamp(moment),
+                      release_record(self.me or "(no agent id)", task))
+                return _read_at(doc, line)
             _note(doc, line, format_timestamp(moment), f"released by {self.me or '(no agent id)'}"
                   + (f", who was not its holder: it was {other}" if other else ""))
             return _read_at(doc, line)

@@ -940,26 +940,41 @@ def ended_in_history(board: str, held: list[Task] | list[AreaLock]) -> list[bool
         before = file_at(root, f"{commit}^", path) if after is not None else None
         answers.append((before is not None and after is not None and
                         ended_since(after, before, item)) or
-                       (isinstance(item, Task) and bool(record) and
-                        _named_in_history(root, path, record)))
+                       (bool(record) and _named_in_history(root, path, record,
+                                                           isinstance(item, AreaLock))))
     return answers
 
 
-def _named_in_history(root: str, path: str, record: str) -> bool:
+def _named_in_history(root: str, path: str, record: str, lock: bool = False) -> bool:
     """Whether ``HEAD``'s history ended the claim whose ``CLAIMED_AT`` is ``record`` by
     the item :func:`release_record` (``task release ID --force`` of a claim a person
-    deleted by hand: the commit that took the record out wrote no end): the newest
+    deleted by hand: the commit that took the record out wrote no end), or (``lock``)
+    the lock whose ``LOCKED_AT`` it is by ``unlock``'s item (:func:`named_unlocks`):
+    the newest
     commit that changed how often the board holds ``(CLAIMED_AT R)`` (added the item,
     or a person's tidying took it out: its parent then holds it) holds, or its parent
     holds, such an item naming it (:func:`named_ends`). One ``git log``, up to two
     reads; raises nothing."""
     from ai_protocols.git.state import file_at, recorded_in_history
 
-    commit = recorded_in_history(root, path, f"(CLAIMED_AT {record})")
+    commit = recorded_in_history(root, path, f"({'LOCKED' if lock else 'CLAIMED'}_AT {record})")
     if commit is None:
         return False
-    return any(data is not None and record.encode() in named_ends(data)
-               for data in (file_at(root, commit, path), file_at(root, f"{commit}^", path)))
+    return any(data is not None and record.encode() in (
+        named_unlocks(data) if lock else named_ends(data))
+        for data in (file_at(root, commit, path), file_at(root, f"{commit}^", path)))
+
+
+def named_unlocks(data: bytes) -> set[bytes]:
+    """The locks' records (``LOCKED_AT`` values, as bytes) that an item ``unlock`` wrote
+    (:func:`unlock_item`) in the board ``data`` names: as :func:`named_ends` for
+    claims, so that a lock a person deleted by hand and ``unlock PATH --force`` ended
+    (or ended once put back) stays ended whatever step took its record out
+    (:func:`_named_in_history`). Linear in the lines; raises nothing."""
+    said = f"] {UNLOCKED_BY}".encode()
+    return {line.strip().rsplit(b"(LOCKED_AT ", 1)[1][:-1].strip()
+            for line in data.splitlines()
+            if said in line and line.strip().endswith(b")") and b"(LOCKED_AT " in line}
 
 
 @record(frozen=True)
