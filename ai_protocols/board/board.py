@@ -1466,10 +1466,10 @@ class Board:
             self._noting = []
             self._correcting = []
             lost = self.lost(doc) if whole is None else []
-            # (claims git's history holds unended, put back here from it: a forced
-            # release of one names its record, as of one deleted by hand)
+            # (lost claims this write puts back, from the kept copy or git's history: a
+            # forced release of one names its record, as of one deleted by hand)
             self._hand_put_back = {x.task.claimed_at for x in lost
-                                   if x.source is not None and x.task is not None}
+                                   if x.task is not None and not x.undone}
             put_back = self._same_again(doc, data) if whole is None else \
                 [self._came_back_words(doc)]  # (before: _restore finds those by id)
             put_back += self._restore(doc, lost)
@@ -2037,17 +2037,21 @@ class Board:
             if task.state == "DOING":
                 _set_state(doc, line, "TODO")
             if other and task.claimed_at and task.claimed_at in self._hand_put_back:
-                # (a claim a person took off by hand, which git's history holds unended:
-                # its end names its record, so that no clone's history holds it again;
-                # docs/decisions.md, "Twenty-sixth round: the board across clones")
+                # (a lost claim this write put back, from the kept copy or git's history:
+                # a person took it off by hand; its end names its record, so that no
+                # clone's history holds it again; docs/decisions.md, "Twenty-sixth round:
+                # the board across clones")
                 from ai_protocols.board.model import release_record
 
                 self.hand_released = True
                 _note(doc, line, format_timestamp(moment),
                       release_record(self.me or "(no agent id)", task))
                 return _read_at(doc, line)
+            # (a forced release names the claim's record too: should the claim come back
+            # beside it, by a merge, every clone reads it as ended: claim_named_ended)
             _note(doc, line, format_timestamp(moment), f"released by {self.me or '(no agent id)'}"
-                  + (f", who was not its holder: it was {other}" if other else ""))
+                  + (f", who was not its holder: it was {other}" if other else "")
+                  + (f" (CLAIMED_AT {task.claimed_at})" if other and task.claimed_at else ""))
             return _read_at(doc, line)
 
     @_redone

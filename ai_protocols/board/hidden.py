@@ -305,13 +305,39 @@ def unended(board: str, data: bytes | None) -> OrgFile | None:
     if found is None or not found.startswith(key):
         from ai_protocols.board.stale import _scratch
 
-        found = key + _unended_of(root, board)
+        found = _carried(root, head[1], kept, data, found, key) or \
+            key + _unended_of(root, board)
         _scratch(kept, "unended", found)
     if found == key:
         return None
     doc = BoardFile(found.decode("utf-8", "replace"))
     return doc if data is None or any(
         record not in data for record in _records(found[len(key):])) else None
+
+
+def _carried(root: str, head: str, kept: str, data: bytes | None, found: bytes | None,
+             key: bytes) -> bytes | None:
+    """:func:`unended`'s kept answer ``found`` under the key ``key`` of ``head``, when
+    it still holds without git: ``HEAD`` came to ``head`` from the commit it names by
+    commits of one's own only (``HEAD``'s reflog,
+    :func:`~ai_protocols.board.stale.committed_onto`: git brought nothing) and the
+    board ``data`` is this tool's last write here (the kept copy ``kept``'s bytes: no
+    person's edit since, so those commits took nothing out by hand that this clone's
+    writes did not already judge). ``None`` otherwise. Reads the reflog's end and the
+    kept copy; no process; raises nothing."""
+    if found is None or data is None or not found.startswith(key[:key.rindex(b"HEAD ")]):
+        return None
+    line, _, rest = found.partition(b"\n")
+    from ai_protocols.board.stale import committed_onto
+    from ai_protocols.storage import files as storage
+
+    try:
+        if storage.read_regular(kept) != data:
+            return None
+    except (OSError, storage.NotRegular):
+        return None
+    was = line.rsplit(b"HEAD ", 1)[-1].split(b" ", 1)[0].decode("ascii", "replace")
+    return key + rest if committed_onto(root, head, was) else None
 
 
 def still_unended(source: OrgFile, data: bytes, tasks: list[Task], locks: list[AreaLock],
