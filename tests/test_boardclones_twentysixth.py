@@ -200,7 +200,8 @@ def test_a_clone_that_never_saw_a_claim_deleted_by_hand_holds_it_as_every_clone(
     _pull(c)
     for name in ("c", "a"):
         _held_by_ca(name, clones[name], runs[name], ident)
-    runs["c"]("task", "release", ident, "--force", agent="cc")
+    released = runs["c"]("task", "release", ident, "--force", agent="cc")
+    assert "git's history" in released.stdout and "CLAIMED_AT" in released.stdout, released
     runs["c"]("unlock", "src/api", "--force", agent="cc")
     runs["c"]("task", "claim", ident, agent="cc")
     runs["c"]("lock", "src/api/x.py", "--reason", "cc", agent="cc")
