@@ -170,7 +170,7 @@ class Lost:
     #: ``:ID:`` line: :meth:`Board.same_tasks`).
     now: Task | None = None
     #: Not the kept copy's: a claim or lock ``HEAD``'s history holds unended, taken out
-    #: by hand (:func:`~ai_protocols.board.hidden.unended`), read from this board.
+    #: by hand (:func:`~ai_protocols.board.unended.unended`), read from this board.
     source: OrgFile | None = None
 
     def describe(self) -> str:
@@ -940,7 +940,7 @@ class Board:
 
     def _unended(self, doc: OrgFile | None, found: list[Lost]) -> list[Lost]:
         """The claims and locks ``HEAD``'s history holds unended that the board ``doc``
-        lacks (:func:`~ai_protocols.board.hidden.unended`: taken off by hand, in this
+        lacks (:func:`~ai_protocols.board.unended.unended`: taken off by hand, in this
         clone or another, with no end of the tool's) and ``found`` (:meth:`_lost`'s)
         does not name, as :class:`Lost` items with their ``source``, while their holder
         is not gone: in every clone, whatever its kept copy, a claim of a task the board
@@ -949,7 +949,7 @@ class Board:
         nothing."""
         if doc is None:
             return []
-        from ai_protocols.board.hidden import still_unended, unended
+        from ai_protocols.board.unended import still_unended, unended
 
         data = doc.text.encode("utf-8")
         source = unended(str(self.path), data)

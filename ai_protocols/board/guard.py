@@ -555,7 +555,7 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
     if unreadable is None and data and not sides:
         # (locks HEAD's history holds unended that a person took off by hand, here or in
         # another clone: every clone holds them as lost, Board.lost's rule)
-        from ai_protocols.board.hidden import still_unended, unended
+        from ai_protocols.board.unended import still_unended, unended
 
         source = unended(board, data)
         if source is not None:
