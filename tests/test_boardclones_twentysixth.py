@@ -19,10 +19,15 @@ Real clones, real ``git``, the installed console script and its real hook comman
 from __future__ import annotations
 
 import json
+import types
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from boardkit import BOARD, write_hook
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_boardend_twentyfifth import _AGENT, _HOST
 from test_boardseen_twentythird import _a_claims, _clones, _shown
 from test_claimfix_twentyfourth import _owner, _pull, _push, _task_one
 from test_merge_driver import git
@@ -50,6 +55,17 @@ def _hand_deleted_both(clone: Path) -> None:
     (clone / BOARD).write_text(text, encoding="utf-8")
 
 
+def _deleted_by_hand_in_p(tmp_path: Path) -> tuple[dict[str, Path], dict[str, Runner], str]:
+    """The three clones; ``a`` claims and locks (``_a_claims``); ``p`` pulls, a person
+    there deletes both by hand (:func:`_hand_deleted_both`) and pushes. The task's id."""
+    clones, runs = _clones(tmp_path.resolve())
+    ident = _a_claims(clones, runs)
+    _pull(clones["p"])
+    _hand_deleted_both(clones["p"])
+    _push(clones["p"], "a person takes ca's claim and lock off")
+    return clones, runs, ident
+
+
 def _free_everywhere(clones: dict[str, Path], runs: dict[str, Runner], ident: str) -> None:
     """In every clone: ``ident`` unclaimed and no lock, as ``task list``, ``locks``,
     ``task show`` and the PreToolUse hook read them."""
@@ -68,12 +84,8 @@ def test_end_items_with_their_claim_and_lock_back_end_them_in_every_clone(
     the task is free and there is no lock in every clone; ``p``'s next write tidies
     the claim and lock away and says so; after it is pulled, ``a``'s write does not
     put them back, and ``cc`` claims the task and locks ``src/api`` in ``c``."""
-    clones, runs = _clones(tmp_path.resolve())
+    clones, runs, ident = _deleted_by_hand_in_p(tmp_path)
     a, p, c = clones["a"], clones["p"], clones["c"]
-    ident = _a_claims(clones, runs)
-    _pull(p)
-    _hand_deleted_both(p)
-    _push(p, "a person takes ca's claim and lock off")
     runs["p"]("task", "release", ident, "--force", agent="pb")
     runs["p"]("unlock", "src/api", "--force", agent="pb")
     git(p, "commit", "-q", "-am", "pb ends them for good")
@@ -190,12 +202,8 @@ def test_a_clone_that_never_saw_a_claim_deleted_by_hand_holds_it_as_every_clone(
     writers agree with ``a``'s (held by ``ca``, refused, naming the way out), as the
     hook does. ``task release ID --force`` and ``unlock src/api --force`` in ``c`` end
     them for good: then ``cc`` claims and locks there, and ``p`` (pulling) agrees."""
-    clones, runs = _clones(tmp_path.resolve())
+    clones, runs, ident = _deleted_by_hand_in_p(tmp_path)
     a, p, c = clones["a"], clones["p"], clones["c"]
-    ident = _a_claims(clones, runs)
-    _pull(p)
-    _hand_deleted_both(p)
-    _push(p, "a person takes ca's claim and lock off")
     _pull(a)
     _pull(c)
     for name in ("c", "a"):
@@ -215,3 +223,48 @@ def test_a_clone_that_never_saw_a_claim_deleted_by_hand_holds_it_as_every_clone(
     _pull(p)
     _pull(a)
     _free_everywhere(clones, runs, ident)
+
+
+@settings(max_examples=150, deadline=None)
+@given(me=_AGENT, owner=_AGENT, host=_HOST,
+       when=st.datetimes(datetime(1970, 1, 1), datetime(2200, 1, 1)),
+       pid=st.integers(1, 4_000_000), started=st.floats(0, 1e7, allow_nan=False),
+       other=st.booleans())
+def test_a_claim_and_a_lock_beside_their_own_end_item_are_read_as_ended(
+        me: str, owner: str, host: str, when: datetime, pid: int, started: float,
+        other: bool) -> None:
+    """F1's rule, for any agent ids and records: a claimed task whose log holds the
+    forced release naming its ``CLAIMED_AT`` reads free, a lock whose ``LOCKED_AT`` an
+    ``unlock`` item names is no lock; an end item naming another record (``other``)
+    ends neither, and a person's note with the same words is no end."""
+    from ai_protocols.board.board import _whole
+    from ai_protocols.board.model import (
+        AreaLock,
+        BoardFile,
+        read_board,
+        release_record,
+        unlock_item,
+    )
+    from ai_protocols.org.syntax import entry_lines, format_timestamp
+
+    record = f"{when.isoformat()}+00:00 {host} {pid:x} {started:.2f}"
+    named = record + " 1" if other else record
+    stamp = format_timestamp(when)
+    task = types.SimpleNamespace(owner=owner, claimed_at=named)
+    lock = AreaLock("src/api", owner, None, None, None, 0, named)
+    released = entry_lines(stamp, _whole(release_record(me, task)))
+    unlocked = entry_lines(stamp, _whole(unlock_item(me, lock)))
+    for person in (False, True):
+        def typed(lines: list[str], person: bool = person) -> str:
+            return "\n".join(line.replace("- [", "- (", 1) if person else line
+                             for line in lines)
+        board = BoardFile(
+            "* Locks\n:PROPERTIES:\n:CUSTOM_ID: locks\n:END:\n" + typed(unlocked) + "\n"
+            f"** src/api\n:PROPERTIES:\n:PATH:     src/api\n:OWNER:    x\n"
+            f":LOCKED_AT: {record}\n:END:\n"
+            f"* DOING Task\n:PROPERTIES:\n:ID:       t1\n:OWNER:    x\n"
+            f":CLAIMED_AT: {record}\n:END:\n" + typed(released) + "\n")
+        tasks, locks = read_board(board, check=False)
+        ended = not other and not person
+        assert (tasks[0].owner is None) == ended, (board.text, person)
+        assert (locks == []) == ended, (board.text, person)
