@@ -151,6 +151,11 @@ def _unended_of(root: str, board: str) -> bytes:
     at_head = git_version(root, f"HEAD:./{below}")
     if at_head is None:
         return b""
+    try:  # (a claim of a task HEAD's board has not open and unclaimed holds on no board)
+        free = {t.id for t in read_board(BoardFile(at_head.decode("utf-8")), check=False)[0]
+                if t.id and t.is_open and not t.owner}
+    except (UnicodeDecodeError, ValueError):
+        return b""
     seen: set[str] = set()
     claims: list[tuple[Task, list[str]]] = []
     locks: list[tuple[AreaLock, list[str]]] = []
@@ -164,7 +169,7 @@ def _unended_of(root: str, board: str) -> bytes:
             if not task.id or not task.owner or task.id in seen:
                 continue  # (the newest version holding the task claimed decides)
             seen.add(task.id)
-            if task.is_open and task.claimed_at and \
+            if task.is_open and task.claimed_at and task.id in free and \
                     task.claimed_at.encode() not in at_head:
                 top = doc.find(task.line - 1)
                 claims.append((task, _bare_lines(doc, task.line - 1, top.subtree_end)))
