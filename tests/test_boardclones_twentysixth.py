@@ -268,3 +268,30 @@ def test_a_claim_and_a_lock_beside_their_own_end_item_are_read_as_ended(
         ended = not other and not person
         assert (tasks[0].owner is None) == ended, (board.text, person)
         assert (locks == []) == ended, (board.text, person)
+
+
+def test_a_reverted_unlock_holds_in_the_clone_that_unlocked(tmp_path: Path) -> None:
+    """3a for a lock: ``ca`` locks ``src/api`` in ``a`` and pushes, unlocks it there,
+    commits "unlock" and pushes; a person in ``p`` pulls and reverts that commit (the
+    lock back: a person's choice) and pushes; ``a`` pulls. In ``a``, which ended the
+    lock itself, and in ``c``, the lock is ``ca``'s: ``locks`` lists it with no word of
+    a stale save, the hook refuses another agent's edit into it, and ``a``'s next
+    write keeps it."""
+    clones, runs = _clones(tmp_path.resolve())
+    a, p = clones["a"], clones["p"]
+    _a_claims(clones, runs)
+    runs["a"]("unlock", "src/api", agent="ca")
+    _push(a, "unlock")
+    unlock = git(a, "rev-parse", "HEAD").stdout.strip()
+    _pull(p)
+    git(p, "revert", "--no-edit", unlock)
+    git(p, "push", "-q", "origin", "HEAD:main")
+    _pull(a)
+    _pull(clones["c"])
+    for name in ("a", "c"):
+        listed = runs[name]("locks", agent="cc")
+        assert "src/api" in listed.stdout and "lacks" not in listed.stderr, (name, listed)
+        hook = write_hook(clones[name], clones[name] / "src" / "api" / "x.py", "pc")
+        assert hook.returncode == 2 and "ca" in hook.stderr, (name, hook.stderr)
+    runs["a"]("task", "add", "a after", agent="pa")
+    assert "** src/api" in (a / BOARD).read_text(encoding="utf-8")

@@ -1043,6 +1043,11 @@ class Board:
         ended = ended_locks(str(self.path))
         kept_ids = {lock_record(h) for h in old_locks}
         undone = [h for h in locks if lock_record(h) in ended and lock_record(h) not in kept_ids]
+        if undone:
+            from ai_protocols.board.stale import head_reverted
+
+            if head_reverted(str(self.path), self.kept_path):
+                undone = []  # (a git revert put them back: a person's choice, HEAD's)
         locks = [h for h in locks if h not in undone]
         root = str(self.project.root)  # (a path a person retyped to the same place: held)
         held = {(plain_path(root, h.path), h.owner) for h in locks}

@@ -540,6 +540,11 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
         _, old = read_board(BoardFile(kept.decode("utf-8", "replace")), check=False)
         # Locks ai-protocols removed (unlock, a takeover) that git put back: no lock.
         ended = ended_locks(board) - {lock_record(lock) for lock in old}
+        if ended and any(lock_record(lock) in ended for lock in locks):
+            from ai_protocols.board.stale import head_reverted
+
+            if head_reverted(board, kept_board_path(board)):
+                ended = set()  # (a git revert put them back: a person's choice, HEAD's)
         locks = [lock for lock in locks if lock_record(lock) not in ended]
         held = {(lock.path, lock.owner) for lock in locks}
         lost = [lock for lock in old if (lock.path, lock.owner) not in held and not any(
