@@ -383,13 +383,14 @@ def _init_34(self, task, already, previous, state, renewed, shared, revived):
   self.revived = revived
 
 
-def _init_35(self, task, lock, state, missing, undone, now):
+def _init_35(self, task, lock, state, missing, undone, now, source):
   self.task = task
   self.lock = lock
   self.state = state
   self.missing = missing
   self.undone = undone
   self.now = now
+  self.source = source
 
 
 def _init_36(self, time, by, from_role, to, note):
@@ -454,7 +455,7 @@ INITS = {
     "def __init__(self, seq, kind, text, stamp, rationale=_default_rationale):\n  _set(self, 'seq', seq)\n  _set(self, 'kind', kind)\n  _set(self, 'text', text)\n  _set(self, 'stamp', stamp)\n  _set(self, 'rationale', rationale)": _init_32,
     "def __init__(self, state, evidence, age=_default_age):\n  _set(self, 'state', state)\n  _set(self, 'evidence', evidence)\n  _set(self, 'age', age)": _init_33,
     'def __init__(self, task, already=_default_already, previous=_default_previous, state=_default_state, renewed=_default_renewed, shared=_default_shared, revived=_default_revived):\n  self.task = task\n  self.already = already\n  self.previous = previous\n  self.state = state\n  self.renewed = renewed\n  self.shared = shared\n  self.revived = revived': _init_34,
-    'def __init__(self, task, lock, state, missing=_default_missing, undone=_default_undone, now=_default_now):\n  self.task = task\n  self.lock = lock\n  self.state = state\n  self.missing = missing\n  self.undone = undone\n  self.now = now': _init_35,
+    'def __init__(self, task, lock, state, missing=_default_missing, undone=_default_undone, now=_default_now, source=_default_source):\n  self.task = task\n  self.lock = lock\n  self.state = state\n  self.missing = missing\n  self.undone = undone\n  self.now = now\n  self.source = source': _init_35,
     'def __init__(self, time, by, from_role, to, note):\n  self.time = time\n  self.by = by\n  self.from_role = from_role\n  self.to = to\n  self.note = note': _init_36,
     'def __init__(self, time, text, done=_default_done, rationale=_default_rationale, line=_default_line, box=_default_box, stamp=_default_stamp):\n  self.time = time\n  self.text = text\n  self.done = done\n  self.rationale = rationale\n  self.line = line\n  self.box = box\n  self.stamp = stamp': _init_37,
     "def __init__(self, wall, host=_default_host, boot=_default_boot, uptime=_default_uptime, measured=_default_measured):\n  _set(self, 'wall', wall)\n  _set(self, 'host', host)\n  _set(self, 'boot', boot)\n  _set(self, 'uptime', uptime)\n  _set(self, 'measured', measured)": _init_38,

@@ -9,8 +9,8 @@ pull that brought them, types a line, saves, commits and pushes (the save drops 
 ``c`` pulls that by a fast-forward. The old code (``board/hidden.py`` judged only the
 clone's own pulls against its own kept copy) showed the task free in ``c``, let another
 agent claim it and lock inside ``a``'s lock, and let the PreToolUse hook pass an edit
-into ``a``'s locked path. A person's deliberate removal on an up-to-date buffer still
-stands.
+into ``a``'s locked path. A person's deliberate removal on an up-to-date buffer is no
+end either (twenty-sixth round): ``unlock PATH --force`` is.
 
 Real clones, real ``git``, the installed console script and its real hook command.
 """
@@ -134,12 +134,15 @@ def test_the_reviewers_case_is_said_and_is_the_same_in_every_clone(tmp_path: Pat
     assert "in another clone, was saved over it there, committed" in said, said
 
 
-def test_a_deliberate_removal_on_an_up_to_date_buffer_stands_in_the_clone_that_saw_it(
+def test_a_deliberate_removal_on_an_up_to_date_buffer_is_no_end_in_the_clone_that_saw_it(
         tmp_path: Path) -> None:
     """``p`` opens the board after its pull (it holds ``a``'s claim and lock), deletes
     the lock's entry, types a note, commits and pushes; ``c``, which had shown the lock,
-    pulls it: the lock is gone there (no warning, a lock inside ``src/api`` is taken,
-    the hook lets the edit through), and the claim, which the save kept, is ``ca``'s."""
+    pulls it. Twenty-sixth round (docs/decisions.md, "Twenty-sixth round: the board
+    across clones"): a hand deletion is no end in any clone, so ``c`` holds the lock as
+    ``HEAD``'s history does (said, a lock inside ``src/api`` refused, the hook refuses
+    the edit) until ``unlock src/api --force`` ends it; then the lock inside is taken,
+    the person's note kept. The claim, which the save kept, is ``ca``'s throughout."""
     clones, runs = _clones(tmp_path.resolve())
     ident = _a_claims(clones, runs)
     c, p = clones["c"], clones["p"]
@@ -156,14 +159,15 @@ def test_a_deliberate_removal_on_an_up_to_date_buffer_stands_in_the_clone_that_s
     git(p, "push", "-q", "origin", "HEAD:main")
     git(c, "pull", "-q", "--ff-only", "origin", "main")
     said = runs["c"]("locks", agent="cc").stderr
-    assert "lacks" not in said, said
+    assert "lacks" not in said and "by hand with no end" in said, said
     shown = _shown(runs["c"])
-    assert ("claim", ident, "ca") in shown and not any(
-        kind == "lock" for kind, _p, _o in shown), shown
-    said = runs["c"]("locks", agent="cc").stderr
-    assert "lacks" not in said, said
+    assert ("claim", ident, "ca") in shown and ("lock", "src/api", "ca") in shown, shown
     hook = write_hook(c, c / "src" / "api" / "x.py", "pc")
-    assert hook.returncode == 0, (hook.returncode, hook.stderr)
+    assert hook.returncode == 2 and "unlock PATH --force" in hook.stderr, hook.stderr
+    refused = runs["c"]("lock", "src/api/inner", "--reason", "c", agent="cc", check=False)
+    assert refused.returncode == 22, refused
+    runs["c"]("unlock", "src/api", "--force", agent="cc")
+    assert write_hook(c, c / "src" / "api" / "x.py", "pc").returncode == 0
     runs["c"]("lock", "src/api/inner", "--reason", "c", agent="cc")
     text = (c / BOARD).read_text(encoding="utf-8")
     assert text.count("Deliberate note") == 1 and "src/api/inner" in text, text

@@ -169,6 +169,9 @@ class Lost:
     #: The task on disk (another ``id``, or none, when a person deleted or retyped its
     #: ``:ID:`` line: :meth:`Board.same_tasks`).
     now: Task | None = None
+    #: Not the kept copy's: a claim or lock ``HEAD``'s history holds unended, taken out
+    #: by hand (:func:`~ai_protocols.board.unended.unended`), read from this board.
+    source: OrgFile | None = None
 
     def describe(self) -> str:
         if self.task is not None and self.undone and self.now is not None:
@@ -183,10 +186,12 @@ class Lost:
             return (f"task {old.id}: ai-protocols last wrote it {was}, but the board has "
                     f"it {self.now.state}, claimed by {self.now.owner} again (a close, "
                     "release, hand-off or takeover undone; that claim does not count)")
+        hand = ", taken off the board by hand with no end: git's history holds it" \
+            if self.source is not None else ""
         if self.task is not None:
             return (f"task {self.task.id} claimed by {self.task.owner} "
                     f"({state_words(self.state.state)}"
-                    f"{'' if self.task.claimed_at else ', written by hand'})")
+                    f"{'' if self.task.claimed_at else ', written by hand'}{hand})")
         assert self.lock is not None
         if self.undone:
             return (f"the lock on {self.lock.path} held by {self.lock.owner}: ai-protocols "
@@ -194,7 +199,7 @@ class Lost:
                     "lock does not count)")
         return (f"the lock on {self.lock.path} held by {self.lock.owner} "
                 f"({state_words(self.state.state)}"
-                f"{'' if self.lock.locked_at else ', written by hand'})")
+                f"{'' if self.lock.locked_at else ', written by hand'}{hand})")
 
 
 @record
@@ -349,6 +354,10 @@ class Board:
         #: as another task's id got its own back (one line each).
         self.corrected: list[str] = []
         self._correcting: list[str] = []  # (what the change under way corrected)
+        #: The records of the claims the change under way put back from git's history
+        #: (:meth:`_unended`), and whether the last release ended such a claim.
+        self._hand_put_back: set[str | None] = set()
+        self.hand_released = False
         #: The same, as the :class:`Lost` items put back (a release or unlock after a
         #: rollback says what it gave up came back from the kept copy first).
         self.restored_items: list[Lost] = []
@@ -912,22 +921,60 @@ class Board:
         this board object (a command's many callers share it): a long-running program
         makes a new :class:`Board` to judge the holders' liveness afresh."""
         if doc is not None:
-            return self._lost(doc, kept_other(str(self.path), self.kept_path))
+            found = self._lost(doc, kept_other(str(self.path), self.kept_path))
+            return found + self._unended(doc, found)
         try:
             read = self._read_once()
         except (UnicodeDecodeError, ValueError, OSError, AiProtocolsError):
             return []  # (a board that cannot be read, a symbolic link...: its command says why)
         kept = self._kept_of(read) if read is not None else \
             kept_other(str(self.path), self.kept_path, None)
-        if kept is None:
-            return []
         memo = self._lost_memo  # (the same board and kept copy: judged once per command)
         if memo is not None and read is not None and memo[0] == read[0] and memo[1] == kept:
             return list(memo[2])
         found = self._lost(read[2] if read is not None else None, kept)
+        found += self._unended(read[2] if read is not None else None, found)
         if read is not None:
             self._lost_memo = (read[0], kept, found)
         return list(found)
+
+    def _unended(self, doc: OrgFile | None, found: list[Lost]) -> list[Lost]:
+        """The claims and locks ``HEAD``'s history holds unended that the board ``doc``
+        lacks (:func:`~ai_protocols.board.unended.unended`: taken off by hand, in this
+        clone or another, with no end of the tool's) and ``found`` (:meth:`_lost`'s)
+        does not name, as :class:`Lost` items with their ``source``, while their holder
+        is not gone: in every clone, whatever its kept copy, a claim of a task the board
+        holds open and unclaimed, a lock no lock of another agent on the board overlaps.
+        Cheap when ``HEAD`` did not move since it was last asked (a file read); raises
+        nothing."""
+        if doc is None:
+            return []
+        from ai_protocols.board.unended import still_unended, unended
+
+        data = doc.text.encode("utf-8")
+        source = unended(str(self.path), data)
+        if source is None:
+            return []
+        had = {x.task.claimed_at for x in found if x.task is not None} | \
+            {x.lock.locked_at for x in found if x.lock is not None}
+        try:
+            tasks, locks = read_board(doc, check=False)
+            claims, held = still_unended(source, data, tasks, locks, had)
+        except ValueError:
+            return []
+        by_id = {t.id: t for t in tasks if t.id}
+        more = []
+        for old in claims:
+            gone, state = self.gone(old.owner, old.owner_process, old.claimed,
+                                    since_at=old.claimed_at)
+            if not gone:
+                more.append(Lost(old, None, state, False, now=by_id[old.id], source=source))
+        for lock in held:
+            gone, state = self.gone(lock.owner, lock.owner_process, lock.locked,
+                                    since_at=lock.locked_at)
+            if not gone:
+                more.append(Lost(None, lock, state, True, source=source))
+        return more
 
     def _lost(self, doc: OrgFile | None, kept: bytes | None) -> list[Lost]:
         """:meth:`lost` of the board ``doc`` (``None``: there is none) against the kept
@@ -981,7 +1028,13 @@ class Board:
             found.append(Lost(old, None, state, missing,
                               now=same.get(old.id or "") if not missing else None))
         by_id = {t.id: t for t in tasks if t.id}
-        for old in undone_ends(kept_doc, old_tasks, doc, tasks, same):
+        undone = undone_ends(kept_doc, old_tasks, doc, tasks, same)
+        if undone and doc is not None:
+            from ai_protocols.board.stale import head_reverted
+
+            if head_reverted(str(self.path), self.kept_path):
+                undone = []  # (a git revert put them back: a person's choice, HEAD's)
+        for old in undone:
             now = same.get(old.id or "") or by_id[old.id]
             state = self.agent_state(now.owner, now.owner_process, now.claimed,
                                      since_at=now.claimed_at)
@@ -990,6 +1043,11 @@ class Board:
         ended = ended_locks(str(self.path))
         kept_ids = {lock_record(h) for h in old_locks}
         undone = [h for h in locks if lock_record(h) in ended and lock_record(h) not in kept_ids]
+        if undone:
+            from ai_protocols.board.stale import head_reverted
+
+            if head_reverted(str(self.path), self.kept_path):
+                undone = []  # (a git revert put them back: a person's choice, HEAD's)
         locks = [h for h in locks if h not in undone]
         root = str(self.project.root)  # (a path a person retyped to the same place: held)
         held = {(plain_path(root, h.path), h.owner) for h in locks}
@@ -1282,9 +1340,10 @@ class Board:
         properties and state on the task, and the lines of its log the board lacks."""
         if not lost:
             return []
-        kept = self._kept(kept_other(str(self.path), self.kept_path) or b"")[0]
+        own = self._kept(kept_other(str(self.path), self.kept_path) or b"")[0]
         said = []
         for item in lost:
+            kept = item.source if item.source is not None else own
             if item.task is not None:
                 old = item.task
                 source = next((h for h in kept.headlines if h.properties.get("ID") == old.id),
@@ -1412,9 +1471,14 @@ class Board:
             self._noting = []
             self._correcting = []
             lost = self.lost(doc) if whole is None else []
+            # (lost claims this write puts back, from the kept copy or git's history: a
+            # forced release of one names its record, as of one deleted by hand)
+            self._hand_put_back = {x.task.claimed_at for x in lost
+                                   if x.task is not None and not x.undone}
             put_back = self._same_again(doc, data) if whole is None else \
                 [self._came_back_words(doc)]  # (before: _restore finds those by id)
             put_back += self._restore(doc, lost)
+            self._drop_named_ends(doc)
             self._new_ids(doc)  # (before the command: it sees the ids the board keeps)
             self._give_ids(doc)  # (and a task a person added without one: its own)
             as_read = done_states(doc)
@@ -1469,6 +1533,51 @@ class Board:
             self.restored_items = lost if put_back else []
             self.wrote_whole = whole is not None
 
+
+    def _drop_named_ends(self, doc: OrgFile) -> None:
+        """Take off ``doc`` each claim and lock whose own end item is on it (the claim's
+        task log names its ``CLAIMED_AT``: :func:`~ai_protocols.board.model.
+        claim_named_ended`; the Locks section names its ``LOCKED_AT``:
+        :func:`~ai_protocols.board.model.named_unlocked`): every reader already reads
+        them as ended (the owner's clone put them back before it saw the end, and git
+        merged both); the write tidies them away as ``task release`` and ``unlock`` do
+        (a ``DOING`` task back to ``TODO``), the end items kept, and says so in
+        ``self._correcting``. Surgical: only those lines change. Raises nothing."""
+        from ai_protocols.board.model import claim_named_ended, named_unlocked, read_value
+
+        while True:
+            found = next(((h, h.properties) for h in (doc.headlines[i]
+                                                       for i in task_headlines(doc))
+                          if h.todo not in done_states(doc) and
+                          claim_named_ended(doc, h, h.properties)), None)
+            if found is None:
+                break
+            h, props = found
+            doc.set_properties(h.line, [(key, None) for key in CLAIM_KEYS])
+            if h.todo == "DOING":
+                _set_state(doc, h.line, "TODO")
+            self._correcting.append(
+                f"task {props.get('ID') or f'on line {h.line + 1}'}: "
+                f"{holder_name(read_value(props.get('OWNER')))}'s claim (CLAIMED_AT "
+                f"{props['CLAIMED_AT']}), ended for good by the release item naming it, "
+                "taken off")
+        unlocked = named_unlocked(doc)
+        section = locks_section(doc)
+        if section is None or not unlocked:
+            return
+        top = doc.headlines[section]
+        ended = [h for h in doc.headlines[section + 1:]
+                 if h.line < top.subtree_end and h.level == top.level + 1 and
+                 h.properties.get("LOCKED_AT") in unlocked]
+        for h in reversed(ended):
+            self._correcting.append(
+                f"{read_value(h.properties.get('PATH')) or h.raw_title}: "
+                f"{holder_name(read_value(h.properties.get('OWNER')))}'s lock (LOCKED_AT "
+                f"{h.properties['LOCKED_AT']}), ended by the unlock item naming it, "
+                "taken off")
+            _remove_subtree(doc, h.line)
+        self._correcting[len(self._correcting) - len(ended):] = \
+            reversed(self._correcting[len(self._correcting) - len(ended):])
 
     def _came_back_words(self, doc: OrgFile) -> str:
         """What a change that writes a gone board back whole (:meth:`_whole`) says it
@@ -1908,6 +2017,7 @@ class Board:
         (:func:`~ai_protocols.board.model.release_record`), which ends it in every
         clone; :attr:`released_from` is then its owner."""
         self.released_from = None
+        self.hand_released = False  # (a claim deleted by hand, put back from history)
         with self.editing() as doc:
             # (the time taken holding the board's lock: 13th round)
             moment = minute_of(now)
@@ -1931,8 +2041,22 @@ class Board:
             doc.set_properties(line, [(key, None) for key in CLAIM_KEYS])
             if task.state == "DOING":
                 _set_state(doc, line, "TODO")
+            if other and task.claimed_at and task.claimed_at in self._hand_put_back:
+                # (a lost claim this write put back, from the kept copy or git's history:
+                # a person took it off by hand; its end names its record, so that no
+                # clone's history holds it again; docs/decisions.md, "Twenty-sixth round:
+                # the board across clones")
+                from ai_protocols.board.model import release_record
+
+                self.hand_released = True
+                _note(doc, line, format_timestamp(moment),
+                      release_record(self.me or "(no agent id)", task))
+                return _read_at(doc, line)
+            # (a forced release names the claim's record too: should the claim come back
+            # beside it, by a merge, every clone reads it as ended: claim_named_ended)
             _note(doc, line, format_timestamp(moment), f"released by {self.me or '(no agent id)'}"
-                  + (f", who was not its holder: it was {other}" if other else ""))
+                  + (f", who was not its holder: it was {other}" if other else "")
+                  + (f" (CLAIMED_AT {task.claimed_at})" if other and task.claimed_at else ""))
             return _read_at(doc, line)
 
     @_redone

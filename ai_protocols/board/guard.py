@@ -540,6 +540,11 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
         _, old = read_board(BoardFile(kept.decode("utf-8", "replace")), check=False)
         # Locks ai-protocols removed (unlock, a takeover) that git put back: no lock.
         ended = ended_locks(board) - {lock_record(lock) for lock in old}
+        if ended and any(lock_record(lock) in ended for lock in locks):
+            from ai_protocols.board.stale import head_reverted
+
+            if head_reverted(board, kept_board_path(board)):
+                ended = set()  # (a git revert put them back: a person's choice, HEAD's)
         locks = [lock for lock in locks if lock_record(lock) not in ended]
         held = {(lock.path, lock.owner) for lock in locks}
         lost = [lock for lock in old if (lock.path, lock.owner) not in held and not any(
@@ -551,6 +556,17 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
             removed = ended_elsewhere(board, read, lost)
             lost = [lock for lock, out in zip(lost, removed, strict=True) if not out]
         locks += lost
+    hand: list[AreaLock] = []
+    if unreadable is None and data and not sides:
+        # (locks HEAD's history holds unended that a person took off by hand, here or in
+        # another clone: every clone holds them as lost, Board.lost's rule)
+        from ai_protocols.board.unended import still_unended, unended
+
+        source = unended(board, data)
+        if source is not None:
+            hand = still_unended(source, data, [], locks, {lock.locked_at for lock in locks}
+                                 )[1]
+            locks += hand
     from ai_protocols.paths import is_own
 
     locks = [lock for lock in locks if not is_own(lock.owner, agent_id, own_suffix)]
@@ -587,7 +603,10 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
             gone = (f" The board on disk lost this lock ({lost_how('it')}); ai-protocols "
                     "keeps it in "
                     f"{kept_board_path(board)}, and the next change to the board puts it "
-                    "back.") if lock in lost else ""
+                    "back.") if lock in lost else (
+                " A person took this lock off the board by hand, with no end ('ai-protocols "
+                "unlock' writes one); git's history holds it, so it holds in every clone: "
+                "'ai-protocols unlock PATH --force' ends it for good.") if lock in hand else ""
             if unreadable is not None:
                 gone = (f" The task board could not be read ({why_unreadable(unreadable)}): "
                         "the locks are those of its kept copy, the last board ai-protocols "

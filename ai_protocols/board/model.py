@@ -940,26 +940,41 @@ def ended_in_history(board: str, held: list[Task] | list[AreaLock]) -> list[bool
         before = file_at(root, f"{commit}^", path) if after is not None else None
         answers.append((before is not None and after is not None and
                         ended_since(after, before, item)) or
-                       (isinstance(item, Task) and bool(record) and
-                        _named_in_history(root, path, record)))
+                       (bool(record) and _named_in_history(root, path, record,
+                                                           isinstance(item, AreaLock))))
     return answers
 
 
-def _named_in_history(root: str, path: str, record: str) -> bool:
+def _named_in_history(root: str, path: str, record: str, lock: bool = False) -> bool:
     """Whether ``HEAD``'s history ended the claim whose ``CLAIMED_AT`` is ``record`` by
     the item :func:`release_record` (``task release ID --force`` of a claim a person
-    deleted by hand: the commit that took the record out wrote no end): the newest
+    deleted by hand: the commit that took the record out wrote no end), or (``lock``)
+    the lock whose ``LOCKED_AT`` it is by ``unlock``'s item (:func:`named_unlocks`):
+    the newest
     commit that changed how often the board holds ``(CLAIMED_AT R)`` (added the item,
     or a person's tidying took it out: its parent then holds it) holds, or its parent
     holds, such an item naming it (:func:`named_ends`). One ``git log``, up to two
     reads; raises nothing."""
     from ai_protocols.git.state import file_at, recorded_in_history
 
-    commit = recorded_in_history(root, path, f"(CLAIMED_AT {record})")
+    commit = recorded_in_history(root, path, f"({'LOCKED' if lock else 'CLAIMED'}_AT {record})")
     if commit is None:
         return False
-    return any(data is not None and record.encode() in named_ends(data)
-               for data in (file_at(root, commit, path), file_at(root, f"{commit}^", path)))
+    return any(data is not None and record.encode() in (
+        named_unlocks(data) if lock else named_ends(data))
+        for data in (file_at(root, commit, path), file_at(root, f"{commit}^", path)))
+
+
+def named_unlocks(data: bytes) -> set[bytes]:
+    """The locks' records (``LOCKED_AT`` values, as bytes) that an item ``unlock`` wrote
+    (:func:`unlock_item`) in the board ``data`` names: as :func:`named_ends` for
+    claims, so that a lock a person deleted by hand and ``unlock PATH --force`` ended
+    (or ended once put back) stays ended whatever step took its record out
+    (:func:`_named_in_history`). Linear in the lines; raises nothing."""
+    said = f"] {UNLOCKED_BY}".encode()
+    return {line.strip().rsplit(b"(LOCKED_AT ", 1)[1][:-1].strip()
+            for line in data.splitlines()
+            if said in line and line.strip().endswith(b")") and b"(LOCKED_AT " in line}
 
 
 @record(frozen=True)
@@ -1594,7 +1609,35 @@ def claim_void(doc: OrgFile, h: Headline, properties: dict[str, str],
         return None
     if h.todo in _FREE_STATES:
         return f"it is {h.todo}, a state no claim leaves a task in"
+    if claim_named_ended(doc, h, properties):
+        return ("its log holds the item that ended it for good (task release --force, "
+                f"naming its CLAIMED_AT {properties['CLAIMED_AT']})")
     return _closed_since(doc, h, properties.get("CLAIMED"), closed_states)
+
+
+def claim_named_ended(doc: OrgFile, h: Headline, properties: dict[str, str]) -> bool:
+    """Whether the claim recorded in ``properties`` (headline ``h``'s task of ``doc``)
+    is one whose end the task's own log names: an item ending a claim that names its
+    ``CLAIMED_AT`` (:func:`release_record`, written by ``task release ID --force`` of a
+    claim a person deleted by hand). Such a claim back on the board (its owner's clone
+    put it back before it saw the end, and git merged both) is ended in every clone:
+    the end and the claim are on one board, and the record is one claim's alone. Only
+    a claimed task's log is read; raises nothing."""
+    record = properties.get("CLAIMED_AT")
+    if not record or f"(CLAIMED_AT {record})" not in "".join(
+            doc.lines[h.body_start:h.body_end]):
+        return False
+    return record.encode() in named_ends("\n".join(log_items(doc, h.line + 1)).encode())
+
+
+def named_unlocked(doc: OrgFile) -> set[str]:
+    """The records (``LOCKED_AT`` values) that the items ``unlock`` wrote in the Locks
+    section's own text of ``doc`` name (:func:`unlock_records`): locks ended by
+    ``unlock`` (or ``unlock PATH --force`` of one a person deleted by hand). A lock
+    with such a record still on the board (its owner's clone put it back before it saw
+    the end, and git merged both) is ended in every clone (:func:`read_board` leaves it
+    out). Raises nothing."""
+    return {record.locked_at for record in unlock_records(doc) if record.locked_at}
 
 
 def _closed_since(doc: OrgFile, h: Headline, claimed: str | None,
@@ -1730,6 +1773,7 @@ def _read_board(doc: OrgFile, path: Path | None, *,
     section = locks_section(doc)
     if section is not None:
         top = doc.headlines[section]
+        unlocked = named_unlocked(doc)
         for index in range(section + 1, len(doc.headlines)):
             h = doc.headlines[index]
             if h.line >= top.subtree_end:
@@ -1740,6 +1784,8 @@ def _read_board(doc: OrgFile, path: Path | None, *,
             paths = split_paths(p["PATH"])
             if len(paths) != 1 or _leaves_project(paths[0]):
                 continue  # no lock (:func:`unusable_locks` warns): for every reader alike
+            if p.get("LOCKED_AT") and p["LOCKED_AT"] in unlocked:
+                continue  # its own end item is on the board: ended (:func:`named_unlocked`)
             locks.append(AreaLock(paths[0], read_value(p.get("OWNER")),
                                   p.get("OWNER_PROCESS") or None, read_value(p.get("REASON")),
                                   parse_timestamp(p.get("LOCKED", "")), h.line + 1,

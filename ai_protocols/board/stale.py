@@ -783,11 +783,13 @@ def seen_dropped(board: str, kept: str, pull: tuple[str, str, bytes, bytes], bel
     Raises :class:`~ai_protocols.errors.BoardStaleSave` when that merge leaves a task
     both changed to a person (:func:`refuse`'s commands).
     docs/decisions.md, "Twenty-third round: the board's claims a clone had seen"."""
-    old, _new, before, after = pull
+    old, new, before, after = pull
     from ai_protocols.board.hidden import takes_out_unended, unlocked_since
 
-    if before != after and not unlocked_since(after, before):  # (an ``unlock`` there
-        # ended a lock this clone had: the tool's doing)
+    root = os.path.dirname(os.path.dirname(board))
+    if before != after and not unlocked_since(after, before) and \
+            not _reverted_pull(root, old, new, below, after):  # (an ``unlock`` there ended
+        # a lock this clone had: the tool's doing; a revert: a person's choice)
         found = opened_before(board, kept, after, old, before, deleted_tells=False)
         if found is not None and not takes_out_unended(found[0], after):
             return found[0], f"{old}:./{below}", "clone"
@@ -796,6 +798,17 @@ def seen_dropped(board: str, kept: str, pull: tuple[str, str, bytes, bytes], bel
         return None  # (a live lock or claim the board holds, deleted here by hand, is
         # not ended by that: the clone that put it back holds it, so does this one)
     return found[0], f"{found[1]}:./{below}", "pulled"
+
+
+def _reverted_pull(root: str, old: str, new: str, below: str, after: bytes) -> bool:
+    """Whether the board the pull ``old..new`` left (``after``) is the board of its
+    newest commit that changed the board, a ``git revert`` (:func:`reverted_to`). Two
+    git runs, three more for a revert."""
+    from ai_protocols.session.transaction import git_version
+
+    commit = next(iter(_board_changes(root, old, new, below)), None)
+    return commit is not None and git_version(root, f"{commit}:./{below}") == after and \
+        reverted_to(root, commit, below)
 
 
 def pulled_over(board: str, kept: str, pull: tuple[str, str, bytes, bytes], below: str
@@ -839,8 +852,8 @@ def pulled_over(board: str, kept: str, pull: tuple[str, str, bytes, bytes], belo
         saved = git_version(root, f"{commit}:./{below}")
         parent = git_version(root, f"{commit}^:./{below}")
         if saved is None or parent is None or saved == parent or \
-                unlocked_since(saved, parent):
-            continue
+                unlocked_since(saved, parent) or reverted_to(root, commit, below):
+            continue  # (a revert: a person's choice, no stale save)
         found = opened_before(board, kept, saved, f"{commit}^", parent, deleted_tells=False,
                               steps=_history_steps(root, below, f"{commit}^", parent))
         if found is None:
@@ -850,6 +863,67 @@ def pulled_over(board: str, kept: str, pull: tuple[str, str, bytes, bytes], belo
         merged = stale_merge(saved, after, found[0], labels=(board, "saved", "then"))
         return None if merged is None or merged.conflicts else (merged.data, f"{commit}^")
     return None
+
+
+def reverted_to(root: str, commit: str, below: str) -> bool:
+    """Whether ``commit`` is a ``git revert`` that put the board (the file ``below``,
+    from the top of the work tree ``root``) back as it was: its message holds git's line
+    ``This reverts commit S`` (:func:`~ai_protocols.session.cause.reverted_by`) and its
+    board is the board of ``S``'s parent. A person's choice, committed (a release, a
+    done, an unlock undone on purpose): no stale save, nothing to merge back or undo;
+    every clone reads the board it left (docs/tasks.md, "A git revert of the board").
+    The one rule of :func:`seen_dropped`, :func:`pulled_over` and
+    :func:`head_reverted`. One ``git cat-file``, and two ``git show`` for a revert;
+    raises nothing."""
+    from ai_protocols.session.cause import reverted_by
+    from ai_protocols.session.transaction import git_version
+
+    reverted = reverted_by(root, commit)
+    if reverted is None:
+        return False
+    board = git_version(root, f"{commit}:./{below}")
+    return board is not None and board == git_version(root, f"{reverted}^:./{below}")
+
+
+def _board_changes(root: str, since: str | None, head: str, below: str,
+                   most: int = 1) -> list[str]:
+    """The newest ``most`` commits of ``since..head`` (``since`` ``None``: of
+    ``head``'s history) that changed the file ``below``, newest first, as ``git log``
+    finds them; ``[]`` when none did or git cannot say. One git run."""
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    try:
+        out = GitRun(["git", "-C", root, "log", f"--max-count={most}", "--format=%H",
+                      f"{since}..{head}" if since else head, "--", below],
+                     git_env(), None).wait()
+    except (GitFailed, OSError):
+        return []
+    return out.decode("ascii", "replace").split()
+
+
+def head_reverted(board: str, kept: str) -> bool:
+    """Whether a ``git revert`` that put the board back (:func:`reverted_to`) is among
+    the commits git brought or made since this tool's last write here (the write
+    record's commit, :func:`read_record`; at most
+    :data:`~ai_protocols.board.hidden.PULLS_WALKED` of those that changed the board
+    ``board``, its kept copy ``kept``). Then what the board lacks of the tool's writes
+    (a release, a done undone) is that revert's doing: the person's choice, not an
+    undone end to redo (``Board.lost``, :func:`~ai_protocols.board.model.
+    undone_ends`). Asked only when the board lost such an end. One ``git log``, and a
+    ``git cat-file`` per commit (two ``git show`` more for a revert); raises
+    nothing."""
+    from ai_protocols.board.hidden import PULLS_WALKED
+    from ai_protocols.git.head import read_head
+
+    root = os.path.dirname(os.path.dirname(board))
+    head = read_head(root)
+    recorded = read_record(kept)[0]
+    if head is None or not head[1] or recorded is None or recorded == head[1]:
+        return False
+    below = os.path.relpath(board, root)
+    return any(reverted_to(root, commit, below) for commit in
+               _board_changes(root, recorded, head[1], below, PULLS_WALKED))
 
 
 def _history_steps(root: str, below: str, start: str, at_start: bytes

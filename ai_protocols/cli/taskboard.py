@@ -630,11 +630,18 @@ def task_release(task_id: str, force: bool) -> None:
                  if x.task is not None and not x.undone and x.task.id == item.id), None)
     if back is not None and back.task is not None:
         board.restored = [r for r in board.restored if not r.startswith(f"task {item.id},")]
+        where = f"the kept copy {board.kept_path}" if back.source is None else \
+            "git's history, which holds it unended (a person took it off by hand)"
         echo(f"Released task {item.id}: {item.title} (its claim, {back.task.owner}'s, was "
-             f"lost from the board ({lost_how('it', lock=False)}); it was put back from the "
-             f"kept copy {board.kept_path} and released)")
+             f"lost from the board ({lost_how('it', lock=False)}); it was put back from "
+             f"{where} and released, the end naming its CLAIMED_AT, so every clone reads "
+             "it as ended)")
     elif held is None and board.released_from is None:
         echo(f"Task {item.id} was not claimed: nothing to release ({item.title})")
+    elif held is None:
+        echo(f"Released task {item.id}: {item.title} ({board.released_from}'s claim had been "
+             "deleted by hand, which ends it in no clone; git's history still held it: the "
+             "release written names its CLAIMED_AT, so every clone reads it as ended)")
     else:
         echo(f"Released task {item.id}: {item.title}")
 

@@ -209,6 +209,18 @@ def _made_by_message(root: str, commit: str) -> str | None:
     return next((said for line, said in _MESSAGES if line.search(text)), None)
 
 
+def reverted_by(root: str, commit: str) -> str | None:
+    """The commit that ``commit`` (in the work tree ``root``) says it reverts: the id
+    of git's line ``This reverts commit <id>`` in its message (:data:`_MESSAGES`,
+    git-revert(1); the id as written, full or abbreviated); ``None`` when the message
+    holds no such line (a commit of a person's own words) or git cannot say. One ``git
+    cat-file``."""
+    data = _git_out(root, "cat-file", "commit", commit)
+    body = data.split(b"\n\n", 1)[1] if data and b"\n\n" in data else b""
+    found = _MESSAGES[0][0].search(body.decode("utf-8", "replace"))
+    return found.group(0).rsplit(" ", 1)[1] if found is not None else None
+
+
 def stash_took(path: str, newer: bytes) -> bool:
     """Whether the newest stash entry holds ``newer`` (the version this tool wrote
     last) at the session file ``path``, tracked or untracked (``refs/stash``, its third

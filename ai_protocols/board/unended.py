@@ -1,0 +1,207 @@
+"""Claims and locks ``HEAD``'s history holds unended that the task board lacks: a
+person took them off by hand (a commit that wrote no end of the tool's), in this clone
+or another. Every clone holds them as lost, whatever its kept copy (``Board.lost``,
+the PreToolUse hook), until ``task release ID --force`` / ``unlock PATH --force``
+ends them. The answer for ``HEAD``'s board is kept per clone
+(``.ai/.locks/live/tasks.org.unended``), so readers run git only once after ``HEAD``
+moves. docs/tasks.md; docs/decisions.md, "Twenty-sixth round: the board across
+clones".
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
+if TYPE_CHECKING:
+    from ai_protocols.board.model import AreaLock, Task
+    from ai_protocols.org.file import OrgFile
+
+__all__ = ["UNENDED_WALKED", "still_unended", "unended"]
+
+#: How many of the board's newest versions in ``HEAD``'s history :func:`unended` reads
+#: (those of :func:`deleted_claim` and :func:`deleted_lock`).
+UNENDED_WALKED = 8
+
+
+def unended(board: str, data: bytes | None) -> OrgFile | None:
+    """The claims and locks that ``HEAD``'s history holds unended and the board
+    ``board`` (read as ``data``) lacks, as a small board of their own (their task
+    subtrees, and the locks' in its Locks section, as the newest of ``HEAD``'s
+    :data:`UNENDED_WALKED` newest boards holding them has them), or ``None`` when there
+    are none: each one a commit took out (a person's hand deletion, here or in another
+    clone) with no end of the tool's (:func:`~ai_protocols.board.model.
+    ended_in_history`; nor a ``git revert``: :func:`~ai_protocols.board.stale.
+    reverted_to`), whose record (``CLAIMED_AT``, ``LOCKED_AT``) ``data`` does not hold
+    (an end item naming it, written since, ends it). The one source of what every
+    clone, whatever its kept copy, holds as lost (``Board.lost``: shown, enforced, put
+    back by a write while its holder is at work; the PreToolUse hook); the way out is
+    ``task release ID --force`` / ``unlock PATH --force``.
+
+    Cheap to ask: the answer for ``HEAD``'s board is kept per clone beside the kept copy
+    (``tasks.org.unended``, never in git), its first line naming the commit ``HEAD``
+    was at; git runs (a ``git log``, a ``git cat-file --batch``, a ``git log -S`` per
+    claim or lock a version holds that ``HEAD``'s board does not) only when ``HEAD``
+    moved since. Reads git's files; raises nothing (``None`` when git cannot say)."""
+    import os
+
+    from ai_protocols.board.model import BoardFile
+    from ai_protocols.git.head import read_head
+    from ai_protocols.paths import kept_board_path
+    from ai_protocols.storage import files as storage
+
+    root = os.path.dirname(os.path.dirname(board))
+    head = read_head(root)
+    if head is None or not head[1]:
+        return None
+    kept = kept_board_path(board)
+    key = f"# ai-protocols: claims and locks HEAD {head[1]} holds unended\n".encode()
+    try:
+        found: bytes | None = storage.read_regular(f"{kept}.unended")
+    except (OSError, storage.NotRegular):
+        found = None
+    if found is None or not found.startswith(key):
+        from ai_protocols.board.stale import _scratch
+
+        found = _carried(root, head[1], kept, data, found, key) or \
+            key + _unended_of(root, board)
+        _scratch(kept, "unended", found)
+    if found == key:
+        return None
+    doc = BoardFile(found.decode("utf-8", "replace"))
+    return doc if data is None or any(
+        record not in data for record in _records(found[len(key):])) else None
+
+
+def _carried(root: str, head: str, kept: str, data: bytes | None, found: bytes | None,
+             key: bytes) -> bytes | None:
+    """:func:`unended`'s kept answer ``found`` under the key ``key`` of ``head``, when
+    it still holds without git: ``HEAD`` came to ``head`` from the commit it names by
+    commits of one's own only (``HEAD``'s reflog,
+    :func:`~ai_protocols.board.stale.committed_onto`: git brought nothing) and the
+    board ``data`` is this tool's last write here (the kept copy ``kept``'s bytes: no
+    person's edit since, so those commits took nothing out by hand that this clone's
+    writes did not already judge). ``None`` otherwise. Reads the reflog's end and the
+    kept copy; no process; raises nothing."""
+    if found is None or data is None or not found.startswith(key[:key.rindex(b"HEAD ")]):
+        return None
+    line, _, rest = found.partition(b"\n")
+    from ai_protocols.board.stale import committed_onto
+    from ai_protocols.storage import files as storage
+
+    try:
+        if storage.read_regular(kept) != data:
+            return None
+    except (OSError, storage.NotRegular):
+        return None
+    was = line.rsplit(b"HEAD ", 1)[-1].split(b" ", 1)[0].decode("ascii", "replace")
+    return key + rest if committed_onto(root, head, was) else None
+
+
+def still_unended(source: OrgFile, data: bytes, tasks: list[Task], locks: list[AreaLock],
+                  had: set[str | None]) -> tuple[list[Task], list[AreaLock]]:
+    """The claims and locks of :func:`unended`'s board ``source`` that hold on the board
+    ``data`` (read as ``tasks`` and ``locks``) beside what the caller holds already
+    (``had``: records, ``CLAIMED_AT`` and ``LOCKED_AT`` values, of the kept copy's
+    lost ones): a claim of a task the board holds open and unclaimed, a lock no lock on
+    the board overlaps (another agent's) or covers the same path of; neither's record
+    on the board (an end item naming it: ended), nor a claim the step from ``source``
+    to ``data`` ended (:func:`~ai_protocols.board.model.ended_since`: a release not
+    committed yet). The holders' liveness is the
+    caller's to judge. The one rule of ``Board.lost`` and the PreToolUse hook. Raises
+    :class:`ValueError` as reading a board does."""
+    from ai_protocols.board.model import ended_since, overlap, read_board
+
+    old_tasks, old_locks = read_board(source, check=False)
+    by_id = {t.id: t for t in tasks if t.id}
+    before = source.text.encode("utf-8")
+    claims = [old for old in old_tasks
+              if old.claimed_at not in had and old.claimed_at and
+              old.claimed_at.encode() not in data and (now := by_id.get(old.id)) is not None
+              and now.is_open and not now.owner and not ended_since(data, before, old)]
+    held = [lock for lock in old_locks
+            if lock.locked_at not in had and lock.locked_at and
+            lock.locked_at.encode() not in data and not any(
+                overlap(h.path, lock.path) and (h.owner != lock.owner or h.path == lock.path)
+                for h in locks)]
+    return claims, held
+
+
+def _records(text: bytes) -> list[bytes]:
+    """The ``CLAIMED_AT`` and ``LOCKED_AT`` values of the property lines of ``text``."""
+    return [line.split(b":", 2)[2].strip() for line in text.splitlines()
+            if line.strip().startswith((b":CLAIMED_AT:", b":LOCKED_AT:"))]
+
+
+def _unended_of(root: str, board: str) -> bytes:
+    """:func:`unended`'s board, without its first line, for ``HEAD``'s board (empty:
+    none). Git runs as it says."""
+    import os
+
+    from ai_protocols.board.model import (
+        TODO_LINE,
+        BoardFile,
+        Task,
+        ended_in_history,
+        read_board,
+    )
+    from ai_protocols.board.stale import reverted_to
+    from ai_protocols.git.state import history_versions, recorded_in_history
+    from ai_protocols.session.transaction import git_version
+
+    below = os.path.relpath(board, root)
+    at_head = git_version(root, f"HEAD:./{below}")
+    if at_head is None:
+        return b""
+    try:  # (a claim of a task HEAD's board has not open and unclaimed holds on no board)
+        free = {t.id for t in read_board(BoardFile(at_head.decode("utf-8")), check=False)[0]
+                if t.id and t.is_open and not t.owner}
+    except (UnicodeDecodeError, ValueError):
+        return b""
+    seen: set[str] = set()
+    claims: list[tuple[Task, list[str]]] = []
+    locks: list[tuple[AreaLock, list[str]]] = []
+    for version in history_versions(root, below, ["HEAD"], limit=UNENDED_WALKED):
+        try:
+            doc = BoardFile(version.decode("utf-8"))
+            tasks, held = read_board(doc, check=False)
+        except (UnicodeDecodeError, ValueError):
+            continue
+        for task in tasks:
+            if not task.id or not task.owner or task.id in seen:
+                continue  # (the newest version holding the task claimed decides)
+            seen.add(task.id)
+            if task.is_open and task.claimed_at and task.id in free and \
+                    task.claimed_at.encode() not in at_head:
+                top = doc.find(task.line - 1)
+                claims.append((task, _bare_lines(doc, task.line - 1, top.subtree_end)))
+        for lock in held:
+            if lock.locked_at and f"LOCKED_AT {lock.locked_at}" not in seen and \
+                    lock.locked_at.encode() not in at_head:
+                seen.add(f"LOCKED_AT {lock.locked_at}")
+                top = doc.find(lock.line - 1)
+                locks.append((lock, _bare_lines(doc, lock.line - 1, top.subtree_end)))
+    items: list[Task | AreaLock] = [t for t, _ in claims] + [h for h, _ in locks]
+    if not items:
+        return b""
+    ended = ended_in_history(board, items)  # type: ignore[arg-type]
+    path = f"{os.path.basename(os.path.dirname(board))}/{os.path.basename(board)}"
+    kept = []
+    for (item, lines), out in zip(claims + locks, ended, strict=True):  # type: ignore[operator]
+        if out:
+            continue
+        name = "CLAIMED_AT" if isinstance(item, Task) else "LOCKED_AT"
+        record = item.claimed_at if isinstance(item, Task) else item.locked_at
+        took = recorded_in_history(root, path, f"{name}: {record}")
+        if took is not None and reverted_to(root, took, below):
+            continue  # (a git revert took it out: a person's choice)
+        kept.append((item, lines))
+    if not kept:
+        return b""
+    text = [TODO_LINE, "* Locks", ":PROPERTIES:", ":CUSTOM_ID: locks", ":END:"]
+    text += [line for item, lines in kept if not isinstance(item, Task) for line in lines]
+    text += [line for item, lines in kept if isinstance(item, Task) for line in lines]
+    return ("\n".join(text) + "\n").encode("utf-8")
+
+
+def _bare_lines(doc: OrgFile, start: int, end: int) -> list[str]:
+    """The lines ``start`` to ``end`` of ``doc``, without their line ends."""
+    return [line.rstrip("\r\n") for line in doc.lines[start:end]]
