@@ -2147,20 +2147,20 @@ def written_among(versions: list[bytes]) -> bytes | None:
 _WRITES = 30
 
 
-def _head_versions(place: str) -> list[bytes]:
+def _head_versions(place: str, root: str = ".") -> list[bytes]:
     """The versions of the session file at ``place`` (git's ``%P``, from the work tree's
-    top, where git runs the driver) in ``HEAD``'s history, newest first: each the newest
-    :data:`_WRITES` commits that changed it gave it or took from it
+    top ``root``, where git runs the driver: ``"."``) in ``HEAD``'s history, newest first:
+    each the newest :data:`_WRITES` commits that changed it gave it or took from it
     (:func:`~ai_protocols.git.state.history_versions`). Two git runs; empty when git
     cannot say."""
     from ai_protocols.git.state import history_versions
 
-    return history_versions(".", place, ["HEAD"], _WRITES, before=True)
+    return history_versions(root, place, ["HEAD"], _WRITES, before=True)
 
 
-def tool_write(place: str, base: _Version) -> bytes | None:
+def tool_write(place: str, base: _Version, root: str = ".") -> bytes | None:
     """The version of the session file at ``place`` (git's ``%P``, from the work tree's
-    top, where git runs the driver) that the tool wrote with ``base``'s write record:
+    top ``root``, where git runs the driver: ``"."``) that the tool wrote with ``base``'s write record:
     :func:`written_among` the versions ``HEAD``'s history and the reflogs hold that
     carry it (:func:`~ai_protocols.git.state.history_versions`), ``base`` among them,
     less those a commit made from ``base`` (:func:`~ai_protocols.git.state.made_since`:
@@ -2176,13 +2176,13 @@ def tool_write(place: str, base: _Version) -> bytes | None:
         return None
     revs = ["HEAD", "--reflog"]
     found: list[bytes] = []
-    for version in history_versions(".", place, revs, _WRITES, before=False):
+    for version in history_versions(root, place, revs, _WRITES, before=False):
         theirs = _read(version.decode("utf-8", "replace"))
         if theirs is not None and theirs.properties.get("UPDATED_AT") == stamp and \
                 one_session(theirs.properties, props) and version not in found:
             found.append(version)
     mine = base.text.encode("utf-8")  # (newest first: base where git's history has it)
-    since = made_since(".", place, mine, [v for v in found if v != mine], revs, _WRITES)
+    since = made_since(root, place, mine, [v for v in found if v != mine], revs, _WRITES)
     found = [version for version in found if version not in since]  # (made from base:
     # a person's committed edit of it, another clone's fetched into the reflogs, is no
     # write base was made from)

@@ -27,6 +27,7 @@ from ai_protocols.session import edit_base
 from ai_protocols.session.cause import git_version
 from ai_protocols.session.edit_base import head_properties, props_of, written_later
 from ai_protocols.session.entries_compared import brought_lacking
+from ai_protocols.session.git_join import joined_on
 from ai_protocols.session.layout import SESSION_ID_PROPERTY, head_of, one_session, session_headline
 from ai_protocols.session.names import kept_path
 from ai_protocols.session.rollover import held_entries
@@ -150,8 +151,9 @@ def brought_back(ai_dir: str, path: str, doc: OrgFile,
     before = (older,) if committed is None else (older, committed)
     found = changes_lacking(data, newer, held, also=before)
     lacking = edit_base._changed(found)
-    if lacking <= 0 or _saved_after_git(data, newer, older, held, before):
-        return None
+    if lacking <= 0 or _saved_after_git(data, newer, older, held, before) or \
+            joined_on(root, path, data, older, newer, committed) is not None:
+        return None  # (made from what git wrote: a stash pop's join counts as that)
     where = f"HEAD:./{below}"
     # (the base: the kept copy, the version the buffer was opened on; a save of that
     # version itself (or the advised ``cp KEPT FILE``) holds nothing typed, and on it
@@ -261,6 +263,8 @@ def kept_dropped(ai_dir: str, path: str, doc: OrgFile,
     found = changes_lacking(data, older, held, also=(*known, *history))
     if edit_base._changed(found) <= 0:
         return None  # (a commit or the stash holds them: git's to keep or drop)
+    if newer is not None and joined_on(root, path, data, older, newer, committed) is not None:
+        return None  # (made from a stash pop's join, which held them: a person's deletion)
     ancestor = committed is not None and below_head(root, recorded)
     merged = merge_diverged_bytes(data, older, committed, ancestor=ancestor)
     if merged is None or lines_dropped(data, merged.data, committed, older) or \
