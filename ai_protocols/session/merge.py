@@ -2160,8 +2160,8 @@ def _head_versions(place: str, root: str = ".") -> list[bytes]:
 
 def tool_write(place: str, base: _Version, root: str = ".") -> bytes | None:
     """The version of the session file at ``place`` (git's ``%P``, from the work tree's
-    top ``root``, where git runs the driver: ``"."``) that the tool wrote with ``base``'s write record:
-    :func:`written_among` the versions ``HEAD``'s history and the reflogs hold that
+    top ``root``, where git runs the driver: ``"."``) that the tool wrote with ``base``'s
+    write record: :func:`written_among` the versions ``HEAD``'s history and the reflogs hold that
     carry it (:func:`~ai_protocols.git.state.history_versions`), ``base`` among them,
     less those a commit made from ``base`` (:func:`~ai_protocols.git.state.made_since`:
     a person's edit of it, committed, fetched from another clone; the tool's write
