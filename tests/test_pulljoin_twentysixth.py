@@ -63,3 +63,71 @@ def test_a_deletion_after_a_stash_pop_stands(tmp_path: Path, layout: str, pull: 
     assert f"] {gone}" not in text and "] After" in text, text
     for other in {"A local", "B entry", "A committed"} - {gone}:
         assert text.count(f"] {other}") == 1, (other, text)
+
+
+# -- WRONG 1: a stale buffer saved over a pull that removed an entry --------------------------
+
+#: How clone ``b`` removes the entry: a person deletes its line, or ``git revert``.
+REMOVALS = ("by-hand", "revert")
+#: What the person does in the stale buffer: nothing (a character typed and deleted) or a
+#: line typed under Discoveries.
+EDITS = {"nothing": '(insert "x") (delete-char -1)',
+         "typed": ('(re-search-forward "^\\\\*\\\\* Discoveries") (org-end-of-meta-data t) '
+                   '(insert "Typed by the person.\\n")')}
+
+
+def _removed_in_b(tmp_path: Path, layout: str, removal: str, merge: bool) -> Clones:
+    clones = Clones(tmp_path.resolve(), agent=LAYOUTS[layout], names=("a", "b"))
+    a, b = clones.run_one, clones.run_two
+    a("log", "--progress", "Entry E")
+    push(a, "E")
+    git(clones.two, "pull", "-q", "origin", "main")
+    if removal == "revert":
+        git(clones.two, "revert", "--no-edit", "HEAD")
+    else:
+        text = b.path.read_text()
+        b.path.write_text("".join(line for line in text.splitlines(keepends=True)
+                                  if not line.endswith("] Entry E\n")))
+        commit(clones.two, "E removed")
+    git(clones.two, "push", "-q", "origin", "HEAD:main")
+    if merge:
+        (clones.one / "README.a").write_text("a's own\n")
+        commit(clones.one, "a's own")
+    return clones
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("removal", REMOVALS)
+@pytest.mark.parametrize("pull", ["ff", "merge"])
+@pytest.mark.parametrize("edit", sorted(EDITS))
+def test_a_stale_save_over_a_pull_that_removed_an_entry_keeps_it_removed(
+        tmp_path: Path, layout: str, removal: str, pull: str, edit: str) -> None:
+    clones = _removed_in_b(tmp_path, layout, removal, pull == "merge")
+    a = clones.run_one
+    emacs_edit(clones.one, a.file, EDITS[edit],
+               ["git", "pull", "-q", "--no-rebase", "--no-edit", "origin", "main"])
+    assert "] Entry E" in a.path.read_text()  # (the stale buffer's save put it back)
+    written = a("log", "--progress", "After")
+    assert "lacked" in written.stderr or "stale" in written.stderr, written.stderr
+    text = a.path.read_text()
+    assert "] Entry E" not in text and "] After" in text and "] Base step" in text, text
+    assert ("Typed by the person." in text) == (edit == "typed"), text
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_an_entry_put_back_after_the_pull_stands(tmp_path: Path, layout: str) -> None:
+    """The guard: the buffer opened AFTER the pull (it saw the removal) and the person
+    types the entry back: a person's act, which stands."""
+    clones = _removed_in_b(tmp_path, layout, "revert", False)
+    a = clones.run_one
+    git(clones.one, "pull", "-q", "--no-rebase", "origin", "main")
+    before = (clones.one / a.file).read_text()
+    assert "] Entry E" not in before
+    line = next(x for x in a.head().splitlines() if x.endswith("] Base step"))
+    again = line.replace("Base step", "Entry E")
+    emacs_edit(clones.one, a.file,
+               f'(search-forward "] Base step") (end-of-line) (insert "\\n{again}")')
+    written = a("log", "--progress", "After")
+    assert "lacked" not in written.stderr, written.stderr
+    text = a.path.read_text()
+    assert text.count("] Entry E") == 1 and "] After" in text, text

@@ -102,6 +102,7 @@ __all__ = [
     "merge_properties",
     "merge_record_of",
     "merge_session_bytes",
+    "removed_held",
     "run_merge_driver",
     "without_held",
 ]
@@ -2731,6 +2732,43 @@ def entries_lacking(version: bytes, other: bytes, held: set[str] | None = None, 
     return sum(1 for name, units in read[1].chunks.items() for unit in units
                if unit.kind == "E" and unit.key not in have and name != "section:log"
                and not (held and _held_block(unit.raw) in held))
+
+
+def removed_held(data: bytes, newer: bytes, before: bytes,
+                 held: set[str] | None = None) -> int:
+    """How many entries git removed that the session file ``data`` holds, every one as
+    it was: the entries (items of the sections, by their first line, checkbox aside; the
+    Log's lines left out) that ``before`` (git's version before it changed the file)
+    holds and ``newer`` (what git wrote, ``HEAD``'s version) lacks, less those ``newer``
+    holds in other words (:func:`reworded_pairs`: a change, which
+    :func:`changes_lacking` counts) and those found in ``held`` (the earlier-entries
+    files' entries, :func:`ai_protocols.session.rollover.held_entries`: a rollover moved
+    them). 0 when there are none, and when ``data`` lacks any of them or holds any in
+    other lines (then it is no stale buffer of ``before``: a person changed what git
+    removed, and that stands). -1 when any of the three is no session file this module
+    reads. The stale-save rules' test of what git removed (docs/decisions.md,
+    "Twenty-sixth round: stale saves over a pull, a stash's join and what git removed").
+    Reads no file; raises nothing of its own."""
+    read = []
+    for one in (data, newer, before):
+        try:
+            version = _read(one.decode("utf-8", "replace"))
+        except ValueError:
+            return -1
+        if version is None:
+            return -1
+        read.append(version)
+    mine, theirs, was = read
+    have = {key for _name, key in _entry_keys_of(theirs)}
+    reworded = reworded_pairs(was, theirs)
+    gone = {where: raw for where, raw in _entry_raws(was).items()
+            if where[0] != "section:log" and where[1] not in have and where not in reworded
+            and not (held and _held_block(raw) in held)}
+    kept = _entry_raws(mine)
+    if not gone or any(where not in kept or _entry_block(kept[where]) != _entry_block(raw)
+                       for where, raw in gone.items()):
+        return 0
+    return len(gone)
 
 
 #: The session headline's properties every write sets (its write record, and where

@@ -52,6 +52,7 @@ __all__ = [
     "kept_dropped",
     "merge_stale",
     "opened_on",
+    "removal_undone",
     "stale_committed",
     "stale_earlier",
     "stale_over_kept",
@@ -142,7 +143,8 @@ def brought_back(ai_dir: str, path: str, doc: OrgFile,
 
     held = held_entries(ai_dir, path, doc)
     if edit_base._changed(changes_lacking(data, newer, held, also=(older,))) <= 0:
-        return None
+        # (nothing git brought is lacking: what git removed, held again, may be)
+        return removal_undone(root, path, data, older, newer, held)
     kept_head = head_of(older)
     recorded = kept_head.properties.get("GIT_COMMIT") if kept_head is not None else None
     # (what was committed here before this tool last wrote is no entry git brought: an
@@ -166,6 +168,77 @@ def brought_back(ai_dir: str, path: str, doc: OrgFile,
             lines_dropped(newer, merged.data, older, data):
         _refuse_stale(ai_dir, path, data, older, newer, committed, recorded, found)
     return _regained(merged.data, data, found, where)
+
+
+def removal_undone(root: str, path: str, data: bytes, older: bytes, newer: bytes,
+                   held: set[str] | None) -> tuple[OrgFile, str, str] | None:
+    """A stale save that put back what git removed, merged again: ``(the merged document,
+    the removals said, where the newer version is)``, or ``None``. The case
+    (docs/decisions.md, "Twenty-sixth round: stale saves over a pull, a stash's join and
+    what git removed"): an entry both clones held is removed in one (a person deleted
+    its lines, or ``git revert``) and pushed; in the other, a buffer of the session file
+    ``path`` (``data``, in the work tree at ``root``) opened before the pull is saved
+    after it: the file holds the entry again, and nothing git brought is lacking, so
+    :func:`brought_back`'s count finds nothing.
+
+    ``older``: the kept copy (the version this tool wrote last); ``newer``: ``HEAD``'s
+    version. Not when the file carries ``HEAD``'s write record (``UPDATED_AT``) where
+    that is not the kept copy's (made from what git wrote: a person put the entry back on
+    purpose). Git's version before the pull is the file at the commit the kept copy
+    records (``GIT_COMMIT``), else at ``ORIG_HEAD`` (where a pull, merge or rebase found
+    ``HEAD``): the first whose entries ``newer`` lacks the file and the kept copy both
+    hold, every one unchanged (:func:`~ai_protocols.session.merge.removed_held`; an entry
+    the person changed, or one moved by a rollover to ``held``, stands). The three are
+    merged as every stale save is (:func:`merge_stale`, on that version); ``None`` when
+    that merge is not clean (the file is left as it is, as before). Runs git up to
+    three times, only when the file lacks nothing git brought after a pull."""
+    from ai_protocols.lean import counted
+    from ai_protocols.session.merge import removed_held
+
+    mine, theirs, kept = (props_of(v) or {} for v in (data, newer, older))
+    stamp = theirs.get("UPDATED_AT")
+    if stamp and stamp != kept.get("UPDATED_AT") and mine.get("UPDATED_AT") == stamp:
+        return None  # (made from what git wrote: the person's act)
+    below = os.path.relpath(path, root)
+    for rev in (kept.get("GIT_COMMIT"), "ORIG_HEAD"):
+        base = git_version(root, f"{rev}:./{below}") if rev else None
+        count = 0 if base is None else removed_held(data, newer, base, held)
+        if count > 0 and removed_held(older, newer, base, held) == count:
+            break
+    else:
+        return None
+    from ai_protocols.session.merge import merge_diverged_bytes
+
+    both = _tools_join(older, newer, base, below_head(root, rev), path)
+    opened = opened_on(path, data, older, base)
+    if both is None or opened is None:
+        return None
+    # (the save's changes taken onto the tool's two versions joined, as merge_stale does;
+    # the join carries the opened version's write record: a revert's older one would
+    # make it a side older than the base, whose removals the merge does not take)
+    merged = both if opened == data else merge_diverged_bytes(
+        data, _record_of(opened, both), opened, ancestor=True)
+    if merged is None:
+        return None
+    result = merged if isinstance(merged, bytes) else merged.data
+    if (not isinstance(merged, bytes) and merged.conflicts) or result == data:
+        return None
+    return (OrgFile(result.decode("utf-8")), counted(count, "removal", "removals"),
+            f"HEAD:./{below}")
+
+
+def _record_of(source: bytes, data: bytes) -> bytes:
+    """The session file ``data`` with the write record (``UPDATED`` and ``UPDATED_AT``, the
+    session headline's first of each) of ``source`` in place of its own; ``data`` as it
+    is where either lacks one. No I/O."""
+    import re
+
+    for name in (rb"UPDATED", rb"UPDATED_AT"):
+        line = re.compile(rb"^:" + name + rb":[ \t].*$", re.MULTILINE)
+        found, there = line.search(source), line.search(data)
+        if found is not None and there is not None:
+            data = data[:there.start()] + found.group(0) + data[there.end():]
+    return data
 
 
 def _kept_other(kept: str, read_as: os.stat_result | None) -> tuple[bool, bytes | None]:
