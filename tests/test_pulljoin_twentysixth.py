@@ -20,8 +20,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from clonekit import LAYOUTS, Clones, commit, git, push
+from clonekit import LAYOUTS, Agent, Clones, commit, git, push
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_stalesave_twentythird import delete_line, emacs_edit
+
+from ai_protocols.session.merge import removed_held
 
 PULLS = {
     "autostash-merge": [["git", "pull", "-q", "--autostash", "--no-rebase", "origin", "main"]],
@@ -131,3 +135,50 @@ def test_an_entry_put_back_after_the_pull_stands(tmp_path: Path, layout: str) ->
     assert "lacked" not in written.stderr, written.stderr
     text = a.path.read_text()
     assert text.count("] Entry E") == 1 and "] After" in text, text
+
+
+_BASE: list[bytes] = []
+
+
+def _five_entries(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A session file holding entries ``E0`` to ``E4``, made once by the installed
+    console script."""
+    if not _BASE:
+        where = tmp_path_factory.mktemp("five")
+        git(where, "init", "-q", "-b", "main")
+        run = Agent(where)
+        run("init")
+        run("start", "--title", "Test")
+        for n in range(5):
+            run("log", "--progress", f"E{n}")
+        _BASE.append(run.path.read_bytes())
+    return _BASE[0]
+
+
+def _without(data: bytes, names: set[int]) -> bytes:
+    return b"".join(line for line in data.splitlines(keepends=True)
+                    if not any(line.endswith(f"] E{n}\n".encode()) for n in names))
+
+
+def _changed(data: bytes, names: set[int]) -> bytes:
+    for n in names:
+        data = data.replace(f"] E{n}\n".encode(), f"] E{n}\n  a note typed\n".encode())
+    return data
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(removed=st.sets(st.integers(0, 4)), lacked=st.sets(st.integers(0, 4)),
+       changed=st.sets(st.integers(0, 4)))
+def test_removed_held_counts_only_a_save_holding_every_removal_as_it_was(
+        tmp_path_factory: pytest.TempPathFactory, removed: set[int], lacked: set[int],
+        changed: set[int]) -> None:
+    """git removed ``removed``; the save lacks ``lacked`` and changed ``changed`` (a
+    note typed under them): counted (every removal) only when the save holds every
+    removed entry unchanged, else 0."""
+    before = _five_entries(tmp_path_factory)
+    newer = _without(before, removed)
+    data = _changed(_without(before, lacked), changed - lacked)
+    stale = removed and not (removed & (lacked | changed))
+    assert removed_held(data, newer, before) == (len(removed) if stale else 0)
+    assert removed_held(newer, newer, before) == 0  # (what git wrote holds none)
