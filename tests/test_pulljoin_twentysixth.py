@@ -23,6 +23,7 @@ import pytest
 from clonekit import LAYOUTS, Agent, Clones, commit, git, push
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_stalecommit_twentysecond import _flat
 from test_stalesave_twentythird import delete_line, emacs_edit
 
 from ai_protocols.session.merge import removed_held
@@ -111,8 +112,10 @@ def test_a_stale_save_over_a_pull_that_removed_an_entry_keeps_it_removed(
     emacs_edit(clones.one, a.file, EDITS[edit],
                ["git", "pull", "-q", "--no-rebase", "--no-edit", "origin", "main"])
     assert "] Entry E" in a.path.read_text()  # (the stale buffer's save put it back)
+    said = _flat(a("status").stdout)
+    assert "holds again what git removed (1 removal" in said, said
     written = a("log", "--progress", "After")
-    assert "lacked" in written.stderr or "stale" in written.stderr, written.stderr
+    assert "lacked 1 removal that git brought" in written.stderr, written.stderr
     text = a.path.read_text()
     assert "] Entry E" not in text and "] After" in text and "] Base step" in text, text
     assert ("Typed by the person." in text) == (edit == "typed"), text
@@ -182,3 +185,16 @@ def test_removed_held_counts_only_a_save_holding_every_removal_as_it_was(
     stale = removed and not (removed & (lacked | changed))
     assert removed_held(data, newer, before) == (len(removed) if stale else 0)
     assert removed_held(newer, newer, before) == 0  # (what git wrote holds none)
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_merge_kept_takes_out_what_git_removed_too(tmp_path: Path, layout: str) -> None:
+    """The advice ``status`` gives, ``merge-kept``, does what the write does."""
+    clones = _removed_in_b(tmp_path, layout, "by-hand", False)
+    a = clones.run_one
+    emacs_edit(clones.one, a.file, EDITS["typed"],
+               ["git", "pull", "-q", "--no-rebase", "--no-edit", "origin", "main"])
+    done = a("merge-kept", str(a.file))
+    assert done.returncode == 0, done.stderr
+    text = a.path.read_text()
+    assert "] Entry E" not in text and "Typed by the person." in text, text
