@@ -143,8 +143,7 @@ def brought_back(ai_dir: str, path: str, doc: OrgFile,
 
     held = held_entries(ai_dir, path, doc)
     if edit_base._changed(changes_lacking(data, newer, held, also=(older,))) <= 0:
-        # (nothing git brought is lacking: what git removed, held again, may be)
-        return removal_undone(root, path, data, older, newer, held)
+        return None
     kept_head = head_of(older)
     recorded = kept_head.properties.get("GIT_COMMIT") if kept_head is not None else None
     # (what was committed here before this tool last wrote is no entry git brought: an
@@ -170,19 +169,45 @@ def brought_back(ai_dir: str, path: str, doc: OrgFile,
     return _regained(merged.data, data, found, where)
 
 
-def removal_undone(root: str, path: str, data: bytes, older: bytes, newer: bytes,
-                   held: set[str] | None) -> tuple[OrgFile, str, str] | None:
+def removal_undone(ai_dir: str, path: str, doc: OrgFile,
+                   head: tuple[str | None, str | None] | None,
+                   read_as: os.stat_result | None) -> tuple[OrgFile, str, str] | None:
     """A stale save that put back what git removed, merged again: ``(the merged document,
     the removals said, where the newer version is)``, or ``None``. The case
     (docs/decisions.md, "Twenty-sixth round: stale saves over a pull, a stash's join and
     what git removed"): an entry both clones held is removed in one (a person deleted
     its lines, or ``git revert``) and pushed; in the other, a buffer of the session file
-    ``path`` (``data``, in the work tree at ``root``) opened before the pull is saved
+    ``path`` (read as ``doc``, its ``stat`` ``read_as``) opened before the pull is saved
     after it: the file holds the entry again, and nothing git brought is lacking, so
-    :func:`brought_back`'s count finds nothing.
+    :func:`brought_back` finds nothing. Asked last, after :func:`stale_committed` and
+    :func:`kept_dropped` found nothing (a stale save committed makes ``HEAD``'s version
+    lack what it never held: no removal). The cheap tests of :func:`stale_committed`
+    first (``HEAD``, ``head`` as :func:`~ai_protocols.git.head.read_head` gives it, is
+    not the commit the file records; the file is not its kept copy; ``HEAD`` moved by
+    more than one's own commits: :func:`git_moved`); then ``HEAD``'s version, of the
+    same session, neither the file nor the kept copy (one ``git show``)."""
+    mine = session_headline(doc)
+    if head is None or head[1] is None or read_as is None or mine is None or \
+            mine.properties.get("GIT_COMMIT") == head[1]:
+        return None
+    older = _kept_other(kept_path(ai_dir, path), read_as)[1]
+    root = parent(ai_dir)
+    if older is None or not git_moved(root, head, mine.properties.get("GIT_COMMIT")):
+        return None
+    data = b"".join(doc.encoded())
+    newer = git_version(root, f"HEAD:./{os.path.relpath(path, root)}")
+    if newer is None or newer in (data, older) or \
+            not one_session(props_of(newer) or {}, dict(mine.properties.items())):
+        return None
+    return _removal_merged(root, path, data, older, newer, held_entries(ai_dir, path, doc))
 
-    ``older``: the kept copy (the version this tool wrote last); ``newer``: ``HEAD``'s
-    version. Not when the file carries ``HEAD``'s write record (``UPDATED_AT``) where
+
+def _removal_merged(root: str, path: str, data: bytes, older: bytes, newer: bytes,
+                    held: set[str] | None) -> tuple[OrgFile, str, str] | None:
+    """:func:`removal_undone`'s merge, given the file ``data`` (at ``path`` in the work
+    tree ``root``), ``older`` the kept copy (the version this tool wrote last), ``newer``
+    ``HEAD``'s version and ``held`` the earlier-entries files' entries. Not when the file
+    carries ``HEAD``'s write record (``UPDATED_AT``) where
     that is not the kept copy's (made from what git wrote: a person put the entry back on
     purpose). Git's version before the pull is the file at the commit the kept copy
     records (``GIT_COMMIT``), else at ``ORIG_HEAD`` (where a pull, merge or rebase found
@@ -191,7 +216,7 @@ def removal_undone(root: str, path: str, data: bytes, older: bytes, newer: bytes
     the person changed, or one moved by a rollover to ``held``, stands). The three are
     merged as every stale save is (:func:`merge_stale`, on that version); ``None`` when
     that merge is not clean (the file is left as it is, as before). Runs git up to
-    three times, only when the file lacks nothing git brought after a pull."""
+    three times."""
     from ai_protocols.lean import counted
     from ai_protocols.session.merge import removed_held
 
