@@ -20,7 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from clonekit import LAYOUTS, Agent, Clones, commit, git, push
+from clonekit import LAYOUTS, Agent, Clones, commit, git, push, save
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_stalecommit_twentysecond import _flat
@@ -198,3 +198,34 @@ def test_merge_kept_takes_out_what_git_removed_too(tmp_path: Path, layout: str) 
     assert done.returncode == 0, done.stderr
     text = a.path.read_text()
     assert "] Entry E" not in text and "Typed by the person." in text, text
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("pull", sorted(PULLS))
+def test_a_stale_save_stashed_and_popped_is_still_merged_back(tmp_path: Path, layout: str,
+                                                              pull: str) -> None:
+    """The guard of A3: the buffer opened BEFORE the tool logged "A local", saved after
+    it (lacking it, a line typed), then stashed and popped over the pull: the join is
+    not the one the kept copy makes (its record differs), and "A local" comes back."""
+    clones = Clones(tmp_path.resolve(), agent=LAYOUTS[layout], names=("a", "b"))
+    a, b = clones.run_one, clones.run_two
+    a("log", "--progress", "A committed")
+    commit(clones.one, "A committed")
+    opened = a.path.read_bytes()
+    a("log", "--progress", "A local")
+    at = opened.index(b"** Discoveries\n")
+    at = opened.index(b"\n:END:\n", at) + len(b"\n:END:\n")
+    save(a.path, opened[:at] + b"Typed by the person.\n" + opened[at:], "inplace")
+    (clones.one / "README").write_text("dirty\n")
+    git(clones.two, "pull", "-q", "origin", "main")
+    b("log", "--progress", "B entry")
+    push(b, "B entry")
+    for command in PULLS[pull]:
+        git(clones.one, *command[1:])
+    assert "] A local" not in a.path.read_text()
+    written = a("log", "--progress", "After")
+    assert "lacked" in written.stderr, written.stderr
+    text = a.path.read_text()
+    for entry in ("A local", "B entry", "A committed", "After"):
+        assert text.count(f"] {entry}") == 1, (entry, text)
+    assert "Typed by the person." in text, text
