@@ -36,12 +36,19 @@ PULLS = {
 }
 
 
-def _a3(tmp_path: Path, layout: str, pull: str) -> Clones:
+def _a3(tmp_path: Path, layout: str, pull: str, stale: bool = False) -> Clones:
+    """A3's steps; with ``stale``, a buffer opened before "A local" was logged is saved
+    after it (a line typed), before the stash."""
     clones = Clones(tmp_path.resolve(), agent=LAYOUTS[layout], names=("a", "b"))
     a, b = clones.run_one, clones.run_two
     a("log", "--progress", "A committed")
     commit(clones.one, "A committed")
+    opened = a.path.read_bytes()
     a("log", "--progress", "A local")
+    if stale:
+        at = opened.index(b"** Discoveries\n")
+        at = opened.index(b"\n:END:\n", at) + len(b"\n:END:\n")
+        save(a.path, opened[:at] + b"Typed by the person.\n" + opened[at:], "inplace")
     (clones.one / "README").write_text("dirty\n")
     git(clones.two, "pull", "-q", "origin", "main")
     b("log", "--progress", "B entry")
@@ -49,7 +56,8 @@ def _a3(tmp_path: Path, layout: str, pull: str) -> Clones:
     for command in PULLS[pull]:
         git(clones.one, *command[1:])
     text = a.path.read_text()
-    assert "] A local" in text and "] B entry" in text and "] A committed" in text, text
+    assert ("] A local" in text) != stale and "] B entry" in text and "] A committed" in text, \
+        text
     return clones
 
 
@@ -207,22 +215,7 @@ def test_a_stale_save_stashed_and_popped_is_still_merged_back(tmp_path: Path, la
     """The guard of A3: the buffer opened BEFORE the tool logged "A local", saved after
     it (lacking it, a line typed), then stashed and popped over the pull: the join is
     not the one the kept copy makes (its record differs), and "A local" comes back."""
-    clones = Clones(tmp_path.resolve(), agent=LAYOUTS[layout], names=("a", "b"))
-    a, b = clones.run_one, clones.run_two
-    a("log", "--progress", "A committed")
-    commit(clones.one, "A committed")
-    opened = a.path.read_bytes()
-    a("log", "--progress", "A local")
-    at = opened.index(b"** Discoveries\n")
-    at = opened.index(b"\n:END:\n", at) + len(b"\n:END:\n")
-    save(a.path, opened[:at] + b"Typed by the person.\n" + opened[at:], "inplace")
-    (clones.one / "README").write_text("dirty\n")
-    git(clones.two, "pull", "-q", "origin", "main")
-    b("log", "--progress", "B entry")
-    push(b, "B entry")
-    for command in PULLS[pull]:
-        git(clones.one, *command[1:])
-    assert "] A local" not in a.path.read_text()
+    a = _a3(tmp_path, layout, pull, stale=True).run_one
     written = a("log", "--progress", "After")
     assert "lacked" in written.stderr, written.stderr
     text = a.path.read_text()
