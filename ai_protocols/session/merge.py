@@ -102,6 +102,7 @@ __all__ = [
     "merge_properties",
     "merge_record_of",
     "merge_session_bytes",
+    "removed_held",
     "run_merge_driver",
     "without_held",
 ]
@@ -2148,22 +2149,22 @@ def written_among(versions: list[bytes]) -> bytes | None:
 _WRITES = 30
 
 
-def _head_versions(place: str) -> list[bytes]:
+def _head_versions(place: str, root: str = ".") -> list[bytes]:
     """The versions of the session file at ``place`` (git's ``%P``, from the work tree's
-    top, where git runs the driver) in ``HEAD``'s history, newest first: each the newest
-    :data:`_WRITES` commits that changed it gave it or took from it
+    top ``root``, where git runs the driver: ``"."``) in ``HEAD``'s history, newest first:
+    each the newest :data:`_WRITES` commits that changed it gave it or took from it
     (:func:`~ai_protocols.git.state.history_versions`), at every place it has there (a
     version a revert put back: where the revert made it, and where it was first made).
     Two git runs; empty when git cannot say."""
     from ai_protocols.git.state import history_versions
 
-    return history_versions(".", place, ["HEAD"], _WRITES, before=True, each=True)
+    return history_versions(root, place, ["HEAD"], _WRITES, before=True, each=True)
 
 
-def tool_write(place: str, base: _Version) -> bytes | None:
+def tool_write(place: str, base: _Version, root: str = ".") -> bytes | None:
     """The version of the session file at ``place`` (git's ``%P``, from the work tree's
-    top, where git runs the driver) that the tool wrote with ``base``'s write record:
-    :func:`written_among` the versions ``HEAD``'s history and the reflogs hold that
+    top ``root``, where git runs the driver: ``"."``) that the tool wrote with ``base``'s
+    write record: :func:`written_among` the versions ``HEAD``'s history and the reflogs hold that
     carry it (:func:`~ai_protocols.git.state.history_versions`), ``base`` among them,
     less those a commit made from ``base`` (:func:`~ai_protocols.git.state.made_since`:
     a person's edit of it, committed, fetched from another clone; the tool's write
@@ -2178,13 +2179,13 @@ def tool_write(place: str, base: _Version) -> bytes | None:
         return None
     revs = ["HEAD", "--reflog"]
     found: list[bytes] = []
-    for version in history_versions(".", place, revs, _WRITES, before=False):
+    for version in history_versions(root, place, revs, _WRITES, before=False):
         theirs = _read(version.decode("utf-8", "replace"))
         if theirs is not None and theirs.properties.get("UPDATED_AT") == stamp and \
                 one_session(theirs.properties, props) and version not in found:
             found.append(version)
     mine = base.text.encode("utf-8")  # (newest first: base where git's history has it)
-    since = made_since(".", place, mine, [v for v in found if v != mine], revs, _WRITES)
+    since = made_since(root, place, mine, [v for v in found if v != mine], revs, _WRITES)
     found = [version for version in found if version not in since]  # (made from base:
     # a person's committed edit of it, another clone's fetched into the reflogs, is no
     # write base was made from)
@@ -2736,6 +2737,43 @@ def entries_lacking(version: bytes, other: bytes, held: set[str] | None = None, 
     return sum(1 for name, units in read[1].chunks.items() for unit in units
                if unit.kind == "E" and unit.key not in have and name != "section:log"
                and not (held and _held_block(unit.raw) in held))
+
+
+def removed_held(data: bytes, newer: bytes, before: bytes,
+                 held: set[str] | None = None) -> int:
+    """How many entries git removed that the session file ``data`` holds, every one as
+    it was: the entries (items of the sections, by their first line, checkbox aside; the
+    Log's lines left out) that ``before`` (git's version before it changed the file)
+    holds and ``newer`` (what git wrote, ``HEAD``'s version) lacks, less those ``newer``
+    holds in other words (:func:`reworded_pairs`: a change, which
+    :func:`changes_lacking` counts) and those found in ``held`` (the earlier-entries
+    files' entries, :func:`ai_protocols.session.rollover.held_entries`: a rollover moved
+    them). 0 when there are none, and when ``data`` lacks any of them or holds any in
+    other lines (then it is no stale buffer of ``before``: a person changed what git
+    removed, and that stands). -1 when any of the three is no session file this module
+    reads. The stale-save rules' test of what git removed (docs/decisions.md,
+    "Twenty-sixth round: stale saves over a pull, a stash's join and what git removed").
+    Reads no file; raises nothing of its own."""
+    read = []
+    for one in (data, newer, before):
+        try:
+            version = _read(one.decode("utf-8", "replace"))
+        except ValueError:
+            return -1
+        if version is None:
+            return -1
+        read.append(version)
+    mine, theirs, was = read
+    have = {key for _name, key in _entry_keys_of(theirs)}
+    reworded = reworded_pairs(was, theirs)
+    gone = {where: raw for where, raw in _entry_raws(was).items()
+            if where[0] != "section:log" and where[1] not in have and where not in reworded
+            and not (held and _held_block(raw) in held)}
+    kept = _entry_raws(mine)
+    if not gone or any(where not in kept or _entry_block(kept[where]) != _entry_block(raw)
+                       for where, raw in gone.items()):
+        return 0
+    return len(gone)
 
 
 #: The session headline's properties every write sets (its write record, and where

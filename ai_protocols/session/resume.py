@@ -905,6 +905,13 @@ def _stale_warning(project: Project, path: str) -> str | None:
         return committed
     # (before the commit: once committed, HEAD holds the save, and every other clone
     # that pulls it gets a file without what it lacks)
+    count, _, kind = stale[1].partition(" ")
+    if count.isdigit() and kind in ("removal", "removals"):  # (removal_undone's alone)
+        return (f"this session file was saved from an editor's buffer opened before git "
+                f"changed it: it holds again what git removed ({stale[1]}: git's HEAD lacks "
+                f"those entries); the next write here takes them out again on its own, "
+                f"with what was typed (its Log says so); run it, or {merge}, before you "
+                f"commit the file; in Emacs, revert the buffer first")
     return (f"this session file was saved from an editor's buffer opened before git"
             f"{'' if unkept else ' or ai-protocols'} changed it: it lacks {lacks} that "
             f"{'' if unkept else 'the version ai-protocols wrote last or '}git's HEAD "

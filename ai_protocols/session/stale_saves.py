@@ -27,6 +27,7 @@ from ai_protocols.session import edit_base
 from ai_protocols.session.cause import git_version
 from ai_protocols.session.edit_base import head_properties, props_of, written_later
 from ai_protocols.session.entries_compared import brought_lacking
+from ai_protocols.session.git_join import joined_on
 from ai_protocols.session.layout import SESSION_ID_PROPERTY, head_of, one_session, session_headline
 from ai_protocols.session.names import kept_path
 from ai_protocols.session.rollover import held_entries
@@ -51,6 +52,7 @@ __all__ = [
     "kept_dropped",
     "merge_stale",
     "opened_on",
+    "removal_undone",
     "stale_committed",
     "stale_earlier",
     "stale_over_kept",
@@ -150,8 +152,9 @@ def brought_back(ai_dir: str, path: str, doc: OrgFile,
     before = (older,) if committed is None else (older, committed)
     found = changes_lacking(data, newer, held, also=before)
     lacking = edit_base._changed(found)
-    if lacking <= 0 or _saved_after_git(data, newer, older, held, before):
-        return None
+    if lacking <= 0 or _saved_after_git(data, newer, older, held, before) or \
+            joined_on(root, path, data, older, newer, committed) is not None:
+        return None  # (made from what git wrote: a stash pop's join counts as that)
     where = f"HEAD:./{below}"
     # (the base: the kept copy, the version the buffer was opened on; a save of that
     # version itself (or the advised ``cp KEPT FILE``) holds nothing typed, and on it
@@ -164,6 +167,103 @@ def brought_back(ai_dir: str, path: str, doc: OrgFile,
             lines_dropped(newer, merged.data, older, data):
         _refuse_stale(ai_dir, path, data, older, newer, committed, recorded, found)
     return _regained(merged.data, data, found, where)
+
+
+def removal_undone(ai_dir: str, path: str, doc: OrgFile,
+                   head: tuple[str | None, str | None] | None,
+                   read_as: os.stat_result | None) -> tuple[OrgFile, str, str] | None:
+    """A stale save that put back what git removed, merged again: ``(the merged document,
+    the removals said, where the newer version is)``, or ``None``. The case
+    (docs/decisions.md, "Twenty-sixth round: stale saves over a pull, a stash's join and
+    what git removed"): an entry both clones held is removed in one (a person deleted
+    its lines, or ``git revert``) and pushed; in the other, a buffer of the session file
+    ``path`` (read as ``doc``, its ``stat`` ``read_as``) opened before the pull is saved
+    after it: the file holds the entry again, and nothing git brought is lacking, so
+    :func:`brought_back` finds nothing. Asked last, after :func:`stale_committed` and
+    :func:`kept_dropped` found nothing (a stale save committed makes ``HEAD``'s version
+    lack what it never held: no removal). The cheap tests of :func:`stale_committed`
+    first (``HEAD``, ``head`` as :func:`~ai_protocols.git.head.read_head` gives it, is
+    not the commit the file records; the file is not its kept copy; ``HEAD`` moved by
+    more than one's own commits: :func:`git_moved`); then ``HEAD``'s version, of the
+    same session, neither the file nor the kept copy (one ``git show``)."""
+    mine = session_headline(doc)
+    if head is None or head[1] is None or read_as is None or mine is None or \
+            mine.properties.get("GIT_COMMIT") == head[1]:
+        return None
+    older = _kept_other(kept_path(ai_dir, path), read_as)[1]
+    root = parent(ai_dir)
+    if older is None or not git_moved(root, head, mine.properties.get("GIT_COMMIT")):
+        return None
+    data = b"".join(doc.encoded())
+    newer = git_version(root, f"HEAD:./{os.path.relpath(path, root)}")
+    if newer is None or newer in (data, older) or \
+            not one_session(props_of(newer) or {}, dict(mine.properties.items())):
+        return None
+    return _removal_merged(root, path, data, older, newer, held_entries(ai_dir, path, doc))
+
+
+def _removal_merged(root: str, path: str, data: bytes, older: bytes, newer: bytes,
+                    held: set[str] | None) -> tuple[OrgFile, str, str] | None:
+    """:func:`removal_undone`'s merge, given the file ``data`` (at ``path`` in the work
+    tree ``root``), ``older`` the kept copy (the version this tool wrote last), ``newer``
+    ``HEAD``'s version and ``held`` the earlier-entries files' entries. Not when the file
+    carries ``HEAD``'s write record (``UPDATED_AT``) where
+    that is not the kept copy's (made from what git wrote: a person put the entry back on
+    purpose). Git's version before the pull is the file at the commit the kept copy
+    records (``GIT_COMMIT``), else at ``ORIG_HEAD`` (where a pull, merge or rebase found
+    ``HEAD``): the first whose entries ``newer`` lacks the file and the kept copy both
+    hold, every one unchanged (:func:`~ai_protocols.session.merge.removed_held`; an entry
+    the person changed, or one moved by a rollover to ``held``, stands). The three are
+    merged as every stale save is (:func:`merge_stale`, on that version); ``None`` when
+    that merge is not clean (the file is left as it is, as before). Runs git up to
+    three times."""
+    from ai_protocols.lean import counted
+    from ai_protocols.session.merge import removed_held
+
+    mine, theirs, kept = (props_of(v) or {} for v in (data, newer, older))
+    stamp = theirs.get("UPDATED_AT")
+    if stamp and stamp != kept.get("UPDATED_AT") and mine.get("UPDATED_AT") == stamp:
+        return None  # (made from what git wrote: the person's act)
+    below = os.path.relpath(path, root)
+    for rev in (kept.get("GIT_COMMIT"), "ORIG_HEAD"):
+        base = git_version(root, f"{rev}:./{below}") if rev else None
+        count = 0 if base is None else removed_held(data, newer, base, held)
+        if count > 0 and removed_held(older, newer, base, held) == count:
+            break
+    else:
+        return None
+    from ai_protocols.session.merge import merge_diverged_bytes
+
+    both = _tools_join(older, newer, base, below_head(root, rev), path)
+    opened = opened_on(path, data, older, base)
+    if both is None or opened is None:
+        return None
+    # (the save's changes taken onto the tool's two versions joined, as merge_stale does;
+    # the join carries the opened version's write record: a revert's older one would
+    # make it a side older than the base, whose removals the merge does not take)
+    merged = both if opened == data else merge_diverged_bytes(
+        data, _record_of(opened, both), opened, ancestor=True)
+    if merged is None:
+        return None
+    result = merged if isinstance(merged, bytes) else merged.data
+    if (not isinstance(merged, bytes) and merged.conflicts) or result == data:
+        return None
+    return (OrgFile(result.decode("utf-8")), counted(count, "removal", "removals"),
+            f"HEAD:./{below}")
+
+
+def _record_of(source: bytes, data: bytes) -> bytes:
+    """The session file ``data`` with the write record (``UPDATED`` and ``UPDATED_AT``, the
+    session headline's first of each) of ``source`` in place of its own; ``data`` as it
+    is where either lacks one. No I/O."""
+    import re
+
+    for name in (rb"UPDATED", rb"UPDATED_AT"):
+        line = re.compile(rb"^:" + name + rb":[ \t].*$", re.MULTILINE)
+        found, there = line.search(source), line.search(data)
+        if found is not None and there is not None:
+            data = data[:there.start()] + found.group(0) + data[there.end():]
+    return data
 
 
 def _kept_other(kept: str, read_as: os.stat_result | None) -> tuple[bool, bytes | None]:
@@ -261,6 +361,8 @@ def kept_dropped(ai_dir: str, path: str, doc: OrgFile,
     found = changes_lacking(data, older, held, also=(*known, *history))
     if edit_base._changed(found) <= 0:
         return None  # (a commit or the stash holds them: git's to keep or drop)
+    if newer is not None and joined_on(root, path, data, older, newer, committed) is not None:
+        return None  # (made from a stash pop's join, which held them: a person's deletion)
     ancestor = committed is not None and below_head(root, recorded)
     merged = merge_diverged_bytes(data, older, committed, ancestor=ancestor)
     if merged is None or lines_dropped(data, merged.data, committed, older) or \

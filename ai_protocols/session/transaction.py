@@ -146,6 +146,7 @@ from ai_protocols.session.stale_saves import (
     brought_how,
     drop_refusal_copies,
     kept_dropped,
+    removal_undone,
     stale_committed,
     stale_earlier,
     stale_over_kept,
@@ -444,7 +445,8 @@ class Editing:
                     # copy's changes no commit holds, dropped under a newer record:
                     # twenty-second round; a merge back above kept them)
                     again = stale_committed(ai_dir, path, doc, head, read_as) or \
-                        kept_dropped(ai_dir, path, doc, head, read_as)
+                        kept_dropped(ai_dir, path, doc, head, read_as) or \
+                        removal_undone(ai_dir, path, doc, head, read_as)
                 if again is not None:  # (a second pull's: said with the first, when both)
                     doc = again[0]
                     brought = again if brought is None else \
@@ -760,7 +762,8 @@ def next_write_merges(ai_dir: str, path: str) -> tuple[OrgFile, str, str] | None
         again = brought_back(ai_dir, path, doc, head, read_as)
         if again is None and brought is None:
             again = stale_committed(ai_dir, path, doc, head, read_as) or \
-                kept_dropped(ai_dir, path, doc, head, read_as)
+                kept_dropped(ai_dir, path, doc, head, read_as) or \
+                removal_undone(ai_dir, path, doc, head, read_as)
     except StaleSave:
         raise
     except AiProtocolsError:
