@@ -100,10 +100,9 @@ def test_the_transaction_imports_every_concern_but_merge_kept() -> None:
     assert "merge_kept" not in loaded
 
 
-@pytest.mark.parametrize("args", [["show"], ["resume"], ["path"]])
-def test_a_read_imports_none_of_the_split(tmp_path: Path, args: list[str]) -> None:
-    """``show``, ``resume`` and ``path`` import none of the write machinery, the split
-    modules included (docs/performance.md: their import budgets)."""
+def imported_by(tmp_path: Path, args: list[str]) -> set[str]:
+    """The modules the installed console script imports for ``args`` (``-X importtime``)
+    in a new git repository at ``tmp_path`` with a session started."""
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     env = clean_env()
     assert subprocess.run([str(CLI), "start", "--title", "t"], cwd=tmp_path, env=env,
@@ -111,7 +110,14 @@ def test_a_read_imports_none_of_the_split(tmp_path: Path, args: list[str]) -> No
     run = subprocess.run([sys.executable, "-X", "importtime", str(CLI), *args],
                          cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr
-    imported = {line.rpartition("|")[2].strip() for line in run.stderr.splitlines()
-                if line.startswith("import time:")}
+    return {line.rpartition("|")[2].strip() for line in run.stderr.splitlines()
+            if line.startswith("import time:")}
+
+
+@pytest.mark.parametrize("args", [["show"], ["resume"], ["path"]])
+def test_a_read_imports_none_of_the_split(tmp_path: Path, args: list[str]) -> None:
+    """``show``, ``resume`` and ``path`` import none of the write machinery, the split
+    modules included (docs/performance.md: their import budgets)."""
+    imported = imported_by(tmp_path, args)
     assert "ai_protocols.session.names" in imported or args == ["path"]  # (it read them)
     assert not imported & {f"ai_protocols.session.{name}" for name in SPLIT}, args

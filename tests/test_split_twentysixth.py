@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 from test_imports import PACKAGE, import_graph
-from test_split_twentyfifth import definitions
+from test_split_twentyfifth import definitions, imported_by
 
-from conftest import CLI, REPO_ROOT, clean_env
+from conftest import REPO_ROOT
 
 #: Each split module: its folder, the modules of its parts from the bottom up (as
 #: docs/architecture.md lists them), and the class made of parts (its bases there).
@@ -169,15 +169,7 @@ def test_every_name_imported_from_the_old_module_is_still_there(old: str) -> Non
 def test_a_read_imports_no_part_of_the_checkpoints(tmp_path: Path, args: list[str]) -> None:
     """``show``, ``resume`` and ``path`` import no part of ``checkpoint`` (as they
     imported not it); ``path`` no part of ``layout`` either (docs/performance.md)."""
-    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
-    env = clean_env()
-    assert subprocess.run([str(CLI), "start", "--title", "t"], cwd=tmp_path, env=env,
-                          capture_output=True, check=False).returncode == 0
-    run = subprocess.run([sys.executable, "-X", "importtime", str(CLI), *args],
-                         cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
-    assert run.returncode == 0, run.stderr
-    imported = {line.rpartition("|")[2].strip() for line in run.stderr.splitlines()
-                if line.startswith("import time:")}
+    imported = imported_by(tmp_path, args)
     folder, parts, _ = SPLITS["checkpoint"]
     assert not imported & {_module(folder, name) for name in (*parts, "checkpoint")}, args
     if args == ["path"]:

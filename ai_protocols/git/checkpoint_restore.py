@@ -124,14 +124,14 @@ class Restoring:
         ``target`` holds too (a checkpoint keeps them as the index has them: a session
         file committed comes along), whose session is the one live here (the same file
         at the same place in this work tree, of one session:
-        :func:`~ai_protocols.session.sections.one_session`): the record a carry leaves
+        :func:`~ai_protocols.session.layout.one_session`): the record a carry leaves
         made there, its kept copy's place a symbolic link to the file here, so that
         ``ai-protocols`` in that worktree says where the session is and refuses a write
         into the copy (:class:`~ai_protocols.errors.SessionCarried`, exit 6: a second
         live copy of one session, the one rule of a carried session's; issue 14,
         twenty-first round: ``log`` there wrote into it without a word). Returns
         ``(copy, live, record)`` of each, absolute paths. Reads the head of each pair
-        (:func:`~ai_protocols.session.sections.head_of`)."""
+        (:func:`~ai_protocols.session.layout.head_of`)."""
         from ai_protocols.paths import CONTEXT_DIR, DEFAULT_CONTEXT
         from ai_protocols.session.layout import HEAD_BYTES, head_of, one_session
         from ai_protocols.session.names import kept_path
