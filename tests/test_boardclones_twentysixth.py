@@ -123,14 +123,20 @@ def test_end_items_with_their_claim_and_lock_back_end_them_in_every_clone(
     assert json.loads(runs["a"]("task", "list", "--json", agent="pa").stdout)
 
 
+@pytest.mark.parametrize("between", ["none", "older", "rebased"])
 @pytest.mark.parametrize("where", ["p", "a"])
-def test_a_reverted_release_reads_the_same_in_every_clone(tmp_path: Path, where: str) -> None:
+def test_a_reverted_release_reads_the_same_in_every_clone(tmp_path: Path, where: str,
+                                                          between: str) -> None:
     """3a: ``cb`` claims "Task one" in ``p`` and pushes; ``c`` and ``a`` pull (and write:
     their kept copies hold the claim); ``cb`` releases it, commits "release" and pushes;
     ``a`` and ``c`` pull; a person in ``where`` runs ``git revert`` of the release commit
-    and pushes; every clone pulls. The claim is back by a person's choice: every clone
-    shows ``cb`` holding it with no word of a stale save, and every clone's next write
-    keeps it (the revert is not undone)."""
+    and pushes; every clone pulls. ``between``: nothing else (the revert's board is the
+    release's parent's); ``older``: ``c`` added a task after the release, so the revert
+    is of an older commit; ``rebased``: ``c`` adds a task and pushes while the revert is
+    not yet pushed, and ``where`` pulls with ``--rebase`` (the last review's WRONG 4:
+    the revert's board is the release's parent's plus ``c``'s task). The claim is back
+    by a person's choice: every clone shows ``cb`` holding it with no word of a stale
+    save, and every clone's next write keeps it (the revert is not undone)."""
     clones, runs = _clones(tmp_path.resolve())
     p = clones["p"]
     ident = _task_one(runs["p"])
@@ -146,10 +152,22 @@ def test_a_reverted_release_reads_the_same_in_every_clone(tmp_path: Path, where:
     release = git(p, "rev-parse", "HEAD").stdout.strip()
     for name in ("a", "c"):
         _pull(clones[name])
+    if between == "older":
+        runs["c"]("task", "add", "c between", agent="cc")
+        _push(clones["c"], "c adds between")
+        for name in ("a", "p"):
+            _pull(clones[name])
     git(clones[where], "revert", "--no-edit", release)
+    if between == "rebased":
+        runs["c"]("task", "add", "c between", agent="cc")
+        _push(clones["c"], "c adds between")
+        git(clones[where], "pull", "-q", "--rebase", "origin", "main")
     git(clones[where], "push", "-q", "origin", "HEAD:main")
     for clone in clones.values():
         _pull(clone)
+    if between != "none":
+        assert all("c between" in (clone / BOARD).read_text(encoding="utf-8")
+                   for clone in clones.values())
     for name in clones:
         owner, said = _owner(runs[name], ident, "cc")
         assert owner == "cb", (name, owner, said)

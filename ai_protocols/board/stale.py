@@ -788,7 +788,7 @@ def seen_dropped(board: str, kept: str, pull: tuple[str, str, bytes, bytes], bel
 
     root = os.path.dirname(os.path.dirname(board))
     if before != after and not unlocked_since(after, before) and \
-            not _reverted_pull(root, old, new, below, after):  # (an ``unlock`` there ended
+            not _reverted_pull(root, old, new, below):  # (an ``unlock`` there ended
         # a lock this clone had: the tool's doing; a revert: a person's choice)
         found = opened_before(board, kept, after, old, before, deleted_tells=False)
         if found is not None and not takes_out_unended(found[0], after):
@@ -800,15 +800,18 @@ def seen_dropped(board: str, kept: str, pull: tuple[str, str, bytes, bytes], bel
     return found[0], f"{found[1]}:./{below}", "pulled"
 
 
-def _reverted_pull(root: str, old: str, new: str, below: str, after: bytes) -> bool:
-    """Whether the board the pull ``old..new`` left (``after``) is the board of its
-    newest commit that changed the board, a ``git revert`` (:func:`reverted_to`). Two
-    git runs, three more for a revert."""
-    from ai_protocols.session.transaction import git_version
+def _reverted_pull(root: str, old: str, new: str, below: str) -> bool:
+    """Whether a commit the pull ``old..new`` brought that changed the board is a ``git
+    revert`` of it (:func:`reverted_to`; the newest
+    :data:`~ai_protocols.board.hidden.PULLS_WALKED` of them): what the board the pull
+    left lacks of the board before it may be that revert's doing, a
+    person's choice; the other commits the pull brought are still judged one by one
+    (:func:`pulled_over`, which passes over the revert). One git run, then one or more
+    per commit (:func:`reverted_to`)."""
+    from ai_protocols.board.hidden import PULLS_WALKED
 
-    commit = next(iter(_board_changes(root, old, new, below)), None)
-    return commit is not None and git_version(root, f"{commit}:./{below}") == after and \
-        reverted_to(root, commit, below)
+    return any(reverted_to(root, commit, below)
+               for commit in _board_changes(root, old, new, below, PULLS_WALKED))
 
 
 def pulled_over(board: str, kept: str, pull: tuple[str, str, bytes, bytes], below: str
@@ -866,15 +869,21 @@ def pulled_over(board: str, kept: str, pull: tuple[str, str, bytes, bytes], belo
 
 
 def reverted_to(root: str, commit: str, below: str) -> bool:
-    """Whether ``commit`` is a ``git revert`` that put the board (the file ``below``,
-    from the top of the work tree ``root``) back as it was: its message holds git's line
-    ``This reverts commit S`` (:func:`~ai_protocols.session.cause.reverted_by`) and its
-    board is the board of ``S``'s parent. A person's choice, committed (a release, a
-    done, an unlock undone on purpose): no stale save, nothing to merge back or undo;
-    every clone reads the board it left (docs/tasks.md, "A git revert of the board").
-    The one rule of :func:`seen_dropped`, :func:`pulled_over` and
-    :func:`head_reverted`. One ``git cat-file``, and two ``git show`` for a revert;
-    raises nothing."""
+    """Whether ``commit`` is a ``git revert`` that put back on the board (the file
+    ``below``, from the top of the work tree ``root``) what the reverted commit changed
+    there: its message holds git's line ``This reverts commit S``
+    (:func:`~ai_protocols.session.cause.reverted_by`) and its board is ``S``'s parent's,
+    or, with other changes made between ``S`` and the revert (a task added, the revert
+    rebased over another clone's commits), it is the board's merge
+    (:func:`~ai_protocols.board.merge.merge_board_bytes`) of its parent's board and
+    ``S``'s parent's on ``S``'s board, as git's revert merges (git-revert(1)), holding
+    every task and lock as that merge does (:func:`~ai_protocols.board.merge.
+    tasks_lacking` both ways). A person's choice, committed (a release, a done, an
+    unlock undone on purpose): no stale save, nothing to merge back or undo; every
+    clone reads the board it left (docs/tasks.md, "A git revert of the board"). The one
+    rule of :func:`seen_dropped`, :func:`pulled_over` and :func:`head_reverted`. One
+    ``git cat-file``; for a revert two ``git show``, two more when other changes came
+    between; raises nothing."""
     from ai_protocols.session.cause import reverted_by
     from ai_protocols.session.transaction import git_version
 
@@ -882,7 +891,19 @@ def reverted_to(root: str, commit: str, below: str) -> bool:
     if reverted is None:
         return False
     board = git_version(root, f"{commit}:./{below}")
-    return board is not None and board == git_version(root, f"{reverted}^:./{below}")
+    undone = git_version(root, f"{reverted}^:./{below}")
+    if board is None or undone is None:
+        return False
+    if board == undone:
+        return True
+    from ai_protocols.board.merge import merge_board_bytes, tasks_lacking
+
+    made, before = (git_version(root, f"{rev}:./{below}") for rev in (reverted, f"{commit}^"))
+    if made is None or before is None or made == undone:
+        return False  # (S did not change the board: its revert put nothing back there)
+    merged = merge_board_bytes(made, before, undone)
+    return merged is not None and not merged.conflicts and \
+        tasks_lacking(board, merged.data) == 0 and tasks_lacking(merged.data, board) == 0
 
 
 def _board_changes(root: str, since: str | None, head: str, below: str,
