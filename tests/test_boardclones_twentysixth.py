@@ -224,6 +224,13 @@ def test_a_clone_that_never_saw_a_claim_deleted_by_hand_holds_it_as_every_clone(
     a, p, c = clones["a"], clones["p"], clones["c"]
     _pull(a)
     _pull(c)
+    listed, locks = (runs["c"](*args, agent="cc") for args in (("task", "list"), ("locks",)))
+    kept = c / ".ai" / ".locks" / "live" / "tasks.org"
+    assert not kept.exists()  # (c never wrote the board: its warnings name no kept copy)
+    assert str(kept) not in listed.stderr + locks.stdout and "git stash" not in \
+        listed.stderr, (listed.stderr, locks.stdout)  # (last review, DOUBT 1)
+    assert "taken off the board by hand" in listed.stderr and \
+        "git's history holds it" in locks.stdout, (listed.stderr, locks.stdout)
     for name in ("c", "a"):
         _held_by_ca(name, clones[name], runs[name], ident)
     released = runs["c"]("task", "release", ident, "--force", agent="cc")

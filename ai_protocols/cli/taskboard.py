@@ -77,12 +77,16 @@ def open_board(copy_warning: bool = True) -> Board:
     if lost:
         lost_what = counted(len(lost), "live claim, lock or change to a claim",
                             "live claims, locks or changes to claims")
+        kept = any(item.source is None for item in lost)  # (else all from git's history)
         echo(f"warning: the task board {board.path} lost {lost_what} "
-             f"of the last board ai-protocols wrote ({lost_how('them')}): "
-             f"{'; '.join(item.describe() for item in lost)}. The last board ai-protocols "
-             f"wrote is kept in {board.kept_path}; the next change to the board through "
-             "ai-protocols puts them back (or 'git stash pop', if it was stashed and "
-             f"nothing changed the board since).{_ending_for_good(lost)}", err=True)
+             + (f"of the last board ai-protocols wrote ({lost_how('them')}): " if kept else
+                "that git's history holds with no end (taken off the board by hand): ")
+             + f"{'; '.join(item.describe() for item in lost)}. "
+             + (f"The last board ai-protocols wrote is kept in {board.kept_path}; the next "
+                "change to the board through ai-protocols puts them back (or 'git stash "
+                "pop', if it was stashed and nothing changed the board since)." if kept else
+                "The next change to the board through ai-protocols puts them back.")
+             + _ending_for_good(lost), err=True)
     if board.comes_back:  # (gone, and not by git: read as the next change writes it back)
         echo(came_back_warning(board), err=True)
     for task, state in board.deleted:  # (a claimed task deleted whole elsewhere: an end)
@@ -758,8 +762,10 @@ def locks(as_json: bool) -> None:
     found = board.lost()
     on_board = board.locks()
     held_here = {(h.path, h.owner) for h in on_board}  # (a lock of git's version: once)
-    lost = [item.lock for item in found if item.lock is not None and not item.undone and
-            (item.lock.path, item.lock.owner) not in held_here]
+    lost_items = [item for item in found if item.lock is not None and not item.undone and
+                  (item.lock.path, item.lock.owner) not in held_here]
+    lost = [item.lock for item in lost_items]
+    from_history = {id(item.lock) for item in lost_items if item.source is not None}
     again = [item.lock for item in found if item.lock is not None and item.undone]
     for held in [*(h for h in on_board if h not in again), *lost]:
         state = board.agent_state(held.owner, held.owner_process, held.locked,
@@ -778,7 +784,9 @@ def locks(as_json: bool) -> None:
         who = "you" if board.is_me(held.owner) else \
             f"{holder_name(held.owner)} ({_state(state.state)}: {state.evidence})" if state else \
             holder_name(held.owner)
+        where = "git's history holds it with no end (taken off the board by hand)" \
+            if id(held) in from_history else f"kept in {board.kept_path}"
         echo(f"{held.path}  locked by {who}" + (
-             f"  (not on the board on disk: kept in {board.kept_path}; still enforced, and "
+             f"  (not on the board on disk: {where}; still enforced, and "
              "the next change to the board puts it back)" if held in lost else ""))
         echo(f"    {held.reason or '(no reason given)'}")
