@@ -20,8 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from ai_protocols.lean import loads
-from ai_protocols.session.heads import HEADS_NAME, MAGIC
+from ai_protocols.session.heads import HEADS_NAME, MAGIC, decode
 from ai_protocols.session.resume import DEFAULT_MAX_BYTES, others_to_read
 from ai_protocols.storage.files import RACY_NS
 
@@ -44,7 +43,7 @@ def _bench():
 def _heads(project: Path) -> dict[str, list[object]]:
     data = (project / ".ai/.locks" / HEADS_NAME).read_bytes()
     assert data.startswith(MAGIC)
-    return loads(data[len(MAGIC):])
+    return decode(data)
 
 
 def test_the_many_groups_rows_are_served_by_the_heads_record(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_many_fifteenth import ME, _crashed_others
 
-from ai_protocols.session.heads import HEADS_NAME, MAGIC
+from ai_protocols.session.heads import HEADS_NAME, MAGIC, decode, encode
 from ai_protocols.session.resume import DEFAULT_MAX_BYTES, others_to_read
 from ai_protocols.storage.files import RACY_NS
 
@@ -145,20 +145,25 @@ def test_the_readers_print_what_reading_every_head_gives(
 
 
 def test_a_record_that_is_not_one_is_read_past(tmp_path_factory) -> None:
-    """Garbage, another version's record, JSON of another shape, entries of another
-    form: the readers print what they print without one, and write it again."""
+    """Garbage, another version's record (the first, JSON's), a record cut short, data of
+    another shape, entries of another form: the readers print what they print without
+    one, and write it again."""
     root, run = _project(tmp_path_factory)
     _many(run, root, [f"summary {i:03d}" for i in range(MANY)], [])
     want = _outputs(run, root)
     record = _record(root)
-    kept = json.loads(record.read_bytes()[len(MAGIC):])
+    data = record.read_bytes()
+    kept = decode(data)
     path, entry = next(iter(kept.items()))
     for bad in (b"\x00\xff garbage", b"ai-protocols other heads 0\n{}",
-                MAGIC + b"[1, 2]", MAGIC + b"{\"a\": ",
-                MAGIC + json.dumps({path: [*entry[:5], ["x"], None]}).encode(),
-                MAGIC + json.dumps({path: [*entry[:5], {"STATUS": 1}, None]}).encode(),
-                MAGIC + json.dumps({path: [*entry[:5], entry[5], 7]}).encode(),
-                MAGIC + json.dumps({path: entry[:4]}).encode()):
+                b"ai-protocols other heads 1\n" + json.dumps(kept).encode(),
+                data[:len(data) // 2], MAGIC + b"\xff\x00", encode([1, 2]),  # type: ignore[arg-type]
+                encode({path: (*entry[:5], entry[5], None)}),  # type: ignore[dict-item]
+                encode({path: [*entry[:5], ["x"], None]}),
+                encode({path: [*entry[:5], {"STATUS": 1}, None]}),
+                encode({path: [*entry[:5], {"STATUS": b"active"}, None]}),
+                encode({path: [*entry[:5], entry[5], 7]}),
+                encode({path: entry[:4]})):
         record.write_bytes(bad)
         assert _outputs(run, root) == want, bad
         assert record.read_bytes().startswith(MAGIC)
@@ -183,7 +188,7 @@ def test_a_kept_head_whose_move_was_killed_is_read_again(tmp_path_factory) -> No
     paths = _many(run, root, [f"summary {i:03d}" for i in range(MANY)], [])
     run("resume", agent=ME)
     newest = paths[-1]
-    assert str(newest) in _record(root).read_text()
+    assert str(newest) in decode(_record(root).read_bytes())
     archive = root / ".ai" / "sessions" / f"2026-11-30-06-00-{newest.stem}.org"
     archive.parent.mkdir(exist_ok=True)
     shutil.copyfile(newest, archive)
