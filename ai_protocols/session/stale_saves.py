@@ -166,7 +166,8 @@ def brought_back(ai_dir: str, path: str, doc: OrgFile,
     if merged is None or lines_dropped(data, merged.data, older, newer) or \
             lines_dropped(newer, merged.data, older, data):
         _refuse_stale(ai_dir, path, data, older, newer, committed, recorded, found)
-    return _regained(merged.data, data, found, where)
+    return _regained(merged.data, data, found, where,
+                     _removal_merged(root, path, data, older, newer, held, merged.data))
 
 
 def removal_undone(ai_dir: str, path: str, doc: OrgFile,
@@ -195,18 +196,67 @@ def removal_undone(ai_dir: str, path: str, doc: OrgFile,
     if older is None or not git_moved(root, head, mine.properties.get("GIT_COMMIT")):
         return None
     data = b"".join(doc.encoded())
-    newer = git_version(root, f"HEAD:./{os.path.relpath(path, root)}")
-    if newer is None or newer in (data, older) or \
+    below = os.path.relpath(path, root)
+    newer = git_version(root, f"HEAD:./{below}")
+    if newer is None or (newer == older and newer != data) or \
             not one_session(props_of(newer) or {}, dict(mine.properties.items())):
         return None
-    return _removal_merged(root, path, data, older, newer, held_entries(ai_dir, path, doc))
+    from ai_protocols.lean import counted
+
+    held = held_entries(ai_dir, path, doc)
+    where = f"HEAD:./{below}"
+    if newer == data:  # (the save committed: the version it went over is below HEAD's)
+        gone = _removal_gone_over(root, below, data, older, held, head[1])
+        if gone is None:
+            return None
+        newer, where = gone
+    merged = _removal_merged(root, path, data, older, newer, held)
+    if merged is None:
+        return None
+    return (OrgFile(merged[0].decode("utf-8")), counted(merged[1], "removal", "removals"),
+            where)
+
+
+def _removal_gone_over(root: str, below: str, data: bytes, older: bytes,
+                       held: set[str] | None, like: str) -> tuple[bytes, str] | None:
+    """For :func:`removal_undone`, when ``HEAD``'s version of the session file (``below``,
+    from the work tree ``root``) is the file itself (``data``: a stale save over a pull
+    that removed entries, committed): the version that commit went over and how it is
+    named (``blob ID``, :data:`~ai_protocols.session.stale_commit.BLOB`, in the hash of
+    ``like``, ``HEAD``'s id), or ``None``. Of the last versions ``HEAD``'s history holds
+    (:func:`~ai_protocols.git.state.history_versions`, newest first), the first below the
+    file's (a commit of the save, and of edits of it, one after another) that lacks
+    entries the kept copy ``older`` and the file both hold unchanged
+    (:func:`~ai_protocols.session.merge.removed_held`, the kept copy standing for git's
+    version before the pull; ``held``: the earlier-entries files' entries); none past
+    the kept copy itself (the version before the pull). docs/decisions.md, "Twenty-sixth
+    round: a stale save over a removal, committed". Two git runs."""
+    from ai_protocols.git.state import blob_id, history_versions
+    from ai_protocols.session.merge import removed_held
+
+    for version in history_versions(root, below, ["HEAD"], 8, before=False)[1:]:
+        if version == data:
+            continue
+        if version == older:
+            return None
+        if removed_held(data, version, older, held) > 0:
+            from ai_protocols.session.stale_commit import BLOB
+
+            return version, BLOB + blob_id(version, like)[:12]
+    return None
 
 
 def _removal_merged(root: str, path: str, data: bytes, older: bytes, newer: bytes,
-                    held: set[str] | None) -> tuple[OrgFile, str, str] | None:
+                    held: set[str] | None, onto: bytes | None = None
+                    ) -> tuple[bytes, int] | None:
     """:func:`removal_undone`'s merge, given the file ``data`` (at ``path`` in the work
     tree ``root``), ``older`` the kept copy (the version this tool wrote last), ``newer``
-    ``HEAD``'s version and ``held`` the earlier-entries files' entries. Not when the file
+    ``HEAD``'s version (or the version a committed save went over) and ``held`` the
+    earlier-entries files' entries: ``(the merged bytes, how many removals it took)``.
+    ``onto``: another rule's merge back of the same save (what git brought, which it
+    lacked too), judged as ``data`` is and merged in its place, so that both are taken
+    (docs/decisions.md, "Twenty-sixth round: a stale save over a removal, committed").
+    Not when the file
     carries ``HEAD``'s write record (``UPDATED_AT``) where
     that is not the kept copy's (made from what git wrote: a person put the entry back on
     purpose). Git's version before the pull is the file at the commit the kept copy
@@ -217,7 +267,6 @@ def _removal_merged(root: str, path: str, data: bytes, older: bytes, newer: byte
     merged as every stale save is (:func:`merge_stale`, on that version); ``None`` when
     that merge is not clean (the file is left as it is, as before). Runs git up to
     three times."""
-    from ai_protocols.lean import counted
     from ai_protocols.session.merge import removed_held
 
     mine, theirs, kept = (props_of(v) or {} for v in (data, newer, older))
@@ -241,15 +290,15 @@ def _removal_merged(root: str, path: str, data: bytes, older: bytes, newer: byte
     # (the save's changes taken onto the tool's two versions joined, as merge_stale does;
     # the join carries the opened version's write record: a revert's older one would
     # make it a side older than the base, whose removals the merge does not take)
+    mine_now = data if onto is None else onto
     merged = both if opened == data else merge_diverged_bytes(
-        data, _record_of(opened, both), opened, ancestor=True)
+        mine_now, _record_of(opened, both), opened, ancestor=True)
     if merged is None:
         return None
     result = merged if isinstance(merged, bytes) else merged.data
-    if (not isinstance(merged, bytes) and merged.conflicts) or result == data:
+    if (not isinstance(merged, bytes) and merged.conflicts) or result == mine_now:
         return None
-    return (OrgFile(result.decode("utf-8")), counted(count, "removal", "removals"),
-            f"HEAD:./{below}")
+    return result, count
 
 
 def _record_of(source: bytes, data: bytes) -> bytes:
@@ -380,19 +429,27 @@ REFUSAL_BASE, REFUSAL_HEAD, REFUSAL_AT = ".base", ".head", ".refused"
 
 
 def _regained(merged: bytes, data: bytes, found: tuple[int, ...] | None,
-              where: str) -> tuple[OrgFile, str, str] | None:
+              where: str, removed: tuple[bytes, int] | None = None
+              ) -> tuple[OrgFile, str, str] | None:
     """A stale-save merge back's answer: ``(the merged document, what it regained said
     by kind, where the version holding it is)`` for ``merged`` (the merge's bytes) of
     the file as read (``data``), ``found`` counted what the file lacks
-    (:func:`~ai_protocols.session.merge.changes_lacking`); ``None`` when the merge gave
+    (:func:`~ai_protocols.session.merge.changes_lacking`); ``removed``: the same merge
+    with what git removed taken out again (:func:`_removal_merged`'s answer given
+    ``merged``: its bytes, how many), said after; ``None`` when the merge gave
     the file as it is: nothing came back, and no Log line, warning or advice says
     something did (an older text the save went over, counted as a tick, is no change
     the file lacks: docs/decisions.md, "Twenty-third round: stale saves ..."). No I/O."""
     from ai_protocols.session.merge import said_changes
 
+    said = said_changes(found)
+    if removed is not None:
+        from ai_protocols.lean import counted
+
+        merged, said = removed[0], f"{said} and {counted(removed[1], 'removal', 'removals')}"
     if merged == data:
         return None
-    return OrgFile(merged.decode("utf-8")), said_changes(found), where
+    return OrgFile(merged.decode("utf-8")), said, where
 
 
 def _stamped(data: bytes, at: Moment) -> bytes:
@@ -914,14 +971,15 @@ def _refuse_stale_over_kept(ai_dir: str, path: str, data: bytes, kept: bytes,
                   kept_holds=True)
 
 
-def brought_how(where: str, named: bool = False) -> str:
+def brought_how(where: str, named: bool = False, what: str = "") -> str:
     """How the changes a stale save dropped came, by ``where`` the version holding them
     is (:func:`brought_back`'s ``HEAD:./REL``, :func:`stale_over_kept`'s kept copy,
-    :func:`stale_committed`'s blob): for the Log line, or (``named``) for stderr, naming
-    that version."""
+    :func:`stale_committed`'s and :func:`removal_undone`'s blob): for the Log line, or
+    (``named``) for stderr, naming that version; ``what``: the changes said by kind
+    (removals only are said as what that version lacks)."""
     from ai_protocols.session.stale_commit import held_as
 
-    said = held_as(where, named)
+    said = held_as(where, named, what)
     if said is not None:
         return said
     if where.startswith("HEAD:"):
@@ -1068,4 +1126,5 @@ def stale_committed(ai_dir: str, path: str, doc: OrgFile,
         except StaleSave as refused:  # (the version gone over named, not HEAD's)
             raise StaleSave(path, where, refused.lacking, refused.commands, refused.settled,
                             refused.what, refused.kept_holds) from None
-    return _regained(merged.data, data, found, where)
+    return _regained(merged.data, data, found, where, None if kept_data is None else
+                     _removal_merged(root, path, data, kept_data, over, held, merged.data))

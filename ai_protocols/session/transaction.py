@@ -460,7 +460,8 @@ class Editing:
         edit.head_read = head
         if brought is not None:
             edit.brought = brought[1:]
-            edit.note(f"merged back: {brought[1]} {brought_how(brought[2])} that a save "
+            edit.note(f"merged back: {brought[1]} {brought_how(brought[2], what=brought[1])} "
+                      f"that a save "
                       f"over this file dropped (an editor's buffer opened before git "
                       f"changed the file, saved after)")
         if new_text is None and replaced is not None and emacs is None:
@@ -551,7 +552,8 @@ class Editing:
         if edit.brought is not None:
             later = "" if edit.brought[1].startswith("HEAD:") else \
                 " or before ai-protocols last wrote it"
-            warn(f"{path} lacked {edit.brought[0]} {brought_how(edit.brought[1], True)}"
+            warn(f"{path} lacked {edit.brought[0]} "
+                 f"{brought_how(edit.brought[1], True, edit.brought[0])}"
                   f": a buffer opened before git "
                   f"changed the file (a pull, a merge){later} was saved over it; merged back, with "
                   f"what was typed in it (a Log line says so). In Emacs, revert the buffer "

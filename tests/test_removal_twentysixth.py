@@ -1,0 +1,116 @@
+"""A stale save over a pull that removed an entry, committed; and one that also lacks
+what the same pull brought (twenty-sixth round, issue 14; docs/decisions.md,
+"Twenty-sixth round: a stale save over a removal, committed").
+
+Clone ``a`` logs and pushes "Entry E"; clone ``b`` pulls it, removes it (a person
+deletes its line, or ``git revert``), perhaps logs "Later step of b", and pushes. In ``a`` a
+person's Emacs buffer of the session file is opened, ``a`` pulls (a fast-forward, or a
+merge over a commit of its own), the person saves the stale buffer (holding E again,
+lacking F). Then:
+
+1. the save is committed (``git commit -am``) before the next write: the write takes E
+   out again with the warning, as for the save not committed; pushed, the clone that
+   pulls it (``b``) does the same at its next write;
+2. not committed, the save lacking F too: E stays removed and F is kept.
+
+Guard: a buffer opened AFTER the pull, the entry typed back and committed: stands.
+
+Real clones of a bare origin, real git, real Emacs saves, the installed console script;
+both layouts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from clonekit import LAYOUTS, git
+from test_pulljoin_twentysixth import EDITS, REMOVALS, _removed_in_b
+from test_stalecommit_twentysecond import _flat
+from test_stalesave_twentythird import emacs_edit
+
+PULL = ["git", "pull", "-q", "--no-rebase", "--no-edit", "origin", "main"]
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("removal", REMOVALS)
+@pytest.mark.parametrize("pull", ["ff", "merge"])
+@pytest.mark.parametrize("edit", sorted(EDITS))
+def test_a_stale_save_over_a_removal_committed_is_taken_out_again(
+        tmp_path: Path, layout: str, removal: str, pull: str, edit: str) -> None:
+    clones = _removed_in_b(tmp_path, layout, removal, pull == "merge")
+    a = clones.run_one
+    emacs_edit(clones.one, a.file, EDITS[edit], PULL)
+    assert "] Entry E" in a.path.read_text()  # (the stale buffer's save put it back)
+    git(clones.one, "commit", "-q", "-am", "x")
+    said = _flat(a("status").stdout)
+    assert "that save was committed (git's HEAD holds it): it holds again what git removed " \
+        "(1 removal" in said, said
+    written = a("log", "--progress", "After")
+    assert "lacked 1 removal that git brought" in written.stderr, written.stderr
+    text = a.path.read_text()
+    assert "] Entry E" not in text and "] After" in text and "] Base step" in text, text
+    assert ("Typed by the person." in text) == (edit == "typed"), text
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("removal", REMOVALS)
+def test_a_stale_save_over_a_removal_pushed_is_taken_out_in_the_clone_that_pulls_it(
+        tmp_path: Path, layout: str, removal: str) -> None:
+    """The committed save pushed; ``b`` (which removed E) pulls it by a fast-forward
+    and writes: E goes out again there too, the typed line kept."""
+    clones = _removed_in_b(tmp_path, layout, removal, False)
+    a, b = clones.run_one, clones.run_two
+    emacs_edit(clones.one, a.file, EDITS["typed"], PULL)
+    git(clones.one, "commit", "-q", "-am", "x")
+    git(clones.one, "push", "-q", "origin", "HEAD:main")
+    git(clones.two, "pull", "-q", "--no-rebase", "origin", "main")
+    assert "] Entry E" in b.path.read_text()
+    written = b("log", "--progress", "After")
+    assert "lacked 1 removal that git brought" in written.stderr, written.stderr
+    text = b.path.read_text()
+    assert "] Entry E" not in text and "] After" in text and "Typed by the person." in text, \
+        text
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("removal", REMOVALS)
+@pytest.mark.parametrize("pull", ["ff", "merge"])
+@pytest.mark.parametrize("committed", [False, True])
+def test_a_stale_save_lacking_what_the_pull_brought_keeps_the_removal_too(
+        tmp_path: Path, layout: str, removal: str, pull: str, committed: bool) -> None:
+    clones = _removed_in_b(tmp_path, layout, removal, pull == "merge", then="Later step of b")
+    a = clones.run_one
+    emacs_edit(clones.one, a.file, EDITS["typed"], PULL)
+    stale = a.path.read_text()
+    assert "] Entry E" in stale and "] Later step of b" not in stale, stale
+    if committed:
+        git(clones.one, "commit", "-q", "-am", "x")
+    written = a("log", "--progress", "After")
+    text = a.path.read_text()
+    assert "] Entry E" not in text, (written.stderr, text)
+    for entry in ("Later step of b", "After", "Base step"):
+        assert text.count(f"] {entry}") == 1, (entry, text)
+    assert "Typed by the person." in text, text
+    assert " and 1 removal that git brought" in written.stderr, written.stderr
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("then", [None, "Later step of b"])
+def test_an_entry_put_back_after_the_pull_and_committed_stands(
+        tmp_path: Path, layout: str, then: str | None) -> None:
+    """The guard: the buffer opened AFTER the pull (of a revert), the entry typed back
+    and committed: a person's act, which stands."""
+    clones = _removed_in_b(tmp_path, layout, "revert", False, then=then)
+    a = clones.run_one
+    git(clones.one, *PULL[1:])
+    assert "] Entry E" not in a.path.read_text()
+    line = next(x for x in a.head().splitlines() if x.endswith("] Base step"))
+    again = line.replace("Base step", "Entry E")
+    emacs_edit(clones.one, a.file,
+               f'(search-forward "] Base step") (end-of-line) (insert "\\n{again}")')
+    git(clones.one, "commit", "-q", "-am", "x")
+    written = a("log", "--progress", "After")
+    assert "lacked" not in written.stderr, written.stderr
+    text = a.path.read_text()
+    assert text.count("] Entry E") == 1 and "] After" in text, text
