@@ -35,12 +35,11 @@ PULL = ["git", "pull", "-q", "--no-rebase", "--no-edit", "origin", "main"]
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
 @pytest.mark.parametrize("removal", REMOVALS)
 @pytest.mark.parametrize("pull", ["ff", "merge"])
-@pytest.mark.parametrize("edit", sorted(EDITS))
 def test_a_stale_save_over_a_removal_committed_is_taken_out_again(
-        tmp_path: Path, layout: str, removal: str, pull: str, edit: str) -> None:
+        tmp_path: Path, layout: str, removal: str, pull: str) -> None:
     clones = _removed_in_b(tmp_path, layout, removal, pull == "merge")
     a = clones.run_one
-    emacs_edit(clones.one, a.file, EDITS[edit], PULL)
+    emacs_edit(clones.one, a.file, EDITS["typed"], PULL)
     assert "] Entry E" in a.path.read_text()  # (the stale buffer's save put it back)
     git(clones.one, "commit", "-q", "-am", "x")
     said = _flat(a("status").stdout)
@@ -50,7 +49,31 @@ def test_a_stale_save_over_a_removal_committed_is_taken_out_again(
     assert "lacked 1 removal that git brought" in written.stderr, written.stderr
     text = a.path.read_text()
     assert "] Entry E" not in text and "] After" in text and "] Base step" in text, text
-    assert ("Typed by the person." in text) == (edit == "typed"), text
+    assert "Typed by the person." in text, text
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("removal", REMOVALS)
+@pytest.mark.parametrize("how", ["saved-as-it-was", "git-revert"])
+def test_a_committed_version_from_before_the_removal_as_it_was_stands(
+        tmp_path: Path, layout: str, removal: str, how: str) -> None:
+    """The version from before the removal committed byte for byte (a stale buffer saved
+    with nothing typed, or ``git revert`` of the removal: the same bytes) is taken for
+    the revert it may be: the entry stands, nothing said."""
+    clones = _removed_in_b(tmp_path, layout, removal, False)
+    a = clones.run_one
+    if how == "git-revert":
+        git(clones.one, *PULL[1:])
+        git(clones.one, "revert", "--no-edit", "HEAD")
+    else:
+        emacs_edit(clones.one, a.file, EDITS["nothing"], PULL)
+        git(clones.one, "commit", "-q", "-am", "x")
+    assert "] Entry E" in a.path.read_text()
+    assert "removal" not in _flat(a("status").stdout)
+    written = a("log", "--progress", "After")
+    assert "lacked" not in written.stderr, written.stderr
+    text = a.path.read_text()
+    assert text.count("] Entry E") == 1 and "] After" in text, text
 
 
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))

@@ -191,64 +191,81 @@ def removal_undone(ai_dir: str, path: str, doc: OrgFile,
     if head is None or head[1] is None or read_as is None or mine is None or \
             mine.properties.get("GIT_COMMIT") == head[1]:
         return None
-    older = _kept_other(kept_path(ai_dir, path), read_as)[1]
+    there, older = _kept_other(kept_path(ai_dir, path), read_as)
     root = parent(ai_dir)
-    if older is None or not git_moved(root, head, mine.properties.get("GIT_COMMIT")):
+    recorded = mine.properties.get("GIT_COMMIT")
+    if (older is None if there else not _brought_since(root, head, recorded)) or \
+            not git_moved(root, head, recorded):
         return None
     data = b"".join(doc.encoded())
     below = os.path.relpath(path, root)
     newer = git_version(root, f"HEAD:./{below}")
-    if newer is None or (newer == older and newer != data) or \
-            not one_session(props_of(newer) or {}, dict(mine.properties.items())):
+    if newer is None or (newer == older and newer != data) or (older is None and newer != data) \
+            or not one_session(props_of(newer) or {}, dict(mine.properties.items())):
         return None
     from ai_protocols.lean import counted
 
     held = held_entries(ai_dir, path, doc)
-    where = f"HEAD:./{below}"
+    where, base = f"HEAD:./{below}", None
     if newer == data:  # (the save committed: the version it went over is below HEAD's)
         gone = _removal_gone_over(root, below, data, older, held, head[1])
         if gone is None:
             return None
-        newer, where = gone
-    merged = _removal_merged(root, path, data, older, newer, held)
+        newer, where, base = gone
+    merged = _removal_merged(root, path, data, older or base, newer, held,  # type: ignore[arg-type]
+                             base=None if older is not None else base)
     if merged is None:
         return None
     return (OrgFile(merged[0].decode("utf-8")), counted(merged[1], "removal", "removals"),
             where)
 
 
-def _removal_gone_over(root: str, below: str, data: bytes, older: bytes,
-                       held: set[str] | None, like: str) -> tuple[bytes, str] | None:
+def _removal_gone_over(root: str, below: str, data: bytes, older: bytes | None,
+                       held: set[str] | None, like: str
+                       ) -> tuple[bytes, str, bytes | None] | None:
     """For :func:`removal_undone`, when ``HEAD``'s version of the session file (``below``,
     from the work tree ``root``) is the file itself (``data``: a stale save over a pull
-    that removed entries, committed): the version that commit went over and how it is
-    named (``blob ID``, :data:`~ai_protocols.session.stale_commit.BLOB`, in the hash of
-    ``like``, ``HEAD``'s id), or ``None``. Of the last versions ``HEAD``'s history holds
+    that removed entries, committed, here or in another clone): the version that commit
+    went over, how it is named (``blob ID``, :data:`~ai_protocols.session.stale_commit.
+    BLOB`, in the hash of ``like``, ``HEAD``'s id), and without a kept copy the version
+    the buffer was opened on; or ``None``. Of the last versions ``HEAD``'s history holds
     (:func:`~ai_protocols.git.state.history_versions`, newest first), the first below the
     file's (a commit of the save, and of edits of it, one after another) that lacks
-    entries the kept copy ``older`` and the file both hold unchanged
-    (:func:`~ai_protocols.session.merge.removed_held`, the kept copy standing for git's
-    version before the pull; ``held``: the earlier-entries files' entries); none past
-    the kept copy itself (the version before the pull). docs/decisions.md, "Twenty-sixth
-    round: a stale save over a removal, committed". Two git runs."""
+    entries the file holds unchanged and so does the version before the pull
+    (:func:`~ai_protocols.session.merge.removed_held`; ``held``: the earlier-entries
+    files' entries): the kept copy ``older`` stands for it, none past it; without one (a
+    clone where this tool has not written since: the one that pulled the save), a
+    version below that one carrying the file's write record (``UPDATED_AT``: what the
+    buffer was opened on). ``None`` too when the file is, byte for byte, a version that
+    history holds below its own (a ``git revert`` of the removal, or a save with nothing
+    typed, which is the same: it stands, as the twenty-second round's rule has it).
+    docs/decisions.md, "Twenty-sixth round: a stale save over a removal, committed". Two
+    git runs."""
     from ai_protocols.git.state import blob_id, history_versions
     from ai_protocols.session.merge import removed_held
+    from ai_protocols.session.stale_commit import BLOB
 
-    for version in history_versions(root, below, ["HEAD"], 8, before=False)[1:]:
-        if version == data:
-            continue
+    versions = history_versions(root, below, ["HEAD"], 12, before=False, each=True)
+    if data in versions[1:]:
+        return None  # (a version git held before, put back as it was: a revert stands)
+    stamp = (props_of(data) or {}).get("UPDATED_AT")
+    for index, version in enumerate(versions[1:], 1):
         if version == older:
             return None
-        if removed_held(data, version, older, held) > 0:
-            from ai_protocols.session.stale_commit import BLOB
-
-            return version, BLOB + blob_id(version, like)[:12]
+        if older is not None:
+            if removed_held(data, version, older, held) > 0:
+                return version, BLOB + blob_id(version, like)[:12], None
+            continue
+        for opened in versions[index + 1:]:
+            if stamp and (props_of(opened) or {}).get("UPDATED_AT") == stamp and \
+                    removed_held(data, version, opened, held) > 0:
+                return version, BLOB + blob_id(version, like)[:12], opened
     return None
 
 
 def _removal_merged(root: str, path: str, data: bytes, older: bytes, newer: bytes,
-                    held: set[str] | None, onto: bytes | None = None
-                    ) -> tuple[bytes, int] | None:
+                    held: set[str] | None, onto: bytes | None = None,
+                    base: bytes | None = None) -> tuple[bytes, int] | None:
     """:func:`removal_undone`'s merge, given the file ``data`` (at ``path`` in the work
     tree ``root``), ``older`` the kept copy (the version this tool wrote last), ``newer``
     ``HEAD``'s version (or the version a committed save went over) and ``held`` the
@@ -263,7 +280,8 @@ def _removal_merged(root: str, path: str, data: bytes, older: bytes, newer: byte
     records (``GIT_COMMIT``), else at ``ORIG_HEAD`` (where a pull, merge or rebase found
     ``HEAD``): the first whose entries ``newer`` lacks the file and the kept copy both
     hold, every one unchanged (:func:`~ai_protocols.session.merge.removed_held`; an entry
-    the person changed, or one moved by a rollover to ``held``, stands). The three are
+    the person changed, or one moved by a rollover to ``held``, stands); ``base``, that
+    version given (a clone without a kept copy: ``older`` is it too). The three are
     merged as every stale save is (:func:`merge_stale`, on that version); ``None`` when
     that merge is not clean (the file is left as it is, as before). Runs git up to
     three times."""
@@ -274,8 +292,9 @@ def _removal_merged(root: str, path: str, data: bytes, older: bytes, newer: byte
     if stamp and stamp != kept.get("UPDATED_AT") and mine.get("UPDATED_AT") == stamp:
         return None  # (made from what git wrote: the person's act)
     below = os.path.relpath(path, root)
-    for rev in (kept.get("GIT_COMMIT"), "ORIG_HEAD"):
-        base = git_version(root, f"{rev}:./{below}") if rev else None
+    given = base
+    for rev in (None,) if given is not None else (kept.get("GIT_COMMIT"), "ORIG_HEAD"):
+        base = given if rev is None else git_version(root, f"{rev}:./{below}")
         count = 0 if base is None else removed_held(data, newer, base, held)
         if count > 0 and removed_held(older, newer, base, held) == count:
             break
