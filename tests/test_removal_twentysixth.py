@@ -98,6 +98,28 @@ def test_a_stale_save_over_a_removal_pushed_is_taken_out_in_the_clone_that_pulls
 
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
 @pytest.mark.parametrize("removal", REMOVALS)
+def test_the_clone_that_wrote_since_the_removal_takes_it_out_too(
+        tmp_path: Path, layout: str, removal: str) -> None:
+    """``b`` removed E and logged F (its kept copy lacks E); ``a``'s stale save (E again,
+    no F, a line typed) committed and pushed; ``b`` pulls it by a fast-forward and
+    writes: F comes back, E goes out again, the typed line stays."""
+    clones = _removed_in_b(tmp_path, layout, removal, False, then="Later step of b")
+    a, b = clones.run_one, clones.run_two
+    emacs_edit(clones.one, a.file, EDITS["typed"], PULL)
+    git(clones.one, "commit", "-q", "-am", "x")
+    git(clones.one, "push", "-q", "origin", "HEAD:main")
+    git(clones.two, "pull", "-q", "--no-rebase", "origin", "main")
+    assert "] Entry E" in b.path.read_text()
+    written = b("log", "--progress", "After")
+    text = b.path.read_text()
+    assert "] Entry E" not in text and "Typed by the person." in text, (written.stderr, text)
+    for entry in ("Later step of b", "After", "Base step"):
+        assert text.count(f"] {entry}") == 1, (entry, text)
+    assert " and 1 removal that git brought" in written.stderr, written.stderr
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("removal", REMOVALS)
 @pytest.mark.parametrize("pull", ["ff", "merge"])
 @pytest.mark.parametrize("committed", [False, True])
 def test_a_stale_save_lacking_what_the_pull_brought_keeps_the_removal_too(

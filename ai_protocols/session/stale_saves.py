@@ -93,7 +93,8 @@ def brought_back(ai_dir: str, path: str, doc: OrgFile,
     three versions are merged by :func:`merge_stale`, on the version the buffer was
     opened on (:func:`opened_on`: every entry of the kept copy and of ``HEAD``'s kept,
     a person's typed lines and deletions from that version too, checked to drop no line,
-    :func:`~ai_protocols.session.merge.lines_dropped`). Raises
+    :func:`~ai_protocols.session.merge.lines_dropped`), and what the same pull removed
+    that the save holds again taken out of the merge (:func:`_removal_merged`). Raises
     :class:`~ai_protocols.errors.StaleSave` (nothing written) when they do not merge
     cleanly, with the commands that merge them, saying whether those leave conflict
     markers (the driver's merge of the same three,
@@ -186,7 +187,12 @@ def removal_undone(ai_dir: str, path: str, doc: OrgFile,
     first (``HEAD``, ``head`` as :func:`~ai_protocols.git.head.read_head` gives it, is
     not the commit the file records; the file is not its kept copy; ``HEAD`` moved by
     more than one's own commits: :func:`git_moved`); then ``HEAD``'s version, of the
-    same session, neither the file nor the kept copy (one ``git show``)."""
+    same session, neither the file nor the kept copy (one ``git show``). When ``HEAD``'s
+    version is the file (the save committed, here, or in a clone that has no kept copy
+    and pulled it: then ``HEAD`` moved by more than the first move, :func:`_brought_since`),
+    the version the commit went over, from git's history (:func:`_removal_gone_over`),
+    named by its blob (docs/decisions.md, "Twenty-sixth round: a stale save over a
+    removal, committed")."""
     mine = session_headline(doc)
     if head is None or head[1] is None or read_as is None or mine is None or \
             mine.properties.get("GIT_COMMIT") == head[1]:
@@ -229,9 +235,10 @@ def _removal_gone_over(root: str, below: str, data: bytes, older: bytes | None,
     went over, how it is named (``blob ID``, :data:`~ai_protocols.session.stale_commit.
     BLOB`, in the hash of ``like``, ``HEAD``'s id), and without a kept copy the version
     the buffer was opened on; or ``None``. Of the last versions ``HEAD``'s history holds
-    (:func:`~ai_protocols.git.state.history_versions`, newest first), the first below the
-    file's (a commit of the save, and of edits of it, one after another) that lacks
-    entries the file holds unchanged and so does the version before the pull
+    (:func:`~ai_protocols.git.state.history_versions`, newest first, each where each
+    commit made it), the first below the file's (a commit of the save, and of edits of
+    it, one after another) that lacks entries the file holds unchanged and so does the
+    version before the pull
     (:func:`~ai_protocols.session.merge.removed_held`; ``held``: the earlier-entries
     files' entries): the kept copy ``older`` stands for it, none past it; without one (a
     clone where this tool has not written since: the one that pulled the save), a
@@ -1072,7 +1079,9 @@ def stale_committed(ai_dir: str, path: str, doc: OrgFile,
     (:func:`~ai_protocols.session.merge.changes_lacking`). The three are merged as every
     stale save is (:func:`merge_stale`: the kept copy and the version gone over joined,
     the save's changes taken on them three ways on the version it was opened on; a
-    deletion the person made from that version stands), checked to drop no line; when
+    deletion the person made from that version stands), checked to drop no line, and
+    what git removed that the save holds again taken out of it (:func:`_removal_merged`,
+    on the kept copy's version before the pull, else on the version opened on); when
     that is not clean, :class:`~ai_protocols.errors.StaleSave` is raised
     (:func:`_refuse_stale`'s commands), naming the version gone over. Raises nothing
     else of its own."""
@@ -1145,5 +1154,10 @@ def stale_committed(ai_dir: str, path: str, doc: OrgFile,
         except StaleSave as refused:  # (the version gone over named, not HEAD's)
             raise StaleSave(path, where, refused.lacking, refused.commands, refused.settled,
                             refused.what, refused.kept_holds) from None
-    return _regained(merged.data, data, found, where, None if kept_data is None else
-                     _removal_merged(root, path, data, kept_data, over, held, merged.data))
+    # (what git removed that the save holds again: on the version before the pull the
+    # kept copy holds, else on the version the buffer was opened on, as a clone that wrote
+    # since the removal and then pulled the save has it)
+    removed = None if kept_data is None else \
+        _removal_merged(root, path, data, kept_data, over, held, merged.data)
+    return _regained(merged.data, data, found, where, removed or _removal_merged(
+        root, path, data, opened, over, held, merged.data, base=opened))
