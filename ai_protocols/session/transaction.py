@@ -784,9 +784,11 @@ def _gone_over(brought: tuple[OrgFile, str, str] | None) -> bool:
     and the save held again, taken out) is nothing git brought for
     :func:`~ai_protocols.session.stale_saves.brought_back` to merge back (docs/decisions.md,
     "Twenty-sixth round: a stale save over a removal, committed"). No I/O."""
+    if brought is None:
+        return False  # (the commonest: nothing merged back; no import)
     from ai_protocols.session.stale_commit import BLOB
 
-    return brought is not None and brought[2].startswith(BLOB)
+    return brought[2].startswith(BLOB)
 
 
 def _edited_since_kept(ai_dir: str, path: str, doc: OrgFile, read_as: os.stat_result
