@@ -26,9 +26,15 @@ from pathlib import Path
 
 import pytest
 from clonekit import LAYOUTS, Agent, Clones, git
+from hypothesis import given
+from hypothesis import strategies as st
 from test_pulljoin_twentysixth import EDITS, REMOVALS, _removed_in_b
 from test_stalecommit_twentysecond import _flat
 from test_stalesave_twentythird import emacs_edit
+
+from ai_protocols.lean import counted
+from ai_protocols.session.merge import CHANGE_KINDS, said_changes
+from ai_protocols.session.stale_commit import removals_only
 
 PULL = ["git", "pull", "-q", "--no-rebase", "--no-edit", "origin", "main"]
 
@@ -161,3 +167,17 @@ def test_an_entry_put_back_after_the_pull_and_committed_stands(
     assert "lacked" not in written.stderr, written.stderr
     text = a.path.read_text()
     assert text.count("] Entry E") == 1 and "] After" in text, text
+
+
+@given(counts=st.lists(st.integers(0, 3), min_size=len(CHANGE_KINDS),
+                       max_size=len(CHANGE_KINDS)),
+       removed=st.integers(0, 3))
+def test_removals_only_is_said_of_removals_alone(counts: list[int], removed: int) -> None:
+    """What a merge back says (:func:`said_changes`, and "and N removals" after it, or
+    the removals alone, as ``removal_undone`` says them): removals only exactly when no
+    other kind was counted and some removal was."""
+    said = said_changes(tuple(counts))
+    if removed:
+        removals = counted(removed, "removal", "removals")
+        said = removals if not any(counts) else f"{said} and {removals}"
+    assert removals_only(said) == (removed > 0 and not any(counts)), said
