@@ -190,8 +190,9 @@ def removal_undone(ai_dir: str, path: str, doc: OrgFile,
     same session, neither the file nor the kept copy (one ``git show``). When ``HEAD``'s
     version is the file (the save committed, here, or in a clone that has no kept copy
     and pulled it: then ``HEAD`` moved by more than the first move, :func:`_brought_since`),
-    the version the commit went over, from git's history (:func:`_removal_gone_over`),
-    named by its blob (docs/decisions.md, "Twenty-sixth round: a stale save over a
+    the version the commit went over, from git's history (:func:`_removal_gone_over`,
+    only when the file carries the kept copy's write record or an older one: a later
+    one came through git from a later write, as after every pull), named by its blob (docs/decisions.md, "Twenty-sixth round: a stale save over a
     removal, committed")."""
     mine = session_headline(doc)
     if head is None or head[1] is None or read_as is None or mine is None or \
@@ -214,6 +215,13 @@ def removal_undone(ai_dir: str, path: str, doc: OrgFile,
     held = held_entries(ai_dir, path, doc)
     where, base = f"HEAD:./{below}", None
     if newer == data:  # (the save committed: the version it went over is below HEAD's)
+        from ai_protocols.session.stale_commit import older_record
+
+        at, kept_at = mine.properties.get("UPDATED_AT"), (props_of(older or b"") or {}).get(
+            "UPDATED_AT")
+        if older is not None and at != kept_at and not older_record(at, kept_at):
+            return None  # (a later write than the kept copy's came through git: the commonest
+            # file after a pull, never a save made here; no history read)
         gone = _removal_gone_over(root, below, data, older, held, head[1])
         if gone is None:
             return None
