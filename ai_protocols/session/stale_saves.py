@@ -192,8 +192,8 @@ def removal_undone(ai_dir: str, path: str, doc: OrgFile,
     and pulled it: then ``HEAD`` moved by more than the first move, :func:`_brought_since`),
     the version the commit went over, from git's history (:func:`_removal_gone_over`,
     only when the file carries the kept copy's write record or an older one: a later
-    one came through git from a later write, as after every pull), named by its blob (docs/decisions.md, "Twenty-sixth round: a stale save over a
-    removal, committed")."""
+    one came through git from a later write, as after every pull), named by its blob
+    (docs/decisions.md, "Twenty-sixth round: a stale save over a removal, committed")."""
     mine = session_headline(doc)
     if head is None or head[1] is None or read_as is None or mine is None or \
             mine.properties.get("GIT_COMMIT") == head[1]:
