@@ -89,7 +89,11 @@ EDITS = {"nothing": '(insert "x") (delete-char -1)',
                    '(insert "Typed by the person.\\n")')}
 
 
-def _removed_in_b(tmp_path: Path, layout: str, removal: str, merge: bool) -> Clones:
+def _removed_in_b(tmp_path: Path, layout: str, removal: str, merge: bool,
+                  then: str | None = None) -> Clones:
+    """Clone ``a`` logs and pushes "Entry E"; ``b`` pulls it, removes it (``removal``),
+    logs ``then`` when given, and pushes; with ``merge``, ``a`` commits a change of its
+    own first (its pull is then a merge)."""
     clones = Clones(tmp_path.resolve(), agent=LAYOUTS[layout], names=("a", "b"))
     a, b = clones.run_one, clones.run_two
     a("log", "--progress", "Entry E")
@@ -102,6 +106,9 @@ def _removed_in_b(tmp_path: Path, layout: str, removal: str, merge: bool) -> Clo
         b.path.write_text("".join(line for line in text.splitlines(keepends=True)
                                   if not line.endswith("] Entry E\n")))
         commit(clones.two, "E removed")
+    if then is not None:
+        b("log", "--progress", then)
+        commit(clones.two, then)
     git(clones.two, "push", "-q", "origin", "HEAD:main")
     if merge:
         (clones.one / "README.a").write_text("a's own\n")

@@ -153,7 +153,8 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
                 kept_before = None
             with editing(ai_dir, path, now=now, held=True,
                          new_text=stale[0].text) as edit:
-                edit.note(f"merged back: {stale[1]} {brought_how(stale[2])} that a save "
+                edit.note(f"merged back: {stale[1]} {brought_how(stale[2], what=stale[1])} "
+                          f"that a save "
                           f"over this file dropped (an editor's buffer opened before git "
                           f"changed the file, saved after)")
                 if then is not None:

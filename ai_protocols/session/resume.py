@@ -898,15 +898,15 @@ def _stale_warning(project: Project, path: str) -> str | None:
     here = relative_to(path, project.root_text)
     unkept = not os.path.lexists(kept_path(project.ai_dir_text, path))  # (a fresh clone's)
     merge = f"ai-protocols merge-kept {shell_quote(here)} (from {root})"
-    from ai_protocols.session.stale_commit import committed_said
+    from ai_protocols.session.stale_commit import committed_said, removals_only
 
-    committed = committed_said(stale[2], lacks, merge)
+    committed = committed_said(stale[2], stale[1] if removals_only(stale[1]) else lacks,
+                               merge)
     if committed is not None:  # (the save committed: HEAD's version is the save)
         return committed
     # (before the commit: once committed, HEAD holds the save, and every other clone
     # that pulls it gets a file without what it lacks)
-    count, _, kind = stale[1].partition(" ")
-    if count.isdigit() and kind in ("removal", "removals"):  # (removal_undone's alone)
+    if removals_only(stale[1]):  # (removal_undone's alone)
         return (f"this session file was saved from an editor's buffer opened before git "
                 f"changed it: it holds again what git removed ({stale[1]}: git's HEAD lacks "
                 f"those entries); the next write here takes them out again on its own, "

@@ -85,14 +85,22 @@ def went_over(path: str, data: bytes, like: str) -> tuple[bytes, str] | None:
     return None
 
 
-def held_as(where: str, named: bool = False) -> str | None:
+def held_as(where: str, named: bool = False, what: str = "") -> str | None:
     """How the changes a committed stale save dropped came, when ``where`` names the
     version it went over (:func:`went_over`'s ``blob ID``): for the Log line, or
-    (``named``) for stderr, with the command that shows that version. ``None`` for any
-    other ``where`` (``HEAD``'s version, the kept copy: the transaction's own words)."""
+    (``named``) for stderr, with the command that shows that version; ``what``, the
+    changes said by kind, when they are removals only (``1 removal``: a save that put
+    back what git removed, :func:`~ai_protocols.session.stale_saves.removal_undone`),
+    said as what that version lacks. ``None`` for any other ``where`` (``HEAD``'s
+    version, the kept copy: the transaction's own words)."""
     if not where.startswith(BLOB):
         return None
     blob = where[len(BLOB):]
+    if removals_only(what):
+        return (f"that git brought ({where}, the version the save went over, lacks those "
+                f"entries: git show {blob}; a commit of the save holds them again)" if named
+                else f"git brought (git's {where}, the version the save went over before "
+                f"it was committed, lacks those entries)")
     return (f"that git brought ({where} holds them: git show {blob}; a commit of the "
             f"save holds the file without them)" if named else
             f"git brought (git's {where}, the version the save went over before it was "
@@ -114,14 +122,30 @@ def committed_said(where: str, lacks: str, merge: str) -> str | None:
     """The read commands' warning (``status``, ``resume``, ``show``) for a committed stale
     save that the next write merges back on its own (``where``: :func:`went_over`'s
     ``blob ID``), saying what the file lacks (``lacks``, by kind), where git holds it,
-    and ``merge``, the ``merge-kept`` command that merges it now; ``None`` for any other
-    ``where`` (the warning of a stale save not committed). No I/O."""
+    and ``merge``, the ``merge-kept`` command that merges it now (``lacks`` removals
+    only, :func:`removals_only`: what the file holds again that git removed); ``None``
+    for any other ``where`` (the warning of a stale save not committed). No I/O."""
     if not where.startswith(BLOB):
         return None
     blob = where[len(BLOB):]
+    if removals_only(lacks):  # (what git removed, held again: removal_undone's)
+        return (f"this session file was saved from an editor's buffer opened before git "
+                f"changed it, and that save was committed (git's HEAD holds it): it holds "
+                f"again what git removed ({lacks}: the version the save went over lacks "
+                f"those entries, {where}: git show {blob}); the next write here takes them "
+                f"out again on its own, with what was typed (its Log says so); to take them "
+                f"out now, {merge}; then commit the file; in Emacs, revert the buffer first")
     return (f"this session file was saved from an editor's buffer opened on an older "
             f"version, and that save was committed (git's HEAD holds it): it lacks {lacks} "
             f"that the version the save went over holds ({where}: git show {blob}); the "
             f"next write here merges them back on its own, with what was typed (its Log "
             f"says so); to merge them now, {merge}; then commit the file; in Emacs, "
             f"revert the buffer first")
+
+
+def removals_only(what: str) -> bool:
+    """Whether ``what``, a stale save's changes said by kind (``1 removal``, ``2 entries
+    and 1 removal``), is removals only: what git removed that the save held again
+    (:func:`~ai_protocols.session.stale_saves.removal_undone`). No I/O."""
+    count, _, kind = what.partition(" ")
+    return count.isdigit() and kind in ("removal", "removals")

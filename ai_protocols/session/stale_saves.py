@@ -93,7 +93,8 @@ def brought_back(ai_dir: str, path: str, doc: OrgFile,
     three versions are merged by :func:`merge_stale`, on the version the buffer was
     opened on (:func:`opened_on`: every entry of the kept copy and of ``HEAD``'s kept,
     a person's typed lines and deletions from that version too, checked to drop no line,
-    :func:`~ai_protocols.session.merge.lines_dropped`). Raises
+    :func:`~ai_protocols.session.merge.lines_dropped`), and what the same pull removed
+    that the save holds again taken out of the merge (:func:`_removal_merged`). Raises
     :class:`~ai_protocols.errors.StaleSave` (nothing written) when they do not merge
     cleanly, with the commands that merge them, saying whether those leave conflict
     markers (the driver's merge of the same three,
@@ -166,7 +167,8 @@ def brought_back(ai_dir: str, path: str, doc: OrgFile,
     if merged is None or lines_dropped(data, merged.data, older, newer) or \
             lines_dropped(newer, merged.data, older, data):
         _refuse_stale(ai_dir, path, data, older, newer, committed, recorded, found)
-    return _regained(merged.data, data, found, where)
+    return _regained(merged.data, data, found, where,
+                     _removal_merged(root, path, data, older, newer, held, merged.data))
 
 
 def removal_undone(ai_dir: str, path: str, doc: OrgFile,
@@ -185,39 +187,119 @@ def removal_undone(ai_dir: str, path: str, doc: OrgFile,
     first (``HEAD``, ``head`` as :func:`~ai_protocols.git.head.read_head` gives it, is
     not the commit the file records; the file is not its kept copy; ``HEAD`` moved by
     more than one's own commits: :func:`git_moved`); then ``HEAD``'s version, of the
-    same session, neither the file nor the kept copy (one ``git show``)."""
+    same session, neither the file nor the kept copy (one ``git show``). When ``HEAD``'s
+    version is the file (the save committed, here, or in a clone that has no kept copy
+    and pulled it: then ``HEAD`` moved by more than the first move, :func:`_brought_since`),
+    the version the commit went over, from git's history (:func:`_removal_gone_over`,
+    only when the file carries the kept copy's write record or an older one: a later
+    one came through git from a later write, as after every pull), named by its blob
+    (docs/decisions.md, "Twenty-sixth round: a stale save over a removal, committed")."""
     mine = session_headline(doc)
     if head is None or head[1] is None or read_as is None or mine is None or \
             mine.properties.get("GIT_COMMIT") == head[1]:
         return None
-    older = _kept_other(kept_path(ai_dir, path), read_as)[1]
+    there, older = _kept_other(kept_path(ai_dir, path), read_as)
     root = parent(ai_dir)
-    if older is None or not git_moved(root, head, mine.properties.get("GIT_COMMIT")):
+    recorded = mine.properties.get("GIT_COMMIT")
+    if (older is None if there else not _brought_since(root, head, recorded)) or \
+            not git_moved(root, head, recorded):
         return None
     data = b"".join(doc.encoded())
-    newer = git_version(root, f"HEAD:./{os.path.relpath(path, root)}")
-    if newer is None or newer in (data, older) or \
-            not one_session(props_of(newer) or {}, dict(mine.properties.items())):
+    below = os.path.relpath(path, root)
+    newer = git_version(root, f"HEAD:./{below}")
+    if newer is None or (newer == older and newer != data) or (older is None and newer != data) \
+            or not one_session(props_of(newer) or {}, dict(mine.properties.items())):
         return None
-    return _removal_merged(root, path, data, older, newer, held_entries(ai_dir, path, doc))
+    from ai_protocols.lean import counted
+
+    held = held_entries(ai_dir, path, doc)
+    where, base = f"HEAD:./{below}", None
+    if newer == data:  # (the save committed: the version it went over is below HEAD's)
+        from ai_protocols.session.stale_commit import older_record
+
+        at, kept_at = mine.properties.get("UPDATED_AT"), (props_of(older or b"") or {}).get(
+            "UPDATED_AT")
+        if older is not None and at != kept_at and not older_record(at, kept_at):
+            return None  # (a later write than the kept copy's came through git: the commonest
+            # file after a pull, never a save made here; no history read)
+        gone = _removal_gone_over(root, below, data, older, held, head[1])
+        if gone is None:
+            return None
+        newer, where, base = gone
+    merged = _removal_merged(root, path, data, older or base, newer, held,  # type: ignore[arg-type]
+                             base=None if older is not None else base)
+    if merged is None:
+        return None
+    return (OrgFile(merged[0].decode("utf-8")), counted(merged[1], "removal", "removals"),
+            where)
+
+
+def _removal_gone_over(root: str, below: str, data: bytes, older: bytes | None,
+                       held: set[str] | None, like: str
+                       ) -> tuple[bytes, str, bytes | None] | None:
+    """For :func:`removal_undone`, when ``HEAD``'s version of the session file (``below``,
+    from the work tree ``root``) is the file itself (``data``: a stale save over a pull
+    that removed entries, committed, here or in another clone): the version that commit
+    went over, how it is named (``blob ID``, :data:`~ai_protocols.session.stale_commit.
+    BLOB`, in the hash of ``like``, ``HEAD``'s id), and without a kept copy the version
+    the buffer was opened on; or ``None``. Of the last versions ``HEAD``'s history holds
+    (:func:`~ai_protocols.git.state.history_versions`, newest first, each where each
+    commit made it), the first below the file's (a commit of the save, and of edits of
+    it, one after another) that lacks entries the file holds unchanged and so does the
+    version before the pull
+    (:func:`~ai_protocols.session.merge.removed_held`; ``held``: the earlier-entries
+    files' entries): the kept copy ``older`` stands for it, none past it; without one (a
+    clone where this tool has not written since: the one that pulled the save), a
+    version below that one carrying the file's write record (``UPDATED_AT``: what the
+    buffer was opened on). ``None`` too when the file is, byte for byte, a version that
+    history holds below its own (a ``git revert`` of the removal, or a save with nothing
+    typed, which is the same: it stands, as the twenty-second round's rule has it).
+    docs/decisions.md, "Twenty-sixth round: a stale save over a removal, committed". Two
+    git runs."""
+    from ai_protocols.git.state import blob_id, history_versions
+    from ai_protocols.session.merge import removed_held
+    from ai_protocols.session.stale_commit import BLOB
+
+    versions = history_versions(root, below, ["HEAD"], 12, before=False, each=True)
+    if data in versions[1:]:
+        return None  # (a version git held before, put back as it was: a revert stands)
+    stamp = (props_of(data) or {}).get("UPDATED_AT")
+    for index, version in enumerate(versions[1:], 1):
+        if version == older:
+            return None
+        if older is not None:
+            if removed_held(data, version, older, held) > 0:
+                return version, BLOB + blob_id(version, like)[:12], None
+            continue
+        for opened in versions[index + 1:]:
+            if stamp and (props_of(opened) or {}).get("UPDATED_AT") == stamp and \
+                    removed_held(data, version, opened, held) > 0:
+                return version, BLOB + blob_id(version, like)[:12], opened
+    return None
 
 
 def _removal_merged(root: str, path: str, data: bytes, older: bytes, newer: bytes,
-                    held: set[str] | None) -> tuple[OrgFile, str, str] | None:
+                    held: set[str] | None, onto: bytes | None = None,
+                    base: bytes | None = None) -> tuple[bytes, int] | None:
     """:func:`removal_undone`'s merge, given the file ``data`` (at ``path`` in the work
     tree ``root``), ``older`` the kept copy (the version this tool wrote last), ``newer``
-    ``HEAD``'s version and ``held`` the earlier-entries files' entries. Not when the file
+    ``HEAD``'s version (or the version a committed save went over) and ``held`` the
+    earlier-entries files' entries: ``(the merged bytes, how many removals it took)``.
+    ``onto``: another rule's merge back of the same save (what git brought, which it
+    lacked too), judged as ``data`` is and merged in its place, so that both are taken
+    (docs/decisions.md, "Twenty-sixth round: a stale save over a removal, committed").
+    Not when the file
     carries ``HEAD``'s write record (``UPDATED_AT``) where
     that is not the kept copy's (made from what git wrote: a person put the entry back on
     purpose). Git's version before the pull is the file at the commit the kept copy
     records (``GIT_COMMIT``), else at ``ORIG_HEAD`` (where a pull, merge or rebase found
     ``HEAD``): the first whose entries ``newer`` lacks the file and the kept copy both
     hold, every one unchanged (:func:`~ai_protocols.session.merge.removed_held`; an entry
-    the person changed, or one moved by a rollover to ``held``, stands). The three are
+    the person changed, or one moved by a rollover to ``held``, stands); ``base``, that
+    version given (a clone without a kept copy: ``older`` is it too). The three are
     merged as every stale save is (:func:`merge_stale`, on that version); ``None`` when
     that merge is not clean (the file is left as it is, as before). Runs git up to
     three times."""
-    from ai_protocols.lean import counted
     from ai_protocols.session.merge import removed_held
 
     mine, theirs, kept = (props_of(v) or {} for v in (data, newer, older))
@@ -225,8 +307,9 @@ def _removal_merged(root: str, path: str, data: bytes, older: bytes, newer: byte
     if stamp and stamp != kept.get("UPDATED_AT") and mine.get("UPDATED_AT") == stamp:
         return None  # (made from what git wrote: the person's act)
     below = os.path.relpath(path, root)
-    for rev in (kept.get("GIT_COMMIT"), "ORIG_HEAD"):
-        base = git_version(root, f"{rev}:./{below}") if rev else None
+    given = base
+    for rev in (None,) if given is not None else (kept.get("GIT_COMMIT"), "ORIG_HEAD"):
+        base = given if rev is None else git_version(root, f"{rev}:./{below}")
         count = 0 if base is None else removed_held(data, newer, base, held)
         if count > 0 and removed_held(older, newer, base, held) == count:
             break
@@ -241,15 +324,15 @@ def _removal_merged(root: str, path: str, data: bytes, older: bytes, newer: byte
     # (the save's changes taken onto the tool's two versions joined, as merge_stale does;
     # the join carries the opened version's write record: a revert's older one would
     # make it a side older than the base, whose removals the merge does not take)
+    mine_now = data if onto is None else onto
     merged = both if opened == data else merge_diverged_bytes(
-        data, _record_of(opened, both), opened, ancestor=True)
+        mine_now, _record_of(opened, both), opened, ancestor=True)
     if merged is None:
         return None
     result = merged if isinstance(merged, bytes) else merged.data
-    if (not isinstance(merged, bytes) and merged.conflicts) or result == data:
+    if (not isinstance(merged, bytes) and merged.conflicts) or result == mine_now:
         return None
-    return (OrgFile(result.decode("utf-8")), counted(count, "removal", "removals"),
-            f"HEAD:./{below}")
+    return result, count
 
 
 def _record_of(source: bytes, data: bytes) -> bytes:
@@ -380,19 +463,27 @@ REFUSAL_BASE, REFUSAL_HEAD, REFUSAL_AT = ".base", ".head", ".refused"
 
 
 def _regained(merged: bytes, data: bytes, found: tuple[int, ...] | None,
-              where: str) -> tuple[OrgFile, str, str] | None:
+              where: str, removed: tuple[bytes, int] | None = None
+              ) -> tuple[OrgFile, str, str] | None:
     """A stale-save merge back's answer: ``(the merged document, what it regained said
     by kind, where the version holding it is)`` for ``merged`` (the merge's bytes) of
     the file as read (``data``), ``found`` counted what the file lacks
-    (:func:`~ai_protocols.session.merge.changes_lacking`); ``None`` when the merge gave
+    (:func:`~ai_protocols.session.merge.changes_lacking`); ``removed``: the same merge
+    with what git removed taken out again (:func:`_removal_merged`'s answer given
+    ``merged``: its bytes, how many), said after; ``None`` when the merge gave
     the file as it is: nothing came back, and no Log line, warning or advice says
     something did (an older text the save went over, counted as a tick, is no change
     the file lacks: docs/decisions.md, "Twenty-third round: stale saves ..."). No I/O."""
     from ai_protocols.session.merge import said_changes
 
+    said = said_changes(found)
+    if removed is not None:
+        from ai_protocols.lean import counted
+
+        merged, said = removed[0], f"{said} and {counted(removed[1], 'removal', 'removals')}"
     if merged == data:
         return None
-    return OrgFile(merged.decode("utf-8")), said_changes(found), where
+    return OrgFile(merged.decode("utf-8")), said, where
 
 
 def _stamped(data: bytes, at: Moment) -> bytes:
@@ -914,14 +1005,15 @@ def _refuse_stale_over_kept(ai_dir: str, path: str, data: bytes, kept: bytes,
                   kept_holds=True)
 
 
-def brought_how(where: str, named: bool = False) -> str:
+def brought_how(where: str, named: bool = False, what: str = "") -> str:
     """How the changes a stale save dropped came, by ``where`` the version holding them
     is (:func:`brought_back`'s ``HEAD:./REL``, :func:`stale_over_kept`'s kept copy,
-    :func:`stale_committed`'s blob): for the Log line, or (``named``) for stderr, naming
-    that version."""
+    :func:`stale_committed`'s and :func:`removal_undone`'s blob): for the Log line, or
+    (``named``) for stderr, naming that version; ``what``: the changes said by kind
+    (removals only are said as what that version lacks)."""
     from ai_protocols.session.stale_commit import held_as
 
-    said = held_as(where, named)
+    said = held_as(where, named, what)
     if said is not None:
         return said
     if where.startswith("HEAD:"):
@@ -995,7 +1087,9 @@ def stale_committed(ai_dir: str, path: str, doc: OrgFile,
     (:func:`~ai_protocols.session.merge.changes_lacking`). The three are merged as every
     stale save is (:func:`merge_stale`: the kept copy and the version gone over joined,
     the save's changes taken on them three ways on the version it was opened on; a
-    deletion the person made from that version stands), checked to drop no line; when
+    deletion the person made from that version stands), checked to drop no line, and
+    what git removed that the save holds again taken out of it (:func:`_removal_merged`,
+    on the kept copy's version before the pull, else on the version opened on); when
     that is not clean, :class:`~ai_protocols.errors.StaleSave` is raised
     (:func:`_refuse_stale`'s commands), naming the version gone over. Raises nothing
     else of its own."""
@@ -1068,4 +1162,10 @@ def stale_committed(ai_dir: str, path: str, doc: OrgFile,
         except StaleSave as refused:  # (the version gone over named, not HEAD's)
             raise StaleSave(path, where, refused.lacking, refused.commands, refused.settled,
                             refused.what, refused.kept_holds) from None
-    return _regained(merged.data, data, found, where)
+    # (what git removed that the save holds again: on the version before the pull the
+    # kept copy holds, else on the version the buffer was opened on, as a clone that wrote
+    # since the removal and then pulled the save has it)
+    removed = None if kept_data is None else \
+        _removal_merged(root, path, data, kept_data, over, held, merged.data)
+    return _regained(merged.data, data, found, where, removed or _removal_merged(
+        root, path, data, opened, over, held, merged.data, base=opened))

@@ -439,7 +439,8 @@ class Editing:
                 from ai_protocols.git.head import read_head
 
                 head = read_head(parent(ai_dir))
-                again = brought_back(ai_dir, path, doc, head, read_as)
+                again = None if _gone_over(brought) else \
+                    brought_back(ai_dir, path, doc, head, read_as)
                 if again is None and brought is None:
                     # (a stale save committed: HEAD's version is the save; else the kept
                     # copy's changes no commit holds, dropped under a newer record:
@@ -460,7 +461,8 @@ class Editing:
         edit.head_read = head
         if brought is not None:
             edit.brought = brought[1:]
-            edit.note(f"merged back: {brought[1]} {brought_how(brought[2])} that a save "
+            edit.note(f"merged back: {brought[1]} {brought_how(brought[2], what=brought[1])} "
+                      f"that a save "
                       f"over this file dropped (an editor's buffer opened before git "
                       f"changed the file, saved after)")
         if new_text is None and replaced is not None and emacs is None:
@@ -551,7 +553,8 @@ class Editing:
         if edit.brought is not None:
             later = "" if edit.brought[1].startswith("HEAD:") else \
                 " or before ai-protocols last wrote it"
-            warn(f"{path} lacked {edit.brought[0]} {brought_how(edit.brought[1], True)}"
+            warn(f"{path} lacked {edit.brought[0]} "
+                 f"{brought_how(edit.brought[1], True, edit.brought[0])}"
                   f": a buffer opened before git "
                   f"changed the file (a pull, a merge){later} was saved over it; merged back, with "
                   f"what was typed in it (a Log line says so). In Emacs, revert the buffer "
@@ -759,7 +762,7 @@ def next_write_merges(ai_dir: str, path: str) -> tuple[OrgFile, str, str] | None
         if strays and refuse_undone(ai_dir, path, doc, strays):
             return None
         # (then what git brought, on the merged document, as the write does)
-        again = brought_back(ai_dir, path, doc, head, read_as)
+        again = None if _gone_over(brought) else brought_back(ai_dir, path, doc, head, read_as)
         if again is None and brought is None:
             again = stale_committed(ai_dir, path, doc, head, read_as) or \
                 kept_dropped(ai_dir, path, doc, head, read_as) or \
@@ -771,6 +774,21 @@ def next_write_merges(ai_dir: str, path: str) -> tuple[OrgFile, str, str] | None
     if again is None:
         return brought
     return again if brought is None else (again[0], f"{brought[1]} and {again[1]}", again[2])
+
+
+def _gone_over(brought: tuple[OrgFile, str, str] | None) -> bool:
+    """Whether ``brought``, a stale-save merge back's answer, is of a committed stale save
+    (:func:`~ai_protocols.session.stale_saves.stale_committed`: where it names the version
+    the save went over, a blob): then ``HEAD``'s version is the save, whose changes that
+    merge took three ways, and what it holds that the merge lacks (an entry git removed
+    and the save held again, taken out) is nothing git brought for
+    :func:`~ai_protocols.session.stale_saves.brought_back` to merge back (docs/decisions.md,
+    "Twenty-sixth round: a stale save over a removal, committed"). No I/O."""
+    if brought is None:
+        return False  # (the commonest: nothing merged back; no import)
+    from ai_protocols.session.stale_commit import BLOB
+
+    return brought[2].startswith(BLOB)
 
 
 def _edited_since_kept(ai_dir: str, path: str, doc: OrgFile, read_as: os.stat_result
