@@ -330,6 +330,7 @@ def test_the_session_file_is_written_in_one_place() -> None:
     # one place here, "session/transaction.py".
     split = {f"session/{name}.py" for name in (
         "edit_base", "entries_compared", "carries", "wrapped_copy", "unmerged", "stale_saves",
+        "stale_over",
         "replaced", "away", "transaction", "merge_kept")}
     assert all((package / name).is_file() for name in split)
     found = {}

@@ -317,6 +317,7 @@ READ_ONLY_NEVER = {"ai_protocols.session.transaction", "ai_protocols.liveness.ev
 #: The modules split out of the edit transaction (twenty-fifth round): no more than it.
 TRANSACTION_SPLIT = {f"ai_protocols.session.{name}" for name in (
     "edit_base", "entries_compared", "carries", "wrapped_copy", "unmerged", "stale_saves",
+    "stale_over",
     "replaced", "away", "merge_kept")}
 READ_ONLY_NEVER |= TRANSACTION_SPLIT
 #: What a command that only reads imports neither since the twenty-sixth round: the

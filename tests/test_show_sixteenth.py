@@ -118,4 +118,4 @@ def test_show_imports_no_rollover(tmp_path: Path) -> None:
         assert "ai_protocols.session.transaction" not in imported, args
         assert not {m for m in imported if m.startswith("ai_protocols.session.") and m[21:] in (
             "edit_base", "entries_compared", "carries", "wrapped_copy", "unmerged",
-            "stale_saves", "replaced", "away", "merge_kept")}, args  # (split from it)
+            "stale_saves", "stale_over", "replaced", "away", "merge_kept")}, args  # (split from it)

@@ -20,7 +20,7 @@ from conftest import CLI, clean_env
 
 #: The modules of the split, from the bottom up (as docs/architecture.md lists them).
 SPLIT = ("edit_base", "entries_compared", "carries", "wrapped_copy", "unmerged",
-         "stale_saves", "replaced", "away", "transaction", "merge_kept")
+         "stale_saves", "stale_over", "replaced", "away", "transaction", "merge_kept")
 #: The concerns: below the transaction, which calls into them.
 BELOW = SPLIT[:SPLIT.index("transaction")]
 

@@ -32,7 +32,7 @@ WRITE_MACHINERY = ("ai_protocols.session.transaction", "ai_protocols.session.rol
                    # the modules split out of the transaction (twenty-fifth round)
                    *(f"ai_protocols.session.{name}" for name in (
                        "edit_base", "entries_compared", "carries", "wrapped_copy", "unmerged",
-                       "stale_saves", "replaced", "away", "merge_kept")))
+                       "stale_saves", "stale_over", "replaced", "away", "merge_kept")))
 
 #: The full path: the cheap predicates say "look", the write machinery imported first.
 FULL = (

@@ -1545,10 +1545,11 @@ class Board:
         ``self._correcting``. Surgical: only those lines change. Raises nothing."""
         from ai_protocols.board.model import claim_named_ended, named_unlocked, read_value
 
-        while True:
+        done = done_states(doc)
+        while "(CLAIMED_AT " in doc.text:  # (no end item names a claim: nothing to take off)
             found = next(((h, h.properties) for h in (doc.headlines[i]
                                                        for i in task_headlines(doc))
-                          if h.todo not in done_states(doc) and
+                          if h.todo not in done and
                           claim_named_ended(doc, h, h.properties)), None)
             if found is None:
                 break

@@ -4,8 +4,8 @@ tool's write.
 The version the buffer was opened on (:func:`opened_on`), the refusal that keeps a
 stale save's copies beside the kept copy (``_refuse_stale``), the merge back of a
 stale save (:func:`merge_stale`), one over the kept copy, over earlier-entries
-files, or committed (:func:`stale_committed`); what git brought since the tool's
-write (:func:`git_moved`, ``brought_back``, ``kept_dropped``). The transaction asks
+files, or committed (:func:`~ai_protocols.session.stale_over.stale_committed`); what git brought
+since the tool's write (:func:`git_moved`, ``brought_back``, ``kept_dropped``). The transaction asks
 them through ``transaction.next_write_merges``. docs/decisions.md, "Issue 14, twentieth round
 (the base of a stale save's merge)", "Issue 14, twenty-first round (the stale
 save's refusal)", "Issue 14, twenty-first round (stale saves, a fresh review)",
@@ -21,11 +21,11 @@ import stat
 from ai_protocols.lean import shell_quote
 from ai_protocols.liveness.clock import Moment, now_moment
 from ai_protocols.org.file import OrgFile
-from ai_protocols.org.syntax import format_timestamp, parse_timestamp
+from ai_protocols.org.syntax import format_timestamp
 from ai_protocols.paths import parent
 from ai_protocols.session import edit_base
 from ai_protocols.session.cause import git_version
-from ai_protocols.session.edit_base import head_properties, props_of, written_later
+from ai_protocols.session.edit_base import head_properties, props_of
 from ai_protocols.session.entries_compared import brought_lacking
 from ai_protocols.session.git_join import joined_on
 from ai_protocols.session.layout import SESSION_ID_PROPERTY, head_of, one_session, session_headline
@@ -53,9 +53,7 @@ __all__ = [
     "merge_stale",
     "opened_on",
     "removal_undone",
-    "stale_committed",
     "stale_earlier",
-    "stale_over_kept",
     "unkept_stale_may_be",
 ]
 
@@ -181,19 +179,19 @@ def removal_undone(ai_dir: str, path: str, doc: OrgFile,
     its lines, or ``git revert``) and pushed; in the other, a buffer of the session file
     ``path`` (read as ``doc``, its ``stat`` ``read_as``) opened before the pull is saved
     after it: the file holds the entry again, and nothing git brought is lacking, so
-    :func:`brought_back` finds nothing. Asked last, after :func:`stale_committed` and
-    :func:`kept_dropped` found nothing (a stale save committed makes ``HEAD``'s version
-    lack what it never held: no removal). The cheap tests of :func:`stale_committed`
-    first (``HEAD``, ``head`` as :func:`~ai_protocols.git.head.read_head` gives it, is
-    not the commit the file records; the file is not its kept copy; ``HEAD`` moved by
-    more than one's own commits: :func:`git_moved`); then ``HEAD``'s version, of the
-    same session, neither the file nor the kept copy (one ``git show``). When ``HEAD``'s
-    version is the file (the save committed, here, or in a clone that has no kept copy
-    and pulled it: then ``HEAD`` moved by more than the first move, :func:`_brought_since`),
-    the version the commit went over, from git's history (:func:`_removal_gone_over`,
-    only when the file carries the kept copy's write record or an older one: a later
-    one came through git from a later write, as after every pull), named by its blob
-    (docs/decisions.md, "Twenty-sixth round: a stale save over a removal, committed")."""
+    :func:`brought_back` finds nothing. Asked last, after
+    :func:`~ai_protocols.session.stale_over.stale_committed` and :func:`kept_dropped` found nothing
+    (a stale save committed makes ``HEAD``'s version lack what it never held: no removal). The
+    cheap tests of :func:`~ai_protocols.session.stale_over.stale_committed` first (``HEAD``,
+    ``head`` as :func:`~ai_protocols.git.head.read_head` gives it, is not the commit the file
+    records; the file is not its kept copy; ``HEAD`` moved by more than one's own commits:
+    :func:`git_moved`); then ``HEAD``'s version, of the same session, neither the file nor the kept
+    copy (one ``git show``). When ``HEAD``'s version is the file (the save committed, here, or in a
+    clone that has no kept copy and pulled it: then ``HEAD`` moved by more than the first move,
+    :func:`_brought_since`), the version the commit went over, from git's history
+    (:func:`_removal_gone_over`, only when the file carries the kept copy's write record or an
+    older one: a later one came through git from a later write, as after every pull), named by its
+    blob (docs/decisions.md, "Twenty-sixth round: a stale save over a removal, committed")."""
     mine = session_headline(doc)
     if head is None or head[1] is None or read_as is None or mine is None or \
             mine.properties.get("GIT_COMMIT") == head[1]:
@@ -353,8 +351,8 @@ def _kept_other(kept: str, read_as: os.stat_result | None) -> tuple[bool, bytes 
     """Whether the kept copy ``kept`` (the version this tool wrote last) is there, and its
     bytes when it is a regular file, readable, other than the session file as read
     (``read_as``, its ``stat``: :func:`~ai_protocols.storage.files.same_version`), else
-    ``None``: the one guard of :func:`kept_dropped` and :func:`stale_committed`. Raises
-    nothing of its own."""
+    ``None``: the one guard of :func:`kept_dropped` and
+    :func:`~ai_protocols.session.stale_over.stale_committed`. Raises nothing of its own."""
     try:
         there = os.stat(kept, follow_symlinks=False)
     except OSError:
@@ -636,9 +634,9 @@ def opened_on(path: str, data: bytes, older: bytes, committed: bytes | None,
     (docs/decisions.md, "Issue 14, twenty-first round (stale saves, a fresh review)");
     when no one of them is held by all the others, the first (``committed``, else the
     newest). ``saved``: ``data`` is a stale save git's history holds (``HEAD``'s
-    version, :func:`stale_committed`), which carries the record it was opened on: then
-    ``data`` itself only when no other version carries it (nothing typed); a version
-    equal to ``data`` otherwise is the tool's write (committed before a rebase replayed
+    version, :func:`~ai_protocols.session.stale_over.stale_committed`), which carries the record it
+    was opened on: then ``data`` itself only when no other version carries it (nothing typed); a
+    version equal to ``data`` otherwise is the tool's write (committed before a rebase replayed
     it, a save of it as it was). ``None`` when none carries it (a buffer opened on a
     version never committed). docs/decisions.md, "Issue 14, twentieth round (the base
     of a stale save's merge)"."""
@@ -759,8 +757,8 @@ def stale_earlier(ai_dir: str, path: str, doc: OrgFile,
     what was typed too), checked to drop no line of either
     (:func:`~ai_protocols.session.merge.lines_dropped`). Also called when the write
     refuses the file (git does not hold the kept copy: a write left uncommitted over
-    ``git pull --autostash``) and :func:`stale_over_kept` merges nothing
-    (docs/decisions.md, "Issue 14, twentieth round (the base of a stale save's
+    ``git pull --autostash``) and :func:`~ai_protocols.session.stale_over.stale_over_kept` merges
+    nothing (docs/decisions.md, "Issue 14, twentieth round (the base of a stale save's
     merge)"). When HEAD's version holds changes the save lacks and the three do not
     merge cleanly, raises :class:`~ai_protocols.errors.StaleSave` with the commands that
     merge them (:func:`_refuse_stale`), as for a stale save over the tool's last
@@ -922,95 +920,13 @@ def _only_first_move(root: str, below: str | None) -> bool:
     return bool(moves) and not moves[0][0].strip("0") and moves[0][1] == below
 
 
-def stale_over_kept(ai_dir: str, path: str, doc: OrgFile,
-                     head: tuple[str | None, str | None] | None
-                     ) -> tuple[OrgFile, str, str] | None:
-    """A stale save over what this tool wrote after git changed the file, merged back:
-    ``(the merged document, what it regained said by kind, where the newer version
-    is)``, or ``None`` (then :func:`~ai_protocols.session.replaced.refuse_older`'s refusal stands,
-    advising ``merge-kept``). Called only when that refusal was raised: the file (read as
-    ``doc``) is older than its kept copy (the version this tool wrote last, a copy of
-    its own: :func:`~ai_protocols.storage.files.same_version`) and git does not hold
-    the kept copy. The case (docs/decisions.md, "Issue 14, seventeenth round (the kept
-    copy is a copy)"): a buffer opened before a ``git pull``; an agent logs after the
-    pull (into the version git wrote); the person saves the buffer, in place. The file
-    is then the version the buffer was opened on plus what was typed: it carries that
-    version's write record (``GIT_COMMIT``, which is not ``HEAD``: ``head`` as
-    :func:`~ai_protocols.git.head.read_head` gives it), and a commit holds that version
-    (:func:`~ai_protocols.session.edit_base._committed`, the one the file carries the ``UPDATED_AT``
-    of first), other than the file (something was typed: a version git put back as it is, a
-    checkout, is refused as before). The three are merged as the stale save over what git brought
-    is (:func:`brought_back`): the version the buffer came from as the base, the file
-    and the kept copy as the sides (what the pull brought and the agent wrote after
-    it), checked to drop no line. Not with earlier-entries files held aside (a
-    rollover since: the refusal's ``merge-kept`` takes them out). Runs git up to three
-    times, on the refusal's path only."""
-    mine = session_headline(doc)
-    if head is None or head[1] is None or mine is None or \
-            mine.properties.get("GIT_COMMIT") in (None, "", head[1]):
-        return None
-    kept = kept_path(ai_dir, path)
-    try:
-        newer = storage.read_regular(kept)
-    except (OSError, storage.NotRegular):
-        return None
-    data = b"".join(doc.encoded())
-    if held_entries(ai_dir, path, doc) or \
-            held_entries(ai_dir, path, OrgFile(newer.decode("utf-8", "replace"))):
-        return None
-    base = opened_on(path, data, newer, None)  # (the one rule of that version)
-    if base is None or base in (data, newer):
-        return None
-    from ai_protocols.session.merge import (
-        changes_lacking,
-        lines_dropped,
-        merge_diverged_bytes,
-        said_changes,
-    )
-
-    merged = merge_diverged_bytes(data, newer, base, ancestor=True)
-    if merged is None or lines_dropped(data, merged.data, base, newer) or \
-            lines_dropped(newer, merged.data, base, data):
-        _refuse_stale_over_kept(ai_dir, path, data, newer, base)
-        return None
-    found = changes_lacking(data, newer, None, also=(base,))
-    return OrgFile(merged.data.decode("utf-8")), said_changes(found), kept
-
-
-def _refuse_stale_over_kept(ai_dir: str, path: str, data: bytes, kept: bytes,
-                            base: bytes) -> None:
-    """When the stale save ``data`` (the session file at ``path``, opened on ``base``)
-    and the kept copy ``kept`` (what the tool wrote after git changed the file) do not
-    merge cleanly (:func:`stale_over_kept`) and ``HEAD``'s version holds a change the
-    save lacks that ``base`` lacks too (git brought it: a line both changed, a reword on
-    each side): raise :class:`~ai_protocols.errors.StaleSave` with the commands that
-    merge the three (:func:`_refuse_stale`), as for every stale save whose merge back is
-    not clean, the merge driver's own verdict on those lines; else return (the
-    refusal of a version put back stands, advising ``merge-kept``). Runs git up to three
-    times, on the refusal's path only (docs/decisions.md, "Issue 14, twenty-first round
-    (stale saves, a fresh review)")."""
-    from ai_protocols.session.merge import changes_lacking
-
-    root = parent(ai_dir)
-    below = os.path.relpath(path, root)
-    newer = git_version(root, f"HEAD:./{below}")
-    if newer is None or newer in (data, base):
-        return
-    found = changes_lacking(data, newer, None, also=(base,))
-    if edit_base._changed(found) <= 0:
-        return
-    recorded = (props_of(kept) or {}).get("GIT_COMMIT")
-    committed = git_version(root, f"{recorded}:./{below}") if recorded else None
-    _refuse_stale(ai_dir, path, data, kept, newer, committed, recorded, found,
-                  kept_holds=True)
-
-
 def brought_how(where: str, named: bool = False, what: str = "") -> str:
     """How the changes a stale save dropped came, by ``where`` the version holding them
-    is (:func:`brought_back`'s ``HEAD:./REL``, :func:`stale_over_kept`'s kept copy,
-    :func:`stale_committed`'s and :func:`removal_undone`'s blob): for the Log line, or
-    (``named``) for stderr, naming that version; ``what``: the changes said by kind
-    (removals only are said as what that version lacks)."""
+    is (:func:`brought_back`'s ``HEAD:./REL``,
+    :func:`~ai_protocols.session.stale_over.stale_over_kept`'s kept copy,
+    :func:`~ai_protocols.session.stale_over.stale_committed`'s and :func:`removal_undone`'s blob):
+    for the Log line, or (``named``) for stderr, naming that version; ``what``: the changes said by
+    kind (removals only are said as what that version lacks)."""
     from ai_protocols.session.stale_commit import held_as
 
     said = held_as(where, named, what)
@@ -1056,116 +972,3 @@ def _saved_after_git(data: bytes, newer: bytes, older: bytes, held: set[str] | N
         return (mine or {}).get("UPDATED_AT") == stamp
     return brought_lacking(lambda one, other, also: edit_base._changed(
         changes_lacking(one, other, held, also=also)), data, newer, before) <= 0
-
-
-def stale_committed(ai_dir: str, path: str, doc: OrgFile,
-                    head: tuple[str | None, str | None] | None,
-                    read_as: os.stat_result | None) -> tuple[OrgFile, str, str] | None:
-    """A stale save git holds, merged back: ``(the merged document, what it regained said
-    by kind, where the version it went over is)``, or ``None``. The case
-    (docs/decisions.md, "Issue 14, twenty-second round (a stale save committed)"): an
-    editor's buffer of the session file ``path`` (read as ``doc``) opened on an older
-    version, saved after a ``git pull`` (or this tool's write) and committed, here or in
-    another clone (a fast-forward or a merge that took it whole brings it): ``HEAD``'s
-    version is the save, so :func:`brought_back`, :func:`stale_earlier` and
-    :func:`_stale_unkept`, which compare the file with ``HEAD``'s version, find nothing.
-
-    The cheap tests first (no process): ``HEAD`` (``head``, :func:`~ai_protocols.git.
-    head.read_head`) is not the commit the file records (``GIT_COMMIT``); with a kept
-    copy, the file (``read_as``, its ``stat``) is not it
-    (:func:`~ai_protocols.storage.files.same_version`), is of its session, and its write
-    record (``UPDATED_AT``) is older than the kept copy's
-    (:func:`~ai_protocols.session.edit_base.written_later`: a version git put here), or the same one
-    and ``HEAD`` moved since by more than one's own commits (:func:`git_moved`); a file with a later
-    record than the kept copy's came through git from a later write, and is left to the other rules.
-    Without a kept copy (a fresh clone), :func:`_brought_since`. Then git's history
-    (:func:`~ai_protocols.session.stale_commit.went_over`, two git runs) gives the
-    version the save went over (a later write record than the file's, below ``HEAD``'s
-    versions that carry the file's); the version the buffer was opened on
-    (:func:`opened_on`) must differ from the file (a save with nothing typed, or a
-    revert, stands) and the version gone over must hold a change neither holds
-    (:func:`~ai_protocols.session.merge.changes_lacking`). The three are merged as every
-    stale save is (:func:`merge_stale`: the kept copy and the version gone over joined,
-    the save's changes taken on them three ways on the version it was opened on; a
-    deletion the person made from that version stands), checked to drop no line, and
-    what git removed that the save holds again taken out of it (:func:`_removal_merged`,
-    on the kept copy's version before the pull, else on the version opened on); when
-    that is not clean, :class:`~ai_protocols.errors.StaleSave` is raised
-    (:func:`_refuse_stale`'s commands), naming the version gone over. Raises nothing
-    else of its own."""
-    if head is None or head[1] is None or read_as is None:
-        return None
-    mine = session_headline(doc)
-    if mine is None or mine.properties.get("GIT_COMMIT") == head[1]:
-        return None  # (the commonest: HEAD where the file's last write saw it)
-    props = dict(mine.properties.items())
-    recorded_here = props.get("GIT_COMMIT")
-    if not props.get("UPDATED_AT"):
-        return None
-    root = parent(ai_dir)
-    there, older = _kept_other(kept_path(ai_dir, path), read_as)
-    if not there:
-        if not _brought_since(root, head, recorded_here):
-            return None
-    else:
-        if older is None:
-            return None
-        theirs = props_of(older)
-        if theirs is None or not one_session(theirs, props):
-            return None
-        stamps = [(p.get("UPDATED_AT"), parse_timestamp(p.get("UPDATED", "")))
-                  for p in (theirs, props)]
-        if written_later(stamps[1], stamps[0]) and not written_later(*stamps):
-            return None  # (a later write than the kept copy's: git brought it; a tie of
-            # two records counts the file older, older_record's rule)
-        if not written_later(*stamps) and not git_moved(root, head, recorded_here):
-            return None  # (the kept copy's version, edited: HEAD moved by own commits)
-    from ai_protocols.errors import StaleSave
-    from ai_protocols.session.stale_commit import went_over
-
-    data = b"".join(doc.encoded())
-    gone = went_over(path, data, head[1])
-    if gone is None:
-        return None
-    over, where = gone
-    below = os.path.relpath(path, root)
-    recorded = (props_of(older) or {}).get("GIT_COMMIT") if older is not None else None
-    committed = git_version(root, f"{recorded}:./{below}") if recorded else None
-    opened = opened_on(path, data, over if older is None else older, committed, True)
-    if opened is None or opened == data:
-        return None  # (no version it was opened on, or nothing typed: a revert stands)
-    ancestor = committed is not None and below_head(root, recorded)
-    kept_data = older
-    if older is None:  # (no kept copy: the opened version stands for the tool's last)
-        older = committed = opened
-    from ai_protocols.session.merge import changes_lacking, lines_dropped
-
-    held = held_entries(ai_dir, path, doc)
-    joined = _tools_join(older, over, committed, ancestor, path)
-    found = changes_lacking(data, over if joined is None else joined, held, also=(opened,))
-    if edit_base._changed(found) <= 0:
-        return None  # (the save dropped nothing of what was written after it was opened)
-    merged = merge_stale(path, data, older, over, committed, ancestor, saved=True)
-    # (a line of the tool's two versions the merge lacks is dropped unless the other of
-    # them lacks it too, or the save removed it from the version it was opened on: the
-    # person's deletion, which stands)
-    if merged is None or merged.conflicts or \
-            (lines_dropped(older, merged.data, data, over) and
-             lines_dropped(older, merged.data, opened, data)) or \
-            (lines_dropped(over, merged.data, data, older) and
-             lines_dropped(over, merged.data, opened, data)):
-        kept_holds = kept_data is not None and \
-            edit_base._changed(changes_lacking(data, kept_data, held, also=(opened,))) > 0
-        try:
-            _refuse_stale(ai_dir, path, data, older, over, committed, recorded, found,
-                          kept_holds=kept_holds)
-        except StaleSave as refused:  # (the version gone over named, not HEAD's)
-            raise StaleSave(path, where, refused.lacking, refused.commands, refused.settled,
-                            refused.what, refused.kept_holds) from None
-    # (what git removed that the save holds again: on the version before the pull the
-    # kept copy holds, else on the version the buffer was opened on, as a clone that wrote
-    # since the removal and then pulled the save has it)
-    removed = None if kept_data is None else \
-        _removal_merged(root, path, data, kept_data, over, held, merged.data)
-    return _regained(merged.data, data, found, where, removed or _removal_merged(
-        root, path, data, opened, over, held, merged.data, base=opened))

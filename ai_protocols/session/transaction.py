@@ -140,6 +140,7 @@ from ai_protocols.session.rollover import (
     sorted_strays,
     unlinked_earlier,
 )
+from ai_protocols.session.stale_over import stale_committed, stale_over_kept
 from ai_protocols.session.stale_saves import (
     REFUSAL_HEAD,
     brought_back,
@@ -147,9 +148,7 @@ from ai_protocols.session.stale_saves import (
     drop_refusal_copies,
     kept_dropped,
     removal_undone,
-    stale_committed,
     stale_earlier,
-    stale_over_kept,
 )
 from ai_protocols.session.text import conflict_marker_lines, preview
 from ai_protocols.session.unmerged import (
@@ -696,7 +695,7 @@ def _drop_unlinked_copies(ai_dir: str, path: str, doc: OrgFile) -> None:
 
 def merges_at_write(ai_dir: str, path: str) -> bool:
     """Whether the next write into the session file ``path`` merges it with its kept
-    copy on its own (:func:`~ai_protocols.session.stale_saves.stale_over_kept`: a committed version
+    copy on its own (:func:`~ai_protocols.session.stale_over.stale_over_kept`: a committed version
     put back, then edited, as a stale buffer's save is) rather than refusing it: what the read
     commands then say instead of advising ``merge-kept`` (issue 14, twentieth round).
     ``False`` when the file cannot be read, and when the write refuses it (a stale
@@ -778,7 +777,7 @@ def next_write_merges(ai_dir: str, path: str) -> tuple[OrgFile, str, str] | None
 
 def _gone_over(brought: tuple[OrgFile, str, str] | None) -> bool:
     """Whether ``brought``, a stale-save merge back's answer, is of a committed stale save
-    (:func:`~ai_protocols.session.stale_saves.stale_committed`: where it names the version
+    (:func:`~ai_protocols.session.stale_over.stale_committed`: where it names the version
     the save went over, a blob): then ``HEAD``'s version is the save, whose changes that
     merge took three ways, and what it holds that the merge lacks (an entry git removed
     and the save held again, taken out) is nothing git brought for
