@@ -34,7 +34,7 @@ from ai_protocols.session.stale_saves import (
 )
 from ai_protocols.storage import files as storage
 
-__all__ = ["stale_committed", "stale_over_kept"]
+__all__ = ["gone_over", "stale_committed", "stale_over_kept"]
 
 
 def stale_over_kept(ai_dir: str, path: str, doc: OrgFile,
@@ -231,3 +231,18 @@ def stale_committed(ai_dir: str, path: str, doc: OrgFile,
         _removal_merged(root, path, data, kept_data, over, held, merged.data)
     return _regained(merged.data, data, found, where, removed or _removal_merged(
         root, path, data, opened, over, held, merged.data, base=opened))
+
+
+def gone_over(brought: tuple[OrgFile, str, str] | None) -> bool:
+    """Whether ``brought``, a stale-save merge back's answer, is of a committed stale save
+    (:func:`stale_committed`: where it names the version
+    the save went over, a blob): then ``HEAD``'s version is the save, whose changes that
+    merge took three ways, and what it holds that the merge lacks (an entry git removed
+    and the save held again, taken out) is nothing git brought for
+    :func:`~ai_protocols.session.stale_saves.brought_back` to merge back (docs/decisions.md,
+    "Twenty-sixth round: a stale save over a removal, committed"). No I/O."""
+    if brought is None:
+        return False  # (the commonest: nothing merged back; no import)
+    from ai_protocols.session.stale_commit import BLOB
+
+    return brought[2].startswith(BLOB)

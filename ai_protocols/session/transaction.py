@@ -140,7 +140,7 @@ from ai_protocols.session.rollover import (
     sorted_strays,
     unlinked_earlier,
 )
-from ai_protocols.session.stale_over import stale_committed, stale_over_kept
+from ai_protocols.session.stale_over import gone_over, stale_committed, stale_over_kept
 from ai_protocols.session.stale_saves import (
     REFUSAL_HEAD,
     brought_back,
@@ -438,7 +438,7 @@ class Editing:
                 from ai_protocols.git.head import read_head
 
                 head = read_head(parent(ai_dir))
-                again = None if _gone_over(brought) else \
+                again = None if gone_over(brought) else \
                     brought_back(ai_dir, path, doc, head, read_as)
                 if again is None and brought is None:
                     # (a stale save committed: HEAD's version is the save; else the kept
@@ -761,7 +761,7 @@ def next_write_merges(ai_dir: str, path: str) -> tuple[OrgFile, str, str] | None
         if strays and refuse_undone(ai_dir, path, doc, strays):
             return None
         # (then what git brought, on the merged document, as the write does)
-        again = None if _gone_over(brought) else brought_back(ai_dir, path, doc, head, read_as)
+        again = None if gone_over(brought) else brought_back(ai_dir, path, doc, head, read_as)
         if again is None and brought is None:
             again = stale_committed(ai_dir, path, doc, head, read_as) or \
                 kept_dropped(ai_dir, path, doc, head, read_as) or \
@@ -773,21 +773,6 @@ def next_write_merges(ai_dir: str, path: str) -> tuple[OrgFile, str, str] | None
     if again is None:
         return brought
     return again if brought is None else (again[0], f"{brought[1]} and {again[1]}", again[2])
-
-
-def _gone_over(brought: tuple[OrgFile, str, str] | None) -> bool:
-    """Whether ``brought``, a stale-save merge back's answer, is of a committed stale save
-    (:func:`~ai_protocols.session.stale_over.stale_committed`: where it names the version
-    the save went over, a blob): then ``HEAD``'s version is the save, whose changes that
-    merge took three ways, and what it holds that the merge lacks (an entry git removed
-    and the save held again, taken out) is nothing git brought for
-    :func:`~ai_protocols.session.stale_saves.brought_back` to merge back (docs/decisions.md,
-    "Twenty-sixth round: a stale save over a removal, committed"). No I/O."""
-    if brought is None:
-        return False  # (the commonest: nothing merged back; no import)
-    from ai_protocols.session.stale_commit import BLOB
-
-    return brought[2].startswith(BLOB)
 
 
 def _edited_since_kept(ai_dir: str, path: str, doc: OrgFile, read_as: os.stat_result
