@@ -77,8 +77,11 @@ def _documented_exit_codes() -> dict[int, list[str]]:
 
     codes: dict[int, list[str]] = {0: ["success"], 2: ["click usage error"],
                                    READER_GONE: ["the reader of stdout went away"]}
-    for name, cls in inspect.getmembers(_errors, inspect.isclass):
-        if issubclass(cls, _errors.AiProtocolsError):
+    # (by __all__, not inspect.getmembers: the classes no hot command raises are made on
+    # first use, errors.__getattr__, so a module's members depend on what ran before)
+    for name in _errors.__all__:
+        cls = getattr(_errors, name)
+        if isinstance(cls, type) and issubclass(cls, _errors.AiProtocolsError):
             codes.setdefault(cls.exit_code, []).append(name)
     return codes
 

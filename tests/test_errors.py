@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import pickle
 from pathlib import Path
 
@@ -69,8 +68,11 @@ EXAMPLES = [
 
 
 def test_every_error_class_has_an_example_and_is_exported() -> None:
-    classes = {cls for _, cls in inspect.getmembers(_errors, inspect.isclass)
-               if issubclass(cls, _errors.AiProtocolsError) and cls is not _errors.AiProtocolsError}
+    # (by __all__: a class made on first use, errors.__getattr__, is no member until then)
+    every = [getattr(_errors, name) for name in _errors.__all__]
+    classes = {cls for cls in every if isinstance(cls, type) and
+               issubclass(cls, _errors.AiProtocolsError) and
+               cls is not _errors.AiProtocolsError}
     assert {type(e) for e in EXAMPLES} == classes
     assert all(getattr(ai_protocols, cls.__name__) is cls for cls in classes)
 
