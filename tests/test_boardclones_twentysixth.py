@@ -320,3 +320,40 @@ def test_a_reverted_unlock_holds_in_the_clone_that_unlocked(tmp_path: Path) -> N
         assert hook.returncode == 2 and "ca" in hook.stderr, (name, hook.stderr)
     runs["a"]("task", "add", "a after", agent="pa")
     assert "** src/api" in (a / BOARD).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("how", ["fast-forward", "merge-over-own-commit"])
+def test_a_stale_save_pulled_with_a_revert_still_loses_nothing(tmp_path: Path,
+                                                               how: str) -> None:
+    """The neighbour of 3a: one pull brings ``ca``'s claim and lock, ``p``'s committed
+    stale save that dropped them (tests/test_boardpulled_twentythird.py's fault 1) and
+    a ``git revert`` of an older board commit (a task ``p`` added, taken back). A revert
+    among the pulled commits no longer stops the per-commit judging
+    (``board.stale._reverted_pull`` passes over the first rule only): ``c`` still holds
+    ``ca``'s claim and lock, and the revert stands (the task is gone)."""
+    from test_boardpulled_twentythird import _c_pulls
+    from test_boardseen_twentythird import _stale_save_pushed
+
+    clones, runs = _clones(tmp_path.resolve())
+    p = clones["p"]
+    runs["p"]("task", "add", "Taken back", agent="pp")
+    _push(p, "p adds a task")
+    added = git(p, "rev-parse", "HEAD").stdout.strip()
+    runs["p"]("task", "add", "Kept after it", agent="pp")  # (so the revert applies clean
+    _push(p, "p adds another")  # beside the note the stale save types at the end)
+    for name in ("a", "c"):
+        _pull(clones[name])
+    buffer = (p / BOARD).read_bytes()  # (p's buffer, before the claim)
+    ident = _a_claims(clones, runs)
+    _stale_save_pushed(clones, buffer, "P typed this")
+    a = clones["a"]
+    _pull(a)
+    git(a, "revert", "--no-edit", added)
+    git(a, "push", "-q", "origin", "HEAD:main")
+    _c_pulls(clones, runs, how)
+    c = clones["c"]
+    assert "Taken back" not in (c / BOARD).read_text(encoding="utf-8")
+    held = {("claim", ident, "ca"), ("lock", "src/api", "ca")}
+    shown = _shown(runs["c"])
+    assert held <= shown, shown
+    assert not any("Taken back" in str(thing) for thing in shown), shown
