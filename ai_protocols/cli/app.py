@@ -265,7 +265,7 @@ def pause(note: str | None, no_checkpoint: bool) -> None:
     # A session to pause, before a checkpoint is made: none (or a closed one) makes nothing.
     from ai_protocols.errors import SessionWrappedUp
     from ai_protocols.session.away import refuse_missing
-    from ai_protocols.session.layout import PAUSED, WRAPPED_UP
+    from ai_protocols.session.sections import PAUSED, WRAPPED_UP
     from ai_protocols.session.transaction import probe
     from ai_protocols.session.wrapped_copy import put_back_refusal
 

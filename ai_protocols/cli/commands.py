@@ -22,9 +22,9 @@ from ai_protocols.cli.output import (
     render_session,
 )
 from ai_protocols.lean import counted, datetime, shell_quote
-from ai_protocols.session.layout import CLOSED_STATUSES
 from ai_protocols.session.names import KEPT_LEFT, KEPT_OTHER, KEPT_SAME, kept_path, kept_relation
 from ai_protocols.session.project import Project
+from ai_protocols.session.sections import CLOSED_STATUSES
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ def _bounded_session(project: Project, session: Session) -> str:
     # decision and discovery counted unread (each with a time), so that past
     # DEFAULT_MAX_BYTES // 10 of them the whole cannot fit, and is not made.
     if session.left_out + sum(session.unread.values()) <= DEFAULT_MAX_BYTES // 10:
-        from ai_protocols.session.layout import whole as read_whole
+        from ai_protocols.session.reading import whole as read_whole
 
         whole = render_session(read_whole(session))
         if len(whole) <= DEFAULT_MAX_BYTES // 4 or \

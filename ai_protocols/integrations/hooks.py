@@ -275,7 +275,7 @@ def _session_start(project: Project, data: dict[str, object], runtime: str,
     try:
         from ai_protocols.errors import AiProtocolsError, BeingEdited
         from ai_protocols.git.head import branch_text
-        from ai_protocols.session.layout import ACTIVE, CRASHED, ENDED
+        from ai_protocols.session.sections import ACTIVE, CRASHED, ENDED
         from ai_protocols.session.text import preview
         from ai_protocols.session.transaction import editing
 

@@ -19,10 +19,10 @@ from ai_protocols.errors import InvalidText, StorageError
 from ai_protocols.lean import datetime
 from ai_protocols.liveness.clock import Moment
 from ai_protocols.session.edit_base import SessionEdit
-from ai_protocols.session.layout import read_info
 from ai_protocols.session.locks import TEMP_NAME, archive_lock, refuse_unsafe_archive
 from ai_protocols.session.model import Session
 from ai_protocols.session.names import archive_name
+from ai_protocols.session.splice import read_info
 from ai_protocols.session.text import slugify
 from ai_protocols.storage import files as storage
 

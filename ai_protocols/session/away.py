@@ -36,11 +36,11 @@ from ai_protocols.session.edit_base import (
     unlink,
     warn,
 )
-from ai_protocols.session.layout import SESSION_ID_PROPERTY, one_session, session_headline
 from ai_protocols.session.locks import moved_may_be
 from ai_protocols.session.names import kept_path, left_path, start_command, tombstone_path
 from ai_protocols.session.pending import pending_path
 from ai_protocols.session.replaced import carried_away, stashed_in, switched_from
+from ai_protocols.session.sections import SESSION_ID_PROPERTY, one_session, session_headline
 from ai_protocols.session.wrapped_copy import archive_holding, archive_lacks, kept_in_git
 from ai_protocols.storage import files as storage
 
@@ -301,8 +301,8 @@ def links_into_moved(ai_dir: str, path: str, moves: list[tuple[str, str]]
     file is its own agent's, an archive is closed): said so that a person can point the
     links at the new place. Reads each file; parses only one holding the old folder's
     name. Raises nothing of its own (a file that cannot be read is passed over)."""
-    from ai_protocols.session.layout import move_links
     from ai_protocols.session.names import session_files
+    from ai_protocols.session.org_links import move_links
 
     if not moves:
         return []

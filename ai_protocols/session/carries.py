@@ -41,7 +41,6 @@ from ai_protocols.session.edit_base import (
     what_stands,
     written_later,
 )
-from ai_protocols.session.layout import SESSION_ID_PROPERTY, session_headline
 from ai_protocols.session.locks import _kept_copies
 from ai_protocols.session.names import kept_path, tombstone_path
 from ai_protocols.session.pending import pending_path
@@ -60,6 +59,7 @@ from ai_protocols.session.rollover import (
     sorted_strays,
     unlinked_earlier,
 )
+from ai_protocols.session.sections import SESSION_ID_PROPERTY, session_headline
 from ai_protocols.storage import files as storage
 
 __all__ = [

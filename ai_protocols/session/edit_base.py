@@ -30,22 +30,19 @@ from ai_protocols.org.emacs_lock import EmacsLock, live_emacs_lock
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import entry_lines, format_timestamp, parse_timestamp, unescape_inline
 from ai_protocols.paths import parent
-from ai_protocols.session.layout import (
-    SESSION_ID_PROPERTY,
-    append_entry,
-    apply_entry,
-    head_of,
-    log_line,
-    one_session,
-    property_value,
-    read_session,
-    same_session_id,
-    session_headline,
-)
 from ai_protocols.session.locks import _kept_copies
 from ai_protocols.session.model import LogEntry, Session
 from ai_protocols.session.names import tombstone_path
+from ai_protocols.session.reading import read_session
 from ai_protocols.session.rollover import Planned
+from ai_protocols.session.sections import (
+    SESSION_ID_PROPERTY,
+    head_of,
+    one_session,
+    same_session_id,
+    session_headline,
+)
+from ai_protocols.session.splice import append_entry, apply_entry, log_line, property_value
 from ai_protocols.session.stale_commit import older_record
 from ai_protocols.storage import files as storage
 
@@ -649,8 +646,9 @@ def refuse_links(ai_dir: str, paths: list[str | None]) -> None:
 def record_superseded(doc: OrgFile, digests: set[str]) -> None:
     """Add ``digests`` to the :data:`~ai_protocols.session.rollover.SUPERSEDED` property
     of the session's ``Earlier entries`` section (a rollover just made or found it)."""
-    from ai_protocols.session.layout import earlier_section, session_headline
+    from ai_protocols.session.earlier_links import earlier_section
     from ai_protocols.session.rollover import SUPERSEDED
+    from ai_protocols.session.sections import session_headline
 
     head = session_headline(doc)
     section = earlier_section(doc, head) if head is not None else None

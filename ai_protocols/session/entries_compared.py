@@ -15,9 +15,9 @@ from ai_protocols.errors import AiProtocolsError
 from ai_protocols.lean import counted
 from ai_protocols.org.file import OrgFile
 from ai_protocols.session import edit_base
-from ai_protocols.session.layout import read_session
 from ai_protocols.session.model import Compared
 from ai_protocols.session.names import kept_path
+from ai_protocols.session.reading import read_session
 from ai_protocols.session.rollover import held_entries
 from ai_protocols.storage import files as storage
 

@@ -30,9 +30,9 @@ import time
 
 from ai_protocols.errors import AiProtocolsError
 from ai_protocols.paths import parent, present
-from ai_protocols.session.layout import HeadParts, head_session
 from ai_protocols.session.model import Session
 from ai_protocols.session.names import tombstone_path
+from ai_protocols.session.reading import HeadParts, head_session
 from ai_protocols.storage import files as storage
 
 __all__ = ["HEADS_NAME", "Heads", "decode", "encode"]

@@ -31,11 +31,12 @@ from ai_protocols.session.edit_base import (
     warn,
     written_later,
 )
-from ai_protocols.session.layout import append_entry, session_headline
 from ai_protocols.session.locks import _ARCHIVE_NAMES, locked_sessions
 from ai_protocols.session.names import kept_path, left_path
 from ai_protocols.session.replaced import refuse_misplaced, refuse_other
 from ai_protocols.session.rollover import held_entries, linked_earlier, superseded_edits
+from ai_protocols.session.sections import session_headline
+from ai_protocols.session.splice import append_entry
 from ai_protocols.session.stale_saves import brought_how
 from ai_protocols.session.transaction import editing, next_write_merges
 from ai_protocols.session.unmerged import archived_unmerged, merge_unmerged_archive

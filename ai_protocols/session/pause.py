@@ -26,8 +26,8 @@ from ai_protocols.liveness.evidence import Owner, owner_property
 from ai_protocols.liveness.host import hostname
 from ai_protocols.session.away import refuse_missing
 from ai_protocols.session.edit_base import SessionEdit
-from ai_protocols.session.layout import ABANDONED, ACTIVE, PAUSED
 from ai_protocols.session.model import Session
+from ai_protocols.session.sections import ABANDONED, ACTIVE, PAUSED
 from ai_protocols.session.text import check_text, note_text, preview, slugify
 from ai_protocols.session.transaction import editing, locked_sessions, refuse_unsafe
 

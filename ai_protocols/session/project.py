@@ -52,16 +52,6 @@ from ai_protocols.paths import (
     relative_to,
     session_context_path,
 )
-from ai_protocols.session.layout import (
-    CLOSED_STATUSES,
-    PAUSED,
-    TITLE_PROPERTY,
-    WRAPPED_UP,
-    new_session_text,
-    read_info,
-    read_session,
-    read_session_head,
-)
 from ai_protocols.session.model import (
     ENTRY_KINDS,
     KIND_OF,
@@ -80,6 +70,8 @@ from ai_protocols.session.names import (
     tombstone_path,
 )
 from ai_protocols.session.pending import pending_path, read_pending
+from ai_protocols.session.reading import read_session, read_session_head
+from ai_protocols.session.sections import CLOSED_STATUSES, PAUSED, TITLE_PROPERTY, WRAPPED_UP
 from ai_protocols.session.text import check_text, conflict_marker_lines, preview, slugify
 from ai_protocols.storage import files as storage
 
@@ -98,7 +90,7 @@ if TYPE_CHECKING:
     from ai_protocols.scaffold import InitAction
     from ai_protocols.session.edit_base import AsRead, SessionEdit
     from ai_protocols.session.heads import Heads
-    from ai_protocols.session.layout import HeadParts
+    from ai_protocols.session.reading import HeadParts
     from ai_protocols.session.resume import ResumeContext
     from ai_protocols.storage import archive_index
 
@@ -462,7 +454,7 @@ class Project:
     def _unlinked_earlier(self, path: str, session: Session) -> list[str]:
         """The files of ``path``'s history folder named as a rollover names one that no
         link of ``session`` names (one ``listdir``; none when the folder is not there)."""
-        from ai_protocols.session.layout import is_earlier_name
+        from ai_protocols.session.earlier_links import is_earlier_name
         from ai_protocols.session.names import history_folder
 
         folder = history_folder(self.ai_dir_text, path)
@@ -493,7 +485,7 @@ class Project:
         file is gone."""
         if os.path.lexists(earlier.path):
             return earlier
-        from ai_protocols.session.layout import drawer_count
+        from ai_protocols.session.earlier_links import drawer_count
 
         kept = self._kept_earlier(earlier.path)
         count = earlier.entries  # (the link's description's, the file being gone)
@@ -628,7 +620,7 @@ class Project:
         def first(edit: SessionEdit) -> None:  # (before any rollover: bad input makes nothing)
             nonlocal entries
             if any(entry.kind == "key-file" for entry in entries):  # (a hard link: one file)
-                from ai_protocols.session.layout import as_listed_key_file
+                from ai_protocols.session.splice import as_listed_key_file
 
                 mapped: list[LogEntry] = []
                 for e in entries:
@@ -762,6 +754,8 @@ class Project:
         took_over = titled = False
 
         def fresh_text() -> str:  # (only when a new file is written)
+            from ai_protocols.session.splice import new_session_text
+
             return new_session_text(agent_id=self.agent_id, host=hostname(), title=title,
                                     now=at.minute, owner=owner_property(owner),
                                     updated_at=at.to_property() if at.measured else None)
@@ -998,7 +992,7 @@ class Project:
         every entry of it (:func:`~ai_protocols.session.wrapped_copy.archived_copy`): the
         file is a copy of it put back, not a wrap-up left half done; else ``None``."""
         from ai_protocols.org.file import OrgFile
-        from ai_protocols.session.layout import session_headline
+        from ai_protocols.session.sections import session_headline
         from ai_protocols.session.wrapped_copy import archived_copy
 
         try:
@@ -1236,7 +1230,8 @@ class Project:
         with the number of archives while the folder is unchanged
         (:func:`~ai_protocols.storage.archive_index.newest`)."""
         from ai_protocols.liveness.evidence import Liveness
-        from ai_protocols.session.layout import ABANDONED
+        from ai_protocols.session.sections import ABANDONED
+        from ai_protocols.session.splice import read_info
         from ai_protocols.storage.archive_index import newest
 
         names = newest(self.ai_dir_text, self.sessions_dir_text, self.ABANDONED_LOOKED_AT)
@@ -1344,6 +1339,7 @@ class Project:
         says it), and the archives, from the archive index where it is still valid;
         filtered and newest first."""
         from ai_protocols.liveness.evidence import current_owner
+        from ai_protocols.session.splice import read_info
         from ai_protocols.storage import archive_index
 
         moment = datetime.now().astimezone()
@@ -1364,6 +1360,7 @@ class Project:
         move left it), read as ``status`` reads it (:meth:`_read`, ``head``: the session
         headline wherever it stands, a file that cannot be read ``unknown``), its state
         ``judge``'s: one rule for both commands."""
+        from ai_protocols.session.splice import read_info
         from ai_protocols.storage import archive_index
 
         try:
@@ -1450,7 +1447,7 @@ def _session_id_of(text: str) -> str | None:
     (:func:`~ai_protocols.session.sections.same_session_id`; docs/decisions.md "Issue 14,
     fifteenth round (put-back sessions)")."""
     from ai_protocols.org.file import OrgFile
-    from ai_protocols.session.layout import SESSION_ID_PROPERTY, session_headline
+    from ai_protocols.session.sections import SESSION_ID_PROPERTY, session_headline
 
     headline = session_headline(OrgFile(text[:65536]))
     return None if headline is None else headline.properties.get(SESSION_ID_PROPERTY) or None

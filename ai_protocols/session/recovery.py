@@ -44,9 +44,9 @@ from ai_protocols.session.archive import (
 from ai_protocols.session.away import forget, refuse_missing
 from ai_protocols.session.carries import drop_adopted_leftovers
 from ai_protocols.session.edit_base import SessionEdit, refuse_if_edited
-from ai_protocols.session.layout import ACTIVE, WRAPPED_UP
 from ai_protocols.session.locks import may_take_over, refuse_unwritable_id
 from ai_protocols.session.model import Session
+from ai_protocols.session.sections import ACTIVE, WRAPPED_UP
 from ai_protocols.session.text import preview
 from ai_protocols.session.transaction import editing, locked_sessions, refuse_unsafe
 
@@ -82,7 +82,7 @@ def _not_a_session(project: Project, path: str) -> str:
     """Why ``path`` (resolved) cannot be recovered, and what to give instead: for an
     earlier-entries file (a rollover's, :mod:`ai_protocols.session.rollover`), the
     session file it belongs to, which takes it along."""
-    from ai_protocols.session.layout import is_earlier_name
+    from ai_protocols.session.earlier_links import is_earlier_name
 
     history = os.path.join(project.ai_dir_text, "history") + os.sep
     if not (path.startswith(history) or is_earlier_name(os.path.basename(path))):

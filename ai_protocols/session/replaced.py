@@ -33,14 +33,14 @@ from ai_protocols.session import entries_compared
 from ai_protocols.session.cause import OLDER, committed_by, head_put_back, stash_untracked
 from ai_protocols.session.edit_base import Stored, head_properties, stored_in_git, written_later
 from ai_protocols.session.entries_compared import kept_lacks
-from ai_protocols.session.layout import (
+from ai_protocols.session.names import kept_path
+from ai_protocols.session.sections import (
     SESSION_ID_PROPERTY,
     head_of,
     other_session,
     session_headline,
     session_named,
 )
-from ai_protocols.session.names import kept_path
 from ai_protocols.session.stale_saves import opened_on
 from ai_protocols.session.wrapped_copy import archive_of, refuse_put_back
 from ai_protocols.storage import files as storage

@@ -47,7 +47,6 @@ from ai_protocols.lean import (
 from ai_protocols.liveness.evidence import NAMED_TO_OTHERS, Liveness
 from ai_protocols.org.syntax import Entry
 from ai_protocols.paths import relative_to
-from ai_protocols.session.layout import BRIEF_NOTES, CLOSED_STATUSES
 from ai_protocols.session.model import Session, iso, moved_count, newest_first
 from ai_protocols.session.names import (
     ADOPTED_AWAY,
@@ -59,6 +58,8 @@ from ai_protocols.session.names import (
     may_be_misplaced,
     resumed_by,
 )
+from ai_protocols.session.reading import BRIEF_NOTES
+from ai_protocols.session.sections import CLOSED_STATUSES
 from ai_protocols.session.text import preview
 from ai_protocols.storage import files as storage
 
@@ -331,7 +332,7 @@ def _whole(session: Session) -> Session:
     """:func:`~ai_protocols.session.reading.whole` of ``session``; ``session`` itself when
     the file cannot be read again (what was read is shown)."""
     from ai_protocols.errors import AiProtocolsError
-    from ai_protocols.session.layout import whole
+    from ai_protocols.session.reading import whole
 
     try:
         return whole(session)
@@ -625,7 +626,7 @@ def _adopted(project: Project, session: Session | None) -> str | None:
         return None if said is None else f"this agent's session was {said}"
     if session.left_out_log:  # (read brief: the Log's length is that of the whole)
         from ai_protocols.errors import AiProtocolsError
-        from ai_protocols.session.layout import whole
+        from ai_protocols.session.reading import whole
 
         try:
             session = whole(session)
@@ -686,7 +687,7 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     kept = kept_path(project.ai_dir_text, path)
     from ai_protocols.errors import AiProtocolsError
     from ai_protocols.session.edit_base import written_later
-    from ai_protocols.session.layout import read_session
+    from ai_protocols.session.reading import read_session
 
     if os.path.islink(kept):
         return carried_warning(path, kept)
@@ -710,8 +711,8 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     if committed_by(path, kept_data) is not None:  # (a person's choice, committed: the
         return None  # write goes on too; the version written last stays in git's history)
     from ai_protocols.session.entries_compared import compared_versions
-    from ai_protocols.session.layout import whole
     from ai_protocols.session.model import compared
+    from ai_protocols.session.reading import whole
 
     try:
         session = whole(session)  # (every entry compared: not a brief read's)
@@ -1023,7 +1024,7 @@ def _other_session_warning(project: Project, path: str, kept: str) -> str | None
     kept copy's session back (as :class:`~ai_protocols.errors.OtherSession` says
     them). ``None`` otherwise. Reads both files' first headline."""
     from ai_protocols.org.file import OrgFile
-    from ai_protocols.session.layout import other_session, session_headline, session_named
+    from ai_protocols.session.sections import other_session, session_headline, session_named
 
     try:
         texts = [storage.read_regular(p).decode("utf-8", "replace") for p in (path, kept)]
@@ -1298,7 +1299,7 @@ def _continues_stashed(root: str, path: str) -> bool:
     from ai_protocols.git.state import _git
     from ai_protocols.org.file import OrgFile
     from ai_protocols.paths import join
-    from ai_protocols.session.layout import other_session, session_headline
+    from ai_protocols.session.sections import other_session, session_headline
 
     stashed = _git(root, "cat-file", "blob", f"refs/stash^3:{path}")
     try:
@@ -2102,8 +2103,8 @@ def _carries_on(project: Project, name: str, there: str, dest: str, there_data: 
     gave the switched-file warning, then "a session file of its own" there). ``None``
     otherwise. Reads the two files; call on the rare path only."""
     from ai_protocols.errors import AiProtocolsError
-    from ai_protocols.session.layout import read_session
     from ai_protocols.session.model import compared
+    from ai_protocols.session.reading import read_session
 
     try:
         newest = read_session(kept, storage.decode(kept, storage.read_regular(kept)))

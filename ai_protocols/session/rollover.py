@@ -50,32 +50,33 @@ from ai_protocols.org.syntax import (
     strip_ending,
 )
 from ai_protocols.paths import join, parent
-from ai_protocols.session.layout import (
+from ai_protocols.session.earlier_links import (
+    earlier_link_line,
+    earlier_link_paths,
+    earlier_links,
+    earlier_section,
+    is_earlier_name,
+    is_own_earlier,
+    parse_earlier_link,
+    read_earlier,
+    with_earlier_path,
+)
+from ai_protocols.session.model import EarlierEntries, Session
+from ai_protocols.session.names import HISTORY, history_folder
+from ai_protocols.session.org_links import move_links
+from ai_protocols.session.reading import closed_until, read_session
+from ai_protocols.session.sections import (
     EARLIER,
     EXPORT_OPTIONS,
     NO_SESSION_HEADLINE,
     SECTIONS,
     after_drawers,
-    closed_until,
-    earlier_link_line,
-    earlier_link_paths,
-    earlier_links,
-    earlier_section,
     find_section,
     identity_differences,
-    is_earlier_name,
-    is_own_earlier,
     iter_entries,
-    move_links,
-    parse_earlier_link,
-    read_earlier,
-    read_session,
-    section_for_write,
     session_headline,
-    with_earlier_path,
 )
-from ai_protocols.session.model import EarlierEntries, Session
-from ai_protocols.session.names import HISTORY, history_folder
+from ai_protocols.session.splice import section_for_write
 from ai_protocols.storage import files as storage
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 
 from ai_protocols.liveness.clock import Moment
-from ai_protocols.session.layout import head_of, one_session
+from ai_protocols.session.sections import head_of, one_session
 
 #: How the version a committed stale save went over is named (``blob 1a2b3c4d5e6f``):
 #: the ``where`` of the transaction's merge back, for its Log line and warnings.

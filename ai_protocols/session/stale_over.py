@@ -17,9 +17,9 @@ from ai_protocols.paths import parent
 from ai_protocols.session import edit_base
 from ai_protocols.session.cause import git_version
 from ai_protocols.session.edit_base import props_of, written_later
-from ai_protocols.session.layout import one_session, session_headline
 from ai_protocols.session.names import kept_path
 from ai_protocols.session.rollover import held_entries
+from ai_protocols.session.sections import one_session, session_headline
 from ai_protocols.session.stale_saves import (
     _brought_since,
     _kept_other,

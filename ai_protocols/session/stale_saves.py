@@ -28,9 +28,14 @@ from ai_protocols.session.cause import git_version
 from ai_protocols.session.edit_base import head_properties, props_of
 from ai_protocols.session.entries_compared import brought_lacking
 from ai_protocols.session.git_join import joined_on
-from ai_protocols.session.layout import SESSION_ID_PROPERTY, head_of, one_session, session_headline
 from ai_protocols.session.names import kept_path
 from ai_protocols.session.rollover import held_entries
+from ai_protocols.session.sections import (
+    SESSION_ID_PROPERTY,
+    head_of,
+    one_session,
+    session_headline,
+)
 from ai_protocols.storage import files as storage
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)

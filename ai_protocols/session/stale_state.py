@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from ai_protocols.lean import replace
 from ai_protocols.org.syntax import parse_timestamp
-from ai_protocols.session.layout import head_of
 from ai_protocols.session.model import Session
 from ai_protocols.session.names import kept_path
+from ai_protocols.session.sections import head_of
 from ai_protocols.storage import files as storage
 
 __all__ = ["merged_state"]
@@ -42,7 +42,7 @@ def merged_state(ai_dir: str, path: str, session: Session) -> Session:
         return session
     if headline is None or headline.properties.get("STATUS") == session.status:
         return session
-    from ai_protocols.session.layout import session_headline
+    from ai_protocols.session.sections import session_headline
     from ai_protocols.session.transaction import next_write_merges
 
     try:

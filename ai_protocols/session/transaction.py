@@ -102,16 +102,6 @@ from ai_protocols.session.edit_base import (
     unlink,
     warn,
 )
-from ai_protocols.session.layout import (
-    ACTIVE,
-    CRASHED,
-    ENDED,
-    NO_SESSION_HEADLINE,
-    SESSION_ID_PROPERTY,
-    WRAPPED_UP,
-    apply_entry,
-    session_headline,
-)
 from ai_protocols.session.locks import (
     LockedSessions,
     _kept_copies,
@@ -140,6 +130,16 @@ from ai_protocols.session.rollover import (
     sorted_strays,
     unlinked_earlier,
 )
+from ai_protocols.session.sections import (
+    ACTIVE,
+    CRASHED,
+    ENDED,
+    NO_SESSION_HEADLINE,
+    SESSION_ID_PROPERTY,
+    WRAPPED_UP,
+    session_headline,
+)
+from ai_protocols.session.splice import apply_entry
 from ai_protocols.session.stale_over import gone_over, stale_committed, stale_over_kept
 from ai_protocols.session.stale_saves import (
     REFUSAL_HEAD,
@@ -658,7 +658,7 @@ def _drop_unlinked_copies(ai_dir: str, path: str, doc: OrgFile) -> None:
     so a ``git checkout``/``git clean`` that took a link and its file is refused
     before. Best effort: a copy that cannot be read or removed stays."""
     from ai_protocols.org.file import first_headline_properties
-    from ai_protocols.session.layout import is_earlier_name, own_earlier_folder
+    from ai_protocols.session.earlier_links import is_earlier_name, own_earlier_folder
     from ai_protocols.session.rollover import same_session
 
     session = session_headline(doc)

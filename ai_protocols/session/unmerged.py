@@ -27,8 +27,8 @@ from ai_protocols.session.edit_base import (
     unlink,
     warn,
 )
-from ai_protocols.session.layout import other_session, session_headline, session_named
 from ai_protocols.session.names import kept_path
+from ai_protocols.session.sections import other_session, session_headline, session_named
 from ai_protocols.session.text import conflict_marker_lines
 from ai_protocols.session.wrapped_copy import archive_gained, archive_lacks, archive_of
 from ai_protocols.storage import files as storage

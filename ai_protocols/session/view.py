@@ -43,29 +43,15 @@ from ai_protocols.org.syntax import (
     own_time,
     unescape_inline,
 )
-from ai_protocols.session.layout import (
-    _ITEM_PREFIXES,
-    _OWN_BOXES,
-    CURRENT_BOX,
-    _entries,
-    _general,
-    _is_current,
-    _item_prefix,
-    _may_open_block,
-    _session_of,
-    _split,
-    _summary_span,
+from ai_protocols.session.chronology import (
     chronology_line,
     chronology_parts,
-    find_section,
     goes_before,
     log_events,
-    read_earlier,
-    read_session,
     repeated_entries,
-    session_headline,
     ticked_references,
 )
+from ai_protocols.session.earlier_links import read_earlier
 from ai_protocols.session.model import (
     ITEM_SEPARATOR,
     OBJECT_SEPARATOR,
@@ -74,6 +60,19 @@ from ai_protocols.session.model import (
     entry_json_text,
     log_json_text,
     string_encoder,
+)
+from ai_protocols.session.reading import _is_current, _session_of, _split, read_session
+from ai_protocols.session.sections import (
+    _ITEM_PREFIXES,
+    _OWN_BOXES,
+    CURRENT_BOX,
+    _entries,
+    _general,
+    _item_prefix,
+    _may_open_block,
+    _summary_span,
+    find_section,
+    session_headline,
 )
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)

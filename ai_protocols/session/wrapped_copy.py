@@ -28,14 +28,10 @@ from ai_protocols.session.edit_base import (
     props_of,
     stored_in_git,
 )
-from ai_protocols.session.layout import (
-    SESSION_ID_PROPERTY,
-    one_session,
-    read_session,
-    session_headline,
-)
 from ai_protocols.session.locks import last_written
 from ai_protocols.session.names import kept_path
+from ai_protocols.session.reading import read_session
+from ai_protocols.session.sections import SESSION_ID_PROPERTY, one_session, session_headline
 from ai_protocols.storage import files as storage
 
 __all__ = [
