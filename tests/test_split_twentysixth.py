@@ -26,7 +26,7 @@ SPLITS = {
     "checkpoint": ("git", ("checkpoint_marks", "checkpoint_repo", "checkpoint_take",
                            "checkpoint_refs", "checkpoint_export", "checkpoint_guard",
                            "checkpoint_restore"), "Checkpoints"),
-    "layout": ("session", ("sections", "org_links", "earlier_links", "chronology", "reading",
+    "layout": ("session", ("sections", "earlier_links", "org_links", "chronology", "reading",
                            "splice"), None),
 }
 #: Every module of the splits, the old module last among its own (it stands above them).

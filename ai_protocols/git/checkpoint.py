@@ -185,8 +185,7 @@ def warm_record(path: str) -> None:
         with open(path, "rb") as source:
             data = source.read(1 << 20)
         from ai_protocols.org.file import OrgFile
-        from ai_protocols.session.sections import session_headline
-        from ai_protocols.session.splice import log_line
+        from ai_protocols.session.layout import log_line, session_headline
         from ai_protocols.session.text import conflict_marker_lines, preview
 
         text = data.decode("utf-8", "replace")

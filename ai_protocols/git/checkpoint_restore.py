@@ -133,8 +133,8 @@ class Restoring:
         ``(copy, live, record)`` of each, absolute paths. Reads the head of each pair
         (:func:`~ai_protocols.session.layout.head_of`)."""
         from ai_protocols.paths import CONTEXT_DIR, DEFAULT_CONTEXT
+        from ai_protocols.session.layout import HEAD_BYTES, head_of, one_session
         from ai_protocols.session.names import kept_path
-        from ai_protocols.session.sections import HEAD_BYTES, head_of, one_session
 
         ai = _path(os.path.relpath(self.root / AI_DIR, self.top))
         if ai.parts[:1] == ("..",):

@@ -1,5 +1,8 @@
 """The links from a session file to its earlier-entries files (``EARLIER``): the section,
-the lines that link them, and reading those files back (:func:`read_earlier`).
+the lines that link them, a link's path escaped as Org escapes it
+(:func:`org_link_escape`, here rather than in :mod:`~ai_protocols.session.org_links`, which
+a read does not import: docs/decisions.md, "Twenty-seventh round: fewer modules on the hot
+paths"), and reading those files back (:func:`read_earlier`).
 
 docs/decisions.md, "Twenty-sixth round: checkpoint.py and layout.py split by concern".
 """
@@ -13,12 +16,47 @@ from ai_protocols.org.file import Headline, OrgFile
 from ai_protocols.org.syntax import bracket_link, file_scheme, strip_ending
 from ai_protocols.session.model import EarlierEntries
 from ai_protocols.session.names import HISTORY
-from ai_protocols.session.org_links import org_link_escape, org_link_unescape
 from ai_protocols.session.sections import EARLIER, _count, is_session
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from datetime import datetime
+
+
+def org_link_escape(path: str) -> str:
+    """``path`` as an Org bracket link holds it (Org 9.3+'s ``org-link-escape``): a
+    backslash before each ``[`` and ``]``, and the backslashes right before one of
+    them, or at the end, doubled."""
+    out = []
+    run = 0
+    for char in path:
+        if char == "\\":
+            run += 1
+            continue
+        if char in "[]":
+            out.append("\\" * (2 * run) + "\\" + char)
+        else:
+            out.append("\\" * run + char)
+        run = 0
+    out.append("\\" * (2 * run))
+    return "".join(out)
+
+
+def org_link_unescape(text: str) -> str:
+    """:func:`org_link_escape` undone (Org's ``org-link-unescape``)."""
+    out = []
+    run = 0
+    for char in text:
+        if char == "\\":
+            run += 1
+            continue
+        if char in "[]":
+            out.append("\\" * (run // 2) + char)
+        else:
+            out.append("\\" * run + char)
+        run = 0
+    out.append("\\" * (run // 2))
+    return "".join(out)
 
 
 def earlier_section(doc: OrgFile, session: Headline) -> Headline | None:

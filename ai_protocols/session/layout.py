@@ -7,8 +7,8 @@ holds the locks and does the file I/O.
 
 Its parts, by concern (twenty-sixth round), each a module of its own; this module keeps
 the names importable from it: :mod:`~ai_protocols.session.sections`,
-:mod:`~ai_protocols.session.org_links`,
-:mod:`~ai_protocols.session.earlier_links`, :mod:`~ai_protocols.session.chronology`,
+:mod:`~ai_protocols.session.earlier_links`,
+:mod:`~ai_protocols.session.org_links`, :mod:`~ai_protocols.session.chronology`,
 :mod:`~ai_protocols.session.reading`, :mod:`~ai_protocols.session.splice`;
 docs/decisions.md, "Twenty-sixth round: checkpoint.py and layout.py split by concern".
 """
@@ -38,6 +38,8 @@ from ai_protocols.session.earlier_links import (
     earlier_section as earlier_section,
     is_earlier_name as is_earlier_name,
     is_own_earlier as is_own_earlier,
+    org_link_escape as org_link_escape,
+    org_link_unescape as org_link_unescape,
     own_earlier_folder as own_earlier_folder,
     parse_earlier_link as parse_earlier_link,
     read_earlier as read_earlier,
@@ -49,8 +51,6 @@ from ai_protocols.session.org_links import (
     move_links as move_links,
     moved_keyword_line as moved_keyword_line,
     moved_link_line as moved_link_line,
-    org_link_escape as org_link_escape,
-    org_link_unescape as org_link_unescape,
 )
 from ai_protocols.session.reading import (
     BRIEF_KINDS as BRIEF_KINDS,

@@ -1,6 +1,7 @@
-"""Org links in a session file: escaping a link's path, and the links a move of the file
-rewrites (:func:`move_links`: bracket, plain, angle links and ``#+INCLUDE``-like keywords,
-none inside a block, a verbatim span or markup Org reads as inert).
+"""Org links in a session file: the links a move of the file rewrites
+(:func:`move_links`: bracket, plain, angle links and ``#+INCLUDE``-like keywords, none
+inside a block, a verbatim span or markup Org reads as inert). A link's path escaped
+(``org_link_escape``) stands below, in :mod:`~ai_protocols.session.earlier_links`.
 
 docs/decisions.md, "Twenty-sixth round: checkpoint.py and layout.py split by concern".
 """
@@ -12,29 +13,11 @@ from itertools import product
 
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import bracket_link, bracket_links, file_scheme, strip_ending
+from ai_protocols.session.earlier_links import org_link_escape, org_link_unescape
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
-
-
-def org_link_escape(path: str) -> str:
-    """``path`` as an Org bracket link holds it (Org 9.3+'s ``org-link-escape``): a
-    backslash before each ``[`` and ``]``, and the backslashes right before one of
-    them, or at the end, doubled."""
-    out = []
-    run = 0
-    for char in path:
-        if char == "\\":
-            run += 1
-            continue
-        if char in "[]":
-            out.append("\\" * (2 * run) + "\\" + char)
-        else:
-            out.append("\\" * run + char)
-        run = 0
-    out.append("\\" * (2 * run))
-    return "".join(out)
 
 
 def _moved_path(where: str, old_folder: str, new_folder: str,
@@ -889,20 +872,3 @@ def _opened(doc: OrgFile, index: int, paragraph: tuple[int, int],
         if offset <= start and close <= offset + size < end:
             return start - offset, close - offset
     return None
-
-
-def org_link_unescape(text: str) -> str:
-    """:func:`org_link_escape` undone (Org's ``org-link-unescape``)."""
-    out = []
-    run = 0
-    for char in text:
-        if char == "\\":
-            run += 1
-            continue
-        if char in "[]":
-            out.append("\\" * (run // 2) + char)
-        else:
-            out.append("\\" * run + char)
-        run = 0
-    out.append("\\" * (run // 2))
-    return "".join(out)
