@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from ai_protocols.lean import PathField, TextOf, datetime, factory, record
 from ai_protocols.org.syntax import Entry, iso_minutes, parse_timestamp
-from ai_protocols.session.pending import PendingEntry
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
     from pathlib import Path
     from typing import Literal
+
+    from ai_protocols.session.pending import PendingEntry
 
 __all__ = [
     "ENTRY_KINDS",

@@ -69,7 +69,6 @@ from ai_protocols.session.names import (
     start_command,
     tombstone_path,
 )
-from ai_protocols.session.pending import pending_path, read_pending
 from ai_protocols.session.reading import read_session, read_session_head
 from ai_protocols.session.sections import CLOSED_STATUSES, PAUSED, TITLE_PROPERTY, WRAPPED_UP
 from ai_protocols.session.text import check_text, conflict_marker_lines, preview, slugify
@@ -445,6 +444,8 @@ class Project:
                 if stash is not None:
                     raise SessionRemoved(path, kept, stash, start=start_command(path))
             raise NoSession(path)
+        from ai_protocols.session.pending import pending_path, read_pending
+
         session.pending = read_pending(path, kept_path(self.ai_dir_text, pending_path(path)))
         if session.earlier:  # (one behaviour: show says what show --all reads)
             session.earlier = [self._where_earlier(e) for e in session.earlier]
