@@ -31,10 +31,11 @@ from ai_protocols.errors import LockTimeout, StorageError, UnreadableSession, Un
 from ai_protocols.lean import display, quoted
 from ai_protocols.paths import LOCK_DIR, parent, relative_to, sibling
 
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - not POSIX: filelock's lock instead
-    fcntl = None  # type: ignore[assignment]
+#: Whether the system locks by ``flock(2)`` (POSIX: :mod:`fcntl`; elsewhere filelock's
+#: lock). :mod:`fcntl` itself is imported where a lock is taken: a C module of its own,
+#: loading it costs a command that locks nothing (``resume``, ``show``, ``status``) about
+#: 0.7 M instructions (docs/performance.md, twenty-seventh round).
+FLOCK = os.name == "posix"
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
@@ -162,7 +163,7 @@ def ensure_lock_files(ai_dir: StrPath, targets: list[str], timeout: float | None
     """Make the lock files of ``targets`` that are missing (see :class:`AnchoredLock`),
     holding no lock: a command that takes several locks calls this first, and again
     after :class:`LockFileGone`."""
-    if fcntl is None:  # pragma: no cover - not POSIX
+    if not FLOCK:  # pragma: no cover - not POSIX
         return
     timeout = _lock_timeout() if timeout is None else timeout
     deadline = time.monotonic() + timeout if timeout >= 0 else float("inf")
@@ -222,9 +223,12 @@ def _is_at(fd: int, path: str) -> bool:
     return (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino)
 
 
-def _poll(fd: int, operation: int, deadline: float, what: str) -> None:
-    """``flock(fd, operation)``, trying again every millisecond or so until ``deadline``
-    (then :class:`TimeoutError`)."""
+def _poll(fd: int, deadline: float, what: str, *, shared: bool = False) -> None:
+    """``flock(fd, LOCK_EX)`` (``LOCK_SH`` when ``shared``), trying again every
+    millisecond or so until ``deadline`` (then :class:`TimeoutError`)."""
+    import fcntl
+
+    operation = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
     pause = 0.001
     while True:
         try:
@@ -273,7 +277,7 @@ class AnchoredLock:
         """Wait up to ``timeout`` seconds, then :class:`TimeoutError`. Raises
         :class:`StorageError` when the lock file cannot be made or opened, and
         :class:`LockFileGone` (see above)."""
-        if fcntl is None:  # pragma: no cover - not POSIX: filelock's lock, unanchored
+        if not FLOCK:  # pragma: no cover - not POSIX: filelock's lock, unanchored
             self._fallback = OsLock(self.path)
             os.makedirs(parent(self.path), exist_ok=True)
             self._fallback.acquire(timeout)
@@ -297,7 +301,7 @@ class AnchoredLock:
             except OSError as error:
                 raise StorageError(self.path, error) from error
             try:
-                _poll(fd, fcntl.LOCK_EX, deadline, self.path)
+                _poll(fd, deadline, self.path)
                 self._enter(deadline)
             except BaseException:
                 os.close(fd)
@@ -326,7 +330,7 @@ class AnchoredLock:
             return
         fd = self._open_anchor()
         try:
-            _poll(fd, fcntl.LOCK_SH, deadline, self.anchor)
+            _poll(fd, deadline, self.anchor, shared=True)
         except (TimeoutError, KeyboardInterrupt):
             os.close(fd)
             raise
@@ -360,7 +364,7 @@ class AnchoredLock:
         fd = self._open_anchor()
         try:
             try:
-                _poll(fd, fcntl.LOCK_EX, deadline, self.anchor)
+                _poll(fd, deadline, self.anchor)
             except TimeoutError:
                 raise
             except OSError:
@@ -389,9 +393,11 @@ class OsLock:
     def acquire(self, timeout: float) -> None:
         """Wait up to ``timeout`` seconds (0: one attempt), then :class:`TimeoutError`.
         A lock file that cannot be made or opened is :class:`StorageError`."""
-        if fcntl is None:  # pragma: no cover - not POSIX
+        if not FLOCK:  # pragma: no cover - not POSIX
             self._acquire_with_filelock(timeout)
             return
+        import fcntl
+
         # A negative timeout waits for as long as it takes (as filelock's -1 does).
         deadline = time.monotonic() + timeout if timeout >= 0 else float("inf")
         while True:
