@@ -32,9 +32,9 @@ from ai_protocols.cli.output import (
     print_json_items,
     print_log_report,
     print_path,
-    print_resume,
     render_session,
 )
+from ai_protocols.cli.resume_output import print_resume
 from ai_protocols.lean import counted, quoted
 from ai_protocols.session.project import Project
 

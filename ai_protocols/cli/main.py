@@ -81,7 +81,7 @@ def _show(parsed: Parsed) -> int | None:
 
 
 def _resume(parsed: Parsed) -> int | None:
-    from ai_protocols.cli.output import print_resume
+    from ai_protocols.cli.resume_output import print_resume
     from ai_protocols.session.project import Project
 
     context = Project.discover().resume(max_bytes=parsed["max_bytes"])  # type: ignore[arg-type]

@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 
     from ai_protocols.git.checkpoint import Taken
     from ai_protocols.session.project import LogReport
-    from ai_protocols.session.resume import ResumeContext
 
 __all__ = [
     "CHANGES_NOTHING",
@@ -44,7 +43,6 @@ __all__ = [
     "print_json_items",
     "print_log_report",
     "print_path",
-    "print_resume",
     "print_task_link",
     "reader_gone",
     "refuse_outside_a_project",
@@ -365,20 +363,6 @@ def json_pieces(items: dict[str, object], *, encoded: bool = False) -> Iterator[
             value = rest
         yield dumps(value).replace("\n", "\n  ")
     yield "{}\n" if separator == "{\n  " else "\n}\n"
-
-
-def print_resume(context: ResumeContext, as_json: bool) -> None:
-    """The resume context as text, or as JSON on one line: the bytes its bound counts.
-    Outside any project, :class:`~ai_protocols.errors.NoProject` instead
-    (:func:`refuse_outside_a_project`)."""
-    if context.session is None and not context.removed:
-        refuse_outside_a_project()
-    if as_json:
-        from ai_protocols.session.resume import dumps
-
-        sys.stdout.write(dumps(context.to_json()) + "\n")
-    else:
-        sys.stdout.write(context.to_text())
 
 
 def _stamp(moment: datetime | None) -> str:
