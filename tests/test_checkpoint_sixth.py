@@ -283,7 +283,7 @@ def test_pull_rebase_keeping_every_change_raises_no_alarm(tmp_path: Path, run: R
 
 
 def test_rebased_into_compares_patches_outside_dot_ai(repo: Path) -> None:
-    from ai_protocols.git.state import rebased_into
+    from ai_protocols.git.history import rebased_into
 
     first_commit(repo)
     base = git(repo, "rev-parse", "HEAD")

@@ -56,7 +56,7 @@ def test_stash_all_then_start_advice_keeps_the_fresh_session(project: Path,
 def test_blob_id_is_gits(data: bytes) -> None:
     """2: the id that tells a file here again from the stash's is git's own (``git
     hash-object``), for any bytes."""
-    from ai_protocols.git.state import blob_id
+    from ai_protocols.git.history import blob_id
 
     done = subprocess.run(["git", "hash-object", "--stdin"], input=data, capture_output=True,
                           check=True)

@@ -23,7 +23,7 @@ from clonekit import LAYOUTS, Agent, Clones, commit, git, push
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ai_protocols.git.state import history_versions
+from ai_protocols.git.history import history_versions
 
 from conftest import clean_env
 

@@ -105,7 +105,7 @@ def test_the_worktree_parser_reads_what_git_lists(tmp_path_factory: pytest.TempP
     git lists it: git trims the ASCII blanks ``" \\t\\n\\r"`` at both ends (not ``\\v``,
     ``\\f``; checked against git 2.x's porcelain output), and a lock whose reason is
     all blanks lists as locked without one (``""``)."""
-    from ai_protocols.git.state import other_worktrees, worktrees
+    from ai_protocols.git.history import other_worktrees, worktrees
 
     base = tmp_path_factory.mktemp("wt")
     root = base / "main"

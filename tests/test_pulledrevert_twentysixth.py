@@ -161,7 +161,7 @@ def test_history_versions_each_keeps_every_place(tmp_path_factory: pytest.TempPa
     took ``contents`` one commit after another (a version again when a commit puts back
     an older one): every version each commit gave it and took from it, newest first,
     repeats kept; without ``each`` the same, each once at its newest place."""
-    from ai_protocols.git.state import history_versions
+    from ai_protocols.git.history import history_versions
 
     repo = tmp_path_factory.mktemp("history")
     git(repo, "init", "-q")

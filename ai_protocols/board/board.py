@@ -105,7 +105,7 @@ from ai_protocols.errors import (
     TaskNotFound,
     TaskTaken,
 )
-from ai_protocols.git.state import head_holds
+from ai_protocols.git.history import head_holds
 from ai_protocols.lean import counted, datetime, quoted, record, shell_quote, timedelta
 from ai_protocols.liveness.evidence import (
     RECOVERABLE,
@@ -1149,7 +1149,7 @@ class Board:
         checkout, reset or switch writes the index's version), not a person's save.
         ``False`` when it cannot be read, outside git or for a board git does not track.
         One git run."""
-        from ai_protocols.git.state import file_at
+        from ai_protocols.git.history import file_at
 
         try:
             data = self.path.read_bytes()
@@ -2754,7 +2754,7 @@ class Board:
             without_merged,
         )
         from ai_protocols.errors import BoardCopyNotMerged
-        from ai_protocols.git.state import head_blob
+        from ai_protocols.git.history import head_blob
 
         own = self.own_copy
         if self.path.parent == own.parent:

@@ -88,7 +88,7 @@ def stopped_pull(root: str, below: str) -> tuple[str, bytes, bytes] | None:
     give it. One ``git merge-base`` and two ``git show`` while one is under way; a few
     ``stat`` calls otherwise. Raises nothing."""
     from ai_protocols.git.head import operation, stopped_from
-    from ai_protocols.git.state import start_ancestry
+    from ai_protocols.git.history import start_ancestry
     from ai_protocols.session.transaction import git_version
 
     stopped = stopped_from(root)
@@ -199,7 +199,7 @@ def deleted_lock(board: str, area: str, same: Callable[[str, str], bool]
     import os
 
     from ai_protocols.board.model import BoardFile, ended_in_history, read_board
-    from ai_protocols.git.state import history_versions
+    from ai_protocols.git.history import history_versions
 
     root = os.path.dirname(os.path.dirname(board))
     for version in history_versions(root, os.path.relpath(board, root), ["HEAD"], limit=8):
@@ -239,7 +239,7 @@ def deleted_claim(board: str, task_id: str, now: bytes) -> Task | None:
         ended_since,
         read_board,
     )
-    from ai_protocols.git.state import history_versions
+    from ai_protocols.git.history import history_versions
 
     root = os.path.dirname(os.path.dirname(board))
     for version in history_versions(root, os.path.relpath(board, root), ["HEAD"], limit=8):

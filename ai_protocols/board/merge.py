@@ -2035,7 +2035,7 @@ def id_in_history(doc: OrgFile, wanted: str, root: str,
 
     from ai_protocols.board.model import find_task
     from ai_protocols.errors import TaskNotFound
-    from ai_protocols.git.state import file_at, recorded_in_history
+    from ai_protocols.git.history import file_at, recorded_in_history
     from ai_protocols.paths import AI_DIR, BOARD_FILE
 
     path = f"{AI_DIR}/{BOARD_FILE}"

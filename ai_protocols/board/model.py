@@ -927,7 +927,7 @@ def ended_in_history(board: str, held: list[Task] | list[AreaLock]) -> list[bool
     ``False``; so without git. Git's order, not the stamps' wall-clock times, decides.
     Git runs: one ``git log`` per item, two reads of the board per commit found; only
     for what a board lost (docs/tasks.md, "A newer board git brought is kept")."""
-    from ai_protocols.git.state import file_at, recorded_in_history
+    from ai_protocols.git.history import file_at, recorded_in_history
 
     root = os.path.dirname(os.path.dirname(board))
     path = f"{os.path.basename(os.path.dirname(board))}/{os.path.basename(board)}"
@@ -955,7 +955,7 @@ def _named_in_history(root: str, path: str, record: str, lock: bool = False) -> 
     or a person's tidying took it out: its parent then holds it) holds, or its parent
     holds, such an item naming it (:func:`named_ends`). One ``git log``, up to two
     reads; raises nothing."""
-    from ai_protocols.git.state import file_at, recorded_in_history
+    from ai_protocols.git.history import file_at, recorded_in_history
 
     commit = recorded_in_history(root, path, f"({'LOCKED' if lock else 'CLAIMED'}_AT {record})")
     if commit is None:
@@ -1035,7 +1035,7 @@ def changed_in_history(board: str, held: list[Task] | list[AreaLock]) -> list[bo
     the same ``OWNER`` and ``LOCKED``; the commits looked at are those that changed how
     often the board names its owner. All ``False`` without git. Runs git: only for the
     claims and locks a board lost."""
-    from ai_protocols.git.state import held_in_history, removed_in_history
+    from ai_protocols.git.history import held_in_history, removed_in_history
 
     if not held:
         return []
@@ -1058,7 +1058,7 @@ def on_other_branch(board: str, held: list[Task] | list[AreaLock]) -> list[str |
     with it), not put back on this branch's board (docs/tasks.md, "When git puts an older
     board back"). All ``None`` without git or a record. Runs git: only for what a board
     lost."""
-    from ai_protocols.git.state import held_on_branches
+    from ai_protocols.git.history import held_on_branches
 
     records = [_record_of(item) for item in held]
     if not any(records):

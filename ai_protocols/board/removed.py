@@ -55,7 +55,7 @@ def git_removed(board: str, kept: str) -> bool:
     ``git stash -u``). At most ``2 + _ASKED`` git runs; only for a board gone from disk."""
     from ai_protocols.board.stale import read_record
     from ai_protocols.git.head import reflog_moves
-    from ai_protocols.git.state import file_at
+    from ai_protocols.git.history import file_at
 
     where = _where(board)
     if where is None:
@@ -117,7 +117,7 @@ def stash_pop_steps(board: str, kept: str) -> str | None:
     no stash, no git). Paths as git names them, from the work tree's top; one or two
     git runs."""
     from ai_protocols.git.head import has_stash
-    from ai_protocols.git.state import blob_id, stash_untracked_blobs
+    from ai_protocols.git.history import blob_id, stash_untracked_blobs
     from ai_protocols.lean import shell_quote
 
     where = _where(board)

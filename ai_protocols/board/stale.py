@@ -248,7 +248,7 @@ def _git_wrote_stopped(root: str, board: str) -> bool:
     round: the board's hand deletions and stopped operations"). A few ``stat`` calls
     when none is under way; one ``git ls-files`` when one is. Raises nothing."""
     from ai_protocols.git.head import stopped_from
-    from ai_protocols.git.state import index_wrote
+    from ai_protocols.git.history import index_wrote
 
     if stopped_from(root) is None:
         return False
@@ -363,7 +363,7 @@ def known_versions(board: str, kept: str, first: list[bytes | None],
     pull's result when ``HEAD``'s board is a stale save committed since, which no
     buffer was opened on: :func:`~ai_protocols.board.hidden.brought_board`). Reads small
     files and runs git twice; raises nothing."""
-    from ai_protocols.git.state import history_versions
+    from ai_protocols.git.history import history_versions
 
     root = os.path.dirname(os.path.dirname(board))
     found = dict.fromkeys(version for version in first if version is not None)
@@ -1051,7 +1051,7 @@ def older_than_write(board: str, kept: str, data: bytes, since: str,
     base = git_version(root, f"{since}:./{below}")
     if newer is None or base is None:
         return None
-    from ai_protocols.git.state import in_history
+    from ai_protocols.git.history import in_history
 
     if data in (base, newer) or (written is not None and
                                  in_history(root, data, written, below)):
@@ -1301,7 +1301,7 @@ def over_own_writes(board: str, kept: str, data: bytes) -> tuple[bytes, int, str
         return None
     if older is None or data == older:
         return None
-    from ai_protocols.git.state import index_wrote
+    from ai_protocols.git.history import index_wrote
 
     root = os.path.dirname(os.path.dirname(board))
     with contextlib.suppress(OSError):

@@ -144,7 +144,7 @@ def _unended_of(root: str, board: str) -> bytes:
         read_board,
     )
     from ai_protocols.board.stale import reverted_to
-    from ai_protocols.git.state import history_versions, recorded_in_history
+    from ai_protocols.git.history import history_versions, recorded_in_history
     from ai_protocols.session.transaction import git_version
 
     below = os.path.relpath(board, root)

@@ -163,7 +163,7 @@ def _said_own_copy(board: Board) -> None:
     if board.path.parent == board.project.ai_dir:
         return
     from ai_protocols.board.model import board_bytes
-    from ai_protocols.git.state import head_holds
+    from ai_protocols.git.history import head_holds
 
     try:
         data = board_bytes(own)

@@ -134,7 +134,7 @@ class Guarding:
         """Each worktree of this repository (``git worktree list --porcelain``,
         git-worktree(1)), where it really is, with its lock's reason (``""``: locked
         without one; ``None``: not locked)."""
-        from ai_protocols.git.state import worktree_list
+        from ai_protocols.git.history import worktree_list
 
         out = self._git("worktree", "list", "--porcelain", "-z", ok=tuple(range(256)))
         return {_real(_path(path)): locked for path, _, locked in worktree_list(out)}

@@ -78,7 +78,7 @@ def restored_at(root: str, commit: str) -> str | None:
     with", and the restore pasted again was refused); ``None`` when none is (or git
     cannot say). One git run (``git worktree list --porcelain -z``, git-worktree(1)),
     and a read of each worktree's mark: call on a warning's path only."""
-    from ai_protocols.git.state import other_worktrees
+    from ai_protocols.git.history import other_worktrees
 
     commit = commit.lower()
     for path, _, _ in other_worktrees(root):

@@ -235,7 +235,7 @@ class Listing:
         :func:`ai_protocols.git.state.remote_for`; a URL, since that clone may name the
         remote otherwise), ``"one of URL (NAME), ..."`` when it has several and none is
         the upstream's, ``None`` when it has none (``git remote``, git-remote(1))."""
-        from ai_protocols.git.state import remote_for
+        from ai_protocols.git.history import remote_for
 
         names = self._git("remote").decode("utf-8", "replace").split()
         if not names:
@@ -257,7 +257,7 @@ class Listing:
         of the current branch's upstream, else the only remote
         (:func:`ai_protocols.git.state.remote_for`); without any remote, the URL they
         were pushed to."""
-        from ai_protocols.git.state import remote_for
+        from ai_protocols.git.history import remote_for
 
         remote = remote_for(str(self.top), self.head_branch)
         if remote == "REMOTE" and not self._git("remote").strip():

@@ -784,7 +784,7 @@ def reach_note(agent: str, scope: str, root: Path, path: Path) -> str | None:
         return None
     if state.returncode != 0 or not state.stdout.strip():
         return None
-    from ai_protocols.git.state import other_worktrees
+    from ai_protocols.git.history import other_worktrees
 
     # (this work tree is the one around ``root`` as git's files say, so one nested in
     # another, ``git worktree add wt/b`` inside the main one, still names the main one)

@@ -66,10 +66,10 @@ def not_git(opened: str = "on an older version") -> str:
 
 def git_wrote(path: str) -> bool:
     """Whether git's index records the session file ``path`` as git last wrote or took
-    it (:func:`ai_protocols.git.state.index_wrote`: the entry's cached ``stat`` is the
+    it (:func:`ai_protocols.git.history.index_wrote`: the entry's cached ``stat`` is the
     file's); ``False`` outside git, when it holds no entry, or the file is gone. One
     git run."""
-    from ai_protocols.git.state import index_wrote
+    from ai_protocols.git.history import index_wrote
     from ai_protocols.paths import git_dirs
 
     dirs = git_dirs(parent(path))

@@ -427,8 +427,8 @@ def _written_with(path: str, versions: list[bytes], props: dict[str, str], since
 def _history(path: str, revs: list[str]) -> list[bytes]:
     """The versions of the file at ``path`` that the last :data:`_BASES` commits that
     changed it, from ``revs`` (``git log`` arguments: ``HEAD``, ``--reflog``...), hold,
-    newest first (:func:`~ai_protocols.git.state.history_versions`, after each commit)."""
-    from ai_protocols.git.state import history_versions
+    newest first (:func:`~ai_protocols.git.history.history_versions`, after each commit)."""
+    from ai_protocols.git.history import history_versions
 
     return history_versions(parent(path), path.rsplit("/", 1)[-1], revs, _BASES, before=False)
 

@@ -2156,7 +2156,7 @@ def _head_versions(place: str, root: str = ".") -> list[bytes]:
     (:func:`~ai_protocols.git.state.history_versions`), at every place it has there (a
     version a revert put back: where the revert made it, and where it was first made).
     Two git runs; empty when git cannot say."""
-    from ai_protocols.git.state import history_versions
+    from ai_protocols.git.history import history_versions
 
     return history_versions(root, place, ["HEAD"], _WRITES, before=True, each=True)
 
@@ -2170,7 +2170,7 @@ def tool_write(place: str, base: _Version, root: str = ".") -> bytes | None:
     a person's edit of it, committed, fetched from another clone; the tool's write
     comes before ``base``). ``None`` when ``base`` has no record or none is found. Two
     git runs, then one more, and one per other version carrying the record."""
-    from ai_protocols.git.state import history_versions, made_since
+    from ai_protocols.git.history import history_versions, made_since
     from ai_protocols.session.layout import one_session
 
     props = base.properties

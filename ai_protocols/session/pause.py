@@ -56,7 +56,7 @@ def record_head(edit: SessionEdit, root: str) -> tuple[str, str | None] | None:
     back" warning reads, and is never overwritten without a record. The note, ``None``
     unless the commit moved from is still in this clone, off ``HEAD``'s line, and the
     work tree holds every change of it uncommitted (``git reset HEAD~1``:
-    :func:`ai_protocols.git.state.uncommitted_here`), says so. git runs only when the
+    :func:`ai_protocols.git.history.uncommitted_here`), says so. git runs only when the
     commit changed on the same branch. When the write goes
     into an older version than the one written last (``git stash``, a checkout put it
     back: :attr:`~ai_protocols.session.edit_base.SessionEdit.last_head`), the place
@@ -82,7 +82,7 @@ def record_head(edit: SessionEdit, root: str) -> tuple[str, str | None] | None:
         if old_branch != branch or commit is None:  # (a detached HEAD to a branch too)
             moved = True
         elif old_commit != commit:
-            from ai_protocols.git.state import uncommitted_here, work_of
+            from ai_protocols.git.history import uncommitted_here, work_of
 
             where = work_of(root, old_commit, commit, head[0])
             moved = where not in ("descends", "carried")

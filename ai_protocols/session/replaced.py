@@ -79,7 +79,7 @@ def switched_from(path: str, kept: str) -> tuple[str, str, str] | None:
     top, or the folder below it that holds ``.ai/``), where ``git switch BRANCH`` brings
     the file back and ``ai-protocols`` finds it. ``None`` otherwise: no such branch
     recorded, ``HEAD`` on it, the branch not holding the file, or checked out in another work tree
-    (:func:`~ai_protocols.git.state.checked_out_at`: ``git switch`` refuses it there, so
+    (:func:`~ai_protocols.git.history.checked_out_at`: ``git switch`` refuses it there, so
     ``start`` brings the file back; issue 14, nineteenth round). Reads the kept copy's
     first lines and git's files; git runs (``git cat-file -e``, then ``git worktree
     list``) only when the branches differ."""
@@ -110,7 +110,7 @@ def switched_from(path: str, kept: str) -> tuple[str, str, str] | None:
                git_env(), None).wait()
     except (GitFailed, ValueError):
         return None
-    from ai_protocols.git.state import checked_out_at
+    from ai_protocols.git.history import checked_out_at
 
     if checked_out_at(top, branch) is not None:  # (git switch refuses it here: start it is)
         return None
@@ -263,7 +263,7 @@ def carried_refusal(path: str, kept: str) -> SessionCarried | None:
     record, and the write went on with no word); ``None`` otherwise (no link, or a
     relative one: no record of ours). When what it names is gone because ``git
     worktree move`` took that work tree elsewhere, where its file is now
-    (:func:`~ai_protocols.git.state.moved_worktree`: the refusal names it, with the
+    (:func:`~ai_protocols.git.history.moved_worktree`: the refusal names it, with the
     ``ln -sf`` that brings the record up to date and the ``cd`` there). One
     ``readlink``, one ``stat`` (and one git run when the file there is gone): call
     when the kept copy is not the file (a rare path)."""
@@ -287,7 +287,7 @@ def carried_refusal(path: str, kept: str) -> SessionCarried | None:
     root = project_of(path)
     moved_folder = None
     if gone and dest.endswith(os.sep + below):  # (git worktree move: git knows where)
-        from ai_protocols.git.state import moved_worktree
+        from ai_protocols.git.history import moved_worktree
 
         top = moved_worktree(parent(path), there)
         if top is not None and os.path.isfile(os.path.join(top, below)):
@@ -604,7 +604,7 @@ def stash_moved(folder: str) -> tuple[str, str | None, str, str] | None:
     ``(no branch)``, a detached ``HEAD``), and the two places said for a person (where
     the stash was made, where ``HEAD`` is); ``None`` when ``HEAD`` is that commit, or
     git cannot say. A branch another work tree has checked out
-    (:func:`~ai_protocols.git.state.checked_out_at`) is said so and given as ``None``:
+    (:func:`~ai_protocols.git.history.checked_out_at`) is said so and given as ``None``:
     ``git switch`` refuses it here, so the way back is its commit, detached (issue 14,
     nineteenth round). Two or three git runs (only on the way to a warning)."""
     import re
@@ -628,7 +628,7 @@ def stash_moved(folder: str) -> tuple[str, str | None, str, str] | None:
     there = (f"branch {branch_text(made_on)} at {base[:12]}" if made_on else
              f"a detached HEAD at {base[:12]}")
     if made_on:  # (git switch refuses a branch another work tree has checked out)
-        from ai_protocols.git.state import checked_out_at
+        from ai_protocols.git.history import checked_out_at
 
         elsewhere = checked_out_at(folder, made_on)
         if elsewhere is not None:  # (go back to its commit, detached: git switch takes it)

@@ -932,7 +932,7 @@ def _switched_warning(project: Project, path: str, kept: bytes, recorded: str, w
     takes a person back to it (no copy, no restore: either would bring that branch's
     files onto this one; issue 14, fifteenth round). One git run."""
     from ai_protocols.git.head import branch_name
-    from ai_protocols.git.state import file_at
+    from ai_protocols.git.history import file_at
 
     here = relative_to(path, project.root_text)
     name = branch_name(recorded)
@@ -1218,7 +1218,7 @@ def _stash_advice(project: Project, also: str = "", written: str | None = None) 
     ``ai-protocols merge-kept`` merges that write (the kept copy) back into the stash's
     version; it is that session continued, not another."""
     from ai_protocols.git.head import has_stash  # (the one rule: git's files, no process)
-    from ai_protocols.git.state import stash_untracked_blobs
+    from ai_protocols.git.history import stash_untracked_blobs
     from ai_protocols.paths import git_dirs, is_tool_path, join, named_from, tool_folders
 
     root = project.root_text
@@ -1325,8 +1325,8 @@ def _same_as_stashed(root: str, path: str, blob: str,
     copies (``.locks/`` of one of the tool's folders ``tools``,
     :func:`~ai_protocols.paths.tool_folders`: the stash brings its own back; a session
     file moved aside keeps what its kept copy held), or a file holding exactly the blob
-    the stash holds for it (:func:`~ai_protocols.git.state.blob_id`). Reads the file."""
-    from ai_protocols.git.state import blob_id
+    the stash holds for it (:func:`~ai_protocols.git.history.blob_id`). Reads the file."""
+    from ai_protocols.git.history import blob_id
     from ai_protocols.paths import LOCK_DIR, join
 
     if any(path.startswith(f"{folder}{LOCK_DIR}/") for folder in tools):
@@ -1392,7 +1392,7 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
     - or its last checkpoint holds uncommitted work (``CHECKPOINT_FILES`` > 0) that
       this checkout does not hold: when the checkpoint is here, the changes of it that
       neither the work tree nor ``HEAD`` holds
-      (:func:`~ai_protocols.git.state.missing_work`), each named; else, when this
+      (:func:`~ai_protocols.git.history.missing_work`), each named; else, when this
       checkout has none of it: no change in the work tree at any of the
       checkpoint's paths outside ``.ai/`` (when the checkpoint is not in this clone:
       no tracked change outside ``.ai/``; an untracked file alone never counts),
@@ -1409,8 +1409,6 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
     session_branch, session_commit = recorded or (session.git_branch, session.git_commit)
     if git is None or not (session_branch or session_commit or session.checkpoint):
         return None
-    from ai_protocols.git.state import present_commits, start_work_diff
-
     root = project.root_text
     commit = session_commit
     # HEAD at exactly the commit recorded (detached, or a new branch there) holds the
@@ -1426,23 +1424,29 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
     maybe_lost = bool(point) and session.checkpoint_files > 0
     start = base if _is_hash(base) else _EMPTY_TREE
     if maybe_lost and (_is_hash(base) or base == "none"):
-        from ai_protocols.git.state import start_changes
+        from ai_protocols.git.history import start_changes
 
         paths = start_changes(root, start, point)  # type: ignore[arg-type]
     if maybe_lost and git.commit is not None and _is_hash(base):
+        from ai_protocols.git.history import start_work_diff
+
         if base != git.commit:
             since = start_work_diff(root, base, git.commit)  # type: ignore[arg-type]
         compare = start_work_diff(root, git.commit, point)  # type: ignore[arg-type]
     if point and (ask or other_branch or maybe_lost) and point not in ask:
         ask.append(point)  # (hashes, never options)
-    here = present_commits(root, *ask) if ask else set()
+    here: set[str] | None = set()
+    if ask:  # (as a rule none: HEAD at the commit recorded, no checkpoint)
+        from ai_protocols.git.history import present_commits
+
+        here = present_commits(root, *ask)
     committed = since() if since is not None else ([] if base == git.commit else None)
     differs = compare() if compare is not None else None
     changes = paths() if paths is not None else None  # None: the checkpoint is not here
     work = None if changes is None else [c[3] for c in changes]
     lost = None  # which of its changes neither the work tree nor HEAD holds (None: unknown)
     if changes:
-        from ai_protocols.git.state import missing_work
+        from ai_protocols.git.history import missing_work
 
         lost = missing_work(root, start, point, changes, git.commit,  # type: ignore[arg-type]
                             git.work_paths)
@@ -1460,7 +1464,7 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
     behind = aside = descends = rebased = kept = False
     if commit and commit != git.commit and not missing and git.commit is not None and \
             _is_hash(commit):
-        from ai_protocols.git.state import work_of
+        from ai_protocols.git.history import work_of
 
         # (the one rule log's moved: line follows too; HEAD's files the checkpoint's:
         # an amend that took its work, it is here)
@@ -1469,7 +1473,7 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
         behind, descends = where == "behind", where == "descends"
         rebased, aside = where == "carried", where == "aside"
         if (behind or aside) and git.work > 0 and not other_branch:
-            from ai_protocols.git.state import uncommitted_here
+            from ai_protocols.git.history import uncommitted_here
 
             kept = uncommitted_here(root, commit, git.commit)  # (a git reset HEAD~1)
     if not (other_branch or missing or uncommitted or behind or aside):
@@ -1566,7 +1570,7 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
         parts.append(f"this session was recorded {recorded}, but this checkout "
                      f"{' and '.join(said)}")
         if missing:
-            from ai_protocols.git.state import is_shallow
+            from ai_protocols.git.history import is_shallow
 
             shallow = is_shallow(root)
             if shallow:  # (history cut by git clone --depth: never "rolled back")
@@ -1657,7 +1661,7 @@ def _restore_it(project: Project, it: str, short: str, point: str, force: bool =
 
 
 def _lost_paths(project: Project, lost: list[tuple[str, str]]) -> str:
-    """The paths :func:`~ai_protocols.git.state.missing_work` found, each with what of
+    """The paths :func:`~ai_protocols.git.history.missing_work` found, each with what of
     the checkpoint's change is missing (at most 5 named, then how many more), named from
     the project's root as the commands after them name them
     (:func:`~ai_protocols.paths.named_from`)."""
@@ -1732,13 +1736,13 @@ def _rolled_back(project: Project, session: Session, git: GitState | None) -> st
 def _rewritten(project: Project, session: Session, commit: str) -> str | None:
     """When the commit the session recorded is not in this clone, the commit of
     ``HEAD``'s history whose session file records it
-    (:func:`~ai_protocols.git.state.recorded_in_history`): the session, as it was at
+    (:func:`~ai_protocols.git.history.recorded_in_history`): the session, as it was at
     that commit, was committed on top of it, so a rebase or a reword that gave it
     another hash carried its work here (issue 14, twelfth round: not "rolled back").
     ``None`` otherwise."""
     if not _is_hash(commit):
         return None
-    from ai_protocols.git.state import recorded_in_history
+    from ai_protocols.git.history import recorded_in_history
 
     return recorded_in_history(project.root_text,
                                relative_to(session.path_text, project.root_text), commit)
@@ -1785,9 +1789,9 @@ def _missing_branch_check(project: Project, branch: str, path: str) -> str:
     made them, fetched here, then switched to, the session file ``path`` carried across
     the switch (:func:`_keeping`: that branch is not here to compare; issue 14,
     nineteenth round: a file committed here only was gone after it); ``REMOTE`` the
-    real one (:func:`~ai_protocols.git.state.remote_for`). Git runs: one or two (the
+    real one (:func:`~ai_protocols.git.history.remote_for`). Git runs: one or two (the
     remote)."""
-    from ai_protocols.git.state import branch_refs, remote_for
+    from ai_protocols.git.history import branch_refs, remote_for
 
     plain = branch_name(branch) or ""
     name = shell_quote(plain)
@@ -1822,12 +1826,12 @@ def _branch_not_here(project: Project, path: str, branch: str, commit: str,
     and this checkout) when the commit ``commit`` the session recorded on another branch,
     ``branch``, is in this clone but no local branch of that name holds it: when the
     one remote-tracking branch of that name holds it
-    (:func:`~ai_protocols.git.state.remote_holding`: fetched, not switched to yet),
+    (:func:`~ai_protocols.git.history.remote_holding`: fetched, not switched to yet),
     ``git switch B`` makes the branch from it (git-switch(1), ``--guess``; issue 14,
     nineteenth round: the simplest command that works); else ``git switch -c NAME C``.
     Either with the session file ``path`` carried across (:func:`_keeping`). Up to three
     git runs."""
-    from ai_protocols.git.state import remote_ahead, remote_holding
+    from ai_protocols.git.history import remote_ahead, remote_holding
 
     name = branch_name(branch) or ""
     said = f"this session was recorded {where}"
@@ -1874,7 +1878,7 @@ def go_to(project: Project, branch: str, path: str | None) -> str:
     UTF-8) with the session file ``path`` (``None``: no session file to take along):
     ``switch to it (git switch B)``, the file carried across when the switch would take
     it (:func:`_keeping`), or, when another work tree has it checked out
-    (:func:`~ai_protocols.git.state.checked_out_at`: git switch refuses it here,
+    (:func:`~ai_protocols.git.history.checked_out_at`: git switch refuses it here,
     "already checked out at"), that work tree, to work in, with the session file carried
     there (:func:`_checked_out_elsewhere`). The one rule of this advice: ``resume``'s
     warnings and the task board's claim on another branch (issue 14, twentieth round).
@@ -1894,14 +1898,14 @@ def _keeping(project: Project, path: str, go: str, target: str | None) -> str:
     """The git command ``go``, which checks out the commit ``target`` (a ref or a hash;
     ``None``: not in this clone yet), as advice gives it so that the session file
     ``path`` stays in the work tree as it is: ``go`` alone when git leaves the file
-    alone (:func:`~ai_protocols.git.state.same_file`: ``target`` holds it as ``HEAD``
+    alone (:func:`~ai_protocols.git.history.same_file`: ``target`` holds it as ``HEAD``
     does, or neither holds it); else the file carried across (renamed aside, ``go``,
     renamed back): git-checkout(1) removes a committed file ``target`` lacks, writes
     ``target``'s version over one it changes, and refuses an untracked one ``target``
     has, while a file that is not there is no change it refuses for (what git holds of
     either version stays in git). Quoted to paste, from the project's root (said). One
     git run when ``target`` is given, none otherwise."""
-    from ai_protocols.git.state import same_file, unmerged_paths
+    from ai_protocols.git.history import same_file, unmerged_paths
     from ai_protocols.paths import git_dirs
 
     here = relative_to(path, project.root_text)
@@ -1942,7 +1946,7 @@ def _checked_out_elsewhere(project: Project, name: str, path: str | None = None,
                            newest: str | None = None,
                            first: Callable[[str], str] | None = None) -> str | None:
     """When another work tree has the local branch ``name`` checked out
-    (:func:`~ai_protocols.git.state.checked_out_at`), where ``git switch`` refuses it:
+    (:func:`~ai_protocols.git.history.checked_out_at`), where ``git switch`` refuses it:
     that work tree, named, and the ``cd`` that goes there (quoted for a shell); else
     ``None``. ``path``: the session file, which stays in this work tree (each work tree
     has its own ``.ai/``: docs/git.md), so the advice carries it to the same place in
@@ -1960,7 +1964,7 @@ def _checked_out_elsewhere(project: Project, name: str, path: str | None = None,
     --ff-only R/B``; issue 14, twentieth round: ``git switch B`` was advised, which git
     refuses), put first in the carry's command, else said on its own. Up to two git
     runs."""
-    from ai_protocols.git.state import checked_out_at
+    from ai_protocols.git.history import checked_out_at
 
     there = checked_out_at(project.root_text, name)
     if there is None:
@@ -2048,7 +2052,7 @@ def _elsewhere_alone(project: Project, name: str, path: str, newest: str | None,
     over), or the newest version is the one committed on that branch, which that work
     tree has; ``None`` when the carry goes on (nothing there, or the file there is the
     one git holds at that branch's tip). One git run, only when a file is there."""
-    from ai_protocols.git.state import file_at
+    from ai_protocols.git.history import file_at
     from ai_protocols.paths import git_dirs, join
 
     dirs = git_dirs(project.root_text)
@@ -2160,7 +2164,7 @@ def _branch_holds(project: Project, branch: str, commit: str) -> bool:
     ``--is-ancestor``; the full ref name, so never an option)."""
     if not branch or not _is_hash(commit):
         return False
-    from ai_protocols.git.state import start_ancestry
+    from ai_protocols.git.history import start_ancestry
 
     return start_ancestry(project.root_text, commit, f"refs/heads/{branch_name(branch)}")()
 
@@ -2173,7 +2177,7 @@ def _moved_on(project: Project, base: str | None, head: str | None,
     leaves the commit recorded behind), so that checkpoint is older than the work."""
     if head is None or not _is_hash(base) or base == head:
         return False
-    from ai_protocols.git.state import start_ancestry, start_work_diff
+    from ai_protocols.git.history import start_ancestry, start_work_diff
 
     ancestry = start_ancestry(project.root_text, base, head)  # type: ignore[arg-type]
     if committed is None:

@@ -50,12 +50,12 @@ def older_record(mine: str | None, theirs: str | None) -> bool:
 def went_over(path: str, data: bytes, like: str) -> tuple[bytes, str] | None:
     """The version of the session file at ``path`` (``data``, the file as read) that a
     committed stale save went over, and how it is named (``blob ID``, :data:`BLOB`, the
-    first 12 hex digits, which ``git show`` takes: :func:`~ai_protocols.git.state.blob_id`
+    first 12 hex digits, which ``git show`` takes: :func:`~ai_protocols.git.history.blob_id`
     in the hash of ``like``, an object id of the repository, ``HEAD``'s); ``None`` when
     the file is no committed stale save.
 
     Read from the last 30 versions ``HEAD``'s history holds, newest first
-    (:func:`~ai_protocols.git.state.history_versions`: two git runs): ``HEAD``'s
+    (:func:`~ai_protocols.git.history.history_versions`: two git runs): ``HEAD``'s
     version carries the file's write record (``UPDATED_AT``: the save committed, the
     file that save or a person's edit of it), and so may the versions below it (edits of
     the save committed one after another); the first version below them that carries
@@ -65,7 +65,7 @@ def went_over(path: str, data: bytes, like: str) -> tuple[bytes, str] | None:
     one_session`), else ``None``. Whether the save dropped anything of it, and whether
     something was typed in it (a save of the older version as it was is a revert, which
     stands), is the caller's to judge. Raises nothing of its own."""
-    from ai_protocols.git.state import blob_id, history_versions
+    from ai_protocols.git.history import blob_id, history_versions
 
     mine = _props(data)
     stamp = None if mine is None else mine.get("UPDATED_AT")

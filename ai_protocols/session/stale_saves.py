@@ -259,7 +259,7 @@ def _removal_gone_over(root: str, below: str, data: bytes, older: bytes | None,
     typed, which is the same: it stands, as the twenty-second round's rule has it).
     docs/decisions.md, "Twenty-sixth round: a stale save over a removal, committed". Two
     git runs."""
-    from ai_protocols.git.state import blob_id, history_versions
+    from ai_protocols.git.history import blob_id, history_versions
     from ai_protocols.session.merge import removed_held
     from ai_protocols.session.stale_commit import BLOB
 
