@@ -300,7 +300,12 @@ LEAN = {"datetime", "contextlib", "collections.abc", "encodings.ascii", "unicode
 #: round: the exceptions none of them raises (the board's, git's...), whose classes are
 #: made on first use (a board's readers raise the board's).
 RARE_NEVER = {"ai_protocols.errors_rare"}
-HOT_NEVER = NEVER | NO_PATHLIB | LEAN
+#: What no hot command imports since the twenty-seventh round: the layout's re-exports
+#: (the package's modules import its parts directly: importing it loads all six), and
+#: git's history queries (git/history.py: a recorded commit or checkpoint asked about, a
+#: board's or a stale save's history; the common case of none of them asks).
+LAYOUT_NEVER = {"ai_protocols.session.layout", "ai_protocols.git.history"}
+HOT_NEVER = NEVER | NO_PATHLIB | LEAN | LAYOUT_NEVER
 #: What a command that neither reads nor writes JSON imports neither (json imports re, and
 #: re imports enum, functools and collections): not re either, since issue 16's part b; nor
 #: operator.py, which collections imports (the library takes attrgetter and itemgetter from
@@ -323,11 +328,20 @@ READ_ONLY_NEVER |= TRANSACTION_SPLIT
 #: What a command that only reads imports neither since the twenty-sixth round: the
 #: exceptions only a write raises.
 READ_ONLY_NEVER |= {"ai_protocols.errors_write"}
+#: Nor, since the twenty-seventh round, fcntl (a C module of its own: it loads where a
+#: lock is taken, storage.files.FLOCK) nor what only a write or a listing uses of the
+#: layout: splicing (``splice``) and the links a move rewrites (``org_links``).
+READ_ONLY_NEVER |= {"fcntl", "ai_protocols.session.splice", "ai_protocols.session.org_links"}
 #: What ``resume`` needs not since issue 16's fifteenth round: the edit transaction and
 #: the rollover under it (it imported them for a constant, ``OPERATION_SAID``, now in
 #: git/head.py; the warnings that need them import them when they give one).
 RESUME_NEVER = {"ai_protocols.session.transaction", "ai_protocols.session.rollover",
                 "ai_protocols.org.emacs_lock", "ai_protocols.errors_write"} | TRANSACTION_SPLIT
+#: Nor, since the twenty-seventh round: the other commands' output (``print_resume`` has a
+#: module of its own), the pending entries (read with the whole session, not the brief
+#: one), and what READ_ONLY_NEVER names since then.
+RESUME_NEVER |= {"ai_protocols.cli.output", "ai_protocols.session.pending", "fcntl",
+                 "ai_protocols.session.splice", "ai_protocols.session.org_links"}
 #: What a hook that reads its payload needs not since issue 16's part e: json and re (the
 #: payload is read by json's C scanner, lean.loads), unless it prints JSON.
 HOOK_NEVER = NO_JSON
