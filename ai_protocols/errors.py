@@ -14,7 +14,8 @@ from ai_protocols.errors_base import CHECK_NEEDS_GIT as CHECK_NEEDS_GIT  # (give
 from ai_protocols.errors_base import CHECKPOINT_NEEDS_GIT as CHECKPOINT_NEEDS_GIT
 from ai_protocols.errors_base import DUPLICATE_FIX as DUPLICATE_FIX
 from ai_protocols.errors_base import AiProtocolsError, UnreadableSession, _lacking, _show
-from ai_protocols.lean import PathField, TextOf, counted, shell_quote
+from ai_protocols.errors_base import MergeConflict as MergeConflict  # (given from here)
+from ai_protocols.lean import PathField, TextOf, shell_quote
 
 TYPE_CHECKING = False  # no pathlib at import: the resolver's twin imports this module
 if TYPE_CHECKING:
@@ -306,94 +307,6 @@ class InvalidText(AiProtocolsError, ValueError):
         super().__init__(f"{field} {_show(value)} cannot be used: {reason}")
 
 
-class ItemNotFound(AiProtocolsError, LookupError):
-    """``--done`` named no open checkbox item. Fields: ``text`` (as given),
-    ``sections`` (the titles of the sections searched, in order), ``open_count``
-    (how many open items they hold)."""
-
-    exit_code = 5
-
-    def __init__(self, text: str, sections: tuple[str, ...] = (), open_count: int = 0
-                 ) -> None:
-        self.text, self.sections, self.open_count = text, sections, open_count
-        where = ", ".join(sections) if sections else "this session's sections"
-        held = (f"they hold {counted(open_count, 'open item', 'open items')}: "
-                "'ai-protocols show' lists them; give one's whole text or a part of it "
-                "that only it holds") if open_count else \
-            "they hold no open item ('ai-protocols show' lists the session)"
-        super().__init__(f"no open checkbox item matches {_show(text)} (searched {where}; "
-                         f"{held})")
-
-
-class AmbiguousItem(AiProtocolsError, LookupError):
-    """``--done`` matched more than one open item."""
-
-    exit_code = 5
-
-    def __init__(self, text: str, candidates: list[str]) -> None:
-        self.text = text
-        self.candidates = candidates
-        listed = "; ".join(_show(c, 40) for c in candidates)
-        super().__init__(
-            f"{_show(text)} matches {counted(len(candidates), 'open item', 'open items')} "
-            f"({listed}); give the whole text"
-        )
-
-
-class MergeConflict(UnreadableSession):
-    """A session file holding the marker lines of a git merge that was not resolved:
-    nothing is written into it until a person resolves the merge."""
-
-    def __init__(self, path: Path, lines: list[int], what: str = "session context",
-                 sessions: str | None = None, remerge: str | None = None) -> None:
-        self.lines = lines
-        self.what = what  # the session context, or the task board
-        #: When the two sides are two sessions (not versions of one), what they are and
-        #: how to keep both: said instead of "keep what each side logged", which would
-        #: make one session of two.
-        self.sessions = sessions
-        shown = ", ".join(str(n) for n in lines[:10]) + (", ..." if len(lines) > 10 else "")
-        word = "line" if len(lines) == 1 else "lines"
-        if sessions is not None:
-            super().__init__(path, f"it holds git merge-conflict markers ({word} {shown}) "
-                                   f"between two sessions: {sessions}")
-            return
-        # (remerge: the command that merges it again through the merge driver, while
-        # git's index still holds both sides: said first, issue 14, fifteenth round)
-        first = f"{remerge}; or resolve the merge by hand" if remerge else \
-            "resolve the merge first"
-        super().__init__(path, f"it holds git merge-conflict markers ({word} {shown}): "
-                               f"{first} (keep what each side logged, delete the "
-                               "marker lines, then git add the file)")
-        if what != "session context":  # the task board (docs/tasks.md)
-            self.args = (str(self).replace("cannot read session context", f"cannot read {what}",
-                                           1).replace("keep what each side logged",
-                                                      "keep each side's tasks and claims"),)
-
-
-class Unmerged(MergeConflict):
-    """A session file, or the task board, that git's index holds unmerged (stages 1 to 3
-    of git-ls-files(1) ``--unmerged``) while a merge, rebase or cherry-pick stopped on it,
-    without marker lines: a modify/delete conflict (one side wrapped the session up,
-    the other kept logging), or a merge driver that did not run (git keeps our side
-    only). Written to, it would become what ``git add`` records, the other side lost; so
-    nothing writes into it until a person resolves it. ``stages``: the stages git holds
-    (1 the common ancestor, 2 ours, 3 theirs); ``advice``: what they mean and how to
-    resolve it."""
-
-    def __init__(self, path: Path, stages: tuple[int, ...], advice: str,
-                 what: str = "session context") -> None:
-        self.lines = []
-        self.sessions = None
-        self.what = what
-        self.stages = stages
-        self.advice = advice
-        UnreadableSession.__init__(self, path, advice)
-        if what != "session context":
-            self.args = (str(self).replace("cannot read session context", f"cannot read {what}",
-                                           1),)
-
-
 class SessionWrappedUp(AiProtocolsError):
     """The session was already wrapped up (or adopted): nothing more can be logged to it.
     For a copy of it put back as the live file (``copy_lacks`` given), ``cause`` says
@@ -448,24 +361,6 @@ class SessionWrappedUp(AiProtocolsError):
                 f"second time; nothing is written: {how}")
             return
         super().__init__(f"the session at {path} {state}{said}; run 'ai-protocols start'")
-
-
-class LockTimeout(AiProtocolsError, TimeoutError):
-    """Another process held the session's lock for longer than the timeout."""
-
-    path = PathField()
-    path_text = TextOf("path")
-
-    exit_code = 8
-
-    def __init__(self, path: Path, timeout: float) -> None:
-        self.path = path
-        self.timeout = timeout
-        super().__init__(f"could not lock {path} within {timeout:g} s; another process holds "
-                         "it: run the command again once that process is done, or wait "
-                         "longer with AI_PROTOCOLS_LOCK_TIMEOUT=SECONDS (a negative value "
-                         "waits as long as it takes); 'fuser -v' on its lock file, under "
-                         ".ai/.locks/, names the process that holds it")
 
 
 class StorageError(AiProtocolsError):
@@ -559,21 +454,27 @@ if TYPE_CHECKING:
     )
 
 
-#: The exceptions :mod:`ai_protocols.errors_write` defines, those only a write of a
-#: session file raises (or a recovery): given from there on first use, as :data:`RARE`,
-#: so that a command that only reads (``resume``, ``show``, ``status``, ``start`` of a
-#: session under way) does not make their classes (about 1.3 M instructions).
+#: The exceptions :mod:`ai_protocols.errors_write` defines, those only a write raises (or
+#: a recovery): given from there on first use, as :data:`RARE`, so that a command that
+#: only reads (``resume``, ``show``, ``status``, ``start`` of a session under way) does
+#: not make their classes (about 1.3 M instructions; the last four since the
+#: twenty-seventh round, about 0.6 M more).
 WRITES = ("SessionReplaced", "SessionCarried", "RolloverUndone", "OtherSession", "StaleSave",
-          "BeingEdited", "CannotRecover")
+          "BeingEdited", "CannotRecover", "ItemNotFound", "AmbiguousItem", "LockTimeout",
+          "Unmerged")
 if TYPE_CHECKING:
     from ai_protocols.errors_write import (
+        AmbiguousItem,
         BeingEdited,
         CannotRecover,
+        ItemNotFound,
+        LockTimeout,
         OtherSession,
         RolloverUndone,
         SessionCarried,
         SessionReplaced,
         StaleSave,
+        Unmerged,
     )
 
 

@@ -1,6 +1,7 @@
 """What :mod:`ai_protocols.errors`, :mod:`ai_protocols.errors_rare` and
 :mod:`ai_protocols.errors_write` build on: the base class :class:`AiProtocolsError`,
-:class:`UnreadableSession` (the base of most of the write's), the quoting of user input
+:class:`UnreadableSession` (the base of most of the write's), :class:`MergeConflict`
+(:class:`~ai_protocols.errors.Unmerged`'s), the quoting of user input
 in a message, and the texts their messages share. Import them from
 :mod:`ai_protocols.errors`: this module is below all three, so that the exceptions of
 the other two are made on first use without an import cycle (issue 16, twenty-sixth
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 __all__ = ["CHECKPOINT_NEEDS_GIT", "CHECK_NEEDS_GIT", "DUPLICATE_FIX", "AiProtocolsError",
-           "UnreadableSession", "given_from_errors"]
+           "MergeConflict", "UnreadableSession", "given_from_errors"]
 
 
 def _show(value: str | bytes, limit: int = 60) -> str:
@@ -97,6 +98,40 @@ class UnreadableSession(AiProtocolsError, ValueError):
         self.path = path
         self.reason = reason
         super().__init__(f"cannot read session context {path}: {reason}; it was left unchanged")
+
+
+class MergeConflict(UnreadableSession):
+    """A session file holding the marker lines of a git merge that was not resolved:
+    nothing is written into it until a person resolves the merge. Here, below
+    :mod:`ai_protocols.errors_write`, as the base of its :class:`Unmerged`."""
+
+    __module__ = "ai_protocols.errors"  # (where it is given from, and documented)
+
+    def __init__(self, path: Path, lines: list[int], what: str = "session context",
+                 sessions: str | None = None, remerge: str | None = None) -> None:
+        self.lines = lines
+        self.what = what  # the session context, or the task board
+        #: When the two sides are two sessions (not versions of one), what they are and
+        #: how to keep both: said instead of "keep what each side logged", which would
+        #: make one session of two.
+        self.sessions = sessions
+        shown = ", ".join(str(n) for n in lines[:10]) + (", ..." if len(lines) > 10 else "")
+        word = "line" if len(lines) == 1 else "lines"
+        if sessions is not None:
+            super().__init__(path, f"it holds git merge-conflict markers ({word} {shown}) "
+                                   f"between two sessions: {sessions}")
+            return
+        # (remerge: the command that merges it again through the merge driver, while
+        # git's index still holds both sides: said first, issue 14, fifteenth round)
+        first = f"{remerge}; or resolve the merge by hand" if remerge else \
+            "resolve the merge first"
+        super().__init__(path, f"it holds git merge-conflict markers ({word} {shown}): "
+                               f"{first} (keep what each side logged, delete the "
+                               "marker lines, then git add the file)")
+        if what != "session context":  # the task board (docs/tasks.md)
+            self.args = (str(self).replace("cannot read session context", f"cannot read {what}",
+                                           1).replace("keep what each side logged",
+                                                      "keep each side's tasks and claims"),)
 
 
 def given_from_errors(namespace: dict[str, object], names: list[str]) -> None:

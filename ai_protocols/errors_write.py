@@ -1,6 +1,8 @@
-"""The library's exceptions that only a write of a session file raises (or a recovery):
-a stale save, an older version put back, a file carried in from elsewhere or another
-session's, a rollover undone, a person's unsaved edits in Emacs, a refused recovery.
+"""The library's exceptions that only a write raises (or a recovery): a stale save, an
+older version put back, a file carried in from elsewhere or another session's, a
+rollover undone, a person's unsaved edits in Emacs, a refused recovery, a file git's
+index holds unmerged, an item ``--done`` names that is not there or not alone, a lock
+held too long (twenty-seventh round: those four were made by every command).
 
 They are :mod:`ai_protocols.errors`'s as much as the others (their ``__module__`` says
 so): that module gives them from here on first use (its ``__getattr__``), so that a
@@ -15,6 +17,7 @@ import os
 
 from ai_protocols.errors_base import (
     AiProtocolsError,
+    MergeConflict,
     UnreadableSession,
     _lacking,
     _show,
@@ -24,8 +27,19 @@ from ai_protocols.lean import PathField, TextOf, counted, shell_quote
 
 #: (what :data:`ai_protocols.errors.WRITES` names: tests/test_rareerrors_twentysixth.py
 #: holds the two equal)
-__all__ = ["BeingEdited", "CannotRecover", "OtherSession", "RolloverUndone", "SessionCarried",
-           "SessionReplaced", "StaleSave"]
+__all__ = [
+    "AmbiguousItem",
+    "BeingEdited",
+    "CannotRecover",
+    "ItemNotFound",
+    "LockTimeout",
+    "OtherSession",
+    "RolloverUndone",
+    "SessionCarried",
+    "SessionReplaced",
+    "StaleSave",
+    "Unmerged",
+]
 
 TYPE_CHECKING = False  # no pathlib at import (as ai_protocols.errors)
 if TYPE_CHECKING:
@@ -404,6 +418,81 @@ class CannotRecover(AiProtocolsError):
         self.reason = reason
         self.verb = verb  # the command's action, as "recover" or "merge-kept"
         super().__init__(f"cannot {verb} {path}: {reason}")
+
+
+class ItemNotFound(AiProtocolsError, LookupError):
+    """``--done`` named no open checkbox item. Fields: ``text`` (as given),
+    ``sections`` (the titles of the sections searched, in order), ``open_count``
+    (how many open items they hold)."""
+
+    exit_code = 5
+
+    def __init__(self, text: str, sections: tuple[str, ...] = (), open_count: int = 0
+                 ) -> None:
+        self.text, self.sections, self.open_count = text, sections, open_count
+        where = ", ".join(sections) if sections else "this session's sections"
+        held = (f"they hold {counted(open_count, 'open item', 'open items')}: "
+                "'ai-protocols show' lists them; give one's whole text or a part of it "
+                "that only it holds") if open_count else \
+            "they hold no open item ('ai-protocols show' lists the session)"
+        super().__init__(f"no open checkbox item matches {_show(text)} (searched {where}; "
+                         f"{held})")
+
+
+class AmbiguousItem(AiProtocolsError, LookupError):
+    """``--done`` matched more than one open item."""
+
+    exit_code = 5
+
+    def __init__(self, text: str, candidates: list[str]) -> None:
+        self.text = text
+        self.candidates = candidates
+        listed = "; ".join(_show(c, 40) for c in candidates)
+        super().__init__(
+            f"{_show(text)} matches {counted(len(candidates), 'open item', 'open items')} "
+            f"({listed}); give the whole text"
+        )
+
+
+class LockTimeout(AiProtocolsError, TimeoutError):
+    """Another process held the session's lock for longer than the timeout."""
+
+    path = PathField()
+    path_text = TextOf("path")
+
+    exit_code = 8
+
+    def __init__(self, path: Path, timeout: float) -> None:
+        self.path = path
+        self.timeout = timeout
+        super().__init__(f"could not lock {path} within {timeout:g} s; another process holds "
+                         "it: run the command again once that process is done, or wait "
+                         "longer with AI_PROTOCOLS_LOCK_TIMEOUT=SECONDS (a negative value "
+                         "waits as long as it takes); 'fuser -v' on its lock file, under "
+                         ".ai/.locks/, names the process that holds it")
+
+
+class Unmerged(MergeConflict):
+    """A session file, or the task board, that git's index holds unmerged (stages 1 to 3
+    of git-ls-files(1) ``--unmerged``) while a merge, rebase or cherry-pick stopped on it,
+    without marker lines: a modify/delete conflict (one side wrapped the session up,
+    the other kept logging), or a merge driver that did not run (git keeps our side
+    only). Written to, it would become what ``git add`` records, the other side lost; so
+    nothing writes into it until a person resolves it. ``stages``: the stages git holds
+    (1 the common ancestor, 2 ours, 3 theirs); ``advice``: what they mean and how to
+    resolve it."""
+
+    def __init__(self, path: Path, stages: tuple[int, ...], advice: str,
+                 what: str = "session context") -> None:
+        self.lines = []
+        self.sessions = None
+        self.what = what
+        self.stages = stages
+        self.advice = advice
+        UnreadableSession.__init__(self, path, advice)
+        if what != "session context":
+            self.args = (str(self).replace("cannot read session context", f"cannot read {what}",
+                                           1),)
 
 
 given_from_errors(globals(), __all__)

@@ -27,7 +27,7 @@ import stat
 import sys
 import time
 
-from ai_protocols.errors import LockTimeout, StorageError, UnreadableSession, UnsafePath
+from ai_protocols.errors import StorageError, UnreadableSession, UnsafePath
 from ai_protocols.lean import display, quoted
 from ai_protocols.paths import LOCK_DIR, parent, relative_to, sibling
 
@@ -150,6 +150,8 @@ class Locked:
         try:
             lock.acquire(timeout)
         except TimeoutError as error:
+            from ai_protocols.errors import LockTimeout  # (made on first use: a write's)
+
             raise LockTimeout(self._target, timeout) from error
         self._lock = lock
 
@@ -176,6 +178,8 @@ def ensure_lock_files(ai_dir: StrPath, targets: list[str], timeout: float | None
             try:
                 AnchoredLock(root, path).make(deadline)
             except TimeoutError as error:
+                from ai_protocols.errors import LockTimeout
+
                 raise LockTimeout(target, timeout) from error
 
 
