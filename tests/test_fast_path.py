@@ -343,14 +343,16 @@ RESUME_NEVER = {"ai_protocols.session.transaction", "ai_protocols.session.rollov
 RESUME_NEVER |= {"ai_protocols.cli.output", "ai_protocols.session.pending", "fcntl",
                  "ai_protocols.session.splice", "ai_protocols.session.org_links"}
 #: What a hook that reads its payload needs not since issue 16's part e: json and re (the
-#: payload is read by json's C scanner, lean.loads), unless it prints JSON.
-HOOK_NEVER = NO_JSON
+#: payload is read by json's C scanner, lean.loads), unless it prints JSON; nor, since the
+#: twenty-seventh round, the committed stale saves' rules (``stale_commit``), which a
+#: write asks only of a file older than the copy kept of it.
+HOOK_NEVER = NO_JSON | {"ai_protocols.session.stale_commit"}
 #: Each hot command, the payload of a hook on its stdin, and what it may not import.
 HOT: list[tuple[list[str], dict[str, str] | None, set[str]]] = [
     # (not even re: pip's wrapper of an entry point imported it, half an interpreter's start)
     (["path"], None, HOT_NEVER | {"datetime", "json", "re", "ai_protocols.errors",
                                   "ai_protocols.lean"}),
-    (["log", "--progress", "x"], None, HOT_NEVER | NO_JSON),
+    (["log", "--progress", "x"], None, HOT_NEVER | NO_JSON | {"ai_protocols.session.stale_commit"}),
     # (show's JSON is written in pieces by output.json_pieces)
     (["show"], None, HOT_NEVER | NO_JSON | READ_ONLY_NEVER),
     # (its JSON comes from json's C encoder, lean.json_encoder, since issue 16's part e)

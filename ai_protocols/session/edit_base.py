@@ -43,7 +43,6 @@ from ai_protocols.session.sections import (
     session_headline,
 )
 from ai_protocols.session.splice import append_entry, apply_entry, log_line, property_value
-from ai_protocols.session.stale_commit import older_record
 from ai_protocols.storage import files as storage
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
@@ -453,6 +452,8 @@ def written_later(kept: tuple[str | None, datetime | None],
     apply."""
     (kept_at, then), (file_at, now) = kept, file
     if Moment.parse(kept_at) is not None and Moment.parse(file_at) is not None:
+        from ai_protocols.session.stale_commit import older_record  # (not every write's)
+
         # Another write's record, and not a later one: the file is an older version.
         return older_record(file_at, kept_at)
     return then is not None and now is not None and then > now
