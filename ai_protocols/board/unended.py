@@ -12,7 +12,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
-    from ai_protocols.board.model import AreaLock, Task
+    from ai_protocols.board.board_file import AreaLock, Task
     from ai_protocols.org.file import OrgFile
 
 __all__ = ["UNENDED_WALKED", "still_unended", "unended"]
@@ -43,7 +43,7 @@ def unended(board: str, data: bytes | None) -> OrgFile | None:
     moved since. Reads git's files; raises nothing (``None`` when git cannot say)."""
     import os
 
-    from ai_protocols.board.model import BoardFile
+    from ai_protocols.board.board_file import BoardFile
     from ai_protocols.git.head import read_head
     from ai_protocols.paths import kept_board_path
     from ai_protocols.storage import files as storage
@@ -59,7 +59,7 @@ def unended(board: str, data: bytes | None) -> OrgFile | None:
     except (OSError, storage.NotRegular):
         found = None
     if found is None or not found.startswith(key):
-        from ai_protocols.board.stale import _scratch
+        from ai_protocols.board.stale_record import _scratch
 
         found = _carried(root, head[1], kept, data, found, key) or \
             key + _unended_of(root, board)
@@ -84,7 +84,7 @@ def _carried(root: str, head: str, kept: str, data: bytes | None, found: bytes |
     if found is None or data is None or not found.startswith(key[:key.rindex(b"HEAD ")]):
         return None
     line, _, rest = found.partition(b"\n")
-    from ai_protocols.board.stale import committed_onto
+    from ai_protocols.board.stale_record import committed_onto
     from ai_protocols.storage import files as storage
 
     try:
@@ -108,7 +108,9 @@ def still_unended(source: OrgFile, data: bytes, tasks: list[Task], locks: list[A
     committed yet). The holders' liveness is the
     caller's to judge. The one rule of ``Board.lost`` and the PreToolUse hook. Raises
     :class:`ValueError` as reading a board does."""
-    from ai_protocols.board.model import ended_since, overlap, read_board
+    from ai_protocols.board.board_file import overlap
+    from ai_protocols.board.board_read import read_board
+    from ai_protocols.board.claim_history import ended_since
 
     old_tasks, old_locks = read_board(source, check=False)
     by_id = {t.id: t for t in tasks if t.id}
@@ -136,14 +138,10 @@ def _unended_of(root: str, board: str) -> bytes:
     none). Git runs as it says."""
     import os
 
-    from ai_protocols.board.model import (
-        TODO_LINE,
-        BoardFile,
-        Task,
-        ended_in_history,
-        read_board,
-    )
-    from ai_protocols.board.stale import reverted_to
+    from ai_protocols.board.board_file import TODO_LINE, BoardFile, Task
+    from ai_protocols.board.board_read import read_board
+    from ai_protocols.board.claim_history import ended_in_history
+    from ai_protocols.board.stale_history import reverted_to
     from ai_protocols.git.state import history_versions, recorded_in_history
     from ai_protocols.session.transaction import git_version
 
