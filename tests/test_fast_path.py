@@ -418,8 +418,9 @@ def test_the_session_start_hook_on_a_board_imports_nothing_it_need_not(project: 
     found = imported(project, "hook", "SessionStart", "--runtime", "claude", stdin=stdin)
     assert found & (HOT_NEVER | HOOK_NEVER | {"ai_protocols.board.merge",
                                               "ai_protocols.session.merge",
-                                              "ai_protocols.board.board"}) == set()
-    assert "ai_protocols.board.model" in found  # (the probe saw the board read)
+                                              "ai_protocols.board.board",
+                                              "ai_protocols.board.model"}) == set()
+    assert "ai_protocols.board.board_read" in found  # (the probe saw the board read)
 
 
 #: A git first on PATH that writes each command line it is given to $GIT_RUNS, then runs
