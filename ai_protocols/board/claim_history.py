@@ -407,16 +407,44 @@ def _named_in_history(root: str, path: str, record: str, lock: bool = False) -> 
     the newest
     commit that changed how often the board holds ``(CLAIMED_AT R)`` (added the item,
     or a person's tidying took it out: its parent then holds it) holds, or its parent
-    holds, such an item naming it (:func:`named_ends`). One ``git log``, up to two
-    reads; raises nothing."""
+    holds, such an item naming it (:func:`named_ends`). A ``git revert`` of the commit
+    that wrote the item, which took it out, is no tidying: it undid the end, a person's
+    choice (:func:`reverted_end`), and the claim or lock holds again. One ``git log``,
+    up to two reads (a ``git cat-file`` and two more for a commit that took it out);
+    raises nothing."""
     from ai_protocols.git.state import file_at, recorded_in_history
 
     commit = recorded_in_history(root, path, f"({'LOCKED' if lock else 'CLAIMED'}_AT {record})")
     if commit is None:
         return False
-    return any(data is not None and record.encode() in (
+    after, before = file_at(root, commit, path), file_at(root, f"{commit}^", path)
+    if _names_end(after, record, lock):
+        return True
+    return _names_end(before, record, lock) and not reverted_end(root, path, commit, record,
+                                                                 lock)
+
+
+def _names_end(data: bytes | None, record: str, lock: bool) -> bool:
+    """Whether the board ``data`` holds the tool's item that ends the claim (``lock``:
+    the lock) whose record is ``record`` (:func:`named_ends`, :func:`named_unlocks`)."""
+    return data is not None and record.encode() in (
         named_unlocks(data) if lock else named_ends(data))
-        for data in (file_at(root, commit, path), file_at(root, f"{commit}^", path)))
+
+
+def reverted_end(root: str, path: str, commit: str, record: str, lock: bool = False) -> bool:
+    """Whether ``commit`` is a ``git revert`` (its message's ``This reverts commit S``,
+    :func:`~ai_protocols.session.cause.reverted_by`) of the very commit ``S`` that wrote
+    the item ending the claim (``lock``: the lock) whose record is ``record`` (``S``'s
+    board ``path``, from the work tree ``root``'s top, names it and ``S``'s parent's does
+    not): the end undone by a person's git act, not a log tidied. One ``git cat-file``
+    and, for a revert, two reads; raises nothing."""
+    from ai_protocols.git.state import file_at
+    from ai_protocols.session.cause import reverted_by
+
+    reverted = reverted_by(root, commit)
+    return reverted is not None and \
+        _names_end(file_at(root, reverted, path), record, lock) and \
+        not _names_end(file_at(root, f"{reverted}^", path), record, lock)
 
 
 def changed_in_history(board: str, held: list[Task] | list[AreaLock]) -> list[bool]:
