@@ -370,8 +370,10 @@ class LostClaims:
         if undone and doc is not None:
             from ai_protocols.board.stale import head_reverted
 
-            if head_reverted(str(self.path), self.kept_path):
-                undone = []  # (a git revert put them back: a person's choice, HEAD's)
+            back = head_reverted(str(self.path), self.kept_path,
+                                 [same.get(old.id or "") or by_id[old.id] for old in undone])
+            # (a git revert of the change put it back: a person's choice, HEAD's)
+            undone = [old for old, out in zip(undone, back, strict=True) if not out]
         for old in undone:
             now = same.get(old.id or "") or by_id[old.id]
             state = self.agent_state(now.owner, now.owner_process, now.claimed,
@@ -384,8 +386,9 @@ class LostClaims:
         if undone:
             from ai_protocols.board.stale import head_reverted
 
-            if head_reverted(str(self.path), self.kept_path):
-                undone = []  # (a git revert put them back: a person's choice, HEAD's)
+            back = head_reverted(str(self.path), self.kept_path, undone)
+            # (a git revert of the unlock put it back: a person's choice, HEAD's)
+            undone = [h for h, out in zip(undone, back, strict=True) if not out]
         locks = [h for h in locks if h not in undone]
         root = str(self.project.root)  # (a path a person retyped to the same place: held)
         held = {(plain_path(root, h.path), h.owner) for h in locks}

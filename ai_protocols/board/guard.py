@@ -540,11 +540,14 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
         _, old = read_board(BoardFile(kept.decode("utf-8", "replace")), check=False)
         # Locks ai-protocols removed (unlock, a takeover) that git put back: no lock.
         ended = ended_locks(board) - {lock_record(lock) for lock in old}
-        if ended and any(lock_record(lock) in ended for lock in locks):
+        again = [lock for lock in locks if lock_record(lock) in ended]
+        if again:
             from ai_protocols.board.stale_history import head_reverted
 
-            if head_reverted(board, kept_board_path(board)):
-                ended = set()  # (a git revert put them back: a person's choice, HEAD's)
+            # (a git revert of the unlock put it back: a person's choice, HEAD's)
+            ended -= {lock_record(lock) for lock, out in zip(
+                again, head_reverted(board, kept_board_path(board), again), strict=True)
+                if out}
         locks = [lock for lock in locks if lock_record(lock) not in ended]
         held = {(lock.path, lock.owner) for lock in locks}
         lost = [lock for lock in old if (lock.path, lock.owner) not in held and not any(

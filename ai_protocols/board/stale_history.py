@@ -17,6 +17,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from ai_protocols.board.board_file import AreaLock, Task
+
 
 def _steps_back(root: str, below: str, start: str, at_start: bytes
                 ) -> Iterator[tuple[bytes, bytes]]:
@@ -422,28 +424,65 @@ def _board_changes(root: str, since: str | None, head: str, below: str,
     return out.decode("ascii", "replace").split()
 
 
-def head_reverted(board: str, kept: str) -> bool:
-    """Whether a ``git revert`` that put the board back (:func:`reverted_to`) is among
-    the commits git brought or made since this tool's last write here (the write
-    record's commit, :func:`read_record`; at most
-    :data:`~ai_protocols.board.hidden.PULLS_WALKED` of those that changed the board
-    ``board``, its kept copy ``kept``). Then what the board lacks of the tool's writes
-    (a release, a done undone) is that revert's doing: the person's choice, not an
-    undone end to redo (``Board.lost``, :func:`~ai_protocols.board.model.
-    undone_ends`). Asked only when the board lost such an end. One ``git log``, and a
-    ``git cat-file`` per commit (two ``git show`` more for a revert); raises
-    nothing."""
+def head_reverted(board: str, kept: str, held: list[Task] | list[AreaLock]) -> list[bool]:
+    """For each of ``held`` (tasks or locks as the board ``board`` holds them now, each
+    a change of this tool's that the board lost: a release, a done, an unlock undone),
+    whether a ``git revert`` that put the board back (:func:`reverted_to`) among the
+    commits git brought or made since this tool's last write here (the write record's
+    commit, :func:`read_record`; at most :data:`~ai_protocols.board.hidden.PULLS_WALKED`
+    of those that changed the board, its kept copy ``kept``) brought it back: the
+    revert's board holds it as it is now (:func:`_held_keys`: a lock's record, path and
+    owner; a task's id, state, owner and claim record) and its parent's board does not.
+    Then its loss is that revert's doing: the person's choice, not an undone end to redo
+    (``Board.lost``, :func:`~ai_protocols.board.model.undone_ends`); a revert of another
+    commit (a task added and taken back) is no such choice. Asked only when the board
+    lost such an end. One ``git log``, and a ``git cat-file`` per commit (for a revert,
+    two ``git show`` more, and two reads of the board); raises nothing."""
     from ai_protocols.board.hidden import PULLS_WALKED
     from ai_protocols.git.head import read_head
+    from ai_protocols.session.transaction import git_version
 
+    answers = [False] * len(held)
     root = os.path.dirname(os.path.dirname(board))
     head = read_head(root)
     recorded = read_record(kept)[0]
-    if head is None or not head[1] or recorded is None or recorded == head[1]:
-        return False
+    if not held or head is None or not head[1] or recorded is None or recorded == head[1]:
+        return answers
     below = os.path.relpath(board, root)
-    return any(reverted_to(root, commit, below) for commit in
-               _board_changes(root, recorded, head[1], below, PULLS_WALKED))
+    wanted = [_held_keys([item])[0] for item in held]  # type: ignore[list-item]
+    for commit in _board_changes(root, recorded, head[1], below, PULLS_WALKED):
+        if not reverted_to(root, commit, below):
+            continue
+        now, then = (_version_keys(git_version(root, f"{rev}:./{below}"))
+                     for rev in (commit, f"{commit}^"))
+        answers = [known or (key in now and key not in then)
+                   for known, key in zip(answers, wanted, strict=True)]
+    return answers
+
+
+def _held_keys(items: list[Task] | list[AreaLock]) -> list[tuple[object, ...]]:
+    """What :func:`head_reverted` compares of each of ``items``: a lock's record
+    (``LOCKED_AT``), path and owner; a task's id, state, owner and claim record."""
+    from ai_protocols.board.board_file import Task
+
+    return [("task", item.id, item.state, item.owner, item.claimed_at)
+            if isinstance(item, Task) else ("lock", item.locked_at, item.path, item.owner)
+            for item in items]
+
+
+def _version_keys(data: bytes | None) -> set[tuple[object, ...]]:
+    """:func:`_held_keys` of every task and lock of the board ``data`` (none when it is
+    ``None`` or cannot be read)."""
+    from ai_protocols.board.board_file import BoardFile
+    from ai_protocols.board.board_read import read_board
+
+    if data is None:
+        return set()
+    try:
+        tasks, locks = read_board(BoardFile(data.decode("utf-8")), check=False)
+    except (UnicodeDecodeError, ValueError):
+        return set()
+    return set(_held_keys(tasks)) | set(_held_keys(locks))
 
 
 def _history_steps(root: str, below: str, start: str, at_start: bytes
