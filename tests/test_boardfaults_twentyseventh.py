@@ -3,6 +3,9 @@ docs/decisions.md, "Twenty-seventh round: the board's faults").
 
 - Fault 3: ``head_reverted`` takes a revert for the person's choice only when it is of
   the change in question (it brought back the very lock or claim), not any board revert.
+- Fault 4: a revert committed with the reflog saying ``commit:`` (``git cherry-pick
+  --no-commit`` of a revert from another branch, then ``git commit``) that took out what
+  a pull brought is a person's git act, no stale save; a plain cherry-pick too.
 - DOUBT 3: a ``git revert`` of a forced release (``task release ID --force``) of a claim
   a person deleted by hand brings the claim back in every clone, as a revert of an
   ordinary release does (tests/test_boardclones_twentysixth.py).
@@ -15,10 +18,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from boardkit import BOARD
 from test_boardclones_twentysixth import _hand_deleted_both
 from test_boardseen_twentythird import _a_claims, _clones
-from test_claimfix_twentyfourth import _owner, _pull, _push
+from test_claimfix_twentyfourth import _owner, _pull, _push, _task_one
 from test_merge_driver import git
 
 
@@ -105,3 +109,68 @@ def test_a_revert_of_another_board_commit_does_not_keep_an_unlock_undone(
     assert not [h for h in listed if h["path"].rstrip("/") == "src/api"], listed
     hook = write_hook(a, a / "src" / "api" / "x.py", "pc")
     assert hook.returncode == 0, (hook.returncode, hook.stderr)
+
+
+def test_a_cherry_picked_revert_of_a_release_reads_as_a_persons_act(tmp_path: Path) -> None:
+    """Fault 4: in ``a``, ``ca`` claims "Task one", commits; releases it, commits
+    "release"; on a branch ``fix`` a person reverts the release (the claim back); back on
+    ``main``, after one more board commit there, the person ``git cherry-pick``s that
+    revert. A person's git act, as the revert itself is: ``ca`` holds the task with no
+    word of a stale save or of what the board lacks, and the next write keeps it."""
+    clones, runs = _clones(tmp_path.resolve())
+    a = clones["a"]
+    ident = _task_one(runs["a"])
+    runs["a"]("task", "claim", ident, agent="ca")
+    _push(a, "ca claims")
+    runs["a"]("task", "release", ident, agent="ca")
+    _push(a, "release")
+    release = git(a, "rev-parse", "HEAD").stdout.strip()
+    git(a, "switch", "-q", "-c", "fix")
+    git(a, "revert", "--no-edit", release)
+    revert = git(a, "rev-parse", "HEAD").stdout.strip()
+    git(a, "switch", "-q", "main")
+    runs["a"]("task", "add", "After the release", agent="pa")
+    _push(a, "pa adds a task")
+    git(a, "cherry-pick", revert)
+    owner, said = _owner(runs["a"], ident, "cc")
+    assert owner == "ca", (owner, said)
+    assert "stale" not in said and "lacks" not in said and "merged back" not in said, said
+    wrote = runs["a"]("task", "add", "Later", agent="pa")
+    assert "lacked" not in wrote.stderr and "stale" not in wrote.stderr, wrote.stderr
+    assert ":OWNER:    ca" in (a / BOARD).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("how", ["cherry-pick", "no-commit"])
+def test_a_cherry_picked_revert_of_a_pulled_claim_stands(tmp_path: Path, how: str) -> None:
+    """Fault 4: ``cb`` claims "Task one" in ``p`` and pushes; on a branch ``fix`` there a
+    person reverts that claim's commit and pushes the branch; ``a`` pulls the claim,
+    fetches ``fix`` and ``git cherry-pick``s the revert (``no-commit``: with
+    ``--no-commit``, then ``git commit``, whose message keeps git's "This reverts commit"
+    line). What git brought (the claim) is taken out by a person's git act, not by a
+    stale save: ``a`` reads the task free with no word of a stale save or of what the
+    board lacks, and its next write does not put the claim back."""
+    clones, runs = _clones(tmp_path.resolve())
+    a, p = clones["a"], clones["p"]
+    ident = _task_one(runs["p"])
+    runs["p"]("task", "claim", ident, agent="cb")
+    _push(p, "cb claims")
+    claim = git(p, "rev-parse", "HEAD").stdout.strip()
+    git(p, "switch", "-q", "-c", "fix")
+    git(p, "revert", "--no-edit", claim)
+    revert = git(p, "rev-parse", "HEAD").stdout.strip()
+    git(p, "push", "-q", "origin", "fix")
+    _pull(a)
+    assert _owner(runs["a"], ident, "cc")[0] == "cb"
+    git(a, "fetch", "-q", "origin", "fix")
+    if how == "cherry-pick":
+        git(a, "cherry-pick", revert)
+    else:
+        git(a, "cherry-pick", "--no-commit", revert)
+        git(a, "commit", "-q", "--no-edit")
+    assert ":OWNER:" not in (a / BOARD).read_text(encoding="utf-8")
+    owner, said = _owner(runs["a"], ident, "cc")
+    assert owner is None, (owner, said)
+    assert "stale" not in said and "lacks" not in said and "merged back" not in said, said
+    wrote = runs["a"]("task", "add", "Later", agent="pa")
+    assert "lacked" not in wrote.stderr and "stale" not in wrote.stderr, wrote.stderr
+    assert ":OWNER:" not in (a / BOARD).read_text(encoding="utf-8")

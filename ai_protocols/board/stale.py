@@ -36,7 +36,12 @@ from __future__ import annotations
 import contextlib
 import os
 
-from ai_protocols.board.stale_history import _lacks_only_ends, older_than_write, seen_dropped
+from ai_protocols.board.stale_history import (
+    _board_changes,
+    _lacks_only_ends,
+    older_than_write,
+    seen_dropped,
+)
 from ai_protocols.board.stale_history import head_reverted as head_reverted
 from ai_protocols.board.stale_history import reverted_to as reverted_to
 from ai_protocols.board.stale_record import (
@@ -150,6 +155,8 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
             pull = (*pull[:2], pull[3], pull[3])  # (what git brought: what it dropped)
     if newer is None or newer == data:
         return None  # (no board there; or git wrote these very bytes: a pull, a checkout)
+    if pull is not None and _reverted_after(root, pull[1], head[1], below, data):
+        return None  # (a person's git revert since the pull took it out: HEAD's choice)
     committed = git_version(root, f"{recorded}:./{below}")
     if older is not None and not came_from(root, head[1], recorded):
         older = None  # (a checkout, a reset since the tool's last write: its writes since
@@ -168,6 +175,23 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
     return merge_back(board, kept, data, older, newer, committed, where, gate[0],
                       history=pull[1] if pull is not None else "HEAD", kind=kind)  # (no stale
     # save committed since: the versions a buffer opened before the pull may be on)
+
+
+def _reverted_after(root: str, pulled: str, head: str, below: str, data: bytes) -> bool:
+    """Whether the newest commit of ``pulled..head`` that changed the board ``below``
+    (from the work tree ``root``'s top) is a ``git revert`` of a board commit
+    (:func:`~ai_protocols.board.stale_history.reverted_to`: git's "This reverts commit"
+    line, which ``git cherry-pick`` of a revert and ``git commit`` after ``--no-commit``
+    keep, the reflog saying only ``commit:``) and the board is its very bytes ``data``:
+    what it took out of what the pull brought is a person's git act, committed, no
+    stale save. One ``git log``, one ``git show``, and :func:`reverted_to`'s runs;
+    raises nothing."""
+    from ai_protocols.session.transaction import git_version
+
+    newest = _board_changes(root, pulled, head, below)
+    return bool(newest) and newest[0] != pulled and \
+        git_version(root, f"{newest[0]}:./{below}") == data and \
+        reverted_to(root, newest[0], below)
 
 
 def while_stopped(board: str, kept: str, data: bytes, recorded: str | None
