@@ -3,6 +3,8 @@ docs/decisions.md, "Twenty-seventh round: the board's faults").
 
 - Fault 3: ``head_reverted`` takes a revert for the person's choice only when it is of
   the change in question (it brought back the very lock or claim), not any board revert.
+- Fault 2: the kept answer of what ``HEAD``'s history holds unended is carried over
+  one's own commits only while the board holds every record it was judged with.
 - Fault 4: a revert committed with the reflog saying ``commit:`` (``git cherry-pick
   --no-commit`` of a revert from another branch, then ``git commit``) that took out what
   a pull brought is a person's git act, no stale save; a plain cherry-pick too.
@@ -174,3 +176,49 @@ def test_a_cherry_picked_revert_of_a_pulled_claim_stands(tmp_path: Path, how: st
     wrote = runs["a"]("task", "add", "Later", agent="pa")
     assert "lacked" not in wrote.stderr and "stale" not in wrote.stderr, wrote.stderr
     assert ":OWNER:" not in (a / BOARD).read_text(encoding="utf-8")
+
+
+def _claim_deleted_by_hand(clone: Path) -> None:
+    """A person, in an up-to-date buffer of ``clone``'s board, deletes the claim of
+    "Claimed task" (its claim's properties; the task back to TODO), nothing else."""
+    out, inside = [], False
+    for line in (clone / BOARD).read_text(encoding="utf-8").splitlines(keepends=True):
+        if line.startswith("*"):
+            inside = line.startswith("* DOING Claimed task")
+            line = line.replace("* DOING Claimed task", "* TODO Claimed task")
+        if inside and line.strip().startswith((":OWNER:", ":OWNER_PROCESS:", ":CLAIMED:",
+                                               ":CLAIMED_AT:")):
+            continue
+        out.append(line)
+    text = "".join(out)
+    assert "Claimed task" in text and ":CLAIMED_AT:" not in text.split("Claimed task")[1]
+    (clone / BOARD).write_text(text, encoding="utf-8")
+
+
+@pytest.mark.parametrize("read_first", [True, False])
+def test_a_local_hand_deletion_written_and_committed_reads_as_in_every_clone(
+        tmp_path: Path, read_first: bool) -> None:
+    """Fault 2: ``ca`` claims a task in ``a`` and pushes; ``p`` pulls (``read_first``: and
+    reads the board, so that its kept answer of what ``HEAD``'s history holds unended is
+    for that commit); a person in ``p`` deletes the claim by hand; ``pp`` adds a task (a
+    write of the tool's, over the deletion), and the person commits. The commit took the
+    claim out by hand, with no end: ``p`` reads it as held by ``ca`` (lost from the
+    board, live), as ``c`` does after pulling it, and as ``p`` did not when the kept
+    answer was carried over the commit for a board it was not judged on."""
+    clones, runs = _clones(tmp_path.resolve())
+    p, c = clones["p"], clones["c"]
+    ident = _a_claims(clones, runs)
+    _pull(p)
+    if read_first:
+        assert _owner(runs["p"], ident, "pp")[0] == "ca"
+    _claim_deleted_by_hand(p)
+    runs["p"]("task", "add", "Added over it", agent="pp")
+    text = (p / BOARD).read_text(encoding="utf-8")
+    assert ":CLAIMED_AT:" not in text.split("Claimed task")[1], text  # (no write put it back)
+    _push(p, "a person takes ca's claim off by hand")
+    _pull(c)
+    owners = {name: _owner(runs[name], ident, f"{name}{name}") for name in ("p", "c")}
+    assert owners["c"][0] == "ca", owners
+    assert owners["p"][0] == "ca", owners
+    show = json.loads(runs["p"]("task", "show", ident, "--json", agent="pp").stdout)
+    assert show["owner"] == "ca", show
