@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 from boardkit import BOARD
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_boardclones_twentysixth import _hand_deleted_both
 from test_boardseen_twentythird import _a_claims, _clones
 from test_claimfix_twentyfourth import _owner, _pull, _push, _task_one
@@ -222,3 +224,26 @@ def test_a_local_hand_deletion_written_and_committed_reads_as_in_every_clone(
     assert owners["p"][0] == "ca", owners
     show = json.loads(runs["p"]("task", "show", ident, "--json", agent="pp").stdout)
     assert show["owner"] == "ca", show
+
+
+_RECORD = st.binary(min_size=1, max_size=60).filter(lambda b: b"\n" not in b and b"\r" not in b)
+
+
+@settings(max_examples=200, deadline=None)
+@given(head=st.text("0123456789abcdef", min_size=40, max_size=40),
+       held=st.lists(_RECORD, max_size=8),
+       body=st.sampled_from([b"", b"#+TODO: TODO | DONE\n* Locks\n", b"* TODO t\n"]))
+def test_the_kept_unended_answer_reads_back_as_written(head: str, held: list[bytes],
+                                                       body: bytes) -> None:
+    """Fault 2's kept form, for any records (the bytes of a ``CLAIMED_AT`` or
+    ``LOCKED_AT`` value, one line each): its first line, its records (once each, in
+    order) and its small board read back as written; without records, it is the form
+    before (the first line, then the board)."""
+    from ai_protocols.board.unended import _kept_answer, _parts
+
+    key = f"# ai-protocols: claims and locks HEAD {head} holds unended".encode()
+    found = _kept_answer(key, held, body)
+    assert _parts(found) == (key, list(dict.fromkeys(held)), body)
+    assert found.startswith(key + b"\n")
+    if not held:
+        assert found == key + b"\n" + body

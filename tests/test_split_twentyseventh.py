@@ -14,13 +14,18 @@ from __future__ import annotations
 import ast
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from test_fast_path import imported
-from test_imports import PACKAGE, import_graph
-from test_split_twentysixth import _module, _source, flattened
+from test_imports import import_graph
+from test_split_twentysixth import (
+    _module,
+    _source,
+    flattened,
+    imported_names,
+    missing_names,
+)
 
 from conftest import REPO_ROOT, Runner
 
@@ -132,25 +137,9 @@ def test_every_name_imported_from_the_old_module_is_still_there(old: str) -> Non
     """What the package's modules, the tests and the scripts import from the old module
     (``from M import X`` or ``M.X``), it still has."""
     folder, _, _ = SPLITS[old]
-    module = _module(folder, old)
-    wanted: set[str] = set()
-    for path in [*PACKAGE.rglob("*.py"), *(REPO_ROOT / "tests").glob("*.py")]:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        aliases = set()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module == module:
-                wanted |= {alias.name for alias in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.module == f"ai_protocols.{folder}":
-                aliases |= {alias.asname or alias.name for alias in node.names
-                            if alias.name == old}
-        wanted |= {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)
-                   and isinstance(node.value, ast.Name) and node.value.id in aliases}
-    assert wanted, module
-    code = (f"import {module} as m, sys; names = sys.argv[1:]; "
-            "print([n for n in names if not hasattr(m, n)])")
-    result = subprocess.run([sys.executable, "-c", code, *sorted(wanted)], capture_output=True,
-                            text=True, check=True, cwd="/")
-    assert result.stdout.strip() == "[]", result.stdout
+    wanted = imported_names(_module(folder, old))
+    assert wanted, old
+    assert missing_names(_module(folder, old), wanted) == []
 
 
 def _board_modules(found: set[str]) -> set[str]:
