@@ -25,19 +25,33 @@ from boardkit import BOARD
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_boardclones_twentysixth import _hand_deleted_both
-from test_boardseen_twentythird import _a_claims, _clones
+from test_boardseen_twentythird import _a_claims, _clones, _shown
 from test_claimfix_twentyfourth import _owner, _pull, _push, _task_one
 from test_merge_driver import git
 
+from conftest import Runner
 
-def test_a_reverted_forced_release_of_a_hand_deleted_claim_holds_it_in_every_clone(
-        tmp_path: Path) -> None:
-    """DOUBT 3: ``ca`` claims a task in ``a`` (and locks ``src/api``) and pushes; ``p``
+
+def _held(run: Runner, ident: str, what: str, agent: str) -> bool:
+    """Whether ``ca`` holds the claim of ``ident`` (``what``: ``claim``) or the lock on
+    ``src/api`` (``lock``), as ``task list --json``, ``task show --json`` and ``locks
+    --json`` read it."""
+    if what == "lock":
+        return ("lock", "src/api", "ca") in _shown(run)
+    show = json.loads(run("task", "show", ident, "--json", agent=agent).stdout)
+    return _owner(run, ident, agent)[0] == "ca" and show["owner"] == "ca"
+
+
+@pytest.mark.parametrize("what", ["claim", "lock"])
+def test_a_reverted_forced_end_of_a_hand_deleted_claim_holds_it_in_every_clone(
+        tmp_path: Path, what: str) -> None:
+    """DOUBT 3: ``ca`` claims a task in ``a`` and locks ``src/api``, and pushes; ``p``
     pulls; a person in ``a`` deletes the claim and the lock by hand, commits and pushes;
-    ``p`` pulls, ends the claim for good (``task release ID --force``), commits and
-    pushes; ``c`` pulls and ``git revert``s that release, and pushes; every clone pulls.
-    The revert brings back what the release ended: ``ca`` holds the task in every
-    clone, as ``task list --json`` and ``task show --json`` read it."""
+    ``p`` pulls (both held as lost: git's history), ends the claim (``what``: the lock)
+    for good (``task release ID --force``, ``unlock src/api --force``), commits and
+    pushes; ``c`` pulls and ``git revert``s that end, and pushes; every clone pulls.
+    The revert brings back what the end ended: ``ca`` holds it in every clone, as
+    ``task list --json``, ``task show --json`` and ``locks --json`` read it."""
     clones, runs = _clones(tmp_path.resolve())
     a, p, c = clones["a"], clones["p"], clones["c"]
     ident = _a_claims(clones, runs)
@@ -45,25 +59,23 @@ def test_a_reverted_forced_release_of_a_hand_deleted_claim_holds_it_in_every_clo
     _hand_deleted_both(a)
     _push(a, "a person takes ca's claim and lock off by hand")
     _pull(p)
-    assert _owner(runs["p"], ident, "pp")[0] == "ca"  # (held as lost: git's history)
-    released = runs["p"]("task", "release", ident, "--force", agent="pb")
-    assert "CLAIMED_AT" in released.stdout, released
-    _push(p, "pb ends ca's claim for good")
-    release = git(p, "rev-parse", "HEAD").stdout.strip()
+    assert _held(runs["p"], ident, what, "pp")  # (held as lost: git's history)
+    ended = runs["p"](*(("task", "release", ident, "--force") if what == "claim" else
+                        ("unlock", "src/api", "--force")), agent="pb")
+    assert what == "lock" or "CLAIMED_AT" in ended.stdout, ended
+    _push(p, "pb ends it for good")
+    end = git(p, "rev-parse", "HEAD").stdout.strip()
     for name in ("a", "c"):
         _pull(clones[name])
-        assert _owner(runs[name], ident, f"{name}{name}")[0] is None, name  # (ended)
-    git(c, "revert", "--no-edit", release)
+        assert not _held(runs[name], ident, what, f"{name}{name}"), name  # (ended)
+    git(c, "revert", "--no-edit", end)
     git(c, "push", "-q", "origin", "HEAD:main")
     for clone in (a, p):
         _pull(clone)
-    assert ":OWNER:" not in (c / BOARD).read_text(encoding="utf-8")  # (as the hand left it)
+    text = (c / BOARD).read_text(encoding="utf-8")
+    assert ":CLAIMED_AT:" not in text and "** src/api" not in text  # (as the hand left it)
     for name in clones:
-        owner, said = _owner(runs[name], ident, f"{name}{name}")
-        assert owner == "ca", (name, owner, said)
-        show = json.loads(runs[name]("task", "show", ident, "--json",
-                                     agent=f"{name}{name}").stdout)
-        assert show["owner"] == "ca", (name, show)
+        assert _held(runs[name], ident, what, f"{name}{name}"), name
 
 
 def _lock_pasted_back(clone: Path, commit: str) -> None:
