@@ -400,6 +400,14 @@ def test_the_hot_commands_import_nothing_they_need_not(project: Path, run: Runne
     assert imported(project, *args, stdin=stdin) & (forbidden | RARE_NEVER) == set()
 
 
+#: The board's writer, ``Board`` and its parts (twenty-seventh round's split).
+BOARD_WRITER = {f"ai_protocols.board.{name}" for name in (
+    "board", "board_edits", "board_lost", "board_write", "task_commands", "lock_commands")}
+#: The board's merge and its parts (twenty-seventh round's split).
+BOARD_MERGE = {f"ai_protocols.board.{name}" for name in (
+    "merge", "merge_pairs", "merge_tasks", "merge_lacking")}
+
+
 def test_the_pre_tool_use_hook_on_a_board_imports_nothing_it_need_not(project: Path,
                                                                        run: Runner) -> None:
     """The PreToolUse hook runs before every file edit: on a board with another agent's
@@ -414,8 +422,8 @@ def test_the_pre_tool_use_hook_on_a_board_imports_nothing_it_need_not(project: P
                                        "content": "x"}})
     found = imported(project, "hook", "PreToolUse", "--runtime", "claude", stdin=stdin,
                      AI_AGENT_ID="me.1")
-    assert found & (HOT_NEVER | HOOK_NEVER | {"ai_protocols.board.board",
-                                              "ai_protocols.session.project"}) == set()
+    assert found & (HOT_NEVER | HOOK_NEVER | BOARD_WRITER | {
+        "ai_protocols.session.project"}) == set()
     assert "ai_protocols.board.guard" in found  # (the probe saw the board read)
 
 
@@ -432,10 +440,9 @@ def test_the_session_start_hook_on_a_board_imports_nothing_it_need_not(project: 
                         "cwd": str(project), "hook_event_name": "SessionStart",
                         "source": "startup"})
     found = imported(project, "hook", "SessionStart", "--runtime", "claude", stdin=stdin)
-    assert found & (HOT_NEVER | HOOK_NEVER | {"ai_protocols.board.merge",
-                                              "ai_protocols.session.merge",
-                                              "ai_protocols.board.board"}) == set()
-    assert "ai_protocols.board.model" in found  # (the probe saw the board read)
+    assert found & (HOT_NEVER | HOOK_NEVER | BOARD_WRITER | BOARD_MERGE | {
+        "ai_protocols.session.merge", "ai_protocols.board.model"}) == set()
+    assert "ai_protocols.board.board_read" in found  # (the probe saw the board read)
 
 
 #: A git first on PATH that writes each command line it is given to $GIT_RUNS, then runs

@@ -157,8 +157,11 @@ def _rows(text: str) -> list[dict]:
 
 # -- 2. imports ----------------------------------------------------------------------------
 
-#: What the board's reader brings (pathlib, re, contextlib...) and the board's merge.
-BOARD_READER = {"ai_protocols.board.board", "ai_protocols.board.merge"}
+#: What the board's reader brings (pathlib, re, contextlib...) and the board's merge (each
+#: with its parts since the twenty-seventh round's split).
+BOARD_READER = {f"ai_protocols.board.{name}" for name in (
+    "board", "board_edits", "board_lost", "board_write", "task_commands", "lock_commands",
+    "merge", "merge_pairs", "merge_tasks", "merge_lacking")}
 
 
 def test_wrap_up_with_a_board_naming_nothing_of_the_agent_imports_no_board_reader(

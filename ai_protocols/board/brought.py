@@ -53,8 +53,9 @@ def unchecked(board: str, data: bytes
     that lacks them costs the merge once, not once per hook call). Reads git's files
     and two small records (the kept copy, and a CRC of the two, only once ``HEAD``
     moved); no process. Raises nothing."""
-    from ai_protocols.board.model import kept_board_bytes, kept_board_path
+    from ai_protocols.board.board_file import kept_board_bytes
     from ai_protocols.git.head import read_head
+    from ai_protocols.paths import kept_board_path
 
     head = read_head(os.path.dirname(os.path.dirname(board)))
     if head is None or not head[1]:
@@ -99,8 +100,8 @@ def keep_checked(board: str, key: str, found: tuple[bytes, str] | None = None, *
     person (``KEY`` and the refusal's fields as one line of JSON: :func:`refusal` gives
     it back while the key holds). Atomic; a failure only costs the next reader a
     check."""
-    from ai_protocols.board.model import kept_board_path
     from ai_protocols.errors import AiProtocolsError
+    from ai_protocols.paths import kept_board_path
     from ai_protocols.storage import files as storage
 
     path = checked_path(kept_board_path(board))
@@ -131,7 +132,7 @@ def refusal(board: str, key: str) -> Exception | None:
     nothing."""
     from pathlib import Path
 
-    from ai_protocols.board.model import kept_board_path
+    from ai_protocols.paths import kept_board_path
 
     path = checked_path(kept_board_path(board))
     line, _, rest = _small(path, 400).partition(b"\n")  # (the key, and what kind)

@@ -19,7 +19,7 @@ from ai_protocols.paths import AI_DIR, has_board  # (has_board: named here too, 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
     from ai_protocols.board.board import Board
-    from ai_protocols.board.model import AreaLock
+    from ai_protocols.board.board_file import AreaLock
     from ai_protocols.liveness.evidence import Liveness
 
 __all__ = ["CHECK_FAILED", "CheckReport", "Finding", "NestedInLock", "changed_paths", "check",
@@ -226,14 +226,14 @@ def check(board: Board, changed: list[str] | None = None,
     cannot be read (:class:`~ai_protocols.errors.UnreadableSession`: not UTF-8, a NUL;
     :class:`~ai_protocols.errors.UnsafePath`: a symbolic link) is checked as its kept
     copy has it (:attr:`CheckReport.unreadable` says why); raised without a kept copy."""
-    from ai_protocols.board.model import (
+    from ai_protocols.board.board_file import (
         BoardFile,
         covers,
         covers_real,
         kept_board_bytes,
-        read_board,
         why_unreadable,
     )
+    from ai_protocols.board.board_read import read_board
     from ai_protocols.errors import AiProtocolsError, MergeConflict, UnreadableSession, UnsafePath
     from ai_protocols.liveness.evidence import RECOVERABLE
 
@@ -481,26 +481,26 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
     ``None`` at once. A lock is the agent's own when its owner is ``agent_id``,
     or ends with ``own_suffix`` (``.RUNTIME.SESSION``: the agent program's own session
     id, whichever work tree's folder name the id was derived with)."""
-    from ai_protocols.board.model import (
+    from ai_protocols.board.board_file import (
         BoardFile,
         board_bytes,
         board_decode,
         conflict_sides,
         covers_real,
-        ended_elsewhere,
-        ended_locks,
         holder_name,
         kept_board_bytes,
-        kept_board_path,
+        overlap,
+        why_unreadable,
+    )
+    from ai_protocols.board.board_read import (
+        ended_locks,
         kept_other,
         lock_record,
         lost_how,
-        overlap,
         read_board,
-        why_unreadable,
     )
     from ai_protocols.errors import AiProtocolsError
-    from ai_protocols.paths import board_path
+    from ai_protocols.paths import board_path, kept_board_path
 
     board = board_path(root)
     locks: list[AreaLock] = []
@@ -518,7 +518,7 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
             brought = _brought(root, board, data) if sides is None else None
             if brought is not None:
                 data, text, brought_said, sides = brought
-            from ai_protocols.board.model import more_locks
+            from ai_protocols.board.board_read import more_locks
 
             locks = more_locks([], sides or [text])  # (read as is: a misplaced drawer)
     except (AiProtocolsError, ValueError) as error:
@@ -540,11 +540,14 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
         _, old = read_board(BoardFile(kept.decode("utf-8", "replace")), check=False)
         # Locks ai-protocols removed (unlock, a takeover) that git put back: no lock.
         ended = ended_locks(board) - {lock_record(lock) for lock in old}
-        if ended and any(lock_record(lock) in ended for lock in locks):
-            from ai_protocols.board.stale import head_reverted
+        again = [lock for lock in locks if lock_record(lock) in ended]
+        if again:
+            from ai_protocols.board.stale_history import head_reverted
 
-            if head_reverted(board, kept_board_path(board)):
-                ended = set()  # (a git revert put them back: a person's choice, HEAD's)
+            # (a git revert of the unlock put it back: a person's choice, HEAD's)
+            ended -= {lock_record(lock) for lock, out in zip(
+                again, head_reverted(board, kept_board_path(board), again), strict=True)
+                if out}
         locks = [lock for lock in locks if lock_record(lock) not in ended]
         held = {(lock.path, lock.owner) for lock in locks}
         lost = [lock for lock in old if (lock.path, lock.owner) not in held and not any(
@@ -552,6 +555,8 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
         if lost and unreadable is None:
             # (an unlock made in another clone and brought by a pull or a merge: the board
             # holds the item that unlock wrote; no lock. An edit's removal is no end)
+            from ai_protocols.board.claim_history import ended_elsewhere
+
             read = BoardFile(text) if data and not sides else None
             removed = ended_elsewhere(board, read, lost)
             lost = [lock for lock, out in zip(lost, removed, strict=True) if not out]
@@ -647,7 +652,7 @@ def _brought(root: str, board: str, data: bytes
     key = unchecked(board, data)
     if key is None:
         return None
-    from ai_protocols.board.model import board_decode
+    from ai_protocols.board.board_file import board_decode
 
     if key[1] is not None:  # (found by the last check with this key: no git, no import)
         return key[1][0], board_decode(board, key[1][0]), key[1][1], None

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-    from ai_protocols.board.model import AreaLock, Task
+    from ai_protocols.board.board_file import AreaLock, Task
     from ai_protocols.session.merge import MergeResult
 
 __all__ = ["OR_DELETED", "PULLS_WALKED", "board_pull", "brought_board", "deleted_claim",
@@ -117,7 +117,7 @@ def brought_board(head_board: bytes, pull: tuple[str, str, bytes, bytes] | None
     Parses the boards; no process. Raises nothing."""
     if pull is None or head_board == pull[3]:
         return None
-    from ai_protocols.board.merge import tasks_lacking
+    from ai_protocols.board.merge_lacking import tasks_lacking
     from ai_protocols.session.entries_compared import brought_lacking
 
     if brought_lacking(tasks_lacking, head_board, pull[3], (pull[2],)) <= 0:
@@ -133,7 +133,7 @@ def unlocked_since(board: bytes, before: bytes) -> bool:
     stale buffer, which cannot hold an item written after it was opened
     (:func:`~ai_protocols.board.model.unlocks_since`, the one reading). Linear in the
     lines; raises nothing."""
-    from ai_protocols.board.model import unlocks_since
+    from ai_protocols.board.claim_history import unlocks_since
 
     return bool(unlocks_since(board, before))
 
@@ -153,14 +153,9 @@ def takes_out_unended(merged: bytes, board: bytes) -> bool:
     (docs/decisions.md, "Twenty-fourth round: the board during a stopped pull"). ``True``
     when a board cannot be read (nothing taken out on a guess). Parses the two boards;
     raises nothing."""
-    from ai_protocols.board.model import (
-        _CLAIM_ENDS,
-        BoardFile,
-        lock_records,
-        log_items,
-        read_board,
-        unlocks_since,
-    )
+    from ai_protocols.board.board_file import BoardFile
+    from ai_protocols.board.board_read import _CLAIM_ENDS, log_items, read_board
+    from ai_protocols.board.claim_history import lock_records, unlocks_since
 
     if lock_records(board) - lock_records(merged) - unlocks_since(merged, board):
         return True
@@ -198,7 +193,9 @@ def deleted_lock(board: str, area: str, same: Callable[[str, str], bool]
     raises nothing."""
     import os
 
-    from ai_protocols.board.model import BoardFile, ended_in_history, read_board
+    from ai_protocols.board.board_file import BoardFile
+    from ai_protocols.board.board_read import read_board
+    from ai_protocols.board.claim_history import ended_in_history
     from ai_protocols.git.history import history_versions
 
     root = os.path.dirname(os.path.dirname(board))
@@ -233,12 +230,9 @@ def deleted_claim(board: str, task_id: str, now: bytes) -> Task | None:
     cannot say. Two git runs, one more when found; raises nothing."""
     import os
 
-    from ai_protocols.board.model import (
-        BoardFile,
-        ended_in_history,
-        ended_since,
-        read_board,
-    )
+    from ai_protocols.board.board_file import BoardFile
+    from ai_protocols.board.board_read import read_board
+    from ai_protocols.board.claim_history import ended_in_history, ended_since
     from ai_protocols.git.history import history_versions
 
     root = os.path.dirname(os.path.dirname(board))
@@ -282,7 +276,8 @@ def in_buffer(merged: MergeResult | None, inputs: tuple[bytes, ...]) -> MergeRes
     Linear in the lines; raises nothing."""
     from dataclasses import replace
 
-    from ai_protocols.board.model import CLOSED_IN_BUFFER, DROPPED
+    from ai_protocols.board.board_read import DROPPED
+    from ai_protocols.board.claim_history import CLOSED_IN_BUFFER
 
     other = b"made while the task was closed on the other side"
     if merged is None or other not in merged.data:
@@ -307,7 +302,7 @@ def nothing_lacking(data: bytes, older: bytes, base: bytes) -> bool:
     tool wrote (a state typed, a keyword added to the ``#+TODO:`` line) is no stale
     save: nothing is said or merged back. ``False`` when a board cannot be read.
     Parses the boards; raises nothing."""
-    from ai_protocols.board.merge import lacking_said
+    from ai_protocols.board.merge_lacking import lacking_said
 
     found = lacking_said(data, older, (base,))
     whole = lacking_said(data, older)
@@ -330,7 +325,7 @@ def held_before_said(data: bytes, theirs: bytes, base: bytes, before: bytes,
     one rule of those words). ``None`` when the save lacks
     nothing ``before`` held that git did not change too, or a board cannot be read:
     the caller's words stand. Parses the boards; raises nothing."""
-    from ai_protocols.board.merge import lacking_said
+    from ai_protocols.board.merge_lacking import lacking_said
 
     if before == base:
         return None

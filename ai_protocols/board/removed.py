@@ -53,7 +53,7 @@ def git_removed(board: str, kept: str) -> bool:
     commit, ``git reset --hard``, a commit that removed it) took it. ``False`` outside
     git, or when none of them held the board (never committed: ``rm``, ``git clean``,
     ``git stash -u``). At most ``2 + _ASKED`` git runs; only for a board gone from disk."""
-    from ai_protocols.board.stale import read_record
+    from ai_protocols.board.stale_record import read_record
     from ai_protocols.git.head import reflog_moves
     from ai_protocols.git.history import file_at
 
@@ -81,7 +81,7 @@ def comes_back_whole(board: str, kept: str) -> bytes | None:
     board. A ``stat`` when the board is there."""
     if os.path.lexists(board):
         return None
-    from ai_protocols.board.model import kept_board_bytes
+    from ai_protocols.board.board_file import kept_board_bytes
 
     copy = kept_board_bytes(kept)
     if not copy or git_removed(board, kept):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
-    from ai_protocols.board.model import AreaLock, Task
+    from ai_protocols.board.board_file import AreaLock, Task
     from ai_protocols.org.file import OrgFile
 
 __all__ = ["UNENDED_WALKED", "still_unended", "unended"]
@@ -38,12 +38,14 @@ def unended(board: str, data: bytes | None) -> OrgFile | None:
 
     Cheap to ask: the answer for ``HEAD``'s board is kept per clone beside the kept copy
     (``tasks.org.unended``, never in git), its first line naming the commit ``HEAD``
-    was at; git runs (a ``git log``, a ``git cat-file --batch``, a ``git log -S`` per
+    was at, then the claim and lock records it was judged with (carried over one's own
+    commits while the board, the tool's last write, still holds them all: :func:`_carried`);
+    git runs (a ``git log``, a ``git cat-file --batch``, a ``git log -S`` per
     claim or lock a version holds that ``HEAD``'s board does not) only when ``HEAD``
     moved since. Reads git's files; raises nothing (``None`` when git cannot say)."""
     import os
 
-    from ai_protocols.board.model import BoardFile
+    from ai_protocols.board.board_file import BoardFile
     from ai_protocols.git.head import read_head
     from ai_protocols.paths import kept_board_path
     from ai_protocols.storage import files as storage
@@ -53,22 +55,25 @@ def unended(board: str, data: bytes | None) -> OrgFile | None:
     if head is None or not head[1]:
         return None
     kept = kept_board_path(board)
-    key = f"# ai-protocols: claims and locks HEAD {head[1]} holds unended\n".encode()
+    key = f"# ai-protocols: claims and locks HEAD {head[1]} holds unended".encode()
     try:
         found: bytes | None = storage.read_regular(f"{kept}.unended")
     except (OSError, storage.NotRegular):
         found = None
-    if found is None or not found.startswith(key):
-        from ai_protocols.board.stale import _scratch
+    if found is None or not found.startswith(key + b"\n"):
+        from ai_protocols.board.stale_record import _scratch
 
-        found = _carried(root, head[1], kept, data, found, key) or \
-            key + _unended_of(root, board)
+        found = _carried(root, head[1], kept, data, found, key)
+        if found is None:
+            body, at_head = _unended_of(root, board)
+            found = _kept_answer(key, [*_records(at_head or b""), *_records(data or b"")],
+                                 body)
         _scratch(kept, "unended", found)
-    if found == key:
+    if not _parts(found)[2]:
         return None
     doc = BoardFile(found.decode("utf-8", "replace"))
     return doc if data is None or any(
-        record not in data for record in _records(found[len(key):])) else None
+        record not in data for record in _records(_parts(found)[2])) else None
 
 
 def _carried(root: str, head: str, kept: str, data: bytes | None, found: bytes | None,
@@ -76,15 +81,20 @@ def _carried(root: str, head: str, kept: str, data: bytes | None, found: bytes |
     """:func:`unended`'s kept answer ``found`` under the key ``key`` of ``head``, when
     it still holds without git: ``HEAD`` came to ``head`` from the commit it names by
     commits of one's own only (``HEAD``'s reflog,
-    :func:`~ai_protocols.board.stale.committed_onto`: git brought nothing) and the
-    board ``data`` is this tool's last write here (the kept copy ``kept``'s bytes: no
-    person's edit since, so those commits took nothing out by hand that this clone's
-    writes did not already judge). ``None`` otherwise. Reads the reflog's end and the
+    :func:`~ai_protocols.board.stale_record.committed_onto`: git brought nothing), the
+    board ``data`` is this tool's last write here (the kept copy ``kept``'s bytes), and
+    it still holds every claim and lock record the answer was judged with (its ``held``
+    lines: the records of ``HEAD``'s board then and of the boards it was carried over
+    since): those commits took none of them out. A record gone (a claim a person deleted
+    by hand, a tool's write over it and a commit since; a release) is judged again, by
+    git, as every clone judges it. ``None`` otherwise. Reads the reflog's end and the
     kept copy; no process; raises nothing."""
     if found is None or data is None or not found.startswith(key[:key.rindex(b"HEAD ")]):
         return None
-    line, _, rest = found.partition(b"\n")
-    from ai_protocols.board.stale import committed_onto
+    line, held, body = _parts(found)
+    if any(record not in data for record in held):
+        return None
+    from ai_protocols.board.stale_record import committed_onto
     from ai_protocols.storage import files as storage
 
     try:
@@ -93,7 +103,31 @@ def _carried(root: str, head: str, kept: str, data: bytes | None, found: bytes |
     except (OSError, storage.NotRegular):
         return None
     was = line.rsplit(b"HEAD ", 1)[-1].split(b" ", 1)[0].decode("ascii", "replace")
-    return key + rest if committed_onto(root, head, was) else None
+    return _kept_answer(key, [*held, *_records(data)], body) \
+        if committed_onto(root, head, was) else None
+
+
+#: How :func:`unended`'s kept answer names each claim and lock record it was judged with
+#: (one line each, after its first).
+_HELD = b"# held: "
+
+
+def _kept_answer(key: bytes, held: list[bytes], body: bytes) -> bytes:
+    """:func:`unended`'s kept answer: the line ``key``, a :data:`_HELD` line for each of
+    the records ``held`` (once each, in order), and the small board ``body``."""
+    return key + b"\n" + b"".join(_HELD + record + b"\n" for record in dict.fromkeys(held)
+                                   ) + body
+
+
+def _parts(found: bytes) -> tuple[bytes, list[bytes], bytes]:
+    """The kept answer ``found`` (:func:`_kept_answer`) as its first line, its records
+    and its small board (empty: none)."""
+    line, _, rest = found.partition(b"\n")
+    held = []
+    while rest.startswith(_HELD):
+        record, _, rest = rest.partition(b"\n")
+        held.append(record[len(_HELD):])
+    return line, held, rest
 
 
 def still_unended(source: OrgFile, data: bytes, tasks: list[Task], locks: list[AreaLock],
@@ -108,7 +142,9 @@ def still_unended(source: OrgFile, data: bytes, tasks: list[Task], locks: list[A
     committed yet). The holders' liveness is the
     caller's to judge. The one rule of ``Board.lost`` and the PreToolUse hook. Raises
     :class:`ValueError` as reading a board does."""
-    from ai_protocols.board.model import ended_since, overlap, read_board
+    from ai_protocols.board.board_file import overlap
+    from ai_protocols.board.board_read import read_board
+    from ai_protocols.board.claim_history import ended_since
 
     old_tasks, old_locks = read_board(source, check=False)
     by_id = {t.id: t for t in tasks if t.id}
@@ -131,31 +167,27 @@ def _records(text: bytes) -> list[bytes]:
             if line.strip().startswith((b":CLAIMED_AT:", b":LOCKED_AT:"))]
 
 
-def _unended_of(root: str, board: str) -> bytes:
+def _unended_of(root: str, board: str) -> tuple[bytes, bytes | None]:
     """:func:`unended`'s board, without its first line, for ``HEAD``'s board (empty:
-    none). Git runs as it says."""
+    none), and ``HEAD``'s board (``None``: none). Git runs as it says."""
     import os
 
-    from ai_protocols.board.model import (
-        TODO_LINE,
-        BoardFile,
-        Task,
-        ended_in_history,
-        read_board,
-    )
-    from ai_protocols.board.stale import reverted_to
+    from ai_protocols.board.board_file import TODO_LINE, BoardFile, Task
+    from ai_protocols.board.board_read import read_board
+    from ai_protocols.board.claim_history import ended_in_history
+    from ai_protocols.board.stale_history import reverted_to
     from ai_protocols.git.history import history_versions, recorded_in_history
     from ai_protocols.session.transaction import git_version
 
     below = os.path.relpath(board, root)
     at_head = git_version(root, f"HEAD:./{below}")
     if at_head is None:
-        return b""
+        return b"", None
     try:  # (a claim of a task HEAD's board has not open and unclaimed holds on no board)
         free = {t.id for t in read_board(BoardFile(at_head.decode("utf-8")), check=False)[0]
                 if t.id and t.is_open and not t.owner}
     except (UnicodeDecodeError, ValueError):
-        return b""
+        return b"", at_head
     seen: set[str] = set()
     claims: list[tuple[Task, list[str]]] = []
     locks: list[tuple[AreaLock, list[str]]] = []
@@ -181,7 +213,7 @@ def _unended_of(root: str, board: str) -> bytes:
                 locks.append((lock, _bare_lines(doc, lock.line - 1, top.subtree_end)))
     items: list[Task | AreaLock] = [t for t, _ in claims] + [h for h, _ in locks]
     if not items:
-        return b""
+        return b"", at_head
     ended = ended_in_history(board, items)  # type: ignore[arg-type]
     path = f"{os.path.basename(os.path.dirname(board))}/{os.path.basename(board)}"
     kept = []
@@ -195,11 +227,11 @@ def _unended_of(root: str, board: str) -> bytes:
             continue  # (a git revert took it out: a person's choice)
         kept.append((item, lines))
     if not kept:
-        return b""
+        return b"", at_head
     text = [TODO_LINE, "* Locks", ":PROPERTIES:", ":CUSTOM_ID: locks", ":END:"]
     text += [line for item, lines in kept if not isinstance(item, Task) for line in lines]
     text += [line for item, lines in kept if isinstance(item, Task) for line in lines]
-    return ("\n".join(text) + "\n").encode("utf-8")
+    return ("\n".join(text) + "\n").encode("utf-8"), at_head
 
 
 def _bare_lines(doc: OrgFile, start: int, end: int) -> list[str]:

@@ -291,7 +291,7 @@ def start(title_given: Given | None, task: str | None = None,
             gone, state = board.gone(linked.owner, linked.owner_process, linked.claimed,
                                      since_at=linked.claimed_at)
             if not gone:  # (linking takes no claim: say whose it is)
-                from ai_protocols.board.model import holder_name
+                from ai_protocols.board.board_file import holder_name
 
                 who = holder_name(linked.owner)
                 _echo(f"Warning: task {linked.id} is claimed by {who} ({state.state}: "
@@ -340,7 +340,7 @@ def _linked_task(project: Project) -> tuple[str, datetime | None] | None:
         return None
     if not session.task:
         return None
-    from ai_protocols.board.model import linked_since
+    from ai_protocols.board.claim_history import linked_since
 
     return session.task, linked_since(session.log, session.task)
 
@@ -363,7 +363,7 @@ def print_open_tasks(project: Project, linked: tuple[str, datetime | None] | Non
         locks = [lock for lock in board.locks() if board.is_me(lock.owner)]
     except AiProtocolsError:  # (a board that cannot be read: what its kept copy holds,
         # and why, as check and resume say it)
-        from ai_protocols.board.model import read_readable
+        from ai_protocols.board.board_read import read_readable
 
         _, found, held, why = read_readable(str(board.path))
         if why:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from ai_protocols.board.board import Board, Lost
-    from ai_protocols.board.model import Task
+    from ai_protocols.board.board_file import Task
 
 __all__ = ["both_checkpoints", "echo", "finish", "lock", "locks", "open_board", "said_unhooked",
            "said_unusable_locks", "task_add", "task_claim", "task_done", "task_list",
@@ -70,7 +70,7 @@ def open_board(copy_warning: bool = True) -> Board:
     merge-copy``, which merges it), that a linked work tree's own copy was edited
     (:func:`_said_own_copy`)."""
     from ai_protocols.board.board import Board
-    from ai_protocols.board.model import lost_how
+    from ai_protocols.board.board_read import lost_how
 
     board = Board.discover()
     lost = board.lost()
@@ -90,7 +90,7 @@ def open_board(copy_warning: bool = True) -> Board:
     if board.comes_back:  # (gone, and not by git: read as the next change writes it back)
         echo(came_back_warning(board), err=True)
     for task, state in board.deleted:  # (a claimed task deleted whole elsewhere: an end)
-        from ai_protocols.board.model import holder_name
+        from ai_protocols.board.board_file import holder_name
 
         echo(f"warning: the claim of {holder_name(task.owner)} ({_state(state.state)}) ended "
              f"with its task, which the task board {board.path} no longer holds: "
@@ -121,7 +121,7 @@ def _ending_for_good(lost: list[Lost]) -> str:
     warning: an edit that takes one out is put back, so ``unlock PATH --force`` ends a
     lock and ``task release ID --force`` a claim ('' when ``lost`` holds neither: only
     changes git undid)."""
-    from ai_protocols.board.model import ending_commands
+    from ai_protocols.board.claim_history import ending_commands
 
     locks = [item.lock for item in lost if item.lock is not None and not item.undone]
     tasks = [item.task for item in lost if item.task is not None and not item.undone]
@@ -162,7 +162,7 @@ def _said_own_copy(board: Board) -> None:
     own = board.project.ai_dir / "tasks.org"
     if board.path.parent == board.project.ai_dir:
         return
-    from ai_protocols.board.model import board_bytes
+    from ai_protocols.board.board_file import board_bytes
     from ai_protocols.git.history import head_holds
 
     try:
@@ -226,7 +226,11 @@ def _stash_steps(board: Board) -> str | None:
 def said_unusable_locks(board: Board) -> None:
     """Warn (stderr) about each headline of the locks section that locks nothing, and
     each path of a working set that allows nothing (absolute, or above the top)."""
-    from ai_protocols.board.model import unknown_holders, unusable_locks, unusable_working_sets
+    from ai_protocols.board.board_input import (
+        unknown_holders,
+        unusable_locks,
+        unusable_working_sets,
+    )
 
     try:
         doc = board._doc()
@@ -239,7 +243,7 @@ def said_unusable_locks(board: Board) -> None:
              f"{why}.", err=True)
     for line, why in unusable_working_sets(doc):
         echo(f"Warning: {board.path}, line {line}: a task, but {why}.", err=True)
-    from ai_protocols.board.model import setup_files
+    from ai_protocols.board.board_input import setup_files
 
     for line, name in setup_files(doc.text):
         echo(f"Warning: {board.path}, line {line}: #+SETUPFILE: {name}: Emacs reads the "
@@ -390,7 +394,7 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
     A holder's state (live, crashed, abandoned...) is judged as 'status'
     judges sessions; a claim whose agent is gone counts as free.
     """
-    from ai_protocols.board.model import check_role, same_role
+    from ai_protocols.board.board_input import check_role, same_role
     from ai_protocols.liveness.evidence import RECOVERABLE
 
     board = open_board()
@@ -442,7 +446,7 @@ def task_list(as_json: bool, mine: bool, free: bool, role: str | None, show_all:
             continue
         rows.append((item, state))
     from ai_protocols.board.board import duplicate_ids
-    from ai_protocols.board.model import bare_keys
+    from ai_protocols.board.board_input import bare_keys
 
     twins = duplicate_ids(board.tasks())
     on_disk = board.disk_lines()  # (a stale save's view: the lines said are the file's)
@@ -486,7 +490,8 @@ def _said_no_id(listed: list[Task], tasks: list[Task],
     line in the file on disk of each task by its line as read, while a stale save is
     merged back in the readers' view only (``Board.disk_lines``): the lines said are
     the file's, and a task only git brought has no line key yet."""
-    from ai_protocols.board.model import SAID_AT_MOST, bare_keys
+    from ai_protocols.board.board_file import SAID_AT_MOST
+    from ai_protocols.board.board_input import bare_keys
     from ai_protocols.lean import shell_quote  # (the one quoter of what to paste)
 
     keys = bare_keys(tasks, lines) if listed else {}
@@ -605,7 +610,7 @@ def task_claim(task_id: str, force: bool) -> None:
     if item.working_set:
         echo(f"  working set: {_paths(item.working_set)}")
     _said_unseen(board, "this claim")
-    from ai_protocols.board.model import holder_name
+    from ai_protocols.board.board_file import holder_name
 
     # (a task naming no working set may change any file: docs/tasks.md)
     for area, lock, state in board.locks_over(item.working_set or ("./",)):
@@ -621,7 +626,7 @@ def task_claim(task_id: str, force: bool) -> None:
 
 def task_release(task_id: str, force: bool) -> None:
     """Give up this agent's claim: the task is free again (DOING goes back to TODO)."""
-    from ai_protocols.board.model import lost_how
+    from ai_protocols.board.board_read import lost_how
     from ai_protocols.errors import TaskNotFound
 
     board = open_board()
@@ -713,7 +718,7 @@ def lock(paths: tuple[str, ...], reason: str, force: bool) -> None:
             whose = held_by(held.owner, state, force, "locked")
             echo(f"  taken over: {held.path} was {whose}")
     _said_unseen(board, "this lock")
-    from ai_protocols.board.model import holder_name
+    from ai_protocols.board.board_file import holder_name
 
     for area, task, state in board.claims_over([r.lock.path for r in reports]):
         whose = "lies in or holds the working set of" if task.working_set else \
@@ -734,7 +739,7 @@ def lock(paths: tuple[str, ...], reason: str, force: bool) -> None:
 
 def unlock(paths: tuple[str, ...], force: bool) -> None:
     """Remove locks (each PATH exactly as locked); all or nothing."""
-    from ai_protocols.board.model import lost_how
+    from ai_protocols.board.board_read import lost_how
 
     board = open_board()
     for held in board.unlock(paths, force=force):
@@ -751,7 +756,7 @@ def unlock(paths: tuple[str, ...], force: bool) -> None:
 
 def locks(as_json: bool) -> None:
     """List the locked areas, who holds each, and whether that agent is at work."""
-    from ai_protocols.board.model import holder_name
+    from ai_protocols.board.board_file import holder_name
 
     board = open_board()
     said_unusable_locks(board)

@@ -68,7 +68,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from types import EllipsisType
 
-    from ai_protocols.board.model import AreaLock, Handoff, Task
+    from ai_protocols.board.board_file import AreaLock, Handoff, Task
     from ai_protocols.git.state import GitState, StateReading
     from ai_protocols.org.file import OrgFile
     from ai_protocols.session.project import Project
@@ -416,14 +416,15 @@ def _tasks(project: Project, session: Session | None, context: ResumeContext
             data, lacks, sides = as_read(path, data, key)
             left = sides[1] if sides else None
             context.board_lacks = None if lacks is None else (lacks, sides is not None)
-    from ai_protocols.board.model import handoffs, read_readable
+    from ai_protocols.board.board_file import handoffs
+    from ai_protocols.board.board_read import read_readable
 
     # (a board that cannot be read: its kept copy's claims and locks, and why, as check)
     found, tasks, locks, context.board_unreadable = read_readable(path, data)
     if found is None:
         return [], {}, []
     if left is not None and context.board_unreadable is None:
-        from ai_protocols.board.model import more_locks
+        from ai_protocols.board.board_read import more_locks
 
         locks = locks + more_locks(locks, [left])
     doc = found
@@ -432,8 +433,8 @@ def _tasks(project: Project, session: Session | None, context: ResumeContext
     me, linked = project.agent_id, session.task if session else None
     suffix = own_suffix()  # (its session under another work tree's id: its own too)
     if linked:  # (its id changed since: the task its log says it is now)
+        from ai_protocols.board.claim_history import linked_since
         from ai_protocols.board.merge import current_or_history
-        from ai_protocols.board.model import linked_since
 
         now = current_or_history(doc, tasks, linked,
                                  linked_since(session.log, linked) if session else None,
@@ -450,7 +451,7 @@ def _tasks(project: Project, session: Session | None, context: ResumeContext
     held = [lock for lock in locks if is_own(lock.owner, me, suffix)]
     context.locks, context.locks_left_out = held[:MAX_LOCKS], max(len(held) - MAX_LOCKS, 0)
     passed = {t.id or "": handoffs(doc, t.line) for t in mine}
-    from ai_protocols.board.model import dropped_by_merge
+    from ai_protocols.board.board_read import dropped_by_merge
 
     dropped = dropped_by_merge(doc, me, tasks, locks, suffix)  # (one search, when nothing was lost)
     return mine, {key: found[-1] for key, found in passed.items() if found}, dropped
@@ -478,19 +479,16 @@ def _kept_claims(path: str, data: bytes, doc: OrgFile, tasks: list[Task]) -> lis
     is that task, :func:`~ai_protocols.board.merge.kept_task_pairs`; one a person
     archived is not lost, :func:`~ai_protocols.board.model.all_sunk`); none when the
     board is that copy, or the copy cannot be read."""
-    from ai_protocols.board.model import (
-        BoardFile,
-        all_sunk,
-        kept_board_path,
-        kept_other,
-        lost_claims,
-        read_board,
-    )
+    from ai_protocols.board.board_file import BoardFile
+    from ai_protocols.board.board_read import kept_other, read_board
+    from ai_protocols.paths import kept_board_path
 
     kept = kept_other(path, kept_board_path(path), data)
     if kept is None:
         return []
-    from ai_protocols.board.merge import kept_task_pairs  # (and the session merge: only then)
+    from ai_protocols.board.board_input import all_sunk  # (the board's history and archive:
+    from ai_protocols.board.claim_history import lost_claims  # only when a copy is kept)
+    from ai_protocols.board.merge_pairs import kept_task_pairs  # (and the session merge: only then)
     try:
         kept_doc = BoardFile(kept.decode("utf-8"))
         old = read_board(kept_doc, check=False)[0]
