@@ -74,7 +74,12 @@ def stale_over_kept(ai_dir: str, path: str, doc: OrgFile,
             held_entries(ai_dir, path, OrgFile(newer.decode("utf-8", "replace"))):
         return None
     base = opened_on(path, data, newer, None)  # (the one rule of that version)
-    if base is None or base in (data, newer):
+    if base is None or base == data:
+        return None
+    moved = _over_join(ai_dir, path, data, newer, base, head)
+    if moved is not None:
+        return moved
+    if base == newer:
         return None
     from ai_protocols.session.merge import (
         changes_lacking,
@@ -90,6 +95,54 @@ def stale_over_kept(ai_dir: str, path: str, doc: OrgFile,
         return None
     found = changes_lacking(data, newer, None, also=(base,))
     return OrgFile(merged.data.decode("utf-8")), said_changes(found), kept
+
+
+def _over_join(ai_dir: str, path: str, data: bytes, kept: bytes, base: bytes,
+               head: tuple[str | None, str | None]) -> tuple[OrgFile, str, str] | None:
+    """:func:`stale_over_kept`'s merge when ``HEAD`` (``head``) moved since the kept copy
+    ``kept`` was written (its ``GIT_COMMIT``), not by one's own commits only
+    (:func:`git_moved`): ``git pull --autostash``, or ``git stash; git pull; git stash
+    pop``, put the kept copy aside, moved ``HEAD`` and joined the two through the merge
+    driver, and the stale save ``data`` (of the session file ``path``, opened on ``base``)
+    went over that join. The kept copy alone predates the pull: merged with it, what the
+    pull removed (a ``git revert``, a hand deletion in another clone) would come back. So
+    the save is merged as every stale save is (:func:`merge_stale`: the kept copy and
+    ``HEAD``'s version joined on the version at the commit the kept copy records, the
+    save's changes taken on that three ways on ``base``), checked to drop no line of the
+    tool's two versions that neither git nor the person removed
+    (:func:`~ai_protocols.session.merge.lines_dropped`); what it regained said by kind,
+    the removals it took too (:func:`~ai_protocols.session.merge.removed_held`).
+    ``None`` when ``HEAD`` did not move so, or ``HEAD``'s version is no other version of
+    the same session (then the merge with the kept copy alone stands); raises
+    :class:`~ai_protocols.errors.StaleSave` (:func:`_refuse_stale`) when the merge is not
+    clean. docs/decisions.md, "Twenty-seventh round: a stale save over a pull that
+    removed an entry". Runs git up to five times, on the refusal's path only."""
+    recorded = (props_of(kept) or {}).get("GIT_COMMIT")
+    root = parent(ai_dir)
+    if not recorded or not git_moved(root, head, recorded):
+        return None  # (HEAD where the kept copy saw it, or moved by own commits: no process)
+    below = os.path.relpath(path, root)
+    at_head = git_version(root, f"HEAD:./{below}")
+    if at_head is None or at_head in (kept, data) or \
+            not one_session(props_of(at_head) or {}, props_of(data) or {}):
+        return None
+    from ai_protocols.session.merge import changes_lacking, lines_dropped, removed_held
+
+    committed = git_version(root, f"{recorded}:./{below}")
+    ancestor = committed is not None and below_head(root, recorded)
+    joined = _tools_join(kept, at_head, committed, ancestor, path)
+    merged = merge_stale(path, data, kept, at_head, committed, ancestor)
+    found = changes_lacking(data, at_head if joined is None else joined, None, also=(base,))
+    if merged is None or merged.conflicts or any(
+            lines_dropped(side, merged.data, data, other) and
+            lines_dropped(side, merged.data, base, data)
+            for side, other in ((kept, at_head), (at_head, kept))) or \
+            lines_dropped(data, merged.data, base, joined or at_head):
+        _refuse_stale(ai_dir, path, data, kept, at_head, committed, recorded, found,
+                      kept_holds=True)
+    removed = removed_held(data, at_head, committed if committed is not None else base)
+    return _regained(merged.data, data, found, f"HEAD:./{below}",
+                     (merged.data, removed) if removed > 0 else None)
 
 
 def _refuse_stale_over_kept(ai_dir: str, path: str, data: bytes, kept: bytes,

@@ -478,7 +478,9 @@ def _regained(merged: bytes, data: bytes, found: tuple[int, ...] | None,
     if removed is not None:
         from ai_protocols.lean import counted
 
-        merged, said = removed[0], f"{said} and {counted(removed[1], 'removal', 'removals')}"
+        removals = counted(removed[1], "removal", "removals")
+        merged = removed[0]
+        said = removals if edit_base._changed(found) == 0 else f"{said} and {removals}"
     if merged == data:
         return None
     return OrgFile(merged.decode("utf-8")), said, where
@@ -658,9 +660,17 @@ def opened_on(path: str, data: bytes, older: bytes, committed: bytes | None,
     if saved:  # (the save itself, committed, carries the record too: never the version
         # it was opened on while another does, or a deletion made it the one all hold)
         found = [version for version in found if version != data] or found
+    from ai_protocols.session.merge import removed_held, written_among
+
+    if len(found) > 1:  # (a version that is another with entries removed, every one of which
+        # ``data`` holds as it was, is no version it was opened on: a hand deletion keeps the
+        # record, and committed, carries it too: docs/decisions.md, "Twenty-seventh round: a
+        # stale save over a pull that removed an entry")
+        found = [version for version in found if not any(
+            removed_held(data, version, other) > 0 for other in found if other is not version)
+        ] or found
     first = committed if committed is not None and committed in found else \
         found[0] if found else None
-    from ai_protocols.session.merge import written_among
 
     return (written_among(found) or first) if found else None
 
