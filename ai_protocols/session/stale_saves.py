@@ -802,14 +802,20 @@ def stale_earlier(ai_dir: str, path: str, doc: OrgFile,
                              for k in keys):
         return None
     committed = git_version(root, f"{recorded}:./{below}")
-    if opened_on(path, data, older, committed) is None:
+    opened = opened_on(path, data, older, committed)
+    if opened is None:
         return None  # (no version it was opened on: the rule of a version put back)
     if (props_of(newer) or {}).get("UPDATED_AT") == mine.properties.get("UPDATED_AT"):
         return None  # (made from the version git put here, HEAD's: a person's edit of it)
-    from ai_protocols.session.merge import changes_lacking, lines_dropped
+    from ai_protocols.session.merge import changes_lacking, lines_dropped, removed_held
 
-    found = changes_lacking(data, newer, held_entries(ai_dir, path, doc), also=(older,))
-    if edit_base._changed(found) <= 0:
+    held = held_entries(ai_dir, path, doc)
+    found = changes_lacking(data, newer, held, also=(older,))
+    # (what the pull removed that the save holds again, a pulled revert or hand deletion,
+    # counts as what it brought; not for a version put back as it was, nothing typed)
+    removed = 0 if committed is None or opened == data else \
+        removed_held(data, newer, committed, held)
+    if edit_base._changed(found) <= 0 and removed <= 0:
         return None  # (HEAD holds nothing the save lacks: no pull's change dropped)
     merged = merge_stale(path, data, older, newer, committed, below_head(root, recorded))
     if merged is None or merged.conflicts or lines_dropped(older, merged.data, data, newer) \
@@ -819,7 +825,8 @@ def stale_earlier(ai_dir: str, path: str, doc: OrgFile,
         # drops from the file what the pull brought and the tool wrote: docs/decisions.md,
         # "Issue 14, twenty-first round (the stale save's refusal)")
         _refuse_stale(ai_dir, path, data, older, newer, committed, recorded, found)
-    return _regained(merged.data, data, found, f"HEAD:./{below}")
+    return _regained(merged.data, data, found, f"HEAD:./{below}",
+                     (merged.data, removed) if removed > 0 else None)
 
 
 def _stale_unkept(ai_dir: str, path: str, doc: OrgFile,
