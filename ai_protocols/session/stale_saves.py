@@ -51,6 +51,7 @@ __all__ = [
     "git_moved",
     "kept_dropped",
     "merge_stale",
+    "not_deleted_from",
     "opened_on",
     "removal_undone",
     "stale_earlier",
@@ -660,19 +661,32 @@ def opened_on(path: str, data: bytes, older: bytes, committed: bytes | None,
     if saved:  # (the save itself, committed, carries the record too: never the version
         # it was opened on while another does, or a deletion made it the one all hold)
         found = [version for version in found if version != data] or found
-    from ai_protocols.session.merge import removed_held, written_among
+    from ai_protocols.session.merge import written_among
 
-    if len(found) > 1:  # (a version that is another with entries removed, every one of which
-        # ``data`` holds as it was, is no version it was opened on: a hand deletion keeps the
-        # record, and committed, carries it too: docs/decisions.md, "Twenty-seventh round: a
-        # stale save over a pull that removed an entry")
-        found = [version for version in found if not any(
-            removed_held(data, version, other) > 0 for other in found if other is not version)
-        ] or found
+    found = not_deleted_from(data, found)
     first = committed if committed is not None and committed in found else \
         found[0] if found else None
 
     return (written_among(found) or first) if found else None
+
+
+def not_deleted_from(data: bytes, versions: list[bytes]) -> list[bytes]:
+    """Of ``versions`` (session files carrying the write record ``UPDATED_AT`` the save
+    ``data`` carries), those ``data`` may have been opened on, in their order: not one that
+    is another of them with entries removed, every one of which ``data`` holds as it was
+    (:func:`~ai_protocols.session.merge.removed_held`). A person's deletion by hand keeps the
+    record, so the version before it and the version after it (committed, in another clone,
+    and pulled) both carry it; a stale buffer holding the deleted entries was opened on the
+    one before (docs/decisions.md, "Twenty-seventh round: a stale save over a pull that
+    removed an entry"). ``versions`` as given when there are fewer than two, or every one is
+    such a deletion. No I/O; raises nothing of its own."""
+    if len(versions) < 2:
+        return versions
+    from ai_protocols.session.merge import removed_held
+
+    return [version for version in versions if not any(
+        removed_held(data, version, other) > 0 for other in versions if other is not version)
+    ] or versions
 
 
 def _tools_join(older: bytes, newer: bytes, committed: bytes | None,
