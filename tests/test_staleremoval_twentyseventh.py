@@ -23,7 +23,8 @@ import pytest
 from clonekit import LAYOUTS, Clones, commit, git, push
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_pulljoin_twentysixth import _five_entries, _without
+from test_pulljoin_twentysixth import EDITS, REMOVALS, _five_entries, _removed_in_b, _without
+from test_removal_twentysixth import PULL
 from test_sessmsg_twentyfourth import _cli
 from test_stalesave_twentythird import delete_line, emacs_edit, type_note
 
@@ -140,3 +141,65 @@ def test_a_hand_deletion_of_what_the_save_holds_is_not_what_it_was_opened_on(
     expected = versions if removed & lacked else [before]
     assert not_deleted_from(data, versions) == expected
     assert not_deleted_from(data, [deleted]) == [deleted]
+
+
+# -- a committed stale save over a removal, merged by the driver ---------------------------
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("removal", REMOVALS)
+@pytest.mark.parametrize("where", ["remover", "saver"])
+def test_a_committed_stale_save_over_a_removal_merged_by_the_driver(
+        tmp_path: Path, layout: str, removal: str, where: str) -> None:
+    """``b`` removes E and pushes; in ``a`` a stale buffer (a line typed) is saved over the
+    pull of it and committed. Then the two meet through a real merge (``git pull
+    --no-rebase``, the merge driver): ``b``, having logged "B later" since, pulls ``a``'s
+    commit (``remover``); or ``a``, after ``b`` pushed "B later", pulls it (``saver``).
+    The merge holds E again (the save's commit added it, for git); the next write there
+    takes it out again, keeping the typed line and both clones' entries."""
+    clones = _removed_in_b(tmp_path, layout, removal, False)
+    a, b = clones.run_one, clones.run_two
+    emacs_edit(clones.one, a.file, EDITS["typed"], PULL)
+    git(clones.one, "commit", "-q", "-am", "stale save")
+    if where == "remover":
+        git(clones.one, "push", "-q", "origin", "HEAD:main")
+        b("log", "--progress", "B later")
+        commit(clones.two, "B later")
+        git(clones.two, *PULL[1:])
+        run = b
+    else:
+        b("log", "--progress", "B later")
+        push(b, "B later")
+        git(clones.one, *PULL[1:])
+        run = a
+    merged = run.path.read_text()
+    assert "] Entry E" in merged and "<<<<<<<" not in merged, merged
+    written = run("log", "--progress", "After")
+    assert "1 removal" in written.stderr, written.stderr
+    text = run.path.read_text()
+    assert "] Entry E" not in text, text
+    for needle in ("Typed by the person.", "] B later", "] Base step", "] After"):
+        assert text.count(needle) == 1, (needle, text)
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("removal", REMOVALS)
+def test_the_clone_that_wrote_since_the_removal_takes_it_out_by_a_fast_forward(
+        tmp_path: Path, layout: str, removal: str) -> None:
+    """Last round's left case (1): ``b`` removed E (by hand too: every version carries one
+    write record, and the version the buffer was opened on was taken for the deletion's)
+    and logged "Later step of b"; ``a``'s stale save (E again, a line typed) committed and
+    pushed; ``b`` pulls it by a fast-forward and writes: its entry comes back, E goes out
+    again, the typed line stays."""
+    clones = _removed_in_b(tmp_path, layout, removal, False, then="Later step of b")
+    a, b = clones.run_one, clones.run_two
+    emacs_edit(clones.one, a.file, EDITS["typed"], PULL)
+    git(clones.one, "commit", "-q", "-am", "stale save")
+    git(clones.one, "push", "-q", "origin", "HEAD:main")
+    git(clones.two, *PULL[1:])
+    assert "] Entry E" in b.path.read_text()
+    written = b("log", "--progress", "After")
+    text = b.path.read_text()
+    assert "] Entry E" not in text, (written.stderr, text)
+    for needle in ("Typed by the person.", "] Later step of b", "] Base step", "] After"):
+        assert text.count(needle) == 1, (needle, written.stderr, text)

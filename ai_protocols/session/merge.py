@@ -2936,13 +2936,13 @@ def _new_or_reworded(name: str, units: list[_Unit], new: dict[datetime | None, l
     counts = {"entry": 0, "changed entry": 0}
     for when, keys in new.items():
         olds = gone.get(when, [])
+        words = [[_words(_Unit("E", k, k)) for k in group] for group in (keys, olds)]
         if when is None or not olds:
             paired = 0
-        elif before:
-            paired = reworded_on(when, keys, olds, {(when, key) for key in olds})
+        elif before:  # (by their words: the stamp every key begins with is no likeness)
+            paired = reworded_on(when, *words, {(when, word) for word in words[1]})
         else:
-            paired = len(reworded_among([_words(_Unit("E", k, k)) for k in keys],
-                                        [_words(_Unit("E", k, k)) for k in olds]))
+            paired = len(reworded_among(*words))
         counts["changed entry"] += paired
         counts["entry"] += len(keys) - paired
     return counts

@@ -111,7 +111,8 @@ def _over_join(ai_dir: str, path: str, data: bytes, kept: bytes, base: bytes,
     save's changes taken on that three ways on ``base``), checked to drop no line of the
     tool's two versions that neither git nor the person removed
     (:func:`~ai_protocols.session.merge.lines_dropped`); what it regained said by kind,
-    the removals it took too (:func:`~ai_protocols.session.merge.removed_held`).
+    the removals it took too (:func:`~ai_protocols.session.merge.removed_held`), and the
+    kept copy's path (what it regained came through git or from the tool's write since).
     ``None`` when ``HEAD`` did not move so, or ``HEAD``'s version is no other version of
     the same session (then the merge with the kept copy alone stands); raises
     :class:`~ai_protocols.errors.StaleSave` (:func:`_refuse_stale`) when the merge is not
@@ -141,7 +142,7 @@ def _over_join(ai_dir: str, path: str, data: bytes, kept: bytes, base: bytes,
         _refuse_stale(ai_dir, path, data, kept, at_head, committed, recorded, found,
                       kept_holds=True)
     removed = removed_held(data, at_head, committed if committed is not None else base)
-    return _regained(merged.data, data, found, f"HEAD:./{below}",
+    return _regained(merged.data, data, found, kept_path(ai_dir, path),
                      (merged.data, removed) if removed > 0 else None)
 
 

@@ -54,6 +54,7 @@ __all__ = [
     "not_deleted_from",
     "opened_on",
     "removal_undone",
+    "said_both",
     "stale_earlier",
     "unkept_stale_may_be",
 ]
@@ -969,6 +970,21 @@ def brought_how(where: str, named: bool = False, what: str = "") -> str:
     what = "that git brought or ai-protocols wrote since"
     return f"{what} ({where}, the version ai-protocols wrote last, holds them)" if named \
         else f"{what} (the version ai-protocols wrote last holds them)"
+
+
+def said_both(first: tuple[OrgFile, str, str], second: tuple[OrgFile, str, str]
+              ) -> tuple[OrgFile, str, str]:
+    """Two merge backs of one write (a stale save's, then what git brought that it still
+    lacked: :meth:`~ai_protocols.session.transaction.Editing._open`) said as one answer:
+    ``second``'s document and version, the changes of both said by kind, ``first``'s with
+    where they came from (:func:`brought_how`) when that is another version than
+    ``second``'s, else as more of the same: never "1 entry and 1 entry" of one source
+    (docs/decisions.md, "Twenty-seventh round: a stale save over a pull that removed an
+    entry"). No I/O."""
+    if first[2] == second[2]:
+        return second[0], f"{first[1]} and {second[1]} more", second[2]
+    return second[0], f"{first[1]} {brought_how(first[2], what=first[1])} and {second[1]}", \
+        second[2]
 
 
 def _saved_after_git(data: bytes, newer: bytes, older: bytes, held: set[str] | None,

@@ -148,6 +148,7 @@ from ai_protocols.session.stale_saves import (
     drop_refusal_copies,
     kept_dropped,
     removal_undone,
+    said_both,
     stale_earlier,
 )
 from ai_protocols.session.text import conflict_marker_lines, preview
@@ -449,8 +450,7 @@ class Editing:
                         removal_undone(ai_dir, path, doc, head, read_as)
                 if again is not None:  # (a second pull's: said with the first, when both)
                     doc = again[0]
-                    brought = again if brought is None else \
-                        (doc, f"{brought[1]} and {again[1]}", again[2])
+                    brought = again if brought is None else said_both(brought, again)
         else:
             doc, waiting, regained = OrgFile(new_text), [], []
             self._strays = None  # (listed at the write, as before)
@@ -772,7 +772,7 @@ def next_write_merges(ai_dir: str, path: str) -> tuple[OrgFile, str, str] | None
         return None
     if again is None:
         return brought
-    return again if brought is None else (again[0], f"{brought[1]} and {again[1]}", again[2])
+    return again if brought is None else said_both(brought, again)
 
 
 def _edited_since_kept(ai_dir: str, path: str, doc: OrgFile, read_as: os.stat_result
