@@ -81,7 +81,11 @@ def _stale_over(tmp_path: Path, layout: str, pull: str, op: str, committed: bool
     return b.path.read_text(), written.stderr
 
 
-def _kept_as_the_person_and_the_agent_left_it(text: str, op: str) -> None:
+def _kept_as_the_person_and_the_agent_left_it(text: str, op: str, said: str) -> None:
+    """What the next write must leave, and say: no entry was reworded here (the agent's new
+    entry is no "changed entry"), and no count said twice of one source."""
+    said = " ".join(said.split())
+    assert "changed entr" not in said and "1 entry and 1 entry" not in said, said
     assert text.count("] Entry E") == (1 if op == "add" else 0), text
     assert text.count("] A added") == (1 if op == "add" else 0), text
     for needle in (NOTE, "] B agent write", "] B synced", "] After"):
@@ -97,7 +101,7 @@ def test_a_stale_save_over_a_pull_and_the_agents_write_loses_nothing(
     """WRONG 1: the agent's write left uncommitted, stashed by the pull and popped back
     through the merge driver; the stale save goes over that join."""
     text, said = _stale_over(tmp_path, layout, pull, op, committed=False)
-    _kept_as_the_person_and_the_agent_left_it(text, op)
+    _kept_as_the_person_and_the_agent_left_it(text, op, said)
     if op != "add":
         assert "1 removal" in said, said
 
@@ -110,7 +114,7 @@ def test_a_stale_save_over_a_pull_and_the_agents_committed_write_loses_nothing(
     """WRONG 2: the agent's write committed before the pull (which merges, or rebases,
     that commit with the other clone's)."""
     text, said = _stale_over(tmp_path, layout, pull, op, committed=True)
-    _kept_as_the_person_and_the_agent_left_it(text, op)
+    _kept_as_the_person_and_the_agent_left_it(text, op, said)
     if op != "add":
         assert "1 removal" in said, said
 
@@ -146,6 +150,10 @@ def test_a_hand_deletion_of_what_the_save_holds_is_not_what_it_was_opened_on(
 # -- a committed stale save over a removal, merged by the driver ---------------------------
 
 
+@pytest.mark.xfail(strict=True, reason="left (docs/decisions.md, 'Twenty-seventh round: a "
+                   "stale save over a pull that removed an entry'): the driver takes the "
+                   "save's commit's entry for an addition, and the merge carries a record "
+                   "of its own, so no next-write rule finds the save")
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
 @pytest.mark.parametrize("removal", REMOVALS)
 @pytest.mark.parametrize("where", ["remover", "saver"])
@@ -203,3 +211,24 @@ def test_the_clone_that_wrote_since_the_removal_takes_it_out_by_a_fast_forward(
     assert "] Entry E" not in text, (written.stderr, text)
     for needle in ("Typed by the person.", "] Later step of b", "] Base step", "] After"):
         assert text.count(needle) == 1, (needle, written.stderr, text)
+
+
+@given(texts=st.lists(st.text(alphabet="abcdef ", min_size=1, max_size=12), max_size=4,
+                      unique=True),
+       others=st.lists(st.text(alphabet="abcdef ", min_size=1, max_size=12), max_size=4,
+                       unique=True))
+def test_a_reword_on_a_base_is_alike_in_words(texts: list[str], others: list[str]) -> None:
+    """``reworded_on`` (the count of changed entries with a base: one side's entries new,
+    the other's on the base) pairs exactly what the one rule of a reword pairs by words:
+    an entry added in the minute another was removed, in unlike words, is never counted a
+    changed entry (DOUBT 2)."""
+    from datetime import datetime
+
+    from ai_protocols.session.model import reworded_among, reworded_on
+
+    others = [o for o in others if o not in texts]
+    when = datetime(2026, 12, 3, 6, 40)
+    was = {(when, other) for other in others}
+    expected = len(reworded_among([t.strip() for t in texts], [o.strip() for o in others]))
+    assert reworded_on(when, texts, others, was) == expected
+    assert reworded_on(when, texts, others, set()) == 0  # (neither on the base: no side's)
