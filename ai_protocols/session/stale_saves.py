@@ -965,8 +965,11 @@ def brought_how(where: str, named: bool = False, what: str = "") -> str:
     if said is not None:
         return said
     if where.startswith("HEAD:"):
-        return f"that git brought ({where} holds them)" if named else \
-            "git brought (git's HEAD holds them)"
+        from ai_protocols.session.stale_commit import removals_only
+
+        holds = "lacks those entries" if removals_only(what) else "holds them"
+        return f"that git brought ({where} {holds})" if named else \
+            f"git brought (git's HEAD {holds})"
     what = "that git brought or ai-protocols wrote since"
     return f"{what} ({where}, the version ai-protocols wrote last, holds them)" if named \
         else f"{what} (the version ai-protocols wrote last holds them)"
