@@ -134,7 +134,7 @@ def test_a_hand_deletion_of_what_the_save_holds_is_not_what_it_was_opened_on(
     holding every deleted entry as it was (a line typed or not; entries the person deleted
     too) was opened on ``before``, in either order of git's history; a save lacking one of
     them may have been opened on either: both stay."""
-    from ai_protocols.session.stale_saves import not_deleted_from
+    from ai_protocols.session.merge import not_deleted_from
 
     before = _five_entries(tmp_path_factory)
     deleted = _without(before, removed)

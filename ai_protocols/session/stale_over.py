@@ -28,13 +28,14 @@ from ai_protocols.session.stale_saves import (
     _removal_merged,
     _tools_join,
     below_head,
+    brought_how,
     git_moved,
     merge_stale,
     opened_on,
 )
 from ai_protocols.storage import files as storage
 
-__all__ = ["gone_over", "stale_committed", "stale_over_kept"]
+__all__ = ["gone_over", "said_both", "stale_committed", "stale_over_kept"]
 
 
 def stale_over_kept(ai_dir: str, path: str, doc: OrgFile,
@@ -300,3 +301,18 @@ def gone_over(brought: tuple[OrgFile, str, str] | None) -> bool:
     from ai_protocols.session.stale_commit import BLOB
 
     return brought[2].startswith(BLOB)
+
+
+def said_both(first: tuple[OrgFile, str, str], second: tuple[OrgFile, str, str]
+              ) -> tuple[OrgFile, str, str]:
+    """Two merge backs of one write (a stale save's, then what git brought that it still
+    lacked: :meth:`~ai_protocols.session.transaction.Editing._open`) said as one answer:
+    ``second``'s document and version, the changes of both said by kind, ``first``'s with
+    where they came from (:func:`brought_how`) when that is another version than
+    ``second``'s, else as more of the same: never "1 entry and 1 entry" of one source
+    (docs/decisions.md, "Twenty-seventh round: a stale save over a pull that removed an
+    entry"). No I/O."""
+    if first[2] == second[2]:
+        return second[0], f"{first[1]} and {second[1]} more", second[2]
+    return second[0], f"{first[1]} {brought_how(first[2], what=first[1])} and {second[1]}", \
+        second[2]

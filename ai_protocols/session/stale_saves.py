@@ -51,10 +51,8 @@ __all__ = [
     "git_moved",
     "kept_dropped",
     "merge_stale",
-    "not_deleted_from",
     "opened_on",
     "removal_undone",
-    "said_both",
     "stale_earlier",
     "unkept_stale_may_be",
 ]
@@ -662,32 +660,13 @@ def opened_on(path: str, data: bytes, older: bytes, committed: bytes | None,
     if saved:  # (the save itself, committed, carries the record too: never the version
         # it was opened on while another does, or a deletion made it the one all hold)
         found = [version for version in found if version != data] or found
-    from ai_protocols.session.merge import written_among
+    from ai_protocols.session.merge import not_deleted_from, written_among
 
     found = not_deleted_from(data, found)
     first = committed if committed is not None and committed in found else \
         found[0] if found else None
 
     return (written_among(found) or first) if found else None
-
-
-def not_deleted_from(data: bytes, versions: list[bytes]) -> list[bytes]:
-    """Of ``versions`` (session files carrying the write record ``UPDATED_AT`` the save
-    ``data`` carries), those ``data`` may have been opened on, in their order: not one that
-    is another of them with entries removed, every one of which ``data`` holds as it was
-    (:func:`~ai_protocols.session.merge.removed_held`). A person's deletion by hand keeps the
-    record, so the version before it and the version after it (committed, in another clone,
-    and pulled) both carry it; a stale buffer holding the deleted entries was opened on the
-    one before (docs/decisions.md, "Twenty-seventh round: a stale save over a pull that
-    removed an entry"). ``versions`` as given when there are fewer than two, or every one is
-    such a deletion. No I/O; raises nothing of its own."""
-    if len(versions) < 2:
-        return versions
-    from ai_protocols.session.merge import removed_held
-
-    return [version for version in versions if not any(
-        removed_held(data, version, other) > 0 for other in versions if other is not version)
-    ] or versions
 
 
 def _tools_join(older: bytes, newer: bytes, committed: bytes | None,
@@ -973,21 +952,6 @@ def brought_how(where: str, named: bool = False, what: str = "") -> str:
     what = "that git brought or ai-protocols wrote since"
     return f"{what} ({where}, the version ai-protocols wrote last, holds them)" if named \
         else f"{what} (the version ai-protocols wrote last holds them)"
-
-
-def said_both(first: tuple[OrgFile, str, str], second: tuple[OrgFile, str, str]
-              ) -> tuple[OrgFile, str, str]:
-    """Two merge backs of one write (a stale save's, then what git brought that it still
-    lacked: :meth:`~ai_protocols.session.transaction.Editing._open`) said as one answer:
-    ``second``'s document and version, the changes of both said by kind, ``first``'s with
-    where they came from (:func:`brought_how`) when that is another version than
-    ``second``'s, else as more of the same: never "1 entry and 1 entry" of one source
-    (docs/decisions.md, "Twenty-seventh round: a stale save over a pull that removed an
-    entry"). No I/O."""
-    if first[2] == second[2]:
-        return second[0], f"{first[1]} and {second[1]} more", second[2]
-    return second[0], f"{first[1]} {brought_how(first[2], what=first[1])} and {second[1]}", \
-        second[2]
 
 
 def _saved_after_git(data: bytes, newer: bytes, older: bytes, held: set[str] | None,

@@ -140,7 +140,7 @@ from ai_protocols.session.rollover import (
     sorted_strays,
     unlinked_earlier,
 )
-from ai_protocols.session.stale_over import gone_over, stale_committed, stale_over_kept
+from ai_protocols.session.stale_over import gone_over, said_both, stale_committed, stale_over_kept
 from ai_protocols.session.stale_saves import (
     REFUSAL_HEAD,
     brought_back,
@@ -148,7 +148,6 @@ from ai_protocols.session.stale_saves import (
     drop_refusal_copies,
     kept_dropped,
     removal_undone,
-    said_both,
     stale_earlier,
 )
 from ai_protocols.session.text import conflict_marker_lines, preview
