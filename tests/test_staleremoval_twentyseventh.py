@@ -150,10 +150,6 @@ def test_a_hand_deletion_of_what_the_save_holds_is_not_what_it_was_opened_on(
 # -- a committed stale save over a removal, merged by the driver ---------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="left (docs/decisions.md, 'Twenty-seventh round: a "
-                   "stale save over a pull that removed an entry'): the driver takes the "
-                   "save's commit's entry for an addition, and the merge carries a record "
-                   "of its own, so no next-write rule finds the save")
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
 @pytest.mark.parametrize("removal", REMOVALS)
 @pytest.mark.parametrize("where", ["remover", "saver"])
@@ -164,7 +160,8 @@ def test_a_committed_stale_save_over_a_removal_merged_by_the_driver(
     --no-rebase``, the merge driver): ``b``, having logged "B later" since, pulls ``a``'s
     commit (``remover``); or ``a``, after ``b`` pushed "B later", pulls it (``saver``).
     The merge holds E again (the save's commit added it, for git); the next write there
-    takes it out again, keeping the typed line and both clones' entries."""
+    takes it out again (``merged_removal``), keeping the typed line and both clones'
+    entries."""
     clones = _removed_in_b(tmp_path, layout, removal, False)
     a, b = clones.run_one, clones.run_two
     emacs_edit(clones.one, a.file, EDITS["typed"], PULL)
@@ -232,3 +229,27 @@ def test_a_reword_on_a_base_is_alike_in_words(texts: list[str], others: list[str
     expected = len(reworded_among([t.strip() for t in texts], [o.strip() for o in others]))
     assert reworded_on(when, texts, others, was) == expected
     assert reworded_on(when, texts, others, set()) == 0  # (neither on the base: no side's)
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_an_entry_put_back_after_a_pulled_revert_stands_through_the_driver(
+        tmp_path: Path, layout: str) -> None:
+    """The guard: in ``a`` the buffer opened AFTER the pull of ``b``'s revert, the entry
+    typed back and committed (a person's act); ``b``, having logged since, pulls it through
+    a merge: E stays, nothing said of a removal."""
+    clones = _removed_in_b(tmp_path, layout, "revert", False)
+    a, b = clones.run_one, clones.run_two
+    git(clones.one, *PULL[1:])
+    line = next(x for x in a.head().splitlines() if x.endswith("] Base step"))
+    again = line.replace("Base step", "Entry E")
+    emacs_edit(clones.one, a.file,
+               f'(search-forward "] Base step") (end-of-line) (insert "\\n{again}")')
+    git(clones.one, "commit", "-q", "-am", "E typed back")
+    git(clones.one, "push", "-q", "origin", "HEAD:main")
+    b("log", "--progress", "B later")
+    commit(clones.two, "B later")
+    git(clones.two, *PULL[1:])
+    written = b("log", "--progress", "After")
+    assert "removal" not in written.stderr and "lacked" not in written.stderr, written.stderr
+    text = b.path.read_text()
+    assert text.count("] Entry E") == 1 and "] B later" in text and "] After" in text, text

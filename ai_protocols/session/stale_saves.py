@@ -233,7 +233,7 @@ def removal_undone(ai_dir: str, path: str, doc: OrgFile,
 
 
 def _removal_gone_over(root: str, below: str, data: bytes, older: bytes | None,
-                       held: set[str] | None, like: str
+                       held: set[str] | None, like: str, rev: str = "HEAD"
                        ) -> tuple[bytes, str, bytes | None] | None:
     """For :func:`removal_undone`, when ``HEAD``'s version of the session file (``below``,
     from the work tree ``root``) is the file itself (``data``: a stale save over a pull
@@ -252,13 +252,14 @@ def _removal_gone_over(root: str, below: str, data: bytes, older: bytes | None,
     buffer was opened on). ``None`` too when the file is, byte for byte, a version that
     history holds below its own (a ``git revert`` of the removal, or a save with nothing
     typed, which is the same: it stands, as the twenty-second round's rule has it).
-    docs/decisions.md, "Twenty-sixth round: a stale save over a removal, committed". Two
-    git runs."""
+    ``rev``: the commit whose history is read (a merge's parent, :func:`~ai_protocols.
+    session.stale_over.merged_removal`). docs/decisions.md, "Twenty-sixth round: a stale
+    save over a removal, committed". Two git runs."""
     from ai_protocols.git.state import blob_id, history_versions
     from ai_protocols.session.merge import removed_held
     from ai_protocols.session.stale_commit import BLOB
 
-    versions = history_versions(root, below, ["HEAD"], 12, before=False, each=True)
+    versions = history_versions(root, below, [rev], 12, before=False, each=True)
     if data in versions[1:]:
         return None  # (a version git held before, put back as it was: a revert stands)
     stamp = (props_of(data) or {}).get("UPDATED_AT")

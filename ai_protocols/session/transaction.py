@@ -140,14 +140,19 @@ from ai_protocols.session.rollover import (
     sorted_strays,
     unlinked_earlier,
 )
-from ai_protocols.session.stale_over import gone_over, said_both, stale_committed, stale_over_kept
+from ai_protocols.session.stale_over import (
+    gone_over,
+    removed_again,
+    said_both,
+    stale_committed,
+    stale_over_kept,
+)
 from ai_protocols.session.stale_saves import (
     REFUSAL_HEAD,
     brought_back,
     brought_how,
     drop_refusal_copies,
     kept_dropped,
-    removal_undone,
     stale_earlier,
 )
 from ai_protocols.session.text import conflict_marker_lines, preview
@@ -446,7 +451,7 @@ class Editing:
                     # twenty-second round; a merge back above kept them)
                     again = stale_committed(ai_dir, path, doc, head, read_as) or \
                         kept_dropped(ai_dir, path, doc, head, read_as) or \
-                        removal_undone(ai_dir, path, doc, head, read_as)
+                        removed_again(ai_dir, path, doc, head, read_as)
                 if again is not None:  # (a second pull's: said with the first, when both)
                     doc = again[0]
                     brought = again if brought is None else said_both(brought, again)
@@ -764,7 +769,7 @@ def next_write_merges(ai_dir: str, path: str) -> tuple[OrgFile, str, str] | None
         if again is None and brought is None:
             again = stale_committed(ai_dir, path, doc, head, read_as) or \
                 kept_dropped(ai_dir, path, doc, head, read_as) or \
-                removal_undone(ai_dir, path, doc, head, read_as)
+                removed_again(ai_dir, path, doc, head, read_as)
     except StaleSave:
         raise
     except AiProtocolsError:
