@@ -102,6 +102,8 @@ __all__ = [
     "merge_properties",
     "merge_record_of",
     "merge_session_bytes",
+    "not_deleted_from",
+    "removed_blocks",
     "removed_held",
     "run_merge_driver",
     "without_held",
@@ -2754,16 +2756,55 @@ def removed_held(data: bytes, newer: bytes, before: bytes,
     reads. The stale-save rules' test of what git removed (docs/decisions.md,
     "Twenty-sixth round: stale saves over a pull, a stash's join and what git removed").
     Reads no file; raises nothing of its own."""
+    read = _read_each(data, newer, before)
+    return -1 if read is None else len(_removed_entries(*read, held))
+
+
+def not_deleted_from(data: bytes, versions: list[bytes]) -> list[bytes]:
+    """Of ``versions`` (session files carrying the write record ``UPDATED_AT`` the save
+    ``data`` carries), those ``data`` may have been opened on, in their order: not one that
+    is another of them with entries removed, every one of which ``data`` holds as it was
+    (:func:`removed_held`). A person's deletion by hand keeps the
+    record, so the version before it and the version after it (committed, in another clone,
+    and pulled) both carry it; a stale buffer holding the deleted entries was opened on the
+    one before (docs/decisions.md, "Twenty-seventh round: a stale save over a pull that
+    removed an entry"). ``versions`` as given when there are fewer than two, or every one is
+    such a deletion. No I/O; raises nothing of its own."""
+    if len(versions) < 2:
+        return versions
+    return [version for version in versions if not any(
+        removed_held(data, version, other) > 0 for other in versions if other is not version)
+    ] or versions
+
+
+def removed_blocks(data: bytes, newer: bytes, before: bytes,
+                   held: set[str] | None = None) -> set[str]:
+    """The entries :func:`removed_held` counts, each as an earlier-entries file holds
+    one (:func:`without_held` takes them out of a version); empty when it counts none.
+    Reads no file; raises nothing of its own."""
+    read = _read_each(data, newer, before)
+    return set() if read is None else \
+        {_held_block(raw) for raw in _removed_entries(*read, held)}
+
+
+def _read_each(*versions: bytes) -> list[_Version] | None:
+    """Each of ``versions`` read (:func:`_read`); ``None`` when one is no session file this
+    module reads."""
     read = []
-    for one in (data, newer, before):
+    for one in versions:
         try:
             version = _read(one.decode("utf-8", "replace"))
         except ValueError:
-            return -1
+            return None
         if version is None:
-            return -1
+            return None
         read.append(version)
-    mine, theirs, was = read
+    return read
+
+
+def _removed_entries(mine: _Version, theirs: _Version, was: _Version,
+                     held: set[str] | None) -> list[str]:
+    """:func:`removed_held`'s entries (their raw text, ``was``'s), of the three read."""
     have = {key for _name, key in _entry_keys_of(theirs)}
     reworded = reworded_pairs(was, theirs)
     gone = {where: raw for where, raw in _entry_raws(was).items()
@@ -2772,8 +2813,8 @@ def removed_held(data: bytes, newer: bytes, before: bytes,
     kept = _entry_raws(mine)
     if not gone or any(where not in kept or _entry_block(kept[where]) != _entry_block(raw)
                        for where, raw in gone.items()):
-        return 0
-    return len(gone)
+        return []
+    return list(gone.values())
 
 
 #: The session headline's properties every write sets (its write record, and where
@@ -2936,13 +2977,13 @@ def _new_or_reworded(name: str, units: list[_Unit], new: dict[datetime | None, l
     counts = {"entry": 0, "changed entry": 0}
     for when, keys in new.items():
         olds = gone.get(when, [])
+        words = [[_words(_Unit("E", k, k)) for k in group] for group in (keys, olds)]
         if when is None or not olds:
             paired = 0
-        elif before:
-            paired = reworded_on(when, keys, olds, {(when, key) for key in olds})
+        elif before:  # (by their words: the stamp every key begins with is no likeness)
+            paired = reworded_on(when, *words, {(when, word) for word in words[1]})
         else:
-            paired = len(reworded_among([_words(_Unit("E", k, k)) for k in keys],
-                                        [_words(_Unit("E", k, k)) for k in olds]))
+            paired = len(reworded_among(*words))
         counts["changed entry"] += paired
         counts["entry"] += len(keys) - paired
     return counts

@@ -503,19 +503,16 @@ def reworded_on(time: datetime, texts: list[str], others: list[str],
     """How many of the items ``texts`` (of one section and minute ``time`` that one
     version alone holds) are a reword of one of ``others`` (those the other version
     alone holds there), judged on the version both derive from, whose items ``was``
-    holds: one of the two as it was there, the other not (the merge's rule with a
-    base: that side changed it; :func:`compared`, and
-    :func:`ai_protocols.session.merge.changes_lacking`'s count of a changed entry)."""
-    left = list(others)
-    paired = 0
-    for text in texts:
-        mine = (time, text) in was
-        match = next((i for i, other in enumerate(left) if mine != ((time, other) in was)),
-                     None)
-        if match is not None:
-            del left[match]
-            paired += 1
-    return paired
+    holds: a pair alike in words by the one rule of a reword (:func:`reworded_among`),
+    one of the two as it was there, the other not (the merge's rule with a base: that
+    side changed it; :func:`compared`, and
+    :func:`ai_protocols.session.merge.changes_lacking`'s count of a changed entry). An
+    entry added in the minute another was removed, in unlike words, is a new entry, never
+    a reword (docs/decisions.md, "Twenty-seventh round: a stale save over a pull that
+    removed an entry")."""
+    pairs = reworded_among([_words(text) for text in texts], [_words(other) for other in others])
+    return sum(1 for i, j in pairs.items()
+               if ((time, texts[i]) in was) != ((time, others[j]) in was))
 
 
 def _words(text: str) -> str:

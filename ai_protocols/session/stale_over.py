@@ -25,16 +25,20 @@ from ai_protocols.session.stale_saves import (
     _kept_other,
     _refuse_stale,
     _regained,
+    _removal_gone_over,
     _removal_merged,
     _tools_join,
     below_head,
+    brought_how,
     git_moved,
     merge_stale,
     opened_on,
+    removal_undone,
 )
 from ai_protocols.storage import files as storage
 
-__all__ = ["gone_over", "stale_committed", "stale_over_kept"]
+__all__ = ["gone_over", "merged_removal", "removed_again", "said_both", "stale_committed",
+           "stale_over_kept"]
 
 
 def stale_over_kept(ai_dir: str, path: str, doc: OrgFile,
@@ -74,7 +78,12 @@ def stale_over_kept(ai_dir: str, path: str, doc: OrgFile,
             held_entries(ai_dir, path, OrgFile(newer.decode("utf-8", "replace"))):
         return None
     base = opened_on(path, data, newer, None)  # (the one rule of that version)
-    if base is None or base in (data, newer):
+    if base is None or base == data:
+        return None
+    moved = _over_join(ai_dir, path, data, newer, base, head)
+    if moved is not None:
+        return moved
+    if base == newer:
         return None
     from ai_protocols.session.merge import (
         changes_lacking,
@@ -90,6 +99,59 @@ def stale_over_kept(ai_dir: str, path: str, doc: OrgFile,
         return None
     found = changes_lacking(data, newer, None, also=(base,))
     return OrgFile(merged.data.decode("utf-8")), said_changes(found), kept
+
+
+def _over_join(ai_dir: str, path: str, data: bytes, kept: bytes, base: bytes,
+               head: tuple[str | None, str | None]) -> tuple[OrgFile, str, str] | None:
+    """:func:`stale_over_kept`'s merge when ``HEAD`` (``head``) moved since the kept copy
+    ``kept`` was written (its ``GIT_COMMIT``), not by one's own commits only
+    (:func:`git_moved`): ``git pull --autostash``, or ``git stash; git pull; git stash
+    pop``, put the kept copy aside, moved ``HEAD`` and joined the two through the merge
+    driver, and the stale save ``data`` (of the session file ``path``, opened on ``base``)
+    went over that join. The kept copy alone predates the pull: merged with it, what the
+    pull removed (a ``git revert``, a hand deletion in another clone) would come back. So
+    the save is merged as every stale save is (:func:`merge_stale`: the kept copy and
+    ``HEAD``'s version joined on the version at the commit the kept copy records, the
+    save's changes taken on that three ways on ``base``), checked to drop no line of the
+    tool's two versions that neither git nor the person removed
+    (:func:`~ai_protocols.session.merge.lines_dropped`); what it regained said by kind,
+    the removals it took too (:func:`~ai_protocols.session.merge.removed_held`), and the
+    kept copy's path (what it regained came through git or from the tool's write since).
+    ``None`` when ``HEAD`` did not move so, ``HEAD``'s version is no other version of the
+    same session, is the one the save was opened on (a person's edit of what git put
+    here), or is the one at the kept copy's commit (git did not change the file): then the
+    merge with the kept copy alone stands; raises
+    :class:`~ai_protocols.errors.StaleSave` (:func:`_refuse_stale`) when the merge is not
+    clean. docs/decisions.md, "Twenty-seventh round: a stale save over a pull that
+    removed an entry". Runs git up to five times, on the refusal's path only."""
+    recorded = (props_of(kept) or {}).get("GIT_COMMIT")
+    root = parent(ai_dir)
+    if not recorded or not git_moved(root, head, recorded):
+        return None  # (HEAD where the kept copy saw it, or moved by own commits: no process)
+    below = os.path.relpath(path, root)
+    at_head = git_version(root, f"HEAD:./{below}")
+    if at_head is None or at_head in (kept, data, base) or \
+            not one_session(props_of(at_head) or {}, props_of(data) or {}):
+        return None  # (made from HEAD's version: a person's edit of what git put here)
+    committed = git_version(root, f"{recorded}:./{below}")
+    if committed == at_head:
+        return None  # (git did not change the file: the kept copy alone went over)
+    from ai_protocols.session.merge import changes_lacking, lines_dropped, removed_held
+
+    ancestor = committed is not None and below_head(root, recorded)
+    joined = _tools_join(kept, at_head, committed, ancestor, path)
+    merged = merge_stale(path, data, kept, at_head, committed, ancestor)
+    found = changes_lacking(data, at_head if joined is None else joined, None, also=(base,))
+    if merged is None or merged.conflicts or any(
+            lines_dropped(side, merged.data, data, other) and
+            lines_dropped(side, merged.data, base, data)
+            for side, other in ((kept, at_head), (at_head, kept))) or \
+            lines_dropped(data, merged.data, base, joined or at_head):
+        _refuse_stale(ai_dir, path, data, kept, at_head, committed, recorded, found,
+                      kept_holds=True)
+    removed = removed_held(data, at_head, committed if committed is not None else base)
+    return _regained(merged.data, data, found, kept_path(ai_dir, path),
+                     (merged.data, removed) if removed > 0 else None)
 
 
 def _refuse_stale_over_kept(ai_dir: str, path: str, data: bytes, kept: bytes,
@@ -246,3 +308,120 @@ def gone_over(brought: tuple[OrgFile, str, str] | None) -> bool:
     from ai_protocols.session.stale_commit import BLOB
 
     return brought[2].startswith(BLOB)
+
+
+def said_both(first: tuple[OrgFile, str, str], second: tuple[OrgFile, str, str]
+              ) -> tuple[OrgFile, str, str]:
+    """Two merge backs of one write (a stale save's, then what git brought that it still
+    lacked: :meth:`~ai_protocols.session.transaction.Editing._open`) said as one answer:
+    ``second``'s document and version, the changes of both said by kind, ``first``'s with
+    where they came from (:func:`brought_how`) when that is another version than
+    ``second``'s, else as more of the same: never "1 entry and 1 entry" of one source
+    (docs/decisions.md, "Twenty-seventh round: a stale save over a pull that removed an
+    entry"). No I/O."""
+    if first[2] == second[2]:
+        return second[0], f"{first[1]} and {second[1]} more", second[2]
+    return second[0], f"{first[1]} {brought_how(first[2], what=first[1])} and {second[1]}", \
+        second[2]
+
+
+def merged_removal(ai_dir: str, path: str, doc: OrgFile,
+                   head: tuple[str | None, str | None] | None,
+                   read_as: os.stat_result | None) -> tuple[OrgFile, str, str] | None:
+    """A committed stale save over a removal that the merge driver merged with the other
+    clone's commits, taken out again: ``(the document without the entries, the removals
+    said, the blob of the version the save went over)``, or ``None``. The case
+    (docs/decisions.md, "Twenty-seventh round: a stale save over a pull that removed an
+    entry"): an entry removed in one clone (by hand, ``git revert``); in the other a
+    buffer opened before the pull of it saved after, holding it again, and committed; the
+    two clones' commits then merged (``git pull --no-rebase``, either way): for git the
+    save's commit added the entry, the merge keeps it, and the merged file carries a
+    merge's own write record, which no rule of a stale save takes for one. Only when the
+    session file ``path`` (read as ``doc``, its ``stat`` ``read_as``) is ``HEAD``'s version
+    as the merge made it (``head``, :func:`~ai_protocols.git.head.read_head`) and carries
+    a merge's own record (:func:`_merge_made`, no process first); then ``HEAD``'s two
+    parents (one ``git rev-parse``): a parent whose version is a committed stale save over
+    a removal (:func:`~ai_protocols.session.stale_saves._removal_gone_over` on its history:
+    the version it went over lacks entries it holds as the version it was opened on had
+    them), the other parent's version holding none of them, and the file every one as it
+    was (:func:`~ai_protocols.session.merge.removed_blocks`): they go out of the file, every
+    other byte as it was (:func:`~ai_protocols.session.merge.without_held`). After a hand
+    deletion an entry typed back after the pull, exactly as it was, and committed, is
+    taken for such a save (the price the twenty-sixth round's rule pays too). Up to seven
+    git runs, after a merge of the file only."""
+    mine = session_headline(doc)
+    at = None if mine is None else mine.properties.get("UPDATED_AT")
+    if head is None or head[1] is None or read_as is None or not at or not _merge_made(at):
+        return None
+    root = parent(ai_dir)
+    below = os.path.relpath(path, root)
+    data = b"".join(doc.encoded())
+    parents = _parents(root)
+    if len(parents) != 2 or git_version(root, f"HEAD:./{below}") != data:
+        return None
+    from ai_protocols.lean import counted
+    from ai_protocols.session.merge import removed_blocks, without_held
+
+    held = held_entries(ai_dir, path, doc)
+    sides = [git_version(root, f"{one}:./{below}") for one in parents]
+    for index, side in enumerate(sides):
+        other = sides[1 - index]
+        if side is None or other is None or side == data:
+            continue
+        gone = _removal_gone_over(root, below, side, None, held, head[1], parents[index])
+        if gone is None or gone[2] is None:
+            continue
+        blocks = removed_blocks(data, gone[0], gone[2], held)
+        if not blocks or without_held(other, blocks)[1]:
+            continue  # (the other side holds one of them: no removal git brought there)
+        merged, count = without_held(data, blocks)
+        if count:
+            return OrgFile(merged.decode("utf-8")), counted(count, "removal", "removals"), \
+                gone[1]
+    return None
+
+
+def _merge_made(record: str) -> bool:
+    """Whether the write record ``record`` (an ``UPDATED_AT`` value) is a merge's own
+    (:func:`~ai_protocols.session.merge.merged_record`: four more digits of the seconds
+    since boot, or microseconds in the instant), made from some record of the tool's.
+    No I/O."""
+    import re
+
+    parts = record.split(" ")
+    if len(parts) != 4:
+        return re.search(r"T[0-9:]+\.\d{6}(?:[+-]|Z)", parts[0]) is not None
+    from ai_protocols.session.merge import merge_record_of
+
+    tail = parts[3]
+    for cut in range(4, len(tail), 4):
+        kept = tail[:-cut]
+        for one in {kept, kept.rstrip(".")} - {""}:
+            if merge_record_of(record, " ".join([*parts[:3], one])):
+                return True
+    return False
+
+
+def _parents(root: str) -> list[str]:
+    """The parents of ``HEAD`` in the work tree at ``root`` (one ``git rev-parse``); empty
+    when git cannot say. Raises nothing."""
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    try:
+        out = GitRun(["git", "-C", root, "rev-parse", "HEAD^1", "HEAD^2"],
+                     git_env(), None).wait()
+    except (GitFailed, OSError):
+        return []
+    return out.decode("ascii", "replace").split()
+
+
+def removed_again(ai_dir: str, path: str, doc: OrgFile,
+                  head: tuple[str | None, str | None] | None,
+                  read_as: os.stat_result | None) -> tuple[OrgFile, str, str] | None:
+    """What git removed that a stale save holds again, taken out: the save as the file
+    holds it (:func:`~ai_protocols.session.stale_saves.removal_undone`), else merged by the
+    driver with the other clone's commits (:func:`merged_removal`); asked last by the write
+    and :func:`~ai_protocols.session.transaction.next_write_merges` alike."""
+    return removal_undone(ai_dir, path, doc, head, read_as) or \
+        merged_removal(ai_dir, path, doc, head, read_as)

@@ -238,7 +238,7 @@ def removal_undone(ai_dir: str, path: str, doc: OrgFile,
 
 
 def _removal_gone_over(root: str, below: str, data: bytes, older: bytes | None,
-                       held: set[str] | None, like: str
+                       held: set[str] | None, like: str, rev: str = "HEAD"
                        ) -> tuple[bytes, str, bytes | None] | None:
     """For :func:`removal_undone`, when ``HEAD``'s version of the session file (``below``,
     from the work tree ``root``) is the file itself (``data``: a stale save over a pull
@@ -257,13 +257,14 @@ def _removal_gone_over(root: str, below: str, data: bytes, older: bytes | None,
     buffer was opened on). ``None`` too when the file is, byte for byte, a version that
     history holds below its own (a ``git revert`` of the removal, or a save with nothing
     typed, which is the same: it stands, as the twenty-second round's rule has it).
-    docs/decisions.md, "Twenty-sixth round: a stale save over a removal, committed". Two
-    git runs."""
+    ``rev``: the commit whose history is read (a merge's parent, :func:`~ai_protocols.
+    session.stale_over.merged_removal`). docs/decisions.md, "Twenty-sixth round: a stale
+    save over a removal, committed". Two git runs."""
     from ai_protocols.git.history import blob_id, history_versions
     from ai_protocols.session.merge import removed_held
     from ai_protocols.session.stale_commit import BLOB
 
-    versions = history_versions(root, below, ["HEAD"], 12, before=False, each=True)
+    versions = history_versions(root, below, [rev], 12, before=False, each=True)
     if data in versions[1:]:
         return None  # (a version git held before, put back as it was: a revert stands)
     stamp = (props_of(data) or {}).get("UPDATED_AT")
@@ -483,7 +484,9 @@ def _regained(merged: bytes, data: bytes, found: tuple[int, ...] | None,
     if removed is not None:
         from ai_protocols.lean import counted
 
-        merged, said = removed[0], f"{said} and {counted(removed[1], 'removal', 'removals')}"
+        removals = counted(removed[1], "removal", "removals")
+        merged = removed[0]
+        said = removals if edit_base._changed(found) == 0 else f"{said} and {removals}"
     if merged == data:
         return None
     return OrgFile(merged.decode("utf-8")), said, where
@@ -663,9 +666,11 @@ def opened_on(path: str, data: bytes, older: bytes, committed: bytes | None,
     if saved:  # (the save itself, committed, carries the record too: never the version
         # it was opened on while another does, or a deletion made it the one all hold)
         found = [version for version in found if version != data] or found
+    from ai_protocols.session.merge import not_deleted_from, written_among
+
+    found = not_deleted_from(data, found)
     first = committed if committed is not None and committed in found else \
         found[0] if found else None
-    from ai_protocols.session.merge import written_among
 
     return (written_among(found) or first) if found else None
 
@@ -797,14 +802,20 @@ def stale_earlier(ai_dir: str, path: str, doc: OrgFile,
                              for k in keys):
         return None
     committed = git_version(root, f"{recorded}:./{below}")
-    if opened_on(path, data, older, committed) is None:
+    opened = opened_on(path, data, older, committed)
+    if opened is None:
         return None  # (no version it was opened on: the rule of a version put back)
     if (props_of(newer) or {}).get("UPDATED_AT") == mine.properties.get("UPDATED_AT"):
         return None  # (made from the version git put here, HEAD's: a person's edit of it)
-    from ai_protocols.session.merge import changes_lacking, lines_dropped
+    from ai_protocols.session.merge import changes_lacking, lines_dropped, removed_held
 
-    found = changes_lacking(data, newer, held_entries(ai_dir, path, doc), also=(older,))
-    if edit_base._changed(found) <= 0:
+    held = held_entries(ai_dir, path, doc)
+    found = changes_lacking(data, newer, held, also=(older,))
+    # (what the pull removed that the save holds again, a pulled revert or hand deletion,
+    # counts as what it brought; not for a version put back as it was, nothing typed)
+    removed = 0 if committed is None or opened == data else \
+        removed_held(data, newer, committed, held)
+    if edit_base._changed(found) <= 0 and removed <= 0:
         return None  # (HEAD holds nothing the save lacks: no pull's change dropped)
     merged = merge_stale(path, data, older, newer, committed, below_head(root, recorded))
     if merged is None or merged.conflicts or lines_dropped(older, merged.data, data, newer) \
@@ -814,7 +825,8 @@ def stale_earlier(ai_dir: str, path: str, doc: OrgFile,
         # drops from the file what the pull brought and the tool wrote: docs/decisions.md,
         # "Issue 14, twenty-first round (the stale save's refusal)")
         _refuse_stale(ai_dir, path, data, older, newer, committed, recorded, found)
-    return _regained(merged.data, data, found, f"HEAD:./{below}")
+    return _regained(merged.data, data, found, f"HEAD:./{below}",
+                     (merged.data, removed) if removed > 0 else None)
 
 
 def _stale_unkept(ai_dir: str, path: str, doc: OrgFile,
@@ -938,8 +950,11 @@ def brought_how(where: str, named: bool = False, what: str = "") -> str:
     if said is not None:
         return said
     if where.startswith("HEAD:"):
-        return f"that git brought ({where} holds them)" if named else \
-            "git brought (git's HEAD holds them)"
+        from ai_protocols.session.stale_commit import removals_only
+
+        holds = "lacks those entries" if removals_only(what) else "holds them"
+        return f"that git brought ({where} {holds})" if named else \
+            f"git brought (git's HEAD {holds})"
     what = "that git brought or ai-protocols wrote since"
     return f"{what} ({where}, the version ai-protocols wrote last, holds them)" if named \
         else f"{what} (the version ai-protocols wrote last holds them)"

@@ -140,14 +140,19 @@ from ai_protocols.session.sections import (
     session_headline,
 )
 from ai_protocols.session.splice import apply_entry
-from ai_protocols.session.stale_over import gone_over, stale_committed, stale_over_kept
+from ai_protocols.session.stale_over import (
+    gone_over,
+    removed_again,
+    said_both,
+    stale_committed,
+    stale_over_kept,
+)
 from ai_protocols.session.stale_saves import (
     REFUSAL_HEAD,
     brought_back,
     brought_how,
     drop_refusal_copies,
     kept_dropped,
-    removal_undone,
     stale_earlier,
 )
 from ai_protocols.session.text import conflict_marker_lines, preview
@@ -446,11 +451,10 @@ class Editing:
                     # twenty-second round; a merge back above kept them)
                     again = stale_committed(ai_dir, path, doc, head, read_as) or \
                         kept_dropped(ai_dir, path, doc, head, read_as) or \
-                        removal_undone(ai_dir, path, doc, head, read_as)
+                        removed_again(ai_dir, path, doc, head, read_as)
                 if again is not None:  # (a second pull's: said with the first, when both)
                     doc = again[0]
-                    brought = again if brought is None else \
-                        (doc, f"{brought[1]} and {again[1]}", again[2])
+                    brought = again if brought is None else said_both(brought, again)
         else:
             doc, waiting, regained = OrgFile(new_text), [], []
             self._strays = None  # (listed at the write, as before)
@@ -765,14 +769,14 @@ def next_write_merges(ai_dir: str, path: str) -> tuple[OrgFile, str, str] | None
         if again is None and brought is None:
             again = stale_committed(ai_dir, path, doc, head, read_as) or \
                 kept_dropped(ai_dir, path, doc, head, read_as) or \
-                removal_undone(ai_dir, path, doc, head, read_as)
+                removed_again(ai_dir, path, doc, head, read_as)
     except StaleSave:
         raise
     except AiProtocolsError:
         return None
     if again is None:
         return brought
-    return again if brought is None else (again[0], f"{brought[1]} and {again[1]}", again[2])
+    return again if brought is None else said_both(brought, again)
 
 
 def _edited_since_kept(ai_dir: str, path: str, doc: OrgFile, read_as: os.stat_result
