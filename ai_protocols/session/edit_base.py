@@ -122,7 +122,8 @@ class SessionEdit:
         self.rolled_made: str | None = None  # the earlier file this write made for them
         self.earlier_to: str | None = None  # where a move takes the earlier-entries files
         #: Set when this write left the file past the bound and no later write moves
-        #: entries out of it: what holds it there (:func:`~ai_protocols.session.rollover.held_by`).
+        #: entries out of it: what holds it there
+        #: (:func:`~ai_protocols.session.rollover_plan.held_by`).
         self.over_bound: str | None = None
         #: Set when this write's warning of a stash gave the procedure of the git
         #: operation under way too (:func:`~ai_protocols.session.replaced.stash_back`): it is not

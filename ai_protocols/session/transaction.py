@@ -122,11 +122,7 @@ from ai_protocols.session.replaced import put_back, refuse_misplaced, refuse_old
 from ai_protocols.session.rollover import (
     BOUND,
     LEAST,
-    least_movable,
     linked_earlier,
-    most_movable,
-    plan,
-    relink,
     sorted_strays,
     unlinked_earlier,
 )
@@ -474,6 +470,9 @@ class Editing:
             _fold_pending(edit, waiting)
         blocked = None
         if roll and read_as is not None and read_as.st_size > BOUND and emacs is None:
+            # (the plan's module only here: a write below the bound loads none of it)
+            from ai_protocols.session.rollover_plan import least_movable, most_movable, plan
+
             # What a rollover killed between its two writes left, told from the file
             # before this plan moves the same entries out of it (settle_strays).
             copies = sorted_strays(ai_dir, path, doc)[1]
@@ -569,6 +568,8 @@ class Editing:
         drop_unfinished_carries(ai_dir, path, doc, always=edit.target != path)
         refuse_unsafe_earlier(ai_dir, path, edit)  # (exit 12 before anything is written)
         if edit.target != path:
+            from ai_protocols.session.rollover_plan import relink  # (a move: rare)
+
             moves, left = relink(ai_dir, doc, path, edit.target, edit.earlier_to)
             for line in left:
                 warn(f"the line {quoted(line)} of {path}'s Earlier entries section names no "
