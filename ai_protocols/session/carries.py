@@ -18,7 +18,7 @@ from __future__ import annotations
 import errno
 import os
 
-from ai_protocols.errors import AiProtocolsError, RolloverUndone, StorageError, UnsafePath
+from ai_protocols.errors import AiProtocolsError, StorageError, UnsafePath
 from ai_protocols.lean import counted, shell_quote
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import parse_timestamp
@@ -202,6 +202,8 @@ def refuse_undone(ai_dir: str, path: str, doc: OrgFile, strays: list[str]
     if regained:
         newer = rolled_in_head(ai_dir, path, doc, [s for s, _ in regained])
         if newer is not None:
+            from ai_protocols.errors import RolloverUndone  # (made on first use: errors_write)
+
             raise RolloverUndone(path, newer[1], newer[0])
     return regained
 

@@ -44,11 +44,10 @@ from __future__ import annotations
 import errno
 import os
 
+from ai_protocols import errors  # (a write's exceptions by name where caught: first use)
 from ai_protocols.errors import (
     AiProtocolsError,
-    BeingEdited,
     MergeConflict,
-    SessionReplaced,
     SessionWrappedUp,
     StorageError,
     UnreadableSession,
@@ -388,6 +387,8 @@ class Editing:
         ai_dir, path, new_text, now = self._ai_dir, self._path, self._new_text, self._now
         emacs = live_emacs_lock(path) if new_text is None else None
         if emacs is not None and self._if_edited == "refuse":
+            from ai_protocols.errors import BeingEdited  # (made on first use: errors_write)
+
             raise BeingEdited(path, emacs.owner)
         read_as = replaced = head = brought = None
         if new_text is None:
@@ -408,7 +409,7 @@ class Editing:
                         stale_committed(ai_dir, path, doc, head, read_as)
                     if brought is not None:
                         doc, replaced = brought[0], None
-            except SessionReplaced:
+            except errors.SessionReplaced:
                 # (a stale buffer saved over this tool's write after a pull: merged back)
                 if emacs is not None:
                     raise
@@ -743,7 +744,7 @@ def next_write_merges(ai_dir: str, path: str) -> tuple[OrgFile, str, str] | None
                 stale_committed(ai_dir, path, doc, head, read_as)
             if brought is None:
                 return None  # (the write goes into the version git put back)
-    except SessionReplaced:
+    except errors.SessionReplaced:
         brought = stale_over_kept(ai_dir, path, doc, head) or \
             stale_earlier(ai_dir, path, doc, head) or \
             stale_committed(ai_dir, path, doc, head, read_as)
