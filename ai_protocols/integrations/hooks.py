@@ -502,8 +502,10 @@ def _stop(project: Project, data: dict[str, object], runtime: str,
     try:
         with editing(project.ai_dir_text, project.path_text):
             pass  # UPDATED is all: the agent was at work just now
-    except (NoSession, SessionWrappedUp, errors.BeingEdited):
-        pass  # nothing to note, or a person is editing it: the next write will do
+    except (NoSession, SessionWrappedUp):
+        pass  # nothing to note
+    except errors.BeingEdited:  # (a clause of its own: made only when it may match)
+        pass  # a person is editing it: the next write will do
     return HookResult()
 
 
