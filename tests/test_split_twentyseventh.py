@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from test_fast_path import imported
 from test_imports import PACKAGE, import_graph
-from test_split_twentysixth import _old_source, flattened
+from test_split_twentysixth import _old_source, flattened, split_sources
 
 from conftest import Runner
 
@@ -49,13 +49,13 @@ def test_the_split_is_a_pure_move() -> None:
     """Every definition of the old ``rollover.py`` stands, the same code, in
     ``rollover.py`` or ``rollover_plan.py``; none is new, none in both."""
     before = _definitions([_old_source("session", OLD, PART)])
-    after = _definitions([_source(OLD), _source(PART)])
+    after = _definitions(split_sources("session", (OLD, PART), PART))
     assert set(before) == set(after), set(before) ^ set(after)
     changed = sorted(name for name in before if before[name] != after[name])
     assert not changed, changed
     assert len(before) > 80, len(before)  # (read them all: one per function at least)
     assert {"plan", "held_by", "_Ties", "relink"} <= set(before) - set(_definitions(
-        [_source(OLD)]))  # (what moved is the plan's)
+        split_sources("session", (OLD,), PART)))  # (what moved is the plan's)
 
 
 def test_the_names_each_module_gives_are_the_old_ones() -> None:
