@@ -414,7 +414,8 @@ def _context(project: Project) -> tuple[str, Session | None]:
     """The resume context of the agent's session, and the session (``None`` when it has
     no file yet). A file that cannot be read raises: a context would misstate it. Git
     runs while the file is read, as for ``resume`` (:meth:`Project.resume`)."""
-    from ai_protocols.errors import NoSession, SessionCarried
+    from ai_protocols import errors  # (SessionCarried made only when it may match)
+    from ai_protocols.errors import NoSession
     from ai_protocols.git.state import start_state
 
     git = start_state(project.root_text)
@@ -422,7 +423,7 @@ def _context(project: Project) -> tuple[str, Session | None]:
         session = project.show(brief=True)
     except NoSession:
         session = None
-    except SessionCarried as carried:  # (no file here: the context says where it went)
+    except errors.SessionCarried as carried:  # (no file here: the context says where)
         if carried.here:
             git()
             raise
