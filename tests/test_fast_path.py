@@ -347,12 +347,20 @@ RESUME_NEVER |= {"ai_protocols.cli.output", "ai_protocols.session.pending", "fcn
 #: twenty-seventh round, the committed stale saves' rules (``stale_commit``), which a
 #: write asks only of a file older than the copy kept of it.
 HOOK_NEVER = NO_JSON | {"ai_protocols.session.stale_commit"}
+#: What a write into a session file below the bound needs not since the twenty-seventh
+#: round (issue 16, the SessionStart hook beside 1,000 files): the rollover's plan
+#: (``rollover_plan``, with the links a move rewrites, ``org_links``), loaded by a write
+#: into a file past the bound, and the exceptions only a write raises (``errors_write``),
+#: made when one is raised or caught (docs/decisions.md).
+WRITE_NEVER = {"ai_protocols.session.rollover_plan", "ai_protocols.session.org_links",
+               "ai_protocols.errors_write"}
 #: Each hot command, the payload of a hook on its stdin, and what it may not import.
 HOT: list[tuple[list[str], dict[str, str] | None, set[str]]] = [
     # (not even re: pip's wrapper of an entry point imported it, half an interpreter's start)
     (["path"], None, HOT_NEVER | {"datetime", "json", "re", "ai_protocols.errors",
                                   "ai_protocols.lean"}),
-    (["log", "--progress", "x"], None, HOT_NEVER | NO_JSON | {"ai_protocols.session.stale_commit"}),
+    (["log", "--progress", "x"], None,
+     HOT_NEVER | NO_JSON | WRITE_NEVER | {"ai_protocols.session.stale_commit"}),
     # (show's JSON is written in pieces by output.json_pieces)
     (["show"], None, HOT_NEVER | NO_JSON | READ_ONLY_NEVER),
     # (its JSON comes from json's C encoder, lean.json_encoder, since issue 16's part e)
@@ -368,13 +376,15 @@ HOT: list[tuple[list[str], dict[str, str] | None, set[str]]] = [
     # (without a board, none of the board's modules: paths.has_board, eleventh round)
     (["hook", "SessionStart", "--runtime", "claude"],
      {"hook_event_name": "SessionStart", "source": "resume"},
-     HOT_NEVER | HOOK_NEVER | {"ai_protocols.board"}),
+     HOT_NEVER | HOOK_NEVER | WRITE_NEVER | {"ai_protocols.board"}),
     (["hook", "Stop", "--runtime", "claude"], {"hook_event_name": "Stop"},
-     HOT_NEVER | HOOK_NEVER),
+     HOT_NEVER | HOOK_NEVER | WRITE_NEVER),
     (["hook", "PreCompact", "--runtime", "claude"],
-     {"hook_event_name": "PreCompact", "trigger": "auto"}, HOT_NEVER | HOOK_NEVER),
+     {"hook_event_name": "PreCompact", "trigger": "auto"},
+     HOT_NEVER | HOOK_NEVER | WRITE_NEVER),
     (["hook", "SessionEnd", "--runtime", "claude"],
-     {"hook_event_name": "SessionEnd", "reason": "other"}, HOT_NEVER | HOOK_NEVER),
+     {"hook_event_name": "SessionEnd", "reason": "other"},
+     HOT_NEVER | HOOK_NEVER | WRITE_NEVER),
     (["start"], None, HOT_NEVER | STARTED_NEVER | NO_JSON),
     (["status"], None, HOT_NEVER),
     (["status", "--json"], None, HOT_NEVER),

@@ -1,6 +1,6 @@
 """Issue 16, fifteenth round: a write into a session file held past the rollover bound
 by what cannot move (open items, a person's text under an item) tells so without
-looking at its lines one by one from Python (``rollover.least_movable``), and tells
+looking at its lines one by one from Python (``rollover_plan.least_movable``), and tells
 the same as the rule read line by line (docs/decisions.md, "Issue 16, fifteenth round
 (a held file's writes)")."""
 
@@ -32,7 +32,8 @@ def _by_line(doc, session, enough):  # type: ignore[no-untyped-def]
     before ``#``, ``:``, ``\\`` or ``[``; a run's last item left out when the line after
     it may go on it; lines holding a mark left out; 0 for a file with a radio target."""
     from ai_protocols.session.layout import find_section
-    from ai_protocols.session.rollover import _GOES_ON, _MARKS, CLOSED_ONLY
+    from ai_protocols.session.rollover import _GOES_ON, CLOSED_ONLY
+    from ai_protocols.session.rollover_plan import _MARKS
 
     least = 0
     for key in CLOSED_ONLY:
@@ -73,7 +74,7 @@ def test_the_least_movable_is_the_rule_read_line_by_line(bodies, newline, enough
                                                          ) -> None:  # type: ignore[no-untyped-def]
     from ai_protocols.org.file import OrgFile
     from ai_protocols.session.layout import session_headline
-    from ai_protocols.session.rollover import least_movable
+    from ai_protocols.session.rollover_plan import least_movable
 
     text = _text(bodies, newline, False).replace("CUSTOM_ID: key-files", "CUSTOM_ID: blockers")
     doc = OrgFile(text)
@@ -88,7 +89,7 @@ def test_runs_of_closed_items_are_found_across_windows() -> None:
     or by an indented line after the last closed item (which may go on it)."""
     from ai_protocols.org.file import OrgFile
     from ai_protocols.session.layout import session_headline
-    from ai_protocols.session.rollover import least_movable
+    from ai_protocols.session.rollover_plan import least_movable
 
     closed = "".join(f"- [X] [2026-10-01 Thu 08:{n % 60:02}] step {n}\n" for n in range(3000))
     body = f"{closed}- [ ] [2026-10-02 Fri 09:00] open\n{closed}  goes on the last\n{closed}"

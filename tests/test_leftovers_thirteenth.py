@@ -19,7 +19,8 @@ from test_rollover import block, filler, insert, stamp, started
 from test_rollover_eleventh_b import HISTORY, git, killed_at, past_bound, unlink_number
 from test_rollover_own import rolled_as
 
-from ai_protocols.session.rollover import BOUND, LEAST, held_by
+from ai_protocols.session.rollover import BOUND, LEAST
+from ai_protocols.session.rollover_plan import held_by
 
 from conftest import Runner
 

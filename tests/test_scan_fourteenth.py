@@ -233,8 +233,8 @@ def test_start_shows_the_whole_session_when_its_few_closed_items_fit(repo: Path)
 def test_the_bounds_of_what_may_move_hold(bodies, newline, enough) -> None:  # type: ignore[no-untyped-def]
     from ai_protocols.org.file import OrgFile
     from ai_protocols.session.layout import session_headline
-    from ai_protocols.session.rollover import (
-        MOVABLE,
+    from ai_protocols.session.rollover import MOVABLE
+    from ai_protocols.session.rollover_plan import (
         _movable,
         least_movable,
         most_movable,
@@ -254,7 +254,7 @@ def test_the_bounds_of_what_may_move_hold(bodies, newline, enough) -> None:  # t
 def test_the_least_movable_finds_the_closed_items_of_a_rolled_file() -> None:
     from ai_protocols.org.file import OrgFile
     from ai_protocols.session.layout import session_headline
-    from ai_protocols.session.rollover import least_movable
+    from ai_protocols.session.rollover_plan import least_movable
 
     closed = "".join(f"- [X] [2026-10-01 Thu 08:{n % 60:02}] step {n}\n" for n in range(2000))
     text = _text([[], [], [], [], []], "\n", False).replace(

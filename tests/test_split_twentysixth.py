@@ -42,16 +42,36 @@ def _module(folder: str, name: str) -> str:
     return f"ai_protocols.{folder}.{name}"
 
 
-def _old_source(folder: str, old: str, first_part: str) -> str:
-    """The old module as it was at the commit before the one that added ``first_part``
-    (git's history of the repository the tests run in)."""
+def _split_commit(folder: str, first_part: str) -> str:
+    """The commit that added ``first_part``, the split's (git's history of the repository
+    the tests run in)."""
     relative = f"ai_protocols/{folder}/{first_part}.py"
     added = subprocess.run(["git", "log", "--diff-filter=A", "--format=%H", "--", relative],
                            cwd=REPO_ROOT, capture_output=True, text=True, check=True
                            ).stdout.split()
     assert added, f"git's history holds no commit that added {relative}"
-    return subprocess.run(["git", "show", f"{added[-1]}^:ai_protocols/{folder}/{old}.py"],
+    return added[-1]
+
+
+def _source_at(commit: str, folder: str, name: str) -> str:
+    return subprocess.run(["git", "show", f"{commit}:ai_protocols/{folder}/{name}.py"],
                           cwd=REPO_ROOT, capture_output=True, text=True, check=True).stdout
+
+
+def _old_source(folder: str, old: str, first_part: str) -> str:
+    """The old module as it was at the commit before the one that added ``first_part``
+    (git's history of the repository the tests run in)."""
+    return _source_at(f"{_split_commit(folder, first_part)}^", folder, old)
+
+
+def split_sources(folder: str, names: tuple[str, ...], first_part: str) -> list[str]:
+    """The modules ``names`` as the split's commit made them (the one that added
+    ``first_part``): the move is judged there, so that a later change of a function
+    (a rule fixed, an import made lazy) is not taken for a change the split made
+    (twenty-seventh round: the first pure-move test compared the work tree's modules,
+    and failed on every later edit of any of their functions)."""
+    commit = _split_commit(folder, first_part)
+    return [_source_at(commit, folder, name) for name in names]
 
 
 def _placeless(tree: ast.Module) -> ast.Module:
@@ -100,7 +120,7 @@ def flattened(modules: list[str], composed: str | None) -> dict[str, str]:
 def _old_and_new(old: str) -> tuple[dict[str, str], dict[str, str]]:
     folder, parts, composed = SPLITS[old]
     before = flattened([_old_source(folder, old, parts[0])], composed)
-    after = flattened([_source(folder, name) for name in (*parts, old)], composed)
+    after = flattened(split_sources(folder, (*parts, old), parts[0]), composed)
     return before, after
 
 

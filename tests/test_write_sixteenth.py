@@ -43,7 +43,7 @@ def _section(lines: list[str], newline: str, before: str) -> tuple[str, int, int
 def test_the_first_held_line_is_the_regular_expressions(lines, newline, before) -> None:  # type: ignore[no-untyped-def]
     """``_first_held`` finds the line the regular expression alone finds (its shortcut:
     a first line beginning with neither ``-`` nor white space)."""
-    from ai_protocols.session.rollover import _HELD_LINE, _first_held
+    from ai_protocols.session.rollover_plan import _HELD_LINE, _first_held
 
     base, lo, hi = _section(lines, newline, before)
     end = hi - 1 if base[hi - 1] == "\n" else hi
@@ -58,7 +58,7 @@ def test_holds_and_the_sizes_are_the_plain_answers(lines, newline, cut, short) -
     """``lean.holds`` (the search rollover's held write uses) says what ``in`` says, and
     ``_utf8_size`` (no copy of an ASCII text) what encoding says, for any window."""
     from ai_protocols.lean import holds
-    from ai_protocols.session.rollover import _utf8_size
+    from ai_protocols.session.rollover_plan import _utf8_size
 
     base = "".join(line + newline for line in lines)
     lo, hi = min(cut, len(base)), max(min(cut, len(base)), len(base) - short)

@@ -273,7 +273,8 @@ def _session_start(project: Project, data: dict[str, object], runtime: str,
                    env: Mapping[str, str],
                    early: tuple[tuple[object, ...], StateReading] | None = None) -> HookResult:
     try:
-        from ai_protocols.errors import AiProtocolsError, BeingEdited
+        from ai_protocols import errors  # (BeingEdited made only when caught: errors_write)
+        from ai_protocols.errors import AiProtocolsError
         from ai_protocols.git.head import branch_text
         from ai_protocols.session.sections import ACTIVE, CRASHED, ENDED
         from ai_protocols.session.text import preview
@@ -334,7 +335,7 @@ def _session_start(project: Project, data: dict[str, object], runtime: str,
                 if carried:
                     edit.note(preview(f"{runtime}: session {source}: carried over, as this "
                                       f"same process's: {'; '.join(carried)}", 2000))
-        except BeingEdited:
+        except errors.BeingEdited:
             pass  # a person has unsaved changes: recorded at the next start
         except AiProtocolsError as error:
             problems.append(str(error))
@@ -413,7 +414,8 @@ def _context(project: Project) -> tuple[str, Session | None]:
     """The resume context of the agent's session, and the session (``None`` when it has
     no file yet). A file that cannot be read raises: a context would misstate it. Git
     runs while the file is read, as for ``resume`` (:meth:`Project.resume`)."""
-    from ai_protocols.errors import NoSession, SessionCarried
+    from ai_protocols import errors  # (SessionCarried made only when it may match)
+    from ai_protocols.errors import NoSession
     from ai_protocols.git.state import start_state
 
     git = start_state(project.root_text)
@@ -421,7 +423,7 @@ def _context(project: Project) -> tuple[str, Session | None]:
         session = project.show(brief=True)
     except NoSession:
         session = None
-    except SessionCarried as carried:  # (no file here: the context says where it went)
+    except errors.SessionCarried as carried:  # (no file here: the context says where)
         if carried.here:
             git()
             raise
@@ -494,14 +496,17 @@ def _user_prompt(project: Project, data: dict[str, object], runtime: str,
 
 def _stop(project: Project, data: dict[str, object], runtime: str,
           env: Mapping[str, str]) -> HookResult:
-    from ai_protocols.errors import BeingEdited, NoSession, SessionWrappedUp
+    from ai_protocols import errors  # (BeingEdited made only when caught: errors_write)
+    from ai_protocols.errors import NoSession, SessionWrappedUp
     from ai_protocols.session.transaction import editing
 
     try:
         with editing(project.ai_dir_text, project.path_text):
             pass  # UPDATED is all: the agent was at work just now
-    except (NoSession, SessionWrappedUp, BeingEdited):
-        pass  # nothing to note, or a person is editing it: the next write will do
+    except (NoSession, SessionWrappedUp):
+        pass  # nothing to note
+    except errors.BeingEdited:  # (a clause of its own: made only when it may match)
+        pass  # a person is editing it: the next write will do
     return HookResult()
 
 

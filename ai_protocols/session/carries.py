@@ -18,7 +18,7 @@ from __future__ import annotations
 import errno
 import os
 
-from ai_protocols.errors import AiProtocolsError, RolloverUndone, StorageError, UnsafePath
+from ai_protocols.errors import AiProtocolsError, StorageError, UnsafePath
 from ai_protocols.lean import counted, shell_quote
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import parse_timestamp
@@ -48,13 +48,10 @@ from ai_protocols.session.rollover import (
     BOUND,
     LEAST,
     Planned,
-    held_by,
     history_folder,
     is_ours,
-    least_movable,
     link_again,
     linked_earlier,
-    most_movable,
     named_as_ours,
     sorted_strays,
     unlinked_earlier,
@@ -94,7 +91,7 @@ def check_bound(edit: SessionEdit, size: int, movable: bool = False) -> None:
     the bound by hand was never said), but one that leaves at least
     :data:`~ai_protocols.session.rollover.LEAST` movable bytes without rolling them
     over (the next write does). The size is the write's own; what holds the file is
-    read only then, as :func:`~ai_protocols.session.rollover.plan` read it. ``movable``:
+    read only then, as :func:`~ai_protocols.session.rollover_plan.plan` read it. ``movable``:
     :data:`~ai_protocols.session.rollover.LEAST` movable bytes were found in the file
     as read (a write adds entries, and moves none when it does not roll over)."""
     if size <= BOUND:
@@ -102,6 +99,8 @@ def check_bound(edit: SessionEdit, size: int, movable: bool = False) -> None:
     rolled = edit.rolled is not None
     if not rolled and movable:
         return
+    from ai_protocols.session.rollover_plan import held_by, least_movable, most_movable
+
     headline = session_headline(edit.doc)
     most = most_movable(edit.doc, headline) if headline is not None else {}
     # (LEAST movable bytes found unparsed: the next write rolls them; least_movable
@@ -203,6 +202,8 @@ def refuse_undone(ai_dir: str, path: str, doc: OrgFile, strays: list[str]
     if regained:
         newer = rolled_in_head(ai_dir, path, doc, [s for s, _ in regained])
         if newer is not None:
+            from ai_protocols.errors import RolloverUndone  # (made on first use: errors_write)
+
             raise RolloverUndone(path, newer[1], newer[0])
     return regained
 
@@ -428,7 +429,7 @@ def way_blocked(ai_dir: str, path: str) -> str | None:
     """What :func:`earlier_blocked` says, before any rollover of the session file
     ``path`` is planned, of the folders on the way to its earlier file (whatever its
     name: a file where a folder must be, a folder that cannot be written); asked when
-    the rollover would move entries (:func:`~ai_protocols.session.rollover.least_movable`
+    the rollover would move entries (:func:`~ai_protocols.session.rollover_plan.least_movable`
     finds :data:`~ai_protocols.session.rollover.LEAST` bytes of them); ``None`` for a
     symbolic link on the way (said once the rollover is planned, as before)."""
     try:

@@ -73,7 +73,7 @@ def earlier_section(doc: OrgFile, session: Headline) -> Headline | None:
 def is_earlier_name(name: str) -> bool:
     """Whether the file name ``name`` is shaped as a rollover names an earlier-entries
     file: ``FIRST--LAST-HASH8.org`` (``HASH8``: 8 lowercase hex digits;
-    :func:`ai_protocols.session.rollover.plan`)."""
+    :func:`ai_protocols.session.rollover_plan.plan`)."""
     return name.endswith(".org") and len(name) > 13 and name[-13] == "-" and \
         "--" in name[:-13] and all(c in "0123456789abcdef" for c in name[-12:-4])
 
@@ -229,7 +229,7 @@ def _name_range(name: str) -> tuple[datetime | None, datetime | None] | None:
 
 def drawer_count(path: str) -> int | None:
     """The ``:ENTRIES:`` property in the first 4 KiB of the earlier file ``path`` (its
-    drawer, :func:`ai_protocols.session.rollover._head`); ``None`` when it cannot be
+    drawer, :func:`ai_protocols.session.rollover_plan._head`); ``None`` when it cannot be
     read (a clone that lacks the file) or has none: the count is then unknown, never
     taken for 0. Never follows a symbolic link."""
     try:

@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import os
 
+from ai_protocols import errors  # (a write's exceptions by name where caught: first use)
 from ai_protocols.errors import (
     AiProtocolsError,
-    BeingEdited,
-    ItemNotFound,
     StorageError,
     UnreadableSession,
 )
@@ -122,7 +121,8 @@ class SessionEdit:
         self.rolled_made: str | None = None  # the earlier file this write made for them
         self.earlier_to: str | None = None  # where a move takes the earlier-entries files
         #: Set when this write left the file past the bound and no later write moves
-        #: entries out of it: what holds it there (:func:`~ai_protocols.session.rollover.held_by`).
+        #: entries out of it: what holds it there
+        #: (:func:`~ai_protocols.session.rollover_plan.held_by`).
         self.over_bound: str | None = None
         #: Set when this write's warning of a stash gave the procedure of the git
         #: operation under way too (:func:`~ai_protocols.session.replaced.stash_back`): it is not
@@ -220,13 +220,13 @@ class SessionEdit:
         for at, entry in enumerate(entries):
             try:
                 said.append(self.apply(entry))
-            except ItemNotFound as error:
+            except errors.ItemNotFound as error:
                 if at == 0:
                     raise
                 text = storage.read_regular(self.path).decode("utf-8", "replace")
                 try:  # (the same entry on the file as read: the count it holds)
                     apply_entry(OrgFile(text), self.line, entry, self.stamp)
-                except ItemNotFound as as_read:
+                except errors.ItemNotFound as as_read:
                     raise as_read from None
                 raise error from None
         return said
@@ -551,6 +551,8 @@ def refuse_if_edited(path: str) -> None:
     bring it back, so wrap-up and recover wait until they have saved."""
     emacs = live_emacs_lock(path)
     if emacs is not None:
+        from ai_protocols.errors import BeingEdited  # (made on first use: errors_write)
+
         raise BeingEdited(path, emacs.owner)
 
 

@@ -214,7 +214,7 @@ class LogReport:
     #: also when the write's warning of an older version said it already.
     moved: str | None = None
     #: This write left the file past the bound and no later write moves entries out
-    #: of it (:func:`ai_protocols.session.rollover.held_by`): the sections that hold
+    #: of it (:func:`ai_protocols.session.rollover_plan.held_by`): the sections that hold
     #: it there, biggest first; ``None``.
     over_bound: str | None = None
     #: With :attr:`moved`: the work of the commit moved from is uncommitted in the work

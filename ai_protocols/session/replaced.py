@@ -17,11 +17,9 @@ from __future__ import annotations
 import os
 import stat
 
+from ai_protocols import errors  # (a write's exceptions by name where caught: first use)
 from ai_protocols.errors import (
     AiProtocolsError,
-    OtherSession,
-    SessionCarried,
-    SessionReplaced,
     SessionWrappedUp,
 )
 from ai_protocols.git.head import OPERATION_SAID
@@ -48,6 +46,8 @@ from ai_protocols.storage import files as storage
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from ai_protocols.errors import SessionCarried
 
 
 __all__ = [
@@ -214,9 +214,9 @@ def refuse_older(ai_dir: str, path: str, doc: OrgFile,
                                   newer)[1]
             from ai_protocols.git.head import has_stash
 
-            raise SessionReplaced(path, kept, stored.blob if stored is not None else None,
-                                  lacking, loses=loses, said=said, cause=cause,
-                                  stash=has_stash(parent(path)))
+            raise errors.SessionReplaced(path, kept, stored.blob if stored is not None else None,
+                                         lacking, loses=loses, said=said, cause=cause,
+                                         stash=has_stash(parent(path)))
         stored.last_head = (headline.properties.get("GIT_BRANCH") or None,
                             headline.properties.get("GIT_COMMIT") or None)
         return stored
@@ -293,9 +293,9 @@ def carried_refusal(path: str, kept: str) -> SessionCarried | None:
         if top is not None and os.path.isfile(os.path.join(top, below)):
             moved = (top, os.path.join(top, below))
             moved_folder = same_place(root, top)
-    return SessionCarried(path, dest, there, kept, gone=gone, here=os.path.lexists(path),
-                          moved=moved, folder=same_place(root, there),
-                          moved_folder=moved_folder)
+    return errors.SessionCarried(path, dest, there, kept, gone=gone,
+                                 here=os.path.lexists(path), moved=moved,
+                                 folder=same_place(root, there), moved_folder=moved_folder)
 
 
 def carried_away(ai_dir: str, path: str) -> SessionCarried | None:
@@ -383,18 +383,18 @@ def refuse_other(ai_dir: str, path: str, kept: str, file: dict[str, str],
     archived = archive_of(ai_dir, mine)
     moved = own_file_of(ai_dir, path, mine) if archived is None else None
     if moved is not None:
-        raise OtherSession(path, kept, why, session_named(mine), session_named(file),
-                           moved=moved, moved_lacks=kept_lacks(kept, moved),
-                           moved_kept=None if os.path.lexists(kept_path(ai_dir, moved))
-                           else kept_path(ai_dir, moved))
+        raise errors.OtherSession(path, kept, why, session_named(mine), session_named(file),
+                                  moved=moved, moved_lacks=kept_lacks(kept, moved),
+                                  moved_kept=None if os.path.lexists(kept_path(ai_dir, moved))
+                                  else kept_path(ai_dir, moved))
     if replaced_ok and archived is None:
         stored = stored_in_git(path, kept)
         if stored is not None and not stored.reflog_only:
             stored.last_head = (mine.get("GIT_BRANCH") or None, mine.get("GIT_COMMIT") or None)
             stored.other = True
             return stored
-    raise OtherSession(path, kept, why, session_named(mine), session_named(file),
-                       archived=archived)
+    raise errors.OtherSession(path, kept, why, session_named(mine), session_named(file),
+                              archived=archived)
 
 
 def other_session_elsewhere(ai_dir: str, path: str, kept: str, file: dict[str, str],
@@ -409,7 +409,7 @@ def other_session_elsewhere(ai_dir: str, path: str, kept: str, file: dict[str, s
     (:func:`~ai_protocols.session.edit_base.stored_in_git`) only for another session."""
     try:
         stored = refuse_other(ai_dir, path, kept, file, mine, texts, replaced_ok=True)
-    except OtherSession as error:
+    except errors.OtherSession as error:
         return error.reason if error.moved is not None else None
     except SessionWrappedUp as error:  # (an archived session put back over this one)
         return error.message
@@ -470,7 +470,7 @@ def misplaced_warning(ai_dir: str, path: str) -> str | None:
         return None
     try:
         _misplaced(ai_dir, path, props)
-    except OtherSession as error:
+    except errors.OtherSession as error:
         return error.reason
     return None
 
@@ -506,10 +506,10 @@ def _misplaced(ai_dir: str, path: str, props: dict[str, str]) -> None:
         same = storage.same_version(os.stat(kept), os.stat(path))
     except OSError:
         same = False
-    raise OtherSession(path, kept, f"its AGENT_ID is {quoted(agent, 80)}, its file's "
-                       f"name {quoted(name, 80)}", session_named(mine),
-                       session_named(props), same_file=same,
-                       no_kept=not same and not os.path.lexists(kept))
+    raise errors.OtherSession(path, kept, f"its AGENT_ID is {quoted(agent, 80)}, its file's "
+                              f"name {quoted(name, 80)}", session_named(mine),
+                              session_named(props), same_file=same,
+                              no_kept=not same and not os.path.lexists(kept))
 
 
 def replaced_warning(path: str, stored: Stored, ai_dir: str) -> str:

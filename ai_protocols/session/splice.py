@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from ai_protocols.errors import AmbiguousItem, ItemNotFound
+from ai_protocols import errors  # (a write's exceptions by name where caught: first use)
 from ai_protocols.lean import datetime, remembered
 from ai_protocols.org.file import Headline, OrgFile, first_headline_properties
 from ai_protocols.org.syntax import (
@@ -159,8 +159,12 @@ def _mark_done(doc: OrgFile, session_line: int, text: str) -> tuple[str, str]:
     matches = [m for m in open_items if m[0].text == text] or \
         [m for m in open_items if text.casefold() in m[0].text.casefold()]
     if not matches:
+        from ai_protocols.errors import ItemNotFound  # (made on first use: errors_write)
+
         raise ItemNotFound(text, tuple(searched), len(open_items))
     if len(matches) > 1 and len({m[0].text for m in matches}) > 1:
+        from ai_protocols.errors import AmbiguousItem  # (made on first use: errors_write)
+
         raise AmbiguousItem(text, [m[0].text for m in matches])
     # Of items alike, the step in progress is the one meant (then the oldest).
     item, title = ([m for m in matches if _is_current(doc, m[0])] or matches)[0]
@@ -294,7 +298,7 @@ def apply_entry(doc: OrgFile, session_line: int, entry: LogEntry, stamp: str, *,
         try:
             text, reference = _mark_done(doc, session_line, text)
             _take_up_next(doc, session_line, text)
-        except (ItemNotFound, AmbiguousItem):
+        except (errors.ItemNotFound, errors.AmbiguousItem):
             if not folding:
                 raise
             # The person removed or changed the item meanwhile: keep the record.

@@ -44,11 +44,10 @@ from __future__ import annotations
 import errno
 import os
 
+from ai_protocols import errors  # (a write's exceptions by name where caught: first use)
 from ai_protocols.errors import (
     AiProtocolsError,
-    BeingEdited,
     MergeConflict,
-    SessionReplaced,
     SessionWrappedUp,
     StorageError,
     UnreadableSession,
@@ -122,11 +121,7 @@ from ai_protocols.session.replaced import put_back, refuse_misplaced, refuse_old
 from ai_protocols.session.rollover import (
     BOUND,
     LEAST,
-    least_movable,
     linked_earlier,
-    most_movable,
-    plan,
-    relink,
     sorted_strays,
     unlinked_earlier,
 )
@@ -397,6 +392,8 @@ class Editing:
         ai_dir, path, new_text, now = self._ai_dir, self._path, self._new_text, self._now
         emacs = live_emacs_lock(path) if new_text is None else None
         if emacs is not None and self._if_edited == "refuse":
+            from ai_protocols.errors import BeingEdited  # (made on first use: errors_write)
+
             raise BeingEdited(path, emacs.owner)
         read_as = replaced = head = brought = None
         if new_text is None:
@@ -417,7 +414,7 @@ class Editing:
                         stale_committed(ai_dir, path, doc, head, read_as)
                     if brought is not None:
                         doc, replaced = brought[0], None
-            except SessionReplaced:
+            except errors.SessionReplaced:
                 # (a stale buffer saved over this tool's write after a pull: merged back)
                 if emacs is not None:
                     raise
@@ -478,6 +475,9 @@ class Editing:
             _fold_pending(edit, waiting)
         blocked = None
         if roll and read_as is not None and read_as.st_size > BOUND and emacs is None:
+            # (the plan's module only here: a write below the bound loads none of it)
+            from ai_protocols.session.rollover_plan import least_movable, most_movable, plan
+
             # What a rollover killed between its two writes left, told from the file
             # before this plan moves the same entries out of it (settle_strays).
             copies = sorted_strays(ai_dir, path, doc)[1]
@@ -573,6 +573,8 @@ class Editing:
         drop_unfinished_carries(ai_dir, path, doc, always=edit.target != path)
         refuse_unsafe_earlier(ai_dir, path, edit)  # (exit 12 before anything is written)
         if edit.target != path:
+            from ai_protocols.session.rollover_plan import relink  # (a move: rare)
+
             moves, left = relink(ai_dir, doc, path, edit.target, edit.earlier_to)
             for line in left:
                 warn(f"the line {quoted(line)} of {path}'s Earlier entries section names no "
@@ -746,7 +748,7 @@ def next_write_merges(ai_dir: str, path: str) -> tuple[OrgFile, str, str] | None
                 stale_committed(ai_dir, path, doc, head, read_as)
             if brought is None:
                 return None  # (the write goes into the version git put back)
-    except SessionReplaced:
+    except errors.SessionReplaced:
         brought = stale_over_kept(ai_dir, path, doc, head) or \
             stale_earlier(ai_dir, path, doc, head) or \
             stale_committed(ai_dir, path, doc, head, read_as)

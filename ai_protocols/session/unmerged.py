@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 
-from ai_protocols.errors import Unmerged
 from ai_protocols.lean import shell_quote
 from ai_protocols.org.file import OrgFile
 from ai_protocols.paths import join, parent
@@ -32,6 +31,10 @@ from ai_protocols.session.sections import other_session, session_headline, sessi
 from ai_protocols.session.text import conflict_marker_lines
 from ai_protocols.session.wrapped_copy import archive_gained, archive_lacks, archive_of
 from ai_protocols.storage import files as storage
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
+if TYPE_CHECKING:
+    from ai_protocols.errors import Unmerged
 
 __all__ = [
     "archived_unmerged",
@@ -151,6 +154,8 @@ def unmerged(ai_dir: str, path: str, what: str = "session context") -> Unmerged 
     stages = _stages(path)
     if not stages or (stages >= {2, 3} and _marked(path)):
         return None  # (conflict markers: the reader's MergeConflict says it, one advice)
+    from ai_protocols.errors import Unmerged  # (made on first use: errors_write)
+
     return Unmerged(path, tuple(sorted(stages)), _unmerged_advice(ai_dir, path, stages, what),
                     what)
 
