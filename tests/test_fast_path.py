@@ -351,9 +351,10 @@ HOOK_NEVER = NO_JSON | {"ai_protocols.session.stale_commit"}
 #: round (issue 16, the SessionStart hook beside 1,000 files): the rollover's plan
 #: (``rollover_plan``, with the links a move rewrites, ``org_links``), loaded by a write
 #: into a file past the bound, and the exceptions only a write raises (``errors_write``),
-#: made when one is raised or caught (docs/decisions.md).
+#: made when one is raised or caught (docs/decisions.md); nor a stash pop's join rebuilt
+#: (``git_join``), asked only of a save that lacks what the kept copy holds.
 WRITE_NEVER = {"ai_protocols.session.rollover_plan", "ai_protocols.session.org_links",
-               "ai_protocols.errors_write"}
+               "ai_protocols.errors_write", "ai_protocols.session.git_join"}
 #: Each hot command, the payload of a hook on its stdin, and what it may not import.
 HOT: list[tuple[list[str], dict[str, str] | None, set[str]]] = [
     # (not even re: pip's wrapper of an entry point imported it, half an interpreter's start)

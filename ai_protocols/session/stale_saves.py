@@ -27,7 +27,6 @@ from ai_protocols.session import edit_base
 from ai_protocols.session.cause import git_version
 from ai_protocols.session.edit_base import head_properties, props_of
 from ai_protocols.session.entries_compared import brought_lacking
-from ai_protocols.session.git_join import joined_on
 from ai_protocols.session.names import kept_path
 from ai_protocols.session.rollover import held_entries
 from ai_protocols.session.sections import (
@@ -156,6 +155,7 @@ def brought_back(ai_dir: str, path: str, doc: OrgFile,
     before = (older,) if committed is None else (older, committed)
     found = changes_lacking(data, newer, held, also=before)
     lacking = edit_base._changed(found)
+    from ai_protocols.session.git_join import joined_on
     if lacking <= 0 or _saved_after_git(data, newer, older, held, before) or \
             joined_on(root, path, data, older, newer, committed) is not None:
         return None  # (made from what git wrote: a stash pop's join counts as that)
@@ -448,6 +448,7 @@ def kept_dropped(ai_dir: str, path: str, doc: OrgFile,
     found = changes_lacking(data, older, held, also=(*known, *history))
     if edit_base._changed(found) <= 0:
         return None  # (a commit or the stash holds them: git's to keep or drop)
+    from ai_protocols.session.git_join import joined_on
     if newer is not None and joined_on(root, path, data, older, newer, committed) is not None:
         return None  # (made from a stash pop's join, which held them: a person's deletion)
     ancestor = committed is not None and below_head(root, recorded)
