@@ -19,6 +19,18 @@ import pytest
 from agents.fake_api import FakeAPI
 from agents.programs import Claude, Codex, installed
 
+#: Set by scripts/test: a folder outside the tree where this pytest process (never the
+#: commands it runs) keeps compiled modules, pytest's assert-rewritten test modules
+#: among them. Where PYTHONDONTWRITEBYTECODE is set pytest rewrites every test module
+#: at every collection, about 17 s of CPU in each worker; with this, once after a
+#: change (docs/performance.md, "Twenty-seventh round: the suite's time"). The test
+#: modules are imported after this file, so they are cached; the environment the
+#: tests' subprocesses get is not touched.
+_BYTECODE = os.environ.get("AI_PROTOCOLS_TEST_BYTECODE")
+if _BYTECODE:
+    sys.pycache_prefix = _BYTECODE
+    sys.dont_write_bytecode = False
+
 BIN = Path(sys.executable).parent
 CLI = BIN / "ai-protocols"
 REPO_ROOT = Path(__file__).resolve().parent.parent
