@@ -7,6 +7,8 @@ what agents and hooks run.
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import shutil
 import subprocess
@@ -18,6 +20,26 @@ import pytest
 
 from agents.fake_api import FakeAPI
 from agents.programs import Claude, Codex, installed
+
+#: Set by scripts/test: a folder outside the tree where this pytest process (never the
+#: commands it runs) keeps the compiled test modules, pytest's assert-rewritten ones,
+#: while it collects them. Where PYTHONDONTWRITEBYTECODE is set pytest rewrites every
+#: test module at every collection, about 17 s of CPU in each worker; with this, once
+#: after a change (docs/performance.md, "Twenty-seventh round: the suite's time"). The
+#: test modules are imported after this file; once they are collected the interpreter's
+#: settings are put back (:func:`pytest_collection_finish`), so the tests run as
+#: without it, and the environment the tests' commands get is not touched.
+_BYTECODE = os.environ.get("AI_PROTOCOLS_TEST_BYTECODE")
+_AS_STARTED = (sys.pycache_prefix, sys.dont_write_bytecode)
+if _BYTECODE:
+    sys.pycache_prefix = _BYTECODE
+    sys.dont_write_bytecode = False
+
+
+def pytest_collection_finish() -> None:
+    """The interpreter's bytecode settings as the process started with them."""
+    sys.pycache_prefix, sys.dont_write_bytecode = _AS_STARTED
+
 
 BIN = Path(sys.executable).parent
 CLI = BIN / "ai-protocols"
@@ -49,6 +71,27 @@ def clean_env(**extra: str) -> dict[str, str]:
     env["LC_ALL"] = "C.UTF-8"
     env.update(extra)
     return env
+
+
+#: Each test file's seconds in a whole-suite run (the sum of its tests' setup, call and
+#: teardown), written by ``scripts/gen_test_durations.py`` from pytest's JUnit XML.
+DURATIONS = Path(__file__).with_name("durations.json")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The test files longest first (by :data:`DURATIONS`; a file it does not name first of
+    all, as if it were the longest), each file's tests in their own order.
+
+    ``scripts/test`` hands the files to the workers one at a time in this order
+    (``--dist loadfile --no-loadscope-reorder``): the longest first, so that the last
+    ones, which one worker runs while the other has nothing left, are short. xdist's own
+    order (the files with the most tests first) left files of one long test to the end.
+    Where the tests run changes nothing they check."""
+    try:
+        seconds = json.loads(DURATIONS.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return
+    items.sort(key=lambda item: -seconds.get(item.nodeid.partition("::")[0], math.inf))
 
 
 @pytest.fixture(autouse=True)
