@@ -172,7 +172,7 @@ def _unended_of(root: str, board: str) -> tuple[bytes, bytes | None]:
     none), and ``HEAD``'s board (``None``: none). Git runs as it says."""
     import os
 
-    from ai_protocols.board.board_file import TODO_LINE, BoardFile, Task
+    from ai_protocols.board.board_file import BoardFile, Task
     from ai_protocols.board.board_read import read_board
     from ai_protocols.board.claim_history import ended_in_history
     from ai_protocols.board.stale_history import reverted_to
@@ -184,10 +184,14 @@ def _unended_of(root: str, board: str) -> tuple[bytes, bytes | None]:
     if at_head is None:
         return b"", None
     try:  # (a claim of a task HEAD's board has not open and unclaimed holds on no board)
-        free = {t.id for t in read_board(BoardFile(at_head.decode("utf-8")), check=False)[0]
-                if t.id and t.is_open and not t.owner}
+        head_doc = BoardFile(at_head.decode("utf-8"))
+        head_tasks, head_locks = read_board(head_doc, check=False)
     except (UnicodeDecodeError, ValueError):
         return b"", at_head
+    free = {t.id for t in head_tasks if t.id and t.is_open and not t.owner}
+    # (HEAD's board's own live claims and locks: a board on disk lacking one with no end
+    # item is a hand deletion not committed yet, held as every other clone holds it)
+    live = _live_of(head_doc, head_tasks, head_locks)
     seen: set[str] = set()
     claims: list[tuple[Task, list[str]]] = []
     locks: list[tuple[AreaLock, list[str]]] = []
@@ -213,7 +217,7 @@ def _unended_of(root: str, board: str) -> tuple[bytes, bytes | None]:
                 locks.append((lock, _bare_lines(doc, lock.line - 1, top.subtree_end)))
     items: list[Task | AreaLock] = [t for t, _ in claims] + [h for h, _ in locks]
     if not items:
-        return b"", at_head
+        return _small_board(live), at_head
     ended = ended_in_history(board, items)  # type: ignore[arg-type]
     path = f"{os.path.basename(os.path.dirname(board))}/{os.path.basename(board)}"
     kept = []
@@ -226,12 +230,37 @@ def _unended_of(root: str, board: str) -> tuple[bytes, bytes | None]:
         if took is not None and reverted_to(root, took, below):
             continue  # (a git revert took it out: a person's choice)
         kept.append((item, lines))
-    if not kept:
-        return b"", at_head
+    return _small_board(kept + live), at_head
+
+
+def _live_of(doc: OrgFile, tasks: list[Task], locks: list[AreaLock]
+             ) -> list[tuple[Task | AreaLock, list[str]]]:
+    """The live claims (open, owned, with a ``CLAIMED_AT`` record) and the locks (with
+    a ``LOCKED_AT`` record) of the board ``doc`` (read as ``tasks`` and ``locks``), each
+    with its subtree's lines, for :func:`_small_board`."""
+    found: list[tuple[Task | AreaLock, list[str]]] = []
+    for lock in locks:
+        if lock.locked_at and lock.owner:
+            found.append((lock, _bare_lines(doc, lock.line - 1,
+                                            doc.find(lock.line - 1).subtree_end)))
+    for task in tasks:
+        if task.id and task.is_open and task.owner and task.claimed_at:
+            found.append((task, _bare_lines(doc, task.line - 1,
+                                            doc.find(task.line - 1).subtree_end)))
+    return found
+
+
+def _small_board(items: list[tuple[Task | AreaLock, list[str]]]) -> bytes:
+    """:func:`unended`'s small board of ``items`` (each with its subtree's lines): the
+    locks in its Locks section, then the tasks; empty when there are none."""
+    from ai_protocols.board.board_file import TODO_LINE, Task
+
+    if not items:
+        return b""
     text = [TODO_LINE, "* Locks", ":PROPERTIES:", ":CUSTOM_ID: locks", ":END:"]
-    text += [line for item, lines in kept if not isinstance(item, Task) for line in lines]
-    text += [line for item, lines in kept if isinstance(item, Task) for line in lines]
-    return ("\n".join(text) + "\n").encode("utf-8"), at_head
+    text += [line for item, lines in items if not isinstance(item, Task) for line in lines]
+    text += [line for item, lines in items if isinstance(item, Task) for line in lines]
+    return ("\n".join(text) + "\n").encode("utf-8")
 
 
 def _bare_lines(doc: OrgFile, start: int, end: int) -> list[str]:
