@@ -12,6 +12,12 @@ docs/decisions.md, "Twenty-seventh round: the board's faults").
   a person deleted by hand brings the claim back in every clone, as a revert of an
   ordinary release does (tests/test_boardclones_twentysixth.py).
 
+The review's faults (docs/decisions.md, "Twenty-seventh round: the review's board faults"):
+
+- B1: a hand deletion of a live claim or lock, not committed yet, in a clone whose kept
+  copy never held it (it only pulled, or wrote before the pull): ``HEAD``'s board holds
+  it, so it is held, enforced and put back by the next write, as in every other clone.
+
 Real clones of one bare origin, real ``git``, the installed console script.
 """
 
@@ -24,7 +30,7 @@ import pytest
 from boardkit import BOARD
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_boardclones_twentysixth import _hand_deleted_both
+from test_boardclones_twentysixth import _hand_deleted_both, _held_by_ca
 from test_boardseen_twentythird import _a_claims, _clones, _shown
 from test_claimfix_twentyfourth import _owner, _pull, _push, _task_one
 from test_merge_driver import git
@@ -259,3 +265,28 @@ def test_the_kept_unended_answer_reads_back_as_written(head: str, held: list[byt
     assert found.startswith(key + b"\n")
     if not held:
         assert found == key + b"\n" + body
+
+
+@pytest.mark.parametrize("before", ["pulled", "wrote"])
+def test_an_uncommitted_hand_deletion_of_a_pulled_claim_is_held(tmp_path: Path,
+                                                                 before: str) -> None:
+    """B1: ``ca`` claims a task in ``a``, locks ``src/api`` and pushes; ``p`` pulls
+    (``before``: ``wrote``, after a write and a commit of its own, so that its kept copy
+    predates the claim; ``pulled``: nothing else); a person in ``p`` deletes the claim
+    and the lock by hand, commits nothing. ``HEAD``'s board holds both with no end:
+    every reader and writer of ``p`` holds them (``task list``, ``task show``,
+    ``locks``, ``check``, the PreToolUse hook; ``task claim`` and ``lock`` refused), and
+    the next write puts them back, as the kept copy's loss is put back."""
+    clones, runs = _clones(tmp_path.resolve())
+    p = clones["p"]
+    ident = _a_claims(clones, runs)
+    if before == "wrote":
+        runs["p"]("task", "add", "p's own task", agent="pp")
+        git(p, "add", "-A")
+        git(p, "commit", "-qm", "p's task")
+    _pull(p)
+    _hand_deleted_both(p)
+    _held_by_ca("p", p, runs["p"], ident)
+    runs["p"]("task", "add", "Added after it", agent="pp")
+    text = (p / BOARD).read_text(encoding="utf-8")
+    assert ":CLAIMED_AT:" in text.split("Claimed task")[1] and "** src/api" in text, text
