@@ -224,7 +224,8 @@ def test_a_local_hand_deletion_written_and_committed_reads_as_in_every_clone(
     write of the tool's, over the deletion), and the person commits. The commit took the
     claim out by hand, with no end: ``p`` reads it as held by ``ca`` (lost from the
     board, live), as ``c`` does after pulling it, and as ``p`` did not when the kept
-    answer was carried over the commit for a board it was not judged on."""
+    answer was carried over the commit for a board it was not judged on. Since B1 the
+    write puts the claim back (``HEAD``'s board holds it), so the commit holds it."""
     clones, runs = _clones(tmp_path.resolve())
     p, c = clones["p"], clones["c"]
     ident = _a_claims(clones, runs)
@@ -234,7 +235,9 @@ def test_a_local_hand_deletion_written_and_committed_reads_as_in_every_clone(
     _claim_deleted_by_hand(p)
     runs["p"]("task", "add", "Added over it", agent="pp")
     text = (p / BOARD).read_text(encoding="utf-8")
-    assert ":CLAIMED_AT:" not in text.split("Claimed task")[1], text  # (no write put it back)
+    # (B1: HEAD's board holds the claim, so the write put it back, though this clone's
+    # kept copy never held it; before, the commit took it out)
+    assert ":CLAIMED_AT:" in text.split("Claimed task")[1], text
     _push(p, "a person takes ca's claim off by hand")
     _pull(c)
     owners = {name: _owner(runs[name], ident, f"{name}{name}") for name in ("p", "c")}
