@@ -236,15 +236,20 @@ def _unended_of(root: str, board: str) -> tuple[bytes, bytes | None]:
 def _live_of(doc: OrgFile, tasks: list[Task], locks: list[AreaLock]
              ) -> list[tuple[Task | AreaLock, list[str]]]:
     """The live claims (open, owned, with a ``CLAIMED_AT`` record) and the locks (with
-    a ``LOCKED_AT`` record) of the board ``doc`` (read as ``tasks`` and ``locks``), each
-    with its subtree's lines, for :func:`_small_board`."""
+    a ``LOCKED_AT`` record) of the board ``doc`` (read as ``tasks`` and ``locks``) that
+    this tool wrote for an agent (an owner that is an agent id: a person's hand-written
+    claim is the person's to remove, ``Board._persons_removal``), each with its
+    subtree's lines, for :func:`_small_board`."""
+    from ai_protocols.board.board_input import owner_problem
+
     found: list[tuple[Task | AreaLock, list[str]]] = []
     for lock in locks:
-        if lock.locked_at and lock.owner:
+        if lock.locked_at and lock.owner and owner_problem(lock.owner) is None:
             found.append((lock, _bare_lines(doc, lock.line - 1,
                                             doc.find(lock.line - 1).subtree_end)))
     for task in tasks:
-        if task.id and task.is_open and task.owner and task.claimed_at:
+        if task.id and task.is_open and task.owner and task.claimed_at and \
+                owner_problem(task.owner) is None:
             found.append((task, _bare_lines(doc, task.line - 1,
                                             doc.find(task.line - 1).subtree_end)))
     return found
