@@ -433,15 +433,17 @@ def _names_end(data: bytes | None, record: str, lock: bool) -> bool:
 
 def reverted_end(root: str, path: str, commit: str, record: str, lock: bool = False) -> bool:
     """Whether ``commit`` is a ``git revert`` (its message's ``This reverts commit S``,
-    :func:`~ai_protocols.session.cause.reverted_by`) of the very commit ``S`` that wrote
+    or its board ``S``'s parent's: :func:`~ai_protocols.board.stale_history.undone_by`)
+    of the very commit ``S`` that wrote
     the item ending the claim (``lock``: the lock) whose record is ``record`` (``S``'s
     board ``path``, from the work tree ``root``'s top, names it and ``S``'s parent's does
-    not): the end undone by a person's git act, not a log tidied. One ``git cat-file``
-    and, for a revert, two reads; raises nothing."""
+    not): the end undone by a person's git act, not a log tidied. The runs of
+    :func:`~ai_protocols.board.stale_history.undone_by` and, for a revert, two reads;
+    raises nothing."""
+    from ai_protocols.board.stale_history import undone_by
     from ai_protocols.git.history import file_at
-    from ai_protocols.session.cause import reverted_by
 
-    reverted = reverted_by(root, commit)
+    reverted = undone_by(root, commit, path)
     return reverted is not None and \
         _names_end(file_at(root, reverted, path), record, lock) and \
         not _names_end(file_at(root, f"{reverted}^", path), record, lock)
