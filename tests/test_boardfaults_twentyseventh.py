@@ -48,16 +48,20 @@ def _held(run: Runner, ident: str, what: str, agent: str) -> bool:
     return _owner(run, ident, agent)[0] == "ca" and show["owner"] == "ca"
 
 
+@pytest.mark.parametrize("how", ["revert", "no-commit"])
 @pytest.mark.parametrize("what", ["claim", "lock"])
 def test_a_reverted_forced_end_of_a_hand_deleted_claim_holds_it_in_every_clone(
-        tmp_path: Path, what: str) -> None:
+        tmp_path: Path, what: str, how: str) -> None:
     """DOUBT 3: ``ca`` claims a task in ``a`` and locks ``src/api``, and pushes; ``p``
     pulls; a person in ``a`` deletes the claim and the lock by hand, commits and pushes;
     ``p`` pulls (both held as lost: git's history), ends the claim (``what``: the lock)
     for good (``task release ID --force``, ``unlock src/api --force``), commits and
     pushes; ``c`` pulls and ``git revert``s that end, and pushes; every clone pulls.
     The revert brings back what the end ended: ``ca`` holds it in every clone, as
-    ``task list --json``, ``task show --json`` and ``locks --json`` read it."""
+    ``task list --json``, ``task show --json`` and ``locks --json`` read it. B3
+    (``how``: ``no-commit``): the same for ``git revert --no-commit`` then ``git commit
+    -m`` in the person's own words (no "This reverts" line): no clone reads the board
+    git pulled as a stale save, nor undoes the revert at its next write."""
     clones, runs = _clones(tmp_path.resolve())
     a, p, c = clones["a"], clones["p"], clones["c"]
     ident = _a_claims(clones, runs)
@@ -74,13 +78,24 @@ def test_a_reverted_forced_end_of_a_hand_deleted_claim_holds_it_in_every_clone(
     for name in ("a", "c"):
         _pull(clones[name])
         assert not _held(runs[name], ident, what, f"{name}{name}"), name  # (ended)
-    git(c, "revert", "--no-edit", end)
+    if how == "revert":
+        git(c, "revert", "--no-edit", end)
+    else:
+        git(c, "revert", "--no-commit", end)
+        git(c, "commit", "-qm", "undo the release")
     git(c, "push", "-q", "origin", "HEAD:main")
     for clone in (a, p):
         _pull(clone)
     text = (c / BOARD).read_text(encoding="utf-8")
     assert ":CLAIMED_AT:" not in text and "** src/api" not in text  # (as the hand left it)
     for name in clones:
+        warned = runs[name]("task", "list", agent=f"{name}{name}").stderr
+        assert "lacks what" not in warned, (name, warned)  # (no stale save)
+        assert _held(runs[name], ident, what, f"{name}{name}"), name
+    for name, clone in clones.items():  # (a write: the claim or lock put back, the
+        runs[name]("task", "add", f"After in {name}", agent=f"{name}{name}")  # revert kept)
+        text = (clone / BOARD).read_text(encoding="utf-8")
+        assert "released by" not in text and "unlocked by" not in text, (name, text)
         assert _held(runs[name], ident, what, f"{name}{name}"), name
 
 
