@@ -308,3 +308,31 @@ def test_an_uncommitted_hand_deletion_of_a_pulled_claim_is_held(tmp_path: Path,
     runs["p"]("task", "add", "Added after it", agent="pp")
     text = (p / BOARD).read_text(encoding="utf-8")
     assert ":CLAIMED_AT:" in text.split("Claimed task")[1] and "** src/api" in text, text
+
+
+def test_a_revert_of_a_write_that_put_back_a_hand_deleted_claim_agrees_in_every_clone(
+        tmp_path: Path) -> None:
+    """B2: ``ca`` claims a task in ``a`` and pushes; a person in ``p`` deletes the claim
+    by hand, commits and pushes; ``c`` pulls, adds a task (the write puts the claim
+    back: held as lost), commits, ``git revert``s that commit (the task and the claim
+    out again: the hand deletion's board) and pushes; every clone pulls. The revert is of
+    no commit that made the claim: in every clone, whatever its kept copy, ``ca`` holds
+    it, and another agent's claim is refused (exit 21)."""
+    clones, runs = _clones(tmp_path.resolve())
+    p, c = clones["p"], clones["c"]
+    ident = _a_claims(clones, runs)
+    _pull(p)
+    _claim_deleted_by_hand(p)
+    _push(p, "a person takes ca's claim off by hand")
+    _pull(c)
+    runs["c"]("task", "add", "Added in c", agent="cc")
+    assert ":CLAIMED_AT:" in (c / BOARD).read_text(encoding="utf-8").split("Claimed task")[1]
+    _push(c, "a task")
+    git(c, "revert", "--no-edit", "HEAD")
+    git(c, "push", "-q", "origin", "HEAD:main")
+    for name in ("a", "p"):
+        _pull(clones[name])
+    for name in clones:
+        assert _held(runs[name], ident, "claim", f"{name}{name}"), name
+        claimed = runs[name]("task", "claim", ident, agent="dd", check=False)
+        assert claimed.returncode == 21 and "ca" in claimed.stderr, (name, claimed)
