@@ -383,10 +383,11 @@ def reverted_to(root: str, commit: str, below: str) -> bool:
     unlock undone on purpose): no stale save, nothing to merge back or undo; every
     clone reads the board it left (docs/tasks.md, "A git revert of the board"). A
     revert committed in a person's own words (``git revert --no-commit``, then ``git
-    commit -m MSG``) is known by its board alone (:func:`undone_by`). The one rule of
+    commit -m MSG``) is known by its board alone. The one rule of
     :func:`seen_dropped`, :func:`pulled_over` and :func:`head_reverted`. One ``git
-    cat-file`` (two more without git's line: :func:`undone_by`); for a revert two ``git
+    cat-file`` (two more without git's line); for a revert two ``git
     show``, two more when other changes came between; raises nothing."""
+    from ai_protocols.board.claim_history import undone_by
     from ai_protocols.session.transaction import git_version
 
     reverted = undone_by(root, commit, below)
@@ -406,38 +407,6 @@ def reverted_to(root: str, commit: str, below: str) -> bool:
     merged = merge_board_bytes(made, before, undone)
     return merged is not None and not merged.conflicts and \
         tasks_lacking(board, merged.data) == 0 and tasks_lacking(merged.data, board) == 0
-
-
-def undone_by(root: str, commit: str, below: str) -> str | None:
-    """The commit ``S`` that ``commit`` undoes on the board (the file ``below``, from the
-    work tree ``root``'s top): the one its message names by git's line ``This reverts
-    commit S`` (:func:`~ai_protocols.session.cause.reverted_by`), or, with no such line
-    (``git revert --no-commit`` then ``git commit -m MSG``, ``git checkout S^ --
-    FILE`` committed), the newest of the :data:`~ai_protocols.board.hidden.PULLS_WALKED`
-    newest commits of ``commit^``'s history that changed the board whose parent's board
-    is byte for byte ``commit``'s: a version put back whole, a person's git act (a
-    save with nothing typed cannot be told from it and stands too: docs/decisions.md,
-    "Twenty-seventh round: a stale save over a pull that removed an entry"). ``None``
-    when neither. The one reading of a revert for :func:`reverted_to` and
-    :func:`~ai_protocols.board.claim_history.reverted_end`. One ``git cat-file``;
-    without git's line, two more (``git log``, ``git cat-file --batch``), and, when
-    ``commit``'s board is an older version, one ``git log`` and a read per commit
-    walked; raises nothing."""
-    from ai_protocols.board.hidden import PULLS_WALKED
-    from ai_protocols.git.history import file_at, history_versions
-    from ai_protocols.session.cause import reverted_by
-
-    reverted = reverted_by(root, commit)
-    if reverted is not None:
-        return reverted
-    board = file_at(root, commit, below)
-    older = history_versions(root, below, [f"{commit}^"], limit=PULLS_WALKED)
-    if board is None or board not in older[1:]:
-        return None  # (commit^'s own board first: a commit that changed it is not that)
-    for step in _board_changes(root, None, f"{commit}^", below, PULLS_WALKED):
-        if file_at(root, f"{step}^", below) == board:
-            return step
-    return None
 
 
 def _board_changes(root: str, since: str | None, head: str, below: str,

@@ -174,8 +174,8 @@ def _unended_of(root: str, board: str) -> tuple[bytes, bytes | None]:
 
     from ai_protocols.board.board_file import BoardFile, Task
     from ai_protocols.board.board_read import read_board
-    from ai_protocols.board.claim_history import ended_in_history
-    from ai_protocols.board.stale_history import reverted_to, undone_by
+    from ai_protocols.board.claim_history import ended_in_history, undone_by
+    from ai_protocols.board.stale_history import reverted_to
     from ai_protocols.git.history import history_versions, recorded_in_history
     from ai_protocols.session.transaction import git_version
 

@@ -453,6 +453,15 @@ def recorded_in_history(root: str | os.PathLike[str], path: str, commit: str,
     return found or None
 
 
+def board_commits(root: str | os.PathLike[str], rev: str, path: str, most: int) -> list[str]:
+    """The newest ``most`` commits of ``rev``'s history that changed the file ``path``
+    (from the work tree's top at ``root``), newest first, as ``git log`` finds them;
+    ``[]`` when none did or git cannot say. One git run."""
+    out = _git(root, "log", f"--max-count={most}", "--format=%H", rev, "--",
+               f":(top,literal){path}")
+    return out.decode("ascii", "replace").split() if out else []
+
+
 def file_at(root: str | os.PathLike[str], revision: str, path: str) -> bytes | None:
     """The bytes of the file ``path`` (from the work tree's top at ``root``) in the commit
     ``revision`` names (``C``, ``C^``: gitrevisions(7)); ``None`` when git cannot say or
