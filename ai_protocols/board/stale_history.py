@@ -383,7 +383,8 @@ def reverted_to(root: str, commit: str, below: str) -> bool:
     unlock undone on purpose): no stale save, nothing to merge back or undo; every
     clone reads the board it left (docs/tasks.md, "A git revert of the board"). A
     revert committed in a person's own words (``git revert --no-commit``, then ``git
-    commit -m MSG``) is known by its board alone. The one rule of
+    commit -m MSG``) is known by its board alone
+    (:func:`~ai_protocols.board.claim_history.undone_by`). The one rule of
     :func:`seen_dropped`, :func:`pulled_over` and :func:`head_reverted`. One ``git
     cat-file`` (two more without git's line); for a revert two ``git
     show``, two more when other changes came between; raises nothing."""
