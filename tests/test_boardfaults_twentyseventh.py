@@ -267,21 +267,22 @@ _RECORD = st.binary(min_size=1, max_size=60).filter(lambda b: b"\n" not in b and
 
 @settings(max_examples=200, deadline=None)
 @given(head=st.text("0123456789abcdef", min_size=40, max_size=40),
-       held=st.lists(_RECORD, max_size=8),
+       held=st.lists(_RECORD, max_size=8), own=st.lists(_RECORD, max_size=4),
        body=st.sampled_from([b"", b"#+TODO: TODO | DONE\n* Locks\n", b"* TODO t\n"]))
 def test_the_kept_unended_answer_reads_back_as_written(head: str, held: list[bytes],
-                                                       body: bytes) -> None:
+                                                       own: list[bytes], body: bytes) -> None:
     """Fault 2's kept form, for any records (the bytes of a ``CLAIMED_AT`` or
     ``LOCKED_AT`` value, one line each): its first line, its records (once each, in
-    order) and its small board read back as written; without records, it is the form
-    before (the first line, then the board)."""
-    from ai_protocols.board.unended import _kept_answer, _parts
+    order), ``HEAD``'s own records (B1) and its small board read back as written;
+    without records, it is the form before (the first line, then the board)."""
+    from ai_protocols.board.unended import _head_records, _kept_answer, _parts
 
     key = f"# ai-protocols: claims and locks HEAD {head} holds unended".encode()
-    found = _kept_answer(key, held, body)
+    found = _kept_answer(key, held, body, own)
     assert _parts(found) == (key, list(dict.fromkeys(held)), body)
+    assert _head_records(found) == list(dict.fromkeys(own))
     assert found.startswith(key + b"\n")
-    if not held:
+    if not held and not own:
         assert found == key + b"\n" + body
 
 

@@ -154,8 +154,14 @@ def _parts(found: bytes) -> tuple[bytes, list[bytes], bytes]:
 
 def _head_records(found: bytes) -> list[bytes]:
     """The :data:`_HEAD` records of the kept answer ``found`` (:func:`_kept_answer`)."""
-    return [line[len(_HEAD):] for line in found.split(b"\n")
-            if line.startswith(_HEAD)]
+    rest = found.partition(b"\n")[2]
+    while rest.startswith(_HELD):
+        rest = rest.partition(b"\n")[2]
+    head = []
+    while rest.startswith(_HEAD):
+        record, _, rest = rest.partition(b"\n")
+        head.append(record[len(_HEAD):])
+    return head
 
 
 def still_unended(source: OrgFile, data: bytes, tasks: list[Task], locks: list[AreaLock],
