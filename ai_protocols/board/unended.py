@@ -59,7 +59,7 @@ def unended(board: str, data: bytes | None) -> OrgFile | None:
     if head is None or not head[1]:
         return None
     kept = kept_board_path(board)
-    key = f"# ai-protocols: claims and locks HEAD {head[1]} holds unended".encode()
+    key = f"# ai-protocols: claims and locks (own too) HEAD {head[1]} holds unended".encode()
     try:
         found: bytes | None = storage.read_regular(f"{kept}.unended")
     except (OSError, storage.NotRegular):
