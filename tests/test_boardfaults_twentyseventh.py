@@ -277,7 +277,7 @@ def test_the_kept_unended_answer_reads_back_as_written(head: str, held: list[byt
     without records, it is the form before (the first line, then the board)."""
     from ai_protocols.board.unended import _head_records, _kept_answer, _parts
 
-    key = f"# ai-protocols: claims and locks HEAD {head} holds unended".encode()
+    key = f"# ai-protocols: claims and locks (own too) HEAD {head} holds unended".encode()
     found = _kept_answer(key, held, body, own)
     assert _parts(found) == (key, list(dict.fromkeys(held)), body)
     assert _head_records(found) == list(dict.fromkeys(own))
