@@ -12,6 +12,12 @@ docs/decisions.md, "Twenty-seventh round: the board's faults").
   a person deleted by hand brings the claim back in every clone, as a revert of an
   ordinary release does (tests/test_boardclones_twentysixth.py).
 
+The review's faults (docs/decisions.md, "Twenty-seventh round: the review's board faults"):
+
+- B1: a hand deletion of a live claim or lock, not committed yet, in a clone whose kept
+  copy never held it (it only pulled, or wrote before the pull): ``HEAD``'s board holds
+  it, so it is held, enforced and put back by the next write, as in every other clone.
+
 Real clones of one bare origin, real ``git``, the installed console script.
 """
 
@@ -24,7 +30,7 @@ import pytest
 from boardkit import BOARD
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_boardclones_twentysixth import _hand_deleted_both
+from test_boardclones_twentysixth import _hand_deleted_both, _held_by_ca
 from test_boardseen_twentythird import _a_claims, _clones, _shown
 from test_claimfix_twentyfourth import _owner, _pull, _push, _task_one
 from test_merge_driver import git
@@ -42,16 +48,20 @@ def _held(run: Runner, ident: str, what: str, agent: str) -> bool:
     return _owner(run, ident, agent)[0] == "ca" and show["owner"] == "ca"
 
 
+@pytest.mark.parametrize("how", ["revert", "no-commit"])
 @pytest.mark.parametrize("what", ["claim", "lock"])
 def test_a_reverted_forced_end_of_a_hand_deleted_claim_holds_it_in_every_clone(
-        tmp_path: Path, what: str) -> None:
+        tmp_path: Path, what: str, how: str) -> None:
     """DOUBT 3: ``ca`` claims a task in ``a`` and locks ``src/api``, and pushes; ``p``
     pulls; a person in ``a`` deletes the claim and the lock by hand, commits and pushes;
     ``p`` pulls (both held as lost: git's history), ends the claim (``what``: the lock)
     for good (``task release ID --force``, ``unlock src/api --force``), commits and
     pushes; ``c`` pulls and ``git revert``s that end, and pushes; every clone pulls.
     The revert brings back what the end ended: ``ca`` holds it in every clone, as
-    ``task list --json``, ``task show --json`` and ``locks --json`` read it."""
+    ``task list --json``, ``task show --json`` and ``locks --json`` read it. B3
+    (``how``: ``no-commit``): the same for ``git revert --no-commit`` then ``git commit
+    -m`` in the person's own words (no "This reverts" line): no clone reads the board
+    git pulled as a stale save, nor undoes the revert at its next write."""
     clones, runs = _clones(tmp_path.resolve())
     a, p, c = clones["a"], clones["p"], clones["c"]
     ident = _a_claims(clones, runs)
@@ -68,13 +78,24 @@ def test_a_reverted_forced_end_of_a_hand_deleted_claim_holds_it_in_every_clone(
     for name in ("a", "c"):
         _pull(clones[name])
         assert not _held(runs[name], ident, what, f"{name}{name}"), name  # (ended)
-    git(c, "revert", "--no-edit", end)
+    if how == "revert":
+        git(c, "revert", "--no-edit", end)
+    else:
+        git(c, "revert", "--no-commit", end)
+        git(c, "commit", "-qm", "undo the release")
     git(c, "push", "-q", "origin", "HEAD:main")
     for clone in (a, p):
         _pull(clone)
     text = (c / BOARD).read_text(encoding="utf-8")
     assert ":CLAIMED_AT:" not in text and "** src/api" not in text  # (as the hand left it)
     for name in clones:
+        warned = runs[name]("task", "list", agent=f"{name}{name}").stderr
+        assert "lacks what" not in warned, (name, warned)  # (no stale save)
+        assert _held(runs[name], ident, what, f"{name}{name}"), name
+    for name, clone in clones.items():  # (a write: the claim or lock put back, the
+        runs[name]("task", "add", f"After in {name}", agent=f"{name}{name}")  # revert kept)
+        text = (clone / BOARD).read_text(encoding="utf-8")
+        assert "released by" not in text and "unlocked by" not in text, (name, text)
         assert _held(runs[name], ident, what, f"{name}{name}"), name
 
 
@@ -218,7 +239,8 @@ def test_a_local_hand_deletion_written_and_committed_reads_as_in_every_clone(
     write of the tool's, over the deletion), and the person commits. The commit took the
     claim out by hand, with no end: ``p`` reads it as held by ``ca`` (lost from the
     board, live), as ``c`` does after pulling it, and as ``p`` did not when the kept
-    answer was carried over the commit for a board it was not judged on."""
+    answer was carried over the commit for a board it was not judged on. Since B1 the
+    write puts the claim back (``HEAD``'s board holds it), so the commit holds it."""
     clones, runs = _clones(tmp_path.resolve())
     p, c = clones["p"], clones["c"]
     ident = _a_claims(clones, runs)
@@ -228,7 +250,9 @@ def test_a_local_hand_deletion_written_and_committed_reads_as_in_every_clone(
     _claim_deleted_by_hand(p)
     runs["p"]("task", "add", "Added over it", agent="pp")
     text = (p / BOARD).read_text(encoding="utf-8")
-    assert ":CLAIMED_AT:" not in text.split("Claimed task")[1], text  # (no write put it back)
+    # (B1: HEAD's board holds the claim, so the write put it back, though this clone's
+    # kept copy never held it; before, the commit took it out)
+    assert ":CLAIMED_AT:" in text.split("Claimed task")[1], text
     _push(p, "a person takes ca's claim off by hand")
     _pull(c)
     owners = {name: _owner(runs[name], ident, f"{name}{name}") for name in ("p", "c")}
@@ -243,19 +267,73 @@ _RECORD = st.binary(min_size=1, max_size=60).filter(lambda b: b"\n" not in b and
 
 @settings(max_examples=200, deadline=None)
 @given(head=st.text("0123456789abcdef", min_size=40, max_size=40),
-       held=st.lists(_RECORD, max_size=8),
+       held=st.lists(_RECORD, max_size=8), own=st.lists(_RECORD, max_size=4),
        body=st.sampled_from([b"", b"#+TODO: TODO | DONE\n* Locks\n", b"* TODO t\n"]))
 def test_the_kept_unended_answer_reads_back_as_written(head: str, held: list[bytes],
-                                                       body: bytes) -> None:
+                                                       own: list[bytes], body: bytes) -> None:
     """Fault 2's kept form, for any records (the bytes of a ``CLAIMED_AT`` or
     ``LOCKED_AT`` value, one line each): its first line, its records (once each, in
-    order) and its small board read back as written; without records, it is the form
-    before (the first line, then the board)."""
-    from ai_protocols.board.unended import _kept_answer, _parts
+    order), ``HEAD``'s own records (B1) and its small board read back as written;
+    without records, it is the form before (the first line, then the board)."""
+    from ai_protocols.board.unended import _head_records, _kept_answer, _parts
 
-    key = f"# ai-protocols: claims and locks HEAD {head} holds unended".encode()
-    found = _kept_answer(key, held, body)
+    key = f"# ai-protocols: claims and locks (own too) HEAD {head} holds unended".encode()
+    found = _kept_answer(key, held, body, own)
     assert _parts(found) == (key, list(dict.fromkeys(held)), body)
+    assert _head_records(found) == list(dict.fromkeys(own))
     assert found.startswith(key + b"\n")
-    if not held:
+    if not held and not own:
         assert found == key + b"\n" + body
+
+
+@pytest.mark.parametrize("before", ["pulled", "wrote"])
+def test_an_uncommitted_hand_deletion_of_a_pulled_claim_is_held(tmp_path: Path,
+                                                                 before: str) -> None:
+    """B1: ``ca`` claims a task in ``a``, locks ``src/api`` and pushes; ``p`` pulls
+    (``before``: ``wrote``, after a write and a commit of its own, so that its kept copy
+    predates the claim; ``pulled``: nothing else); a person in ``p`` deletes the claim
+    and the lock by hand, commits nothing. ``HEAD``'s board holds both with no end:
+    every reader and writer of ``p`` holds them (``task list``, ``task show``,
+    ``locks``, ``check``, the PreToolUse hook; ``task claim`` and ``lock`` refused), and
+    the next write puts them back, as the kept copy's loss is put back."""
+    clones, runs = _clones(tmp_path.resolve())
+    p = clones["p"]
+    ident = _a_claims(clones, runs)
+    if before == "wrote":
+        runs["p"]("task", "add", "p's own task", agent="pp")
+        git(p, "add", "-A")
+        git(p, "commit", "-qm", "p's task")
+    _pull(p)
+    _hand_deleted_both(p)
+    _held_by_ca("p", p, runs["p"], ident)
+    runs["p"]("task", "add", "Added after it", agent="pp")
+    text = (p / BOARD).read_text(encoding="utf-8")
+    assert ":CLAIMED_AT:" in text.split("Claimed task")[1] and "** src/api" in text, text
+
+
+def test_a_revert_of_a_write_that_put_back_a_hand_deleted_claim_agrees_in_every_clone(
+        tmp_path: Path) -> None:
+    """B2: ``ca`` claims a task in ``a`` and pushes; a person in ``p`` deletes the claim
+    by hand, commits and pushes; ``c`` pulls, adds a task (the write puts the claim
+    back: held as lost), commits, ``git revert``s that commit (the task and the claim
+    out again: the hand deletion's board) and pushes; every clone pulls. The revert is of
+    no commit that made the claim: in every clone, whatever its kept copy, ``ca`` holds
+    it, and another agent's claim is refused (exit 21)."""
+    clones, runs = _clones(tmp_path.resolve())
+    p, c = clones["p"], clones["c"]
+    ident = _a_claims(clones, runs)
+    _pull(p)
+    _claim_deleted_by_hand(p)
+    _push(p, "a person takes ca's claim off by hand")
+    _pull(c)
+    runs["c"]("task", "add", "Added in c", agent="cc")
+    assert ":CLAIMED_AT:" in (c / BOARD).read_text(encoding="utf-8").split("Claimed task")[1]
+    _push(c, "a task")
+    git(c, "revert", "--no-edit", "HEAD")
+    git(c, "push", "-q", "origin", "HEAD:main")
+    for name in ("a", "p"):
+        _pull(clones[name])
+    for name in clones:
+        assert _held(runs[name], ident, "claim", f"{name}{name}"), name
+        claimed = runs[name]("task", "claim", ident, agent="dd", check=False)
+        assert claimed.returncode == 21 and "ca" in claimed.stderr, (name, claimed)

@@ -496,3 +496,39 @@ def test_every_link_to_a_heading_finds_it() -> None:
             if target in anchors and match.group(2) not in anchors[target]:
                 broken.append(f"{path.name}: {match.group(0)}")
     assert not broken, broken
+
+
+#: A backquoted dotted name in the docs: a module path (``board.claim_history``, with or
+#: without ``ai_protocols.``) and a name after it, optionally called (``()``).
+_DOTTED = re.compile(r"`((?:ai_protocols\.)?[a-z_]+(?:\.[a-z_0-9]+)*)\.([A-Za-z_]\w*)(?:\(\))?`")
+
+
+def _module_of(dotted: str) -> str | None:
+    """The module ``dotted`` names under ``ai_protocols`` (``None``: no such file)."""
+    parts = dotted.split(".")
+    parts = parts[1:] if parts[0] == "ai_protocols" else parts
+    path = PACKAGE.joinpath(*parts)
+    if path.with_suffix(".py").is_file() or (path / "__init__.py").is_file():
+        return ".".join(["ai_protocols", *parts])
+    return None
+
+
+def test_every_module_name_the_docs_cite_is_in_that_module() -> None:
+    """A ``module.name`` the docs cite (docs/*.md but decisions.md, the history of names
+    as they were) names a module of the package that holds ``name`` (defines or imports
+    it), or a module below it: a name moved to another module is cited there. Not a file
+    name (``errors.py``) nor a placeholder in capitals (``errors.NAME``)."""
+    import importlib
+
+    wrong = []
+    for path in sorted((REPO_ROOT / "docs").glob("*.md")):
+        if path.name == "decisions.md":
+            continue
+        for match in _DOTTED.finditer(path.read_text(encoding="utf-8")):
+            module, name = _module_of(match.group(1)), match.group(2)
+            if module is None or name == "py" or name.isupper() or \
+                    _module_of(f"{match.group(1)}.{name}") is not None:
+                continue
+            if not hasattr(importlib.import_module(module), name):
+                wrong.append(f"{path.name}: {match.group(0)}")
+    assert not wrong, wrong

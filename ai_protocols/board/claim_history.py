@@ -431,17 +431,55 @@ def _names_end(data: bytes | None, record: str, lock: bool) -> bool:
         named_unlocks(data) if lock else named_ends(data))
 
 
-def reverted_end(root: str, path: str, commit: str, record: str, lock: bool = False) -> bool:
-    """Whether ``commit`` is a ``git revert`` (its message's ``This reverts commit S``,
-    :func:`~ai_protocols.session.cause.reverted_by`) of the very commit ``S`` that wrote
-    the item ending the claim (``lock``: the lock) whose record is ``record`` (``S``'s
-    board ``path``, from the work tree ``root``'s top, names it and ``S``'s parent's does
-    not): the end undone by a person's git act, not a log tidied. One ``git cat-file``
-    and, for a revert, two reads; raises nothing."""
-    from ai_protocols.git.history import file_at
+#: How many of the newest board commits before a commit :func:`undone_by` looks at for
+#: the one whose parent's board that commit put back (as many as the pulls walked,
+#: :data:`~ai_protocols.board.hidden.PULLS_WALKED`).
+UNDONE_WALKED = 16
+
+
+def undone_by(root: str, commit: str, below: str) -> str | None:
+    """The commit ``S`` that ``commit`` undoes on the board (the file ``below``, from the
+    work tree ``root``'s top): the one its message names by git's line ``This reverts
+    commit S`` (:func:`~ai_protocols.session.cause.reverted_by`), or, with no such line
+    (``git revert --no-commit`` then ``git commit -m MSG``, ``git checkout S^ --
+    FILE`` committed), the newest of the :data:`UNDONE_WALKED`
+    newest commits of ``commit^``'s history that changed the board whose parent's board
+    is byte for byte ``commit``'s: a version put back whole, a person's git act (a
+    save with nothing typed cannot be told from it and stands too: docs/decisions.md,
+    "Twenty-seventh round: a stale save over a pull that removed an entry"). ``None``
+    when neither. The one reading of a revert for :func:`reverted_end` and
+    :func:`~ai_protocols.board.stale_history.reverted_to`. One ``git cat-file``;
+    without git's line, two more (``git log``, ``git cat-file --batch``), and, when
+    ``commit``'s board is an older version, one ``git log`` and a read per commit
+    walked; raises nothing."""
+    from ai_protocols.git.history import board_commits, file_at, history_versions
     from ai_protocols.session.cause import reverted_by
 
     reverted = reverted_by(root, commit)
+    if reverted is not None:
+        return reverted
+    board = file_at(root, commit, below)
+    older = history_versions(root, below, [f"{commit}^"], limit=UNDONE_WALKED)
+    if board is None or board not in older[1:]:
+        return None  # (commit^'s own board first: a commit that changed it is not that)
+    for step in board_commits(root, f"{commit}^", below, UNDONE_WALKED):
+        if file_at(root, f"{step}^", below) == board:
+            return step
+    return None
+
+
+def reverted_end(root: str, path: str, commit: str, record: str, lock: bool = False) -> bool:
+    """Whether ``commit`` is a ``git revert`` (its message's ``This reverts commit S``,
+    or its board ``S``'s parent's: :func:`undone_by`)
+    of the very commit ``S`` that wrote
+    the item ending the claim (``lock``: the lock) whose record is ``record`` (``S``'s
+    board ``path``, from the work tree ``root``'s top, names it and ``S``'s parent's does
+    not): the end undone by a person's git act, not a log tidied. The runs of
+    :func:`undone_by` and, for a revert, two reads;
+    raises nothing."""
+    from ai_protocols.git.history import file_at
+
+    reverted = undone_by(root, commit, path)
     return reverted is not None and \
         _names_end(file_at(root, reverted, path), record, lock) and \
         not _names_end(file_at(root, f"{reverted}^", path), record, lock)

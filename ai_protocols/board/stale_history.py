@@ -381,14 +381,17 @@ def reverted_to(root: str, commit: str, below: str) -> bool:
     every task and lock as that merge does (:func:`~ai_protocols.board.merge.
     tasks_lacking` both ways). A person's choice, committed (a release, a done, an
     unlock undone on purpose): no stale save, nothing to merge back or undo; every
-    clone reads the board it left (docs/tasks.md, "A git revert of the board"). The one
-    rule of :func:`seen_dropped`, :func:`pulled_over` and :func:`head_reverted`. One
-    ``git cat-file``; for a revert two ``git show``, two more when other changes came
-    between; raises nothing."""
-    from ai_protocols.session.cause import reverted_by
+    clone reads the board it left (docs/tasks.md, "A git revert of the board"). A
+    revert committed in a person's own words (``git revert --no-commit``, then ``git
+    commit -m MSG``) is known by its board alone
+    (:func:`~ai_protocols.board.claim_history.undone_by`). The one rule of
+    :func:`seen_dropped`, :func:`pulled_over` and :func:`head_reverted`. One ``git
+    cat-file`` (two more without git's line); for a revert two ``git
+    show``, two more when other changes came between; raises nothing."""
+    from ai_protocols.board.claim_history import undone_by
     from ai_protocols.session.transaction import git_version
 
-    reverted = reverted_by(root, commit)
+    reverted = undone_by(root, commit, below)
     if reverted is None:
         return False
     board = git_version(root, f"{commit}:./{below}")

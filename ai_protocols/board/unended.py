@@ -42,7 +42,11 @@ def unended(board: str, data: bytes | None) -> OrgFile | None:
     commits while the board, the tool's last write, still holds them all: :func:`_carried`);
     git runs (a ``git log``, a ``git cat-file --batch``, a ``git log -S`` per
     claim or lock a version holds that ``HEAD``'s board does not) only when ``HEAD``
-    moved since. Reads git's files; raises nothing (``None`` when git cannot say)."""
+    moved since. ``HEAD``'s board's own live claims and locks are in the answer too
+    (B1 of the twenty-seventh round's review): one the board lacks with no end item is a
+    hand deletion not committed yet, held as in every other clone; not while a git
+    operation is stopped (``git revert``, merge, cherry-pick, rebase: the board is
+    git's). Reads git's files; raises nothing (``None`` when git cannot say)."""
     import os
 
     from ai_protocols.board.board_file import BoardFile
@@ -55,7 +59,7 @@ def unended(board: str, data: bytes | None) -> OrgFile | None:
     if head is None or not head[1]:
         return None
     kept = kept_board_path(board)
-    key = f"# ai-protocols: claims and locks HEAD {head[1]} holds unended".encode()
+    key = f"# ai-protocols: claims and locks (own too) HEAD {head[1]} holds unended".encode()
     try:
         found: bytes | None = storage.read_regular(f"{kept}.unended")
     except (OSError, storage.NotRegular):
@@ -65,15 +69,22 @@ def unended(board: str, data: bytes | None) -> OrgFile | None:
 
         found = _carried(root, head[1], kept, data, found, key)
         if found is None:
-            body, at_head = _unended_of(root, board)
+            body, at_head, own = _unended_of(root, board)
             found = _kept_answer(key, [*_records(at_head or b""), *_records(data or b"")],
-                                 body)
+                                 body, own)
         _scratch(kept, "unended", found)
-    if not _parts(found)[2]:
+    body = _parts(found)[2]
+    if not body:
         return None
-    doc = BoardFile(found.decode("utf-8", "replace"))
-    return doc if data is None or any(
-        record not in data for record in _records(_parts(found)[2])) else None
+    lacking = {record for record in _records(body) if data is None or record not in data}
+    if not lacking:
+        return None
+    if lacking <= set(_head_records(found)):
+        from ai_protocols.git.head import merging
+
+        if merging(root):  # (a merge, revert, cherry-pick or rebase stopped: the board
+            return None  # is git's, what it took out of HEAD's is that operation's)
+    return BoardFile(found.decode("utf-8", "replace"))
 
 
 def _carried(root: str, head: str, kept: str, data: bytes | None, found: bytes | None,
@@ -103,7 +114,7 @@ def _carried(root: str, head: str, kept: str, data: bytes | None, found: bytes |
     except (OSError, storage.NotRegular):
         return None
     was = line.rsplit(b"HEAD ", 1)[-1].split(b" ", 1)[0].decode("ascii", "replace")
-    return _kept_answer(key, [*held, *_records(data)], body) \
+    return _kept_answer(key, [*held, *_records(data)], body, _head_records(found)) \
         if committed_onto(root, head, was) else None
 
 
@@ -112,11 +123,20 @@ def _carried(root: str, head: str, kept: str, data: bytes | None, found: bytes |
 _HELD = b"# held: "
 
 
-def _kept_answer(key: bytes, held: list[bytes], body: bytes) -> bytes:
+#: How it names each record of ``HEAD``'s board's own live claims and locks in its body
+#: (after the :data:`_HELD` lines): held as lost only while no git operation is under way.
+_HEAD = b"# head: "
+
+
+def _kept_answer(key: bytes, held: list[bytes], body: bytes, head: list[bytes] | None = None
+                 ) -> bytes:
     """:func:`unended`'s kept answer: the line ``key``, a :data:`_HELD` line for each of
-    the records ``held`` (once each, in order), and the small board ``body``."""
+    the records ``held`` (once each, in order), a :data:`_HEAD` line for each of
+    ``head`` (the records of ``HEAD``'s board's own live claims and locks in the body),
+    and the small board ``body``."""
     return key + b"\n" + b"".join(_HELD + record + b"\n" for record in dict.fromkeys(held)
-                                   ) + body
+                                   ) + b"".join(_HEAD + record + b"\n"
+                                                for record in dict.fromkeys(head or [])) + body
 
 
 def _parts(found: bytes) -> tuple[bytes, list[bytes], bytes]:
@@ -127,7 +147,21 @@ def _parts(found: bytes) -> tuple[bytes, list[bytes], bytes]:
     while rest.startswith(_HELD):
         record, _, rest = rest.partition(b"\n")
         held.append(record[len(_HELD):])
+    while rest.startswith(_HEAD):
+        rest = rest.partition(b"\n")[2]
     return line, held, rest
+
+
+def _head_records(found: bytes) -> list[bytes]:
+    """The :data:`_HEAD` records of the kept answer ``found`` (:func:`_kept_answer`)."""
+    rest = found.partition(b"\n")[2]
+    while rest.startswith(_HELD):
+        rest = rest.partition(b"\n")[2]
+    head = []
+    while rest.startswith(_HEAD):
+        record, _, rest = rest.partition(b"\n")
+        head.append(record[len(_HEAD):])
+    return head
 
 
 def still_unended(source: OrgFile, data: bytes, tasks: list[Task], locks: list[AreaLock],
@@ -167,14 +201,15 @@ def _records(text: bytes) -> list[bytes]:
             if line.strip().startswith((b":CLAIMED_AT:", b":LOCKED_AT:"))]
 
 
-def _unended_of(root: str, board: str) -> tuple[bytes, bytes | None]:
+def _unended_of(root: str, board: str) -> tuple[bytes, bytes | None, list[bytes]]:
     """:func:`unended`'s board, without its first line, for ``HEAD``'s board (empty:
-    none), and ``HEAD``'s board (``None``: none). Git runs as it says."""
+    none), ``HEAD``'s board (``None``: none), and the records of ``HEAD``'s board's own
+    live claims and locks in it. Git runs as it says."""
     import os
 
-    from ai_protocols.board.board_file import TODO_LINE, BoardFile, Task
+    from ai_protocols.board.board_file import BoardFile, Task
     from ai_protocols.board.board_read import read_board
-    from ai_protocols.board.claim_history import ended_in_history
+    from ai_protocols.board.claim_history import ended_in_history, undone_by
     from ai_protocols.board.stale_history import reverted_to
     from ai_protocols.git.history import history_versions, recorded_in_history
     from ai_protocols.session.transaction import git_version
@@ -182,12 +217,18 @@ def _unended_of(root: str, board: str) -> tuple[bytes, bytes | None]:
     below = os.path.relpath(board, root)
     at_head = git_version(root, f"HEAD:./{below}")
     if at_head is None:
-        return b"", None
+        return b"", None, []
     try:  # (a claim of a task HEAD's board has not open and unclaimed holds on no board)
-        free = {t.id for t in read_board(BoardFile(at_head.decode("utf-8")), check=False)[0]
-                if t.id and t.is_open and not t.owner}
+        head_doc = BoardFile(at_head.decode("utf-8"))
+        head_tasks, head_locks = read_board(head_doc, check=False)
     except (UnicodeDecodeError, ValueError):
-        return b"", at_head
+        return b"", at_head, []
+    free = {t.id for t in head_tasks if t.id and t.is_open and not t.owner}
+    # (HEAD's board's own live claims and locks: a board on disk lacking one with no end
+    # item is a hand deletion not committed yet, held as every other clone holds it)
+    live = _live_of(head_doc, head_tasks, head_locks)
+    own = [((item.claimed_at if isinstance(item, Task) else item.locked_at) or "").encode()
+           for item, _ in live]
     seen: set[str] = set()
     claims: list[tuple[Task, list[str]]] = []
     locks: list[tuple[AreaLock, list[str]]] = []
@@ -213,7 +254,7 @@ def _unended_of(root: str, board: str) -> tuple[bytes, bytes | None]:
                 locks.append((lock, _bare_lines(doc, lock.line - 1, top.subtree_end)))
     items: list[Task | AreaLock] = [t for t, _ in claims] + [h for h, _ in locks]
     if not items:
-        return b"", at_head
+        return _small_board(live), at_head, own
     ended = ended_in_history(board, items)  # type: ignore[arg-type]
     path = f"{os.path.basename(os.path.dirname(board))}/{os.path.basename(board)}"
     kept = []
@@ -223,15 +264,59 @@ def _unended_of(root: str, board: str) -> tuple[bytes, bytes | None]:
         name = "CLAIMED_AT" if isinstance(item, Task) else "LOCKED_AT"
         record = item.claimed_at if isinstance(item, Task) else item.locked_at
         took = recorded_in_history(root, path, f"{name}: {record}")
-        if took is not None and reverted_to(root, took, below):
-            continue  # (a git revert took it out: a person's choice)
+        if took is not None and reverted_to(root, took, below) and \
+                _made_by(root, undone_by(root, took, below), path, f"{name}: {record}"):
+            continue  # (a git revert of the commit that made it took it out: a person's
+            # choice; not of one that only put back a claim deleted by hand before it)
         kept.append((item, lines))
-    if not kept:
-        return b"", at_head
+    return _small_board(kept + live), at_head, own
+
+
+def _made_by(root: str, commit: str | None, path: str, line: str) -> bool:
+    """Whether ``commit`` (``None``: not known) made the claim or lock whose property
+    line holds ``line`` (``CLAIMED_AT: R``) on the board ``path`` (from the work tree
+    ``root``'s top): no commit of its parent's history holds it. A commit that put back
+    one made before it (a tool's write over a hand deletion, B2 of the twenty-seventh
+    round's review) did not: a revert of it returns to the hand deletion, which stays
+    unended. One ``git log -S``; raises nothing."""
+    from ai_protocols.git.history import recorded_in_history
+
+    return commit is not None and recorded_in_history(root, path, line, f"{commit}^") is None
+
+
+def _live_of(doc: OrgFile, tasks: list[Task], locks: list[AreaLock]
+             ) -> list[tuple[Task | AreaLock, list[str]]]:
+    """The live claims (open, owned, with a ``CLAIMED_AT`` record) and the locks (with
+    a ``LOCKED_AT`` record) of the board ``doc`` (read as ``tasks`` and ``locks``) that
+    this tool wrote for an agent (an owner that is an agent id: a person's hand-written
+    claim is the person's to remove, ``Board._persons_removal``), each with its
+    subtree's lines, for :func:`_small_board`."""
+    from ai_protocols.board.board_input import owner_problem
+
+    found: list[tuple[Task | AreaLock, list[str]]] = []
+    for lock in locks:
+        if lock.locked_at and lock.owner and owner_problem(lock.owner) is None:
+            found.append((lock, _bare_lines(doc, lock.line - 1,
+                                            doc.find(lock.line - 1).subtree_end)))
+    for task in tasks:
+        if task.id and task.is_open and task.owner and task.claimed_at and \
+                owner_problem(task.owner) is None:
+            found.append((task, _bare_lines(doc, task.line - 1,
+                                            doc.find(task.line - 1).subtree_end)))
+    return found
+
+
+def _small_board(items: list[tuple[Task | AreaLock, list[str]]]) -> bytes:
+    """:func:`unended`'s small board of ``items`` (each with its subtree's lines): the
+    locks in its Locks section, then the tasks; empty when there are none."""
+    from ai_protocols.board.board_file import TODO_LINE, Task
+
+    if not items:
+        return b""
     text = [TODO_LINE, "* Locks", ":PROPERTIES:", ":CUSTOM_ID: locks", ":END:"]
-    text += [line for item, lines in kept if not isinstance(item, Task) for line in lines]
-    text += [line for item, lines in kept if isinstance(item, Task) for line in lines]
-    return ("\n".join(text) + "\n").encode("utf-8"), at_head
+    text += [line for item, lines in items if not isinstance(item, Task) for line in lines]
+    text += [line for item, lines in items if isinstance(item, Task) for line in lines]
+    return ("\n".join(text) + "\n").encode("utf-8")
 
 
 def _bare_lines(doc: OrgFile, start: int, end: int) -> list[str]:

@@ -436,8 +436,9 @@ def is_shallow(root: str | os.PathLike[str]) -> bool:
     return out is not None and out.strip() == b"true"
 
 
-def recorded_in_history(root: str | os.PathLike[str], path: str, commit: str) -> str | None:
-    """The newest commit of ``HEAD``'s history that added to the file ``path`` (from the
+def recorded_in_history(root: str | os.PathLike[str], path: str, commit: str,
+                        rev: str = "HEAD") -> str | None:
+    """The newest commit of ``HEAD``'s history (``rev``'s) that added to the file ``path`` (from the
     work tree's top) a line holding ``commit`` (a full hash: hex; or any text, taken
     as it is), or took one out, as ``git log -S`` finds it (git-log(1), "-S<string>":
     a change in the number of its occurrences); ``None`` when none does, or git cannot
@@ -446,10 +447,19 @@ def recorded_in_history(root: str | os.PathLike[str], path: str, commit: str) ->
     commit another hash; the commit that took a lock's ``LOCKED_AT`` out of the board
     (:func:`~ai_protocols.board.model.ended_in_history`), or a claim's
     ``CLAIMED_AT``. One git run."""
-    out = _git(root, "log", "-1", "--format=%H", "-F", f"-S{commit}", "HEAD", "--",
+    out = _git(root, "log", "-1", "--format=%H", "-F", f"-S{commit}", rev, "--",
                f":(top,literal){path}")
     found = out.decode("ascii", "replace").strip() if out else ""
     return found or None
+
+
+def board_commits(root: str | os.PathLike[str], rev: str, path: str, most: int) -> list[str]:
+    """The newest ``most`` commits of ``rev``'s history that changed the file ``path``
+    (from the work tree's top at ``root``), newest first, as ``git log`` finds them;
+    ``[]`` when none did or git cannot say. One git run."""
+    out = _git(root, "log", f"--max-count={most}", "--format=%H", rev, "--",
+               f":(top,literal){path}")
+    return out.decode("ascii", "replace").split() if out else []
 
 
 def file_at(root: str | os.PathLike[str], revision: str, path: str) -> bytes | None:
