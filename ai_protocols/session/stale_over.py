@@ -130,10 +130,15 @@ def _over_join(ai_dir: str, path: str, data: bytes, kept: bytes, base: bytes,
         return None  # (HEAD where the kept copy saw it, or moved by own commits: no process)
     below = os.path.relpath(path, root)
     at_head = git_version(root, f"HEAD:./{below}")
+    committed = git_version(root, f"{recorded}:./{below}")
+    if at_head is not None and at_head == data and committed is not None:
+        # (the save committed, merged since or not: the version it went over, which
+        # lacks what git removed from the version at the kept copy's commit)
+        gone = _removal_gone_over(root, below, data, committed, None, head[1])
+        at_head = None if gone is None else gone[0]
     if at_head is None or at_head in (kept, data, base) or \
             not one_session(props_of(at_head) or {}, props_of(data) or {}):
         return None  # (made from HEAD's version: a person's edit of what git put here)
-    committed = git_version(root, f"{recorded}:./{below}")
     if committed == at_head:
         return None  # (git did not change the file: the kept copy alone went over)
     from ai_protocols.session.merge import changes_lacking, lines_dropped, removed_held
