@@ -381,9 +381,45 @@ def merged_removal(ai_dir: str, path: str, doc: OrgFile,
             continue  # (the other side holds one of them: no removal git brought there)
         merged, count = without_held(data, blocks)
         if count:
+            back = _dropped_back(data, side, gone[0], gone[2], held, merged, blocks)
+            if back is not None:
+                return _regained(back[0], data, back[1], gone[1], (back[0], count))
             return OrgFile(merged.decode("utf-8")), counted(count, "removal", "removals"), \
                 gone[1]
     return None
+
+
+def _dropped_back(data: bytes, save: bytes, over: bytes, opened: bytes,
+                  held: set[str] | None, without: bytes, blocks: set[str]
+                  ) -> tuple[bytes, tuple[int, ...] | None] | None:
+    """:func:`merged_removal`'s merge of what the committed stale save ``save`` (one parent's
+    version of the merge ``data``) dropped of the version it went over (``over``: the
+    agent's entries written or pulled since the buffer was opened on ``opened``): the
+    save's changes taken on ``over`` three ways on ``opened`` (its repair, as
+    :func:`stale_committed` makes it), then that repair taken on the merge three ways on
+    ``save``. ``(the merged bytes, what they hold that ``data`` lacked, by kind)``; ``None``
+    when nothing was dropped, a merge is not clean, or the result still holds one of
+    ``blocks`` (the removals, taken out by ``without`` alone then) or lacks a line of
+    ``without`` (:func:`~ai_protocols.session.merge.lines_dropped`). No I/O; twenty-seventh
+    round, "the review's stale saves committed"."""
+    from ai_protocols.session.merge import (
+        changes_lacking,
+        lines_dropped,
+        merge_diverged_bytes,
+        without_held,
+    )
+
+    found = changes_lacking(save, over, held, also=(opened,))
+    if edit_base._changed(found) <= 0:
+        return None
+    repaired = merge_diverged_bytes(save, over, opened, ancestor=True)
+    if repaired is None or repaired.conflicts:
+        return None
+    merged = merge_diverged_bytes(data, repaired.data, save, ancestor=True)
+    if merged is None or merged.conflicts or without_held(merged.data, blocks)[1] or \
+            lines_dropped(without, merged.data, save, repaired.data):
+        return None
+    return merged.data, changes_lacking(data, merged.data, held, also=(opened,))
 
 
 def _merge_made(record: str) -> bool:
