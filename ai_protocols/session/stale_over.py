@@ -31,14 +31,15 @@ from ai_protocols.session.stale_saves import (
     below_head,
     brought_how,
     git_moved,
+    kept_dropped,
     merge_stale,
     opened_on,
     removal_undone,
 )
 from ai_protocols.storage import files as storage
 
-__all__ = ["gone_over", "merged_removal", "removed_again", "said_both", "stale_committed",
-           "stale_over_kept"]
+__all__ = ["dropped_or_removed", "gone_over", "merged_removal", "removed_again", "said_both",
+           "stale_committed", "stale_over_kept"]
 
 
 def stale_over_kept(ai_dir: str, path: str, doc: OrgFile,
@@ -466,3 +467,29 @@ def removed_again(ai_dir: str, path: str, doc: OrgFile,
     and :func:`~ai_protocols.session.transaction.next_write_merges` alike."""
     return removal_undone(ai_dir, path, doc, head, read_as) or \
         merged_removal(ai_dir, path, doc, head, read_as)
+
+
+def dropped_or_removed(ai_dir: str, path: str, doc: OrgFile,
+                       head: tuple[str | None, str | None] | None,
+                       read_as: os.stat_result | None) -> tuple[OrgFile, str, str] | None:
+    """The kept copy's changes no commit holds, merged back
+    (:func:`~ai_protocols.session.stale_saves.kept_dropped`), and what git removed that a
+    stale save holds again, taken out (:func:`removed_again`), both asked of the file
+    ``doc`` as read and both taken (three ways on it, said as one answer:
+    :func:`said_both`): a committed stale save over a pull that removed an entry, merged
+    by the driver with the other clone's commits while the agent's entry was left
+    uncommitted, lacks the one and holds the other (docs/decisions.md, "Twenty-seventh
+    round: the review's stale saves committed"). ``None`` when neither finds anything;
+    either alone when the two do not merge cleanly (the agent's entry first). Asked last
+    by the write and :func:`~ai_protocols.session.transaction.next_write_merges` alike."""
+    kept = kept_dropped(ai_dir, path, doc, head, read_as)
+    removed = removed_again(ai_dir, path, doc, head, read_as)
+    if kept is None or removed is None:
+        return kept or removed
+    from ai_protocols.session.merge import merge_diverged_bytes
+
+    merged = merge_diverged_bytes(b"".join(kept[0].encoded()), b"".join(removed[0].encoded()),
+                                  b"".join(doc.encoded()), ancestor=True)
+    if merged is None or merged.conflicts:
+        return kept
+    return said_both(kept, (OrgFile(merged.data.decode("utf-8")), removed[1], removed[2]))
