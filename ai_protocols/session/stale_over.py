@@ -136,7 +136,9 @@ def _over_join(ai_dir: str, path: str, data: bytes, kept: bytes, base: bytes,
         # (the save committed, merged since or not: the version it went over, which
         # lacks what git removed from the version at the kept copy's commit)
         gone = _removal_gone_over(root, below, data, committed, None, head[1])
-        at_head = None if gone is None else gone[0]
+        at_head, where = (None, "") if gone is None else gone[:2]
+    else:
+        where = f"HEAD:./{below}"
     if at_head is None or at_head in (kept, data, base) or \
             not one_session(props_of(at_head) or {}, props_of(data) or {}):
         return None  # (made from HEAD's version: a person's edit of what git put here)
@@ -156,8 +158,17 @@ def _over_join(ai_dir: str, path: str, data: bytes, kept: bytes, base: bytes,
         _refuse_stale(ai_dir, path, data, kept, at_head, committed, recorded, found,
                       kept_holds=True)
     removed = removed_held(data, at_head, committed if committed is not None else base)
-    return _regained(merged.data, data, found, kept_path(ai_dir, path),
-                     (merged.data, removed) if removed > 0 else None)
+    regained = _regained(merged.data, data, found, kept_path(ai_dir, path))
+    if removed <= 0:
+        return regained
+    from ai_protocols.lean import counted
+
+    # (the removals said as git's, HEAD's or the version the save went over, never as the
+    # kept copy's, which predates the pull and holds them: the review's S3)
+    taken = OrgFile(merged.data.decode("utf-8")), counted(removed, "removal", "removals"), \
+        where
+    return taken if regained is None or edit_base._changed(found) <= 0 else \
+        said_both(regained, taken)
 
 
 def _refuse_stale_over_kept(ai_dir: str, path: str, data: bytes, kept: bytes,
