@@ -118,6 +118,11 @@ def _over_join(ai_dir: str, path: str, data: bytes, kept: bytes, base: bytes,
     (:func:`~ai_protocols.session.merge.lines_dropped`); what it regained said by kind,
     the removals it took too (:func:`~ai_protocols.session.merge.removed_held`), and the
     kept copy's path (what it regained came through git or from the tool's write since).
+    When ``HEAD``'s version is the save itself (committed since, merged by the driver
+    with the other clone's commits or not), the version the save went over stands for
+    it (:func:`_removal_gone_over`, on the version at the kept copy's commit), named by
+    its blob. The removals are said apart from what the kept copy holds
+    (:func:`said_both`: the kept copy predates the pull and holds them).
     ``None`` when ``HEAD`` did not move so, ``HEAD``'s version is no other version of the
     same session, is the one the save was opened on (a person's edit of what git put
     here), or is the one at the kept copy's commit (git did not change the file): then the
