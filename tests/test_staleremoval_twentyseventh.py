@@ -97,6 +97,8 @@ def _kept_as_the_person_and_the_agent_left_it(text: str, op: str, said: str) -> 
     entry is no "changed entry"), and no count said twice of one source."""
     said = " ".join(said.split())
     assert "changed entr" not in said and "1 entry and 1 entry" not in said, said
+    if "removal" in said:  # (S3: the removal is git's, never the kept copy's, which holds it)
+        assert "wrote last" not in said[said.rindex("removal"):].split(")")[0], said
     assert text.count("] Entry E") == (1 if op == "add" else 0), text
     assert text.count("] A added") == (1 if op == "add" else 0), text
     for needle in (NOTE, "] B agent write", "] B synced", "] After"):
