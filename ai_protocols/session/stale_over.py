@@ -311,10 +311,27 @@ def stale_committed(ai_dir: str, path: str, doc: OrgFile,
     # (what git removed that the save holds again: on the version before the pull the
     # kept copy holds, else on the version the buffer was opened on, as a clone that wrote
     # since the removal and then pulled the save has it)
-    removed = None if kept_data is None else \
-        _removal_merged(root, path, data, kept_data, over, held, merged.data)
-    return _regained(merged.data, data, found, where, removed or _removal_merged(
-        root, path, data, opened, over, held, merged.data, base=opened))
+    removed = (None if kept_data is None else
+               _removal_merged(root, path, data, kept_data, over, held, merged.data)) or \
+        _removal_merged(root, path, data, opened, over, held, merged.data, base=opened) or \
+        _removal_taken(data, over, committed if committed is not None else opened, held,
+                       merged.data)
+    return _regained(merged.data, data, found, where, removed)
+
+
+def _removal_taken(data: bytes, over: bytes, before: bytes, held: set[str] | None,
+                   merged: bytes) -> tuple[bytes, int] | None:
+    """What git removed (``before`` held it, ``over`` lacks it) that the stale save
+    ``data`` holds as it was and its merge back ``merged`` already took out, counted:
+    ``(merged, how many)``, so that the removal is said, not only the entries regained
+    (the review's S3, twenty-seventh round); ``None`` when there is none, or ``merged``
+    still holds one. No I/O."""
+    from ai_protocols.session.merge import removed_blocks, without_held
+
+    blocks = removed_blocks(data, over, before, held)
+    if not blocks or without_held(merged, blocks)[1]:
+        return None
+    return merged, len(blocks)
 
 
 def gone_over(brought: tuple[OrgFile, str, str] | None) -> bool:
