@@ -43,10 +43,13 @@ PULLS = {
 OPS = ("add", "by-hand", "revert")
 
 
-def _stale_over(tmp_path: Path, layout: str, pull: str, op: str, committed: bool
-                ) -> tuple[str, str]:
-    """The steps above; ``committed``: ``b``'s agent write committed before the pull.
-    ``(the session file after the next write, that write's stderr)``."""
+def _stale_over(tmp_path: Path, layout: str, pull: str, op: str, committed: bool,
+                then: str = "") -> tuple[str, str]:
+    """The steps above; ``committed``: ``b``'s agent write committed before the pull;
+    ``then``: what ``b`` does with the save before the next write (``"commit"``: commits
+    it; ``"driver"``: commits it, ``a`` logs and pushes, ``b`` pulls that through a merge,
+    the merge driver's). ``(the session file after the next write, that write's
+    stderr)``."""
     clones = Clones(tmp_path.resolve(), agent=LAYOUTS[layout], names=("a", "b"))
     a, b = clones.run_one, clones.run_two
     for clone, name in ((clones.one, "A"), (clones.two, "B")):
@@ -77,6 +80,14 @@ def _stale_over(tmp_path: Path, layout: str, pull: str, op: str, committed: bool
     emacs_edit(clones.two, b.file, type_note(NOTE), *between, *PULLS[pull])
     saved = b.path.read_text()
     assert NOTE in saved and "] Entry E" in saved, saved  # (the stale save put E back)
+    if then:
+        git(clones.two, "commit", "-q", "-am", "stale save")
+    if then == "driver":
+        git(clones.one, "pull", "-q", "--no-rebase", "origin", "main")
+        a("log", "--progress", "A later")
+        push(a, "A later")
+        git(clones.two, "pull", "-q", "--no-rebase", "--no-edit", "origin", "main")
+        assert "<<<<<<<" not in b.path.read_text()
     written = b("log", "--progress", "After")
     return b.path.read_text(), written.stderr
 
@@ -86,6 +97,8 @@ def _kept_as_the_person_and_the_agent_left_it(text: str, op: str, said: str) -> 
     entry is no "changed entry"), and no count said twice of one source."""
     said = " ".join(said.split())
     assert "changed entr" not in said and "1 entry and 1 entry" not in said, said
+    if "removal" in said:  # (S3: the removal is git's, never the kept copy's, which holds it)
+        assert "wrote last" not in said[said.rindex("removal"):].split(")")[0], said
     assert text.count("] Entry E") == (1 if op == "add" else 0), text
     assert text.count("] A added") == (1 if op == "add" else 0), text
     for needle in (NOTE, "] B agent write", "] B synced", "] After"):
@@ -117,6 +130,29 @@ def test_a_stale_save_over_a_pull_and_the_agents_committed_write_loses_nothing(
     _kept_as_the_person_and_the_agent_left_it(text, op, said)
     if op != "add":
         assert "1 removal" in said, said
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("op", ("by-hand", "revert"))
+# (with the agent's write committed before the pull there is nothing to stash: `git stash;
+# git pull; git stash pop` is the merge pull, so that pair is not made)
+@pytest.mark.parametrize(("pull", "committed"), [
+    pytest.param(pull, committed, id=f"{pull}-{'committed' if committed else 'uncommitted'}")
+    for pull in sorted(PULLS) for committed in (False, True)
+    if not (committed and pull == "stashpop")])
+@pytest.mark.parametrize("then", ["commit", "driver"])
+def test_a_committed_stale_save_over_a_removal_and_the_agents_write_loses_nothing(
+        tmp_path: Path, layout: str, pull: str, op: str, committed: bool, then: str) -> None:
+    """The review's S1 and S2 (twenty-seventh round): the save above committed before the
+    next write (``commit``), or committed and then merged by the driver with the other
+    clone's later commit (``driver``); the agent's write left to the pull's stash or
+    committed before it. The removed entry stays out (S1: it came back), the agent's entry
+    and the typed line stay (S2: the agent's entry was lost after the driver's merge)."""
+    text, said = _stale_over(tmp_path, layout, pull, op, committed, then)
+    _kept_as_the_person_and_the_agent_left_it(text, op, said)
+    if then == "driver":
+        assert text.count("] A later") == 1, text
+    assert "1 removal" in said, said
 
 
 # -- the version a buffer was opened on, among versions carrying one write record ---------

@@ -31,14 +31,15 @@ from ai_protocols.session.stale_saves import (
     below_head,
     brought_how,
     git_moved,
+    kept_dropped,
     merge_stale,
     opened_on,
     removal_undone,
 )
 from ai_protocols.storage import files as storage
 
-__all__ = ["gone_over", "merged_removal", "removed_again", "said_both", "stale_committed",
-           "stale_over_kept"]
+__all__ = ["dropped_or_removed", "gone_over", "merged_removal", "removed_again", "said_both",
+           "stale_committed", "stale_over_kept"]
 
 
 def stale_over_kept(ai_dir: str, path: str, doc: OrgFile,
@@ -117,6 +118,11 @@ def _over_join(ai_dir: str, path: str, data: bytes, kept: bytes, base: bytes,
     (:func:`~ai_protocols.session.merge.lines_dropped`); what it regained said by kind,
     the removals it took too (:func:`~ai_protocols.session.merge.removed_held`), and the
     kept copy's path (what it regained came through git or from the tool's write since).
+    When ``HEAD``'s version is the save itself (committed since, merged by the driver
+    with the other clone's commits or not), the version the save went over stands for
+    it (:func:`_removal_gone_over`, on the version at the kept copy's commit), named by
+    its blob. The removals are said apart from what the kept copy holds
+    (:func:`said_both`: the kept copy predates the pull and holds them).
     ``None`` when ``HEAD`` did not move so, ``HEAD``'s version is no other version of the
     same session, is the one the save was opened on (a person's edit of what git put
     here), or is the one at the kept copy's commit (git did not change the file): then the
@@ -130,10 +136,17 @@ def _over_join(ai_dir: str, path: str, data: bytes, kept: bytes, base: bytes,
         return None  # (HEAD where the kept copy saw it, or moved by own commits: no process)
     below = os.path.relpath(path, root)
     at_head = git_version(root, f"HEAD:./{below}")
+    committed = git_version(root, f"{recorded}:./{below}")
+    if at_head is not None and at_head == data and committed is not None:
+        # (the save committed, merged since or not: the version it went over, which
+        # lacks what git removed from the version at the kept copy's commit)
+        gone = _removal_gone_over(root, below, data, committed, None, head[1])
+        at_head, where = (None, "") if gone is None else gone[:2]
+    else:
+        where = f"HEAD:./{below}"
     if at_head is None or at_head in (kept, data, base) or \
             not one_session(props_of(at_head) or {}, props_of(data) or {}):
         return None  # (made from HEAD's version: a person's edit of what git put here)
-    committed = git_version(root, f"{recorded}:./{below}")
     if committed == at_head:
         return None  # (git did not change the file: the kept copy alone went over)
     from ai_protocols.session.merge import changes_lacking, lines_dropped, removed_held
@@ -150,8 +163,17 @@ def _over_join(ai_dir: str, path: str, data: bytes, kept: bytes, base: bytes,
         _refuse_stale(ai_dir, path, data, kept, at_head, committed, recorded, found,
                       kept_holds=True)
     removed = removed_held(data, at_head, committed if committed is not None else base)
-    return _regained(merged.data, data, found, kept_path(ai_dir, path),
-                     (merged.data, removed) if removed > 0 else None)
+    regained = _regained(merged.data, data, found, kept_path(ai_dir, path))
+    if removed <= 0:
+        return regained
+    from ai_protocols.lean import counted
+
+    # (the removals said as git's, HEAD's or the version the save went over, never as the
+    # kept copy's, which predates the pull and holds them: the review's S3)
+    taken = OrgFile(merged.data.decode("utf-8")), counted(removed, "removal", "removals"), \
+        where
+    return taken if regained is None or edit_base._changed(found) <= 0 else \
+        said_both(regained, taken)
 
 
 def _refuse_stale_over_kept(ai_dir: str, path: str, data: bytes, kept: bytes,
@@ -289,10 +311,27 @@ def stale_committed(ai_dir: str, path: str, doc: OrgFile,
     # (what git removed that the save holds again: on the version before the pull the
     # kept copy holds, else on the version the buffer was opened on, as a clone that wrote
     # since the removal and then pulled the save has it)
-    removed = None if kept_data is None else \
-        _removal_merged(root, path, data, kept_data, over, held, merged.data)
-    return _regained(merged.data, data, found, where, removed or _removal_merged(
-        root, path, data, opened, over, held, merged.data, base=opened))
+    removed = (None if kept_data is None else
+               _removal_merged(root, path, data, kept_data, over, held, merged.data)) or \
+        _removal_merged(root, path, data, opened, over, held, merged.data, base=opened) or \
+        _removal_taken(data, over, committed if committed is not None else opened, held,
+                       merged.data)
+    return _regained(merged.data, data, found, where, removed)
+
+
+def _removal_taken(data: bytes, over: bytes, before: bytes, held: set[str] | None,
+                   merged: bytes) -> tuple[bytes, int] | None:
+    """What git removed (``before`` held it, ``over`` lacks it) that the stale save
+    ``data`` holds as it was and its merge back ``merged`` already took out, counted:
+    ``(merged, how many)``, so that the removal is said, not only the entries regained
+    (the review's S3, twenty-seventh round); ``None`` when there is none, or ``merged``
+    still holds one. No I/O."""
+    from ai_protocols.session.merge import removed_blocks, without_held
+
+    blocks = removed_blocks(data, over, before, held)
+    if not blocks or without_held(merged, blocks)[1]:
+        return None
+    return merged, len(blocks)
 
 
 def gone_over(brought: tuple[OrgFile, str, str] | None) -> bool:
@@ -376,9 +415,45 @@ def merged_removal(ai_dir: str, path: str, doc: OrgFile,
             continue  # (the other side holds one of them: no removal git brought there)
         merged, count = without_held(data, blocks)
         if count:
+            back = _dropped_back(data, side, gone[0], gone[2], held, merged, blocks)
+            if back is not None:
+                return _regained(back[0], data, back[1], gone[1], (back[0], count))
             return OrgFile(merged.decode("utf-8")), counted(count, "removal", "removals"), \
                 gone[1]
     return None
+
+
+def _dropped_back(data: bytes, save: bytes, over: bytes, opened: bytes,
+                  held: set[str] | None, without: bytes, blocks: set[str]
+                  ) -> tuple[bytes, tuple[int, ...] | None] | None:
+    """:func:`merged_removal`'s merge of what the committed stale save ``save`` (one parent's
+    version of the merge ``data``) dropped of the version it went over (``over``: the
+    agent's entries written or pulled since the buffer was opened on ``opened``): the
+    save's changes taken on ``over`` three ways on ``opened`` (its repair, as
+    :func:`stale_committed` makes it), then that repair taken on the merge three ways on
+    ``save``. ``(the merged bytes, what they hold that ``data`` lacked, by kind)``; ``None``
+    when nothing was dropped, a merge is not clean, or the result still holds one of
+    ``blocks`` (the removals, taken out by ``without`` alone then) or lacks a line of
+    ``without`` (:func:`~ai_protocols.session.merge.lines_dropped`). No I/O; twenty-seventh
+    round, "the review's stale saves committed"."""
+    from ai_protocols.session.merge import (
+        changes_lacking,
+        lines_dropped,
+        merge_diverged_bytes,
+        without_held,
+    )
+
+    found = changes_lacking(save, over, held, also=(opened,))
+    if edit_base._changed(found) <= 0:
+        return None
+    repaired = merge_diverged_bytes(save, over, opened, ancestor=True)
+    if repaired is None or repaired.conflicts:
+        return None
+    merged = merge_diverged_bytes(data, repaired.data, save, ancestor=True)
+    if merged is None or merged.conflicts or without_held(merged.data, blocks)[1] or \
+            lines_dropped(without, merged.data, save, repaired.data):
+        return None
+    return merged.data, changes_lacking(data, merged.data, held, also=(opened,))
 
 
 def _merge_made(record: str) -> bool:
@@ -425,3 +500,29 @@ def removed_again(ai_dir: str, path: str, doc: OrgFile,
     and :func:`~ai_protocols.session.transaction.next_write_merges` alike."""
     return removal_undone(ai_dir, path, doc, head, read_as) or \
         merged_removal(ai_dir, path, doc, head, read_as)
+
+
+def dropped_or_removed(ai_dir: str, path: str, doc: OrgFile,
+                       head: tuple[str | None, str | None] | None,
+                       read_as: os.stat_result | None) -> tuple[OrgFile, str, str] | None:
+    """The kept copy's changes no commit holds, merged back
+    (:func:`~ai_protocols.session.stale_saves.kept_dropped`), and what git removed that a
+    stale save holds again, taken out (:func:`removed_again`), both asked of the file
+    ``doc`` as read and both taken (three ways on it, said as one answer:
+    :func:`said_both`): a committed stale save over a pull that removed an entry, merged
+    by the driver with the other clone's commits while the agent's entry was left
+    uncommitted, lacks the one and holds the other (docs/decisions.md, "Twenty-seventh
+    round: the review's stale saves committed"). ``None`` when neither finds anything;
+    either alone when the two do not merge cleanly (the agent's entry first). Asked last
+    by the write and :func:`~ai_protocols.session.transaction.next_write_merges` alike."""
+    kept = kept_dropped(ai_dir, path, doc, head, read_as)
+    removed = removed_again(ai_dir, path, doc, head, read_as)
+    if kept is None or removed is None:
+        return kept or removed
+    from ai_protocols.session.merge import merge_diverged_bytes
+
+    merged = merge_diverged_bytes(b"".join(kept[0].encoded()), b"".join(removed[0].encoded()),
+                                  b"".join(doc.encoded()), ancestor=True)
+    if merged is None or merged.conflicts:
+        return kept
+    return said_both(kept, (OrgFile(merged.data.decode("utf-8")), removed[1], removed[2]))

@@ -136,8 +136,8 @@ from ai_protocols.session.sections import (
 )
 from ai_protocols.session.splice import apply_entry
 from ai_protocols.session.stale_over import (
+    dropped_or_removed,
     gone_over,
-    removed_again,
     said_both,
     stale_committed,
     stale_over_kept,
@@ -147,7 +147,6 @@ from ai_protocols.session.stale_saves import (
     brought_back,
     brought_how,
     drop_refusal_copies,
-    kept_dropped,
     stale_earlier,
 )
 from ai_protocols.session.text import conflict_marker_lines, preview
@@ -447,8 +446,7 @@ class Editing:
                     # copy's changes no commit holds, dropped under a newer record:
                     # twenty-second round; a merge back above kept them)
                     again = stale_committed(ai_dir, path, doc, head, read_as) or \
-                        kept_dropped(ai_dir, path, doc, head, read_as) or \
-                        removed_again(ai_dir, path, doc, head, read_as)
+                        dropped_or_removed(ai_dir, path, doc, head, read_as)
                 if again is not None:  # (a second pull's: said with the first, when both)
                     doc = again[0]
                     brought = again if brought is None else said_both(brought, again)
@@ -770,8 +768,7 @@ def next_write_merges(ai_dir: str, path: str) -> tuple[OrgFile, str, str] | None
         again = None if gone_over(brought) else brought_back(ai_dir, path, doc, head, read_as)
         if again is None and brought is None:
             again = stale_committed(ai_dir, path, doc, head, read_as) or \
-                kept_dropped(ai_dir, path, doc, head, read_as) or \
-                removed_again(ai_dir, path, doc, head, read_as)
+                dropped_or_removed(ai_dir, path, doc, head, read_as)
     except StaleSave:
         raise
     except AiProtocolsError:
