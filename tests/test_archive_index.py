@@ -31,7 +31,9 @@ from hypothesis import strategies as st
 from ai_protocols import Project, SessionInfo
 from ai_protocols.lean import replace
 from ai_protocols.session import layout
-from ai_protocols.session import project as project_module
+from ai_protocols.session import (
+    splice as project_module,  # (read_info: project imports it where it lists)
+)
 from ai_protocols.storage import archive_index as index
 
 from conftest import CLI, Runner, clean_env
