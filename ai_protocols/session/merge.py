@@ -83,6 +83,7 @@ from ai_protocols.session.layout import (
     with_earlier_path,
 )
 from ai_protocols.session.model import lines_added, reworded_among
+from ai_protocols.session.records import merge_record_of
 from ai_protocols.session.rollover import HISTORY, SUPERSEDED, blank_box, entry_digest
 from ai_protocols.session.text import preview
 from ai_protocols.storage import files as storage
@@ -2109,23 +2110,6 @@ def merged_record(merged: bytes, base: bytes, *sides: bytes) -> bytes:
             return merged
         parts[0] = instant[:zone] + b"." + digits + b"01" + instant[zone:]
     return merged[:found.start(2)] + b" ".join(parts) + merged[found.end(2):]
-
-
-def merge_record_of(record: str, kept: str) -> bool:
-    """Whether the write record ``record`` (an ``UPDATED_AT`` value) is ``kept`` or a
-    merge's own record made from it (:func:`merged_record`: four more digits of the
-    seconds since boot for each merge, or microseconds in the instant). Raises
-    nothing."""
-    parts, was = record.split(" "), kept.split(" ")
-    if record == kept or len(parts) != len(was) or parts[1:-1] != was[1:-1]:
-        return record == kept
-    if len(parts) == 4:
-        dot = "" if "." in was[3] else r"\."
-        return parts[0] == was[0] and \
-            re.fullmatch(re.escape(was[3]) + dot + r"(\d{4})+", parts[3]) is not None
-    zone = max(was[0].rfind("+"), was[0].rfind("-"), was[0].rfind("Z"))
-    return zone > 0 and re.fullmatch(re.escape(was[0][:zone]) + r"\.\d{6}"
-                                     + re.escape(was[0][zone:]), parts[0]) is not None
 
 
 def written_among(versions: list[bytes]) -> bytes | None:

@@ -461,12 +461,12 @@ def _merge_made(record: str) -> bool:
     (:func:`~ai_protocols.session.merge.merged_record`: four more digits of the seconds
     since boot, or microseconds in the instant), made from some record of the tool's.
     No I/O."""
-    import re
-
     parts = record.split(" ")
     if len(parts) != 4:
+        import re
+
         return re.search(r"T[0-9:]+\.\d{6}(?:[+-]|Z)", parts[0]) is not None
-    from ai_protocols.session.merge import merge_record_of
+    from ai_protocols.session.records import merge_record_of
 
     tail = parts[3]
     for cut in range(4, len(tail), 4):
