@@ -392,8 +392,23 @@ class Compared:
 
 #: How alike (difflib's ratio, 0 to 1) the words of two entries of one section and
 #: minute must be to be taken as one entry reworded (:func:`reworded_among`): most of
-#: the words kept. Unlike ones are two entries, both kept.
+#: the words kept, or every word of one kept in the other (:func:`words_extended`).
+#: Unlike ones are two entries, both kept.
 REWORD_RATIO = 0.6
+
+
+def words_extended(one: str, other: str) -> bool:
+    """Whether one of two entries' words holds every word of the other (split on white
+    space), in the same order, with words added: ``N2`` and ``N2 reworded``, ``fix bug``
+    and ``fix the login bug``. The words' counterpart of :func:`lines_added`: a person
+    who adds words to an entry keeps it the same entry, however short it was (difflib's
+    ratio of ``N2`` and ``N2 reworded`` is 0.31). Two texts without a word, or of the
+    same words, extend neither."""
+    short, long = sorted((one.split(), other.split()), key=len)
+    if not short or len(short) == len(long):
+        return False
+    rest = iter(long)
+    return all(any(word == there for there in rest) for word in short)
 
 
 def reworded_among(found: list[str], twins: list[str]) -> dict[int, int]:
@@ -402,9 +417,10 @@ def reworded_among(found: list[str], twins: list[str]) -> dict[int, int]:
     alone holds there): ``{index in found: index in twins}``, each paired with its
     closest in words (difflib's ratio, the same whichever side each is on), when that
     is the only best on both sides and the two are alike enough
-    (:data:`REWORD_RATIO`). The one rule of a reword, for the
-    merge (:func:`ai_protocols.session.merge.reworded_pairs`: what it keeps once) and
-    for what the read commands and refusals count (:func:`compared`): two entries of
+    (:data:`REWORD_RATIO`, or one's words extended to the other's,
+    :func:`words_extended`, which counts before the ratio). The one rule of a reword,
+    for the merge (:func:`ai_protocols.session.merge.reworded_pairs`: what it keeps
+    once) and for what the read commands and refusals count (:func:`compared`): two entries of
     one minute with unlike words are two entries, never one reworded (docs/decisions.md,
     "Issue 14, twenty-first round (stale saves, a fresh review)"). Raises nothing."""
     if not found or not twins:
@@ -413,13 +429,18 @@ def reworded_among(found: list[str], twins: list[str]) -> dict[int, int]:
 
     # (difflib's ratio is not symmetric: taken on the two in one order, so that either
     # version's side gives the same pairs)
-    ratio = {(i, j): difflib.SequenceMatcher(None, *sorted((a, b))).ratio()
-             for i, a in enumerate(found) for j, b in enumerate(twins)}
+    # (a score of (alike enough, ratio): an extension of words is alike enough and
+    # closer than any pair that is not)
+    ratio = {}
+    for i, a in enumerate(found):
+        for j, b in enumerate(twins):
+            r = difflib.SequenceMatcher(None, *sorted((a, b))).ratio()
+            ratio[(i, j)] = (r >= REWORD_RATIO or words_extended(a, b), r)
     pairs: dict[int, int] = {}
     for i in range(len(found)):
         row = sorted(((r, j) for (x, j), r in ratio.items() if x == i), reverse=True)
         best, j = row[0]
-        if best < REWORD_RATIO or (len(row) > 1 and row[1][0] == best):
+        if not best[0] or (len(row) > 1 and row[1][0] == best):
             continue
         column = sorted((r for (x, y), r in ratio.items() if y == j), reverse=True)
         if column[0] == best and (len(column) == 1 or column[1] < best):
