@@ -590,10 +590,15 @@ def _pre_tool_use(payload: bytes, runtime: str, env: Mapping[str, str]) -> HookR
                                  "whose path holds a NUL byte; the edit was not checked\n",
                           exit_code=1)
     if not paths:
-        if tool in EDIT_TOOLS:  # an edit, but where to cannot be read
-            return HookResult(stderr=f"ai-protocols hook PreToolUse: the {tool} "
-                                     "call names no file that can be read (tool_input); the "
-                                     "edit was not checked\n", exit_code=1)
+        # An edit, or a call that does not say its tool (it may be one: a payload with
+        # a readable file in tool_input is judged as one), but where to cannot be read
+        # (docs/tasks.md: "an edit whose file it cannot find in tool_input").
+        if tool in EDIT_TOOLS or not isinstance(tool, str):
+            named = f"the {tool} call" if isinstance(tool, str) else \
+                "the call (its payload has no tool_name)"
+            return HookResult(stderr=f"ai-protocols hook PreToolUse: {named} names no file "
+                                     "that can be read (tool_input); the edit was not "
+                                     "checked\n", exit_code=1)
         return HookResult()
     # The locks that count are those of the project holding each file, wherever the
     # agent runs (a user-scope hook in a folder of several repositories), and of the
