@@ -171,3 +171,51 @@ def test_a_write_and_the_hooks_import_no_part_of_the_merge(project: Path,
         assert not found & SESSION_MERGE, (args, found & SESSION_MERGE)
         if args[0] == "log":
             assert "re" not in found, args
+
+
+# -- board/lock_commands.py: the live-lock refusal in one place ---------------------------
+
+
+def test_the_live_lock_refusal_stands_in_one_place() -> None:
+    """The board's package raises :class:`~ai_protocols.errors.PathLocked` at one place,
+    ``LockCommands._refuse_live``, which ``lock`` and ``unlock`` both call (twice written
+    out before: a change of one would have missed the other)."""
+    raising = []
+    for path in sorted((PACKAGE / "board").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for inner in ast.walk(node):
+                    if isinstance(inner, ast.Raise) and isinstance(inner.exc, ast.Call) and \
+                            getattr(inner.exc.func, "id", None) == "PathLocked":
+                        raising.append((path.name, node.name))
+    assert sorted(set(raising)) == [("lock_commands.py", "_refuse_live")], raising
+    source = _source("board", "lock_commands")
+    calls = [node for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Call)
+             and getattr(node.func, "attr", None) == "_refuse_live"]
+    assert len(calls) == 2, len(calls)
+
+
+def test_a_live_lock_refuses_lock_and_unlock_alike_and_force_takes_it(
+        project: Path, run: Runner) -> None:
+    """Another agent's live lock refuses a ``lock`` over it and an ``unlock`` of it (exit
+    22, each with its own words, the holder, its state and reason), the board's bytes as
+    they were; ``--force`` takes it over (``lock``) and ends it (``unlock``)."""
+    (project / "src" / "api").mkdir(parents=True)
+    run("lock", "src/api/", "--reason", "reshaping", agent="a.1")
+    board = project / ".ai" / "tasks.org"
+    before = board.read_bytes()
+    locked = run("lock", "src/", "--reason", "r", agent="b.1", check=False)
+    assert locked.returncode == 22, locked.stderr
+    assert "src/ holds src/api/, locked by a.1 (live" in locked.stderr
+    assert "for: reshaping; wait for 'ai-protocols unlock'" in locked.stderr
+    unlocked = run("unlock", "src/api/", agent="b.1", check=False)
+    assert unlocked.returncode == 22, unlocked.stderr
+    assert "cannot unlock src/api/: it is locked by a.1 (live" in unlocked.stderr
+    assert "only its holder may unlock it" in unlocked.stderr
+    assert board.read_bytes() == before
+    run("lock", "src/", "--reason", "r", "--force", agent="b.1")
+    assert "src/api/" not in run("locks", agent="b.1").stdout
+    run("lock", "lib/", "--reason", "mine", agent="a.1")
+    run("unlock", "lib/", "--force", agent="b.1")
+    assert "lib/" not in run("locks", agent="b.1").stdout
