@@ -109,7 +109,7 @@ class KeptNotMerged(AiProtocolsError, ValueError):
     adds by hand before the ``cp`` it gives, which would else lose it, by kind and
     count: ``kept_holds``, what only the kept copy (the newer version) holds,
     ``file_holds``, what only the file holds (``1 entry and 1 tick``;
-    :func:`~ai_protocols.session.merge.said_changes`; empty: not known)."""
+    :func:`~ai_protocols.session.merge_changes.said_changes`; empty: not known)."""
 
     path = PathField()
     path_text = TextOf("path")

@@ -417,6 +417,10 @@ BOARD_WRITER = {f"ai_protocols.board.{name}" for name in (
 #: The board's merge and its parts (twenty-seventh round's split).
 BOARD_MERGE = {f"ai_protocols.board.{name}" for name in (
     "merge", "merge_pairs", "merge_tasks", "merge_lacking")}
+#: The session files' merge and its parts (twenty-eighth round's split).
+SESSION_MERGE = {f"ai_protocols.session.{name}" for name in (
+    "merge", "merge_units", "merge_drawer", "merge_entries", "merge_session", "merge_changes",
+    "merge_diverged")}
 
 
 def test_the_pre_tool_use_hook_on_a_board_imports_nothing_it_need_not(project: Path,
@@ -451,8 +455,8 @@ def test_the_session_start_hook_on_a_board_imports_nothing_it_need_not(project: 
                         "cwd": str(project), "hook_event_name": "SessionStart",
                         "source": "startup"})
     found = imported(project, "hook", "SessionStart", "--runtime", "claude", stdin=stdin)
-    assert found & (HOT_NEVER | HOOK_NEVER | BOARD_WRITER | BOARD_MERGE | {
-        "ai_protocols.session.merge", "ai_protocols.board.model"}) == set()
+    assert found & (HOT_NEVER | HOOK_NEVER | BOARD_WRITER | BOARD_MERGE | SESSION_MERGE | {
+        "ai_protocols.board.model"}) == set()
     assert "ai_protocols.board.board_read" in found  # (the probe saw the board read)
 
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
     from ai_protocols.board.board_file import AreaLock, Task
-    from ai_protocols.session.merge import MergeResult
+    from ai_protocols.session.merge_units import MergeResult
 
 __all__ = ["OR_DELETED", "PULLS_WALKED", "board_pull", "brought_board", "deleted_claim",
            "deleted_lock", "held_before_said", "in_buffer", "nothing_lacking", "stale_merge",

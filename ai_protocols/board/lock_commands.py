@@ -104,13 +104,7 @@ class LockCommands:
                 for held in locks:
                     if self.is_me(held.owner) or not overlap_real(root, held.path, area):
                         continue
-                    gone, state = self.gone(held.owner, held.owner_process, held.locked, now,
-                                            held.locked_at)
-                    if not gone and not force:
-                        raise PathLocked(area, plain_path(root, held.path),
-                                         holder_name(held.owner), state.state,
-                                         state.evidence, held.reason or "(no reason given)",
-                                         written=held.path)
+                    state = self._refuse_live(held, area, root, now, force, "lock")
                     replaced[held.line] = (held, state)
                     found.append((held, state))
                 mine = next((h for h in locks if self.is_me(h.owner) and h.path == area), None)
@@ -262,13 +256,7 @@ class LockCommands:
                                       if moved is None else
                                       f"its lock is no lock on the board now: {moved.where()}")
                 if not self.is_me(held.owner):
-                    gone, state = self.gone(held.owner, held.owner_process, held.locked, now,
-                                            held.locked_at)
-                    if not gone and not force:
-                        raise PathLocked(area, plain_path(root, held.path),
-                                         holder_name(held.owner), state.state,
-                                         state.evidence, held.reason or "(no reason given)",
-                                         "unlock", written=held.path)
+                    self._refuse_live(held, area, root, now, force, "unlock")
                 removed.append(held)
             section = locks_section(doc)
             top = doc.headlines[section].line if section is not None else None
@@ -292,6 +280,22 @@ class LockCommands:
                     for line in entry_lines(stamp, _whole(unlock_item(who, held)))])
             self._ending = list(removed)
         return removed + deleted
+
+    def _refuse_live(self, held: AreaLock, area: str, root: str, now: datetime | None,
+                     force: bool, action: str) -> Liveness:
+        """The state of the agent that holds ``held``, another agent's lock over ``area``
+        (the path as the command was given it, under the project root ``root``), as of
+        ``now`` (``None``: the clock's). Raises :class:`~ai_protocols.errors.PathLocked`
+        (``action``: ``"lock"`` or ``"unlock"``, the command refused) when that agent may
+        be at work and not ``force``: the one refusal of ``lock`` and ``unlock``. Reads
+        the agent's session and liveness evidence; writes nothing."""
+        gone, state = self.gone(held.owner, held.owner_process, held.locked, now,
+                                held.locked_at)
+        if not gone and not force:
+            raise PathLocked(area, plain_path(root, held.path), holder_name(held.owner),
+                             state.state, state.evidence, held.reason or "(no reason given)",
+                             action, written=held.path)
+        return state
 
     def _unneeded_records(self, records: list[UnlockRecord],
                           now: datetime | None) -> list[int]:

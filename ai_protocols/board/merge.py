@@ -78,7 +78,7 @@ from ai_protocols.board.merge_tasks import (
 )
 from ai_protocols.board.model import STATES, BoardFile, read_board
 from ai_protocols.org.syntax import strip_ending
-from ai_protocols.session.merge import MergeResult, _CannotMerge
+from ai_protocols.session.merge_units import MergeResult, _CannotMerge
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

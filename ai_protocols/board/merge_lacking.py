@@ -18,7 +18,7 @@ from ai_protocols.board.merge_pairs import (
 )
 from ai_protocols.board.merge_tasks import _headline, _renamed, _with_id
 from ai_protocols.org.syntax import strip_ending
-from ai_protocols.session.merge import _CannotMerge
+from ai_protocols.session.merge_units import _CannotMerge
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

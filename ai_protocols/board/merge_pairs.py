@@ -22,7 +22,7 @@ from ai_protocols.board.board_read import read_board
 from ai_protocols.board.claim_history import RETYPED
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import strip_ending
-from ai_protocols.session.merge import _CannotMerge
+from ai_protocols.session.merge_units import _CannotMerge
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

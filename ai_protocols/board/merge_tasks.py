@@ -26,8 +26,8 @@ from ai_protocols.board.merge_pairs import (
 from ai_protocols.lean import datetime
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import format_property, format_timestamp, parse_timestamp
-from ai_protocols.session.merge import (
-    _merge_entry_chunk,
+from ai_protocols.session.merge_entries import _merge_entry_chunk
+from ai_protocols.session.merge_units import (
     _token_merge,
     _union,
     _units,
@@ -313,7 +313,7 @@ def _renamed(o: dict[str, _Chunk], side: dict[str, _Chunk], order: list[str],
     """``side``'s chunks and order with each headline known by its text (``heading:``:
     no ``ID``, no lock ``PATH``) whose line that side edited (a task's state or title
     changed in Emacs) named as the base's: when that is sure, as for a session's
-    entries (:class:`ai_protocols.session.merge._Entries`): the base's chunk is gone on
+    entries (:class:`ai_protocols.session.merge_entries._Entries`): the base's chunk is gone on
     that side, one new ``heading:`` chunk there has exactly its lines under the
     headline, and no other gone or new one has those lines. A task whose ``ID`` that
     side lost (its ``:ID:`` line deleted or retyped, and retitled or not) is the base's
@@ -409,7 +409,7 @@ def _merge_body(o: list[str], a: list[str], b: list[str], *, first: bool,
                 offsets: tuple[timedelta | None, timedelta | None] = (None, None),
                 ) -> tuple[str, bool]:
     """A task's body (or the locks section's own text): its log items merged by the
-    session merge's entry rules (:func:`ai_protocols.session.merge._merge_entry_chunk`:
+    session merge's entry rules (:func:`ai_protocols.session.merge_entries._merge_entry_chunk`:
     each item known by its identity over the whole body, so an item moved on one side
     and noted on the other is one item; removed on one side and changed on the other,
     a conflict on that item alone), free text as git merges it. The items only one

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from typing import NoReturn
 
     from ai_protocols.org.file import OrgFile
-    from ai_protocols.session.merge import MergeResult
+    from ai_protocols.session.merge_units import MergeResult
 
 
 def head_record(kept: str) -> str:

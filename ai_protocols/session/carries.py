@@ -213,13 +213,13 @@ def relink_regained(ai_dir: str, path: str, doc: OrgFile,
     """The session file ``path`` (as ``doc``) with its rollover restored, when nothing
     newer holds it (:func:`refuse_undone` found ``regained``, each earlier file with
     its entries): those entries taken out of the file
-    (:func:`~ai_protocols.session.merge.without_held`, every other byte as it was), the
+    (:func:`~ai_protocols.session.merge_changes.without_held`, every other byte as it was), the
     link put back (:func:`~ai_protocols.session.rollover.link_again`), an entry edited
     since recorded as superseded (:func:`~ai_protocols.session.rollover.regained_edits`),
     so that each entry is stored once and the earlier file and its kept copy stay
     (docs/decisions.md, "Issue 16, fourteenth round"). Returns the file (``doc`` itself
     when none could be linked) and the files linked again."""
-    from ai_protocols.session.merge import without_held
+    from ai_protocols.session.merge_changes import without_held
     from ai_protocols.session.rollover import regained_edits
 
     held = set().union(*(entries for _, entries in regained))

@@ -358,7 +358,7 @@ def _committed(path: str, older: bytes, newer: bytes,
                carried: bool = False) -> bytes | None:
     """The newest version of the file at ``path`` that a commit reachable from ``HEAD``
     holds and that both ``older`` and ``newer`` derive from
-    (:func:`ai_protocols.session.merge.base_rank`: the one ``older`` carries the write
+    (:func:`ai_protocols.session.merge_diverged.base_rank`: the one ``older`` carries the write
     record of first, as git put it back and a person edited it; else the newest each
     holds every entry of), among the last
     :data:`_BASES` commits that changed it (``git log --raw``, then one ``git cat-file
@@ -370,7 +370,8 @@ def _committed(path: str, older: bytes, newer: bytes,
     (:func:`~ai_protocols.session.wrapped_copy.archive_base`'s); ``carried``: the newest version
     that is of ``newer``'s session (:func:`~ai_protocols.session.sections.one_session`) and whose
     ``UPDATED_AT`` ``newer`` carries is returned first, whatever entries it holds."""
-    from ai_protocols.session.merge import base_rank, without_held
+    from ai_protocols.session.merge_changes import without_held
+    from ai_protocols.session.merge_diverged import base_rank
 
     mine = props_of(newer) if carried else None
     found = None
@@ -399,10 +400,10 @@ def _written_with(path: str, versions: list[bytes], props: dict[str, str], since
     ``versions`` (of ``since``'s history, newest first) and, when one of those carries
     it and ``since`` is ``HEAD``, the versions ``HEAD``'s and the branches' reflogs
     reach (:func:`_history`: the commit a rebase replayed is no longer in ``HEAD``'s
-    history): :func:`~ai_protocols.session.merge.written_among`, the one all others
+    history): :func:`~ai_protocols.session.merge_changes.written_among`, the one all others
     carrying it hold. ``held``: entries taken out of each (:func:`_committed`'s).
     ``None`` when none carries it. Runs git twice more only when one does."""
-    from ai_protocols.session.merge import without_held
+    from ai_protocols.session.merge_changes import without_held
 
     stamp = props.get("UPDATED_AT")
 
@@ -418,7 +419,7 @@ def _written_with(path: str, versions: list[bytes], props: dict[str, str], since
         if held:
             more = [without_held(blob, held)[0] for blob in more]
         mine += [v for v in carrying(more) if v not in mine]
-    from ai_protocols.session.merge import written_among
+    from ai_protocols.session.merge_changes import written_among
 
     return written_among(mine) or mine[0]
 
@@ -589,7 +590,7 @@ def what_stands(place: str) -> str | None:
 
 
 def _changed(counts: tuple[int, ...] | None) -> int:
-    """How many changes :func:`~ai_protocols.session.merge.changes_lacking` counted, of
+    """How many changes :func:`~ai_protocols.session.merge_changes.changes_lacking` counted, of
     every kind; -1 when it could not read a version."""
     return -1 if counts is None else sum(counts)
 

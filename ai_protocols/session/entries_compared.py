@@ -37,9 +37,9 @@ __all__ = [
 
 def kept_lacks(kept: str, moved: str) -> int:
     """How many entries the kept copy at ``kept`` holds that the session file ``moved``
-    lacks (:func:`ai_protocols.session.merge.entries_lacking`); -1 when either cannot be
+    lacks (:func:`ai_protocols.session.merge_changes.entries_lacking`); -1 when either cannot be
     read as a session."""
-    from ai_protocols.session.merge import entries_lacking
+    from ai_protocols.session.merge_changes import entries_lacking
 
     try:
         return entries_lacking(storage.read_regular(moved), storage.read_regular(kept))
@@ -66,7 +66,7 @@ def _texts(doc: OrgFile | bytes, kept: str) -> Callable[[], tuple[str, str]]:
 def _lacking(ai_dir: str, path: str, kept: str, doc: OrgFile | bytes
              ) -> tuple[int, bool, str]:
     """What the session file ``path`` (read as ``doc``) holds that its kept copy at
-    ``kept`` lacks: how many entries (:func:`ai_protocols.session.merge.entries_lacking`),
+    ``kept`` lacks: how many entries (:func:`ai_protocols.session.merge_changes.entries_lacking`),
     an entry the kept copy's earlier-entries files hold not counted (its rollover moved
     it: :func:`~ai_protocols.session.rollover.held_entries`); whether copying the
     kept copy over the file would lose anything at all (:func:`copy_loses`: a tick, a
@@ -75,7 +75,7 @@ def _lacking(ai_dir: str, path: str, kept: str, doc: OrgFile | bytes
     when there are none). ``(1, True, "")`` when either cannot be read as a session
     (then copying one over the other is not said to be safe). Only on the way to a
     refusal or a warning."""
-    from ai_protocols.session.merge import entries_lacking
+    from ai_protocols.session.merge_changes import entries_lacking
 
     data = doc if isinstance(doc, bytes) else b"".join(bytes(piece) for piece in doc.encoded())
     try:
@@ -136,7 +136,7 @@ def copy_loses(path: str, older: bytes, newer: bytes, held: set[str] | None = No
     """Whether putting the kept copy (``newer``, the version this tool wrote last) back
     over the session file at ``path`` (``older``, the version git put back, which a
     person may have edited since) loses anything: by the one judgement
-    (:func:`~ai_protocols.session.merge.copy_drops`, compared directly, against the
+    (:func:`~ai_protocols.session.merge_changes.copy_drops`, compared directly, against the
     committed version both derive from, :func:`~ai_protocols.session.edit_base._committed`, when
     there is one; the entries ``held`` by the kept copy's earlier-entries files taken out of both),
     any line ``older`` holds that ``newer`` lacks (a tick, a note under an item, a
@@ -145,7 +145,7 @@ def copy_loses(path: str, older: bytes, newer: bytes, held: set[str] | None = No
     refusal of a write (:class:`~ai_protocols.errors.SessionReplaced`), ``resume`` and
     ``status`` advise ``cp`` (or ``mv -f``) by. Runs git twice (``git log``, ``git
     cat-file``) when the file is in a repository; raises nothing of its own."""
-    from ai_protocols.session.merge import copy_drops, without_held
+    from ai_protocols.session.merge_changes import copy_drops, without_held
 
     if older == newer:
         return False
@@ -181,7 +181,7 @@ def brought_lacking(lacking: Callable[[bytes, bytes, tuple[bytes, ...]], int], d
     this tool wrote last, first; then the file at the commit that write recorded, when git holds
     one). What git brought is what ``newer`` holds and none of ``before`` does; ``lacking(version,
     other, also)`` counts what ``other`` holds that neither ``version`` nor any of ``also`` does
-    (a session's changes of every kind, :func:`~ai_protocols.session.merge.changes_lacking`;
+    (a session's changes of every kind, :func:`~ai_protocols.session.merge_changes.changes_lacking`;
     tasks). 0 when the file lacks none of it, and when it holds some of it:
     made from what git wrote, not from an older buffer, the file lacks the rest by a
     person's deliberate deletion (a stale save is the version from before git changed

@@ -6,7 +6,7 @@ pop`` put the version this tool wrote last (its kept copy, uncommitted) aside, m
 ``HEAD``, then join the two through the merge driver: the stash's base (the commit
 ``HEAD`` was at), ``HEAD``'s new version and the stash's version (the kept copy). The
 driver gives that join a write record of its own, derived from its bytes
-(:func:`~ai_protocols.session.merge.merged_record`). A file carrying that very record
+(:func:`~ai_protocols.session.merge_session.merged_record`). A file carrying that very record
 was made from the join: a buffer opened after the pop, which saw both sides, and what
 it lacks of them a person deleted. docs/decisions.md, "Twenty-sixth round: stale saves
 over a pull, a stash's join and what git removed".
@@ -32,21 +32,18 @@ def joined_on(root: str, path: str, data: bytes, kept: bytes, newer: bytes,
     file at the commit the kept copy records (``GIT_COMMIT``: where ``HEAD`` was when
     the stash was made), else the file at ``ORIG_HEAD`` (where a pull, merge or rebase
     found ``HEAD``) is tried too. The join is rebuilt as git made it: the driver's merge
-    (:func:`~ai_protocols.session.merge.merge_session_bytes`, its own record, the
+    (:func:`~ai_protocols.session.merge_session.merge_session_bytes`, its own record, the
     callbacks git's run of the driver gives) of that base, ``newer`` and ``kept``; it is
     the file's origin when it is clean and its write record (``UPDATED_AT``) is the
     file's, a record neither ``kept`` nor ``newer`` carries but a merge's own made from
-    one of them (:func:`~ai_protocols.session.merge.merge_record_of`: no merge is run
+    one of them (:func:`~ai_protocols.session.records.merge_record_of`: no merge is run
     otherwise). A stash of another version (a stale buffer's save, stashed and popped)
     joins to other bytes, so to another record (one chance in 9,999 of the same four
     digits). Runs git up to three times and the merge up to twice; raises nothing of
     its own."""
-    from ai_protocols.session.merge import (
-        _head_versions,
-        merge_record_of,
-        merge_session_bytes,
-        tool_write,
-    )
+    from ai_protocols.session.merge import _head_versions, tool_write
+    from ai_protocols.session.merge_session import merge_session_bytes
+    from ai_protocols.session.records import merge_record_of
 
     mine = (props_of(data) or {}).get("UPDATED_AT")
     records = [(props_of(v) or {}).get("UPDATED_AT") for v in (kept, newer)]

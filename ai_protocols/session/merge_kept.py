@@ -52,7 +52,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (millise
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from ai_protocols.session.merge import MergeResult
+    from ai_protocols.session.merge_units import MergeResult
 
 
 __all__ = [
@@ -85,7 +85,7 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
     version back and a write went into it, so that each holds entries the other lacks
     (what :class:`~ai_protocols.errors.SessionReplaced` advises: ``ai-protocols
     merge-kept``). One edit transaction: the two are merged entry by entry
-    (:func:`ai_protocols.session.merge.merge_diverged_bytes`: every entry of both, the
+    (:func:`ai_protocols.session.merge_diverged.merge_diverged_bytes`: every entry of both, the
     drawer as the merge driver merges it) and written, with a Log line saying so.
     Returns the file that gained entries, how many (entries the file lacked; an entry
     kept in the kept copy's words is a reword, not among them) and how many entries
@@ -105,7 +105,7 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
     base of the three-way merge is the newest version git committed (from ``HEAD``) that both derive
     from (:func:`~ai_protocols.session.edit_base._committed`): a line changed on one side only takes
     the change; without one, what both hold, and an entry the two word differently (the only one of
-    its section and minute on each side: :func:`~ai_protocols.session.merge.reworded_pairs`)
+    its section and minute on each side: :func:`~ai_protocols.session.merge_entries.reworded_pairs`)
     is kept once, in the words of ``wording`` (``"file"``, the default: a person's
     edit after git put the file back; ``"kept"``: the kept copy's), the other words
     written whole into the Log (an entry after the ``merged:`` line) and named on
@@ -123,12 +123,8 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
     commands; nothing written), :class:`~ai_protocols.errors.BeingEdited` while a person edits the
     file in Emacs, and what :func:`~ai_protocols.session.transaction.editing` raises."""
     from ai_protocols.errors import KeptNotMerged
-    from ai_protocols.session.merge import (
-        base_rank,
-        entries_lacking,
-        reworded_entries,
-        without_held,
-    )
+    from ai_protocols.session.merge_changes import entries_lacking, without_held
+    from ai_protocols.session.merge_diverged import base_rank, reworded_entries
 
     found = archived_unmerged(ai_dir, path)
     if found is not None:  # (git's merge left it unmerged, its other side archived)
@@ -301,7 +297,7 @@ def _wording_said(reworded: list[tuple[str, str]], wording: str,
                   option: str | None = None) -> tuple[str, str] | None:
     """What ``merge-kept`` says of the entries its two sides (``sides``, named as
     :data:`_SIDES`) word differently (``reworded``: pairs of first lines, the first
-    side's then the second's, :func:`~ai_protocols.session.merge.reworded_entries`), of
+    side's then the second's, :func:`~ai_protocols.session.merge_diverged.reworded_entries`), of
     which it kept the words of ``wording`` (``"file"``: the first side's, ``"kept"``:
     the second's): short (the Log's) and whole (stderr's, naming whose words were kept
     and the words left out, written whole into ``where``, and how to keep them instead: by
@@ -329,14 +325,14 @@ def _came_back(older: bytes, newer: bytes, base: bytes | None,
                merged: bytes, reworded: set[str] | None = None) -> tuple[str, str] | None:
     """When ``merge-kept`` found no committed version both ``older`` (the file) and
     ``newer`` (the kept copy) derive from (``base`` is ``None`` or not theirs,
-    :func:`~ai_protocols.session.merge.base_rank`: the file never committed, or its
+    :func:`~ai_protocols.session.merge_diverged.base_rank`: the file never committed, or its
     history rewritten), the merge (two ways: what both hold as its base) keeps every line
     of both, so a line a person deleted from the file that the kept copy still holds
     comes back: what to say, short (the Log's) and whole (stderr's), naming the lines of
     ``merged`` the file did not hold (``None`` when a base was used, or no line came
     back). The write record (``UPDATED``, ``UPDATED_AT``) is not named, nor the first
     lines in ``reworded`` (an entry's other words, said apart: :func:`_wording_said`)."""
-    from ai_protocols.session.merge import base_rank
+    from ai_protocols.session.merge_diverged import base_rank
 
     if base is not None and base_rank(base, older, newer) > 0:
         return None
@@ -370,9 +366,9 @@ def _merged_or_refused(path: str, kept: str, older: bytes, newer: bytes,
                        restore: str | None = None, put_back: bool = False) -> MergeResult:
     """The three-way merge ``merge-kept`` writes into ``path`` (of ``older``, the file
     there, and ``newer``, the kept copy at ``kept``, against ``base``:
-    :func:`~ai_protocols.session.merge.merge_diverged_bytes`), checked to drop no line
+    :func:`~ai_protocols.session.merge_diverged.merge_diverged_bytes`), checked to drop no line
     of either side that the other did not change
-    (:func:`~ai_protocols.session.merge.lines_dropped`); ``ancestor``: ``base`` is known
+    (:func:`~ai_protocols.session.merge_changes.lines_dropped`); ``ancestor``: ``base`` is known
     to be an ancestor of both (:func:`~ai_protocols.session.wrapped_copy.archive_base`);
     ``archive``: ``path`` is the kept copy's archive (the refusal's advice is then the archive's;
     ``put_back``: ``kept`` is a copy of the archived session put back, said as such); ``wording``:
@@ -382,9 +378,9 @@ def _merged_or_refused(path: str, kept: str, older: bytes, newer: bytes,
     earlier-entries files) and ``restore`` (the command that puts ``newer`` back, when
     not ``cp KEPT FILE``) go into it: its advice."""
     from ai_protocols.errors import KeptNotMerged
-    from ai_protocols.session.merge import (
+    from ai_protocols.session.merge_changes import lines_dropped
+    from ai_protocols.session.merge_diverged import (
         base_rank,
-        lines_dropped,
         merge_diverged_bytes,
         reworded_entries,
     )
@@ -415,12 +411,12 @@ def _merged_or_refused(path: str, kept: str, older: bytes, newer: bytes,
 def _only_in_each(older: bytes, newer: bytes) -> dict[str, str]:
     """What only ``newer`` (the kept copy, the newer version) holds and what only
     ``older`` (the file) holds, each said by kind and count
-    (:func:`~ai_protocols.session.merge.changes_lacking` without a base: an entry, a
+    (:func:`~ai_protocols.session.merge_changes.changes_lacking` without a base: an entry, a
     tick, a changed entry, a property, a Log line, a line; ``""`` for none or not
     known), as :class:`~ai_protocols.errors.KeptNotMerged`'s ``kept_holds`` and
     ``file_holds``: what its by-hand advice names before the ``cp`` that would lose
     it. Reads nothing."""
-    from ai_protocols.session.merge import changes_lacking, said_changes
+    from ai_protocols.session.merge_changes import changes_lacking, said_changes
 
     said = {}
     for key, one, other in (("kept_holds", older, newer), ("file_holds", newer, older)):
@@ -450,11 +446,8 @@ def _merge_into_archive(ai_dir: str, path: str, kept: str, newer: bytes,
     written) when they do not merge cleanly or a line of either would be dropped. Call holding
     ``path``'s lock and the archive folder's (:func:`_archive_lock`)."""
     from ai_protocols.errors import KeptNotMerged
-    from ai_protocols.session.merge import (
-        MergeResult,
-        base_rank,
-        reworded_entries,
-    )
+    from ai_protocols.session.merge_diverged import base_rank, reworded_entries
+    from ai_protocols.session.merge_units import MergeResult
 
     # The discipline of every write of a session file (editing's): never a link on
     # the way, never under a person's unsaved buffer (13th round).
@@ -572,7 +565,7 @@ def _archive_abort_advice(path: str, archive: str, kept: bytes) -> str:
     from ai_protocols.errors import GitFailed
     from ai_protocols.git.head import operation
     from ai_protocols.git.spawn import GitRun, git_env
-    from ai_protocols.session.merge import entries_lacking
+    from ai_protocols.session.merge_changes import entries_lacking
 
     what = operation(parent(archive))
     if what is None or what == "bisect":

@@ -419,7 +419,7 @@ def reworded_among(found: list[str], twins: list[str]) -> dict[int, int]:
     is the only best on both sides and the two are alike enough
     (:data:`REWORD_RATIO`, or one's words extended to the other's,
     :func:`words_extended`, which counts before the ratio). The one rule of a reword,
-    for the merge (:func:`ai_protocols.session.merge.reworded_pairs`: what it keeps
+    for the merge (:func:`ai_protocols.session.merge_entries.reworded_pairs`: what it keeps
     once) and for what the read commands and refusals count (:func:`compared`): two entries of
     one minute with unlike words are two entries, never one reworded (docs/decisions.md,
     "Issue 14, twenty-first round (stale saves, a fresh review)"). Raises nothing."""
@@ -508,7 +508,7 @@ def lines_added(one: str, other: str) -> str | None:
     line of the other, in the same order, with lines added (a note typed under an
     item; blank lines count as lines); ``None`` when neither does (each holds a line
     the other lacks). The one rule by which the merge
-    (:func:`ai_protocols.session.merge._merge_entry`, an entry both sides added) and
+    (:func:`ai_protocols.session.merge_entries._merge_entry`, an entry both sides added) and
     :func:`compared` take two texts of one first line for one entry, one side's edit
     of it."""
     lines_one, lines_other = one.split("\n"), other.split("\n")
@@ -527,7 +527,7 @@ def reworded_on(time: datetime, texts: list[str], others: list[str],
     holds: a pair alike in words by the one rule of a reword (:func:`reworded_among`),
     one of the two as it was there, the other not (the merge's rule with a base: that
     side changed it; :func:`compared`, and
-    :func:`ai_protocols.session.merge.changes_lacking`'s count of a changed entry). An
+    :func:`ai_protocols.session.merge_changes.changes_lacking`'s count of a changed entry). An
     entry added in the minute another was removed, in unlike words, is a new entry, never
     a reword (docs/decisions.md, "Twenty-seventh round: a stale save over a pull that
     removed an entry")."""

@@ -10,7 +10,7 @@ __all__ = ["merge_record_of"]
 
 def merge_record_of(record: str, kept: str) -> bool:
     """Whether the write record ``record`` (an ``UPDATED_AT`` value) is ``kept`` or a
-    merge's own record made from it (:func:`~ai_protocols.session.merge.merged_record`:
+    merge's own record made from it (:func:`~ai_protocols.session.merge_session.merged_record`:
     four more digits of the seconds since boot for each merge, or microseconds in the
     instant). Raises
     nothing."""

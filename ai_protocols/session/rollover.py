@@ -764,7 +764,7 @@ def entry_digest(section: str, lines: Sequence[str]) -> str:
 
 def identity(line: str, box: int | None) -> str:
     """An entry's identity, as the session merge knows one
-    (:class:`ai_protocols.session.merge._Entries`): its first line ``line`` with its
+    (:class:`ai_protocols.session.merge_entries._Entries`): its first line ``line`` with its
     checkbox (whose ``[`` is at column ``box``, if any) blanked, so that ticking it
     keeps it the same entry."""
     if box is None or line[box + 1: box + 2] not in (" ", "x", "X", "-"):

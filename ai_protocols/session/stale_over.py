@@ -86,12 +86,8 @@ def stale_over_kept(ai_dir: str, path: str, doc: OrgFile,
         return moved
     if base == newer:
         return None
-    from ai_protocols.session.merge import (
-        changes_lacking,
-        lines_dropped,
-        merge_diverged_bytes,
-        said_changes,
-    )
+    from ai_protocols.session.merge_changes import changes_lacking, lines_dropped, said_changes
+    from ai_protocols.session.merge_diverged import merge_diverged_bytes
 
     merged = merge_diverged_bytes(data, newer, base, ancestor=True)
     if merged is None or lines_dropped(data, merged.data, base, newer) or \
@@ -115,8 +111,8 @@ def _over_join(ai_dir: str, path: str, data: bytes, kept: bytes, base: bytes,
     ``HEAD``'s version joined on the version at the commit the kept copy records, the
     save's changes taken on that three ways on ``base``), checked to drop no line of the
     tool's two versions that neither git nor the person removed
-    (:func:`~ai_protocols.session.merge.lines_dropped`); what it regained said by kind,
-    the removals it took too (:func:`~ai_protocols.session.merge.removed_held`), and the
+    (:func:`~ai_protocols.session.merge_changes.lines_dropped`); what it regained said by kind,
+    the removals it took too (:func:`~ai_protocols.session.merge_changes.removed_held`), and the
     kept copy's path (what it regained came through git or from the tool's write since).
     When ``HEAD``'s version is the save itself (committed since, merged by the driver
     with the other clone's commits or not), the version the save went over stands for
@@ -149,7 +145,7 @@ def _over_join(ai_dir: str, path: str, data: bytes, kept: bytes, base: bytes,
         return None  # (made from HEAD's version: a person's edit of what git put here)
     if committed == at_head:
         return None  # (git did not change the file: the kept copy alone went over)
-    from ai_protocols.session.merge import changes_lacking, lines_dropped, removed_held
+    from ai_protocols.session.merge_changes import changes_lacking, lines_dropped, removed_held
 
     ancestor = committed is not None and below_head(root, recorded)
     joined = _tools_join(kept, at_head, committed, ancestor, path)
@@ -188,7 +184,7 @@ def _refuse_stale_over_kept(ai_dir: str, path: str, data: bytes, kept: bytes,
     refusal of a version put back stands, advising ``merge-kept``). Runs git up to three
     times, on the refusal's path only (docs/decisions.md, "Issue 14, twenty-first round
     (stale saves, a fresh review)")."""
-    from ai_protocols.session.merge import changes_lacking
+    from ai_protocols.session.merge_changes import changes_lacking
 
     root = parent(ai_dir)
     below = os.path.relpath(path, root)
@@ -230,7 +226,7 @@ def stale_committed(ai_dir: str, path: str, doc: OrgFile,
     versions that carry the file's); the version the buffer was opened on
     (:func:`opened_on`) must differ from the file (a save with nothing typed, or a
     revert, stands) and the version gone over must hold a change neither holds
-    (:func:`~ai_protocols.session.merge.changes_lacking`). The three are merged as every
+    (:func:`~ai_protocols.session.merge_changes.changes_lacking`). The three are merged as every
     stale save is (:func:`merge_stale`: the kept copy and the version gone over joined,
     the save's changes taken on them three ways on the version it was opened on; a
     deletion the person made from that version stands), checked to drop no line, and
@@ -284,7 +280,7 @@ def stale_committed(ai_dir: str, path: str, doc: OrgFile,
     kept_data = older
     if older is None:  # (no kept copy: the opened version stands for the tool's last)
         older = committed = opened
-    from ai_protocols.session.merge import changes_lacking, lines_dropped
+    from ai_protocols.session.merge_changes import changes_lacking, lines_dropped
 
     held = held_entries(ai_dir, path, doc)
     joined = _tools_join(older, over, committed, ancestor, path)
@@ -326,7 +322,7 @@ def _removal_taken(data: bytes, over: bytes, before: bytes, held: set[str] | Non
     ``(merged, how many)``, so that the removal is said, not only the entries regained
     (the review's S3, twenty-seventh round); ``None`` when there is none, or ``merged``
     still holds one. No I/O."""
-    from ai_protocols.session.merge import removed_blocks, without_held
+    from ai_protocols.session.merge_changes import removed_blocks, without_held
 
     blocks = removed_blocks(data, over, before, held)
     if not blocks or without_held(merged, blocks)[1]:
@@ -383,8 +379,8 @@ def merged_removal(ai_dir: str, path: str, doc: OrgFile,
     a removal (:func:`~ai_protocols.session.stale_saves._removal_gone_over` on its history:
     the version it went over lacks entries it holds as the version it was opened on had
     them), the other parent's version holding none of them, and the file every one as it
-    was (:func:`~ai_protocols.session.merge.removed_blocks`): they go out of the file, every
-    other byte as it was (:func:`~ai_protocols.session.merge.without_held`). After a hand
+    was (:func:`~ai_protocols.session.merge_changes.removed_blocks`): they go out of the file, every
+    other byte as it was (:func:`~ai_protocols.session.merge_changes.without_held`). After a hand
     deletion an entry typed back after the pull, exactly as it was, and committed, is
     taken for such a save (the price the twenty-sixth round's rule pays too). Up to seven
     git runs, after a merge of the file only."""
@@ -399,7 +395,7 @@ def merged_removal(ai_dir: str, path: str, doc: OrgFile,
     if len(parents) != 2 or git_version(root, f"HEAD:./{below}") != data:
         return None
     from ai_protocols.lean import counted
-    from ai_protocols.session.merge import removed_blocks, without_held
+    from ai_protocols.session.merge_changes import removed_blocks, without_held
 
     held = held_entries(ai_dir, path, doc)
     sides = [git_version(root, f"{one}:./{below}") for one in parents]
@@ -434,14 +430,10 @@ def _dropped_back(data: bytes, save: bytes, over: bytes, opened: bytes,
     ``save``. ``(the merged bytes, what they hold that ``data`` lacked, by kind)``; ``None``
     when nothing was dropped, a merge is not clean, or the result still holds one of
     ``blocks`` (the removals, taken out by ``without`` alone then) or lacks a line of
-    ``without`` (:func:`~ai_protocols.session.merge.lines_dropped`). No I/O; twenty-seventh
+    ``without`` (:func:`~ai_protocols.session.merge_changes.lines_dropped`). No I/O; twenty-seventh
     round, "the review's stale saves committed"."""
-    from ai_protocols.session.merge import (
-        changes_lacking,
-        lines_dropped,
-        merge_diverged_bytes,
-        without_held,
-    )
+    from ai_protocols.session.merge_changes import changes_lacking, lines_dropped, without_held
+    from ai_protocols.session.merge_diverged import merge_diverged_bytes
 
     found = changes_lacking(save, over, held, also=(opened,))
     if edit_base._changed(found) <= 0:
@@ -458,7 +450,7 @@ def _dropped_back(data: bytes, save: bytes, over: bytes, opened: bytes,
 
 def _merge_made(record: str) -> bool:
     """Whether the write record ``record`` (an ``UPDATED_AT`` value) is a merge's own
-    (:func:`~ai_protocols.session.merge.merged_record`: four more digits of the seconds
+    (:func:`~ai_protocols.session.merge_session.merged_record`: four more digits of the seconds
     since boot, or microseconds in the instant), made from some record of the tool's.
     No I/O."""
     parts = record.split(" ")
@@ -519,7 +511,7 @@ def dropped_or_removed(ai_dir: str, path: str, doc: OrgFile,
     removed = removed_again(ai_dir, path, doc, head, read_as)
     if kept is None or removed is None:
         return kept or removed
-    from ai_protocols.session.merge import merge_diverged_bytes
+    from ai_protocols.session.merge_diverged import merge_diverged_bytes
 
     merged = merge_diverged_bytes(b"".join(kept[0].encoded()), b"".join(removed[0].encoded()),
                                   b"".join(doc.encoded()), ancestor=True)

@@ -41,7 +41,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (millise
 if TYPE_CHECKING:
     from typing import NoReturn
 
-    from ai_protocols.session.merge import MergeResult
+    from ai_protocols.session.merge_units import MergeResult
 
 
 __all__ = [
@@ -84,7 +84,7 @@ def brought_back(ai_dir: str, path: str, doc: OrgFile,
     made here only (:func:`~ai_protocols.git.head.below_own_commits`, the reflog's last
     4 KiB: a person's own line, committed, then changed in place, is no change git
     brought). Then what ``HEAD``'s version holds that neither the file nor the kept
-    copy holds (:func:`~ai_protocols.session.merge.changes_lacking`: an entry, one an
+    copy holds (:func:`~ai_protocols.session.merge_changes.changes_lacking`: an entry, one an
     earlier-entries file holds aside, a rollover moved it; a tick, a changed entry, a
     state, a property, a Log line, a line: docs/decisions.md, "Issue 14, seventeenth
     round (stale saves)") came through git;
@@ -95,12 +95,12 @@ def brought_back(ai_dir: str, path: str, doc: OrgFile,
     three versions are merged by :func:`merge_stale`, on the version the buffer was
     opened on (:func:`opened_on`: every entry of the kept copy and of ``HEAD``'s kept,
     a person's typed lines and deletions from that version too, checked to drop no line,
-    :func:`~ai_protocols.session.merge.lines_dropped`), and what the same pull removed
+    :func:`~ai_protocols.session.merge_changes.lines_dropped`), and what the same pull removed
     that the save holds again taken out of the merge (:func:`_removal_merged`). Raises
     :class:`~ai_protocols.errors.StaleSave` (nothing written) when they do not merge
     cleanly, with the commands that merge them, saying whether those leave conflict
     markers (the driver's merge of the same three,
-    :func:`~ai_protocols.session.merge.merge_session_bytes`). ``head``: what
+    :func:`~ai_protocols.session.merge_session.merge_session_bytes`). ``head``: what
     :func:`~ai_protocols.git.head.read_head` gives for the work tree (read once per write:
     :func:`ai_protocols.session.pause.record_head` reads it again from the edit)."""
     root = parent(ai_dir)
@@ -139,10 +139,7 @@ def brought_back(ai_dir: str, path: str, doc: OrgFile,
     if theirs is None or any(theirs.properties.get(k) != mine.properties.get(k)
                              for k in keys):
         return None  # (another session: the identity rules speak for it)
-    from ai_protocols.session.merge import (
-        changes_lacking,
-        lines_dropped,
-    )
+    from ai_protocols.session.merge_changes import changes_lacking, lines_dropped
 
     held = held_entries(ai_dir, path, doc)
     if edit_base._changed(changes_lacking(data, newer, held, also=(older,))) <= 0:
@@ -250,7 +247,7 @@ def _removal_gone_over(root: str, below: str, data: bytes, older: bytes | None,
     commit made it), the first below the file's (a commit of the save, and of edits of
     it, one after another) that lacks entries the file holds unchanged and so does the
     version before the pull
-    (:func:`~ai_protocols.session.merge.removed_held`; ``held``: the earlier-entries
+    (:func:`~ai_protocols.session.merge_changes.removed_held`; ``held``: the earlier-entries
     files' entries): the kept copy ``older`` stands for it, none past it; without one (a
     clone where this tool has not written since: the one that pulled the save), a
     version below that one carrying the file's write record (``UPDATED_AT``: what the
@@ -261,7 +258,7 @@ def _removal_gone_over(root: str, below: str, data: bytes, older: bytes | None,
     session.stale_over.merged_removal`). docs/decisions.md, "Twenty-sixth round: a stale
     save over a removal, committed". Two git runs."""
     from ai_protocols.git.history import blob_id, history_versions
-    from ai_protocols.session.merge import removed_held
+    from ai_protocols.session.merge_changes import removed_held
     from ai_protocols.session.stale_commit import BLOB
 
     versions = history_versions(root, below, [rev], 12, before=False, each=True)
@@ -298,13 +295,13 @@ def _removal_merged(root: str, path: str, data: bytes, older: bytes, newer: byte
     purpose). Git's version before the pull is the file at the commit the kept copy
     records (``GIT_COMMIT``), else at ``ORIG_HEAD`` (where a pull, merge or rebase found
     ``HEAD``): the first whose entries ``newer`` lacks the file and the kept copy both
-    hold, every one unchanged (:func:`~ai_protocols.session.merge.removed_held`; an entry
+    hold, every one unchanged (:func:`~ai_protocols.session.merge_changes.removed_held`; an entry
     the person changed, or one moved by a rollover to ``held``, stands); ``base``, that
     version given (a clone without a kept copy: ``older`` is it too). The three are
     merged as every stale save is (:func:`merge_stale`, on that version); ``None`` when
     that merge is not clean (the file is left as it is, as before). Runs git up to
     three times."""
-    from ai_protocols.session.merge import removed_held
+    from ai_protocols.session.merge_changes import removed_held
 
     mine, theirs, kept = (props_of(v) or {} for v in (data, newer, older))
     stamp = theirs.get("UPDATED_AT")
@@ -319,7 +316,7 @@ def _removal_merged(root: str, path: str, data: bytes, older: bytes, newer: byte
             break
     else:
         return None
-    from ai_protocols.session.merge import merge_diverged_bytes
+    from ai_protocols.session.merge_diverged import merge_diverged_bytes
 
     both = _tools_join(older, newer, base, below_head(root, rev), path)
     opened = opened_on(path, data, older, base)
@@ -394,7 +391,7 @@ def kept_dropped(ai_dir: str, path: str, doc: OrgFile,
     since), and the file carries another write record (``UPDATED_AT``, which only the
     tool's writes change) than the kept copy's: a file that carries the kept copy's was
     made from it by a person, and a deletion in it stands. Then what the kept copy holds
-    that the file lacks (:func:`~ai_protocols.session.merge.changes_lacking`: an entry, a
+    that the file lacks (:func:`~ai_protocols.session.merge_changes.changes_lacking`: an entry, a
     tick, a changed entry, a property, a Log line, a line), less what ``HEAD``'s version,
     the version at the commit the kept copy records, or any version a ref's history holds
     (``git log --full-history --all``: a branch, a tag, the stash) holds: what a commit
@@ -405,7 +402,7 @@ def kept_dropped(ai_dir: str, path: str, doc: OrgFile,
     back: the file and the kept copy three ways on the version at the commit the kept copy
     records (where ``HEAD``'s history holds it, :func:`below_head`; else on what both hold,
     every entry of either kept), checked to drop no line of either
-    (:func:`~ai_protocols.session.merge.lines_dropped`). Raises
+    (:func:`~ai_protocols.session.merge_changes.lines_dropped`). Raises
     :class:`~ai_protocols.errors.StaleSave` (nothing written) with the commands that merge
     them when that merge is not clean (:func:`_refuse_stale`). Runs git up to five times,
     only when the file lacks some of the kept copy's changes."""
@@ -425,11 +422,8 @@ def kept_dropped(ai_dir: str, path: str, doc: OrgFile,
             theirs.get("UPDATED_AT") == mine.properties.get("UPDATED_AT") or \
             not one_session(theirs, dict(mine.properties.items())):
         return None
-    from ai_protocols.session.merge import (
-        changes_lacking,
-        lines_dropped,
-        merge_diverged_bytes,
-    )
+    from ai_protocols.session.merge_changes import changes_lacking, lines_dropped
+    from ai_protocols.session.merge_diverged import merge_diverged_bytes
 
     data = b"".join(doc.encoded())
     held = held_entries(ai_dir, path, doc)
@@ -473,13 +467,13 @@ def _regained(merged: bytes, data: bytes, found: tuple[int, ...] | None,
     """A stale-save merge back's answer: ``(the merged document, what it regained said
     by kind, where the version holding it is)`` for ``merged`` (the merge's bytes) of
     the file as read (``data``), ``found`` counted what the file lacks
-    (:func:`~ai_protocols.session.merge.changes_lacking`); ``removed``: the same merge
+    (:func:`~ai_protocols.session.merge_changes.changes_lacking`); ``removed``: the same merge
     with what git removed taken out again (:func:`_removal_merged`'s answer given
     ``merged``: its bytes, how many), said after; ``None`` when the merge gave
     the file as it is: nothing came back, and no Log line, warning or advice says
     something did (an older text the save went over, counted as a tick, is no change
     the file lacks: docs/decisions.md, "Twenty-third round: stale saves ..."). No I/O."""
-    from ai_protocols.session.merge import said_changes
+    from ai_protocols.session.merge_changes import said_changes
 
     said = said_changes(found)
     if removed is not None:
@@ -554,7 +548,7 @@ def _refuse_stale(ai_dir: str, path: str, data: bytes, older: bytes, newer: byte
     the write read it (maybe joined with the kept copy by an earlier step), ``older``
     the kept copy, ``newer`` ``HEAD``'s version, ``committed`` the file at the commit
     the kept copy records (``recorded``), ``found`` what the file lacks
-    (:func:`~ai_protocols.session.merge.changes_lacking`); ``kept_holds``: the kept copy
+    (:func:`~ai_protocols.session.merge_changes.changes_lacking`); ``kept_holds``: the kept copy
     holds it too (said so). The one refusal of every
     stale-save path (:func:`brought_back`, :func:`stale_earlier`, a stale save in a
     clone the tool never wrote in): its commands merge the file on disk (the person's
@@ -568,11 +562,12 @@ def _refuse_stale(ai_dir: str, path: str, data: bytes, older: bytes, newer: byte
     commands are one ``ai-protocols merge-driver``; when
     they cannot be written, ``git show`` commands write git's versions. Says whether
     the commands leave conflict markers (the driver's merge of the same three,
-    :func:`~ai_protocols.session.merge.merge_session_bytes`). docs/decisions.md, "Issue
+    :func:`~ai_protocols.session.merge_session.merge_session_bytes`). docs/decisions.md, "Issue
     14, twentieth round (the refusal's commands)" and "twenty-first round (the stale
     save's refusal)"."""
     from ai_protocols.errors import StaleSave
-    from ai_protocols.session.merge import merge_session_bytes, said_changes
+    from ai_protocols.session.merge_changes import said_changes
+    from ai_protocols.session.merge_session import merge_session_bytes
 
     root = parent(ai_dir)
     below = os.path.relpath(path, root)
@@ -667,7 +662,7 @@ def opened_on(path: str, data: bytes, older: bytes, committed: bytes | None,
     if saved:  # (the save itself, committed, carries the record too: never the version
         # it was opened on while another does, or a deletion made it the one all hold)
         found = [version for version in found if version != data] or found
-    from ai_protocols.session.merge import not_deleted_from, written_among
+    from ai_protocols.session.merge_changes import not_deleted_from, written_among
 
     found = not_deleted_from(data, found)
     first = committed if committed is not None and committed in found else \
@@ -686,7 +681,7 @@ def _tools_join(older: bytes, newer: bytes, committed: bytes | None,
     history, :func:`~ai_protocols.session.edit_base._history`), on the kept copy: ``HEAD``'s version
     came from it. So a line the other clone changed (a reword by hand) is its change, as the merge
     driver takes it, never a second entry. ``None`` when that merge is not clean."""
-    from ai_protocols.session.merge import merge_diverged_bytes
+    from ai_protocols.session.merge_diverged import merge_diverged_bytes
 
     if older == newer:
         return older
@@ -734,10 +729,11 @@ def merge_stale(path: str, data: bytes, older: bytes, newer: bytes,
     on what both hold: every entry of either kept), then
     the save's changes are taken on that, three ways on the version it was opened on;
     without one, every entry of both is kept. ``None`` when a merge is not clean
-    (:func:`~ai_protocols.session.merge.merge_diverged_bytes`). ``saved``: ``data`` is
+    (:func:`~ai_protocols.session.merge_diverged.merge_diverged_bytes`). ``saved``: ``data`` is
     a stale save git's history holds (:func:`opened_on`'s). Runs git only when
     :func:`opened_on` looks through the history."""
-    from ai_protocols.session.merge import MergeResult, merge_diverged_bytes
+    from ai_protocols.session.merge_diverged import merge_diverged_bytes
+    from ai_protocols.session.merge_units import MergeResult
 
     both = _tools_join(older, newer, committed, ancestor, path)
     if both is None:
@@ -766,7 +762,7 @@ def stale_earlier(ai_dir: str, path: str, doc: OrgFile,
     (:func:`opened_on`: the kept copy, or one git committed): the three are merged by
     :func:`merge_stale` (every entry of the kept copy and of ``HEAD``'s version kept,
     what was typed too), checked to drop no line of either
-    (:func:`~ai_protocols.session.merge.lines_dropped`). Also called when the write
+    (:func:`~ai_protocols.session.merge_changes.lines_dropped`). Also called when the write
     refuses the file (git does not hold the kept copy: a write left uncommitted over
     ``git pull --autostash``) and :func:`~ai_protocols.session.stale_over.stale_over_kept` merges
     nothing (docs/decisions.md, "Issue 14, twentieth round (the base of a stale save's
@@ -808,7 +804,7 @@ def stale_earlier(ai_dir: str, path: str, doc: OrgFile,
         return None  # (no version it was opened on: the rule of a version put back)
     if (props_of(newer) or {}).get("UPDATED_AT") == mine.properties.get("UPDATED_AT"):
         return None  # (made from the version git put here, HEAD's: a person's edit of it)
-    from ai_protocols.session.merge import changes_lacking, lines_dropped, removed_held
+    from ai_protocols.session.merge_changes import changes_lacking, lines_dropped, removed_held
 
     held = held_entries(ai_dir, path, doc)
     found = changes_lacking(data, newer, held, also=(older,))
@@ -866,7 +862,7 @@ def _stale_unkept(ai_dir: str, path: str, doc: OrgFile,
     opened = edit_base._committed(path, data, data, carried=True)
     if opened is None or opened == newer or (props_of(opened) or {}).get("UPDATED_AT") != stamp:
         return None  # (no committed version carries its record: never committed)
-    from ai_protocols.session.merge import changes_lacking, lines_dropped
+    from ai_protocols.session.merge_changes import changes_lacking, lines_dropped
 
     found = changes_lacking(data, newer, held_entries(ai_dir, path, doc), also=(opened,))
     if edit_base._changed(found) <= 0:
@@ -966,7 +962,7 @@ def _saved_after_git(data: bytes, newer: bytes, older: bytes, held: set[str] | N
     """Whether the session file ``data``, which lacks changes that git brought
     (``newer``, ``HEAD``'s version, holds them; none of ``before``, the versions from
     before git changed the file, does: an entry, a tick, a state, a property, a Log
-    line, :func:`~ai_protocols.session.merge.changes_lacking`), was made from the
+    line, :func:`~ai_protocols.session.merge_changes.changes_lacking`), was made from the
     version git wrote and not from an older buffer: it holds some other change git
     brought (a person unticked an item the pull ticked: the Log line of that tick is
     still there), or the write
@@ -982,7 +978,7 @@ def _saved_after_git(data: bytes, newer: bytes, older: bytes, held: set[str] | N
     some of it is a person's deliberate deletion, which nothing brings back
     (docs/decisions.md, "Issue 14, sixteenth round (stale saves and put-back
     copies)"). Reads what the caller read: no git, no file."""
-    from ai_protocols.session.merge import changes_lacking
+    from ai_protocols.session.merge_changes import changes_lacking
 
     mine, theirs, kept = props_of(data), props_of(newer), props_of(older)
     stamp, old = (theirs or {}).get("UPDATED_AT"), (kept or {}).get("UPDATED_AT")

@@ -514,7 +514,7 @@ def merge_unmerged_archive(ai_dir: str, path: str, archive: str, changed: int) -
     deleting side having archived the session at ``archive`` (:func:`archived_unmerged`;
     ``changed``: the stage of the side that changed the file). The merge git would have
     made had it paired the rename: the merge driver's
-    (:func:`ai_protocols.session.merge.merge_session_bytes`) of the common ancestor
+    (:func:`ai_protocols.session.merge_session.merge_session_bytes`) of the common ancestor
     (stage 1), ours and theirs (the file in the work tree for the changed side, else its
     stage; the archive for the other), written atomically into the archive, the only
     file written; the kept copy is dropped when it is the file (this tool's last write of
@@ -526,7 +526,8 @@ def merge_unmerged_archive(ai_dir: str, path: str, archive: str, changed: int) -
     be missing; :class:`~ai_protocols.errors.BeingEdited` while a person edits either
     file in Emacs. Call holding ``path``'s lock and the archive folder's."""
     from ai_protocols.errors import KeptNotMerged
-    from ai_protocols.session.merge import entries_lacking, merge_session_bytes
+    from ai_protocols.session.merge_changes import entries_lacking
+    from ai_protocols.session.merge_session import merge_session_bytes
 
     storage.refuse_symlinks(parent(ai_dir), archive)
     refuse_if_edited(path)

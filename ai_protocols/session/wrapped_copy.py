@@ -227,7 +227,7 @@ def archive_lacks(archive: str, data: bytes, path: str | None = None) -> tuple[i
     lacks" (``rm`` of the copy advised, or the kept copy dropped at ``start``, only
     then; else ``merge-kept``): byte for byte, every entry, tick, changed entry, Log
     line and line of free text (a checkbox item or a line a person typed, which
-    :func:`~ai_protocols.session.merge.changes_lacking` counts as lines) the archive
+    :func:`~ai_protocols.session.merge_changes.changes_lacking` counts as lines) the archive
     does not hold, the session headline's properties aside (the wrap-up's write changed
     them). When ``path`` is given, what the version the copy derives from holds
     (:func:`archive_base`, as ``merge-kept`` takes it, two or three git runs) is not
@@ -236,11 +236,11 @@ def archive_lacks(archive: str, data: bytes, path: str | None = None) -> tuple[i
     version and the archive hold and the copy lacks (a person deleted it) is counted as
     a deletion (``1 deletion of an entry``): ``rm`` would leave it in the archive,
     ``merge-kept`` removes it. The one judgement of every copy advised
-    (:func:`~ai_protocols.session.merge.copy_drops`; docs/decisions.md, "Issue 14,
+    (:func:`~ai_protocols.session.merge_changes.copy_drops`; docs/decisions.md, "Issue 14,
     twenty-first round (what a put-back copy holds)", "Twenty-fourth round: advice that
     loses nothing when pasted"). Raises nothing of its own."""
     from ai_protocols.lean import counted
-    from ai_protocols.session.merge import HEADLINE_KINDS, copy_drops, said_changes
+    from ai_protocols.session.merge_changes import HEADLINE_KINDS, copy_drops, said_changes
 
     try:
         archived = storage.read_regular(archive)
@@ -291,7 +291,7 @@ def archive_base(path: str, archive: str, newer: bytes) -> bytes | None:
     merge, ``MERGE_HEAD``; the wrap-up moved that very file, so the archive derives
     from each of them, a person's rewording and ticks included) that is of the kept
     copy's session and all of whose entries the kept copy holds (the tool only ever
-    adds entries: :func:`~ai_protocols.session.merge.base_rank`), so that a line
+    adds entries: :func:`~ai_protocols.session.merge_diverged.base_rank`), so that a line
     changed on one side only is taken as changed, as ``git merge`` takes it. Before
     that rule, the newest such version of ``newer``'s session whose write record
     (``UPDATED_AT``, which only the tool's writes change, never a person's edit)
@@ -335,7 +335,7 @@ def put_back_base(path: str, archive: str, copy: bytes, left: str | None = None
     ``HEAD``, the branch rebased onto, holds the other side's version, the file itself;
     taken for the base, that side's entries would be "no change" and lost). Runs git up
     to six times: a refusal's or ``merge-kept``'s path only."""
-    from ai_protocols.session.merge import entries_lacking
+    from ai_protocols.session.merge_changes import entries_lacking
 
     base = archive_base(path, archive, copy)
     if base is not None:
