@@ -9,6 +9,8 @@ docs/decisions.md, "Twenty-eighth round: the session merge split by concern".
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ai_protocols.session.merge_entries import _common_base, reworded_pairs
 from ai_protocols.session.merge_session import merge_session_bytes
 from ai_protocols.session.merge_units import (
@@ -64,7 +66,9 @@ def base_rank(base: bytes, older: bytes, newer: bytes) -> int:
 
 
 def merge_diverged_bytes(older: bytes, newer: bytes, base: bytes | None = None, *,
-                         ancestor: bool = False, wording: str = "file") -> MergeResult | None:
+                         ancestor: bool = False, wording: str = "file",
+                         history: Callable[[], list[bytes]] | None = None
+                         ) -> MergeResult | None:
     """Merge two versions of one session file that both hold entries the other lacks,
     with no common ancestor at hand: ``older``, the file on disk that git (a checkout, a
     stash, a rebase's abort) put back and a write went into, and ``newer``, the version
@@ -81,7 +85,14 @@ def merge_diverged_bytes(older: bytes, newer: bytes, base: bytes | None = None, 
     whenever given: the caller knows from git's history that both derive from it
     (``merge-kept`` into an archive). ``wording``: without such a base, whose words of
     an entry the two word differently are kept (:data:`WORDINGS`, :func:`_common_base`;
-    docs/decisions.md, "Issue 14, fourteenth round"). Raises nothing of its own."""
+    docs/decisions.md, "Issue 14, fourteenth round"). ``history``: the versions of the
+    file in ``HEAD``'s history, newest first (:func:`~ai_protocols.session.merge._head_versions`),
+    when ``newer`` is a version git holds and ``base`` its ancestor by git's history: a
+    side older than ``base`` that is a version of that history older than ``base``'s (a
+    ``git revert``'s) is merged by git's 3-way rule, its gaps deletions, as the driver git
+    runs merges it (:func:`~ai_protocols.session.merge_session._base_by_git`;
+    docs/decisions.md, "Twenty-eighth round: a removal by git revert under a stale
+    save"). Raises nothing of its own."""
     try:
         texts = [data.decode("utf-8") for data in (older, newer)]
     except UnicodeDecodeError:
@@ -101,7 +112,8 @@ def merge_diverged_bytes(older: bytes, newer: bytes, base: bytes | None = None, 
     if base == older:  # (nothing changed on the file's side: the kept copy as it is)
         return MergeResult(newer, False)
     result = merge_session_bytes(base, newer, older, labels=("kept copy", "common", "file"),
-                                 known_base=known, own_record=False)
+                                 known_base=known, own_record=False,
+                                 history=history if known else None)
     if result is None or result.conflicts:
         return None
     merged = _read(result.data.decode("utf-8"))

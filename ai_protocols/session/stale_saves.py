@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 
 from ai_protocols.lean import shell_quote
 from ai_protocols.liveness.clock import Moment, now_moment
@@ -680,7 +681,10 @@ def _tools_join(older: bytes, newer: bytes, committed: bytes | None,
     tool wrote it, the commit it records older than the file's first: ``path``'s
     history, :func:`~ai_protocols.session.edit_base._history`), on the kept copy: ``HEAD``'s version
     came from it. So a line the other clone changed (a reword by hand) is its change, as the merge
-    driver takes it, never a second entry. ``None`` when that merge is not clean."""
+    driver takes it, never a second entry. With git's ancestor, what ``newer`` lacks of
+    it is taken out as the driver git runs takes it (:func:`_git_history`: a ``git
+    revert``'s removal, whose version carries an older write record than ``committed``,
+    is a removal, never a stale side's gap). ``None`` when that merge is not clean."""
     from ai_protocols.session.merge_diverged import merge_diverged_bytes
 
     if older == newer:
@@ -688,9 +692,29 @@ def _tools_join(older: bytes, newer: bytes, committed: bytes | None,
     if not (ancestor and committed is not None) and path is not None and \
             older in edit_base._history(path, ["HEAD"]):
         committed, ancestor = older, True
-    tools = merge_diverged_bytes(older, newer, committed,
-                                 ancestor=ancestor and committed is not None)
+    known = ancestor and committed is not None
+    tools = merge_diverged_bytes(older, newer, committed, ancestor=known,
+                                 history=_git_history(path) if known else None)
     return None if tools is None else tools.data
+
+
+def _git_history(path: str | None) -> Callable[[], list[bytes]] | None:
+    """How to list the versions of the session file at ``path`` in ``HEAD``'s history,
+    newest first, as the merge driver git runs lists them
+    (:func:`~ai_protocols.session.merge._head_versions`, called only when a side of the merge
+    is older than its base: two git runs then); ``None`` without ``path``. The stale-save
+    rules' joins of the tool's versions with git's take a removal git made by going back to
+    an older version (``git revert``) as the driver took it in the pull (docs/decisions.md,
+    "Twenty-eighth round: a removal by git revert under a stale save")."""
+    if path is None:
+        return None
+
+    def versions() -> list[bytes]:
+        from ai_protocols.session.merge import _head_versions
+
+        return _head_versions(os.path.basename(path), parent(path))
+
+    return versions
 
 
 def below_head(root: str, commit: str | None) -> bool:
