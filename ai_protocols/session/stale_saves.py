@@ -263,10 +263,13 @@ def _removal_gone_over(root: str, below: str, data: bytes, older: bytes | None,
     from ai_protocols.session.stale_commit import BLOB
 
     versions = history_versions(root, below, [rev], 12, before=False, each=True)
-    if data in versions[1:]:
+    first = 1  # (a merge's version is there once a parent: its every place at the top)
+    while first < len(versions) and versions[first] == data == versions[0]:
+        first += 1
+    if data in versions[first:]:
         return None  # (a version git held before, put back as it was: a revert stands)
     stamp = (props_of(data) or {}).get("UPDATED_AT")
-    for index, version in enumerate(versions[1:], 1):
+    for index, version in enumerate(versions[first:], first):
         if version == older:
             return None
         if older is not None:
