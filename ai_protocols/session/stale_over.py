@@ -38,8 +38,8 @@ from ai_protocols.session.stale_saves import (
 )
 from ai_protocols.storage import files as storage
 
-__all__ = ["dropped_or_removed", "gone_over", "merged_removal", "removed_again", "said_both",
-           "stale_committed", "stale_over_kept"]
+__all__ = ["dropped_or_removed", "gone_over", "merged_removal", "merged_saves", "removed_again",
+           "said_both", "stale_committed", "stale_over_kept"]
 
 
 def stale_over_kept(ai_dir: str, path: str, doc: OrgFile,
@@ -561,8 +561,37 @@ def dropped_or_removed(ai_dir: str, path: str, doc: OrgFile,
     round: the review's stale saves committed"). ``None`` when neither finds anything;
     either alone when the two do not merge cleanly (the agent's entry first). Asked last
     by the write and :func:`~ai_protocols.session.transaction.next_write_merges` alike."""
+    return _with_dropped(ai_dir, path, doc, head, read_as,
+                         removed_again(ai_dir, path, doc, head, read_as))
+
+
+def merged_saves(ai_dir: str, path: str, doc: OrgFile,
+                 head: tuple[str | None, str | None] | None,
+                 read_as: os.stat_result | None) -> tuple[OrgFile, str, str] | None:
+    """:func:`dropped_or_removed` of a file :func:`~ai_protocols.session.replaced.refuse_older`
+    refused as older than its kept copy, when it is a merge the driver made of committed
+    stale saves over a removal (:func:`merged_removal`): two clones each saved a buffer
+    opened before the pull over it, committed, and merged; the merge carries a record of
+    its own made from the saves', older than the kept copy's, the agent's write since. No
+    ``git reset`` or checkout put it here: what git removed is taken out and the kept
+    copy's uncommitted changes merged back, the typed notes kept, instead of the refusal
+    (whose ``cp`` of the kept copy would drop them). ``None`` otherwise (the refusal
+    stands). Asked after the other merge backs of a refused file, by the write and
+    :func:`~ai_protocols.session.transaction.next_write_merges` alike (docs/decisions.md,
+    "Twenty-eighth round: two clones' stale saves over one removal")."""
+    removed = merged_removal(ai_dir, path, doc, head, read_as)
+    return None if removed is None else \
+        _with_dropped(ai_dir, path, doc, head, read_as, removed)
+
+
+def _with_dropped(ai_dir: str, path: str, doc: OrgFile,
+                  head: tuple[str | None, str | None] | None,
+                  read_as: os.stat_result | None,
+                  removed: tuple[OrgFile, str, str] | None) -> tuple[OrgFile, str, str] | None:
+    """:func:`dropped_or_removed`'s join of the kept copy's changes no commit holds
+    (:func:`~ai_protocols.session.stale_saves.kept_dropped`) with ``removed``, the file
+    without what git removed (or ``None``)."""
     kept = kept_dropped(ai_dir, path, doc, head, read_as)
-    removed = removed_again(ai_dir, path, doc, head, read_as)
     if kept is None or removed is None:
         return kept or removed
     from ai_protocols.session.merge_diverged import merge_diverged_bytes
