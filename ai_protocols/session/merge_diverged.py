@@ -19,6 +19,7 @@ from ai_protocols.session.merge_units import (
     _entry_keys_of,
     _entry_raws,
     _read,
+    _Version,
 )
 from ai_protocols.session.sections import SESSION_ID_PROPERTY
 
@@ -125,11 +126,34 @@ def merge_diverged_bytes(older: bytes, newer: bytes, base: bytes | None = None, 
     have, was = _entry_keys_of(merged), _entry_raws(committed)
     for side, other in ((old, new), (new, old)):
         theirs, mine = _entry_keys_of(other), _entry_raws(side)
-        if any(key not in have and not (key in was and key not in theirs
-                                        and was[key] == raw)
-               for key, raw in mine.items()):
+        lost = [key for key, raw in mine.items() if key not in have and
+                not (key in was and key not in theirs and was[key] == raw)]
+        if lost and not _carried_reworded(side, merged, committed, lost):
             return None
     return result
+
+
+def _carried_reworded(side: _Version, merged: _Version, base: _Version,
+                      keys: list[tuple[str, str]]) -> bool:
+    """Whether each entry ``keys`` names of ``side`` that the merge ``merged`` lacks by its
+    words is there reworded (:func:`reworded_pairs`: the other side reworded it, a base's
+    entry) with what ``side`` changed in it: its checkbox (a tick) and every line it
+    added below its first (a note). A tick on one side and a reword on the other merge
+    into the reworded entry ticked, as the driver git runs merges them; that is no entry
+    lost (docs/decisions.md, "Twenty-eighth round: a tick under another clone's reword").
+    No I/O."""
+    twins = reworded_pairs(side, merged)
+    raws, was = _entry_raws(side), _entry_raws(base)
+    for key in keys:
+        twin = twins.get(key)
+        if twin is None or key not in was:
+            return False
+        first, *rest = raws[key].splitlines()
+        head, *below = twin.raw.splitlines()
+        if first.split("]", 1)[0] != head.split("]", 1)[0] or \
+                any(line not in below for line in rest):
+            return False
+    return True
 
 
 def reworded_entries(older: bytes, newer: bytes, *,
