@@ -557,10 +557,11 @@ def _refuse_stale(ai_dir: str, path: str, data: bytes, older: bytes, newer: byte
     stale-save path (:func:`brought_back`, :func:`stale_earlier`, a stale save in a
     clone the tool never wrote in): its commands merge the file on disk (the person's
     save) on the version its buffer was opened on (:func:`opened_on`) with the tool's
-    two versions joined (:func:`_tools_join`), as :func:`merge_stale` does; without
-    those, on the kept copy (or the commit it records, when the file is the kept copy)
-    with ``HEAD``'s version. Both are written beside the kept copy
-    (:data:`REFUSAL_BASE`, :data:`REFUSAL_HEAD`; the second with a write record of its
+    two versions joined (:func:`_tools_join`), as :func:`merge_stale` does; when the two
+    do not join, on the same version with ``HEAD``'s (the kept copy's uncommitted changes
+    the next write merges back from it); without the version opened on, on the kept copy
+    (or the commit it records, when the file is the kept copy). Both are written beside
+    the kept copy (:data:`REFUSAL_BASE`, :data:`REFUSAL_HEAD`; the second with a write record of its
     own, :func:`_stamped`, so that the next write knows the file made from it while
     ``HEAD`` stays where it is, :data:`REFUSAL_AT`, :func:`_from_refusal`) and the
     commands are one ``ai-protocols merge-driver``; when
@@ -593,8 +594,10 @@ def _refuse_stale(ai_dir: str, path: str, data: bytes, older: bytes, newer: byte
     at = recorded if ours == older and committed is not None else None
     if opened is None or opened == ours:
         opened = committed if at is not None else older
-    if joined is None:
-        opened, joined = (committed if at is not None else older), newer
+    if joined is None:  # (the base stays the version the buffer was opened on: the kept
+        # copy as the base would take its every change the save lacks for the person's
+        # deletion; its uncommitted entries the next write merges back from it)
+        joined = newer
     theirs = _stamped(joined, now_moment())  # type: ignore[arg-type]
     try:
         os.makedirs(parent(kept), exist_ok=True)  # (a clone the tool never wrote in)
