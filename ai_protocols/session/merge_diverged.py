@@ -9,6 +9,8 @@ docs/decisions.md, "Twenty-eighth round: the session merge split by concern".
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ai_protocols.session.merge_entries import _common_base, reworded_pairs
 from ai_protocols.session.merge_session import merge_session_bytes
 from ai_protocols.session.merge_units import (
@@ -17,6 +19,7 @@ from ai_protocols.session.merge_units import (
     _entry_keys_of,
     _entry_raws,
     _read,
+    _Version,
 )
 from ai_protocols.session.sections import SESSION_ID_PROPERTY
 
@@ -64,7 +67,9 @@ def base_rank(base: bytes, older: bytes, newer: bytes) -> int:
 
 
 def merge_diverged_bytes(older: bytes, newer: bytes, base: bytes | None = None, *,
-                         ancestor: bool = False, wording: str = "file") -> MergeResult | None:
+                         ancestor: bool = False, wording: str = "file",
+                         history: Callable[[], list[bytes]] | None = None
+                         ) -> MergeResult | None:
     """Merge two versions of one session file that both hold entries the other lacks,
     with no common ancestor at hand: ``older``, the file on disk that git (a checkout, a
     stash, a rebase's abort) put back and a write went into, and ``newer``, the version
@@ -81,7 +86,14 @@ def merge_diverged_bytes(older: bytes, newer: bytes, base: bytes | None = None, 
     whenever given: the caller knows from git's history that both derive from it
     (``merge-kept`` into an archive). ``wording``: without such a base, whose words of
     an entry the two word differently are kept (:data:`WORDINGS`, :func:`_common_base`;
-    docs/decisions.md, "Issue 14, fourteenth round"). Raises nothing of its own."""
+    docs/decisions.md, "Issue 14, fourteenth round"). ``history``: the versions of the
+    file in ``HEAD``'s history, newest first (:func:`~ai_protocols.session.merge._head_versions`),
+    when ``newer`` is a version git holds and ``base`` its ancestor by git's history: a
+    side older than ``base`` that is a version of that history older than ``base``'s (a
+    ``git revert``'s) is merged by git's 3-way rule, its gaps deletions, as the driver git
+    runs merges it (:func:`~ai_protocols.session.merge_session._base_by_git`;
+    docs/decisions.md, "Twenty-eighth round: a removal by git revert under a stale
+    save"). Raises nothing of its own."""
     try:
         texts = [data.decode("utf-8") for data in (older, newer)]
     except UnicodeDecodeError:
@@ -101,7 +113,8 @@ def merge_diverged_bytes(older: bytes, newer: bytes, base: bytes | None = None, 
     if base == older:  # (nothing changed on the file's side: the kept copy as it is)
         return MergeResult(newer, False)
     result = merge_session_bytes(base, newer, older, labels=("kept copy", "common", "file"),
-                                 known_base=known, own_record=False)
+                                 known_base=known, own_record=False,
+                                 history=history if known else None)
     if result is None or result.conflicts:
         return None
     merged = _read(result.data.decode("utf-8"))
@@ -113,11 +126,34 @@ def merge_diverged_bytes(older: bytes, newer: bytes, base: bytes | None = None, 
     have, was = _entry_keys_of(merged), _entry_raws(committed)
     for side, other in ((old, new), (new, old)):
         theirs, mine = _entry_keys_of(other), _entry_raws(side)
-        if any(key not in have and not (key in was and key not in theirs
-                                        and was[key] == raw)
-               for key, raw in mine.items()):
+        lost = [key for key, raw in mine.items() if key not in have and
+                not (key in was and key not in theirs and was[key] == raw)]
+        if lost and not _carried_reworded(side, merged, committed, lost):
             return None
     return result
+
+
+def _carried_reworded(side: _Version, merged: _Version, base: _Version,
+                      keys: list[tuple[str, str]]) -> bool:
+    """Whether each entry ``keys`` names of ``side`` that the merge ``merged`` lacks by its
+    words is there reworded (:func:`reworded_pairs`: the other side reworded it, a base's
+    entry) with what ``side`` changed in it: its checkbox (a tick) and every line it
+    added below its first (a note). A tick on one side and a reword on the other merge
+    into the reworded entry ticked, as the driver git runs merges them; that is no entry
+    lost (docs/decisions.md, "Twenty-eighth round: a tick under another clone's reword").
+    No I/O."""
+    twins = reworded_pairs(side, merged)
+    raws, was = _entry_raws(side), _entry_raws(base)
+    for key in keys:
+        twin = twins.get(key)
+        if twin is None or key not in was:
+            return False
+        first, *rest = raws[key].splitlines()
+        head, *below = twin.raw.splitlines()
+        if first.split("]", 1)[0] != head.split("]", 1)[0] or \
+                any(line not in below for line in rest):
+            return False
+    return True
 
 
 def reworded_entries(older: bytes, newer: bytes, *,

@@ -38,8 +38,8 @@ from ai_protocols.session.stale_saves import (
 )
 from ai_protocols.storage import files as storage
 
-__all__ = ["dropped_or_removed", "gone_over", "merged_removal", "removed_again", "said_both",
-           "stale_committed", "stale_over_kept"]
+__all__ = ["dropped_or_removed", "gone_over", "merged_removal", "merged_saves", "removed_again",
+           "said_both", "stale_committed", "stale_over_kept"]
 
 
 def stale_over_kept(ai_dir: str, path: str, doc: OrgFile,
@@ -386,7 +386,8 @@ def merged_removal(ai_dir: str, path: str, doc: OrgFile,
     git runs, after a merge of the file only."""
     mine = session_headline(doc)
     at = None if mine is None else mine.properties.get("UPDATED_AT")
-    if head is None or head[1] is None or read_as is None or not at or not _merge_made(at):
+    if head is None or head[1] is None or read_as is None or not at or \
+            not _merge_may_be(ai_dir, path, at, read_as):
         return None
     root = parent(ai_dir)
     below = os.path.relpath(path, root)
@@ -395,19 +396,17 @@ def merged_removal(ai_dir: str, path: str, doc: OrgFile,
     if len(parents) != 2 or git_version(root, f"HEAD:./{below}") != data:
         return None
     from ai_protocols.lean import counted
-    from ai_protocols.session.merge_changes import removed_blocks, without_held
+    from ai_protocols.session.merge_changes import without_held
 
     held = held_entries(ai_dir, path, doc)
     sides = [git_version(root, f"{one}:./{below}") for one in parents]
+    over = _saves_over(root, below, data, sides, parents, held, head[1])
     for index, side in enumerate(sides):
         other = sides[1 - index]
-        if side is None or other is None or side == data:
+        if over[index] is None or other is None:
             continue
-        gone = _removal_gone_over(root, below, side, None, held, head[1], parents[index])
-        if gone is None or gone[2] is None:
-            continue
-        blocks = removed_blocks(data, gone[0], gone[2], held)
-        if not blocks or without_held(other, blocks)[1]:
+        gone, blocks = over[index]  # type: ignore[misc]
+        if not _removal_held_by(other, blocks, over[1 - index]):
             continue  # (the other side holds one of them: no removal git brought there)
         merged, count = without_held(data, blocks)
         if count:
@@ -417,6 +416,41 @@ def merged_removal(ai_dir: str, path: str, doc: OrgFile,
             return OrgFile(merged.decode("utf-8")), counted(count, "removal", "removals"), \
                 gone[1]
     return None
+
+
+def _saves_over(root: str, below: str, data: bytes, sides: list[bytes | None],
+                parents: list[str], held: set[str] | None, like: str
+                ) -> list[tuple[tuple[bytes, str, bytes | None], set[str]] | None]:
+    """For :func:`merged_removal`: of each parent's version ``sides`` of the merge ``data``
+    (the session file ``below``, from the work tree ``root``; ``parents`` the commits), the
+    version the committed stale save it is went over and the entries that save holds again
+    which git removed (:func:`~ai_protocols.session.stale_saves._removal_gone_over`,
+    :func:`~ai_protocols.session.merge_changes.removed_blocks`, each as an earlier-entries
+    file holds one); ``None`` for a side that is no such save (or is ``data`` itself). Up to
+    two git runs a side."""
+    from ai_protocols.session.merge_changes import removed_blocks
+
+    found: list[tuple[tuple[bytes, str, bytes | None], set[str]] | None] = []
+    for index, side in enumerate(sides):
+        gone = None if side is None or side == data else \
+            _removal_gone_over(root, below, side, None, held, like, parents[index])
+        blocks = set() if gone is None or gone[2] is None else \
+            removed_blocks(data, gone[0], gone[2], held)
+        found.append((gone, blocks) if blocks else None)  # type: ignore[arg-type]
+    return found
+
+
+def _removal_held_by(other: bytes, blocks: set[str],
+                     saved: tuple[tuple[bytes, str, bytes | None], set[str]] | None) -> bool:
+    """Whether the removals ``blocks`` (a committed stale save held them again, one parent's
+    version of a merge) were git's on the merge's other side ``other`` too: it holds none of
+    them, or it is a committed stale save over the same removal (``saved``,
+    :func:`_saves_over`'s: two clones each saved a buffer opened before the pull over it,
+    committed, and merged: every one of them is one that save held again). No I/O
+    (docs/decisions.md, "Twenty-eighth round: two clones' stale saves over one removal")."""
+    from ai_protocols.session.merge_changes import without_held
+
+    return without_held(other, blocks - (set() if saved is None else saved[1]))[1] == 0
 
 
 def _dropped_back(data: bytes, save: bytes, over: bytes, opened: bytes,
@@ -446,6 +480,26 @@ def _dropped_back(data: bytes, save: bytes, over: bytes, opened: bytes,
             lines_dropped(without, merged.data, save, repaired.data):
         return None
     return merged.data, changes_lacking(data, merged.data, held, also=(opened,))
+
+
+def _merge_may_be(ai_dir: str, path: str, at: str, read_as: os.stat_result) -> bool:
+    """:func:`merged_removal`'s cheap test (no process) that the session file ``path``
+    (read as ``read_as``, its ``stat``), which carries the write record ``at``, may be a
+    merge the driver made: it carries a merge's own record (:func:`_merge_made`), or,
+    when both sides carried the same record (two clones' stale saves of one version, each
+    committed: the merge keeps that record, no write since on either side), it is older
+    than the kept copy's (:func:`~ai_protocols.session.stale_commit.older_record`: the
+    agent wrote after the buffer was opened) or there is no kept copy (a clone where the
+    tool has not written this file). docs/decisions.md, "Twenty-eighth round: two
+    clones' stale saves over one removal". Reads the kept copy only."""
+    if _merge_made(at):
+        return True
+    there, kept = _kept_other(kept_path(ai_dir, path), read_as)
+    if not there:
+        return True
+    from ai_protocols.session.stale_commit import older_record
+
+    return kept is not None and older_record(at, (props_of(kept) or {}).get("UPDATED_AT"))
 
 
 def _merge_made(record: str) -> bool:
@@ -507,8 +561,37 @@ def dropped_or_removed(ai_dir: str, path: str, doc: OrgFile,
     round: the review's stale saves committed"). ``None`` when neither finds anything;
     either alone when the two do not merge cleanly (the agent's entry first). Asked last
     by the write and :func:`~ai_protocols.session.transaction.next_write_merges` alike."""
+    return _with_dropped(ai_dir, path, doc, head, read_as,
+                         removed_again(ai_dir, path, doc, head, read_as))
+
+
+def merged_saves(ai_dir: str, path: str, doc: OrgFile,
+                 head: tuple[str | None, str | None] | None,
+                 read_as: os.stat_result | None) -> tuple[OrgFile, str, str] | None:
+    """:func:`dropped_or_removed` of a file :func:`~ai_protocols.session.replaced.refuse_older`
+    refused as older than its kept copy, when it is a merge the driver made of committed
+    stale saves over a removal (:func:`merged_removal`): two clones each saved a buffer
+    opened before the pull over it, committed, and merged; the merge carries a record of
+    its own made from the saves', older than the kept copy's, the agent's write since. No
+    ``git reset`` or checkout put it here: what git removed is taken out and the kept
+    copy's uncommitted changes merged back, the typed notes kept, instead of the refusal
+    (whose ``cp`` of the kept copy would drop them). ``None`` otherwise (the refusal
+    stands). Asked after the other merge backs of a refused file, by the write and
+    :func:`~ai_protocols.session.transaction.next_write_merges` alike (docs/decisions.md,
+    "Twenty-eighth round: two clones' stale saves over one removal")."""
+    removed = merged_removal(ai_dir, path, doc, head, read_as)
+    return None if removed is None else \
+        _with_dropped(ai_dir, path, doc, head, read_as, removed)
+
+
+def _with_dropped(ai_dir: str, path: str, doc: OrgFile,
+                  head: tuple[str | None, str | None] | None,
+                  read_as: os.stat_result | None,
+                  removed: tuple[OrgFile, str, str] | None) -> tuple[OrgFile, str, str] | None:
+    """:func:`dropped_or_removed`'s join of the kept copy's changes no commit holds
+    (:func:`~ai_protocols.session.stale_saves.kept_dropped`) with ``removed``, the file
+    without what git removed (or ``None``)."""
     kept = kept_dropped(ai_dir, path, doc, head, read_as)
-    removed = removed_again(ai_dir, path, doc, head, read_as)
     if kept is None or removed is None:
         return kept or removed
     from ai_protocols.session.merge_diverged import merge_diverged_bytes

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 
 from ai_protocols.lean import shell_quote
 from ai_protocols.liveness.clock import Moment, now_moment
@@ -262,10 +263,13 @@ def _removal_gone_over(root: str, below: str, data: bytes, older: bytes | None,
     from ai_protocols.session.stale_commit import BLOB
 
     versions = history_versions(root, below, [rev], 12, before=False, each=True)
-    if data in versions[1:]:
+    first = 1  # (a merge's version is there once a parent: its every place at the top)
+    while first < len(versions) and versions[first] == data == versions[0]:
+        first += 1
+    if data in versions[first:]:
         return None  # (a version git held before, put back as it was: a revert stands)
     stamp = (props_of(data) or {}).get("UPDATED_AT")
-    for index, version in enumerate(versions[1:], 1):
+    for index, version in enumerate(versions[first:], first):
         if version == older:
             return None
         if older is not None:
@@ -553,10 +557,11 @@ def _refuse_stale(ai_dir: str, path: str, data: bytes, older: bytes, newer: byte
     stale-save path (:func:`brought_back`, :func:`stale_earlier`, a stale save in a
     clone the tool never wrote in): its commands merge the file on disk (the person's
     save) on the version its buffer was opened on (:func:`opened_on`) with the tool's
-    two versions joined (:func:`_tools_join`), as :func:`merge_stale` does; without
-    those, on the kept copy (or the commit it records, when the file is the kept copy)
-    with ``HEAD``'s version. Both are written beside the kept copy
-    (:data:`REFUSAL_BASE`, :data:`REFUSAL_HEAD`; the second with a write record of its
+    two versions joined (:func:`_tools_join`), as :func:`merge_stale` does; when the two
+    do not join, on the same version with ``HEAD``'s (the kept copy's uncommitted changes
+    the next write merges back from it); without the version opened on, on the kept copy
+    (or the commit it records, when the file is the kept copy). Both are written beside
+    the kept copy (:data:`REFUSAL_BASE`, :data:`REFUSAL_HEAD`; the second with a write record of its
     own, :func:`_stamped`, so that the next write knows the file made from it while
     ``HEAD`` stays where it is, :data:`REFUSAL_AT`, :func:`_from_refusal`) and the
     commands are one ``ai-protocols merge-driver``; when
@@ -589,8 +594,10 @@ def _refuse_stale(ai_dir: str, path: str, data: bytes, older: bytes, newer: byte
     at = recorded if ours == older and committed is not None else None
     if opened is None or opened == ours:
         opened = committed if at is not None else older
-    if joined is None:
-        opened, joined = (committed if at is not None else older), newer
+    if joined is None:  # (the base stays the version the buffer was opened on: the kept
+        # copy as the base would take its every change the save lacks for the person's
+        # deletion; its uncommitted entries the next write merges back from it)
+        joined = newer
     theirs = _stamped(joined, now_moment())  # type: ignore[arg-type]
     try:
         os.makedirs(parent(kept), exist_ok=True)  # (a clone the tool never wrote in)
@@ -680,7 +687,10 @@ def _tools_join(older: bytes, newer: bytes, committed: bytes | None,
     tool wrote it, the commit it records older than the file's first: ``path``'s
     history, :func:`~ai_protocols.session.edit_base._history`), on the kept copy: ``HEAD``'s version
     came from it. So a line the other clone changed (a reword by hand) is its change, as the merge
-    driver takes it, never a second entry. ``None`` when that merge is not clean."""
+    driver takes it, never a second entry. With git's ancestor, what ``newer`` lacks of
+    it is taken out as the driver git runs takes it (:func:`_git_history`: a ``git
+    revert``'s removal, whose version carries an older write record than ``committed``,
+    is a removal, never a stale side's gap). ``None`` when that merge is not clean."""
     from ai_protocols.session.merge_diverged import merge_diverged_bytes
 
     if older == newer:
@@ -688,9 +698,29 @@ def _tools_join(older: bytes, newer: bytes, committed: bytes | None,
     if not (ancestor and committed is not None) and path is not None and \
             older in edit_base._history(path, ["HEAD"]):
         committed, ancestor = older, True
-    tools = merge_diverged_bytes(older, newer, committed,
-                                 ancestor=ancestor and committed is not None)
+    known = ancestor and committed is not None
+    tools = merge_diverged_bytes(older, newer, committed, ancestor=known,
+                                 history=_git_history(path) if known else None)
     return None if tools is None else tools.data
+
+
+def _git_history(path: str | None) -> Callable[[], list[bytes]] | None:
+    """How to list the versions of the session file at ``path`` in ``HEAD``'s history,
+    newest first, as the merge driver git runs lists them
+    (:func:`~ai_protocols.session.merge._head_versions`, called only when a side of the merge
+    is older than its base: two git runs then); ``None`` without ``path``. The stale-save
+    rules' joins of the tool's versions with git's take a removal git made by going back to
+    an older version (``git revert``) as the driver took it in the pull (docs/decisions.md,
+    "Twenty-eighth round: a removal by git revert under a stale save")."""
+    if path is None:
+        return None
+
+    def versions() -> list[bytes]:
+        from ai_protocols.session.merge import _head_versions
+
+        return _head_versions(os.path.basename(path), parent(path))
+
+    return versions
 
 
 def below_head(root: str, commit: str | None) -> bool:

@@ -138,6 +138,7 @@ from ai_protocols.session.splice import apply_entry
 from ai_protocols.session.stale_over import (
     dropped_or_removed,
     gone_over,
+    merged_saves,
     said_both,
     stale_committed,
     stale_over_kept,
@@ -422,7 +423,8 @@ class Editing:
                 head = read_head(parent(ai_dir))
                 brought = stale_over_kept(ai_dir, path, doc, head) or \
                     stale_earlier(ai_dir, path, doc, head) or \
-                    stale_committed(ai_dir, path, doc, head, read_as)
+                    stale_committed(ai_dir, path, doc, head, read_as) or \
+                    merged_saves(ai_dir, path, doc, head, read_as)
                 if brought is None:
                     raise
                 doc, replaced = brought[0], None
@@ -749,7 +751,8 @@ def next_write_merges(ai_dir: str, path: str) -> tuple[OrgFile, str, str] | None
     except errors.SessionReplaced:
         brought = stale_over_kept(ai_dir, path, doc, head) or \
             stale_earlier(ai_dir, path, doc, head) or \
-            stale_committed(ai_dir, path, doc, head, read_as)
+            stale_committed(ai_dir, path, doc, head, read_as) or \
+            merged_saves(ai_dir, path, doc, head, read_as)
         if brought is None:
             return None  # (the write refuses it)
     except StaleSave:
