@@ -209,9 +209,8 @@ def _unended_of(root: str, board: str) -> tuple[bytes, bytes | None, list[bytes]
 
     from ai_protocols.board.board_file import BoardFile, Task
     from ai_protocols.board.board_read import read_board
-    from ai_protocols.board.claim_history import ended_in_history, undone_by
-    from ai_protocols.board.stale_history import reverted_to
-    from ai_protocols.git.history import history_versions, recorded_in_history
+    from ai_protocols.board.claim_history import ended_in_history
+    from ai_protocols.git.history import history_versions
     from ai_protocols.session.transaction import git_version
 
     below = os.path.relpath(board, root)
@@ -255,33 +254,12 @@ def _unended_of(root: str, board: str) -> tuple[bytes, bytes | None, list[bytes]
     items: list[Task | AreaLock] = [t for t, _ in claims] + [h for h, _ in locks]
     if not items:
         return _small_board(live), at_head, own
+    # (ended: an end of the tool's, or a git revert of the commit that made it, a
+    # person's choice; not of one that only put back a claim deleted by hand before it)
     ended = ended_in_history(board, items)  # type: ignore[arg-type]
-    path = f"{os.path.basename(os.path.dirname(board))}/{os.path.basename(board)}"
-    kept = []
-    for (item, lines), out in zip(claims + locks, ended, strict=True):  # type: ignore[operator]
-        if out:
-            continue
-        name = "CLAIMED_AT" if isinstance(item, Task) else "LOCKED_AT"
-        record = item.claimed_at if isinstance(item, Task) else item.locked_at
-        took = recorded_in_history(root, path, f"{name}: {record}")
-        if took is not None and reverted_to(root, took, below) and \
-                _made_by(root, undone_by(root, took, below), path, f"{name}: {record}"):
-            continue  # (a git revert of the commit that made it took it out: a person's
-            # choice; not of one that only put back a claim deleted by hand before it)
-        kept.append((item, lines))
+    kept = [pair for pair, out in zip(claims + locks, ended, strict=True)  # type: ignore[operator]
+            if not out]
     return _small_board(kept + live), at_head, own
-
-
-def _made_by(root: str, commit: str | None, path: str, line: str) -> bool:
-    """Whether ``commit`` (``None``: not known) made the claim or lock whose property
-    line holds ``line`` (``CLAIMED_AT: R``) on the board ``path`` (from the work tree
-    ``root``'s top): no commit of its parent's history holds it. A commit that put back
-    one made before it (a tool's write over a hand deletion, B2 of the twenty-seventh
-    round's review) did not: a revert of it returns to the hand deletion, which stays
-    unended. One ``git log -S``; raises nothing."""
-    from ai_protocols.git.history import recorded_in_history
-
-    return commit is not None and recorded_in_history(root, path, line, f"{commit}^") is None
 
 
 def _live_of(doc: OrgFile, tasks: list[Task], locks: list[AreaLock]

@@ -1,0 +1,110 @@
+"""The task board's git acts in the clone itself (issue 15, twenty-eighth round;
+docs/decisions.md, "Twenty-eighth round: the board's git acts").
+
+- Fault 1: a ``git revert`` made in the clone whose kept copy holds the claim and lock
+  it takes out (the clone that claimed) was read as a loss: held, enforced and put
+  back by the next write, where the same revert pulled by another clone is a person's
+  end. Every form of a revert (``git revert``, ``--no-commit`` then ``git commit``, an
+  older board checked out and committed, a revert of an older commit) now ends them in
+  every reader and writer of that clone too; a ``git reset --hard`` to a commit before
+  them, a ``git stash``, a checkout not committed still put them back
+  (tests/test_board_claims_fourteenth.py), as decided.
+- Fault 2: while a git operation is stopped (a ``git revert`` stopped on a conflict, or
+  ``--no-commit`` not committed yet), a board lacking both ``HEAD``'s own claim and lock
+  (the operation took them out) and an older claim and lock a person deleted by hand
+  (``HEAD``'s history holds them unended): the older ones are held, ``HEAD``'s own are
+  the operation's, in a clone that never wrote them (the unended rule) and in the one
+  whose kept copy holds them alike.
+
+Real clones of one bare origin, real ``git``, the installed console script and its hook.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from boardkit import BOARD, write_hook
+from test_boardseen_twentythird import _a_claims, _clones, _shown
+from test_claimfix_twentyfourth import _owner, _pull, _push
+from test_merge_driver import git
+
+from conftest import Runner
+
+
+def _free_of_ca(name: str, clone: Path, run: Runner, ident: str) -> None:
+    """In ``clone``: neither ``ca``'s claim of ``ident`` nor its lock on ``src/api``, as
+    every reader judges them (``task list``, ``task show``, ``locks``, ``check``, the
+    PreToolUse hook), with no word of a loss or a stale save."""
+    shown = _shown(run)
+    assert not {s for s in shown if s[0] in ("claim", "lock")}, (name, shown)
+    show = run("task", "show", ident, "--json", agent="cc")
+    assert json.loads(show.stdout)["owner"] is None, (name, show.stdout)
+    (clone / "src" / "api").mkdir(parents=True, exist_ok=True)
+    (clone / "src" / "api" / "x.py").write_text("changed\n", encoding="utf-8")
+    checked = run("check", "--json", agent="cc", check=False)
+    report = json.loads(checked.stdout)
+    assert not [f for f in report["findings"] if f.get("locked_by")], (name, report)
+    (clone / "src" / "api" / "x.py").unlink()
+    hook = write_hook(clone, clone / "src" / "api" / "x.py", "pc")
+    assert hook.returncode == 0, (name, hook.returncode, hook.stderr)
+    said = show.stderr + checked.stderr + run("task", "list", agent="cc").stderr + \
+        run("locks", agent="cc").stderr
+    for word in ("lost", "put back", "lacks", "stale"):
+        assert word not in said, (name, word, said)
+
+
+def _reverted(clone: Path, how: str, claim: str) -> None:
+    """A person in ``clone`` undoes the commit ``claim`` (``ca``'s claim and lock) by
+    ``how``: ``revert`` (``git revert``), ``no-commit`` (``git revert --no-commit``,
+    then ``git commit -m`` in the person's words), ``checkout`` (``git checkout
+    CLAIM^ -- .ai/tasks.org``, committed), ``older`` (``git revert`` after another board
+    commit: git merges the revert)."""
+    if how == "older":
+        Runner(clone)("task", "add", "Added after the claim", agent="pa")
+        git(clone, "commit", "-qam", "pa adds a task")
+    if how in ("revert", "older"):
+        git(clone, "revert", "--no-edit", claim)
+        return
+    if how == "no-commit":
+        git(clone, "revert", "--no-commit", claim)
+    else:
+        git(clone, "checkout", f"{claim}^", "--", str(BOARD))
+    git(clone, "commit", "-qm", "ca is not on that after all")
+
+
+@pytest.mark.parametrize("how", ["revert", "no-commit", "checkout", "older"])
+def test_a_local_revert_of_a_claim_and_lock_ends_them_in_the_clone_that_made_them(
+        tmp_path: Path, how: str) -> None:
+    """Fault 1: ``ca`` claims "Task one" in ``a`` and locks ``src/api``, committed and
+    pushed (``a``'s kept copy holds both); a person in ``a`` undoes that commit
+    (:func:`_reverted`). A person's end, as the same revert pulled is: ``a``'s readers
+    show neither, its hook lets an edit into ``src/api`` through, its next write puts
+    nothing back, ``cc`` claims the task and locks ``src/api`` there; pushed, ``p``
+    agrees. Before, ``a`` held both as lost from its kept copy, refused the edit and put
+    them back at the next write."""
+    clones, runs = _clones(tmp_path.resolve())
+    a, p = clones["a"], clones["p"]
+    ident = _a_claims(clones, runs, existing=True)
+    claim = git(a, "rev-parse", "HEAD").stdout.strip()
+    assert ("claim", ident, "ca") in _shown(runs["a"])
+    _reverted(a, how, claim)
+    text = (a / BOARD).read_text(encoding="utf-8")
+    assert ":CLAIMED_AT:" not in text and "** src/api" not in text, text
+    assert (a / ".ai" / ".locks" / "live" / "tasks.org").read_text(
+        encoding="utf-8").count(":CLAIMED_AT:") == 1  # (the kept copy holds the claim)
+    _free_of_ca("a", a, runs["a"], ident)
+    wrote = runs["a"]("task", "add", "Written after the revert", agent="pa")
+    text = (a / BOARD).read_text(encoding="utf-8")
+    assert "put back" not in wrote.stderr and ":OWNER:    ca" not in text and \
+        "** src/api" not in text, (wrote.stderr, text)
+    claimed = runs["a"]("task", "claim", ident, agent="cc", check=False)
+    assert claimed.returncode == 0, claimed
+    locked = runs["a"]("lock", "src/api/x.py", "--reason", "cc", agent="cc", check=False)
+    assert locked.returncode == 0, locked
+    _push(a, "cc takes them")
+    _pull(p)
+    assert _owner(runs["p"], ident, "pp")[0] == "cc"
+    assert ("lock", "src/api/x.py", "cc") in _shown(runs["p"])
+    assert ("lock", "src/api", "ca") not in _shown(runs["p"])
