@@ -108,3 +108,92 @@ def test_a_local_revert_of_a_claim_and_lock_ends_them_in_the_clone_that_made_the
     assert _owner(runs["p"], ident, "pp")[0] == "cc"
     assert ("lock", "src/api/x.py", "cc") in _shown(runs["p"])
     assert ("lock", "src/api", "ca") not in _shown(runs["p"])
+
+
+def _both_lacking(tmp_path: Path, where: str, stop: str
+                  ) -> tuple[dict[str, Path], dict[str, Runner], str, str]:
+    """Fault 2's set-up, up to the stopped operation in ``where``: ``ca`` claims "Task
+    one" in ``a`` and locks ``src/old`` (README made), pushed; ``c`` pulls, adds "Task
+    two" (pushed), ``cc`` claims it, locks ``src/api`` and README changes, in one commit
+    ``X``, pushed;
+    ``p`` pulls and a person there deletes ``ca``'s claim and lock by hand, committed and
+    pushed (``HEAD``'s history holds them unended); ``where`` (``p``: its kept copy never
+    held ``X``'s; ``c``: it does) pulls and ``git revert``s ``X``: ``stop`` ``conflict``
+    (README changed since: git stops on it) or ``no-commit`` (``--no-commit``). The board
+    then lacks both ``X``'s claim and lock (``HEAD``'s own) and ``ca``'s (older).
+    Returns the clones, their runners, and the ids of "Task one" and "Task two"."""
+    clones, runs = _clones(tmp_path.resolve())
+    a, p, c = clones["a"], clones["p"], clones["c"]
+    (a / "README").write_text("hi\n", encoding="utf-8")
+    one = json.loads(runs["a"]("task", "list", "--json", agent="pa").stdout)[0]["id"]
+    runs["a"]("task", "claim", one, agent="ca")
+    runs["a"]("lock", "src/old", "--reason", "ca's", agent="ca")
+    _push(a, "ca claims and locks")
+    _pull(c)
+    two = runs["c"]("task", "add", "Task two", agent="pc").stdout.strip()
+    _push(c, "task two")
+    runs["c"]("task", "claim", two, agent="cc")
+    runs["c"]("lock", "src/api", "--reason", "cc's", agent="cc")
+    (c / "README").write_text("hi\nc\n", encoding="utf-8")
+    _push(c, "cc claims and locks")
+    claim = git(c, "rev-parse", "HEAD").stdout.strip()
+    _pull(p)
+    out, skipping, inside = [], False, False
+    for line in (p / BOARD).read_text(encoding="utf-8").splitlines(keepends=True):
+        if line.startswith("*"):
+            skipping = line.startswith("** src/old")
+            inside = line.startswith("* DOING Task one")
+            line = line.replace("* DOING Task one", "* TODO Task one")
+        if skipping or (inside and line.strip().startswith(
+                (":OWNER:", ":OWNER_PROCESS:", ":CLAIMED:", ":CLAIMED_AT:"))):
+            continue
+        out.append(line)
+    (p / BOARD).write_text("".join(out), encoding="utf-8")
+    _push(p, "a person takes ca's claim and lock off by hand")
+    here = clones[where]
+    if where != "p":
+        _pull(here)
+    if stop == "conflict":
+        (here / "README").write_text("hi\nc\nmine\n", encoding="utf-8")
+        _push(here, "README")
+        done = git(here, "revert", "--no-edit", claim, check=False)
+        assert done.returncode != 0, done
+        assert "UU README" in git(here, "status", "--porcelain").stdout
+    else:
+        git(here, "revert", "--no-commit", claim)
+    assert (here / ".git" / "REVERT_HEAD").exists()
+    text = (here / BOARD).read_text(encoding="utf-8")
+    assert ":OWNER:" not in text and "** src/" not in text, text
+    return clones, runs, one, two
+
+
+@pytest.mark.parametrize("stop", ["conflict", "no-commit"])
+@pytest.mark.parametrize("where", ["p", "c"])
+def test_a_stopped_revert_lacking_heads_own_and_an_older_claim_holds_the_older_only(
+        tmp_path: Path, where: str, stop: str) -> None:
+    """Fault 2 (:func:`_both_lacking`): while the revert is under way, ``ca``'s claim and
+    lock (deleted by hand, unended) are held in ``where`` by every reader and writer
+    (``task list``, ``task show``, ``locks``, the hook, ``task claim`` refused, exit 21),
+    and ``cc``'s, which the revert took out, are not (the operation's: no lock on
+    ``src/api``, the hook lets an edit there through, "Task two" free); a write during
+    the stop puts ``ca``'s back and not ``cc``'s, so the revert, continued, ends
+    ``cc``'s. Before, the older one lacking made the unended rule hold ``HEAD``'s own
+    too (``p``), and the kept copy held them (``c``)."""
+    clones, runs, one, two = _both_lacking(tmp_path, where, stop)
+    here, run = clones[where], runs[where]
+    assert _owner(run, one, "dd")[0] == "ca" and _owner(run, two, "dd")[0] is None
+    show = json.loads(run("task", "show", two, "--json", agent="dd").stdout)
+    assert show["owner"] is None, show
+    shown = _shown(run)
+    assert ("lock", "src/old", "ca") in shown and not [s for s in shown if s[1] == "src/api"], \
+        shown
+    hook = write_hook(here, here / "src" / "old" / "x.py", "pd")
+    assert hook.returncode == 2 and "ca" in hook.stderr, (hook.returncode, hook.stderr)
+    hook = write_hook(here, here / "src" / "api" / "x.py", "pd")
+    assert hook.returncode == 0, (hook.returncode, hook.stderr)
+    claimed = run("task", "claim", one, agent="dd", check=False)
+    assert claimed.returncode == 21 and "ca" in claimed.stderr, claimed
+    run("task", "add", "During the revert", agent="pd")
+    text = (here / BOARD).read_text(encoding="utf-8")
+    assert "** src/old" in text and ":OWNER:    ca" in text, text
+    assert "** src/api" not in text and ":OWNER:    cc" not in text, text

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ai_protocols.board.board_file import AreaLock, Task
     from ai_protocols.org.file import OrgFile
 
-__all__ = ["UNENDED_WALKED", "still_unended", "unended"]
+__all__ = ["UNENDED_WALKED", "operation_took", "still_unended", "unended"]
 
 #: How many of the board's newest versions in ``HEAD``'s history :func:`unended` reads
 #: (those of :func:`deleted_claim` and :func:`deleted_lock`).
@@ -79,12 +79,74 @@ def unended(board: str, data: bytes | None) -> OrgFile | None:
     lacking = {record for record in _records(body) if data is None or record not in data}
     if not lacking:
         return None
-    if lacking <= set(_head_records(found)):
-        from ai_protocols.git.head import merging
-
-        if merging(root):  # (a merge, revert, cherry-pick or rebase stopped: the board
-            return None  # is git's, what it took out of HEAD's is that operation's)
+    own = lacking & set(_head_records(found))
+    if own:  # (a merge, revert, cherry-pick or rebase stopped: what it took out of
+        # HEAD's board is that operation's, not held; the older ones are held still)
+        taken = operation_took(board, [record.decode("utf-8", "replace") for record in own])
+        if taken:
+            if lacking <= {record.encode() for record in taken}:
+                return None
+            found = found[:len(found) - len(body)] + _without(body, taken)
     return BoardFile(found.decode("utf-8", "replace"))
+
+
+def operation_took(board: str, records: list[str], *, brought: bool = False) -> set[str]:
+    """Of ``records`` (the ``CLAIMED_AT`` and ``LOCKED_AT`` values of claims and locks
+    the board ``board`` lacks), those a git operation under way took out (``brought``:
+    of claims and locks the board holds again that this tool had ended, those it
+    brought back: the board git wrote into its index holds the record, ``HEAD``'s does
+    not; a stopped revert of a release or an unlock): a merge,
+    rebase, cherry-pick or revert stopped on a conflict, or a ``git revert --no-commit``
+    not committed yet (:func:`~ai_protocols.git.head.merging`), where ``HEAD``'s board
+    holds the record (a property line's) and the board git wrote into its index (stage
+    0, ``git show :0:./PATH``) does not. What the operation took out is its own while it
+    is stopped, in every clone, whatever the clone's kept copy: not held, not put back
+    by a write made during it (which would put it into the operation's result: a
+    revert undone by the tool); once committed, the commit is judged as any other (a
+    revert of the commit that made it ends it: ``claim_history.reverted_out``; a merge
+    that took out a live claim with no end is a hand deletion, held). One a person took
+    out of the board during the stop (git's index still holds it) is held as any hand
+    deletion. The one rule of ``Board.lost``, :func:`unended` and the PreToolUse hook
+    (docs/decisions.md, "Twenty-eighth round: the board's git acts"). A few ``stat``
+    calls when none is under way; two ``git show`` when one is; raises nothing."""
+    import os
+
+    from ai_protocols.git.head import merging
+
+    root = os.path.dirname(os.path.dirname(board))
+    if not records or not merging(root):
+        return set()
+    from ai_protocols.session.transaction import git_version
+
+    below = os.path.relpath(board, root)
+    at_head = git_version(root, f"HEAD:./{below}")
+    index = git_version(root, f":0:./{below}") if at_head is not None else None
+    if at_head is None or index is None:
+        return set()  # (no board at HEAD; an unmerged board: the board merge's conflict)
+    held, wrote = set(_records(at_head)), set(_records(index))
+    if brought:
+        held, wrote = wrote, held
+    return {record for record in records
+            if record.encode() in held and record.encode() not in wrote}
+
+
+def _without(body: bytes, records: set[str]) -> bytes:
+    """:func:`unended`'s small board ``body`` without the claims and locks whose records
+    are ``records`` (:func:`operation_took`'s)."""
+    from ai_protocols.board.board_file import BoardFile, Task
+    from ai_protocols.board.board_read import read_board
+
+    doc = BoardFile(body.decode("utf-8", "replace"))
+    try:
+        tasks, locks = read_board(doc, check=False)
+    except ValueError:
+        return body
+    items: list[tuple[Task | AreaLock, list[str]]] = [
+        (item, _bare_lines(doc, item.line - 1, doc.find(item.line - 1).subtree_end))
+        for item in [*locks, *tasks]
+        if ((item.claimed_at if isinstance(item, Task) else item.locked_at) or "")
+        not in records]
+    return _small_board(items)
 
 
 def _carried(root: str, head: str, kept: str, data: bytes | None, found: bytes | None,
