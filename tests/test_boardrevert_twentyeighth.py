@@ -15,6 +15,10 @@ docs/decisions.md, "Twenty-eighth round: the board's git acts").
   (``HEAD``'s history holds them unended): the older ones are held, ``HEAD``'s own are
   the operation's, in a clone that never wrote them (the unended rule) and in the one
   whose kept copy holds them alike.
+- Fault 3 (the same kind, found with 2): a stopped ``git revert`` of a release or an
+  unlock brings the claim or lock back; the clone that ended it read that as an end git
+  undid, and a write during the stop ended it again, undoing the revert. The
+  operation's too, until committed.
 
 Real clones of one bare origin, real ``git``, the installed console script and its hook.
 """
@@ -60,12 +64,19 @@ def _reverted(clone: Path, how: str, claim: str) -> None:
     ``how``: ``revert`` (``git revert``), ``no-commit`` (``git revert --no-commit``,
     then ``git commit -m`` in the person's words), ``checkout`` (``git checkout
     CLAIM^ -- .ai/tasks.org``, committed), ``older`` (``git revert`` after another board
-    commit: git merges the revert)."""
+    commit: git merges the revert), ``cherry-pick`` (a revert made on a branch,
+    ``git cherry-pick``ed onto ``main``)."""
     if how == "older":
         Runner(clone)("task", "add", "Added after the claim", agent="pa")
         git(clone, "commit", "-qam", "pa adds a task")
     if how in ("revert", "older"):
         git(clone, "revert", "--no-edit", claim)
+        return
+    if how == "cherry-pick":  # (the revert made on a branch, picked onto main)
+        git(clone, "switch", "-q", "-c", "fix")
+        git(clone, "revert", "--no-edit", claim)
+        git(clone, "switch", "-q", "main")
+        git(clone, "cherry-pick", "fix")
         return
     if how == "no-commit":
         git(clone, "revert", "--no-commit", claim)
@@ -74,7 +85,8 @@ def _reverted(clone: Path, how: str, claim: str) -> None:
     git(clone, "commit", "-qm", "ca is not on that after all")
 
 
-@pytest.mark.parametrize("how", ["revert", "no-commit", "checkout", "older"])
+@pytest.mark.parametrize("how", ["revert", "no-commit", "checkout", "older",
+                                 "cherry-pick"])
 def test_a_local_revert_of_a_claim_and_lock_ends_them_in_the_clone_that_made_them(
         tmp_path: Path, how: str) -> None:
     """Fault 1: ``ca`` claims "Task one" in ``a`` and locks ``src/api``, committed and
@@ -197,3 +209,40 @@ def test_a_stopped_revert_lacking_heads_own_and_an_older_claim_holds_the_older_o
     text = (here / BOARD).read_text(encoding="utf-8")
     assert "** src/old" in text and ":OWNER:    ca" in text, text
     assert "** src/api" not in text and ":OWNER:    cc" not in text, text
+
+
+@pytest.mark.parametrize("what", ["claim", "lock"])
+def test_a_stopped_revert_of_a_release_or_unlock_is_not_undone_by_a_write(
+        tmp_path: Path, what: str) -> None:
+    """Fault 3 (the same kind, the other way): ``ca`` claims "Task one" in ``a`` and
+    locks ``src/api``, committed; releases the claim (``what``: unlocks the lock),
+    committed; a person runs ``git revert --no-commit`` of that end, not committed yet
+    (``REVERT_HEAD``). The claim (lock) back on the board is the operation's, not an
+    end of the tool's that git undid: ``a`` shows ``ca`` holding it with no word of an
+    undone end, its hook refuses another agent's edit into the lock, and a write during
+    the revert does not end it again, so the revert, committed, holds it. Before, the
+    kept copy's end won: the claim counted for nothing and the write released it."""
+    clones, runs = _clones(tmp_path.resolve())
+    a = clones["a"]
+    ident = _a_claims(clones, runs, existing=True)
+    if what == "claim":
+        runs["a"]("task", "release", ident, agent="ca")
+    else:
+        runs["a"]("unlock", "src/api", agent="ca")
+    _push(a, "ca ends it")
+    git(a, "revert", "--no-commit", "HEAD")
+    assert (a / ".git" / "REVERT_HEAD").exists()
+    text = (a / BOARD).read_text(encoding="utf-8")
+    assert ":OWNER:    ca" in text and "** src/api" in text, text
+    listed = runs["a"]("task", "list", "--all", "--json", agent="cc")
+    assert "last wrote" not in listed.stderr, listed.stderr
+    shown = _shown(runs["a"])
+    assert ("claim", ident, "ca") in shown and ("lock", "src/api", "ca") in shown, shown
+    hook = write_hook(a, a / "src" / "api" / "x.py", "pc")
+    assert hook.returncode == 2 and "ca" in hook.stderr, (hook.returncode, hook.stderr)
+    runs["a"]("task", "add", "During the revert", agent="pa")
+    text = (a / BOARD).read_text(encoding="utf-8")
+    assert ":OWNER:    ca" in text and "** src/api" in text, text
+    git(a, "commit", "-qam", "ca holds it after all")
+    shown = _shown(runs["a"])
+    assert ("claim", ident, "ca") in shown and ("lock", "src/api", "ca") in shown, shown

@@ -408,20 +408,18 @@ def reverted_out(root: str, path: str, commit: str, after: bytes | None,
                  before: bytes | None, line: str) -> bool:
     """Whether ``commit`` (its board ``path``, from the work tree ``root``'s top, is
     ``after``; its parent's, ``before``) took out the claim or lock whose property line
-    holds ``line`` (``CLAIMED_AT: R``, ``LOCKED_AT: R``) by a ``git revert``
-    (:func:`~ai_protocols.board.stale_history.reverted_to`: git's "This reverts commit
-    S" line, or a board put back whole, :func:`undone_by`) of the very commit that
-    made it (:func:`made_by`): a person's git act that ends the claim or lock, in every
-    clone, in the one that holds it in its kept copy too (docs/decisions.md,
-    "Twenty-eighth round: the board's git acts"). A revert of a commit that only put
-    back a claim deleted by hand before it returns to the hand deletion: no end. The
-    one rule of a revert's end for every reader and writer (:func:`ended_in_history`).
-    :func:`~ai_protocols.board.stale_history.reverted_to`'s and :func:`made_by`'s git
-    runs, only for a commit that took it out; raises nothing."""
-    from ai_protocols.board.stale_history import reverted_to
-
+    holds ``line`` (``CLAIMED_AT: R``, ``LOCKED_AT: R``) as a ``git revert``
+    (:func:`undone_by`: git's "This reverts commit S" line, or a board put back whole)
+    of the very commit ``S`` that made it (:func:`made_by`): a person's git act that
+    ends the claim or lock, in every clone, in the one that holds it in its kept copy
+    too (docs/decisions.md, "Twenty-eighth round: the board's git acts"). What the
+    revert took out is ``S``'s own, whatever else git merged or the person settled in
+    it. A revert of a commit that only put back a claim deleted by hand before it
+    returns to the hand deletion: no end. The one rule of a revert's end for every
+    reader and writer (:func:`ended_in_history`). :func:`undone_by`'s and
+    :func:`made_by`'s git runs, only for a commit that took it out; raises nothing."""
     if after is None or before is None or line.encode() in after or \
-            line.encode() not in before or not reverted_to(root, commit, path):
+            line.encode() not in before:
         return False
     return made_by(root, undone_by(root, commit, path), path, line)
 

@@ -92,23 +92,22 @@ def unended(board: str, data: bytes | None) -> OrgFile | None:
 
 def operation_took(board: str, records: list[str], *, brought: bool = False) -> set[str]:
     """Of ``records`` (the ``CLAIMED_AT`` and ``LOCKED_AT`` values of claims and locks
-    the board ``board`` lacks), those a git operation under way took out (``brought``:
-    of claims and locks the board holds again that this tool had ended, those it
-    brought back: the board git wrote into its index holds the record, ``HEAD``'s does
-    not; a stopped revert of a release or an unlock): a merge,
-    rebase, cherry-pick or revert stopped on a conflict, or a ``git revert --no-commit``
-    not committed yet (:func:`~ai_protocols.git.head.merging`), where ``HEAD``'s board
-    holds the record (a property line's) and the board git wrote into its index (stage
-    0, ``git show :0:./PATH``) does not. What the operation took out is its own while it
-    is stopped, in every clone, whatever the clone's kept copy: not held, not put back
-    by a write made during it (which would put it into the operation's result: a
-    revert undone by the tool); once committed, the commit is judged as any other (a
-    revert of the commit that made it ends it: ``claim_history.reverted_out``; a merge
-    that took out a live claim with no end is a hand deletion, held). One a person took
-    out of the board during the stop (git's index still holds it) is held as any hand
-    deletion. The one rule of ``Board.lost``, :func:`unended` and the PreToolUse hook
-    (docs/decisions.md, "Twenty-eighth round: the board's git acts"). A few ``stat``
-    calls when none is under way; two ``git show`` when one is; raises nothing."""
+    the board ``board`` lacks), those ``HEAD``'s board holds (a property line's) while
+    a git operation is under way: a merge, rebase, cherry-pick or revert stopped on a
+    conflict, or a ``git revert --no-commit`` not committed yet
+    (:func:`~ai_protocols.git.head.merging`). ``brought``: of ``records`` of claims and
+    locks the board holds again that this tool had ended, those ``HEAD``'s board lacks
+    (a stopped revert of a release or an unlock brought them back). The board is in the
+    operation's hands until it is committed: what it took out of ``HEAD``'s board or
+    brought back onto it, or a person changed during it, is its own, in every clone,
+    whatever the clone's kept copy: not held, nothing put back or ended again by a
+    write made during it (which would go into the operation's result: a revert undone
+    by the tool). Once committed, the commit is judged as any other (a revert of the
+    commit that made a claim ends it: ``claim_history.reverted_out``; a merge that took
+    out a live claim with no end is a hand deletion, held). The one rule of
+    ``Board.lost``, :func:`unended` and the PreToolUse hook (docs/decisions.md,
+    "Twenty-eighth round: the board's git acts"). A few ``stat`` calls when none is
+    under way; one ``git show`` when one is; raises nothing."""
     import os
 
     from ai_protocols.git.head import merging
@@ -118,16 +117,9 @@ def operation_took(board: str, records: list[str], *, brought: bool = False) -> 
         return set()
     from ai_protocols.session.transaction import git_version
 
-    below = os.path.relpath(board, root)
-    at_head = git_version(root, f"HEAD:./{below}")
-    index = git_version(root, f":0:./{below}") if at_head is not None else None
-    if at_head is None or index is None:
-        return set()  # (no board at HEAD; an unmerged board: the board merge's conflict)
-    held, wrote = set(_records(at_head)), set(_records(index))
-    if brought:
-        held, wrote = wrote, held
-    return {record for record in records
-            if record.encode() in held and record.encode() not in wrote}
+    at_head = git_version(root, f"HEAD:./{os.path.relpath(board, root)}")
+    held = set(_records(at_head)) if at_head is not None else set()
+    return {record for record in records if (record.encode() in held) != brought}
 
 
 def _without(body: bytes, records: set[str]) -> bytes:
