@@ -29,9 +29,10 @@ def unended(board: str, data: bytes | None) -> OrgFile | None:
     :data:`UNENDED_WALKED` newest boards holding them has them), or ``None`` when there
     are none: each one a commit took out (a person's hand deletion, here or in another
     clone) with no end of the tool's (:func:`~ai_protocols.board.model.
-    ended_in_history`; nor a ``git revert``: :func:`~ai_protocols.board.stale.
-    reverted_to`), whose record (``CLAIMED_AT``, ``LOCKED_AT``) ``data`` does not hold
-    (an end item naming it, written since, ends it). The one source of what every
+    ended_in_history`; nor a ``git revert`` of the commit that made it:
+    :func:`~ai_protocols.board.claim_history.reverted_out`), whose record
+    (``CLAIMED_AT``, ``LOCKED_AT``) ``data`` does not hold (an end item naming it,
+    written since, ends it). The one source of what every
     clone, whatever its kept copy, holds as lost (``Board.lost``: shown, enforced, put
     back by a write while its holder is at work; the PreToolUse hook); the way out is
     ``task release ID --force`` / ``unlock PATH --force``.
@@ -46,7 +47,9 @@ def unended(board: str, data: bytes | None) -> OrgFile | None:
     (B1 of the twenty-seventh round's review): one the board lacks with no end item is a
     hand deletion not committed yet, held as in every other clone; not while a git
     operation is stopped (``git revert``, merge, cherry-pick, rebase: the board is
-    git's). Reads git's files; raises nothing (``None`` when git cannot say)."""
+    git's; each such record is left out, the older ones still held:
+    :func:`operation_took`). Reads git's files; raises nothing (``None`` when git
+    cannot say)."""
     import os
 
     from ai_protocols.board.board_file import BoardFile
