@@ -259,7 +259,8 @@ class LostClaims:
         this board object (a command's many callers share it): a long-running program
         makes a new :class:`Board` to judge the holders' liveness afresh."""
         if doc is not None:
-            found = self._lost(doc, kept_other(str(self.path), self.kept_path))
+            found = self._operations_out(self._lost(doc, kept_other(str(self.path),
+                                                                    self.kept_path)))
             return found + self._unended(doc, found)
         try:
             read = self._read_once()
@@ -270,11 +271,37 @@ class LostClaims:
         memo = self._lost_memo  # (the same board and kept copy: judged once per command)
         if memo is not None and read is not None and memo[0] == read[0] and memo[1] == kept:
             return list(memo[2])
-        found = self._lost(read[2] if read is not None else None, kept)
+        found = self._operations_out(self._lost(read[2] if read is not None else None, kept))
         found += self._unended(read[2] if read is not None else None, found)
         if read is not None:
             self._lost_memo = (read[0], kept, found)
         return list(found)
+
+    def _operations_out(self, found: list[Lost]) -> list[Lost]:
+        """``found`` (:meth:`_lost`'s) without what a git operation under way took out of
+        ``HEAD``'s board or brought back onto it (a merge, rebase, cherry-pick or revert
+        stopped, a ``git revert --no-commit`` not committed:
+        :func:`~ai_protocols.board.unended.operation_took`): a claim or lock ``HEAD``'s
+        board holds and git's index does not is not lost; an end this tool made that the
+        index undoes (a claim or lock back) is not undone. The operation's, until it is
+        committed and judged. A few ``stat`` calls when none is under way."""
+        def record(item: Lost) -> str:
+            if item.undone:
+                return ((item.now.claimed_at if item.now is not None else None) if
+                        item.task is not None else item.lock.locked_at if item.lock
+                        is not None else None) or ""
+            return ((item.task.claimed_at if item.task is not None else
+                     item.lock.locked_at if item.lock is not None else None) or "")
+
+        out = [record(item) for item in found if not item.undone and record(item)]
+        back = [record(item) for item in found if item.undone and record(item)]
+        if not out and not back:
+            return found
+        from ai_protocols.board.unended import operation_took
+
+        taken = operation_took(str(self.path), out) if out else set()
+        taken |= operation_took(str(self.path), back, brought=True) if back else set()
+        return [item for item in found if not record(item) or record(item) not in taken]
 
     def _unended(self, doc: OrgFile | None, found: list[Lost]) -> list[Lost]:
         """The claims and locks ``HEAD``'s history holds unended that the board ``doc``

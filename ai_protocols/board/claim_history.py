@@ -376,11 +376,14 @@ def ended_in_history(board: str, held: list[Task] | list[AreaLock]) -> list[bool
     the board holds its record's property (``CLAIMED_AT: R``, ``LOCKED_AT: R``, found
     by :func:`~ai_protocols.git.state.recorded_in_history`: the commit that took it
     out) ended it against its parent (:func:`ended_since`, the one rule): an end made
-    elsewhere and brought by git. One a stale save or a person's edit took out (that
-    commit writes no such record), or one ``HEAD``'s board still holds, is no end:
-    ``False``; so without git. Git's order, not the stamps' wall-clock times, decides.
-    Git runs: one ``git log`` per item, two reads of the board per commit found; only
-    for what a board lost (docs/tasks.md, "A newer board git brought is kept")."""
+    elsewhere and brought by git; or that commit is a ``git revert`` of the commit that
+    made it (:func:`reverted_out`: a person's end, made in this clone or another,
+    whatever this clone's kept copy holds). One a stale save or a person's edit took
+    out (that commit writes no such record), or one ``HEAD``'s board still holds, is no
+    end: ``False``; so without git. Git's order, not the stamps' wall-clock times,
+    decides. Git runs: one ``git log`` per item, two reads of the board per commit
+    found (and :func:`reverted_out`'s runs); only for what a board lost (docs/tasks.md,
+    "A newer board git brought is kept")."""
     from ai_protocols.git.history import file_at, recorded_in_history
 
     root = os.path.dirname(os.path.dirname(board))
@@ -395,8 +398,42 @@ def ended_in_history(board: str, held: list[Task] | list[AreaLock]) -> list[bool
         answers.append((before is not None and after is not None and
                         ended_since(after, before, item)) or
                        (bool(record) and _named_in_history(root, path, record,
-                                                           isinstance(item, AreaLock))))
+                                                           isinstance(item, AreaLock))) or
+                       (commit is not None and reverted_out(root, path, commit, after, before,
+                                                            f"{name}: {record}")))
     return answers
+
+
+def reverted_out(root: str, path: str, commit: str, after: bytes | None,
+                 before: bytes | None, line: str) -> bool:
+    """Whether ``commit`` (its board ``path``, from the work tree ``root``'s top, is
+    ``after``; its parent's, ``before``) took out the claim or lock whose property line
+    holds ``line`` (``CLAIMED_AT: R``, ``LOCKED_AT: R``) as a ``git revert``
+    (:func:`undone_by`: git's "This reverts commit S" line, or a board put back whole)
+    of the very commit ``S`` that made it (:func:`made_by`): a person's git act that
+    ends the claim or lock, in every clone, in the one that holds it in its kept copy
+    too (docs/decisions.md, "Twenty-eighth round: the board's git acts"). What the
+    revert took out is ``S``'s own, whatever else git merged or the person settled in
+    it. A revert of a commit that only put back a claim deleted by hand before it
+    returns to the hand deletion: no end. The one rule of a revert's end for every
+    reader and writer (:func:`ended_in_history`). :func:`undone_by`'s and
+    :func:`made_by`'s git runs, only for a commit that took it out; raises nothing."""
+    if after is None or before is None or line.encode() in after or \
+            line.encode() not in before:
+        return False
+    return made_by(root, undone_by(root, commit, path), path, line)
+
+
+def made_by(root: str, commit: str | None, path: str, line: str) -> bool:
+    """Whether ``commit`` (``None``: not known) made the claim or lock whose property
+    line holds ``line`` (``CLAIMED_AT: R``) on the board ``path`` (from the work tree
+    ``root``'s top): no commit of its parent's history holds it. A commit that put back
+    one made before it (a tool's write over a hand deletion, B2 of the twenty-seventh
+    round's review) did not: a revert of it returns to the hand deletion, which stays
+    unended. One ``git log -S``; raises nothing."""
+    from ai_protocols.git.history import recorded_in_history
+
+    return commit is not None and recorded_in_history(root, path, line, f"{commit}^") is None
 
 
 def _named_in_history(root: str, path: str, record: str, lock: bool = False) -> bool:

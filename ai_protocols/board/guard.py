@@ -543,11 +543,16 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
         again = [lock for lock in locks if lock_record(lock) in ended]
         if again:
             from ai_protocols.board.stale_history import head_reverted
+            from ai_protocols.board.unended import operation_took
 
-            # (a git revert of the unlock put it back: a person's choice, HEAD's)
+            # (a git revert of the unlock put it back: a person's choice, HEAD's; or a
+            # git operation under way did: its own, until committed)
             ended -= {lock_record(lock) for lock, out in zip(
                 again, head_reverted(board, kept_board_path(board), again), strict=True)
                 if out}
+            back = operation_took(board, [lock.locked_at for lock in again
+                                          if lock.locked_at], brought=True)
+            ended -= {lock_record(lock) for lock in again if lock.locked_at in back}
         locks = [lock for lock in locks if lock_record(lock) not in ended]
         held = {(lock.path, lock.owner) for lock in locks}
         lost = [lock for lock in old if (lock.path, lock.owner) not in held and not any(
@@ -560,6 +565,12 @@ def refusal(root: str, agent_id: str | None, paths: list[str], *,
             read = BoardFile(text) if data and not sides else None
             removed = ended_elsewhere(board, read, lost)
             lost = [lock for lock, out in zip(lost, removed, strict=True) if not out]
+        if lost:
+            from ai_protocols.board.unended import operation_took
+
+            # (what a git operation under way took out of HEAD's board: its own)
+            taken = operation_took(board, [lock.locked_at for lock in lost if lock.locked_at])
+            lost = [lock for lock in lost if not lock.locked_at or lock.locked_at not in taken]
         locks += lost
     hand: list[AreaLock] = []
     if unreadable is None and data and not sides:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ai_protocols.board.board_file import AreaLock, Task
     from ai_protocols.org.file import OrgFile
 
-__all__ = ["UNENDED_WALKED", "still_unended", "unended"]
+__all__ = ["UNENDED_WALKED", "operation_took", "still_unended", "unended"]
 
 #: How many of the board's newest versions in ``HEAD``'s history :func:`unended` reads
 #: (those of :func:`deleted_claim` and :func:`deleted_lock`).
@@ -29,9 +29,10 @@ def unended(board: str, data: bytes | None) -> OrgFile | None:
     :data:`UNENDED_WALKED` newest boards holding them has them), or ``None`` when there
     are none: each one a commit took out (a person's hand deletion, here or in another
     clone) with no end of the tool's (:func:`~ai_protocols.board.model.
-    ended_in_history`; nor a ``git revert``: :func:`~ai_protocols.board.stale.
-    reverted_to`), whose record (``CLAIMED_AT``, ``LOCKED_AT``) ``data`` does not hold
-    (an end item naming it, written since, ends it). The one source of what every
+    ended_in_history`; nor a ``git revert`` of the commit that made it:
+    :func:`~ai_protocols.board.claim_history.reverted_out`), whose record
+    (``CLAIMED_AT``, ``LOCKED_AT``) ``data`` does not hold (an end item naming it,
+    written since, ends it). The one source of what every
     clone, whatever its kept copy, holds as lost (``Board.lost``: shown, enforced, put
     back by a write while its holder is at work; the PreToolUse hook); the way out is
     ``task release ID --force`` / ``unlock PATH --force``.
@@ -46,7 +47,9 @@ def unended(board: str, data: bytes | None) -> OrgFile | None:
     (B1 of the twenty-seventh round's review): one the board lacks with no end item is a
     hand deletion not committed yet, held as in every other clone; not while a git
     operation is stopped (``git revert``, merge, cherry-pick, rebase: the board is
-    git's). Reads git's files; raises nothing (``None`` when git cannot say)."""
+    git's; each such record is left out, the older ones still held:
+    :func:`operation_took`). Reads git's files; raises nothing (``None`` when git
+    cannot say)."""
     import os
 
     from ai_protocols.board.board_file import BoardFile
@@ -79,12 +82,66 @@ def unended(board: str, data: bytes | None) -> OrgFile | None:
     lacking = {record for record in _records(body) if data is None or record not in data}
     if not lacking:
         return None
-    if lacking <= set(_head_records(found)):
-        from ai_protocols.git.head import merging
-
-        if merging(root):  # (a merge, revert, cherry-pick or rebase stopped: the board
-            return None  # is git's, what it took out of HEAD's is that operation's)
+    own = lacking & set(_head_records(found))
+    if own:  # (a merge, revert, cherry-pick or rebase stopped: what it took out of
+        # HEAD's board is that operation's, not held; the older ones are held still)
+        taken = operation_took(board, [record.decode("utf-8", "replace") for record in own])
+        if taken:
+            if lacking <= {record.encode() for record in taken}:
+                return None
+            found = found[:len(found) - len(body)] + _without(body, taken)
     return BoardFile(found.decode("utf-8", "replace"))
+
+
+def operation_took(board: str, records: list[str], *, brought: bool = False) -> set[str]:
+    """Of ``records`` (the ``CLAIMED_AT`` and ``LOCKED_AT`` values of claims and locks
+    the board ``board`` lacks), those ``HEAD``'s board holds (a property line's) while
+    a git operation is under way: a merge, rebase, cherry-pick or revert stopped on a
+    conflict, or a ``git revert --no-commit`` not committed yet
+    (:func:`~ai_protocols.git.head.merging`). ``brought``: of ``records`` of claims and
+    locks the board holds again that this tool had ended, those ``HEAD``'s board lacks
+    (a stopped revert of a release or an unlock brought them back). The board is in the
+    operation's hands until it is committed: what it took out of ``HEAD``'s board or
+    brought back onto it, or a person changed during it, is its own, in every clone,
+    whatever the clone's kept copy: not held, nothing put back or ended again by a
+    write made during it (which would go into the operation's result: a revert undone
+    by the tool). Once committed, the commit is judged as any other (a revert of the
+    commit that made a claim ends it: ``claim_history.reverted_out``; a merge that took
+    out a live claim with no end is a hand deletion, held). The one rule of
+    ``Board.lost``, :func:`unended` and the PreToolUse hook (docs/decisions.md,
+    "Twenty-eighth round: the board's git acts"). A few ``stat`` calls when none is
+    under way; one ``git show`` when one is; raises nothing."""
+    import os
+
+    from ai_protocols.git.head import merging
+
+    root = os.path.dirname(os.path.dirname(board))
+    if not records or not merging(root):
+        return set()
+    from ai_protocols.session.transaction import git_version
+
+    at_head = git_version(root, f"HEAD:./{os.path.relpath(board, root)}")
+    held = set(_records(at_head)) if at_head is not None else set()
+    return {record for record in records if (record.encode() in held) != brought}
+
+
+def _without(body: bytes, records: set[str]) -> bytes:
+    """:func:`unended`'s small board ``body`` without the claims and locks whose records
+    are ``records`` (:func:`operation_took`'s)."""
+    from ai_protocols.board.board_file import BoardFile, Task
+    from ai_protocols.board.board_read import read_board
+
+    doc = BoardFile(body.decode("utf-8", "replace"))
+    try:
+        tasks, locks = read_board(doc, check=False)
+    except ValueError:
+        return body
+    items: list[tuple[Task | AreaLock, list[str]]] = [
+        (item, _bare_lines(doc, item.line - 1, doc.find(item.line - 1).subtree_end))
+        for item in [*locks, *tasks]
+        if ((item.claimed_at if isinstance(item, Task) else item.locked_at) or "")
+        not in records]
+    return _small_board(items)
 
 
 def _carried(root: str, head: str, kept: str, data: bytes | None, found: bytes | None,
@@ -209,9 +266,8 @@ def _unended_of(root: str, board: str) -> tuple[bytes, bytes | None, list[bytes]
 
     from ai_protocols.board.board_file import BoardFile, Task
     from ai_protocols.board.board_read import read_board
-    from ai_protocols.board.claim_history import ended_in_history, undone_by
-    from ai_protocols.board.stale_history import reverted_to
-    from ai_protocols.git.history import history_versions, recorded_in_history
+    from ai_protocols.board.claim_history import ended_in_history
+    from ai_protocols.git.history import history_versions
     from ai_protocols.session.transaction import git_version
 
     below = os.path.relpath(board, root)
@@ -255,33 +311,12 @@ def _unended_of(root: str, board: str) -> tuple[bytes, bytes | None, list[bytes]
     items: list[Task | AreaLock] = [t for t, _ in claims] + [h for h, _ in locks]
     if not items:
         return _small_board(live), at_head, own
+    # (ended: an end of the tool's, or a git revert of the commit that made it, a
+    # person's choice; not of one that only put back a claim deleted by hand before it)
     ended = ended_in_history(board, items)  # type: ignore[arg-type]
-    path = f"{os.path.basename(os.path.dirname(board))}/{os.path.basename(board)}"
-    kept = []
-    for (item, lines), out in zip(claims + locks, ended, strict=True):  # type: ignore[operator]
-        if out:
-            continue
-        name = "CLAIMED_AT" if isinstance(item, Task) else "LOCKED_AT"
-        record = item.claimed_at if isinstance(item, Task) else item.locked_at
-        took = recorded_in_history(root, path, f"{name}: {record}")
-        if took is not None and reverted_to(root, took, below) and \
-                _made_by(root, undone_by(root, took, below), path, f"{name}: {record}"):
-            continue  # (a git revert of the commit that made it took it out: a person's
-            # choice; not of one that only put back a claim deleted by hand before it)
-        kept.append((item, lines))
+    kept = [pair for pair, out in zip(claims + locks, ended, strict=True)  # type: ignore[operator]
+            if not out]
     return _small_board(kept + live), at_head, own
-
-
-def _made_by(root: str, commit: str | None, path: str, line: str) -> bool:
-    """Whether ``commit`` (``None``: not known) made the claim or lock whose property
-    line holds ``line`` (``CLAIMED_AT: R``) on the board ``path`` (from the work tree
-    ``root``'s top): no commit of its parent's history holds it. A commit that put back
-    one made before it (a tool's write over a hand deletion, B2 of the twenty-seventh
-    round's review) did not: a revert of it returns to the hand deletion, which stays
-    unended. One ``git log -S``; raises nothing."""
-    from ai_protocols.git.history import recorded_in_history
-
-    return commit is not None and recorded_in_history(root, path, line, f"{commit}^") is None
 
 
 def _live_of(doc: OrgFile, tasks: list[Task], locks: list[AreaLock]
