@@ -29,12 +29,12 @@ from ai_protocols.session.stale_saves import (
     _removal_merged,
     _tools_join,
     below_head,
-    brought_how,
     git_moved,
     kept_dropped,
     merge_stale,
     opened_on,
     removal_undone,
+    said_merged,
 )
 from ai_protocols.storage import files as storage
 
@@ -163,7 +163,8 @@ def _over_join(ai_dir: str, path: str, data: bytes, kept: bytes, base: bytes,
         _refuse_stale(ai_dir, path, data, kept, at_head, committed, recorded, found,
                       kept_holds=True)
     removed = removed_held(data, at_head, committed if committed is not None else base)
-    regained = _regained(merged.data, data, found, kept_path(ai_dir, path))
+    regained = _sourced(_regained(merged.data, data, found, kept_path(ai_dir, path)), data,
+                        base, kept, at_head, where)
     if removed <= 0:
         return regained
     from ai_protocols.lean import counted
@@ -316,7 +317,38 @@ def stale_committed(ai_dir: str, path: str, doc: OrgFile,
         _removal_merged(root, path, data, opened, over, held, merged.data, base=opened) or \
         _removal_taken(data, over, committed if committed is not None else opened, held,
                        merged.data)
-    return _regained(merged.data, data, found, where, removed)
+    regained = _regained(merged.data, data, found, where, removed)
+    return regained if kept_data is None else \
+        _sourced(regained, data, opened, over, kept_data, kept_path(ai_dir, path))
+
+
+def _sourced(regained: tuple[OrgFile, str, str] | None, data: bytes, base: bytes,
+             first: bytes, second: bytes, where: str) -> tuple[OrgFile, str, str] | None:
+    """A merge back's answer ``regained`` (its changes said as held by the version its
+    ``where`` names, ``first``), said by source when the changes the stale save ``data``
+    lacked (neither it nor ``base``, the version it was opened on, holds them) are not all
+    ``first``'s: ``first``'s as ``regained`` says them, and those only ``second`` holds
+    (:func:`~ai_protocols.session.merge.changes_lacking`) as ``second``'s, at ``where``
+    (:func:`said_both`, said first). So no warning names the kept copy for what git alone brought
+    (an entry the pull brought, which the kept copy, written before it, lacks), nor a
+    version git holds for what only the kept copy holds (the agent's entry, uncommitted):
+    docs/decisions.md, "Twenty-eighth round: what status, resume and a write say of a
+    stale save". A removal said in ``regained`` stays ``first``'s. No I/O."""
+    if regained is None:
+        return None
+    from ai_protocols.session.merge import changes_lacking, said_changes
+    from ai_protocols.session.stale_commit import split_removals
+
+    only = changes_lacking(data, second, None, also=(base, first))
+    if edit_base._changed(only) <= 0:
+        return regained
+    own = changes_lacking(data, first, None, also=(base,))
+    removals = split_removals(regained[1])[1]
+    doc = regained[0]
+    theirs = (doc, said_changes(only), where)
+    mine = " and ".join(p for p in (said_changes(own) if edit_base._changed(own) > 0 else "",
+                                    removals) if p)
+    return theirs if not mine else said_both(theirs, (doc, mine, regained[2]))
 
 
 def _removal_taken(data: bytes, over: bytes, before: bytes, held: set[str] | None,
@@ -354,14 +386,14 @@ def said_both(first: tuple[OrgFile, str, str], second: tuple[OrgFile, str, str]
     """Two merge backs of one write (a stale save's, then what git brought that it still
     lacked: :meth:`~ai_protocols.session.transaction.Editing._open`) said as one answer:
     ``second``'s document and version, the changes of both said by kind, ``first``'s with
-    where they came from (:func:`brought_how`) when that is another version than
+    where they came from (:func:`~ai_protocols.session.stale_saves.said_merged`) when that
+    is another version than
     ``second``'s, else as more of the same: never "1 entry and 1 entry" of one source
     (docs/decisions.md, "Twenty-seventh round: a stale save over a pull that removed an
     entry"). No I/O."""
     if first[2] == second[2]:
         return second[0], f"{first[1]} and {second[1]} more", second[2]
-    return second[0], f"{first[1]} {brought_how(first[2], what=first[1])} and {second[1]}", \
-        second[2]
+    return second[0], f"{said_merged(first[1], first[2])} and {second[1]}", second[2]
 
 
 def merged_removal(ai_dir: str, path: str, doc: OrgFile,

@@ -55,8 +55,10 @@ __all__ = [
     "git_moved",
     "kept_dropped",
     "merge_stale",
+    "merged_back_note",
     "opened_on",
     "removal_undone",
+    "said_merged",
     "stale_earlier",
     "unkept_stale_may_be",
 ]
@@ -959,6 +961,35 @@ def brought_how(where: str, named: bool = False, what: str = "") -> str:
     what = "that git brought or ai-protocols wrote since"
     return f"{what} ({where}, the version ai-protocols wrote last, holds them)" if named \
         else f"{what} (the version ai-protocols wrote last holds them)"
+
+
+def said_merged(what: str, where: str, named: bool = False) -> str:
+    """A stale save's merge back said with where each change came from: ``what`` (the
+    changes said by kind, as a merge back's answer gives them: ``1 entry``, ``1 entry and
+    1 removal``, or :func:`~ai_protocols.session.stale_over.said_both`'s two answers, the
+    first said with its source already) and :func:`brought_how` of ``where`` (the version
+    holding them) after each part: the changes as what that version holds, the removals
+    (what git removed that the save held again) as what it lacks, never one verb for both
+    (docs/decisions.md, "Twenty-eighth round: what status, resume and a write say of a
+    stale save"). For the Log line, or (``named``) for stderr, where the write and the
+    read commands say the same words. No I/O."""
+    from ai_protocols.session.stale_commit import split_removals
+
+    cut = what.rfind(") and ")
+    if cut >= 0:  # (said_both's: the first answer said with its own source)
+        return f"{what[:cut + 6]}{said_merged(what[cut + 6:], where, named)}"
+    changes, removals = split_removals(what)
+    if not changes or not removals:
+        return f"{what} {brought_how(where, named, what)}"
+    return (f"{changes} {brought_how(where, named, changes)} and "
+            f"{removals} {brought_how(where, named, removals)}")
+
+
+def merged_back_note(what: str, where: str) -> str:
+    """The Log line of a stale save's merge back (the write's and ``merge-kept``'s alike):
+    ``what`` and ``where`` as :func:`said_merged` takes them. No I/O."""
+    return (f"merged back: {said_merged(what, where)} that a save over this file dropped "
+            f"(an editor's buffer opened before git changed the file, saved after)")
 
 
 def _saved_after_git(data: bytes, newer: bytes, older: bytes, held: set[str] | None,

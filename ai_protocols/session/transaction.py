@@ -145,8 +145,9 @@ from ai_protocols.session.stale_over import (
 from ai_protocols.session.stale_saves import (
     REFUSAL_HEAD,
     brought_back,
-    brought_how,
     drop_refusal_copies,
+    merged_back_note,
+    said_merged,
     stale_earlier,
 )
 from ai_protocols.session.text import conflict_marker_lines, preview
@@ -459,10 +460,7 @@ class Editing:
         edit.head_read = head
         if brought is not None:
             edit.brought = brought[1:]
-            edit.note(f"merged back: {brought[1]} {brought_how(brought[2], what=brought[1])} "
-                      f"that a save "
-                      f"over this file dropped (an editor's buffer opened before git "
-                      f"changed the file, saved after)")
+            edit.note(merged_back_note(brought[1], brought[2]))
         if new_text is None and replaced is not None and emacs is None:
             what, how = put_back(path, replaced)
             edit.note(f"replaced: git put {what} here ({how}); the "
@@ -554,8 +552,7 @@ class Editing:
         if edit.brought is not None:
             later = "" if edit.brought[1].startswith("HEAD:") else \
                 " or before ai-protocols last wrote it"
-            warn(f"{path} lacked {edit.brought[0]} "
-                 f"{brought_how(edit.brought[1], True, edit.brought[0])}"
+            warn(f"{path} lacked {said_merged(edit.brought[0], edit.brought[1], True)}"
                   f": a buffer opened before git "
                   f"changed the file (a pull, a merge){later} was saved over it; merged back, with "
                   f"what was typed in it (a Log line says so). In Emacs, revert the buffer "
