@@ -319,36 +319,43 @@ def stale_committed(ai_dir: str, path: str, doc: OrgFile,
                        merged.data)
     regained = _regained(merged.data, data, found, where, removed)
     return regained if kept_data is None else \
-        _sourced(regained, data, opened, over, kept_data, kept_path(ai_dir, path))
+        _sourced(regained, data, opened, over, kept_data, kept_path(ai_dir, path), held)
 
 
 def _sourced(regained: tuple[OrgFile, str, str] | None, data: bytes, base: bytes,
-             first: bytes, second: bytes, where: str) -> tuple[OrgFile, str, str] | None:
-    """A merge back's answer ``regained`` (its changes said as held by the version its
-    ``where`` names, ``first``), said by source when the changes the stale save ``data``
-    lacked (neither it nor ``base``, the version it was opened on, holds them) are not all
-    ``first``'s: ``first``'s as ``regained`` says them, and those only ``second`` holds
-    (:func:`~ai_protocols.session.merge.changes_lacking`) as ``second``'s, at ``where``
-    (:func:`said_both`, said first). So no warning names the kept copy for what git alone brought
-    (an entry the pull brought, which the kept copy, written before it, lacks), nor a
-    version git holds for what only the kept copy holds (the agent's entry, uncommitted):
-    docs/decisions.md, "Twenty-eighth round: what status, resume and a write say of a
-    stale save". A removal said in ``regained`` stays ``first``'s. No I/O."""
+             first: bytes, second: bytes, where: str, held: set[str] | None = None
+             ) -> tuple[OrgFile, str, str] | None:
+    """A merge back's answer ``regained`` (its changes said as held by ``first``, the
+    version its ``where`` names) said by source: what the stale save ``data`` lacked that
+    ``first`` holds (:func:`~ai_protocols.session.merge.changes_lacking`, less what
+    ``base``, the version the buffer was opened on, holds: a person's deletion stands) as
+    ``first``'s, then what only ``second`` holds as ``second``'s, at ``where``
+    (:func:`said_both`, said first). So no warning names the kept copy for what git alone
+    brought (an entry the pull brought, which the kept copy, written before it, lacks),
+    nor git's version for what only the kept copy holds (the agent's entry, uncommitted),
+    and every change the merge takes back is counted, the tool's own too (the
+    twenty-seventh round said "1 entry that git brought" for the other clone's entry and
+    the agent's committed one): docs/decisions.md, "Twenty-eighth round: what status,
+    resume and a write say of a stale save". A removal said in ``regained`` stays
+    ``first``'s; ``regained`` as it is when neither holds a change ``data`` lacks.
+    ``held``: the earlier-entries files' entries. No I/O."""
     if regained is None:
         return None
     from ai_protocols.session.merge import changes_lacking, said_changes
     from ai_protocols.session.stale_commit import split_removals
 
-    only = changes_lacking(data, second, None, also=(base, first))
-    if edit_base._changed(only) <= 0:
+    own = changes_lacking(data, first, held, also=(base,))
+    only = changes_lacking(data, second, held, also=(base, first))
+    mine, theirs = edit_base._changed(own) > 0, edit_base._changed(only) > 0
+    if not mine and not theirs:
         return regained
-    own = changes_lacking(data, first, None, also=(base,))
     removals = split_removals(regained[1])[1]
     doc = regained[0]
-    theirs = (doc, said_changes(only), where)
-    mine = " and ".join(p for p in (said_changes(own) if edit_base._changed(own) > 0 else "",
-                                    removals) if p)
-    return theirs if not mine else said_both(theirs, (doc, mine, regained[2]))
+    said = " and ".join(p for p in (said_changes(own) if mine else "", removals) if p)
+    if not theirs:
+        return doc, said, regained[2]
+    other = (doc, said_changes(only), where)
+    return other if not said else said_both(other, (doc, said, regained[2]))
 
 
 def _removal_taken(data: bytes, over: bytes, before: bytes, held: set[str] | None,

@@ -828,8 +828,11 @@ def stale_earlier(ai_dir: str, path: str, doc: OrgFile,
         # drops from the file what the pull brought and the tool wrote: docs/decisions.md,
         # "Issue 14, twenty-first round (the stale save's refusal)")
         _refuse_stale(ai_dir, path, data, older, newer, committed, recorded, found)
-    return _regained(merged.data, data, found, f"HEAD:./{below}",
-                     (merged.data, removed) if removed > 0 else None)
+    from ai_protocols.session.stale_over import _sourced  # (the words by source)
+
+    return _sourced(_regained(merged.data, data, found, f"HEAD:./{below}",
+                              (merged.data, removed) if removed > 0 else None),
+                    data, opened, newer, older, kept, held)
 
 
 def _stale_unkept(ai_dir: str, path: str, doc: OrgFile,
@@ -947,17 +950,19 @@ def brought_how(where: str, named: bool = False, what: str = "") -> str:
     :func:`~ai_protocols.session.stale_over.stale_committed`'s and :func:`removal_undone`'s blob):
     for the Log line, or (``named``) for stderr, naming that version; ``what``: the changes said by
     kind (removals only are said as what that version lacks)."""
-    from ai_protocols.session.stale_commit import held_as
+    from ai_protocols.session.stale_commit import held_as, removals_only
 
     said = held_as(where, named, what)
     if said is not None:
         return said
     if where.startswith("HEAD:"):
-        from ai_protocols.session.stale_commit import removals_only
-
         holds = "lacks those entries" if removals_only(what) else "holds them"
         return f"that git brought ({where} {holds})" if named else \
             f"git brought (git's HEAD {holds})"
+    if removals_only(what):  # (what git removed: never as what ai-protocols wrote)
+        return f"that git brought ({where}, the version ai-protocols wrote last, lacks " \
+            f"those entries)" if named else \
+            "git brought (the version ai-protocols wrote last lacks those entries)"
     what = "that git brought or ai-protocols wrote since"
     return f"{what} ({where}, the version ai-protocols wrote last, holds them)" if named \
         else f"{what} (the version ai-protocols wrote last holds them)"
