@@ -14,8 +14,10 @@ only git's version holds (nor git's for what only the kept copy holds).
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
+from gitkit import first_commit, git
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_pulljoin_twentysixth import _five_entries, _without
@@ -26,6 +28,9 @@ from ai_protocols.session.merge import CHANGE_KINDS
 from ai_protocols.session.stale_commit import next_write_said, split_removals
 from ai_protocols.session.stale_saves import said_merged
 
+from conftest import Runner
+
+FILE = ".ai/session-context.org"
 KEPT = "/p/.ai/.locks/live/session-context.org"
 HEAD = "HEAD:./.ai/session-context.org"
 BLOB = "blob 0123456789ab"
@@ -153,3 +158,41 @@ def test_each_version_named_holds_what_it_is_named_for(
         assert verb == "holds them" and len(held) >= int(count), (phrase, where)
         counted += int(count)
     assert counted == len(lacked), (phrase, where)
+
+
+# -- item 3: the cause after a plain `git stash` of a note typed into the agent's write ----
+
+
+@pytest.mark.parametrize("untracked", [False, True])
+@pytest.mark.parametrize("typed", [False, True])
+def test_a_plain_stash_of_the_agents_write_is_said_as_git_stash(
+        project: Path, run: Runner, typed: bool, untracked: bool) -> None:
+    """The agent logs (uncommitted), a person types a note into the file (or not), and
+    runs ``git stash`` (``-u`` too): the file is ``HEAD``'s version again. The refusal of
+    the next ``log`` (exit 6, nothing written) and ``status`` name the cause ``git
+    stash``, never "a git reset or checkout", and say the stash holds the work; the
+    twenty-seventh round named the cause "git stash" only when the stash held the agent's
+    write byte for byte (no note typed)."""
+    first_commit(project)
+    run("start", "--title", "S")
+    run("log", "--progress", "one")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "s")
+    run("log", "--progress", "two")
+    path = project / FILE
+    if typed:
+        path.write_text(path.read_text().replace("** Discoveries\n",
+                                                 "** Discoveries\nA typed note.\n", 1))
+    git(project, "stash", "-q", *(["-u"] if untracked else []))
+    before = path.read_bytes()
+    status = " ".join((run("status").stdout + run("status").stderr).split())
+    written = run("log", "--progress", "three", check=False)
+    said = " ".join(written.stderr.split())
+    assert "(git stash" in said and "reset or checkout" not in said, said
+    assert "(git stash" in status and "reset or checkout" not in status, status
+    assert "git stash list" in said and "git stash list" in status, (said, status)
+    if typed:
+        assert written.returncode == 6 and path.read_bytes() == before, said
+    git(project, "checkout", "--", FILE)
+    git(project, "stash", "pop", "-q")
+    assert "] two" in path.read_text() and ("A typed note." in path.read_text()) == typed
