@@ -25,8 +25,8 @@ from test_staleremoval_twentyseventh import PART
 
 from ai_protocols.lean import counted_kinds
 from ai_protocols.session.merge import CHANGE_KINDS
-from ai_protocols.session.stale_commit import next_write_said, split_removals
-from ai_protocols.session.stale_saves import said_merged
+from ai_protocols.session.stale_commit import split_removals
+from ai_protocols.session.stale_said import next_write_said, said_merged
 
 from conftest import Runner
 
@@ -77,7 +77,7 @@ def test_two_answers_keep_their_own_sources(counts: list[int], removals: int, fi
     """``said_both``'s two answers, rendered: the first with its own version, the second's
     removals with what the second's version lacks; never "1 entry and 1 entry"."""
     from ai_protocols.org.file import OrgFile
-    from ai_protocols.session.stale_over import said_both
+    from ai_protocols.session.stale_said import said_both
 
     if not any(counts):
         return
@@ -121,14 +121,14 @@ def test_the_read_commands_say_the_writes_words(counts: list[int], removals: int
        removals=st.integers(0, 2))
 def test_each_version_named_holds_what_it_is_named_for(
         tmp_path_factory: pytest.TempPathFactory, where: list[str], removals: int) -> None:
-    """``stale_over._sourced``: a merge back's answer said as the kept copy's
+    """``stale_said.sourced``: a merge back's answer said as the kept copy's
     (``first``) while some of what the save lacked only ``HEAD``'s version (``second``)
     holds (an entry the pull brought, which the kept copy, written before it, lacks) is
     said by source: every part's version holds every entry it counts, every lacked entry
     counted once, the removals left with the first's version."""
     from ai_protocols.org.file import OrgFile
     from ai_protocols.session.merge import changes_lacking, said_changes
-    from ai_protocols.session.stale_over import _sourced
+    from ai_protocols.session.stale_said import sourced
 
     full = _five_entries(tmp_path_factory)
     out = {name: {n for n, w in enumerate(where) if w not in ("base", name, "both")}
@@ -141,7 +141,7 @@ def test_each_version_named_holds_what_it_is_named_for(
     said = said_changes(found)
     if removals:
         said = f"{said} and {removals} removal{'s' if removals > 1 else ''}"
-    answer = _sourced((OrgFile(union.decode()), said, KEPT), data, base, first, second, HEAD)
+    answer = sourced((OrgFile(union.decode()), said, KEPT), data, base, first, second, HEAD)
     assert answer is not None
     phrase = said_merged(answer[1], answer[2], True)
     versions = {KEPT: first, HEAD: second}

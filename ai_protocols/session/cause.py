@@ -226,7 +226,7 @@ def stash_took(path: str, newer: bytes) -> bool:
     last) at the session file ``path``, tracked or untracked (``refs/stash``, its third
     parent ``refs/stash^3``, git-stash(1)), or a person's edit of it (a note typed into
     it before the stash: the same write record, ``UPDATED_AT``, which only the tool's
-    writes set, :func:`~ai_protocols.session.edit_base.props_of`): ``git stash`` took it
+    writes set): ``git stash`` took it
     (docs/decisions.md, "Twenty-eighth round: what status, resume and a write say of a
     stale save", item 3). No process without a stash; else one or two ``git show``."""
     from ai_protocols.git.head import has_stash
@@ -242,13 +242,20 @@ def stash_took(path: str, newer: bytes) -> bool:
             continue
         if held == newer:
             return True
-        from ai_protocols.session.edit_base import props_of
-
         if stamp is None:
-            stamp = (props_of(newer) or {}).get("UPDATED_AT") or ""
-        if stamp and (props_of(held) or {}).get("UPDATED_AT") == stamp:
+            stamp = _write_record(newer)
+        if stamp and _write_record(held) == stamp:
             return True
     return False
+
+
+def _write_record(data: bytes) -> str:
+    """The write record (``UPDATED_AT``) of the session file bytes ``data``'s session
+    headline (:func:`~ai_protocols.session.sections.head_of`); ``""`` when none. No I/O."""
+    from ai_protocols.session.sections import head_of
+
+    headline = head_of(data)
+    return "" if headline is None else headline.properties.get("UPDATED_AT") or ""
 
 
 def stash_untracked(path: str, blob: str) -> bool:

@@ -37,7 +37,7 @@ from ai_protocols.session.replaced import refuse_misplaced, refuse_other
 from ai_protocols.session.rollover import held_entries, linked_earlier, superseded_edits
 from ai_protocols.session.sections import session_headline
 from ai_protocols.session.splice import append_entry
-from ai_protocols.session.stale_saves import merged_back_note
+from ai_protocols.session.stale_said import merged_back_note
 from ai_protocols.session.transaction import editing, next_write_merges
 from ai_protocols.session.unmerged import archived_unmerged, merge_unmerged_archive
 from ai_protocols.session.wrapped_copy import (

@@ -865,7 +865,7 @@ def _stale_warning(project: Project, path: str) -> str | None:
     write runs: an editor's buffer opened before git or this tool changed the file,
     saved after): what the file lacks that the merge brings back, said by kind, and
     that a write (or ``merge-kept``) must run before the file is committed, in the words
-    the write says (:func:`~ai_protocols.session.stale_commit.next_write_said`); or,
+    the write says (:func:`~ai_protocols.session.stale_said.next_write_said`); or,
     when the write refuses it
     (:class:`~ai_protocols.errors.StaleSave`: both changed the same lines), that it
     does, with the commands that merge the three (the refusal's own, its files written
@@ -890,7 +890,7 @@ def _stale_warning(project: Project, path: str) -> str | None:
     here = relative_to(path, project.root_text)
     unkept = not os.path.lexists(kept_path(project.ai_dir_text, path))  # (a fresh clone's)
     merge = f"ai-protocols merge-kept {shell_quote(here)} (from {root})"
-    from ai_protocols.session.stale_commit import next_write_said  # (the write's words)
+    from ai_protocols.session.stale_said import next_write_said  # (the write's words)
 
     return next_write_said(stale[1], stale[2], unkept, merge)
 

@@ -118,47 +118,9 @@ def gone_over_source(where: str) -> str | None:
             f"git show {where[len(BLOB):]})")
 
 
-def next_write_said(what: str, where: str, unkept: bool, merge: str) -> str:
-    """The read commands' warning (``status``, ``resume``, ``show``) for a stale save that
-    the next write merges back on its own (:func:`~ai_protocols.session.transaction.
-    next_write_merges`' ``what`` and ``where``): what the file lacks and where each part
-    came from in the very words the write's warning says (:func:`~ai_protocols.session.
-    stale_saves.said_merged`), what the write will do (merge the changes back, take
-    what git removed out again), and ``merge``, the ``merge-kept`` command that does it
-    now; ``where`` a blob (:func:`went_over`'s): the save was committed, said so. ``unkept``:
-    the clone has no kept copy (the tool never wrote the file here). No I/O
-    (docs/decisions.md, "Twenty-eighth round: what status, resume and a write say of a
-    stale save")."""
-    from ai_protocols.session.stale_saves import said_merged
-
-    said = said_merged(what, where, True)
-    changes, removals = split_removals(what)
-    lacks = f"it holds again what git removed ({said})" if not changes else \
-        f"it lacks {said}"
-    if where.startswith(BLOB):
-        does = "takes them out again" if not changes else \
-            "merges them back and takes the removed entries out again" if removals else \
-            "merges them back"
-        return (f"this session file was saved from an editor's buffer opened on an older "
-                f"version, and that save was committed (git's HEAD holds it): {lacks}; the "
-                f"next write here {does} on its own, with what was typed (its Log says so); "
-                f"to {'take them out' if not changes else 'merge them'} now, {merge}; then "
-                f"commit the file; in Emacs, revert the buffer first")
-    # (before the commit: once committed, HEAD holds the save, and every other clone
-    # that pulls it gets a file without what it lacks)
-    does = "takes them out again" if not changes else \
-        "merges the two and takes the removed entries out again" if removals else \
-        "merges the two"
-    by = "" if unkept or not changes else " or ai-protocols"
-    return (f"this session file was saved from an editor's buffer opened before git{by} "
-            f"changed it: {lacks}; the next write here {does} on its own, with what git's "
-            f"HEAD holds and what was typed (its Log says so); run it, or {merge}, before "
-            f"you commit the file; in Emacs, revert the buffer first")
-
-
 def split_removals(what: str) -> tuple[str, str]:
     """``what``, a stale save's changes said by kind (``1 entry, 1 tick and 2 removals``;
-    ``and N more``, :func:`~ai_protocols.session.stale_over.said_both`'s, read as its
+    ``and N more``, :func:`~ai_protocols.session.stale_said.said_both`'s, read as its
     counts), parted into the changes and the removals (what git removed that the save
     held again), each said as :func:`~ai_protocols.lean.counted_kinds` says counts; ``""``
     for a part it lacks. No I/O."""

@@ -34,11 +34,10 @@ from ai_protocols.session.stale_saves import (
     merge_stale,
     opened_on,
     removal_undone,
-    said_merged,
 )
 from ai_protocols.storage import files as storage
 
-__all__ = ["dropped_or_removed", "gone_over", "merged_removal", "removed_again", "said_both",
+__all__ = ["dropped_or_removed", "gone_over", "merged_removal", "removed_again",
            "stale_committed", "stale_over_kept"]
 
 
@@ -163,7 +162,9 @@ def _over_join(ai_dir: str, path: str, data: bytes, kept: bytes, base: bytes,
         _refuse_stale(ai_dir, path, data, kept, at_head, committed, recorded, found,
                       kept_holds=True)
     removed = removed_held(data, at_head, committed if committed is not None else base)
-    regained = _sourced(_regained(merged.data, data, found, kept_path(ai_dir, path)), data,
+    from ai_protocols.session.stale_said import said_both, sourced
+
+    regained = sourced(_regained(merged.data, data, found, kept_path(ai_dir, path)), data,
                         base, kept, at_head, where)
     if removed <= 0:
         return regained
@@ -318,44 +319,10 @@ def stale_committed(ai_dir: str, path: str, doc: OrgFile,
         _removal_taken(data, over, committed if committed is not None else opened, held,
                        merged.data)
     regained = _regained(merged.data, data, found, where, removed)
+    from ai_protocols.session.stale_said import sourced
+
     return regained if kept_data is None else \
-        _sourced(regained, data, opened, over, kept_data, kept_path(ai_dir, path), held)
-
-
-def _sourced(regained: tuple[OrgFile, str, str] | None, data: bytes, base: bytes,
-             first: bytes, second: bytes, where: str, held: set[str] | None = None
-             ) -> tuple[OrgFile, str, str] | None:
-    """A merge back's answer ``regained`` (its changes said as held by ``first``, the
-    version its ``where`` names) said by source: what the stale save ``data`` lacked that
-    ``first`` holds (:func:`~ai_protocols.session.merge.changes_lacking`, less what
-    ``base``, the version the buffer was opened on, holds: a person's deletion stands) as
-    ``first``'s, then what only ``second`` holds as ``second``'s, at ``where``
-    (:func:`said_both`, said first). So no warning names the kept copy for what git alone
-    brought (an entry the pull brought, which the kept copy, written before it, lacks),
-    nor git's version for what only the kept copy holds (the agent's entry, uncommitted),
-    and every change the merge takes back is counted, the tool's own too (the
-    twenty-seventh round said "1 entry that git brought" for the other clone's entry and
-    the agent's committed one): docs/decisions.md, "Twenty-eighth round: what status,
-    resume and a write say of a stale save". A removal said in ``regained`` stays
-    ``first``'s; ``regained`` as it is when neither holds a change ``data`` lacks.
-    ``held``: the earlier-entries files' entries. No I/O."""
-    if regained is None:
-        return None
-    from ai_protocols.session.merge import changes_lacking, said_changes
-    from ai_protocols.session.stale_commit import split_removals
-
-    own = changes_lacking(data, first, held, also=(base,))
-    only = changes_lacking(data, second, held, also=(base, first))
-    mine, theirs = edit_base._changed(own) > 0, edit_base._changed(only) > 0
-    if not mine and not theirs:
-        return regained
-    removals = split_removals(regained[1])[1]
-    doc = regained[0]
-    said = " and ".join(p for p in (said_changes(own) if mine else "", removals) if p)
-    if not theirs:
-        return doc, said, regained[2]
-    other = (doc, said_changes(only), where)
-    return other if not said else said_both(other, (doc, said, regained[2]))
+        sourced(regained, data, opened, over, kept_data, kept_path(ai_dir, path), held)
 
 
 def _removal_taken(data: bytes, over: bytes, before: bytes, held: set[str] | None,
@@ -386,21 +353,6 @@ def gone_over(brought: tuple[OrgFile, str, str] | None) -> bool:
     from ai_protocols.session.stale_commit import BLOB
 
     return brought[2].startswith(BLOB)
-
-
-def said_both(first: tuple[OrgFile, str, str], second: tuple[OrgFile, str, str]
-              ) -> tuple[OrgFile, str, str]:
-    """Two merge backs of one write (a stale save's, then what git brought that it still
-    lacked: :meth:`~ai_protocols.session.transaction.Editing._open`) said as one answer:
-    ``second``'s document and version, the changes of both said by kind, ``first``'s with
-    where they came from (:func:`~ai_protocols.session.stale_saves.said_merged`) when that
-    is another version than
-    ``second``'s, else as more of the same: never "1 entry and 1 entry" of one source
-    (docs/decisions.md, "Twenty-seventh round: a stale save over a pull that removed an
-    entry"). No I/O."""
-    if first[2] == second[2]:
-        return second[0], f"{first[1]} and {second[1]} more", second[2]
-    return second[0], f"{said_merged(first[1], first[2])} and {second[1]}", second[2]
 
 
 def merged_removal(ai_dir: str, path: str, doc: OrgFile,
@@ -559,6 +511,7 @@ def dropped_or_removed(ai_dir: str, path: str, doc: OrgFile,
     if kept is None or removed is None:
         return kept or removed
     from ai_protocols.session.merge import merge_diverged_bytes
+    from ai_protocols.session.stale_said import said_both
 
     merged = merge_diverged_bytes(b"".join(kept[0].encoded()), b"".join(removed[0].encoded()),
                                   b"".join(doc.encoded()), ancestor=True)

@@ -50,15 +50,12 @@ __all__ = [
     "REFUSAL_HEAD",
     "below_head",
     "brought_back",
-    "brought_how",
     "drop_refusal_copies",
     "git_moved",
     "kept_dropped",
     "merge_stale",
-    "merged_back_note",
     "opened_on",
     "removal_undone",
-    "said_merged",
     "stale_earlier",
     "unkept_stale_may_be",
 ]
@@ -828,9 +825,9 @@ def stale_earlier(ai_dir: str, path: str, doc: OrgFile,
         # drops from the file what the pull brought and the tool wrote: docs/decisions.md,
         # "Issue 14, twenty-first round (the stale save's refusal)")
         _refuse_stale(ai_dir, path, data, older, newer, committed, recorded, found)
-    from ai_protocols.session.stale_over import _sourced  # (the words by source)
+    from ai_protocols.session.stale_said import sourced  # (the words by source)
 
-    return _sourced(_regained(merged.data, data, found, f"HEAD:./{below}",
+    return sourced(_regained(merged.data, data, found, f"HEAD:./{below}",
                               (merged.data, removed) if removed > 0 else None),
                     data, opened, newer, older, kept, held)
 
@@ -941,60 +938,6 @@ def _only_first_move(root: str, below: str | None) -> bool:
     dirs = git_dirs(root)
     moves = None if dirs is None else reflog_moves(os.path.join(dirs[1], "logs", "HEAD"), 4096)
     return bool(moves) and not moves[0][0].strip("0") and moves[0][1] == below
-
-
-def brought_how(where: str, named: bool = False, what: str = "") -> str:
-    """How the changes a stale save dropped came, by ``where`` the version holding them
-    is (:func:`brought_back`'s ``HEAD:./REL``,
-    :func:`~ai_protocols.session.stale_over.stale_over_kept`'s kept copy,
-    :func:`~ai_protocols.session.stale_over.stale_committed`'s and :func:`removal_undone`'s blob):
-    for the Log line, or (``named``) for stderr, naming that version; ``what``: the changes said by
-    kind (removals only are said as what that version lacks)."""
-    from ai_protocols.session.stale_commit import held_as, removals_only
-
-    said = held_as(where, named, what)
-    if said is not None:
-        return said
-    if where.startswith("HEAD:"):
-        holds = "lacks those entries" if removals_only(what) else "holds them"
-        return f"that git brought ({where} {holds})" if named else \
-            f"git brought (git's HEAD {holds})"
-    if removals_only(what):  # (what git removed: never as what ai-protocols wrote)
-        return f"that git brought ({where}, the version ai-protocols wrote last, lacks " \
-            f"those entries)" if named else \
-            "git brought (the version ai-protocols wrote last lacks those entries)"
-    what = "that git brought or ai-protocols wrote since"
-    return f"{what} ({where}, the version ai-protocols wrote last, holds them)" if named \
-        else f"{what} (the version ai-protocols wrote last holds them)"
-
-
-def said_merged(what: str, where: str, named: bool = False) -> str:
-    """A stale save's merge back said with where each change came from: ``what`` (the
-    changes said by kind, as a merge back's answer gives them: ``1 entry``, ``1 entry and
-    1 removal``, or :func:`~ai_protocols.session.stale_over.said_both`'s two answers, the
-    first said with its source already) and :func:`brought_how` of ``where`` (the version
-    holding them) after each part: the changes as what that version holds, the removals
-    (what git removed that the save held again) as what it lacks, never one verb for both
-    (docs/decisions.md, "Twenty-eighth round: what status, resume and a write say of a
-    stale save"). For the Log line, or (``named``) for stderr, where the write and the
-    read commands say the same words. No I/O."""
-    from ai_protocols.session.stale_commit import split_removals
-
-    cut = what.rfind(") and ")
-    if cut >= 0:  # (said_both's: the first answer said with its own source)
-        return f"{what[:cut + 6]}{said_merged(what[cut + 6:], where, named)}"
-    changes, removals = split_removals(what)
-    if not changes or not removals:
-        return f"{what} {brought_how(where, named, what)}"
-    return (f"{changes} {brought_how(where, named, changes)} and "
-            f"{removals} {brought_how(where, named, removals)}")
-
-
-def merged_back_note(what: str, where: str) -> str:
-    """The Log line of a stale save's merge back (the write's and ``merge-kept``'s alike):
-    ``what`` and ``where`` as :func:`said_merged` takes them. No I/O."""
-    return (f"merged back: {said_merged(what, where)} that a save over this file dropped "
-            f"(an editor's buffer opened before git changed the file, saved after)")
 
 
 def _saved_after_git(data: bytes, newer: bytes, older: bytes, held: set[str] | None,

@@ -138,7 +138,6 @@ from ai_protocols.session.splice import apply_entry
 from ai_protocols.session.stale_over import (
     dropped_or_removed,
     gone_over,
-    said_both,
     stale_committed,
     stale_over_kept,
 )
@@ -146,8 +145,6 @@ from ai_protocols.session.stale_saves import (
     REFUSAL_HEAD,
     brought_back,
     drop_refusal_copies,
-    merged_back_note,
-    said_merged,
     stale_earlier,
 )
 from ai_protocols.session.text import conflict_marker_lines, preview
@@ -450,7 +447,12 @@ class Editing:
                         dropped_or_removed(ai_dir, path, doc, head, read_as)
                 if again is not None:  # (a second pull's: said with the first, when both)
                     doc = again[0]
-                    brought = again if brought is None else said_both(brought, again)
+                    if brought is not None:
+                        from ai_protocols.session.stale_said import said_both
+
+                        brought = said_both(brought, again)
+                    else:
+                        brought = again
         else:
             doc, waiting, regained = OrgFile(new_text), [], []
             self._strays = None  # (listed at the write, as before)
@@ -460,6 +462,8 @@ class Editing:
         edit.head_read = head
         if brought is not None:
             edit.brought = brought[1:]
+            from ai_protocols.session.stale_said import merged_back_note
+
             edit.note(merged_back_note(brought[1], brought[2]))
         if new_text is None and replaced is not None and emacs is None:
             what, how = put_back(path, replaced)
@@ -552,6 +556,8 @@ class Editing:
         if edit.brought is not None:
             later = "" if edit.brought[1].startswith("HEAD:") else \
                 " or before ai-protocols last wrote it"
+            from ai_protocols.session.stale_said import said_merged
+
             warn(f"{path} lacked {said_merged(edit.brought[0], edit.brought[1], True)}"
                   f": a buffer opened before git "
                   f"changed the file (a pull, a merge){later} was saved over it; merged back, with "
@@ -772,7 +778,11 @@ def next_write_merges(ai_dir: str, path: str) -> tuple[OrgFile, str, str] | None
         return None
     if again is None:
         return brought
-    return again if brought is None else said_both(brought, again)
+    if brought is None:
+        return again
+    from ai_protocols.session.stale_said import said_both
+
+    return said_both(brought, again)
 
 
 def _edited_since_kept(ai_dir: str, path: str, doc: OrgFile, read_as: os.stat_result
