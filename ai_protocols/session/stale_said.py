@@ -20,11 +20,12 @@ __all__ = ["brought_how", "merged_back_note", "next_write_said", "said_both", "s
 
 def brought_how(where: str, named: bool = False, what: str = "") -> str:
     """How the changes a stale save dropped came, by ``where`` the version holding them
-    is (:func:`brought_back`'s ``HEAD:./REL``,
+    is (:func:`~ai_protocols.session.stale_saves.brought_back`'s ``HEAD:./REL``,
     :func:`~ai_protocols.session.stale_over.stale_over_kept`'s kept copy,
-    :func:`~ai_protocols.session.stale_over.stale_committed`'s and :func:`removal_undone`'s blob):
-    for the Log line, or (``named``) for stderr, naming that version; ``what``: the changes said by
-    kind (removals only are said as what that version lacks)."""
+    :func:`~ai_protocols.session.stale_over.stale_committed`'s and
+    :func:`~ai_protocols.session.stale_saves.removal_undone`'s blob): for the Log line, or
+    (``named``) for stderr, naming that version; ``what``: the changes said by kind (removals
+    only are said as what that version lacks, whatever the version). No I/O."""
     said = held_as(where, named, what)
     if said is not None:
         return said
@@ -73,8 +74,7 @@ def said_both(first: tuple[OrgFile, str, str], second: tuple[OrgFile, str, str]
     """Two merge backs of one write (a stale save's, then what git brought that it still
     lacked: :meth:`~ai_protocols.session.transaction.Editing._open`) said as one answer:
     ``second``'s document and version, the changes of both said by kind, ``first``'s with
-    where they came from (:func:`said_merged`) when that
-    is another version than
+    where they came from (:func:`said_merged`) when that is another version than
     ``second``'s, else as more of the same: never "1 entry and 1 entry" of one source
     (docs/decisions.md, "Twenty-seventh round: a stale save over a pull that removed an
     entry"). No I/O."""
