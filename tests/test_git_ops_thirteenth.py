@@ -259,8 +259,8 @@ def test_older_version_counts_by_kind_and_a_reword_is_no_write(project: Path,
     said = (run("status").stdout + run("status").stderr).replace("\n", " ")
     said = re.sub(r"\s+", " ", said)
     # (twentieth round: status says what the next write does, by the write's own rule)
-    assert "it lacks 1 entry, 1 tick and 1 Log line that the version ai-protocols wrote " \
-        "last or git's HEAD holds" in said, said
+    assert "it lacks 1 entry, 1 tick and 1 Log line that git brought or ai-protocols wrote " \
+        "since (" in said and "the version ai-protocols wrote last, holds them)" in said, said
     assert "the next write here merges the two on its own, with what git's HEAD holds and " \
         "what was typed" in said, said
     assert "1 entry the newer one lacks" not in said, said

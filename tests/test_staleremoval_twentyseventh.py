@@ -17,10 +17,11 @@ layouts.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
-from clonekit import LAYOUTS, Clones, commit, git, push
+from clonekit import LAYOUTS, Agent, Clones, commit, git, push
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_pulljoin_twentysixth import EDITS, REMOVALS, _five_entries, _removed_in_b, _without
@@ -49,7 +50,10 @@ def _stale_over(tmp_path: Path, layout: str, pull: str, op: str, committed: bool
     ``then``: what ``b`` does with the save before the next write (``"commit"``: commits
     it; ``"driver"``: commits it, ``a`` logs and pushes, ``b`` pulls that through a merge,
     the merge driver's). ``(the session file after the next write, that write's
-    stderr)``."""
+    stderr)``. Checked on the way (twenty-eighth round): ``status`` and ``resume`` just
+    before that write say what it merges back and from where in the write's own words,
+    and each version named holds (or, for a removal, lacks) what it is named for
+    (:func:`_said_as_the_write_says`)."""
     clones = Clones(tmp_path.resolve(), agent=LAYOUTS[layout], names=("a", "b"))
     a, b = clones.run_one, clones.run_two
     for clone, name in ((clones.one, "A"), (clones.two, "B")):
@@ -88,8 +92,66 @@ def _stale_over(tmp_path: Path, layout: str, pull: str, op: str, committed: bool
         push(a, "A later")
         git(clones.two, "pull", "-q", "--no-rebase", "--no-edit", "origin", "main")
         assert "<<<<<<<" not in b.path.read_text()
+    saved = b.path.read_text()
+    reads = [_flat(b(command).stdout + b(command).stderr) for command in ("status", "resume")]
+    assert b.path.read_text() == saved  # (a read command writes nothing)
+    live = clones.two / ".ai" / ".locks" / "live"
+    kept = {str(p): p.read_text() for p in live.rglob("*.org")} if live.is_dir() else {}
     written = b("log", "--progress", "After")
+    _said_as_the_write_says(written.stderr, reads, b, saved, kept)
     return b.path.read_text(), written.stderr
+
+
+#: A part of a merge back's words: a count of entries or removals, then the version
+#: named (``HEAD:./FILE``, ``git's HEAD``, ``blob ID``, the kept copy) and what it is
+#: named for (``stale_saves.said_merged``).
+PART = re.compile(r"(\d+) (entry|entries|removal|removals) (?:that )?git brought"
+                  r"(?: or ai-protocols wrote since)? \(([^()]*?)(holds them|lacks those "
+                  r"entries)")
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _said_as_the_write_says(stderr: str, reads: list[str], b: Agent, saved: str,
+                            kept: dict[str, str]) -> None:
+    """Issue 14, twenty-eighth round: what the write said it merged back (``stderr``),
+    part by part, is what ``status`` and ``resume`` said before it (``reads``), word for
+    word; and each part names the version that holds it (an entry the save lacked:
+    ``saved``, the file as the write read it) or, for a removal, lacks it (Entry E, which
+    the save holds again): ``HEAD``'s, a blob's (``git show``), or the kept copy's
+    (``kept``, the kept copies as they were before the write, by path)."""
+    said = _flat(stderr)
+    found = re.search(r" lacked (.*?): a buffer opened before git", said)
+    assert found is not None, said
+    phrase = found.group(1)
+    for read in reads:
+        assert phrase in read, (phrase, read)
+    text = b.path.read_text()
+    lacked = [n for n in ("] B agent write", "] A added") if n in text and n not in saved]
+    entries = removals = 0
+    for count, kind, source, verb in PART.findall(phrase):
+        blob = re.search(r"blob ([0-9a-f]{12})", source)
+        if blob is not None:
+            version = git(b.cwd, "show", blob.group(1)).stdout
+        elif "HEAD" in source:
+            version = b.head()
+        else:
+            assert "ai-protocols wrote last" in source, (source, phrase)
+            named = [v for k, v in kept.items() if k.endswith(str(b.file.name))]
+            assert len(named) == 1, kept.keys()
+            version = named[0]
+        if kind.startswith("removal"):
+            assert verb == "lacks those entries", phrase
+            assert "] Entry E" in saved and "] Entry E" not in version, (phrase, version)
+            removals += int(count)
+        else:
+            assert verb == "holds them", phrase
+            assert sum(n in version for n in lacked) >= int(count), (phrase, lacked, version)
+            entries += int(count)
+    assert entries == len(lacked), (phrase, lacked)
+    assert removals == ("] Entry E" in saved and "] Entry E" not in text), phrase
 
 
 def _kept_as_the_person_and_the_agent_left_it(text: str, op: str, said: str) -> None:

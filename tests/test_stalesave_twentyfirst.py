@@ -258,7 +258,8 @@ def test_a_stale_save_in_a_fresh_clone_loses_nothing_the_pull_brought(
     _save(b, opened + (f"{TYPED}\n".encode() if typed else b""), "rename")
     for said in (run_b("status").stdout, run_b("resume").stdout):
         flat = " ".join(said.split())
-        assert "it lacks 1 entry, 1 tick and 1 Log line that git's HEAD holds" in flat, flat
+        assert "it lacks 1 entry, 1 tick and 1 Log line that git brought (HEAD:./" in flat \
+            and " holds them)" in flat, flat
         assert "the next write here merges the two on its own" in flat, flat
     if action == "merge-kept":
         run_b("merge-kept", str(SESSION))

@@ -224,16 +224,38 @@ def reverted_by(root: str, commit: str) -> str | None:
 def stash_took(path: str, newer: bytes) -> bool:
     """Whether the newest stash entry holds ``newer`` (the version this tool wrote
     last) at the session file ``path``, tracked or untracked (``refs/stash``, its third
-    parent ``refs/stash^3``, git-stash(1)): ``git stash`` took it. No process without
-    a stash; else one or two ``git show``."""
+    parent ``refs/stash^3``, git-stash(1)), or a person's edit of it (a note typed into
+    it before the stash: the same write record, ``UPDATED_AT``, which only the tool's
+    writes set): ``git stash`` took it
+    (docs/decisions.md, "Twenty-eighth round: what status, resume and a write say of a
+    stale save", item 3). No process without a stash; else one or two ``git show``."""
     from ai_protocols.git.head import has_stash
 
     folder = parent(path)
     if not has_stash(folder):
         return False
     name = "./" + path.rsplit("/", 1)[-1]
-    return any(git_version(folder, f"{ref}:{name}") == newer
-               for ref in ("refs/stash", "refs/stash^3"))
+    stamp = None
+    for ref in ("refs/stash", "refs/stash^3"):
+        held = git_version(folder, f"{ref}:{name}")
+        if held is None:
+            continue
+        if held == newer:
+            return True
+        if stamp is None:
+            stamp = _write_record(newer)
+        if stamp and _write_record(held) == stamp:
+            return True
+    return False
+
+
+def _write_record(data: bytes) -> str:
+    """The write record (``UPDATED_AT``) of the session file bytes ``data``'s session
+    headline (:func:`~ai_protocols.session.sections.head_of`); ``""`` when none. No I/O."""
+    from ai_protocols.session.sections import head_of
+
+    headline = head_of(data)
+    return "" if headline is None else headline.properties.get("UPDATED_AT") or ""
 
 
 def stash_untracked(path: str, blob: str) -> bool:

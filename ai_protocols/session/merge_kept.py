@@ -37,7 +37,7 @@ from ai_protocols.session.replaced import refuse_misplaced, refuse_other
 from ai_protocols.session.rollover import held_entries, linked_earlier, superseded_edits
 from ai_protocols.session.sections import session_headline
 from ai_protocols.session.splice import append_entry
-from ai_protocols.session.stale_saves import brought_how
+from ai_protocols.session.stale_said import merged_back_note
 from ai_protocols.session.transaction import editing, next_write_merges
 from ai_protocols.session.unmerged import archived_unmerged, merge_unmerged_archive
 from ai_protocols.session.wrapped_copy import (
@@ -150,10 +150,7 @@ def merge_kept_into(ai_dir: str, path: str, *, now: datetime | Moment | None = N
                 kept_before = None
             with editing(ai_dir, path, now=now, held=True,
                          new_text=stale[0].text) as edit:
-                edit.note(f"merged back: {stale[1]} {brought_how(stale[2], what=stale[1])} "
-                          f"that a save "
-                          f"over this file dropped (an editor's buffer opened before git "
-                          f"changed the file, saved after)")
+                edit.note(merged_back_note(stale[1], stale[2]))
                 if then is not None:
                     then(edit)
             after = stale[0].text.encode("utf-8")

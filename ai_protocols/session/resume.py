@@ -864,8 +864,8 @@ def _stale_warning(project: Project, path: str) -> str | None:
     (:func:`~ai_protocols.session.transaction.next_write_merges`, the functions the
     write runs: an editor's buffer opened before git or this tool changed the file,
     saved after): what the file lacks that the merge brings back, said by kind, and
-    that a write (or ``merge-kept``) must run before the file is committed (for a save
-    committed already, :func:`~ai_protocols.session.stale_commit.committed_said`); or,
+    that a write (or ``merge-kept``) must run before the file is committed, in the words
+    the write says (:func:`~ai_protocols.session.stale_said.next_write_said`); or,
     when the write refuses it
     (:class:`~ai_protocols.errors.StaleSave`: both changed the same lines), that it
     does, with the commands that merge the three (the refusal's own, its files written
@@ -887,37 +887,12 @@ def _stale_warning(project: Project, path: str) -> str | None:
                 f"(from {root}); in Emacs, revert the buffer first")
     if stale is None:
         return None
-    try:
-        data = storage.read_regular(path)
-    except (OSError, storage.NotRegular):
-        return None
-    from ai_protocols.session.merge import changes_lacking, said_changes  # (only then)
-
-    lacks = said_changes(changes_lacking(data, stale[0].text.encode("utf-8")))
     here = relative_to(path, project.root_text)
     unkept = not os.path.lexists(kept_path(project.ai_dir_text, path))  # (a fresh clone's)
     merge = f"ai-protocols merge-kept {shell_quote(here)} (from {root})"
-    from ai_protocols.session.stale_commit import committed_said, removals_only
+    from ai_protocols.session.stale_said import next_write_said  # (the write's words)
 
-    committed = committed_said(stale[2], stale[1] if removals_only(stale[1]) else lacks,
-                               merge)
-    if committed is not None:  # (the save committed: HEAD's version is the save)
-        return committed
-    # (before the commit: once committed, HEAD holds the save, and every other clone
-    # that pulls it gets a file without what it lacks)
-    if removals_only(stale[1]):  # (removal_undone's alone)
-        return (f"this session file was saved from an editor's buffer opened before git "
-                f"changed it: it holds again what git removed ({stale[1]}: git's HEAD lacks "
-                f"those entries); the next write here takes them out again on its own, "
-                f"with what was typed (its Log says so); run it, or {merge}, before you "
-                f"commit the file; in Emacs, revert the buffer first")
-    return (f"this session file was saved from an editor's buffer opened before git"
-            f"{'' if unkept else ' or ai-protocols'} changed it: it lacks {lacks} that "
-            f"{'' if unkept else 'the version ai-protocols wrote last or '}git's HEAD "
-            f"holds; the next write "
-            f"here merges the two on its own, with what git's HEAD holds and what was "
-            f"typed (its Log says so); run it, or {merge}, before you commit the file; "
-            f"in Emacs, revert the buffer first")
+    return next_write_said(stale[1], stale[2], unkept, merge)
 
 
 def _switched_warning(project: Project, path: str, kept: bytes, recorded: str, what: str,

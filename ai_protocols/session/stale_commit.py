@@ -118,29 +118,19 @@ def gone_over_source(where: str) -> str | None:
             f"git show {where[len(BLOB):]})")
 
 
-def committed_said(where: str, lacks: str, merge: str) -> str | None:
-    """The read commands' warning (``status``, ``resume``, ``show``) for a committed stale
-    save that the next write merges back on its own (``where``: :func:`went_over`'s
-    ``blob ID``), saying what the file lacks (``lacks``, by kind), where git holds it,
-    and ``merge``, the ``merge-kept`` command that merges it now (``lacks`` removals
-    only, :func:`removals_only`: what the file holds again that git removed); ``None``
-    for any other ``where`` (the warning of a stale save not committed). No I/O."""
-    if not where.startswith(BLOB):
-        return None
-    blob = where[len(BLOB):]
-    if removals_only(lacks):  # (what git removed, held again: removal_undone's)
-        return (f"this session file was saved from an editor's buffer opened before git "
-                f"changed it, and that save was committed (git's HEAD holds it): it holds "
-                f"again what git removed ({lacks}: the version the save went over lacks "
-                f"those entries, {where}: git show {blob}); the next write here takes them "
-                f"out again on its own, with what was typed (its Log says so); to take them "
-                f"out now, {merge}; then commit the file; in Emacs, revert the buffer first")
-    return (f"this session file was saved from an editor's buffer opened on an older "
-            f"version, and that save was committed (git's HEAD holds it): it lacks {lacks} "
-            f"that the version the save went over holds ({where}: git show {blob}); the "
-            f"next write here merges them back on its own, with what was typed (its Log "
-            f"says so); to merge them now, {merge}; then commit the file; in Emacs, "
-            f"revert the buffer first")
+def split_removals(what: str) -> tuple[str, str]:
+    """``what``, a stale save's changes said by kind (``1 entry, 1 tick and 2 removals``;
+    ``and N more``, :func:`~ai_protocols.session.stale_said.said_both`'s, read as its
+    counts), parted into the changes and the removals (what git removed that the save
+    held again), each said as :func:`~ai_protocols.lean.counted_kinds` says counts; ``""``
+    for a part it lacks. No I/O."""
+    items = [item.removesuffix(" more") for part in what.split(", ")
+             for item in part.split(" and ")]
+    parts: tuple[list[str], list[str]] = ([], [])
+    for item in items:
+        parts[removals_only(item)].append(item)
+    return tuple(", ".join(p[:-1]) + " and " + p[-1] if len(p) > 1 else  # type: ignore[return-value]
+                 "".join(p) for p in parts)
 
 
 def removals_only(what: str) -> bool:

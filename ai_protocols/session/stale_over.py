@@ -29,7 +29,6 @@ from ai_protocols.session.stale_saves import (
     _removal_merged,
     _tools_join,
     below_head,
-    brought_how,
     git_moved,
     kept_dropped,
     merge_stale,
@@ -39,7 +38,7 @@ from ai_protocols.session.stale_saves import (
 from ai_protocols.storage import files as storage
 
 __all__ = ["dropped_or_removed", "gone_over", "merged_removal", "merged_saves", "removed_again",
-           "said_both", "stale_committed", "stale_over_kept"]
+           "stale_committed", "stale_over_kept"]
 
 
 def stale_over_kept(ai_dir: str, path: str, doc: OrgFile,
@@ -159,7 +158,10 @@ def _over_join(ai_dir: str, path: str, data: bytes, kept: bytes, base: bytes,
         _refuse_stale(ai_dir, path, data, kept, at_head, committed, recorded, found,
                       kept_holds=True)
     removed = removed_held(data, at_head, committed if committed is not None else base)
-    regained = _regained(merged.data, data, found, kept_path(ai_dir, path))
+    from ai_protocols.session.stale_said import said_both, sourced
+
+    regained = sourced(_regained(merged.data, data, found, kept_path(ai_dir, path)), data,
+                        base, kept, at_head, where)
     if removed <= 0:
         return regained
     from ai_protocols.lean import counted
@@ -312,7 +314,11 @@ def stale_committed(ai_dir: str, path: str, doc: OrgFile,
         _removal_merged(root, path, data, opened, over, held, merged.data, base=opened) or \
         _removal_taken(data, over, committed if committed is not None else opened, held,
                        merged.data)
-    return _regained(merged.data, data, found, where, removed)
+    regained = _regained(merged.data, data, found, where, removed)
+    from ai_protocols.session.stale_said import sourced
+
+    return regained if kept_data is None else \
+        sourced(regained, data, opened, over, kept_data, kept_path(ai_dir, path), held)
 
 
 def _removal_taken(data: bytes, over: bytes, before: bytes, held: set[str] | None,
@@ -343,21 +349,6 @@ def gone_over(brought: tuple[OrgFile, str, str] | None) -> bool:
     from ai_protocols.session.stale_commit import BLOB
 
     return brought[2].startswith(BLOB)
-
-
-def said_both(first: tuple[OrgFile, str, str], second: tuple[OrgFile, str, str]
-              ) -> tuple[OrgFile, str, str]:
-    """Two merge backs of one write (a stale save's, then what git brought that it still
-    lacked: :meth:`~ai_protocols.session.transaction.Editing._open`) said as one answer:
-    ``second``'s document and version, the changes of both said by kind, ``first``'s with
-    where they came from (:func:`brought_how`) when that is another version than
-    ``second``'s, else as more of the same: never "1 entry and 1 entry" of one source
-    (docs/decisions.md, "Twenty-seventh round: a stale save over a pull that removed an
-    entry"). No I/O."""
-    if first[2] == second[2]:
-        return second[0], f"{first[1]} and {second[1]} more", second[2]
-    return second[0], f"{first[1]} {brought_how(first[2], what=first[1])} and {second[1]}", \
-        second[2]
 
 
 def merged_removal(ai_dir: str, path: str, doc: OrgFile,
@@ -595,6 +586,7 @@ def _with_dropped(ai_dir: str, path: str, doc: OrgFile,
     if kept is None or removed is None:
         return kept or removed
     from ai_protocols.session.merge_diverged import merge_diverged_bytes
+    from ai_protocols.session.stale_said import said_both
 
     merged = merge_diverged_bytes(b"".join(kept[0].encoded()), b"".join(removed[0].encoded()),
                                   b"".join(doc.encoded()), ancestor=True)

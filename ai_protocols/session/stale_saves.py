@@ -51,7 +51,6 @@ __all__ = [
     "REFUSAL_HEAD",
     "below_head",
     "brought_back",
-    "brought_how",
     "drop_refusal_copies",
     "git_moved",
     "kept_dropped",
@@ -852,8 +851,11 @@ def stale_earlier(ai_dir: str, path: str, doc: OrgFile,
         # drops from the file what the pull brought and the tool wrote: docs/decisions.md,
         # "Issue 14, twenty-first round (the stale save's refusal)")
         _refuse_stale(ai_dir, path, data, older, newer, committed, recorded, found)
-    return _regained(merged.data, data, found, f"HEAD:./{below}",
-                     (merged.data, removed) if removed > 0 else None)
+    from ai_protocols.session.stale_said import sourced  # (the words by source)
+
+    return sourced(_regained(merged.data, data, found, f"HEAD:./{below}",
+                              (merged.data, removed) if removed > 0 else None),
+                    data, opened, newer, older, kept, held)
 
 
 def _stale_unkept(ai_dir: str, path: str, doc: OrgFile,
@@ -962,29 +964,6 @@ def _only_first_move(root: str, below: str | None) -> bool:
     dirs = git_dirs(root)
     moves = None if dirs is None else reflog_moves(os.path.join(dirs[1], "logs", "HEAD"), 4096)
     return bool(moves) and not moves[0][0].strip("0") and moves[0][1] == below
-
-
-def brought_how(where: str, named: bool = False, what: str = "") -> str:
-    """How the changes a stale save dropped came, by ``where`` the version holding them
-    is (:func:`brought_back`'s ``HEAD:./REL``,
-    :func:`~ai_protocols.session.stale_over.stale_over_kept`'s kept copy,
-    :func:`~ai_protocols.session.stale_over.stale_committed`'s and :func:`removal_undone`'s blob):
-    for the Log line, or (``named``) for stderr, naming that version; ``what``: the changes said by
-    kind (removals only are said as what that version lacks)."""
-    from ai_protocols.session.stale_commit import held_as
-
-    said = held_as(where, named, what)
-    if said is not None:
-        return said
-    if where.startswith("HEAD:"):
-        from ai_protocols.session.stale_commit import removals_only
-
-        holds = "lacks those entries" if removals_only(what) else "holds them"
-        return f"that git brought ({where} {holds})" if named else \
-            f"git brought (git's HEAD {holds})"
-    what = "that git brought or ai-protocols wrote since"
-    return f"{what} ({where}, the version ai-protocols wrote last, holds them)" if named \
-        else f"{what} (the version ai-protocols wrote last holds them)"
 
 
 def _saved_after_git(data: bytes, newer: bytes, older: bytes, held: set[str] | None,

@@ -139,14 +139,12 @@ from ai_protocols.session.stale_over import (
     dropped_or_removed,
     gone_over,
     merged_saves,
-    said_both,
     stale_committed,
     stale_over_kept,
 )
 from ai_protocols.session.stale_saves import (
     REFUSAL_HEAD,
     brought_back,
-    brought_how,
     drop_refusal_copies,
     stale_earlier,
 )
@@ -451,7 +449,12 @@ class Editing:
                         dropped_or_removed(ai_dir, path, doc, head, read_as)
                 if again is not None:  # (a second pull's: said with the first, when both)
                     doc = again[0]
-                    brought = again if brought is None else said_both(brought, again)
+                    if brought is not None:
+                        from ai_protocols.session.stale_said import said_both
+
+                        brought = said_both(brought, again)
+                    else:
+                        brought = again
         else:
             doc, waiting, regained = OrgFile(new_text), [], []
             self._strays = None  # (listed at the write, as before)
@@ -461,10 +464,9 @@ class Editing:
         edit.head_read = head
         if brought is not None:
             edit.brought = brought[1:]
-            edit.note(f"merged back: {brought[1]} {brought_how(brought[2], what=brought[1])} "
-                      f"that a save "
-                      f"over this file dropped (an editor's buffer opened before git "
-                      f"changed the file, saved after)")
+            from ai_protocols.session.stale_said import merged_back_note
+
+            edit.note(merged_back_note(brought[1], brought[2]))
         if new_text is None and replaced is not None and emacs is None:
             what, how = put_back(path, replaced)
             edit.note(f"replaced: git put {what} here ({how}); the "
@@ -556,8 +558,9 @@ class Editing:
         if edit.brought is not None:
             later = "" if edit.brought[1].startswith("HEAD:") else \
                 " or before ai-protocols last wrote it"
-            warn(f"{path} lacked {edit.brought[0]} "
-                 f"{brought_how(edit.brought[1], True, edit.brought[0])}"
+            from ai_protocols.session.stale_said import said_merged
+
+            warn(f"{path} lacked {said_merged(edit.brought[0], edit.brought[1], True)}"
                   f": a buffer opened before git "
                   f"changed the file (a pull, a merge){later} was saved over it; merged back, with "
                   f"what was typed in it (a Log line says so). In Emacs, revert the buffer "
@@ -778,7 +781,11 @@ def next_write_merges(ai_dir: str, path: str) -> tuple[OrgFile, str, str] | None
         return None
     if again is None:
         return brought
-    return again if brought is None else said_both(brought, again)
+    if brought is None:
+        return again
+    from ai_protocols.session.stale_said import said_both
+
+    return said_both(brought, again)
 
 
 def _edited_since_kept(ai_dir: str, path: str, doc: OrgFile, read_as: os.stat_result
