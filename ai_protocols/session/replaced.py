@@ -526,7 +526,7 @@ def replaced_warning(path: str, stored: Stored, ai_dir: str) -> str:
     stash holds the file untracked (its third parent), the commit advised for a tracked
     one fails (no pathspec matches) and the pop refuses the file here: the commands that
     work instead, which ``status`` gives after the write
-    (:func:`ai_protocols.session.resume.untracked_pop`: they merge this write back in,
+    (:func:`ai_protocols.session.resume_stash.untracked_pop`: they merge this write back in,
     so they are said once it is written; issue 14, twenty-fourth round). ``ai_dir``:
     the project's ``.ai`` folder."""
     blob = stored.blob[:12]
