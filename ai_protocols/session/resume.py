@@ -28,12 +28,10 @@ hooks put it into a model's context, so :meth:`ResumeContext.to_text` and
   so that the lines around the lists have a bounded size and
   :data:`MIN_MAX_BYTES` is always enough.
 
-The checks every read makes and their warnings stand here too (:func:`replaced_warning`,
-:func:`rolled_back_warning`...); the context's value and forms in
-:mod:`ai_protocols.session.resume_form`, and what a warning says once one applies in
-:mod:`ai_protocols.session.resume_stash` and :mod:`ai_protocols.session.resume_elsewhere`,
-imported where it is said (docs/decisions.md, "Twenty-eighth round: the SessionStart hook
-beside 1,000 files, and resume.py split").
+Here too the checks every read makes (:func:`replaced_warning`...); the value and forms in
+:mod:`~ai_protocols.session.resume_form`, a warning's words once one applies in ``resume_stash``
+and ``resume_elsewhere``, imported there (docs/decisions.md, "Twenty-eighth round: the
+SessionStart hook beside 1,000 files, and resume.py split").
 """
 
 from __future__ import annotations
@@ -41,12 +39,7 @@ from __future__ import annotations
 import os
 
 from ai_protocols.git.head import OPERATION_SAID, branch_text
-from ai_protocols.lean import (
-    counted,
-    datetime,
-    json_encoder,
-    shell_quote,
-)
+from ai_protocols.lean import counted, datetime, json_encoder, shell_quote
 from ai_protocols.liveness.evidence import NAMED_TO_OTHERS
 from ai_protocols.org.syntax import Entry
 from ai_protocols.paths import relative_to
@@ -61,25 +54,6 @@ from ai_protocols.session.names import (
     may_be_misplaced,
 )
 from ai_protocols.session.reading import BRIEF_NOTES
-from ai_protocols.session.resume_elsewhere import (
-    CARRY_SAID,
-    MISSING_CHECK,
-    MOVED_ON,
-    ROLLED_BACK,
-    _branch_holds,
-    _branch_not_here,
-    _keeping,
-    _lost_paths,
-    _missing_branch_check,
-    _moved_on,
-    _pasted,
-    _restore_it,
-    _rewritten,
-    _switched_warning,
-    _take_back,
-    carried_warning,
-    go_to,
-)
 from ai_protocols.session.resume_form import (
     CUT_MARK,
     DEFAULT_MAX_BYTES,
@@ -91,15 +65,6 @@ from ai_protocols.session.resume_form import (
     _tasks,
     dumps,
     recover_command,
-)
-from ai_protocols.session.resume_stash import (
-    _checkpoint_whereabouts,
-    _head_moved,
-    _other_session_warning,
-    _stale_warning,
-    _stash_advice,
-    _stash_pop_refused,
-    untracked_pop,
 )
 from ai_protocols.session.sections import CLOSED_STATUSES
 from ai_protocols.storage import files as storage
@@ -287,6 +252,8 @@ def stash_here_again(project: Project, said: str | None = None) -> str | None:
 
     if (said and "here again" in said) or not has_stash(project.root_text):
         return None
+    from ai_protocols.session.resume_stash import _stash_advice
+
     advice = _stash_advice(project, " and the session file")
     return advice if advice and "here again" in advice else None
 
@@ -375,6 +342,15 @@ def replaced_warning(project: Project, session: Session) -> str | None:
     from ai_protocols.errors import AiProtocolsError
     from ai_protocols.session.edit_base import written_later
     from ai_protocols.session.reading import read_session
+    from ai_protocols.session.resume_elsewhere import CARRY_SAID, _switched_warning, carried_warning
+    from ai_protocols.session.resume_stash import (
+        _checkpoint_whereabouts,
+        _head_moved,
+        _other_session_warning,
+        _stale_warning,
+        _stash_advice,
+        _stash_pop_refused,
+    )
 
     if os.path.islink(kept):
         return carried_warning(path, kept)
@@ -493,6 +469,7 @@ def unkept_stale_warning(project: Project, path: str) -> str | None:
     when ``HEAD`` moved since the clone, not by one's own commits alone."""
     if path != project.path_text or os.path.lexists(kept_path(project.ai_dir_text, path)):
         return None
+    from ai_protocols.session.resume_stash import _stale_warning
     from ai_protocols.session.stale_saves import unkept_stale_may_be
 
     return _stale_warning(project, path) if unkept_stale_may_be(project.ai_dir_text, path) \
@@ -574,6 +551,7 @@ def stashed_write_warning(project: Project, session: Session) -> str | None:
         return None
     from ai_protocols.git.head import read_head
     from ai_protocols.session.replaced import stash_moved
+    from ai_protocols.session.resume_stash import untracked_pop
 
     changed = _git(folder, "status", "--porcelain", "--", name)
     here = relative_to(path, project.root_text)
@@ -776,6 +754,24 @@ def _recorded_elsewhere(project: Project, session: Session, git: GitState | None
         return None
     if alarms_only and (descends or rebased) and not (missing or uncommitted):
         return None  # (HEAD holds that place's work: nothing is elsewhere)
+    from ai_protocols.session.resume_elsewhere import (
+        MISSING_CHECK,
+        MOVED_ON,
+        ROLLED_BACK,
+        _branch_holds,
+        _branch_not_here,
+        _keeping,
+        _lost_paths,
+        _missing_branch_check,
+        _moved_on,
+        _pasted,
+        _restore_it,
+        _rewritten,
+        _take_back,
+        go_to,
+    )
+    from ai_protocols.session.resume_stash import _stash_advice
+
     moved_on = not uncommitted and not behind and not aside and \
         _moved_on(project, base, git.commit, committed)
     parts = []
