@@ -33,6 +33,7 @@ from test_split_twentysixth import (
 )
 
 from ai_protocols import lean
+
 from conftest import Runner
 
 #: The parts from the bottom up (as docs/architecture.md lists them), the old module last
