@@ -155,9 +155,25 @@ def _first_init(cls: type, names: list[str], defaults: dict[str, object],
 #: Every class :func:`record` made, with its fields, their defaults and whether it is
 #: frozen: what ``scripts/gen_inits.py`` compiles ahead (:func:`init_source`).
 RECORDS: list[tuple[type, list[str], dict[str, object], bool]] = []
-#: The ``__init__`` functions compiled ahead (``ai_protocols/_inits.py``), by their
-#: source (:func:`init_source`); loaded at the first value made.
-_AHEAD: dict[str, Callable[..., None]] | None = None
+#: The ``__init__`` functions compiled ahead (:func:`ahead_module`), by module, then by
+#: their source (:func:`init_source`); each module loaded at the first value made of a
+#: class it serves.
+_AHEAD: dict[str, dict[str, Callable[..., None]]] = {}
+#: The package's subpackages whose classes' ``__init__`` are compiled ahead into a module
+#: of their own (:func:`ahead_module`): no hot command but the board's makes their values.
+AHEAD_APART = ("board", "integrations")
+
+
+def ahead_module(module: str) -> str:
+    """The module that holds the ``__init__`` compiled ahead for the value classes of the
+    module named ``module``: ``ai_protocols._inits_S`` for those of a subpackage ``S`` of
+    :data:`AHEAD_APART`, ``ai_protocols._inits`` for the rest. Unmarshalling the code of
+    an ``__init__`` a command never calls costs it about 27,000 instructions
+    (docs/performance.md, twenty-eighth round); ``scripts/gen_inits.py`` writes each
+    module by this rule."""
+    parts = module.split(".")
+    return f"ai_protocols._inits_{parts[1]}" if len(parts) > 2 and parts[0] == "ai_protocols" \
+        and parts[1] in AHEAD_APART else "ai_protocols._inits"
 
 
 def path_fields(cls: type, names: list[str]) -> tuple[str, ...]:
@@ -211,17 +227,18 @@ def _make_init(cls: type, names: list[str], defaults: dict[str, object],
     compiling a class's ``__init__`` costs about a million instructions, a session's
     41 fields five: a tenth of an interpreter's start; docs/performance.md, nineteenth
     round), else compiled here."""
-    global _AHEAD
     source, scope, given_defaults = init_source(names, defaults, frozen,
                                                 path_fields(cls, names))
     qualname = f"{cls.__qualname__}.__init__"
-    if _AHEAD is None:
+    module = ahead_module(cls.__module__)
+    inits = _AHEAD.get(module)
+    if inits is None:
         try:
-            from ai_protocols._inits import INITS
+            inits = __import__(module, fromlist=["INITS"]).INITS
         except ImportError:  # pragma: no cover - a copy of the package without it
-            INITS = {}
-        _AHEAD = INITS
-    ahead = _AHEAD.get(source)
+            inits = {}
+        _AHEAD[module] = inits
+    ahead = inits.get(source)
     if ahead is not None:
         code = ahead.__code__.replace(co_name="__init__")
         init = type(_make_init)(code, scope, "__init__", given_defaults or None)

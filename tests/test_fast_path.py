@@ -306,6 +306,14 @@ RARE_NEVER = {"ai_protocols.errors_rare"}
 #: board's or a stale save's history; the common case of none of them asks).
 LAYOUT_NEVER = {"ai_protocols.session.layout", "ai_protocols.git.history"}
 HOT_NEVER = NEVER | NO_PATHLIB | LEAN | LAYOUT_NEVER
+#: What no hot command imports without a board since the twenty-eighth round: the
+#: ``__init__``s compiled ahead for the board's and the integrations' classes
+#: (``lean.ahead_module``: modules of their own), whose values it makes none of.
+INITS_APART = {"ai_protocols._inits_board", "ai_protocols._inits_integrations"}
+#: What ``resume``, ``start`` and the SessionStart hook need not since the twenty-eighth
+#: round: the words of a resume warning once one applies (``resume_stash``,
+#: ``resume_elsewhere``: session/resume.py split), imported where one is said.
+RESUME_RARE = {"ai_protocols.session.resume_stash", "ai_protocols.session.resume_elsewhere"}
 #: What a command that neither reads nor writes JSON imports neither (json imports re, and
 #: re imports enum, functools and collections): not re either, since issue 16's part b; nor
 #: operator.py, which collections imports (the library takes attrgetter and itemgetter from
@@ -355,6 +363,10 @@ HOOK_NEVER = NO_JSON | {"ai_protocols.session.stale_commit"}
 #: (``git_join``), asked only of a save that lacks what the kept copy holds.
 WRITE_NEVER = {"ai_protocols.session.rollover_plan", "ai_protocols.session.org_links",
                "ai_protocols.errors_write", "ai_protocols.session.git_join"}
+#: Nor, since the twenty-eighth round, what names the cause of a replaced file
+#: (``cause``: ``git_version`` is git/state.py's) nor the entries compared
+#: (``entries_compared``), imported where a write finds a file replaced.
+WRITE_NEVER |= {"ai_protocols.session.cause", "ai_protocols.session.entries_compared"}
 #: Each hot command, the payload of a hook on its stdin, and what it may not import.
 HOT: list[tuple[list[str], dict[str, str] | None, set[str]]] = [
     # (not even re: pip's wrapper of an entry point imported it, half an interpreter's start)
@@ -366,8 +378,8 @@ HOT: list[tuple[list[str], dict[str, str] | None, set[str]]] = [
     (["show"], None, HOT_NEVER | NO_JSON | READ_ONLY_NEVER),
     # (its JSON comes from json's C encoder, lean.json_encoder, since issue 16's part e)
     (["show", "--json"], None, HOT_NEVER | READ_ONLY_NEVER | NO_JSON),
-    (["resume"], None, HOT_NEVER | NO_JSON | RESUME_NEVER),
-    (["resume", "--json"], None, HOT_NEVER | RESUME_NEVER),
+    (["resume"], None, HOT_NEVER | NO_JSON | RESUME_NEVER | RESUME_RARE),
+    (["resume", "--json"], None, HOT_NEVER | RESUME_NEVER | RESUME_RARE),
     (["hook", "UserPromptSubmit", "--runtime", "claude"],
      {"hook_event_name": "UserPromptSubmit", "prompt": "Rename the parser's state field"},
      HOT_NEVER | {"datetime", "json", "re", "ai_protocols.session.project"}),
@@ -377,7 +389,7 @@ HOT: list[tuple[list[str], dict[str, str] | None, set[str]]] = [
     # (without a board, none of the board's modules: paths.has_board, eleventh round)
     (["hook", "SessionStart", "--runtime", "claude"],
      {"hook_event_name": "SessionStart", "source": "resume"},
-     HOT_NEVER | HOOK_NEVER | WRITE_NEVER | {"ai_protocols.board"}),
+     HOT_NEVER | HOOK_NEVER | WRITE_NEVER | RESUME_RARE | {"ai_protocols.board"}),
     (["hook", "Stop", "--runtime", "claude"], {"hook_event_name": "Stop"},
      HOT_NEVER | HOOK_NEVER | WRITE_NEVER),
     (["hook", "PreCompact", "--runtime", "claude"],
@@ -386,7 +398,7 @@ HOT: list[tuple[list[str], dict[str, str] | None, set[str]]] = [
     (["hook", "SessionEnd", "--runtime", "claude"],
      {"hook_event_name": "SessionEnd", "reason": "other"},
      HOT_NEVER | HOOK_NEVER | WRITE_NEVER),
-    (["start"], None, HOT_NEVER | STARTED_NEVER | NO_JSON),
+    (["start"], None, HOT_NEVER | STARTED_NEVER | NO_JSON | RESUME_RARE),
     (["status"], None, HOT_NEVER),
     (["status", "--json"], None, HOT_NEVER),
     (["list"], None, HOT_NEVER),
@@ -408,7 +420,8 @@ def test_the_hot_commands_import_nothing_they_need_not(project: Path, run: Runne
     stdin = "" if payload is None else json.dumps({
         "session_id": "7c0e2f43-1d2b-4c58-9a4e-0a1b2c3d4e5f", "cwd": str(project),
         "transcript_path": str(project / "t.jsonl"), **payload})
-    assert imported(project, *args, stdin=stdin) & (forbidden | RARE_NEVER) == set()
+    assert imported(project, *args, stdin=stdin) & (forbidden | RARE_NEVER | INITS_APART) \
+        == set()
 
 
 #: The board's writer, ``Board`` and its parts (twenty-seventh round's split).

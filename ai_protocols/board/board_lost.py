@@ -381,7 +381,7 @@ class LostClaims:
             if branch is not None:
                 # (resume's one rule: the switch, or the work tree that has the branch
                 # checked out, with the claimant's session file carried along)
-                from ai_protocols.session.resume import go_to
+                from ai_protocols.session.resume_elsewhere import go_to
 
                 main = self._main_project()
                 go = go_to(main, branch, self._session_file_of(main, old.owner))

@@ -292,7 +292,8 @@ def pause(note: str | None, no_checkpoint: bool) -> None:
                             "(pause without a checkpoint: ai-protocols pause "
                             "--no-checkpoint)") from error
     session = project.pause(note, brief=True)
-    from ai_protocols.session.resume import resumed_by, take_over_command
+    from ai_protocols.session.names import resumed_by
+    from ai_protocols.session.resume_form import take_over_command
 
     click.echo(f"Paused the session{': ' + display(note) if note else ''}. "
                f"It resumes with {display(resumed_by(project.agent_id, session.agent_session))}; "

@@ -113,7 +113,7 @@ def init(agents_md: bool) -> Iterator[str]:
 def _bounded_session(project: Project, session: Session) -> str:
     """What ``start`` prints of the session it carries on: the session as ``show``
     prints it when that fits into ``resume``'s bound
-    (:data:`~ai_protocols.session.resume.DEFAULT_MAX_BYTES` bytes of UTF-8), else
+    (:data:`~ai_protocols.session.resume_form.DEFAULT_MAX_BYTES` bytes of UTF-8), else
     the resume context fitted to it, which says what it left out and that
     ``ai-protocols show`` gives the whole: an agent runs ``start`` by routine, and
     its output goes into the agent's context (docs/decisions.md, "Issue 16, sixth
@@ -252,7 +252,7 @@ def start(title_given: Given | None, task: str | None = None,
             _echo(f"\nWarning: {warning}.", err=True)
     recover = [(s, live) for s, live in report.others if live.state != "paused"]
     if recover:
-        from ai_protocols.session.resume import recover_command
+        from ai_protocols.session.resume_form import recover_command
 
         _echo("\nOther agents' sessions that need recovering:")
         for session, live in recover:
@@ -268,7 +268,8 @@ def start(title_given: Given | None, task: str | None = None,
               f"{report.others_unread}; all of them: ai-protocols status")
     paused = [(s, live) for s, live in report.others if live.state == "paused"]
     if paused:
-        from ai_protocols.session.resume import PAUSED_OTHERS, recover_command, resumed_by
+        from ai_protocols.session.names import resumed_by
+        from ai_protocols.session.resume_form import PAUSED_OTHERS, recover_command
 
         _echo(PAUSED_OTHERS.rstrip("\n"))
         for session, live in paused:

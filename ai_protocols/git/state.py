@@ -2,7 +2,11 @@
 
 Source: git-status(1), "Porcelain Format Version 2": the ``# branch.*``
 header lines and one line per changed (``1``, ``2``), unmerged (``u``) or
-untracked (``?``) path, NUL-terminated with ``-z``.
+untracked (``?``) path, NUL-terminated with ``-z``. And the bytes git holds at a
+revision and path (:func:`git_version`, one ``git show``: what the cause of a replaced
+file and every stale-save rule compare), here so that a write, which loads this module
+anyway, loads none of :mod:`ai_protocols.session.cause` for it (docs/decisions.md,
+"Twenty-eighth round: the SessionStart hook beside 1,000 files, and resume.py split").
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (millise
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["GitState", "StateReading", "read_state", "start_state"]
+__all__ = ["GitState", "StateReading", "git_version", "read_state", "start_state"]
 
 #: Paths of changed or untracked files a state keeps (the first, in git's order).
 FIRST_FILES = 5
@@ -227,3 +231,23 @@ def _state(root: str | os.PathLike[str], out: bytes | None,
             _, short, subject = shown.decode("utf-8", "replace").rstrip("\n").split("\0", 2)
             state.short, state.subject = short, subject
     return state
+
+
+def git_version(root: str, spec: str) -> bytes | None:
+    """The bytes git holds at ``spec`` (``REV:./REL``) in the work tree ``root``; ``None``
+    when it holds none there (or git cannot run). One ``git show``."""
+    return _git_out(root, "show", spec)
+
+
+def _git_out(root: str, *args: str) -> bytes | None:
+    """``git -C root ARGS``'s standard output (the one environment of every git run,
+    :func:`ai_protocols.git.spawn.git_env`); ``None`` when git fails or cannot run.
+    The one git run of :func:`git_version` and of :mod:`ai_protocols.session.cause`'s
+    readers."""
+    from ai_protocols.errors import GitFailed
+    from ai_protocols.git.spawn import GitRun, git_env
+
+    try:
+        return GitRun(["git", "-C", root, *args], git_env(), None).wait()
+    except (GitFailed, OSError):
+        return None

@@ -19,11 +19,11 @@ import errno
 import os
 
 from ai_protocols.errors import AiProtocolsError, StorageError, UnsafePath
+from ai_protocols.git.state import git_version
 from ai_protocols.lean import counted, shell_quote
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import parse_timestamp
 from ai_protocols.paths import join, parent
-from ai_protocols.session.cause import git_version
 from ai_protocols.session.edit_base import (
     SessionEdit,
     base_of,

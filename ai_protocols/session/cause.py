@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 
+from ai_protocols.git.state import _git_out, git_version
 from ai_protocols.lean import pattern, quoted
 from ai_protocols.paths import parent
 
@@ -324,25 +325,6 @@ def wrapped_cause(path: str) -> str:
     if git_wrote(path):
         return "git put it back: a checkout of an older commit or a reset, its index says"
     return not_git("before the wrap-up")
-
-
-def git_version(root: str, spec: str) -> bytes | None:
-    """The bytes git holds at ``spec`` (``REV:./REL``) in the work tree ``root``; ``None``
-    when it holds none there (or git cannot run). One ``git show``."""
-    return _git_out(root, "show", spec)
-
-
-def _git_out(root: str, *args: str) -> bytes | None:
-    """``git -C root ARGS``'s standard output (the one environment of every git run,
-    :func:`ai_protocols.git.spawn.git_env`); ``None`` when git fails or cannot run.
-    The one git run of this module's readers."""
-    from ai_protocols.errors import GitFailed
-    from ai_protocols.git.spawn import GitRun, git_env
-
-    try:
-        return GitRun(["git", "-C", root, *args], git_env(), None).wait()
-    except (GitFailed, OSError):
-        return None
 
 
 def _head_is_file(path: str) -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 
-from ai_protocols.session.cause import git_version
+from ai_protocols.git.state import git_version
 from ai_protocols.session.edit_base import props_of
 
 __all__ = ["joined_on"]

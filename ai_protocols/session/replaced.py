@@ -27,10 +27,7 @@ from ai_protocols.lean import quoted, shell_quote
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import parse_timestamp
 from ai_protocols.paths import CONTEXT_DIR, DEFAULT_CONTEXT, join, parent, safe_id
-from ai_protocols.session import entries_compared
-from ai_protocols.session.cause import OLDER, committed_by, head_put_back, stash_untracked
 from ai_protocols.session.edit_base import Stored, head_properties, stored_in_git, written_later
-from ai_protocols.session.entries_compared import kept_lacks
 from ai_protocols.session.names import kept_path
 from ai_protocols.session.sections import (
     SESSION_ID_PROPERTY,
@@ -193,6 +190,9 @@ def refuse_older(ai_dir: str, path: str, doc: OrgFile,
     mine = session_headline(doc)
     if headline is None or mine is None:
         return
+    from ai_protocols.session import entries_compared
+    from ai_protocols.session.cause import committed_by, head_put_back
+
     stored = refuse_other(ai_dir, path, kept, mine.properties, headline.properties,
                            entries_compared._texts(doc, kept), replaced_ok=True)
     if stored is not None:
@@ -383,6 +383,8 @@ def refuse_other(ai_dir: str, path: str, kept: str, file: dict[str, str],
     archived = archive_of(ai_dir, mine)
     moved = own_file_of(ai_dir, path, mine) if archived is None else None
     if moved is not None:
+        from ai_protocols.session.entries_compared import kept_lacks
+
         raise errors.OtherSession(path, kept, why, session_named(mine), session_named(file),
                                   moved=moved, moved_lacks=kept_lacks(kept, moved),
                                   moved_kept=None if os.path.lexists(kept_path(ai_dir, moved))
@@ -524,7 +526,7 @@ def replaced_warning(path: str, stored: Stored, ai_dir: str) -> str:
     stash holds the file untracked (its third parent), the commit advised for a tracked
     one fails (no pathspec matches) and the pop refuses the file here: the commands that
     work instead, which ``status`` gives after the write
-    (:func:`ai_protocols.session.resume.untracked_pop`: they merge this write back in,
+    (:func:`ai_protocols.session.resume_stash.untracked_pop`: they merge this write back in,
     so they are said once it is written; issue 14, twenty-fourth round). ``ai_dir``:
     the project's ``.ai`` folder."""
     blob = stored.blob[:12]
@@ -549,6 +551,8 @@ def replaced_warning(path: str, stored: Stored, ai_dir: str) -> str:
     under_way = operation(folder) if moved is not None else None
     if moved is None:
         back = stash_back(path, detached=detached)
+        from ai_protocols.session.cause import stash_untracked
+
         if stash_untracked(path, stored.blob):  # (no commit of a file git does not track)
             back = (f"the stash holds it as an untracked file (git stash -u), which git "
                     f"stash pop refuses while a file is here and no commit can take: run "
@@ -584,6 +588,8 @@ def put_back(path: str, stored: Stored) -> tuple[str, str]:
     switch or a reset"`` (no branch recorded). Branch names are quoted
     (:func:`ai_protocols.lean.quoted`). A few ``stat`` and reads of git's files; one
     ``git show`` when on the branch written on."""
+    from ai_protocols.session.cause import OLDER, head_put_back
+
     if stored.stash_only:
         return OLDER, "git stash"
     return head_put_back(path, stored.last_head[0] if stored.last_head else None)

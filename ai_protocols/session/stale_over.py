@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import os
 
+from ai_protocols.git.state import git_version
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import parse_timestamp
 from ai_protocols.paths import parent
 from ai_protocols.session import edit_base
-from ai_protocols.session.cause import git_version
 from ai_protocols.session.edit_base import props_of, written_later
 from ai_protocols.session.names import kept_path
 from ai_protocols.session.rollover import held_entries

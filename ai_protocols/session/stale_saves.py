@@ -19,15 +19,14 @@ import os
 import stat
 from collections.abc import Callable
 
+from ai_protocols.git.state import git_version
 from ai_protocols.lean import shell_quote
 from ai_protocols.liveness.clock import Moment, now_moment
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import format_timestamp
 from ai_protocols.paths import parent
 from ai_protocols.session import edit_base
-from ai_protocols.session.cause import git_version
 from ai_protocols.session.edit_base import head_properties, props_of
-from ai_protocols.session.entries_compared import brought_lacking
 from ai_protocols.session.names import kept_path
 from ai_protocols.session.rollover import held_entries
 from ai_protocols.session.sections import (
@@ -987,6 +986,7 @@ def _saved_after_git(data: bytes, newer: bytes, older: bytes, held: set[str] | N
     some of it is a person's deliberate deletion, which nothing brings back
     (docs/decisions.md, "Issue 14, sixteenth round (stale saves and put-back
     copies)"). Reads what the caller read: no git, no file."""
+    from ai_protocols.session.entries_compared import brought_lacking
     from ai_protocols.session.merge_changes import changes_lacking
 
     mine, theirs, kept = props_of(data), props_of(newer), props_of(older)

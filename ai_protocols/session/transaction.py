@@ -53,6 +53,7 @@ from ai_protocols.errors import (
     UnreadableSession,
 )
 from ai_protocols.git.head import OPERATION_SAID
+from ai_protocols.git.state import git_version
 from ai_protocols.lean import datetime, quoted
 from ai_protocols.liveness.clock import Moment, now_moment
 from ai_protocols.org.emacs_lock import live_emacs_lock
@@ -86,7 +87,6 @@ from ai_protocols.session.carries import (
     way_blocked,
     write_earlier,
 )
-from ai_protocols.session.cause import git_version
 from ai_protocols.session.edit_base import (
     AsRead,
     SessionEdit,

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import os
 
+from ai_protocols.git.state import git_version
 from ai_protocols.lean import shell_quote
 from ai_protocols.org.file import OrgFile
 from ai_protocols.paths import join, parent
-from ai_protocols.session.cause import git_version
 from ai_protocols.session.edit_base import (
     abandoned,
     head_properties,

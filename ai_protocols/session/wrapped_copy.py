@@ -15,12 +15,12 @@ from __future__ import annotations
 import os
 
 from ai_protocols.errors import AiProtocolsError, SessionWrappedUp
+from ai_protocols.git.state import git_version
 from ai_protocols.lean import counted
 from ai_protocols.org.file import OrgFile
 from ai_protocols.org.syntax import parse_timestamp
 from ai_protocols.paths import parent
 from ai_protocols.session import edit_base
-from ai_protocols.session.cause import git_version, wrapped_cause
 from ai_protocols.session.edit_base import (
     A_DAY,
     head_properties,
@@ -133,6 +133,8 @@ def refuse_archived(ai_dir: str, path: str, doc: OrgFile,
     found = archived_copy(ai_dir, path, headline.properties,
                           b"".join(bytes(piece) for piece in doc.encoded()))
     if found is not None:
+        from ai_protocols.session.cause import wrapped_cause
+
         raise SessionWrappedUp(path, f"archived to {found[0]}", copy_lacks=found[1],
                                copy_holds=found[2], cause=wrapped_cause(path))
 
@@ -207,6 +209,8 @@ def put_back_refusal(ai_dir: str, path: str) -> SessionWrappedUp | None:
     mine = head_properties(kept)
     live = kept if mine and archive_of(ai_dir, mine) is None and \
         not one_session(mine, head_properties(path) or {}) else None
+    from ai_protocols.session.cause import wrapped_cause
+
     return SessionWrappedUp(path, f"{where} to {archive}", copy_lacks=lacks, kept=live,
                             copy_holds=holds, cause=wrapped_cause(path))
 
