@@ -113,10 +113,10 @@ def test_every_name_imported_from_the_old_module_is_still_there() -> None:
     assert missing_names(_module(FOLDER, OLD), wanted | set(merge.__all__)) == []
 
 
-#: Package modules that still take moved names through the old module's re-exports:
-#: session/resume.py, which another change of the twenty-eighth round rewrites (its two
-#: imports of the comparisons, asked only when a kept copy or a stash differs).
-THROUGH_OLD = {"ai_protocols.session.resume"}
+#: Package modules that still take moved names through the old module's re-exports: none
+#: (resume.py's two imports of the comparisons moved with the resume split to
+#: resume_stash, which takes them from merge_changes).
+THROUGH_OLD: frozenset[str] = frozenset()
 
 
 def _imports_from(module: str) -> dict[str, set[str]]:

@@ -336,7 +336,7 @@ def _continues_stashed(root: str, path: str) -> bool:
     if file is None or then is None or \
             other_session(file.properties, then.properties, lambda: texts) is not None:
         return False
-    from ai_protocols.session.merge import entries_lacking
+    from ai_protocols.session.merge_changes import entries_lacking
 
     return entries_lacking(mine, stashed) == 0  # (the stash's every entry is here too)
 

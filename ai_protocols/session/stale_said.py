@@ -102,7 +102,7 @@ def sourced(regained: tuple[OrgFile, str, str] | None, data: bytes, base: bytes,
     ``held``: the earlier-entries files' entries. No I/O."""
     if regained is None:
         return None
-    from ai_protocols.session.merge import changes_lacking, said_changes
+    from ai_protocols.session.merge_changes import changes_lacking, said_changes
     own = changes_lacking(data, first, held, also=(base,))
     only = changes_lacking(data, second, held, also=(base, first))
     mine, theirs = edit_base._changed(own) > 0, edit_base._changed(only) > 0
