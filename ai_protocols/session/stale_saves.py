@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable
 
 from ai_protocols.git.state import git_version
 from ai_protocols.lean import shell_quote
@@ -39,6 +38,7 @@ from ai_protocols.storage import files as storage
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (milliseconds)
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import NoReturn
 
     from ai_protocols.session.merge_units import MergeResult
