@@ -123,17 +123,21 @@ def _took_out_of(version: bytes, before: bytes, after: bytes) -> bool:
 
 def _ended_out_of(version: bytes, before: bytes, after: bytes) -> set[str]:
     """The titles of the tasks whose claim the step from the board ``before`` to the
-    board ``after`` ended by the tool (its ``CLAIMED_AT`` taken out and an item ending
-    a claim written: :func:`~ai_protocols.board.model.ended_since`, the one rule) when
-    the board ``version`` holds none of the records of the claims it ended: a buffer
-    opened before that step holds the claim (a stale save puts it back), so
-    ``version`` lacking the end item as well as the claim is a person's tidying of the
-    log after the end was known, or a buffer opened before the claim was made (which
-    the claim's own step, walked next, tells): no sign that it was opened before the
-    step, as :func:`_took_out_of` is for ``unlock``'s item (docs/decisions.md,
-    "Twenty-fifth round: the board's hand deletions and stopped operations"). Parses
-    the boards only when a claim's record left; raises nothing."""
-    from ai_protocols.board.model import BoardFile, ended_since, read_board
+    board ``after`` took out (its ``CLAIMED_AT`` gone, whoever took it: the tool's end
+    with its item, :func:`~ai_protocols.board.model.ended_since`, or a ``git revert`` of
+    the claim's commit, or a person's edit, committed) when the board ``version`` holds
+    none of the records of the claims it took out: a buffer opened before that step
+    holds the claim (a stale save puts it back), so ``version`` lacking the step's
+    change as well as the claim is a person's later change of the task (a tidying of
+    the log after the end was known; another agent's claim made after a revert, whose
+    lines may be the reverted claim's byte for byte but for its record), or a buffer
+    opened before the claim was made (which the claim's own step, walked next,
+    tells): no sign that it was opened before the step, as :func:`_took_out_of` is for
+    the locks an ``unlock`` or a revert took out (docs/decisions.md, "Twenty-fifth
+    round: the board's hand deletions and stopped operations" and "Twenty-eighth
+    round: a clean pull after a local revert"). Parses the boards only when a claim's
+    record left; raises nothing."""
+    from ai_protocols.board.model import BoardFile, read_board
 
     taken = _claim_records(before) - _claim_records(after)
     if not taken or taken & _claim_records(version):
@@ -143,8 +147,7 @@ def _ended_out_of(version: bytes, before: bytes, after: bytes) -> set[str]:
     except (UnicodeDecodeError, ValueError):
         return set()
     return {task.title for task in tasks
-            if task.claimed_at and task.claimed_at.encode() in taken and
-            ended_since(after, before, task)}
+            if task.claimed_at and task.claimed_at.encode() in taken}
 
 
 def _lacks_only_ends(data: bytes, before: bytes, after: bytes) -> bool:
