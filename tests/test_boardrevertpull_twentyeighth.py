@@ -123,22 +123,18 @@ def test_a_clean_pull_after_a_local_revert_lets_every_write_through(
     assert _held_by(runs["c"], what, ident) == "cc"
 
 
-@pytest.mark.parametrize("pull", [
-    "merge",
-    pytest.param("ff", marks=pytest.mark.xfail(strict=True, reason=(
-        "left (decisions.md, twenty-eighth round, a clean pull after a local revert): "
-        "a buffer opened before a local revert, saved over a fast-forward pull, is "
-        "judged on the board before the pull (the revert's), which its claim seems a "
-        "person's edit of; the reflog's 'revert:' is no own commit to came_from. Caught "
-        "before only when cc's claim fell in ca's minute, by the fault itself"))),
-])
+@pytest.mark.parametrize("pull", ["merge", "ff"])
 def test_a_stale_save_from_before_the_revert_is_still_caught(
         tmp_path: Path, pull: str) -> None:
     """A true stale save over the same pull: a buffer opened in ``a`` on ``ca``'s claim
     (before the revert) and saved after the pull, with a note typed at its end, lacks
     ``cc``'s claim (and "Third"): the next write does not let it stand. It merges back
     what git brought (``cc`` holds the task, "Third" is there, the note kept) or refuses
-    naming the stale save (exit 6, nothing written)."""
+    naming the stale save (exit 6, nothing written). Before, after the fast-forward
+    (no commit of ``a``'s own after the revert) the save stood, putting ``ca``'s claim
+    back over ``cc``'s, unless ``cc``'s claim fell in ``ca``'s minute (the fault above
+    then caught it by chance): the board before the pull (the revert's) made its claim
+    look like a person's edit (``stale_history.opened_before_revert``)."""
     clones, runs = _clones(tmp_path.resolve())
     a, p = clones["a"], clones["p"]
     ident = json.loads(runs["a"]("task", "list", "--json", agent="pa").stdout)[0]["id"]

@@ -413,6 +413,41 @@ def reverted_to(root: str, commit: str, below: str) -> bool:
         tasks_lacking(board, merged.data) == 0 and tasks_lacking(merged.data, board) == 0
 
 
+def opened_before_revert(root: str, since: str, upto: str, below: str, data: bytes,
+                         newer: bytes) -> bytes | None:
+    """The board before a ``git revert`` made on this clone's line since the tool's last
+    write (among the newest :data:`~ai_protocols.board.hidden.PULLS_WALKED` commits of
+    ``since..upto`` that changed the board ``below``: ``since`` the commit that write
+    recorded, ``upto`` the commit a pull moved ``HEAD`` from; :func:`reverted_to`) when
+    the board ``data`` holds a claim's or lock's record that revert took out and lacks
+    what git brought since that board (``newer``: ``HEAD``'s board;
+    :func:`~ai_protocols.session.entries_compared.brought_lacking`): a buffer opened
+    before the revert, saved after the pull, whose claim the board before the pull
+    (the revert's) would read as a person's edit. ``None`` when there is none: the other
+    rules judge it (docs/decisions.md, "Twenty-eighth round: a clean pull after a local
+    revert"). One ``git log``, then :func:`reverted_to`'s runs and one ``git show`` per
+    revert; raises nothing."""
+    from ai_protocols.board.claim_history import lock_records
+    from ai_protocols.board.hidden import PULLS_WALKED
+    from ai_protocols.board.merge import tasks_lacking
+    from ai_protocols.session.entries_compared import brought_lacking
+    from ai_protocols.session.transaction import git_version
+
+    held = _claim_records(data) | lock_records(data)
+    for commit in _board_changes(root, since, upto, below, PULLS_WALKED):
+        if not reverted_to(root, commit, below):
+            continue
+        before, after = (git_version(root, f"{rev}:./{below}") for rev in (f"{commit}^",
+                                                                           commit))
+        if before is None or after is None:
+            continue
+        taken = (_claim_records(before) | lock_records(before)) - \
+            (_claim_records(after) | lock_records(after))
+        if taken & held and brought_lacking(tasks_lacking, data, newer, (before,)) > 0:
+            return before
+    return None
+
+
 def _board_changes(root: str, since: str | None, head: str, below: str,
                    most: int = 1) -> list[str]:
     """The newest ``most`` commits of ``since..head`` (``since`` ``None``: of
