@@ -161,7 +161,7 @@ def test_a_stale_save_from_before_the_revert_is_still_caught(
         assert "* TODO Fourth" not in text, text
         return
     assert wrote.returncode == 0, (wrote.returncode, wrote.stderr)
-    assert "lacks" in wrote.stderr or "put back" in wrote.stderr, wrote.stderr
+    assert "merged back" in wrote.stderr or "put back" in wrote.stderr, wrote.stderr
     assert ":OWNER:    cc" in text and ":OWNER:    ca" not in text, text
     assert ("* TODO Third" in text) == (pull == "merge"), text
     assert "A note typed in the old buffer." in text and "* TODO Fourth" in text, text
