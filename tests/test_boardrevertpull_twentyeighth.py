@@ -29,6 +29,8 @@ from pathlib import Path
 
 import pytest
 from boardkit import BOARD
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_boardseen_twentythird import _clones, _shown
 from test_claimfix_twentyfourth import _owner, _pull, _push
 from test_merge_driver import git
@@ -165,3 +167,40 @@ def test_a_stale_save_from_before_the_revert_is_still_caught(
     assert ":OWNER:    cc" in text and ":OWNER:    ca" not in text, text
     assert ("* TODO Third" in text) == (pull == "merge"), text
     assert "A note typed in the old buffer." in text and "* TODO Fourth" in text, text
+
+
+_WORDS = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=20)
+
+
+@settings(max_examples=150, deadline=None)
+@given(title=_WORDS.filter(lambda t: t.strip() and "\n" not in t),
+       record=_WORDS.filter(lambda t: t.strip() == t and t and ":" not in t),
+       other=_WORDS.filter(lambda t: t.strip() == t and t and ":" not in t),
+       typed=_WORDS)
+def test_a_step_that_took_a_claims_record_out_tells_nothing_of_a_version_without_it(
+        title: str, record: str, other: str, typed: str) -> None:
+    """The rule (``stale_history._ended_out_of``), for any title, records and text typed:
+    a step that took a claim's record out (no end item: a revert, a hand edit) gives no
+    sign for its task about a version that holds none of the records it took out (another
+    claim, ``other``'s, made later), and does about one that holds the record (a buffer
+    opened before the step). Pure: no git."""
+    from ai_protocols.board.stale_history import _ended_out_of
+
+    def board(state: str, held: str | None) -> bytes:
+        claim = f":OWNER:    ca\n:CLAIMED_AT: {held}\n" if held is not None else ""
+        return (f"#+TODO: TODO DOING | DONE\n* Locks\n* {state} {title}\n:PROPERTIES:\n"
+                f":ID:       t1\n{claim}:END:\n{typed}\n").encode()
+
+    before, after, later = board("DOING", record), board("TODO", None), board("DOING", other)
+    from ai_protocols.board.board_file import BoardFile
+    from ai_protocols.board.board_read import read_board
+
+    try:  # (a title or text the board cannot read as one task: no claim to judge)
+        tasks = read_board(BoardFile(before.decode()), check=False)[0]
+    except ValueError:
+        return
+    if [t.claimed_at for t in tasks] != [record] or tasks[0].title != title.strip():
+        return
+    assert _ended_out_of(before, before, after) == set()
+    if record != other and record not in other:
+        assert _ended_out_of(later, before, after) == {tasks[0].title}
