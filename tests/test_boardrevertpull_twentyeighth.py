@@ -13,7 +13,9 @@ buffer opened before the revert: the step of the history that took ``ca``'s clai
 was a sign of it though ``p``'s board holds none of ``ca``'s records. Now a step that
 took a claim's record out tells nothing of a version holding none of its records (as
 the locks an ``unlock`` took out already told nothing), and a true stale save over the
-pull (a buffer opened before the revert, holding ``ca``'s claim) is still caught.
+pull (a buffer opened before the revert, holding ``ca``'s claim) is still caught: after
+a fast-forward it stood before unless the fault fired, and is now merged back on the
+board before the revert (``stale_history.opened_before_revert``).
 
 Real clones of one bare origin, real ``git``, the installed console script; the claims'
 minute pinned with libfaketime (the Debian package faketime).

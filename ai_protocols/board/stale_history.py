@@ -1,7 +1,8 @@
 """The stale-save rule in git's history: the board's versions back from a save, a pull
 or a revert that dropped what a save lacks (:func:`seen_dropped`, :func:`pulled_over`,
 :func:`reverted_to`, :func:`head_reverted`), a save older than the tool's last write
-(:func:`older_than_write`). Split out of :mod:`ai_protocols.board.stale`, which
+(:func:`older_than_write`), a save from a buffer opened before a local revert
+(:func:`opened_before_revert`). Split out of :mod:`ai_protocols.board.stale`, which
 re-exports every name imported from it.
 docs/decisions.md, "Twenty-seventh round: the board's modules split by concern".
 """
