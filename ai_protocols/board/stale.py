@@ -40,6 +40,7 @@ from ai_protocols.board.stale_history import (
     _board_changes,
     _lacks_only_ends,
     older_than_write,
+    opened_before_revert,
     seen_dropped,
 )
 from ai_protocols.board.stale_history import head_reverted as head_reverted
@@ -170,7 +171,14 @@ def brought_back(board: str, kept: str, data: bytes) -> tuple[bytes, int, str] |
     if not gate or brought_lacking(tasks_lacking, data, newer, gate) <= 0 or \
             _lacks_only_ends(data, gate[0], newer):
         # (nothing git brought is lacking: the tool's own writes, judged as with no pull;
-        # or only the items of claims it ended, held nowhere in the save: a tidying)
+        # or only the items of claims it ended, held nowhere in the save: a tidying;
+        # unless the save holds what a revert on this line took out since the last
+        # write, and lacks what git brought since the board before that revert)
+        reverted = opened_before_revert(root, recorded, pull[0], below, data, newer) \
+            if pull is not None else None
+        if reverted is not None:
+            return merge_back(board, kept, data, older, newer, committed, where, reverted,
+                              history=pull[1], kind=kind)
         return over_own_writes(board, kept, data) if older is not None else None
     return merge_back(board, kept, data, older, newer, committed, where, gate[0],
                       history=pull[1] if pull is not None else "HEAD", kind=kind)  # (no stale

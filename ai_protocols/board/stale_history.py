@@ -1,7 +1,8 @@
 """The stale-save rule in git's history: the board's versions back from a save, a pull
 or a revert that dropped what a save lacks (:func:`seen_dropped`, :func:`pulled_over`,
 :func:`reverted_to`, :func:`head_reverted`), a save older than the tool's last write
-(:func:`older_than_write`). Split out of :mod:`ai_protocols.board.stale`, which
+(:func:`older_than_write`), a save from a buffer opened before a local revert
+(:func:`opened_before_revert`). Split out of :mod:`ai_protocols.board.stale`, which
 re-exports every name imported from it.
 docs/decisions.md, "Twenty-seventh round: the board's modules split by concern".
 """
@@ -123,17 +124,21 @@ def _took_out_of(version: bytes, before: bytes, after: bytes) -> bool:
 
 def _ended_out_of(version: bytes, before: bytes, after: bytes) -> set[str]:
     """The titles of the tasks whose claim the step from the board ``before`` to the
-    board ``after`` ended by the tool (its ``CLAIMED_AT`` taken out and an item ending
-    a claim written: :func:`~ai_protocols.board.model.ended_since`, the one rule) when
-    the board ``version`` holds none of the records of the claims it ended: a buffer
-    opened before that step holds the claim (a stale save puts it back), so
-    ``version`` lacking the end item as well as the claim is a person's tidying of the
-    log after the end was known, or a buffer opened before the claim was made (which
-    the claim's own step, walked next, tells): no sign that it was opened before the
-    step, as :func:`_took_out_of` is for ``unlock``'s item (docs/decisions.md,
-    "Twenty-fifth round: the board's hand deletions and stopped operations"). Parses
-    the boards only when a claim's record left; raises nothing."""
-    from ai_protocols.board.model import BoardFile, ended_since, read_board
+    board ``after`` took out (its ``CLAIMED_AT`` gone, whoever took it: the tool's end
+    with its item, :func:`~ai_protocols.board.model.ended_since`, or a ``git revert`` of
+    the claim's commit, or a person's edit, committed) when the board ``version`` holds
+    none of the records of the claims it took out: a buffer opened before that step
+    holds the claim (a stale save puts it back), so ``version`` lacking the step's
+    change as well as the claim is a person's later change of the task (a tidying of
+    the log after the end was known; another agent's claim made after a revert, whose
+    lines may be the reverted claim's byte for byte but for its record), or a buffer
+    opened before the claim was made (which the claim's own step, walked next,
+    tells): no sign that it was opened before the step, as :func:`_took_out_of` is for
+    the locks an ``unlock`` or a revert took out (docs/decisions.md, "Twenty-fifth
+    round: the board's hand deletions and stopped operations" and "Twenty-eighth
+    round: a clean pull after a local revert"). Parses the boards only when a claim's
+    record left; raises nothing."""
+    from ai_protocols.board.model import BoardFile, read_board
 
     taken = _claim_records(before) - _claim_records(after)
     if not taken or taken & _claim_records(version):
@@ -143,8 +148,7 @@ def _ended_out_of(version: bytes, before: bytes, after: bytes) -> set[str]:
     except (UnicodeDecodeError, ValueError):
         return set()
     return {task.title for task in tasks
-            if task.claimed_at and task.claimed_at.encode() in taken and
-            ended_since(after, before, task)}
+            if task.claimed_at and task.claimed_at.encode() in taken}
 
 
 def _lacks_only_ends(data: bytes, before: bytes, after: bytes) -> bool:
@@ -408,6 +412,41 @@ def reverted_to(root: str, commit: str, below: str) -> bool:
     merged = merge_board_bytes(made, before, undone)
     return merged is not None and not merged.conflicts and \
         tasks_lacking(board, merged.data) == 0 and tasks_lacking(merged.data, board) == 0
+
+
+def opened_before_revert(root: str, since: str, upto: str, below: str, data: bytes,
+                         newer: bytes) -> bytes | None:
+    """The board before a ``git revert`` made on this clone's line since the tool's last
+    write (among the newest :data:`~ai_protocols.board.hidden.PULLS_WALKED` commits of
+    ``since..upto`` that changed the board ``below``: ``since`` the commit that write
+    recorded, ``upto`` the commit a pull moved ``HEAD`` from; :func:`reverted_to`) when
+    the board ``data`` holds a claim's or lock's record that revert took out and lacks
+    what git brought since that board (``newer``: ``HEAD``'s board;
+    :func:`~ai_protocols.session.entries_compared.brought_lacking`): a buffer opened
+    before the revert, saved after the pull, whose claim the board before the pull
+    (the revert's) would read as a person's edit. ``None`` when there is none: the other
+    rules judge it (docs/decisions.md, "Twenty-eighth round: a clean pull after a local
+    revert"). One ``git log``, then :func:`reverted_to`'s runs and one ``git show`` per
+    revert; raises nothing."""
+    from ai_protocols.board.claim_history import lock_records
+    from ai_protocols.board.hidden import PULLS_WALKED
+    from ai_protocols.board.merge import tasks_lacking
+    from ai_protocols.session.entries_compared import brought_lacking
+    from ai_protocols.session.transaction import git_version
+
+    held = _claim_records(data) | lock_records(data)
+    for commit in _board_changes(root, since, upto, below, PULLS_WALKED):
+        if not reverted_to(root, commit, below):
+            continue
+        before, after = (git_version(root, f"{rev}:./{below}") for rev in (f"{commit}^",
+                                                                           commit))
+        if before is None or after is None:
+            continue
+        taken = (_claim_records(before) | lock_records(before)) - \
+            (_claim_records(after) | lock_records(after))
+        if taken & held and brought_lacking(tasks_lacking, data, newer, (before,)) > 0:
+            return before
+    return None
 
 
 def _board_changes(root: str, since: str | None, head: str, below: str,
