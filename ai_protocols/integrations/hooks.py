@@ -590,10 +590,11 @@ def _pre_tool_use(payload: bytes, runtime: str, env: Mapping[str, str]) -> HookR
                                  "whose path holds a NUL byte; the edit was not checked\n",
                           exit_code=1)
     if not paths:
-        # An edit, or a call that does not say its tool (it may be one: a payload with
-        # a readable file in tool_input is judged as one), but where to cannot be read
+        # An edit, or a call with a tool_input that does not say its tool (it may be one:
+        # a payload with a readable file in tool_input is judged as one), but where to
+        # cannot be read; a payload of no call (no tool_name, no tool_input) is let be
         # (docs/tasks.md: "an edit whose file it cannot find in tool_input").
-        if tool in EDIT_TOOLS or not isinstance(tool, str):
+        if tool in EDIT_TOOLS or (not isinstance(tool, str) and "tool_input" in data):
             named = f"the {tool} call" if isinstance(tool, str) else \
                 "the call (its payload has no tool_name)"
             return HookResult(stderr=f"ai-protocols hook PreToolUse: {named} names no file "

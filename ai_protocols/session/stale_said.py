@@ -69,7 +69,7 @@ def merged_back_note(what: str, where: str) -> str:
             f"(an editor's buffer opened before git changed the file, saved after)")
 
 
-def said_both(first: tuple[OrgFile, str, str], second: tuple[OrgFile, str, str]
+def said_both(first: tuple[OrgFile, str, str] | None, second: tuple[OrgFile, str, str]
               ) -> tuple[OrgFile, str, str]:
     """Two merge backs of one write (a stale save's, then what git brought that it still
     lacked: :meth:`~ai_protocols.session.transaction.Editing._open`) said as one answer:
@@ -78,6 +78,8 @@ def said_both(first: tuple[OrgFile, str, str], second: tuple[OrgFile, str, str]
     ``second``'s, else as more of the same: never "1 entry and 1 entry" of one source
     (docs/decisions.md, "Twenty-seventh round: a stale save over a pull that removed an
     entry"). No I/O."""
+    if first is None:  # (one merge back: said as it is)
+        return second
     if first[2] == second[2]:
         return second[0], f"{first[1]} and {second[1]} more", second[2]
     return second[0], f"{said_merged(first[1], first[2])} and {second[1]}", second[2]

@@ -449,12 +449,8 @@ class Editing:
                         dropped_or_removed(ai_dir, path, doc, head, read_as)
                 if again is not None:  # (a second pull's: said with the first, when both)
                     doc = again[0]
-                    if brought is not None:
-                        from ai_protocols.session.stale_said import said_both
-
-                        brought = said_both(brought, again)
-                    else:
-                        brought = again
+                    from ai_protocols.session.stale_said import said_both
+                    brought = said_both(brought, again)
         else:
             doc, waiting, regained = OrgFile(new_text), [], []
             self._strays = None  # (listed at the write, as before)
@@ -465,7 +461,6 @@ class Editing:
         if brought is not None:
             edit.brought = brought[1:]
             from ai_protocols.session.stale_said import merged_back_note
-
             edit.note(merged_back_note(brought[1], brought[2]))
         if new_text is None and replaced is not None and emacs is None:
             what, how = put_back(path, replaced)
@@ -559,7 +554,6 @@ class Editing:
             later = "" if edit.brought[1].startswith("HEAD:") else \
                 " or before ai-protocols last wrote it"
             from ai_protocols.session.stale_said import said_merged
-
             warn(f"{path} lacked {said_merged(edit.brought[0], edit.brought[1], True)}"
                   f": a buffer opened before git "
                   f"changed the file (a pull, a merge){later} was saved over it; merged back, with "
@@ -781,10 +775,7 @@ def next_write_merges(ai_dir: str, path: str) -> tuple[OrgFile, str, str] | None
         return None
     if again is None:
         return brought
-    if brought is None:
-        return again
     from ai_protocols.session.stale_said import said_both
-
     return said_both(brought, again)
 
 
