@@ -104,18 +104,9 @@ def _merge_entry(base: _Unit | None, a: _Unit, b: _Unit, *, ours_first: bool,
         # Both added it, alike but for the box (one side ticked it since: a next step
         # taken up, layout._take_up_next): the box further along, whichever is ours.
         return [b if rank_b > rank_a else a], False
-    rest_o = base.raw.partition("\n")[2]
-    box_o, box_a, box_b = _box(base), _box(a), _box(b)
-    box = box_b if box_a == box_o else box_a if box_b == box_o else \
-        max(box_a or " ", box_b or " ", key=lambda c: _CHECK_RANK.get(c, 0))
-    conflict = False
-    if rest_a == rest_b or rest_b == rest_o:
-        rest = rest_a
-    elif rest_a == rest_o:
-        rest = rest_b
-    else:
-        rest, conflict = _merge_notes(rest_o, rest_a, rest_b, ours_first=ours_first,
-                                      labels=labels, marker_size=marker_size)
+    box, rest, conflict = _box_and_notes(
+        (_box(base), _box(a), _box(b)), (base.raw.partition("\n")[2], rest_a, rest_b),
+        ours_first=ours_first, labels=labels, marker_size=marker_size)
     unit = _Unit("E", head_a + "\n" + rest, a.key)
     return [_Unit("E", _with_box(unit, box), a.key)], conflict
 
@@ -386,18 +377,9 @@ class _Entries:
         if ha != ho and hb != ho and ha != hb:
             return self._block(a, b, o), True  # both edited its first line
         head = hb if ha == ho else ha
-        box_o, box_a, box_b = _box(o), _box(a), _box(b)
-        box = box_b if box_a == box_o else box_a if box_b == box_o else \
-            max(box_a or " ", box_b or " ", key=lambda c: _CHECK_RANK.get(c, 0))
-        rest_o, rest_a, rest_b = (u.raw.partition("\n")[2] for u in (o, a, b))
-        conflict = False
-        if rest_a == rest_b or rest_b == rest_o:
-            rest = rest_a
-        elif rest_a == rest_o:
-            rest = rest_b
-        else:
-            rest, conflict = _merge_notes(rest_o, rest_a, rest_b, ours_first=self.ours_first,
-                                          labels=self.labels, marker_size=self.marker_size)
+        box, rest, conflict = _box_and_notes(
+            (_box(o), _box(a), _box(b)), tuple(u.raw.partition("\n")[2] for u in (o, a, b)),
+            ours_first=self.ours_first, labels=self.labels, marker_size=self.marker_size)
         unit = _Unit("E", head + "\n" + rest)
         return _with_box(unit, box), conflict
 
@@ -664,3 +646,24 @@ def _new_or_reworded(name: str, units: list[_Unit], new: dict[datetime | None, l
         counts["changed entry"] += paired
         counts["entry"] += len(keys) - paired
     return counts
+
+
+def _box_and_notes(boxes: tuple[str | None, str | None, str | None],
+                   rests: tuple[str, ...], *, ours_first: bool, labels: tuple[str, str, str],
+                   marker_size: int) -> tuple[str | None, str, bool]:
+    """An entry both sides changed, three ways from the base: its checkbox and the lines
+    below its first, from ``boxes`` and ``rests`` (base's, ours, theirs). The checkbox a
+    side changed, or the further along of two (:data:`_CHECK_RANK`); the lines below as
+    the side that changed them has them, or merged as git would (:func:`_merge_notes`:
+    ``True`` when it left conflict markers). The one rule of both merges of an entry."""
+    box_o, box_a, box_b = boxes
+    box = box_b if box_a == box_o else box_a if box_b == box_o else \
+        max(box_a or " ", box_b or " ", key=lambda c: _CHECK_RANK.get(c, 0))
+    rest_o, rest_a, rest_b = rests
+    if rest_a == rest_b or rest_b == rest_o:
+        return box, rest_a, False
+    if rest_a == rest_o:
+        return box, rest_b, False
+    rest, conflict = _merge_notes(rest_o, rest_a, rest_b, ours_first=ours_first,
+                                  labels=labels, marker_size=marker_size)
+    return box, rest, conflict
